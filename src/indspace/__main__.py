@@ -1,0 +1,3 @@
+from indspace.cli import app
+
+app(prog_name="indspace")

@@ -1,0 +1,1 @@
+"""HTTP adapter: FastAPI app that translates requests into service calls."""

@@ -1,0 +1,175 @@
+"""indspace 命令行 / command line. Every command calls a service; nothing here touches SQL."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from indspace.core.errors import IndspaceError
+from indspace.settings import ApiSettings, StoreSettings
+
+app = typer.Typer(
+    help="产业空间治理平台 indspace — 工业用地、亩均效益与低效用地治理 / "
+         "industrial-space governance platform (industrial land, per-mu evaluation, "
+         "low-efficiency land).",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+)
+console = Console(stderr=True)
+_STORE = StoreSettings()
+_API = ApiSettings()
+
+DbOpt = Annotated[str, typer.Option(
+    "--db", envvar="INDSPACE_DB",
+    help="数据库：GeoPackage 文件路径或 postgresql+psycopg:// 地址 / "
+         "store: a GeoPackage path or a postgresql+psycopg:// URL")]
+
+
+class Scale(StrEnum):
+    small = "small"
+    city = "city"
+    province = "province"
+
+
+def _fail(err: IndspaceError, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(err.to_dict(), ensure_ascii=False))
+    else:
+        console.print(f"[bold red]错误 / Error:[/] {err}")
+    raise typer.Exit(2)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed:,.0f}"), TimeElapsedColumn(), console=console,
+                    transient=False)
+
+
+@app.command()
+def init(
+    db: DbOpt = _STORE.db,
+    crs: Annotated[int, typer.Option(
+        help="部署坐标系 EPSG 代码 / deployment CRS (EPSG code)")] = 4549,
+    overwrite: Annotated[bool, typer.Option(help="已存在时重建 / recreate if it exists")] = False,
+) -> None:
+    """初始化空数据库并迁移到最新结构 / create an empty store at the newest schema."""
+    from indspace.store import Store
+
+    try:
+        store = Store.create(db, srid=crs, overwrite=overwrite)
+    except IndspaceError as e:
+        _fail(e)
+    console.print(f"已初始化 / initialised: [bold]{store.display_name}[/] (EPSG:{store.srid}, "
+                  f"schema {store.revision()})")
+
+
+@app.command()
+def demo(
+    db: DbOpt = _STORE.db,
+    scale: Annotated[Scale, typer.Option(
+        help="规模 / size: small (~2k 企业), city (~30k), province (~600k, GeoParquet)")
+    ] = Scale.city,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 20250429,
+    parquet: Annotated[Path | None, typer.Option(
+        help="province 规模的 GeoParquet 输出目录 / output folder for province scale")] = None,
+    serve_: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="构建后启动网页服务 / serve the UI afterwards")] = True,
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = _API.host,
+    port: Annotated[int, typer.Option(help="端口 / port")] = _API.port,
+) -> None:
+    """生成演示城市（确定性）并运行现有流水线 / build the deterministic demo city and run the
+    pipeline that exists so far."""
+    from indspace.services.demo import build_demo_parquet, build_demo_store
+
+    t0 = time.perf_counter()
+    try:
+        with _progress() as prog:
+            task = prog.add_task(f"生成演示城市 / building demo ({scale.value})", total=None)
+
+            def report(step: str, n: int) -> None:
+                prog.update(task, description=f"{step}", advance=n)
+
+            if scale is Scale.province:
+                out = parquet or Path("indspace-province")
+                result = build_demo_parquet(out, seed=seed, progress=report)
+            else:
+                result = build_demo_store(db, scale=scale.value, seed=seed, progress=report)
+    except IndspaceError as e:
+        _fail(e)
+    table = Table(title=f"演示城市 / demo city: {result.target}")
+    table.add_column("表 / table")
+    table.add_column("记录 / rows", justify="right")
+    for name, n in result.counts.items():
+        table.add_row(name, f"{n:,}")
+    table.add_row("demo_anomalies", f"{result.anomalies:,}")
+    Console().print(table)
+    console.print(f"用时 / took {time.perf_counter() - t0:.1f} s")
+    if serve_ and scale is not Scale.province:
+        serve(db=db, host=host, port=port)
+
+
+@app.command()
+def serve(
+    db: DbOpt = _STORE.db,
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = _API.host,
+    port: Annotated[int, typer.Option(help="端口 / port")] = _API.port,
+) -> None:
+    """启动网页服务与 JSON API / serve the web UI and JSON API."""
+    import uvicorn
+
+    from indspace.api.app import create_app
+
+    try:
+        application = create_app(db)
+    except IndspaceError as e:
+        _fail(e)
+    console.print(f"服务地址 / serving on [bold]http://{host}:{port}/[/]  (Ctrl+C 退出 / to stop)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def info(
+    db: DbOpt = _STORE.db,
+    as_json: Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 / print one JSON "
+                                                         "object")] = False,
+) -> None:
+    """数据库概况：记录数、坐标系、结构版本、策略配置 / counts, CRS, schema and profiles."""
+    from indspace.services.info import store_info
+    from indspace.store import Store
+
+    try:
+        data = store_info(Store.open(db))
+    except IndspaceError as e:
+        _fail(e, as_json)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        return
+    _print_info(data)
+
+
+def _print_info(data: dict[str, Any]) -> None:
+    out = Console()
+    out.print(f"[bold]{data['store']}[/] ({data['backend']}), 坐标系 / CRS {data['crs']}, "
+              f"结构 / schema {data['schema_revision']}")
+    t = Table("表 / table", "记录 / rows")
+    for k, v in data["counts"].items():
+        t.add_row(k, f"{v:,}")
+    out.print(t)
+    p = Table("策略配置 / profile", "版本 / version", "哈希 / hash")
+    for k, v in data["profiles"].items():
+        p.add_row(k, v["version"], v["hash"])
+    out.print(p)
+    if data["demo"]:
+        out.print("演示 / demo: " + ", ".join(f"{k}={v}" for k, v in data["demo"].items()))
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m indspace`
+    app(sys.argv[1:])

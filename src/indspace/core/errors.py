@@ -1,0 +1,70 @@
+"""Errors raised by indspace, each with a Chinese and an English message.
+
+The hierarchy::
+
+    IndspaceError                  base; carries message_zh / message_en / hint
+    ├── ValidationError            a value breaks a domain rule (credit code, unit, enum)
+    ├── PolicyError                a policy profile is malformed or has no value in force
+    └── StoreError                 the store cannot be opened, migrated or written
+        └── NotFoundError          a keyed record does not exist
+
+Every message says what is wrong, where (file, row, field, key) and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class IndspaceError(Exception):
+    """Base error with bilingual text: ``str(err)`` is ``"中文 / English"``."""
+
+    http_status = 500
+
+    def __init__(self, message_zh: str, message_en: str, *, where: str | None = None,
+                 hint_zh: str | None = None, hint_en: str | None = None) -> None:
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.where = where
+        self.hint_zh = hint_zh
+        self.hint_en = hint_en
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        zh = self.message_zh + (f"（{self.hint_zh}）" if self.hint_zh else "")
+        en = self.message_en + (f" ({self.hint_en})" if self.hint_en else "")
+        loc = f"[{self.where}] " if self.where else ""
+        return f"{loc}{zh} / {en}"
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The one error body shape used by the CLI (--json) and the API."""
+        return {
+            "error": type(self).__name__,
+            "where": self.where,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "hint_zh": self.hint_zh,
+            "hint_en": self.hint_en,
+        }
+
+
+class ValidationError(IndspaceError):
+    """A value breaks a domain rule."""
+
+    http_status = 422
+
+
+class PolicyError(IndspaceError):
+    """A policy profile is malformed or has no value in force at the requested date."""
+
+    http_status = 422
+
+
+class StoreError(IndspaceError):
+    """The store cannot be opened, migrated or written."""
+
+    http_status = 503
+
+
+class NotFoundError(StoreError):
+    """A keyed record does not exist in the store."""
+
+    http_status = 404

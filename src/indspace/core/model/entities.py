@@ -1,0 +1,213 @@
+"""Column contracts of the stored entities — one definition for the store, import and docs.
+
+Each :class:`Entity` names its table, its natural key, its fields (with dtype, unit and the
+Chinese label from shared/domain/glossary.md) and its geometry type, if spatial. The store
+builds its tables from these contracts, the demo generator produces frames that satisfy them,
+and :func:`check_frame` validates any frame against them at the door.
+
+Every entity is *versioned*: the current row carries ``version`` and ``valid_from``; an edit
+moves the old row to ``<table>_history`` with ``valid_to`` set, so history is never
+overwritten (see ``indspace.store``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from indspace.core.errors import ValidationError
+
+DType = Literal["text", "int", "float", "bool", "date"]
+GeomType = Literal["MULTIPOLYGON", "POINT"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: English snake_case name, dtype, unit, Chinese label, requiredness."""
+
+    name: str
+    dtype: DType
+    label_zh: str
+    unit: str | None = None
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A stored entity (table) and its contract."""
+
+    table: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    label_zh: str
+    geometry: GeomType | None = None
+    geometry_label_zh: str = "几何"
+    extra_indexes: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def columns(self) -> list[str]:
+        """Attribute column names in contract order (geometry excluded)."""
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+RIGHT_TYPES = ("grant", "allocation", "lease", "collective")
+"""出让 / 划拨 / 租赁 / 集体 (权利类型)."""
+SCALES = ("above", "below")
+"""规上 / 规下."""
+ROLES = ("owner", "tenant")
+LINE_TYPES = ("level1", "level2")
+"""一级 / 二级 工业区块控制线."""
+PARK_TIERS = ("strategic", "community")
+"""战略产业园 / 优势产业社区 ("2070")."""
+
+SYNTH = Field("is_synthetic", "bool", "合成数据标记")
+
+DISTRICTS = Entity(
+    "districts", ("admin_code",), (
+        Field("admin_code", "text", "行政区划代码", required=True),
+        Field("name", "text", "名称", required=True),
+        Field("name_en", "text", "英文名称"),
+        Field("kind", "text", "类型", choices=("district", "county", "county_city")),
+        Field("is_urban_district", "bool", "市区"),
+    ), "行政区", geometry="MULTIPOLYGON")
+
+PARKS = Entity(
+    "parks", ("park_id",), (
+        Field("park_id", "text", "园区编号", required=True),
+        Field("name", "text", "园区名称", required=True),
+        Field("tier", "text", "层级", required=True, choices=PARK_TIERS),
+        Field("district", "text", "所在区县"),
+        SYNTH,
+    ), "\"2070\"工业集聚区", geometry="MULTIPOLYGON")
+
+CONTROL_LINES = Entity(
+    "control_lines", ("block_id",), (
+        Field("block_id", "text", "区块编号", required=True),
+        Field("name", "text", "区块名称", required=True),
+        Field("district", "text", "所在区县"),
+        Field("line_type", "text", "控制线类型", required=True, choices=LINE_TYPES),
+        Field("park_id", "text", "所属园区"),
+        Field("effective_from", "date", "生效日期", required=True),
+        SYNTH,
+    ), "工业区块控制线", geometry="MULTIPOLYGON")
+
+ENTERPRISES = Entity(
+    "enterprises", ("credit_code",), (
+        Field("credit_code", "text", "统一社会信用代码", required=True),
+        Field("name", "text", "企业名称", required=True),
+        Field("district", "text", "所在区县"),
+        Field("industry_code", "text", "国民经济行业代码"),
+        Field("chain", "text", "\"361\"产业链"),
+        Field("scale", "text", "企业规模", choices=SCALES),
+        Field("founded", "date", "成立日期"),
+        SYNTH,
+    ), "企业")
+
+PARCELS = Entity(
+    "parcels", ("parcel_id",), (
+        Field("parcel_id", "text", "宗地代码", required=True),
+        Field("land_use_code", "text", "用地分类代码"),
+        Field("area_m2", "float", "宗地面积", unit="m²", required=True),
+        Field("right_type", "text", "权利类型", choices=RIGHT_TYPES),
+        Field("right_start", "date", "使用期限起"),
+        Field("right_end", "date", "使用期限止"),
+        Field("owner_credit_code", "text", "权利人统一社会信用代码"),
+        Field("district", "text", "所在区县"),
+        SYNTH,
+    ), "宗地", geometry="MULTIPOLYGON", extra_indexes=(("owner_credit_code",),))
+
+BUILDINGS = Entity(
+    "buildings", ("building_id",), (
+        Field("building_id", "text", "建筑编号", required=True),
+        Field("parcel_id", "text", "宗地代码"),
+        Field("floors", "int", "地上层数", required=True),
+        Field("height_m", "float", "建筑高度", unit="m"),
+        Field("gfa_m2", "float", "建筑面积", unit="m²"),
+        Field("use", "text", "建筑用途"),
+        Field("year_built", "int", "建成年份"),
+        Field("district", "text", "所在区县"),
+        SYNTH,
+    ), "建筑", geometry="MULTIPOLYGON", geometry_label_zh="基底", extra_indexes=(("parcel_id",),))
+
+OCCUPANCY = Entity(
+    "occupancy", ("occupancy_id",), (
+        Field("occupancy_id", "text", "使用记录编号", required=True),
+        Field("credit_code", "text", "统一社会信用代码", required=True),
+        Field("parcel_id", "text", "宗地代码", required=True),
+        Field("building_id", "text", "建筑编号"),
+        Field("role", "text", "使用方式", required=True, choices=ROLES),
+        Field("land_area_m2", "float", "占地面积", unit="m²"),
+        Field("floor_area_m2", "float", "使用建筑面积", unit="m²"),
+        Field("start", "date", "起始日期"),
+        Field("end", "date", "终止日期"),
+        SYNTH,
+    ), "用地用房关系", extra_indexes=(("credit_code",), ("parcel_id",)))
+
+INDICATORS = Entity(
+    "indicators", ("credit_code", "year"), (
+        Field("credit_code", "text", "统一社会信用代码", required=True),
+        Field("year", "int", "年度", required=True),
+        Field("revenue", "float", "营业收入", unit="万元"),
+        Field("tax", "float", "税收", unit="万元"),
+        Field("value_added", "float", "工业增加值", unit="万元"),
+        Field("employees", "float", "年平均职工人数", unit="人"),
+        Field("energy_tce", "float", "综合能耗", unit="tce"),
+        Field("electricity_kwh", "float", "用电量", unit="kWh"),
+        Field("emissions", "float", "主要污染物排放量", unit="t"),
+        Field("rd_spend", "float", "研发经费", unit="万元"),
+        Field("safety_veto", "bool", "安全生产否决"),
+        Field("environment_veto", "bool", "环保否决"),
+        SYNTH,
+    ), "企业年度指标")
+
+ENTITIES: dict[str, Entity] = {
+    e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
+                         OCCUPANCY, INDICATORS)
+}
+"""All stored entities by table name, in load order (referenced tables first)."""
+
+
+def check_frame(entity: Entity, frame: pd.DataFrame, *, source: str = "frame") -> None:
+    """Check that ``frame`` carries the entity's required columns and valid choices.
+
+    Raises :class:`ValidationError` naming the first missing column or bad value.
+
+    >>> check_frame(PARKS, pd.DataFrame({"park_id": ["P1"], "name": ["x"], "tier": ["big"]}))
+    Traceback (most recent call last):
+    ...
+    indspace.core.errors.ValidationError: [frame row 0, field tier] ...
+    """
+    for f in entity.fields:
+        if f.name not in frame.columns:
+            if f.required:
+                raise ValidationError(
+                    f"缺少必需列：{f.name}（{f.label_zh}）",
+                    f"missing required column: {f.name}",
+                    where=source, hint_zh=f"{entity.label_zh}须包含该列",
+                    hint_en=f"{entity.table} needs this column")
+            continue
+        col = frame[f.name]
+        if f.required and col.isna().any():
+            row = int(col.isna().to_numpy().argmax())
+            raise ValidationError(f"必填字段为空：{f.name}（{f.label_zh}）",
+                                  f"required field is empty: {f.name}",
+                                  where=f"{source} row {row}, field {f.name}")
+        if f.choices is not None:
+            bad = col.notna() & ~col.isin(f.choices)
+            if bad.any():
+                row = int(bad.to_numpy().argmax())
+                raise ValidationError(
+                    f"取值无效：{col.iloc[row]!r}，应为 {'/'.join(f.choices)}",
+                    f"invalid value {col.iloc[row]!r}, expected one of {', '.join(f.choices)}",
+                    where=f"{source} row {row}, field {f.name}")
+    if entity.geometry is not None and "geometry" not in frame.columns:
+        raise ValidationError("缺少几何列", "missing geometry column", where=source)

@@ -1,0 +1,121 @@
+"""Schema, loader and date look-up for policy profiles (see the package docstring)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from indspace.core.errors import PolicyError
+
+
+class DatedValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: float | int | str | bool | list[Any] | dict[str, Any] | None
+    source: str = Field(min_length=1, description="文号/条款 or publication")
+    confidence: str = Field(default="I", pattern="^[CIU]$")
+
+
+class Parameter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit: str
+    description: str
+    values: dict[date, DatedValue] = Field(min_length=1)
+
+
+class PolicyProfile(BaseModel):
+    """A validated policy profile; ``content_hash`` identifies its exact text."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: str
+    jurisdiction: str
+    description: str = ""
+    last_checked: date | None = None
+    parameters: dict[str, Parameter]
+    content_hash: str = ""
+
+    def value(self, name: str, on: date) -> Any:
+        """The value of ``name`` in force on ``on``.
+
+        >>> p = parse_profile(EXAMPLE, "example.yaml")
+        >>> p.value("min_building_coefficient", date(2020, 1, 1))
+        0.3
+        >>> p.value("min_building_coefficient", date(2000, 1, 1))
+        Traceback (most recent call last):
+        ...
+        indspace.core.errors.PolicyError: [example.yaml: min_building_coefficient] ...
+        """
+        param = self.parameters.get(name)
+        if param is None:
+            raise PolicyError(f"策略配置 {self.id} 中没有参数 {name}",
+                              f"profile {self.id} has no parameter {name}",
+                              where=f"{self.id}: {name}")
+        dates = sorted(d for d in param.values if d <= on)
+        if not dates:
+            raise PolicyError(
+                f"参数 {name} 在 {on} 尚无生效值（最早 {min(param.values)}）",
+                f"parameter {name} has no value in force on {on} "
+                f"(first value {min(param.values)})", where=f"{self.source_name}: {name}")
+        return param.values[dates[-1]].value
+
+    @property
+    def source_name(self) -> str:
+        return getattr(self, "_source_name", self.id)
+
+
+def parse_profile(text: str, source_name: str) -> PolicyProfile:
+    """Parse and validate profile YAML text; errors name the file and the key."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise PolicyError("策略配置不是有效的 YAML", f"policy profile is not valid YAML: {e}",
+                          where=source_name) from e
+    try:
+        profile = PolicyProfile.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise PolicyError(f"策略配置字段 {loc} 有误：{err['msg']}",
+                          f"policy profile field {loc} is invalid: {err['msg']}",
+                          where=f"{source_name}: {loc}") from e
+    profile.content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    object.__setattr__(profile, "_source_name", source_name)
+    return profile
+
+
+def bundled_profiles() -> dict[str, PolicyProfile]:
+    """Profiles shipped inside the package (``policy/profiles/*.yaml``), by id."""
+    out = {}
+    for entry in sorted(resources.files(__package__).joinpath("profiles").iterdir(),
+                        key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            p = parse_profile(entry.read_text(encoding="utf-8"), entry.name)
+            out[p.id] = p
+    return out
+
+
+def load_profile(profile_id: str) -> PolicyProfile:
+    """A bundled profile by id, with a clear error listing the ids that exist."""
+    profiles = bundled_profiles()
+    if profile_id not in profiles:
+        raise PolicyError(f"未知策略配置：{profile_id}（可选：{', '.join(profiles)}）",
+                          f"unknown policy profile {profile_id} (have: {', '.join(profiles)})")
+    return profiles[profile_id]
+
+
+EXAMPLE = """
+id: example
+version: "1"
+jurisdiction: test
+parameters:
+  min_building_coefficient:
+    unit: "1"
+    description: 建筑系数下限
+    values:
+      2008-01-31: {value: 0.3, source: 国土资发〔2008〕24号, confidence: C}
+"""

@@ -1,0 +1,134 @@
+"""Yearly firm figures (indicators) calibrated on shared/domain/synthetic-data.md §4.
+
+Per firm, for the last year (``as_of.year``), all in the contract's units (万元, 人, tce, kWh,
+t):
+
+======================  =====================================================================
+``tax``                 tax_per_mu × attributed land (亩); tax_per_mu 规上 LN(30, 0.85),
+                        规下 LN(8, 1.0), × sector factor × supply-era factor, both divided by
+                        their expected value so the aggregate stays ≈ 43 (规上) / 13 (规下)
+``value_added``         tax ÷ U(0.15, 0.28)
+``revenue``             value_added ÷ U(0.15, 0.35)
+``employees``           value_added ÷ LN(31, 0.5) 万元/人, at least 1
+``energy_tce``          value_added × LN(0.3, 0.8) tce/万元 × (chemicals 3, dyeing 2,
+                        electronics 0.5)
+``emissions``           value_added ÷ LN(1 500, 1.2) 万元/t
+``rd_spend``            规上: 35 % at U(0, 0.01) × revenue, the rest LN(0.035, 0.5) × revenue;
+                        规下: half none, half LN(0.015, 0.6) × revenue [I]
+``electricity_kwh``     规下: tax ÷ LN(0.28, 0.6) 元/kWh; 规上: U(0.3, 0.7) of energy as
+                        electricity at 0.1229 kgce/kWh [I]
+veto flags              0.5 % safety + 0.5 % environment per firm-year (≈ 1 %)
+======================  =====================================================================
+
+Earlier years divide each ratio by a year-on-year factor LN(1.0, 0.15) (§4), so every firm
+has a 5-year history. Older supply eras get a lower tax factor so that low-efficiency land
+clusters in old blocks (§4 last paragraph). Rows before the founding year are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indspace.core.model.units import M2_PER_MU
+from indspace.demo._vocab import IND_ENERGY_FACTOR, IND_TAX_FACTOR, IND_WEIGHT
+
+ERA_TAX_FACTOR = np.array([0.6, 1.1, 1.3])
+"""Tax-per-mu factor by supply era (pre-2005, 2005–2020, 2021+) [I]."""
+ERA_SHARE = np.array([0.35, 0.55, 0.10])
+"""Supply-era mix (synthetic-data §3)."""
+_ERA_NORM = float(ERA_TAX_FACTOR @ ERA_SHARE)
+_SECTOR_NORM = float(IND_TAX_FACTOR @ IND_WEIGHT)
+YEARS = 5
+KGCE_PER_KWH = 0.1229
+"""Electricity conversion, 当量值 (GB/T 2589)."""
+
+
+@dataclass(frozen=True)
+class FirmInputs:
+    """Per-firm inputs; arrays of equal length."""
+
+    above: np.ndarray
+    industry: np.ndarray
+    """Index into :data:`indspace.demo._vocab.INDUSTRIES`."""
+    land_m2: np.ndarray
+    """Attributed land: owned area net of rented-out share plus rented share, m²."""
+    era_factor: np.ndarray
+    """Land-weighted mean of :data:`ERA_TAX_FACTOR` over the firm's land."""
+    low_tax: np.ndarray
+    """Planted low-efficiency owner: tax per mu U(0.8, 2.5) 万元/亩 in every year."""
+    d_like: np.ndarray
+    """Planted D-like outside-line owner: very low tax, 4 × energy and emissions."""
+    founded_year: np.ndarray
+
+
+def indicators(f: FirmInputs, last_year: int, rng: np.random.Generator
+               ) -> dict[str, np.ndarray]:
+    """Firm-year figures; returns columns with ``firm`` (index into inputs) and ``year``."""
+    n = len(f.above)
+    land_mu = f.land_m2 / M2_PER_MU
+    tpm = np.where(f.above, rng.lognormal(np.log(30.0), 0.85, n),
+                   rng.lognormal(np.log(8.0), 1.0, n))
+    tpm *= IND_TAX_FACTOR[f.industry] / _SECTOR_NORM * f.era_factor / _ERA_NORM
+    u_va = rng.uniform(0.15, 0.28, n)
+    u_rev = rng.uniform(0.15, 0.35, n)
+    prod = rng.lognormal(np.log(31.0), 0.5, n)
+    e_int = rng.lognormal(np.log(0.3), 0.8, n) * IND_ENERGY_FACTOR[f.industry]
+    va_per_t = rng.lognormal(np.log(1500.0), 1.2, n)
+    rd_share = np.where(
+        f.above,
+        np.where(rng.random(n) < 0.35, rng.uniform(0.0, 0.01, n),
+                 rng.lognormal(np.log(0.035), 0.5, n)),
+        np.where(rng.random(n) < 0.5, 0.0, rng.lognormal(np.log(0.015), 0.6, n)))
+    price = rng.lognormal(np.log(0.28), 0.6, n)          # 元 tax per kWh (规下)
+    elec_share = rng.uniform(0.3, 0.7, n)                 # of energy, 规上
+    low = f.low_tax | f.d_like
+    tpm = np.where(f.low_tax, rng.uniform(0.8, 2.5, n), tpm)
+    tpm = np.where(f.d_like, rng.uniform(0.5, 2.0, n), tpm)
+    e_int = np.where(f.d_like, e_int * 4.0, e_int)
+    va_per_t = np.where(f.d_like, va_per_t / 4.0, va_per_t)
+    prod = np.where(f.d_like, prod / 2.0, prod)
+
+    # year-on-year drift, last year = 1 (synthetic-data §4 "Year-on-year")
+    def drift() -> np.ndarray:
+        eps = rng.normal(0.0, 0.15, (n, YEARS - 1))        # log change from year j to j+1
+        back = np.cumsum(eps[:, ::-1], axis=1)[:, ::-1]    # Σ of the changes after year j
+        return np.exp(-np.concatenate([back, np.zeros((n, 1))], axis=1))
+
+    years = last_year - YEARS + 1 + np.arange(YEARS)
+    tpm_y = tpm[:, None] * np.where(low[:, None], 1.0, drift())
+    tpm_y = np.where(f.low_tax[:, None], np.minimum(tpm_y, 2.5), tpm_y)
+    u_va_y = np.clip(u_va[:, None] * drift(), 0.05, 0.9)
+    u_rev_y = np.clip(u_rev[:, None] * drift(), 0.05, 0.9)
+    prod_y = prod[:, None] * drift()
+    e_int_y = e_int[:, None] * drift()
+    va_per_t_y = va_per_t[:, None] * drift()
+    rd_y = np.clip(rd_share[:, None] * drift(), 0.0, 0.3)
+    price_y = price[:, None] * drift()
+
+    tax = np.maximum(np.round(tpm_y * land_mu[:, None], 2), 0.01)
+    va = np.round(tax / u_va_y, 2)
+    revenue = np.round(va / u_rev_y, 2)
+    employees = np.maximum(np.round(va / prod_y), 1.0)
+    energy = np.round(va * e_int_y, 2)
+    emissions = np.round(va / va_per_t_y, 3)
+    rd = np.round(revenue * rd_y, 2)
+    elec = np.where(f.above[:, None],
+                    energy * elec_share[:, None] / (KGCE_PER_KWH / 1000.0),
+                    tax * 10_000.0 / price_y)
+    elec = np.round(elec)
+    safety = rng.random((n, YEARS)) < 0.005
+    env = rng.random((n, YEARS)) < 0.005
+
+    keep = years[None, :] >= f.founded_year[:, None]
+    firm = np.broadcast_to(np.arange(n)[:, None], (n, YEARS))[keep]
+    return {
+        "firm": firm,
+        "year": np.broadcast_to(years[None, :], (n, YEARS))[keep].astype("int64"),
+        "revenue": revenue[keep], "tax": tax[keep], "value_added": va[keep],
+        "employees": employees[keep], "energy_tce": energy[keep],
+        "electricity_kwh": elec[keep], "emissions": emissions[keep], "rd_spend": rd[keep],
+        "safety_veto": safety[keep], "environment_veto": env[keep],
+        "tax_per_mu": (tax / np.maximum(land_mu[:, None], 1e-9))[keep],
+    }

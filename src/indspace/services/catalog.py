@@ -1,0 +1,72 @@
+"""Read-side use cases: paged lists and single records with their history, as plain data
+for the API (JSON / GeoJSON in EPSG:4326)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from indspace.core.errors import ValidationError
+from indspace.core.model.entities import ENTITIES
+from indspace.store import Store
+
+OUTPUT_CRS = 4326
+
+
+def _check_table(name: str) -> None:
+    if name not in ENTITIES:
+        raise ValidationError(f"未知数据表：{name}", f"unknown table: {name}",
+                              hint_zh=f"可选：{', '.join(ENTITIES)}",
+                              hint_en=f"one of: {', '.join(ENTITIES)}")
+
+
+def _filters(name: str, filters: dict[str, Any]) -> dict[str, Any]:
+    cols = set(ENTITIES[name].columns)
+    bad = [k for k in filters if k not in cols]
+    if bad:
+        raise ValidationError(f"不能按 {bad} 过滤", f"cannot filter on {bad}", where=name,
+                              hint_en=f"filterable: {sorted(cols)}")
+    return {k: v for k, v in filters.items() if v is not None}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records (dates ISO, NA → null)."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+
+
+def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset: int
+         ) -> dict[str, Any]:
+    """One page of current records of ``name``: ``{"total", "limit", "offset", "items"}`` —
+    spatial tables as a GeoJSON FeatureCollection in EPSG:4326 under ``items``."""
+    _check_table(name)
+    where = _filters(name, filters)
+    total = store.counts({name: where})[name]
+    frame = store.read_frame(name, where=where or None, limit=limit, offset=offset)
+    body: dict[str, Any] = {"total": total, "limit": limit, "offset": offset}
+    if isinstance(frame, gpd.GeoDataFrame):
+        body["items"] = json.loads(frame.to_crs(OUTPUT_CRS).to_json(drop_id=True))
+    else:
+        body["items"] = _records(frame)
+    return body
+
+
+def record(store: Store, name: str, key: str | tuple[str, ...]) -> dict[str, Any]:
+    """One current record with its full version history."""
+    _check_table(name)
+    entity = ENTITIES[name]
+    values = key if isinstance(key, tuple) else (key,)
+    where = dict(zip(entity.key, values, strict=True))
+    frame = store.read_frame(name, where=where)
+    if frame.empty:
+        store.get(name, key)  # raises NotFoundError with the bilingual message
+    out: dict[str, Any]
+    if isinstance(frame, gpd.GeoDataFrame):
+        out = json.loads(frame.to_crs(OUTPUT_CRS).to_json(drop_id=True))["features"][0]
+    else:
+        out = _records(frame)[0]
+    hist = store.history(name, key).drop(columns=["geom"], errors="ignore")
+    out["history"] = _records(hist)
+    return out

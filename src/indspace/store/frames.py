@@ -1,0 +1,69 @@
+"""Conversion between pandas frames and DBAPI rows, column by column (no per-cell Python
+branching beyond what the DBAPI needs)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from indspace.core.model.entities import Entity, Field
+
+
+def _column_values(series: pd.Series, f: Field) -> list[Any]:
+    s = series
+    if f.dtype == "date":
+        conv = pd.to_datetime(s, errors="raise")
+        return [None if pd.isna(v) else v.date() for v in conv]
+    mask = s.isna().to_numpy()
+    if f.dtype == "float":
+        vals = pd.to_numeric(s, errors="raise").astype("float64").to_numpy().tolist()
+    elif f.dtype == "int":
+        vals = [None if m else int(v) for v, m in zip(s.tolist(), mask, strict=True)]
+        return vals
+    elif f.dtype == "bool":
+        vals = [bool(v) if not m else None for v, m in zip(s.tolist(), mask, strict=True)]
+        return vals
+    else:
+        vals = [str(v) for v in s.tolist()]
+    return [None if m else v for v, m in zip(vals, mask, strict=True)]
+
+
+def frame_columns(entity: Entity, frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """The contract's attribute columns of ``frame`` as Python lists (missing → all None)."""
+    n = len(frame)
+    return {
+        f.name: (_column_values(frame[f.name], f) if f.name in frame.columns else [None] * n)
+        for f in entity.fields
+    }
+
+
+def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
+    """Build a frame with the contract's pandas dtypes from column lists read from the store."""
+    out: dict[str, Any] = {}
+    for name, vals in rows.items():
+        f = _find(entity, name)
+        if f is None:
+            out[name] = vals
+        elif f.dtype == "float":
+            out[name] = pd.array(np.array([np.nan if v is None else v for v in vals],
+                                          dtype="float64"))
+        elif f.dtype == "int":
+            out[name] = pd.array(vals, dtype="Int64")
+        elif f.dtype == "bool":
+            out[name] = pd.array(vals, dtype="boolean")
+        elif f.dtype == "date":
+            out[name] = pd.Series([v if v is None or isinstance(v, date)
+                                   else date.fromisoformat(str(v)) for v in vals], dtype=object)
+        else:
+            out[name] = pd.Series(vals, dtype=object)
+    return pd.DataFrame(out)
+
+
+def _find(entity: Entity, name: str) -> Field | None:
+    for f in entity.fields:
+        if f.name == name:
+            return f
+    return None

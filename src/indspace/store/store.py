@@ -1,0 +1,502 @@
+"""One repository API over two backends: a GeoPackage file (default) or PostGIS.
+
+>>> store = Store.create("indspace.gpkg")            # doctest: +SKIP
+>>> store.write_frame("parcels", parcels, valid_from=as_of)   # doctest: +SKIP
+>>> store.update("parcels", "330212001001GB00001", {"area_m2": 5012.0},
+...              at=now, actor="officer-1", reason="survey")   # doctest: +SKIP
+
+This module (with ``gpkg``, ``postgis`` and the migrations) is the only place in indspace
+that speaks SQL. Reads return (Geo)DataFrames typed per the entity contracts; writes are
+one transaction each; edits keep history (the old version moves to ``<table>_history``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection, Engine
+
+from indspace.core.errors import NotFoundError, StoreError, ValidationError
+from indspace.core.model.entities import ENTITIES, Entity, check_frame
+from indspace.store import gpkg, postgis
+from indspace.store.frames import frame_columns, typed_frame
+from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
+from indspace.store.tables import GEOM, build_metadata, history_name
+
+Backend = Literal["gpkg", "postgis"]
+MIGRATIONS = Path(__file__).with_name("migrations")
+DEFAULT_SRID = 4549
+
+
+def resolve_url(db: str | Path) -> str:
+    """A GeoPackage path or a SQLAlchemy PostgreSQL URL → SQLAlchemy URL.
+
+    >>> resolve_url("postgresql+psycopg://u@h/db")
+    'postgresql+psycopg://u@h/db'
+    >>> resolve_url("/tmp/x.gpkg")
+    'sqlite:////tmp/x.gpkg'
+    """
+    s = str(db)
+    if s.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        if s.startswith(("postgresql://", "postgres://")):
+            s = "postgresql+psycopg://" + s.split("://", 1)[1]
+        return s
+    if s.startswith("sqlite:///"):
+        return s
+    if "://" in s:
+        raise StoreError(f"不支持的数据库地址：{s}", f"unsupported database URL: {s}",
+                         hint_zh="请使用 .gpkg 文件路径或 postgresql+psycopg:// 地址",
+                         hint_en="use a .gpkg path or a postgresql+psycopg:// URL")
+    return "sqlite:///" + str(Path(s).expanduser().resolve())
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"isolation_level": None})
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, record: Any) -> None:
+            gpkg.on_connect(dbapi_conn, record)
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # pysqlite's own transaction handling skips DDL; take control so that every
+            # write (DDL included) is one atomic transaction (SQLAlchemy's documented recipe).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """The indspace store: tables of the entity contracts, with history, on one backend."""
+
+    def __init__(self, db: str | Path) -> None:
+        self.url = resolve_url(db)
+        self.backend: Backend = "gpkg" if self.url.startswith("sqlite") else "postgis"
+        self.path = Path(self.url.removeprefix("sqlite:///")) if self.backend == "gpkg" else None
+        self.engine = _make_engine(self.url)
+        self._srid: int | None = None
+        self._md: sa.MetaData | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    @classmethod
+    def open(cls, db: str | Path) -> Store:
+        """Open an existing, initialised store; raise a clear error otherwise."""
+        store = cls(db)
+        if store.path is not None and not store.path.exists():
+            raise StoreError(f"数据库文件不存在：{store.path}",
+                             f"store file not found: {store.path}",
+                             hint_zh="先运行 indspace init 或 indspace demo",
+                             hint_en="run `indspace init` or `indspace demo` first")
+        try:
+            store.srid  # noqa: B018 — reads store_meta, proving the schema exists
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError("数据库未初始化或无法连接", "store is not initialised or unreachable",
+                             where=store.display_name,
+                             hint_zh="运行 indspace init --db …",
+                             hint_en="run `indspace init --db …`") from e
+        return store
+
+    @classmethod
+    def create(cls, db: str | Path, *, srid: int = DEFAULT_SRID, overwrite: bool = False) -> Store:
+        """Create (or, with ``overwrite``, recreate empty) a store and migrate it to head."""
+        store = cls(db)
+        if store.path is not None:
+            if store.path.exists():
+                if not overwrite:
+                    raise StoreError(f"文件已存在：{store.path}", f"file exists: {store.path}",
+                                     hint_zh="加 --overwrite 以重建", hint_en="pass --overwrite")
+                store.engine.dispose()
+                store.path.unlink()
+                for suffix in ("-wal", "-shm", "-journal"):
+                    Path(str(store.path) + suffix).unlink(missing_ok=True)
+            store.path.parent.mkdir(parents=True, exist_ok=True)
+        elif overwrite:
+            store.drop_all()
+        store.migrate(srid)
+        return store
+
+    def migrate(self, srid: int = DEFAULT_SRID) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        try:
+            existing = self.srid
+        except sa.exc.SQLAlchemyError:
+            existing = None
+        srid = existing or srid
+        with self.engine.begin() as conn:
+            if self.backend == "postgis":
+                postgis.ensure_extension(conn)
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            cfg.attributes["srid"] = srid
+            command.upgrade(cfg, "head")
+            self._set_meta(conn, {"crs": f"EPSG:{srid}", "srid": str(srid)})
+        self._srid = srid
+
+    def drop_all(self) -> None:
+        """Remove every indspace table (PostGIS only; a GeoPackage is simply deleted)."""
+        md = build_metadata()
+        with self.engine.begin() as conn:
+            md.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        self._srid = None
+
+    def close(self) -> None:
+        """Release pooled connections (a store object can be reopened by using it again)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @property
+    def display_name(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def srid(self) -> int:
+        if self._srid is None:
+            self._srid = int(self.meta()["srid"])
+        return self._srid
+
+    @property
+    def md(self) -> sa.MetaData:
+        if self._md is None:
+            self._md = build_metadata(self.srid)
+        return self._md
+
+    def table(self, name: str) -> sa.Table:
+        return self.md.tables[name]
+
+    # ---------------------------------------------------------------- meta
+    def meta(self) -> dict[str, str]:
+        t = build_metadata().tables["store_meta"]
+        with self.engine.connect() as conn:
+            return {k: v for k, v in conn.execute(sa.select(t.c.key, t.c.value).order_by(t.c.key))}
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.engine.begin() as conn:
+            self._set_meta(conn, values)
+
+    def _set_meta(self, conn: Connection, values: dict[str, str]) -> None:
+        t = build_metadata().tables["store_meta"]
+        for k, v in values.items():
+            conn.execute(sa.delete(t).where(t.c.key == k))
+            conn.execute(sa.insert(t).values(key=k, value=str(v)))
+
+    # ---------------------------------------------------------------- bulk writes
+    def write_frames(self, frames: dict[str, pd.DataFrame], *, valid_from: datetime,
+                     actor: str = "system", reason: str = "bulk load",
+                     progress: Any = None) -> dict[str, int]:
+        """Insert new records of several entities in ONE transaction; return rows per table.
+
+        Each frame must satisfy its entity contract; geometries must already be in the
+        store's CRS (``EPSG:{srid}``). A duplicate natural key fails the whole write.
+        """
+        for name, frame in frames.items():
+            check_frame(ENTITIES[name], frame, source=name)
+            if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None \
+                    and frame.crs.to_epsg() != self.srid:
+                raise ValidationError(
+                    f"{name} 的坐标系为 {frame.crs.to_string()}，应为 EPSG:{self.srid}",
+                    f"{name} is in {frame.crs.to_string()}, the store uses EPSG:{self.srid}",
+                    where=name, hint_zh="先转换坐标系", hint_en="reproject with to_crs first")
+        written: dict[str, int] = {}
+        try:
+            with self.engine.begin() as conn:
+                for name, frame in frames.items():
+                    written[name] = self._insert(conn, ENTITIES[name], frame, valid_from)
+                    if progress is not None:
+                        progress(name, written[name])
+                self._audit(conn, valid_from, actor, "bulk_insert", ",".join(frames),
+                            "*", None, json.dumps(written, sort_keys=True), reason)
+                if self.backend == "gpkg":
+                    for name in frames:
+                        if ENTITIES[name].geometry:
+                            gpkg.update_extent(lambda s: conn.exec_driver_sql(s), name, GEOM)
+        except (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as e:
+            raise StoreError("写入失败：主键重复或违反约束，本次写入已整体撤销",
+                             "write failed: duplicate key or constraint violation; "
+                             "nothing was written", hint_zh=str(getattr(e, "orig", e))[:200],
+                             hint_en="check the key columns for duplicates") from e
+        return written
+
+    def write_frame(self, name: str, frame: pd.DataFrame, *, valid_from: datetime,
+                    actor: str = "system", reason: str = "bulk load") -> int:
+        return self.write_frames({name: frame}, valid_from=valid_from, actor=actor,
+                                 reason=reason)[name]
+
+    def _insert(self, conn: Connection, entity: Entity, frame: pd.DataFrame,
+                valid_from: datetime) -> int:
+        n = len(frame)
+        if n == 0:
+            return 0
+        cols = frame_columns(entity, frame)
+        if entity.geometry:
+            geoms = np.asarray(frame.geometry.values, dtype=object)
+            cols[GEOM] = (to_gpkg(geoms, self.srid) if self.backend == "gpkg"
+                          else to_ewkb_hex(geoms, self.srid))
+        cols["version"] = [1] * n
+        if self.backend == "postgis":
+            cols["valid_from"] = [valid_from.astimezone(UTC)] * n
+            postgis.copy_rows(conn, entity.table, list(cols), zip(*cols.values(), strict=True))
+        else:
+            t = self.table(entity.table)
+            stamp = t.c.valid_from.type.process_bind_param(valid_from, conn.dialect)
+            cols["valid_from"] = [stamp] * n
+            rows = list(zip(*cols.values(), strict=True))
+            cursor = conn.connection.driver_connection.cursor()
+            if entity.geometry:
+                start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
+                                     ).scalar_one() + 1
+                b = shapely.bounds(geoms)
+                present = ~np.isnan(b[:, 0])
+                bounds = [(r[0], r[2], r[1], r[3]) if p else None
+                          for r, p in zip(b.tolist(), present.tolist(), strict=True)]
+                gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols),
+                                 rows, list(range(start, start + n)), bounds)
+            else:
+                names = ", ".join(f'"{c}"' for c in cols)
+                marks = ", ".join("?" for _ in cols)
+                cursor.executemany(f'INSERT INTO "{entity.table}" ({names}) VALUES ({marks})',
+                                   rows)
+            cursor.close()
+        return n
+
+    def write_anomalies(self, frame: pd.DataFrame) -> int:
+        t = self.table("demo_anomalies")
+        rows = frame[["kind", "table_name", "record_key", "detail"]].to_dict("records")
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(t))
+            if rows:
+                conn.execute(sa.insert(t), rows)
+        return len(rows)
+
+    # ---------------------------------------------------------------- reads
+    def read_frame(self, name: str, *, as_of: datetime | None = None,
+                   columns: Sequence[str] | None = None,
+                   where: dict[str, Any] | None = None, limit: int | None = None,
+                   offset: int = 0) -> pd.DataFrame:
+        """Records of ``name`` current now, or as they stood at ``as_of`` (history included).
+
+        Spatial entities come back as a GeoDataFrame in the store CRS with a ``geometry``
+        column; attribute dtypes follow the entity contract; rows are sorted by natural key.
+        """
+        entity = ENTITIES[name]
+        wanted = list(columns) if columns is not None else entity.columns
+        spatial = entity.geometry is not None and (columns is None or "geometry" in wanted)
+        attr = [c for c in wanted if c != "geometry"]
+        cur = self.table(name)
+        q = sa.select(*[cur.c[c] for c in attr], *([self._raw_geom(cur)] if spatial else []))
+        if as_of is not None:
+            hist = self.table(history_name(name))
+            q = q.where(cur.c.valid_from <= as_of)
+            hq = sa.select(*[hist.c[c] for c in attr],
+                           *([self._raw_geom(hist)] if spatial else [])).where(
+                hist.c.valid_from <= as_of, hist.c.valid_to > as_of)
+            q = sa.union_all(q, hq)
+        if where:
+            src = q.subquery() if as_of is not None else None
+            conds = [(src.c[k] if src is not None else cur.c[k]) == v for k, v in where.items()]
+            q = sa.select(src).where(*conds) if src is not None else q.where(*conds)
+        if limit is not None or offset:
+            src = q.subquery()
+            q = sa.select(src).order_by(*[src.c[k] for k in entity.key if k in attr]
+                                        ).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            result = conn.execute(q)
+            rows = result.fetchall()
+        cols_data = {c: [r[i] for r in rows] for i, c in enumerate(attr)}
+        frame = typed_frame(entity, cols_data)
+        if spatial:
+            raw = [r[len(attr)] for r in rows]
+            geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
+            frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
+        keys = [k for k in entity.key if k in frame.columns]
+        if keys and len(frame):
+            frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+        return frame
+
+    def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:
+        # Skip per-row type processing; geometries are decoded vectorised afterwards.
+        raw_type = sa.LargeBinary() if self.backend == "gpkg" else sa.Text()
+        return sa.type_coerce(t.c[GEOM], raw_type).label("geom_raw")
+
+    def get(self, name: str, key: Any) -> dict[str, Any]:
+        """The current record for a natural key (a scalar or a tuple for compound keys)."""
+        entity = ENTITIES[name]
+        t = self.table(name)
+        with self.engine.connect() as conn:
+            q = sa.select(t).where(*self._key_cond(t, entity, key))
+            row = conn.execute(q).mappings().first()
+        if row is None:
+            raise NotFoundError(f"{entity.label_zh} {key} 不存在", f"{name} {key} not found",
+                                where=name)
+        return dict(row)
+
+    def history(self, name: str, key: Any) -> pd.DataFrame:
+        """Every version of one record, oldest first (columns: contract + version, valid_from,
+        valid_to; the current version has valid_to = NaT/None)."""
+        entity = ENTITIES[name]
+        cur, hist = self.table(name), self.table(history_name(name))
+        cols = [*entity.columns, "version", "valid_from"]
+        with self.engine.connect() as conn:
+            old = conn.execute(sa.select(*[hist.c[c] for c in cols], hist.c.valid_to)
+                               .where(*self._key_cond(hist, entity, key))).mappings().all()
+            now = conn.execute(sa.select(*[cur.c[c] for c in cols])
+                               .where(*self._key_cond(cur, entity, key))).mappings().all()
+        rows = [dict(r) for r in old] + [{**dict(r), "valid_to": None} for r in now]
+        return pd.DataFrame(rows).sort_values("version").reset_index(drop=True)
+
+    def counts(self, where: dict[str, dict[str, Any]] | None = None) -> dict[str, int]:
+        """Current records per entity table (optionally filtered per table by equality)."""
+        out = {}
+        with self.engine.connect() as conn:
+            for name in ENTITIES:
+                t = self.table(name)
+                conds = [t.c[k] == v for k, v in ((where or {}).get(name) or {}).items()]
+                out[name] = int(conn.execute(
+                    sa.select(sa.func.count()).select_from(t).where(*conds)).scalar_one())
+        return out
+
+    def anomalies(self) -> pd.DataFrame:
+        t = self.table("demo_anomalies")
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.c.kind, t.c.table_name, t.c.record_key, t.c.detail)
+                                .order_by(t.c.fid)).mappings().all()
+        return pd.DataFrame(rows, columns=["kind", "table_name", "record_key", "detail"])
+
+    def audit_log(self) -> pd.DataFrame:
+        t = self.table("audit_log")
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.fid)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows])
+
+    # ---------------------------------------------------------------- history-keeping edits
+    def update(self, name: str, key: Any, changes: dict[str, Any], *, at: datetime,
+               actor: str, reason: str = "") -> int:
+        """Edit one record: close the current version into history, write the new one.
+
+        Returns the new version number (unchanged when ``changes`` change nothing).
+        ``at`` must be later than the current version's ``valid_from``.
+        """
+        entity = ENTITIES[name]
+        unknown = set(changes) - set(entity.columns) - ({"geometry"} if entity.geometry else set())
+        if unknown or set(changes) & set(entity.key):
+            raise ValidationError(
+                f"不可修改的字段：{sorted(unknown | (set(changes) & set(entity.key)))}",
+                f"fields cannot be edited: {sorted(unknown | (set(changes) & set(entity.key)))}",
+                where=name, hint_zh="主键不可修改，请新增记录并注销旧记录",
+                hint_en="keys are immutable: retire the record and add a new one")
+        changes = {(GEOM if k == "geometry" else k): v for k, v in changes.items()}
+        cur, hist = self.table(name), self.table(history_name(name))
+        with self._locked_row(name, key) as (conn, row):
+            diff = {k: v for k, v in changes.items() if not _same(row[k], v)}
+            if not diff:
+                return int(row["version"])
+            self._check_time(name, key, row, at)
+            old = {c.name: row[c.name] for c in cur.columns if c.name != "fid"}
+            conn.execute(sa.insert(hist).values(**old, valid_to=at))
+            conn.execute(sa.update(cur).where(cur.c.fid == row["fid"]).values(
+                **diff, version=row["version"] + 1, valid_from=at))
+            self._audit(conn, at, actor, "update", name, _key_text(key),
+                        _json({k: row[k] for k in diff}), _json(diff), reason)
+            return int(row["version"]) + 1
+
+    def retire(self, name: str, key: Any, *, at: datetime, actor: str, reason: str = "") -> None:
+        """End a record: its current version moves to history with ``valid_to = at``."""
+        cur, hist = self.table(name), self.table(history_name(name))
+        with self._locked_row(name, key) as (conn, row):
+            self._check_time(name, key, row, at)
+            old = {c.name: row[c.name] for c in cur.columns if c.name != "fid"}
+            conn.execute(sa.insert(hist).values(**old, valid_to=at))
+            conn.execute(sa.delete(cur).where(cur.c.fid == row["fid"]))
+            self._audit(conn, at, actor, "retire", name, _key_text(key),
+                        _json({k: v for k, v in old.items() if k != GEOM}), None, reason)
+
+    @contextmanager
+    def _locked_row(self, name: str, key: Any) -> Iterator[tuple[Connection, dict[str, Any]]]:
+        entity = ENTITIES[name]
+        t = self.table(name)
+        with self.engine.begin() as conn:
+            q = sa.select(t).where(*self._key_cond(t, entity, key))
+            if self.backend == "postgis":
+                q = q.with_for_update()
+            row = conn.execute(q).mappings().first()
+            if row is None:
+                raise NotFoundError(f"{entity.label_zh} {key} 不存在", f"{name} {key} not found",
+                                    where=name)
+            yield conn, dict(row)
+
+    @staticmethod
+    def _check_time(name: str, key: Any, row: dict[str, Any], at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValidationError("时间须带时区", "timestamp must be timezone-aware", where=name)
+        if at <= row["valid_from"]:
+            raise ValidationError(
+                f"修改时间 {at.isoformat()} 早于当前版本生效时间 {row['valid_from'].isoformat()}",
+                f"edit time {at.isoformat()} is not after the current version's valid_from "
+                f"{row['valid_from'].isoformat()}", where=f"{name} {key}",
+                hint_zh="历史只能向后追加", hint_en="history can only be appended")
+
+    @staticmethod
+    def _key_cond(t: sa.Table, entity: Entity, key: Any) -> list[sa.ColumnElement[bool]]:
+        values = key if isinstance(key, tuple) else (key,)
+        if len(values) != len(entity.key):
+            raise ValidationError(f"主键应为 {entity.key}", f"key must be {entity.key}",
+                                  where=entity.table)
+        return [t.c[k] == v for k, v in zip(entity.key, values, strict=True)]
+
+    def _audit(self, conn: Connection, at: datetime, actor: str, action: str, table: str,
+               key: str, before: str | None, after: str | None, reason: str) -> None:
+        t = self.table("audit_log")
+        conn.execute(sa.insert(t).values(at=at, actor=actor, action=action, table_name=table,
+                                         record_key=key, before_json=before, after_json=after,
+                                         reason=reason))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if hasattr(a, "equals") and hasattr(b, "equals") and hasattr(a, "geom_type"):
+        return bool(a.equals_exact(b, 0.0) if a.geom_type == b.geom_type else False)
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return bool(a == b)
+
+
+def _key_text(key: Any) -> str:
+    return "|".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+def _json(d: dict[str, Any]) -> str:
+    def enc(v: Any) -> Any:
+        if isinstance(v, datetime | date):
+            return v.isoformat()
+        if hasattr(v, "wkt"):
+            return v.wkt
+        return v
+    return json.dumps({k: enc(v) for k, v in d.items()}, ensure_ascii=False, sort_keys=True)
