@@ -95,7 +95,11 @@ def demo(
             task = prog.add_task(f"生成演示城市 / building demo ({scale.value})", total=None)
 
             def report(step: str, n: int) -> None:
-                prog.update(task, description=f"{step}", advance=n)
+                if step == "generate":  # generation done: now count rows as they are written
+                    prog.update(task, total=n, completed=0,
+                                description="写入数据库 / writing the store")
+                else:
+                    prog.update(task, description=f"写入 / writing {step}", advance=n)
 
             if scale is Scale.province:
                 out = parquet or Path("indspace-province")

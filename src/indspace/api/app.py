@@ -30,6 +30,9 @@ TEXT = {
            "parcels": "parcels", "enterprises": "enterprises", "area": "industrial land (mu)"},
 }
 
+Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
+Offset = Annotated[int, Query(ge=0, description="偏移 / offset")]
+
 
 def create_app(db: str | Path) -> FastAPI:
     """Build the app over the store at ``db`` (opened once; raises if it is not initialised)."""
@@ -57,9 +60,6 @@ def create_app(db: str | Path) -> FastAPI:
     def info() -> dict[str, Any]:
         """库概况 / counts, CRS, schema revision and policy profiles."""
         return store_info(store)
-
-    Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
-    Offset = Annotated[int, Query(ge=0, description="偏移 / offset")]
 
     @app.get("/api/enterprises")
     def enterprises(limit: Limit = 100, offset: Offset = 0, district: str | None = None,

@@ -11,7 +11,7 @@ t):
 ``revenue``             value_added ÷ U(0.15, 0.35)
 ``employees``           value_added ÷ LN(31, 0.5) 万元/人, at least 1
 ``energy_tce``          value_added × LN(0.3, 0.8) tce/万元 × (chemicals 3, dyeing 2,
-                        electronics 0.5)
+                        electronics 0.5) ÷ the factor's value-added-weighted mean
 ``emissions``           value_added ÷ LN(1 500, 1.2) 万元/t
 ``rd_spend``            规上: 35 % at U(0, 0.01) × revenue, the rest LN(0.035, 0.5) × revenue;
                         规下: half none, half LN(0.015, 0.6) × revenue [I]
@@ -40,6 +40,10 @@ ERA_SHARE = np.array([0.35, 0.55, 0.10])
 """Supply-era mix (synthetic-data §3)."""
 _ERA_NORM = float(ERA_TAX_FACTOR @ ERA_SHARE)
 _SECTOR_NORM = float(IND_TAX_FACTOR @ IND_WEIGHT)
+_ENERGY_NORM = float((IND_ENERGY_FACTOR * IND_TAX_FACTOR) @ IND_WEIGHT
+                     / (IND_TAX_FACTOR @ IND_WEIGHT))
+"""Value-added-weighted mean sector energy factor: dividing by it keeps the aggregate
+Σ VA / Σ energy near 1 / E[LN(0.3, 0.8)] ≈ 2.4 万元/tce (target 2–2.7, §4)."""
 YEARS = 5
 KGCE_PER_KWH = 0.1229
 """Electricity conversion, 当量值 (GB/T 2589)."""
@@ -74,7 +78,7 @@ def indicators(f: FirmInputs, last_year: int, rng: np.random.Generator
     u_va = rng.uniform(0.15, 0.28, n)
     u_rev = rng.uniform(0.15, 0.35, n)
     prod = rng.lognormal(np.log(31.0), 0.5, n)
-    e_int = rng.lognormal(np.log(0.3), 0.8, n) * IND_ENERGY_FACTOR[f.industry]
+    e_int = rng.lognormal(np.log(0.3), 0.8, n) * IND_ENERGY_FACTOR[f.industry] / _ENERGY_NORM
     va_per_t = rng.lognormal(np.log(1500.0), 1.2, n)
     rd_share = np.where(
         f.above,

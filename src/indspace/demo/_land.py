@@ -187,6 +187,11 @@ def layout_district(dp: DistrictPlan, region: shapely.Geometry, owner: np.ndarra
     k_lo = np.maximum(np.ceil(c - half), 0).astype("int64")
     k_hi = np.maximum(np.floor(c + half).astype("int64"), k_lo)
     k = k_lo + np.floor(rng.random(n) * (k_hi - k_lo + 1)).astype("int64")
+    # prefer the block's parity of k (every valid range spans ≥ 2 classes), so a block has
+    # fewer depth classes and fuller rows
+    parity = rng.integers(0, 2, n_stacks)[stack]
+    alt = k + np.where(k + 1 <= k_hi, 1, -1)
+    k = np.where((k % 2 != parity) & (alt >= k_lo) & (alt <= k_hi), alt, k)
     depth = np.round(DEPTH0_CM * DEPTH_STEP ** k).astype("int64")
     width = np.maximum(np.round(area * 1e4 / depth), 100).astype("int64")
 

@@ -37,6 +37,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
 
 
+def _geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    """GeoJSON FeatureCollection in EPSG:4326 (dates as ISO strings, NA as null)."""
+    text = frame.to_crs(OUTPUT_CRS).to_json(drop_id=True, na="null", ensure_ascii=False,
+                                            default=lambda v: v.isoformat())
+    return json.loads(text)
+
+
 def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset: int
          ) -> dict[str, Any]:
     """One page of current records of ``name``: ``{"total", "limit", "offset", "items"}`` —
@@ -47,7 +54,7 @@ def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset
     frame = store.read_frame(name, where=where or None, limit=limit, offset=offset)
     body: dict[str, Any] = {"total": total, "limit": limit, "offset": offset}
     if isinstance(frame, gpd.GeoDataFrame):
-        body["items"] = json.loads(frame.to_crs(OUTPUT_CRS).to_json(drop_id=True))
+        body["items"] = _geojson(frame)
     else:
         body["items"] = _records(frame)
     return body
@@ -64,7 +71,7 @@ def record(store: Store, name: str, key: str | tuple[str, ...]) -> dict[str, Any
         store.get(name, key)  # raises NotFoundError with the bilingual message
     out: dict[str, Any]
     if isinstance(frame, gpd.GeoDataFrame):
-        out = json.loads(frame.to_crs(OUTPUT_CRS).to_json(drop_id=True))["features"][0]
+        out = _geojson(frame)["features"][0]
     else:
         out = _records(frame)[0]
     hist = store.history(name, key).drop(columns=["geom"], errors="ignore")

@@ -344,8 +344,11 @@ class Store:
 
     def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:
         # Skip per-row type processing; geometries are decoded vectorised afterwards.
-        raw_type = sa.LargeBinary() if self.backend == "gpkg" else sa.Text()
-        return sa.type_coerce(t.c[GEOM], raw_type).label("geom_raw")
+        # PostGIS: binary WKB parses ~2× faster than the hex text form.
+        if self.backend == "gpkg":
+            return sa.type_coerce(t.c[GEOM], sa.LargeBinary()).label("geom_raw")
+        return sa.func.ST_AsBinary(sa.type_coerce(t.c[GEOM], sa.Text()),
+                                   type_=sa.LargeBinary()).label("geom_raw")
 
     def get(self, name: str, key: Any) -> dict[str, Any]:
         """The current record for a natural key (a scalar or a tuple for compound keys)."""

@@ -1,0 +1,584 @@
+"""Deterministic synthetic Ningbo-like demo city (shared/domain/synthetic-data.md).
+
+:func:`build_city` returns a :class:`DemoCity`: one frame per stored entity
+(:data:`indspace.core.model.entities.ENTITIES`) plus the list of planted anomalies that later
+features must find. Everything is generated district by district from child generators of
+``numpy.random.SeedSequence(seed)`` keyed by (district code, component), so a district's
+records do not depend on which other districts are generated, and the same scale, seed and
+``as_of`` always give identical frames. :func:`iter_city_parts` yields the districts one at a
+time (the province scale in bounded memory).
+
+What is generated (section numbers refer to synthetic-data.md):
+
+* firms — 规上 : 规下 = 1 : 4.2 (§1), 35 % of 规下 land-less tenants (§3), GB/T 4754 classes
+  13–43, "361" 2025 chain tags, USCCs per §7 (valid, unique);
+* parcels — areas, supply eras 35/55/10 % (§3), control line covering 85 % of the land in
+  "2070" parks (§2), rectangles on block grids (§7), ZDDM ids ``330212001001GB00001``;
+* buildings — inner rectangles meeting the era's FAR and coefficient (§3);
+* occupancy — owners plus tenants on 15 % of parcels (§3);
+* indicators — 5 years per firm (§4), low tax correlated with old supply eras;
+* anomalies — planted low-efficiency parcels and touching clusters, idle land, D-like
+  outside-line owners and bad records (§6), listed in :attr:`DemoCity.anomalies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from indspace.core.model.entities import ENTITIES, RIGHT_TYPES, Entity
+from indspace.demo import _vocab as V
+from indspace.demo._buildings import ERA_2021, ERA_PRE2005, draw_far, make_buildings
+from indspace.demo._economy import ERA_SHARE, ERA_TAX_FACTOR, FirmInputs, indicators
+from indspace.demo._firms import chains, credit_codes, firm_names, industries
+from indspace.demo._land import layout_district, make_parcels
+from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
+from indspace.demo.boundaries import PROJECT_CRS
+
+__all__ = ["ANOMALY_COLUMNS", "DEFAULT_AS_OF", "DEFAULT_SEED", "SIZES", "DemoCity",
+           "build_city", "concat_parts", "iter_city_parts"]
+
+DEFAULT_SEED = 20250429
+"""The seed article's date (宁波日报 2025-04-29)."""
+DEFAULT_AS_OF = date(2025, 12, 31)
+ANOMALY_COLUMNS = ("kind", "table_name", "record_key", "detail")
+EARLIEST_AS_OF = date(2023, 1, 1)
+"""Idle land needs grants from 2021 at least two years old."""
+
+_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES = range(10)
+_OUTSIDE_ERA = np.array([0.55, 0.43, 0.02])
+"""Era mix of outside-line (village) parcels [I]; the in-line mix compensates."""
+_RIGHT_P = {  # (era, outside) -> P(grant, allocation, lease, collective) [I]
+    (0, False): (0.55, 0.20, 0.05, 0.20), (0, True): (0.40, 0.10, 0.05, 0.45),
+    (1, False): (0.88, 0.00, 0.07, 0.05), (1, True): (0.65, 0.00, 0.05, 0.30),
+    (2, False): (0.60, 0.00, 0.40, 0.00), (2, True): (0.60, 0.00, 0.40, 0.00),
+}
+_GRANT, _ALLOC, _LEASE, _COLL = range(4)
+
+
+@dataclass
+class DemoCity:
+    """One frame per stored entity (``ENTITIES`` order) plus the planted anomalies.
+
+    Every frame has exactly its entity's columns (spatial ones also ``geometry``: MultiPolygon,
+    EPSG:4549), is sorted by the entity key and has a RangeIndex. ``anomalies`` has the
+    columns ``kind, table_name, record_key, detail``; ``record_key`` is the record's key
+    (``credit_code|year`` for indicators, parcel ids joined by ``;`` for a cluster).
+    """
+
+    districts: gpd.GeoDataFrame
+    parks: gpd.GeoDataFrame
+    control_lines: gpd.GeoDataFrame
+    enterprises: pd.DataFrame
+    parcels: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    occupancy: pd.DataFrame
+    indicators: pd.DataFrame
+    anomalies: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The entity frames by table name, in load order (anomalies excluded)."""
+        return {name: getattr(self, name) for name in ENTITIES}
+
+
+def _rng(seed: int, code: str, component: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(code), component)))
+
+
+def _days(lo: np.ndarray | np.datetime64, hi: np.ndarray | np.datetime64, u: np.ndarray
+          ) -> np.ndarray:
+    """Uniform dates in [lo, hi] (datetime64[D]) from uniforms ``u``."""
+    span = (np.asarray(hi, "datetime64[D]") - np.asarray(lo, "datetime64[D]")).astype("int64")
+    return np.asarray(lo, "datetime64[D]") + np.floor(u * (span + 1)).astype("int64")
+
+
+def _add_years(start: np.ndarray, years: np.ndarray) -> np.ndarray:
+    months = start.astype("datetime64[M]")
+    offset = start - months.astype("datetime64[D]")
+    return (months + (years * 12).astype("timedelta64[M]")).astype("datetime64[D]") + offset
+
+
+def _year(d: np.ndarray) -> np.ndarray:
+    return d.astype("datetime64[Y]").astype("int64") + 1970
+
+
+def _zfill(values: np.ndarray, width: int) -> np.ndarray:
+    return np.strings.zfill(np.asarray(values).astype("int64").astype(str), width)
+
+
+def _cat(*parts: np.ndarray | str) -> np.ndarray:
+    out = np.asarray(parts[0]).astype(str)
+    for p in parts[1:]:
+        out = np.strings.add(out, np.asarray(p).astype(str))
+    return out
+
+
+def _multi(bounds_m: np.ndarray) -> np.ndarray:
+    """Axis-aligned rectangles (n, 4) in metres as single-part MultiPolygons."""
+    if len(bounds_m) == 0:
+        return np.empty(0, dtype=object)
+    polys = shapely.box(bounds_m[:, 0], bounds_m[:, 1], bounds_m[:, 2], bounds_m[:, 3])
+    return shapely.multipolygons(polys, indices=np.arange(len(polys)))
+
+
+def _frame(entity: Entity, data: dict[str, object], geometry: np.ndarray | None = None
+           ) -> pd.DataFrame:
+    """Frame with exactly the entity's columns in contract dtypes, sorted by key."""
+    cols: dict[str, object] = {}
+    for f in entity.fields:
+        v = data[f.name]
+        if f.dtype == "text":
+            cols[f.name] = pd.array(np.asarray(v, dtype=object), dtype="str")
+        elif f.dtype == "date":
+            cols[f.name] = np.asarray(v, dtype="datetime64[D]").astype(object)
+        elif f.dtype == "int":
+            cols[f.name] = np.asarray(v, dtype="int64")
+        elif f.dtype == "float":
+            cols[f.name] = np.asarray(v, dtype="float64")
+        else:
+            cols[f.name] = np.asarray(v, dtype=bool)
+    frame: pd.DataFrame
+    if entity.geometry is not None:
+        frame = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geometry, crs=PROJECT_CRS))
+    else:
+        frame = pd.DataFrame(cols)
+    return frame.sort_values(list(entity.key), ignore_index=True)
+
+
+def _anomalies(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    a = np.array(rows, dtype=object).reshape(-1, 4)
+    frame = pd.DataFrame({c: pd.array(a[:, i], dtype="str")
+                          for i, c in enumerate(ANOMALY_COLUMNS)})
+    return frame.sort_values(["kind", "table_name", "record_key"], ignore_index=True)
+
+
+def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
+    """Generate every table for district ``plan.plans[i]``."""
+    dp: DistrictPlan = plan.plans[i]
+    code = dp.code
+    drow = plan.districts.iloc[[i]].reset_index(drop=True)
+    region = drow.geometry.iloc[0]
+    asof = np.datetime64(as_of, "D")
+
+    # firms --------------------------------------------------------------------------------
+    rng = _rng(seed, code, _FIRMS)
+    n = dp.enterprises
+    above = np.zeros(n, dtype=bool)
+    above[: dp.above] = True
+    landless = np.zeros(n, dtype=bool)
+    landless[dp.above: dp.above + dp.landless] = True
+    large_firm = np.zeros(n, dtype=bool)
+    large_firm[: dp.large_sites] = True
+    industry = industries(n, dp.petrochem, large_firm, rng)
+    codes = credit_codes(code, n, rng)
+    chain = chains(industry, rng)
+
+    # parcels and layout ------------------------------------------------------------------
+    owner, area_target, large = make_parcels(dp, above, landless, large_firm,
+                                             _rng(seed, code, _PARCELS))
+    land = layout_district(dp, region, owner, area_target, large, ~above[owner],
+                           _rng(seed, code, _LAYOUT))
+    p = len(owner)
+    bcm = land.bounds_cm
+    bounds = bcm / 100.0
+    area = ((bcm[:, 2] - bcm[:, 0]) * (bcm[:, 3] - bcm[:, 1])) / 1e4   # exact m²
+    outside = land.outside
+
+    # supply era: block-level clustering (75 % follow their block) -------------------------
+    rng = _rng(seed, code, _ATTRS)
+    phi = float(outside.mean())
+    p_in = np.clip((ERA_SHARE - phi * _OUTSIDE_ERA) / max(1.0 - phi, 1e-9), 0.02, None)
+    p_in /= p_in.sum()
+    n_stacks = int(land.stack.max()) + 1
+    # stratified: blocks in random order take eras by cumulative parcel count, so the mix
+    # matches even with few blocks
+    size = np.bincount(land.stack, minlength=n_stacks)
+    is_block = np.arange(n_stacks) < land.n_blocks
+    stack_era = np.zeros(n_stacks, dtype="int64")
+    for mask, probs in ((is_block, p_in), (~is_block, _OUTSIDE_ERA)):
+        idx = rng.permutation(np.flatnonzero(mask))
+        mid = (np.cumsum(size[idx]) - size[idx] / 2) / max(size[idx].sum(), 1)
+        stack_era[idx] = np.minimum(np.searchsorted(np.cumsum(probs), mid), 2)
+    own_era = np.where(outside, rng.choice(3, p, p=_OUTSIDE_ERA), rng.choice(3, p, p=p_in))
+    era = np.where(rng.random(p) < 0.75, stack_era[land.stack], own_era)
+
+    # planted parcels ------------------------------------------------------------------------
+    prng = _rng(seed, code, _PLANT)
+    used = large.copy()
+    cluster_members = (np.concatenate(land.clusters) if land.clusters
+                       else np.zeros(0, dtype="int64"))
+    used[cluster_members] = True
+
+    def pick(mask: np.ndarray, k: int) -> np.ndarray:
+        cand = np.flatnonzero(mask & ~used)
+        sel = np.sort(prng.choice(cand, size=min(k, len(cand)), replace=False))
+        used[sel] = True
+        return sel
+
+    everywhere = np.ones(p, dtype=bool)
+    idle = pick(everywhere, dp.anomalies["idle_land"])
+    lowe = pick(everywhere, dp.anomalies["low_efficiency"])
+    outd = pick(outside, dp.anomalies["outside_line_d"])
+    far20 = pick(everywhere, dp.anomalies["far_gt_20"])
+    mismatch = pick(everywhere, dp.anomalies["area_mismatch"])
+    low_parcels = np.concatenate([lowe, cluster_members])
+    era[low_parcels] = ERA_PRE2005
+    era[idle] = ERA_2021
+
+    # rights ---------------------------------------------------------------------------------
+    lo = np.array(["1990-01-01", "2005-01-01", "2021-01-01"], "datetime64[D]")[era]
+    hi = np.array(["2004-12-31", "2020-12-31", str(asof - 90)], "datetime64[D]")[era]
+    start = _days(lo, hi, rng.random(p))
+    start[idle] = _days(np.datetime64("2021-01-01"), asof - 730, rng.random(len(idle)))
+    probs = np.array([_RIGHT_P[(int(e), bool(o))] for e in range(3) for o in (False, True)])
+    cum = np.cumsum(probs, axis=1)[era * 2 + outside]
+    right = (rng.random(p)[:, None] > cum[:, :-1]).sum(axis=1)
+    right[idle] = _GRANT
+    sy = _year(start)
+    term = np.where(sy < 2014, 50, rng.integers(20, 31, p))
+    renew = (era == ERA_PRE2005) & (sy >= 1996) & (rng.random(p) < 0.05)
+    term = np.where(renew, np.clip(as_of.year + rng.integers(1, 6, p) - sy, 20, 30), term)
+    lease_term = np.where(era == ERA_2021, np.where(rng.random(p) < 0.625, 5, 20),
+                          as_of.year - sy + rng.integers(1, 11, p))
+    term = np.where(right == _LEASE, lease_term, term)
+    end = _add_years(start, term)
+    end = np.where(right == _ALLOC, np.datetime64("NaT"), end)
+    heavy = V.IND_HEAVY_LAND[industry[owner]] | large
+    u = rng.random(p)
+    generic = np.select([u < 0.35, u < 0.92, u < 0.94, u < 0.97],
+                        ["100101", "100102", "100103", "110101"], "110102")
+    land_use = np.where(heavy, np.where(rng.random(p) < 0.7, "100103", "100102"), generic)
+    far = draw_far(era, rng)
+    far[low_parcels] = rng.uniform(0.4, 0.7, len(low_parcels))
+
+    # buildings ------------------------------------------------------------------------------
+    rng = _rng(seed, code, _BUILD)
+    built = np.ones(p, dtype=bool)
+    built[idle] = False
+    sq = np.sqrt(area)
+    nb = built.astype("int64")
+    extra = max(dp.buildings - int(built.sum()), 0)
+    nb[built] += rng.poisson(extra * sq[built] / sq[built].sum())
+    long_side = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    short_side = np.minimum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    li = long_side - 2 * np.clip(0.08 * short_side, 2.0, 10.0)
+    nmax = np.maximum(1, np.floor(1 + 0.4 * li / np.clip(0.04 * long_side, 3.0, 12.0)))
+    nmax = nmax.astype("int64")
+    nb = np.minimum(nb, nmax)
+    for _ in range(6):
+        deficit = dp.buildings - int(nb.sum())
+        cand = np.flatnonzero(built & (nb < nmax))
+        if deficit <= 0 or len(cand) == 0:
+            break
+        add = rng.choice(cand, size=deficit, p=sq[cand] / sq[cand].sum())
+        nb = np.minimum(nb + np.bincount(add, minlength=p), nmax)
+    ba = make_buildings(bounds, era, far, nb, np.char.startswith(land_use, "1101"), sy,
+                        as_of.year, rng)
+    gfa0 = ba.gfa_m2.copy()
+    parcel_gfa = np.bincount(ba.parcel, gfa0, minlength=p)
+    first_b = np.searchsorted(ba.parcel, np.arange(p))
+    gfa = gfa0.copy()
+    gfa[first_b[far20]] = 25.0 * area[far20]
+
+    # founding dates -----------------------------------------------------------------------
+    rng = _rng(seed, code, _OCC)
+    first_start = np.full(n, np.datetime64("2100-01-01"), dtype="datetime64[D]")
+    np.minimum.at(first_start, owner, start)
+    founded = first_start - np.floor(rng.random(n) * 5 * 365).astype("int64")
+    founded = np.maximum(founded, np.datetime64("1985-01-01"))
+    ll_founded = _days(np.datetime64("1998-01-01"), asof - 180, rng.random(n))
+    startup = rng.random(n) < 0.03
+    ll_founded = np.where(startup, _days(asof - 700, asof - 60, rng.random(n)), ll_founded)
+    founded = np.where(landless, ll_founded, founded)
+
+    # occupancy: tenants -------------------------------------------------------------------
+    hosts = np.sort(rng.choice(np.flatnonzero(built & ~used), size=dp.tenant_hosts,
+                               replace=False))
+    per_host = np.ones(len(hosts), dtype="int64")
+    for _ in range(100):
+        missing = dp.tenant_rows - int(per_host.sum())
+        if missing <= 0:
+            break
+        per_host = np.minimum(
+            per_host + np.bincount(rng.choice(len(hosts), missing), minlength=len(hosts)), 5)
+    slot_host = np.repeat(np.arange(len(hosts)), per_host)
+    slot_parcel = hosts[slot_host]
+    r = len(slot_parcel)
+    tenant = np.empty(r, dtype="int64")
+    perm = rng.permutation(r)
+    ll_firms = rng.permutation(np.flatnonzero(landless))
+    tenant[perm[: len(ll_firms)]] = ll_firms
+    filler = np.sort(perm[len(ll_firms):])
+    pool = np.flatnonzero(~landless)
+    tenant[filler] = rng.choice(pool, len(filler))
+    for _ in range(100):
+        key = slot_parcel * n + tenant
+        _, firsts = np.unique(key, return_index=True)
+        bad = np.ones(r, dtype=bool)
+        bad[firsts] = False
+        bad |= tenant == owner[slot_parcel]
+        bad_f = filler[bad[filler]]
+        if len(bad_f) == 0:
+            break
+        tenant[bad_f] = rng.choice(pool, len(bad_f))
+    host_share = rng.uniform(0.2, 0.6, len(hosts))
+    g = rng.gamma(1.0, size=r)
+    share = g / np.bincount(slot_host, g)[slot_host] * host_share[slot_host]
+    floor = share * parcel_gfa[slot_parcel]
+    cs = np.cumsum(gfa0)
+    fb = first_b[slot_parcel]
+    tgt = cs[fb] - gfa0[fb] + rng.random(r) * parcel_gfa[slot_parcel]
+    n_built = np.bincount(ba.parcel, minlength=p)
+    tb = np.minimum(np.searchsorted(cs, tgt, side="right"), fb + n_built[slot_parcel] - 1)
+    tb = np.maximum(tb, fb)
+    lb = np.maximum.reduce([
+        start[slot_parcel],
+        (ba.year_built[tb] - 1970).astype("datetime64[Y]").astype("datetime64[D]"),
+        founded[tenant]])
+    t_start = np.minimum(np.maximum(asof - rng.integers(60, 2200, r), lb), asof - 1)
+    t_end = t_start + rng.integers(3 * 365, 10 * 365, r)
+    t_end = np.maximum(t_end, asof + rng.integers(30, 720, r))
+    rented = np.bincount(slot_parcel, floor, minlength=p)
+
+    # economics ----------------------------------------------------------------------------
+    own_land = area * (1.0 - np.bincount(slot_parcel, share, minlength=p))
+    ten_land = share * area[slot_parcel]
+    land_m2 = np.bincount(owner, own_land, minlength=n) + np.bincount(tenant, ten_land,
+                                                                       minlength=n)
+    era_w = (np.bincount(owner, own_land * ERA_TAX_FACTOR[era], minlength=n)
+             + np.bincount(tenant, ten_land * ERA_TAX_FACTOR[era[slot_parcel]], minlength=n))
+    low_tax = np.zeros(n, dtype=bool)
+    low_tax[owner[low_parcels]] = True
+    d_like = np.zeros(n, dtype=bool)
+    d_like[owner[outd]] = True
+    ind = indicators(FirmInputs(above=above, industry=industry, land_m2=land_m2,
+                                era_factor=era_w / land_m2, low_tax=low_tax, d_like=d_like,
+                                founded_year=_year(founded)),
+                     as_of.year, _rng(seed, code, _ECON))
+    # bad indicator records (planted on ordinary firms)
+    normal_rows = np.flatnonzero(~(low_tax | d_like)[ind["firm"]])
+    picked = prng.choice(normal_rows, size=min(len(normal_rows),
+                                               dp.anomalies["tax_gt_revenue"]
+                                               + dp.anomalies["negative_employees"]),
+                         replace=False)
+    txr = np.sort(picked[: dp.anomalies["tax_gt_revenue"]])
+    neg = np.sort(picked[dp.anomalies["tax_gt_revenue"]:])
+    ind["revenue"][txr] = np.round(ind["tax"][txr] * prng.uniform(0.3, 0.9, len(txr)), 2)
+    ind["employees"][neg] = -ind["employees"][neg]
+
+    # identifiers --------------------------------------------------------------------------
+    n_parks = len(land.park_tier)
+    pw = max(2, len(str(n_parks)))
+    park_ids = _cat(f"PK-{code}-", _zfill(np.arange(1, n_parks + 1), pw))
+    block_ids = _cat(f"CL-{code}-", _zfill(np.arange(1, land.n_blocks + 1), 4))
+    parcel_ids = _cat(code, _zfill(land.zone, 3), _zfill(land.subzone, 3), "GB",
+                      _zfill(land.serial, 5))
+    building_ids = _cat(parcel_ids[ba.parcel], "-F", _zfill(ba.seq, 3))
+    district = np.full(1, code)
+
+    # names ------------------------------------------------------------------------------
+    rng = _rng(seed, code, _NAMES)
+    names = firm_names(code, dp.name, industry, above, i, len(plan.plans), rng)
+    short = dp.name[:2]
+    park_names = np.empty(n_parks, dtype=object)
+    for t, words, suffix in ((0, V.STRATEGIC_PARK_WORDS, "战略产业园"),
+                             (1, V.COMMUNITY_WORDS, "优势产业社区")):
+        idx = np.flatnonzero(land.park_tier == t)
+        w = rng.permutation(len(words))
+        for j, k in enumerate(idx):
+            rep = j // len(words)
+            park_names[k] = f"{short}{words[w[j % len(words)]]}{'' if rep == 0 else rep + 1}{suffix}"
+
+    # control lines --------------------------------------------------------------------
+    rng = _rng(seed, code, _LINES)
+    nb_blocks = land.n_blocks
+    base = _days(np.datetime64("2021-06-30"), np.datetime64("2022-12-31"), rng.random(1))[0]
+    base = min(base, asof)
+    revised = rng.random(nb_blocks) < 0.15
+    eff = np.where(revised, _days(np.full(nb_blocks, base), np.full(nb_blocks, asof),
+                                  rng.random(nb_blocks)), base)
+    strategic_block = land.park_tier[land.block_park] == 0
+    level1 = rng.random(nb_blocks) < np.where(strategic_block, 0.9, 0.6)
+    block_names = _cat(park_names[land.block_park].astype(str), _zfill(land.block_seq, 1),
+                       "号区块")
+
+    # frames -------------------------------------------------------------------------------
+    scale_txt = np.where(above, "above", "below")
+    ent = _frame(ENTITIES["enterprises"], {
+        "credit_code": codes, "name": names, "district": np.repeat(district, n),
+        "industry_code": V.IND_CODE[industry], "chain": chain, "scale": scale_txt,
+        "founded": founded, "is_synthetic": np.ones(n, bool)})
+    recorded_area = area.copy()
+    mm_factor = np.where(prng.random(len(mismatch)) < 0.5, prng.uniform(1.08, 1.3, len(mismatch)),
+                         prng.uniform(0.7, 0.92, len(mismatch)))
+    recorded_area[mismatch] = np.round(area[mismatch] * mm_factor, 2)
+    parcels = _frame(ENTITIES["parcels"], {
+        "parcel_id": parcel_ids, "land_use_code": land_use, "area_m2": recorded_area,
+        "right_type": np.array(RIGHT_TYPES)[right], "right_start": start, "right_end": end,
+        "owner_credit_code": codes[owner], "district": np.repeat(district, p),
+        "is_synthetic": np.ones(p, bool)}, _multi(bounds))
+    buildings = _frame(ENTITIES["buildings"], {
+        "building_id": building_ids, "parcel_id": parcel_ids[ba.parcel], "floors": ba.floors,
+        "height_m": ba.height_m, "gfa_m2": np.round(gfa, 2), "use": ba.use,
+        "year_built": ba.year_built, "district": np.repeat(district, len(ba.parcel)),
+        "is_synthetic": np.ones(len(ba.parcel), bool)}, _multi(ba.bounds))
+
+    # occupancy rows: per parcel (id order) the owner, then its tenants
+    occ_parcel = np.r_[np.arange(p), slot_parcel]
+    occ_tenant = np.r_[np.zeros(p, bool), np.ones(r, bool)]
+    occ_firm = np.r_[owner, tenant]
+    occ_build = np.r_[np.full(p, -1), tb]
+    pid_rank = np.argsort(np.argsort(parcel_ids, kind="stable"), kind="stable")
+    code_rank = np.argsort(np.argsort(codes, kind="stable"), kind="stable")
+    o = np.lexsort((code_rank[occ_firm], occ_build, occ_tenant, pid_rank[occ_parcel]))
+    n_occ = p + r
+    occ_ids = _cat("OC-", _zfill(dp.occupancy_offset + np.arange(1, n_occ + 1),
+                                 plan.occupancy_digits))
+    bid = np.where(occ_build >= 0, building_ids[np.maximum(occ_build, 0)], None)
+    occ = _frame(ENTITIES["occupancy"], {
+        "occupancy_id": occ_ids,
+        "credit_code": codes[occ_firm][o], "parcel_id": parcel_ids[occ_parcel][o],
+        "building_id": bid[o], "role": np.where(occ_tenant, "tenant", "owner")[o],
+        "land_area_m2": np.r_[area, np.full(r, np.nan)][o],
+        "floor_area_m2": np.round(np.r_[parcel_gfa - rented, floor], 2)[o],
+        "start": np.r_[start, t_start][o], "end": np.r_[end, t_end][o],
+        "is_synthetic": np.ones(n_occ, bool)})
+    inds = _frame(ENTITIES["indicators"], {
+        "credit_code": codes[ind["firm"]], **{k: ind[k] for k in (
+            "year", "revenue", "tax", "value_added", "employees", "energy_tce",
+            "electricity_kwh", "emissions", "rd_spend", "safety_veto", "environment_veto")},
+        "is_synthetic": np.ones(len(ind["firm"]), bool)})
+    parks = _frame(ENTITIES["parks"], {
+        "park_id": park_ids, "name": park_names,
+        "tier": np.array(["strategic", "community"])[land.park_tier],
+        "district": np.repeat(district, n_parks), "is_synthetic": np.ones(n_parks, bool)},
+        land.park_geometry)
+    lines = _frame(ENTITIES["control_lines"], {
+        "block_id": block_ids, "name": block_names, "district": np.repeat(district, nb_blocks),
+        "line_type": np.where(level1, "level1", "level2"), "park_id": park_ids[land.block_park],
+        "effective_from": eff, "is_synthetic": np.ones(nb_blocks, bool)},
+        _multi(land.block_bounds_cm / 100.0))
+
+    # anomaly list -------------------------------------------------------------------------
+    last = ind["year"] == as_of.year
+    tpm_last = dict(zip(ind["firm"][last].tolist(), ind["tax_per_mu"][last].tolist(),
+                        strict=True))
+    rows: list[tuple[str, str, str, str]] = []
+    for k in lowe:
+        rows.append(("low_efficiency", "parcels", str(parcel_ids[k]),
+                     f"pre-2005 supply ({start[k]}), FAR {far[k]:.2f}, owner tax per mu "
+                     f"{tpm_last.get(int(owner[k]), float('nan')):.2f} 万元/亩"))
+    for members in land.clusters:
+        rows.append(("low_efficiency_cluster", "parcels", ";".join(parcel_ids[members]),
+                     f"{len(members)} touching pre-2005 parcels, FAR "
+                     f"{far[members].min():.2f}–{far[members].max():.2f}, low tax per mu"))
+    for k in idle:
+        rows.append(("idle_land", "parcels", str(parcel_ids[k]),
+                     f"granted {start[k]}, no buildings by {as_of}"))
+    for k in outd:
+        rows.append(("outside_line_d", "parcels", str(parcel_ids[k]),
+                     f"outside the control line; owner tax per mu "
+                     f"{tpm_last.get(int(owner[k]), float('nan')):.2f} 万元/亩, 4× energy "
+                     f"and emissions per value added"))
+    for k in far20:
+        rows.append(("bad_record", "parcels", str(parcel_ids[k]),
+                     f"far_gt_20: building {building_ids[first_b[k]]} gfa_m2 "
+                     f"{gfa[first_b[k]]:.0f} on {area[k]:.0f} m²"))
+    for k, f in zip(mismatch, mm_factor, strict=True):
+        rows.append(("bad_record", "parcels", str(parcel_ids[k]),
+                     f"area_mismatch: area_m2 {recorded_area[k]:.2f} vs geometry "
+                     f"{area[k]:.2f} ({(f - 1) * 100:+.0f}%)"))
+    for k in txr:
+        rows.append(("bad_record", "indicators",
+                     f"{codes[ind['firm'][k]]}|{ind['year'][k]}",
+                     f"tax_gt_revenue: tax {ind['tax'][k]:.2f} > revenue "
+                     f"{ind['revenue'][k]:.2f} 万元"))
+    for k in neg:
+        rows.append(("bad_record", "indicators",
+                     f"{codes[ind['firm'][k]]}|{ind['year'][k]}",
+                     f"negative_employees: employees {ind['employees'][k]:.0f}"))
+    return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
+                    parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
+                    anomalies=_anomalies(rows))
+
+
+def _check_as_of(as_of: date) -> None:
+    if as_of < EARLIEST_AS_OF:
+        raise ValueError(f"as_of must be on or after {EARLIEST_AS_OF} (idle land needs "
+                         f"grants from 2021 at least two years old), got {as_of}")
+
+
+def iter_city_parts(scale: Scale = "city", seed: int = DEFAULT_SEED,
+                    as_of: date = DEFAULT_AS_OF, *,
+                    districts: Iterable[str] | None = None) -> Iterator[DemoCity]:
+    """Yield the demo city one district at a time (``districts`` table of one row each).
+
+    Parameters
+    ----------
+    scale : {"small", "city", "province"}
+        Size from :data:`SIZES`.
+    seed : int
+        Root seed; each (district, component) draws from its own child generator.
+    as_of : datetime.date
+        Reference date: no date lies after it, indicators cover ``as_of.year − 4`` …
+        ``as_of.year``. Must be 2023-01-01 or later.
+    districts : iterable of str, optional
+        Admin codes to generate (default all, in code order). A district's records — ids
+        included — are the same whichever subset is generated.
+
+    Yields
+    ------
+    DemoCity
+        All tables of one district; enterprise-keyed tables hold that district's firms.
+    """
+    _check_as_of(as_of)
+    plan = make_plan(scale)
+    wanted = None if districts is None else {str(d) for d in districts}
+    for i, dp in enumerate(plan.plans):
+        if wanted is None or dp.code in wanted:
+            yield _district(plan, i, seed, as_of)
+
+
+def concat_parts(parts: Iterable[DemoCity]) -> DemoCity:
+    """Concatenate district parts (in admin-code order) into one :class:`DemoCity`."""
+    parts = list(parts)
+    out = {}
+    for name in (*ENTITIES, "anomalies"):
+        frames = [getattr(c, name) for c in parts]
+        merged = pd.concat(frames, ignore_index=True)
+        if name == "anomalies":
+            merged = merged.sort_values(["kind", "table_name", "record_key"],
+                                        ignore_index=True)
+        out[name] = merged
+    return DemoCity(**out)
+
+
+def build_city(scale: Scale = "city", seed: int = DEFAULT_SEED,
+               as_of: date = DEFAULT_AS_OF) -> DemoCity:
+    """Build the whole synthetic city in memory.
+
+    Parameters
+    ----------
+    scale : {"small", "city", "province"}, default "city"
+        ``small`` ≈ 2 000 firms / 2 500 parcels, ``city`` ≈ 30 000 firms / 40 000 parcels /
+        150 000 buildings (Ningbo outlines), ``province`` ≈ 600 000 / 1.2 M / 5 M (the 90
+        county-level units of Zhejiang); see :data:`SIZES`. For the province prefer
+        :func:`iter_city_parts` with
+        :func:`indspace.demo.parquet.write_partitioned_geoparquet`.
+    seed : int, default 20250429
+    as_of : datetime.date, default 2025-12-31
+
+    Returns
+    -------
+    DemoCity
+        Frames passing :func:`indspace.core.model.entities.check_frame`, sorted by key, all
+        geometries MultiPolygon in EPSG:4549 (metres); areas in m², money in 万元, energy in
+        tce, electricity in kWh, emissions in t.
+    """
+    return concat_parts(iter_city_parts(scale, seed, as_of))

@@ -1,0 +1,71 @@
+"""JSON API and landing page over the small demo city."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from indspace.api.app import create_app
+
+pytestmark = pytest.mark.xdist_group("small_demo")
+
+from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
+
+
+@pytest.fixture(scope="module")
+def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+    with TestClient(create_app(small_demo)) as c:
+        yield c
+
+
+def test_landing_page_in_chinese_and_english(client: TestClient) -> None:
+    zh = client.get("/")
+    assert zh.status_code == 200
+    assert "产业空间治理平台" in zh.text and "海曙区" in zh.text and "<svg" in zh.text
+    en = client.get("/?lang=en")
+    assert "industrial-space governance" in en.text and "Haishu" in en.text
+
+
+def test_info_matches_store(client: TestClient) -> None:
+    info = client.get("/api/info").json()
+    assert info["crs"] == "EPSG:4549" and info["counts"]["districts"] == 10
+
+
+def test_enterprise_page_and_record_with_history(client: TestClient) -> None:
+    page = client.get("/api/enterprises", params={"limit": 5, "offset": 10}).json()
+    assert page["limit"] == 5 and page["offset"] == 10 and len(page["items"]) == 5
+    assert page["total"] == client.get("/api/info").json()["counts"]["enterprises"]
+    code = page["items"][0]["credit_code"]
+    one = client.get(f"/api/enterprises/{code}").json()
+    assert one["credit_code"] == code
+    assert [h["version"] for h in one["history"]] == [1]
+    years = client.get(f"/api/indicators/{code}").json()
+    assert sorted(i["year"] for i in years["items"]) == [2021, 2022, 2023, 2024, 2025]
+
+
+def test_district_filter(client: TestClient) -> None:
+    rows = {r["admin_code"]: r for r in client.get("/api/districts").json()}
+    page = client.get("/api/enterprises", params={"district": "330282", "limit": 1}).json()
+    assert page["total"] == rows["330282"]["enterprises"]
+
+
+def test_parcels_are_geojson_in_wgs84_inside_ningbo(client: TestClient) -> None:
+    fc = client.get("/api/parcels", params={"limit": 20}).json()["items"]
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 20
+    lon, lat = fc["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 120.8 < lon < 122.4 and 28.8 < lat < 30.6
+    pid = fc["features"][0]["properties"]["parcel_id"]
+    one = client.get(f"/api/parcels/{pid}").json()
+    assert one["properties"]["parcel_id"] == pid and one["history"][0]["version"] == 1
+
+
+def test_errors_have_one_bilingual_shape(client: TestClient) -> None:
+    r = client.get("/api/parcels/NOPE")
+    assert r.status_code == 404
+    body = r.json()
+    assert body["error"] == "NotFoundError" and "不存在" in body["message_zh"]
+    assert "not found" in body["message_en"]
+    assert client.get("/api/enterprises", params={"limit": 0}).status_code == 422
