@@ -29,7 +29,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m mypy src/indspace/core
+	$(BIN)/python -m mypy src/indspace/core src/indspace/store src/indspace/services src/indspace/api src/indspace/cli.py
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

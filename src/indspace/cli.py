@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 _STORE = StoreSettings()
-_API = ApiSettings()
+_API = ApiSettings()  # type: ignore[call-arg]  # defaults come from the fields
 
 DbOpt = Annotated[str, typer.Option(
     "--db", envvar="INDSPACE_DB",

@@ -32,6 +32,7 @@ def copy_rows(conn: Connection, table: str, columns: list[str], rows: Iterable[t
               ) -> None:
     """Stream rows into ``table`` with COPY (psycopg 3), inside the caller's transaction."""
     raw = conn.connection.driver_connection
+    assert raw is not None
     cols = ", ".join(f'"{c}"' for c in columns)
     with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN') as cp:
         for row in rows:

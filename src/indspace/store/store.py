@@ -37,6 +37,7 @@ from indspace.store import gpkg, postgis
 from indspace.store.frames import frame_columns, typed_frame
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 from indspace.store.tables import GEOM, build_metadata, history_name
+from indspace.store.types import UtcDateTime
 
 Backend = Literal["gpkg", "postgis"]
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -267,10 +268,12 @@ class Store:
             postgis.copy_rows(conn, entity.table, list(cols), zip(*cols.values(), strict=True))
         else:
             t = self.table(entity.table)
-            stamp = t.c.valid_from.type.process_bind_param(valid_from, conn.dialect)
+            stamp = UtcDateTime().process_bind_param(valid_from, conn.dialect)
             cols["valid_from"] = [stamp] * n
             rows = list(zip(*cols.values(), strict=True))
-            cursor = conn.connection.driver_connection.cursor()
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor()
             if entity.geometry:
                 start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
                                      ).scalar_one() + 1
@@ -312,34 +315,26 @@ class Store:
         spatial = entity.geometry is not None and (columns is None or "geometry" in wanted)
         attr = [c for c in wanted if c != "geometry"]
         cur = self.table(name)
-        q = sa.select(*[cur.c[c] for c in attr], *([self._raw_geom(cur)] if spatial else []))
+        base = sa.select(*[cur.c[c] for c in attr], *([self._raw_geom(cur)] if spatial else []))
+        q: sa.Select[Any] | sa.CompoundSelect[Any] = base
         if as_of is not None:
             hist = self.table(history_name(name))
-            q = q.where(cur.c.valid_from <= as_of)
             hq = sa.select(*[hist.c[c] for c in attr],
                            *([self._raw_geom(hist)] if spatial else [])).where(
                 hist.c.valid_from <= as_of, hist.c.valid_to > as_of)
-            q = sa.union_all(q, hq)
-        if where:
-            src = q.subquery() if as_of is not None else None
-            conds = [(src.c[k] if src is not None else cur.c[k]) == v for k, v in where.items()]
-            q = sa.select(src).where(*conds) if src is not None else q.where(*conds)
-        if limit is not None or offset:
-            src = q.subquery()
-            q = sa.select(src).order_by(*[src.c[k] for k in entity.key if k in attr]
-                                        ).limit(limit).offset(offset)
+            q = sa.union_all(base.where(cur.c.valid_from <= as_of), hq)
+        src = q.subquery()
+        query = (sa.select(src).where(*[src.c[k] == v for k, v in (where or {}).items()])
+             .order_by(*[src.c[k] for k in entity.key if k in attr])
+             .limit(limit).offset(offset or None))
         with self.engine.connect() as conn:
-            result = conn.execute(q)
-            rows = result.fetchall()
+            rows = conn.execute(query).fetchall()
         cols_data = {c: [r[i] for r in rows] for i, c in enumerate(attr)}
         frame = typed_frame(entity, cols_data)
         if spatial:
             raw = [r[len(attr)] for r in rows]
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
             frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
-        keys = [k for k in entity.key if k in frame.columns]
-        if keys and len(frame):
-            frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
         return frame
 
     def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:

@@ -14,6 +14,8 @@ Plus ``audit_log`` (append-only), ``store_meta`` (key/value facts: CRS, demo see
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -31,7 +33,7 @@ from sqlalchemy.types import TypeEngine
 from indspace.core.model.entities import ENTITIES, Entity
 from indspace.store.types import Geometry, UtcDateTime
 
-_SQL_TYPES: dict[str, type[TypeEngine[object]]] = {
+_SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
     "text": Text, "int": Integer, "float": Float, "bool": Boolean, "date": Date,
 }
 
