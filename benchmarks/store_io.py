@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyogrio
-
 from _harness import measure, report
+
 from indspace.demo.city import build_city
 from indspace.store import Store
 

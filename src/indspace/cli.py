@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -43,7 +44,8 @@ def _fail(err: IndspaceError, as_json: bool = False) -> None:
     if as_json:
         print(json.dumps(err.to_dict(), ensure_ascii=False))
     else:
-        console.print(f"[bold red]错误 / Error:[/] {err}")
+        console.print(f"[bold red]错误 / Error:[/] {escape(str(err))}", soft_wrap=True,
+                      highlight=False)
     raise typer.Exit(2)
 
 
@@ -79,7 +81,8 @@ def demo(
     ] = Scale.city,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 20250429,
     parquet: Annotated[Path | None, typer.Option(
-        help="province 规模的 GeoParquet 输出目录 / output folder for province scale")] = None,
+        help="写分区 GeoParquet 到此目录（province 规模默认 indspace-province/）/ write "
+             "partitioned GeoParquet here (province scale default: indspace-province/)")] = None,
     serve_: Annotated[bool, typer.Option(
         "--serve/--no-serve", help="构建后启动网页服务 / serve the UI afterwards")] = True,
     host: Annotated[str, typer.Option(help="监听地址 / host")] = _API.host,
@@ -101,9 +104,11 @@ def demo(
                 else:
                     prog.update(task, description=f"写入 / writing {step}", advance=n)
 
-            if scale is Scale.province:
+            to_parquet = parquet is not None or scale is Scale.province
+            if to_parquet:
                 out = parquet or Path("indspace-province")
-                result = build_demo_parquet(out, seed=seed, progress=report)
+                result = build_demo_parquet(out, scale=scale.value, seed=seed, overwrite=True,
+                                            progress=report)
             else:
                 result = build_demo_store(db, scale=scale.value, seed=seed, progress=report)
     except IndspaceError as e:
@@ -116,7 +121,7 @@ def demo(
     table.add_row("demo_anomalies", f"{result.anomalies:,}")
     Console().print(table)
     console.print(f"用时 / took {time.perf_counter() - t0:.1f} s")
-    if serve_ and scale is not Scale.province:
+    if serve_ and not to_parquet:
         serve(db=db, host=host, port=port)
 
 

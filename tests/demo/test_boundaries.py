@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 from shapely import Point
 
 from indspace.core.model.entities import DISTRICTS, check_frame

@@ -63,7 +63,7 @@ def anomalies(city: DemoCity, kind: str, prefix: str = "") -> pd.DataFrame:
 # --- contracts and sizes ---------------------------------------------------------------
 
 def test_public_surface() -> None:
-    assert indspace.demo.__all__ == sorted(
+    assert sorted(indspace.demo.__all__) == sorted(
         n for n, v in vars(indspace.demo).items()
         if not n.startswith("_") and not inspect.ismodule(v))
 
@@ -349,6 +349,10 @@ def test_a_district_alone_equals_its_share_of_the_city(small_city: DemoCity) -> 
 def test_as_of_moves_every_date() -> None:
     with pytest.raises(ValueError, match="as_of"):
         next(iter_city_parts("small", as_of=date(2020, 1, 1)))
+    with pytest.raises(ValueError, match="330100"):
+        next(iter_city_parts("small", districts=["330100"]))
+    with pytest.raises(ValueError, match="scale"):
+        build_city("huge")  # type: ignore[arg-type]
     (part,) = iter_city_parts("small", as_of=date(2024, 6, 30), districts=["330205"])
     assert part.parcels["right_start"].max() <= date(2024, 6, 30)
     assert part.indicators["year"].max() == 2024

@@ -34,8 +34,18 @@ import shapely
 
 from indspace.core.model.entities import ENTITIES, RIGHT_TYPES, Entity
 from indspace.demo import _vocab as V
+from indspace.demo._attrs import (
+    building_counts,
+    days,
+    founding_dates,
+    land_use_codes,
+    rights,
+    supply_eras,
+    tenancies,
+    year_of,
+)
 from indspace.demo._buildings import ERA_2021, ERA_PRE2005, draw_far, make_buildings
-from indspace.demo._economy import ERA_SHARE, ERA_TAX_FACTOR, FirmInputs, indicators
+from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
 from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
@@ -52,14 +62,6 @@ EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
 _FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES = range(10)
-_OUTSIDE_ERA = np.array([0.55, 0.43, 0.02])
-"""Era mix of outside-line (village) parcels [I]; the in-line mix compensates."""
-_RIGHT_P = {  # (era, outside) -> P(grant, allocation, lease, collective) [I]
-    (0, False): (0.55, 0.20, 0.05, 0.20), (0, True): (0.40, 0.10, 0.05, 0.45),
-    (1, False): (0.88, 0.00, 0.07, 0.05), (1, True): (0.65, 0.00, 0.05, 0.30),
-    (2, False): (0.60, 0.00, 0.40, 0.00), (2, True): (0.60, 0.00, 0.40, 0.00),
-}
-_GRANT, _ALLOC, _LEASE, _COLL = range(4)
 
 
 @dataclass
@@ -89,23 +91,6 @@ class DemoCity:
 
 def _rng(seed: int, code: str, component: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(code), component)))
-
-
-def _days(lo: np.ndarray | np.datetime64, hi: np.ndarray | np.datetime64, u: np.ndarray
-          ) -> np.ndarray:
-    """Uniform dates in [lo, hi] (datetime64[D]) from uniforms ``u``."""
-    span = (np.asarray(hi, "datetime64[D]") - np.asarray(lo, "datetime64[D]")).astype("int64")
-    return np.asarray(lo, "datetime64[D]") + np.floor(u * (span + 1)).astype("int64")
-
-
-def _add_years(start: np.ndarray, years: np.ndarray) -> np.ndarray:
-    months = start.astype("datetime64[M]")
-    offset = start - months.astype("datetime64[D]")
-    return (months + (years * 12).astype("timedelta64[M]")).astype("datetime64[D]") + offset
-
-
-def _year(d: np.ndarray) -> np.ndarray:
-    return d.astype("datetime64[Y]").astype("int64") + 1970
 
 
 def _zfill(values: np.ndarray, width: int) -> np.ndarray:
@@ -190,25 +175,9 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     area = ((bcm[:, 2] - bcm[:, 0]) * (bcm[:, 3] - bcm[:, 1])) / 1e4   # exact m²
     outside = land.outside
 
-    # supply era: block-level clustering (75 % follow their block) -------------------------
+    # supply era, planted parcels, rights -------------------------------------------------
     rng = _rng(seed, code, _ATTRS)
-    phi = float(outside.mean())
-    p_in = np.clip((ERA_SHARE - phi * _OUTSIDE_ERA) / max(1.0 - phi, 1e-9), 0.02, None)
-    p_in /= p_in.sum()
-    n_stacks = int(land.stack.max()) + 1
-    # stratified: blocks in random order take eras by cumulative parcel count, so the mix
-    # matches even with few blocks
-    size = np.bincount(land.stack, minlength=n_stacks)
-    is_block = np.arange(n_stacks) < land.n_blocks
-    stack_era = np.zeros(n_stacks, dtype="int64")
-    for mask, probs in ((is_block, p_in), (~is_block, _OUTSIDE_ERA)):
-        idx = rng.permutation(np.flatnonzero(mask))
-        mid = (np.cumsum(size[idx]) - size[idx] / 2) / max(size[idx].sum(), 1)
-        stack_era[idx] = np.minimum(np.searchsorted(np.cumsum(probs), mid), 2)
-    own_era = np.where(outside, rng.choice(3, p, p=_OUTSIDE_ERA), rng.choice(3, p, p=p_in))
-    era = np.where(rng.random(p) < 0.75, stack_era[land.stack], own_era)
-
-    # planted parcels ------------------------------------------------------------------------
+    era = supply_eras(land, rng)
     prng = _rng(seed, code, _PLANT)
     used = large.copy()
     cluster_members = (np.concatenate(land.clusters) if land.clusters
@@ -230,30 +199,8 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     low_parcels = np.concatenate([lowe, cluster_members])
     era[low_parcels] = ERA_PRE2005
     era[idle] = ERA_2021
-
-    # rights ---------------------------------------------------------------------------------
-    lo = np.array(["1990-01-01", "2005-01-01", "2021-01-01"], "datetime64[D]")[era]
-    hi = np.array(["2004-12-31", "2020-12-31", str(asof - 90)], "datetime64[D]")[era]
-    start = _days(lo, hi, rng.random(p))
-    start[idle] = _days(np.datetime64("2021-01-01"), asof - 730, rng.random(len(idle)))
-    probs = np.array([_RIGHT_P[(int(e), bool(o))] for e in range(3) for o in (False, True)])
-    cum = np.cumsum(probs, axis=1)[era * 2 + outside]
-    right = (rng.random(p)[:, None] > cum[:, :-1]).sum(axis=1)
-    right[idle] = _GRANT
-    sy = _year(start)
-    term = np.where(sy < 2014, 50, rng.integers(20, 31, p))
-    renew = (era == ERA_PRE2005) & (sy >= 1996) & (rng.random(p) < 0.05)
-    term = np.where(renew, np.clip(as_of.year + rng.integers(1, 6, p) - sy, 20, 30), term)
-    lease_term = np.where(era == ERA_2021, np.where(rng.random(p) < 0.625, 5, 20),
-                          as_of.year - sy + rng.integers(1, 11, p))
-    term = np.where(right == _LEASE, lease_term, term)
-    end = _add_years(start, term)
-    end = np.where(right == _ALLOC, np.datetime64("NaT"), end)
-    heavy = V.IND_HEAVY_LAND[industry[owner]] | large
-    u = rng.random(p)
-    generic = np.select([u < 0.35, u < 0.92, u < 0.94, u < 0.97],
-                        ["100101", "100102", "100103", "110101"], "110102")
-    land_use = np.where(heavy, np.where(rng.random(p) < 0.7, "100103", "100102"), generic)
+    start, end, right = rights(era, outside, idle, asof, rng)
+    land_use = land_use_codes(V.IND_HEAVY_LAND[industry[owner]] | large, rng)
     far = draw_far(era, rng)
     far[low_parcels] = rng.uniform(0.4, 0.7, len(low_parcels))
 
@@ -261,89 +208,24 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     rng = _rng(seed, code, _BUILD)
     built = np.ones(p, dtype=bool)
     built[idle] = False
-    sq = np.sqrt(area)
-    nb = built.astype("int64")
-    extra = max(dp.buildings - int(built.sum()), 0)
-    nb[built] += rng.poisson(extra * sq[built] / sq[built].sum())
-    long_side = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-    short_side = np.minimum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-    li = long_side - 2 * np.clip(0.08 * short_side, 2.0, 10.0)
-    nmax = np.maximum(1, np.floor(1 + 0.4 * li / np.clip(0.04 * long_side, 3.0, 12.0)))
-    nmax = nmax.astype("int64")
-    nb = np.minimum(nb, nmax)
-    for _ in range(6):
-        deficit = dp.buildings - int(nb.sum())
-        cand = np.flatnonzero(built & (nb < nmax))
-        if deficit <= 0 or len(cand) == 0:
-            break
-        add = rng.choice(cand, size=deficit, p=sq[cand] / sq[cand].sum())
-        nb = np.minimum(nb + np.bincount(add, minlength=p), nmax)
-    ba = make_buildings(bounds, era, far, nb, np.char.startswith(land_use, "1101"), sy,
-                        as_of.year, rng)
+    nb = building_counts(bounds, area, built, dp.buildings, rng)
+    ba = make_buildings(bounds, era, far, nb, np.char.startswith(land_use, "1101"),
+                        year_of(start), as_of.year, rng)
     gfa0 = ba.gfa_m2.copy()
     parcel_gfa = np.bincount(ba.parcel, gfa0, minlength=p)
     first_b = np.searchsorted(ba.parcel, np.arange(p))
     gfa = gfa0.copy()
     gfa[first_b[far20]] = 25.0 * area[far20]
 
-    # founding dates -----------------------------------------------------------------------
+    # founding dates and tenants ---------------------------------------------------------
     rng = _rng(seed, code, _OCC)
-    first_start = np.full(n, np.datetime64("2100-01-01"), dtype="datetime64[D]")
-    np.minimum.at(first_start, owner, start)
-    founded = first_start - np.floor(rng.random(n) * 5 * 365).astype("int64")
-    founded = np.maximum(founded, np.datetime64("1985-01-01"))
-    ll_founded = _days(np.datetime64("1998-01-01"), asof - 180, rng.random(n))
-    startup = rng.random(n) < 0.03
-    ll_founded = np.where(startup, _days(asof - 700, asof - 60, rng.random(n)), ll_founded)
-    founded = np.where(landless, ll_founded, founded)
-
-    # occupancy: tenants -------------------------------------------------------------------
-    hosts = np.sort(rng.choice(np.flatnonzero(built & ~used), size=dp.tenant_hosts,
-                               replace=False))
-    per_host = np.ones(len(hosts), dtype="int64")
-    for _ in range(100):
-        missing = dp.tenant_rows - int(per_host.sum())
-        if missing <= 0:
-            break
-        per_host = np.minimum(
-            per_host + np.bincount(rng.choice(len(hosts), missing), minlength=len(hosts)), 5)
-    slot_host = np.repeat(np.arange(len(hosts)), per_host)
-    slot_parcel = hosts[slot_host]
+    founded = founding_dates(owner, start, landless, asof, rng)
+    ten = tenancies(built & ~used, dp.tenant_hosts, dp.tenant_rows, owner, landless,
+                    parcel_gfa, ba.parcel, gfa0, ba.year_built, start, founded, asof, rng)
+    slot_parcel, tenant, share, floor, tb = ten.parcel, ten.firm, ten.share, ten.floor_m2, \
+        ten.building
+    t_start, t_end = ten.start, ten.end
     r = len(slot_parcel)
-    tenant = np.empty(r, dtype="int64")
-    perm = rng.permutation(r)
-    ll_firms = rng.permutation(np.flatnonzero(landless))
-    tenant[perm[: len(ll_firms)]] = ll_firms
-    filler = np.sort(perm[len(ll_firms):])
-    pool = np.flatnonzero(~landless)
-    tenant[filler] = rng.choice(pool, len(filler))
-    for _ in range(100):
-        key = slot_parcel * n + tenant
-        _, firsts = np.unique(key, return_index=True)
-        bad = np.ones(r, dtype=bool)
-        bad[firsts] = False
-        bad |= tenant == owner[slot_parcel]
-        bad_f = filler[bad[filler]]
-        if len(bad_f) == 0:
-            break
-        tenant[bad_f] = rng.choice(pool, len(bad_f))
-    host_share = rng.uniform(0.2, 0.6, len(hosts))
-    g = rng.gamma(1.0, size=r)
-    share = g / np.bincount(slot_host, g)[slot_host] * host_share[slot_host]
-    floor = share * parcel_gfa[slot_parcel]
-    cs = np.cumsum(gfa0)
-    fb = first_b[slot_parcel]
-    tgt = cs[fb] - gfa0[fb] + rng.random(r) * parcel_gfa[slot_parcel]
-    n_built = np.bincount(ba.parcel, minlength=p)
-    tb = np.minimum(np.searchsorted(cs, tgt, side="right"), fb + n_built[slot_parcel] - 1)
-    tb = np.maximum(tb, fb)
-    lb = np.maximum.reduce([
-        start[slot_parcel],
-        (ba.year_built[tb] - 1970).astype("datetime64[Y]").astype("datetime64[D]"),
-        founded[tenant]])
-    t_start = np.minimum(np.maximum(asof - rng.integers(60, 2200, r), lb), asof - 1)
-    t_end = t_start + rng.integers(3 * 365, 10 * 365, r)
-    t_end = np.maximum(t_end, asof + rng.integers(30, 720, r))
     rented = np.bincount(slot_parcel, floor, minlength=p)
 
     # economics ----------------------------------------------------------------------------
@@ -359,7 +241,7 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     d_like[owner[outd]] = True
     ind = indicators(FirmInputs(above=above, industry=industry, land_m2=land_m2,
                                 era_factor=era_w / land_m2, low_tax=low_tax, d_like=d_like,
-                                founded_year=_year(founded)),
+                                founded_year=year_of(founded)),
                      as_of.year, _rng(seed, code, _ECON))
     # bad indicator records (planted on ordinary firms)
     normal_rows = np.flatnonzero(~(low_tax | d_like)[ind["firm"]])
@@ -393,15 +275,16 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         w = rng.permutation(len(words))
         for j, k in enumerate(idx):
             rep = j // len(words)
-            park_names[k] = f"{short}{words[w[j % len(words)]]}{'' if rep == 0 else rep + 1}{suffix}"
+            again = "" if rep == 0 else str(rep + 1)
+            park_names[k] = f"{short}{words[w[j % len(words)]]}{again}{suffix}"
 
     # control lines --------------------------------------------------------------------
     rng = _rng(seed, code, _LINES)
     nb_blocks = land.n_blocks
-    base = _days(np.datetime64("2021-06-30"), np.datetime64("2022-12-31"), rng.random(1))[0]
+    base = days(np.datetime64("2021-06-30"), np.datetime64("2022-12-31"), rng.random(1))[0]
     base = min(base, asof)
     revised = rng.random(nb_blocks) < 0.15
-    eff = np.where(revised, _days(np.full(nb_blocks, base), np.full(nb_blocks, asof),
+    eff = np.where(revised, days(np.full(nb_blocks, base), np.full(nb_blocks, asof),
                                   rng.random(nb_blocks)), base)
     strategic_block = land.park_tier[land.block_park] == 0
     level1 = rng.random(nb_blocks) < np.where(strategic_block, 0.9, 0.6)
@@ -440,13 +323,14 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     n_occ = p + r
     occ_ids = _cat("OC-", _zfill(dp.occupancy_offset + np.arange(1, n_occ + 1),
                                  plan.occupancy_digits))
-    bid = np.where(occ_build >= 0, building_ids[np.maximum(occ_build, 0)], None)
+    bid = building_ids[np.maximum(occ_build, 0)].astype(object)
+    bid[occ_build < 0] = None
     occ = _frame(ENTITIES["occupancy"], {
         "occupancy_id": occ_ids,
         "credit_code": codes[occ_firm][o], "parcel_id": parcel_ids[occ_parcel][o],
         "building_id": bid[o], "role": np.where(occ_tenant, "tenant", "owner")[o],
-        "land_area_m2": np.r_[area, np.full(r, np.nan)][o],
-        "floor_area_m2": np.round(np.r_[parcel_gfa - rented, floor], 2)[o],
+        "land_area_m2": np.concatenate([area, np.full(r, np.nan)])[o],
+        "floor_area_m2": np.round(np.concatenate([parcel_gfa - rented, floor]), 2)[o],
         "start": np.r_[start, t_start][o], "end": np.r_[end, t_end][o],
         "is_synthetic": np.ones(n_occ, bool)})
     inds = _frame(ENTITIES["indicators"], {
@@ -540,6 +424,9 @@ def iter_city_parts(scale: Scale = "city", seed: int = DEFAULT_SEED,
     _check_as_of(as_of)
     plan = make_plan(scale)
     wanted = None if districts is None else {str(d) for d in districts}
+    unknown = (wanted or set()) - {dp.code for dp in plan.plans}
+    if unknown:
+        raise ValueError(f"no such district at scale {scale!r}: {', '.join(sorted(unknown))}")
     for i, dp in enumerate(plan.plans):
         if wanted is None or dp.code in wanted:
             yield _district(plan, i, seed, as_of)
