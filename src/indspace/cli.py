@@ -113,7 +113,8 @@ def demo(
                 result = build_demo_store(db, scale=scale.value, seed=seed, progress=report)
     except IndspaceError as e:
         _fail(e)
-    table = Table(title=f"演示城市 / demo city: {result.target}")
+    console.print(f"演示城市 / demo city → [bold]{escape(result.target)}[/]", soft_wrap=True)
+    table = Table()
     table.add_column("表 / table")
     table.add_column("记录 / rows", justify="right")
     for name, n in result.counts.items():

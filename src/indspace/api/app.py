@@ -22,12 +22,14 @@ TEXT = {
     "zh": {"title": "产业空间治理平台", "subtitle": "工业用地 · 亩均效益 · 低效用地 · 控制线",
            "counts": "数据概况", "districts": "区县（市）", "api": "接口", "table": "数据表",
            "rows": "记录数", "crs": "坐标系", "store": "数据库", "switch": "English",
-           "parcels": "宗地", "enterprises": "企业", "area": "工业用地（亩）"},
+           "parcels": "宗地", "enterprises": "企业", "area": "工业用地（亩）",
+           "blocks": "工业区块控制线", "parks": "\"2070\"工业集聚区"},
     "en": {"title": "indspace — industrial-space governance",
            "subtitle": "industrial land · per-mu benefit · low-efficiency land · control lines",
            "counts": "What the store holds", "districts": "Districts", "api": "API",
            "table": "table", "rows": "rows", "crs": "CRS", "store": "store", "switch": "中文",
-           "parcels": "parcels", "enterprises": "enterprises", "area": "industrial land (mu)"},
+           "parcels": "parcels", "enterprises": "enterprises", "area": "industrial land (mu)",
+           "blocks": "industrial control-line blocks", "parks": "\"2070\" cluster zones"},
 }
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]

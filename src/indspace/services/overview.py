@@ -1,4 +1,5 @@
-"""District overview for the landing page: totals per district and simplified outlines."""
+"""District overview for the landing page: totals per district and an SVG sketch map of
+districts, industrial control-line blocks and "2070" parks."""
 
 from __future__ import annotations
 
@@ -7,13 +8,25 @@ from typing import Any
 import numpy as np
 import shapely
 
+from indspace.core.model.entities import ENTITIES
 from indspace.core.model.units import m2_to_mu
 from indspace.store import Store
 
 
-def district_overview(store: Store, width: int = 640) -> dict[str, Any]:
-    """Per-district parcel/enterprise counts, industrial land in 亩, and SVG paths of the
-    district outlines (simplified, in the store CRS scaled to ``width`` px)."""
+def _svg_path(geom: Any, minx: float, maxy: float, k: float) -> str:
+    parts = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty:
+            continue
+        xy = np.asarray(poly.exterior.coords)
+        pts = " ".join(f"{(x - minx) * k:.1f},{(maxy - y) * k:.1f}" for x, y in xy)
+        parts.append(f"M{pts}Z")
+    return " ".join(parts)
+
+
+def district_overview(store: Store, width: int = 600) -> dict[str, Any]:
+    """Per-district parcel/enterprise counts and industrial land in 亩, plus SVG layers
+    (district outlines with labels, control-line blocks, parks) scaled to ``width`` px."""
     d = store.read_frame("districts", columns=["admin_code", "name", "name_en", "geometry"])
     p = store.read_frame("parcels", columns=["district", "area_m2"])
     e = store.read_frame("enterprises", columns=["district"])
@@ -25,18 +38,22 @@ def district_overview(store: Store, width: int = 640) -> dict[str, Any]:
              "enterprises": int(n_ent.get(r.admin_code, 0)),
              "industrial_land_mu": round(float(m2_to_mu(land.get(r.admin_code, 0.0))), 1)}
             for r in d.itertuples()]
-    paths: list[dict[str, str]] = []
-    height = 0
+    svg: dict[str, Any] = {"width": width, "height": 0, "districts": [], "blocks": [],
+                           "parks": []}
     if len(d):
         minx, miny, maxx, maxy = d.total_bounds
         k = width / (maxx - minx)
-        height = int((maxy - miny) * k) + 1
+        svg["height"] = int((maxy - miny) * k) + 1
         simple = shapely.simplify(d.geometry.values, 300.0)
-        for code, name, geom in zip(d.admin_code, d.name, simple, strict=True):
-            parts = []
-            for poly in getattr(geom, "geoms", [geom]):
-                xy = np.asarray(poly.exterior.coords)
-                pts = " ".join(f"{(x - minx) * k:.1f},{(maxy - y) * k:.1f}" for x, y in xy)
-                parts.append(f"M{pts}Z")
-            paths.append({"admin_code": code, "name": name, "d": " ".join(parts)})
-    return {"rows": rows, "svg": {"width": width, "height": height, "paths": paths}}
+        label_at = shapely.point_on_surface(d.geometry.values)
+        for row, geom, pt in zip(d.itertuples(), simple, label_at, strict=True):
+            svg["districts"].append({
+                "name": row.name, "name_en": row.name_en, "d": _svg_path(geom, minx, maxy, k),
+                "x": round((pt.x - minx) * k, 1), "y": round((maxy - pt.y) * k, 1)})
+        for layer, key in (("control_lines", "blocks"), ("parks", "parks")):
+            g = store.read_frame(layer, columns=["name", "geometry"])
+            for name, geom in zip(g.name, shapely.simplify(g.geometry.values, 50.0),
+                                  strict=True):
+                svg[key].append({"name": name, "d": _svg_path(geom, minx, maxy, k)})
+    labels = {name: (e.label_zh, name) for name, e in ENTITIES.items()}
+    return {"rows": rows, "svg": svg, "labels": labels}
