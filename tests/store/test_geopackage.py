@@ -73,3 +73,26 @@ def test_we_can_edit_a_feature_gdal_wrote(gpkg: Store) -> None:
     assert con.execute("SELECT minx FROM rtree_parcels_geom WHERE id = ?", (fid,)
                        ).fetchone()[0] == pytest.approx(700_000.0)
     con.close()
+
+
+def test_packed_rtree_is_valid_and_answers_like_brute_force(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Large loads re-pack the R-tree (STR); SQLite's own rtreecheck() must accept it, a
+    window query must match a brute-force scan, and small appends must keep it valid."""
+    s = Store.create(tmp_path / "big.gpkg")
+    big = parcels(6_000)  # ≥ PACK_MIN_ROWS → packed
+    s.write_frame("parcels", big, valid_from=T0)
+    more = parcels(6_010).iloc[6_000:]  # 10 rows → incremental insert into the packed tree
+    s.write_frame("parcels", more, valid_from=T0)
+    s.close()
+    con = sqlite3.connect(s.path)
+    assert con.execute("SELECT rtreecheck('rtree_parcels_geom')").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM rtree_parcels_geom").fetchone()[0] == 6_010
+    # parcel i (id i + 1) spans x = 600 000 + 100 i … + 50. The window 1 000 050 … 1 000 420
+    # is 400 050 … 400 420 relative: 100 i + 50 ≥ 400 050 ⇒ i ≥ 4000 (i = 4000 touches its
+    # edge), 100 i ≤ 400 420 ⇒ i ≤ 4004; so i = 4000 … 4004, ids 4001 … 4005.
+    hits = con.execute(
+        "SELECT p.parcel_id FROM parcels p JOIN rtree_parcels_geom r ON r.id = p.fid "
+        "WHERE r.maxx >= 1000050 AND r.minx <= 1000420 AND r.maxy >= 3300000 "
+        "AND r.miny <= 3300060 ORDER BY 1").fetchall()
+    assert [h[0] for h in hits] == [f"330212001001GB{i:05d}" for i in range(4001, 4006)]
+    con.close()

@@ -277,12 +277,9 @@ class Store:
             if entity.geometry:
                 start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
                                      ).scalar_one() + 1
-                b = shapely.bounds(geoms)
-                present = ~np.isnan(b[:, 0])
-                bounds = [(r[0], r[2], r[1], r[3]) if p else None
-                          for r, p in zip(b.tolist(), present.tolist(), strict=True)]
-                gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols),
-                                 rows, list(range(start, start + n)), bounds)
+                gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols), rows,
+                                 np.arange(start, start + n, dtype=np.int64),
+                                 shapely.bounds(geoms))
             else:
                 names = ", ".join(f'"{c}"' for c in cols)
                 marks = ", ".join("?" for _ in cols)
