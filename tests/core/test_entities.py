@@ -29,3 +29,14 @@ def test_check_frame_names_row_and_field_of_a_bad_choice() -> None:
                       "right_type": ["grant", "gift"], "geometry": [None, None]})
     with pytest.raises(ValidationError, match=r"row 1, field right_type"):
         check_frame(PARCELS, f, source="parcels.csv")
+
+
+def test_check_frame_rejects_a_bad_credit_code_with_row_and_field() -> None:
+    from indspace.core.model.entities import ENTERPRISES
+
+    f = pd.DataFrame({"credit_code": ["91310110666007217T", "91310110666007217Y"],
+                      "name": ["甲", "乙"]})
+    with pytest.raises(ValidationError) as err:
+        check_frame(ENTERPRISES, f, source="enterprises.csv")
+    assert "row 1, field credit_code" in str(err.value)
+    assert "expected T" in str(err.value)

@@ -167,3 +167,18 @@ def test_paging_and_filters(store: Store) -> None:
     assert page.parcel_id.tolist() == ["330212001001GB00002", "330212001001GB00003"]
     assert store.counts({"parcels": {"district": "330212"}})["parcels"] == 3
     assert store.counts({"parcels": {"district": "330203"}})["parcels"] == 0
+
+
+def test_postgis_database_is_created_when_missing(pg_server: str) -> None:
+    import uuid
+
+    name = f"indspace_new_{uuid.uuid4().hex[:8]}"
+    url = pg_server.rsplit("/", 1)[0] + "/" + name
+    try:
+        with Store.create(url) as s:
+            assert s.counts()["parcels"] == 0 and s.srid == 4549
+    finally:
+        admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -41,15 +41,17 @@ def frame_columns(entity: Entity, frame: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
-    """Build a frame with the contract's pandas dtypes from column lists read from the store."""
+    """Build a frame with the contract's dtypes from column lists read from the store:
+    float → float64 (NaN for missing), int → Int64, bool → boolean (both nullable),
+    date → object column of ``datetime.date`` (SQLite hands ISO text, PostgreSQL dates),
+    text → object."""
     out: dict[str, Any] = {}
     for name, vals in rows.items():
         f = _find(entity, name)
         if f is None:
             out[name] = vals
         elif f.dtype == "float":
-            out[name] = pd.array(np.array([np.nan if v is None else v for v in vals],
-                                          dtype="float64"))
+            out[name] = np.array([np.nan if v is None else v for v in vals], dtype="float64")
         elif f.dtype == "int":
             out[name] = pd.array(vals, dtype="Int64")
         elif f.dtype == "bool":

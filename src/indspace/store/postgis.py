@@ -37,3 +37,27 @@ def copy_rows(conn: Connection, table: str, columns: list[str], rows: Iterable[t
     with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN') as cp:
         for row in rows:
             cp.write_row(row)
+
+
+def ensure_database(url: sa.URL) -> bool:
+    """Create the database named in ``url`` when it does not exist yet (needs CREATEDB).
+
+    Returns True when it was created. Connects to the server's ``postgres`` database to do so.
+    """
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                                  {"d": url.database}).scalar()
+            if not exists:
+                name = str(url.database).replace('"', '""')
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            return not exists
+    except sa.exc.OperationalError as e:
+        raise StoreError(
+            f"无法连接 PostgreSQL：{url.render_as_string(hide_password=True)}",
+            f"cannot connect to PostgreSQL at {url.render_as_string(hide_password=True)}",
+            hint_zh="检查服务是否启动、地址与权限", hint_en="check that the server runs, the "
+            "address and the credentials") from e
+    finally:
+        admin.dispose()

@@ -128,8 +128,10 @@ class Store:
                 for suffix in ("-wal", "-shm", "-journal"):
                     Path(str(store.path) + suffix).unlink(missing_ok=True)
             store.path.parent.mkdir(parents=True, exist_ok=True)
-        elif overwrite:
-            store.drop_all()
+        else:
+            postgis.ensure_database(store.engine.url)
+            if overwrite:
+                store.drop_all()
         store.migrate(srid)
         return store
 
@@ -321,17 +323,23 @@ class Store:
                 hist.c.valid_from <= as_of, hist.c.valid_to > as_of)
             q = sa.union_all(base.where(cur.c.valid_from <= as_of), hq)
         src = q.subquery()
-        query = (sa.select(src).where(*[src.c[k] == v for k, v in (where or {}).items()])
-             .order_by(*[src.c[k] for k in entity.key if k in attr])
-             .limit(limit).offset(offset or None))
+        query = sa.select(src).where(*[src.c[k] == v for k, v in (where or {}).items()])
+        keys = [k for k in entity.key if k in attr]
+        paged = limit is not None or bool(offset)
+        if paged:  # a page needs SQL order (served by the unique key index)
+            query = query.order_by(*[src.c[k] for k in keys]).limit(limit).offset(offset or None)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).fetchall()
-        cols_data = {c: [r[i] for r in rows] for i, c in enumerate(attr)}
-        frame = typed_frame(entity, cols_data)
+            # Bind parameters go through SQLAlchemy; rows come straight from the DBAPI cursor
+            # (no per-row Row objects) and are typed column-wise in ``typed_frame``.
+            rows = conn.execute(query).cursor.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(attr) + spatial)
+        frame = typed_frame(entity, {c: list(columns[i]) for i, c in enumerate(attr)})
         if spatial:
-            raw = [r[len(attr)] for r in rows]
+            raw = list(columns[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
             frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
+        if keys and not paged and len(frame) > 1:
+            frame = frame.sort_values(keys, kind="stable", ignore_index=True)
         return frame
 
     def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:

@@ -15,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from indspace.core.errors import ValidationError
+from indspace.core.model.credit_code import is_valid_credit_code, validate_credit_code
 
 DType = Literal["text", "int", "float", "bool", "date"]
 GeomType = Literal["MULTIPOLYGON", "POINT"]
@@ -33,6 +35,8 @@ class Field:
     unit: str | None = None
     required: bool = False
     choices: tuple[str, ...] | None = None
+    credit_code: bool = False
+    """Values must be valid 统一社会信用代码 (GB 32100-2015 check character)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ CONTROL_LINES = Entity(
 
 ENTERPRISES = Entity(
     "enterprises", ("credit_code",), (
-        Field("credit_code", "text", "统一社会信用代码", required=True),
+        Field("credit_code", "text", "统一社会信用代码", required=True, credit_code=True),
         Field("name", "text", "企业名称", required=True),
         Field("district", "text", "所在区县"),
         Field("industry_code", "text", "国民经济行业代码"),
@@ -120,7 +124,7 @@ PARCELS = Entity(
         Field("right_type", "text", "权利类型", choices=RIGHT_TYPES),
         Field("right_start", "date", "使用期限起"),
         Field("right_end", "date", "使用期限止"),
-        Field("owner_credit_code", "text", "权利人统一社会信用代码"),
+        Field("owner_credit_code", "text", "权利人统一社会信用代码", credit_code=True),
         Field("district", "text", "所在区县"),
         SYNTH,
     ), "宗地", geometry="MULTIPOLYGON", extra_indexes=(("owner_credit_code",),))
@@ -141,7 +145,7 @@ BUILDINGS = Entity(
 OCCUPANCY = Entity(
     "occupancy", ("occupancy_id",), (
         Field("occupancy_id", "text", "使用记录编号", required=True),
-        Field("credit_code", "text", "统一社会信用代码", required=True),
+        Field("credit_code", "text", "统一社会信用代码", required=True, credit_code=True),
         Field("parcel_id", "text", "宗地代码", required=True),
         Field("building_id", "text", "建筑编号"),
         Field("role", "text", "使用方式", required=True, choices=ROLES),
@@ -154,7 +158,7 @@ OCCUPANCY = Entity(
 
 INDICATORS = Entity(
     "indicators", ("credit_code", "year"), (
-        Field("credit_code", "text", "统一社会信用代码", required=True),
+        Field("credit_code", "text", "统一社会信用代码", required=True, credit_code=True),
         Field("year", "int", "年度", required=True),
         Field("revenue", "float", "营业收入", unit="万元"),
         Field("tax", "float", "税收", unit="万元"),
@@ -209,8 +213,19 @@ def check_frame(entity: Entity, frame: pd.DataFrame, *, source: str = "frame") -
                     f"取值无效：{col.iloc[row]!r}，应为 {'/'.join(f.choices)}",
                     f"invalid value {col.iloc[row]!r}, expected one of {', '.join(f.choices)}",
                     where=f"{source} row {row}, field {f.name}")
+        if f.credit_code:
+            _check_credit_codes(col, f, source)
     if entity.geometry is not None and "geometry" not in frame.columns:
         raise ValidationError("缺少几何列", "missing geometry column", where=source)
+
+
+def _check_credit_codes(col: pd.Series, f: Field, source: str) -> None:
+    present = col.dropna()
+    uniq = pd.unique(present.to_numpy())
+    bad = {c for c in uniq if not is_valid_credit_code(str(c))}
+    if bad:
+        pos = int(np.flatnonzero(col.isin(bad).to_numpy())[0])
+        validate_credit_code(str(col.iloc[pos]), where=f"{source} row {pos}, field {f.name}")
 
 
 def contracts_markdown() -> str:
@@ -235,8 +250,9 @@ def contracts_markdown() -> str:
                   "| column | 中文 | type | unit | required | values |",
                   "|---|---|---|---|---|---|"]
         for f in e.fields:
+            values = ", ".join(f.choices or ()) or ("GB 32100 checked" if f.credit_code else "")
             lines.append(f"| `{f.name}` | {f.label_zh} | {f.dtype} | {f.unit or ''} | "
-                         f"{'yes' if f.required else ''} | {', '.join(f.choices or ())} |")
+                         f"{'yes' if f.required else ''} | {values} |")
         lines.append("")
     return "\n".join(lines)
 
