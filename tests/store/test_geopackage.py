@@ -96,3 +96,19 @@ def test_packed_rtree_is_valid_and_answers_like_brute_force(tmp_path) -> None:  
         "AND r.miny <= 3300060 ORDER BY 1").fetchall()
     assert [h[0] for h in hits] == [f"330212001001GB{i:05d}" for i in range(4001, 4006)]
     con.close()
+
+
+def test_readers_do_not_take_the_write_lock(gpkg: Store) -> None:
+    """Reads begin DEFERRED (a shared lock only); writes begin IMMEDIATE. So while a read
+    transaction is open another connection can still start a write transaction.
+
+    (We keep SQLite's rollback journal rather than WAL: GDAL reads ``application_id`` from the
+    file header, which WAL leaves stale until a checkpoint, and two SQLite libraries in one
+    process — ours and GDAL's — must not share WAL locks.)
+    """
+    with gpkg.engine.connect() as reader:
+        reader.exec_driver_sql("SELECT count(*) FROM parcels").fetchall()  # read txn open
+        writer = sqlite3.connect(gpkg.path, timeout=0.5, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # raises 'database is locked' if the reader held it
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -78,7 +78,9 @@ def _make_engine(url: str) -> Engine:
         def _begin(conn: Connection) -> None:
             # pysqlite's own transaction handling skips DDL; take control so that every
             # write (DDL included) is one atomic transaction (SQLAlchemy's documented recipe).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (IMMEDIATE), readers do not (DEFERRED).
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
@@ -94,6 +96,14 @@ class Store:
         self.engine = _make_engine(self.url)
         self._srid: int | None = None
         self._md: sa.MetaData | None = None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, a plain one on PostgreSQL."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
 
     # ---------------------------------------------------------------- lifecycle
     @classmethod
@@ -142,7 +152,7 @@ class Store:
         except sa.exc.SQLAlchemyError:
             existing = None
         srid = existing or srid
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if self.backend == "postgis":
                 postgis.ensure_extension(conn)
             cfg = Config()
@@ -156,7 +166,7 @@ class Store:
     def drop_all(self) -> None:
         """Remove every indspace table (PostGIS only; a GeoPackage is simply deleted)."""
         md = build_metadata()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             md.drop_all(conn)
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         self._srid = None
@@ -203,7 +213,7 @@ class Store:
             return {k: v for k, v in conn.execute(sa.select(t.c.key, t.c.value).order_by(t.c.key))}
 
     def set_meta(self, values: dict[str, str]) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._set_meta(conn, values)
 
     def _set_meta(self, conn: Connection, values: dict[str, str]) -> None:
@@ -231,7 +241,7 @@ class Store:
                     where=name, hint_zh="先转换坐标系", hint_en="reproject with to_crs first")
         written: dict[str, int] = {}
         try:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 for name, frame in frames.items():
                     written[name] = self._insert(conn, ENTITIES[name], frame, valid_from)
                     if progress is not None:
@@ -293,7 +303,7 @@ class Store:
     def write_anomalies(self, frame: pd.DataFrame) -> int:
         t = self.table("demo_anomalies")
         rows = frame[["kind", "table_name", "record_key", "detail"]].to_dict("records")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(sa.delete(t))
             if rows:
                 conn.execute(sa.insert(t), rows)
@@ -446,7 +456,7 @@ class Store:
     def _locked_row(self, name: str, key: Any) -> Iterator[tuple[Connection, dict[str, Any]]]:
         entity = ENTITIES[name]
         t = self.table(name)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             q = sa.select(t).where(*self._key_cond(t, entity, key))
             if self.backend == "postgis":
                 q = q.with_for_update()
