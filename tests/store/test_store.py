@@ -65,7 +65,7 @@ def test_schema_matches_metadata_after_migration(store: Store) -> None:
                 or (type_ == "index" and name.endswith("_geom")))})
         diffs = compare_metadata(ctx, build_metadata(store.srid))
     assert diffs == []
-    assert store.revision() == "0001"
+    assert store.revision() == "0002"
     store.migrate()  # idempotent
     assert store.counts()["parcels"] == 3
 
@@ -183,3 +183,18 @@ def test_postgis_database_is_created_when_missing(pg_server: str) -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_upgrade_from_first_revision_keeps_data(db_url: str) -> None:
+    s = Store(db_url)
+    if s.path is None:
+        from indspace.store import postgis
+
+        postgis.ensure_database(s.engine.url)
+    s.migrate(target="0001")
+    assert s.revision() == "0001"
+    s.write_frames({"enterprises": enterprises(), "parcels": parcels()}, valid_from=T0)
+    s.migrate()
+    assert s.revision() == "0002"
+    assert s.counts()["parcels"] == 3 and len(s.read_frame("enterprises")) == 1
+    s.close()

@@ -145,8 +145,8 @@ class Store:
         store.migrate(srid)
         return store
 
-    def migrate(self, srid: int = DEFAULT_SRID) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
+    def migrate(self, srid: int = DEFAULT_SRID, target: str = "head") -> None:
+        """Bring the schema to the newest (or the ``target``) Alembic revision (idempotent)."""
         try:
             existing = self.srid
         except sa.exc.SQLAlchemyError:
@@ -159,7 +159,7 @@ class Store:
             cfg.set_main_option("script_location", str(MIGRATIONS))
             cfg.attributes["connection"] = conn
             cfg.attributes["srid"] = srid
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, target)
             self._set_meta(conn, {"crs": f"EPSG:{srid}", "srid": str(srid)})
         self._srid = srid
 
@@ -342,10 +342,11 @@ class Store:
             # Bind parameters go through SQLAlchemy; rows come straight from the DBAPI cursor
             # (no per-row Row objects) and are typed column-wise in ``typed_frame``.
             rows = conn.execute(query).cursor.fetchall()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(attr) + spatial)
-        frame = typed_frame(entity, {c: list(columns[i]) for i, c in enumerate(attr)})
+        by_col: list[tuple[Any, ...]] = (list(zip(*rows, strict=True)) if rows
+                                         else [()] * (len(attr) + spatial))
+        frame = typed_frame(entity, {c: list(by_col[i]) for i, c in enumerate(attr)})
         if spatial:
-            raw = list(columns[len(attr)])
+            raw = list(by_col[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
             frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
         if keys and not paged and len(frame) > 1:

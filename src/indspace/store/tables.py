@@ -8,8 +8,10 @@ For each entity ``E`` there are two tables:
 * ``E_history`` — every closed version: the same columns plus ``valid_to``. An edit moves the
   old row here; nothing is overwritten or deleted (``Store.update`` / ``Store.retire``).
 
-Plus ``audit_log`` (append-only), ``store_meta`` (key/value facts: CRS, demo seed, …) and
-``demo_anomalies`` (what the demo city planted, so later features can be checked against it).
+Plus ``audit_log`` (append-only), ``store_meta`` (key/value facts: CRS, demo seed, …),
+``demo_anomalies`` (what the demo city planted, so later features can be checked against it),
+``import_runs`` (one row per import attempt) and ``import_quarantine`` (rejected rows and the
+reasons, kept with the import that saw them).
 """
 
 from __future__ import annotations
@@ -107,6 +109,50 @@ def build_metadata(srid: int = 4549) -> MetaData:
         Column("record_key", Text, nullable=False),
         Column("detail", Text),
         sqlite_autoincrement=True, comment="演示数据中预置的异常",
+    )
+    Table(
+        "import_runs", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("import_id", Text, nullable=False, unique=True),
+        Column("kind", Text, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("file_sha256", Text, nullable=False),
+        Column("format", Text),
+        Column("encoding", Text),
+        Column("encoding_assumed", Boolean),
+        Column("crs", Text),
+        Column("crs_source", Text),
+        Column("mode", Text, nullable=False),
+        Column("strict", Boolean, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("rows_read", Integer, nullable=False),
+        Column("accepted", Integer, nullable=False),
+        Column("rejected", Integer, nullable=False),
+        Column("warnings", Integer, nullable=False),
+        Column("inserted", Integer, nullable=False),
+        Column("updated", Integer, nullable=False),
+        Column("unchanged", Integer, nullable=False),
+        Column("retired", Integer, nullable=False),
+        Column("report", Text),
+        Column("actor", Text, nullable=False),
+        Column("started_at", UtcDateTime(), nullable=False),
+        Column("finished_at", UtcDateTime(), nullable=False),
+        sqlite_autoincrement=True, comment="导入记录",
+    )
+    Table(
+        "import_quarantine", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("import_id", Text, nullable=False),
+        Column("source_row", Integer, nullable=False),
+        Column("field", Text),
+        Column("code", Text, nullable=False),
+        Column("severity", Text, nullable=False),
+        Column("message_zh", Text, nullable=False),
+        Column("message_en", Text, nullable=False),
+        Column("value", Text),
+        Column("raw_json", Text),
+        Index("ix_import_quarantine_import_id", "import_id"),
+        sqlite_autoincrement=True, comment="导入隔离区（被拒绝的行及原因）",
     )
     return md
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-from indspace.store import gpkg
-from indspace.store.tables import build_metadata, spatial_tables
+from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import Geometry, UtcDateTime
 
 SRID = int(context.config.attributes.get("srid", 4549))
@@ -397,28 +396,30 @@ def upgrade() -> None:
         comment="库元数据",
         sqlite_autoincrement=True,
     )
-    _spatial_setup()
-
-
-def _spatial_setup() -> None:
-    """Register tables for GIS clients and add spatial indexes, per backend."""
-    md = build_metadata(SRID)
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        execute = bind.exec_driver_sql
-        gpkg.create_core_tables(execute, SRID)
-        spatial = {t for t, *_ in spatial_tables(md)}
-        for t, c, geom_type, indexed in spatial_tables(md):
-            gpkg.register_features(execute, t, c, geom_type, SRID, md.tables[t].comment or "")
-            if indexed:
-                gpkg.create_rtree(execute, t, c)
-        for name, table in md.tables.items():
-            if name not in spatial:
-                gpkg.register_attributes(execute, name, table.comment or "")
-    else:
-        for t, c, _geom_type, indexed in spatial_tables(md):
-            if indexed:
-                op.create_index(f"ix_{t}_{c}", t, [c], postgresql_using="gist")
+    register_tables(
+        [
+            "audit_log",
+            "buildings",
+            "buildings_history",
+            "control_lines",
+            "control_lines_history",
+            "demo_anomalies",
+            "districts",
+            "districts_history",
+            "enterprises",
+            "enterprises_history",
+            "indicators",
+            "indicators_history",
+            "occupancy",
+            "occupancy_history",
+            "parcels",
+            "parcels_history",
+            "parks",
+            "parks_history",
+            "store_meta",
+        ],
+        SRID,
+    )
 
 
 def downgrade() -> None:
