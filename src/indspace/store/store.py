@@ -339,9 +339,19 @@ class Store:
         if paged:  # a page needs SQL order (served by the unique key index)
             query = query.order_by(*[src.c[k] for k in keys]).limit(limit).offset(offset or None)
         with self.engine.connect() as conn:
-            # Bind parameters go through SQLAlchemy; rows come straight from the DBAPI cursor
-            # (no per-row Row objects) and are typed column-wise in ``typed_frame``.
-            rows = conn.execute(query).cursor.fetchall()
+            frame = self._fetch_frame(conn, entity, query, attr, spatial)
+        if keys and not paged and len(frame) > 1:
+            frame = frame.sort_values(keys, kind="stable", ignore_index=True)
+        return frame
+
+    def _fetch_frame(self, conn: Connection, entity: Entity, query: sa.Select[Any],
+                     attr: list[str], spatial: bool) -> pd.DataFrame:
+        """Run ``query`` (selecting ``attr`` then, if spatial, the raw geometry) into a frame.
+
+        Bind parameters go through SQLAlchemy; rows come straight from the DBAPI cursor (no
+        per-row Row objects) and are typed column-wise in ``typed_frame``.
+        """
+        rows = conn.execute(query).cursor.fetchall()
         by_col: list[tuple[Any, ...]] = (list(zip(*rows, strict=True)) if rows
                                          else [()] * (len(attr) + spatial))
         frame = typed_frame(entity, {c: list(by_col[i]) for i, c in enumerate(attr)})
@@ -349,8 +359,6 @@ class Store:
             raw = list(by_col[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
             frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
-        if keys and not paged and len(frame) > 1:
-            frame = frame.sort_values(keys, kind="stable", ignore_index=True)
         return frame
 
     def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:

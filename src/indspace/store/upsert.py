@@ -1,0 +1,192 @@
+"""Apply an import to the store: insert new records, version changed ones, leave unchanged
+ones alone, optionally retire absent ones — and record the run and its quarantine — in ONE
+transaction. Re-importing the same file therefore changes no record.
+
+Only the store speaks SQL; services hand in validated frames (entity contract + geometry in
+the store CRS) and receive counts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from indspace.core.errors import ValidationError
+from indspace.core.model.entities import ENTITIES, Entity, check_frame
+from indspace.store.frames import frame_columns
+from indspace.store.tables import GEOM, history_name
+
+if TYPE_CHECKING:
+    from indspace.store.store import Store
+
+Mode = Literal["upsert", "replace"]
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+
+
+def _changed(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise "differs", treating two missing values as equal."""
+    na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
+    eq = a.to_numpy(dtype=object) == b.to_numpy(dtype=object)
+    return ~((na_a & na_b) | (~na_a & ~na_b & eq))
+
+
+def _geom_changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    none_a, none_b = shapely.is_missing(a), shapely.is_missing(b)
+    same = np.zeros(len(a), dtype=bool)
+    both = ~none_a & ~none_b
+    same[both] = shapely.equals_exact(a[both], b[both], 0.0)
+    return ~((none_a & none_b) | same)
+
+
+def apply_import(store: Store, name: str, frame: pd.DataFrame, *, columns: list[str],
+                 at: datetime, actor: str, reason: str, mode: Mode = "upsert",
+                 run: dict[str, Any] | None = None,
+                 quarantine: pd.DataFrame | None = None) -> UpsertCounts:
+    """Merge ``frame`` into entity ``name``.
+
+    Parameters
+    ----------
+    frame
+        Validated records (entity contract; ``geometry`` in the store CRS for spatial
+        entities). Keys must be unique.
+    columns
+        The contract columns the source file actually carried (plus ``geometry``): only these
+        are compared and updated, so a file without an optional column never erases it.
+    at
+        Version time (UTC) of new and changed records; must be later than the current
+        version of every changed record.
+    mode
+        ``upsert`` keeps records absent from the file; ``replace`` retires them (their
+        current version moves to history).
+    run, quarantine
+        The ``import_runs`` row (without counts; they are filled in here) and the rejected
+        rows, written in the same transaction.
+    """
+    entity = ENTITIES[name]
+    check_frame(entity, frame, source=name)
+    keys = list(entity.key)
+    if frame.duplicated(keys).any():
+        raise ValidationError("导入数据主键重复", "duplicate keys in the records to import",
+                              where=name)
+    cols = [c for c in columns if c in entity.columns and c not in keys]
+    spatial = entity.geometry is not None and "geometry" in columns
+    with store._write() as conn:
+        cur = _current(store, conn, entity)
+        merged = frame.reset_index(drop=True).merge(
+            cur, on=keys, how="left", suffixes=("", "__cur"), indicator=True)
+        is_new = (merged["_merge"] == "left_only").to_numpy()
+        diff = np.zeros(len(merged), dtype=bool)
+        for c in cols:
+            diff |= _changed(merged[c], merged[f"{c}__cur"])
+        if spatial:
+            diff |= _geom_changed(np.asarray(merged["geometry"], dtype=object),
+                                  np.asarray(merged["geometry__cur"], dtype=object))
+        diff &= ~is_new
+        changed = merged[diff]
+        if len(changed) and (changed["valid_from__cur"] >= at).any():
+            bad = changed.loc[changed["valid_from__cur"] >= at, keys].iloc[0].tolist()
+            raise ValidationError(
+                f"记录 {bad} 的当前版本晚于本次导入时间，不能追加历史",
+                f"record {bad} has a current version at or after this import's time",
+                where=name, hint_zh="请检查系统时间", hint_en="check the system clock")
+        new_rows = frame.reset_index(drop=True)[is_new]
+        if len(new_rows):
+            store._insert(conn, entity, new_rows, at)
+        if len(changed):
+            _version(store, conn, entity, changed, cols, spatial, at)
+        retired = 0
+        if mode == "replace":
+            gone = cur.merge(frame[keys], on=keys, how="left", indicator=True)
+            fids = gone.loc[gone["_merge"] == "left_only", "fid__cur"].astype(int).tolist()
+            retired = _retire(store, conn, entity, fids, at)
+        counts = UpsertCounts(int(is_new.sum()), int(diff.sum()),
+                              int(len(merged) - is_new.sum() - diff.sum()), retired)
+        if run is not None:
+            conn.execute(sa.insert(store.table("import_runs")).values(**run, **asdict(counts)))
+        if quarantine is not None and len(quarantine):
+            conn.execute(sa.insert(store.table("import_quarantine")),
+                         quarantine.to_dict("records"))
+        store._audit(conn, at, actor, "import", name, str((run or {}).get("import_id", "-")),
+                     None, json.dumps(asdict(counts), sort_keys=True), reason)
+    return counts
+
+
+def record_rejected_run(store: Store, run: dict[str, Any], quarantine: pd.DataFrame,
+                        at: datetime, actor: str, reason: str) -> None:
+    """Record an import that wrote no records (``--strict`` refusal) with its quarantine."""
+    with store._write() as conn:
+        conn.execute(sa.insert(store.table("import_runs")).values(
+            **run, **asdict(UpsertCounts())))
+        if len(quarantine):
+            conn.execute(sa.insert(store.table("import_quarantine")),
+                         quarantine.to_dict("records"))
+        store._audit(conn, at, actor, "import_rejected", run["kind"], run["import_id"],
+                     None, None, reason)
+
+
+def _current(store: Store, conn: Connection, entity: Entity) -> pd.DataFrame:
+    """Current records with ``fid__cur`` and ``valid_from__cur`` (non-key columns suffixed
+    ``__cur`` once merged)."""
+    t = store.table(entity.table)
+    attr = [*entity.columns, "fid", "valid_from"]
+    spatial = entity.geometry is not None
+    q = sa.select(*[t.c[c] for c in attr], *([store._raw_geom(t)] if spatial else []))
+    frame = store._fetch_frame(conn, entity, q, attr, spatial)
+    frame = frame.rename(columns={"fid": "fid__cur", "valid_from": "valid_from__cur"})
+    frame["valid_from__cur"] = pd.to_datetime(frame["valid_from__cur"], utc=True)
+    return pd.DataFrame(frame)
+
+
+def _copy_to_history(store: Store, conn: Connection, entity: Entity, fids: list[int],
+                     at: datetime) -> None:
+    cur, hist = store.table(entity.table), store.table(history_name(entity.table))
+    names = [c.name for c in cur.columns if c.name != "fid"]
+    for i in range(0, len(fids), _CHUNK):
+        sel = sa.select(*[cur.c[n] for n in names], sa.literal(at, hist.c.valid_to.type)
+                        ).where(cur.c.fid.in_(fids[i:i + _CHUNK]))
+        conn.execute(sa.insert(hist).from_select([*names, "valid_to"], sel))
+
+
+def _version(store: Store, conn: Connection, entity: Entity, changed: pd.DataFrame,
+             cols: list[str], spatial: bool, at: datetime) -> None:
+    cur = store.table(entity.table)
+    fids = changed["fid__cur"].astype(int).tolist()
+    _copy_to_history(store, conn, entity, fids, at)
+    values = frame_columns(entity, changed)
+    params = [{"_fid": f, **{c: values[c][i] for c in cols}}
+              for i, f in enumerate(fids)]
+    if spatial:
+        for p, g in zip(params, changed["geometry"].tolist(), strict=True):
+            p[GEOM] = g
+    stmt = (sa.update(cur).where(cur.c.fid == sa.bindparam("_fid"))
+            .values(version=cur.c.version + 1, valid_from=sa.literal(at, cur.c.valid_from.type),
+                    **{c: sa.bindparam(c) for c in cols},
+                    **({GEOM: sa.bindparam(GEOM, type_=cur.c[GEOM].type)} if spatial else {})))
+    conn.execute(stmt, params)
+
+
+def _retire(store: Store, conn: Connection, entity: Entity, fids: list[int], at: datetime
+            ) -> int:
+    if not fids:
+        return 0
+    cur = store.table(entity.table)
+    _copy_to_history(store, conn, entity, fids, at)
+    for i in range(0, len(fids), _CHUNK):
+        conn.execute(sa.delete(cur).where(cur.c.fid.in_(fids[i:i + _CHUNK])))
+    return len(fids)
