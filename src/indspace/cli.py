@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -143,6 +143,131 @@ def serve(
         _fail(e)
     console.print(f"服务地址 / serving on [bold]http://{host}:{port}/[/]  (Ctrl+C 退出 / to stop)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
+             "control-lines, parks")
+
+
+class ImportMode(Enum):
+    """A plain Enum: a ``str`` Enum member named ``replace`` would shadow ``str.replace``."""
+
+    upsert = "upsert"
+    replace = "replace"
+
+
+class ExportFormat(StrEnum):
+    gpkg = "gpkg"
+    geojson = "geojson"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def _print_import(result: Any) -> None:
+    out = Console()
+    colour = "green" if result.status == "committed" else "red"
+    out.print(f"[bold]{escape(result.source)}[/] → {result.kind}: [{colour}]{result.status}[/]",
+              soft_wrap=True)
+    out.print(f"  读取 / read {result.rows_read:,} · 接受 / accepted {result.accepted:,} · "
+              f"拒绝 / rejected {result.rejected:,} · 警告 / warnings {result.warnings:,}")
+    out.print(f"  新增 / inserted {result.inserted:,} · 更新 / updated {result.updated:,} · "
+              f"未变 / unchanged {result.unchanged:,} · 注销 / retired {result.retired:,}")
+    out.print(f"  坐标系 / CRS {result.crs or '-'} ({result.crs_source or '-'}) · "
+              f"编码 / encoding {result.encoding or '-'}"
+              + (" (推断 / assumed)" if result.encoding_assumed else ""))
+    for note in result.notes:
+        out.print(f"  · {escape(note)}", soft_wrap=True)
+    out.print(f"  报告 / report: {escape(str(result.report))}", soft_wrap=True)
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    file: Annotated[Path, typer.Argument(help="文件 / file: .shp .gpkg .geojson .csv .xlsx")],
+    db: DbOpt = _STORE.db,
+    layer: Annotated[str | None, typer.Option(help="图层 / layer (GeoPackage)")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="文本编码（默认自动判断）/ text encoding (detected by default)")] = None,
+    crs: Annotated[int | None, typer.Option(
+        help="源坐标系 EPSG（默认读取或自动判断）/ source CRS EPSG (read or detected)")] = None,
+    year: Annotated[int | None, typer.Option(help="指标年度 / indicator year")] = None,
+    mode: Annotated[ImportMode, typer.Option(
+        help="upsert：新增与更新；replace：另注销文件中没有的记录 / replace also retires "
+             "records absent from the file")] = ImportMode.upsert,
+    strict: Annotated[bool, typer.Option(
+        help="有任何错误即整体拒绝 / reject the whole file on any error")] = False,
+    report_dir: Annotated[Path | None, typer.Option(
+        help="导入报告目录 / folder for import reports (default ./import-reports)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 / print one JSON "
+                                                         "object")] = False,
+) -> None:
+    """导入数据文件：校验、隔离错误行、保留历史 / import a data file: validate, quarantine bad
+    rows, keep history."""
+    from indspace.services.importing import import_file
+    from indspace.store import Store
+
+    try:
+        with _progress() as prog:
+            prog.add_task(f"导入 / importing {kind}", total=None)
+            result = import_file(Store.open(db), kind, file, layer=layer, encoding=encoding,
+                                 crs=crs, year=year, mode=mode.value,
+                                 strict=strict,
+                                 report_dir=report_dir)
+    except IndspaceError as e:
+        _fail(e, as_json)
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, sort_keys=True))
+    else:
+        _print_import(result)
+    if result.status == "rejected":
+        raise typer.Exit(1)
+
+
+@app.command("import-bundle")
+def import_bundle(
+    folder: Annotated[Path, typer.Argument(help="目录，文件以类型命名（parcels.gpkg 等）/ "
+                                                "folder of files named after their kind")],
+    db: DbOpt = _STORE.db,
+    strict: Annotated[bool, typer.Option(help="有任何错误即拒绝该文件 / reject a file on any "
+                                              "error")] = False,
+    report_dir: Annotated[Path | None, typer.Option(help="导入报告目录 / report folder")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """按依赖顺序导入目录中的全部文件 / import every file of a folder in dependency order."""
+    from indspace.services.importing import import_bundle as run_bundle
+    from indspace.store import Store
+
+    try:
+        results = run_bundle(Store.open(db), folder, strict=strict, report_dir=report_dir)
+    except IndspaceError as e:
+        _fail(e, as_json)
+    if as_json:
+        print(json.dumps([r.to_json() for r in results], ensure_ascii=False, sort_keys=True))
+    else:
+        for r in results:
+            _print_import(r)
+    if any(r.status == "rejected" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export(
+    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="格式 / format")
+                   ] = ExportFormat.gpkg,
+    out: Annotated[Path | None, typer.Option(help="输出文件 / output file")] = None,
+    db: DbOpt = _STORE.db,
+) -> None:
+    """按交换格式导出（可再导入）/ export in the exchange format (re-importable)."""
+    from indspace.services.exporting import export_kind
+    from indspace.store import Store
+
+    target = out or Path(f"{kind}.{fmt.value}")
+    try:
+        path, n = export_kind(Store.open(db), kind, fmt.value, target)
+    except IndspaceError as e:
+        _fail(e)
+    console.print(f"已导出 / exported {n:,} → {escape(str(path))}", soft_wrap=True)
 
 
 @app.command()

@@ -92,3 +92,13 @@ def test_an_error_inside_leaves_everything_as_before(store: Store) -> None:
     assert store.counts() == before
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM import_runs").scalar() == 0
+
+
+def test_sub_millimetre_geometry_noise_is_not_a_change(store: Store) -> None:
+    p = parcels(3)
+    p["geometry"] = shapely.transform(p.geometry.values, lambda xy: xy + 0.0004)  # 0.4 mm
+    c = apply_import(store, "parcels", p, columns=COLS, at=T1, actor="t", reason="r")
+    assert (c.updated, c.unchanged) == (0, 3)
+    p["geometry"] = shapely.transform(p.geometry.values, lambda xy: xy + 0.002)  # 2 mm
+    c = apply_import(store, "parcels", p, columns=COLS, at=T2, actor="t", reason="r")
+    assert c.updated == 3

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from indspace.core.errors import NotFoundError, StoreError, ValidationError
@@ -42,6 +43,13 @@ from indspace.store.types import UtcDateTime
 Backend = Literal["gpkg", "postgis"]
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_SRID = 4549
+
+
+def head_revision() -> str | None:
+    """The newest Alembic revision shipped with this version of indspace."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def resolve_url(db: str | Path) -> str:
@@ -122,6 +130,8 @@ class Store:
                              where=store.display_name,
                              hint_zh="运行 indspace init --db …",
                              hint_en="run `indspace init --db …`") from e
+        if store.revision() != head_revision():
+            store.migrate()  # older schema: bring it up to date (migrations are additive)
         return store
 
     @classmethod

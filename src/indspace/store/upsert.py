@@ -42,15 +42,24 @@ class UpsertCounts:
 def _changed(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Element-wise "differs", treating two missing values as equal."""
     na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
-    eq = a.to_numpy(dtype=object) == b.to_numpy(dtype=object)
+    # NA sentinels (pd.NA, NaN, NaT) would make ``==`` ambiguous: compare with None instead
+    va = np.where(na_a, None, a.to_numpy(dtype=object))
+    vb = np.where(na_b, None, b.to_numpy(dtype=object))
+    eq = np.asarray(va == vb, dtype=bool)
     return ~((na_a & na_b) | (~na_a & ~na_b & eq))
+
+
+GEOMETRY_TOLERANCE_M = 0.001
+"""Vertices closer than 1 mm count as unchanged: a round trip through another CRS (e.g. an
+export to EPSG:4490 GeoJSON and back) moves coordinates by ~1e-6 m, which must not create a
+new version of every parcel."""
 
 
 def _geom_changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     none_a, none_b = shapely.is_missing(a), shapely.is_missing(b)
     same = np.zeros(len(a), dtype=bool)
     both = ~none_a & ~none_b
-    same[both] = shapely.equals_exact(a[both], b[both], 0.0)
+    same[both] = shapely.equals_exact(a[both], b[both], GEOMETRY_TOLERANCE_M)
     return ~((none_a & none_b) | same)
 
 

@@ -14,7 +14,11 @@ from alembic import context, op
 from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import Geometry, UtcDateTime
 
-SRID = int(context.config.attributes.get("srid", 4549))
+
+def _srid() -> int:
+    """The deployment SRID handed in by ``Store.migrate`` (read when the migration runs, not
+    when Alembic merely loads this file to list revisions)."""
+    return int(context.config.attributes.get("srid", 4549))
 
 
 revision = "0001"
@@ -24,6 +28,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    srid = _srid()
     op.create_table(
         "audit_log",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
@@ -51,7 +56,7 @@ def upgrade() -> None:
         sa.Column("year_built", sa.Integer(), nullable=True, comment="建成年份"),
         sa.Column("district", sa.Text(), nullable=True, comment="所在区县"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="基底"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="基底"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.PrimaryKeyConstraint("fid"),
@@ -74,7 +79,7 @@ def upgrade() -> None:
         sa.Column("year_built", sa.Integer(), nullable=True, comment="建成年份"),
         sa.Column("district", sa.Text(), nullable=True, comment="所在区县"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="基底"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="基底"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
@@ -95,7 +100,7 @@ def upgrade() -> None:
         sa.Column("park_id", sa.Text(), nullable=True, comment="所属园区"),
         sa.Column("effective_from", sa.Date(), nullable=False, comment="生效日期"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.PrimaryKeyConstraint("fid"),
@@ -113,7 +118,7 @@ def upgrade() -> None:
         sa.Column("park_id", sa.Text(), nullable=True, comment="所属园区"),
         sa.Column("effective_from", sa.Date(), nullable=False, comment="生效日期"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
@@ -143,7 +148,7 @@ def upgrade() -> None:
         sa.Column("name_en", sa.Text(), nullable=True, comment="英文名称"),
         sa.Column("kind", sa.Text(), nullable=True, comment="类型"),
         sa.Column("is_urban_district", sa.Boolean(), nullable=True, comment="市区"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.PrimaryKeyConstraint("fid"),
@@ -159,7 +164,7 @@ def upgrade() -> None:
         sa.Column("name_en", sa.Text(), nullable=True, comment="英文名称"),
         sa.Column("kind", sa.Text(), nullable=True, comment="类型"),
         sa.Column("is_urban_district", sa.Boolean(), nullable=True, comment="市区"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
@@ -317,7 +322,7 @@ def upgrade() -> None:
         sa.Column("owner_credit_code", sa.Text(), nullable=True, comment="权利人统一社会信用代码"),
         sa.Column("district", sa.Text(), nullable=True, comment="所在区县"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.PrimaryKeyConstraint("fid"),
@@ -340,7 +345,7 @@ def upgrade() -> None:
         sa.Column("owner_credit_code", sa.Text(), nullable=True, comment="权利人统一社会信用代码"),
         sa.Column("district", sa.Text(), nullable=True, comment="所在区县"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
@@ -359,7 +364,7 @@ def upgrade() -> None:
         sa.Column("tier", sa.Text(), nullable=False, comment="层级"),
         sa.Column("district", sa.Text(), nullable=True, comment="所在区县"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.PrimaryKeyConstraint("fid"),
@@ -375,7 +380,7 @@ def upgrade() -> None:
         sa.Column("tier", sa.Text(), nullable=False, comment="层级"),
         sa.Column("district", sa.Text(), nullable=True, comment="所在区县"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID), nullable=True, comment="几何"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="几何"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
@@ -418,7 +423,7 @@ def upgrade() -> None:
             "parks_history",
             "store_meta",
         ],
-        SRID,
+        srid,
     )
 
 

@@ -13,7 +13,12 @@ from alembic import context, op
 from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import UtcDateTime
 
-SRID = int(context.config.attributes.get("srid", 4549))
+
+def _srid() -> int:
+    """The deployment SRID handed in by ``Store.migrate`` (read when the migration runs, not
+    when Alembic merely loads this file to list revisions)."""
+    return int(context.config.attributes.get("srid", 4549))
+
 
 revision = "0002"
 down_revision = "0001"
@@ -22,6 +27,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    srid = _srid()
     op.create_table(
         "import_quarantine",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
@@ -72,13 +78,14 @@ def upgrade() -> None:
         comment="导入记录",
         sqlite_autoincrement=True,
     )
-    register_tables(["import_quarantine", "import_runs"], SRID)
+    register_tables(["import_quarantine", "import_runs"], srid)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("DELETE FROM gpkg_contents "
-                   "WHERE table_name IN ('import_quarantine', 'import_runs')")
+        op.execute(
+            "DELETE FROM gpkg_contents WHERE table_name IN ('import_quarantine', 'import_runs')"
+        )
     op.drop_table("import_runs")
     with op.batch_alter_table("import_quarantine", schema=None) as batch_op:
         batch_op.drop_index("ix_import_quarantine_import_id")

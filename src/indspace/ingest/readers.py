@@ -1,0 +1,1102 @@
+"""Read the files users bring into a :class:`RawTable`, without interpreting any field.
+
+Supported inputs (format chosen by the file extension):
+
+============  ==========================  ==============================================
+extension     format                      text encoding
+============  ==========================  ==============================================
+.shp, .zip    ``shapefile`` (a .zip holds  ``encoding=`` if given; else the ``.cpg``;
+              one or more shapefiles)      else strict UTF-8, else GB18030 (assumed)
+.gpkg         ``geopackage``               UTF-8 by specification (``encoding`` None)
+.geojson,     ``geojson``                  UTF-8 (RFC 7946); GB18030 files are
+.json                                      transcoded (assumed)
+.csv, .txt    ``csv``                      BOM → UTF-8-SIG / UTF-16; else strict UTF-8,
+                                           else GB18030 (assumed)
+.xlsx         ``xlsx``                     binary (``encoding`` None)
+============  ==========================  ==============================================
+
+Shapefile text is read byte-exact (GDAL is told the DBF is ISO-8859-1, which maps each
+byte to one code point) and decoded here, so that the field *names* and values are judged
+together, a multi-byte character cut by the DBF field width (10 bytes for names) is
+tolerated, and a wrong user encoding is reported with its row and field.
+
+CSV and Excel cells are kept as strings exactly as a user sees them (an empty string means
+missing); typed formats keep numbers and dates as numbers and dates. Spatial inputs carry a
+``geometry`` column in the *source* CRS; :func:`indspace.core.geo.detect_crs` decides the
+CRS from ``declared_epsg`` and the coordinates.
+
+Every failure (missing, empty, corrupt or unknown file, unknown layer or sheet, empty or
+duplicate header, no data rows, undecodable text) raises
+:class:`indspace.core.errors.ValidationError` with a bilingual message naming the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from indspace.core.errors import IndspaceError, ValidationError
+from indspace.core.geo.crs_detect import identify_epsg
+
+__all__ = ["FORMATS", "RawTable", "list_layers", "read_table"]
+
+_FORMAT_LABELS = {"shapefile": "Shapefile", "geopackage": "GeoPackage", "geojson": "GeoJSON",
+                  "csv": "CSV", "xlsx": "Excel"}
+
+FORMATS: dict[str, str] = {
+    ".shp": "shapefile",
+    ".zip": "shapefile",
+    ".gpkg": "geopackage",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+}
+"""File extension (lower case) → format name."""
+
+_MAX_ZIP_BYTES = 4 * 1024**3
+"""Largest total uncompressed size (bytes) of the shapefile parts extracted from a .zip."""
+_MAX_NOTES = 20
+"""Reading warnings beyond this many are summarised in one note."""
+_DBF_NAME_BYTES = 10
+"""A DBF field name holds at most 10 bytes (plus a terminating NUL)."""
+
+_UNSUPPORTED_HINTS: dict[str, tuple[str, str]] = {
+    ".xls": ("请在 Excel/WPS 中另存为 .xlsx 或 CSV (UTF-8)", "save it as .xlsx or CSV (UTF-8)"),
+    ".et": ("请在 WPS 中另存为 .xlsx 或 CSV (UTF-8)", "save it from WPS as .xlsx or CSV (UTF-8)"),
+    ".dbf": ("请提供同名的 .shp（连同 .shx、.dbf、.prj、.cpg）", "give the .shp next to it "
+             "(with its .shx, .dbf, .prj and .cpg)"),
+    ".shx": ("请提供同名的 .shp", "give the .shp next to it"),
+    ".gdb": ("请先导出为 GeoPackage (.gpkg) 或 Shapefile", "export it to GeoPackage (.gpkg) or "
+             "Shapefile first"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class RawTable:
+    """One table read from a user file, before any field is recognised or validated.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Columns exactly as in the file (header text kept, Chinese included). CSV/XLSX
+        values are all strings (``""`` = missing); typed formats keep numbers and dates.
+        Spatial inputs are a GeoDataFrame with a ``geometry`` column in the source CRS.
+        The index is a RangeIndex; use ``row_numbers`` to talk to users.
+    source : str
+        ``"path"``, or ``"path:layer"`` for containers (GeoPackage, .zip, Excel sheet).
+    format : str
+        ``"shapefile"``, ``"geopackage"``, ``"geojson"``, ``"csv"`` or ``"xlsx"``.
+    encoding : str or None
+        Encoding used for text (``"UTF-8"``, ``"UTF-8-SIG"``, ``"GB18030"`` …); None for
+        binary formats whose text is UTF-8 by specification (GeoPackage, Excel).
+    encoding_assumed : bool
+        True when the encoding was guessed (no ``.cpg``, no BOM, content detection).
+    declared_epsg : int or None
+        EPSG code declared by the file (``.prj``, embedded CRS, GeoJSON ``crs`` member);
+        None when absent or not identifiable.
+    row_numbers : numpy.ndarray of int64
+        For each row of ``frame``, the 1-based row number users see: CSV/XLSX = the
+        spreadsheet row (header = 1, first data row = 2, blank rows counted); features =
+        1-based feature index in the file.
+    notes : tuple of str
+        Bilingual notes ("中文 / English") on what was assumed or skipped.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    format: str
+    encoding: str | None
+    encoding_assumed: bool
+    declared_epsg: int | None
+    row_numbers: np.ndarray
+    notes: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(zh: str, en: str, where: str, hint_zh: str | None = None,
+          hint_en: str | None = None) -> ValidationError:
+    return ValidationError(zh, en, where=where, hint_zh=hint_zh, hint_en=hint_en)
+
+
+def _short(e: BaseException) -> str:
+    """One-line detail of a library exception, without temporary /vsimem/ paths."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    text = re.sub(r"/vsimem/\S+", "<memory>", text)
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def _unreadable(source: str, fmt_zh: str, fmt_en: str, e: BaseException) -> ValidationError:
+    kind_zh = f" {fmt_zh} " if fmt_zh else ""
+    kind_en = f"{fmt_en} " if fmt_en else ""
+    return _fail(
+        f"无法读取{kind_zh}文件，文件可能已损坏或格式不符（{_short(e)}）",
+        f"cannot read the {kind_en}file; it may be corrupt or not of this format ({_short(e)})",
+        source,
+        "请在 GIS 或表格软件中打开检查，重新导出后再导入",
+        "open it in a GIS or spreadsheet program to check it, export it again and retry",
+    )
+
+
+@contextmanager
+def _collect_warnings(notes: list[str]) -> Iterator[None]:
+    """Turn warnings raised by GDAL/pyogrio/openpyxl while reading into notes."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning | PendingDeprecationWarning
+                      | ResourceWarning):
+            continue
+        msg = " ".join(str(w.message).split())[:300]
+        if msg in seen:
+            continue
+        seen.add(msg)
+        if len(seen) > _MAX_NOTES:
+            continue
+        notes.append(f"读取时的警告：{msg} / warning while reading: {msg}")
+    if len(seen) > _MAX_NOTES:
+        n = len(seen) - _MAX_NOTES
+        notes.append(f"另有 {n} 条读取警告未列出 / {n} more reading warnings not listed")
+
+
+def _display_encoding(codec: str) -> str:
+    names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8-SIG", "gb18030": "GB18030",
+             "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1", "big5": "BIG5"}
+    return names.get(codec, codec.upper())
+
+
+_GBK_FAMILY = {"gbk", "gb2312", "cp936", "hz"}
+
+
+def _codec(name: str) -> tuple[str, str | None]:
+    """Python codec for an encoding name; GBK/GB2312 are read as their superset GB18030.
+
+    Returns the codec name and, when upgraded, a bilingual note.
+    """
+    py = codecs.lookup(name).name
+    if py in _GBK_FAMILY - {"hz"}:
+        return "gb18030", (f"{name} 按其超集 GB18030 解码 / {name} decoded as its "
+                           "superset GB18030")
+    return py, None
+
+
+def _user_codec(encoding: str, source: str) -> tuple[str, str | None]:
+    try:
+        return _codec(encoding)
+    except (LookupError, ValueError):
+        raise _fail(f"不认识的编码名称“{encoding}”", f"unknown encoding name {encoding!r}",
+                    source, "常用编码：UTF-8、GBK、GB18030", "common encodings: UTF-8, GBK, "
+                    "GB18030") from None
+
+
+def _sibling(path: Path, suffix: str) -> Path | None:
+    """The file next to ``path`` with the same stem and ``suffix`` (any letter case)."""
+    for cand in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if cand.is_file():
+            return cand
+    try:
+        for other in path.parent.iterdir():
+            if other.stem == path.stem and other.suffix.lower() == suffix and other.is_file():
+                return other
+    except OSError:
+        return None
+    return None
+
+
+def _column_label(i: int, fmt: str) -> str:
+    """Spreadsheet column letter (A, B, …, AA) for xlsx, 1-based number otherwise."""
+    if fmt != "xlsx":
+        return str(i + 1)
+    label = ""
+    n = i + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        label = chr(65 + r) + label
+    return label
+
+
+def _check_duplicates(names: Sequence[str], source: str, fmt: str) -> None:
+    positions: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        positions.setdefault(n, []).append(i)
+    dups = {n: p for n, p in positions.items() if len(p) > 1}
+    if not dups:
+        return
+    kind_zh = " 列" if fmt in ("csv", "xlsx") else " 个字段"
+    zh = "；".join(f"“{n}”（第 {'、'.join(_column_label(i, fmt) for i in p)}{kind_zh}）"
+                  for n, p in dups.items())
+    en = "; ".join(f"{n!r} (columns {', '.join(_column_label(i, fmt) for i in p)})"
+                   for n, p in dups.items())
+    raise _fail(f"表头有重复的字段名：{zh}", f"duplicate header names: {en}", source,
+                "请把重复的列改名或删除后再导入",
+                "rename or delete the duplicate columns and retry")
+
+
+def _no_rows(source: str) -> ValidationError:
+    return _fail("文件中没有数据行", "the file has no data rows", source,
+                 "请确认选择了正确的文件、图层或工作表",
+                 "check that the right file, layer or sheet was chosen")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def read_table(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+               sheet: str | None = None) -> RawTable:
+    """Read one table (layer, sheet) of a user file as raw values.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        File to read; its extension selects the format (see :data:`FORMATS`).
+    layer : str, optional
+        Layer of a GeoPackage or of a .zip with several shapefiles; for Excel, the same as
+        ``sheet``. Single-layer formats accept their only layer name (:func:`list_layers`).
+    encoding : str, optional
+        Text encoding to use instead of detection (Shapefile DBF, CSV, GeoJSON); GBK and
+        GB2312 are read as their superset GB18030. Ignored (with a note) for GeoPackage
+        and Excel.
+    sheet : str, optional
+        Excel sheet name; the first sheet by default.
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    ValidationError
+        Missing, empty, corrupt or unsupported file; unknown layer or sheet; empty or
+        duplicate header; no data rows; text that cannot be decoded.
+    IndspaceError
+        Reading .xlsx without openpyxl installed.
+    """
+    p = Path(path)
+    source = str(p)
+    fmt = _format_of(p)
+    _check_file(p)
+    if sheet is not None and fmt != "xlsx":
+        raise _fail("只有 Excel (.xlsx) 文件有工作表（sheet）参数",
+                    "only Excel (.xlsx) files take a sheet", source,
+                    "图层请用 layer 参数", "use layer for layers")
+    try:
+        if fmt == "shapefile":
+            if p.suffix.lower() == ".zip":
+                return _read_zip(p, layer, encoding)
+            _check_single_layer(p, layer, [p.stem], source)
+            return _read_shapefile(p, source, encoding)
+        if fmt == "geopackage":
+            return _read_gpkg(p, layer, encoding)
+        if fmt == "geojson":
+            return _read_geojson(p, layer, encoding)
+        if fmt == "csv":
+            _check_single_layer(p, layer, [p.stem], source)
+            return _read_csv(p, encoding)
+        if layer is not None and sheet is not None and layer != sheet:
+            raise _fail(f"layer（{layer}）与 sheet（{sheet}）不一致",
+                        f"layer ({layer!r}) and sheet ({sheet!r}) disagree", source)
+        return _read_xlsx(p, sheet if sheet is not None else layer, encoding)
+    except IndspaceError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as e:  # a library failed in a way not handled above: wrap it
+        raise _unreadable(source, _FORMAT_LABELS[fmt], _FORMAT_LABELS[fmt], e) from e
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """Names of the tables in a file: GeoPackage layers, .zip shapefiles, Excel sheets.
+
+    Single-table formats (Shapefile, GeoJSON, CSV) return their one layer name (the file
+    stem, or the GeoJSON ``name``), which :func:`read_table` accepts as ``layer``.
+
+    Raises
+    ------
+    ValidationError
+        Missing, empty, corrupt or unsupported file.
+    """
+    p = Path(path)
+    source = str(p)
+    fmt = _format_of(p)
+    _check_file(p)
+    try:
+        if fmt == "shapefile":
+            if p.suffix.lower() == ".zip":
+                return list(_zip_shapefiles(p))
+            return [p.stem]
+        if fmt in ("geopackage", "geojson"):
+            if fmt == "geojson":
+                data, _, _, _ = _geojson_bytes(p, None)
+                return _gdal_layers(data, source, "GeoJSON", "GeoJSON")
+            return _gdal_layers(p, source, "GPKG", "GeoPackage")
+        if fmt == "csv":
+            return [p.stem]
+        openpyxl = _import_openpyxl()
+        notes: list[str] = []
+        with _collect_warnings(notes):
+            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
+    except IndspaceError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as e:
+        raise _unreadable(source, _FORMAT_LABELS[fmt], _FORMAT_LABELS[fmt], e) from e
+
+
+def _format_of(p: Path) -> str:
+    ext = p.suffix.lower()
+    if ext in FORMATS:
+        return FORMATS[ext]
+    supported = "、".join(FORMATS)
+    hint = _UNSUPPORTED_HINTS.get(ext, (f"支持的格式：{supported}",
+                                        f"supported: {', '.join(FORMATS)}"))
+    raise _fail(f"不支持的文件类型“{ext or '（无扩展名）'}”",
+                f"unsupported file type {ext or '(no extension)'!r}", str(p), *hint)
+
+
+def _check_file(p: Path) -> None:
+    source = str(p)
+    if p.is_dir():
+        raise _fail("这是一个文件夹，不是文件", "this is a folder, not a file", source,
+                    "请选择文件夹中的数据文件", "choose the data file inside it")
+    if not p.is_file():
+        raise _fail("文件不存在", "the file does not exist", source,
+                    "请检查路径和文件名", "check the path and file name")
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise _fail("无法访问文件", f"cannot access the file ({_short(e)})", source) from e
+    if size == 0:
+        raise _fail("文件是空的（0 字节）", "the file is empty (0 bytes)", source,
+                    "请重新导出或复制该文件", "export or copy the file again")
+
+
+def _check_single_layer(p: Path, layer: str | None, names: list[str], source: str) -> None:
+    if layer is not None and layer not in names:
+        raise _fail(f"图层“{layer}”不存在；此文件只有图层：{'、'.join(names)}",
+                    f"layer {layer!r} does not exist; this file has: {', '.join(names)}", source)
+
+
+# --------------------------------------------------------------------------- GDAL layers
+
+
+def _gdal_layers(src: Path | bytes, source: str, driver: str, label: str) -> list[str]:
+    """Layer names of a GDAL source; raise unless GDAL reads it with ``driver``."""
+    notes: list[str] = []
+    buf: Any = io.BytesIO(src) if isinstance(src, bytes) else src
+    try:
+        with _collect_warnings(notes):
+            layers = pyogrio.list_layers(buf)
+            info = pyogrio.read_info(io.BytesIO(src) if isinstance(src, bytes) else src,
+                                     layer=0) if len(layers) else None
+    except Exception as e:
+        raise _unreadable(source, label, label, e) from e
+    if info is not None and info.get("driver") != driver:
+        raise _fail(f"文件内容不是 {label} 格式（GDAL 识别为 {info.get('driver')}）",
+                    f"the content is not {label} (GDAL reads it as {info.get('driver')})",
+                    source, "请检查文件扩展名是否正确", "check the file extension")
+    return [str(row[0]) for row in layers]
+
+
+def _geo_frame(src: Any, source: str, layer: str | int | None, fmt_en: str,
+               notes: list[str], encoding: str | None = None) -> pd.DataFrame:
+    try:
+        with _collect_warnings(notes):
+            frame = pyogrio.read_dataframe(src, layer=layer, encoding=encoding)
+    except Exception as e:
+        raise _unreadable(source, fmt_en, fmt_en, e) from e
+    return frame
+
+
+def _declared(frame: pd.DataFrame, notes: list[str]) -> int | None:
+    crs = getattr(frame, "crs", None) if "geometry" in frame.columns else None
+    if crs is None:
+        return None
+    epsg = identify_epsg(crs)
+    if epsg is None:
+        name = getattr(crs, "name", "?")
+        notes.append(f"文件声明的坐标系“{name}”无法对应到 EPSG 代码，将按坐标判断 / the declared "
+                     f"CRS {name!r} matches no EPSG code; it will be detected from coordinates")
+    return epsg
+
+
+def _feature_table(frame: pd.DataFrame, source: str, fmt: str, encoding: str | None,
+                   assumed: bool, declared: int | None, notes: list[str]) -> RawTable:
+    if len(frame) == 0:
+        raise _no_rows(source)
+    _check_duplicates([str(c) for c in frame.columns], source, fmt)
+    frame = frame.reset_index(drop=True)
+    return RawTable(frame=frame, source=source, format=fmt, encoding=encoding,
+                    encoding_assumed=assumed, declared_epsg=declared,
+                    row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
+                    notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- GeoPackage
+
+
+def _read_gpkg(p: Path, layer: str | None, encoding: str | None) -> RawTable:
+    source = str(p)
+    notes: list[str] = []
+    if encoding is not None:
+        notes.append("GeoPackage 文本固定为 UTF-8，已忽略 encoding 参数 / GeoPackage text is "
+                     "always UTF-8; the encoding option was ignored")
+    layers = _gdal_layers(p, source, "GPKG", "GeoPackage")
+    if not layers:
+        raise _fail("GeoPackage 中没有图层", "the GeoPackage has no layers", source)
+    if layer is None:
+        if len(layers) > 1:
+            raise _fail(f"GeoPackage 有多个图层：{'、'.join(layers)}，请指定要导入的图层",
+                        f"the GeoPackage has several layers ({', '.join(layers)}); choose one",
+                        source, "用 --layer 指定图层名", "pass --layer with the layer name")
+        layer = layers[0]
+    elif layer not in layers:
+        raise _fail(f"图层“{layer}”不存在；可用图层：{'、'.join(layers)}",
+                    f"layer {layer!r} does not exist; available: {', '.join(layers)}", source)
+    source = f"{p}:{layer}"
+    frame = _geo_frame(p, source, layer, "GeoPackage", notes)
+    return _feature_table(frame, source, "geopackage", None, False, _declared(frame, notes),
+                          notes)
+
+
+# --------------------------------------------------------------------------- GeoJSON
+
+
+def _strict_decode(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _geojson_bytes(p: Path, encoding: str | None) -> tuple[bytes, str, bool, list[str]]:
+    """UTF-8 bytes of a GeoJSON file, the encoding it was in and whether that was assumed."""
+    source = str(p)
+    data = p.read_bytes()
+    notes: list[str] = []
+    if encoding is not None:
+        codec, note = _user_codec(encoding, source)
+        if note:
+            notes.append(note)
+        try:
+            text = data.decode("utf-8-sig" if codec == "utf-8" else codec)
+        except UnicodeDecodeError as e:
+            raise _decode_error(data, e, encoding, f"{source} line {_line_of(data, e.start)}"
+                                ) from None
+        return text.encode("utf-8"), _display_encoding(codec), False, notes
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if _strict_decode(data, "utf-8") is not None:
+        return data, "UTF-8", False, notes
+    gb_text = _strict_decode(data, "gb18030")
+    if gb_text is None:
+        raise _undetectable(data, source)
+    notes.append("GeoJSON 不是 UTF-8，按 GB18030 解码 / the GeoJSON is not UTF-8; decoded as "
+                 "GB18030")
+    return gb_text.encode("utf-8"), "GB18030", True, notes
+
+
+def _read_geojson(p: Path, layer: str | None, encoding: str | None) -> RawTable:
+    source = str(p)
+    data, enc, assumed, notes = _geojson_bytes(p, encoding)
+    layers = _gdal_layers(data, source, "GeoJSON", "GeoJSON")
+    if not layers:
+        raise _fail("GeoJSON 中没有图层", "the GeoJSON has no layer", source)
+    _check_single_layer(p, layer, layers, source)
+    frame = _geo_frame(io.BytesIO(data), source, None, "GeoJSON", notes)
+    declared = _declared(frame, notes)
+    if b'"crs"' not in data:
+        # RFC 7946 GeoJSON is WGS 84 by definition; the file itself declares nothing
+        declared = None
+        notes.append("GeoJSON 未声明 crs，将按坐标判断（RFC 7946 规定为 WGS 84 经纬度）"
+                     " / the GeoJSON declares no crs; it will be detected from the coordinates "
+                     "(RFC 7946 means WGS 84 longitude/latitude)")
+    return _feature_table(frame, source, "geojson", enc, assumed, declared, notes)
+
+
+# --------------------------------------------------------------------------- Shapefile
+
+
+class _Undecodable(Exception):
+    def __init__(self, row: int | None, field: bytes) -> None:
+        super().__init__(row, field)
+        self.row = row
+        self.field = field
+
+
+def _cpg_codec(text: str) -> str | None:
+    """Python codec named by a .cpg file (ESRI code page names included), None if unknown."""
+    t = text.strip().strip("\x00").upper()
+    if not t:
+        return None
+    if t.startswith("ANSI ") or t.startswith("OEM "):
+        t = t.split()[-1]
+    if t.isdigit():
+        t = {"65001": "UTF-8", "936": "GBK", "54936": "GB18030", "950": "BIG5",
+             "88591": "ISO-8859-1"}.get(t, t if t.startswith("8859") else "CP" + t)
+        if t.startswith("8859") and len(t) > 4:
+            t = "ISO-8859-" + t[4:]
+    try:
+        return codecs.lookup(t).name
+    except (LookupError, ValueError):  # ValueError: NUL inside the name
+        return None
+
+
+def _dbf_widths(dbf: Path | None) -> list[int] | None:
+    """Byte widths of the DBF fields, in order; None if the header cannot be parsed."""
+    if dbf is None:
+        return None
+    try:
+        with dbf.open("rb") as f:
+            head = f.read(32)
+            if len(head) < 32:
+                return None
+            header_len = int.from_bytes(head[8:10], "little")
+            rest = f.read(max(header_len - 32, 0))
+    except OSError:
+        return None
+    widths = []
+    for off in range(0, len(rest) - 31, 32):
+        desc = rest[off:off + 32]
+        if desc[0] == 0x0D:
+            break
+        widths.append(desc[16])
+    return widths
+
+
+def _decode_cut(b: bytes, codec: str, width: int | None) -> str | None:
+    """Decode a value that fills its DBF field and ends in half a multi-byte character."""
+    if width is None or len(b) < width:
+        return None
+    try:
+        b.decode(codec)
+    except UnicodeDecodeError as e:
+        if e.start < len(b) - 3 or e.end != len(b):
+            return None
+        try:
+            return b[:e.start].decode(codec)
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _decode_column(raw: pd.Series, codec: str, width: int | None,
+                   field: bytes) -> tuple[pd.Series, int]:
+    """Decode a column of bytes strictly (cut last characters tolerated); count the cuts."""
+    try:
+        return raw.str.decode(codec), 0
+    except UnicodeDecodeError:
+        pass
+    values: list[Any] = []
+    cut = 0
+    for i, b in enumerate(raw.to_numpy()):
+        if not isinstance(b, bytes):
+            values.append(b)
+            continue
+        try:
+            values.append(b.decode(codec))
+        except UnicodeDecodeError:
+            text = _decode_cut(b, codec, width)
+            if text is None:
+                raise _Undecodable(i, field) from None
+            values.append(text)
+            cut += 1
+    return pd.Series(values, index=raw.index, dtype="str"), cut
+
+
+def _decode_dbf(names: list[bytes], raw: dict[int, pd.Series], widths: list[int] | None,
+                codec: str) -> tuple[list[str], dict[int, pd.Series], int]:
+    out_names = []
+    cut = 0
+    for b in names:
+        try:
+            out_names.append(b.decode(codec))
+        except UnicodeDecodeError:
+            text = _decode_cut(b, codec, _DBF_NAME_BYTES)
+            if text is None:
+                raise _Undecodable(None, b) from None
+            out_names.append(text)
+            cut += 1
+    cols = {}
+    for i, series in raw.items():
+        width = widths[i] if widths is not None and i < len(widths) else None
+        cols[i], n = _decode_column(series, codec, width, names[i])
+        cut += n
+    return out_names, cols, cut
+
+
+def _read_shapefile(shp: Path, source: str, encoding: str | None) -> RawTable:
+    """Read a .shp (maybe a copy extracted from a .zip; ``source`` names the user's file)."""
+    notes: list[str] = []
+    shx, dbf, cpg = (_sibling(shp, s) for s in (".shx", ".dbf", ".cpg"))
+    for part, found in ((".shx", shx), (".dbf", dbf)):
+        if found is None:
+            raise _fail(f"缺少 Shapefile 的 {part} 文件", f"the shapefile's {part} file is missing",
+                        source, f"请把同名的 {part} 放在 .shp 旁边（Shapefile 由 .shp、.shx、.dbf、"
+                        ".prj、.cpg 多个文件组成）", f"put the {part} with the same name next to "
+                        "the .shp (a shapefile is several files: .shp, .shx, .dbf, .prj, .cpg)")
+    if _sibling(shp, ".prj") is None:
+        notes.append("缺少 .prj，坐标系将按坐标判断 / no .prj; the CRS will be detected from the "
+                     "coordinates")
+
+    frame = _geo_frame(shp, source, None, "Shapefile", notes, encoding="ISO-8859-1")
+    attrs = [c for c in frame.columns if c != "geometry"]  # GDAL keeps them first, in order
+    try:
+        names = [str(c).encode("latin-1") for c in attrs]
+        raw = {i: frame.iloc[:, i].str.encode("latin-1") for i in range(len(attrs))
+               if pd.api.types.infer_dtype(frame.iloc[:, i], skipna=True) == "string"}
+    except (UnicodeEncodeError, AttributeError, TypeError) as e:  # pragma: no cover
+        raise _unreadable(source, "Shapefile", "Shapefile", e) from e
+    widths = _dbf_widths(dbf)
+    if widths is not None and len(widths) != len(attrs):
+        widths = None
+
+    # candidate encodings, in order
+    assumed = True
+    candidates: list[str]
+    if encoding is not None:
+        codec, note = _user_codec(encoding, source)
+        candidates, assumed = [codec], False
+        if note:
+            notes.append(note)
+    else:
+        cpg_text = ""
+        if cpg is not None:
+            try:
+                cpg_text = cpg.read_bytes()[:100].decode("ascii", "replace")
+            except OSError:
+                cpg_text = ""
+        declared = _cpg_codec(cpg_text) if cpg is not None else None
+        if cpg is not None and declared is None:
+            notes.append(f".cpg 内容“{cpg_text.strip()}”无法识别，按内容判断编码 / the .cpg "
+                         f"content {cpg_text.strip()!r} is not an encoding name; detecting")
+        if declared is not None:
+            codec = "gb18030" if declared in _GBK_FAMILY else declared
+            candidates, assumed = [codec], False
+        else:
+            candidates = ["utf-8", "gb18030"]
+
+    chosen: str | None = None
+    failures: list[_Undecodable] = []
+    new_names: list[str] = []
+    cols: dict[int, pd.Series] = {}
+    cut = 0
+    for codec in candidates:
+        try:
+            new_names, cols, cut = _decode_dbf(names, raw, widths, codec)
+            chosen = codec
+            break
+        except _Undecodable as exc:
+            failures.append(exc)
+    if chosen is None and encoding is None and not assumed:
+        # the .cpg is wrong: fall back to detection
+        bad = candidates[0]
+        for codec in ("utf-8", "gb18030"):
+            if codec == bad:
+                continue
+            try:
+                new_names, cols, cut = _decode_dbf(names, raw, widths, codec)
+                chosen = codec
+                assumed = True
+                bad_name, new_name = _display_encoding(bad), _display_encoding(codec)
+                notes.append(f".cpg 声明 {bad_name}，但内容不是合法的 {bad_name}，改按 "
+                             f"{new_name} 解码 / the .cpg declares {bad_name} but the content "
+                             f"is not valid {bad_name}; decoded as {new_name}")
+                break
+            except _Undecodable as exc:
+                failures.append(exc)
+    if chosen is None:
+        first = failures[0]
+        field = first.field.decode(candidates[0], "replace")
+        where = (f"{source} row {first.row + 1}, field {field}" if first.row is not None
+                 else f"{source} field {field}")
+        tried = "、".join(_display_encoding(c)
+                         for c in dict.fromkeys([*candidates, "utf-8", "gb18030"]))
+        if encoding is not None:
+            raise _fail(f"无法按指定的编码 {encoding} 解码属性表（.dbf）",
+                        f"the attribute table (.dbf) cannot be decoded as {encoding}", where,
+                        "请确认编码，或不指定编码让系统自动判断",
+                        "check the encoding, or omit it to let it be detected")
+        raise _fail(f"无法识别属性表（.dbf）的文字编码（已尝试 {tried}）",
+                    f"cannot tell the text encoding of the attribute table (.dbf) (tried "
+                    f"{tried.replace('、', ', ')})", where,
+                    "请用 --encoding 指定编码（如 GBK、UTF-8、BIG5）",
+                    "pass --encoding (e.g. GBK, UTF-8, BIG5)")
+
+    enc_name = _display_encoding(chosen)
+    if encoding is None and cpg is None and (raw or any(max(n, default=0) >= 0x80
+                                                         for n in names)):
+        notes.append(f"未找到 .cpg，按 {enc_name} 解码 / no .cpg found, decoded as {enc_name}")
+    if cut:
+        notes.append(f"{cut} 个字段名或值在 DBF 宽度处截断了半个汉字，已去掉残缺字节 / {cut} field "
+                     "names or values were cut inside a character at the DBF width; the partial "
+                     "bytes were dropped")
+    for i, series in cols.items():
+        frame.isetitem(i, series)
+    frame.columns = [*new_names, *(["geometry"] if "geometry" in frame.columns else [])]
+    return _feature_table(frame, source, "shapefile", enc_name, assumed,
+                          _declared(frame, notes), notes)
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """Member name of a zip; names without the UTF-8 flag are tried as UTF-8, then GB18030."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _zip_shapefiles(p: Path) -> dict[str, dict[str, zipfile.ZipInfo]]:
+    """Shapefiles in a zip: layer name → {".shp": info, ".dbf": info, …}."""
+    source = str(p)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
+        raise _unreadable(source, "ZIP", "zip", e) from e
+    parts: dict[str, dict[str, zipfile.ZipInfo]] = {}
+    for info in infos:
+        name = _zip_name(info)
+        if info.is_dir() or name.startswith("__MACOSX/") or "/." in f"/{name}":
+            continue
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
+            continue
+        parts.setdefault(stem, {})["." + ext.lower()] = info
+    layers = {stem: p_ for stem, p_ in parts.items() if ".shp" in p_}
+    if not layers:
+        raise _fail("压缩包中没有 Shapefile（.shp）", "the zip holds no shapefile (.shp)", source,
+                    "请把 .shp、.shx、.dbf、.prj、.cpg 一起压缩", "zip the .shp with its .shx, "
+                    ".dbf, .prj and .cpg")
+    return layers
+
+
+def _renamed(e: ValidationError, old: str, new: str) -> ValidationError:
+    def fix(text: str | None) -> str | None:
+        return None if text is None else text.replace(old + ".shp", new).replace(old, new)
+    return ValidationError(fix(e.message_zh) or "", fix(e.message_en) or "", where=fix(e.where),
+                           hint_zh=e.hint_zh, hint_en=e.hint_en)
+
+
+def _read_zip(p: Path, layer: str | None, encoding: str | None) -> RawTable:
+    layers = _zip_shapefiles(p)
+    names = list(layers)
+    if layer is None:
+        if len(names) > 1:
+            raise _fail(f"压缩包中有多个 Shapefile：{'、'.join(names)}，请指定要导入的图层",
+                        f"the zip holds several shapefiles ({', '.join(names)}); choose one",
+                        str(p), "用 --layer 指定图层名", "pass --layer with the layer name")
+        layer = names[0]
+    elif layer not in layers:
+        raise _fail(f"图层“{layer}”不存在；压缩包中的图层：{'、'.join(names)}",
+                    f"layer {layer!r} does not exist; the zip holds: {', '.join(names)}", str(p))
+    members = layers[layer]
+    source = f"{p}:{layer}"
+    total = sum(info.file_size for info in members.values())
+    if total > _MAX_ZIP_BYTES:
+        raise _fail("压缩包内的 Shapefile 过大", "the shapefile inside the zip is too large",
+                    source, "请解压后直接导入 .shp", "unzip it and import the .shp")
+    with tempfile.TemporaryDirectory(prefix="indspace-zip-") as tmp:
+        try:
+            with zipfile.ZipFile(p) as zf:
+                for ext, info in members.items():
+                    if ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                        (Path(tmp) / f"layer{ext}").write_bytes(zf.read(info))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+                RuntimeError) as e:  # RuntimeError: encrypted member
+            raise _unreadable(source, "ZIP", "zip", e) from e
+        try:
+            return _read_shapefile(Path(tmp) / "layer.shp", source, encoding)
+        except ValidationError as e:  # GDAL messages name the temporary copy
+            raise _renamed(e, str(Path(tmp) / "layer"), f"{p}:{layer}") from None
+
+
+# --------------------------------------------------------------------------- text decoding
+
+
+def _decode_error(data: bytes, e: UnicodeDecodeError, encoding: str,
+                  where: str) -> ValidationError:
+    line = _line_of(data, e.start)
+    return _fail(f"无法按指定的编码 {encoding} 解码文件（第 {line} 行有非法字节）",
+                 f"the file cannot be decoded as {encoding} (invalid bytes on line {line})", where,
+                 "请确认编码，或不指定编码让系统自动判断",
+                 "check the encoding, or omit it to let it be detected")
+
+
+def _undetectable(data: bytes, source: str) -> ValidationError:
+    try:
+        data.decode("utf-8")
+        line = 1
+    except UnicodeDecodeError as e:
+        line = _line_of(data, e.start)
+    return _fail("无法识别文件的文字编码：既不是 UTF-8，也不是 GBK/GB18030",
+                 "cannot tell the text encoding: the file is neither UTF-8 nor GBK/GB18030",
+                 f"{source} line {line}",
+                 "请另存为 UTF-8 编码，或用 --encoding 指定编码",
+                 "save it as UTF-8, or pass --encoding")
+
+
+def _decode_text(data: bytes, encoding: str | None, source: str,
+                 notes: list[str]) -> tuple[str, str, bool]:
+    """Decode a text file: returns text, encoding name and whether it was assumed."""
+    if encoding is not None:
+        codec, note = _user_codec(encoding, source)
+        if note:
+            notes.append(note)
+        if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            codec = "utf-8-sig"
+        try:
+            return data.decode(codec), _display_encoding(codec), False
+        except UnicodeDecodeError as e:
+            raise _decode_error(data, e, encoding,
+                                f"{source} line {_line_of(data, e.start)}") from None
+    if data.startswith(codecs.BOM_UTF8):
+        text = _strict_decode(data, "utf-8-sig")
+        if text is None:
+            raise _undetectable(data, source)
+        return text, "UTF-8-SIG", False
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict_decode(data, "utf-16")
+        if text is None:
+            raise _undetectable(data, source)
+        return text, "UTF-16", False
+    text = _strict_decode(data, "utf-8")
+    if text is not None:
+        notes.append("未发现 BOM，按 UTF-8 解码 / no BOM; decoded as UTF-8")
+        return text, "UTF-8", True
+    text = _strict_decode(data, "gb18030")
+    if text is not None:
+        notes.append("文件不是 UTF-8，按 GB18030（GBK 的超集）解码 / the file is not UTF-8; "
+                     "decoded as GB18030 (superset of GBK)")
+        return text, "GB18030", True
+    raise _undetectable(data, source)
+
+
+# --------------------------------------------------------------------------- grids (CSV, XLSX)
+
+
+def _grid_table(header: list[str], body: list[list[str]], rownums: list[int], source: str,
+                fmt: str, encoding: str | None, assumed: bool, notes: list[str]) -> RawTable:
+    """Build a RawTable of strings from a header row and data rows (row 1 = header)."""
+    if not any(h.strip() for h in header):
+        raise _fail("表头行（第 1 行）为空", "the header row (row 1) is empty", f"{source} row 1",
+                    "第 1 行应为字段名，请删除表头上方的标题或空行",
+                    "row 1 must hold the field names; delete any title or blank rows above it")
+    width = max([len(header), *(len(r) for r in body)]) if body else len(header)
+    header = header + [""] * (width - len(header))
+    keep: list[int] = []
+    for j, name in enumerate(header):
+        if name.strip():
+            keep.append(j)
+            continue
+        for r, row in zip(rownums, body, strict=True):
+            if j < len(row) and row[j].strip():
+                col = _column_label(j, fmt)
+                raise _fail(f"第 {col} 列有数据但没有表头（字段名）",
+                            f"column {col} has data but no header", f"{source} row {r}",
+                            "请在第 1 行补上字段名，或删除该列；如表头上方有标题行，请删除标题行",
+                            "add a field name in row 1 or delete the column; if a title row "
+                            "sits above the header, delete it")
+    names = [header[j] for j in keep]
+    _check_duplicates([header[j] if j in keep else f"\x00{j}" for j in range(width)],
+                      source, fmt)
+    kept_rows: list[list[str]] = []
+    kept_nums: list[int] = []
+    blank = 0
+    for r, row in zip(rownums, body, strict=True):
+        if not any(c.strip() for c in row):
+            blank += 1
+            continue
+        cells = [row[j] if j < len(row) else "" for j in keep]
+        kept_rows.append(cells)
+        kept_nums.append(r)
+    if blank:
+        notes.append(f"跳过 {blank} 个空行 / skipped {blank} blank rows")
+    if not kept_rows:
+        raise _no_rows(source)
+    columns = list(zip(*kept_rows, strict=True))
+    frame = pd.DataFrame({i: pd.Series(col, dtype="str") for i, col in enumerate(columns)})
+    frame.columns = pd.Index(names, dtype=object)
+    return RawTable(frame=frame, source=source, format=fmt, encoding=encoding,
+                    encoding_assumed=assumed, declared_epsg=None,
+                    row_numbers=np.asarray(kept_nums, dtype=np.int64), notes=tuple(notes))
+
+
+def _delimiter(text: str, p: Path, notes: list[str]) -> str:
+    first = text.split("\n", 1)[0]
+    if "\t" in first and ("," not in first or p.suffix.lower() == ".txt"):
+        notes.append("按制表符分隔读取 / read as tab-separated")
+        return "\t"
+    if ";" in first and "," not in first:
+        notes.append("按分号分隔读取 / read as semicolon-separated")
+        return ";"
+    return ","
+
+
+def _read_csv(p: Path, encoding: str | None) -> RawTable:
+    source = str(p)
+    notes: list[str] = []
+    data = p.read_bytes()
+    text, enc, assumed = _decode_text(data, encoding, source, notes)
+    sep = _delimiter(text, p, notes)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as e:
+        raise _fail(f"CSV 格式错误：{_short(e)}", f"malformed CSV: {_short(e)}",
+                    f"{source} line {reader.line_num}",
+                    "请检查引号是否成对，或在表格软件中打开后重新另存为 CSV",
+                    "check that quotes are paired, or re-save it as CSV from a spreadsheet") from e
+    if not rows or not rows[0] or not any(c.strip() for c in rows[0]):
+        raise _fail("表头行（第 1 行）为空", "the header row (line 1) is empty", f"{source} row 1",
+                    "第 1 行应为字段名", "line 1 must hold the field names")
+    return _grid_table(rows[0], rows[1:], list(range(2, len(rows) + 1)), source, "csv", enc,
+                       assumed, notes)
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _import_openpyxl() -> Any:
+    try:
+        import openpyxl
+    except ImportError:
+        raise IndspaceError("读取 Excel (.xlsx) 需要安装 openpyxl",
+                            "reading Excel (.xlsx) needs the openpyxl package",
+                            hint_zh="请安装 openpyxl，或把表格另存为 CSV (UTF-8)",
+                            hint_en="install openpyxl, or save the sheet as CSV (UTF-8)") from None
+    return openpyxl
+
+
+_PERCENT = re.compile(r"0(?:\.(0+))?%")
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell value as Excel shows it in the General style (dates ISO, no '.0' on integers).
+
+    Percent formats ("0%", "0.00%") are rendered as Excel shows them ("35.00%"), as a
+    "save as CSV" would; other number formats (thousands separators, decimals) are not.
+    """
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, int | float):
+        fmt = getattr(cell, "number_format", None) or ""
+        m = _PERCENT.search(fmt) if "%" in fmt else None
+        if m is not None:
+            decimals = len(m.group(1) or "")
+            return f"{float(value) * 100:.{decimals}f}%"
+        if isinstance(value, int):
+            return str(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return f"{value:.15g}"
+    return str(value)
+
+
+def _read_xlsx(p: Path, sheet: str | None, encoding: str | None) -> RawTable:
+    base = str(p)
+    notes: list[str] = []
+    if encoding is not None:
+        notes.append("Excel 文件无需指定编码，已忽略 encoding 参数 / Excel files need no encoding; "
+                     "the encoding option was ignored")
+    with p.open("rb") as f:
+        magic = f.read(8)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _fail("这是旧版 Excel (.xls) 文件，只是扩展名为 .xlsx",
+                    "this is an old Excel (.xls) file with an .xlsx extension", base,
+                    *_UNSUPPORTED_HINTS[".xls"])
+    openpyxl = _import_openpyxl()
+    try:
+        with _collect_warnings(notes):
+            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as e:
+        raise _unreadable(base, "Excel", "Excel", e) from e
+    try:
+        names = list(wb.sheetnames)
+        if not names:
+            raise _fail("Excel 文件中没有工作表", "the workbook has no sheets", base)
+        if sheet is None:
+            sheet = names[0]
+        elif sheet not in names:
+            raise _fail(f"工作表“{sheet}”不存在；可用工作表：{'、'.join(names)}",
+                        f"sheet {sheet!r} does not exist; available: {', '.join(names)}", base)
+        source = f"{base}:{sheet}"
+        ws = wb[sheet]
+        if not hasattr(ws, "iter_rows"):
+            raise _fail("该工作表是图表，不是数据表", "this sheet is a chart, not a table", source)
+        try:
+            with _collect_warnings(notes):
+                if hasattr(ws, "reset_dimensions"):
+                    ws.reset_dimensions()
+                grid: list[list[str]] = []
+                rownums: list[int] = []
+                for i, row in enumerate(ws.iter_rows(), start=1):
+                    number = next((c.row for c in row if getattr(c, "row", None)), i)
+                    grid.append([_cell_text(c) for c in row])
+                    rownums.append(number)
+        except IndspaceError:
+            raise
+        except Exception as e:
+            raise _unreadable(source, "Excel", "Excel", e) from e
+    finally:
+        wb.close()
+    if not grid or rownums[0] != 1:
+        raise _fail("表头行（第 1 行）为空", "the header row (row 1) is empty", f"{source} row 1",
+                    "第 1 行应为字段名，请删除表头上方的标题或空行",
+                    "row 1 must hold the field names; delete any title or blank rows above it")
+    return _grid_table(grid[0], grid[1:], rownums[1:], source, "xlsx", None, False, notes)

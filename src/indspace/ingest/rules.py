@@ -1,0 +1,263 @@
+"""The import rule catalogue: every check `indspace import` runs, with a stable code.
+
+A rule has a code (``E1nn`` error, ``W1nn`` warning, ``I1nn`` information), a snake_case
+name, a severity, Chinese and English message templates, and a how-to-fix hint in both
+languages. An **error** rejects the row (every error of the row is listed, not only the
+first); a **warning** or an **information** keeps it. Issues at ``source_row`` 0 concern the
+header or the file as a whole; an error there rejects the whole file.
+
+Codes are stable: a rule may be reworded, never renumbered; a retired code is not reused.
+docs/import-format.md carries :func:`rules_markdown` verbatim (a test keeps them equal).
+
+>>> RULES["E102"].name
+'bad_credit_code'
+>>> RULES["W111"].severity
+'warning'
+>>> render("E106", header="税收(万元)", value="-3")[1]
+'税收(万元) must not be negative: -3'
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+SEVERITY_ZH: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
+"""Chinese name of each severity (reports and docs)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One import check.
+
+    Templates use :meth:`str.format` fields; every issue of the rule supplies all of them
+    (``params``). Hints are fixed text.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    message_zh: str
+    message_en: str
+    hint_zh: str
+    hint_en: str
+    applies_to: str
+    """Kinds (CLI names) or "all" — documentation only."""
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Names of the template fields, in order of first use."""
+        names: list[str] = []
+        for text in (self.message_zh, self.message_en):
+            for _, name, _, _ in string.Formatter().parse(text):
+                if name and name not in names:
+                    names.append(name)
+        return tuple(names)
+
+
+_R = Rule
+_CATALOGUE: tuple[Rule, ...] = (
+    _R("E101", "missing_required", "error",
+       "必填项「{label}」（{field}）为空或缺少该列",
+       "required field {field} ({label}) is empty or its column is missing",
+       "补填该值；整列缺失时按导入格式添加该列（表头见别名表）",
+       "fill in the value; if the whole column is missing, add it under an accepted header",
+       "all"),
+    _R("E102", "bad_credit_code", "error",
+       "「{header}」不是有效的统一社会信用代码（{problem_zh}）：{value}",
+       "{header} is not a valid unified social credit code ({problem_en}): {value}",
+       "照营业执照核对18位代码；不含 I、O、Z、S、V，第3–8位为数字，末位为校验码",
+       "copy the 18-character code from the business licence (no I, O, Z, S, V; "
+       "positions 3–8 digits; last character is the GB 32100 check)",
+       "enterprises, indicators, parcels, occupancy"),
+    _R("E103", "duplicate_key", "error",
+       "主键 {key} = {value} 在文件中出现多次（第 {rows_zh} 行），所有重复行均不导入",
+       "key {key} = {value} occurs more than once in the file (rows {rows_en}); "
+       "none of these rows is imported",
+       "由数据提供单位核实哪一行正确，删除其余行后重新导入（系统不替您取舍）",
+       "the supplying bureau must decide which row is right and delete the others "
+       "(the import never picks one)",
+       "all"),
+    _R("E104", "bad_number", "error",
+       "「{header}」的值不是有效的{expected_zh}：{value}",
+       "{header} is not a valid {expected_en}: {value}",
+       "只填数字（可带千分位逗号），不要带单位或文字；单位写在表头括号里，如 税收(万元)",
+       "enter a plain number (thousands separators allowed), no unit or text in the cell; "
+       "put the unit in the header, e.g. 税收(万元)",
+       "all"),
+    _R("E105", "bad_date", "error",
+       "「{header}」不是可识别的日期：{value}",
+       "{header} is not a recognisable date: {value}",
+       "写成 2024-01-05、2024/1/5、2024年1月5日、20240105 或 Excel 日期单元格",
+       "write 2024-01-05, 2024/1/5, 2024年1月5日, 20240105 or use an Excel date cell",
+       "all"),
+    _R("E106", "negative_value", "error",
+       "「{header}」不能为负数：{value}",
+       "{header} must not be negative: {value}",
+       "核对正负号和数值", "check the sign and the value",
+       "indicators, parcels, buildings, occupancy"),
+    _R("E107", "tax_exceeds_revenue", "error",
+       "税收 {tax} 万元大于营业收入 {revenue} 万元",
+       "tax {tax} 万元 exceeds revenue {revenue} 万元",
+       "检查两列的单位（元/万元）是否一致，数值是否填反",
+       "check that both columns use the same unit (元/万元) and are not swapped",
+       "indicators"),
+    _R("E108", "implausible_far", "error",
+       "容积率 {far} 超过合理上限 {max_far}",
+       "floor area ratio {far} exceeds the plausible maximum {max_far}",
+       "检查面积单位（亩/平方米）与数值",
+       "check the area units (亩/m²) and values",
+       "parcels (RJL 容积率), occupancy (使用建筑面积 ÷ 占地面积)"),
+    _R("E109", "area_mismatch", "error",
+       "登记面积 {area} 平方米与图形面积 {geom_area} 平方米相差 {diff_pct}%，超过允许的 {tol_pct}%",
+       "recorded area {area} m² differs from the geometry's {geom_area} m² by {diff_pct}%, "
+       "more than the {tol_pct}% allowed",
+       "核对面积及其单位（亩/平方米/公顷），或核对图形是否属于该宗地",
+       "check the area and its unit (亩/m²/公顷), or whether the shape belongs to the parcel",
+       "parcels"),
+    _R("E110", "empty_geometry", "error",
+       "图形缺失、为空、无面积或不是面状：{detail_zh}",
+       "geometry is missing, empty, without area or not a polygon: {detail_en}",
+       "为该对象提供面状图形（Polygon / MultiPolygon）",
+       "supply a polygon (Polygon / MultiPolygon) for the record",
+       "parcels, buildings, control-lines, parks"),
+    _R("W111", "repaired_geometry", "warning",
+       "图形无效（{reason}），已自动修复并保留面状部分，修复后面积 {area} 平方米",
+       "invalid geometry ({reason}) was repaired (make_valid, polygonal parts kept); "
+       "area after repair {area} m²",
+       "在 GIS 中检查并修正原图形（自相交、重复点、环方向等）",
+       "check and fix the source shape in a GIS (self-intersections, spikes, ring order)",
+       "parcels, buildings, control-lines, parks"),
+    _R("W112", "parcel_overlap", "warning",
+       "与宗地 {others} 重叠，重叠面积 {overlap} 平方米（占本宗地 {share_pct}%）",
+       "overlaps parcel(s) {others} by {overlap} m² ({share_pct}% of this parcel)",
+       "核实相邻宗地的界线；重叠宗地仍会导入",
+       "check the shared boundary; the parcel is still imported",
+       "parcels"),
+    _R("E113", "outside_districts", "error",
+       "图形完全位于本地区行政区范围之外",
+       "geometry lies entirely outside the deployment's districts",
+       "检查坐标系：是否为 CGCS2000、3度带第40/41带（带号前缀）、X/Y 是否颠倒",
+       "check the coordinate system: CGCS2000, 3° zone 40/41 (zone prefix), swapped X/Y",
+       "parcels, buildings, control-lines, parks"),
+    _R("E114", "unknown_enterprise", "error",
+       "统一社会信用代码 {value} 不在企业库中，也不在本批导入的企业中",
+       "credit code {value} is neither in the enterprise register nor in this import batch",
+       "先导入企业（enterprises），或更正代码",
+       "import the enterprise first (enterprises) or correct the code",
+       "indicators, occupancy"),
+    _R("E115", "unknown_parcel", "error",
+       "宗地代码 {value} 不存在",
+       "parcel {value} does not exist",
+       "先导入宗地（parcels），或更正宗地代码",
+       "import the parcel first (parcels) or correct the parcel id",
+       "buildings, occupancy"),
+    _R("E116", "bad_choice", "error",
+       "「{header}」的取值无效：{value}；可填：{choices_zh}",
+       "{header} has an invalid value: {value}; accepted: {choices_en}",
+       "按允许值填写（见 docs/import-format.md 的取值表）",
+       "use one of the accepted values (see the value table of docs/import-format.md)",
+       "all"),
+    _R("E117", "year_mismatch", "error",
+       "年度 {value} 与本次导入指定的年度 {year} 不一致",
+       "year {value} differs from the import's --year {year}",
+       "只导入 --year 指定年度的数据，不同年度分文件导入",
+       "import one year per run; split files by year",
+       "indicators"),
+    _R("E118", "header_conflict", "error",
+       "多列对应同一字段「{label}」（{field}）：{headers_zh}；整个文件不导入",
+       "several columns map to field {field} ({label}): {headers_en}; the file is not imported",
+       "删除多余的列或改名，使每个字段只有一列",
+       "delete or rename the extra columns so that each field has one column",
+       "all"),
+    _R("E119", "unknown_unit", "error",
+       "表头「{header}」的单位“{unit}”无法识别，「{label}」可用单位：{units_zh}；整个文件不导入",
+       "header {header}: unit '{unit}' is not recognised; {field} accepts {units_en}; "
+       "the file is not imported",
+       "把表头改为可识别的单位写法，如 税收(万元)、用地面积(亩)",
+       "write the unit in a recognised form, e.g. 税收(万元), 用地面积(亩)",
+       "all"),
+    _R("I120", "unknown_column", "info",
+       "未识别的列「{header}」：已保留，不入库",
+       "column {header} is not recognised: kept aside, not stored",
+       "如需导入该列，请改用导入格式中的表头",
+       "rename it to an accepted header if it should be imported",
+       "all"),
+    _R("I121", "unit_assumed", "info",
+       "表头「{header}」未注明单位，按 {unit} 读取",
+       "header {header} states no unit: read as {unit}",
+       "在表头括号中写明单位，如 税收(万元)",
+       "state the unit in brackets, e.g. 税收(万元)",
+       "all"),
+    _R("E122", "date_order", "error",
+       "「{end_header}」{end} 早于「{start_header}」{start}",
+       "{end_header} {end} is before {start_header} {start}",
+       "检查起止日期是否填反", "check whether start and end are swapped",
+       "parcels, occupancy"),
+    _R("E123", "out_of_range", "error",
+       "「{header}」的值 {value} 超出合理范围（{range}）",
+       "{header} value {value} is outside the plausible range ({range})",
+       "核对数值及单位", "check the value and its unit",
+       "indicators, parcels, buildings"),
+    _R("W124", "unknown_owner", "warning",
+       "权利人统一社会信用代码 {value} 不在企业库中",
+       "owner credit code {value} is not in the enterprise register",
+       "可先导入该企业；宗地仍会导入",
+       "import the enterprise if it should be evaluated; the parcel is still imported",
+       "parcels"),
+    _R("I125", "gfa_derived", "info",
+       "建筑面积为空，按 基底 {footprint} 平方米 × 计容层数 {counted} 推算为 {gfa} 平方米"
+       "（{floors} 层，平均层高 {storey_m} 米{doubled_zh}）",
+       "gfa_m2 empty: derived as footprint {footprint} m² × {counted} counted storeys = "
+       "{gfa} m² ({floors} storeys, mean storey height {storey_m} m{doubled_en})",
+       "如有实测建筑面积（SCJZMJ）请填写",
+       "fill in the measured floor area (SCJZMJ) when known",
+       "buildings"),
+    _R("E126", "unknown_building", "error",
+       "建筑编号 {value} 不存在",
+       "building {value} does not exist",
+       "先导入建筑（buildings），或更正建筑编号",
+       "import the building first (buildings) or correct the building id",
+       "occupancy"),
+)
+
+RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}
+"""The catalogue by code."""
+BY_NAME: dict[str, Rule] = {r.name: r for r in _CATALOGUE}
+"""The catalogue by rule name."""
+
+
+def render(code: str, **params: object) -> tuple[str, str, str, str]:
+    """Format one issue: ``(message_zh, message_en, hint_zh, hint_en)``.
+
+    Parameters
+    ----------
+    code
+        Rule code, e.g. ``"E104"``.
+    **params
+        Values of the rule's template fields (:attr:`Rule.params`); extra names are ignored.
+    """
+    r = RULES[code]
+    return (r.message_zh.format_map(params), r.message_en.format_map(params),
+            r.hint_zh, r.hint_en)
+
+
+def rules_markdown() -> str:
+    """The catalogue as a Markdown table (docs/import-format.md carries it verbatim)."""
+    lines = [
+        "| 代码 code | 规则 rule | 级别 severity | 适用 applies to | 说明（中文） | Message | "
+        "修改建议 | How to fix |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in _CATALOGUE:
+        lines.append(
+            f"| `{r.code}` | `{r.name}` | {SEVERITY_ZH[r.severity]} {r.severity} | "
+            f"{r.applies_to} | {r.message_zh} | {r.message_en} | {r.hint_zh} | {r.hint_en} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(rules_markdown(), end="")
