@@ -79,3 +79,14 @@ def test_synthetic_codes_are_valid_and_deterministic() -> None:
     assert list(a) == list(b)
     assert all(is_valid_credit_code(c) for c in a)
     assert all(c[2:8] == d for c, d in zip(a, admin, strict=True))
+
+
+@given(st.lists(st.one_of(
+    st.text(alphabet=CHARSET + "IOZSV io ", min_size=0, max_size=20),
+    st.text(alphabet=CHARSET, min_size=17, max_size=17).map(lambda s: s + check_char(s))
+    .filter(lambda s: s[2:8].isdigit()),
+    st.text(min_size=18, max_size=18)), max_size=30))
+def test_vectorised_check_agrees_with_the_scalar_one(codes: list[str]) -> None:
+    from indspace.core.model.credit_code import credit_code_problems
+
+    assert credit_code_problems(codes).tolist() == [credit_code_problem(c) for c in codes]

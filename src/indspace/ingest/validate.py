@@ -45,7 +45,7 @@ import shapely
 from pyproj import CRS
 from shapely.errors import GEOSException
 
-from indspace.core.model.credit_code import check_char, credit_code_problem
+from indspace.core.model.credit_code import check_char, credit_code_problems
 from indspace.core.model.entities import ENTITIES, Field, check_frame
 from indspace.ingest.aliases import (
     CHOICE_VALUES,
@@ -426,9 +426,8 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
     # text
     if f.credit_code:
         norm = _nfkc(txt).str.replace(r"\s+", "", regex=True).str.upper().to_numpy(dtype=object)
-        probs = {c: credit_code_problem(c) for c in pd.unique(norm[~missing])}
-        prob = np.array([None if m else probs[c] for c, m in zip(norm, missing, strict=True)],
-                        dtype=object)
+        prob = np.full(n, None, dtype=object)
+        prob[~missing] = credit_code_problems(norm[~missing])
         bad = ~missing & pd.notna(prob)
         return _Col(_blank(norm, missing | bad), missing, bad, txt, hdr, prob)
     if f.choices is not None:

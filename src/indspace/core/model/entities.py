@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.errors import ValidationError
-from indspace.core.model.credit_code import is_valid_credit_code, validate_credit_code
+from indspace.core.model.credit_code import credit_code_problems, validate_credit_code
 
 DType = Literal["text", "int", "float", "bool", "date"]
 GeomType = Literal["MULTIPOLYGON", "POINT"]
@@ -220,11 +220,12 @@ def check_frame(entity: Entity, frame: pd.DataFrame, *, source: str = "frame") -
 
 
 def _check_credit_codes(col: pd.Series, f: Field, source: str) -> None:
-    present = col.dropna()
-    uniq = pd.unique(present.to_numpy())
-    bad = {c for c in uniq if not is_valid_credit_code(str(c))}
-    if bad:
-        pos = int(np.flatnonzero(col.isin(bad).to_numpy())[0])
+    present = col.notna().to_numpy()
+    problems = np.full(len(col), None, dtype=object)
+    problems[present] = credit_code_problems(col.to_numpy(dtype=object)[present])
+    bad = np.flatnonzero(pd.notna(problems))
+    if len(bad):
+        pos = int(bad[0])
         validate_credit_code(str(col.iloc[pos]), where=f"{source} row {pos}, field {f.name}")
 
 
