@@ -49,10 +49,10 @@ def _fail(err: IndspaceError, as_json: bool = False) -> None:
     raise typer.Exit(2)
 
 
-def _progress() -> Progress:
+def _progress(*, transient: bool = False) -> Progress:
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed:,.0f}"), TimeElapsedColumn(), console=console,
-                    transient=False)
+                    transient=transient)
 
 
 @app.command()
@@ -207,7 +207,7 @@ def import_(
     from indspace.store import Store
 
     try:
-        with _progress() as prog:
+        with _progress(transient=True) as prog:
             prog.add_task(f"导入 / importing {kind}", total=None)
             result = import_file(Store.open(db), kind, file, layer=layer, encoding=encoding,
                                  crs=crs, year=year, mode=mode.value,
