@@ -426,7 +426,10 @@ def _geo_frame(src: Any, source: str, layer: str | int | None, fmt_en: str,
                notes: list[str], encoding: str | None = None) -> pd.DataFrame:
     try:
         with _collect_warnings(notes):
-            frame = pyogrio.read_dataframe(src, layer=layer, encoding=encoding)
+            # Arrow is ~2× faster for GeoPackage; Shapefiles keep the classic path because
+            # their DBF bytes are passed through as ISO-8859-1 and decoded by us.
+            frame = pyogrio.read_dataframe(src, layer=layer, encoding=encoding,
+                                           use_arrow=fmt_en == "GeoPackage")
     except Exception as e:
         raise _unreadable(source, fmt_en, fmt_en, e) from e
     return frame

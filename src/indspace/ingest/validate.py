@@ -721,10 +721,13 @@ def _typed(f: Field, c: _Col, keep: np.ndarray) -> Any:
     v = c.values[keep]
     if f.dtype == "float":
         return v.astype("float64")
-    if f.dtype == "int":
-        return pd.array([None if np.isnan(x) else int(x) for x in v], dtype="Int64")
-    if f.dtype == "bool":
-        return pd.array([None if np.isnan(x) else bool(x) for x in v], dtype="boolean")
+    if f.dtype in ("int", "bool"):
+        num = v.astype("float64")
+        na = np.isnan(num)
+        filled = np.where(na, 0.0, num)
+        if f.dtype == "int":
+            return pd.arrays.IntegerArray(filled.astype("int64"), na)
+        return pd.arrays.BooleanArray(filled.astype(bool), na)
     if f.dtype == "date":
         return pd.Series(v.astype("datetime64[D]").astype(object), dtype=object)
     return pd.Series(v, dtype=object)
