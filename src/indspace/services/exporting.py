@@ -22,7 +22,8 @@ from indspace.store import Store
 
 Format = Literal["gpkg", "geojson", "csv", "xlsx"]
 KIND_TABLES = {k.replace("_", "-"): k for k in ENTITIES}
-"""CLI kind (``control-lines``) → table (``control_lines``)."""
+"""CLI kind (``control-lines``) → table (``control_lines``): every stored entity can be
+exported (districts too), while only the kinds of ``ingest.aliases.KINDS`` can be imported."""
 
 
 def table_for_kind(kind: str) -> str:

@@ -25,17 +25,23 @@ import shapely
 from indspace.core.errors import ValidationError
 from indspace.core.geo.crs_detect import detect_crs, to_crs
 from indspace.core.model.entities import ENTITIES
-from indspace.ingest.aliases import resolve_headers
+from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, read_table
 from indspace.ingest.report import write_report
 from indspace.ingest.validate import ValidationContext, validate
-from indspace.services.exporting import table_for_kind
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
 Mode = Literal["upsert", "replace"]
-BUNDLE_ORDER = ("enterprises", "parks", "control-lines", "parcels", "buildings", "occupancy",
-                "indicators")
+BUNDLE_ORDER = (
+    "enterprises",
+    "parks",
+    "control-lines",
+    "parcels",
+    "buildings",
+    "occupancy",
+    "indicators",
+)
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -71,8 +77,11 @@ class ImportResult:
 def file_sha256(path: Path) -> str:
     """SHA-256 over the file (and, for a Shapefile, its side files in a fixed order)."""
     h = hashlib.sha256()
-    paths = ([path.with_suffix(s) for s in _SIDE_FILES if path.with_suffix(s).exists()]
-             if path.suffix.lower() == ".shp" else [path])
+    paths = (
+        [path.with_suffix(s) for s in _SIDE_FILES if path.with_suffix(s).exists()]
+        if path.suffix.lower() == ".shp"
+        else [path]
+    )
     for p in paths:
         h.update(p.suffix.encode())
         with p.open("rb") as fh:
@@ -94,38 +103,63 @@ def _geometry(raw: RawTable, kind: str) -> tuple[np.ndarray, str | None]:
                 return shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore"), name
             except shapely.errors.ShapelyError:  # pragma: no cover - on_invalid ignores
                 break
-    raise ValidationError(f"{kind} 文件没有几何", f"the {kind} file has no geometry",
-                          where=raw.source, hint_zh="请提供 GeoPackage/Shapefile/GeoJSON，"
-                          "或在 CSV 中提供 wkt 列", hint_en="give a GeoPackage, Shapefile or "
-                          "GeoJSON, or a wkt column in CSV")
+    raise ValidationError(
+        f"{kind} 文件没有几何",
+        f"the {kind} file has no geometry",
+        where=raw.source,
+        hint_zh="请提供 GeoPackage/Shapefile/GeoJSON，或在 CSV 中提供 wkt 列",
+        hint_en="give a GeoPackage, Shapefile or GeoJSON, or a wkt column in CSV",
+    )
 
 
 def _context(store: Store, table: str, year: int | None) -> ValidationContext:
     """What validation needs to know about the store: keys that references may point at,
     the deployment boundary, and existing parcels (for overlap warnings)."""
     needs_firms = table in ("indicators", "occupancy", "parcels")
-    firms = (frozenset(store.read_frame("enterprises", columns=["credit_code"]).credit_code)
-             if needs_firms else None)
-    parcels = (frozenset(store.read_frame("parcels", columns=["parcel_id"]).parcel_id)
-               if table in ("occupancy", "buildings") else None)
+    firms = (
+        frozenset(store.read_frame("enterprises", columns=["credit_code"]).credit_code)
+        if needs_firms
+        else None
+    )
+    parcels = (
+        frozenset(store.read_frame("parcels", columns=["parcel_id"]).parcel_id)
+        if table in ("occupancy", "buildings")
+        else None
+    )
     districts = store.read_frame("districts", columns=["admin_code", "geometry"])
-    existing = (store.read_frame("parcels", columns=["parcel_id", "geometry"])
-                if table == "parcels" else None)
+    existing = (
+        store.read_frame("parcels", columns=["parcel_id", "geometry"])
+        if table == "parcels"
+        else None
+    )
     return ValidationContext(
-        known_enterprises=firms, known_parcels=parcels,
+        known_enterprises=firms,
+        known_parcels=parcels,
         districts=districts.geometry if len(districts) else None,
-        existing_parcels=existing, year=year)
+        existing_parcels=existing,
+        year=year,
+    )
 
 
-def import_file(store: Store, kind: str, path: str | Path, *, layer: str | None = None,
-                encoding: str | None = None, crs: int | None = None, year: int | None = None,
-                mode: Mode = "upsert", strict: bool = False, actor: str = "cli",
-                report_dir: str | Path | None = None,
-                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ImportResult:
+def import_file(
+    store: Store,
+    kind: str,
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: int | None = None,
+    year: int | None = None,
+    mode: Mode = "upsert",
+    strict: bool = False,
+    actor: str = "cli",
+    report_dir: str | Path | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ImportResult:
     """Import ``path`` as ``kind``; see the module docstring. Raises ``IndspaceError`` only
     when nothing could be read (the store is then untouched)."""
     started = clock()
-    table = table_for_kind(kind)
+    table = table_for(kind)
     entity = ENTITIES[table]
     path = Path(path)
     raw = read_table(path, layer=layer, encoding=encoding)
@@ -141,47 +175,97 @@ def import_file(store: Store, kind: str, path: str | Path, *, layer: str | None 
         notes.append(f"{decision.reason_zh} / {decision.reason_en}")
         if wkt_col is not None:
             frame = frame.drop(columns=[wkt_col])
-        frame = gpd.GeoDataFrame(frame.drop(columns="geometry", errors="ignore"),
-                                 geometry=to_crs(geoms, decision, store.srid), crs=store.srid)
+        frame = gpd.GeoDataFrame(
+            frame.drop(columns="geometry", errors="ignore"),
+            geometry=to_crs(geoms, decision, store.srid),
+            crs=store.srid,
+        )
     headers = [c for c in frame.columns if c != "geometry"]
     resolution = resolve_headers(kind, headers)
-    result = validate(kind, frame, resolution, raw.row_numbers, _context(store, table, year),
-                      source=raw.source)
+    result = validate(
+        kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
+    )
     issues = result.issues
     counts = result.counts()
     rejected, accepted, warnings = counts["rejected"], counts["accepted"], counts["warnings"]
-    status: Literal["committed", "rejected"] = ("rejected" if strict and rejected
-                                                else "committed")
-    summary = {"import_id": import_id, "kind": kind, "source": raw.source, "sha256": sha,
-               "status": status, "rows_read": len(raw.frame), "accepted": accepted,
-               "rejected": rejected, "warnings": warnings,
-               "encoding": raw.encoding, "encoding_assumed": raw.encoding_assumed,
-               "crs": crs_text, "crs_source": crs_source}
+    status: Literal["committed", "rejected"] = "rejected" if strict and rejected else "committed"
+    summary = {
+        "import_id": import_id,
+        "kind": kind,
+        "source": raw.source,
+        "sha256": sha,
+        "status": status,
+        "rows_read": len(raw.frame),
+        "accepted": accepted,
+        "rejected": rejected,
+        "warnings": warnings,
+        "encoding": raw.encoding,
+        "encoding_assumed": raw.encoding_assumed,
+        "crs": crs_text,
+        "crs_source": crs_source,
+    }
     base = Path(report_dir or Path.cwd() / "import-reports") / import_id
     base.parent.mkdir(parents=True, exist_ok=True)
     report_csv, report_xlsx = write_report(issues, summary, base)
     finished = clock()
-    run = {"import_id": import_id, "kind": kind, "source": raw.source, "file_sha256": sha,
-           "format": raw.format, "encoding": raw.encoding,
-           "encoding_assumed": raw.encoding_assumed, "crs": crs_text, "crs_source": crs_source,
-           "mode": mode, "strict": strict, "status": status, "rows_read": len(raw.frame),
-           "accepted": 0 if status == "rejected" else accepted, "rejected": rejected,
-           "warnings": warnings, "report": str(report_csv), "actor": actor,
-           "started_at": started, "finished_at": finished}
+    run = {
+        "import_id": import_id,
+        "kind": kind,
+        "source": raw.source,
+        "file_sha256": sha,
+        "format": raw.format,
+        "encoding": raw.encoding,
+        "encoding_assumed": raw.encoding_assumed,
+        "crs": crs_text,
+        "crs_source": crs_source,
+        "mode": mode,
+        "strict": strict,
+        "status": status,
+        "rows_read": len(raw.frame),
+        "accepted": 0 if status == "rejected" else accepted,
+        "rejected": rejected,
+        "warnings": warnings,
+        "report": str(report_csv),
+        "actor": actor,
+        "started_at": started,
+        "finished_at": finished,
+    }
     quarantine = _quarantine(import_id, issues, raw)
-    out = ImportResult(import_id, kind, raw.source, status, len(raw.frame), accepted, rejected,
-                       warnings, crs=crs_text, crs_source=crs_source,
-                       encoding=raw.encoding, encoding_assumed=raw.encoding_assumed,
-                       report=str(report_csv), report_xlsx=str(report_xlsx), notes=notes)
+    out = ImportResult(
+        import_id,
+        kind,
+        raw.source,
+        status,
+        len(raw.frame),
+        accepted,
+        rejected,
+        warnings,
+        crs=crs_text,
+        crs_source=crs_source,
+        encoding=raw.encoding,
+        encoding_assumed=raw.encoding_assumed,
+        report=str(report_csv),
+        report_xlsx=str(report_xlsx),
+        notes=notes,
+    )
     reason = f"import {kind} {raw.source}"
     if status == "rejected":
         out.accepted = 0
         record_rejected_run(store, run, quarantine, started, actor, reason)
         return out
     present = sorted(set(result.columns) | ({"geometry"} if entity.geometry else set()))
-    done = apply_import(store, table, result.valid.drop(columns="source_row"),
-                          columns=present, at=started, actor=actor, reason=reason, mode=mode,
-                          run=run, quarantine=quarantine)
+    done = apply_import(
+        store,
+        table,
+        result.valid.drop(columns="source_row"),
+        columns=present,
+        at=started,
+        actor=actor,
+        reason=reason,
+        mode=mode,
+        run=run,
+        quarantine=quarantine,
+    )
     out.inserted, out.updated = done.inserted, done.updated
     out.unchanged, out.retired = done.unchanged, done.retired
     return out
@@ -193,14 +277,17 @@ def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataF
         return pd.DataFrame()
     pos = {int(r): i for i, r in enumerate(raw.row_numbers)}
     attrs = raw.frame.drop(columns="geometry", errors="ignore")
+
     def raw_json(row: int) -> str:
         i = pos.get(int(row))
         if i is None:
             return "{}"
         rec = {str(k): (None if pd.isna(v) else str(v)) for k, v in attrs.iloc[i].items()}
         return json.dumps(rec, ensure_ascii=False, sort_keys=True)
-    q = issues[["source_row", "field", "code", "severity", "message_zh", "message_en",
-                "value"]].copy()
+
+    q = issues[
+        ["source_row", "field", "code", "severity", "message_zh", "message_en", "value"]
+    ].copy()
     q["source_row"] = q["source_row"].astype(int)
     q.insert(0, "import_id", import_id)
     q["raw_json"] = [raw_json(r) for r in q["source_row"]]
@@ -217,14 +304,20 @@ def import_bundle(store: Store, folder: str | Path, **kwargs: Any) -> list[Impor
             continue
         kind = p.stem.replace("_", "-")
         if kind not in BUNDLE_ORDER:
-            raise ValidationError(f"无法从文件名判断数据类型：{p.name}",
-                                  f"cannot tell the kind from the file name: {p.name}",
-                                  where=str(folder), hint_zh=f"文件名应为 {'/'.join(BUNDLE_ORDER)}",
-                                  hint_en=f"name files after the kind: {', '.join(BUNDLE_ORDER)}")
+            raise ValidationError(
+                f"无法从文件名判断数据类型：{p.name}",
+                f"cannot tell the kind from the file name: {p.name}",
+                where=str(folder),
+                hint_zh=f"文件名应为 {'/'.join(BUNDLE_ORDER)}",
+                hint_en=f"name files after the kind: {', '.join(BUNDLE_ORDER)}",
+            )
         if kind in files:
-            raise ValidationError(f"同一类型有两个文件：{files[kind].name}、{p.name}",
-                                  f"two files for {kind}: {files[kind].name}, {p.name}",
-                                  where=str(folder))
+            raise ValidationError(
+                f"同一类型有两个文件：{files[kind].name}、{p.name}",
+                f"two files for {kind}: {files[kind].name}, {p.name}",
+                where=str(folder),
+            )
         files[kind] = p
-    return [import_file(store, kind, files[kind], **kwargs)
-            for kind in BUNDLE_ORDER if kind in files]
+    return [
+        import_file(store, kind, files[kind], **kwargs) for kind in BUNDLE_ORDER if kind in files
+    ]
