@@ -256,12 +256,20 @@ def _cell_text(v: Any) -> str:
     return str(v).strip()
 
 
-def _cells(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Trimmed cell text ('' when empty) and the empty mask."""
+def _cells(s: pd.Series, *, numbers_as_text: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Trimmed cell text ('' when empty) and the empty mask.
+
+    With ``numbers_as_text=False`` a typed numeric column (GeoPackage, Shapefile) keeps its
+    numbers as the "raw" values (``Issues.add`` formats the few that get reported), which
+    saves converting every number to text."""
     na = s.isna().to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        # typed numbers (GeoPackage, Shapefile): text only for the report, made vectorised
         arr = s.to_numpy(dtype="float64", na_value=np.nan)
+        if not numbers_as_text:
+            raw = arr.astype(object)
+            raw[na] = ""
+            return raw, na.copy()
+        # text only for the report and for date parsing, made vectorised
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(arr) & (arr == np.floor(arr)) & (np.abs(arr) < 1e16)
         num_txt = np.where(whole, np.where(whole, arr, 0).astype(np.int64).astype(str),
@@ -389,7 +397,8 @@ def _parse(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col:
 
 
 def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col:
-    txt, missing = _cells(s)
+    txt, missing = _cells(s, numbers_as_text=not (f.dtype in ("float", "int")
+                                                  and f.name != "year_built"))
     n = len(s)
     hdr = np.full(n, header, dtype=object)
     if f.dtype in ("float", "int"):
