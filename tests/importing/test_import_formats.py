@@ -74,7 +74,7 @@ def test_utf8_bom_csv_with_chinese_headers(store_path: Path, tmp_path: Path) -> 
     codes = ["91310110666007217T", "914403001922038216"]
     df = pd.DataFrame({"统一社会信用代码": codes,
                        "企业名称": ["宁波甲制造有限公司", "宁波乙科技有限公司"],
-                       "所在区县": ["330212", "330282"], "行业代码": ["3484", "3921"],
+                       "所在区县": ["鄞州区", "慈溪"], "行业代码": ["3484", "3921"],
                        "企业规模": ["规上", "规下"], "成立日期": ["2003-01-05", "2019/7/1"]})
     path = tmp_path / "企业.csv"
     df.to_csv(path, index=False, encoding="utf-8-sig")
@@ -84,6 +84,7 @@ def test_utf8_bom_csv_with_chinese_headers(store_path: Path, tmp_path: Path) -> 
     with Store.open(store_path) as s:
         e = s.read_frame("enterprises", where={"credit_code": codes[1]})
     assert e.scale.iloc[0] == "below" and e.founded.iloc[0].isoformat() == "2019-07-01"
+    assert e.district.iloc[0] == "330282"  # "慈溪" written by hand → GB/T 2260 code
 
 
 def test_xlsx_with_chinese_headers_and_units(store_path: Path, tmp_path: Path) -> None:

@@ -121,6 +121,8 @@ class ValidationContext:
     max_far: float = 20.0
     known_buildings: frozenset[str] | None = None
     overlap_min_share: float = 0.01
+    district_codes: dict[str, str] | None = None
+    """District names as users write them (鄞州区, 鄞州) → GB/T 2260 code; None keeps text."""
 
 
 @dataclass(frozen=True)
@@ -800,6 +802,11 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
             continue
         parsed = [_parse(f, column(h), resolution.mapping[h].factor, h) for h in srcs]
         cols[f.name] = _coalesce(parsed, prefer_ok=f.choices is not None)
+    if ctx.district_codes and "district" in cols and "district" not in absent:
+        # "鄞州区" / "鄞州" → "330212": the store keys districts by GB/T 2260 code
+        d = cols["district"]
+        d.values = pd.Series(d.values, dtype=object).replace(ctx.district_codes).to_numpy(
+            dtype=object)
 
     # extras that take part in validation -------------------------------------------------
     extra_src = {resolution.mapping[h].field: h for h in resolution.extras if h in position}

@@ -126,7 +126,10 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
         if table in ("occupancy", "buildings")
         else None
     )
-    districts = store.read_frame("districts", columns=["admin_code", "geometry"])
+    districts = store.read_frame("districts", columns=["admin_code", "name", "geometry"])
+    names = {n: c for n, c in zip(districts["name"], districts["admin_code"], strict=True)}
+    # also the short form without the suffix (鄞州区 → 鄞州, 慈溪市 → 慈溪, 象山县 → 象山)
+    names |= {n[:-1]: c for n, c in list(names.items()) if len(n) > 2 and n[-1] in "区县市"}
     existing = (
         store.read_frame("parcels", columns=["parcel_id", "geometry"])
         if table == "parcels"
@@ -138,6 +141,7 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
         districts=districts.geometry if len(districts) else None,
         existing_parcels=existing,
         year=year,
+        district_codes=names or None,
     )
 
 
