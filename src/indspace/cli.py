@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -304,7 +303,3 @@ def _print_info(data: dict[str, Any]) -> None:
     out.print(p)
     if data["demo"]:
         out.print("演示 / demo: " + ", ".join(f"{k}={v}" for k, v in data["demo"].items()))
-
-
-def main() -> None:  # pragma: no cover - console entry for `python -m indspace`
-    app(sys.argv[1:])

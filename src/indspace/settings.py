@@ -17,4 +17,3 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    page_size_max: int = Field(1000, ge=1)

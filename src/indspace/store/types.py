@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import shapely
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, UserDefinedType
@@ -106,12 +105,6 @@ class _SqliteDateTime(UserDefinedType[Any]):
 
     def get_col_spec(self, **kw: Any) -> str:
         return "DATETIME"
-
-
-def geometry_is_valid_type(value: object, geom_type: str) -> bool:
-    """True when a shapely value matches the column's declared geometry type."""
-    return value is None or shapely.get_type_id(value) == {
-        "POINT": 0, "MULTIPOLYGON": 6}[geom_type]
 
 
 def _register_reflection() -> None:
