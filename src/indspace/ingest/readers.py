@@ -611,6 +611,19 @@ def _decode_cut(b: bytes, codec: str, width: int | None) -> str | None:
     return None
 
 
+def _decode_or_cut(b: bytes, codec: str, width: int | None, row: int | None, field: bytes
+                   ) -> tuple[str, bool]:
+    """Decode ``b``; a field cut mid-character at the DBF width keeps its whole characters.
+    Returns (text, whether it was cut); raises :class:`_Undecodable` when neither works."""
+    try:
+        return b.decode(codec), False
+    except UnicodeDecodeError:
+        text = _decode_cut(b, codec, width)
+        if text is None:
+            raise _Undecodable(row, field) from None
+        return text, True
+
+
 def _decode_column(raw: pd.Series, codec: str, width: int | None,
                    field: bytes) -> tuple[pd.Series, int]:
     """Decode a column of bytes strictly (cut last characters tolerated); count the cuts."""
@@ -624,14 +637,9 @@ def _decode_column(raw: pd.Series, codec: str, width: int | None,
         if not isinstance(b, bytes):
             values.append(b)
             continue
-        try:
-            values.append(b.decode(codec))
-        except UnicodeDecodeError:
-            text = _decode_cut(b, codec, width)
-            if text is None:
-                raise _Undecodable(i, field) from None
-            values.append(text)
-            cut += 1
+        text, was_cut = _decode_or_cut(b, codec, width, i, field)
+        values.append(text)
+        cut += was_cut
     return pd.Series(values, index=raw.index, dtype="str"), cut
 
 
@@ -640,14 +648,9 @@ def _decode_dbf(names: list[bytes], raw: dict[int, pd.Series], widths: list[int]
     out_names = []
     cut = 0
     for b in names:
-        try:
-            out_names.append(b.decode(codec))
-        except UnicodeDecodeError:
-            text = _decode_cut(b, codec, _DBF_NAME_BYTES)
-            if text is None:
-                raise _Undecodable(None, b) from None
-            out_names.append(text)
-            cut += 1
+        text, was_cut = _decode_or_cut(b, codec, _DBF_NAME_BYTES, None, b)
+        out_names.append(text)
+        cut += was_cut
     cols = {}
     for i, series in raw.items():
         width = widths[i] if widths is not None and i < len(widths) else None
