@@ -4,6 +4,7 @@ shapely report their buffers there)."""
 
 from __future__ import annotations
 
+import argparse
 import gc
 import statistics
 import time
@@ -37,3 +38,11 @@ def report(title: str, ours: dict[str, float], base: dict[str, float], base_name
             f"  {base_name:9s}: min {base['min_s']:.2f} s  median {base['median_s']:.2f} s  "
             f"peak {base['peak_mib']:.0f} MiB\n"
             f"  ratio (indspace / baseline, min): {ratio:.2f}×")
+
+
+def scale_args() -> argparse.Namespace:
+    """The options every city benchmark takes: ``--scale`` (demo size) and ``--repeat``."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", default="city")
+    ap.add_argument("--repeat", type=int, default=3)
+    return ap.parse_args()

@@ -11,14 +11,13 @@ Run: ``.venv/bin/python benchmarks/import_city.py [--scale city] [--repeat 3]``
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyogrio
-from _harness import measure, report
+from _harness import measure, report, scale_args
 
 from indspace.demo.city import build_city
 from indspace.services.exporting import export_kind
@@ -29,10 +28,7 @@ AS_OF = datetime(2025, 12, 31, tzinfo=UTC)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", default="city")
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
+    args = scale_args()
     tmp = Path(tempfile.mkdtemp())
     city = build_city(args.scale)
     full = Store.create(tmp / "full.gpkg")

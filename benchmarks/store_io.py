@@ -12,13 +12,12 @@ Run: ``.venv/bin/python benchmarks/store_io.py [--scale small|city]``
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyogrio
-from _harness import measure, report
+from _harness import measure, report, scale_args
 
 from indspace.demo.city import build_city
 from indspace.store import Store
@@ -27,10 +26,7 @@ AS_OF = datetime(2025, 12, 31, tzinfo=UTC)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", default="city")
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
+    args = scale_args()
     city = build_city(args.scale)
     frames = {"parcels": city.parcels, "buildings": city.buildings}
     print(f"scale={args.scale}: parcels {len(city.parcels):,}, buildings {len(city.buildings):,}")
