@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from indspace.core.errors import PolicyError
+from indspace.core.policy.evaluation import EvaluationMethod, EvaluationVersion
 
 
 class DatedValue(BaseModel):
@@ -36,8 +37,20 @@ class PolicyProfile(BaseModel):
     jurisdiction: str
     description: str = ""
     last_checked: date | None = None
-    parameters: dict[str, Parameter]
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    evaluation: dict[date, EvaluationVersion] = Field(default_factory=dict)
     content_hash: str = ""
+
+    def evaluation_method(self, on: date) -> EvaluationMethod:
+        """The 亩均 evaluation method in force on ``on`` (the latest version dated ≤ ``on``)."""
+        dates = sorted(d for d in self.evaluation if d <= on)
+        if not dates:
+            first = f"（最早 {min(self.evaluation)}）" if self.evaluation else ""
+            raise PolicyError(
+                f"策略配置 {self.id} 在 {on} 没有生效的亩均评价办法{first}",
+                f"profile {self.id} has no evaluation method in force on {on}",
+                where=f"{self.source_name}: evaluation")
+        return self.evaluation[dates[-1]].method
 
     def value(self, name: str, on: date) -> Any:
         """The value of ``name`` in force on ``on``.

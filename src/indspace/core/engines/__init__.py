@@ -1,0 +1,1 @@
+"""Pure, vectorised domain engines (no I/O, no clock): pandas/GeoPandas frames in, frames out."""

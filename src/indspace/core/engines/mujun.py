@@ -1,0 +1,326 @@
+"""亩均效益综合评价: indicators, scores, ranks, grades (shared/domain/mujun-evaluation.md §2–8).
+
+Pure and vectorised: one call evaluates one year for a whole jurisdiction. Every parameter comes
+from the profile's :class:`~indspace.core.policy.evaluation.EvaluationMethod`.
+
+Inputs
+------
+``firms``       credit_code, district, industry_code, scale (above|below), founded (date), plus
+                any column a profile groups by (e.g. chain, industry_group)
+``indicators``  the year's rows: credit_code, revenue, tax, value_added, rd_spend (万元),
+                employees (人), energy_tce (tce), electricity_kwh (kWh), emissions (t),
+                optional water_t (t), and the veto flags named by the profile
+``attribution`` :class:`~indspace.core.engines.land.Attribution` for the same year
+``adjustments`` optional: credit_code, item — bonus/penalty items the firm earned
+
+Method
+------
+1. Status (first match wins): no figures → ``not_evaluated/no_indicators``; a landless tenant
+   under ``owner_merged`` → ``merged`` (figures added to its landlord, weighted by leased land);
+   under ``owner_grade_inherited`` → ``inherited``; no land → ``not_evaluated/no_land``; no
+   population matches → ``not_evaluated/out_of_scope``; exempt industry, new firm, or land in
+   ramp-up → ``ungraded`` (参照B类); a veto flag → ``vetoed`` (D); else ``graded``.
+2. value = numerator ÷ denominator × factor; missing when the denominator is ≤ 0 or a figure is
+   missing. Benchmarks: fixed, or the comparison group's Σnumerator ÷ Σdenominator
+   (``aggregate_ratio``), mean or median of values — over every scored firm of the group.
+3. points = max(value, 0) ÷ benchmark × weight, at most ``score_cap_ratio`` × weight; a missing
+   value scores 0 or the group's mean points (``when_missing``).
+4. score = Σ points + min(Σ bonus, bonus_cap) − Σ penalty.
+5. ``rank_quota``: within each grading group r = 1 + #firms with a strictly higher score,
+   n = graded firms; r/n ≤ A → A, ≤ B → B, ≤ C → C, else D. Vetoed firms are D outside the
+   quota unless ``veto_in_quota``. Groups under ``min_group_size`` are pooled under
+   ``fallback_group_by``; still-small groups are graded and flagged ``review``.
+   ``score_threshold``: score ≥ A → A, ≥ B → B, ≥ C → C, else D.
+6. Merged and inherited tenants take the landlord's grade; ungraded firms get no grade and
+   ``policy_grade`` B.
+
+Outputs (:class:`EvaluationResult`): ``results`` one row per firm (columns in
+:data:`RESULT_COLUMNS` plus ``<indicator>``, ``<indicator>_points`` for every indicator of the
+method); ``scores`` one row per firm × indicator with value, benchmark, weight, points, missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.land import Attribution
+from indspace.core.policy.evaluation import EvaluationMethod, Grading, IndicatorSet
+
+FIGURES = ("revenue", "tax", "value_added", "employees", "energy_tce", "electricity_kwh",
+           "emissions", "rd_spend", "water_t")
+RESULT_COLUMNS = ("credit_code", "year", "district", "scale", "population", "group",
+                  "land_area_mu", "score", "rank", "group_size", "grade", "policy_grade",
+                  "status", "reason", "landlord", "bonus_points", "penalty_points", "review")
+STATUS_LABELS = {
+    "graded": "已评级", "vetoed": "一票否决", "ungraded": "不定等级（参照B类）",
+    "merged": "并入宗地主评价", "inherited": "沿用宗地主等级", "not_evaluated": "不参评"}
+REASON_LABELS = {
+    "no_indicators": "无当年指标数据", "no_land": "无可归属用地",
+    "out_of_scope": "不在评价范围（规模或用地面积）", "exempt_industry": "豁免行业（公用事业等）",
+    "new_firm": "新设企业（培育期）", "land_ramp_up": "供地未满培育期", "veto": "一票否决项",
+    "tenant_merged": "承租企业并入宗地主", "tenant_inherits": "承租企业沿用宗地主等级"}
+_SCORE_DECIMALS = 9     # ranks compare scores rounded to 1e-9 so that float noise never splits a tie
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    results: pd.DataFrame
+    scores: pd.DataFrame
+
+
+def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
+             method: EvaluationMethod, year: int,
+             adjustments: pd.DataFrame | None = None) -> EvaluationResult:
+    """Evaluate one year; see the module docstring for the method and the columns."""
+    df = _assemble(firms, indicators, attribution, method, year)
+    _assign_status(df, method, year)
+    score_rows = []
+    df["score"] = np.nan
+    for pop in method.populations:
+        sel = (df["population"] == pop.name).to_numpy() & df["status"].isin(
+            ("graded", "vetoed", "ungraded")).to_numpy()
+        if not sel.any():
+            continue
+        points, long = _score(df.loc[sel], method.indicator_sets[pop.indicator_set])
+        for col in points.columns:
+            df.loc[sel, col] = points[col].to_numpy()
+        df.loc[sel, "score"] = points.filter(like="_points").sum(axis=1).to_numpy()
+        score_rows.append(long)
+    _adjust(df, method, adjustments)
+    _grade(df, method.grading)
+    _inherit(df)
+    df["grade"] = df["grade"].astype("string")
+    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
+    scores = (pd.concat(score_rows, ignore_index=True) if score_rows else
+              pd.DataFrame(columns=["credit_code", "indicator", "value", "benchmark", "weight",
+                                    "points", "missing"]))
+    ind_cols = [c for c in df.columns if c.endswith(("_points", "_value"))
+                and c not in RESULT_COLUMNS]
+    out = df[list(RESULT_COLUMNS) + ind_cols].rename(
+        columns={c: c.removesuffix("_value") for c in ind_cols if c.endswith("_value")})
+    out = out.sort_values("credit_code", ignore_index=True)
+    return EvaluationResult(results=out, scores=scores.sort_values(
+        ["credit_code", "indicator"], ignore_index=True))
+
+
+def _assemble(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
+              method: EvaluationMethod, year: int) -> pd.DataFrame:
+    df = firms.drop_duplicates("credit_code").set_index("credit_code")
+    land = attribution.firms.set_index("credit_code")
+    df = df.join(land[["land_m2", "land_area_mu", "merged", "landlord", "first_right_start"]])
+    ind = indicators.drop_duplicates("credit_code").set_index("credit_code")
+    ind = ind.reindex(columns=[*FIGURES, *method.adjustments.veto_columns])
+    df["has_figures"] = df.index.isin(ind.index)
+    df = df.join(ind)
+    for col in FIGURES:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    if method.attribution_mode == "owner_merged":
+        _merge_tenant_figures(df, attribution.links)
+    df["year"] = year
+    df["merged"] = df["merged"].astype("boolean").fillna(False).astype(bool)
+    df["land_area_mu"] = df["land_area_mu"].astype("float64").fillna(0.0)
+    df.index.name = "credit_code"
+    return df.reset_index()
+
+
+def _merge_tenant_figures(df: pd.DataFrame, links: pd.DataFrame) -> None:
+    """Add landless tenants' figures to their landlords, weighted by leased land (§3)."""
+    moves = links[links["merged"] & (links["merge_weight"] > 0)]
+    if moves.empty:
+        return
+    figures = df.loc[df.index.intersection(moves["credit_code"]), list(FIGURES)]
+    moves = moves[moves["credit_code"].isin(figures.index)]
+    moved = figures.loc[moves["credit_code"]].mul(moves["merge_weight"].to_numpy(), axis=0)
+    moved.index = moves["landlord"].to_numpy()
+    gain = moved.groupby(level=0).sum(min_count=1)
+    gain = gain[gain.index.isin(df.index)]
+    base = df.loc[gain.index, list(FIGURES)]
+    df.loc[gain.index, list(FIGURES)] = base.add(gain, fill_value=0.0).where(
+        base.notna() | gain.notna())
+
+
+def _assign_status(df: pd.DataFrame, method: EvaluationMethod, year: int) -> None:
+    status = pd.Series("graded", index=df.index, dtype=object)
+    reason = pd.Series("", index=df.index, dtype=object)
+    population = pd.Series(None, index=df.index, dtype=object)
+    scale = df["scale"].fillna("below")
+    for pop in reversed(method.populations):      # first listed population wins
+        hit = (df["land_area_mu"] >= pop.min_land_mu)
+        if pop.max_land_mu is not None:
+            hit &= df["land_area_mu"] < pop.max_land_mu
+        if pop.scale != "any":
+            hit &= scale.eq(pop.scale)
+        population[hit] = pop.name
+
+    year_end = pd.Timestamp(date(year, 12, 31))
+    ex = method.exemptions
+    exempt_industry = pd.Series(False, index=df.index)
+    if ex.industry_prefixes:
+        exempt_industry = df["industry_code"].fillna("").astype(str).str.startswith(
+            ex.industry_prefixes)
+    new_firm = _younger_than(df["founded"], year_end, ex.registration_years)
+    ramp_up = _younger_than(df["first_right_start"], year_end, ex.land_years)
+    veto = pd.Series(False, index=df.index)
+    for col in method.adjustments.veto_columns:
+        veto |= df[col].astype("boolean").fillna(False).astype(bool)
+
+    rules = [  # in reverse order of precedence: later assignments win
+        (veto, "vetoed", "veto"),
+        (ramp_up, "ungraded", "land_ramp_up"),
+        (new_firm, "ungraded", "new_firm"),
+        (exempt_industry, "ungraded", "exempt_industry"),
+        (population.isna(), "not_evaluated", "out_of_scope"),
+        (~(df["land_area_mu"] > 0), "not_evaluated", "no_land"),
+    ]
+    if method.attribution_mode == "owner_grade_inherited":   # landless tenants (landlord set)
+        rules.append((df["landlord"].notna(), "inherited", "tenant_inherits"))
+    rules.append((df["merged"], "merged", "tenant_merged"))
+    rules.append((~df["has_figures"], "not_evaluated", "no_indicators"))
+    for mask, st, why in rules:
+        status[mask.to_numpy()] = st
+        reason[mask.to_numpy()] = why
+    reason[status.eq("graded")] = ""
+    df["status"] = status
+    df["reason"] = reason
+    df["population"] = population.where(~status.isin(["not_evaluated", "merged", "inherited"]))
+
+
+def _younger_than(dates: pd.Series, year_end: pd.Timestamp, years: float | None) -> pd.Series:
+    if years is None:
+        return pd.Series(False, index=dates.index)
+    start = pd.to_datetime(dates)
+    age_days = (year_end - start).dt.days
+    return (age_days < years * 365.25).fillna(False).astype(bool)
+
+
+def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
+    keys = [df["population"].astype(str)] + [df[c].astype(str) for c in cols]
+    return pd.MultiIndex.from_arrays(keys).factorize()[0] if cols else \
+        pd.factorize(keys[0])[0]
+
+
+def _score(df: pd.DataFrame, iset: IndicatorSet) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Points per indicator for the firms of one population (rows of ``df``)."""
+    out = pd.DataFrame(index=df.index)
+    longs = []
+    for ind in iset.indicators:
+        num = df[ind.numerator].to_numpy(dtype="float64")
+        den = df[ind.denominator].to_numpy(dtype="float64")
+        ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
+        value = np.full(len(df), np.nan)
+        value[ok] = num[ok] / den[ok] * ind.factor
+        codes = _group_codes(df, ind.benchmark.group_by)
+        bench = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
+                           ind.benchmark.value, codes, num, den, value, ok, ind.factor)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            points = np.maximum(value, 0.0) / bench * ind.weight
+        points[~np.isfinite(bench) | (bench <= 0)] = np.nan
+        if iset.score_cap_ratio is not None:
+            points = np.minimum(points, iset.score_cap_ratio * ind.weight)
+        missing = ~np.isfinite(points)
+        if ind.when_missing == "average_score":
+            sums = np.bincount(codes, np.where(missing, 0.0, points))
+            counts = np.bincount(codes, ~missing)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = sums / counts
+            points = np.where(missing, mean[codes], points)
+        points = np.where(np.isfinite(points), points, 0.0)
+        out[f"{ind.name}_value"] = value
+        out[f"{ind.name}_points"] = points
+        longs.append(pd.DataFrame({
+            "credit_code": df["credit_code"].to_numpy(), "indicator": ind.name,
+            "value": value, "benchmark": bench, "weight": ind.weight, "points": points,
+            "missing": missing}))
+    return out, pd.concat(longs, ignore_index=True)
+
+
+def _benchmark(mode: str, average: str, fixed: float | None, codes: np.ndarray,
+               num: np.ndarray, den: np.ndarray, value: np.ndarray, ok: np.ndarray,
+               factor: float) -> np.ndarray:
+    if mode == "fixed":
+        return np.full(len(codes), float(fixed))  # type: ignore[arg-type]
+    if mode == "group_median":
+        med = pd.Series(value).groupby(codes).transform("median")
+        return med.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if average == "aggregate_ratio":
+            per = (np.bincount(codes, np.where(ok, num, 0.0))
+                   / np.bincount(codes, np.where(ok, den, 0.0)) * factor)
+        else:
+            per = np.bincount(codes, np.where(ok, value, 0.0)) / np.bincount(codes, ok)
+    return per[codes]
+
+
+def _adjust(df: pd.DataFrame, method: EvaluationMethod,
+            adjustments: pd.DataFrame | None) -> None:
+    adj = method.adjustments
+    df["bonus_points"] = 0.0
+    df["penalty_points"] = 0.0
+    if adjustments is not None and len(adjustments):
+        for items, col in ((adj.bonus, "bonus_points"), (adj.penalty, "penalty_points")):
+            pts = {i.item: i.points for i in items}
+            got = adjustments[adjustments["item"].isin(pts)]
+            per_firm = got["item"].map(pts).groupby(got["credit_code"]).sum()
+            df[col] = df["credit_code"].map(per_firm).fillna(0.0).astype("float64")
+    if adj.bonus_cap is not None:
+        df["bonus_points"] = df["bonus_points"].clip(upper=adj.bonus_cap)
+    scored = df["score"].notna()
+    df.loc[scored, "score"] += df.loc[scored, "bonus_points"] - df.loc[scored, "penalty_points"]
+    df.loc[~scored, ["bonus_points", "penalty_points"]] = np.nan
+
+
+def _grade(df: pd.DataFrame, g: Grading) -> None:
+    df["grade"] = None
+    df["rank"] = np.nan
+    df["group_size"] = np.nan
+    df["group"] = None
+    df["review"] = False
+    df.loc[df["status"].eq("vetoed"), "grade"] = "D"
+    ranked = df["status"].eq("graded") | (df["status"].eq("vetoed") & g.veto_in_quota)
+    if not ranked.any():
+        return
+    sub = df.loc[ranked]
+    label = _group_label(sub, g.group_by)
+    size = label.map(label.value_counts())
+    if g.fallback_group_by is not None:
+        small = size < g.min_group_size
+        label = label.where(~small, _group_label(sub, g.fallback_group_by) + "（合并）")
+        size = label.map(label.value_counts())
+    score = sub["score"].round(_SCORE_DECIMALS)
+    rank = score.groupby(label).rank(method="min", ascending=False)
+    if g.mode == "rank_quota":
+        q = g.quotas or {}
+        share = rank / size
+        grade = np.select([share <= q["A"], share <= q["B"], share <= q["C"]],
+                          ["A", "B", "C"], "D")
+    else:
+        t = g.thresholds or {}
+        grade = np.select([score >= t["A"], score >= t["B"], score >= t["C"]],
+                          ["A", "B", "C"], "D")
+    df.loc[ranked, "group"] = label
+    df.loc[ranked, "rank"] = rank
+    df.loc[ranked, "group_size"] = size
+    df.loc[ranked, "review"] = (size < g.min_group_size).to_numpy()
+    df.loc[ranked, "grade"] = np.where(sub["status"].eq("vetoed"), "D", grade)
+    # vetoed firms outside the quota still show their group for the reports
+    out = df["status"].eq("vetoed") & ~ranked
+    df.loc[out, "group"] = _group_label(df.loc[out], g.group_by)
+
+
+def _group_label(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
+    label = df["population"].astype(str)
+    for c in cols:
+        label = label + "/" + df[c].astype(str)
+    return label
+
+
+def _inherit(df: pd.DataFrame) -> None:
+    """Merged and inherited tenants take their landlord's grade."""
+    follow = df["status"].isin(["merged", "inherited"])
+    if follow.any():
+        grade_of = df.set_index("credit_code")["grade"]
+        df.loc[follow, "grade"] = df.loc[follow, "landlord"].map(grade_of).to_numpy()
