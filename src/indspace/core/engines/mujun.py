@@ -63,7 +63,7 @@ REASON_LABELS = {
     "out_of_scope": "不在评价范围（规模或用地面积）", "exempt_industry": "豁免行业（公用事业等）",
     "new_firm": "新设企业（培育期）", "land_ramp_up": "供地未满培育期", "veto": "一票否决项",
     "tenant_merged": "承租企业并入宗地主", "tenant_inherits": "承租企业沿用宗地主等级"}
-_SCORE_DECIMALS = 9     # ranks compare scores rounded to 1e-9 so that float noise never splits a tie
+_SCORE_DECIMALS = 9  # ranks compare scores rounded to 1e-9: float noise never splits a tie
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Schema of the 亩均效益综合评价 method inside a policy profile (shared/domain/mujun-evaluation.md).
+"""Schema of the 亩均效益综合评价 method inside a policy profile (mujun-evaluation.md).
 
 A profile's ``evaluation`` section maps the date a method version takes effect to the method::
 
