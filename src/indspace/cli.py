@@ -303,3 +303,12 @@ def _print_info(data: dict[str, Any]) -> None:
     out.print(p)
     if data["demo"]:
         out.print("演示 / demo: " + ", ".join(f"{k}={v}" for k, v in data["demo"].items()))
+
+
+def _register_subcommands() -> None:
+    from indspace import cli_evaluation
+
+    cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
+
+
+_register_subcommands()

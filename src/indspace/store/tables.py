@@ -12,6 +12,13 @@ Plus ``audit_log`` (append-only), ``store_meta`` (key/value facts: CRS, demo see
 ``demo_anomalies`` (what the demo city planted, so later features can be checked against it),
 ``import_runs`` (one row per import attempt) and ``import_quarantine`` (rejected rows and the
 reasons, kept with the import that saw them).
+
+The 亩均 evaluation (issue #5) adds ``evaluation_runs`` (one immutable row per computed run:
+year, profile id/version/hash, inputs hash, version, parent run, publication state),
+``evaluation_results`` (one row per enterprise and run), ``evaluation_scores`` (one row per
+enterprise, indicator and run), ``parcel_evaluations`` (地企双评, one row per parcel and run)
+and ``evaluation_objections`` (异议: filed, accepted or rejected, and the run it produced).
+Results are written once with their run and never edited.
 """
 
 from __future__ import annotations
@@ -154,7 +161,109 @@ def build_metadata(srid: int = 4549) -> MetaData:
         Index("ix_import_quarantine_import_id", "import_id"),
         sqlite_autoincrement=True, comment="导入隔离区（被拒绝的行及原因）",
     )
+    evaluation_tables(md)
     return md
+
+
+def evaluation_tables(md: MetaData) -> None:
+    """Tables of the 亩均 evaluation runs (see the module docstring)."""
+    Table(
+        "evaluation_runs", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False, unique=True),
+        Column("year", Integer, nullable=False),
+        Column("profile_id", Text, nullable=False),
+        Column("profile_version", Text, nullable=False),
+        Column("profile_hash", Text, nullable=False),
+        Column("method_date", Date, nullable=False),
+        Column("inputs_hash", Text, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("parent_run_id", Text),
+        Column("state", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime()),
+        Column("objection_deadline", UtcDateTime()),
+        Column("actor", Text, nullable=False),
+        Column("note", Text),
+        Column("summary_json", Text, nullable=False),
+        Index("ix_evaluation_runs_year_profile", "year", "profile_id"),
+        sqlite_autoincrement=True, comment="亩均评价批次（不可修改）",
+    )
+    Table(
+        "evaluation_results", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("credit_code", Text, nullable=False),
+        Column("population", Text),
+        Column("group_label", Text),
+        Column("land_area_mu", Float),
+        Column("score", Float),
+        Column("rank", Integer),
+        Column("group_size", Integer),
+        Column("grade", Text),
+        Column("policy_grade", Text),
+        Column("status", Text, nullable=False),
+        Column("reason", Text),
+        Column("landlord", Text),
+        Column("bonus_points", Float),
+        Column("penalty_points", Float),
+        Column("review", Boolean, nullable=False),
+        Index("ux_evaluation_results_run_code", "run_id", "credit_code", unique=True),
+        sqlite_autoincrement=True, comment="亩均评价结果（每企业每批次一行）",
+    )
+    Table(
+        "evaluation_scores", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("credit_code", Text, nullable=False),
+        Column("indicator", Text, nullable=False),
+        Column("value", Float),
+        Column("benchmark", Float),
+        Column("weight", Float, nullable=False),
+        Column("points", Float, nullable=False),
+        Column("missing", Boolean, nullable=False),
+        Index("ix_evaluation_scores_run_code", "run_id", "credit_code"),
+        sqlite_autoincrement=True, comment="亩均评价单项得分",
+    )
+    Table(
+        "parcel_evaluations", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("parcel_id", Text, nullable=False),
+        Column("district", Text),
+        Column("population", Text),
+        Column("land_area_mu", Float),
+        Column("n_occupants", Integer),
+        Column("score", Float),
+        Column("rank", Integer),
+        Column("group_size", Integer),
+        Column("benefit_grade", Text),
+        Column("far", Float),
+        Column("building_coefficient", Float),
+        Column("vacant_share", Float),
+        Column("failed_checks", Text),
+        Column("land_grade", Text),
+        Index("ux_parcel_evaluations_run_parcel", "run_id", "parcel_id", unique=True),
+        sqlite_autoincrement=True, comment="地企双评：宗地评价",
+    )
+    Table(
+        "evaluation_objections", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("objection_id", Text, nullable=False, unique=True),
+        Column("run_id", Text, nullable=False),
+        Column("credit_code", Text, nullable=False),
+        Column("field", Text, nullable=False),
+        Column("claimed_value", Float),
+        Column("reason", Text, nullable=False),
+        Column("state", Text, nullable=False),
+        Column("filed_at", UtcDateTime(), nullable=False),
+        Column("filed_by", Text, nullable=False),
+        Column("resolved_at", UtcDateTime()),
+        Column("resolved_by", Text),
+        Column("resolution_note", Text),
+        Column("resolved_run_id", Text),
+        sqlite_autoincrement=True, comment="评价异议",
+    )
 
 
 def spatial_tables(md: MetaData) -> list[tuple[str, str, str, bool]]:

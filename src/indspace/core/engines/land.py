@@ -7,13 +7,15 @@ the owner keeps the remainder.
 
 With ``merge_landless_tenants`` (the ``owner_merged`` mode) a tenant that owns no land of its
 own is not evaluated on its own: its land stays with the landlord, and the evaluation engine
-adds its figures to the landlord's (weights in ``links.merge_weight``).
+adds its figures to the landlord's (weights in ``links.merge_weight``). A lease on a parcel with
+no owner record in the year has no landlord to merge into and is attributed as a lease.
 
 Inputs (pure frames, no I/O):
 
 ``parcels``   parcel_id, area_m2 (m²), right_start (date, may be null), and optionally
-              floor_area_m2 (m², the parcel's total floor area; default: the larger of the
-              owner's recorded floor area and the tenants' sum)
+              floor_area_m2 (m², the parcel's total floor area, e.g. Σ building GFA;
+              default: Σ floor_area_m2 of all its occupancy records, owner included — the
+              owner's record holds the floor it uses itself)
 ``occupancy`` credit_code, parcel_id, role (owner|tenant), land_area_m2 (m², may be null),
               floor_area_m2 (m², may be null), start, end (dates; null end = open)
 
@@ -61,18 +63,12 @@ def attribute_land(parcels: pd.DataFrame, occupancy: pd.DataFrame, year: int, *,
     is_owner = occ["role"].eq("owner").to_numpy()
     floor = occ["floor_area_m2"].astype("float64")
 
-    # the parcel's floor area: given, else max(owner's recorded floor, Σ tenants' floor)
+    # the parcel's floor area: given, else Σ floor of all its occupants (owner's own use included)
     if "floor_area_m2" in par.columns:
         parcel_floor = occ["parcel_id"].map(par["floor_area_m2"]).astype("float64")
     else:
         parcel_floor = pd.Series(np.nan, index=occ.index)
-    by_parcel = pd.DataFrame({"parcel_id": occ["parcel_id"],
-                              "owner_floor": floor.where(is_owner),
-                              "tenant_floor": floor.where(~is_owner)})
-    sums = by_parcel.groupby("parcel_id", sort=False).agg(
-        owner_floor=("owner_floor", "max"), tenant_floor=("tenant_floor", "sum"))
-    fallback = occ["parcel_id"].map(sums[["owner_floor", "tenant_floor"]].max(axis=1))
-    parcel_floor = parcel_floor.fillna(fallback)
+    parcel_floor = parcel_floor.fillna(floor.groupby(occ["parcel_id"]).transform("sum"))
 
     # tenants: recorded land, else floor share of the parcel's land (never above the parcel)
     share = (floor / parcel_floor).where(parcel_floor > 0)
@@ -84,7 +80,11 @@ def attribute_land(parcels: pd.DataFrame, occupancy: pd.DataFrame, year: int, *,
     occ["land_m2"] = np.where(is_owner, owner_land, tenant_land)
 
     owns_land = set(occ.loc[is_owner, "credit_code"])
-    occ["merged"] = ~is_owner & ~occ["credit_code"].isin(owns_land) & merge_landless_tenants
+    # a lease merges only where the parcel has an owner on record to merge into (a parcel
+    # whose owner is not recorded, e.g. a village collective, leaves the tenant on its own)
+    has_owner = occ["parcel_id"].isin(set(occ.loc[is_owner, "parcel_id"]))
+    occ["merged"] = (~is_owner & ~occ["credit_code"].isin(owns_land) & has_owner
+                     & merge_landless_tenants)
 
     # leased-out land: tenants' land per parcel (merged tenants' land stays with the landlord),
     # booked to the parcel's owners in proportion to their owned land

@@ -31,8 +31,8 @@ Method
    quota unless ``veto_in_quota``. Groups under ``min_group_size`` are pooled under
    ``fallback_group_by``; still-small groups are graded and flagged ``review``.
    ``score_threshold``: score ≥ A → A, ≥ B → B, ≥ C → C, else D.
-6. Merged and inherited tenants take the landlord's grade; ungraded firms get no grade and
-   ``policy_grade`` B.
+6. Merged and inherited tenants take the landlord's grade and policy grade; ungraded firms
+   get no grade and ``policy_grade`` B (so do tenants following an ungraded landlord).
 
 Outputs (:class:`EvaluationResult`): ``results`` one row per firm (columns in
 :data:`RESULT_COLUMNS` plus ``<indicator>``, ``<indicator>_points`` for every indicator of the
@@ -92,9 +92,10 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
         score_rows.append(long)
     _adjust(df, method, adjustments)
     _grade(df, method.grading)
+    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
     _inherit(df)
     df["grade"] = df["grade"].astype("string")
-    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
+    df["policy_grade"] = df["policy_grade"].astype("string")
     scores = (pd.concat(score_rows, ignore_index=True) if score_rows else
               pd.DataFrame(columns=["credit_code", "indicator", "value", "benchmark", "weight",
                                     "points", "missing"]))
@@ -192,9 +193,12 @@ def _assign_status(df: pd.DataFrame, method: EvaluationMethod, year: int) -> Non
 def _younger_than(dates: pd.Series, year_end: pd.Timestamp, years: float | None) -> pd.Series:
     if years is None:
         return pd.Series(False, index=dates.index)
+    # calendar years: founded exactly N years before the year end is not "fewer than N years"
+    # (a 365.25-day year would call 2021-12-31 → 2023-12-31, 730 days, younger than 2 years)
+    whole = int(years)
+    cutoff = year_end - pd.DateOffset(years=whole) - pd.Timedelta(days=(years - whole) * 365.25)
     start = pd.to_datetime(dates)
-    age_days = (year_end - start).dt.days
-    return (age_days < years * 365.25).fillna(False).astype(bool)
+    return (start > cutoff).fillna(False).astype(bool)
 
 
 def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
@@ -319,8 +323,10 @@ def _group_label(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
 
 
 def _inherit(df: pd.DataFrame) -> None:
-    """Merged and inherited tenants take their landlord's grade."""
+    """Merged and inherited tenants take their landlord's grade and policy grade (B under an
+    ungraded landlord)."""
     follow = df["status"].isin(["merged", "inherited"])
     if follow.any():
-        grade_of = df.set_index("credit_code")["grade"]
-        df.loc[follow, "grade"] = df.loc[follow, "landlord"].map(grade_of).to_numpy()
+        of = df.set_index("credit_code")
+        for col in ("grade", "policy_grade"):
+            df.loc[follow, col] = df.loc[follow, "landlord"].map(of[col]).to_numpy()

@@ -1,0 +1,212 @@
+"""亩均评价命令 / commands of the annual per-mu evaluation (registered on the main app)."""
+
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from indspace.core.errors import IndspaceError
+
+YearOpt = Annotated[int, typer.Option("--year", help="评价年度 / evaluated year")]
+ProfileOpt = Annotated[str, typer.Option(
+    "--profile", help="策略配置：内置 id（如 huangyan-2022）或 YAML 文件路径 / policy profile: "
+                      "a bundled id (e.g. huangyan-2022) or a YAML file")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 / print one JSON "
+                                                      "object")]
+
+
+def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
+             console: Console) -> None:
+    @app.command()
+    def evaluate(
+        year: YearOpt,
+        profile: ProfileOpt = "ningbo-demo",
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="结果文件 .csv / .json / .xlsx / result file")] = None,
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """亩均效益综合评价：计算并保存一个不可修改的评价批次 / run the annual evaluation
+        and store it as an immutable, versioned run."""
+        from indspace.services.evaluation import run_evaluation
+        from indspace.store import Store
+
+        try:
+            with console.status("评价中 / evaluating …"):
+                outcome = run_evaluation(Store.open(db), year, profile, out=out)
+        except IndspaceError as e:
+            fail(e, as_json)
+        s = outcome.summary()
+        if as_json:
+            print(json.dumps(s, ensure_ascii=False, sort_keys=True))
+            return
+        _print_summary(s)
+
+    @app.command()
+    def explain(
+        credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 / credit code")],
+        year: YearOpt,
+        profile: ProfileOpt = "ningbo-demo",
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """解释一家企业的等级：各项得分、组内排名、同比、距上一档的差距 / explain a grade."""
+        from indspace.services.evaluation import explain as explain_firm
+        from indspace.store import Store
+
+        try:
+            data = explain_firm(Store.open(db), credit_code, year, profile)
+        except IndspaceError as e:
+            fail(e, as_json)
+        if as_json:
+            print(json.dumps(data, ensure_ascii=False, sort_keys=True))
+            return
+        _print_explanation(data)
+
+    @app.command("runs")
+    def list_runs(
+        year: Annotated[int | None, typer.Option("--year", help="年度 / year")] = None,
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """列出评价批次 / list evaluation runs."""
+        from indspace.store import Store, runs
+
+        try:
+            frame = runs.list_runs(Store.open(db), year)
+        except IndspaceError as e:
+            fail(e, as_json)
+        rows = [] if frame.empty else json.loads(frame.drop(columns=["fid"]).to_json(
+            orient="records", date_format="iso", force_ascii=False))
+        if as_json:
+            print(json.dumps(rows, ensure_ascii=False, sort_keys=True))
+            return
+        t = Table("批次 / run", "状态 / state", "上级 / parent", "输入 / inputs",
+                  "配置 / profile", "异议截止 / objection deadline")
+        for r in rows:
+            t.add_row(r["run_id"], r["state"], r["parent_run_id"] or "", r["inputs_hash"],
+                      f"{r['profile_id']} {r['profile_version']} ({r['profile_hash']})",
+                      r["objection_deadline"] or "")
+        Console().print(t)
+
+    @app.command()
+    def publish(
+        run_id: Annotated[str, typer.Argument(help="评价批次 / run id")],
+        db: db_opt = default_db,
+    ) -> None:
+        """公示评价批次，开启异议期 / publish a run and open its objection window."""
+        from indspace.services.evaluation import publish as publish_run
+        from indspace.store import Store
+
+        try:
+            run = publish_run(Store.open(db), run_id)
+        except IndspaceError as e:
+            fail(e)
+        console.print(f"已公示 / published {escape(run_id)}；异议截止 / objections until "
+                      f"{run['objection_deadline'].isoformat()}", soft_wrap=True)
+
+    @app.command("object")
+    def object_(
+        run_id: Annotated[str, typer.Argument(help="评价批次 / run id")],
+        credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 / credit code")],
+        field: Annotated[str, typer.Option(help="更正的指标，如 tax / the figure to correct")],
+        value: Annotated[float, typer.Option(help="企业主张的数值 / the value claimed")],
+        reason: Annotated[str, typer.Option(help="理由与佐证 / reason and evidence")],
+        db: db_opt = default_db,
+    ) -> None:
+        """企业提出异议（公示期内）/ file an enterprise's objection during publication."""
+        from indspace.services.evaluation import file_objection
+        from indspace.store import Store
+
+        try:
+            row = file_objection(Store.open(db), run_id, credit_code, field, value, reason)
+        except IndspaceError as e:
+            fail(e)
+        print(row["objection_id"])
+
+    @app.command()
+    def resolve(
+        objection_id: Annotated[str, typer.Argument(help="异议编号 / objection id")],
+        accept: Annotated[bool, typer.Option(
+            "--accept/--reject", help="核实后采纳或驳回 / accept or reject after checking")],
+        note: Annotated[str, typer.Option(help="核实说明 / note")] = "",
+        db: db_opt = default_db,
+    ) -> None:
+        """处理异议：采纳则更正数据并重算为新版本批次 / resolve an objection; accepting
+        corrects the figure and recomputes a new run version."""
+        from indspace.services.evaluation import resolve_objection
+        from indspace.store import Store
+
+        try:
+            out = resolve_objection(Store.open(db), objection_id, accept=accept, note=note)
+        except IndspaceError as e:
+            fail(e)
+        print(json.dumps({"objection": out["objection"]["state"],
+                          "run": out["run"] and out["run"]["run_id"]}, ensure_ascii=False))
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    out = Console()
+    reused = "（已存在，未重复保存 / existing run reused）" if s["reused"] else ""
+    out.print(f"[bold]{s['run_id']}[/] {reused}")
+    out.print(f"配置 / profile {s['profile']} {s['profile_version']} ({s['profile_hash']}), "
+              f"输入 / inputs {s['inputs_hash']}")
+    t = Table("等级 / grade", "企业数 / firms")
+    for g, n in s["grades"].items():
+        t.add_row(g, f"{n:,}")
+    out.print(t)
+    st = Table("状态 / status", "企业数 / firms")
+    for k, n in s["status"].items():
+        st.add_row(k, f"{n:,}")
+    out.print(st)
+    if s["review_groups"]:
+        out.print("[yellow]小于最小分组、需复核 / groups below the minimum size:[/] "
+                  + ", ".join(s["review_groups"]))
+    if s.get("out"):
+        out.print(f"结果 / results → {escape(s['out'])}")
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    return "—" if v is None else (f"{v:,.{digits}f}" if isinstance(v, float) else str(v))
+
+
+def _print_explanation(d: dict[str, Any]) -> None:
+    out = Console()
+    out.print(f"[bold]{d['name']}[/] {d['credit_code']} — {d['year']} 年度 / year, "
+              f"{d['profile']} {d['profile_version']}")
+    line = f"等级 / grade [bold]{d['grade'] or '—'}[/]  ({d['status_label']}"
+    line += f"：{d['reason_label']})" if d["reason_label"] else ")"
+    if d["rank"] is not None:
+        line += f"  组内排名 / rank {int(d['rank'])}/{int(d['group_size'])} ({d['group']})"
+    out.print(line)
+    out.print(f"用地 / land {_fmt(d['land_area_mu'], 3)} 亩  综合得分 / score {_fmt(d['score'])}")
+    t = Table("指标 / indicator", "数值 / value", "上年 / last year", "基准 / benchmark",
+              "权重 / weight", "得分 / points")
+    for b in d["breakdown"]:
+        t.add_row(f"{b['label']} ({b['unit']})" + (" *缺失" if b["missing"] else ""),
+                  _fmt(b["value"]), _fmt(b["previous_value"]), _fmt(b["benchmark"]),
+                  _fmt(b["weight"], 0), _fmt(b["points"], 2))
+    out.print(t)
+    if d["previous"]:
+        p = d["previous"]
+        out.print(f"上年 / {p['year']}: 等级 / grade {p['grade'] or '—'}, 得分 / score "
+                  f"{_fmt(p['score'])}")
+    n = d["next_grade"]
+    if n["target"]:
+        parts = []
+        if n["extra_tax_wan"] is not None:
+            parts.append(f"多缴税 / more tax {n['extra_tax_wan']:,.2f} 万元 "
+                         f"(每亩 / per mu {n['extra_tax_per_mu']:,.2f})")
+        if n["land_reduction_mu"] is not None:
+            parts.append(f"或少用地 / or less land {n['land_reduction_mu']:,.3f} 亩")
+        out.print(f"升至 {n['target']} 类 / to reach {n['target']}: " + "；".join(parts))
+    elif n["note"]:
+        out.print(n["note"])
+    for p in d["policies"]:
+        money = "" if p["money_yuan"] is None else f" → {p['money_yuan']:,.2f} 元/年"
+        out.print(f"政策 / policy: {p['label']} {_fmt(p['amount'], 2)} {p['unit']}{money}")

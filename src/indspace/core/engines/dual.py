@@ -1,0 +1,168 @@
+"""地企双评: evaluate the land as well as the enterprise (mujun-evaluation.md §10, default [I]).
+
+1. Parcel benefit: the figures of every enterprise using the parcel (each firm's figures split
+   over its parcels in proportion to the land it uses there) summed and divided by the
+   parcel's land; scored with the 规上 set when any occupant is above scale, else the 规下 set,
+   and graded by the profile's quota rule among the parcels of the same group (the same
+   engine as the enterprises: :func:`indspace.core.engines.mujun.evaluate`).
+2. Land checks against the control indicators of the profile's ``dual`` section: FAR
+   (storeys over 8 m counted twice, 国土资发〔2008〕24号), building coefficient, vacant floor
+   share. Each failed check lowers the land grade one class (at most to D). A parcel nobody
+   uses is ``idle`` and D.
+3. The enterprise × land matrix gives the action the policy calls for.
+
+Inputs: ``parcels`` (parcel_id, area_m2, district), ``stats`` (parcel_id, far_floor_m2,
+footprint_m2, floor_area_m2 — m², from the buildings), ``occupied`` (parcel_id,
+occupied_floor_m2), the year's ``attribution`` links, ``figures`` (credit_code, scale and the
+indicator figures) and the enterprises' ``results`` (credit_code, policy_grade).
+
+Outputs (:class:`DualResult`): ``parcels`` one row per parcel with the columns of the
+``parcel_evaluations`` table; ``matrix`` one row per occupant and parcel with
+enterprise_grade, land_grade, action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.land import Attribution
+from indspace.core.engines.mujun import FIGURES, evaluate
+from indspace.core.model.units import m2_to_mu
+from indspace.core.policy.evaluation import Adjustments, EvaluationMethod, Exemptions
+
+GRADES = np.array(["A", "B", "C", "D"])
+ACTIONS = {
+    "maintain": "保持（地企均优）",
+    "upgrade_or_relocate": "优企劣地：改造提升或迁移入园",
+    "tenant_replacement": "劣企优地：腾退更换承租企业",
+    "enterprise_upgrade": "劣企优地：企业整改提升",
+    "redevelop": "地企双劣：腾挪流转",
+}
+PARCEL_COLUMNS = ("parcel_id", "district", "population", "land_area_mu", "n_occupants",
+                  "score", "rank", "group_size", "benefit_grade", "far",
+                  "building_coefficient", "vacant_share", "failed_checks", "land_grade")
+
+
+@dataclass(frozen=True)
+class DualResult:
+    parcels: pd.DataFrame
+    matrix: pd.DataFrame
+
+
+def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.DataFrame,
+                     attribution: Attribution, figures: pd.DataFrame, results: pd.DataFrame,
+                     method: EvaluationMethod, year: int) -> DualResult:
+    links = attribution.links
+    use = _land_use(links)
+    fig = figures.drop_duplicates("credit_code").set_index("credit_code").reindex(
+        columns=["scale", *FIGURES])
+    use = use[use["credit_code"].isin(fig.index)]
+    total = use.groupby("credit_code")["use_m2"].transform("sum")
+    w = (use["use_m2"] / total).where(total > 0, 0.0).to_numpy()
+    parts = fig.loc[use["credit_code"], list(FIGURES)].reset_index(drop=True).mul(w, axis=0)
+    parts["parcel_id"] = use["parcel_id"].to_numpy()
+    parcel_fig = parts.groupby("parcel_id").sum(min_count=1)
+    above = fig["scale"].eq("above")
+    any_above = use.assign(above=use["credit_code"].map(above).fillna(False).astype(bool)) \
+        .groupby("parcel_id")["above"].any()
+    n_occ = use.groupby("parcel_id")["credit_code"].nunique()
+
+    par = parcels.drop_duplicates("parcel_id").set_index("parcel_id")
+    pseudo = pd.DataFrame({
+        "credit_code": par.index, "district": par["district"].to_numpy(),
+        "industry_code": None, "founded": pd.NaT,
+        "scale": np.where(any_above.reindex(par.index, fill_value=False), "above", "below")})
+    ind = parcel_fig.reindex(par.index).reset_index()
+    ind = ind[ind["parcel_id"].isin(n_occ.index)].rename(columns={"parcel_id": "credit_code"})
+    land = pd.DataFrame({"credit_code": par.index, "land_m2": par["area_m2"].to_numpy(dtype=float),
+                         "merged": False, "landlord": None, "first_right_start": pd.NaT})
+    land["land_area_mu"] = m2_to_mu(land["land_m2"].to_numpy())
+    plain = method.model_copy(update={"attribution_mode": "tenant_separate",
+                                      "exemptions": Exemptions(),
+                                      "adjustments": Adjustments(veto_columns=())})
+    benefit = evaluate(pseudo, ind, Attribution(firms=land, links=links.iloc[0:0]), plain,
+                       year).results.set_index("credit_code")
+
+    out = pd.DataFrame(index=par.index)
+    out["district"] = par["district"]
+    out["population"] = benefit["population"]
+    out["land_area_mu"] = m2_to_mu(par["area_m2"].astype(float))
+    out["n_occupants"] = n_occ.reindex(par.index, fill_value=0).astype("int64")
+    out["score"] = benefit["score"]
+    out["rank"] = benefit["rank"]
+    out["group_size"] = benefit["group_size"]
+    out["benefit_grade"] = benefit["grade"]
+    st = stats.drop_duplicates("parcel_id").set_index("parcel_id").reindex(par.index)
+    area = par["area_m2"].astype(float)
+    out["far"] = st["far_floor_m2"].fillna(0.0) / area
+    out["building_coefficient"] = st["footprint_m2"].fillna(0.0) / area
+    gfa = st["floor_area_m2"].fillna(0.0)
+    occ = occupied.set_index("parcel_id")["occupied_floor_m2"].reindex(par.index).fillna(0.0)
+    out["vacant_share"] = ((gfa - occ).clip(lower=0.0) / gfa).where(gfa > 0, np.nan)
+
+    d = method.dual
+    checks = {"far_below_min": out["far"] < d.min_far,
+              "coverage_below_min": out["building_coefficient"] < d.min_building_coefficient,
+              "vacancy_above_max": out["vacant_share"].fillna(0.0) > d.max_vacant_share}
+    failed = pd.DataFrame(checks)
+    idle = out["n_occupants"].eq(0)
+    out["failed_checks"] = failed.apply(lambda r: ",".join(r.index[r.to_numpy()]), axis=1)
+    out.loc[idle, "failed_checks"] = (out.loc[idle, "failed_checks"] + ",idle").str.strip(",")
+    base = pd.Series(out["benefit_grade"], dtype="string").map(
+        {g: i for i, g in enumerate(GRADES)})
+    steps = failed.sum(axis=1) if d.downgrade_per_failed_check else failed.any(axis=1) * 0
+    idx = (base + steps).clip(upper=3)
+    out["land_grade"] = pd.Series(GRADES[idx.fillna(3).astype(int).to_numpy()], index=out.index)
+    out.loc[base.isna() & ~idle, "land_grade"] = None
+    out.index.name = "parcel_id"
+    parcels_out = out.reset_index()[list(PARCEL_COLUMNS)].sort_values("parcel_id",
+                                                                      ignore_index=True)
+    return DualResult(parcels=parcels_out,
+                      matrix=_matrix(use, results, parcels_out.set_index("parcel_id")))
+
+
+def parcel_building_stats(buildings: pd.DataFrame, double_storey_m: float) -> pd.DataFrame:
+    """Per parcel: footprint_m2, floor_area_m2 (Σ gfa, else footprint × floors) and
+    far_floor_m2 (floor area with storeys higher than ``double_storey_m`` counted twice).
+
+    ``buildings``: parcel_id, floors, height_m, gfa_m2 and footprint_m2 (m²).
+    """
+    b = buildings[buildings["parcel_id"].notna()]
+    floors = b["floors"].astype("float64")
+    gfa = b["gfa_m2"].astype("float64").fillna(b["footprint_m2"] * floors)
+    storey = b["height_m"].astype("float64") / floors.where(floors > 0)
+    doubled = (storey > double_storey_m).fillna(False).to_numpy()
+    frame = pd.DataFrame({"parcel_id": b["parcel_id"], "footprint_m2": b["footprint_m2"],
+                          "floor_area_m2": gfa, "far_floor_m2": np.where(doubled, 2 * gfa, gfa)})
+    return frame.groupby("parcel_id", as_index=False).sum()
+
+
+def _land_use(links: pd.DataFrame) -> pd.DataFrame:
+    """Land each firm uses on each parcel: owned − leased out there, or leased."""
+    signed = links.assign(use_m2=np.where(links["tenure"].eq("leased_out"),
+                                          -links["land_m2"], links["land_m2"]))
+    use = signed.groupby(["credit_code", "parcel_id"], as_index=False).agg(
+        use_m2=("use_m2", "sum"),
+        tenure=("tenure", lambda s: "leased" if (s == "leased").any() else "owned"))
+    return use[use["use_m2"] > 0].reset_index(drop=True)
+
+
+def _matrix(use: pd.DataFrame, results: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
+    grade = results.set_index("credit_code")["policy_grade"]
+    m = use[["credit_code", "parcel_id", "tenure"]].copy()
+    m["enterprise_grade"] = m["credit_code"].map(grade)
+    m["land_grade"] = m["parcel_id"].map(parcels["land_grade"])
+    good_firm = m["enterprise_grade"].isin(["A", "B"])
+    good_land = m["land_grade"].isin(["A", "B"])
+    known = m["enterprise_grade"].notna() & m["land_grade"].notna()
+    action = np.select(
+        [good_firm & good_land, good_firm & ~good_land,
+         ~good_firm & good_land & m["tenure"].eq("leased"), ~good_firm & good_land],
+        ["maintain", "upgrade_or_relocate", "tenant_replacement", "enterprise_upgrade"],
+        "redevelop")
+    m["action"] = pd.Series(action, index=m.index).where(known)
+    m["action_label"] = m["action"].map(ACTIONS)
+    return m.sort_values(["parcel_id", "credit_code"], ignore_index=True)

@@ -1,0 +1,155 @@
+"""Zone roll-up of a 亩均 evaluation: districts, parks, chains (mujun-evaluation.md §11).
+
+Pure pandas, no I/O. One call rolls up one evaluated year.
+
+Inputs
+------
+``results``   :attr:`~indspace.core.engines.mujun.EvaluationResult.results`: credit_code,
+              status, grade (A–D or missing); ``year`` is carried over when present
+``figures``   the firms' own figures for the year: credit_code, tax (万元), value_added (万元),
+              land_area_mu (亩, the attributed land). Own, i.e. *not* the tenant-merged
+              figures: a merged tenant keeps its tax here and has no land, so a zone's sums
+              count every yuan and every mu once
+``zones``     firm → zone mapping, long form: credit_code, zone_kind (district|park|chain|…),
+              zone. A firm may sit in several zones of a kind (e.g. two chains). Build it from
+              enterprise columns with :func:`zone_map`
+``previous``  optional: last year's roll-up (this function's output) for year-on-year changes
+
+Who counts
+----------
+* **evaluated** firms: status graded, vetoed or ungraded (evaluated in their own right);
+* **graded** firms: evaluated firms with a grade (graded and vetoed firms);
+* sums of tax, value added and land run over the evaluated firms **plus** the tenants whose
+  figures were merged into, or whose grade follows, a landlord (status merged / inherited):
+  their land is the landlord's, so only their tax and value added add anything.
+  ``not_evaluated`` firms (no figures, no land, out of scope) are left out.
+
+Output columns (one row per zone_kind × zone, sorted by zone_kind, rank, zone)
+------------------------------------------------------------------------------
+zone_kind, zone, [year],
+firms_evaluated, firms_graded, firms_ungraded,
+n_a, n_b, n_c, n_d             firms by grade;
+a_share … d_share              n_x ÷ firms_graded (NaN when nothing is graded);
+tax, value_added, land_area_mu sums (万元, 万元, 亩);
+tax_per_mu, value_added_per_mu Σtax ÷ Σland, Σvalue_added ÷ Σland (万元/亩; NaN without land);
+ab_land_share, d_land_share    land of A+B (of D) firms ÷ land of all counted firms;
+rank                           among zones of the same kind by tax_per_mu, descending; ties
+                               share the better rank (1, 1, 3); NaN tax_per_mu → no rank;
+tax_per_mu_yoy, value_added_per_mu_yoy   this ÷ last − 1 (fraction);
+ab_land_share_change, d_land_share_change, firms_evaluated_change   this − last;
+rank_change                    last rank − this rank (positive = moved up).
+The year-on-year columns are missing (NaN / <NA>) without ``previous`` or for new zones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+EVALUATED = ("graded", "vetoed", "ungraded")
+FOLLOWERS = ("merged", "inherited")
+ZONE_KINDS = ("district", "park", "chain")
+ROLLUP_COLUMNS = (
+    "zone_kind", "zone", "firms_evaluated", "firms_graded", "firms_ungraded",
+    "n_a", "n_b", "n_c", "n_d", "a_share", "b_share", "c_share", "d_share",
+    "tax", "value_added", "land_area_mu", "tax_per_mu", "value_added_per_mu",
+    "ab_land_share", "d_land_share", "rank",
+    "tax_per_mu_yoy", "value_added_per_mu_yoy", "ab_land_share_change", "d_land_share_change",
+    "firms_evaluated_change", "rank_change")
+_KEY = ["zone_kind", "zone"]
+
+
+def zone_map(firms: pd.DataFrame, kinds: Iterable[str] = ZONE_KINDS) -> pd.DataFrame:
+    """The long firm → zone mapping from enterprise columns named after the zone kinds.
+
+    >>> f = pd.DataFrame({"credit_code": ["a", "b"], "district": ["海曙区", "鄞州区"],
+    ...                   "chain": ["汽车", None]})
+    >>> zone_map(f).values.tolist()
+    [['a', 'district', '海曙区'], ['b', 'district', '鄞州区'], ['a', 'chain', '汽车']]
+    """
+    parts = [pd.DataFrame({"credit_code": firms["credit_code"], "zone_kind": kind,
+                           "zone": firms[kind]})
+             for kind in kinds if kind in firms.columns]
+    if not parts:
+        return pd.DataFrame(columns=["credit_code", "zone_kind", "zone"])
+    out = pd.concat(parts, ignore_index=True)
+    out = out[out["zone"].notna() & out["zone"].astype(str).ne("")]
+    return out.reset_index(drop=True)
+
+
+def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFrame,
+                 previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-zone KPIs of one evaluated year; see the module docstring for the columns."""
+    firms = results[["credit_code", "status", "grade"]].drop_duplicates("credit_code")
+    firms = firms[firms["status"].isin(EVALUATED + FOLLOWERS)]
+    fig = figures.drop_duplicates("credit_code").set_index("credit_code").reindex(
+        columns=["tax", "value_added", "land_area_mu"])
+    fig = fig.apply(pd.to_numeric, errors="coerce").astype("float64")
+    firms = firms.join(fig, on="credit_code")
+    for col in ("tax", "value_added", "land_area_mu"):
+        firms[col] = firms[col].fillna(0.0)
+
+    evaluated = firms["status"].isin(EVALUATED)
+    grade = firms["grade"].astype("string").where(evaluated)
+    firms = firms.assign(
+        evaluated=evaluated.astype(int),
+        graded=(evaluated & grade.isin(list("ABCD")).fillna(False)).astype(int),
+        ungraded=firms["status"].eq("ungraded").astype(int),
+        **{f"n_{g.lower()}": grade.eq(g).fillna(False).astype(int) for g in "ABCD"},
+        ab_land=firms["land_area_mu"].where(grade.isin(["A", "B"]).fillna(False), 0.0),
+        d_land=firms["land_area_mu"].where(grade.eq("D").fillna(False), 0.0))
+
+    links = zones[["credit_code", "zone_kind", "zone"]].dropna().drop_duplicates()
+    joined = links.merge(firms, on="credit_code", how="inner")
+    sums = ["evaluated", "graded", "ungraded", "n_a", "n_b", "n_c", "n_d",
+            "tax", "value_added", "land_area_mu", "ab_land", "d_land"]
+    out = joined.groupby(_KEY, sort=True)[sums].sum().reset_index()
+    out = out.rename(columns={"evaluated": "firms_evaluated", "graded": "firms_graded",
+                              "ungraded": "firms_ungraded"})
+    out = out[out["firms_evaluated"] > 0].reset_index(drop=True)
+
+    graded = out["firms_graded"].where(out["firms_graded"] > 0).astype("float64")
+    land = out["land_area_mu"].where(out["land_area_mu"] > 0)
+    for g in "abcd":
+        out[f"{g}_share"] = out[f"n_{g}"] / graded
+    out["tax_per_mu"] = out["tax"] / land
+    out["value_added_per_mu"] = out["value_added"] / land
+    out["ab_land_share"] = out["ab_land"] / land
+    out["d_land_share"] = out["d_land"] / land
+    out["rank"] = out.groupby("zone_kind")["tax_per_mu"].rank(
+        method="min", ascending=False).astype("Int64")
+    out = _year_on_year(out, previous)
+    if "year" in results.columns and results["year"].notna().any():
+        out.insert(2, "year", int(results["year"].dropna().iloc[0]))
+    cols = [c for c in ROLLUP_COLUMNS if c in out.columns]
+    if "year" in out.columns:
+        cols.insert(2, "year")
+    out = out.sort_values(["zone_kind", "rank", "zone"], na_position="last",
+                          ignore_index=True)
+    return out[cols]
+
+
+def _year_on_year(out: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    prev_cols = ["tax_per_mu", "value_added_per_mu", "ab_land_share", "d_land_share",
+                 "firms_evaluated", "rank"]
+    if previous is None:
+        prev = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*_KEY, *prev_cols]})
+        prev = prev.astype({"zone_kind": object, "zone": object})
+    else:
+        prev = previous[[*_KEY, *prev_cols]].drop_duplicates(_KEY)
+    prev = prev.rename(columns={c: f"{c}_last" for c in prev_cols})
+    out = out.merge(prev, on=_KEY, how="left")
+    for c in ("tax_per_mu", "value_added_per_mu"):
+        last = out[f"{c}_last"].astype("float64")
+        out[f"{c}_yoy"] = out[c] / last.where(last > 0) - 1.0
+    for c in ("ab_land_share", "d_land_share"):
+        out[f"{c}_change"] = out[c] - out[f"{c}_last"].astype("float64")
+    out["firms_evaluated_change"] = (out["firms_evaluated"].astype("Int64")
+                                     - out["firms_evaluated_last"].astype("Int64"))
+    last_rank = out["rank_last"].astype("Int64")
+    out["rank_change"] = last_rank - out["rank"]
+    for c in ("tax_per_mu_yoy", "value_added_per_mu_yoy"):
+        out[c] = out[c].replace([np.inf, -np.inf], np.nan)
+    return out.drop(columns=[f"{c}_last" for c in prev_cols])

@@ -1,0 +1,387 @@
+"""Use cases of the annual 亩均 evaluation: run, explain, publish, object, resolve (issue #5).
+
+Loads the year's frames from the store, calls the pure engines (land attribution, 亩均
+scoring and grading, 地企双评, differentiated policies), and keeps every result as an
+immutable, versioned run. The same inputs and the same profile text give the same run (it is
+found again, not recomputed into a copy) and byte-identical output files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+
+from indspace.core.engines.dual import (
+    PARCEL_COLUMNS,
+    DualResult,
+    evaluate_parcels,
+    parcel_building_stats,
+)
+from indspace.core.engines.explain import NextGrade, next_grade
+from indspace.core.engines.land import Attribution, active_in_year, attribute_land
+from indspace.core.engines.mujun import FIGURES, REASON_LABELS, STATUS_LABELS, evaluate
+from indspace.core.engines.policies import apply_policies
+from indspace.core.errors import NotFoundError, PolicyError, ValidationError
+from indspace.core.policy import PolicyProfile, load_profile, parse_profile
+from indspace.core.policy.evaluation import EvaluationMethod
+from indspace.store import Store, runs
+
+OBJECTION_FIELDS = tuple(f for f in FIGURES if f != "water_t")
+
+
+def resolve_profile(ref: str) -> PolicyProfile:
+    """A bundled profile id, or the path of the user's own profile YAML file."""
+    if ref.endswith((".yaml", ".yml")):
+        path = Path(ref)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise PolicyError(f"无法读取策略配置文件：{e}", f"cannot read the profile file: {e}",
+                              where=str(path)) from e
+        return parse_profile(text, path.name)
+    return load_profile(ref)
+
+
+def method_date(year: int) -> date:
+    """The evaluation of year Y uses the method in force at the end of Y."""
+    return date(year, 12, 31)
+
+
+@dataclass
+class Inputs:
+    """The store's data for one evaluated year (current records)."""
+
+    year: int
+    firms: pd.DataFrame
+    indicators: pd.DataFrame
+    parcels: pd.DataFrame
+    occupancy: pd.DataFrame
+    building_stats: pd.DataFrame
+
+    def digest(self) -> str:
+        h = hashlib.sha256(str(self.year).encode())
+        for name in ("firms", "indicators", "parcels", "occupancy", "building_stats"):
+            frame: pd.DataFrame = getattr(self, name)
+            h.update(name.encode())
+            h.update(",".join(map(str, frame.columns)).encode())
+            h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+                     .tobytes())
+        return h.hexdigest()[:16]
+
+
+def load_inputs(store: Store, year: int) -> Inputs:
+    indicators = store.read_frame("indicators", where={"year": year})
+    if indicators.empty:
+        years = store.read_frame("indicators", columns=["year"])["year"]
+        have = ", ".join(str(int(y)) for y in sorted(years.dropna().unique())) or "无 / none"
+        raise NotFoundError(f"库中没有 {year} 年度的企业指标（现有年度：{have}）",
+                            f"no indicators for {year} in the store (years present: {have})",
+                            where="indicators", hint_zh="先导入该年度 indicators",
+                            hint_en="import that year's indicators first")
+    firms = store.read_frame("enterprises", columns=[
+        "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
+                                                   "district", "owner_credit_code"])
+    occupancy = store.read_frame("occupancy", columns=[
+        "credit_code", "parcel_id", "building_id", "role", "land_area_m2", "floor_area_m2",
+        "start", "end"])
+    b = store.read_frame("buildings", columns=["building_id", "parcel_id", "floors", "height_m",
+                                               "gfa_m2", "geometry"])
+    buildings = pd.DataFrame(b.drop(columns="geometry")).assign(
+        footprint_m2=shapely.area(b.geometry.values))
+    stats = parcel_building_stats(buildings, 8.0) if len(buildings) else pd.DataFrame(
+        columns=["parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2"])
+    return Inputs(year, firms, indicators, parcels, occupancy, stats)
+
+
+@dataclass
+class Computation:
+    year: int
+    method: EvaluationMethod
+    attribution: Attribution
+    results: pd.DataFrame
+    scores: pd.DataFrame
+    dual: DualResult
+    policies: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def compute(inputs: Inputs, method: EvaluationMethod,
+            history: pd.DataFrame | None = None, *, dual: bool = True) -> Computation:
+    """All engines for one year, in memory (no store writes); ``dual=False`` skips 地企双评."""
+    year = inputs.year
+    parcels = inputs.parcels.merge(
+        inputs.building_stats[["parcel_id", "floor_area_m2"]], on="parcel_id", how="left")
+    att = attribute_land(parcels, inputs.occupancy, year,
+                         merge_landless_tenants=method.attribution_mode == "owner_merged")
+    ev = evaluate(inputs.firms, inputs.indicators, att, method, year)
+    occ = inputs.occupancy[active_in_year(inputs.occupancy, year)]
+    occupied = occ.groupby("parcel_id", as_index=False)["floor_area_m2"].sum().rename(
+        columns={"floor_area_m2": "occupied_floor_m2"})
+    figures = inputs.firms[["credit_code", "scale"]].merge(
+        inputs.indicators, on="credit_code", how="inner")
+    parcels_ev = (evaluate_parcels(inputs.parcels, inputs.building_stats, occupied, att,
+                                   figures, ev.results, method, year) if dual else
+                  DualResult(pd.DataFrame(columns=list(PARCEL_COLUMNS)), pd.DataFrame()))
+    hist = history if history is not None else pd.DataFrame(
+        columns=["credit_code", "year", "policy_grade"])
+    policies = apply_policies(ev.results, inputs.indicators, hist, method.policies, year)
+    return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies)
+
+
+def grade_history(store: Store, profile: PolicyProfile, year: int, years: int
+                  ) -> pd.DataFrame:
+    """Policy grades of the ``years`` years before ``year`` (evaluated in memory)."""
+    rows = []
+    for y in range(year - years, year):
+        try:
+            method = profile.evaluation_method(method_date(y))
+            r = compute(load_inputs(store, y), method, dual=False).results
+        except (NotFoundError, PolicyError):
+            continue
+        rows.append(r[["credit_code", "policy_grade"]].assign(year=y))
+    return (pd.concat(rows, ignore_index=True) if rows else
+            pd.DataFrame(columns=["credit_code", "year", "policy_grade"]))
+
+
+@dataclass
+class RunOutcome:
+    run: dict[str, Any]
+    computation: Computation | None
+    reused: bool
+    out: Path | None = None
+
+    def summary(self) -> dict[str, Any]:
+        s: dict[str, Any] = json.loads(self.run["summary_json"])
+        return {"run_id": self.run["run_id"], "year": self.run["year"],
+                "profile": self.run["profile_id"], "profile_version":
+                self.run["profile_version"], "profile_hash": self.run["profile_hash"],
+                "inputs_hash": self.run["inputs_hash"], "version": self.run["version"],
+                "state": self.run["state"], "reused": self.reused,
+                "out": str(self.out) if self.out else None, **s}
+
+
+def _summary(c: Computation) -> dict[str, Any]:
+    r = c.results
+    grades = r["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    return {"enterprises": len(r),
+            "status": {k: int(v) for k, v in sorted(r["status"].value_counts().items())},
+            "grades": {k: int(v) for k, v in grades.items()},
+            "land_grades": {k: int(v) for k, v in sorted(
+                c.dual.parcels["land_grade"].value_counts().items())},
+            "review_groups": sorted(r.loc[r["review"].astype(bool), "group"].dropna().unique()
+                                    .tolist())}
+
+
+def run_evaluation(store: Store, year: int, profile_ref: str, *, actor: str = "cli",
+                   out: Path | None = None, note: str = "", parent_run_id: str | None = None,
+                   objection_ids: list[str] | None = None,
+                   now: datetime | None = None) -> RunOutcome:
+    """Evaluate ``year`` with the profile; store the run (or find the identical one)."""
+    profile = resolve_profile(profile_ref)
+    method = profile.evaluation_method(method_date(year))
+    inputs = load_inputs(store, year)
+    digest = inputs.digest()
+    found = runs.find_run(store, year, profile.id, profile.content_hash, digest)
+    depth = max((m.consecutive_years_min for m in method.policies), default=1) - 1
+    history = grade_history(store, profile, year, depth) if depth > 0 else None
+    comp = compute(inputs, method, history)
+    if found is not None and parent_run_id is None:
+        run, reused = found, True
+    else:
+        at = now or datetime.now(UTC)
+        run = runs.save_run(store, {
+            "year": year, "profile_id": profile.id, "profile_version": profile.version,
+            "profile_hash": profile.content_hash, "method_date": method_date(year),
+            "inputs_hash": digest, "parent_run_id": parent_run_id, "created_at": at,
+            "actor": actor, "note": note,
+            "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
+            _results_rows(comp.results), comp.scores, comp.dual.parcels.rename(
+                columns={}), objection_ids=objection_ids)
+        reused = False
+    outcome = RunOutcome(run, comp, reused)
+    if out is not None:
+        write_output(out, comp, run, profile)
+        outcome.out = out
+    return outcome
+
+
+def _results_rows(results: pd.DataFrame) -> pd.DataFrame:
+    cols = ["credit_code", "population", "group", "land_area_mu", "score", "rank", "group_size",
+            "grade", "policy_grade", "status", "reason", "landlord", "bonus_points",
+            "penalty_points", "review"]
+    r = results[cols].rename(columns={"group": "group_label"}).copy()
+    for c in ("rank", "group_size"):
+        r[c] = r[c].astype("Int64")
+    r["review"] = r["review"].astype(bool)
+    return r
+
+
+def output_frame(c: Computation) -> pd.DataFrame:
+    """The result table of a run as users receive it (CSV/JSON): one row per enterprise."""
+    r = c.results
+    lead = ["credit_code", "score", "rank", "grade"]
+    rest = [col for col in r.columns if col not in lead]
+    out = r[lead + rest].copy()
+    for col in ("rank", "group_size"):
+        out[col] = out[col].astype("Int64")
+    money = c.policies.groupby("credit_code")["money_yuan"].sum(min_count=1)
+    out["policy_money_yuan"] = out["credit_code"].map(money)
+    return out
+
+
+def write_output(path: Path, c: Computation, run: dict[str, Any], profile: PolicyProfile
+                 ) -> None:
+    """CSV, JSON or XLSX by suffix; byte-identical for the same run."""
+    frame = output_frame(c)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"run_id": run["run_id"], "year": run["year"], "profile_id": profile.id,
+            "profile_version": profile.version, "profile_hash": profile.content_hash,
+            "inputs_hash": run["inputs_hash"]}
+    tmp = path.with_name(path.name + ".part")
+    if suffix == ".csv":
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+    elif suffix == ".json":
+        records = json.loads(frame.to_json(orient="records", force_ascii=False,
+                                           double_precision=15))
+        tmp.write_text(json.dumps({"run": meta, "results": records}, ensure_ascii=False,
+                                  indent=1) + "\n", encoding="utf-8")
+    elif suffix == ".xlsx":
+        from indspace.reports.mujun_xlsx import write_evaluation_xlsx
+
+        write_evaluation_xlsx(tmp, frame, c.method, meta)
+    else:
+        raise ValidationError(f"不支持的输出格式：{path.suffix}",
+                              f"unsupported output format: {path.suffix}", where=str(path),
+                              hint_zh="使用 .csv、.json 或 .xlsx",
+                              hint_en="use .csv, .json or .xlsx")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------ explanation
+def explain(store: Store, credit_code: str, year: int, profile_ref: str) -> dict[str, Any]:
+    """Everything a firm (or an officer) needs to understand its grade."""
+    profile = resolve_profile(profile_ref)
+    method = profile.evaluation_method(method_date(year))
+    inputs = load_inputs(store, year)
+    if not inputs.firms["credit_code"].eq(credit_code).any():
+        raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
+                            where="enterprises")
+    comp = compute(inputs, method, dual=False)
+    me = comp.results.set_index("credit_code").loc[credit_code]
+    scores = comp.scores[comp.scores["credit_code"].eq(credit_code)]
+    labels = {i.name: (i.label, i.unit) for s in method.indicator_sets.values()
+              for i in s.indicators}
+    prev = _previous(store, profile, year, credit_code)
+    breakdown = []
+    for s in scores.itertuples(index=False):
+        label, unit = labels[s.indicator]
+        breakdown.append({
+            "indicator": s.indicator, "label": label, "unit": unit, "value": _num(s.value),
+            "benchmark": _num(s.benchmark), "weight": s.weight, "points": _num(s.points),
+            "missing": bool(s.missing),
+            "previous_value": _num(prev["values"].get(s.indicator)) if prev else None})
+    nxt: NextGrade = next_grade(inputs.firms, inputs.indicators, comp.attribution, method, year,
+                                credit_code, results=comp.results)
+    pol = comp.policies[comp.policies["credit_code"].eq(credit_code)]
+    name = inputs.firms.set_index("credit_code").at[credit_code, "name"]
+    return {
+        "credit_code": credit_code, "name": name, "year": year, "profile": profile.id,
+        "profile_version": profile.version,
+        "status": me["status"], "status_label": STATUS_LABELS.get(me["status"], ""),
+        "reason": me["reason"] or None, "reason_label": REASON_LABELS.get(me["reason"]),
+        "population": me["population"], "group": me["group"],
+        "land_area_mu": _num(me["land_area_mu"]), "score": _num(me["score"]),
+        "rank": _num(me["rank"]), "group_size": _num(me["group_size"]),
+        "grade": None if pd.isna(me["grade"]) else me["grade"],
+        "policy_grade": None if pd.isna(me["policy_grade"]) else me["policy_grade"],
+        "landlord": None if pd.isna(me["landlord"]) else me["landlord"],
+        "breakdown": breakdown,
+        "previous": prev and {k: v for k, v in prev.items() if k != "values"},
+        "next_grade": {"target": nxt.target, "extra_tax_wan": nxt.extra_tax_wan,
+                       "extra_tax_per_mu": nxt.extra_tax_per_mu,
+                       "land_reduction_mu": nxt.land_reduction_mu, "note": nxt.note or None},
+        "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
+                     for row in pol.drop(columns="credit_code").to_dict("records")],
+    }
+
+
+def _previous(store: Store, profile: PolicyProfile, year: int, code: str
+              ) -> dict[str, Any] | None:
+    try:
+        method = profile.evaluation_method(method_date(year - 1))
+        comp = compute(load_inputs(store, year - 1), method, dual=False)
+    except (NotFoundError, PolicyError):
+        return None
+    r = comp.results.set_index("credit_code")
+    if code not in r.index:
+        return None
+    s = comp.scores[comp.scores["credit_code"].eq(code)]
+    me = r.loc[code]
+    return {"year": year - 1, "score": _num(me["score"]),
+            "grade": None if pd.isna(me["grade"]) else me["grade"],
+            "rank": _num(me["rank"]), "values": dict(zip(s["indicator"], s["value"],
+                                                         strict=True))}
+
+
+def _num(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+# ------------------------------------------------------------------ publication, objections
+def publish(store: Store, run_id: str, *, actor: str = "cli",
+            now: datetime | None = None) -> dict[str, Any]:
+    run = runs.get_run(store, run_id)
+    method = resolve_profile(run["profile_id"]).evaluation_method(run["method_date"])
+    at = now or datetime.now(UTC)
+    return runs.publish_run(store, run_id, at, at + timedelta(days=method.objection_window_days),
+                            actor)
+
+
+def file_objection(store: Store, run_id: str, credit_code: str, field_name: str,
+                   claimed_value: float, reason: str, *, actor: str = "enterprise",
+                   now: datetime | None = None) -> dict[str, Any]:
+    if field_name not in OBJECTION_FIELDS:
+        choices = ", ".join(OBJECTION_FIELDS)
+        raise ValidationError(f"异议字段 {field_name} 不可更正（可选：{choices}）",
+                              f"field {field_name} cannot be corrected "
+                              f"(choose from {', '.join(OBJECTION_FIELDS)})", where=field_name)
+    if runs.read_results(store, run_id, credit_code).empty:
+        raise NotFoundError(f"批次 {run_id} 中没有企业 {credit_code}",
+                            f"enterprise {credit_code} is not in run {run_id}", where=run_id)
+    return runs.add_objection(store, {
+        "run_id": run_id, "credit_code": credit_code, "field": field_name,
+        "claimed_value": float(claimed_value), "reason": reason,
+        "filed_at": now or datetime.now(UTC), "filed_by": actor})
+
+
+def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: str = "cli",
+                      note: str = "", now: datetime | None = None) -> dict[str, Any]:
+    """Reject, or accept: correct the figure (versioned, audited) and recompute the whole
+    run as a new version whose parent is the objected run."""
+    obj = runs.get_objection(store, objection_id)
+    run = runs.get_run(store, obj["run_id"])
+    at = now or datetime.now(UTC)
+    closed = runs.close_objection(store, objection_id, accepted=accept, at=at, actor=actor,
+                                  note=note)
+    if not accept:
+        return {"objection": closed, "run": None}
+    store.update("indicators", (obj["credit_code"], run["year"]),
+                 {obj["field"]: obj["claimed_value"]}, at=at, actor=actor,
+                 reason=f"异议 {objection_id} 核实更正 / objection accepted: {note}")
+    outcome = run_evaluation(store, run["year"], run["profile_id"], actor=actor,
+                             note=f"objection {objection_id}", parent_run_id=run["run_id"],
+                             objection_ids=[objection_id], now=at)
+    return {"objection": runs.get_objection(store, objection_id), "run": outcome.summary()}

@@ -1,0 +1,262 @@
+"""Evaluation runs in the store: write once, read many, never edit results (issue #5).
+
+A run row is immutable except for its publication fields (``state``, ``published_at``,
+``objection_deadline``), which only move forward: computed → published → closed. A correction
+is a new run with ``parent_run_id`` set, never an update of old results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from indspace.core.errors import NotFoundError, ValidationError
+from indspace.store import postgis
+from indspace.store.store import Store
+
+RUN_STATES = ("computed", "published", "closed")
+
+
+def _clean(v: Any) -> Any:
+    """A DB-ready Python scalar: numpy → Python, NaN/NA → None."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> None:
+    """Bulk-append ``frame`` (columns = table columns) inside the caller's transaction."""
+    if frame.empty:
+        return
+    t = store.table(table)
+    frame = frame.copy()
+    for c in frame.columns:   # integer columns: 5.0 → 5 (COPY rejects "5.0" for integer)
+        if isinstance(t.c[c].type, sa.Integer) and frame[c].dtype.kind == "f":
+            frame[c] = frame[c].round().astype("Int64")
+        elif isinstance(t.c[c].type, sa.Boolean):
+            frame[c] = frame[c].astype("boolean")
+    cols = list(frame.columns)
+    rows: Iterable[tuple[Any, ...]] = (tuple(_clean(v) for v in r)
+                                       for r in frame.itertuples(index=False, name=None))
+    if store.backend == "postgis":
+        postgis.copy_rows(conn, table, cols, rows)
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+    cur.close()
+
+
+def find_run(store: Store, year: int, profile_id: str, profile_hash: str,
+             inputs_hash: str) -> dict[str, Any] | None:
+    """The latest run computed from exactly these inputs and this profile text, if any."""
+    t = store.table("evaluation_runs")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t).where(
+            t.c.year == year, t.c.profile_id == profile_id, t.c.profile_hash == profile_hash,
+            t.c.inputs_hash == inputs_hash).order_by(t.c.version.desc())).mappings().first()
+    return dict(row) if row else None
+
+
+def get_run(store: Store, run_id: str) -> dict[str, Any]:
+    t = store.table("evaluation_runs")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t).where(t.c.run_id == run_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"评价批次 {run_id} 不存在", f"evaluation run {run_id} not found",
+                            where="evaluation_runs",
+                            hint_zh="用 indspace runs 查看已有批次",
+                            hint_en="list runs with `indspace runs`")
+    return dict(row)
+
+
+def list_runs(store: Store, year: int | None = None) -> pd.DataFrame:
+    t = store.table("evaluation_runs")
+    q = sa.select(t).order_by(t.c.year, t.c.profile_id, t.c.version)
+    if year is not None:
+        q = q.where(t.c.year == year)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows])
+
+
+def latest_run(store: Store, year: int, profile_id: str | None = None) -> dict[str, Any] | None:
+    t = store.table("evaluation_runs")
+    q = sa.select(t).where(t.c.year == year)
+    if profile_id is not None:
+        q = q.where(t.c.profile_id == profile_id)
+    with store.engine.connect() as conn:
+        row = conn.execute(q.order_by(t.c.created_at.desc(), t.c.fid.desc())).mappings().first()
+    return dict(row) if row else None
+
+
+def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: pd.DataFrame,
+             parcels: pd.DataFrame, *, objection_ids: list[str] | None = None) -> dict[str, Any]:
+    """Write a new run with all its rows in ONE transaction; assign its version number.
+
+    ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
+    ``state``. The version is 1 + the highest version of the same year and profile, read
+    inside the write transaction so that two writers cannot take the same number.
+    """
+    t = store.table("evaluation_runs")
+    with store._write() as conn:
+        q = sa.select(sa.func.max(t.c.version)).where(t.c.year == run["year"],
+                                                     t.c.profile_id == run["profile_id"])
+        if store.backend == "postgis":   # serialise writers of the same year and profile
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                         {"k": f"evaluation_runs:{run['year']}:{run['profile_id']}"})
+        version = (conn.execute(q).scalar_one() or 0) + 1
+        run_id = f"{run['year']}-{run['profile_id']}-v{version}"
+        row = {**run, "run_id": run_id, "version": version, "state": "computed"}
+        conn.execute(sa.insert(t).values(**row))
+        _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
+        _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
+        _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
+        if objection_ids:
+            o = store.table("evaluation_objections")
+            conn.execute(sa.update(o).where(o.c.objection_id.in_(objection_ids))
+                         .values(resolved_run_id=run_id))
+        store._audit(conn, run["created_at"], run["actor"], "evaluate", "evaluation_runs",
+                     run_id, None, json.dumps({"inputs_hash": run["inputs_hash"],
+                                               "profile_hash": run["profile_hash"],
+                                               "parent_run_id": run.get("parent_run_id")},
+                                              sort_keys=True), run.get("note") or "")
+    return {**row}
+
+
+def read_results(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
+    return _read(store, "evaluation_results", run_id, credit_code, "credit_code")
+
+
+def read_scores(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
+    return _read(store, "evaluation_scores", run_id, credit_code, "credit_code")
+
+
+def read_parcel_evaluations(store: Store, run_id: str) -> pd.DataFrame:
+    return _read(store, "parcel_evaluations", run_id, None, "parcel_id")
+
+
+def _read(store: Store, table: str, run_id: str, credit_code: str | None,
+          order: str) -> pd.DataFrame:
+    t = store.table(table)
+    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
+    q = sa.select(*cols).where(t.c.run_id == run_id)
+    if credit_code is not None:
+        q = q.where(t.c.credit_code == credit_code)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q.order_by(t.c[order], t.c.fid)).all()
+    return pd.DataFrame(rows, columns=[c.name for c in cols])
+
+
+def publish_run(store: Store, run_id: str, at: datetime, deadline: datetime,
+                actor: str) -> dict[str, Any]:
+    """computed → published, with the end of the objection window."""
+    t = store.table("evaluation_runs")
+    with store._write() as conn:
+        row = _locked_run(store, conn, run_id)
+        if row["state"] != "computed":
+            raise ValidationError(
+                f"批次 {run_id} 当前状态为 {row['state']}，只能公示“已计算”的批次",
+                f"run {run_id} is {row['state']}; only a computed run can be published",
+                where=run_id)
+        conn.execute(sa.update(t).where(t.c.run_id == run_id).values(
+            state="published", published_at=at, objection_deadline=deadline))
+        store._audit(conn, at, actor, "publish", "evaluation_runs", run_id, None,
+                     json.dumps({"objection_deadline": deadline.isoformat()}), "")
+    return get_run(store, run_id)
+
+
+def _locked_run(store: Store, conn: Connection, run_id: str) -> dict[str, Any]:
+    t = store.table("evaluation_runs")
+    q = sa.select(t).where(t.c.run_id == run_id)
+    if store.backend == "postgis":
+        q = q.with_for_update()
+    row = conn.execute(q).mappings().first()
+    if row is None:
+        raise NotFoundError(f"评价批次 {run_id} 不存在", f"evaluation run {run_id} not found",
+                            where="evaluation_runs")
+    return dict(row)
+
+
+def add_objection(store: Store, objection: dict[str, Any]) -> dict[str, Any]:
+    """File an objection against a published run while its window is open."""
+    o = store.table("evaluation_objections")
+    with store._write() as conn:
+        run = _locked_run(store, conn, objection["run_id"])
+        at = objection["filed_at"]
+        if run["state"] != "published":
+            raise ValidationError(
+                f"批次 {run['run_id']} 未处于公示期（状态 {run['state']}），不能提出异议",
+                f"run {run['run_id']} is not published (state {run['state']}); "
+                "objections are accepted only during publication", where=run["run_id"])
+        if at > run["objection_deadline"]:
+            raise ValidationError(
+                f"异议期已于 {run['objection_deadline'].isoformat()} 结束",
+                f"the objection window closed at {run['objection_deadline'].isoformat()}",
+                where=run["run_id"])
+        n = conn.execute(sa.select(sa.func.count()).select_from(o)).scalar_one()
+        oid = f"OBJ-{run['year']}-{n + 1:05d}"
+        row = {**objection, "objection_id": oid, "state": "filed"}
+        conn.execute(sa.insert(o).values(**row))
+        store._audit(conn, at, objection["filed_by"], "object", "evaluation_objections", oid,
+                     None, json.dumps({k: _clean(v) for k, v in objection.items()
+                                       if k not in ("filed_at",)}, ensure_ascii=False,
+                                      sort_keys=True, default=str), objection["reason"])
+    return row
+
+
+def get_objection(store: Store, objection_id: str) -> dict[str, Any]:
+    o = store.table("evaluation_objections")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(o).where(o.c.objection_id == objection_id)
+                           ).mappings().first()
+    if row is None:
+        raise NotFoundError(f"异议 {objection_id} 不存在", f"objection {objection_id} not found",
+                            where="evaluation_objections")
+    return dict(row)
+
+
+def list_objections(store: Store, run_id: str | None = None) -> pd.DataFrame:
+    o = store.table("evaluation_objections")
+    q = sa.select(o).order_by(o.c.fid)
+    if run_id is not None:
+        q = q.where(o.c.run_id == run_id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows])
+
+
+def close_objection(store: Store, objection_id: str, *, accepted: bool, at: datetime,
+                    actor: str, note: str) -> dict[str, Any]:
+    """filed → accepted | rejected (the corrected run is linked by ``save_run``)."""
+    o = store.table("evaluation_objections")
+    with store._write() as conn:
+        row = conn.execute(sa.select(o).where(o.c.objection_id == objection_id)
+                           ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"异议 {objection_id} 不存在",
+                                f"objection {objection_id} not found")
+        if row["state"] != "filed":
+            raise ValidationError(f"异议 {objection_id} 已处理（{row['state']}）",
+                                  f"objection {objection_id} is already {row['state']}")
+        state = "accepted" if accepted else "rejected"
+        conn.execute(sa.update(o).where(o.c.objection_id == objection_id).values(
+            state=state, resolved_at=at, resolved_by=actor, resolution_note=note))
+        store._audit(conn, at, actor, state, "evaluation_objections", objection_id,
+                     None, None, note)
+    return get_objection(store, objection_id)
