@@ -91,10 +91,16 @@ def run(case: Case, method: EvaluationMethod, year: int = YEAR,
     return run_frames(*case.frames(), method, year, adjustments)
 
 
-def row(res: EvaluationResult, code: str) -> pd.Series:
-    hit = res.results[res.results["credit_code"] == code]
-    assert len(hit) == 1, f"{code}: {len(hit)} rows"
-    return hit.iloc[0]
+_ROWS: dict[int, tuple[EvaluationResult, dict[str, dict[str, Any]]]] = {}
+
+
+def row(res: EvaluationResult, code: str) -> dict[str, Any]:
+    """The result row of ``code`` (one row per firm), as a dict."""
+    if id(res) not in _ROWS:
+        codes = res.results["credit_code"]
+        assert codes.is_unique
+        _ROWS[id(res)] = (res, res.results.set_index("credit_code").to_dict("index"))
+    return _ROWS[id(res)][1][code]
 
 
 def grade(res: EvaluationResult, code: str) -> str | None:
@@ -675,6 +681,10 @@ def test_population_scope_and_year() -> None:
     GONE  its only parcel ended 2023-12-31 → no land in 2024 → not_evaluated / no_land
     LATER its only parcel starts 2025-01-01 → no_land
     NOFIG land but no indicator row → not_evaluated / no_indicators
+    Also (黄岩 is owner_merged): TT, landless, leases 1 000 m² from L1 and 3 000 m² from L2
+    (6 000 m² = 9 亩 each, tax 90): merge weights 1 000/4 000 = 0.25 and 0.75, so TT's tax 40
+    adds 10 to L1 and 30 to L2: 亩均税收 L1 = 100/9 = 11.111, L2 = 120/9 = 13.333. TT's
+    missing value added leaves the landlords' own value added unchanged.
     """
     case = Case()
     case.firm("SMALL", 1_800, scale="below", tax=10, electricity_kwh=100_000)
@@ -686,6 +696,10 @@ def test_population_scope_and_year() -> None:
     case.occupancy = [o for o in case.occupancy if o["credit_code"] not in ("GONE", "LATER")]
     case.occupy("GONE", "P-GONE", "owner", end=date(2023, 12, 31))
     case.occupy("LATER", "P-LATER", "owner", start=date(2025, 1, 1))
+    _above(case, "L1")
+    _above(case, "L2")
+    case.firm("TT", tax=40).occupy("TT", "P-L1", "tenant", land_m2=1_000)
+    case.occupy("TT", "P-L2", "tenant", land_m2=3_000)
     res = run(case, huangyan())
     expect = {"SMALL": ("not_evaluated", "out_of_scope"), "EDGE": ("graded", ""),
               "TINY": ("graded", ""), "GONE": ("not_evaluated", "no_land"),
@@ -700,6 +714,10 @@ def test_population_scope_and_year() -> None:
     assert row(res, "EDGE")["population"] == "below_scale"
     assert row(res, "TINY")["population"] == "above_scale"
     assert row(res, "GONE")["land_area_mu"] == 0
+    assert row(res, "L1")["tax_per_mu"] == pytest.approx(100 / 9)
+    assert row(res, "L2")["tax_per_mu"] == pytest.approx(120 / 9)
+    assert row(res, "L1")["value_added_per_mu"] == pytest.approx(450 / 9)
+    assert (row(res, "TT")["status"], row(res, "TT")["landlord"]) == ("merged", "L2")
     # the out-of-scope firms are no part of any benchmark or quota: EDGE is alone → D
     assert row(res, "EDGE")["group_size"] == 1
     assert grade(res, "EDGE") == "D"

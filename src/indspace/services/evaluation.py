@@ -96,8 +96,9 @@ def load_inputs(store: Store, year: int) -> Inputs:
                                                "gfa_m2", "geometry"])
     buildings = pd.DataFrame(b.drop(columns="geometry")).assign(
         footprint_m2=shapely.area(b.geometry.values))
-    stats = parcel_building_stats(buildings, 8.0) if len(buildings) else pd.DataFrame(
-        columns=["parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2"])
+    stats = parcel_building_stats(buildings, 8.0) if len(buildings) else pd.DataFrame({
+        "parcel_id": pd.Series(dtype="string"), "footprint_m2": pd.Series(dtype="float64"),
+        "floor_area_m2": pd.Series(dtype="float64"), "far_floor_m2": pd.Series(dtype="float64")})
     return Inputs(year, firms, indicators, parcels, occupancy, stats)
 
 

@@ -18,8 +18,9 @@ Method
 1. Status (first match wins): no figures → ``not_evaluated/no_indicators``; a landless tenant
    under ``owner_merged`` → ``merged`` (figures added to its landlord, weighted by leased land);
    under ``owner_grade_inherited`` → ``inherited``; no land → ``not_evaluated/no_land``; no
-   population matches → ``not_evaluated/out_of_scope``; exempt industry, new firm, or land in
-   ramp-up → ``ungraded`` (参照B类); a veto flag → ``vetoed`` (D); else ``graded``.
+   population matches → ``not_evaluated/out_of_scope``; a veto flag → ``vetoed`` (D, §7: a
+   veto outranks every exemption); exempt industry, new firm, or land in ramp-up →
+   ``ungraded`` (参照B类); else ``graded``.
 2. value = numerator ÷ denominator × factor; missing when the denominator is ≤ 0 or a figure is
    missing. Benchmarks: fixed, or the comparison group's Σnumerator ÷ Σdenominator
    (``aggregate_ratio``), mean or median of values — over every scored firm of the group.
@@ -170,10 +171,10 @@ def _assign_status(df: pd.DataFrame, method: EvaluationMethod, year: int) -> Non
         veto |= df[col].astype("boolean").fillna(False).astype(bool)
 
     rules = [  # in reverse order of precedence: later assignments win
-        (veto, "vetoed", "veto"),
         (ramp_up, "ungraded", "land_ramp_up"),
         (new_firm, "ungraded", "new_firm"),
         (exempt_industry, "ungraded", "exempt_industry"),
+        (veto, "vetoed", "veto"),         # 一票否决 → D even for a firm otherwise ungraded
         (population.isna(), "not_evaluated", "out_of_scope"),
         (~(df["land_area_mu"] > 0), "not_evaluated", "no_land"),
     ]
