@@ -22,6 +22,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 
 
 def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
              console: Console) -> None:
+    _register_zones(app, db_opt, default_db, fail)
+
     @app.command()
     def evaluate(
         year: YearOpt,
@@ -148,6 +150,43 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             fail(e)
         print(json.dumps({"objection": out["objection"]["state"],
                           "run": out["run"] and out["run"]["run_id"]}, ensure_ascii=False))
+
+
+def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -> None:
+    @app.command()
+    def zones(
+        year: YearOpt,
+        profile: ProfileOpt = "ningbo-demo",
+        kind: Annotated[str, typer.Option(
+            help="district（区县）/ park（2070 园区）/ chain（361 产业链）")] = "district",
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="全部区域结果 .csv / all zones as CSV")] = None,
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """区域/园区/产业链亩均评价：汇总、排名与同比 / roll-up per district, park or chain
+        with rankings and year-on-year change."""
+        from indspace.services.evaluation import zone_rollup
+        from indspace.store import Store
+
+        try:
+            frame = zone_rollup(Store.open(db), year, profile)
+        except IndspaceError as e:
+            fail(e, as_json)
+        if out is not None:
+            frame.to_csv(out, index=False, lineterminator="\n")
+        part = frame[frame["zone_kind"] == kind]
+        if as_json:
+            print(part.to_json(orient="records", force_ascii=False))
+            return
+        t = Table("排名 / rank", "区域 / zone", "亩均税收 / tax per mu", "同比 / y-o-y",
+                  "A", "B", "C", "D", "A+B 用地占比 / land share")
+        for r in part.itertuples(index=False):
+            yoy = "—" if r.tax_per_mu_yoy != r.tax_per_mu_yoy else f"{r.tax_per_mu_yoy:+.1%}"
+            t.add_row(_fmt(r.rank, 0) if r.rank == r.rank else "—", str(r.zone),
+                      _fmt(float(r.tax_per_mu), 2), yoy, str(r.n_a), str(r.n_b),
+                      str(r.n_c), str(r.n_d), f"{r.ab_land_share:.1%}")
+        Console().print(t)
 
 
 def _print_summary(s: dict[str, Any]) -> None:

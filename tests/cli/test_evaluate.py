@@ -164,3 +164,24 @@ def test_unknown_year_and_profile_are_bilingual_errors(imported: Path) -> None:
     r = run("evaluate", "--year", "2024", "--profile", "nowhere", "--db", str(imported),
             check=False)
     assert r.returncode == 2 and "nowhere" in r.stderr
+
+
+@pytest.mark.xdist_group("small_demo")
+def test_demo_city_evaluation_and_zone_rankings(small_demo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "demo.gpkg"
+    shutil.copy(small_demo, db)
+    xlsx = tmp_path / "r.xlsx"
+    s = json.loads(run("evaluate", "--year", "2025", "--db", str(db), "--out", str(xlsx),
+                       "--json").stdout)
+    graded = sum(s["grades"].values())
+    assert graded > 1000 and s["grades"]["A"] > s["grades"]["D"] > 0
+    assert xlsx.stat().st_size > 10_000
+    rows = json.loads(run("zones", "--year", "2025", "--db", str(db), "--json").stdout)
+    assert len(rows) == 10                                       # Ningbo's 10 districts
+    taxes = [r["tax_per_mu"] for r in rows]
+    assert taxes == sorted(taxes, reverse=True)
+    assert [r["rank"] for r in rows] == list(range(1, 11))
+    for r in rows:                                               # shares add up per zone
+        assert r["a_share"] + r["b_share"] + r["c_share"] + r["d_share"] == pytest.approx(1)
