@@ -388,9 +388,9 @@ def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: s
     return {"objection": runs.get_objection(store, objection_id), "run": outcome.summary()}
 
 
-# ------------------------------------------------------------------ zones (districts, parks, chains)
+# ------------------------------------------------------ zones (districts, parks, chains)
 def firm_parks(store: Store) -> pd.DataFrame:
-    """credit_code → park_id: the park ("2070" zone) holding the centroid of each parcel the
+    """credit_code → park_id: the park ("2070" zone) holding a point inside each parcel the
     firm owns; a firm owning parcels in several parks is counted in each."""
     import geopandas as gpd
 
