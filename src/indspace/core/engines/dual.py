@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from indspace.core.engines.land import Attribution
+from indspace.core.engines.land import Attribution, isin
 from indspace.core.engines.mujun import FIGURES, evaluate
 from indspace.core.model.units import m2_to_mu
 from indspace.core.policy.evaluation import Adjustments, EvaluationMethod, Exemptions
@@ -59,7 +59,7 @@ def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.Da
     use = _land_use(links)
     fig = figures.drop_duplicates("credit_code").set_index("credit_code").reindex(
         columns=["scale", *FIGURES])
-    use = use[use["credit_code"].isin(fig.index)]
+    use = use[isin(use["credit_code"], fig.index)]
     total = use.groupby("credit_code")["use_m2"].transform("sum")
     w = (use["use_m2"] / total).where(total > 0, 0.0).to_numpy()
     parts = fig.loc[use["credit_code"], list(FIGURES)].reset_index(drop=True).mul(w, axis=0)
@@ -76,7 +76,7 @@ def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.Da
         "industry_code": None, "founded": pd.NaT,
         "scale": np.where(any_above.reindex(par.index, fill_value=False), "above", "below")})
     ind = parcel_fig.reindex(par.index).reset_index()
-    ind = ind[ind["parcel_id"].isin(n_occ.index)].rename(columns={"parcel_id": "credit_code"})
+    ind = ind[isin(ind["parcel_id"], n_occ.index)].rename(columns={"parcel_id": "credit_code"})
     land = pd.DataFrame({"credit_code": par.index, "land_m2": par["area_m2"].to_numpy(dtype=float),
                          "merged": False, "landlord": None, "first_right_start": pd.NaT})
     land["land_area_mu"] = m2_to_mu(land["land_m2"].to_numpy())
@@ -109,8 +109,12 @@ def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.Da
               "vacancy_above_max": out["vacant_share"].fillna(0.0) > d.max_vacant_share}
     failed = pd.DataFrame(checks)
     idle = out["n_occupants"].eq(0)
-    out["failed_checks"] = failed.apply(lambda r: ",".join(r.index[r.to_numpy()]), axis=1)
-    out.loc[idle, "failed_checks"] = (out.loc[idle, "failed_checks"] + ",idle").str.strip(",")
+    failed["idle"] = idle
+    text = np.full(len(out), "", dtype=object)
+    for name in failed.columns:          # "far_below_min,vacancy_above_max", … ("" = none)
+        text = np.where(failed[name].to_numpy(), text + "," + name, text)
+    out["failed_checks"] = pd.Series(text, index=out.index).str.lstrip(",")
+    failed = failed.drop(columns="idle")
     base = pd.Series(out["benefit_grade"], dtype="string").map(
         {g: i for i, g in enumerate(GRADES)})
     steps = failed.sum(axis=1) if d.downgrade_per_failed_check else failed.any(axis=1) * 0
@@ -142,11 +146,15 @@ def parcel_building_stats(buildings: pd.DataFrame, double_storey_m: float) -> pd
 
 def _land_use(links: pd.DataFrame) -> pd.DataFrame:
     """Land each firm uses on each parcel: owned − leased out there, or leased."""
-    signed = links.assign(use_m2=np.where(links["tenure"].eq("leased_out"),
-                                          -links["land_m2"], links["land_m2"]))
-    use = signed.groupby(["credit_code", "parcel_id"], as_index=False).agg(
-        use_m2=("use_m2", "sum"),
-        tenure=("tenure", lambda s: "leased" if (s == "leased").any() else "owned"))
+    signed = pd.DataFrame({
+        "credit_code": links["credit_code"], "parcel_id": links["parcel_id"],
+        "use_m2": np.where(links["tenure"].eq("leased_out"), -links["land_m2"],
+                           links["land_m2"]),
+        "leased": links["tenure"].eq("leased").to_numpy()})
+    use = signed.groupby(["credit_code", "parcel_id"], as_index=False, sort=True).agg(
+        use_m2=("use_m2", "sum"), leased=("leased", "max"))
+    use["tenure"] = np.where(use["leased"], "leased", "owned")
+    use = use.drop(columns="leased")
     return use[use["use_m2"] > 0].reset_index(drop=True)
 
 

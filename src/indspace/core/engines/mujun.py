@@ -48,7 +48,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from indspace.core.engines.land import Attribution
+from indspace.core.engines.land import Attribution, isin
 from indspace.core.policy.evaluation import EvaluationMethod, Grading, IndicatorSet
 
 FIGURES = ("revenue", "tax", "value_added", "employees", "energy_tce", "electricity_kwh",
@@ -80,17 +80,26 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
     df = _assemble(firms, indicators, attribution, method, year)
     _assign_status(df, method, year)
     score_rows = []
-    df["score"] = np.nan
+    n = len(df)
+    score = np.full(n, np.nan)
+    columns: dict[str, np.ndarray] = {}      # <indicator>_value / _points, in first-seen order
+    population = df["population"].to_numpy(dtype=object)
+    scored_status = isin(df["status"], ("graded", "vetoed", "ungraded"))
     for pop in method.populations:
-        sel = (df["population"] == pop.name).to_numpy() & df["status"].isin(
-            ("graded", "vetoed", "ungraded")).to_numpy()
+        sel = (population == pop.name) & scored_status
         if not sel.any():
             continue
         points, long = _score(df.loc[sel], method.indicator_sets[pop.indicator_set])
-        for col in points.columns:
-            df.loc[sel, col] = points[col].to_numpy()
-        df.loc[sel, "score"] = points.filter(like="_points").sum(axis=1).to_numpy()
+        total = None
+        for col, values in points.items():
+            columns.setdefault(col, np.full(n, np.nan))[sel] = values
+            if col.endswith("_points"):      # Σ points left to right, as DataFrame.sum(axis=1)
+                total = values.copy() if total is None else total + values
+        score[sel] = total
         score_rows.append(long)
+    df["score"] = score
+    for col, values in columns.items():
+        df[col] = values
     _adjust(df, method, adjustments)
     _grade(df, method.grading)
     df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
@@ -116,7 +125,7 @@ def _assemble(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attrib
     df = df.join(land[["land_m2", "land_area_mu", "merged", "landlord", "first_right_start"]])
     ind = indicators.drop_duplicates("credit_code").set_index("credit_code")
     ind = ind.reindex(columns=[*FIGURES, *method.adjustments.veto_columns])
-    df["has_figures"] = df.index.isin(ind.index)
+    df["has_figures"] = isin(df.index, ind.index)
     df = df.join(ind)
     for col in FIGURES:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
@@ -134,12 +143,12 @@ def _merge_tenant_figures(df: pd.DataFrame, links: pd.DataFrame) -> None:
     moves = links[links["merged"] & (links["merge_weight"] > 0)]
     if moves.empty:
         return
-    figures = df.loc[df.index.intersection(moves["credit_code"]), list(FIGURES)]
-    moves = moves[moves["credit_code"].isin(figures.index)]
+    figures = df.loc[df.index[isin(df.index, moves["credit_code"])], list(FIGURES)]
+    moves = moves[isin(moves["credit_code"], figures.index)]
     moved = figures.loc[moves["credit_code"]].mul(moves["merge_weight"].to_numpy(), axis=0)
     moved.index = moves["landlord"].to_numpy()
     gain = moved.groupby(level=0).sum(min_count=1)
-    gain = gain[gain.index.isin(df.index)]
+    gain = gain[isin(gain.index, df.index)]
     base = df.loc[gain.index, list(FIGURES)]
     df.loc[gain.index, list(FIGURES)] = base.add(gain, fill_value=0.0).where(
         base.notna() | gain.notna())
@@ -202,23 +211,37 @@ def _younger_than(dates: pd.Series, year_end: pd.Timestamp, years: float | None)
     return (start > cutoff).fillna(False).astype(bool)
 
 
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a key column as ``astype(str)`` would group it (missing: one code)."""
+    return pd.factorize(np.asarray(values.astype(str), dtype=object),
+                        use_na_sentinel=False)[0]
+
+
 def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
-    keys = [df["population"].astype(str)] + [df[c].astype(str) for c in cols]
-    return pd.MultiIndex.from_arrays(keys).factorize()[0] if cols else \
-        pd.factorize(keys[0])[0]
+    """Dense integer codes of the groups (population, *cols) of ``df``'s rows."""
+    codes = _codes(df["population"])
+    for c in cols:
+        nxt = _codes(df[c])
+        codes = pd.factorize(codes.astype(np.int64) * (int(nxt.max(initial=0)) + 1) + nxt)[0]
+    return codes
 
 
-def _score(df: pd.DataFrame, iset: IndicatorSet) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _score(df: pd.DataFrame, iset: IndicatorSet) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Points per indicator for the firms of one population (rows of ``df``)."""
-    out = pd.DataFrame(index=df.index)
+    out: dict[str, np.ndarray] = {}
     longs = []
+    group_codes: dict[tuple[str, ...], np.ndarray] = {}
+    credit_code = df["credit_code"].to_numpy()
     for ind in iset.indicators:
         num = df[ind.numerator].to_numpy(dtype="float64")
         den = df[ind.denominator].to_numpy(dtype="float64")
         ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
         value = np.full(len(df), np.nan)
         value[ok] = num[ok] / den[ok] * ind.factor
-        codes = _group_codes(df, ind.benchmark.group_by)
+        by = ind.benchmark.group_by
+        if by not in group_codes:
+            group_codes[by] = _group_codes(df, by)
+        codes = group_codes[by]
         bench = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
                            ind.benchmark.value, codes, num, den, value, ok, ind.factor)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -237,7 +260,7 @@ def _score(df: pd.DataFrame, iset: IndicatorSet) -> tuple[pd.DataFrame, pd.DataF
         out[f"{ind.name}_value"] = value
         out[f"{ind.name}_points"] = points
         longs.append(pd.DataFrame({
-            "credit_code": df["credit_code"].to_numpy(), "indicator": ind.name,
+            "credit_code": credit_code, "indicator": ind.name,
             "value": value, "benchmark": bench, "weight": ind.weight, "points": points,
             "missing": missing}))
     return out, pd.concat(longs, ignore_index=True)
@@ -279,41 +302,104 @@ def _adjust(df: pd.DataFrame, method: EvaluationMethod,
 
 
 def _grade(df: pd.DataFrame, g: Grading) -> None:
-    df["grade"] = None
-    df["rank"] = np.nan
-    df["group_size"] = np.nan
-    df["group"] = None
-    df["review"] = False
-    df.loc[df["status"].eq("vetoed"), "grade"] = "D"
-    ranked = df["status"].eq("graded") | (df["status"].eq("vetoed") & g.veto_in_quota)
-    if not ranked.any():
-        return
-    sub = df.loc[ranked]
-    label = _group_label(sub, g.group_by)
-    size = label.map(label.value_counts())
-    if g.fallback_group_by is not None:
-        small = size < g.min_group_size
-        label = label.where(~small, _group_label(sub, g.fallback_group_by) + "（合并）")
-        size = label.map(label.value_counts())
-    score = sub["score"].round(_SCORE_DECIMALS)
-    rank = score.groupby(label).rank(method="min", ascending=False)
-    if g.mode == "rank_quota":
-        q = g.quotas or {}
-        share = rank / size
-        grade = np.select([share <= q["A"], share <= q["B"], share <= q["C"]],
-                          ["A", "B", "C"], "D")
-    else:
-        t = g.thresholds or {}
-        grade = np.select([score >= t["A"], score >= t["B"], score >= t["C"]],
-                          ["A", "B", "C"], "D")
-    df.loc[ranked, "group"] = label
-    df.loc[ranked, "rank"] = rank
-    df.loc[ranked, "group_size"] = size
-    df.loc[ranked, "review"] = (size < g.min_group_size).to_numpy()
-    df.loc[ranked, "grade"] = np.where(sub["status"].eq("vetoed"), "D", grade)
+    status = df["status"].to_numpy(dtype=object)
+    vetoed = status == "vetoed"
+    ranked = (status == "graded") | (vetoed & g.veto_in_quota)
+    n = len(df)
+    grade = np.full(n, None, dtype=object)
+    grade[vetoed] = "D"
+    rank = np.full(n, np.nan)
+    group_size = np.full(n, np.nan)
+    group = np.full(n, None, dtype=object)
+    review = np.zeros(n, dtype=bool)
+    if ranked.any():
+        sub = df.loc[ranked]
+        code, labels = _group_labels(sub, g.group_by)
+        size = _sizes(code)
+        if g.fallback_group_by is not None:
+            small = size < g.min_group_size
+            if small.any():
+                fb_code, fb_labels = _group_labels(sub, g.fallback_group_by)
+                fb_code = np.where(fb_code >= 0, fb_code + len(labels), -1)
+                labels = np.concatenate([labels, fb_labels + "（合并）"])
+                code, labels = _relabel(np.where(small, fb_code, code), labels)
+                size = _sizes(code)
+        score = sub["score"].round(_SCORE_DECIMALS).to_numpy(dtype="float64")
+        sub_rank = _min_rank_desc(code, score)
+        if g.mode == "rank_quota":
+            q = g.quotas or {}
+            share = sub_rank / size
+            sub_grade = np.select([share <= q["A"], share <= q["B"], share <= q["C"]],
+                                  ["A", "B", "C"], "D")
+        else:
+            t = g.thresholds or {}
+            sub_grade = np.select([score >= t["A"], score >= t["B"], score >= t["C"]],
+                                  ["A", "B", "C"], "D")
+        group[ranked] = _label_of(code, labels)
+        rank[ranked] = sub_rank
+        group_size[ranked] = size
+        review[ranked] = size < g.min_group_size
+        grade[ranked] = np.where(vetoed[ranked], "D", sub_grade).astype(object)
     # vetoed firms outside the quota still show their group for the reports
-    out = df["status"].eq("vetoed") & ~ranked
-    df.loc[out, "group"] = _group_label(df.loc[out], g.group_by)
+    out = vetoed & ~ranked
+    if out.any():
+        code, labels = _group_labels(df.loc[out], g.group_by)
+        group[out] = _label_of(code, labels)
+    df["grade"] = pd.Series(grade, index=df.index, dtype=object)
+    df["rank"] = rank
+    df["group_size"] = group_size
+    df["group"] = pd.Series(group, index=df.index, dtype=object)
+    df["review"] = review
+
+
+def _group_labels(df: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row a group code, and per code the label "population/col/…": the label is built
+    once per group (from its first row), then codes are merged where labels coincide."""
+    code = _group_codes(df, cols)
+    first = np.full(int(code.max(initial=-1)) + 1, len(code))
+    np.minimum.at(first, code, np.arange(len(code)))
+    labels = _group_label(df.iloc[first], cols).to_numpy(dtype=object)
+    return _relabel(code, labels)
+
+
+def _relabel(code: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge codes whose labels are equal (grouping is by the label text); a missing label
+    (a missing key value) gives code −1: no group, no rank, no size."""
+    lab_code, uniq = pd.factorize(labels)
+    return np.where(code >= 0, lab_code[code], -1), np.asarray(uniq, dtype=object)
+
+
+def _sizes(code: np.ndarray) -> np.ndarray:
+    """Rows per group, per row (NaN without a group)."""
+    ok = code >= 0
+    counts = np.bincount(code[ok]).astype("float64")
+    return np.where(ok, counts[np.where(ok, code, 0)] if len(counts) else np.nan, np.nan)
+
+
+def _label_of(code: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    out = np.full(len(code), np.nan, dtype=object)
+    out[code >= 0] = labels[code[code >= 0]]
+    return out
+
+
+def _min_rank_desc(code: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Within each group: 1 + the number of rows with a strictly higher score (NaN: NaN)."""
+    score = np.where(code >= 0, score, np.nan)
+    order = np.lexsort((-score, code))
+    c, s = code[order], score[order]
+    n = len(order)
+    pos = np.arange(n)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = c[1:] != c[:-1]
+    new_run = new_group.copy()
+    new_run[1:] |= s[1:] != s[:-1]
+    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
+    ranks = (run_start - group_start + 1).astype("float64")
+    ranks[np.isnan(s)] = np.nan
+    out = np.empty(n)
+    out[order] = ranks
+    return out
 
 
 def _group_label(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
