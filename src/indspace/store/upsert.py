@@ -101,9 +101,13 @@ def apply_import(store: Store, name: str, frame: pd.DataFrame, *, columns: list[
             cur, on=keys, how="left", suffixes=("", "__cur"), indicator=True)
         is_new = (merged["_merge"] == "left_only").to_numpy()
         diff = np.zeros(len(merged), dtype=bool)
-        for c in cols:
+        if is_new.all():  # nothing stored yet under these keys: nothing to compare
+            cols_cmp, spatial_cmp = [], False
+        else:
+            cols_cmp, spatial_cmp = cols, spatial
+        for c in cols_cmp:
             diff |= _changed(merged[c], merged[f"{c}__cur"])
-        if spatial:
+        if spatial_cmp:
             diff |= _geom_changed(np.asarray(merged["geometry"], dtype=object),
                                   np.asarray(merged["geometry__cur"], dtype=object))
         diff &= ~is_new
