@@ -534,17 +534,23 @@ def _make_valid(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+_TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                        "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+
+
 def _geometry(values: Any) -> _Geom:
     arr = np.asarray(values, dtype=object)
     n = len(arr)
     is_geom = np.asarray(shapely.is_geometry(arr), dtype=bool)
     g = np.full(n, None, dtype=object)
-    g[is_geom] = shapely.force_2d(arr[is_geom])
+    g[is_geom] = arr[is_geom]
+    # drop Z/M where there is any (force_2d copies every geometry it is given)
+    zm = np.zeros(n, dtype=bool)
+    zm[is_geom] = shapely.get_coordinate_dimension(g[is_geom]) > 2
+    if zm.any():
+        g[zm] = shapely.force_2d(g[zm])
     kind = np.full(n, "", dtype=object)
-    kind[is_geom] = shapely.get_type_id(g[is_geom])
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
-    kind[is_geom] = names[kind[is_geom].astype(np.int64)]
+    kind[is_geom] = _TYPE_NAMES[shapely.get_type_id(g[is_geom]).astype(np.int64)]
     empty = np.zeros(n, dtype=bool)
     empty[is_geom] = shapely.is_empty(g[is_geom])
     with np.errstate(invalid="ignore"):
@@ -559,20 +565,34 @@ def _geometry(values: Any) -> _Geom:
         g[fix] = _make_valid(g[fix])
     src = np.full(n, None, dtype=object)
     src[work] = g[work]
-    parts, idx = _polygon_parts(src[work])
-    widx = np.flatnonzero(work)
-    out = np.full(n, None, dtype=object)
-    if len(parts):
-        out = np.asarray(shapely.multipolygons(parts, indices=widx[idx], out=out), dtype=object)
+    # A one-part MultiPolygon with area is its own polygonal part: it is kept as it is.
+    # Everything else is taken apart and its polygons with area re-assembled.
     area = np.zeros(n)
+    whole = np.zeros(n, dtype=bool)
+    sw = src[work]
+    area_w = shapely.area(sw)
+    whole[work] = ((shapely.get_type_id(sw) == 6) & (shapely.get_num_geometries(sw) == 1)
+                   & (area_w > 0))
+    area[work] = area_w
+    rest = work & ~whole
+    out = np.full(n, None, dtype=object)
+    if rest.any():
+        parts, idx = _polygon_parts(src[rest])
+        ridx = np.flatnonzero(rest)
+        if len(parts):
+            out = np.asarray(shapely.multipolygons(parts, indices=ridx[idx], out=out),
+                             dtype=object)
+    out[whole] = src[whole]
     has = ~shapely.is_missing(out)
-    area[has] = shapely.area(out[has])
+    rebuilt = has & ~whole
+    area[rebuilt] = shapely.area(out[rebuilt])
+    area[~has] = 0.0
     # a valid geometry that lost non-polygonal parts (GeometryCollection) was repaired too
-    n_src = np.zeros(n, dtype=np.int64)
-    n_src[work] = shapely.get_num_geometries(src[work])
-    n_out = np.zeros(n, dtype=np.int64)
-    n_out[has] = shapely.get_num_geometries(out[has])
-    dropped = work & valid & has & (kind == "GeometryCollection") & (n_out < n_src)
+    gc = work & valid & has & (kind == "GeometryCollection")
+    dropped = np.zeros(n, dtype=bool)
+    if gc.any():
+        dropped[gc] = (shapely.get_num_geometries(out[gc])
+                       < shapely.get_num_geometries(src[gc]))
     reason[dropped] = "non-polygonal parts dropped"
     poly_src = np.isin(kind, ["Polygon", "MultiPolygon"])
     zh = np.full(n, "", dtype=object)
