@@ -280,7 +280,7 @@ class Store:
         n = len(frame)
         if n == 0:
             return 0
-        cols = frame_columns(entity, frame)
+        cols = frame_columns(entity, frame, dates_as_text=self.backend == "gpkg")
         bounds = None
         if entity.geometry:
             geoms = np.asarray(frame.geometry.values, dtype=object)
