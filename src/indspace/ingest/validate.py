@@ -1136,10 +1136,10 @@ def _apply_mjdw(cols: dict[str, _Col], s: pd.Series, header: str,
 
 def _prefix_zrzh(cols: dict[str, _Col], resolution: HeaderResolution) -> None:
     b, p = cols["building_id"], cols["parcel_id"]
-    from_zrzh = np.array([resolution.matched.get(h) in ("ZRZH", "自然幢号") for h in b.header],
-                         dtype=bool)
-    if not from_zrzh.any():
+    zrzh = [h for h in set(b.header.tolist()) if resolution.matched.get(h) in ("ZRZH", "自然幢号")]
+    if not zrzh:
         return
+    from_zrzh = pd.Series(b.header, dtype=object).isin(zrzh).to_numpy(dtype=bool)
     bid = b.values
     pid = p.values
     for i in np.flatnonzero(from_zrzh & ~b.missing & ~p.missing):

@@ -333,7 +333,13 @@ def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataF
     """Quarantine rows: every issue with the raw row it came from (as JSON text)."""
     if issues.empty:
         return pd.DataFrame()
-    pos = {int(r): i for i, r in enumerate(raw.row_numbers)}
+    # position of each issue's row in the file (the last one, should a number repeat)
+    numbers = np.asarray(raw.row_numbers, dtype=np.int64)
+    order = np.argsort(numbers, kind="stable")
+    wanted = issues["source_row"].to_numpy(dtype=np.int64)
+    at = np.searchsorted(numbers[order], wanted, side="right") - 1
+    found = (at >= 0) & (numbers[order][np.maximum(at, 0)] == wanted)
+    pos = {int(r): int(order[a]) for r, a, f in zip(wanted, at, found, strict=True) if f}
     attrs = raw.frame.drop(columns="geometry", errors="ignore")
 
     def raw_json(row: int) -> str:
