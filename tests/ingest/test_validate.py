@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 
+import indspace.ingest.validate as validate_module
 from indspace.core.model.entities import ENTITIES, check_frame
 from indspace.ingest.aliases import KINDS, resolve_headers
 from indspace.ingest.rules import RULES
@@ -565,6 +567,49 @@ def test_junk_never_raises_and_every_row_is_accounted_for(table: tuple[str, pd.D
     assert list(res.issues.columns) == list(ISSUE_COLUMNS)
     assert res.issues["source_row"].dtype == "int64"
     check_frame(ENTITIES[KINDS[kind]], res.valid)
+
+
+TEXT_CELLS = st.one_of(
+    st.none(), st.sampled_from(JUNK_TEXT),
+    st.sampled_from(["", " ", "NULL", " n/a ", "Na", "—", "ＮＵＬＬ", "\u3000Ｐ１\u3000", "P1 ",
+                     "\x1cP1\x1f", "İNA", "\u212aA", "B1\u2003", " 2010 ", "2006年6月1日",
+                     "是", "Y", "出让", " 厂房", C1, f" {C1.lower()} ", "330212", "鄞州区"]),
+    st.text(alphabet=st.sampled_from(list(" \t\u3000\xa0aAnN/-—1０P")), max_size=6))
+
+
+@st.composite
+def text_tables(draw: st.DrawFn) -> tuple[str, pd.DataFrame]:
+    kind = draw(st.sampled_from(sorted(KINDS)))
+    table = KINDS[kind]
+    headers = draw(st.lists(st.sampled_from(ENTITIES[table].columns), min_size=1, max_size=9,
+                            unique=True))
+    n = draw(st.integers(min_value=1, max_value=80))
+    frame = pd.DataFrame({h: draw(st.lists(TEXT_CELLS, min_size=n, max_size=n))
+                          for h in headers}, dtype=object)
+    return kind, frame
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_tables())
+def test_arrow_and_python_text_columns_validate_alike(table: tuple[str, pd.DataFrame]) -> None:
+    """GeoPackage reads give Arrow-backed text; CSV-like tables give Python objects. Both are
+    trimmed, recognised as missing and normalised the same way."""
+    kind, frame = table
+    results = []
+    for dtype in (object, pd.StringDtype("pyarrow")):
+        f = frame.astype(dtype)
+        if kind in SPATIAL:
+            f["geometry"] = [sq(i) for i in range(len(f))]
+        results.append(validate(kind, f, resolve_headers(kind, [str(c) for c in f.columns]),
+                                np.arange(2, 2 + len(f)), CTX, source="t.csv"))
+    a, b = results
+    pd.testing.assert_frame_equal(a.issues, b.issues)
+    pd.testing.assert_frame_equal(pd.DataFrame(a.valid), pd.DataFrame(b.valid))
+
+
+def test_whitespace_table_is_what_str_strip_removes() -> None:
+    every = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert set(validate_module._WHITESPACE) == every
 
 
 # --- the documented examples import cleanly --------------------------------------------------

@@ -41,6 +41,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 from shapely.errors import GEOSException
@@ -169,6 +171,14 @@ class ValidationResult:
                 "infos": int((sev == "info").sum())}
 
 
+def _filled(n: int, value: Any) -> np.ndarray:
+    """``np.full(n, value, dtype=object)`` without converting ``value`` once per element
+    (numpy casts a str fill value cell by cell: ~10 ms per 150 000 cells)."""
+    out = np.empty(n, dtype=object)
+    out[:] = value
+    return out
+
+
 # --- issue collection ------------------------------------------------------------------------
 class _Issues:
     def __init__(self, rows: np.ndarray, table: str) -> None:
@@ -200,7 +210,7 @@ class _Issues:
                    if isinstance(v, np.ndarray)}
         fixed = {k: v for k, v in params.items() if not isinstance(v, np.ndarray)}
         vals = (np.asarray(value, dtype=object)[pos] if isinstance(value, np.ndarray)
-                else np.full(len(pos), value, dtype=object))
+                else _filled(len(pos), value))
         for i, p in enumerate(pos):
             ps = {**base, **fixed, **{k: _fmt(v[i]) if isinstance(v[i], float) else v[i]
                                       for k, v in per_row.items()}}
@@ -274,9 +284,19 @@ def _cells(s: pd.Series, *, numbers_as_text: bool = True) -> tuple[np.ndarray, n
         # text only for the report and for date parsing, made vectorised
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(arr) & (arr == np.floor(arr)) & (np.abs(arr) < 1e16)
-        num_txt = np.where(whole, np.where(whole, arr, 0).astype(np.int64).astype(str),
-                           arr.astype(str)).astype(object)
-        return np.where(na, "", num_txt), na.copy()
+        num_txt = np.empty(len(arr), dtype=object)
+        num_txt[whole] = arr[whole].astype(np.int64).astype(str)
+        num_txt[~whole] = arr[~whole].astype(str)       # (few) non-integers, NaN, inf
+        num_txt[na] = ""
+        return num_txt, na.copy()
+    if pd.api.types.is_bool_dtype(s.dtype):       # typed true/false (GeoPackage, Shapefile)
+        flags = s.to_numpy(dtype=bool, na_value=False)
+        txt_b = np.where(flags, "true", "false").astype(object)
+        txt_b[na] = ""
+        return txt_b, na.copy()
+    arrow = _arrow_text(s)
+    if arrow is not None:
+        return _arrow_cells(s, arrow, na)
     if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
         txt = pd.Series(np.where(na, "", s.to_numpy(dtype=object)), dtype=object).str.strip()
     else:
@@ -288,12 +308,64 @@ def _cells(s: pd.Series, *, numbers_as_text: bool = True) -> tuple[np.ndarray, n
     return np.where(missing, "", txt.to_numpy(dtype=object)), missing
 
 
-def _nfkc(txt: np.ndarray) -> pd.Series:
-    """NFKC (full-width → half-width) of the non-ASCII cells only (ASCII is unchanged)."""
+_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+               "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character ``str.strip()`` removes (``str.isspace``; a test keeps the two equal)."""
+_MISSING_MAX_LEN = max(map(len, MISSING_VALUES))
+"""No cell longer than this (after trimming) can be a missing-value marker: ``str.lower``
+never shortens a string."""
+
+
+def _arrow_text(s: pd.Series) -> pa.Array | None:
+    """The Arrow array behind an Arrow-backed string column (pyogrio's Arrow reads of
+    GeoPackage, pandas' default ``str`` dtype), else None."""
+    dt = s.dtype
+    if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":
+        a = pa.array(s.array)
+        return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    return None
+
+
+def _bools(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow_cells(s: pd.Series, a: pa.Array | pa.ChunkedArray, na: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_cells` of an Arrow-backed string column, with Python string methods only
+    where they can change something: ``strip`` where the first or last character is
+    white space, ``lower`` + the missing-value test where the cell is short enough to be a
+    marker (``null``, ``n/a``, ``-`` …)."""
+    txt = s.to_numpy(dtype=object)
+    txt[na] = ""
+    space = pa.array(list(_WHITESPACE))
+    edge = _bools(pc.or_(pc.is_in(pc.utf8_slice_codeunits(a, 0, 1), value_set=space),
+                         pc.is_in(pc.utf8_slice_codeunits(a, -1), value_set=space)))
+    length = np.array(pc.fill_null(pc.utf8_length(a), 0).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+    if edge.any():
+        idx = np.flatnonzero(edge)
+        trimmed = [t.strip() for t in txt[idx]]
+        txt[idx] = trimmed
+        length[idx] = [len(t) for t in trimmed]
+    missing = na.copy()
+    short = np.flatnonzero(~na & (length <= _MISSING_MAX_LEN))
+    if len(short):
+        missing[short] = [t.lower() in MISSING_VALUES for t in txt[short]]
+    txt[missing] = ""
+    return txt, missing
+
+
+def _nfkc(txt: np.ndarray, *, strip: bool = False) -> pd.Series:
+    """NFKC (full-width → half-width) of the non-ASCII cells only (ASCII is unchanged).
+
+    ``strip=True`` also trims the normalised cells; the ASCII cells must come trimmed
+    already (as :func:`_cells` returns them)."""
     out = np.asarray(txt, dtype=object).copy()
-    wide = np.fromiter((not t.isascii() for t in out), dtype=bool, count=len(out))
+    wide = ~np.fromiter(map(str.isascii, out), dtype=bool, count=len(out))
     if wide.any():
-        out[wide] = [unicodedata.normalize("NFKC", t) for t in out[wide]]
+        norm = (unicodedata.normalize("NFKC", t) for t in out[wide])
+        out[wide] = [t.strip() for t in norm] if strip else list(norm)
     return pd.Series(out, dtype=object)
 
 
@@ -348,7 +420,8 @@ def _to_dates(s: pd.Series, txt: np.ndarray, missing: np.ndarray) -> np.ndarray:
             vals = vals.dt.tz_localize(None)
         out = vals.to_numpy().astype("datetime64[D]")
     else:
-        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        if not pd.api.types.is_numeric_dtype(s.dtype) and pd.api.types.infer_dtype(
+                s, skipna=True) not in ("string", "empty"):
             vals = s.to_numpy(dtype=object)
             typed = np.array([isinstance(v, date | np.datetime64) for v in vals], dtype=bool)
             if typed.any():
@@ -382,19 +455,34 @@ def _to_dates(s: pd.Series, txt: np.ndarray, missing: np.ndarray) -> np.ndarray:
     return out
 
 
+_SAMPLE = 4096
+"""Rows of an Arrow text column looked at to guess whether its values repeat."""
+
+
 def _parse(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col:
     """Parse one source column for contract field ``f`` (values in contract units).
 
     Text columns (CSV, Excel) repeat few distinct values — 出让, 330212, 2006-06-01 — so they
     are parsed once per distinct value and broadcast back."""
     s = s.reset_index(drop=True)
-    if len(s) > 64 and pd.api.types.infer_dtype(s, skipna=True) == "string":
+    arrow = _arrow_text(s) if len(s) > 64 else None
+    if arrow is not None:  # Arrow strings (GeoPackage): count and encode in Arrow
+        head = arrow.slice(0, _SAMPLE)
+        if pc.count_distinct(head, mode="all").as_py() >= len(head) // 2:
+            # mostly distinct (ids): sharing would not pay (the result is the same either way)
+            return _parse_values(f, s, factor, header)
+        enc = pc.dictionary_encode(arrow, null_encoding="encode")
+        codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        uniq = enc.dictionary.to_numpy(zero_copy_only=False)
+    elif len(s) > 64 and pd.api.types.infer_dtype(s, skipna=True) == "string":
         codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=False)
-        if len(uniq) < len(s) // 2:
-            u = _parse_values(f, pd.Series(uniq, dtype=object), factor, header)
-            return _Col(u.values[codes], u.missing[codes], u.bad[codes], u.raw[codes],
-                        np.full(len(s), header, dtype=object),
-                        None if u.detail is None else u.detail[codes])
+    else:
+        return _parse_values(f, s, factor, header)
+    if len(uniq) < len(s) // 2:
+        u = _parse_values(f, pd.Series(uniq, dtype=object), factor, header)
+        return _Col(u.values[codes], u.missing[codes], u.bad[codes], u.raw[codes],
+                    _filled(len(s), header),
+                    None if u.detail is None else u.detail[codes])
     return _parse_values(f, s, factor, header)
 
 
@@ -402,7 +490,7 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
     txt, missing = _cells(s, numbers_as_text=not (f.dtype in ("float", "int")
                                                   and f.name != "year_built"))
     n = len(s)
-    hdr = np.full(n, header, dtype=object)
+    hdr = _filled(n, header)
     if f.dtype in ("float", "int"):
         num = _scale(_to_float(s, txt, missing), factor)
         bad = ~missing & ~np.isfinite(num)
@@ -437,14 +525,14 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
     # text
     if f.credit_code:
         norm = _nfkc(txt).str.replace(r"\s+", "", regex=True).str.upper().to_numpy(dtype=object)
-        prob = np.full(n, None, dtype=object)
+        prob = _filled(n, None)
         prob[~missing] = credit_code_problems(norm[~missing])
         bad = ~missing & pd.notna(prob)
         return _Col(_blank(norm, missing | bad), missing, bad, txt, hdr, prob)
     if f.choices is not None:
         norm = _nfkc(txt).str.replace(r"\s+", "", regex=True).str.lower()
         if f.name == "right_type":
-            got = np.full(n, None, dtype=object)
+            got = _filled(n, None)
             for kw, val in RIGHT_TYPE_KEYWORDS:
                 hit = pd.isna(got) & norm.str.contains(kw, regex=False).to_numpy(dtype=bool)
                 got[hit] = val
@@ -453,7 +541,7 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
                 dtype=object)
         got = _blank(got, pd.isna(got) | missing)
         return _Col(got, missing, ~missing & pd.isna(got), txt, hdr)
-    vals_s = _nfkc(txt).str.strip() if f.name in ID_FIELDS else pd.Series(txt, dtype=object)
+    vals_s = _nfkc(txt, strip=True) if f.name in ID_FIELDS else pd.Series(txt, dtype=object)
     return _Col(_blank(vals_s.to_numpy(dtype=object), missing), missing,
                 np.zeros(n, dtype=bool), txt, hdr)
 
@@ -534,17 +622,23 @@ def _make_valid(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+_TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                        "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+
+
 def _geometry(values: Any) -> _Geom:
     arr = np.asarray(values, dtype=object)
     n = len(arr)
     is_geom = np.asarray(shapely.is_geometry(arr), dtype=bool)
-    g = np.full(n, None, dtype=object)
-    g[is_geom] = shapely.force_2d(arr[is_geom])
-    kind = np.full(n, "", dtype=object)
-    kind[is_geom] = shapely.get_type_id(g[is_geom])
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
-    kind[is_geom] = names[kind[is_geom].astype(np.int64)]
+    g = _filled(n, None)
+    g[is_geom] = arr[is_geom]
+    # drop Z/M where there is any (force_2d copies every geometry it is given)
+    zm = np.zeros(n, dtype=bool)
+    zm[is_geom] = shapely.get_coordinate_dimension(g[is_geom]) > 2
+    if zm.any():
+        g[zm] = shapely.force_2d(g[zm])
+    kind = _filled(n, "")
+    kind[is_geom] = _TYPE_NAMES[shapely.get_type_id(g[is_geom]).astype(np.int64)]
     empty = np.zeros(n, dtype=bool)
     empty[is_geom] = shapely.is_empty(g[is_geom])
     with np.errstate(invalid="ignore"):
@@ -553,30 +647,44 @@ def _geometry(values: Any) -> _Geom:
     valid = np.zeros(n, dtype=bool)
     valid[work] = shapely.is_valid(g[work])
     fix = work & ~valid
-    reason = np.full(n, "", dtype=object)
+    reason = _filled(n, "")
     if fix.any():
         reason[fix] = shapely.is_valid_reason(g[fix])
         g[fix] = _make_valid(g[fix])
-    src = np.full(n, None, dtype=object)
+    src = _filled(n, None)
     src[work] = g[work]
-    parts, idx = _polygon_parts(src[work])
-    widx = np.flatnonzero(work)
-    out = np.full(n, None, dtype=object)
-    if len(parts):
-        out = np.asarray(shapely.multipolygons(parts, indices=widx[idx], out=out), dtype=object)
+    # A one-part MultiPolygon with area is its own polygonal part: it is kept as it is.
+    # Everything else is taken apart and its polygons with area re-assembled.
     area = np.zeros(n)
+    whole = np.zeros(n, dtype=bool)
+    sw = src[work]
+    area_w = shapely.area(sw)
+    whole[work] = ((shapely.get_type_id(sw) == 6) & (shapely.get_num_geometries(sw) == 1)
+                   & (area_w > 0))
+    area[work] = area_w
+    rest = work & ~whole
+    out = _filled(n, None)
+    if rest.any():
+        parts, idx = _polygon_parts(src[rest])
+        ridx = np.flatnonzero(rest)
+        if len(parts):
+            out = np.asarray(shapely.multipolygons(parts, indices=ridx[idx], out=out),
+                             dtype=object)
+    out[whole] = src[whole]
     has = ~shapely.is_missing(out)
-    area[has] = shapely.area(out[has])
+    rebuilt = has & ~whole
+    area[rebuilt] = shapely.area(out[rebuilt])
+    area[~has] = 0.0
     # a valid geometry that lost non-polygonal parts (GeometryCollection) was repaired too
-    n_src = np.zeros(n, dtype=np.int64)
-    n_src[work] = shapely.get_num_geometries(src[work])
-    n_out = np.zeros(n, dtype=np.int64)
-    n_out[has] = shapely.get_num_geometries(out[has])
-    dropped = work & valid & has & (kind == "GeometryCollection") & (n_out < n_src)
+    gc = work & valid & has & (kind == "GeometryCollection")
+    dropped = np.zeros(n, dtype=bool)
+    if gc.any():
+        dropped[gc] = (shapely.get_num_geometries(out[gc])
+                       < shapely.get_num_geometries(src[gc]))
     reason[dropped] = "non-polygonal parts dropped"
     poly_src = np.isin(kind, ["Polygon", "MultiPolygon"])
-    zh = np.full(n, "", dtype=object)
-    en = np.full(n, "", dtype=object)
+    zh = _filled(n, "")
+    en = _filled(n, "")
     zero = has & (area < MIN_AREA_M2)
     lost = work & ~has
     for mask, z, e in ((~is_geom, "无图形", "no geometry"),
@@ -601,10 +709,30 @@ def _touching_any(geoms: np.ndarray, ok: np.ndarray, others: np.ndarray) -> np.n
     others = others[~shapely.is_missing(others)]
     if not len(others) or not ok.any():
         return hit
-    # Index the many small rows and query with the few large boundaries: shapely prepares
-    # the *query* geometries, so each district polygon is prepared once (≈ 20× faster than
-    # querying 150 000 buildings against an index of ten unprepared district outlines).
     pos = np.flatnonzero(ok)
+    # A geometry with a vertex inside or on one of ``others`` intersects it: one
+    # point-in-polygon test per row against the prepared boundaries settles most rows.
+    coords, owner = shapely.get_coordinates(geoms[pos], return_index=True)
+    has_xy = np.zeros(len(pos), dtype=bool)
+    has_xy[owner] = True
+    first = np.minimum(np.searchsorted(owner, np.arange(len(pos))), max(len(coords) - 1, 0))
+    x, y = (coords[first, 0], coords[first, 1]) if len(coords) else (np.zeros(len(pos)),) * 2
+    settled = np.zeros(len(pos), dtype=bool)
+    box = shapely.bounds(others)
+    shapely.prepare(others)
+    for k, other in enumerate(others):
+        with np.errstate(invalid="ignore"):
+            near = np.flatnonzero(has_xy & ~settled & (x >= box[k, 0]) & (x <= box[k, 2])
+                                  & (y >= box[k, 1]) & (y <= box[k, 3]))
+        if len(near):
+            settled[near] = shapely.intersects_xy(other, x[near], y[near])
+    hit[pos[settled]] = True
+    pos = pos[~settled]
+    if not len(pos):
+        return hit
+    # The rest, whole: index the many small rows and query with the few large boundaries:
+    # shapely prepares the *query* geometries, so each boundary is prepared once (≈ 20×
+    # faster than querying every row against an index of a few unprepared outlines).
     tree = shapely.STRtree(geoms[pos])
     pairs = tree.query(others, predicate="intersects")
     hit[pos[pairs[1]]] = True
@@ -614,20 +742,30 @@ def _touching_any(geoms: np.ndarray, ok: np.ndarray, others: np.ndarray) -> np.n
 def _overlaps(geoms: np.ndarray, ok: np.ndarray, ids: np.ndarray, rows: np.ndarray,
               existing: gpd.GeoDataFrame | None, min_share: float
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: other parcel ids overlapped, overlap area (m²) and share of the row's area."""
+    """Per row: other parcel ids overlapped, overlap area (m²) and share of the row's area.
+
+    Candidate pairs come from the indexes by envelope only; the overlap of two envelopes
+    bounds the overlap of the shapes, so pairs that merely touch (shared edges of a cadastral
+    tessellation — most pairs) are dropped before any exact predicate or overlay is run."""
     n = len(geoms)
     pos = np.flatnonzero(ok)
-    label = np.array([f"第{r}行" if pd.isna(i) else i for i, r in zip(ids, rows, strict=True)],
-                     dtype=object)
-    recs: list[pd.DataFrame] = []
+    label = np.array(ids, dtype=object)
+    unnamed = np.asarray(pd.isna(label), dtype=bool)
+    label[unnamed] = [f"第{r}行" for r in np.asarray(rows)[unnamed]]
+    bounds = np.full((n, 4), np.nan)
+    areas = np.zeros(n)
+    bounds[pos] = shapely.bounds(geoms[pos])
+    areas[pos] = shapely.area(geoms[pos])
+    # pairs: row i, the other shape j (its geometry, label, envelope and area)
+    pi: list[np.ndarray] = []
+    pj: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     if len(pos) > 1:
         tree = shapely.STRtree(geoms[pos])
-        a, b = tree.query(geoms[pos], predicate="intersects")
+        a, b = tree.query(geoms[pos])
         keep = a < b
-        recs.append(pd.DataFrame({"i": pos[a[keep]], "j_geom": geoms[pos[b[keep]]],
-                                  "other": label[pos[b[keep]]]}))
-        recs.append(pd.DataFrame({"i": pos[b[keep]], "j_geom": geoms[pos[a[keep]]],
-                                  "other": label[pos[a[keep]]]}))
+        a, b = pos[a[keep]], pos[b[keep]]
+        pi += [a, b]
+        pj += [(geoms[b], label[b], bounds[b], areas[b]), (geoms[a], label[a], bounds[a], areas[a])]
     if existing is not None and len(existing) and len(pos):
         ex_g = np.asarray(existing.geometry, dtype=object)
         ex_id = existing["parcel_id"].to_numpy(dtype=object)
@@ -635,30 +773,32 @@ def _overlaps(geoms: np.ndarray, ok: np.ndarray, ids: np.ndarray, rows: np.ndarr
         ex_g, ex_id = _make_valid(ex_g[usable]), ex_id[usable]
         if len(ex_g):
             tree = shapely.STRtree(ex_g)
-            a, b = tree.query(geoms[pos], predicate="intersects")
-            same = ex_id[b] == ids[pos[a]]          # the stored version of the same parcel
-            recs.append(pd.DataFrame({"i": pos[a[~same]], "j_geom": ex_g[b[~same]],
-                                      "other": ex_id[b[~same]]}))
-    out_ids = np.full(n, "", dtype=object)
+            a, b = tree.query(geoms[pos])
+            other = ~(ex_id[b] == ids[pos[a]])       # not the stored version of the same parcel
+            a, b = pos[a[other]], b[other]
+            pi.append(a)
+            pj.append((ex_g[b], ex_id[b], shapely.bounds(ex_g[b]), shapely.area(ex_g[b])))
+    out_ids = _filled(n, "")
     out_area = np.zeros(n)
     out_share = np.zeros(n)
-    if not recs:
+    if not pi:
         return out_ids, out_area, out_share
-    pairs = pd.concat(recs, ignore_index=True)
-    if not len(pairs):
-        return out_ids, out_area, out_share
-    gi = geoms[pairs["i"].to_numpy()]
-    gj = pairs["j_geom"].to_numpy(dtype=object)
+    i = np.concatenate(pi)
+    gj = np.concatenate([p[0] for p in pj])
+    other_j = np.concatenate([p[1] for p in pj])
+    bi, bj = bounds[i], np.concatenate([p[2] for p in pj]).reshape(-1, 4)
     # the overlap is at most the overlap of the bounding boxes: pairs that merely touch
     # (shared edges of a cadastral tessellation) are dropped without an overlay
-    bi, bj = shapely.bounds(gi), shapely.bounds(gj)
     box = (np.clip(np.minimum(bi[:, 2], bj[:, 2]) - np.maximum(bi[:, 0], bj[:, 0]), 0, None)
            * np.clip(np.minimum(bi[:, 3], bj[:, 3]) - np.maximum(bi[:, 1], bj[:, 1]), 0, None))
-    smaller = np.minimum(shapely.area(gi), shapely.area(gj))
-    cand = box > np.maximum(min_share * smaller, MIN_AREA_M2)
-    pairs, gi, gj, smaller = pairs[cand], gi[cand], gj[cand], smaller[cand]
-    if not len(pairs):
+    smaller = np.minimum(areas[i], np.concatenate([p[3] for p in pj]))
+    with np.errstate(invalid="ignore"):
+        cand = box > np.maximum(min_share * smaller, MIN_AREA_M2)
+    cand[cand] = shapely.intersects(geoms[i[cand]], gj[cand])
+    if not cand.any():
         return out_ids, out_area, out_share
+    pairs = pd.DataFrame({"i": i[cand], "other": other_j[cand]})
+    gi, gj, smaller = geoms[i[cand]], gj[cand], smaller[cand]
     try:
         inter = shapely.area(shapely.intersection(gi, gj))
     except GEOSException:
@@ -723,9 +863,9 @@ def _empty_col(f: Field, n: int) -> _Col:
     elif f.dtype == "date":
         vals = np.full(n, _NAT)
     else:
-        vals = np.full(n, None, dtype=object)
+        vals = _filled(n, None)
     return _Col(vals, np.ones(n, dtype=bool), np.zeros(n, dtype=bool),
-                np.full(n, "", dtype=object), np.full(n, f.name, dtype=object))
+                _filled(n, ""), _filled(n, f.name))
 
 
 def _typed(f: Field, c: _Col, keep: np.ndarray) -> Any:
@@ -822,8 +962,8 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         if ctx.year is not None:
             absent.discard("year")
             cols["year"] = _Col(np.full(n, float(ctx.year)), np.zeros(n, dtype=bool),
-                                np.zeros(n, dtype=bool), np.full(n, str(ctx.year), dtype=object),
-                                np.full(n, "--year", dtype=object))
+                                np.zeros(n, dtype=bool), _filled(n, str(ctx.year)),
+                                _filled(n, "--year"))
             carried.add("year")
         else:
             iss.file("E101", "year", "", label=entity.field("year").label_zh, field="year")
@@ -871,7 +1011,7 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
             iss.add("E116", f.name, c.bad, c.raw, header=hdr, choices_zh="是/否",
                     choices_en="是/否, true/false, 1/0, Y/N")
         elif f.credit_code and c.bad.any():
-            prob = c.detail if c.detail is not None else np.full(n, None, dtype=object)
+            prob = c.detail if c.detail is not None else _filled(n, None)
             norm = _nfkc(c.raw).str.replace(r"\s+", "", regex=True).str.upper().to_numpy(
                 dtype=object)
             pz, pe = _credit_problem_text(prob, norm)
@@ -890,7 +1030,7 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         if "geometry" not in frame.columns:
             iss.file("E110", "geometry", "", detail_zh="缺少几何列",
                      detail_en="no geometry column")
-            geo = _geometry(np.full(n, None, dtype=object))
+            geo = _geometry(_filled(n, None))
         else:
             gcol = frame["geometry"]
             given = getattr(gcol, "crs", None) or getattr(frame, "crs", None)
@@ -954,8 +1094,8 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
 
 
 def _credit_problem_text(prob: np.ndarray, norm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    zh = np.full(len(prob), "", dtype=object)
-    en = np.full(len(prob), "", dtype=object)
+    zh = _filled(len(prob), "")
+    en = _filled(len(prob), "")
     for i in np.flatnonzero(pd.notna(prob)):
         p = prob[i]
         if p == "length":
@@ -996,10 +1136,10 @@ def _apply_mjdw(cols: dict[str, _Col], s: pd.Series, header: str,
 
 def _prefix_zrzh(cols: dict[str, _Col], resolution: HeaderResolution) -> None:
     b, p = cols["building_id"], cols["parcel_id"]
-    from_zrzh = np.array([resolution.matched.get(h) in ("ZRZH", "自然幢号") for h in b.header],
-                         dtype=bool)
-    if not from_zrzh.any():
+    zrzh = [h for h in set(b.header.tolist()) if resolution.matched.get(h) in ("ZRZH", "自然幢号")]
+    if not zrzh:
         return
+    from_zrzh = pd.Series(b.header, dtype=object).isin(zrzh).to_numpy(dtype=bool)
     bid = b.values
     pid = p.values
     for i in np.flatnonzero(from_zrzh & ~b.missing & ~p.missing):
@@ -1149,8 +1289,8 @@ def _check_duplicates(key: tuple[str, ...], cols: dict[str, _Col], iss: _Issues,
     label = sub.apply("|".join, axis=1) if len(key) > 1 else sub[key[0]]
     groups = pd.Series(rows[idx]).groupby(label.to_numpy()).agg(
         lambda r: ", ".join(map(str, sorted(r))))
-    listed = np.full(n, "", dtype=object)
-    text = np.full(n, "", dtype=object)
+    listed = _filled(n, "")
+    text = _filled(n, "")
     listed[idx] = groups.reindex(label.to_numpy()).to_numpy(dtype=object)
     text[idx] = label.to_numpy(dtype=object)
     listed_zh = np.array([r.replace(", ", "、") for r in listed], dtype=object)

@@ -12,30 +12,54 @@ import pandas as pd
 from indspace.core.model.entities import Entity, Field
 
 
-def _column_values(series: pd.Series, f: Field) -> list[Any]:
+def _column_values(series: pd.Series, f: Field, dates_as_text: bool = False) -> list[Any]:
+    """Python values of one column for the DBAPI (None for missing), converted by numpy's
+    cast to ``object`` where the dtype allows (it yields Python ``int``/``float``/``bool``
+    and ``datetime.date`` for day precision), element by element otherwise."""
     s = series
     if f.dtype == "date":
         conv = pd.to_datetime(s, errors="raise")
-        return [None if pd.isna(v) else v.date() for v in conv]
+        if isinstance(conv.dtype, np.dtype):  # naive datetime64: NaT → None, days → date
+            days = conv.to_numpy().astype("datetime64[D]")
+            if not dates_as_text:
+                return days.astype(object).tolist()  # type: ignore[no-any-return]
+            text = days.astype(str).astype(object)   # ISO 8601, as date.isoformat()
+            text[np.isnat(days)] = None
+            return text.tolist()  # type: ignore[no-any-return]
+        dates = [None if pd.isna(v) else v.date() for v in conv]
+        return [None if d is None else d.isoformat() for d in dates] if dates_as_text else dates
     mask = s.isna().to_numpy()
     if f.dtype == "float":
-        vals = pd.to_numeric(s, errors="raise").astype("float64").to_numpy().tolist()
-    elif f.dtype == "int":
-        vals = [None if m else int(v) for v, m in zip(s.tolist(), mask, strict=True)]
-        return vals
-    elif f.dtype == "bool":
-        vals = [bool(v) if not m else None for v, m in zip(s.tolist(), mask, strict=True)]
-        return vals
-    else:
-        vals = [str(v) for v in s.tolist()]
+        arr = pd.to_numeric(s, errors="raise").astype("float64").to_numpy().astype(object)
+        arr[mask] = None
+        return arr.tolist()  # type: ignore[no-any-return]
+    if f.dtype == "int" and pd.api.types.is_integer_dtype(s.dtype):
+        return s.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
+    if f.dtype == "bool" and pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
+    if f.dtype == "int":
+        return [None if m else int(v) for v, m in zip(s.tolist(), mask, strict=True)]
+    if f.dtype == "bool":
+        return [bool(v) if not m else None for v, m in zip(s.tolist(), mask, strict=True)]
+    obj = s.to_numpy(dtype=object)
+    if set(map(type, obj[~mask])) <= {str}:  # text already: nothing to convert
+        out = obj.copy()
+        out[mask] = None
+        return out.tolist()  # type: ignore[no-any-return]
+    vals = [str(v) for v in obj.tolist()]
     return [None if m else v for v, m in zip(vals, mask, strict=True)]
 
 
-def frame_columns(entity: Entity, frame: pd.DataFrame) -> dict[str, list[Any]]:
-    """The contract's attribute columns of ``frame`` as Python lists (missing → all None)."""
+def frame_columns(entity: Entity, frame: pd.DataFrame, *, dates_as_text: bool = False
+                  ) -> dict[str, list[Any]]:
+    """The contract's attribute columns of ``frame`` as Python lists (missing → all None).
+
+    ``dates_as_text`` gives dates as ISO text (``2024-01-05``) instead of ``datetime.date``:
+    what SQLite stores for them, without a DBAPI adapter call per value."""
     n = len(frame)
     return {
-        f.name: (_column_values(frame[f.name], f) if f.name in frame.columns else [None] * n)
+        f.name: (_column_values(frame[f.name], f, dates_as_text) if f.name in frame.columns
+                 else [None] * n)
         for f in entity.fields
     }
 

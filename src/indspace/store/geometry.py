@@ -21,8 +21,17 @@ _HEADER = struct.Struct("<2sBBi4d")  # magic, version, flags, srs_id, minx maxx 
 _EMPTY_HEADER = struct.Struct("<2sBBi")
 
 
-def to_gpkg(geoms: np.ndarray | Sequence[object], srs_id: int) -> list[bytes | None]:
-    """Encode shapely geometries as GeoPackage binary blobs (None stays None)."""
+_HEADER_DTYPE = np.dtype([("magic", "S2"), ("version", "u1"), ("flags", "u1"),
+                          ("srs_id", "<i4"), ("minx", "<f8"), ("maxx", "<f8"),
+                          ("miny", "<f8"), ("maxy", "<f8")])
+""":data:`_HEADER` as a numpy record, to build many headers at once."""
+
+
+def to_gpkg(geoms: np.ndarray | Sequence[object], srs_id: int,
+            bounds: np.ndarray | None = None) -> list[bytes | None]:
+    """Encode shapely geometries as GeoPackage binary blobs (None stays None).
+
+    ``bounds`` may pass ``shapely.bounds(geoms)`` when the caller has it already."""
     arr = np.asarray(geoms, dtype=object)
     out: list[bytes | None] = [None] * len(arr)
     present = ~shapely.is_missing(arr)
@@ -30,16 +39,23 @@ def to_gpkg(geoms: np.ndarray | Sequence[object], srs_id: int) -> list[bytes | N
         return out
     idx = np.flatnonzero(present)
     g = arr[idx]
-    wkb = shapely.to_wkb(g, byte_order=1, flavor="iso")
-    bounds = shapely.bounds(g)
+    wkb = shapely.to_wkb(g, byte_order=1, flavor="iso").tolist()
+    b = shapely.bounds(g) if bounds is None else np.asarray(bounds)[idx]
     empty = shapely.is_empty(g)
-    for i, w, b, e in zip(idx.tolist(), wkb.tolist(), bounds.tolist(), empty.tolist(),
-                          strict=True):
-        if e:
-            # flags: little-endian (bit 0), no envelope, empty (bit 4)
-            out[i] = _EMPTY_HEADER.pack(b"GP", 0, 0b00010001, srs_id) + w
-        else:
-            out[i] = _HEADER.pack(b"GP", 0, 0b00000011, srs_id, b[0], b[2], b[1], b[3]) + w
+    head = np.empty(len(g), dtype=_HEADER_DTYPE)
+    head["magic"], head["version"], head["srs_id"] = b"GP", 0, srs_id
+    # flags: little-endian (bit 0) with an [minx, maxx, miny, maxy] envelope (code 1)
+    head["flags"] = 0b00000011
+    head["minx"], head["maxx"], head["miny"], head["maxy"] = b[:, 0], b[:, 2], b[:, 1], b[:, 3]
+    heads = head.view(f"V{_HEADER.size}").tolist()
+    for j in np.flatnonzero(empty).tolist():
+        # flags: little-endian (bit 0), no envelope, empty (bit 4)
+        heads[j] = _EMPTY_HEADER.pack(b"GP", 0, 0b00010001, srs_id)
+    blobs = [h + w for h, w in zip(heads, wkb, strict=True)]
+    if len(idx) == len(arr):
+        return blobs
+    for i, blob in zip(idx.tolist(), blobs, strict=True):
+        out[i] = blob
     return out
 
 

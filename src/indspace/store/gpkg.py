@@ -24,6 +24,7 @@ from pyproj import CRS
 
 from indspace.store import rtree_pack
 from indspace.store.geometry import gpkg_envelope
+from indspace.store.sqlite_rows import insert_columns
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10300  # GeoPackage 1.3.0, read by GDAL ≥ 3.1 without warnings
@@ -171,10 +172,11 @@ PACK_MIN_ROWS = 5_000
 """Below this many new rows the R-tree is updated in place; above, it is re-packed whole."""
 
 
-def bulk_insert(cursor: sqlite3.Cursor, t: str, c: str, columns: list[str],
-                rows: list[tuple[Any, ...]], fids: np.ndarray, bounds: np.ndarray) -> None:
+def bulk_insert(cursor: sqlite3.Cursor, t: str, c: str, names: list[str],
+                columns: list[Any], fids: np.ndarray, bounds: np.ndarray) -> None:
     """Insert many features and their R-tree entries without per-row trigger calls.
 
+    ``columns`` holds the values of ``names`` column-wise (one sequence per name).
     ``bounds`` is shapely's ``(minx, miny, maxx, maxy)`` per row (NaN for empty/missing).
     The insert trigger is dropped and re-created inside the caller's transaction (SQLite
     DDL is transactional, and ``BEGIN IMMEDIATE`` holds the write lock). The R-tree is then
@@ -183,10 +185,7 @@ def bulk_insert(cursor: sqlite3.Cursor, t: str, c: str, columns: list[str],
     """
     r = f"rtree_{t}_{c}"
     cursor.execute(f"DROP TRIGGER IF EXISTS {r}_insert")
-    names = ", ".join(f'"{n}"' for n in ["fid", *columns])
-    marks = ", ".join("?" for _ in range(len(columns) + 1))
-    cursor.executemany(f'INSERT INTO "{t}" ({names}) VALUES ({marks})',
-                       ((f, *row) for f, row in zip(fids.tolist(), rows, strict=True)))
+    insert_columns(cursor, t, ["fid", *names], [fids, *columns])
     keep = ~np.isnan(bounds[:, 0])
     new_ids, b = fids[keep], bounds[keep]
     if len(new_ids) >= PACK_MIN_ROWS:

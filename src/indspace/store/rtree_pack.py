@@ -22,6 +22,8 @@ import sqlite3
 
 import numpy as np
 
+from indspace.store.sqlite_rows import insert_columns
+
 CELL = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"),
                  ("maxy", ">f4")])
 
@@ -104,5 +106,4 @@ def pack(cursor: sqlite3.Cursor, rtree: str, ids: np.ndarray, minx: np.ndarray,
     leaf_no = first_no[0] + np.arange(n) // cap
     cursor.executemany(f"INSERT INTO {rtree}_node VALUES (?, ?)", rows_node)
     cursor.executemany(f"INSERT INTO {rtree}_parent VALUES (?, ?)", rows_parent)
-    cursor.executemany(f"INSERT INTO {rtree}_rowid (rowid, nodeno) VALUES (?, ?)",
-                       zip(leaf["id"].tolist(), leaf_no.tolist(), strict=True))
+    insert_columns(cursor, f"{rtree}_rowid", ["rowid", "nodeno"], [leaf["id"], leaf_no])

@@ -37,6 +37,7 @@ from indspace.core.model.entities import ENTITIES, Entity, check_frame
 from indspace.store import gpkg, postgis
 from indspace.store.frames import frame_columns, typed_frame
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
+from indspace.store.sqlite_rows import insert_columns
 from indspace.store.tables import GEOM, build_metadata, history_name
 from indspace.store.types import UtcDateTime
 
@@ -279,10 +280,12 @@ class Store:
         n = len(frame)
         if n == 0:
             return 0
-        cols = frame_columns(entity, frame)
+        cols = frame_columns(entity, frame, dates_as_text=self.backend == "gpkg")
+        bounds = None
         if entity.geometry:
             geoms = np.asarray(frame.geometry.values, dtype=object)
-            cols[GEOM] = (to_gpkg(geoms, self.srid) if self.backend == "gpkg"
+            bounds = shapely.bounds(geoms)
+            cols[GEOM] = (to_gpkg(geoms, self.srid, bounds=bounds) if self.backend == "gpkg"
                           else to_ewkb_hex(geoms, self.srid))
         cols["version"] = [1] * n
         if self.backend == "postgis":
@@ -292,21 +295,16 @@ class Store:
             t = self.table(entity.table)
             stamp = UtcDateTime().process_bind_param(valid_from, conn.dialect)
             cols["valid_from"] = [stamp] * n
-            rows = list(zip(*cols.values(), strict=True))
             raw = conn.connection.driver_connection
             assert raw is not None
             cursor = raw.cursor()
-            if entity.geometry:
+            if bounds is not None:
                 start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
                                      ).scalar_one() + 1
-                gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols), rows,
-                                 np.arange(start, start + n, dtype=np.int64),
-                                 shapely.bounds(geoms))
+                gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols), list(cols.values()),
+                                 np.arange(start, start + n, dtype=np.int64), bounds)
             else:
-                names = ", ".join(f'"{c}"' for c in cols)
-                marks = ", ".join("?" for _ in cols)
-                cursor.executemany(f'INSERT INTO "{entity.table}" ({names}) VALUES ({marks})',
-                                   rows)
+                insert_columns(cursor, entity.table, list(cols), list(cols.values()))
             cursor.close()
         return n
 

@@ -97,24 +97,30 @@ def apply_import(store: Store, name: str, frame: pd.DataFrame, *, columns: list[
     spatial = entity.geometry is not None and "geometry" in columns
     with store._write() as conn:
         cur = _current(store, conn, entity)
-        merged = frame.reset_index(drop=True).merge(
-            cur, on=keys, how="left", suffixes=("", "__cur"), indicator=True)
-        is_new = (merged["_merge"] == "left_only").to_numpy()
-        diff = np.zeros(len(merged), dtype=bool)
-        for c in cols:
-            diff |= _changed(merged[c], merged[f"{c}__cur"])
-        if spatial:
-            diff |= _geom_changed(np.asarray(merged["geometry"], dtype=object),
-                                  np.asarray(merged["geometry__cur"], dtype=object))
-        diff &= ~is_new
-        changed = merged[diff]
+        fresh = frame.reset_index(drop=True)
+        diff = np.zeros(len(fresh), dtype=bool)
+        if len(cur):
+            merged = fresh.merge(cur, on=keys, how="left", suffixes=("", "__cur"),
+                                 indicator=True)
+            is_new = (merged["_merge"] == "left_only").to_numpy()
+            if not is_new.all():
+                for c in cols:
+                    diff |= _changed(merged[c], merged[f"{c}__cur"])
+                if spatial:
+                    diff |= _geom_changed(np.asarray(merged["geometry"], dtype=object),
+                                          np.asarray(merged["geometry__cur"], dtype=object))
+            diff &= ~is_new
+            changed = merged[diff]
+        else:  # nothing stored yet: every record is new, nothing to compare
+            is_new = np.ones(len(fresh), dtype=bool)
+            changed = fresh.iloc[:0]
         if len(changed) and (changed["valid_from__cur"] >= at).any():
             bad = changed.loc[changed["valid_from__cur"] >= at, keys].iloc[0].tolist()
             raise ValidationError(
                 f"记录 {bad} 的当前版本晚于本次导入时间，不能追加历史",
                 f"record {bad} has a current version at or after this import's time",
                 where=name, hint_zh="请检查系统时间", hint_en="check the system clock")
-        new_rows = frame.reset_index(drop=True)[is_new]
+        new_rows = fresh if is_new.all() else fresh[is_new]
         if len(new_rows):
             store._insert(conn, entity, new_rows, at)
         if len(changed):
@@ -125,7 +131,7 @@ def apply_import(store: Store, name: str, frame: pd.DataFrame, *, columns: list[
             fids = gone.loc[gone["_merge"] == "left_only", "fid__cur"].astype(int).tolist()
             retired = _retire(store, conn, entity, fids, at)
         counts = UpsertCounts(int(is_new.sum()), int(diff.sum()),
-                              int(len(merged) - is_new.sum() - diff.sum()), retired)
+                              int(len(fresh) - is_new.sum() - diff.sum()), retired)
         if run is not None:
             conn.execute(sa.insert(store.table("import_runs")).values(**run, **asdict(counts)))
         if quarantine is not None and len(quarantine):

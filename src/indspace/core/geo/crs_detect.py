@@ -276,11 +276,17 @@ def _num(v: float) -> str:
 
 def _as_geometry_array(geoms: object) -> np.ndarray:
     arr = np.asarray(geoms, dtype=object).ravel()
-    ok = shapely.is_geometry(arr) | np.array([g is None for g in arr], dtype=bool)
+    ok = np.asarray(shapely.is_geometry(arr), dtype=bool)
+    if not ok.all():
+        ok |= np.array([g is None for g in arr], dtype=bool)
     if not ok.all():
         bad = type(arr[~ok][0]).__name__
         raise TypeError(f"geoms must hold shapely geometries or None, got {bad}")
     return arr
+
+
+_LINEAL_OR_POLYGONAL = (1, 2, 3, 5, 6)
+"""shapely type ids of LineString, LinearRing, Polygon, MultiLineString, MultiPolygon."""
 
 
 def _bounds(geoms: object) -> _Bounds | None:
@@ -291,6 +297,14 @@ def _bounds(geoms: object) -> _Bounds | None:
     arr = arr[~shapely.is_empty(arr)]
     if arr.size == 0:
         return None
+    # Lines and polygons: the envelopes give the bounds, and a non-finite coordinate shows
+    # as a non-finite envelope (±inf) or length (NaN, which envelopes skip) — no need to
+    # list every vertex. Anything else (points, collections) is checked vertex by vertex.
+    if np.isin(shapely.get_type_id(arr), _LINEAL_OR_POLYGONAL).all():
+        env = shapely.bounds(arr)
+        if np.isfinite(env).all() and np.isfinite(shapely.length(arr)).all():
+            return _Bounds(float(env[:, 0].min()), float(env[:, 1].min()),
+                           float(env[:, 2].max()), float(env[:, 3].max()))
     coords = shapely.get_coordinates(arr)
     if coords.size == 0:
         return None
