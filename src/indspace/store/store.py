@@ -280,13 +280,13 @@ class Store:
         n = len(frame)
         if n == 0:
             return 0
-        cols = frame_columns(entity, frame, dates_as_text=self.backend == "gpkg")
+        cols = frame_columns(entity, frame, sqlite=self.backend == "gpkg")
         bounds = None
         if entity.geometry:
             geoms = np.asarray(frame.geometry.values, dtype=object)
             bounds = shapely.bounds(geoms)
-            cols[GEOM] = (to_gpkg(geoms, self.srid, bounds=bounds) if self.backend == "gpkg"
-                          else to_ewkb_hex(geoms, self.srid))
+            cols[GEOM] = (to_gpkg(geoms, self.srid, bounds=bounds, mutable=True)
+                          if self.backend == "gpkg" else to_ewkb_hex(geoms, self.srid))
         if self.backend == "postgis":
             cols["version"] = [1] * n
             cols["valid_from"] = [valid_from.astimezone(UTC)] * n
