@@ -44,3 +44,13 @@ def test_columns_must_match_names() -> None:
         insert_columns(con.cursor(), "t", ["a", "b"], [[1, 2], [3]])
     with pytest.raises(TypeError):
         insert_columns(con.cursor(), "t", ["a"], [[1]], {"b": 1.5})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray])
+def test_blobs_of_one_length_stay_single_values(kind: type) -> None:
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (b BLOB)")
+    blobs = [kind(bytes([i % 256, 0, 255])) for i in range(600)]
+    insert_columns(con.cursor(), "t", ["b"], [blobs])
+    got = [r[0] for r in con.execute("SELECT b FROM t ORDER BY rowid")]
+    assert got == [bytes(b) for b in blobs]

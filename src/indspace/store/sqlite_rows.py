@@ -42,7 +42,10 @@ def insert_columns(cursor: sqlite3.Cursor, table: str, names: Sequence[str],
     for j, col in enumerate(columns):
         if len(col) != n:
             raise ValueError(f"column {names[j]} has {len(col)} values, not {n}")
-        grid[:, j] = col
+        # fromiter stores each value as it is (a list assigned to a slice would first be
+        # scanned for nested sequences, which bytes-like values are)
+        grid[:, j] = col if isinstance(col, np.ndarray) else np.fromiter(col, dtype=object,
+                                                                         count=n)
     limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(ROWS_PER_STATEMENT, limit // k))
     fixed = "".join(", " + _literal(v) for v in (constants or {}).values())
