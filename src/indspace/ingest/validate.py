@@ -945,8 +945,11 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
     if ctx.district_codes and "district" in cols and "district" not in absent:
         # "鄞州区" / "鄞州" → "330212": the store keys districts by GB/T 2260 code
         d = cols["district"]
-        d.values = pd.Series(d.values, dtype=object).replace(ctx.district_codes).to_numpy(
-            dtype=object)
+        named = pd.Series(d.values, dtype=object).isin(list(ctx.district_codes)).to_numpy(
+            dtype=bool)
+        if named.any():
+            d.values = np.array(d.values, dtype=object)
+            d.values[named] = [ctx.district_codes[v] for v in d.values[named]]
 
     # extras that take part in validation -------------------------------------------------
     extra_src = {resolution.mapping[h].field: h for h in resolution.extras if h in position}

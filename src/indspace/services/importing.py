@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -220,8 +221,10 @@ def _import_file(
     table = table_for(kind)
     entity = ENTITIES[table]
     path = Path(path)
-    raw = read_table(path, layer=layer, encoding=encoding)
-    sha = file_sha256(path)
+    with ThreadPoolExecutor(1) as pool:  # hash while GDAL reads (both release the GIL)
+        hashing = pool.submit(file_sha256, path)
+        raw = read_table(path, layer=layer, encoding=encoding)
+        sha = hashing.result()
     import_id = f"IMP-{started:%Y%m%dT%H%M%S%f}-{sha[:8]}"
     frame = raw.frame.copy()
     notes = list(raw.notes)

@@ -12,11 +12,13 @@ import pandas as pd
 from indspace.core.model.entities import Entity, Field
 
 
-def _column_values(series: pd.Series, f: Field, dates_as_text: bool = False) -> list[Any]:
+def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[Any]:
     """Python values of one column for the DBAPI (None for missing), converted by numpy's
     cast to ``object`` where the dtype allows (it yields Python ``int``/``float``/``bool``
-    and ``datetime.date`` for day precision), element by element otherwise."""
+    and ``datetime.date`` for day precision), element by element otherwise. ``sqlite``:
+    dates as ISO text and booleans as 0/1, the values SQLite stores for them."""
     s = series
+    dates_as_text = sqlite
     if f.dtype == "date":
         conv = pd.to_datetime(s, errors="raise")
         if isinstance(conv.dtype, np.dtype):  # naive datetime64: NaT → None, days → date
@@ -36,11 +38,16 @@ def _column_values(series: pd.Series, f: Field, dates_as_text: bool = False) -> 
     if f.dtype == "int" and pd.api.types.is_integer_dtype(s.dtype):
         return s.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
     if f.dtype == "bool" and pd.api.types.is_bool_dtype(s.dtype):
+        if sqlite:
+            flags = s.to_numpy(dtype=bool, na_value=False).astype(np.int64).astype(object)
+            flags[mask] = None
+            return flags.tolist()  # type: ignore[no-any-return]
         return s.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
     if f.dtype == "int":
         return [None if m else int(v) for v, m in zip(s.tolist(), mask, strict=True)]
     if f.dtype == "bool":
-        return [bool(v) if not m else None for v, m in zip(s.tolist(), mask, strict=True)]
+        kind = int if sqlite else bool
+        return [kind(bool(v)) if not m else None for v, m in zip(s.tolist(), mask, strict=True)]
     obj = s.to_numpy(dtype=object)
     if set(map(type, obj[~mask])) <= {str}:  # text already: nothing to convert
         out = obj.copy()
@@ -50,15 +57,16 @@ def _column_values(series: pd.Series, f: Field, dates_as_text: bool = False) -> 
     return [None if m else v for v, m in zip(vals, mask, strict=True)]
 
 
-def frame_columns(entity: Entity, frame: pd.DataFrame, *, dates_as_text: bool = False
+def frame_columns(entity: Entity, frame: pd.DataFrame, *, sqlite: bool = False
                   ) -> dict[str, list[Any]]:
     """The contract's attribute columns of ``frame`` as Python lists (missing → all None).
 
-    ``dates_as_text`` gives dates as ISO text (``2024-01-05``) instead of ``datetime.date``:
-    what SQLite stores for them, without a DBAPI adapter call per value."""
+    ``sqlite=True`` gives dates as ISO text (``2024-01-05``) and booleans as 0/1 — what
+    SQLite stores for them — so that the ``sqlite3`` module binds them without an adapter
+    lookup per value (it adapts every value that is not exactly int, float or str)."""
     n = len(frame)
     return {
-        f.name: (_column_values(frame[f.name], f, dates_as_text) if f.name in frame.columns
+        f.name: (_column_values(frame[f.name], f, sqlite) if f.name in frame.columns
                  else [None] * n)
         for f in entity.fields
     }

@@ -28,12 +28,15 @@ _HEADER_DTYPE = np.dtype([("magic", "S2"), ("version", "u1"), ("flags", "u1"),
 
 
 def to_gpkg(geoms: np.ndarray | Sequence[object], srs_id: int,
-            bounds: np.ndarray | None = None) -> list[bytes | None]:
+            bounds: np.ndarray | None = None, mutable: bool = False
+            ) -> list[bytes | bytearray | None]:
     """Encode shapely geometries as GeoPackage binary blobs (None stays None).
 
-    ``bounds`` may pass ``shapely.bounds(geoms)`` when the caller has it already."""
+    ``bounds`` may pass ``shapely.bounds(geoms)`` when the caller has it already.
+    ``mutable`` returns ``bytearray`` blobs: the ``sqlite3`` module binds those directly,
+    where ``bytes`` go through its adapter lookup first (≈ 0.4 µs a value)."""
     arr = np.asarray(geoms, dtype=object)
-    out: list[bytes | None] = [None] * len(arr)
+    out: list[bytes | bytearray | None] = [None] * len(arr)
     present = ~shapely.is_missing(arr)
     if not present.any():
         return out
@@ -51,7 +54,9 @@ def to_gpkg(geoms: np.ndarray | Sequence[object], srs_id: int,
     for j in np.flatnonzero(empty).tolist():
         # flags: little-endian (bit 0), no envelope, empty (bit 4)
         heads[j] = _EMPTY_HEADER.pack(b"GP", 0, 0b00010001, srs_id)
-    blobs = [h + w for h, w in zip(heads, wkb, strict=True)]
+    blobs: list[bytes | bytearray | None] = (
+        [bytearray(h) + w for h, w in zip(heads, wkb, strict=True)] if mutable
+        else [h + w for h, w in zip(heads, wkb, strict=True)])
     if len(idx) == len(arr):
         return blobs
     for i, blob in zip(idx.tolist(), blobs, strict=True):

@@ -173,10 +173,12 @@ PACK_MIN_ROWS = 5_000
 
 
 def bulk_insert(cursor: sqlite3.Cursor, t: str, c: str, names: list[str],
-                columns: list[Any], fids: np.ndarray, bounds: np.ndarray) -> None:
+                columns: list[Any], fids: np.ndarray, bounds: np.ndarray,
+                constants: dict[str, int | str] | None = None) -> None:
     """Insert many features and their R-tree entries without per-row trigger calls.
 
-    ``columns`` holds the values of ``names`` column-wise (one sequence per name).
+    ``columns`` holds the values of ``names`` column-wise (one sequence per name);
+    ``constants`` are columns with one value for every row.
     ``bounds`` is shapely's ``(minx, miny, maxx, maxy)`` per row (NaN for empty/missing).
     The insert trigger is dropped and re-created inside the caller's transaction (SQLite
     DDL is transactional, and ``BEGIN IMMEDIATE`` holds the write lock). The R-tree is then
@@ -185,7 +187,7 @@ def bulk_insert(cursor: sqlite3.Cursor, t: str, c: str, names: list[str],
     """
     r = f"rtree_{t}_{c}"
     cursor.execute(f"DROP TRIGGER IF EXISTS {r}_insert")
-    insert_columns(cursor, t, ["fid", *names], [fids, *columns])
+    insert_columns(cursor, t, ["fid", *names], [fids, *columns], constants)
     keep = ~np.isnan(bounds[:, 0])
     new_ids, b = fids[keep], bounds[keep]
     if len(new_ids) >= PACK_MIN_ROWS:

@@ -106,4 +106,6 @@ def pack(cursor: sqlite3.Cursor, rtree: str, ids: np.ndarray, minx: np.ndarray,
     leaf_no = first_no[0] + np.arange(n) // cap
     cursor.executemany(f"INSERT INTO {rtree}_node VALUES (?, ?)", rows_node)
     cursor.executemany(f"INSERT INTO {rtree}_parent VALUES (?, ?)", rows_parent)
-    insert_columns(cursor, f"{rtree}_rowid", ["rowid", "nodeno"], [leaf["id"], leaf_no])
+    by_id = np.argsort(leaf["id"], kind="stable")  # ascending rowids append to the b-tree
+    insert_columns(cursor, f"{rtree}_rowid", ["rowid", "nodeno"],
+                   [leaf["id"][by_id], leaf_no[by_id]])

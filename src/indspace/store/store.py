@@ -280,21 +280,21 @@ class Store:
         n = len(frame)
         if n == 0:
             return 0
-        cols = frame_columns(entity, frame, dates_as_text=self.backend == "gpkg")
+        cols = frame_columns(entity, frame, sqlite=self.backend == "gpkg")
         bounds = None
         if entity.geometry:
             geoms = np.asarray(frame.geometry.values, dtype=object)
             bounds = shapely.bounds(geoms)
-            cols[GEOM] = (to_gpkg(geoms, self.srid, bounds=bounds) if self.backend == "gpkg"
-                          else to_ewkb_hex(geoms, self.srid))
-        cols["version"] = [1] * n
+            cols[GEOM] = (to_gpkg(geoms, self.srid, bounds=bounds, mutable=True)
+                          if self.backend == "gpkg" else to_ewkb_hex(geoms, self.srid))
         if self.backend == "postgis":
+            cols["version"] = [1] * n
             cols["valid_from"] = [valid_from.astimezone(UTC)] * n
             postgis.copy_rows(conn, entity.table, list(cols), zip(*cols.values(), strict=True))
         else:
             t = self.table(entity.table)
             stamp = UtcDateTime().process_bind_param(valid_from, conn.dialect)
-            cols["valid_from"] = [stamp] * n
+            same = {"version": 1, "valid_from": stamp}
             raw = conn.connection.driver_connection
             assert raw is not None
             cursor = raw.cursor()
@@ -302,9 +302,9 @@ class Store:
                 start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
                                      ).scalar_one() + 1
                 gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols), list(cols.values()),
-                                 np.arange(start, start + n, dtype=np.int64), bounds)
+                                 np.arange(start, start + n, dtype=np.int64), bounds, same)
             else:
-                insert_columns(cursor, entity.table, list(cols), list(cols.values()))
+                insert_columns(cursor, entity.table, list(cols), list(cols.values()), same)
             cursor.close()
         return n
 
