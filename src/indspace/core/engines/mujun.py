@@ -42,11 +42,12 @@ method); ``scores`` one row per firm × indicator with value, benchmark, weight,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from indspace.core.engines.land import Attribution, isin
 from indspace.core.policy.evaluation import EvaluationMethod, Grading, IndicatorSet
@@ -67,10 +68,45 @@ REASON_LABELS = {
 _SCORE_DECIMALS = 9  # ranks compare scores rounded to 1e-9: float noise never splits a tie
 
 
-@dataclass(frozen=True)
+SCORE_COLUMNS = ("credit_code", "indicator", "value", "benchmark", "weight", "points",
+                 "missing")
+
+
 class EvaluationResult:
-    results: pd.DataFrame
-    scores: pd.DataFrame
+    """``results`` (one row per firm, sorted by credit_code) and ``scores`` (one row per firm
+    × indicator, sorted by credit_code then indicator; built on first access)."""
+
+    def __init__(self, results: pd.DataFrame, parts: list[dict[str, np.ndarray]]) -> None:
+        self.results = results
+        self._parts = parts
+        self._scores: pd.DataFrame | None = None
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        if self._scores is None:
+            self._scores = _long_scores(self.results, self._parts)
+        return self._scores
+
+
+def _long_scores(results: pd.DataFrame, parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS))
+    names = sorted({str(p["indicator"]) for p in parts})
+    rank_of = {n: i for i, n in enumerate(names)}
+    pos = np.concatenate([p["pos"] for p in parts])
+    name_rank = np.concatenate([np.full(len(p["pos"]), rank_of[str(p["indicator"])])
+                                for p in parts])
+    order = np.lexsort((name_rank, pos))
+    codes = results["credit_code"].to_numpy(dtype=object)
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate([p[key] for p in parts])[order]
+
+    return pd.DataFrame({
+        "credit_code": codes[pos[order]],
+        "indicator": np.asarray(names, dtype=object)[name_rank[order]],
+        "value": cat("value"), "benchmark": cat("benchmark"), "weight": cat("weight"),
+        "points": cat("points"), "missing": cat("missing")})
 
 
 def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
@@ -79,63 +115,117 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
     """Evaluate one year; see the module docstring for the method and the columns."""
     df = _assemble(firms, indicators, attribution, method, year)
     _assign_status(df, method, year)
-    score_rows = []
     n = len(df)
+    keys = _KeyCodes(df)
     score = np.full(n, np.nan)
     columns: dict[str, np.ndarray] = {}      # <indicator>_value / _points, in first-seen order
+    parts: list[dict[str, np.ndarray]] = []
     population = df["population"].to_numpy(dtype=object)
     scored_status = isin(df["status"], ("graded", "vetoed", "ungraded"))
     for pop in method.populations:
         sel = (population == pop.name) & scored_status
         if not sel.any():
             continue
-        points, long = _score(df.loc[sel], method.indicator_sets[pop.indicator_set])
+        rows = np.flatnonzero(sel)
+        points, long = _score(df, rows, keys, method.indicator_sets[pop.indicator_set])
         total = None
         for col, values in points.items():
             columns.setdefault(col, np.full(n, np.nan))[sel] = values
             if col.endswith("_points"):      # Σ points left to right, as DataFrame.sum(axis=1)
                 total = values.copy() if total is None else total + values
         score[sel] = total
-        score_rows.append(long)
+        parts.extend(long)
     df["score"] = score
-    for col, values in columns.items():
-        df[col] = values
     _adjust(df, method, adjustments)
-    _grade(df, method.grading)
+    _grade(df, method.grading, keys)
     df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
     _inherit(df)
     df["grade"] = df["grade"].astype("string")
     df["policy_grade"] = df["policy_grade"].astype("string")
-    scores = (pd.concat(score_rows, ignore_index=True) if score_rows else
-              pd.DataFrame(columns=["credit_code", "indicator", "value", "benchmark", "weight",
-                                    "points", "missing"]))
-    ind_cols = [c for c in df.columns if c.endswith(("_points", "_value"))
-                and c not in RESULT_COLUMNS]
-    out = df[list(RESULT_COLUMNS) + ind_cols].rename(
-        columns={c: c.removesuffix("_value") for c in ind_cols if c.endswith("_value")})
-    out = out.sort_values("credit_code", ignore_index=True)
-    return EvaluationResult(results=out, scores=scores.sort_values(
-        ["credit_code", "indicator"], ignore_index=True))
+    out = pd.DataFrame({c: df[c] for c in RESULT_COLUMNS})
+    for col, values in columns.items():
+        out[col.removesuffix("_value")] = values
+    codes = out["credit_code"]
+    if _strictly_increasing(_arrow(codes)):
+        order = np.arange(n)
+    else:
+        order = np.asarray(codes.argsort(kind="stable"))
+        out = out.take(order).reset_index(drop=True)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    for part in parts:                       # firm rows → rows of the sorted results
+        part["pos"] = inverse[part["pos"]]
+    return EvaluationResult(out, parts)
 
 
 def _assemble(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
               method: EvaluationMethod, year: int) -> pd.DataFrame:
-    df = firms.drop_duplicates("credit_code").set_index("credit_code")
-    land = attribution.firms.set_index("credit_code")
-    df = df.join(land[["land_m2", "land_area_mu", "merged", "landlord", "first_right_start"]])
-    ind = indicators.drop_duplicates("credit_code").set_index("credit_code")
-    ind = ind.reindex(columns=[*FIGURES, *method.adjustments.veto_columns])
-    df["has_figures"] = isin(df.index, ind.index)
-    df = df.join(ind)
+    """One row per firm (first record of a repeated code) with its land and figures."""
+    codes = _arrow(firms["credit_code"])
+    if not _strictly_increasing(codes) and \
+            pc.count_distinct(codes, mode="all").as_py() != len(codes):
+        keep = ~pd.Index(np.asarray(codes.to_pylist(), dtype=object)).duplicated()
+        firms = firms[keep]
+        codes = _arrow(firms["credit_code"])
+    df = firms.reset_index(drop=True)
+    land = attribution.firms
+    at = _positions(land["credit_code"], codes)
+    for col in ("land_m2", "land_area_mu", "merged", "landlord", "first_right_start"):
+        df[col] = _take(land[col], at)
+    ind = indicators
+    at = _positions(ind["credit_code"], codes)
+    df["has_figures"] = at >= 0
     for col in FIGURES:
-        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        if col in ind.columns and len(ind):
+            values = pd.to_numeric(ind[col], errors="coerce").to_numpy(dtype="float64",
+                                                                      na_value=np.nan)
+            df[col] = np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
+        else:
+            df[col] = np.nan
+    for col in method.adjustments.veto_columns:
+        df[col] = _take(ind[col], at) if col in ind.columns else np.nan
     if method.attribution_mode == "owner_merged":
+        df = df.set_index("credit_code")
         _merge_tenant_figures(df, attribution.links)
+        df = df.reset_index()
     df["year"] = year
     df["merged"] = df["merged"].astype("boolean").fillna(False).astype(bool)
     df["land_area_mu"] = df["land_area_mu"].astype("float64").fillna(0.0)
-    df.index.name = "credit_code"
-    return df.reset_index()
+    return df
+
+
+def _strictly_increasing(codes: pa.Array) -> bool:
+    """Sorted without repeats (the usual case: the store reads records in key order)."""
+    if codes.null_count:
+        return False
+    return len(codes) < 2 or bool(pc.all(pc.greater(codes[1:], codes[:-1])).as_py())
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """The column as one Arrow string array (zero-copy for pyarrow-backed strings)."""
+    arr = pa.array(values.array) if isinstance(values.dtype, pd.StringDtype) else \
+        pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+
+
+def _positions(keys: pd.Series, codes: pa.Array) -> np.ndarray:
+    """For each code, the position of its FIRST occurrence in ``keys`` (−1: none)."""
+    k = _arrow(keys)
+    if len(k) == len(codes) and k.equals(codes):
+        return np.arange(len(codes))
+    found = pc.index_in(codes, value_set=k)      # first occurrence in the value set
+    return np.asarray(found.fill_null(-1), dtype=np.int64)
+
+
+def _take(column: pd.Series, at: np.ndarray) -> pd.Series:
+    """``column`` values at positions ``at`` (−1 → missing), keeping the column's dtype."""
+    if len(column) == 0:
+        return pd.Series([None] * len(at), dtype=object) if column.dtype == object \
+            else pd.Series(np.full(len(at), np.nan))
+    taken = column.take(np.maximum(at, 0)).reset_index(drop=True)
+    missing = at < 0
+    return taken.where(~missing) if missing.any() else taken
 
 
 def _merge_tenant_figures(df: pd.DataFrame, links: pd.DataFrame) -> None:
@@ -213,34 +303,58 @@ def _younger_than(dates: pd.Series, year_end: pd.Timestamp, years: float | None)
 
 def _codes(values: pd.Series) -> np.ndarray:
     """Integer codes of a key column as ``astype(str)`` would group it (missing: one code)."""
+    if isinstance(values.dtype, pd.StringDtype):     # one kind of missing: factorise as is
+        return pd.factorize(values, use_na_sentinel=False)[0]
     return pd.factorize(np.asarray(values.astype(str), dtype=object),
                         use_na_sentinel=False)[0]
 
 
+class _KeyCodes:
+    """Integer codes of the key columns of one evaluation frame, computed once per column."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self._cache: dict[str, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            if name == "population":     # grouped rows always have one: no missing to tell apart
+                self._cache[name] = pd.factorize(self.df[name].to_numpy(dtype=object),
+                                                 use_na_sentinel=False)[0]
+            else:
+                self._cache[name] = _codes(self.df[name])
+        return self._cache[name]
+
+    def groups(self, cols: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+        """Dense codes of the groups (population, *cols) among ``rows``, numbered in order of
+        first appearance (as factorising the subset itself would number them)."""
+        codes = self.column("population")[rows].astype(np.int64)
+        for c in cols:
+            nxt = self.column(c)[rows].astype(np.int64)
+            codes = codes * (int(nxt.max(initial=0)) + 1) + nxt
+        return pd.factorize(codes)[0]
+
+
 def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
     """Dense integer codes of the groups (population, *cols) of ``df``'s rows."""
-    codes = _codes(df["population"])
-    for c in cols:
-        nxt = _codes(df[c])
-        codes = pd.factorize(codes.astype(np.int64) * (int(nxt.max(initial=0)) + 1) + nxt)[0]
-    return codes
+    return _KeyCodes(df).groups(cols, np.arange(len(df)))
 
 
-def _score(df: pd.DataFrame, iset: IndicatorSet) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
-    """Points per indicator for the firms of one population (rows of ``df``)."""
+def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorSet
+           ) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
+    """Points per indicator for the firms ``rows`` of one population."""
     out: dict[str, np.ndarray] = {}
     longs = []
     group_codes: dict[tuple[str, ...], np.ndarray] = {}
-    credit_code = df["credit_code"].to_numpy()
     for ind in iset.indicators:
-        num = df[ind.numerator].to_numpy(dtype="float64")
-        den = df[ind.denominator].to_numpy(dtype="float64")
+        num = df[ind.numerator].to_numpy(dtype="float64")[rows]
+        den = df[ind.denominator].to_numpy(dtype="float64")[rows]
         ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
-        value = np.full(len(df), np.nan)
+        value = np.full(len(rows), np.nan)
         value[ok] = num[ok] / den[ok] * ind.factor
         by = ind.benchmark.group_by
         if by not in group_codes:
-            group_codes[by] = _group_codes(df, by)
+            group_codes[by] = keys.groups(by, rows)
         codes = group_codes[by]
         bench = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
                            ind.benchmark.value, codes, num, den, value, ok, ind.factor)
@@ -259,11 +373,10 @@ def _score(df: pd.DataFrame, iset: IndicatorSet) -> tuple[dict[str, np.ndarray],
         points = np.where(np.isfinite(points), points, 0.0)
         out[f"{ind.name}_value"] = value
         out[f"{ind.name}_points"] = points
-        longs.append(pd.DataFrame({
-            "credit_code": credit_code, "indicator": ind.name,
-            "value": value, "benchmark": bench, "weight": ind.weight, "points": points,
-            "missing": missing}))
-    return out, pd.concat(longs, ignore_index=True)
+        longs.append({"indicator": np.asarray(ind.name), "pos": rows, "value": value,
+                      "benchmark": bench, "weight": np.full(len(rows), ind.weight),
+                      "points": points, "missing": missing})
+    return out, longs
 
 
 def _benchmark(mode: str, average: str, fixed: float | None, codes: np.ndarray,
@@ -301,7 +414,7 @@ def _adjust(df: pd.DataFrame, method: EvaluationMethod,
     df.loc[~scored, ["bonus_points", "penalty_points"]] = np.nan
 
 
-def _grade(df: pd.DataFrame, g: Grading) -> None:
+def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
     status = df["status"].to_numpy(dtype=object)
     vetoed = status == "vetoed"
     ranked = (status == "graded") | (vetoed & g.veto_in_quota)
@@ -312,19 +425,20 @@ def _grade(df: pd.DataFrame, g: Grading) -> None:
     group_size = np.full(n, np.nan)
     group = np.full(n, None, dtype=object)
     review = np.zeros(n, dtype=bool)
+    keys = keys or _KeyCodes(df)
     if ranked.any():
-        sub = df.loc[ranked]
-        code, labels = _group_labels(sub, g.group_by)
+        rows = np.flatnonzero(ranked)
+        code, labels = _group_labels(df, g.group_by, keys, rows)
         size = _sizes(code)
         if g.fallback_group_by is not None:
             small = size < g.min_group_size
             if small.any():
-                fb_code, fb_labels = _group_labels(sub, g.fallback_group_by)
+                fb_code, fb_labels = _group_labels(df, g.fallback_group_by, keys, rows)
                 fb_code = np.where(fb_code >= 0, fb_code + len(labels), -1)
                 labels = np.concatenate([labels, fb_labels + "（合并）"])
                 code, labels = _relabel(np.where(small, fb_code, code), labels)
                 size = _sizes(code)
-        score = sub["score"].round(_SCORE_DECIMALS).to_numpy(dtype="float64")
+        score = np.round(df["score"].to_numpy(dtype="float64")[rows], _SCORE_DECIMALS)
         sub_rank = _min_rank_desc(code, score)
         if g.mode == "rank_quota":
             q = g.quotas or {}
@@ -343,7 +457,7 @@ def _grade(df: pd.DataFrame, g: Grading) -> None:
     # vetoed firms outside the quota still show their group for the reports
     out = vetoed & ~ranked
     if out.any():
-        code, labels = _group_labels(df.loc[out], g.group_by)
+        code, labels = _group_labels(df, g.group_by, keys, np.flatnonzero(out))
         group[out] = _label_of(code, labels)
     df["grade"] = pd.Series(grade, index=df.index, dtype=object)
     df["rank"] = rank
@@ -352,13 +466,15 @@ def _grade(df: pd.DataFrame, g: Grading) -> None:
     df["review"] = review
 
 
-def _group_labels(df: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row a group code, and per code the label "population/col/…": the label is built
-    once per group (from its first row), then codes are merged where labels coincide."""
-    code = _group_codes(df, cols)
+def _group_labels(df: pd.DataFrame, cols: tuple[str, ...], keys: _KeyCodes,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row in ``rows`` of ``df`` a group code, and per code the label "population/col/…":
+    the label is built once per group (from its first row), then codes are merged where
+    labels coincide."""
+    code = keys.groups(cols, rows)
     first = np.full(int(code.max(initial=-1)) + 1, len(code))
     np.minimum.at(first, code, np.arange(len(code)))
-    labels = _group_label(df.iloc[first], cols).to_numpy(dtype=object)
+    labels = _group_label(df.iloc[rows[first]], cols).to_numpy(dtype=object)
     return _relabel(code, labels)
 
 
@@ -385,7 +501,10 @@ def _label_of(code: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _min_rank_desc(code: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Within each group: 1 + the number of rows with a strictly higher score (NaN: NaN)."""
     score = np.where(code >= 0, score, np.nan)
-    order = np.lexsort((-score, code))
+    # group-major, score-descending order (ties in any order: only run starts matter)
+    by_score = np.argsort(-score)
+    small = code.astype(np.int32) if len(code) and code.max() < 2**31 else code
+    order = by_score[np.argsort(small[by_score], kind="stable")]
     c, s = code[order], score[order]
     n = len(order)
     pos = np.arange(n)
