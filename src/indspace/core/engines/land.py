@@ -65,42 +65,48 @@ def attribute_land(parcels: pd.DataFrame, occupancy: pd.DataFrame, year: int, *,
     occ = occupancy.loc[active_in_year(occupancy, year),
                         ["credit_code", "parcel_id", "role", "land_area_m2", "floor_area_m2"]]
     par = parcels.set_index("parcel_id")
-    occ = occ[isin(occ["parcel_id"], par.index)].reset_index(drop=True)
-    parcel_area = occ["parcel_id"].map(par["area_m2"]).astype("float64")
+    par_index = pd.Index(np.asarray(par.index, dtype=object), dtype=object)
+    at = par_index.get_indexer(np.asarray(occ["parcel_id"], dtype=object))
+    occ = occ[at >= 0].reset_index(drop=True)
+    at = at[at >= 0]                          # row → parcel position (integer key)
+    parcel_area = pd.Series(par["area_m2"].to_numpy(dtype="float64")[at])
     is_owner = occ["role"].eq("owner").to_numpy()
     floor = occ["floor_area_m2"].astype("float64")
 
     # the parcel's floor area: given, else Σ floor of all its occupants (owner's own use included)
     if "floor_area_m2" in par.columns:
-        parcel_floor = occ["parcel_id"].map(par["floor_area_m2"]).astype("float64")
+        parcel_floor = pd.Series(par["floor_area_m2"].to_numpy(dtype="float64",
+                                                               na_value=np.nan)[at])
     else:
         parcel_floor = pd.Series(np.nan, index=occ.index)
-    parcel_floor = parcel_floor.fillna(floor.groupby(occ["parcel_id"]).transform("sum"))
+    parcel_floor = parcel_floor.fillna(floor.groupby(at).transform("sum"))
 
     # tenants: recorded land, else floor share of the parcel's land (never above the parcel)
     share = (floor / parcel_floor).where(parcel_floor > 0)
     tenant_land = occ["land_area_m2"].astype("float64").fillna(share * parcel_area)
     tenant_land = tenant_land.clip(upper=parcel_area).fillna(0.0)
     # owners: recorded land, else the parcel split equally among its owner records
-    n_owners = pd.Series(is_owner, index=occ.index).groupby(occ["parcel_id"]).transform("sum")
+    n_owners = pd.Series(is_owner, index=occ.index).groupby(at).transform("sum")
     owner_land = occ["land_area_m2"].astype("float64").fillna(parcel_area / n_owners)
     occ["land_m2"] = np.where(is_owner, owner_land, tenant_land)
 
     owns_land = occ.loc[is_owner, "credit_code"].unique()
     # a lease merges only where the parcel has an owner on record to merge into (a parcel
     # whose owner is not recorded, e.g. a village collective, leaves the tenant on its own)
-    has_owner = isin(occ["parcel_id"], occ.loc[is_owner, "parcel_id"].unique())
+    has_owner = (np.bincount(at[is_owner], minlength=len(par_index)) > 0)[at]
     occ["merged"] = (~is_owner & ~isin(occ["credit_code"], owns_land) & has_owner
                      & merge_landless_tenants)
 
     # leased-out land: tenants' land per parcel (merged tenants' land stays with the landlord),
     # booked to the parcel's owners in proportion to their owned land
     tenants = occ[~is_owner]
-    out_per_parcel = tenants.loc[~tenants["merged"]].groupby("parcel_id")["land_m2"].sum()
+    lent = ~is_owner & ~occ["merged"].to_numpy()
+    out_per_parcel = pd.Series(occ["land_m2"].to_numpy()[lent]).groupby(at[lent]).sum()
     owners = occ[is_owner]
-    owned_per_parcel = owners.groupby("parcel_id")["land_m2"].transform("sum")
+    owned_per_parcel = owners["land_m2"].groupby(at[is_owner]).transform("sum")
     owner_share = (owners["land_m2"] / owned_per_parcel).where(owned_per_parcel > 0, 0.0)
-    leased_out = owners["parcel_id"].map(out_per_parcel).fillna(0.0) * owner_share
+    leased_out = pd.Series(at[is_owner], index=owners.index).map(out_per_parcel).fillna(
+        0.0) * owner_share
 
     links = pd.concat([
         pd.DataFrame({"credit_code": owners["credit_code"], "parcel_id": owners["parcel_id"],
@@ -121,38 +127,71 @@ def attribute_land(parcels: pd.DataFrame, occupancy: pd.DataFrame, year: int, *,
 
 def _add_landlords(links: pd.DataFrame, owners: pd.DataFrame) -> pd.DataFrame:
     """For each lease, the parcel's principal owner (largest owned land, then smallest code)."""
-    principal = (owners.sort_values(["land_m2", "credit_code"], ascending=[False, True])
-                 .drop_duplicates("parcel_id").set_index("parcel_id")["credit_code"])
-    leased = links["tenure"].eq("leased")
-    links = links.assign(landlord=links["parcel_id"].map(principal).where(leased))
-    lease_land = links["land_m2"].where(leased & links["merged"], 0.0)
-    total = lease_land.groupby(links["credit_code"]).transform("sum")
-    links["merge_weight"] = (lease_land / total).where(total > 0, 0.0)
+    o_code = np.asarray(owners["credit_code"], dtype=object)
+    o_parcel = np.asarray(owners["parcel_id"], dtype=object)
+    o_land = owners["land_m2"].to_numpy(dtype="float64")
+    rank, _ = pd.factorize(o_code, sort=True)           # code order = text order
+    order = np.lexsort((rank, -o_land))                  # land descending, then code
+    parcels_sorted = o_parcel[order]
+    first = ~pd.Index(parcels_sorted, dtype=object).duplicated()
+    principal = pd.Index(parcels_sorted[first], dtype=object)
+    principal_code = o_code[order][first]
+    leased = links["tenure"].eq("leased").to_numpy()
+    at = principal.get_indexer(np.asarray(links["parcel_id"], dtype=object))
+    landlord = np.where(leased & (at >= 0), principal_code[np.maximum(at, 0)], None)
+    links = links.assign(landlord=pd.array(landlord, dtype="str"))
+    lease_land = np.where(leased & links["merged"].to_numpy(), links["land_m2"].to_numpy(), 0.0)
+    code, _ = pd.factorize(np.asarray(links["credit_code"], dtype=object))
+    total = pd.Series(lease_land).groupby(code).transform("sum").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        links["merge_weight"] = np.where(total > 0, lease_land / total, 0.0)
     return links
 
 
 def _firm_totals(links: pd.DataFrame, par: pd.DataFrame) -> pd.DataFrame:
-    land = links.pivot_table(index="credit_code", columns="tenure", values="land_m2",
-                             aggfunc="sum", fill_value=0.0)
-    for col in ("owned", "leased", "leased_out"):
-        if col not in land.columns:
-            land[col] = 0.0
-    firms = pd.DataFrame({"owned_m2": land["owned"], "leased_m2": land["leased"],
-                          "leased_out_m2": land["leased_out"]})
-    merged = links[links["tenure"].eq("leased")].groupby("credit_code")["merged"].any()
-    firms["merged"] = merged.reindex(firms.index, fill_value=False)
-    own_lease = firms["leased_m2"].where(~firms["merged"], 0.0)
-    firms["land_m2"] = (firms["owned_m2"] + own_lease - firms["leased_out_m2"]).clip(lower=0.0)
+    codes = np.asarray(links["credit_code"], dtype=object)
+    code, uniq = pd.factorize(codes, sort=True)          # firms in credit-code order
+    n = len(uniq)
+    tenure = links["tenure"].to_numpy(dtype=object)
+    land = links["land_m2"].to_numpy(dtype="float64")
+    owned_row, leased_row = tenure == "owned", tenure == "leased"
+    out_row = tenure == "leased_out"
+
+    def total(mask: np.ndarray) -> np.ndarray:   # pandas' (compensated) sums, integer keys
+        sums = pd.Series(land[mask]).groupby(code[mask]).sum()
+        return sums.reindex(np.arange(n), fill_value=0.0).to_numpy(dtype="float64")
+
+    firms = pd.DataFrame({"credit_code": pd.array(uniq, dtype="str"),
+                          "owned_m2": total(owned_row), "leased_m2": total(leased_row),
+                          "leased_out_m2": total(out_row)})
+    merged_rows = leased_row & links["merged"].to_numpy()
+    firms["merged"] = np.bincount(code[merged_rows], minlength=n) > 0
+    own_lease = np.where(firms["merged"], 0.0, firms["leased_m2"])
+    firms["land_m2"] = np.maximum(firms["owned_m2"] + own_lease - firms["leased_out_m2"], 0.0)
     firms["land_area_mu"] = m2_to_mu(firms["land_m2"].to_numpy())
-    firms["n_parcels"] = links[links["tenure"] != "leased_out"].groupby(
-        "credit_code")["parcel_id"].nunique().reindex(firms.index, fill_value=0)
-    owned = links[links["tenure"].eq("owned")]
-    starts = pd.to_datetime(owned["parcel_id"].map(par["right_start"]))
-    firms["first_right_start"] = starts.groupby(owned["credit_code"]).min().reindex(firms.index)
-    leases = links[links["tenure"].eq("leased")].sort_values(
-        ["land_m2", "landlord"], ascending=[False, True])
-    firms["landlord"] = leases.drop_duplicates("credit_code").set_index(
-        "credit_code")["landlord"].reindex(firms.index)
-    firms.loc[firms["owned_m2"] > 0, "landlord"] = None
-    firms.index.name = "credit_code"
-    return firms.reset_index().sort_values("credit_code", ignore_index=True)
+    # distinct parcels used (owned or leased) per firm
+    pcode, _ = pd.factorize(np.asarray(links["parcel_id"], dtype=object))
+    used = ~out_row
+    pairs = np.unique(code[used].astype(np.int64) * (int(pcode.max(initial=0)) + 1)
+                      + pcode[used])
+    firms["n_parcels"] = np.bincount(pairs // (int(pcode.max(initial=0)) + 1),
+                                     minlength=n).astype("int64")
+    starts = pd.to_datetime(pd.Series(np.asarray(links["parcel_id"], dtype=object)[owned_row])
+                            .map(par["right_start"]))
+    first = starts.groupby(code[owned_row]).min()
+    firms["first_right_start"] = first.reindex(np.arange(n)).to_numpy()
+    # principal landlord of a tenant: the lease with the most land, then the smallest code
+    l_code = code[leased_row]
+    l_land = land[leased_row]
+    l_lord = np.asarray(links["landlord"], dtype=object)[leased_row]
+    lord_rank, _ = pd.factorize(pd.Series(l_lord, dtype="str"), sort=True,
+                                use_na_sentinel=True)
+    lord_rank = np.where(lord_rank < 0, np.iinfo(np.int64).max, lord_rank)
+    order = np.lexsort((lord_rank, -l_land, l_code))
+    firsts = order[np.r_[True, l_code[order][1:] != l_code[order][:-1]]] if len(order) \
+        else order
+    landlord = np.full(n, None, dtype=object)
+    landlord[l_code[firsts]] = l_lord[firsts]
+    landlord[firms["owned_m2"].to_numpy() > 0] = None
+    firms["landlord"] = pd.array(landlord, dtype="str")
+    return firms
