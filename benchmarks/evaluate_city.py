@@ -7,11 +7,11 @@ occupancy records, ~146 000 indicator rows), profile ``ningbo-demo``; every year
 engines of :func:`indspace.services.evaluation.compute` (land attribution, 亩均 scoring and
 grading, 地企双评, differentiated policies with the earlier years' grades as history).
 
-Loading: the static tables (enterprises, parcels, occupancy, buildings → per-parcel building
-stats) are read ONCE and the indicators once for all years, then sliced per year
-(:func:`load_all`, a benchmark-side loader: ``services.evaluation.load_inputs`` re-reads the
-static tables every year). ``--check`` verifies that the sliced inputs give the same results
-as ``load_inputs`` for one year.
+Loading: :func:`indspace.services.evaluation.load_years` reads the static tables
+(enterprises, parcels, occupancy, buildings → per-parcel building stats) ONCE for all years and
+the indicators per year (the service's run, explain and zone roll-up load the same way).
+``--check`` verifies that the multi-year inputs equal ``load_inputs`` for every year (same
+digest) and give the same results for one year.
 
 Run: ``.venv/bin/python benchmarks/evaluate_city.py [--db city.gpkg] [--repeat 3] [--check]``
 (without ``--db`` the city demo store is built first into a temporary folder, ~10 s).
@@ -27,16 +27,15 @@ from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
-import shapely
 
-from indspace.core.engines.dual import evaluate_parcels, parcel_building_stats
+from indspace.core.engines.dual import evaluate_parcels
 from indspace.core.engines.land import active_in_year, attribute_land
 from indspace.core.engines.mujun import evaluate
 from indspace.core.engines.policies import apply_policies
 from indspace.services.evaluation import (
-    Inputs,
     compute,
     load_inputs,
+    load_years,
     method_date,
     resolve_profile,
 )
@@ -46,31 +45,12 @@ YEARS = range(2021, 2026)
 PROFILE = "ningbo-demo"
 
 
-def load_all(store: Store, years: range) -> dict[int, Inputs]:
-    """Inputs of every year from one read of each table (same frames as ``load_inputs``)."""
-    firms = store.read_frame("enterprises", columns=[
-        "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
-    parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
-                                                   "district", "owner_credit_code"])
-    occupancy = store.read_frame("occupancy", columns=[
-        "credit_code", "parcel_id", "building_id", "role", "land_area_m2", "floor_area_m2",
-        "start", "end"])
-    b = store.read_frame("buildings", columns=["building_id", "parcel_id", "floors", "height_m",
-                                               "gfa_m2", "geometry"])
-    buildings = pd.DataFrame(b.drop(columns="geometry")).assign(
-        footprint_m2=shapely.area(b.geometry.values))
-    stats = parcel_building_stats(buildings, 8.0)
-    indicators = store.read_frame("indicators")
-    by_year = {int(y): g.reset_index(drop=True) for y, g in indicators.groupby("year")}
-    return {y: Inputs(y, firms, by_year[y], parcels, occupancy, stats) for y in years}
-
-
 def run_once(store: Store) -> dict[str, float]:
     """Load once, evaluate every year; seconds per stage (summed over the years)."""
     t: dict[str, float] = defaultdict(float)
     t0 = time.perf_counter()
     profile = resolve_profile(PROFILE)
-    inputs = load_all(store, YEARS)
+    inputs = load_years(store, YEARS, required=YEARS)
     t["load (once)"] = time.perf_counter() - t0
     history: list[pd.DataFrame] = []
     for year in YEARS:
@@ -105,15 +85,19 @@ def run_once(store: Store) -> dict[str, float]:
 
 
 def check(store: Store) -> None:
-    """The sliced inputs give the same results as the service's per-year loader."""
+    """The multi-year inputs equal the one-year loader's and give the same results."""
     profile = resolve_profile(PROFILE)
+    loaded = load_years(store, YEARS, required=YEARS)
+    for y in YEARS:
+        assert loaded[y].digest() == load_inputs(store, y).digest(), y
     year = YEARS[-1]
     method = profile.evaluation_method(method_date(year))
-    a = compute(load_all(store, range(year, year + 1))[year], method)
+    a = compute(loaded[year], method)
     b = compute(load_inputs(store, year), method)
     pd.testing.assert_frame_equal(a.results, b.results)
     pd.testing.assert_frame_equal(a.dual.parcels, b.dual.parcels)
-    print(f"check: load_all == load_inputs for {year} (results, parcels)")
+    print(f"check: load_years == load_inputs for {YEARS.start}–{YEARS.stop - 1} (digests), "
+          f"{year} (results, parcels)")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -77,14 +78,52 @@ class Inputs:
 
 
 def load_inputs(store: Store, year: int) -> Inputs:
-    indicators = store.read_frame("indicators", where={"year": year})
-    if indicators.empty:
-        years = store.read_frame("indicators", columns=["year"])["year"]
-        have = ", ".join(str(int(y)) for y in sorted(years.dropna().unique())) or "无 / none"
-        raise NotFoundError(f"库中没有 {year} 年度的企业指标（现有年度：{have}）",
-                            f"no indicators for {year} in the store (years present: {have})",
-                            where="indicators", hint_zh="先导入该年度 indicators",
-                            hint_en="import that year's indicators first")
+    """The inputs of one year (:func:`load_years` for several: the static tables once)."""
+    return load_years(store, (year,), required=(year,))[year]
+
+
+def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = ()
+               ) -> dict[int, Inputs]:
+    """The inputs of several years (e.g. the evaluated year and the years before it).
+
+    The static tables (enterprises, parcels, occupancy, buildings → per-parcel stats) are read
+    once and shared by every year's :class:`Inputs` (the engines only read them); the
+    indicators are read per year with the store's year filter, which is cheaper than one full
+    read split by year (city store, 5 of 5 years: 5 × 0.09 s against 0.58 s). Each year's
+    Inputs equals what ``load_inputs(store, y)`` gives: same frames, same :meth:`digest`.
+
+    Years without indicators are left out of the result; a year in ``required`` without
+    them raises :class:`NotFoundError` (before the static tables are read).
+    """
+    need = sorted(set(required))
+    wanted = need + sorted(set(years) - set(need))
+    indicators: dict[int, pd.DataFrame] = {}
+    for y in wanted:
+        frame = store.read_frame("indicators", where={"year": y})
+        if frame.empty:
+            if y in need:
+                raise _no_indicators(store, y)
+            continue
+        indicators[y] = frame
+    if not indicators:
+        return {}
+    firms, parcels, occupancy, stats = _static_inputs(store)
+    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats)
+            for y in sorted(indicators)}
+
+
+def _no_indicators(store: Store, year: int) -> NotFoundError:
+    years = store.read_frame("indicators", columns=["year"])["year"]
+    have = ", ".join(str(int(y)) for y in sorted(years.dropna().unique())) or "无 / none"
+    return NotFoundError(f"库中没有 {year} 年度的企业指标（现有年度：{have}）",
+                         f"no indicators for {year} in the store (years present: {have})",
+                         where="indicators", hint_zh="先导入该年度 indicators",
+                         hint_en="import that year's indicators first")
+
+
+def _static_inputs(store: Store
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """enterprises, parcels, occupancy and per-parcel building stats (not per year)."""
     firms = store.read_frame("enterprises", columns=[
         "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
@@ -99,7 +138,7 @@ def load_inputs(store: Store, year: int) -> Inputs:
     stats = parcel_building_stats(buildings, 8.0) if len(buildings) else pd.DataFrame({
         "parcel_id": pd.Series(dtype="string"), "footprint_m2": pd.Series(dtype="float64"),
         "floor_area_m2": pd.Series(dtype="float64"), "far_floor_m2": pd.Series(dtype="float64")})
-    return Inputs(year, firms, indicators, parcels, occupancy, stats)
+    return firms, parcels, occupancy, stats
 
 
 @dataclass
@@ -136,16 +175,22 @@ def compute(inputs: Inputs, method: EvaluationMethod,
     return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies)
 
 
-def grade_history(store: Store, profile: PolicyProfile, year: int, years: int
-                  ) -> pd.DataFrame:
-    """Policy grades of the ``years`` years before ``year`` (evaluated in memory)."""
+def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *,
+                  inputs: Mapping[int, Inputs] | None = None) -> pd.DataFrame:
+    """Policy grades of the ``years`` years before ``year`` (evaluated in memory); ``inputs``
+    holds those years' inputs when already loaded (:func:`load_years`), a year absent from it
+    has no indicators."""
+    span = range(year - years, year)
+    loaded = load_years(store, span) if inputs is None else inputs
     rows = []
-    for y in range(year - years, year):
+    for y in span:
+        if y not in loaded:
+            continue
         try:
             method = profile.evaluation_method(method_date(y))
-            r = compute(load_inputs(store, y), method, dual=False).results
-        except (NotFoundError, PolicyError):
+        except PolicyError:
             continue
+        r = compute(loaded[y], method, dual=False).results
         rows.append(r[["credit_code", "policy_grade"]].assign(year=y))
     return (pd.concat(rows, ignore_index=True) if rows else
             pd.DataFrame(columns=["credit_code", "year", "policy_grade"]))
@@ -187,11 +232,13 @@ def run_evaluation(store: Store, year: int, profile_ref: str, *, actor: str = "c
     """Evaluate ``year`` with the profile; store the run (or find the identical one)."""
     profile = resolve_profile(profile_ref)
     method = profile.evaluation_method(method_date(year))
-    inputs = load_inputs(store, year)
+    depth = max((m.consecutive_years_min for m in method.policies), default=1) - 1
+    loaded = load_years(store, range(year - depth, year + 1), required=(year,))
+    inputs = loaded[year]
     digest = inputs.digest()
     found = runs.find_run(store, year, profile.id, profile.content_hash, digest)
-    depth = max((m.consecutive_years_min for m in method.policies), default=1) - 1
-    history = grade_history(store, profile, year, depth) if depth > 0 else None
+    history = (grade_history(store, profile, year, depth, inputs=loaded) if depth > 0
+               else None)
     comp = compute(inputs, method, history)
     if found is not None and parent_run_id is None:
         run, reused = found, True
@@ -271,7 +318,8 @@ def explain(store: Store, credit_code: str, year: int, profile_ref: str) -> dict
     """Everything a firm (or an officer) needs to understand its grade."""
     profile = resolve_profile(profile_ref)
     method = profile.evaluation_method(method_date(year))
-    inputs = load_inputs(store, year)
+    loaded = load_years(store, (year - 1, year), required=(year,))
+    inputs = loaded[year]
     if not inputs.firms["credit_code"].eq(credit_code).any():
         raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
                             where="enterprises")
@@ -280,7 +328,7 @@ def explain(store: Store, credit_code: str, year: int, profile_ref: str) -> dict
     scores = comp.scores[comp.scores["credit_code"].eq(credit_code)]
     labels = {i.name: (i.label, i.unit) for s in method.indicator_sets.values()
               for i in s.indicators}
-    prev = _previous(store, profile, year, credit_code)
+    prev = _previous(loaded.get(year - 1), profile, credit_code)
     breakdown = []
     for s in scores.itertuples(index=False):
         label, unit = labels[s.indicator]
@@ -314,19 +362,22 @@ def explain(store: Store, credit_code: str, year: int, profile_ref: str) -> dict
     }
 
 
-def _previous(store: Store, profile: PolicyProfile, year: int, code: str
+def _previous(inputs: Inputs | None, profile: PolicyProfile, code: str
               ) -> dict[str, Any] | None:
-    try:
-        method = profile.evaluation_method(method_date(year - 1))
-        comp = compute(load_inputs(store, year - 1), method, dual=False)
-    except (NotFoundError, PolicyError):
+    """The firm's result in the year before (``inputs``: that year's, None without data)."""
+    if inputs is None:
         return None
+    try:
+        method = profile.evaluation_method(method_date(inputs.year))
+    except PolicyError:
+        return None
+    comp = compute(inputs, method, dual=False)
     r = comp.results.set_index("credit_code")
     if code not in r.index:
         return None
     s = comp.scores[comp.scores["credit_code"].eq(code)]
     me = r.loc[code]
-    return {"year": year - 1, "score": _num(me["score"]),
+    return {"year": inputs.year, "score": _num(me["score"]),
             "grade": None if pd.isna(me["grade"]) else me["grade"],
             "rank": _num(me["rank"]), "values": dict(zip(s["indicator"], s["value"],
                                                          strict=True))}
@@ -416,16 +467,20 @@ def zone_rollup(store: Store, year: int, profile_ref: str,
 
     profile = resolve_profile(profile_ref)
     parks = firm_parks(store) if "park" in kinds else None
+    loaded = load_years(store, (year - 1, year), required=(year,))
     frames = []
     previous = None
     for y in (year - 1, year):
+        if y not in loaded:
+            continue
+        inputs = loaded[y]
         try:
-            inputs = load_inputs(store, y)
-            comp = compute(inputs, profile.evaluation_method(method_date(y)), dual=False)
-        except (NotFoundError, PolicyError):
+            method = profile.evaluation_method(method_date(y))
+        except PolicyError:
             if y == year:
                 raise
             continue
+        comp = compute(inputs, method, dual=False)
         firms = inputs.firms
         base = [k for k in kinds if k != "park"]
         zones = zone_map(firms, base)
