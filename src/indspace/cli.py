@@ -100,6 +100,8 @@ def demo(
                 if step == "generate":  # generation done: now count rows as they are written
                     prog.update(task, total=n, completed=0,
                                 description="写入数据库 / writing the store")
+                elif step == "evaluate":
+                    prog.update(task, description="亩均评价与地企双评 / evaluating")
                 else:
                     prog.update(task, description=f"写入 / writing {step}", advance=n)
 

@@ -69,3 +69,37 @@ def test_errors_have_one_bilingual_shape(client: TestClient) -> None:
     assert body["error"] == "NotFoundError" and "不存在" in body["message_zh"]
     assert "not found" in body["message_en"]
     assert client.get("/api/enterprises", params={"limit": 0}).status_code == 422
+
+
+def test_demo_pipeline_stored_an_evaluation_run(client: TestClient) -> None:
+    runs = client.get("/api/evaluation/runs").json()
+    assert [r["run_id"] for r in runs] == ["2025-ningbo-demo-v1"]
+    run = runs[0]
+    assert run["state"] == "computed" and run["created_at"].startswith("2026-03-31")
+    grades = run["summary"]["grades"]
+    assert grades["A"] > grades["D"] > 0
+    detail = client.get("/api/evaluation/runs/2025-ningbo-demo-v1").json()
+    assert detail["inputs_hash"] == run["inputs_hash"]
+    assert client.get("/api/evaluation/runs/nope").status_code == 404
+
+
+def test_run_results_are_paged_filtered_and_ranked(client: TestClient) -> None:
+    url = "/api/evaluation/runs/2025-ningbo-demo-v1/results"
+    page = client.get(url, params={"grade": "A", "limit": 7}).json()
+    assert len(page["items"]) == 7 and {i["grade"] for i in page["items"]} == {"A"}
+    runs = client.get("/api/evaluation/runs").json()
+    assert page["total"] == runs[0]["summary"]["grades"]["A"]
+    group = page["items"][0]["group_label"]
+    ranked = client.get(url, params={"group": group, "order": "rank", "limit": 1000}).json()
+    ranks = [i["rank"] for i in ranked["items"] if i["rank"] is not None]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    assert client.get(url, params={"order": "bogus"}).status_code == 422
+
+
+def test_explain_endpoint(client: TestClient) -> None:
+    url = "/api/evaluation/runs/2025-ningbo-demo-v1/results"
+    item = client.get(url, params={"grade": "C", "limit": 1}).json()["items"][0]
+    data = client.get(f"/api/evaluation/explain/{item['credit_code']}",
+                      params={"year": 2025}).json()
+    assert data["grade"] == "C" and data["next_grade"]["target"] == "B"
+    assert data["score"] == pytest.approx(item["score"])

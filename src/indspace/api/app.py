@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from indspace import __version__
 from indspace.core.errors import IndspaceError
 from indspace.services import catalog
+from indspace.services import evaluation as evaluation_service
 from indspace.services.info import store_info
 from indspace.services.overview import district_overview
 from indspace.store import Store
@@ -97,5 +99,41 @@ def create_app(db: str | Path) -> FastAPI:
     def districts() -> list[dict[str, Any]]:
         """各区县汇总 / per-district totals."""
         return district_overview(store)["rows"]
+
+    @app.get("/api/evaluation/runs")
+    def evaluation_runs(year: int | None = None) -> list[dict[str, Any]]:
+        """亩均评价批次 / evaluation runs (immutable, versioned), with class counts."""
+        return evaluation_service.runs_list(store, year)
+
+    @app.get("/api/evaluation/runs/{run_id}")
+    def evaluation_run(run_id: str) -> dict[str, Any]:
+        """一个评价批次 / one run: profile and inputs hashes, state, objection window."""
+        return evaluation_service.run_detail(store, run_id)
+
+    @app.get("/api/evaluation/runs/{run_id}/results")
+    def evaluation_results(run_id: str, limit: Limit = 100, offset: Offset = 0,
+                           grade: str | None = None, group: str | None = None,
+                           status: str | None = None,
+                           order: str = "credit_code") -> dict[str, Any]:
+        """评价结果分页 / a page of a run's results (filter by grade, group, status; order
+        by credit_code or rank)."""
+        return evaluation_service.run_results_page(store, run_id, limit=limit, offset=offset,
+                                                   grade=grade, group=group, status=status,
+                                                   order=order)
+
+    @app.get("/api/evaluation/explain/{credit_code}")
+    def evaluation_explain(credit_code: str, year: int,
+                           profile: str = "ningbo-demo") -> dict[str, Any]:
+        """企业等级解释 / why a firm has its grade and what lifts it one class."""
+        return evaluation_service.explain(store, credit_code, year, profile)
+
+    @app.get("/api/evaluation/zones")
+    def evaluation_zones(year: int, kind: str = "district",
+                         profile: str = "ningbo-demo") -> list[dict[str, Any]]:
+        """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
+        frame = evaluation_service.zone_rollup(store, year, profile)
+        rows: list[dict[str, Any]] = json.loads(
+            frame[frame["zone_kind"] == kind].to_json(orient="records", force_ascii=False))
+        return rows
 
     return app

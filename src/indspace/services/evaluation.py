@@ -495,3 +495,49 @@ def zone_rollup(store: Store, year: int, profile_ref: str,
         previous = rolled
         frames.append(rolled)
     return frames[-1]
+
+
+# ------------------------------------------------------------------ reading runs (API)
+def runs_list(store: Store, year: int | None = None) -> list[dict[str, Any]]:
+    """Evaluation runs, oldest first, with their summaries decoded."""
+    frame = runs.list_runs(store, year)
+    out = []
+    for row in ([] if frame.empty else frame.drop(columns="fid").to_dict("records")):
+        row["summary"] = json.loads(row.pop("summary_json"))
+        out.append({k: _jsonable(v) for k, v in row.items()})
+    return out
+
+
+def run_detail(store: Store, run_id: str) -> dict[str, Any]:
+    row = runs.get_run(store, run_id)
+    row.pop("fid", None)
+    row["summary"] = json.loads(row.pop("summary_json"))
+    return {k: _jsonable(v) for k, v in row.items()}
+
+
+def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int = 0,
+                     grade: str | None = None, group: str | None = None,
+                     status: str | None = None, order: str = "credit_code") -> dict[str, Any]:
+    """One page of a run's results, filtered by grade, group or status; ``order`` is
+    ``credit_code`` or ``rank`` (within group)."""
+    runs.get_run(store, run_id)                      # a clear 404 for an unknown run
+    frame = runs.read_results(store, run_id)
+    for col, value in (("grade", grade), ("group_label", group), ("status", status)):
+        if value is not None:
+            frame = frame[frame[col] == value]
+    if order == "rank":
+        frame = frame.sort_values(["group_label", "rank", "credit_code"], kind="stable")
+    elif order != "credit_code":
+        raise ValidationError(f"不支持的排序：{order}", f"unsupported order: {order}",
+                              where="order", hint_zh="credit_code 或 rank",
+                              hint_en="credit_code or rank")
+    page = frame.iloc[offset:offset + limit]
+    items = json.loads(page.to_json(orient="records", force_ascii=False))
+    return {"run_id": run_id, "total": len(frame), "limit": limit, "offset": offset,
+            "items": items}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return _num(v) if isinstance(v, float) else v
