@@ -1,0 +1,58 @@
+"""工业区块控制线命令：叠加分析 / control-line commands: the parcel overlay."""
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from indspace.core.errors import IndspaceError
+
+
+def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
+             console: Console) -> None:
+    @group.command()
+    def overlay(
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="逐宗地结果 .csv / .xlsx / per-parcel result file")] = None,
+        as_of: Annotated[datetime | None, typer.Option(
+            "--as-of", formats=["%Y-%m-%d"],
+            help="按某日生效的控制线 / the line as in force on this date (YYYY-MM-DD)")] = None,
+        db: db_opt = default_db,
+        as_json: Annotated[bool, typer.Option("--json", help="输出汇总 JSON / print the "
+                                                             "summary as JSON")] = False,
+    ) -> None:
+        """宗地与控制线叠加：线内 / 线外 / 部分在线内及线内比例 / parcels inside, outside or
+        partly inside the control line, with the inside share."""
+        from indspace.services.controlline import overlay_summary, parcel_overlay, write_overlay
+        from indspace.store import Store
+
+        day: date | None = as_of.date() if as_of else None
+        try:
+            result = parcel_overlay(Store.open(db), as_of=day)
+            if out is not None:
+                write_overlay(out, result)
+        except IndspaceError as e:
+            fail(e, as_json)
+        summary = overlay_summary(result)
+        counts = result["status"].value_counts().reindex(
+            ["inside", "partial", "outside"], fill_value=0)
+        if as_json:
+            print(json.dumps({"parcels": len(result), "as_of": day.isoformat() if day else None,
+                              "status": {k: int(v) for k, v in counts.items()},
+                              "out": str(out) if out else None,
+                              "districts": json.loads(summary.to_json(orient="records"))},
+                             ensure_ascii=False))
+            return
+        t = Table("区县 / district", "线内 / inside", "部分 / partial", "线外 / outside",
+                  "线内用地 / land inside (亩)", "比例 / share")
+        for r in summary.itertuples(index=False):
+            t.add_row(str(r.district), f"{r.n_inside:,}", f"{r.n_partial:,}",
+                      f"{r.n_outside:,}", f"{r.inside_mu:,.1f}", f"{r.inside_land_share:.1%}")
+        Console().print(t)
+        if out is not None:
+            console.print(f"结果 / result → {escape(str(out))}")
