@@ -307,10 +307,17 @@ def _print_info(data: dict[str, Any]) -> None:
         out.print("演示 / demo: " + ", ".join(f"{k}={v}" for k, v in data["demo"].items()))
 
 
+controlline_app = typer.Typer(
+    help="工业区块控制线：叠加、调整、占补平衡、项目审查 / industrial control lines: overlay, "
+         "adjustments, balance ledger, project checks", no_args_is_help=True)
+app.add_typer(controlline_app, name="controlline")
+
+
 def _register_subcommands() -> None:
-    from indspace import cli_evaluation
+    from indspace import cli_evaluation, cli_lines
 
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
+    cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

@@ -89,8 +89,8 @@ def overlay(parcels: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, *,
                      else np.full(n, None, dtype=object)),
         "area_m2": area, "inside_m2": np.where(status == "outside", 0.0, inside),
         "inside_share": share, "status": status,
-        "block_id": np.where(has_block, block_of, None),
-        "park_id": np.where(has_block, park_of, None),
+        "block_id": np.where(has_block, block_of, none),
+        "park_id": np.where(has_block, park_of, none),
     })[list(COLUMNS)]
 
 
