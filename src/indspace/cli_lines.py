@@ -56,3 +56,52 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         Console().print(t)
         if out is not None:
             console.print(f"结果 / result → {escape(str(out))}")
+
+    @group.command("check-project")
+    def check_project(
+        project: Annotated[Path, typer.Argument(help="项目 JSON 文件 / project JSON file")],
+        as_of: Annotated[datetime | None, typer.Option(
+            "--as-of", formats=["%Y-%m-%d"], help="按某日的控制线与政策 / line and rules in "
+                                                  "force on this date")] = None,
+        db: db_opt = default_db,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    ) -> None:
+        """项目准入审查：线内/线外、零土地技改、正负面清单 / may this project go here?
+        JSON: {"type": new_land|expansion|zero_land_renovation|relocation, "industry_code",
+        "geometry" (GeoJSON), "crs"?, "credit_code"?, "special_case"?}"""
+        from indspace.services.controlline import check_project as check
+        from indspace.store import Store
+
+        try:
+            data = _read_project(project)
+            decision = check(Store.open(db), data, as_of=as_of.date() if as_of else None,
+                             source=project.name)
+        except IndspaceError as e:
+            fail(e, as_json)
+        if as_json:
+            print(json.dumps(decision, ensure_ascii=False, sort_keys=True))
+            return
+        verdict = "[green]允许 / allowed[/]" if decision["allowed"] else \
+            "[red]不允许 / refused[/]"
+        Console().print(f"{verdict}  规则 / rule: {decision['rule']}")
+        Console().print(escape(decision["reason"]))
+
+
+def _read_project(path: Path) -> dict[str, Any]:
+    from indspace.core.errors import ValidationError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as e:
+        raise ValidationError(f"无法读取项目文件：{e}", f"cannot read the project file: {e}",
+                              where=str(path)) from e
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"项目文件不是有效 JSON（第 {e.lineno} 行）",
+                              f"the project file is not valid JSON (line {e.lineno}: {e.msg})",
+                              where=str(path)) from e
+    if not isinstance(data, dict):
+        raise ValidationError("项目文件应为一个 JSON 对象", "the project file must hold one JSON "
+                              "object", where=str(path))
+    if data.get("type") == "Feature":                     # a GeoJSON Feature works too
+        data = {**(data.get("properties") or {}), "geometry": data.get("geometry")}
+    return data

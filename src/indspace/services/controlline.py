@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import pandas as pd
+import shapely
+import shapely.geometry
 
 from indspace.core.engines.controlline import COLUMNS, STATUS_LABELS, overlay, summarise
+from indspace.core.engines.projects import PROJECT_TYPES
+from indspace.core.engines.projects import check_project as check
 from indspace.core.errors import ValidationError
 from indspace.services.evaluation import resolve_profile
-from indspace.store import Store
+from indspace.store import Store, runs
 
 HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗地面积(平方米)",
               "inside_m2": "线内面积(平方米)", "inside_share": "线内比例", "status": "状态",
@@ -61,3 +67,79 @@ def write_overlay(path: Path, result: pd.DataFrame) -> Path:
                               hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
     tmp.replace(path)
     return path
+
+
+# ------------------------------------------------------------------ project checks
+def check_project(store: Store, project: dict[str, Any], *, as_of: date | None = None,
+                  profile: str = "ningbo-demo", source: str = "project") -> dict[str, Any]:
+    """Allowed or not, with the deciding rule (engines/projects.py), for a project given as
+    ``{"type", "industry_code", "geometry" (GeoJSON), "crs"?, "credit_code"?,
+    "special_case"?, "name"?}``. Coordinates without ``crs`` are read as EPSG:4326 when they
+    look like degrees, else as the store's CRS."""
+    on = as_of or datetime.now(UTC).date()
+    prof = resolve_profile(profile)
+    kind = project.get("type")
+    if kind not in PROJECT_TYPES:
+        raise ValidationError(f"项目类型 {kind!r} 无效（可选：{', '.join(PROJECT_TYPES)}）",
+                              f"invalid project type {kind!r} (choose from "
+                              f"{', '.join(PROJECT_TYPES)})", where=f"{source}: type")
+    geom = _project_geometry(project, store.srid, source)
+    lines = store.read_frame("control_lines", as_of=as_of_moment(as_of),
+                             columns=["block_id", "park_id", "geometry"])
+    tol = float(prof.value("control_line_boundary_tolerance_m", on))
+    one = gpd.GeoDataFrame({"parcel_id": [project.get("name") or "project"]},
+                           geometry=[geom], crs=store.srid)
+    loc = overlay(one, lines, tolerance_m=tol).iloc[0]
+    code = project.get("credit_code")
+    decision = check(
+        project_type=kind, industry_code=project.get("industry_code"),
+        status=str(loc["status"]), inside_share=float(loc["inside_share"]),
+        special_case=project.get("special_case"),
+        consecutive_d_years=_consecutive_d_years(store, code) if code else 0,
+        negative_list=list(prof.value("project_negative_list", on)),
+        positive_list=list(prof.value("project_positive_list", on)),
+        exception_types=list(prof.value("outside_line_exception_types", on)),
+        exit_min_d_years=int(prof.value("outside_exit_min_consecutive_d_years", on)))
+    out = decision.to_dict()
+    out["block_id"] = None if pd.isna(loc["block_id"]) else loc["block_id"]
+    return out
+
+
+def _project_geometry(project: dict[str, Any], srid: int, source: str) -> Any:
+    raw = project.get("geometry")
+    try:
+        geom = shapely.geometry.shape(raw)
+    except Exception as e:  # any malformed GeoJSON is the same user error
+        raise ValidationError("项目位置不是有效的 GeoJSON 几何", "the project's location is not "
+                              f"a valid GeoJSON geometry: {e}", where=f"{source}: geometry",
+                              hint_zh='如 {"type": "Polygon", "coordinates": [...]}',
+                              hint_en='e.g. {"type": "Polygon", "coordinates": [...]}') from e
+    if geom.is_empty or not geom.is_valid:
+        raise ValidationError("项目位置几何为空或无效",
+                              "the project's geometry is empty or invalid",
+                              where=f"{source}: geometry")
+    crs = project.get("crs")
+    if crs is None:
+        minx, miny, maxx, maxy = geom.bounds
+        crs = "EPSG:4326" if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny),
+                                                                     abs(maxy)) <= 90 \
+            else f"EPSG:{srid}"
+    series = gpd.GeoSeries([geom], crs=crs).to_crs(srid)
+    return series.iloc[0]
+
+
+def _consecutive_d_years(store: Store, credit_code: str) -> int:
+    """Years in a row, back from the latest evaluated year, the firm was graded D (latest
+    run per year)."""
+    frame = runs.list_runs(store)
+    if frame.empty:
+        return 0
+    latest = frame.sort_values(["year", "created_at", "fid"]).drop_duplicates("year",
+                                                                              keep="last")
+    count = 0
+    for run_id in latest.sort_values("year", ascending=False)["run_id"]:
+        res = runs.read_results(store, run_id, credit_code)
+        if res.empty or res.iloc[0]["policy_grade"] != "D":
+            break
+        count += 1
+    return count
