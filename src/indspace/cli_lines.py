@@ -18,7 +18,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
     @group.command()
     def overlay(
         out: Annotated[Path | None, typer.Option(
-            "--out", help="逐宗地结果 .csv / .xlsx / per-parcel result file")] = None,
+            "--out", help="逐宗地结果 .csv / .xlsx / .gpkg / per-parcel result file")] = None,
         as_of: Annotated[datetime | None, typer.Option(
             "--as-of", formats=["%Y-%m-%d"],
             help="按某日生效的控制线 / the line as in force on this date (YYYY-MM-DD)")] = None,

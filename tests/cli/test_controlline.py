@@ -87,3 +87,15 @@ def test_check_project_bad_input_is_bilingual(small_demo: Path, tmp_path: Path) 
     err = json.loads(run("controlline", "check-project", str(wrong), "--db", str(small_demo),
                          "--json", check=False).stdout)
     assert "factory" in err["message_en"] and err["where"].endswith("type")
+
+
+def test_overlay_as_geopackage_for_gis(small_demo: Path, tmp_path: Path, gdal_bin: str) -> None:
+    import subprocess
+
+    out = tmp_path / "overlay.gpkg"
+    run("controlline", "overlay", "--db", str(small_demo), "--out", str(out))
+    info = subprocess.run([gdal_bin, "-so", str(out), "controlline_overlay"],
+                          capture_output=True, text=True, check=True).stdout
+    n = info_json(small_demo)["counts"]["parcels"]
+    assert f"Feature Count: {n}" in info and 'ID["EPSG",4549]' in info
+    assert "inside_share: Real" in info

@@ -29,15 +29,17 @@ def as_of_moment(day: date | None) -> datetime | None:
 
 
 def parcel_overlay(store: Store, *, as_of: date | None = None,
-                   profile: str = "ningbo-demo") -> pd.DataFrame:
-    """Every current parcel against the control line in force at ``as_of`` (default: now)."""
+                   profile: str = "ningbo-demo") -> gpd.GeoDataFrame:
+    """Every current parcel against the control line in force at ``as_of`` (default: now);
+    the parcels' geometries ride along (for a GeoPackage export)."""
     moment = as_of_moment(as_of)
     on = as_of or datetime.now(UTC).date()
     tolerance = float(resolve_profile(profile).value("control_line_boundary_tolerance_m", on))
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "geometry"])
     lines = store.read_frame("control_lines", as_of=moment,
                              columns=["block_id", "park_id", "geometry"])
-    return overlay(parcels, lines, tolerance_m=tolerance)
+    result = overlay(parcels, lines, tolerance_m=tolerance)
+    return gpd.GeoDataFrame(result, geometry=parcels.geometry.values, crs=parcels.crs)
 
 
 def overlay_summary(result: pd.DataFrame, by: str = "district") -> pd.DataFrame:
@@ -45,15 +47,22 @@ def overlay_summary(result: pd.DataFrame, by: str = "district") -> pd.DataFrame:
 
 
 def write_overlay(path: Path, result: pd.DataFrame) -> Path:
-    """CSV (English column names, the contract) or XLSX (Chinese headers, a summary sheet per
-    district and per park); written to a temporary name first, then moved into place."""
+    """CSV (English column names, the contract), XLSX (Chinese headers, a summary sheet per
+    district and per park) or GeoPackage (layer ``controlline_overlay`` with the parcels'
+    geometries, for QGIS); written to a temporary name first, then moved into place."""
     suffix = path.suffix.lower()
-    tmp = path.with_name(path.name + ".part")
+    tmp = path.with_name(path.name + ".part" + (".gpkg" if suffix == ".gpkg" else ""))
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         result[list(COLUMNS)].to_csv(tmp, index=False, lineterminator="\n")
+    elif suffix == ".gpkg":
+        import pyogrio
+
+        tmp.unlink(missing_ok=True)
+        pyogrio.write_dataframe(result, tmp, layer="controlline_overlay", driver="GPKG")
     elif suffix == ".xlsx":
-        frame = result.assign(status_label=result["status"].map(STATUS_LABELS))
+        frame = pd.DataFrame(result[list(COLUMNS)]).assign(
+            status_label=result["status"].map(STATUS_LABELS))
         with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
             xl.book.set_properties({"created": datetime(2000, 1, 1)})
             frame.rename(columns=HEADERS_ZH).to_excel(xl, sheet_name="宗地", index=False)
@@ -64,7 +73,8 @@ def write_overlay(path: Path, result: pd.DataFrame) -> Path:
     else:
         raise ValidationError(f"不支持的输出格式：{path.suffix}",
                               f"unsupported output format: {path.suffix}", where=str(path),
-                              hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
+                              hint_zh="使用 .csv、.xlsx 或 .gpkg",
+                              hint_en="use .csv, .xlsx or .gpkg")
     tmp.replace(path)
     return path
 
