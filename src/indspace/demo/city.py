@@ -191,9 +191,11 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         return sel
 
     everywhere = np.ones(p, dtype=bool)
-    idle = pick(everywhere, dp.anomalies["idle_land"])
-    lowe = pick(everywhere, dp.anomalies["low_efficiency"])
-    outd = pick(outside, dp.anomalies["outside_line_d"])
+    # land-use anomalies go on parcels the default tests examine (≥ 3 亩 = 2 000 m², C5)
+    testable = area >= 2000.0
+    idle = pick(testable, dp.anomalies["idle_land"])
+    lowe = pick(testable, dp.anomalies["low_efficiency"])
+    outd = pick(outside & testable, dp.anomalies["outside_line_d"])
     far20 = pick(everywhere, dp.anomalies["far_gt_20"])
     mismatch = pick(everywhere, dp.anomalies["area_mismatch"])
     low_parcels = np.concatenate([lowe, cluster_members])

@@ -56,19 +56,7 @@ def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.Da
                      attribution: Attribution, figures: pd.DataFrame, results: pd.DataFrame,
                      method: EvaluationMethod, year: int) -> DualResult:
     links = attribution.links
-    use = _land_use(links)
-    fig = figures.drop_duplicates("credit_code").set_index("credit_code").reindex(
-        columns=["scale", *FIGURES])
-    use = use[isin(use["credit_code"], fig.index)]
-    total = use.groupby("credit_code")["use_m2"].transform("sum")
-    w = (use["use_m2"] / total).where(total > 0, 0.0).to_numpy()
-    parts = fig.loc[use["credit_code"], list(FIGURES)].reset_index(drop=True).mul(w, axis=0)
-    parts["parcel_id"] = use["parcel_id"].to_numpy()
-    parcel_fig = parts.groupby("parcel_id").sum(min_count=1)
-    above = fig["scale"].eq("above")
-    any_above = use.assign(above=use["credit_code"].map(above).fillna(False).astype(bool)) \
-        .groupby("parcel_id")["above"].any()
-    n_occ = use.groupby("parcel_id")["credit_code"].nunique()
+    use, parcel_fig, any_above, n_occ = parcel_figures(links, figures)
 
     par = parcels.drop_duplicates("parcel_id").set_index("parcel_id")
     pseudo = pd.DataFrame({
@@ -126,6 +114,31 @@ def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.Da
                                                                       ignore_index=True)
     return DualResult(parcels=parcels_out,
                       matrix=_matrix(use, results, parcels_out.set_index("parcel_id")))
+
+
+def parcel_figures(links: pd.DataFrame, figures: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """The figures of the enterprises using each parcel, summed per parcel.
+
+    Each firm's figures are split over its parcels in proportion to the land it uses there
+    (owned − leased out, or leased). Returns ``use`` (credit_code, parcel_id, use_m2, tenure),
+    ``parcel_fig`` (per parcel_id: Σ of every figure, missing where no occupant has it),
+    ``any_above`` (per parcel_id: an above-scale occupant) and ``n_occ`` (occupants).
+    """
+    use = _land_use(links)
+    fig = figures.drop_duplicates("credit_code").set_index("credit_code").reindex(
+        columns=["scale", *FIGURES])
+    use = use[isin(use["credit_code"], fig.index)]
+    total = use.groupby("credit_code")["use_m2"].transform("sum")
+    w = (use["use_m2"] / total).where(total > 0, 0.0).to_numpy()
+    parts = fig.loc[use["credit_code"], list(FIGURES)].reset_index(drop=True).mul(w, axis=0)
+    parts["parcel_id"] = use["parcel_id"].to_numpy()
+    parcel_fig = parts.groupby("parcel_id").sum(min_count=1)
+    above = fig["scale"].eq("above")
+    any_above = use.assign(above=use["credit_code"].map(above).fillna(False).astype(bool)) \
+        .groupby("parcel_id")["above"].any()
+    n_occ = use.groupby("parcel_id")["credit_code"].nunique()
+    return use, parcel_fig, any_above, n_occ
 
 
 def parcel_building_stats(buildings: pd.DataFrame, double_storey_m: float) -> pd.DataFrame:

@@ -1,0 +1,100 @@
+"""Use cases of low-efficiency land (issue #6): identify parcels, delineate units."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.dual import parcel_figures
+from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
+from indspace.core.errors import ValidationError
+from indspace.services.controlline import parcel_overlay
+from indspace.services.evaluation import compute, load_inputs, method_date, resolve_profile
+from indspace.store import Store
+
+
+def params_from_profile(profile: str, on: date) -> LowuseParams:
+    prof = resolve_profile(profile)
+    raw = dict(prof.value("low_efficiency_criteria", on))
+    raw["conforming_use_prefixes"] = tuple(raw.get("conforming_use_prefixes", ("1001",)))
+    if "triggers" in raw:
+        raw["triggers"] = tuple(raw["triggers"])
+    table = prof.value("min_plot_ratio_by_industry", on)
+    return LowuseParams(**raw, min_plot_ratio_by_industry={str(k): float(v)
+                                                           for k, v in table.items()})
+
+
+def parcel_table(store: Store, year: int, profile: str = "ningbo-demo") -> pd.DataFrame:
+    """Every parcel with the numbers the low-efficiency test reads (see engines/lowuse.py)."""
+    prof = resolve_profile(profile)
+    inputs = load_inputs(store, year)
+    comp = compute(inputs, prof.evaluation_method(method_date(year)))
+    figures = inputs.firms[["credit_code", "scale"]].merge(inputs.indicators, on="credit_code")
+    use, parcel_fig, _, _ = parcel_figures(comp.attribution.links, figures)
+    grades = comp.results.set_index("credit_code")["policy_grade"]
+    d_firm = use["credit_code"].map(grades).eq("D").fillna(False).astype(bool)
+    any_d = d_firm.groupby(use["parcel_id"]).any()
+    par = inputs.parcels
+    industry = inputs.firms.set_index("credit_code")["industry_code"].astype("string").str[:2]
+    b = store.read_frame("buildings", columns=["parcel_id", "year_built", "gfa_m2"])
+    b = b[b["parcel_id"].notna() & b["year_built"].notna()]
+    weight = b["gfa_m2"].astype("float64").fillna(0.0) + 1e-9      # unknown floor: equal
+    age = (b["year_built"].astype("float64") * weight).groupby(b["parcel_id"]).sum() \
+        / weight.groupby(b["parcel_id"]).sum()
+    dual = comp.dual.parcels.set_index("parcel_id")
+    stats = inputs.building_stats.set_index("parcel_id")
+    line = parcel_overlay(store, profile=profile).set_index("parcel_id")["status"]
+    ids = par["parcel_id"]
+    table = pd.DataFrame({
+        "parcel_id": ids, "district": par["district"], "area_m2": par["area_m2"],
+        "land_use_code": store.read_frame("parcels", columns=["parcel_id", "land_use_code"])
+        .set_index("parcel_id")["land_use_code"].reindex(ids).to_numpy(),
+        "right_start": par["right_start"],
+        "owner_credit_code": par["owner_credit_code"],
+        "division": par["owner_credit_code"].map(industry).to_numpy(),
+        "tax": ids.map(parcel_fig["tax"]).to_numpy(dtype="float64", na_value=np.nan),
+        "far": ids.map(dual["far"]).to_numpy(dtype="float64", na_value=np.nan),
+        "vacant_share": ids.map(dual["vacant_share"]).to_numpy(dtype="float64",
+                                                               na_value=np.nan),
+        "n_occupants": ids.map(dual["n_occupants"]).fillna(0).astype("int64").to_numpy(),
+        "floor_area_m2": ids.map(stats["floor_area_m2"]).fillna(0.0).to_numpy(),
+        "mean_year_built": ids.map(age).to_numpy(dtype="float64", na_value=np.nan),
+        "line_status": ids.map(line).to_numpy(),
+        "any_d": ids.map(any_d).fillna(False).astype(bool).to_numpy()})
+    return table
+
+
+def identify_parcels(store: Store, year: int, profile: str = "ningbo-demo") -> pd.DataFrame:
+    """All parcels with every criterion's flag and numbers."""
+    params = params_from_profile(profile, method_date(year))
+    return identify(parcel_table(store, year, profile), params, year)
+
+
+OUT_COLUMNS = ("parcel_id", "district", "area_m2", "criteria", "triggers", "n_criteria",
+               *CRITERIA,
+               "tax_per_mu", "industry_avg_tax_per_mu", "far", "industry_min_far",
+               "vacant_share", "building_age", "line_status", "division",
+               "owner_credit_code")
+
+
+def write_lowuse(path: Path, result: pd.DataFrame) -> Path:
+    """One row per low-efficiency parcel, CSV or XLSX, written atomically."""
+    rows = result.loc[result["low_efficiency"], list(OUT_COLUMNS)]
+    suffix = path.suffix.lower()
+    tmp = path.with_name(path.name + ".part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        rows.to_csv(tmp, index=False, lineterminator="\n")
+    elif suffix == ".xlsx":
+        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+            rows.to_excel(xl, sheet_name="低效用地", index=False)
+            xl.sheets["低效用地"].freeze_panes(1, 0)
+    else:
+        raise ValidationError(f"不支持的输出格式：{path.suffix}",
+                              f"unsupported output format: {path.suffix}", where=str(path),
+                              hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
+    tmp.replace(path)
+    return path

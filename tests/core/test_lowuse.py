@@ -1,0 +1,62 @@
+"""Low-efficiency criteria on a hand-made parcel table (numbers worked by hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from indspace.core.engines.lowuse import LowuseParams, identify
+from indspace.core.errors import PolicyError
+
+MU = 2000 / 3          # m² per 亩
+
+
+def table(**over: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {
+        "parcel_id": ["P1", "P2", "P3", "P4", "P5"], "district": "330212",
+        "area_m2": [10 * MU, 10 * MU, 10 * MU, 2 * MU, 10 * MU],
+        "land_use_code": ["100101", "100102", "100101", "100101", "0701"],
+        "right_start": pd.to_datetime(["2000-01-01"] * 4 + ["2024-06-01"]),
+        "division": ["34", "34", "34", "34", "34"],
+        # tax 万元: P1 20 → 2/亩; P2 600 → 60/亩; P3 400 → 40/亩; P4 2 → 1/亩; P5 none
+        "tax": [20.0, 600.0, 400.0, 2.0, float("nan")],
+        "far": [0.6, 1.5, 0.9, 0.5, 0.0], "vacant_share": [0.0, 0.6, 0.1, 0.0, float("nan")],
+        "n_occupants": [1, 1, 1, 1, 0], "mean_year_built": [1990, 2010, 2005, 1992, None],
+        "floor_area_m2": [4000.0, 10000.0, 6000.0, 700.0, 0.0],
+        "line_status": ["inside", "inside", "outside", "inside", "inside"],
+        "any_d": [False, False, True, False, False]}
+    base.update(over)
+    return pd.DataFrame(base)
+
+
+def test_criteria_and_numbers_by_hand() -> None:
+    # group 330212/34 over occupied parcels: Σtax 20+600+400+2 = 1022 on Σ 32 亩 → 31.9375
+    r = identify(table(), LowuseParams(min_area_mu=3, min_plot_ratio_by_industry={"34": 0.7}),
+                 2025).set_index("parcel_id")
+    assert r.loc["P1", "industry_avg_tax_per_mu"] == pytest.approx(1022 / 32)
+    assert r.loc["P1", "tax_per_mu"] == pytest.approx(2.0)
+    # P1: 2 < 0.5 × 31.94 and < 4 → low_tax; FAR 0.6 < 1.0 → low_far; 35 years old → old
+    assert r.loc["P1", "criteria"] == "low_tax;low_far;old_buildings"
+    assert r.loc["P1", "triggers"] == "low_far+low_tax" and r.loc["P1", "low_efficiency"]
+    # P2: 60/亩, FAR 1.5, but 60 % of its floor is vacant → reported, not a default trigger
+    assert r.loc["P2", "criteria"] == "vacant" and not r.loc["P2", "low_efficiency"]
+    # P3: 40/亩 ≥ 15.97, FAR 0.9 < 1.0 (A6 minimum 0.7 < 1.0 but tax 40 > 8 → exempt);
+    # a D-class occupant → grade_d fires; outside the line is reported too
+    assert r.loc["P3", "criteria"] == "grade_d;outside_line"
+    assert r.loc["P3", "triggers"] == "grade_d"
+    # P4: 2 亩 < 3 亩 → not tested at all
+    assert not r.loc["P4", "tested"] and r.loc["P4", "criteria"] == ""
+    # P5: no building, right from 2024-06-01 (≥ 1 year before 2025-12-31 → idle), land use
+    # 0701 is not industrial; within the 3-year ramp-up, so no performance criteria
+    assert r.loc["P5", "criteria"] == "nonconforming_use;idle"
+    assert r.loc["P5", "triggers"] == "idle"
+
+
+def test_triggers_are_configurable_and_checked() -> None:
+    every = LowuseParams(min_area_mu=0, triggers=("low_tax", "vacant", "outside_line"))
+    r = identify(table(), every, 2025).set_index("parcel_id")
+    assert list(r.index[r["low_efficiency"]]) == ["P1", "P2", "P3", "P4"]
+    with pytest.raises(PolicyError, match="far_low"):
+        identify(table(), LowuseParams(triggers=("far_low",)), 2025)
