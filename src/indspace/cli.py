@@ -311,13 +311,19 @@ controlline_app = typer.Typer(
     help="工业区块控制线：叠加、调整、占补平衡、项目审查 / industrial control lines: overlay, "
          "adjustments, balance ledger, project checks", no_args_is_help=True)
 app.add_typer(controlline_app, name="controlline")
+lowuse_app = typer.Typer(
+    help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
+    no_args_is_help=True)
+app.add_typer(lowuse_app, name="lowuse")
 
 
 def _register_subcommands() -> None:
-    from indspace import cli_evaluation, cli_lines
+    from indspace import cli_controlline, cli_evaluation, cli_lines, cli_lowuse
 
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
+    cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
+    cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

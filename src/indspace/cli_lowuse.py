@@ -42,16 +42,17 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         except IndspaceError as e:
             fail(e, as_json)
         low = result[result["low_efficiency"]]
-        summary = {"year": year, "parcels": len(result), "low_efficiency": len(low),
+        counts = {c: int(result[c].sum()) for c in CRITERIA}
+        summary: dict[str, Any] = {"year": year, "parcels": len(result), "low_efficiency": len(low),
                    "area_mu": round(float(low["area_m2"].sum()) * 3 / 2000, 3),
-                   "criteria": {c: int(result[c].sum()) for c in CRITERIA},
+                   "criteria": counts,
                    "out": str(out) if out else None}
         if as_json:
             print(json.dumps(summary, ensure_ascii=False))
             return
         t = Table("指标 / criterion", "宗地 / parcels")
         for c in CRITERIA:
-            t.add_row(f"{CRITERION_LABELS[c]} / {c}", f"{summary['criteria'][c]:,}")
+            t.add_row(f"{CRITERION_LABELS[c]} / {c}", f"{counts[c]:,}")
         Console().print(t)
         Console().print(f"低效用地 / low-efficiency: {len(low):,} 宗 / parcels, "
                         f"{summary['area_mu']:,.1f} 亩")

@@ -4,6 +4,9 @@ The hierarchy::
 
     IndspaceError                  base; carries message_zh / message_en / hint
     ├── ValidationError            a value breaks a domain rule (credit code, unit, enum)
+    │   ├── BalanceError           an approval would make a district's 占补平衡 balance negative
+    │   ├── ReplacementLandError   replacement land (补划) fails its checks
+    │   └── ProposalStateError     a control-line proposal is not in the state an action needs
     ├── PolicyError                a policy profile is malformed or has no value in force
     └── StoreError                 the store cannot be opened, migrated or written
         └── NotFoundError          a keyed record does not exist
@@ -50,6 +53,22 @@ class ValidationError(IndspaceError):
     """A value breaks a domain rule."""
 
     http_status = 422
+
+
+class BalanceError(ValidationError):
+    """An approval would make a district's 占补平衡 (equal-area replacement) balance negative."""
+
+    http_status = 409
+
+
+class ReplacementLandError(ValidationError):
+    """The replacement land (补划 areas in) of a control-line adjustment fails its checks."""
+
+
+class ProposalStateError(ValidationError):
+    """A control-line adjustment proposal is not in the state the action needs."""
+
+    http_status = 409
 
 
 class PolicyError(IndspaceError):

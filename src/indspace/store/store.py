@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -429,11 +429,12 @@ class Store:
 
     # ---------------------------------------------------------------- history-keeping edits
     def update(self, name: str, key: Any, changes: dict[str, Any], *, at: datetime,
-               actor: str, reason: str = "") -> int:
+               actor: str, reason: str = "", conn: Connection | None = None) -> int:
         """Edit one record: close the current version into history, write the new one.
 
         Returns the new version number (unchanged when ``changes`` change nothing).
-        ``at`` must be later than the current version's ``valid_from``.
+        ``at`` must be later than the current version's ``valid_from``. With ``conn`` (a
+        write transaction of a store module) the edit joins that transaction.
         """
         entity = ENTITIES[name]
         unknown = set(changes) - set(entity.columns) - ({"geometry"} if entity.geometry else set())
@@ -445,7 +446,7 @@ class Store:
                 hint_en="keys are immutable: retire the record and add a new one")
         changes = {(GEOM if k == "geometry" else k): v for k, v in changes.items()}
         cur, hist = self.table(name), self.table(history_name(name))
-        with self._locked_row(name, key) as (conn, row):
+        with self._locked_row(name, key, conn) as (conn, row):
             diff = {k: v for k, v in changes.items() if not _same(row[k], v)}
             if not diff:
                 return int(row["version"])
@@ -458,10 +459,11 @@ class Store:
                         _json({k: row[k] for k in diff}), _json(diff), reason)
             return int(row["version"]) + 1
 
-    def retire(self, name: str, key: Any, *, at: datetime, actor: str, reason: str = "") -> None:
+    def retire(self, name: str, key: Any, *, at: datetime, actor: str, reason: str = "",
+               conn: Connection | None = None) -> None:
         """End a record: its current version moves to history with ``valid_to = at``."""
         cur, hist = self.table(name), self.table(history_name(name))
-        with self._locked_row(name, key) as (conn, row):
+        with self._locked_row(name, key, conn) as (conn, row):
             self._check_time(name, key, row, at)
             old = {c.name: row[c.name] for c in cur.columns if c.name != "fid"}
             conn.execute(sa.insert(hist).values(**old, valid_to=at))
@@ -470,10 +472,11 @@ class Store:
                         _json({k: v for k, v in old.items() if k != GEOM}), None, reason)
 
     @contextmanager
-    def _locked_row(self, name: str, key: Any) -> Iterator[tuple[Connection, dict[str, Any]]]:
+    def _locked_row(self, name: str, key: Any, outer: Connection | None = None
+                    ) -> Iterator[tuple[Connection, dict[str, Any]]]:
         entity = ENTITIES[name]
         t = self.table(name)
-        with self._write() as conn:
+        with self._write() if outer is None else nullcontext(outer) as conn:
             q = sa.select(t).where(*self._key_cond(t, entity, key))
             if self.backend == "postgis":
                 q = q.with_for_update()

@@ -19,6 +19,13 @@ year, profile id/version/hash, inputs hash, version, parent run, publication sta
 enterprise, indicator and run), ``parcel_evaluations`` (地企双评, one row per parcel and run)
 and ``evaluation_objections`` (异议: filed, accepted or rejected, and the run it produced).
 Results are written once with their run and never edited.
+
+The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
+adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
+``controlline_proposal_areas`` (its areas out and in, one feature per part),
+``controlline_ledger`` (占补平衡: append-only bookings per district — out, in, transfers —
+with their signed effect on the balance) and ``constraint_areas`` (生态保护红线, 永久基本农田:
+land that replacement land may not overlap).
 """
 
 from __future__ import annotations
@@ -162,6 +169,7 @@ def build_metadata(srid: int = 4549) -> MetaData:
         sqlite_autoincrement=True, comment="导入隔离区（被拒绝的行及原因）",
     )
     evaluation_tables(md)
+    controlline_tables(md, srid)
     return md
 
 
@@ -263,6 +271,73 @@ def evaluation_tables(md: MetaData) -> None:
         Column("resolution_note", Text),
         Column("resolved_run_id", Text),
         sqlite_autoincrement=True, comment="评价异议",
+    )
+
+
+def controlline_tables(md: MetaData, srid: int) -> None:
+    """Tables of the control-line adjustments and the 占补平衡 ledger (module docstring)."""
+    Table(
+        "controlline_proposals", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("proposal_id", Text, nullable=False, unique=True),
+        Column("district", Text, nullable=False),
+        Column("name", Text),
+        Column("reason", Text, nullable=False),
+        Column("documents_json", Text, nullable=False),
+        Column("line_type", Text, nullable=False),
+        Column("transfer_from", Text),
+        Column("area_out_m2", Float, nullable=False),
+        Column("area_in_m2", Float, nullable=False),
+        Column("state", Text, nullable=False),
+        Column("checks_json", Text),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("created_by", Text, nullable=False),
+        Column("reviewed_at", UtcDateTime()),
+        Column("reviewed_by", Text),
+        Column("approved_at", UtcDateTime()),
+        Column("approved_by", Text),
+        Column("profile_id", Text),
+        Column("profile_hash", Text),
+        Column("enforced_at", UtcDateTime()),
+        Column("enforced_by", Text),
+        Column("edits_json", Text),
+        sqlite_autoincrement=True, comment="控制线调整方案",
+    )
+    Table(
+        "controlline_proposal_areas", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("proposal_id", Text, nullable=False),
+        Column("direction", Text, nullable=False),
+        Column("part", Integer, nullable=False),
+        Column("area_m2", Float, nullable=False),
+        Column(GEOM, Geometry("MULTIPOLYGON", srid), comment="调出/补划范围"),
+        Index("ix_controlline_proposal_areas_proposal", "proposal_id"),
+        sqlite_autoincrement=True, comment="控制线调整方案：调出与补划范围",
+    )
+    Table(
+        "controlline_ledger", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("proposal_id", Text, nullable=False),
+        Column("district", Text, nullable=False),
+        Column("kind", Text, nullable=False),
+        Column("area_m2", Float, nullable=False),
+        Column("area_mu", Float, nullable=False),
+        Column("ratio", Float, nullable=False),
+        Column("effect_m2", Float, nullable=False),
+        Column("counterparty", Text),
+        Column("booked_at", UtcDateTime(), nullable=False),
+        Column("actor", Text, nullable=False),
+        Index("ix_controlline_ledger_district", "district"),
+        sqlite_autoincrement=True, comment="占补平衡台账（只增不改）",
+    )
+    Table(
+        "constraint_areas", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("area_id", Text, nullable=False, unique=True),
+        Column("kind", Text, nullable=False),
+        Column("name", Text),
+        Column(GEOM, Geometry("MULTIPOLYGON", srid), comment="管控范围"),
+        sqlite_autoincrement=True, comment="管控区（生态保护红线、永久基本农田）",
     )
 
 
