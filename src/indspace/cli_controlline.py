@@ -195,3 +195,26 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             print(json.dumps({"written": n}))
             return
         console.print(f"已载入管控区 / constraint areas written: {n}")
+
+    @group.command()
+    def reserve(db: db_opt = default_db, as_json: JsonOpt = False) -> None:
+        """小微企业园预留：新增线内用地中用于小微园、调产安置的比例是否达标 / share of new
+        in-line land reserved for small-firm and relocation parks, per district."""
+        from indspace.services import controlline_ledger as svc
+        from indspace.store import Store
+
+        try:
+            frame = svc.small_firm_reserve(Store.open(db))
+        except IndspaceError as e:
+            fail(e, as_json)
+        rows = json.loads(frame.to_json(orient="records", force_ascii=False))
+        if as_json:
+            print(json.dumps(rows, ensure_ascii=False))
+            return
+        t = Table("区县 / district", "新增线内 / land in (m²)", "预留 / reserved (m²)",
+                  "比例 / share", "要求 / required", "达标 / meets")
+        for r in rows:
+            t.add_row(r["district"], f"{r['area_in_m2']:,.0f}", f"{r['reserved_m2']:,.0f}",
+                      f"{r['reserved_share']:.1%}" if r["reserved_share"] is not None else "—",
+                      f"{r['required_share']:.0%}", "是 / yes" if r["meets"] else "否 / no")
+        Console().print(t)

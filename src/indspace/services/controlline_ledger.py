@@ -103,6 +103,7 @@ def propose(store: Store, data: Mapping[str, Any], *, actor: str = "cli",
            "documents_json": json.dumps(spec.documents, ensure_ascii=False),
            "line_type": spec.line_type, "transfer_from": spec.transfer_from,
            "area_out_m2": spec.area_out_m2, "area_in_m2": spec.area_in_m2,
+           "small_firm_reserve_m2": spec.small_firm_reserve_m2,
            "checks_json": json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
            "created_at": at, "created_by": actor}
     areas: list[tuple[str, BaseGeometry]] = [
@@ -336,3 +337,16 @@ def export_ledger(report: LedgerReport, out: str | Path) -> Path:
                               f"unsupported export format: {path.suffix}", where=str(path),
                               hint_zh="请用 .xlsx 或 .csv", hint_en="use .xlsx or .csv")
     return path
+
+
+# ---------------------------------------------------------------- small-firm reserve (G4)
+def small_firm_reserve(store: Store, *, on: date | None = None,
+                       profile: str = "ningbo-demo") -> pd.DataFrame:
+    """Per district: land brought into the line by adjustments in force, the part reserved
+    for 小微企业园 / 调产安置, and whether it reaches the profile's share (G4: ≥ 10 %)."""
+    day = on or _now().date()
+    share = float(resolve_profile(profile).value("small_firm_park_reserve_share", day))
+    enforced = S.list_proposals(store, "in_force")
+    if not enforced.empty:
+        enforced["small_firm_reserve_m2"] = enforced["small_firm_reserve_m2"].fillna(0.0)
+    return L.reserve_report(enforced, share)

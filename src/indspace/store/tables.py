@@ -288,6 +288,7 @@ def controlline_tables(md: MetaData, srid: int) -> None:
         Column("transfer_from", Text),
         Column("area_out_m2", Float, nullable=False),
         Column("area_in_m2", Float, nullable=False),
+        Column("small_firm_reserve_m2", Float),
         Column("state", Text, nullable=False),
         Column("checks_json", Text),
         Column("created_at", UtcDateTime(), nullable=False),

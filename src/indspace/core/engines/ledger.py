@@ -74,6 +74,7 @@ class ProposalSpec:
     line_type: str = "level1"
     transfer_from: str | None = None
     proposal_id: str | None = None
+    small_firm_reserve_m2: float = 0.0    # of the land in, kept for 小微企业园 / 调产安置 (G4)
 
     @property
     def area_out_m2(self) -> float:
@@ -183,12 +184,49 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
                               f"invalid line_type {line_type} (level1/level2)",
                               where="proposal.line_type")
     transfer = props.get("transfer_from")
+    reserve = _reserve(props.get("small_firm_reserve_m2"), areas_in.area)
     return ProposalSpec(district=district, reason=reason, areas_out=areas_out,
                         areas_in=areas_in, documents=[str(d) for d in docs],
                         name=str(props.get("name") or ""), line_type=line_type,
                         transfer_from=str(transfer).strip() if transfer else None,
                         proposal_id=str(props["proposal_id"]) if props.get("proposal_id")
-                        else None)
+                        else None, small_firm_reserve_m2=reserve)
+
+
+def _reserve(value: Any, area_in_m2: float) -> float:
+    """The part of the land in reserved for small-firm / relocation parks (m², 0 – area in)."""
+    if value in (None, ""):
+        return 0.0
+    try:
+        reserve = float(value)
+    except (TypeError, ValueError) as e:
+        raise ValidationError(f"small_firm_reserve_m2 不是数值：{value!r}",
+                              f"small_firm_reserve_m2 is not a number: {value!r}",
+                              where="proposal.small_firm_reserve_m2") from e
+    if not 0 <= reserve <= area_in_m2 + 1e-6:
+        raise ValidationError(
+            f"小微企业园预留面积 {reserve:,.2f} m² 须在 0 与补划面积 {area_in_m2:,.2f} m² 之间",
+            f"the small-firm reserve {reserve:,.2f} m² must lie between 0 and the land in "
+            f"({area_in_m2:,.2f} m²)", where="proposal.small_firm_reserve_m2")
+    return reserve
+
+
+def reserve_report(proposals: pd.DataFrame, share: float) -> pd.DataFrame:
+    """G4: per district, land newly brought into the line by adjustments in force, the part
+    reserved for 小微企业园 / 调产安置, its share, and whether it meets ``share`` (0.10).
+
+    ``proposals``: district, area_in_m2, small_firm_reserve_m2 of the enforced adjustments.
+    """
+    if proposals.empty:
+        return pd.DataFrame(columns=["district", "area_in_m2", "reserved_m2", "reserved_share",
+                                     "required_share", "shortfall_m2", "meets"])
+    g = proposals.groupby("district", as_index=False).agg(
+        area_in_m2=("area_in_m2", "sum"), reserved_m2=("small_firm_reserve_m2", "sum"))
+    g["reserved_share"] = (g["reserved_m2"] / g["area_in_m2"]).where(g["area_in_m2"] > 0)
+    g["required_share"] = share
+    g["shortfall_m2"] = (share * g["area_in_m2"] - g["reserved_m2"]).clip(lower=0.0)
+    g["meets"] = g["shortfall_m2"] <= 1e-6
+    return g.sort_values("district", ignore_index=True)
 
 
 # ---------------------------------------------------------------- replacement-land checks
