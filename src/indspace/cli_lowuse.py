@@ -58,3 +58,50 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
                         f"{summary['area_mu']:,.1f} 亩")
         if out is not None:
             console.print(f"结果 / result → {escape(str(out))}")
+
+    @group.command()
+    def units(
+        year: YearOpt,
+        gap: Annotated[float | None, typer.Option(
+            "--gap", help="连片间距（米），默认取配置 / gap in metres (default: profile)")] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="每个单元一行 .csv / .xlsx / one row per unit")] = None,
+        profile: ProfileOpt = "ningbo-demo",
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """低效用地连片改造单元：面积、权利人、容积率、潜在新增建筑面积 / contiguous
+        redevelopment units of low-efficiency parcels with area, owners, FAR and the floor
+        area gained at the target FAR."""
+        from indspace.services.lowuse import delineate_units, write_units
+        from indspace.store import Store
+
+        try:
+            with console.status("划定单元 / delineating units …"):
+                _, table = delineate_units(Store.open(db), year, gap_m=gap, profile=profile)
+            if out is not None:
+                write_units(out, table)
+        except IndspaceError as e:
+            fail(e, as_json)
+        summary: dict[str, Any] = {
+            "year": year, "units": len(table),
+            "multi_parcel_units": int((table["parcel_count"] > 1).sum()),
+            "parcels": int(table["parcel_count"].sum()),
+            "area_mu": round(float(table["area_mu"].sum()), 3),
+            "potential_gfa_m2": round(float(table["potential_gfa_m2"].sum()), 1),
+            "out": str(out) if out else None}
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+            return
+        biggest = table.sort_values("area_m2", ascending=False).head(10)
+        t = Table("单元 / unit", "宗地 / parcels", "面积 / 亩", "容积率 / FAR",
+                  "潜在新增建筑面积 / potential GFA (m²)")
+        for r in biggest.itertuples(index=False):
+            t.add_row(str(r.unit_id), str(r.parcel_count), f"{r.area_mu:,.1f}",
+                      f"{r.far:.2f}", f"{r.potential_gfa_m2:,.0f}")
+        Console().print(t)
+        Console().print(f"单元 / units {summary['units']:,}（多宗连片 / multi-parcel "
+                        f"{summary['multi_parcel_units']:,}），{summary['area_mu']:,.1f} 亩，"
+                        f"潜在新增 / potential {summary['potential_gfa_m2']:,.0f} m²")
+        if out is not None:
+            console.print(f"结果 / result → {escape(str(out))}")

@@ -35,3 +35,23 @@ def test_identify_finds_every_planted_parcel(small_demo: Path, tmp_path: Path) -
     assert all("idle" in rows[p]["criteria"].split(";") for p in idle)
     first = next(iter(rows.values()))
     assert first["criteria"] and set(first["criteria"].split(";")) <= set(s["criteria"])
+
+
+def test_planted_clusters_come_out_as_units(small_demo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "units.csv"
+    s = json.loads(run("lowuse", "units", "--year", "2025", "--gap", "5", "--db",
+                       str(small_demo), "--out", str(out), "--json").stdout)
+    with out.open(encoding="utf-8") as f:
+        units = list(csv.DictReader(f))
+    assert len(units) == s["units"] > 0
+    assert list(units[0])[:4] == ["unit_id", "parcel_count", "area_m2", "area_mu"]
+    unit_of = {pid: u["unit_id"] for u in units for pid in u["parcel_ids"].split(";")}
+    for u in units:
+        ids = u["parcel_ids"].split(";")
+        assert ids == sorted(ids) and int(u["parcel_count"]) == len(ids)
+    with Store.open(small_demo) as st:
+        a = st.anomalies()
+    clusters = a.loc[a["kind"] == "low_efficiency_cluster", "record_key"]
+    assert len(clusters) > 0
+    for key in clusters:                       # every planted cluster sits in one unit
+        assert len({unit_of[pid] for pid in key.split(";")}) == 1, key

@@ -10,6 +10,7 @@ import pandas as pd
 
 from indspace.core.engines.dual import parcel_figures
 from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
+from indspace.core.engines.units import delineate, unit_table
 from indspace.core.errors import ValidationError
 from indspace.services.controlline import parcel_overlay
 from indspace.services.evaluation import compute, load_inputs, method_date, resolve_profile
@@ -92,6 +93,62 @@ def write_lowuse(path: Path, result: pd.DataFrame) -> Path:
         with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
             rows.to_excel(xl, sheet_name="低效用地", index=False)
             xl.sheets["低效用地"].freeze_panes(1, 0)
+    else:
+        raise ValidationError(f"不支持的输出格式：{path.suffix}",
+                              f"unsupported output format: {path.suffix}", where=str(path),
+                              hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------ contiguous units
+def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
+                    profile: str = "ningbo-demo") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Low-efficiency parcels of ``year`` grouped into redevelopment units.
+
+    Returns ``(members, units)``: parcel → unit_id, and one row per unit with its area,
+    owners, enterprises, floor area, FAR, collective and in-line shares, occupant grades and
+    the floor area gained at the 工业上楼 target FAR (``min_plot_ratio_new_supply_urban``).
+    """
+    on = method_date(year)
+    prof = resolve_profile(profile)
+    gap = float(gap_m if gap_m is not None
+                else prof.value("redevelopment_unit_adjacency_m", on))
+    if gap < 0:
+        raise ValidationError(f"连片间距不能为负：{gap}", f"the gap cannot be negative: {gap}",
+                              where="--gap")
+    lowuse = identify_parcels(store, year, profile)
+    low_ids = set(lowuse.loc[lowuse["low_efficiency"], "parcel_id"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "district", "area_m2",
+                                                   "owner_credit_code", "right_type",
+                                                   "geometry"])
+    low = parcels[parcels["parcel_id"].isin(low_ids)].reset_index(drop=True)
+    members = delineate(low, gap)
+    inside = parcel_overlay(store, profile=profile).set_index("parcel_id")["inside_m2"]
+    attrs = pd.DataFrame(low.drop(columns="geometry")).assign(
+        inside_m2=low["parcel_id"].map(inside).to_numpy())
+    inputs = load_inputs(store, year)
+    comp = compute(inputs, prof.evaluation_method(on), dual=False)
+    occupants = comp.attribution.links.loc[
+        comp.attribution.links["tenure"] != "leased_out", ["parcel_id", "credit_code"]]
+    grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
+    target = float(prof.value("min_plot_ratio_new_supply_urban", on))
+    units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
+                       grades=grades, target_far=target)
+    return members, units
+
+
+def write_units(path: Path, units: pd.DataFrame) -> Path:
+    """One row per unit (CSV, or XLSX with Chinese sheet name), written atomically."""
+    suffix = path.suffix.lower()
+    tmp = path.with_name(path.name + ".part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        units.to_csv(tmp, index=False, lineterminator="\n")
+    elif suffix == ".xlsx":
+        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+            units.to_excel(xl, sheet_name="连片改造单元", index=False)
+            xl.sheets["连片改造单元"].freeze_panes(1, 0)
     else:
         raise ValidationError(f"不支持的输出格式：{path.suffix}",
                               f"unsupported output format: {path.suffix}", where=str(path),

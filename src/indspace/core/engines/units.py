@@ -1,0 +1,408 @@
+"""连片改造单元 (redevelopment units): contiguous low-efficiency parcels grouped into units.
+
+Rule (shared/domain/land-rules.md §J3): a redevelopment unit is a set of low-efficiency parcels
+that touch or lie within ``gap_m`` of each other (``redevelopment_unit_adjacency_m``, default
+5 m [I]; 10–20 m bridges a road). Contiguity is transitive: A–B within the gap and B–C within
+the gap put A, B and C in one unit even when A and C are far apart. A parcel with no neighbour
+is a unit of one parcel. Only the parcels given are grouped: a parcel that is not
+low-efficiency is never added, even when the unit rings it (J3's "plus the parcels they
+enclose" is the caller's choice, made before calling :func:`delineate`).
+
+Method (vectorised, one spatial index, no O(n²) loop):
+
+1. One ``shapely.STRtree`` over the parcel geometries, queried in chunks with their
+   envelopes grown by ``gap_m``; each candidate pair is kept once (i < j, 32-bit indices)
+   and tested exactly with ``shapely.dwithin(a, b, gap_m)`` (a multipolygon is within the
+   gap when any of its parts is). This gives the pairs of a ``predicate="dwithin"``
+   self-query with half its distance tests, and the pair list — the only large array —
+   stays small.
+2. Connected components of that graph by hook-and-shortcut label propagation in numpy (each
+   component's label becomes its smallest row index; a few iterations in practice).
+   It gives the same partition as ``scipy.sparse.csgraph.connected_components`` (checked in
+   ``benchmarks/lowuse_units.py``) without making scipy a dependency.
+3. Stable ids. ``unit_id = "U-" + district + "-" + sha1(member ids)[:16]`` where *member ids*
+   are the unit's parcel ids sorted and joined by ``";"`` (UTF-8) and *district* is the
+   ``district`` of the unit's smallest parcel id (``"U-" + sha1[:16]`` when ``parcels`` has no
+   ``district`` column). The id depends only on which parcels the unit holds: the same input
+   gives the same ids whatever the row order, and a unit keeps its id when another unit
+   changes. A unit that gains or loses a parcel is a different unit and gets a new id (trace
+   it through its parcel ids). 16 hex digits = 64 bits: ids are checked to be unique.
+
+Inputs: ``parcels`` GeoDataFrame (parcel_id, geometry, optional district) in a projected CRS
+in metres; ``gap_m`` ≥ 0 in metres (0 = touching or overlapping only).
+Output of :func:`delineate` (:data:`MEMBER_COLUMNS`): one row per parcel, parcel_id and
+unit_id, sorted by parcel_id (ids compared by code point, as Python's ``sorted``).
+
+:func:`unit_table` summarises the units (:data:`UNIT_COLUMNS`), one row per unit sorted by
+unit_id; areas in m² and 亩 (1 亩 = 2000/3 m²), floor areas in m², FAR as a ratio, shares 0–1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from indspace.core.model.units import m2_to_mu
+
+MEMBER_COLUMNS = ("parcel_id", "unit_id")
+GRADE_LABELS = ("A", "B", "C", "D")
+UNIT_COLUMNS = ("unit_id", "parcel_count", "area_m2", "area_mu", "n_owners", "n_enterprises",
+                "floor_area_m2", "far_floor_m2", "far", "n_collective", "collective_share",
+                "inside_m2", "inside_share", "grade_A", "grade_B", "grade_C", "grade_D",
+                "target_far", "potential_gfa_m2", "parcel_ids")
+COLLECTIVE = "collective"
+"""``right_type`` of 集体 land (entities.RIGHT_TYPES)."""
+HASH_DIGITS = 16
+"""Hex digits of the SHA-1 kept in a unit id (64 bits)."""
+_HASH_BYTES = HASH_DIGITS // 2
+_CHUNK = 32_768
+
+
+def delineate(parcels: gpd.GeoDataFrame, gap_m: float) -> pd.DataFrame:
+    """Group parcels that touch or lie within ``gap_m`` metres of each other into units.
+
+    Parameters
+    ----------
+    parcels : GeoDataFrame
+        The low-efficiency parcels: ``parcel_id`` (unique, not null) and ``geometry``
+        (Polygon/MultiPolygon, metres); optional ``district`` (prefix of the unit ids). A
+        missing or empty geometry makes a unit of one parcel.
+    gap_m : float
+        Largest distance between two parcels of one unit, in metres (≥ 0).
+
+    Returns
+    -------
+    DataFrame
+        parcel_id, unit_id — one row per input parcel, sorted by parcel_id.
+    """
+    if not np.isfinite(gap_m) or gap_m < 0:
+        raise ValueError(f"gap_m must be a finite distance ≥ 0 in metres, got {gap_m!r}")
+    ids, by_id = _sorted_ids(parcels)
+    geoms = np.asarray(parcels.geometry.values, dtype=object)
+    labels = components(len(geoms), *contiguity_pairs(geoms, gap_m))
+    # members of a unit together, in parcel-id order; unit k = rows starts[k] … starts[k+1]−1
+    order = by_id[np.argsort(labels[by_id], kind="stable")]
+    lab = labels[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else by_id[:0]
+    member_ids = ids.take(order)
+    texts = pc.binary_join(pa.ListArray.from_arrays(
+        pa.array(np.r_[starts, len(order)], type=pa.int32()), member_ids), _text(";"))
+    raw = _sha1_prefixes(texts)
+    hashed = np.sort(raw.view(np.uint64).ravel())
+    if (hashed[1:] == hashed[:-1]).any():                 # 64-bit hash: checked anyway
+        raise ValueError("unit id collision; report the input")
+    digest = _hex(raw)
+    if "district" in parcels.columns:
+        district = pc.fill_null(_arrow(parcels["district"]).take(order[starts]), _text(""))
+        unit_ids = pc.binary_join_element_wise(_text("U"), district, digest, _text("-"))
+    else:
+        unit_ids = pc.binary_join_element_wise(_text("U"), digest, _text("-"))
+    unit_of = np.empty(len(order), dtype=np.int64)
+    unit_of[order] = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
+    return pd.DataFrame({"parcel_id": _series(ids.take(by_id)),
+                         "unit_id": _series(unit_ids.take(unit_of[by_id]))})
+
+
+def contiguity_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (i < j, int32) of ``geoms`` whose distance is at most ``gap_m``.
+
+    One STRtree over ``geoms``, queried in chunks with each geometry's envelope grown by
+    ``gap_m`` (box candidates), then the exact ``shapely.dwithin`` test once per pair (i < j)
+    — half the distance tests of a ``predicate="dwithin"`` self-query, which tests both
+    directions."""
+    n = len(geoms)
+    left, right = [np.empty(0, dtype=np.int32)], [np.empty(0, dtype=np.int32)]
+    if n == 0:
+        return left[0], right[0]
+    tree = shapely.STRtree(geoms)
+    for s in range(0, n, _CHUNK):
+        x0, y0, x1, y1 = shapely.bounds(geoms[s:s + _CHUNK]).T
+        located = ~np.isnan(x0)                                # not missing, not empty
+        rows = np.flatnonzero(located).astype(np.int32)
+        # a two-point diagonal has the grown envelope and is cheaper to make than a box
+        diagonals = shapely.linestrings(np.stack(
+            [np.c_[x0[located] - gap_m, y0[located] - gap_m],
+             np.c_[x1[located] + gap_m, y1[located] + gap_m]], axis=1))
+        k, t = tree.query(diagonals)                 # no predicate: envelopes intersect
+        q = rows[k] + np.int32(s)
+        keep = q < t
+        q, t = q[keep], t[keep].astype(np.int32)
+        hit = shapely.dwithin(geoms[q], geoms[t], gap_m)
+        left.append(q[hit])
+        right.append(t[hit])
+    return np.concatenate(left), np.concatenate(right)
+
+
+def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of the undirected graph on ``n`` nodes with edges (i, j).
+
+    Returns each node's label: the smallest node index of its component (int32). Hook each
+    root onto the smallest root it has an edge to, then jump pointers to the roots; edges
+    inside one component are dropped as they appear."""
+    dtype = np.int32 if n < 2**31 else np.int64
+    lab = np.arange(n, dtype=dtype)
+    i = np.asarray(i, dtype=dtype)
+    j = np.asarray(j, dtype=dtype)
+    while len(i):
+        li, lj = lab[i], lab[j]
+        cross = li != lj
+        if not cross.all():
+            i, j, li, lj = i[cross], j[cross], li[cross], lj[cross]
+            if not len(i):
+                break
+        np.minimum.at(lab, np.maximum(li, lj), np.minimum(li, lj))
+        while True:                                           # shortcut to the roots
+            nxt = lab[lab]
+            if np.array_equal(nxt, lab):
+                break
+            lab = nxt
+    return lab
+
+
+def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
+               stats: pd.DataFrame | None = None,
+               occupants: pd.DataFrame | None = None,
+               grades: Mapping[str, str] | pd.Series | None = None,
+               target_far: float | np.ndarray | pd.Series = 2.0) -> pd.DataFrame:
+    """One row per unit (:data:`UNIT_COLUMNS`), sorted by unit_id.
+
+    Parameters
+    ----------
+    members : DataFrame
+        parcel_id, unit_id (from :func:`delineate`).
+    parcels : DataFrame
+        One row per parcel (at least every member): ``parcel_id`` and ``area_m2`` (else the
+        area of ``geometry``); optional ``owner_credit_code`` (→ n_owners, distinct non-null
+        owners), ``right_type`` (→ n_collective and collective_share, land share of
+        ``"collective"`` parcels), ``inside_m2`` (land inside the control line, e.g. from
+        :func:`indspace.core.engines.controlline.overlay`; → inside_share), and
+        ``floor_area_m2`` / ``far_floor_m2`` when ``stats`` is not given.
+    stats : DataFrame, optional
+        parcel_id, floor_area_m2, far_floor_m2 (m²) from
+        :func:`indspace.core.engines.dual.parcel_building_stats` (storeys higher than 8 m
+        counted twice in far_floor_m2). A parcel without a row has no floor area.
+    occupants : DataFrame, optional
+        parcel_id, credit_code of the enterprises using each parcel (owners and tenants,
+        filtered to the date wanted by the caller) → n_enterprises (distinct per unit).
+    grades : mapping or Series, optional
+        credit_code → grade A/B/C/D → grade_A … grade_D: distinct occupants of the unit with
+        each grade (needs ``occupants``; ungraded occupants are not counted).
+    target_far : float, array or Series, default 2.0
+        FAR the unit should reach (工业上楼 2.0 in 市区, M0 2.5; land-rules §B1): a scalar, an
+        array aligned with the rows of ``parcels``, or a Series indexed by parcel_id.
+
+    Columns absent from the inputs give NA (counts) or NaN (areas, shares) in the output.
+    ``far`` = Σ far_floor_m2 ÷ Σ area_m2; ``target_far`` is the land-weighted mean target;
+    ``potential_gfa_m2`` = max(0, Σ target_far × area_m2 − Σ far_floor_m2) over the unit's
+    parcels — the unit is redeveloped as a whole, so a parcel above its target offsets one
+    below (NaN when no floor areas are given).
+    """
+    if members["parcel_id"].duplicated().any():
+        raise ValueError("members: a parcel is in more than one unit")
+    par = _attrs(parcels, target_far)
+    pos = pd.Index(par["parcel_id"]).get_indexer(members["parcel_id"])
+    if (pos < 0).any():
+        missing = members["parcel_id"][pos < 0].head(5).tolist()
+        raise ValueError(f"members not in parcels: {missing}")
+    unit_codes, unit_ids = pd.factorize(members["unit_id"], sort=True)
+    unit_codes = unit_codes.astype(np.int64)
+    k = len(unit_ids)
+    rows = par.iloc[pos].reset_index(drop=True)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(unit_codes, weights=values, minlength=k)
+
+    area = total(rows["area_m2"].to_numpy(dtype=float))
+    count = np.bincount(unit_codes, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        def share(part: np.ndarray) -> np.ndarray:
+            return np.where(area > 0, part / area, np.nan)
+
+        out = pd.DataFrame({"unit_id": np.asarray(unit_ids, dtype=object),
+                            "parcel_count": count, "area_m2": area, "area_mu": m2_to_mu(area)})
+        out["n_owners"] = (_distinct(unit_codes, rows["owner_credit_code"], k)
+                           if "owner_credit_code" in rows else _na_counts(k))
+        ent = _occupant_rows(occupants, members, unit_codes)
+        if ent is None:
+            out["n_enterprises"] = _na_counts(k)
+        else:
+            out["n_enterprises"] = _distinct(ent[0], ent[1], k)
+        far_given = "far_floor_m2" in rows or stats is not None
+        if stats is not None:
+            st = stats.drop_duplicates("parcel_id").set_index("parcel_id")
+            st = st.reindex(members["parcel_id"].to_numpy())
+            floor = st["floor_area_m2"].to_numpy(dtype=float)
+            far_floor = st["far_floor_m2"].to_numpy(dtype=float)
+        else:
+            floor = (rows["floor_area_m2"].to_numpy(dtype=float) if "floor_area_m2" in rows
+                     else np.full(len(rows), np.nan))
+            far_floor = (rows["far_floor_m2"].to_numpy(dtype=float) if far_given
+                         else np.full(len(rows), np.nan))
+        nan = np.full(k, np.nan)
+        out["floor_area_m2"] = (total(np.nan_to_num(floor))
+                                if stats is not None or "floor_area_m2" in rows else nan)
+        existing = total(np.nan_to_num(far_floor)) if far_given else nan
+        out["far_floor_m2"] = existing
+        out["far"] = share(existing)
+        if "right_type" in rows:
+            coll = rows["right_type"].eq(COLLECTIVE).fillna(False).to_numpy(dtype=bool)
+            out["n_collective"] = pd.array(np.bincount(unit_codes, weights=coll,
+                                                       minlength=k).astype(np.int64),
+                                           dtype="Int64")
+            out["collective_share"] = share(total(np.where(
+                coll, rows["area_m2"].to_numpy(dtype=float), 0.0)))
+        else:
+            out["n_collective"] = _na_counts(k)
+            out["collective_share"] = nan
+        if "inside_m2" in rows:
+            inside = total(rows["inside_m2"].to_numpy(dtype=float, na_value=0.0))
+            out["inside_m2"] = inside
+            out["inside_share"] = share(inside)
+        else:
+            out["inside_m2"] = nan
+            out["inside_share"] = nan
+        for g in GRADE_LABELS:
+            out[f"grade_{g}"] = _na_counts(k)
+        if ent is not None and grades is not None:
+            grade_of = pd.Series(grades, dtype=object)
+            g_of = ent[1].map(grade_of).to_numpy(dtype=object)
+            for g in GRADE_LABELS:
+                sel = g_of == g
+                out[f"grade_{g}"] = _distinct(ent[0][sel], ent[1][sel], k)
+        allowed = total(rows["target_far"].to_numpy(dtype=float)
+                        * rows["area_m2"].to_numpy(dtype=float))
+        out["target_far"] = share(allowed)
+        out["potential_gfa_m2"] = np.maximum(allowed - existing, 0.0)
+    out["parcel_ids"] = _joined_ids(unit_codes, members["parcel_id"], k)
+    return out[list(UNIT_COLUMNS)]
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """Values as one Arrow large_string array (no copy for pyarrow-backed pandas strings)."""
+    arr = pa.array(values.astype("str") if values.dtype != "str" else values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _series(arr: pa.Array) -> pd.Series:
+    return pd.Series(arr.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow", np.nan)))
+
+
+def _sorted_ids(parcels: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
+    """parcel ids (Arrow strings) and their ascending order; refuses nulls and duplicates."""
+    ids = parcels["parcel_id"]
+    if ids.isna().any():
+        raise ValueError("parcels: parcel_id is missing on some rows")
+    arr = _arrow(ids)
+    by_id = np.asarray(pc.sort_indices(arr)).astype(np.int32 if len(arr) < 2**31 else np.int64)
+    ordered = arr.take(by_id)
+    if len(arr) > 1:
+        same = pc.equal(ordered[1:], ordered[:-1])
+        if pc.any(same).as_py():
+            dup = ordered[1:].filter(same).unique()[:5].to_pylist()
+            raise ValueError(f"parcels: duplicate parcel_id {dup}")
+    return arr, by_id
+
+
+def _sha1_prefixes(texts: pa.Array) -> np.ndarray:
+    """First bytes of the SHA-1 of each (UTF-8) string, as a (n, HASH_DIGITS // 2) uint8 array."""
+    n = len(texts)
+    _, offsets, data = texts.buffers()[:3]                     # large_string: int64 offsets
+    off = np.frombuffer(offsets, dtype=np.int64)[texts.offset:texts.offset + n + 1].tolist()
+    text = memoryview(data) if data is not None else memoryview(b"")
+    sha1 = hashlib.sha1
+    out = b"".join([                      # in chunks: a short list of digests at a time
+        b"".join([sha1(text[a:b]).digest()[:_HASH_BYTES]
+                  for a, b in itertools.pairwise(off[c:c + _CHUNK + 1])])
+        for c in range(0, n, _CHUNK)])
+    return np.frombuffer(out, dtype=np.uint8).reshape(n, _HASH_BYTES)
+
+
+def _hex(raw: np.ndarray) -> pa.Array:
+    """Rows of bytes as lowercase hex strings (Arrow), without a Python loop."""
+    nibbles = np.empty((raw.shape[0], raw.shape[1] * 2), dtype=np.uint8)
+    nibbles[:, 0::2] = raw >> 4
+    nibbles[:, 1::2] = raw & 0x0F
+    chars = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)[nibbles]
+    n, w = chars.shape
+    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets),
+                                            pa.py_buffer(chars.tobytes()))
+
+
+def _group_order(labels: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row order grouping equal labels, parcel ids ascending inside each group; group starts."""
+    by_id = np.argsort(ids.astype(str), kind="stable")     # fixed-width unicode: a C sort
+    order = by_id[np.argsort(labels[by_id], kind="stable")]
+    lab = labels[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.empty(0, int)
+    return order, starts
+
+
+def _attrs(parcels: pd.DataFrame, target_far: float | np.ndarray | pd.Series) -> pd.DataFrame:
+    if parcels["parcel_id"].duplicated().any():
+        raise ValueError("parcels: duplicate parcel_id")
+    par = pd.DataFrame(parcels.drop(columns="geometry", errors="ignore"))
+    if "area_m2" not in par:
+        if not isinstance(parcels, gpd.GeoDataFrame):
+            raise ValueError("parcels need area_m2 or a geometry")
+        par["area_m2"] = shapely.area(np.asarray(parcels.geometry.values, dtype=object))
+    if isinstance(target_far, pd.Series):
+        target = target_far.reindex(par["parcel_id"]).to_numpy(dtype=float)
+    else:
+        target = np.broadcast_to(np.asarray(target_far, dtype=float), (len(par),)).copy()
+    if np.isnan(target).any() or (target < 0).any():
+        raise ValueError("target_far must be given (≥ 0) for every parcel")
+    par["target_far"] = target
+    return par.reset_index(drop=True)
+
+
+def _na_counts(k: int) -> pd.api.extensions.ExtensionArray:
+    return pd.array([pd.NA] * k, dtype="Int64")
+
+
+def _distinct(codes: np.ndarray, values: pd.Series, k: int) -> pd.api.extensions.ExtensionArray:
+    """Number of distinct non-null ``values`` per group code (0 … k−1)."""
+    v = np.asarray(values, dtype=object)
+    ok = pd.notna(v)
+    vc, uniques = pd.factorize(v[ok])
+    width = max(len(uniques), 1)
+    keys = np.unique(np.asarray(codes, dtype=np.int64)[ok] * width + vc)
+    return pd.array(np.bincount(keys // width, minlength=k).astype(np.int64), dtype="Int64")
+
+
+def _occupant_rows(occupants: pd.DataFrame | None, members: pd.DataFrame,
+                   unit_codes: np.ndarray) -> tuple[np.ndarray, pd.Series] | None:
+    """(unit code, credit_code) of every occupant row on a member parcel."""
+    if occupants is None:
+        return None
+    pos = pd.Index(members["parcel_id"]).get_indexer(occupants["parcel_id"])
+    hit = pos >= 0
+    code = pd.Series(np.asarray(occupants["credit_code"], dtype=object)[hit])
+    return unit_codes[pos[hit]], code
+
+
+def _joined_ids(codes: np.ndarray, ids: pd.Series, k: int) -> np.ndarray:
+    ids_arr = np.asarray(ids.astype(str), dtype=object)
+    order, starts = _group_order(codes, ids_arr)
+    sorted_ids = ids_arr[order].tolist()
+    ends = [*starts[1:].tolist(), len(order)]
+    out = np.empty(k, dtype=object)
+    out[codes[order[starts]]] = [";".join(sorted_ids[s:e])
+                                 for s, e in zip(starts.tolist(), ends, strict=True)]
+    return out
