@@ -275,3 +275,24 @@ def test_unit_table_refuses_unknown_members_and_missing_targets() -> None:
         unit_table(members, attrs[attrs["parcel_id"] != "P3"])
     with pytest.raises(ValueError, match="target_far"):
         unit_table(members, attrs, target_far=pd.Series({"P1": 2.0}))
+
+
+def test_space_ledger_by_hand() -> None:
+    import pandas as pd
+
+    from indspace.core.engines.units import space_ledger
+
+    units = pd.DataFrame({"unit_id": ["U1", "U2", "U3"], "parcel_count": [3, 1, 2],
+                          "area_mu": [30.0, 5.0, 15.0],
+                          "floor_area_m2": [10000.0, 2000.0, 6000.0],
+                          "potential_gfa_m2": [30000.0, 4666.67, 14000.0]})
+    led = space_ledger(units, pd.Series({"U1": "330212", "U2": "330212", "U3": "330203"}),
+                       target_mu=100.0).set_index("district")
+    # 330212: U1 + U2 → 4 parcels, 35 亩, 2 units of which 1 multi-parcel
+    assert led.loc["330212", ["low_efficiency_parcels", "units", "multi_parcel_units"]] \
+        .tolist() == [4, 2, 1]
+    assert led.loc["330212", "low_efficiency_mu"] == 35.0
+    # city: 50 亩 of a 100 亩 target → 0.5; potential 30 000 + 4 666.67 + 14 000
+    assert led.loc["全市", "identified_share_of_target"] == 0.5
+    assert led.loc["全市", "potential_gfa_m2"] == pytest.approx(48666.67)
+    assert pd.isna(led.loc["330203", "target_mu"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,14 @@ from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
 from indspace.core.engines.units import delineate, unit_table
 from indspace.core.errors import ValidationError
 from indspace.services.controlline import parcel_overlay
-from indspace.services.evaluation import compute, load_inputs, method_date, resolve_profile
+from indspace.services.evaluation import (
+    Computation,
+    Inputs,
+    compute,
+    load_inputs,
+    method_date,
+    resolve_profile,
+)
 from indspace.store import Store
 
 
@@ -28,11 +36,28 @@ def params_from_profile(profile: str, on: date) -> LowuseParams:
                                                            for k, v in table.items()})
 
 
-def parcel_table(store: Store, year: int, profile: str = "ningbo-demo") -> pd.DataFrame:
-    """Every parcel with the numbers the low-efficiency test reads (see engines/lowuse.py)."""
+@dataclass
+class Context:
+    """What the low-efficiency steps read for one year, loaded and computed once."""
+
+    year: int
+    profile: str
+    inputs: Inputs
+    comp: Computation
+    overlay: pd.DataFrame          # parcel_id, status, inside_m2 … (control line now)
+
+
+def context(store: Store, year: int, profile: str = "ningbo-demo") -> Context:
     prof = resolve_profile(profile)
     inputs = load_inputs(store, year)
     comp = compute(inputs, prof.evaluation_method(method_date(year)))
+    return Context(year, profile, inputs, comp, pd.DataFrame(parcel_overlay(store,
+                                                                            profile=profile)))
+
+
+def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
+    """Every parcel with the numbers the low-efficiency test reads (see engines/lowuse.py)."""
+    inputs, comp = ctx.inputs, ctx.comp
     figures = inputs.firms[["credit_code", "scale"]].merge(inputs.indicators, on="credit_code")
     use, parcel_fig, _, _ = parcel_figures(comp.attribution.links, figures)
     grades = comp.results.set_index("credit_code")["policy_grade"]
@@ -47,7 +72,7 @@ def parcel_table(store: Store, year: int, profile: str = "ningbo-demo") -> pd.Da
         / weight.groupby(b["parcel_id"]).sum()
     dual = comp.dual.parcels.set_index("parcel_id")
     stats = inputs.building_stats.set_index("parcel_id")
-    line = parcel_overlay(store, profile=profile).set_index("parcel_id")["status"]
+    line = ctx.overlay.set_index("parcel_id")["status"]
     ids = par["parcel_id"]
     table = pd.DataFrame({
         "parcel_id": ids, "district": par["district"], "area_m2": par["area_m2"],
@@ -68,10 +93,12 @@ def parcel_table(store: Store, year: int, profile: str = "ningbo-demo") -> pd.Da
     return table
 
 
-def identify_parcels(store: Store, year: int, profile: str = "ningbo-demo") -> pd.DataFrame:
+def identify_parcels(store: Store, year: int, profile: str = "ningbo-demo",
+                     ctx: Context | None = None) -> pd.DataFrame:
     """All parcels with every criterion's flag and numbers."""
+    ctx = ctx or context(store, year, profile)
     params = params_from_profile(profile, method_date(year))
-    return identify(parcel_table(store, year, profile), params, year)
+    return identify(parcel_table(store, ctx), params, year)
 
 
 OUT_COLUMNS = ("parcel_id", "district", "area_m2", "criteria", "triggers", "n_criteria",
@@ -103,7 +130,9 @@ def write_lowuse(path: Path, result: pd.DataFrame) -> Path:
 
 # ------------------------------------------------------------------ contiguous units
 def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
-                    profile: str = "ningbo-demo") -> tuple[pd.DataFrame, pd.DataFrame]:
+                    profile: str = "ningbo-demo", ctx: Context | None = None,
+                    lowuse: pd.DataFrame | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Low-efficiency parcels of ``year`` grouped into redevelopment units.
 
     Returns ``(members, units)``: parcel → unit_id, and one row per unit with its area,
@@ -117,18 +146,19 @@ def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
     if gap < 0:
         raise ValidationError(f"连片间距不能为负：{gap}", f"the gap cannot be negative: {gap}",
                               where="--gap")
-    lowuse = identify_parcels(store, year, profile)
+    ctx = ctx or context(store, year, profile)
+    if lowuse is None:
+        lowuse = identify_parcels(store, year, profile, ctx)
     low_ids = set(lowuse.loc[lowuse["low_efficiency"], "parcel_id"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "area_m2",
                                                    "owner_credit_code", "right_type",
                                                    "geometry"])
     low = parcels[parcels["parcel_id"].isin(low_ids)].reset_index(drop=True)
     members = delineate(low, gap)
-    inside = parcel_overlay(store, profile=profile).set_index("parcel_id")["inside_m2"]
+    inside = ctx.overlay.set_index("parcel_id")["inside_m2"]
     attrs = pd.DataFrame(low.drop(columns="geometry")).assign(
         inside_m2=low["parcel_id"].map(inside).to_numpy())
-    inputs = load_inputs(store, year)
-    comp = compute(inputs, prof.evaluation_method(on), dual=False)
+    inputs, comp = ctx.inputs, ctx.comp
     occupants = comp.attribution.links.loc[
         comp.attribution.links["tenure"] != "leased_out", ["parcel_id", "credit_code"]]
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()

@@ -170,6 +170,7 @@ def build_metadata(srid: int = 4549) -> MetaData:
     )
     evaluation_tables(md)
     controlline_tables(md, srid)
+    lowuse_tables(md)
     return md
 
 
@@ -271,6 +272,49 @@ def evaluation_tables(md: MetaData) -> None:
         Column("resolution_note", Text),
         Column("resolved_run_id", Text),
         sqlite_autoincrement=True, comment="评价异议",
+    )
+
+
+def lowuse_tables(md: MetaData) -> None:
+    """低效用地 runs (issue #6): one immutable row per run, its parcels and its units."""
+    Table(
+        "lowuse_runs", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False, unique=True),
+        Column("year", Integer, nullable=False),
+        Column("profile_id", Text, nullable=False),
+        Column("profile_hash", Text, nullable=False),
+        Column("gap_m", Float, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("summary_json", Text, nullable=False),
+        sqlite_autoincrement=True, comment="低效用地认定与连片单元批次",
+    )
+    Table(
+        "lowuse_parcels", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("parcel_id", Text, nullable=False),
+        Column("criteria", Text, nullable=False),
+        Column("triggers", Text, nullable=False),
+        Column("unit_id", Text),
+        Index("ux_lowuse_parcels_run_parcel", "run_id", "parcel_id", unique=True),
+        sqlite_autoincrement=True, comment="低效宗地（每批次）",
+    )
+    Table(
+        "lowuse_units", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("unit_id", Text, nullable=False),
+        Column("district", Text),
+        Column("parcel_count", Integer, nullable=False),
+        Column("area_mu", Float, nullable=False),
+        Column("potential_gfa_m2", Float),
+        Column("project_type", Text),
+        Column("mode", Text),
+        Column("detail_json", Text, nullable=False),
+        Index("ux_lowuse_units_run_unit", "run_id", "unit_id", unique=True),
+        sqlite_autoincrement=True, comment="连片改造单元（每批次）",
     )
 
 

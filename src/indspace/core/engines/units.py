@@ -406,3 +406,42 @@ def _joined_ids(codes: np.ndarray, ids: pd.Series, k: int) -> np.ndarray:
     out[codes[order[starts]]] = [";".join(sorted_ids[s:e])
                                  for s, e in zip(starts.tolist(), ends, strict=True)]
     return out
+
+
+SPACE_LEDGER_COLUMNS = ("district", "low_efficiency_parcels", "low_efficiency_mu", "units",
+                        "multi_parcel_units", "unit_mu", "existing_floor_m2",
+                        "potential_gfa_m2", "target_mu", "identified_share_of_target")
+
+
+def space_ledger(units: pd.DataFrame, unit_district: pd.Series,
+                 target_mu: float | None = None) -> pd.DataFrame:
+    """盘活空间台账: per district and for the whole city (district ``"全市"``), the
+    low-efficiency land in units (parcels, 亩), units (all, and of several parcels), existing
+    floor area, the floor area the units can gain at the target FAR, and — for the city row —
+    the identified land against ``target_mu`` (e.g. Ningbo's 3万亩 by 2027, 甬政办发〔2025〕1号).
+
+    ``unit_district``: unit_id → district (e.g. the district of the unit's smallest parcel).
+    Progress of redevelopment itself needs completion records, which the platform does not
+    hold yet: the share reported is identified land ÷ target, not land redeveloped.
+    """
+    u = units.assign(district=units["unit_id"].map(unit_district).fillna("—"))
+    per = u.groupby("district", sort=True).agg(
+        low_efficiency_parcels=("parcel_count", "sum"), low_efficiency_mu=("area_mu", "sum"),
+        units=("unit_id", "size"),
+        multi_parcel_units=("parcel_count", lambda s: int((s > 1).sum())),
+        existing_floor_m2=("floor_area_m2", "sum"),
+        potential_gfa_m2=("potential_gfa_m2", "sum")).reset_index()
+    per["unit_mu"] = per["low_efficiency_mu"]
+    total = per.drop(columns="district").sum(numeric_only=True).to_frame().T
+    total.insert(0, "district", "全市")
+    out = pd.concat([per, total], ignore_index=True)
+    out["target_mu"] = np.nan
+    out["identified_share_of_target"] = np.nan
+    if target_mu:
+        city = out["district"] == "全市"
+        out.loc[city, "target_mu"] = target_mu
+        out.loc[city, "identified_share_of_target"] = out.loc[city, "low_efficiency_mu"] \
+            / target_mu
+    for col in ("low_efficiency_parcels", "units", "multi_parcel_units"):
+        out[col] = out[col].astype("int64")
+    return out[list(SPACE_LEDGER_COLUMNS)]

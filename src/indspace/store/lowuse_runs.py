@@ -1,0 +1,54 @@
+"""Low-efficiency runs in the store: written once with their parcels and units (issue #6)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from indspace.core.errors import NotFoundError
+from indspace.store.runs import _append
+from indspace.store.store import Store
+
+
+def save_lowuse_run(store: Store, run: dict[str, Any], parcels: pd.DataFrame,
+                    units: pd.DataFrame) -> dict[str, Any]:
+    """Insert the run and its rows in one transaction; ``run_id`` = lowuse-YEAR-vN."""
+    t = store.table("lowuse_runs")
+    with store._write() as conn:
+        if store.backend == "postgis":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                         {"k": f"lowuse_runs:{run['year']}"})
+        n = conn.execute(sa.select(sa.func.count()).select_from(t)
+                         .where(t.c.year == run["year"])).scalar_one()
+        run_id = f"lowuse-{run['year']}-v{n + 1}"
+        row = {**run, "run_id": run_id}
+        conn.execute(sa.insert(t).values(**row))
+        _append(store, conn, "lowuse_parcels", parcels.assign(run_id=run_id))
+        _append(store, conn, "lowuse_units", units.assign(run_id=run_id))
+        store._audit(conn, run["created_at"], run["actor"], "lowuse", "lowuse_runs", run_id,
+                     None, run["summary_json"], "")
+    return row
+
+
+def list_lowuse_runs(store: Store) -> pd.DataFrame:
+    t = store.table("lowuse_runs")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t).order_by(t.c.fid)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.columns])
+
+
+def read_lowuse_units(store: Store, run_id: str) -> pd.DataFrame:
+    t = store.table("lowuse_units")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t).where(t.c.run_id == run_id)
+                            .order_by(t.c.unit_id)).mappings().all()
+    if not rows:
+        raise NotFoundError(f"低效用地批次 {run_id} 不存在或无单元",
+                            f"low-efficiency run {run_id} not found or empty",
+                            where="lowuse_units")
+    frame = pd.DataFrame([dict(r) for r in rows])
+    frame["detail"] = frame["detail_json"].map(json.loads)
+    return frame
