@@ -105,3 +105,50 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
                         f"潜在新增 / potential {summary['potential_gfa_m2']:,.0f} m²")
         if out is not None:
             console.print(f"结果 / result → {escape(str(out))}")
+
+    @group.command()
+    def plan(
+        year: YearOpt,
+        gap: Annotated[float | None, typer.Option(
+            "--gap", help="连片间距（米），默认取配置 / gap in metres (default: profile)")] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="方案 .xlsx（4 张表）/ .gpkg（单元与宗地图层）/ plan file")] = None,
+        profile: ProfileOpt = "ningbo-demo",
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """改造方案：单元的项目类型（改造提升/更新转型/腾挪流转）与推荐模式、线外企业分类、
+        空间台账，保存为一个批次 / the redevelopment plan: project type and mode per unit,
+        outside-line firm classes, the space ledger, stored as a run."""
+        from indspace.services.lowuse import plan as make_plan
+        from indspace.services.lowuse import write_plan
+        from indspace.store import Store
+
+        try:
+            store = Store.open(db)
+            with console.status("编制方案 / planning …"):
+                result = make_plan(store, year, gap_m=gap, profile=profile)
+            if out is not None:
+                write_plan(out, result, store)
+        except IndspaceError as e:
+            fail(e, as_json)
+        summary = {"run_id": result.run["run_id"], **json.loads(result.run["summary_json"]),
+                   "out": str(out) if out else None}
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+            return
+        t = Table("区县 / district", "低效宗地 / parcels", "低效用地 / 亩", "单元 / units",
+                  "潜在新增建筑面积 / potential GFA (m²)")
+        for r in result.ledger.itertuples(index=False):
+            t.add_row(str(r.district), f"{r.low_efficiency_parcels:,}",
+                      f"{r.low_efficiency_mu:,.1f}", f"{r.units:,}",
+                      f"{r.potential_gfa_m2:,.0f}")
+        Console().print(t)
+        Console().print("项目类型 / project types: " + ", ".join(
+            f"{k} {v:,}" for k, v in summary["project_types"].items()))
+        Console().print("推荐模式 / modes: " + ", ".join(
+            f"{k} {v:,}" for k, v in summary["modes"].items()))
+        Console().print("线外企业 / outside-line firms: " + ", ".join(
+            f"{k} {v:,}" for k, v in summary["outside_firms"].items()))
+        console.print(f"批次 / run {escape(summary['run_id'])}"
+                      + (f" → {escape(str(out))}" if out else ""))

@@ -55,3 +55,35 @@ def test_planted_clusters_come_out_as_units(small_demo: Path, tmp_path: Path) ->
     assert len(clusters) > 0
     for key in clusters:                       # every planted cluster sits in one unit
         assert len({unit_of[pid] for pid in key.split(";")}) == 1, key
+
+
+def test_plan_stores_a_run_and_exports_layers(small_demo: Path, tmp_path: Path,
+                                              gdal_bin: str) -> None:
+    import shutil
+    import subprocess
+
+    db = tmp_path / "demo.gpkg"
+    shutil.copy(small_demo, db)
+    out = tmp_path / "plan.gpkg"
+    s = json.loads(run("lowuse", "plan", "--year", "2025", "--db", str(db), "--out", str(out),
+                       "--json").stdout)
+    assert s["run_id"] == "lowuse-2025-v1"
+    assert sum(s["project_types"].values()) == sum(s["modes"].values()) == s["units"] > 0
+    assert set(s["project_types"]) <= {"upgrade_in_place", "renewal_transformation",
+                                       "relocation_transfer"}
+    assert set(s["outside_firms"]) <= {"retain", "relocate", "exit"}
+    city = s["ledger_city"][0]
+    assert city["district"] == "全市" and city["units"] == s["units"]
+    layers = subprocess.run([gdal_bin, "-so", str(out)], capture_output=True, text=True,
+                            check=True).stdout
+    for layer in ("lowuse_parcels", "lowuse_units", "outside_line_firms", "space_ledger"):
+        assert layer in layers
+    units = subprocess.run([gdal_bin, "-so", str(out), "lowuse_units"], capture_output=True,
+                           text=True, check=True).stdout
+    assert f"Feature Count: {s['units']}" in units and "mode_reasons" in units
+    with Store.open(db) as st:
+        from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units
+
+        assert list(list_lowuse_runs(st)["run_id"]) == ["lowuse-2025-v1"]
+        stored = read_lowuse_units(st, "lowuse-2025-v1")
+        assert len(stored) == s["units"] and stored["detail"].iloc[0]["mode_reasons"]

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from indspace.core.engines.dual import parcel_figures
 from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
-from indspace.core.engines.units import delineate, unit_table
+from indspace.core.engines.redevelop import (
+    RedevelopRules,
+    classify_outside_firms,
+    classify_projects,
+    recommend_modes,
+    unit_districts,
+)
+from indspace.core.engines.units import delineate, space_ledger, unit_table
 from indspace.core.errors import ValidationError
 from indspace.services.controlline import parcel_overlay
 from indspace.services.evaluation import (
     Computation,
     Inputs,
     compute,
+    grade_history,
     load_inputs,
     method_date,
     resolve_profile,
 )
 from indspace.store import Store
+from indspace.store.lowuse_runs import save_lowuse_run
 
 
 def params_from_profile(profile: str, on: date) -> LowuseParams:
@@ -183,5 +194,138 @@ def write_units(path: Path, units: pd.DataFrame) -> Path:
         raise ValidationError(f"不支持的输出格式：{path.suffix}",
                               f"unsupported output format: {path.suffix}", where=str(path),
                               hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------ the plan (items 3–7)
+@dataclass
+class Plan:
+    run: dict[str, Any]
+    parcels: pd.DataFrame           # low-efficiency parcels with criteria and unit_id
+    units: pd.DataFrame             # units with project type, mode, reasons
+    outside_firms: pd.DataFrame     # outside-line enterprises with their class and reasons
+    ledger: pd.DataFrame            # space ledger by district and city
+
+
+def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.DataFrame:
+    """Enterprises owning land outside the control line, with the columns
+    :func:`~indspace.core.engines.redevelop.classify_outside_firms` reads."""
+    par = ctx.inputs.parcels.set_index("parcel_id")
+    status = ctx.overlay.set_index("parcel_id")["status"]
+    out_parcels = status.index[status.eq("outside")]
+    owners = par.loc[par.index.intersection(out_parcels), ["owner_credit_code", "area_m2"]]
+    owners = owners[owners["owner_credit_code"].notna()].reset_index()
+    if owners.empty:
+        return pd.DataFrame(columns=["credit_code"])
+    # the firm's largest outside parcel stands for its land
+    main = owners.sort_values(["owner_credit_code", "area_m2", "parcel_id"],
+                              ascending=[True, False, True]).drop_duplicates("owner_credit_code")
+    flags = lowuse.set_index("parcel_id")
+    uses = store.read_frame("parcels", columns=["parcel_id", "land_use_code"]) \
+        .set_index("parcel_id")["land_use_code"]
+    firms = ctx.inputs.firms.set_index("credit_code")
+    prof = resolve_profile(ctx.profile)
+    history = grade_history(store, prof, ctx.year, 2)
+    hist = pd.concat([history, ctx.comp.results[["credit_code", "policy_grade"]]
+                      .assign(year=ctx.year)], ignore_index=True)
+    letters = hist.assign(g=hist["policy_grade"].fillna("-")).sort_values("year") \
+        .groupby("credit_code")["g"].agg("".join)
+    ind = ctx.inputs.indicators.set_index("credit_code")
+    veto = (ind[["safety_veto", "environment_veto"]].astype("boolean").fillna(False)
+            .any(axis=1))
+    codes = main["owner_credit_code"]
+    return pd.DataFrame({
+        "credit_code": codes.to_numpy(), "parcel_id": main["parcel_id"].to_numpy(),
+        "grade_history": codes.map(letters).fillna("").to_numpy(),
+        "industry_code": codes.map(firms["industry_code"]).to_numpy(),
+        "land_use_code": main["parcel_id"].map(uses).to_numpy(),
+        "chain_361": codes.map(firms["chain"]).to_numpy(),
+        "risk_flag": codes.map(veto).fillna(False).astype(bool).to_numpy(),
+        "idle": main["parcel_id"].map(flags["idle"]).fillna(False).astype(bool).to_numpy(),
+        "low_efficiency": main["parcel_id"].map(flags["low_efficiency"]).fillna(False)
+        .astype(bool).to_numpy(),
+        "land_retained": pd.array([pd.NA] * len(main), dtype="boolean")})
+
+
+def plan(store: Store, year: int, *, gap_m: float | None = None,
+         profile: str = "ningbo-demo", actor: str = "cli",
+         now: datetime | None = None) -> Plan:
+    """Identify, delineate, classify each unit (project type, mode) and each outside-line
+    firm, total the space ledger, and store it all as one run."""
+    on = method_date(year)
+    prof = resolve_profile(profile)
+    ctx = context(store, year, profile)
+    lowuse = identify_parcels(store, year, profile, ctx)
+    gap = float(gap_m if gap_m is not None
+                else prof.value("redevelopment_unit_adjacency_m", on))
+    members, units = delineate_units(store, year, gap_m=gap, profile=profile, ctx=ctx,
+                                     lowuse=lowuse)
+    rules = RedevelopRules.from_profile(prof, on)
+    district_of = pd.Series(unit_districts(units).to_numpy(), index=units["unit_id"].to_numpy())
+    units = recommend_modes(classify_projects(units, rules), rules,
+                            district_of_unit=district_of)
+    firms = outside_line_firms(store, ctx, lowuse)
+    firms = classify_outside_firms(firms, rules) if len(firms) else firms
+    ledger = space_ledger(units, district_of, float(prof.value("low_efficiency_target_mu", on)))
+    low = lowuse[lowuse["low_efficiency"]].merge(members, on="parcel_id", how="left")
+    summary = {
+        "low_efficiency_parcels": len(low), "units": len(units),
+        "project_types": {k: int(v) for k, v in
+                          sorted(units["project_type"].value_counts().items())},
+        "modes": {k: int(v) for k, v in sorted(units["mode"].value_counts().items())},
+        "outside_firms": ({k: int(v) for k, v in sorted(
+            firms["outside_line_class"].value_counts().items())} if len(firms) else {}),
+        "ledger_city": json.loads(ledger[ledger["district"] == "全市"].to_json(
+            orient="records", force_ascii=False))}
+    detail_cols = [c for c in units.columns if c not in (
+        "unit_id", "district", "parcel_count", "area_mu", "potential_gfa_m2",
+        "project_type", "mode")]
+    detail = [json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
+              for row in json.loads(units[detail_cols].to_json(orient="records",
+                                                                 force_ascii=False))]
+    run = save_lowuse_run(store, {
+        "year": year, "profile_id": prof.id, "profile_hash": prof.content_hash, "gap_m": gap,
+        "created_at": now or datetime.now(UTC), "actor": actor,
+        "summary_json": json.dumps(summary, ensure_ascii=False, sort_keys=True)},
+        low[["parcel_id", "criteria", "triggers", "unit_id"]],
+        units[["unit_id", "district", "parcel_count", "area_mu", "potential_gfa_m2",
+               "project_type", "mode"]].assign(detail_json=detail))
+    return Plan(run, low, units, firms, ledger)
+
+
+def write_plan(path: Path, result: Plan, store: Store) -> Path:
+    """XLSX (sheets 改造单元, 低效宗地, 线外企业, 空间台账) or GeoPackage (layers lowuse_units
+    with each unit's outline, lowuse_parcels, and the two tables)."""
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheets = {"改造单元": result.units, "低效宗地": result.parcels,
+              "线外企业": result.outside_firms, "空间台账": result.ledger}
+    if suffix == ".xlsx":
+        tmp = path.with_name(path.name + ".part")
+        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+            for name, frame in sheets.items():
+                frame.to_excel(xl, sheet_name=name, index=False)
+                xl.sheets[name].freeze_panes(1, 0)
+    elif suffix == ".gpkg":
+        import geopandas as gpd
+        import pyogrio
+
+        tmp = path.with_name(path.name + ".part.gpkg")
+        tmp.unlink(missing_ok=True)
+        geoms = store.read_frame("parcels", columns=["parcel_id", "geometry"])
+        parcels = geoms.merge(result.parcels, on="parcel_id", how="inner")
+        pyogrio.write_dataframe(parcels, tmp, layer="lowuse_parcels", driver="GPKG")
+        outline = parcels[["unit_id", "geometry"]].dissolve(by="unit_id").reset_index()
+        units = gpd.GeoDataFrame(result.units.merge(outline, on="unit_id", how="left"),
+                                 geometry="geometry", crs=geoms.crs)
+        pyogrio.write_dataframe(units, tmp, layer="lowuse_units", driver="GPKG")
+        for name, frame in (("outside_line_firms", result.outside_firms),
+                            ("space_ledger", result.ledger)):
+            pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+    else:
+        raise ValidationError(f"不支持的输出格式：{path.suffix}",
+                              f"unsupported output format: {path.suffix}", where=str(path),
+                              hint_zh="使用 .xlsx 或 .gpkg", hint_en="use .xlsx or .gpkg")
     tmp.replace(path)
     return path
