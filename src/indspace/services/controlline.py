@@ -16,6 +16,7 @@ from indspace.core.engines.projects import PROJECT_TYPES
 from indspace.core.engines.projects import check_project as check
 from indspace.core.errors import ValidationError
 from indspace.services.evaluation import resolve_profile
+from indspace.services.output import atomic, unsupported_format, write_sheets
 from indspace.store import Store, runs
 
 HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗地面积(平方米)",
@@ -51,31 +52,21 @@ def write_overlay(path: Path, result: pd.DataFrame) -> Path:
     district and per park) or GeoPackage (layer ``controlline_overlay`` with the parcels'
     geometries, for QGIS); written to a temporary name first, then moved into place."""
     suffix = path.suffix.lower()
-    tmp = path.with_name(path.name + ".part" + (".gpkg" if suffix == ".gpkg" else ""))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        result[list(COLUMNS)].to_csv(tmp, index=False, lineterminator="\n")
-    elif suffix == ".gpkg":
-        import pyogrio
+    if suffix not in (".csv", ".xlsx", ".gpkg"):
+        raise unsupported_format(path, (".csv", ".xlsx", ".gpkg"))
+    with atomic(path) as tmp:
+        if suffix == ".csv":
+            result[list(COLUMNS)].to_csv(tmp, index=False, lineterminator="\n")
+        elif suffix == ".gpkg":
+            import pyogrio
 
-        tmp.unlink(missing_ok=True)
-        pyogrio.write_dataframe(result, tmp, layer="controlline_overlay", driver="GPKG")
-    elif suffix == ".xlsx":
-        frame = pd.DataFrame(result[list(COLUMNS)]).assign(
-            status_label=result["status"].map(STATUS_LABELS))
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-            xl.book.set_properties({"created": datetime(2000, 1, 1)})
-            frame.rename(columns=HEADERS_ZH).to_excel(xl, sheet_name="宗地", index=False)
-            for by, name in (("district", "按区县"), ("park_id", "按园区")):
-                summarise(result, by).to_excel(xl, sheet_name=name, index=False)
-            for sheet in xl.sheets.values():
-                sheet.freeze_panes(1, 0)
-    else:
-        raise ValidationError(f"不支持的输出格式：{path.suffix}",
-                              f"unsupported output format: {path.suffix}", where=str(path),
-                              hint_zh="使用 .csv、.xlsx 或 .gpkg",
-                              hint_en="use .csv, .xlsx or .gpkg")
-    tmp.replace(path)
+            pyogrio.write_dataframe(result, tmp, layer="controlline_overlay", driver="GPKG")
+        else:
+            frame = pd.DataFrame(result[list(COLUMNS)]).assign(
+                status_label=result["status"].map(STATUS_LABELS))
+            write_sheets(tmp, {"宗地": frame.rename(columns=HEADERS_ZH),
+                               **{name: summarise(result, by) for by, name in
+                                  (("district", "按区县"), ("park_id", "按园区"))}})
     return path
 
 

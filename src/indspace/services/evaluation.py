@@ -32,9 +32,11 @@ from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
+from indspace.services.output import atomic, unsupported_format
 from indspace.store import Store, runs
 
 OBJECTION_FIELDS = tuple(f for f in FIGURES if f != "water_t")
+OUTPUT_FORMATS = (".csv", ".json", ".xlsx")
 
 
 def resolve_profile(ref: str) -> PolicyProfile:
@@ -230,6 +232,8 @@ def run_evaluation(store: Store, year: int, profile_ref: str, *, actor: str = "c
                    objection_ids: list[str] | None = None,
                    now: datetime | None = None) -> RunOutcome:
     """Evaluate ``year`` with the profile; store the run (or find the identical one)."""
+    if out is not None:
+        check_output_format(out)
     profile = resolve_profile(profile_ref)
     method = profile.evaluation_method(method_date(year))
     depth = max((m.consecutive_years_min for m in method.policies), default=1) - 1
@@ -287,30 +291,30 @@ def output_frame(c: Computation) -> pd.DataFrame:
 def write_output(path: Path, c: Computation, run: dict[str, Any], profile: PolicyProfile
                  ) -> None:
     """CSV, JSON or XLSX by suffix; byte-identical for the same run."""
+    check_output_format(path)
     frame = output_frame(c)
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"run_id": run["run_id"], "year": run["year"], "profile_id": profile.id,
             "profile_version": profile.version, "profile_hash": profile.content_hash,
             "inputs_hash": run["inputs_hash"]}
-    tmp = path.with_name(path.name + ".part")
-    if suffix == ".csv":
-        frame.to_csv(tmp, index=False, lineterminator="\n")
-    elif suffix == ".json":
-        records = json.loads(frame.to_json(orient="records", force_ascii=False,
-                                           double_precision=15))
-        tmp.write_text(json.dumps({"run": meta, "results": records}, ensure_ascii=False,
-                                  indent=1) + "\n", encoding="utf-8")
-    elif suffix == ".xlsx":
-        from indspace.reports.mujun_xlsx import write_evaluation_xlsx
+    with atomic(path) as tmp:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+        elif suffix == ".json":
+            records = json.loads(frame.to_json(orient="records", force_ascii=False,
+                                               double_precision=15))
+            tmp.write_text(json.dumps({"run": meta, "results": records}, ensure_ascii=False,
+                                      indent=1) + "\n", encoding="utf-8")
+        else:
+            from indspace.reports.mujun_xlsx import write_evaluation_xlsx
 
-        write_evaluation_xlsx(tmp, frame, c.method, meta)
-    else:
-        raise ValidationError(f"不支持的输出格式：{path.suffix}",
-                              f"unsupported output format: {path.suffix}", where=str(path),
-                              hint_zh="使用 .csv、.json 或 .xlsx",
-                              hint_en="use .csv, .json or .xlsx")
-    tmp.replace(path)
+            write_evaluation_xlsx(tmp, frame, c.method, meta)
+
+
+def check_output_format(path: Path) -> None:
+    """Refuse an unsupported result format before anything is computed or stored."""
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise unsupported_format(path, OUTPUT_FORMATS)
 
 
 # ------------------------------------------------------------------ explanation

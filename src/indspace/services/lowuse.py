@@ -32,6 +32,7 @@ from indspace.services.evaluation import (
     method_date,
     resolve_profile,
 )
+from indspace.services.output import atomic, unsupported_format, write_sheets
 from indspace.store import Store
 from indspace.store.lowuse_runs import save_lowuse_run
 
@@ -121,21 +122,19 @@ OUT_COLUMNS = ("parcel_id", "district", "area_m2", "criteria", "triggers", "n_cr
 
 def write_lowuse(path: Path, result: pd.DataFrame) -> Path:
     """One row per low-efficiency parcel, CSV or XLSX, written atomically."""
-    rows = result.loc[result["low_efficiency"], list(OUT_COLUMNS)]
+    return _write_table(path, result.loc[result["low_efficiency"], list(OUT_COLUMNS)],
+                        "低效用地")
+
+
+def _write_table(path: Path, frame: pd.DataFrame, sheet: str) -> Path:
     suffix = path.suffix.lower()
-    tmp = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        rows.to_csv(tmp, index=False, lineterminator="\n")
-    elif suffix == ".xlsx":
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-            rows.to_excel(xl, sheet_name="低效用地", index=False)
-            xl.sheets["低效用地"].freeze_panes(1, 0)
-    else:
-        raise ValidationError(f"不支持的输出格式：{path.suffix}",
-                              f"unsupported output format: {path.suffix}", where=str(path),
-                              hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
-    tmp.replace(path)
+    if suffix not in (".csv", ".xlsx"):
+        raise unsupported_format(path, (".csv", ".xlsx"))
+    with atomic(path) as tmp:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            write_sheets(tmp, {sheet: frame})
     return path
 
 
@@ -180,22 +179,8 @@ def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
 
 
 def write_units(path: Path, units: pd.DataFrame) -> Path:
-    """One row per unit (CSV, or XLSX with Chinese sheet name), written atomically."""
-    suffix = path.suffix.lower()
-    tmp = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        units.to_csv(tmp, index=False, lineterminator="\n")
-    elif suffix == ".xlsx":
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-            units.to_excel(xl, sheet_name="连片改造单元", index=False)
-            xl.sheets["连片改造单元"].freeze_panes(1, 0)
-    else:
-        raise ValidationError(f"不支持的输出格式：{path.suffix}",
-                              f"unsupported output format: {path.suffix}", where=str(path),
-                              hint_zh="使用 .csv 或 .xlsx", hint_en="use .csv or .xlsx")
-    tmp.replace(path)
-    return path
+    """One row per unit (CSV, or XLSX with a Chinese sheet name), written atomically."""
+    return _write_table(path, units, "连片改造单元")
 
 
 # ------------------------------------------------------------------ the plan (items 3–7)
@@ -298,34 +283,30 @@ def write_plan(path: Path, result: Plan, store: Store) -> Path:
     """XLSX (sheets 改造单元, 低效宗地, 线外企业, 空间台账) or GeoPackage (layers lowuse_units
     with each unit's outline, lowuse_parcels, and the two tables)."""
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix not in (".xlsx", ".gpkg"):
+        raise unsupported_format(path, (".xlsx", ".gpkg"))
     sheets = {"改造单元": result.units, "低效宗地": result.parcels,
               "线外企业": result.outside_firms, "空间台账": result.ledger}
-    if suffix == ".xlsx":
-        tmp = path.with_name(path.name + ".part")
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-            for name, frame in sheets.items():
-                frame.to_excel(xl, sheet_name=name, index=False)
-                xl.sheets[name].freeze_panes(1, 0)
-    elif suffix == ".gpkg":
-        import geopandas as gpd
-        import pyogrio
-
-        tmp = path.with_name(path.name + ".part.gpkg")
-        tmp.unlink(missing_ok=True)
-        geoms = store.read_frame("parcels", columns=["parcel_id", "geometry"])
-        parcels = geoms.merge(result.parcels, on="parcel_id", how="inner")
-        pyogrio.write_dataframe(parcels, tmp, layer="lowuse_parcels", driver="GPKG")
-        outline = parcels[["unit_id", "geometry"]].dissolve(by="unit_id").reset_index()
-        units = gpd.GeoDataFrame(result.units.merge(outline, on="unit_id", how="left"),
-                                 geometry="geometry", crs=geoms.crs)
-        pyogrio.write_dataframe(units, tmp, layer="lowuse_units", driver="GPKG")
-        for name, frame in (("outside_line_firms", result.outside_firms),
-                            ("space_ledger", result.ledger)):
-            pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
-    else:
-        raise ValidationError(f"不支持的输出格式：{path.suffix}",
-                              f"unsupported output format: {path.suffix}", where=str(path),
-                              hint_zh="使用 .xlsx 或 .gpkg", hint_en="use .xlsx or .gpkg")
-    tmp.replace(path)
+    with atomic(path) as tmp:
+        if suffix == ".xlsx":
+            write_sheets(tmp, sheets)
+        else:
+            _write_plan_layers(tmp, result, store)
     return path
+
+
+def _write_plan_layers(tmp: Path, result: Plan, store: Store) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    geoms = store.read_frame("parcels", columns=["parcel_id", "geometry"])
+    parcels = geoms.merge(result.parcels, on="parcel_id", how="inner")
+    pyogrio.write_dataframe(parcels, tmp, layer="lowuse_parcels", driver="GPKG")
+    outline = parcels[["unit_id", "geometry"]].dissolve(by="unit_id").reset_index()
+    units = gpd.GeoDataFrame(result.units.merge(outline, on="unit_id", how="left"),
+                             geometry="geometry", crs=geoms.crs)
+    pyogrio.write_dataframe(units, tmp, layer="lowuse_units", driver="GPKG")
+    for name, frame in (("outside_line_firms", result.outside_firms),
+                        ("space_ledger", result.ledger)):
+        pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+
