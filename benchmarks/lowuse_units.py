@@ -7,11 +7,12 @@ parcel_id, district and geometry kept per part → 360 000 selected; generating 
 few minutes and is not timed). The selection is written to a temporary GeoParquet and read
 back before timing, as the pipeline reads parcels from storage (``--no-reload`` times the
 frames as generated: the generator leaves a fragmented 1 GB heap in which creating GEOS
-geometries — our envelope queries — is several times slower).
+geometries and trees is several times slower).
 
-ours: :func:`indspace.core.engines.units.delineate` — one STRtree queried with the parcel
-geometries (``dwithin``, int32 pairs i < j), numpy connected components, and the stable unit
-ids (sha1 of the sorted member ids), which the baseline does not compute.
+ours: :func:`indspace.core.engines.units.delineate` — candidate pairs from a numpy grid over
+the envelopes grown by the gap (no GEOS geometry or tree built), one exact ``shapely.dwithin``
+per pair (int32, i < j), numpy connected components, and the stable unit ids (sha1 of the
+sorted member ids), which the baseline does not compute.
 baseline (written here, what an analyst would write; PERFORMANCE.md row "contiguous units"):
 ``gpd.sjoin(sel, sel, predicate="dwithin", distance=gap)`` → ``scipy.sparse.coo_matrix`` →
 ``scipy.sparse.csgraph.connected_components``. Its spatial index is dropped after every run

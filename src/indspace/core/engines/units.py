@@ -8,14 +8,16 @@ is a unit of one parcel. Only the parcels given are grouped: a parcel that is no
 low-efficiency is never added, even when the unit rings it (J3's "plus the parcels they
 enclose" is the caller's choice, made before calling :func:`delineate`).
 
-Method (vectorised, one spatial index, no O(n²) loop):
+Method (vectorised, no O(n²) loop):
 
-1. One ``shapely.STRtree`` over the parcel geometries, queried in chunks with their
-   envelopes grown by ``gap_m``; each candidate pair is kept once (i < j, 32-bit indices)
-   and tested exactly with ``shapely.dwithin(a, b, gap_m)`` (a multipolygon is within the
-   gap when any of its parts is). This gives the pairs of a ``predicate="dwithin"``
-   self-query with half its distance tests, and the pair list — the only large array —
-   stays small.
+1. Candidate pairs from the envelopes alone, in numpy: each envelope grown by half the gap on
+   every side, listed in the cells of a uniform grid (cell = 90th percentile of the grown
+   extents) it overlaps, and paired with the other envelopes of the cell — once, in the cell
+   holding the lower-left corner of their intersection, i < j, 32-bit indices. No GEOS
+   geometry or tree is created (slow in a fragmented heap); the rare envelopes over more than
+   64 cells go to a small STRtree of their own. Each candidate is then tested exactly with
+   ``shapely.dwithin(a, b, gap_m)`` (a multipolygon is within the gap when any of its parts
+   is): the pairs of a ``predicate="dwithin"`` self-query with half its distance tests.
 2. Connected components of that graph by hook-and-shortcut label propagation in numpy (each
    component's label becomes its smallest row index; a few iterations in practice).
    It gives the same partition as ``scipy.sparse.csgraph.connected_components`` (checked in
@@ -40,7 +42,6 @@ unit_id; areas in m² and 亩 (1 亩 = 2000/3 m²), floor areas in m², FAR as a
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -64,6 +65,10 @@ HASH_DIGITS = 16
 """Hex digits of the SHA-1 kept in a unit id (64 bits)."""
 _HASH_BYTES = HASH_DIGITS // 2
 _CHUNK = 32_768
+_CELL_QUANTILE = 0.9
+"""Grid cell of the candidate search: this quantile of the grown envelope extents."""
+_MAX_CELLS = 64
+"""Envelopes over more grid cells than this are matched with an STRtree instead."""
 
 
 def delineate(parcels: gpd.GeoDataFrame, gap_m: float) -> pd.DataFrame:
@@ -114,30 +119,118 @@ def delineate(parcels: gpd.GeoDataFrame, gap_m: float) -> pd.DataFrame:
 def contiguity_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Row pairs (i < j, int32) of ``geoms`` whose distance is at most ``gap_m``.
 
-    One STRtree over ``geoms``, queried in chunks with each geometry's envelope grown by
-    ``gap_m`` (box candidates), then the exact ``shapely.dwithin`` test once per pair (i < j)
-    — half the distance tests of a ``predicate="dwithin"`` self-query, which tests both
-    directions."""
-    n = len(geoms)
+    Candidates from the envelopes alone, in numpy (:func:`_envelope_pairs`: no GEOS geometry
+    is created), then the exact ``shapely.dwithin`` test once per pair (i < j). Missing and
+    empty geometries have no pairs."""
+    bounds = shapely.bounds(geoms).reshape(-1, 4)
+    located = np.flatnonzero(~np.isnan(bounds[:, 0])).astype(np.int32)
+    if len(located) < len(bounds):
+        bounds, geoms_located = bounds[located], geoms[located]
+    else:
+        geoms_located = geoms
+    i, j = _envelope_pairs(bounds, gap_m, geoms_located)
+    del bounds
+    i, j = located[i], located[j]                      # located ascends: still i < j
+    hit = shapely.dwithin(geoms[i], geoms[j], gap_m)
+    return i[hit], j[hit]
+
+
+def _envelope_pairs(b: np.ndarray, gap_m: float,
+                    geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (i < j, int32) of the envelopes ``b`` (n × 4 bounds, none NaN; grown in
+    place) that lie
+    within ``gap_m`` of each other along x and along y — every pair within ``gap_m``, and
+    some more.
+
+    Each envelope is grown by half the gap on every side (plus a rounding margin), so two
+    grown envelopes intersect exactly when the envelopes are that close. A uniform grid
+    (cell = the :data:`_CELL_QUANTILE` quantile of the grown extents) lists every envelope in
+    each cell it overlaps; two envelopes of one cell are a candidate pair, reported only in
+    the cell that holds the lower-left corner of their intersection (so once), and only when
+    they do intersect. The pairs are made and filtered in chunks of cells, so the candidate
+    arrays stay small. Envelopes spanning more than :data:`_MAX_CELLS` cells (rare, very
+    large parcels) are left out of the grid and matched by a small STRtree of their own
+    grown envelopes, queried with all geometries."""
+    n = len(b)
+    if n < 2:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
+    h = gap_m / 2 + 1e-9 * (gap_m + float(np.abs(b).max()))
+    b += np.array([-h, -h, h, h])                       # grown; x0, y0, x1, y1 columns
+    xm, ym = float(b[:, 0].min()), float(b[:, 1].min())
+    q = int(_CELL_QUANTILE * (n - 1))
+    bits = (n - 1).bit_length()                       # the box index packed under the cell
+    span = max(float(b[:, 2].max()) - xm, float(b[:, 3].max()) - ym)
+    ext = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    c = max(float(np.partition(ext, q)[q]),           # < 2^30 cells a side, key fits the pack
+            span / 2.0 ** (min(30, (62 - bits) // 2) - 1), 1e-300)
+    del ext
+    cx0 = ((b[:, 0] - xm) // c).astype(np.int32)
+    cy0 = ((b[:, 1] - ym) // c).astype(np.int32)
+    kx = ((b[:, 2] - xm) // c).astype(np.int32) - cx0 + 1
+    ky = ((b[:, 3] - ym) // c).astype(np.int32) - cy0 + 1
+    ny = int((cy0 + ky).max())
+    big = kx.astype(np.int64) * ky > _MAX_CELLS
+    cells = np.where(big, 0, kx * ky)
+    del kx
+    box = np.repeat(np.arange(n, dtype=np.int32), cells)
+    if len(box) == n:                                 # one cell each
+        cx, cy = cx0, cy0
+    else:                                             # cell (cx0 + dx, cy0 + dy) of each entry
+        dy = np.arange(len(box), dtype=np.int32)
+        dy -= np.repeat((np.cumsum(cells) - cells).astype(np.int32), cells)
+        kyb = ky[box]
+        dx = dy // kyb
+        dy -= dx * kyb
+        del kyb
+        cx, cy = cx0[box] + dx, cy0[box] + dy
+        del dx, dy
+    del cells, ky
+    packed = cx.astype(np.int64)
+    del cx
+    packed *= ny
+    packed += cy
+    del cy
+    packed <<= bits
+    packed |= box
+    del box
+    packed.sort()                                     # by cell, then box
+    key = packed >> bits
+    box32 = (packed & ((1 << bits) - 1)).astype(np.int32)
+    del packed
+    m = len(key)
+    # every entry pairs with the entries after it in its cell
+    brk = np.flatnonzero(key[1:] != key[:-1]) + 1
+    pos = np.int32 if m < 2**31 else np.int64
+    after = np.repeat(np.r_[brk, m].astype(pos) - 1, np.diff(np.r_[0, brk, m]))
+    after -= np.arange(m, dtype=pos)
+    del brk
+    once = m > n - int(big.sum())                     # some listed in several cells
     left, right = [np.empty(0, dtype=np.int32)], [np.empty(0, dtype=np.int32)]
-    if n == 0:
-        return left[0], right[0]
-    tree = shapely.STRtree(geoms)
-    for s in range(0, n, _CHUNK):
-        x0, y0, x1, y1 = shapely.bounds(geoms[s:s + _CHUNK]).T
-        located = ~np.isnan(x0)                                # not missing, not empty
-        rows = np.flatnonzero(located).astype(np.int32)
-        # a two-point diagonal has the grown envelope and is cheaper to make than a box
-        diagonals = shapely.linestrings(np.stack(
-            [np.c_[x0[located] - gap_m, y0[located] - gap_m],
-             np.c_[x1[located] + gap_m, y1[located] + gap_m]], axis=1))
-        k, t = tree.query(diagonals)                 # no predicate: envelopes intersect
-        q = rows[k] + np.int32(s)
-        keep = q < t
-        q, t = q[keep], t[keep].astype(np.int32)
-        hit = shapely.dwithin(geoms[q], geoms[t], gap_m)
-        left.append(q[hit])
-        right.append(t[hit])
+    for s in range(0, m, _CHUNK):
+        cnt = after[s:s + _CHUNK]
+        ent = np.repeat(np.arange(s, s + len(cnt), dtype=pos), cnt)
+        other = ent + 1 + (np.arange(len(ent), dtype=pos)
+                           - np.repeat((np.cumsum(cnt) - cnt).astype(pos), cnt))
+        a, z = box32[ent], box32[other]
+        ba, bz = b[a], b[z]
+        keep = ((ba[:, 0] <= bz[:, 2]) & (bz[:, 0] <= ba[:, 2])
+                & (ba[:, 1] <= bz[:, 3]) & (bz[:, 1] <= ba[:, 3]))
+        if once:
+            keep &= ((np.maximum(cx0[a], cx0[z]).astype(np.int64) * ny
+                      + np.maximum(cy0[a], cy0[z])) == key[ent])
+        a, z = a[keep], z[keep]
+        left.append(np.minimum(a, z))
+        right.append(np.maximum(a, z))
+    if big.any():
+        rows = np.flatnonzero(big).astype(np.int32)
+        tree = shapely.STRtree(shapely.box(b[rows, 0] - h, b[rows, 1] - h,
+                                           b[rows, 2] + h, b[rows, 3] + h))
+        g, t = tree.query(geoms)                      # envelopes intersect
+        g, t = g.astype(np.int32), rows[t]
+        keep = (g != t) & (~big[g] | (g < t))
+        g, t = g[keep], t[keep]
+        left.append(np.minimum(g, t))
+        right.append(np.maximum(g, t))
     return np.concatenate(left), np.concatenate(right)
 
 
@@ -320,17 +413,17 @@ def _sorted_ids(parcels: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
 
 
 def _sha1_prefixes(texts: pa.Array) -> np.ndarray:
-    """First bytes of the SHA-1 of each (UTF-8) string, as a (n, HASH_DIGITS // 2) uint8 array."""
+    """First bytes of the SHA-1 of each (UTF-8) string, as a (n, HASH_DIGITS // 2) uint8 array.
+
+    One ``hashlib.sha1`` call per string (no vectorised SHA-1 to call): the strings come out
+    of Arrow as ``bytes`` in one ``to_pylist`` and the 20-byte digests are cut with numpy."""
     n = len(texts)
-    _, offsets, data = texts.buffers()[:3]                     # large_string: int64 offsets
-    off = np.frombuffer(offsets, dtype=np.int64)[texts.offset:texts.offset + n + 1].tolist()
-    text = memoryview(data) if data is not None else memoryview(b"")
     sha1 = hashlib.sha1
     out = b"".join([                      # in chunks: a short list of digests at a time
-        b"".join([sha1(text[a:b]).digest()[:_HASH_BYTES]
-                  for a, b in itertools.pairwise(off[c:c + _CHUNK + 1])])
+        b"".join([sha1(text).digest()
+                  for text in texts.slice(c, _CHUNK).cast(pa.large_binary()).to_pylist()])
         for c in range(0, n, _CHUNK)])
-    return np.frombuffer(out, dtype=np.uint8).reshape(n, _HASH_BYTES)
+    return np.ascontiguousarray(np.frombuffer(out, dtype=np.uint8).reshape(n, 20)[:, :_HASH_BYTES])
 
 
 def _hex(raw: np.ndarray) -> pa.Array:
