@@ -103,3 +103,8 @@ def test_explain_endpoint(client: TestClient) -> None:
                       params={"year": 2025}).json()
     assert data["grade"] == "C" and data["next_grade"]["target"] == "B"
     assert data["score"] == pytest.approx(item["score"])
+
+
+def test_landing_links_the_latest_evaluation(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "/api/evaluation/runs" in page and "/api/evaluation/zones?year=2025" in page

@@ -25,13 +25,15 @@ TEXT = {
            "counts": "数据概况", "districts": "区县（市）", "api": "接口", "table": "数据表",
            "rows": "记录数", "crs": "坐标系", "store": "数据库", "switch": "English",
            "parcels": "宗地", "enterprises": "企业", "area": "工业用地（亩）",
-           "blocks": "工业区块控制线", "parks": "\"2070\"工业集聚区"},
+           "blocks": "工业区块控制线", "parks": "\"2070\"工业集聚区",
+           "eval_runs": "亩均评价批次", "eval_zones": "区县亩均排名"},
     "en": {"title": "indspace — industrial-space governance",
            "subtitle": "industrial land · per-mu benefit · low-efficiency land · control lines",
            "counts": "What the store holds", "districts": "Districts", "api": "API",
            "table": "table", "rows": "rows", "crs": "CRS", "store": "store", "switch": "中文",
            "parcels": "parcels", "enterprises": "enterprises", "area": "industrial land (mu)",
-           "blocks": "industrial control-line blocks", "parks": "\"2070\" cluster zones"},
+           "blocks": "industrial control-line blocks", "parks": "\"2070\" cluster zones",
+           "eval_runs": "per-mu evaluation runs", "eval_zones": "district per-mu ranking"},
 }
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
@@ -53,8 +55,10 @@ def create_app(db: str | Path) -> FastAPI:
         lang = "en" if lang == "en" else "zh"
         info = store_info(store)
         overview = district_overview(store)
+        runs = evaluation_service.runs_list(store)
         return TEMPLATES.TemplateResponse(request, "index.html", {
-            "t": TEXT[lang], "lang": lang, "info": info, "overview": overview})
+            "t": TEXT[lang], "lang": lang, "info": info, "overview": overview,
+            "eval_year": runs[-1]["year"] if runs else None})
 
     @app.get("/api/health")
     def health() -> dict[str, str]:
