@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from indspace import __version__
+from indspace.api.ogc import router as ogc_router
 from indspace.core.errors import IndspaceError
 from indspace.services import catalog
 from indspace.services import evaluation as evaluation_service
@@ -140,4 +141,5 @@ def create_app(db: str | Path) -> FastAPI:
             frame[frame["zone_kind"] == kind].to_json(orient="records", force_ascii=False))
         return rows
 
+    app.include_router(ogc_router(store))
     return app

@@ -1,0 +1,137 @@
+"""OGC API – Features (Part 1 core, Part 2 CRS) at ``/ogc``: landing page, conformance,
+collections, items (GeoJSON) and single features — readable by GDAL/QGIS (``OAPIF:``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from indspace.services import ogc as service
+from indspace.store import Store
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+OgcLimit = Annotated[int, Query(ge=1, json_schema_extra={"maximum": service.MAX_LIMIT},
+                                description="每页要素数（最多 10000）/ page size (max 10000)")]
+OgcOffset = Annotated[int, Query(ge=0, description="偏移 / offset")]
+Bbox = Annotated[str | None, Query(description="minx,miny,maxx,maxy（默认 CRS84）/ in CRS84 "
+                                               "unless bbox-crs is given")]
+BboxCrs = Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 / CRS of bbox")]
+Crs = Annotated[str | None, Query(description="输出坐标系 / output CRS (CRS84, EPSG:4326, "
+                                              "EPSG:4490, store CRS)")]
+Fmt = Annotated[str | None, Query(description="输出格式：json / output format: json")]
+ResultType = Annotated[Literal["results", "hits"], Query(
+    alias="resultType", description="hits：只返回 numberMatched / hits: count only (GDAL uses "
+                                    "it for feature counts under a filter)")]
+
+
+def _base(request: Request) -> str:
+    return str(request.url_for("ogc_landing")).rstrip("/")
+
+
+def _check_format(f: str | None, *allowed: str) -> None:
+    if f is not None and f.lower() not in {"json", *allowed}:
+        raise service.OgcParameterError(f"不支持的格式 f={f}", f"unsupported format f={f}",
+                                        where="f", hint_en="use f=json")
+
+
+def _json(body: Any, media: str = JSON, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, media_type=media, headers=headers)
+
+
+def router(store: Store) -> APIRouter:
+    """The ``/ogc`` routes over ``store`` (one service object: its spatial index cache)."""
+    ogc = service.OgcService(store)
+    r = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+
+    @r.get("", name="ogc_landing")
+    def landing(request: Request, f: Fmt = None) -> JSONResponse:
+        """OGC API 首页 / landing page."""
+        _check_format(f)
+        base = _base(request)
+        return _json({
+            "title": "indspace OGC API – Features",
+            "description": "产业空间治理平台空间数据（宗地、建筑、控制线、园区）/ "
+                           "parcels, buildings, control lines and parks",
+            "links": [
+                {"href": base, "rel": "self", "type": JSON, "title": "this document"},
+                {"href": str(request.url_for("openapi")), "rel": "service-desc",
+                 "type": OPENAPI, "title": "API definition (OpenAPI 3)"},
+                {"href": str(request.url_for("swagger_ui_html")), "rel": "service-doc",
+                 "type": "text/html", "title": "API documentation"},
+                {"href": f"{base}/conformance", "rel": "conformance", "type": JSON,
+                 "title": "conformance classes"},
+                {"href": f"{base}/collections", "rel": "data", "type": JSON,
+                 "title": "collections"},
+            ],
+        })
+
+    @r.get("/conformance")
+    def conformance(f: Fmt = None) -> JSONResponse:
+        """符合性声明 / conformance classes."""
+        _check_format(f)
+        return _json({"conformsTo": service.CONFORMANCE})
+
+    @r.get("/collections")
+    def collections(request: Request, f: Fmt = None) -> JSONResponse:
+        """数据集列表 / collections with CRS84 extents and supported CRS."""
+        _check_format(f)
+        return _json(ogc.collections(_base(request)))
+
+    @r.get("/collections/{collection_id}")
+    def collection(request: Request, collection_id: str, f: Fmt = None) -> JSONResponse:
+        """单个数据集 / one collection."""
+        _check_format(f)
+        return _json(ogc.collection(collection_id, _base(request)))
+
+    @r.get("/collections/{collection_id}/items")
+    def items(request: Request, collection_id: str, limit: OgcLimit = service.DEFAULT_LIMIT,
+              offset: OgcOffset = 0, bbox: Bbox = None, bbox_crs: BboxCrs = None,
+              crs: Crs = None, result_type: ResultType = "results",
+              f: Fmt = None) -> JSONResponse:
+        """要素分页（GeoJSON）/ a page of features; other query parameters filter on
+        properties by equality, e.g. ``?district=330212``."""
+        _check_format(f, "geojson")
+        params = dict(request.query_params)
+        body, out_crs = ogc.items(collection_id, limit=limit, offset=offset, bbox=bbox,
+                                  bbox_crs=bbox_crs, crs=crs, params=params,
+                                  hits=result_type == "hits")
+        url = f"{_base(request)}/collections/{collection_id}/items"
+
+        def page(at: int) -> str:
+            return url + "?" + urlencode({**params, "offset": str(at),
+                                          "limit": str(min(limit, service.MAX_LIMIT))})
+
+        links = [{"href": str(request.url), "rel": "self", "type": GEOJSON,
+                  "title": "this page"},
+                 {"href": f"{_base(request)}/collections/{collection_id}", "rel": "collection",
+                  "type": JSON, "title": "the collection"}]
+        step = min(limit, service.MAX_LIMIT)
+        if offset + body["numberReturned"] < body["numberMatched"]:
+            links.append({"href": page(offset + step), "rel": "next", "type": GEOJSON,
+                          "title": "next page"})
+        if offset > 0:
+            links.append({"href": page(max(0, offset - step)), "rel": "prev",
+                          "type": GEOJSON, "title": "previous page"})
+        body["links"] = links
+        return _json(body, GEOJSON, {"Content-Crs": f"<{out_crs}>"})
+
+    @r.get("/collections/{collection_id}/items/{feature_id}")
+    def feature(request: Request, collection_id: str, feature_id: str, crs: Crs = None,
+                f: Fmt = None) -> JSONResponse:
+        """单个要素 / one feature by its natural key."""
+        _check_format(f, "geojson")
+        body, out_crs = ogc.feature(collection_id, feature_id, crs)
+        base = _base(request)
+        body["links"] = [
+            {"href": str(request.url), "rel": "self", "type": GEOJSON, "title": "this feature"},
+            {"href": f"{base}/collections/{collection_id}", "rel": "collection", "type": JSON,
+             "title": "the collection"}]
+        return _json(body, GEOJSON, {"Content-Crs": f"<{out_crs}>"})
+
+    return r

@@ -1,0 +1,219 @@
+"""OGC API – Features at /ogc over the small demo city: TestClient checks, then a real client
+(GDAL's OAPIF driver, via ogrinfo) against the app served by uvicorn."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+import uvicorn
+from fastapi.testclient import TestClient
+from shapely.geometry import shape
+
+from indspace.api.app import create_app
+
+pytestmark = pytest.mark.xdist_group("small_demo")
+
+from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+BBOX = (121.5, 29.8, 121.8, 29.9)  # lon/lat window over Beilun / Yinzhou in the demo city
+
+
+@pytest.fixture(scope="module")
+def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+    with TestClient(create_app(small_demo)) as c:
+        yield c
+
+
+def _all_pages(client: TestClient, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    feats: list[dict[str, Any]] = []
+    r = client.get(url, params=params)
+    while True:
+        assert r.status_code == 200, r.text
+        body = r.json()
+        feats += body["features"]
+        nxt = [lk["href"] for lk in body["links"] if lk["rel"] == "next"]
+        if not nxt:
+            return feats
+        r = client.get(nxt[0])
+
+
+def test_landing_and_conformance(client: TestClient) -> None:
+    r = client.get("/ogc")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    rels = {lk["rel"]: lk for lk in r.json()["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= set(rels)
+    assert rels["service-desc"]["href"].endswith("/openapi.json")
+    assert client.get(rels["service-desc"]["href"]).status_code == 200
+    conf = client.get("/ogc/conformance", params={"f": "json"}).json()["conformsTo"]
+    for c in ("core", "geojson", "oas30"):
+        assert f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}" in conf
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
+    assert client.get("/ogc", params={"f": "xml"}).status_code == 400
+
+
+def test_collections_with_extent_and_crs(client: TestClient) -> None:
+    body = client.get("/ogc/collections").json()
+    ids = [c["id"] for c in body["collections"]]
+    assert ids == ["parcels", "buildings", "control_lines", "parks"]
+    parcels = client.get("/ogc/collections/parcels").json()
+    (minx, miny, maxx, maxy), = parcels["extent"]["spatial"]["bbox"]
+    assert parcels["extent"]["spatial"]["crs"] == CRS84
+    assert 120.5 < minx < maxx < 122.5 and 28.5 < miny < maxy < 30.8  # Ningbo, lon/lat
+    assert parcels["crs"][0] == CRS84
+    assert parcels["storageCrs"].endswith("/EPSG/0/4549")
+    assert any(lk["rel"] == "items" and lk["type"] == "application/geo+json"
+               for lk in parcels["links"])
+    assert client.get("/ogc/collections/enterprises").status_code == 404
+
+
+def test_items_paging_and_counts(client: TestClient) -> None:
+    total = client.get("/api/info").json()["counts"]["parcels"]
+    r = client.get("/ogc/collections/parcels/items")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/geo+json")
+    assert r.headers["content-crs"] == f"<{CRS84}>"
+    body = r.json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == total and body["numberReturned"] == 100
+    nxt = [lk["href"] for lk in body["links"] if lk["rel"] == "next"]
+    assert nxt and "offset=100" in nxt[0]
+    page2 = client.get(nxt[0]).json()
+    ids1 = [f["id"] for f in body["features"]]
+    ids2 = [f["id"] for f in page2["features"]]
+    assert ids1 == sorted(ids1) and not set(ids1) & set(ids2) and ids2[0] > ids1[-1]
+    last = client.get("/ogc/collections/parcels/items",
+                      params={"offset": total - 3, "limit": 10}).json()
+    assert last["numberReturned"] == 3
+    assert not [lk for lk in last["links"] if lk["rel"] == "next"]
+    # one feature by its natural key, and properties as GeoJSON
+    one = client.get(f"/ogc/collections/parcels/items/{ids1[0]}")
+    assert one.status_code == 200
+    assert one.headers["content-type"].startswith("application/geo+json")
+    assert one.json()["id"] == ids1[0] and one.json()["properties"]["parcel_id"] == ids1[0]
+    assert client.get("/ogc/collections/parcels/items/nope").status_code == 404
+
+
+def test_property_filter_and_bad_parameters(client: TestClient) -> None:
+    api = client.get("/api/parcels", params={"district": "330212", "limit": 1}).json()
+    body = client.get("/ogc/collections/parcels/items",
+                      params={"district": "330212", "limit": 50}).json()
+    assert body["numberMatched"] == api["total"] > 0
+    assert {f["properties"]["district"] for f in body["features"]} == {"330212"}
+    nxt = [lk["href"] for lk in body["links"] if lk["rel"] == "next"]
+    assert "district=330212" in nxt[0]
+    floors = client.get("/ogc/collections/buildings/items",
+                        params={"floors": "3", "limit": 5}).json()
+    assert {f["properties"]["floors"] for f in floors["features"]} <= {3}
+    for bad in ({"colour": "red"}, {"crs": "EPSG:3857"}, {"bbox": "1,2,3"},
+                {"floors": "three"}):
+        r = client.get("/ogc/collections/buildings/items", params=bad)
+        assert r.status_code == 400, (bad, r.text)
+
+
+def test_bbox_matches_a_brute_force_scan(client: TestClient) -> None:
+    everything = _all_pages(client, "/ogc/collections/parcels/items", {"limit": 10_000})
+    box = shapely.box(*BBOX)
+    expected = sorted(f["id"] for f in everything if shape(f["geometry"]).intersects(box))
+    assert 0 < len(expected) < len(everything)
+    params = {"bbox": ",".join(map(str, BBOX)), "limit": 25}
+    first = client.get("/ogc/collections/parcels/items", params=params).json()
+    assert first["numberMatched"] == len(expected)
+    got = [f["id"] for f in _all_pages(client, "/ogc/collections/parcels/items", params)]
+    assert got == expected
+    hits = client.get("/ogc/collections/parcels/items",
+                      params={**params, "resultType": "hits"}).json()
+    assert hits["numberMatched"] == len(expected) and hits["features"] == []
+    # with a property filter too
+    both = client.get("/ogc/collections/parcels/items",
+                      params={**params, "district": "330206"}).json()
+    assert all(f["properties"]["district"] == "330206" for f in both["features"])
+    assert both["numberMatched"] <= len(expected)
+
+
+def test_output_and_bbox_crs(client: TestClient) -> None:
+    pid = client.get("/ogc/collections/parcels/items", params={"limit": 1}).json()[
+        "features"][0]["id"]
+    url = f"/ogc/collections/parcels/items/{pid}"
+    lon, lat = client.get(url).json()["geometry"]["coordinates"][0][0][0]
+    r = client.get(url, params={"crs": "http://www.opengis.net/def/crs/EPSG/0/4490"})
+    assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    lat2, lon2 = r.json()["geometry"]["coordinates"][0][0][0]  # EPSG:4490 is lat/lon
+    assert abs(lat2 - lat) < 1e-6 and abs(lon2 - lon) < 1e-6
+    r = client.get(url, params={"crs": "EPSG:4549"})
+    north, east = r.json()["geometry"]["coordinates"][0][0][0]  # EPSG:4549 is N/E
+    assert 3.2e6 < north < 3.4e6 and 3e5 < east < 7e5
+    # the same window given in EPSG:4326 axis order (lat,lon) selects the same parcels
+    crs84 = client.get("/ogc/collections/parcels/items",
+                       params={"bbox": ",".join(map(str, BBOX))}).json()["numberMatched"]
+    latlon = ",".join(map(str, (BBOX[1], BBOX[0], BBOX[3], BBOX[2])))
+    r = client.get("/ogc/collections/parcels/items",
+                   params={"bbox": latlon, "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"})
+    assert r.status_code == 200 and r.json()["numberMatched"] == crs84
+
+
+# ---------------------------------------------------------------- a real OAPIF client
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(small_demo: Path) -> Iterator[str]:  # noqa: F811
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(small_demo), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/ogc"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _ogrinfo(gdal_bin: str, *args: str) -> str:
+    r = subprocess.run([gdal_bin, "-ro", *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_ogrinfo_reads_the_service(gdal_bin: str, served: str, client: TestClient) -> None:
+    total = client.get("/api/info").json()["counts"]["parcels"]
+    listing = _ogrinfo(gdal_bin, "-so", f"OAPIF:{served}")
+    for name in ("parcels", "buildings", "control_lines", "parks"):
+        assert f": {name} (" in listing
+    summary = _ogrinfo(gdal_bin, "-so", f"OAPIF:{served}", "parcels")
+    assert "Geometry: Multi Polygon" in summary
+    assert f"Feature Count: {total}" in summary
+    assert "parcel_id: String" in summary and "area_m2: Real" in summary
+    # spatial filter: GDAL sends bbox= and pages through the next links
+    expected = client.get("/ogc/collections/parcels/items",
+                          params={"bbox": ",".join(map(str, BBOX)), "limit": 1}
+                          ).json()["numberMatched"]
+    spat = _ogrinfo(gdal_bin, "-so", "-oo", "PAGE_SIZE=50", f"OAPIF:{served}", "parcels",
+                    "-spat", *map(str, BBOX))
+    assert f"Feature Count: {expected}" in spat
+    # an attribute filter on the string id becomes GET items/{id}
+    pid = client.get("/ogc/collections/parcels/items", params={"limit": 1}).json()[
+        "features"][0]["id"]
+    one = _ogrinfo(gdal_bin, "-q", f"OAPIF:{served}", "parcels", "-where", f"id='{pid}'")
+    assert f"parcel_id (String) = {pid}" in one and "MULTIPOLYGON" in one
+
+
+def test_datetime_filter_is_refused_not_ignored(client: TestClient) -> None:
+    r = client.get("/ogc/collections/parcels/items", params={"datetime": "2024-01-01"})
+    assert r.status_code == 400 and "datetime" in r.text
+    assert client.get("/ogc/collections/parcels/items",
+                      params={"datetime": "..", "limit": 1}).status_code == 200
