@@ -18,10 +18,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from indspace.core.engines.land import Attribution
-from indspace.core.engines.mujun import evaluate
+from indspace.core.engines.mujun import assemble, evaluate, evaluate_assembled
 from indspace.core.model.units import mu_to_m2
 from indspace.core.policy.evaluation import EvaluationMethod
 
@@ -67,30 +68,33 @@ def next_grade(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attri
                       .reset_index(drop=True),
                       links=attribution.links[attribution.links["credit_code"].isin(keep)])
 
-    def better(ind_x: pd.DataFrame, att_x: Attribution) -> bool:
-        r = evaluate(f, ind_x, att_x, method, year, adjustments).results
+    base = assemble(f, ind, att, method, year)     # joined once; each trial edits a copy
+    at = int(np.flatnonzero(base["credit_code"].to_numpy(dtype=object) == credit_code)[0])
+
+    def better(df: pd.DataFrame) -> bool:
+        r = evaluate_assembled(df, method, year, adjustments).results
         g = r.loc[r["credit_code"].eq(credit_code), "grade"].iloc[0]
         return bool(pd.notna(g) and _ORDER[str(g)] < _ORDER[str(grade)])
 
-    row = ind.index[ind["credit_code"].eq(credit_code)][0]
-    tax0 = float(ind.at[row, "tax"]) if pd.notna(ind.at[row, "tax"]) else 0.0
+    # the firm's tax as evaluated (its own, plus merged tenants' under owner_merged)
+    tax0 = base.at[at, "tax"]
+    tax0 = float(tax0) if pd.notna(tax0) else 0.0
 
     def with_tax(delta: float) -> bool:
-        x = ind.copy()
-        x.at[row, "tax"] = tax0 + delta
-        return better(x, att)
+        x = base.copy()
+        x.at[at, "tax"] = tax0 + delta
+        return better(x)
 
     land_mu = float(me["land_area_mu"])
     # less land must keep the firm in its population (e.g. 规下 ≥ 3亩), else it leaves the list
     pop = next(p for p in method.populations if p.name == me["population"])
     land_floor = pop.min_land_mu
-    frow = att.firms.index[att.firms["credit_code"].eq(credit_code)][0]
 
     def with_less_land(cut: float) -> bool:
-        firms_x = att.firms.copy()
-        firms_x.at[frow, "land_area_mu"] = land_mu - cut
-        firms_x.at[frow, "land_m2"] = mu_to_m2(land_mu - cut)
-        return better(ind, Attribution(firms=firms_x, links=att.links))
+        x = base.copy()
+        x.at[at, "land_area_mu"] = land_mu - cut
+        x.at[at, "land_m2"] = mu_to_m2(land_mu - cut)
+        return better(x)
 
     extra = _smallest(with_tax, lo=0.0, hi=max(tax0, 1.0), grow=True, tol=0.002)
     max_cut = (land_mu - land_floor) * (1 - 1e-9) if land_floor > 0 else land_mu * (1 - 1e-9)

@@ -113,7 +113,14 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
              method: EvaluationMethod, year: int,
              adjustments: pd.DataFrame | None = None) -> EvaluationResult:
     """Evaluate one year; see the module docstring for the method and the columns."""
-    df = _assemble(firms, indicators, attribution, method, year)
+    return evaluate_assembled(assemble(firms, indicators, attribution, method, year), method,
+                              year, adjustments)
+
+
+def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
+                       adjustments: pd.DataFrame | None = None) -> EvaluationResult:
+    """The evaluation of a frame made by :func:`assemble` (which it extends in place): lets a
+    caller try changed figures or land without re-joining the inputs (engines/explain.py)."""
     _assign_status(df, method, year)
     n = len(df)
     keys = _KeyCodes(df)
@@ -158,9 +165,11 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
     return EvaluationResult(out, parts)
 
 
-def _assemble(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
-              method: EvaluationMethod, year: int) -> pd.DataFrame:
-    """One row per firm (first record of a repeated code) with its land and figures."""
+def assemble(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
+             method: EvaluationMethod, year: int) -> pd.DataFrame:
+    """One row per firm (first record of a repeated code) with its land (land_m2,
+    land_area_mu) and figures (landless tenants' figures already added to their landlords
+    under ``owner_merged``)."""
     codes = _arrow(firms["credit_code"])
     if not _strictly_increasing(codes) and \
             pc.count_distinct(codes, mode="all").as_py() != len(codes):
