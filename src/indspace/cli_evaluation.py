@@ -77,14 +77,13 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         as_json: JsonOpt = False,
     ) -> None:
         """列出评价批次 / list evaluation runs."""
-        from indspace.store import Store, runs
+        from indspace.services.evaluation import runs_list
+        from indspace.store import Store
 
         try:
-            frame = runs.list_runs(Store.open(db), year)
+            rows = runs_list(Store.open(db), year)
         except IndspaceError as e:
             fail(e, as_json)
-        rows = [] if frame.empty else json.loads(frame.drop(columns=["fid"]).to_json(
-            orient="records", date_format="iso", force_ascii=False))
         if as_json:
             print(json.dumps(rows, ensure_ascii=False, sort_keys=True))
             return
@@ -166,18 +165,18 @@ def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -
     ) -> None:
         """区域/园区/产业链亩均评价：汇总、排名与同比 / roll-up per district, park or chain
         with rankings and year-on-year change."""
-        from indspace.services.evaluation import zone_rollup
+        from indspace.services.evaluation import write_zones, zone_rollup, zone_rows
         from indspace.store import Store
 
         try:
             frame = zone_rollup(Store.open(db), year, profile)
+            if out is not None:
+                write_zones(out, frame)
         except IndspaceError as e:
             fail(e, as_json)
-        if out is not None:
-            frame.to_csv(out, index=False, lineterminator="\n")
         part = frame[frame["zone_kind"] == kind]
         if as_json:
-            print(part.to_json(orient="records", force_ascii=False))
+            print(json.dumps(zone_rows(frame, kind), ensure_ascii=False))
             return
         t = Table("排名 / rank", "区域 / zone", "亩均税收 / tax per mu", "同比 / y-o-y",
                   "A", "B", "C", "D", "A+B 用地占比 / land share")

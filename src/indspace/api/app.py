@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,10 +135,8 @@ def create_app(db: str | Path) -> FastAPI:
     def evaluation_zones(year: int, kind: str = "district",
                          profile: str = "ningbo-demo") -> list[dict[str, Any]]:
         """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
-        frame = evaluation_service.zone_rollup(store, year, profile)
-        rows: list[dict[str, Any]] = json.loads(
-            frame[frame["zone_kind"] == kind].to_json(orient="records", force_ascii=False))
-        return rows
+        return evaluation_service.zone_rows(
+            evaluation_service.zone_rollup(store, year, profile), kind)
 
     app.include_router(ogc_router(store))
     return app

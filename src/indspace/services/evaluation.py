@@ -545,3 +545,19 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, datetime | date):
         return v.isoformat()
     return _num(v) if isinstance(v, float) else v
+
+
+def zone_rows(frame: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
+    """The roll-up rows of one zone kind as JSON-ready records (CLI and API)."""
+    rows: list[dict[str, Any]] = json.loads(
+        frame[frame["zone_kind"] == kind].to_json(orient="records", force_ascii=False))
+    return rows
+
+
+def write_zones(path: Path, frame: pd.DataFrame) -> Path:
+    """All zones of a roll-up as CSV, written atomically."""
+    if path.suffix.lower() != ".csv":
+        raise unsupported_format(path, (".csv",))
+    with atomic(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+    return path
