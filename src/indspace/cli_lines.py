@@ -70,10 +70,11 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         JSON: {"type": new_land|expansion|zero_land_renovation|relocation, "industry_code",
         "geometry" (GeoJSON), "crs"?, "credit_code"?, "special_case"?}"""
         from indspace.services.controlline import check_project as check
+        from indspace.services.controlline import read_project_file
         from indspace.store import Store
 
         try:
-            data = _read_project(project)
+            data = read_project_file(project)
             decision = check(Store.open(db), data, as_of=as_of.date() if as_of else None,
                              source=project.name)
         except IndspaceError as e:
@@ -85,23 +86,3 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             "[red]不允许 / refused[/]"
         Console().print(f"{verdict}  规则 / rule: {decision['rule']}")
         Console().print(escape(decision["reason"]))
-
-
-def _read_project(path: Path) -> dict[str, Any]:
-    from indspace.core.errors import ValidationError
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as e:
-        raise ValidationError(f"无法读取项目文件：{e}", f"cannot read the project file: {e}",
-                              where=str(path)) from e
-    except json.JSONDecodeError as e:
-        raise ValidationError(f"项目文件不是有效 JSON（第 {e.lineno} 行）",
-                              f"the project file is not valid JSON (line {e.lineno}: {e.msg})",
-                              where=str(path)) from e
-    if not isinstance(data, dict):
-        raise ValidationError("项目文件应为一个 JSON 对象", "the project file must hold one JSON "
-                              "object", where=str(path))
-    if data.get("type") == "Feature":                     # a GeoJSON Feature works too
-        data = {**(data.get("properties") or {}), "geometry": data.get("geometry")}
-    return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,22 @@ def _consecutive_d_years(store: Store, credit_code: str) -> int:
             break
         count += 1
     return count
+
+
+def read_project_file(path: Path) -> dict[str, Any]:
+    """A project JSON object (or a GeoJSON Feature: its properties plus geometry)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as e:
+        raise ValidationError(f"无法读取项目文件：{e}", f"cannot read the project file: {e}",
+                              where=str(path)) from e
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"项目文件不是有效 JSON（第 {e.lineno} 行）",
+                              f"the project file is not valid JSON (line {e.lineno}: {e.msg})",
+                              where=str(path)) from e
+    if not isinstance(data, dict):
+        raise ValidationError("项目文件应为一个 JSON 对象", "the project file must hold one JSON "
+                              "object", where=str(path))
+    if data.get("type") == "Feature":                     # a GeoJSON Feature works too
+        data = {**(data.get("properties") or {}), "geometry": data.get("geometry")}
+    return data
