@@ -122,6 +122,13 @@ def demo(
         table.add_row(name, f"{n:,}")
     table.add_row("demo_anomalies", f"{result.anomalies:,}")
     Console().print(table)
+    if result.accounts:
+        acc = Table(title="演示账户（仅限本机演示）/ demo accounts (local demo only)")
+        for col in ("用户名 / user", "密码 / password", "角色 / role", "范围 / scope"):
+            acc.add_column(col)
+        for a in result.accounts:
+            acc.add_row(a["username"], a["password"], a["role"], a["scope"])
+        Console().print(acc)
     console.print(f"用时 / took {time.perf_counter() - t0:.1f} s")
     if serve_ and not to_parquet:
         serve(db=db, host=host, port=port)
@@ -315,15 +322,18 @@ lowuse_app = typer.Typer(
     help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
     no_args_is_help=True)
 app.add_typer(lowuse_app, name="lowuse")
+users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 def _register_subcommands() -> None:
-    from indspace import cli_controlline, cli_evaluation, cli_lines, cli_lowuse
+    from indspace import cli_controlline, cli_evaluation, cli_lines, cli_lowuse, cli_users
 
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
+    cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

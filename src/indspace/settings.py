@@ -17,3 +17,11 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    public_layers: str = Field(
+        "parcels,buildings,control_lines,parks",
+        description="匿名用户可见的图层（逗号分隔）/ layers anonymous readers may see "
+                    "(comma-separated; OGC collections, tiles, /api/parcels)")
+
+    @property
+    def public_layer_list(self) -> list[str]:
+        return [x.strip() for x in self.public_layers.split(",") if x.strip()]

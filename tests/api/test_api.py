@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indspace.api.app import create_app
+from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
@@ -17,7 +18,9 @@ from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fi
 
 @pytest.fixture(scope="module")
 def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+    """Logged in as the demo's city administrator (sees the whole city)."""
     with TestClient(create_app(small_demo)) as c:
+        c.headers.update(bearer(c, "admin"))
         yield c
 
 

@@ -212,8 +212,58 @@ def test_ogrinfo_reads_the_service(gdal_bin: str, served: str, client: TestClien
     assert f"parcel_id (String) = {pid}" in one and "MULTIPOLYGON" in one
 
 
-def test_datetime_filter_is_refused_not_ignored(client: TestClient) -> None:
-    r = client.get("/ogc/collections/parcels/items", params={"datetime": "2024-01-01"})
-    assert r.status_code == 400 and "datetime" in r.text
-    assert client.get("/ogc/collections/parcels/items",
-                      params={"datetime": "..", "limit": 1}).status_code == 200
+def test_datetime_serves_the_records_as_they_stood(small_demo: Path,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    """An instant → the versions valid then (history included); an interval → 400."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from indspace.store import Store
+
+    db = tmp_path / "t.gpkg"
+    shutil.copy(small_demo, db)
+    store = Store.open(db)
+    pid = store.read_frame("parcels", columns=["parcel_id"], limit=1)["parcel_id"].iloc[0]
+    store.update("parcels", pid, {"land_use_code": "0601"},
+                 at=datetime(2026, 6, 1, tzinfo=UTC), actor="test")
+    n = store.counts()["parcels"]
+    store.close()
+    with TestClient(create_app(db)) as c:
+        url = "/ogc/collections/parcels/items"
+
+        def one(when: str) -> dict[str, Any]:
+            body = c.get(url, params={"datetime": when, "parcel_id": pid}).json()
+            assert body["numberMatched"] == 1, body
+            return dict(body["features"][0]["properties"])
+
+        before, after = one("2026-05-31T23:59:59Z"), one("2026-06-02")
+        assert before["land_use_code"] != "0601" and after["land_use_code"] == "0601"
+        # before the demo's data date (2025-12-31) nothing existed yet
+        empty = c.get(url, params={"datetime": "2025-06-30", "resultType": "hits"}).json()
+        assert empty["numberMatched"] == 0
+        now = c.get(url, params={"datetime": "2026-07-01", "resultType": "hits"}).json()
+        assert now["numberMatched"] == n
+        assert c.get(url, params={"datetime": "2025-01-01/2026-01-01"}).status_code == 400
+        assert c.get(url, params={"datetime": "not-a-date"}).status_code == 400
+        assert c.get(url, params={"datetime": "..", "limit": 1}).status_code == 200
+
+
+def test_big_tables_get_no_full_count(client: TestClient, monkeypatch: pytest.MonkeyPatch
+                                      ) -> None:
+    """Above the estimate limit an unfiltered page omits numberMatched (Part 1 allows it)
+    and pages on with a next link while pages come back full; hits still count exactly."""
+    from indspace.services import ogc as service
+
+    monkeypatch.setattr(service, "EXACT_COUNT_LIMIT", 100)
+    url = "/ogc/collections/parcels/items"
+    body = client.get(url, params={"limit": 50}).json()
+    assert "numberMatched" not in body and body["numberReturned"] == 50
+    assert any(lk["rel"] == "next" for lk in body["links"])
+    n = client.get(url, params={"resultType": "hits"}).json()["numberMatched"]
+    last = client.get(url, params={"limit": 50, "offset": n - 10}).json()
+    assert last["numberReturned"] == 10 and not any(lk["rel"] == "next"
+                                                    for lk in last["links"])
+    district = client.get(url, params={"limit": 1}).json()["features"][0]["properties"][
+        "district"]
+    filtered = client.get(url, params={"district": district, "limit": 1}).json()
+    assert filtered["numberMatched"] > 1          # a filtered page is counted exactly

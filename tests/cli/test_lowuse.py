@@ -67,7 +67,7 @@ def test_plan_stores_a_run_and_exports_layers(small_demo: Path, tmp_path: Path,
     out = tmp_path / "plan.gpkg"
     s = json.loads(run("lowuse", "plan", "--year", "2025", "--db", str(db), "--out", str(out),
                        "--json").stdout)
-    assert s["run_id"] == "lowuse-2025-v1"
+    assert s["run_id"] == "lowuse-2025-v2"            # the demo pipeline stored v1
     assert sum(s["project_types"].values()) == sum(s["modes"].values()) == s["units"] > 0
     assert set(s["project_types"]) <= {"upgrade_in_place", "renewal_transformation",
                                        "relocation_transfer"}
@@ -84,6 +84,6 @@ def test_plan_stores_a_run_and_exports_layers(small_demo: Path, tmp_path: Path,
     with Store.open(db) as st:
         from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units
 
-        assert list(list_lowuse_runs(st)["run_id"]) == ["lowuse-2025-v1"]
-        stored = read_lowuse_units(st, "lowuse-2025-v1")
+        assert list(list_lowuse_runs(st)["run_id"]) == ["lowuse-2025-v1", "lowuse-2025-v2"]
+        stored = read_lowuse_units(st, "lowuse-2025-v2")
         assert len(stored) == s["units"] and stored["detail"].iloc[0]["mode_reasons"]

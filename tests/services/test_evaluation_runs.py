@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from indspace.core.errors import ValidationError
+from indspace.core.errors import ConflictError, ValidationError
 from indspace.services import evaluation as ev
 from indspace.services.importing import import_file
 from indspace.store import Store, runs
@@ -80,7 +80,7 @@ def test_rejected_objection_changes_nothing(store: Store) -> None:
                                now=T0 + timedelta(hours=2))
     assert out["run"] is None and out["objection"]["state"] == "rejected"
     assert [r for r in runs.list_runs(store)["run_id"]] == [first.run["run_id"]]
-    with pytest.raises(ValidationError):       # already resolved
+    with pytest.raises(ConflictError):         # already resolved
         ev.resolve_objection(store, obj["objection_id"], accept=True,
                              now=T0 + timedelta(hours=3))
     with pytest.raises(ValidationError):       # not a correctable figure

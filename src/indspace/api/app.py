@@ -1,21 +1,24 @@
-"""The FastAPI application: landing page, JSON API (OpenAPI at /docs), one error shape."""
+"""The FastAPI application: landing page, JSON API (OpenAPI at /docs), OGC API, one error
+shape, security headers. Routes live in one module per capability (``api/<capability>.py``,
+each a ``router()``); adding a capability is one module and one line here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from indspace import __version__
+from indspace.api import audit, auth, catalog, controlline, deps, evaluation, imports, lowuse
 from indspace.api.ogc import router as ogc_router
-from indspace.core.errors import IndspaceError
-from indspace.services import catalog
 from indspace.services import evaluation as evaluation_service
+from indspace.services.accounts import Authenticator
 from indspace.services.info import store_info
 from indspace.services.overview import district_overview
+from indspace.settings import ApiSettings
 from indspace.store import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "web" / "templates"))
@@ -36,19 +39,21 @@ TEXT = {
            "eval_runs": "per-mu evaluation runs", "eval_zones": "district per-mu ranking"},
 }
 
-Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
-Offset = Annotated[int, Query(ge=0, description="偏移 / offset")]
+def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) -> FastAPI:
+    """Build the app over the store at ``db`` (opened once; raises if it is not initialised).
 
-
-def create_app(db: str | Path) -> FastAPI:
-    """Build the app over the store at ``db`` (opened once; raises if it is not initialised)."""
+    ``public_layers``: the spatial layers anonymous readers may see (OGC collections, tiles,
+    /api/parcels); default the ``INDSPACE_PUBLIC_LAYERS`` setting."""
     store = Store.open(db)
     app = FastAPI(title="indspace API", version=__version__,
-                  description="产业空间治理平台 JSON API / industrial-space governance API")
-
-    @app.exception_handler(IndspaceError)
-    async def _error(_: Request, exc: IndspaceError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+                  description="产业空间治理平台 JSON API / industrial-space governance API. "
+                              "认证：Bearer 令牌（POST /api/auth/login）或 HTTP 基本认证 / "
+                              "auth: bearer token or HTTP basic.")
+    app.state.store = store
+    app.state.auth = Authenticator(store)
+    app.state.public_layers = tuple(public_layers if public_layers is not None
+                                    else ApiSettings().public_layer_list)  # type: ignore[call-arg]
+    deps.install(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request, lang: str = "zh") -> HTMLResponse:
@@ -60,83 +65,8 @@ def create_app(db: str | Path) -> FastAPI:
             "t": TEXT[lang], "lang": lang, "info": info, "overview": overview,
             "eval_year": runs[-1]["year"] if runs else None})
 
-    @app.get("/api/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/api/info")
-    def info() -> dict[str, Any]:
-        """库概况 / counts, CRS, schema revision and policy profiles."""
-        return store_info(store)
-
-    @app.get("/api/enterprises")
-    def enterprises(limit: Limit = 100, offset: Offset = 0, district: str | None = None,
-                    scale: str | None = None, chain: str | None = None) -> dict[str, Any]:
-        """企业列表 / enterprises, filtered by district, scale (above|below) or chain."""
-        return catalog.page(store, "enterprises", limit=limit, offset=offset,
-                            filters={"district": district, "scale": scale, "chain": chain})
-
-    @app.get("/api/enterprises/{credit_code}")
-    def enterprise(credit_code: str) -> dict[str, Any]:
-        """单个企业及其历史版本 / one enterprise with its version history."""
-        return catalog.record(store, "enterprises", credit_code)
-
-    @app.get("/api/indicators/{credit_code}")
-    def indicators(credit_code: str) -> dict[str, Any]:
-        """企业历年指标 / an enterprise's yearly indicators."""
-        return catalog.page(store, "indicators", limit=100, offset=0,
-                            filters={"credit_code": credit_code})
-
-    @app.get("/api/parcels")
-    def parcels(limit: Limit = 100, offset: Offset = 0, district: str | None = None,
-                owner_credit_code: str | None = None) -> dict[str, Any]:
-        """宗地（GeoJSON，EPSG:4326）/ parcels as GeoJSON in EPSG:4326."""
-        return catalog.page(store, "parcels", limit=limit, offset=offset,
-                            filters={"district": district, "owner_credit_code": owner_credit_code})
-
-    @app.get("/api/parcels/{parcel_id}")
-    def parcel(parcel_id: str) -> dict[str, Any]:
-        """单宗地及其历史版本 / one parcel with its version history."""
-        return catalog.record(store, "parcels", parcel_id)
-
-    @app.get("/api/districts")
-    def districts() -> list[dict[str, Any]]:
-        """各区县汇总 / per-district totals."""
-        return district_overview(store)["rows"]
-
-    @app.get("/api/evaluation/runs")
-    def evaluation_runs(year: int | None = None) -> list[dict[str, Any]]:
-        """亩均评价批次 / evaluation runs (immutable, versioned), with class counts."""
-        return evaluation_service.runs_list(store, year)
-
-    @app.get("/api/evaluation/runs/{run_id}")
-    def evaluation_run(run_id: str) -> dict[str, Any]:
-        """一个评价批次 / one run: profile and inputs hashes, state, objection window."""
-        return evaluation_service.run_detail(store, run_id)
-
-    @app.get("/api/evaluation/runs/{run_id}/results")
-    def evaluation_results(run_id: str, limit: Limit = 100, offset: Offset = 0,
-                           grade: str | None = None, group: str | None = None,
-                           status: str | None = None,
-                           order: str = "credit_code") -> dict[str, Any]:
-        """评价结果分页 / a page of a run's results (filter by grade, group, status; order
-        by credit_code or rank)."""
-        return evaluation_service.run_results_page(store, run_id, limit=limit, offset=offset,
-                                                   grade=grade, group=group, status=status,
-                                                   order=order)
-
-    @app.get("/api/evaluation/explain/{credit_code}")
-    def evaluation_explain(credit_code: str, year: int,
-                           profile: str = "ningbo-demo") -> dict[str, Any]:
-        """企业等级解释 / why a firm has its grade and what lifts it one class."""
-        return evaluation_service.explain(store, credit_code, year, profile)
-
-    @app.get("/api/evaluation/zones")
-    def evaluation_zones(year: int, kind: str = "district",
-                         profile: str = "ningbo-demo") -> list[dict[str, Any]]:
-        """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
-        return evaluation_service.zone_rows(
-            evaluation_service.zone_rollup(store, year, profile), kind)
-
+    for module in (auth, catalog, evaluation, lowuse, controlline, imports, audit):
+        app.include_router(module.router())
+    app.include_router(auth.users_router())
     app.include_router(ogc_router(store))
     return app

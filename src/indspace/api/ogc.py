@@ -9,7 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from indspace.api.deps import PublicLayers, Who
+from indspace.core.access import Principal
 from indspace.services import ogc as service
+from indspace.services.scope import require_layer
 from indspace.store import Store
 
 GEOJSON = "application/geo+json"
@@ -42,6 +45,12 @@ def _check_format(f: str | None, *allowed: str) -> None:
 
 def _json(body: Any, media: str = JSON, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, media_type=media, headers=headers)
+
+
+def _guard(who: Principal, collection_id: str, layers: tuple[str, ...]) -> None:
+    """Anonymous readers get the public layers; an unknown collection stays a 404."""
+    if collection_id in service.COLLECTIONS:
+        require_layer(who, collection_id, layers)
 
 
 def router(store: Store) -> APIRouter:
@@ -78,25 +87,34 @@ def router(store: Store) -> APIRouter:
         return _json({"conformsTo": service.CONFORMANCE})
 
     @r.get("/collections")
-    def collections(request: Request, f: Fmt = None) -> JSONResponse:
-        """数据集列表 / collections with CRS84 extents and supported CRS."""
+    def collections(request: Request, who: Who, layers: PublicLayers,
+                    f: Fmt = None) -> JSONResponse:
+        """数据集列表（匿名用户只见公开图层）/ collections with CRS84 extents and supported
+        CRS (anonymous readers see the public layers only)."""
         _check_format(f)
-        return _json(ogc.collections(_base(request)))
+        body = ogc.collections(_base(request))
+        if who.role == "anonymous":
+            body["collections"] = [c for c in body["collections"] if c["id"] in layers]
+        return _json(body)
 
     @r.get("/collections/{collection_id}")
-    def collection(request: Request, collection_id: str, f: Fmt = None) -> JSONResponse:
+    def collection(request: Request, collection_id: str, who: Who, layers: PublicLayers,
+                   f: Fmt = None) -> JSONResponse:
         """单个数据集 / one collection."""
         _check_format(f)
+        _guard(who, collection_id, layers)
         return _json(ogc.collection(collection_id, _base(request)))
 
     @r.get("/collections/{collection_id}/items")
-    def items(request: Request, collection_id: str, limit: OgcLimit = service.DEFAULT_LIMIT,
+    def items(request: Request, collection_id: str, who: Who, layers: PublicLayers,
+              limit: OgcLimit = service.DEFAULT_LIMIT,
               offset: OgcOffset = 0, bbox: Bbox = None, bbox_crs: BboxCrs = None,
               crs: Crs = None, result_type: ResultType = "results",
               f: Fmt = None) -> JSONResponse:
         """要素分页（GeoJSON）/ a page of features; other query parameters filter on
         properties by equality, e.g. ``?district=330212``."""
         _check_format(f, "geojson")
+        _guard(who, collection_id, layers)
         params = dict(request.query_params)
         body, out_crs = ogc.items(collection_id, limit=limit, offset=offset, bbox=bbox,
                                   bbox_crs=bbox_crs, crs=crs, params=params,
@@ -112,7 +130,9 @@ def router(store: Store) -> APIRouter:
                  {"href": f"{_base(request)}/collections/{collection_id}", "rel": "collection",
                   "type": JSON, "title": "the collection"}]
         step = min(limit, service.MAX_LIMIT)
-        if offset + body["numberReturned"] < body["numberMatched"]:
+        more = (offset + body["numberReturned"] < body["numberMatched"]
+                if "numberMatched" in body else body["numberReturned"] == step)
+        if more:
             links.append({"href": page(offset + step), "rel": "next", "type": GEOJSON,
                           "title": "next page"})
         if offset > 0:
@@ -122,10 +142,11 @@ def router(store: Store) -> APIRouter:
         return _json(body, GEOJSON, {"Content-Crs": f"<{out_crs}>"})
 
     @r.get("/collections/{collection_id}/items/{feature_id}")
-    def feature(request: Request, collection_id: str, feature_id: str, crs: Crs = None,
-                f: Fmt = None) -> JSONResponse:
+    def feature(request: Request, collection_id: str, feature_id: str, who: Who,
+                layers: PublicLayers, crs: Crs = None, f: Fmt = None) -> JSONResponse:
         """单个要素 / one feature by its natural key."""
         _check_format(f, "geojson")
+        _guard(who, collection_id, layers)
         body, out_crs = ogc.feature(collection_id, feature_id, crs)
         base = _base(request)
         body["links"] = [

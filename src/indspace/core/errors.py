@@ -8,6 +8,11 @@ The hierarchy::
     │   ├── ReplacementLandError   replacement land (补划) fails its checks
     │   └── ProposalStateError     a control-line proposal is not in the state an action needs
     ├── PolicyError                a policy profile is malformed or has no value in force
+    ├── AuthError                  no or bad credentials (401)
+    │   └── RateLimitedError       too many failed logins (429)
+    ├── ForbiddenError             logged in, but the role or scope does not allow it (403)
+    ├── ConflictError              a stale edit: If-Match is not the current ETag (409)
+    │   └── PreconditionRequired   an edit without If-Match (428)
     └── StoreError                 the store cannot be opened, migrated or written
         └── NotFoundError          a keyed record does not exist
 
@@ -75,6 +80,36 @@ class PolicyError(IndspaceError):
     """A policy profile is malformed or has no value in force at the requested date."""
 
     http_status = 422
+
+
+class AuthError(IndspaceError):
+    """No credentials, or credentials that are wrong or expired."""
+
+    http_status = 401
+
+
+class RateLimitedError(AuthError):
+    """Too many failed logins for one account or client address."""
+
+    http_status = 429
+
+
+class ForbiddenError(IndspaceError):
+    """The caller is known but its role or scope (district, enterprise) does not allow it."""
+
+    http_status = 403
+
+
+class ConflictError(IndspaceError):
+    """An edit based on a stale version of a record (optimistic locking)."""
+
+    http_status = 409
+
+
+class PreconditionRequired(ConflictError):
+    """An edit that does not say which version it is based on (no If-Match)."""
+
+    http_status = 428
 
 
 class StoreError(IndspaceError):

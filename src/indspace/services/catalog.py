@@ -4,14 +4,25 @@ for the API (JSON / GeoJSON in EPSG:4326)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from indspace.core.access import Principal
 from indspace.core.errors import ValidationError
 from indspace.core.model.entities import ENTITIES
+from indspace.services.scope import (
+    DEFAULT_PUBLIC_LAYERS,
+    SCOPED_TABLES,
+    require_firm,
+    require_layer,
+    scoped_filters,
+)
 from indspace.store import Store
+
+SYSTEM = Principal.system()
 
 OUTPUT_CRS = 4326
 
@@ -44,12 +55,24 @@ def _geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
     return json.loads(text)
 
 
-def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset: int
+def _guard(who: Principal, name: str, public_layers: Iterable[str]) -> None:
+    """Spatial tables: public layers for anyone, the rest after login. Enterprise figures
+    are narrowed by :func:`scoped_filters` / :func:`require_firm`."""
+    if ENTITIES[name].geometry is not None:
+        require_layer(who, name, public_layers)
+    elif name not in SCOPED_TABLES:
+        who.require_login()
+
+
+def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset: int,
+         who: Principal = SYSTEM, public_layers: Iterable[str] = DEFAULT_PUBLIC_LAYERS
          ) -> dict[str, Any]:
     """One page of current records of ``name``: ``{"total", "limit", "offset", "items"}`` —
-    spatial tables as a GeoJSON FeatureCollection in EPSG:4326 under ``items``."""
+    spatial tables as a GeoJSON FeatureCollection in EPSG:4326 under ``items``. Enterprise
+    tables are narrowed to the caller's district or enterprise."""
     _check_table(name)
-    where = _filters(name, filters)
+    _guard(who, name, public_layers)
+    where = _filters(name, scoped_filters(who, store, name, filters))
     total = store.counts({name: where})[name]
     frame = store.read_frame(name, where=where or None, limit=limit, offset=offset)
     body: dict[str, Any] = {"total": total, "limit": limit, "offset": offset}
@@ -60,10 +83,20 @@ def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset
     return body
 
 
-def record(store: Store, name: str, key: str | tuple[str, ...]) -> dict[str, Any]:
+def record(store: Store, name: str, key: str | tuple[str, ...], *, who: Principal = SYSTEM,
+           public_layers: Iterable[str] = DEFAULT_PUBLIC_LAYERS) -> dict[str, Any]:
     """One current record with its full version history."""
     _check_table(name)
+    _guard(who, name, public_layers)
     entity = ENTITIES[name]
+    if name in SCOPED_TABLES:
+        code_col = SCOPED_TABLES[name][1]
+        code = dict(zip(entity.key, key if isinstance(key, tuple) else (key,),
+                        strict=True)).get(code_col)
+        if code is not None:
+            require_firm(who, store, str(code))
+        else:
+            who.require_role("city_admin", "auditor")
     values = key if isinstance(key, tuple) else (key,)
     where = dict(zip(entity.key, values, strict=True))
     frame = store.read_frame(name, where=where)

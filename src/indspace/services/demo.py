@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -31,6 +31,8 @@ class DemoResult:
     seed: int
     counts: dict[str, int]
     anomalies: int
+    accounts: list[dict[str, str]] = field(default_factory=list)
+    """One demo account per role: username, password, role, scope (printed by the CLI)."""
 
 
 def build_demo_store(db: str | Path, *, scale: str = "city", seed: int = 20250429,
@@ -54,19 +56,66 @@ def build_demo_store(db: str | Path, *, scale: str = "city", seed: int = 2025042
     if progress:
         progress("evaluate", 0)
     evaluate_demo(store)
-    result = DemoResult(store.display_name, scale, seed, counts, n_anom)
+    accounts = create_demo_accounts(store)
+    result = DemoResult(store.display_name, scale, seed, counts, n_anom, accounts)
     store.close()
     return result
 
 
 def evaluate_demo(store: Store) -> str:
     """The pipeline after loading: the 亩均 evaluation (and 地企双评) of the demo's last year
-    with the ``ningbo-demo`` profile, stored as a run; returns the run id."""
+    with the ``ningbo-demo`` profile, stored as a run, then the low-efficiency plan (units,
+    project types, modes) stored as a run; returns the evaluation run id."""
     from indspace.services.evaluation import run_evaluation
+    from indspace.services.lowuse import plan
 
     outcome = run_evaluation(store, DEMO_AS_OF.year, DEMO_PROFILE, actor="indspace demo",
                              note="demo pipeline", now=DEMO_EVALUATED_AT)
+    plan(store, DEMO_AS_OF.year, profile=DEMO_PROFILE, actor="indspace demo",
+         now=DEMO_EVALUATED_AT)
     return str(outcome.run["run_id"])
+
+
+DEMO_PASSWORDS = {"admin": "demo-admin-2025", "officer": "demo-officer-2025",
+                  "officer2": "demo-officer2-2025", "firm": "demo-firm-2025",
+                  "auditor": "demo-auditor-2025"}
+"""Demo passwords: printed by ``indspace demo`` and documented — for a local demo only."""
+
+
+def create_demo_accounts(store: Store) -> list[dict[str, str]]:
+    """One account per role (and a second district officer, to show the district wall):
+    the officer's district is the first district by code; the enterprise user's firm is the
+    lowest-coded firm of that district graded C or D in the demo run and owning a parcel —
+    the one an objection makes sense for."""
+    from indspace.services.accounts import create_user
+    from indspace.store import runs
+
+    firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
+    districts = sorted(firms["district"].dropna().unique())
+    owners = set(store.read_frame("parcels", columns=["owner_credit_code"])
+                 ["owner_credit_code"].dropna())
+    run = runs.list_runs(store).iloc[-1]["run_id"]
+    graded = runs.read_results(store, run)
+    low = set(graded.loc[graded["grade"].isin(["C", "D"]), "credit_code"])
+    home = districts[0]
+    mine = firms[(firms["district"] == home) & firms["credit_code"].isin(low & owners)]
+    firm = mine.sort_values("credit_code").iloc[0]
+    at = datetime(DEMO_AS_OF.year, DEMO_AS_OF.month, DEMO_AS_OF.day, tzinfo=UTC)
+    specs = [("admin", "city_admin", {}, "市级管理员 / city admin", "全市 / city-wide"),
+             ("officer", "district_officer", {"district": home}, "区县工作人员 / district "
+              "officer", home),
+             ("officer2", "district_officer", {"district": districts[1]}, "区县工作人员 / "
+              "district officer", districts[1]),
+             ("firm", "enterprise", {"credit_code": firm["credit_code"]},
+              f"{firm['name']}", firm["credit_code"]),
+             ("auditor", "auditor", {}, "审计 / auditor", "全市只读 / city-wide, read-only")]
+    out = []
+    for username, role, scope, display, where in specs:
+        create_user(store, username, DEMO_PASSWORDS[username], role, display_name=display,
+                    actor="indspace demo", now=at, **scope)
+        out.append({"username": username, "password": DEMO_PASSWORDS[username], "role": role,
+                    "scope": str(where)})
+    return out
 
 
 def build_demo_parquet(out_dir: str | Path, *, scale: str = "province", seed: int = 20250429,

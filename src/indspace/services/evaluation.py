@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import shapely
 
+from indspace.core.access import Principal
 from indspace.core.engines.dual import (
     PARCEL_COLUMNS,
     DualResult,
@@ -32,11 +33,14 @@ from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
+from indspace.services.etags import check_etag, etag_of
 from indspace.services.output import atomic, unsupported_format
+from indspace.services.scope import require_firm
 from indspace.store import Store, runs
 
 OBJECTION_FIELDS = tuple(f for f in FIGURES if f != "water_t")
 OUTPUT_FORMATS = (".csv", ".json", ".xlsx")
+SYSTEM = Principal.system()
 
 
 def resolve_profile(ref: str) -> PolicyProfile:
@@ -318,8 +322,10 @@ def check_output_format(path: Path) -> None:
 
 
 # ------------------------------------------------------------------ explanation
-def explain(store: Store, credit_code: str, year: int, profile_ref: str) -> dict[str, Any]:
+def explain(store: Store, credit_code: str, year: int, profile_ref: str, *,
+            who: Principal = SYSTEM) -> dict[str, Any]:
     """Everything a firm (or an officer) needs to understand its grade."""
+    require_firm(who, store, credit_code)
     profile = resolve_profile(profile_ref)
     method = profile.evaluation_method(method_date(year))
     loaded = load_years(store, (year - 1, year), required=(year,))
@@ -398,7 +404,9 @@ def _num(v: Any) -> Any:
 
 # ------------------------------------------------------------------ publication, objections
 def publish(store: Store, run_id: str, *, actor: str = "cli",
-            now: datetime | None = None) -> dict[str, Any]:
+            now: datetime | None = None, who: Principal = SYSTEM) -> dict[str, Any]:
+    """computed → published: opens the objection window (city administrators only)."""
+    who.require_role("city_admin")
     run = runs.get_run(store, run_id)
     method = resolve_profile(run["profile_id"]).evaluation_method(run["method_date"])
     at = now or datetime.now(UTC)
@@ -408,7 +416,10 @@ def publish(store: Store, run_id: str, *, actor: str = "cli",
 
 def file_objection(store: Store, run_id: str, credit_code: str, field_name: str,
                    claimed_value: float, reason: str, *, actor: str = "enterprise",
-                   now: datetime | None = None) -> dict[str, Any]:
+                   now: datetime | None = None, who: Principal = SYSTEM) -> dict[str, Any]:
+    """File an objection (异议) to one figure of a firm in a published run: the firm's own
+    user, an officer of its district or a city administrator."""
+    require_firm(who, store, credit_code, edit=True)
     if field_name not in OBJECTION_FIELDS:
         choices = ", ".join(OBJECTION_FIELDS)
         raise ValidationError(f"异议字段 {field_name} 不可更正（可选：{choices}）",
@@ -424,10 +435,17 @@ def file_objection(store: Store, run_id: str, credit_code: str, field_name: str,
 
 
 def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: str = "cli",
-                      note: str = "", now: datetime | None = None) -> dict[str, Any]:
+                      note: str = "", now: datetime | None = None, who: Principal = SYSTEM,
+                      if_match: str | None = None) -> dict[str, Any]:
     """Reject, or accept: correct the figure (versioned, audited) and recompute the whole
-    run as a new version whose parent is the objected run."""
+    run as a new version whose parent is the objected run. Officers of the firm's district
+    and city administrators decide; ``if_match`` (the objection's ETag) guards against a
+    decision taken on a stale view (409)."""
+    who.require_role("city_admin", "district_officer")
     obj = runs.get_objection(store, objection_id)
+    require_firm(who, store, obj["credit_code"], edit=True)
+    if if_match is not None:
+        check_etag(if_match, objection_etag(obj), what=f"异议 {objection_id}")
     run = runs.get_run(store, obj["run_id"])
     at = now or datetime.now(UTC)
     closed = runs.close_objection(store, objection_id, accepted=accept, at=at, actor=actor,
@@ -441,6 +459,69 @@ def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: s
                              note=f"objection {objection_id}", parent_run_id=run["run_id"],
                              objection_ids=[objection_id], now=at)
     return {"objection": runs.get_objection(store, objection_id), "run": outcome.summary()}
+
+
+OBJECTION_ETAG_FIELDS = ("objection_id", "state", "resolved_at", "resolved_by")
+
+
+def objection_etag(obj: dict[str, Any]) -> str:
+    return etag_of({k: _jsonable(obj.get(k)) for k in OBJECTION_ETAG_FIELDS},
+                   OBJECTION_ETAG_FIELDS)
+
+
+def objections_list(store: Store, *, run_id: str | None = None, state: str | None = None,
+                    who: Principal = SYSTEM) -> list[dict[str, Any]]:
+    """Objections the caller may see (its district's or its own firm's), each with its
+    ``etag`` for a later resolve."""
+    who.require_login()
+    frame = runs.list_objections(store, run_id)
+    if frame.empty:
+        return []
+    firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
+    frame = frame.merge(firms, on="credit_code", how="left", validate="m:1")
+    frame = frame[who.mask(frame)]
+    if state is not None:
+        frame = frame[frame["state"] == state]
+    out = []
+    for row in frame.drop(columns="fid").to_dict("records"):
+        row = {k: _jsonable(None if _missing(v) else v) for k, v in row.items()}
+        row["etag"] = objection_etag(row)
+        out.append(row)
+    return out
+
+
+def objection_detail(store: Store, objection_id: str, *, who: Principal = SYSTEM
+                     ) -> dict[str, Any]:
+    obj = runs.get_objection(store, objection_id)
+    require_firm(who, store, obj["credit_code"])
+    row = {k: _jsonable(None if _missing(v) else v) for k, v in obj.items() if k != "fid"}
+    row["etag"] = objection_etag(row)
+    return row
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NaT
+
+
+def firm_grades(store: Store, credit_code: str, *, who: Principal = SYSTEM
+                ) -> list[dict[str, Any]]:
+    """A firm's grade and score per evaluated year, from the newest run version of each
+    year (for the 5-year chart)."""
+    require_firm(who, store, credit_code)
+    frame = runs.list_runs(store)
+    out: list[dict[str, Any]] = []
+    if frame.empty:
+        return out
+    latest = frame.sort_values(["year", "version"]).groupby("year").tail(1)
+    for run in latest.itertuples(index=False):
+        res = runs.read_results(store, run.run_id, credit_code)
+        if res.empty:
+            continue
+        r = res.iloc[0]
+        out.append({"year": int(run.year), "run_id": run.run_id, "version": int(run.version),
+                    "grade": None if pd.isna(r["grade"]) else r["grade"],
+                    "score": _num(r["score"]), "status": r["status"]})
+    return out
 
 
 # ------------------------------------------------------ zones (districts, parks, chains)
@@ -502,8 +583,11 @@ def zone_rollup(store: Store, year: int, profile_ref: str,
 
 
 # ------------------------------------------------------------------ reading runs (API)
-def runs_list(store: Store, year: int | None = None) -> list[dict[str, Any]]:
-    """Evaluation runs, oldest first, with their summaries decoded."""
+def runs_list(store: Store, year: int | None = None, *, who: Principal = SYSTEM
+              ) -> list[dict[str, Any]]:
+    """Evaluation runs, oldest first, with their summaries decoded (city-wide class
+    counts: any logged-in role)."""
+    who.require_login()
     frame = runs.list_runs(store, year)
     out = []
     for row in ([] if frame.empty else frame.drop(columns="fid").to_dict("records")):
@@ -512,7 +596,8 @@ def runs_list(store: Store, year: int | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def run_detail(store: Store, run_id: str) -> dict[str, Any]:
+def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[str, Any]:
+    who.require_login()
     row = runs.get_run(store, run_id)
     row.pop("fid", None)
     row["summary"] = json.loads(row.pop("summary_json"))
@@ -521,12 +606,21 @@ def run_detail(store: Store, run_id: str) -> dict[str, Any]:
 
 def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int = 0,
                      grade: str | None = None, group: str | None = None,
-                     status: str | None = None, order: str = "credit_code") -> dict[str, Any]:
-    """One page of a run's results, filtered by grade, group or status; ``order`` is
-    ``credit_code`` or ``rank`` (within group)."""
+                     status: str | None = None, order: str = "credit_code",
+                     district: str | None = None, who: Principal = SYSTEM) -> dict[str, Any]:
+    """One page of a run's results with each firm's name and district, filtered by grade,
+    group, status or district; ``order`` is ``credit_code`` or ``rank`` (within group).
+    A district officer sees its district's firms, an enterprise user its own row."""
+    who.require_login()
     runs.get_run(store, run_id)                      # a clear 404 for an unknown run
+    if who.role == "district_officer" and district not in (None, who.district):
+        who.require_see(district, what=f"区县 {district}")
     frame = runs.read_results(store, run_id)
-    for col, value in (("grade", grade), ("group_label", group), ("status", status)):
+    firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
+    frame = frame.merge(firms, on="credit_code", how="left", validate="m:1")
+    frame = frame[who.mask(frame)]
+    for col, value in (("grade", grade), ("group_label", group), ("status", status),
+                       ("district", district)):
         if value is not None:
             frame = frame[frame[col] == value]
     if order == "rank":

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from indspace.core.access import Principal
 from indspace.core.engines.dual import parcel_figures
 from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
 from indspace.core.engines.redevelop import (
@@ -34,7 +35,7 @@ from indspace.services.evaluation import (
 )
 from indspace.services.output import atomic, unsupported_format, write_sheets
 from indspace.store import Store
-from indspace.store.lowuse_runs import save_lowuse_run
+from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save_lowuse_run
 
 
 def params_from_profile(profile: str, on: date) -> LowuseParams:
@@ -310,3 +311,33 @@ def _write_plan_layers(tmp: Path, result: Plan, store: Store) -> None:
                         ("space_ledger", result.ledger)):
         pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
 
+
+
+# ------------------------------------------------------------------ reading runs (web)
+def runs_list(store: Store, *, who: Principal) -> list[dict[str, Any]]:
+    """Low-efficiency runs, oldest first, with their summaries (any logged-in role)."""
+    who.require_login()
+    frame = list_lowuse_runs(store)
+    out = []
+    for row in frame.drop(columns="fid").to_dict("records"):
+        row["summary"] = json.loads(row.pop("summary_json"))
+        row["created_at"] = row["created_at"].isoformat()
+        out.append(row)
+    return out
+
+
+def units_page(store: Store, run_id: str, *, who: Principal, limit: int = 100,
+               offset: int = 0, district: str | None = None) -> dict[str, Any]:
+    """A page of a run's redevelopment units (type, recommended mode, reasons), narrowed to
+    a district officer's district; enterprise users see none."""
+    who.require_role("city_admin", "district_officer", "auditor")
+    if who.role == "district_officer":
+        who.require_see(district or who.district, what=f"区县 {district}")
+        district = who.district
+    frame = read_lowuse_units(store, run_id)
+    if district is not None:
+        frame = frame[frame["district"] == district]
+    page = frame.iloc[offset:offset + limit].drop(columns=["fid", "detail_json"])
+    items = json.loads(page.to_json(orient="records", force_ascii=False))
+    return {"run_id": run_id, "total": len(frame), "limit": limit, "offset": offset,
+            "items": items}

@@ -19,6 +19,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from datetime import time as day_time
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +38,8 @@ COLLECTIONS = ("parcels", "buildings", "control_lines", "parks")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 INDEX_TTL = 60.0
+EXACT_COUNT_LIMIT = 1_000_000
+"""Above this many (estimated) rows an unfiltered page carries no ``numberMatched``."""
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -61,6 +65,32 @@ class OgcParameterError(ValidationError):
     """A bad OGC API query parameter (HTTP 400, as the standard asks)."""
 
     http_status = 400
+
+
+# ------------------------------------------------------------------ datetime
+def parse_datetime(value: str | None) -> datetime | None:
+    """OGC ``datetime``: an instant (RFC 3339; a bare date means its end, UTC) → the records
+    as they stood then; ``..``, ``../..`` or empty → the current records. Intervals would
+    need every version valid during the interval, which the store does not answer yet: 400,
+    never silently ignored."""
+    if value is None or value.strip() in ("", "..", "../.."):
+        return None
+    text = value.strip()
+    if "/" in text:
+        raise OgcParameterError("暂不支持时间区间过滤，请给出一个时刻",
+                                f"datetime intervals are not supported: {text}",
+                                where="datetime",
+                                hint_en="give one instant, e.g. 2025-12-31T12:00:00Z")
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, day_time.max, tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise OgcParameterError(f"datetime 无效：{text}", f"invalid datetime: {text}",
+                                where="datetime", hint_en="RFC 3339, e.g. "
+                                "2025-12-31T12:00:00Z") from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ------------------------------------------------------------------ CRS handling
@@ -212,13 +242,6 @@ class OgcService:
         """Property equality filters from the query string; unknown parameters are a 400."""
         out: dict[str, Any] = {}
         for name, raw in params.items():
-            if name == "datetime" and raw not in ("", ".."):
-                # temporal filtering is not implemented: refuse rather than ignore it
-                raise OgcParameterError("暂不支持 datetime 时间过滤",
-                                        "the datetime filter is not supported yet",
-                                        where=entity.table,
-                                        hint_en="omit datetime (the current records are "
-                                                "served)")
             if name in RESERVED:
                 continue
             if name not in entity.columns:
@@ -275,8 +298,14 @@ class OgcService:
         out_crs = parse_crs(self.store, crs)
         where = self.filters(entity, params)
         limit = max(1, min(limit, MAX_LIMIT))
-        if bbox is None:
-            matched = self.store.counts({collection_id: where})[collection_id]
+        as_of = parse_datetime(params.get("datetime"))
+        matched: int | None
+        if as_of is not None:
+            matched, frame = self._as_of_page(collection_id, where, as_of, bbox, bbox_crs,
+                                              limit, offset, hits)
+        elif bbox is None:
+            matched = (self.store.count(collection_id, where) if hits
+                       else self._matched(collection_id, where))
             frame = self._empty(collection_id) if hits else self.store.read_frame(
                 collection_id, where=where or None, limit=limit, offset=offset)
         elif hits:
@@ -288,7 +317,8 @@ class OgcService:
             box = self.parse_bbox(bbox, bbox_crs)
             matched, frame = self._bbox_page(collection_id, where, box, limit, offset)
         body = self._geojson(entity, frame, out_crs)
-        body["numberMatched"] = int(matched)
+        if matched is not None:
+            body["numberMatched"] = int(matched)
         body["numberReturned"] = len(body["features"])
         body["timeStamp"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
         return body, out_crs
@@ -326,6 +356,22 @@ class OgcService:
         fc.pop("crs", None)  # RFC 7946 has no crs member; Content-Crs says it
         return fc
 
+    def _as_of_page(self, name: str, where: dict[str, Any], as_of: datetime,
+                    bbox: str | None, bbox_crs: str | None, limit: int, offset: int,
+                    hits: bool) -> tuple[int, pd.DataFrame]:
+        """Records as they stood at ``as_of`` (current versions and history), filtered in
+        memory: a temporal query reads the whole table once, which the spatial index of the
+        current records cannot serve."""
+        frame = self.store.read_frame(name, as_of=as_of, where=where or None)
+        if bbox is not None:
+            box = self.parse_bbox(bbox, bbox_crs)
+            frame = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object),
+                                             box)]
+        matched = len(frame)
+        if hits:
+            return matched, self._empty(name)
+        return matched, frame.iloc[offset:offset + limit].reset_index(drop=True)
+
     def _bbox_page(self, name: str, where: dict[str, Any], box: shapely.Polygon, limit: int,
                    offset: int) -> tuple[int, pd.DataFrame]:
         for attempt in range(2):
@@ -345,12 +391,20 @@ class OgcService:
         raise NotFoundError("空间索引与数据不一致，请重试", "spatial index out of date; retry",
                             where=name)
 
+    def _matched(self, name: str, where: dict[str, Any]) -> int | None:
+        """The exact count, or None (no ``numberMatched``, as Part 1 allows) for an
+        unfiltered table the planner estimates above ``EXACT_COUNT_LIMIT`` rows: counting a
+        province's parcels on every page costs more than the page."""
+        if not where and self.store.estimated_count(name) > EXACT_COUNT_LIMIT:
+            return None
+        return self.store.count(name, where)
+
     def _empty(self, name: str) -> pd.DataFrame:
         return self.store.read_frame(name, limit=0)
 
     def _index(self, name: str, where: dict[str, Any], force: bool = False) -> _Index:
         cache_key = (name, tuple(sorted(where.items())))
-        count = self.store.counts({name: where})[name]
+        count = self.store.count(name, where)
         with self._lock:
             idx = self._indexes.get(cache_key)
             if (not force and idx is not None and idx.count == count

@@ -52,3 +52,14 @@ def read_lowuse_units(store: Store, run_id: str) -> pd.DataFrame:
     frame = pd.DataFrame([dict(r) for r in rows])
     frame["detail"] = frame["detail_json"].map(json.loads)
     return frame
+
+
+def lowuse_parcel(store: Store, run_id: str, parcel_id: str) -> dict[str, Any] | None:
+    """One parcel's row of a low-efficiency run (criteria, triggers, unit), or None when the
+    run did not flag it."""
+    t = store.table("lowuse_parcels")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.parcel_id, t.c.criteria, t.c.triggers, t.c.unit_id)
+                           .where(t.c.run_id == run_id, t.c.parcel_id == parcel_id)
+                           ).mappings().first()
+    return dict(row) if row else None

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from indspace.core.errors import NotFoundError, ValidationError
+from indspace.core.errors import ConflictError, NotFoundError, ValidationError
 from indspace.store import postgis
 from indspace.store.store import Store
 
@@ -252,7 +252,7 @@ def close_objection(store: Store, objection_id: str, *, accepted: bool, at: date
             raise NotFoundError(f"异议 {objection_id} 不存在",
                                 f"objection {objection_id} not found")
         if row["state"] != "filed":
-            raise ValidationError(f"异议 {objection_id} 已处理（{row['state']}）",
+            raise ConflictError(f"异议 {objection_id} 已处理（{row['state']}）",
                                   f"objection {objection_id} is already {row['state']}")
         state = "accepted" if accepted else "rejected"
         conn.execute(sa.update(o).where(o.c.objection_id == objection_id).values(
@@ -260,3 +260,13 @@ def close_objection(store: Store, objection_id: str, *, accepted: bool, at: date
         store._audit(conn, at, actor, state, "evaluation_objections", objection_id,
                      None, None, note)
     return get_objection(store, objection_id)
+
+
+def read_parcel_evaluation(store: Store, run_id: str, parcel_id: str) -> dict[str, Any] | None:
+    """One parcel's 地企双评 row of a run, or None."""
+    t = store.table("parcel_evaluations")
+    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(*cols).where(t.c.run_id == run_id,
+                                                  t.c.parcel_id == parcel_id)).mappings().first()
+    return dict(row) if row else None

@@ -405,14 +405,27 @@ class Store:
 
     def counts(self, where: dict[str, dict[str, Any]] | None = None) -> dict[str, int]:
         """Current records per entity table (optionally filtered per table by equality)."""
-        out = {}
+        return {name: self.count(name, (where or {}).get(name)) for name in ENTITIES}
+
+    def count(self, name: str, where: dict[str, Any] | None = None) -> int:
+        """Current records of one entity table, filtered by equality."""
+        t = self.table(name)
+        conds = [t.c[k] == v for k, v in (where or {}).items()]
         with self.engine.connect() as conn:
-            for name in ENTITIES:
-                t = self.table(name)
-                conds = [t.c[k] == v for k, v in ((where or {}).get(name) or {}).items()]
-                out[name] = int(conn.execute(
-                    sa.select(sa.func.count()).select_from(t).where(*conds)).scalar_one())
-        return out
+            return int(conn.execute(
+                sa.select(sa.func.count()).select_from(t).where(*conds)).scalar_one())
+
+    def estimated_count(self, name: str) -> int:
+        """Rows of a table as the planner estimates them (PostGIS: ``pg_class.reltuples``,
+        no scan); exact on a GeoPackage or on a PostgreSQL table never analysed."""
+        if self.backend == "postgis":
+            with self.engine.connect() as conn:
+                est = conn.execute(sa.text("SELECT reltuples::bigint FROM pg_class "
+                                           "WHERE oid = to_regclass(:t)"), {"t": name}
+                                   ).scalar()
+            if est is not None and int(est) >= 0:
+                return int(est)
+        return self.count(name)
 
     def anomalies(self) -> pd.DataFrame:
         t = self.table("demo_anomalies")

@@ -171,6 +171,7 @@ def build_metadata(srid: int = 4549) -> MetaData:
     evaluation_tables(md)
     controlline_tables(md, srid)
     lowuse_tables(md)
+    account_tables(md)
     return md
 
 
@@ -272,6 +273,35 @@ def evaluation_tables(md: MetaData) -> None:
         Column("resolution_note", Text),
         Column("resolved_run_id", Text),
         sqlite_autoincrement=True, comment="评价异议",
+    )
+
+
+def account_tables(md: MetaData) -> None:
+    """Accounts of the web platform (issue #8): users with argon2 password hashes and their
+    bearer tokens (only a SHA-256 of each token is stored)."""
+    Table(
+        "users", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("username", Text, nullable=False, unique=True),
+        Column("password_hash", Text, nullable=False, comment="argon2id"),
+        Column("role", Text, nullable=False,
+               comment="city_admin | district_officer | enterprise | auditor"),
+        Column("district", Text, comment="区县（区县工作人员）"),
+        Column("credit_code", Text, comment="统一社会信用代码（企业用户）"),
+        Column("display_name", Text, nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        sqlite_autoincrement=True, comment="平台账户",
+    )
+    Table(
+        "auth_tokens", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("token_hash", Text, nullable=False, unique=True, comment="sha256 hex"),
+        Column("username", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("expires_at", UtcDateTime(), nullable=False),
+        Column("revoked_at", UtcDateTime()),
+        sqlite_autoincrement=True, comment="访问令牌（仅存哈希）",
     )
 
 

@@ -1,0 +1,58 @@
+"""Login, logout, who am I; the account list (issue #8)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from indspace.api.deps import StoreDep, Who
+from indspace.core.errors import AuthError
+from indspace.services import accounts
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/api/auth", tags=["auth 认证"])
+
+    @r.post("/login")
+    def login(body: Login, request: Request) -> dict[str, Any]:
+        """登录，返回访问令牌 / log in; returns a bearer token (5 failures in 5 minutes per
+        account or address → 429)."""
+        auth: accounts.Authenticator = request.app.state.auth
+        client = request.client.host if request.client else ""
+        return auth.login(body.username, body.password, client)
+
+    @r.post("/logout", status_code=204)
+    def logout(request: Request,
+               authorization: Annotated[str | None, Header()] = None) -> Response:
+        """注销令牌 / revoke the bearer token."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError("需要访问令牌", "a bearer token is needed to log out")
+        request.app.state.auth.logout(token.strip())
+        return Response(status_code=204)
+
+    @r.get("/me")
+    def me(who: Who) -> dict[str, Any]:
+        """当前账户 / the logged-in account."""
+        who.require_login()
+        return who.public()
+
+    return r
+
+
+def users_router() -> APIRouter:
+    r = APIRouter(prefix="/api", tags=["auth 认证"])
+
+    @r.get("/users")
+    def users(store: StoreDep, who: Who) -> list[dict[str, Any]]:
+        """账户列表（市级管理员、审计）/ accounts (city admin, auditor)."""
+        return accounts.list_users(who, store)
+
+    return r

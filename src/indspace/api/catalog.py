@@ -1,0 +1,77 @@
+"""Read routes over the stored entities: store facts, districts, enterprises (scoped),
+indicators (scoped), parcels (a public layer by default) and the map's parcel summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
+from indspace.services import catalog
+from indspace.services.info import store_info
+from indspace.services.overview import district_overview
+from indspace.services.parcels import parcel_summary
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/api", tags=["catalog 数据"])
+
+    @r.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @r.get("/info")
+    def info(store: StoreDep) -> dict[str, Any]:
+        """库概况 / counts, CRS, schema revision and policy profiles."""
+        return store_info(store)
+
+    @r.get("/districts")
+    def districts(store: StoreDep) -> list[dict[str, Any]]:
+        """各区县汇总 / per-district totals."""
+        rows: list[dict[str, Any]] = district_overview(store)["rows"]
+        return rows
+
+    @r.get("/enterprises")
+    def enterprises(store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
+                    district: str | None = None, scale: str | None = None,
+                    chain: str | None = None) -> dict[str, Any]:
+        """企业列表（本账户范围内）/ enterprises within the caller's scope, filtered by
+        district, scale (above|below) or chain."""
+        return catalog.page(store, "enterprises", limit=limit, offset=offset, who=who,
+                            filters={"district": district, "scale": scale, "chain": chain})
+
+    @r.get("/enterprises/{credit_code}")
+    def enterprise(credit_code: str, store: StoreDep, who: Who) -> dict[str, Any]:
+        """单个企业及其历史版本 / one enterprise with its version history."""
+        return catalog.record(store, "enterprises", credit_code, who=who)
+
+    @r.get("/indicators/{credit_code}")
+    def indicators(credit_code: str, store: StoreDep, who: Who) -> dict[str, Any]:
+        """企业历年指标 / an enterprise's yearly indicators."""
+        return catalog.page(store, "indicators", limit=100, offset=0, who=who,
+                            filters={"credit_code": credit_code})
+
+    @r.get("/parcels")
+    def parcels(store: StoreDep, who: Who, layers: PublicLayers, limit: Limit = 100,
+                offset: Offset = 0, district: str | None = None,
+                owner_credit_code: str | None = None) -> dict[str, Any]:
+        """宗地（GeoJSON，EPSG:4326）/ parcels as GeoJSON in EPSG:4326."""
+        return catalog.page(store, "parcels", limit=limit, offset=offset, who=who,
+                            public_layers=layers,
+                            filters={"district": district, "owner_credit_code": owner_credit_code})
+
+    @r.get("/parcels/{parcel_id}")
+    def parcel(parcel_id: str, store: StoreDep, who: Who, layers: PublicLayers
+               ) -> dict[str, Any]:
+        """单宗地及其历史版本 / one parcel with its version history."""
+        return catalog.record(store, "parcels", parcel_id, who=who, public_layers=layers)
+
+    @r.get("/parcels/{parcel_id}/summary")
+    def summary(parcel_id: str, store: StoreDep, who: Who, layers: PublicLayers
+                ) -> dict[str, Any]:
+        """地图点选：宗地、控制线、低效认定与（有权限时）权属企业等级 / a parcel as the map
+        shows it on click."""
+        return parcel_summary(store, parcel_id, who=who, public_layers=layers)
+
+    return r

@@ -1,0 +1,129 @@
+"""What every route needs: the store, the caller (a :class:`Principal` from a bearer token or
+HTTP basic credentials), settings; and the one error shape, security headers and ETags."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from indspace.core.access import Principal
+from indspace.core.errors import IndspaceError
+from indspace.services.accounts import Authenticator
+from indspace.store import Store
+
+_bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 / token from "
+                     "POST /api/auth/login")
+_basic = HTTPBasic(auto_error=False, description="HTTP 基本认证（ogrinfo、QGIS）/ HTTP basic "
+                   "auth for GIS clients")
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def current_principal(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)]) -> Principal:
+    """Bearer token or basic credentials → the caller; neither → anonymous."""
+    auth: Authenticator = request.app.state.auth
+    client = request.client.host if request.client else ""
+    if bearer is not None:
+        return auth.from_token(bearer.credentials)
+    if basic is not None:
+        return auth.from_basic(basic.username, basic.password, client)
+    return Principal.anonymous()
+
+
+def public_layers(request: Request) -> tuple[str, ...]:
+    layers: tuple[str, ...] = request.app.state.public_layers
+    return layers
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+Who = Annotated[Principal, Depends(current_principal)]
+PublicLayers = Annotated[tuple[str, ...], Depends(public_layers)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="偏移 / offset")]
+
+
+def with_etag(response: Response, body: dict[str, Any]) -> dict[str, Any]:
+    """Copy the body's ``etag`` into the ETag header (for If-Match on the next edit)."""
+    if body.get("etag"):
+        response.headers["ETag"] = body["etag"]
+    return body
+
+
+def error_body(status: int, zh: str, en: str, where: str | None = None,
+               kind: str = "HTTPError") -> JSONResponse:
+    return JSONResponse({"error": kind, "where": where, "message_zh": zh, "message_en": en,
+                         "hint_zh": None, "hint_en": None}, status_code=status)
+
+
+HTTP_TEXT = {401: ("需要登录", "login required"), 403: ("无权访问", "forbidden"),
+             404: ("资源不存在", "not found"), 405: ("不支持该请求方法", "method not allowed"),
+             406: ("不支持的响应格式", "not acceptable")}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; worker-src 'self' blob:; child-src blob:; "
+       "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; "
+       "base-uri 'self'; form-action 'self'")
+"""MapLibre needs blob: workers; Element Plus sets inline styles. /docs keeps FastAPI's own
+Swagger page working (it loads its script from a CDN), so it gets no CSP."""
+
+
+def install(app: FastAPI) -> None:
+    """Error handlers (one bilingual body shape) and the security-headers middleware."""
+
+    @app.exception_handler(IndspaceError)
+    async def _error(request: Request, exc: IndspaceError) -> JSONResponse:
+        resp = JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        if exc.http_status == 401:
+            resp.headers["WWW-Authenticate"] = 'Bearer, Basic realm="indspace"'
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        msg = str(first.get("msg", "invalid request"))
+        return error_body(422, f"请求参数不合法：{where}（{msg}）",
+                          f"invalid request parameter {where}: {msg}", where,
+                          "RequestValidationError")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh, en = HTTP_TEXT.get(exc.status_code, ("请求错误", str(exc.detail)))
+        return error_body(exc.status_code, zh, en, request.url.path)
+
+    @app.middleware("http")
+    async def _headers(request: Request,
+                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        path = request.url.path
+        if not path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        if path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

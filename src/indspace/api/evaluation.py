@@ -1,0 +1,115 @@
+"""亩均评价 routes: runs, results, explanations, zones, publication and objections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Response
+from pydantic import BaseModel, Field
+
+from indspace.api.deps import Limit, Offset, StoreDep, Who, with_etag
+from indspace.core.errors import ValidationError
+from indspace.services import evaluation as ev
+
+Year = Annotated[int, Field(ge=1990, le=2100)]
+
+
+class ObjectionIn(BaseModel):
+    credit_code: str = Field(min_length=1, max_length=64, description="统一社会信用代码")
+    field: str = Field(min_length=1, max_length=64,
+                       description=f"异议字段 / figure: {', '.join(ev.OBJECTION_FIELDS)}")
+    claimed_value: float = Field(allow_inf_nan=False, description="企业主张的数值")
+    reason: str = Field(min_length=1, max_length=2000, description="理由 / reason")
+
+
+class Resolution(BaseModel):
+    accept: bool = Field(description="true 采纳并重算 / accept and recompute")
+    note: str = Field("", max_length=2000)
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/api", tags=["evaluation 亩均评价"])
+
+    @r.get("/evaluation/runs")
+    def runs(store: StoreDep, who: Who, year: int | None = None) -> list[dict[str, Any]]:
+        """亩均评价批次 / evaluation runs (immutable, versioned), with class counts."""
+        return ev.runs_list(store, year, who=who)
+
+    @r.get("/evaluation/runs/{run_id}")
+    def run(run_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
+        """一个评价批次 / one run: profile and inputs hashes, state, objection window."""
+        return ev.run_detail(store, run_id, who=who)
+
+    @r.get("/evaluation/runs/{run_id}/results")
+    def results(run_id: str, store: StoreDep, who: Who, limit: Limit = 100,
+                offset: Offset = 0, grade: str | None = None, group: str | None = None,
+                status: str | None = None, district: str | None = None,
+                order: Literal["credit_code", "rank"] = "credit_code") -> dict[str, Any]:
+        """评价结果分页 / a page of a run's results, narrowed to the caller's scope."""
+        return ev.run_results_page(store, run_id, limit=limit, offset=offset, grade=grade,
+                                   group=group, status=status, order=order,
+                                   district=district, who=who)
+
+    @r.post("/evaluation/runs/{run_id}/publish")
+    def publish(run_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
+        """公示（开启异议期）/ publish a run: opens the objection window (city admin)."""
+        return ev.publish(store, run_id, actor=who.username, who=who)
+
+    @r.get("/evaluation/explain/{credit_code}")
+    def explain(credit_code: str, store: StoreDep, who: Who, year: int,
+                profile: str = "ningbo-demo") -> dict[str, Any]:
+        """企业等级解释 / why a firm has its grade and what lifts it one class."""
+        return ev.explain(store, credit_code, year, _bundled(profile), who=who)
+
+    @r.get("/enterprises/{credit_code}/grades")
+    def grades(credit_code: str, store: StoreDep, who: Who) -> list[dict[str, Any]]:
+        """企业历年等级 / a firm's grade and score per evaluated year."""
+        return ev.firm_grades(store, credit_code, who=who)
+
+    @r.get("/evaluation/zones")
+    def zones(store: StoreDep, who: Who, year: int,
+              kind: Literal["district", "park", "chain"] = "district",
+              profile: str = "ningbo-demo") -> list[dict[str, Any]]:
+        """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
+        who.require_login()
+        return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile)), kind)
+
+    @r.get("/evaluation/objections")
+    def objections(store: StoreDep, who: Who, run_id: str | None = None,
+                   state: Literal["filed", "accepted", "rejected"] | None = None
+                   ) -> list[dict[str, Any]]:
+        """异议列表（本账户范围内）/ objections within the caller's scope, each with etag."""
+        return ev.objections_list(store, run_id=run_id, state=state, who=who)
+
+    @r.get("/evaluation/objections/{objection_id}")
+    def objection(objection_id: str, store: StoreDep, who: Who,
+                  response: Response) -> dict[str, Any]:
+        """一条异议（ETag 用于处理时的 If-Match）/ one objection; its ETag is the If-Match for
+        resolving it."""
+        return with_etag(response, ev.objection_detail(store, objection_id, who=who))
+
+    @r.post("/evaluation/runs/{run_id}/objections", status_code=201)
+    def file_objection(run_id: str, body: ObjectionIn, store: StoreDep, who: Who
+                       ) -> dict[str, Any]:
+        """提出异议 / file an objection against one figure during publication."""
+        return ev.file_objection(store, run_id, body.credit_code, body.field,
+                                 body.claimed_value, body.reason, actor=who.username, who=who)
+
+    @r.post("/evaluation/objections/{objection_id}/resolve")
+    def resolve(objection_id: str, body: Resolution, store: StoreDep, who: Who,
+                if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        """处理异议（须带 If-Match；采纳则生成新版本批次）/ resolve an objection (If-Match
+        required; accepting recomputes the run as a new version)."""
+        return ev.resolve_objection(store, objection_id, accept=body.accept,
+                                    actor=who.username, note=body.note, who=who,
+                                    if_match=if_match or "")
+
+    return r
+
+
+def _bundled(profile: str) -> str:
+    """The web API evaluates with bundled profiles only (no server-side file paths)."""
+    if profile.endswith((".yaml", ".yml")) or "/" in profile or "\\" in profile:
+        raise ValidationError("网页接口只接受内置策略配置名", "the web API takes bundled "
+                              "profile ids only", where="profile")
+    return profile

@@ -1,0 +1,91 @@
+"""One parcel as the map's click shows it (issue #8): the parcel, its place against the
+control line, its low-efficiency flag and — for callers allowed to see its owner — the
+owner's grade with the indicator breakdown and the parcel's 地企双评 land grade."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from indspace.core.access import Principal
+from indspace.core.engines.controlline import STATUS_LABELS, overlay
+from indspace.core.errors import NotFoundError
+from indspace.services.evaluation import SYSTEM, _jsonable, _num, resolve_profile
+from indspace.services.scope import DEFAULT_PUBLIC_LAYERS, firm_district, require_layer
+from indspace.store import Store, runs
+from indspace.store.lowuse_runs import list_lowuse_runs, lowuse_parcel
+
+
+def _latest_run(store: Store) -> dict[str, Any] | None:
+    frame = runs.list_runs(store)
+    if frame.empty:
+        return None
+    row = frame.sort_values(["year", "version"]).iloc[-1]
+    return {"run_id": row["run_id"], "year": int(row["year"]), "version": int(row["version"]),
+            "profile_id": row["profile_id"]}
+
+
+def parcel_summary(store: Store, parcel_id: str, *, who: Principal = SYSTEM,
+                   public_layers: Iterable[str] = DEFAULT_PUBLIC_LAYERS) -> dict[str, Any]:
+    """``{parcel, line, lowuse, owner, evaluation}``; ``owner`` and ``evaluation`` are
+    ``null`` with ``restricted: true`` when the caller may not see the owner's figures."""
+    require_layer(who, "parcels", public_layers)
+    record = store.get("parcels", parcel_id)          # 404 with the bilingual message
+    geom = record.pop("geom", None)
+    parcel = {k: _jsonable(v) for k, v in record.items()
+              if k not in ("fid", "valid_from", "valid_to", "actor", "reason")}
+    parcel["area_mu"] = _num(float(record["area_m2"]) / 666.6667)
+    frame = pd.DataFrame([{"parcel_id": parcel_id, "district": record["district"]}])
+    lines = store.read_frame("control_lines", columns=["block_id", "park_id", "geometry"])
+    run = _latest_run(store)
+    profile = resolve_profile(run["profile_id"] if run else "ningbo-demo")
+    on = datetime.now(UTC).date()
+    tol = float(profile.value("control_line_boundary_tolerance_m", on))
+    ov = overlay(gpd.GeoDataFrame(frame, geometry=[geom], crs=lines.crs), lines, tolerance_m=tol)
+    row = ov.iloc[0]
+    line = {"status": row["status"], "status_label": STATUS_LABELS.get(row["status"]),
+            "inside_share": _num(float(row["inside_share"])),
+            "block_id": None if pd.isna(row["block_id"]) else row["block_id"]}
+    lowuse = None
+    lruns = list_lowuse_runs(store)
+    if not lruns.empty:
+        lrun = lruns.iloc[-1]
+        hit = lowuse_parcel(store, lrun["run_id"], parcel_id)
+        lowuse = {"run_id": lrun["run_id"], "flagged": hit is not None,
+                  "criteria": hit and hit["criteria"], "triggers": hit and hit["triggers"],
+                  "unit_id": hit and hit["unit_id"]}
+    out: dict[str, Any] = {"parcel": parcel, "line": line, "lowuse": lowuse, "owner": None,
+                           "evaluation": None, "restricted": True}
+    code = record.get("owner_credit_code")
+    if not code or who.role == "anonymous":
+        out["restricted"] = who.role == "anonymous"
+        return out
+    try:
+        district = firm_district(store, code)
+    except NotFoundError:  # an owner missing from the enterprises: show the parcel alone
+        return {**out, "restricted": False}
+    if not who.can_see(district, code):
+        return out
+    firm = store.get("enterprises", code)
+    out["owner"] = {"credit_code": code, "name": firm.get("name"), "district": district}
+    out["restricted"] = False
+    if run is None:
+        return out
+    res = runs.read_results(store, run["run_id"], code)
+    scores = runs.read_scores(store, run["run_id"], code)
+    land = runs.read_parcel_evaluation(store, run["run_id"], parcel_id)
+    grade = None if res.empty else res.iloc[0]
+    out["evaluation"] = {
+        **run,
+        "grade": None if grade is None or pd.isna(grade["grade"]) else grade["grade"],
+        "score": None if grade is None else _num(grade["score"]),
+        "status": None if grade is None else grade["status"],
+        "land_grade": land and land.get("land_grade"),
+        "breakdown": json.loads(scores.to_json(orient="records", force_ascii=False)),
+    }
+    return out

@@ -1,0 +1,232 @@
+"""Roles and scopes, endpoint by endpoint (issue #8): a district officer cannot read or write
+another district, an enterprise user cannot see another enterprise, the auditor writes
+nothing, anonymous callers get 401 — enforced in the services, so every route shows it.
+
+The demo accounts (services/demo.py): ``officer`` works in the first district by code
+(330203), ``officer2`` in the second (330205), ``firm`` is a C/D-graded firm of 330203.
+Each module works on its own copy of the small demo, since it writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from shapely import box
+
+from indspace.api.app import create_app
+from indspace.services import controlline_ledger
+from indspace.store import Store
+from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.xdist_group("small_demo")
+
+from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
+
+RUN = "2025-ningbo-demo-v1"
+D1, D2 = "330203", "330205"
+USERS = ("admin", "officer", "officer2", "firm", "auditor")
+
+
+@pytest.fixture(scope="module")
+def world(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+          ) -> Iterator[dict]:  # type: ignore[type-arg]
+    db = tmp_path_factory.mktemp("authz") / "demo.gpkg"
+    shutil.copy(small_demo, db)
+    store = Store.open(db)
+    firms = store.read_frame("enterprises", columns=["credit_code", "district"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "district",
+                                                   "owner_credit_code", "geometry"])
+    # a draft control-line adjustment in D2 (area in: a 50 m square west of a D2 parcel)
+    x0, y0, _, _ = parcels[parcels["district"] == D2].geometry.iloc[0].bounds
+    pid = controlline_ledger.propose(store, {
+        "district": D2, "reason": "补划", "documents": ["测试"],
+        "in": box(x0 - 60, y0, x0 - 10, y0 + 50).wkt}, actor="test")["proposal_id"]
+    store.close()
+    with TestClient(create_app(db)) as c:
+        h = {u: bearer(c, u) for u in USERS}
+        me = c.get("/api/auth/me", headers=h["firm"]).json()
+        own = me["credit_code"]
+        assert me["role"] == "enterprise" and firms.set_index("credit_code").at[own,
+                                                                              "district"] == D1
+        other_d1 = firms[(firms["district"] == D1) & (firms["credit_code"] != own)
+                         ]["credit_code"].iloc[0]
+        in_d2 = firms[firms["district"] == D2]["credit_code"].iloc[0]
+        owned = parcels.dropna(subset=["owner_credit_code"])
+        p_d2 = owned[owned["owner_credit_code"].isin(firms[firms["district"] == D2]
+                                                     ["credit_code"])]["parcel_id"].iloc[0]
+        p_own = owned[owned["owner_credit_code"] == own]["parcel_id"].iloc[0]
+        assert c.post(f"/api/evaluation/runs/{RUN}/publish",
+                      headers=h["admin"]).status_code == 200
+        yield {"c": c, "h": h, "own": own, "other_d1": other_d1, "in_d2": in_d2,
+               "p_d2": p_d2, "p_own": p_own, "proposal": pid}
+
+
+def status(w: dict, user: str | None, method: str, url: str,  # type: ignore[type-arg]
+           headers: dict[str, str] | None = None, **kw: object) -> int:
+    """The status of one request as ``user`` (None: anonymous), extra headers added."""
+    sent = {**(w["h"][user] if user else {}), **(headers or {})}
+    return int(w["c"].request(method, url, headers=sent, **kw).status_code)
+
+
+# ---------------------------------------------------------------- reads of one enterprise
+FIRM_READS = ["/api/enterprises/{code}", "/api/indicators/{code}",
+              "/api/evaluation/explain/{code}?year=2025", "/api/enterprises/{code}/grades"]
+
+
+@pytest.mark.parametrize("template", FIRM_READS)
+def test_firm_reads_follow_the_scope(world: dict, template: str) -> None:  # type: ignore[type-arg]
+    url = lambda code: template.format(code=code)  # noqa: E731
+    # anonymous: 401 everywhere
+    assert status(world, None, "GET", url(world["own"])) == 401
+    # the enterprise user: own firm yes, any other firm no (same district or not)
+    assert status(world, "firm", "GET", url(world["own"])) == 200
+    assert status(world, "firm", "GET", url(world["other_d1"])) == 403
+    assert status(world, "firm", "GET", url(world["in_d2"])) == 403
+    # a district officer: its district's firms yes, another district's no
+    assert status(world, "officer", "GET", url(world["other_d1"])) == 200
+    assert status(world, "officer", "GET", url(world["in_d2"])) == 403
+    assert status(world, "officer2", "GET", url(world["in_d2"])) == 200
+    # city-wide readers
+    assert status(world, "admin", "GET", url(world["in_d2"])) == 200
+    assert status(world, "auditor", "GET", url(world["in_d2"])) == 200
+
+
+def test_an_unknown_code_does_not_tell_an_outsider_whether_it_exists(world: dict) -> None:  # type: ignore[type-arg]
+    assert status(world, "firm", "GET", "/api/enterprises/NO-SUCH-CODE") == 403
+    assert status(world, "officer", "GET", "/api/enterprises/NO-SUCH-CODE") == 404
+
+
+# ---------------------------------------------------------------- lists are narrowed
+def test_enterprise_list(world: dict) -> None:  # type: ignore[type-arg]
+    c, h = world["c"], world["h"]
+    mine = c.get("/api/enterprises", params={"limit": 1000}, headers=h["officer"]).json()
+    assert mine["total"] > 0 and {i["district"] for i in mine["items"]} == {D1}
+    assert status(world, "officer", "GET", f"/api/enterprises?district={D2}") == 403
+    own = c.get("/api/enterprises", headers=h["firm"]).json()
+    assert [i["credit_code"] for i in own["items"]] == [world["own"]]
+    assert status(world, None, "GET", "/api/enterprises") == 401
+
+
+def test_run_results(world: dict) -> None:  # type: ignore[type-arg]
+    c, h = world["c"], world["h"]
+    url = f"/api/evaluation/runs/{RUN}/results"
+    everyone = c.get(url, params={"limit": 1}, headers=h["admin"]).json()["total"]
+    d1 = c.get(url, params={"limit": 1000}, headers=h["officer"]).json()
+    assert 0 < d1["total"] < everyone and {i["district"] for i in d1["items"]} == {D1}
+    assert status(world, "officer", "GET", url, params={"district": D2}) == 403
+    firm = c.get(url, headers=h["firm"]).json()
+    assert [i["credit_code"] for i in firm["items"]] == [world["own"]]
+    assert status(world, None, "GET", url) == 401
+
+
+def test_lowuse_units(world: dict) -> None:  # type: ignore[type-arg]
+    c, h = world["c"], world["h"]
+    run = c.get("/api/lowuse/runs", headers=h["officer"]).json()[-1]["run_id"]
+    url = f"/api/lowuse/runs/{run}/units"
+    d1 = c.get(url, params={"limit": 1000}, headers=h["officer"]).json()
+    assert {i["district"] for i in d1["items"]} <= {D1}
+    total = c.get(url, params={"limit": 1}, headers=h["admin"]).json()["total"]
+    assert d1["total"] < total
+    assert status(world, "officer", "GET", url, params={"district": D2}) == 403
+    assert status(world, "firm", "GET", url) == 403
+    assert status(world, None, "GET", url) == 401
+
+
+def test_control_line_proposals_and_ledger(world: dict) -> None:  # type: ignore[type-arg]
+    c, h, pid = world["c"], world["h"], world["proposal"]
+    assert pid not in [p["proposal_id"] for p in
+                       c.get("/api/controlline/proposals", headers=h["officer"]).json()]
+    assert pid in [p["proposal_id"] for p in
+                   c.get("/api/controlline/proposals", headers=h["officer2"]).json()]
+    assert status(world, "officer", "GET", f"/api/controlline/proposals/{pid}") == 403
+    assert status(world, "firm", "GET", "/api/controlline/proposals") == 403
+    assert status(world, "officer", "GET", f"/api/controlline/ledger?district={D2}") == 403
+    assert status(world, "officer", "GET", "/api/controlline/ledger") == 200
+    # writes: another district's officer, the auditor, anonymous
+    etag = c.get(f"/api/controlline/proposals/{pid}", headers=h["officer2"]).headers["ETag"]
+    for user, code in (("officer", 403), ("auditor", 403), ("firm", 403), (None, 401)):
+        assert status(world, user, "POST", f"/api/controlline/proposals/{pid}/review",
+                      headers={"If-Match": etag}) == code
+    # approval is the city's, not the district's
+    assert status(world, "officer2", "POST", f"/api/controlline/proposals/{pid}/approve",
+                  headers={"If-Match": etag}) == 403
+
+
+def test_city_only_endpoints(world: dict) -> None:  # type: ignore[type-arg]
+    for url in ("/api/audit", "/api/users", "/api/imports"):
+        assert status(world, None, "GET", url) == 401
+        for user in ("officer", "firm"):
+            assert status(world, user, "GET", url) == 403
+        assert status(world, "auditor", "GET", url) == 200
+        assert status(world, "admin", "GET", url) == 200
+    csv = ("统一社会信用代码,企业名称\n", "x.csv")
+    for user, code in (("officer", 403), ("firm", 403), ("auditor", 403), (None, 401)):
+        assert status(world, user, "POST", "/api/imports?kind=enterprises",
+                      files={"file": (csv[1], csv[0].encode(), "text/csv")}) == code
+    for user, code in (("officer", 403), ("firm", 403), ("auditor", 403), (None, 401)):
+        assert status(world, user, "POST", f"/api/evaluation/runs/{RUN}/publish") == code
+
+
+def test_parcel_summary_hides_the_owner_outside_the_scope(world: dict) -> None:  # type: ignore[type-arg]
+    c, h = world["c"], world["h"]
+    url = f"/api/parcels/{world['p_d2']}/summary"
+    anon = c.get(url).json()                     # parcels are a public layer in the demo
+    assert anon["parcel"]["parcel_id"] == world["p_d2"] and anon["owner"] is None
+    assert anon["restricted"] is True and anon["evaluation"] is None
+    other = c.get(url, headers=h["officer"]).json()
+    assert other["owner"] is None and other["evaluation"] is None and other["restricted"]
+    theirs = c.get(url, headers=h["officer2"]).json()
+    assert theirs["owner"]["district"] == D2 and theirs["evaluation"]["grade"] in "ABCD"
+    mine = c.get(f"/api/parcels/{world['p_own']}/summary", headers=h["firm"]).json()
+    assert mine["owner"]["credit_code"] == world["own"] and mine["evaluation"]["breakdown"]
+
+
+# ---------------------------------------------------------------- objections
+def test_objections_scope_etag_and_resolution(world: dict) -> None:  # type: ignore[type-arg]
+    c, h = world["c"], world["h"]
+    url = f"/api/evaluation/runs/{RUN}/objections"
+
+    def body(code: str) -> dict[str, object]:
+        return {"credit_code": code, "field": "tax", "claimed_value": 123.0,
+                "reason": "税收口径有误"}
+
+    # filing: the firm for itself only; an officer for its district only; never the auditor
+    assert status(world, "firm", "POST", url, json=body(world["other_d1"])) == 403
+    assert status(world, "firm", "POST", url, json=body(world["in_d2"])) == 403
+    assert status(world, "officer", "POST", url, json=body(world["in_d2"])) == 403
+    assert status(world, "auditor", "POST", url, json=body(world["own"])) == 403
+    assert status(world, None, "POST", url, json=body(world["own"])) == 401
+    mine = c.post(url, json=body(world["own"]), headers=h["firm"])
+    assert mine.status_code == 201, mine.text
+    theirs = c.post(url, json=body(world["in_d2"]), headers=h["officer2"]).json()
+    # listing: each sees its own scope
+    seen = lambda u: {o["objection_id"] for o in  # noqa: E731
+                      c.get("/api/evaluation/objections", headers=h[u]).json()}
+    oid = mine.json()["objection_id"]
+    assert seen("firm") == {oid} and seen("officer") == {oid}
+    assert seen("officer2") == {theirs["objection_id"]}
+    assert seen("admin") >= {oid, theirs["objection_id"]}
+    # resolving: not the firm, not the auditor, not another district; If-Match required
+    got = c.get(f"/api/evaluation/objections/{oid}", headers=h["officer"])
+    etag = got.headers["ETag"]
+    assert got.json()["etag"] == etag
+    resolve = f"/api/evaluation/objections/{oid}/resolve"
+    decision = {"accept": True, "note": "核实"}
+    for user, code in (("firm", 403), ("auditor", 403), ("officer2", 403), (None, 401)):
+        assert status(world, user, "POST", resolve, json=decision,
+                      headers={"If-Match": etag}) == code
+    assert status(world, "officer", "POST", resolve, json=decision) == 428
+    assert status(world, "officer", "POST", resolve, json=decision,
+                  headers={"If-Match": '"stale"'}) == 409
+    done = c.post(resolve, json=decision, headers={**h["officer"], "If-Match": etag})
+    assert done.status_code == 200, done.text
+    assert done.json()["run"]["run_id"] == "2025-ningbo-demo-v2"
+    # the same decision again, on the old tag: 409, never a second recomputation
+    assert status(world, "admin", "POST", resolve, json=decision,
+                  headers={"If-Match": etag}) == 409
+    runs = [r["run_id"] for r in c.get("/api/evaluation/runs", headers=h["firm"]).json()]
+    assert runs == [RUN, "2025-ningbo-demo-v2"]
