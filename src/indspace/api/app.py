@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from indspace import __version__
 from indspace.api.ogc import router as ogc_router
+from indspace.api.tiles import router as tiles_router
 from indspace.core.errors import IndspaceError
 from indspace.services import catalog
 from indspace.services import evaluation as evaluation_service
@@ -139,4 +140,5 @@ def create_app(db: str | Path) -> FastAPI:
             evaluation_service.zone_rollup(store, year, profile), kind)
 
     app.include_router(ogc_router(store))
+    app.include_router(tiles_router(store))
     return app
