@@ -318,12 +318,13 @@ app.add_typer(lowuse_app, name="lowuse")
 
 
 def _register_subcommands() -> None:
-    from indspace import cli_controlline, cli_evaluation, cli_lines, cli_lowuse
+    from indspace import cli_controlline, cli_evaluation, cli_lines, cli_lowuse, cli_tiles
 
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
+    cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

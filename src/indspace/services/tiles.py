@@ -43,9 +43,9 @@ from indspace.core.errors import NotFoundError, ValidationError
 from indspace.core.geo.tiles import (
     BUFFER,
     EXTENT,
+    ORIGIN,
     tile_bounds,
     tile_size,
-    tiles_in_bounds,
     valid_tile,
 )
 from indspace.core.model.units import M2_PER_MU
@@ -358,12 +358,12 @@ class TileService:
             return b""
         geoms = shapely.orient_polygons(geoms[keep], exterior_cw=False)
         cols = sql.LAYER_COLUMNS[layer_id]
-        attrs = feats.loc[keep, cols]
-        fids = feats.loc[keep, "fid"].astype(int).tolist()
-        records = attrs.astype(object).where(attrs.notna(), None).to_dict("records")
-        features = [{"geometry": g, "id": f, "properties": {c: _plain(v) for c, v in r.items()
-                                                             if v is not None}}
-                    for g, f, r in zip(geoms.tolist(), fids, records, strict=True)]
+        rows = feats.loc[keep]
+        values = [rows[c].tolist() for c in cols]   # tolist: numpy scalars → Python
+        features = []
+        for g, f, *vals in zip(geoms.tolist(), rows["fid"].tolist(), *values, strict=True):
+            props = {c: v for c, v in zip(cols, vals, strict=True) if v is not None and v == v}
+            features.append({"geometry": g, "id": int(f), "properties": props})
         return bytes(mapbox_vector_tile.encode(
             {"name": layer_id, "features": features},
             default_options={"extents": EXTENT, "y_coord_down": True,
@@ -469,12 +469,38 @@ class TileService:
         return out
 
     # -------------------------------------------------------------- export
+    def _export_jobs(self, lays: list[Layer], lo: int, hi: int
+                     ) -> dict[int, tuple[tuple[int, int, int], list[str]]]:
+        """PMTiles tile id → ((z, x, y), layers to build): only tiles that some feature's
+        box (moved to EPSG:3857) reaches, so empty ocean and countryside are never built."""
+        from pmtiles.tile import zxy_to_tileid
+
+        jobs: dict[int, tuple[tuple[int, int, int], list[str]]] = {}
+        for lay in lays:
+            frame = sql.features_in_box(self.store, sql.LAYER_TABLES[lay.id],
+                                        (-1e12, -1e12, 1e12, 1e12), [])
+            b = shapely.bounds(np.asarray(frame.geometry.values, dtype=object))
+            b = b[~np.isnan(b[:, 0])]
+            if not len(b):
+                continue
+            # the four corners of each box, moved, then boxed again
+            cx = np.column_stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]])
+            cy = np.column_stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]])
+            mx, my = self._to_3857.transform(cx.ravel(), cy.ravel())
+            mx, my = np.asarray(mx).reshape(-1, 4), np.asarray(my).reshape(-1, 4)
+            merc = np.column_stack([mx.min(1), my.min(1), mx.max(1), my.max(1)])
+            for z in range(max(lo, lay.minzoom), min(hi, lay.maxzoom) + 1):
+                for x, y in _feature_tiles(merc, z):
+                    tid = zxy_to_tileid(z, x, y)
+                    jobs.setdefault(tid, ((z, x, y), []))[1].append(lay.id)
+        return jobs
+
     def export_pmtiles(self, out: Path, layer_ids: Iterable[str], minzoom: int | None,
                        maxzoom: int | None,
                        progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Write every non-empty tile of ``layer_ids`` between the zooms into a PMTiles v3
         archive (tiles gzip-compressed, several layers in one tile). Returns a summary."""
-        from pmtiles.tile import Compression, TileType, zxy_to_tileid
+        from pmtiles.tile import Compression, TileType
 
         lays = [layer(i) for i in layer_ids]
         if not lays:
@@ -485,28 +511,14 @@ class TileService:
             raise TileRangeError(f"级别 {lo}–{hi} 无效（0 ≤ 最小级别 ≤ 最大级别 ≤ 20）",
                                  f"zooms {lo}–{hi} are invalid (0 ≤ minzoom ≤ maxzoom ≤ 20)",
                                  where="--minzoom/--maxzoom")
-        boxes = {lay.id: sql.table_bounds(self.store, sql.LAYER_TABLES[lay.id]) for lay in lays}
-        fwd = self._to_3857
-        jobs: dict[int, tuple[int, int, int]] = {}
-        for lay in lays:
-            box = boxes[lay.id]
-            if box is None:
-                continue
-            xs, ys = fwd.transform(np.array([box[0], box[2], box[0], box[2]]),
-                                   np.array([box[1], box[1], box[3], box[3]]))
-            merc = (min(xs), min(ys), max(xs), max(ys))
-            for z in range(max(lo, lay.minzoom), min(hi, lay.maxzoom) + 1):
-                tx, ty = tiles_in_bounds(merc, z)
-                for x, y in zip(tx.tolist(), ty.tolist(), strict=True):
-                    jobs[zxy_to_tileid(z, x, y)] = (z, x, y)
+        jobs = self._export_jobs(lays, lo, hi)
         written = empty = 0
         tmp = out.with_name(out.name + ".part")
         with tmp.open("wb") as f:
             writer = _Writer(f)
             for i, tid in enumerate(sorted(jobs)):
-                z, x, y = jobs[tid]
-                parts = [self.build(lay.id, z, x, y) for lay in lays
-                         if lay.minzoom <= z <= lay.maxzoom]
+                z, x, y = jobs[tid][0]
+                parts = [self.build(lay_id, z, x, y) for lay_id in jobs[tid][1]]
                 data = b"".join(parts)   # MVT layers concatenate (repeated protobuf field)
                 if data:
                     writer.write_tile(tid, gzip.compress(data, mtime=0))
@@ -538,6 +550,24 @@ class TileService:
         return {"out": str(out), "layers": [lay.id for lay in lays], "minzoom": lo,
                 "maxzoom": hi, "tiles": written, "empty_skipped": empty,
                 "bytes": out.stat().st_size}
+
+
+def _feature_tiles(bounds: np.ndarray, z: int) -> set[tuple[int, int]]:
+    """The tiles at zoom ``z`` whose buffered extent meets at least one of the EPSG:3857
+    boxes ``bounds`` (n × 4): a superset of the non-empty tiles, computed from boxes only."""
+    if not len(bounds):
+        return set()
+    s = tile_size(z)
+    n = 1 << z
+    pad = s * BUFFER / EXTENT
+    x0 = np.clip(np.floor((bounds[:, 0] - pad + ORIGIN) / s), 0, n - 1).astype(np.int64)
+    x1 = np.clip(np.floor((bounds[:, 2] + pad + ORIGIN) / s), 0, n - 1).astype(np.int64)
+    y0 = np.clip(np.floor((ORIGIN - bounds[:, 3] - pad) / s), 0, n - 1).astype(np.int64)
+    y1 = np.clip(np.floor((ORIGIN - bounds[:, 1] + pad) / s), 0, n - 1).astype(np.int64)
+    out: set[tuple[int, int]] = set()
+    for a, b, c, d in zip(x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist(), strict=True):
+        out.update((x, y) for x in range(a, b + 1) for y in range(c, d + 1))
+    return out
 
 
 def _writer_class() -> type:
@@ -575,6 +605,3 @@ def _Writer(f: Any) -> Any:
     return _writer_class()(f)
 
 
-def _plain(v: Any) -> Any:
-    """numpy scalars → Python (the MVT encoder only takes str, bool, int, float)."""
-    return v.item() if isinstance(v, np.generic) else v
