@@ -4,7 +4,9 @@ zooms or the tile matrix is ``400`` with the bilingual error body.
 
 ``guard(request, layer)`` is called before anything of a layer is served and raises (an
 ``IndspaceError`` with its HTTP status) to refuse; the main application plugs its roles in
-there (``INDSPACE_PUBLIC_LAYERS``)."""
+there (``INDSPACE_PUBLIC_LAYERS``). On the tile route it runs on the event loop (so that
+cache hits need no thread hop): it must not block — a token lookup should be in memory or
+cached."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from indspace.services import tiles as service
 from indspace.store import Store
@@ -49,10 +52,14 @@ def router(store: Store, guard: Guard | None = None,
         return JSONResponse(svc.tilejson(layer_id, url))
 
     @r.get("/{layer_id}/{z}/{x}/{y}.mvt")
-    def tile(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
+    async def tile(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
         """矢量瓦片（MVT，EPSG:3857）；无要素时 204 / a vector tile; 204 when empty."""
+        # Cache hits are answered on the event loop (a worker-thread hop costs ~5 ms, the
+        # GIL switch interval); misses and audit polls run in the thread pool.
         allow(request, layer_id)
-        data = svc.tile(layer_id, z, x, y)
+        data = svc.cached(layer_id, z, x, y)
+        if data is None:
+            data = await run_in_threadpool(svc.tile, layer_id, z, x, y)
         if not data:
             return Response(status_code=204)
         return Response(data, media_type=service.MVT)

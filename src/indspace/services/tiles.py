@@ -302,6 +302,15 @@ class TileService:
         self.cache.put(key, data, self.tile_area(z, x, y), epoch)
         return data
 
+    def cached(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        """The cached tile when it can be answered without I/O (no poll of the audit log
+        due), else None: the caller then calls :meth:`tile` in a worker thread. Lets an
+        async endpoint answer hits on the event loop."""
+        check_tile(layer_id, z, x, y)
+        if self.cache is None or time.monotonic() - self._last_poll >= self.poll_interval:
+            return None
+        return self.cache.get((layer_id, z, x, y))
+
     def build(self, layer_id: str, z: int, x: int, y: int) -> bytes:
         """Build one tile from the store (no cache)."""
         eval_run, lowuse_run = self._runs
