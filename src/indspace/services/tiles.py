@@ -290,9 +290,9 @@ class TileService:
     def tile(self, layer_id: str, z: int, x: int, y: int) -> bytes:
         """The encoded tile (cached); ``b""`` when it has no feature."""
         check_tile(layer_id, z, x, y)
+        self.maybe_poll()          # also without a cache: a new run changes parcel_grades
         if self.cache is None:
             return self.build(layer_id, z, x, y)
-        self.maybe_poll()
         key = (layer_id, z, x, y)
         data = self.cache.get(key)
         if data is not None:
