@@ -327,13 +327,21 @@ app.add_typer(users_app, name="users")
 
 
 def _register_subcommands() -> None:
-    from indspace import cli_controlline, cli_evaluation, cli_lines, cli_lowuse, cli_users
+    from indspace import (
+        cli_controlline,
+        cli_evaluation,
+        cli_lines,
+        cli_lowuse,
+        cli_tiles,
+        cli_users,
+    )
 
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
+    cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

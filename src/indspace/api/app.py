@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from indspace import __version__
 from indspace.api import audit, auth, catalog, controlline, deps, evaluation, imports, lowuse
 from indspace.api.ogc import router as ogc_router
+from indspace.api.tiles import router as tiles_router
 from indspace.services import evaluation as evaluation_service
 from indspace.services.accounts import Authenticator
 from indspace.services.info import store_info
@@ -69,4 +70,5 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))
+    app.include_router(tiles_router(store, deps.layer_guard))
     return app

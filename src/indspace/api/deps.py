@@ -18,8 +18,9 @@ from fastapi.security import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indspace.core.access import Principal
-from indspace.core.errors import IndspaceError
+from indspace.core.errors import AuthError, IndspaceError
 from indspace.services.accounts import Authenticator
+from indspace.services.scope import require_layer, tile_scope
 from indspace.store import Store
 
 _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 / token from "
@@ -45,6 +46,35 @@ def current_principal(
     if basic is not None:
         return auth.from_basic(basic.username, basic.password, client)
     return Principal.anonymous()
+
+
+def layer_guard(request: Request, layer: str) -> tuple[str, str] | None:
+    """Tiles: anonymous readers get the public layers (no look-up at all); a header is
+    resolved to its account first. Returns the scope a scoped layer is narrowed to: a
+    district officer sees grades and units of its district, an enterprise user the grades of
+    its own parcels (and no units)."""
+    layers = request.app.state.public_layers
+    if layer in layers:
+        return None
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthError("需要登录", "login required", where=layer)
+    scheme, _, cred = header.partition(" ")
+    auth: Authenticator = request.app.state.auth
+    if scheme.lower() == "bearer":
+        who = auth.from_token(cred.strip())
+    elif scheme.lower() == "basic":
+        import base64
+
+        try:
+            user, _, password = base64.b64decode(cred.strip()).decode().partition(":")
+        except ValueError as e:
+            raise AuthError("基本认证格式错误", "malformed basic credentials") from e
+        who = auth.from_basic(user, password, request.client.host if request.client else "")
+    else:
+        raise AuthError("不支持的认证方式", f"unsupported auth scheme {scheme}")
+    require_layer(who, layer, layers)
+    return tile_scope(who, layer)
 
 
 def public_layers(request: Request) -> tuple[str, ...]:

@@ -87,3 +87,17 @@ def require_layer(who: Principal, layer: str, public_layers: Iterable[str]) -> N
     (rows inside a layer are narrowed by the service that serves them)."""
     if layer not in set(public_layers):
         who.require_login()
+
+
+def tile_scope(who: Principal, layer: str) -> tuple[str, str] | None:
+    """What a caller sees of a scoped map layer: everything (city-wide roles), its district
+    (district officers), its own parcels' grades (enterprise users; units are refused, as
+    in the units list)."""
+    if layer not in ("parcel_grades", "lowuse_units") or who.city_wide:
+        return None
+    if who.role == "district_officer" and who.district:
+        return ("district", who.district)
+    if who.role == "enterprise" and who.credit_code and layer == "parcel_grades":
+        return ("owner", who.credit_code)
+    raise ForbiddenError("无权查看该图层", f"layer {layer} is outside this account's scope",
+                         where=layer)

@@ -1,0 +1,68 @@
+"""Vector tiles at ``/tiles`` (docs/web-api.md): the layer list, TileJSON 3.0 per layer and
+MVT tiles (WebMercatorQuad). An empty tile is ``204 No Content``; z/x/y outside the layer's
+zooms or the tile matrix is ``400`` with the bilingual error body.
+
+``guard(request, layer)`` is called before anything of a layer is served and raises (an
+``IndspaceError`` with its HTTP status) to refuse; the main application plugs its roles in
+there (``INDSPACE_PUBLIC_LAYERS``). On the tile route it runs on the event loop (so that
+cache hits need no thread hop): it must not block — a token lookup should be in memory or
+cached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from indspace.services import tiles as service
+from indspace.store import Store
+
+Guard = Callable[[Request, str], "service.Scope | None"]
+"""``guard(request, layer)`` refuses by raising, or returns the scope to narrow the layer
+to (``("district", code)`` / ``("owner", credit_code)``), or None for the whole layer."""
+
+
+def router(store: Store, guard: Guard | None = None,
+           tiles: service.TileService | None = None) -> APIRouter:
+    """The ``/tiles`` routes over ``store`` (one tile service: its cache). ``tiles`` may
+    pass a service built by the caller (tests: a cache without poll delay)."""
+    svc = tiles or service.TileService(store)
+    r = APIRouter(prefix="/tiles", tags=["Vector tiles / 矢量瓦片"])
+
+    def allow(request: Request, layer_id: str) -> service.Scope | None:
+        service.layer(layer_id)   # 404 for an unknown layer before asking the guard
+        return guard(request, layer_id) if guard is not None else None
+
+    def base(request: Request) -> str:
+        return str(request.url_for("tiles_list")).rstrip("/")
+
+    @r.get("", name="tiles_list")
+    def tiles_list(request: Request) -> dict[str, Any]:
+        """瓦片图层列表 / tile layers with their TileJSON and tile URL templates."""
+        return {"layers": svc.layers(base(request)), "tile_matrix_set": "WebMercatorQuad",
+                "extent": service.EXTENT, "buffer": service.BUFFER}
+
+    @r.get("/{layer_id}.json")
+    def tilejson(request: Request, layer_id: str) -> JSONResponse:
+        """TileJSON 3.0（范围、级别、图层字段）/ TileJSON 3.0 of one layer."""
+        allow(request, layer_id)
+        url = f"{base(request)}/{layer_id}/{{z}}/{{x}}/{{y}}.mvt"
+        return JSONResponse(svc.tilejson(layer_id, url))
+
+    @r.get("/{layer_id}/{z}/{x}/{y}.mvt")
+    async def tile(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
+        """矢量瓦片（MVT，EPSG:3857）；无要素时 204 / a vector tile; 204 when empty."""
+        # Cache hits are answered on the event loop (a worker-thread hop costs ~5 ms, the
+        # GIL switch interval); misses and audit polls run in the thread pool.
+        scope = allow(request, layer_id)
+        data = svc.cached(layer_id, z, x, y, scope)
+        if data is None:
+            data = await run_in_threadpool(svc.tile, layer_id, z, x, y, scope)
+        if not data:
+            return Response(status_code=204)
+        return Response(data, media_type=service.MVT)
+
+    return r
