@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from indspace import __version__
 from indspace.api.ogc import router as ogc_router
+from indspace.api.spa import mount_spa
 from indspace.core.errors import IndspaceError
 from indspace.services import catalog
 from indspace.services import evaluation as evaluation_service
@@ -50,7 +51,7 @@ def create_app(db: str | Path) -> FastAPI:
     async def _error(_: Request, exc: IndspaceError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/about", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request, lang: str = "zh") -> HTMLResponse:
         lang = "en" if lang == "en" else "zh"
         info = store_info(store)
@@ -139,4 +140,5 @@ def create_app(db: str | Path) -> FastAPI:
             evaluation_service.zone_rollup(store, year, profile), kind)
 
     app.include_router(ogc_router(store))
+    mount_spa(app)
     return app
