@@ -25,10 +25,10 @@ def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
 
 
 def test_landing_page_in_chinese_and_english(client: TestClient) -> None:
-    zh = client.get("/")
+    zh = client.get("/about")
     assert zh.status_code == 200
     assert "产业空间治理平台" in zh.text and "海曙区" in zh.text and "<svg" in zh.text
-    en = client.get("/?lang=en")
+    en = client.get("/about?lang=en")
     assert "industrial-space governance" in en.text and "Haishu" in en.text
 
 
@@ -109,5 +109,5 @@ def test_explain_endpoint(client: TestClient) -> None:
 
 
 def test_landing_links_the_latest_evaluation(client: TestClient) -> None:
-    page = client.get("/").text
+    page = client.get("/about").text
     assert "/api/evaluation/runs" in page and "/api/evaluation/zones?year=2025" in page

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from indspace import __version__
 from indspace.api import audit, auth, catalog, controlline, deps, evaluation, imports, lowuse
 from indspace.api.ogc import router as ogc_router
+from indspace.api.spa import mount_spa
 from indspace.api.tiles import router as tiles_router
 from indspace.services import evaluation as evaluation_service
 from indspace.services.accounts import Authenticator
@@ -56,7 +57,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
                                     else ApiSettings().public_layer_list)  # type: ignore[call-arg]
     deps.install(app)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/about", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request, lang: str = "zh") -> HTMLResponse:
         lang = "en" if lang == "en" else "zh"
         info = store_info(store)
@@ -71,4 +72,5 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))
     app.include_router(tiles_router(store, deps.layer_guard))
+    mount_spa(app)
     return app

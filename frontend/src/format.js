@@ -1,0 +1,29 @@
+// Number, date and district formatting shared by the pages.
+import { lang } from './i18n'
+
+export function num(v, digits = 2) {
+  if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—'
+  const locale = lang.value === 'en' ? 'en-US' : 'zh-CN'
+  return Number(v).toLocaleString(locale, { maximumFractionDigits: digits })
+}
+
+export function pct(v, digits = 1) {
+  if (v === null || v === undefined || Number.isNaN(Number(v))) return '—'
+  return `${(100 * Number(v)).toFixed(digits)}%`
+}
+
+export function when(v) {
+  if (!v) return '—'
+  const d = new Date(v)
+  if (Number.isNaN(d.getTime())) return String(v)
+  const p = (n) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`
+}
+
+export function districtName(districts, code) {
+  const row = (districts.rows || []).find((r) => r.admin_code === code)
+  if (!row) return code || '—'
+  return lang.value === 'en' ? row.name_en || row.name : row.name
+}
+
+export const GRADE_COLOURS = { A: '#2e9e44', B: '#2f6fd6', C: '#f08c00', D: '#d9342b' }

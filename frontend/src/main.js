@@ -1,0 +1,41 @@
+import { createApp } from 'vue'
+import { createRouter, createWebHashHistory } from 'vue-router'
+// Styles of the Element Plus services called from script (templates get theirs on demand).
+import 'element-plus/es/components/message/style/css'
+import 'element-plus/es/components/message-box/style/css'
+import 'element-plus/es/components/loading/style/css'
+import { ElLoading } from 'element-plus/es/components/loading/index.mjs'
+import App from './App.vue'
+import { routes } from './routes'
+import { api, clearSession, onUnauthorized, session, setUser } from './api'
+import { t } from './i18n'
+import './style.css'
+
+const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', redirect: '/map' },
+    ...routes.map((r) => ({ path: r.path, name: r.name, component: r.component, meta: r })),
+    { path: '/:rest(.*)*', redirect: '/map' },
+  ],
+})
+
+router.afterEach((to) => {
+  document.title = `${t(to.meta.title || 'app.title')} · ${t('app.title')}`
+})
+
+onUnauthorized(() => {
+  const had = Boolean(session.token)
+  clearSession()
+  const current = router.currentRoute.value
+  if (current.name !== 'login') {
+    router.push({ name: 'login', query: { next: current.fullPath, expired: had ? '1' : undefined } })
+  }
+})
+
+// Refresh the user of a stored token (a 401 here sends the user to the login page).
+if (session.token) {
+  api('/api/auth/me').then(setUser).catch(() => {})
+}
+
+createApp(App).use(router).use(ElLoading).mount('#app')

@@ -1,0 +1,39 @@
+// THE ROUTE TABLE. The side menu is generated from it: to add a page, write
+// src/pages/MyPage.vue, add one entry here (and its menu text to i18n.js). See README.md.
+//
+//   path     hash route (/#/path)
+//   name     route name
+//   title    i18n key of the menu entry and the page title
+//   menu     show in the side menu
+//   roles    roles that see the menu entry (omit: everyone); the server enforces access
+//   layout   'blank' for pages without the top bar and menu (login)
+export const routes = [
+  { path: '/map', name: 'map', title: 'nav.map', menu: true,
+    component: () => import('./pages/MapPage.vue') },
+  { path: '/enterprise', name: 'enterprises', title: 'nav.enterprise', menu: true,
+    component: () => import('./pages/EnterpriseList.vue') },
+  { path: '/enterprise/:code', name: 'enterprise', title: 'nav.enterprise',
+    component: () => import('./pages/EnterprisePage.vue'), activeMenu: '/enterprise' },
+  { path: '/evaluation', name: 'evaluation', title: 'nav.evaluation', menu: true,
+    roles: ['city_admin', 'district_officer', 'auditor'],
+    component: () => import('./pages/EvaluationPage.vue') },
+  { path: '/imports', name: 'imports', title: 'nav.imports', menu: true,
+    roles: ['city_admin', 'district_officer'],
+    component: () => import('./pages/ImportPage.vue') },
+  { path: '/lowuse', name: 'lowuse', title: 'nav.lowuse', menu: true,
+    roles: ['city_admin', 'district_officer', 'auditor'],
+    component: () => import('./pages/LowusePage.vue') },
+  { path: '/controlline', name: 'controlline', title: 'nav.controlline', menu: true,
+    roles: ['city_admin', 'district_officer', 'auditor'],
+    component: () => import('./pages/ControlLinePage.vue') },
+  { path: '/audit', name: 'audit', title: 'nav.audit', menu: true,
+    roles: ['city_admin', 'auditor'],
+    component: () => import('./pages/AuditPage.vue') },
+  { path: '/login', name: 'login', title: 'nav.login', layout: 'blank',
+    component: () => import('./pages/LoginPage.vue') },
+]
+
+/** Menu entries for a user (null when anonymous: every entry, the server says no). */
+export function menuFor(user) {
+  return routes.filter((r) => r.menu && (!r.roles || !user || r.roles.includes(user.role)))
+}
