@@ -230,3 +230,58 @@ def test_objections_scope_etag_and_resolution(world: dict) -> None:  # type: ign
                   headers={"If-Match": etag}) == 409
     runs = [r["run_id"] for r in c.get("/api/evaluation/runs", headers=h["firm"]).json()]
     assert runs == [RUN, "2025-ningbo-demo-v2"]
+
+
+# ---------------------------------------------------------------- map tiles
+def _tile_of(c: TestClient, parcel_id: str, z: int = 14) -> tuple[int, int, int]:
+    import math
+
+    feat = c.get(f"/api/parcels/{parcel_id}").json()
+    lon, lat = shapely_centroid(feat["geometry"])
+    n = 2 ** z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return z, x, y
+
+
+def shapely_centroid(geometry: dict) -> tuple[float, float]:  # type: ignore[type-arg]
+    from shapely.geometry import shape
+
+    p = shape(geometry).representative_point()
+    return p.x, p.y
+
+
+def _grades(c: TestClient, h: dict[str, str], zxy: tuple[int, int, int]) -> set[str]:
+    import mapbox_vector_tile
+
+    r = c.get("/tiles/parcel_grades/{}/{}/{}.mvt".format(*zxy), headers=h)
+    assert r.status_code in (200, 204), r.text
+    if r.status_code == 204:
+        return set()
+    layer = mapbox_vector_tile.decode(r.content)["parcel_grades"]
+    return {f["properties"]["parcel_id"] for f in layer["features"]}
+
+
+def test_grade_tiles_are_narrowed_to_the_scope(world: dict) -> None:  # type: ignore[type-arg]
+    c, h = world["c"], world["h"]
+    total = c.get("/api/parcels", params={"limit": 1}).json()["total"]
+    parcels = {f["properties"]["parcel_id"]: f["properties"]
+               for offset in range(0, total, 1000)
+               for f in c.get("/api/parcels", params={"limit": 1000, "offset": offset}
+                              ).json()["items"]["features"]}
+    other = _tile_of(c, world["p_d2"])
+    assert world["p_d2"] in _grades(c, h["admin"], other)
+    officer = _grades(c, h["officer"], other)
+    assert world["p_d2"] not in officer
+    assert all(parcels[p]["district"] == D1 for p in officer)
+    assert world["p_d2"] in _grades(c, h["officer2"], other)
+    home = _tile_of(c, world["p_own"])
+    firm = _grades(c, h["firm"], home)
+    assert world["p_own"] in firm
+    assert all(parcels[p]["owner_credit_code"] == world["own"] for p in firm)
+    assert len(_grades(c, h["admin"], home)) > len(firm)
+    assert c.get("/tiles/parcel_grades/{}/{}/{}.mvt".format(*home)).status_code == 401
+    z, x, y = home
+    assert c.get(f"/tiles/lowuse_units/{z}/{x}/{y}.mvt",
+                 headers=h["firm"]).status_code == 403
+    assert c.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").status_code == 200    # public layer

@@ -183,10 +183,36 @@ def served(small_demo: Path) -> Iterator[str]:  # noqa: F811
     thread.join(timeout=10)
 
 
-def _ogrinfo(gdal_bin: str, *args: str) -> str:
-    r = subprocess.run([gdal_bin, "-ro", *args], capture_output=True, text=True, timeout=120)
+def _ogrinfo(gdal_bin: str, *args: str, user: str | None = None) -> str:
+    """ogrinfo as GIS users run it; ``user`` logs in with HTTP basic (a demo account)."""
+    import os
+
+    from indspace.services.demo import DEMO_PASSWORDS
+
+    env = dict(os.environ)
+    if user is not None:
+        env.update(GDAL_HTTP_AUTH="BASIC", GDAL_HTTP_USERPWD=f"{user}:{DEMO_PASSWORDS[user]}")
+    r = subprocess.run([gdal_bin, "-ro", *args], capture_output=True, text=True, timeout=120,
+                       env=env)
     assert r.returncode == 0, r.stderr
     return r.stdout
+
+
+def test_ogrinfo_with_basic_auth_sees_the_scoped_result_layers(
+        gdal_bin: str, served: str, client: TestClient) -> None:
+    """Anonymous: the four public layers. Logged in with HTTP basic (as QGIS/ogrinfo do):
+    also the latest grades and units — a district officer only its district's parcels."""
+    anon = _ogrinfo(gdal_bin, "-so", f"OAPIF:{served}")
+    assert "parcel_grades" not in anon and "lowuse_units" not in anon
+    admin = _ogrinfo(gdal_bin, "-so", f"OAPIF:{served}", user="admin")
+    assert ": parcel_grades (" in admin and ": lowuse_units (" in admin
+    total = client.get("/api/info").json()["counts"]["parcels"]
+    assert f"Feature Count: {total}" in _ogrinfo(gdal_bin, "-so", f"OAPIF:{served}",
+                                                 "parcel_grades", user="admin")
+    d1 = client.get("/api/parcels", params={"district": "330203", "limit": 1}).json()["total"]
+    mine = _ogrinfo(gdal_bin, "-so", f"OAPIF:{served}", "parcel_grades", user="officer")
+    assert f"Feature Count: {d1}" in mine and 0 < d1 < total
+    assert "grade: String" in mine and "land_grade: String" in mine
 
 
 def test_ogrinfo_reads_the_service(gdal_bin: str, served: str, client: TestClient) -> None:

@@ -3,6 +3,7 @@ content afterwards (GeoPackage and PostGIS)."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,6 +86,11 @@ def test_edit_postgis(pg_demo: str) -> None:
 
 
 def test_new_lowuse_run_drops_tiles_of_changed_parcels(gpkg_copy: Path) -> None:
+    # start from a store without a low-efficiency run (the demo pipeline stores one), so
+    # the new run changes the flag of its parcels
+    with sqlite3.connect(gpkg_copy) as conn:
+        for table in ("lowuse_units", "lowuse_parcels", "lowuse_runs"):
+            conn.execute(f"DELETE FROM {table}")
     with Store.open(gpkg_copy) as store:
         svc = TileService(store, poll_interval=0)
         z, x0, y0 = TILE

@@ -12,6 +12,7 @@ import pytest
 from indspace.core.model.units import M2_PER_MU
 from indspace.services.tiles import LAYERS, TileService
 from indspace.store import Store
+from indspace.store.lowuse_runs import list_lowuse_runs
 from tests.tiles.conftest import FAR, TILE
 
 pytestmark = pytest.mark.xdist_group("small_demo")
@@ -53,8 +54,15 @@ def gpkg_tile(store: Store) -> None:
     check_parcels(store, decode(svc.build("parcels", *TILE), "parcels"))
     grades = decode(svc.build("parcel_grades", *TILE), "parcel_grades")
     assert {p.get("grade") for p in grades.values()} <= {"A", "B", "C", "D", None}
-    assert all(p["lowuse"] == 0 for p in grades.values())   # no low-efficiency run yet
-    assert svc.build("lowuse_units", *TILE) == b""          # … hence no unit
+    # the demo pipeline stored one low-efficiency run: the flag is that run's parcels
+    run = list_lowuse_runs(store)["run_id"].iloc[-1]
+    with store.engine.connect() as conn:
+        low = {r[0] for r in conn.exec_driver_sql(
+            "SELECT parcel_id FROM lowuse_parcels WHERE run_id = ?", (run,))}
+    flagged = {p["parcel_id"] for p in grades.values() if p["lowuse"] == 1}
+    here = {p["parcel_id"] for p in grades.values()}
+    assert flagged == low & here
+    assert (svc.build("lowuse_units", *TILE) != b"") == bool(flagged)
     blds = decode(svc.build("buildings", *TILE), "buildings")
     assert len(blds) > 100 and all(isinstance(p["floors"], int) for p in blds.values())
     assert decode(svc.build("control_lines", *TILE), "control_lines")

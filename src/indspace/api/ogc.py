@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 
 from indspace.api.deps import PublicLayers, Who
 from indspace.core.access import Principal
+from indspace.core.errors import IndspaceError
 from indspace.services import ogc as service
-from indspace.services.scope import require_layer
+from indspace.services.ogc_derived import DERIVED
+from indspace.services.scope import require_layer, tile_scope
 from indspace.store import Store
 
 GEOJSON = "application/geo+json"
@@ -47,10 +49,30 @@ def _json(body: Any, media: str = JSON, headers: dict[str, str] | None = None) -
     return JSONResponse(body, media_type=media, headers=headers)
 
 
-def _guard(who: Principal, collection_id: str, layers: tuple[str, ...]) -> None:
-    """Anonymous readers get the public layers; an unknown collection stays a 404."""
+def _guard(who: Principal, collection_id: str, layers: tuple[str, ...]
+           ) -> tuple[str, str] | None:
+    """Anonymous readers get the public layers; an unknown collection stays a 404. Derived
+    collections (latest grades, units) need a login and are narrowed to the caller's scope,
+    which is returned."""
     if collection_id in service.COLLECTIONS:
         require_layer(who, collection_id, layers)
+    elif collection_id in DERIVED:
+        require_layer(who, collection_id, layers)
+        return tile_scope(who, collection_id)
+    return None
+
+
+def _derived_for(who: Principal) -> dict[str, tuple[str, str] | None]:
+    """The derived collections a logged-in caller may list, with its scope in each."""
+    if who.role == "anonymous":
+        return {}
+    out: dict[str, tuple[str, str] | None] = {}
+    for cid in DERIVED:
+        try:
+            out[cid] = tile_scope(who, cid)
+        except IndspaceError:
+            continue
+    return out
 
 
 def router(store: Store) -> APIRouter:
@@ -92,7 +114,7 @@ def router(store: Store) -> APIRouter:
         """数据集列表（匿名用户只见公开图层）/ collections with CRS84 extents and supported
         CRS (anonymous readers see the public layers only)."""
         _check_format(f)
-        body = ogc.collections(_base(request))
+        body = ogc.collections(_base(request), _derived_for(who))
         if who.role == "anonymous":
             body["collections"] = [c for c in body["collections"] if c["id"] in layers]
         return _json(body)
@@ -102,8 +124,8 @@ def router(store: Store) -> APIRouter:
                    f: Fmt = None) -> JSONResponse:
         """单个数据集 / one collection."""
         _check_format(f)
-        _guard(who, collection_id, layers)
-        return _json(ogc.collection(collection_id, _base(request)))
+        scope = _guard(who, collection_id, layers)
+        return _json(ogc.collection(collection_id, _base(request), scope))
 
     @r.get("/collections/{collection_id}/items")
     def items(request: Request, collection_id: str, who: Who, layers: PublicLayers,
@@ -114,11 +136,16 @@ def router(store: Store) -> APIRouter:
         """要素分页（GeoJSON）/ a page of features; other query parameters filter on
         properties by equality, e.g. ``?district=330212``."""
         _check_format(f, "geojson")
-        _guard(who, collection_id, layers)
+        scope = _guard(who, collection_id, layers)
         params = dict(request.query_params)
-        body, out_crs = ogc.items(collection_id, limit=limit, offset=offset, bbox=bbox,
-                                  bbox_crs=bbox_crs, crs=crs, params=params,
-                                  hits=result_type == "hits")
+        if collection_id in DERIVED:
+            body, out_crs = ogc.derived_items(
+                collection_id, limit=limit, offset=offset, bbox=bbox, bbox_crs=bbox_crs,
+                crs=crs, params=params, hits=result_type == "hits", scope=scope)
+        else:
+            body, out_crs = ogc.items(collection_id, limit=limit, offset=offset, bbox=bbox,
+                                      bbox_crs=bbox_crs, crs=crs, params=params,
+                                      hits=result_type == "hits")
         url = f"{_base(request)}/collections/{collection_id}/items"
 
         def page(at: int) -> str:
@@ -146,8 +173,13 @@ def router(store: Store) -> APIRouter:
                 layers: PublicLayers, crs: Crs = None, f: Fmt = None) -> JSONResponse:
         """单个要素 / one feature by its natural key."""
         _check_format(f, "geojson")
-        _guard(who, collection_id, layers)
-        body, out_crs = ogc.feature(collection_id, feature_id, crs)
+        scope = _guard(who, collection_id, layers)
+        if collection_id in DERIVED:
+            body, out_crs = ogc.derived_items(
+                collection_id, limit=1, offset=0, bbox=None, bbox_crs=None, crs=crs,
+                params={}, hits=False, scope=scope, feature_id=feature_id)
+        else:
+            body, out_crs = ogc.feature(collection_id, feature_id, crs)
         base = _base(request)
         body["links"] = [
             {"href": str(request.url), "rel": "self", "type": GEOJSON, "title": "this feature"},

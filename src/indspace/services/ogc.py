@@ -32,6 +32,13 @@ import shapely
 
 from indspace.core.errors import NotFoundError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity
+from indspace.services.ogc_derived import (
+    DERIVED,
+    derived_frame,
+    describe,
+    filter_frame,
+    unknown_params,
+)
 from indspace.store import Store
 
 COLLECTIONS = ("parcels", "buildings", "control_lines", "parks")
@@ -206,14 +213,19 @@ class OgcService:
         return [round(float(v), 7)
                 for v in _transform_box(tr, minx, miny, maxx, maxy).bounds]
 
-    def collection(self, collection_id: str, base: str) -> dict[str, Any]:
-        entity = self.entity(collection_id)
-        zh, en = TITLES[collection_id]
+    def collection(self, collection_id: str, base: str,
+                   scope: tuple[str, str] | None = None) -> dict[str, Any]:
         url = f"{base}/collections/{collection_id}"
+        if collection_id in DERIVED:
+            text = describe(collection_id)
+        else:
+            entity = self.entity(collection_id)
+            zh, en = TITLES[collection_id]
+            text = {"title": f"{zh} / {en}",
+                    "description": f"{entity.label_zh}（{collection_id}），要素编号为 "
+                                   f"{'/'.join(entity.key)}"}
         out: dict[str, Any] = {
-            "id": collection_id, "title": f"{zh} / {en}",
-            "description": f"{entity.label_zh}（{collection_id}），要素编号为 "
-                           f"{'/'.join(entity.key)}",
+            "id": collection_id, **text,
             "itemType": "feature",
             "crs": supported_crs(self.store),
             "storageCrs": crs_uri(self.store.srid),
@@ -224,18 +236,66 @@ class OgcService:
                  "title": "features (GeoJSON)"},
             ],
         }
-        bbox = self.extent_crs84(collection_id)
+        bbox = (self.extent_crs84(collection_id) if collection_id not in DERIVED
+                else self._derived_extent(collection_id, scope))
         if bbox is not None:
             out["extent"] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
         return out
 
-    def collections(self, base: str) -> dict[str, Any]:
+    def collections(self, base: str, derived: dict[str, tuple[str, str] | None] | None = None
+                    ) -> dict[str, Any]:
+        """The entity collections, plus the derived ones in ``derived`` (id → the caller's
+        scope), which the router passes only to logged-in callers."""
         return {
             "links": [{"href": f"{base}/collections", "rel": "self",
                        "type": "application/json", "title": "collections"}],
             "crs": supported_crs(self.store),
-            "collections": [self.collection(c, base) for c in COLLECTIONS],
+            "collections": [self.collection(c, base) for c in COLLECTIONS]
+            + [self.collection(c, base, s) for c, s in (derived or {}).items()],
         }
+
+    def _derived_extent(self, collection_id: str, scope: tuple[str, str] | None
+                        ) -> list[float] | None:
+        frame = derived_frame(self.store, collection_id, scope)
+        if not len(frame):
+            return None
+        minx, miny, maxx, maxy = frame.total_bounds
+        tr = _transformer(crs_uri(self.store.srid), CRS84)
+        return [round(float(v), 7)
+                for v in _transform_box(tr, minx, miny, maxx, maxy).bounds]
+
+    def derived_items(self, collection_id: str, *, limit: int, offset: int,
+                      bbox: str | None, bbox_crs: str | None, crs: str | None,
+                      params: dict[str, str], hits: bool, scope: tuple[str, str] | None,
+                      feature_id: str | None = None) -> tuple[dict[str, Any], str]:
+        """Items (or one feature) of a derived collection, filtered and paged in memory."""
+        out_crs = parse_crs(self.store, crs)
+        if params.get("datetime", "").strip() not in ("", "..", "../.."):
+            raise OgcParameterError("派生数据集只提供最新批次，不支持 datetime",
+                                    "derived collections serve the latest runs only; "
+                                    "datetime is not supported", where="datetime")
+        frame = derived_frame(self.store, collection_id, scope)
+        bad = unknown_params(frame, params, RESERVED)
+        if bad:
+            raise OgcParameterError(f"未知参数 {bad[0]}", f"unknown query parameter {bad[0]}",
+                                    where=collection_id)
+        box = self.parse_bbox(bbox, bbox_crs) if bbox is not None else None
+        frame = filter_frame(frame, params, RESERVED, box)
+        key = DERIVED[collection_id][2]
+        if feature_id is not None:
+            one = frame[frame[key].astype(str) == feature_id]
+            if one.empty:
+                raise NotFoundError(f"{collection_id} {feature_id} 不存在",
+                                    f"{collection_id} {feature_id} not found",
+                                    where=collection_id)
+            return self._geojson_key(key, one, out_crs)["features"][0], out_crs
+        limit = max(1, min(limit, MAX_LIMIT))
+        page = frame.iloc[0:0] if hits else frame.iloc[offset:offset + limit]
+        body = self._geojson_key(key, page, out_crs)
+        body["numberMatched"] = len(frame)
+        body["numberReturned"] = len(body["features"])
+        body["timeStamp"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
+        return body, out_crs
 
     # -------------------------------------------------------------- parameters
     def filters(self, entity: Entity, params: dict[str, str]) -> dict[str, Any]:
@@ -335,8 +395,10 @@ class OgcService:
         return feat, out_crs
 
     def _geojson(self, entity: Entity, frame: pd.DataFrame, out_crs: str) -> dict[str, Any]:
+        return self._geojson_key(entity.key[0], frame, out_crs)
+
+    def _geojson_key(self, key: str, frame: pd.DataFrame, out_crs: str) -> dict[str, Any]:
         assert isinstance(frame, gpd.GeoDataFrame)
-        key = entity.key[0]
         gdf = frame
         if len(frame) and out_crs != crs_uri(self.store.srid):
             tr = _transformer(crs_uri(self.store.srid), out_crs)
