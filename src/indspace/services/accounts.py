@@ -136,13 +136,7 @@ class Authenticator:
     def login(self, username: str, password: str, client: str = "",
               now: datetime | None = None) -> dict[str, Any]:
         """Check the password; return ``{token, expires_at, user}``."""
-        keys = (f"user:{username}", f"addr:{client}")
-        self.limiter.check(*keys)
-        row = account_rows.get_user(self.store, username)
-        if not _verify(row, password):
-            self.limiter.fail(*keys)
-            raise AuthError(*BAD_LOGIN, where="username")
-        assert row is not None
+        row = self._check(username, password, client)
         self.limiter.succeed(username)
         at = now or datetime.now(UTC)
         token = secrets.token_urlsafe(32)
@@ -150,6 +144,18 @@ class Authenticator:
         account_rows.add_token(self.store, _sha(token), username, at, expires)
         return {"token": token, "expires_at": expires.isoformat(),
                 "user": principal_of(row).public()}
+
+    def _check(self, username: str, password: str, client: str) -> dict[str, Any]:
+        """The account row if the password is right; a failure counts against the account
+        and the client address (429 once over the limit)."""
+        keys = (f"user:{username}", f"addr:{client}")
+        self.limiter.check(*keys)
+        row = account_rows.get_user(self.store, username)
+        ok = _verify(row, password)        # hashes even for an unknown name: same timing
+        if row is None or not ok:
+            self.limiter.fail(*keys)
+            raise AuthError(*BAD_LOGIN, where="username")
+        return row
 
     def logout(self, token: str, now: datetime | None = None) -> None:
         account_rows.revoke_token(self.store, _sha(token), now or datetime.now(UTC))
@@ -166,14 +172,7 @@ class Authenticator:
         hit = self._basic.get(key)
         if hit and time.monotonic() - hit[0] < BASIC_CACHE_SECONDS:
             return hit[1]
-        keys = (f"user:{username}", f"addr:{client}")
-        self.limiter.check(*keys)
-        row = account_rows.get_user(self.store, username)
-        if not _verify(row, password):
-            self.limiter.fail(*keys)
-            raise AuthError(*BAD_LOGIN, where="username")
-        assert row is not None
-        who = principal_of(row)
+        who = principal_of(self._check(username, password, client))
         self._basic[key] = (time.monotonic(), who)
         return who
 
