@@ -145,6 +145,12 @@ def check_tile(layer_id: str, z: int, x: int, y: int) -> Layer:
     return lay
 
 
+BUILD_SLOTS = 8
+"""Tiles built at once; more requests wait for a slot (each build holds a store connection;
+a PostgreSQL connection's first tile pays 100–500 ms of PROJ set-up, so a few kept
+connections beat many new ones — see store.POOL_SIZE)."""
+
+
 # ------------------------------------------------------------------ the cache
 Key = tuple[str, int, int, int]
 Scope = tuple[str, str]
@@ -260,6 +266,7 @@ class TileService:
         self._seen: set[int] = set()
         self._gaps: dict[int, float] = {}
         self._runs = sql.latest_runs(store)
+        self._slots = threading.BoundedSemaphore(BUILD_SLOTS)
 
     # -------------------------------------------------------------- metadata
     def tilejson(self, layer_id: str, tiles_url: str) -> dict[str, Any]:
@@ -311,8 +318,12 @@ class TileService:
         data = self.cache.get(key)
         if data is not None:
             return data
-        epoch = self.cache.epoch
-        data = self.build(layer_id, z, x, y, scope)
+        with self._slots:                   # at most BUILD_SLOTS builds (connections) at once
+            data = self.cache.get(key)      # built by another request while this one waited?
+            if data is not None:
+                return data
+            epoch = self.cache.epoch
+            data = self.build(layer_id, z, x, y, scope)
         self.cache.put(key, data, self.tile_area(z, x, y), epoch)
         return data
 

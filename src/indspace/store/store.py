@@ -75,6 +75,10 @@ def resolve_url(db: str | Path) -> str:
     return "sqlite:///" + str(Path(s).expanduser().resolve())
 
 
+POOL_SIZE = 10
+"""PostgreSQL connections a store keeps open at most (opened lazily, kept)."""
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"isolation_level": None})
@@ -92,7 +96,12 @@ def _make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # Connections are kept, never churned: a PostgreSQL backend's first ST_Transform between
+    # two CRS costs 100–500 ms (PROJ set-up), so an overflow connection opened and closed per
+    # request made cold vector tiles slow. A pool of POOL_SIZE kept connections pays that
+    # set-up a few times only (the tile service builds at most that many tiles at once);
+    # overflow stays allowed so that nested reads can never wait on each other.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=20)
 
 
 class Store:
