@@ -322,6 +322,7 @@ const TEXTS = {
   'ent.objections': ['本企业的异议', 'Objections of this enterprise'],
   'ent.no_published_run': ['当前没有公示中的评价批次，暂不能提出异议', 'No run is in publication: objections cannot be filed now'],
   'ent.filed_against': ['针对批次 {id}', 'against run {id}'],
+  'map.zoom_in': ['放大到 {z} 级以上显示宗地', 'Zoom in to level {z} or more to see parcels'],
   'map.restricted': ['非本账户权限范围：不显示权利人的等级与指标', "Outside your scope: the owner's grade and indicators are hidden"],
   'map.login_for_owner': ['登录后可查看权利人等级', "Log in to see the owner's grade"],
   'parcel.eval_run': ['评价批次', 'Evaluation run'],
