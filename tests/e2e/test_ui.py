@@ -52,7 +52,7 @@ def test_public_map_renders_parcels(page: Any, server: str) -> None:
     xs, ys = [p[0] for p in ring], [p[1] for p in ring]
     page.evaluate(
         "([b]) => window.__indspaceMap.fitBounds([[b[0], b[1]], [b[2], b[3]]],"
-        " {padding: 200, duration: 0, maxZoom: 15})",
+        " {padding: 200, duration: 0, maxZoom: 18})",
         [[min(xs), min(ys), max(xs), max(ys)]],
     )
     page.get_by_test_id("zoom-hint").wait_for(state="hidden")
