@@ -13,7 +13,8 @@ export function pct(v, digits = 1) {
 }
 
 export function when(v) {
-  if (!v) return '—'
+  // 'NaT' / 'None': how the API currently writes a missing timestamp of some rows.
+  if (!v || v === 'NaT' || v === 'None') return '—'
   const d = new Date(v)
   if (Number.isNaN(d.getTime())) return String(v)
   const p = (n) => String(n).padStart(2, '0')

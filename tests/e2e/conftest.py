@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from tests.conftest import need
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+PASSWORDS = {"admin": "demo-admin-2025", "officer": "demo-officer-2025",
+             "officer2": "demo-officer2-2025", "firm": "demo-firm-2025",
+             "auditor": "demo-auditor-2025"}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -48,15 +52,13 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
-    """`indspace serve` over the small demo on a free port; yields its base URL."""
+@contextmanager
+def serving(db: Path, log: Path) -> Iterator[str]:
+    """`indspace serve` over ``db`` on a free port until the block ends; yields its base URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "indspace", "serve", "--db", str(small_demo),
-             "--port", str(port)],
+            [sys.executable, "-m", "indspace", "serve", "--db", str(db), "--port", str(port)],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -79,6 +81,13 @@ def server(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
+    """`indspace serve` over the small demo (read-only use) on a free port; its base URL."""
+    with serving(small_demo, tmp_path_factory.mktemp("serve") / "serve.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +121,19 @@ def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def login(page: Any, base: str, user: str) -> None:
+    """Log in through the login page (lands on the map)."""
+    page.goto(base + "/#/login")
+    page.get_by_test_id("login-username").fill(user)
+    page.get_by_test_id("login-password").fill(PASSWORDS[user])
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url("**/#/map")
+    page.get_by_test_id("user").wait_for()
+
+
+def logout(page: Any) -> None:
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/#/login**")
+    page.get_by_test_id("login-submit").wait_for()
