@@ -59,8 +59,9 @@ def world(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F8
         p_d2 = owned[owned["owner_credit_code"].isin(firms[firms["district"] == D2]
                                                      ["credit_code"])]["parcel_id"].iloc[0]
         p_own = owned[owned["owner_credit_code"] == own]["parcel_id"].iloc[0]
-        assert c.post(f"/api/evaluation/runs/{RUN}/publish",
-                      headers=h["admin"]).status_code == 200
+        published = c.post(f"/api/evaluation/runs/{RUN}/publish", headers=h["admin"])
+        assert published.status_code == 200
+        assert published.json()["state"] == "published" and "summary" in published.json()
         yield {"c": c, "h": h, "own": own, "other_d1": other_d1, "in_d2": in_d2,
                "p_d2": p_d2, "p_own": p_own, "proposal": pid}
 
@@ -228,8 +229,10 @@ def test_objections_scope_etag_and_resolution(world: dict) -> None:  # type: ign
     # the same decision again, on the old tag: 409, never a second recomputation
     assert status(world, "admin", "POST", resolve, json=decision,
                   headers={"If-Match": etag}) == 409
-    runs = [r["run_id"] for r in c.get("/api/evaluation/runs", headers=h["firm"]).json()]
-    assert runs == [RUN, "2025-ningbo-demo-v2"]
+    runs = c.get("/api/evaluation/runs", headers=h["firm"]).json()
+    assert [r["run_id"] for r in runs] == [RUN, "2025-ningbo-demo-v2"]
+    assert runs[1]["state"] == "computed" and runs[1]["published_at"] is None   # not "NaT"
+    assert "fid" not in done.json()["objection"]
 
 
 # ---------------------------------------------------------------- map tiles

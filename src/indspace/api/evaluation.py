@@ -53,7 +53,8 @@ def router() -> APIRouter:
     @r.post("/evaluation/runs/{run_id}/publish")
     def publish(run_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
         """公示（开启异议期）/ publish a run: opens the objection window (city admin)."""
-        return ev.publish(store, run_id, actor=who.username, who=who)
+        ev.publish(store, run_id, actor=who.username, who=who)
+        return ev.run_detail(store, run_id, who=who)
 
     @r.get("/evaluation/explain/{credit_code}")
     def explain(credit_code: str, store: StoreDep, who: Who, year: int,

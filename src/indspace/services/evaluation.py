@@ -451,14 +451,15 @@ def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: s
     closed = runs.close_objection(store, objection_id, accepted=accept, at=at, actor=actor,
                                   note=note)
     if not accept:
-        return {"objection": closed, "run": None}
+        return {"objection": _objection_out(closed), "run": None}
     store.update("indicators", (obj["credit_code"], run["year"]),
                  {obj["field"]: obj["claimed_value"]}, at=at, actor=actor,
                  reason=f"异议 {objection_id} 核实更正 / objection accepted: {note}")
     outcome = run_evaluation(store, run["year"], run["profile_id"], actor=actor,
                              note=f"objection {objection_id}", parent_run_id=run["run_id"],
                              objection_ids=[objection_id], now=at)
-    return {"objection": runs.get_objection(store, objection_id), "run": outcome.summary()}
+    return {"objection": _objection_out(runs.get_objection(store, objection_id)),
+            "run": outcome.summary()}
 
 
 OBJECTION_ETAG_FIELDS = ("objection_id", "state", "resolved_at", "resolved_by")
@@ -494,6 +495,11 @@ def objection_detail(store: Store, objection_id: str, *, who: Principal = SYSTEM
                      ) -> dict[str, Any]:
     obj = runs.get_objection(store, objection_id)
     require_firm(who, store, obj["credit_code"])
+    return _objection_out(obj)
+
+
+def _objection_out(obj: dict[str, Any]) -> dict[str, Any]:
+    """An objection as JSON (no row id; dates ISO; missing → null) with its ETag."""
     row = {k: _jsonable(None if _missing(v) else v) for k, v in obj.items() if k != "fid"}
     row["etag"] = objection_etag(row)
     return row
@@ -636,6 +642,8 @@ def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int
 
 
 def _jsonable(v: Any) -> Any:
+    if v is None or v is pd.NaT:        # NaT is a datetime too; its isoformat is "NaT"
+        return None
     if isinstance(v, datetime | date):
         return v.isoformat()
     return _num(v) if isinstance(v, float) else v

@@ -48,8 +48,11 @@ def upload(store: Store, kind: str, filename: str, data: bytes, *, who: Principa
 
 
 def imports(store: Store, *, who: Principal) -> list[dict[str, Any]]:
+    """Past imports, newest first; server paths are reduced to file names."""
     who.require_role("city_admin", "auditor")
-    return [_iso(r) for r in list_imports(store)]
+    return [_iso({**r, "source": Path(str(r["source"])).name,
+                  "report": Path(str(r["report"])).name if r.get("report") else None})
+            for r in list_imports(store)]
 
 
 def report(store: Store, import_id: str, *, who: Principal) -> list[dict[str, Any]]:
