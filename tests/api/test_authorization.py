@@ -288,3 +288,31 @@ def test_grade_tiles_are_narrowed_to_the_scope(world: dict) -> None:  # type: ig
     assert c.get(f"/tiles/lowuse_units/{z}/{x}/{y}.mvt",
                  headers=h["firm"]).status_code == 403
     assert c.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").status_code == 200    # public layer
+
+
+def test_filing_a_control_line_adjustment(world: dict) -> None:  # type: ignore[type-arg]
+    """POST /api/controlline/proposals: an officer for its own district only; the auditor
+    and enterprises never; bad input is a bilingual 422, not a 500."""
+    c, h = world["c"], world["h"]
+    x0, y0 = 640_000.0, 3_300_000.0     # somewhere in the store CRS (EPSG:4549), metres
+
+    def body(district: str) -> dict[str, object]:
+        return {"district": district, "reason": "道路拓宽补划", "documents": ["测试文件"],
+                "in": box(x0, y0, x0 + 40, y0 + 50).wkt}
+
+    for user, code in (("officer", 403), ("firm", 403), ("auditor", 403), (None, 401)):
+        assert status(world, user, "POST", "/api/controlline/proposals",
+                      json=body(D2)) == code
+    made = c.post("/api/controlline/proposals", json=body(D1), headers=h["officer"])
+    assert made.status_code == 201, made.text
+    p = made.json()
+    assert p["district"] == D1 and p["state"] == "draft" and p["area_in_m2"] == 2000.0
+    assert made.headers["ETag"] == p["etag"] and isinstance(p["problems"], list)
+    assert p["proposal_id"] in {x["proposal_id"] for x in c.get(
+        "/api/controlline/proposals", headers=h["officer"]).json()}
+    bad = c.post("/api/controlline/proposals", headers=h["officer"],
+                 json={**body(D1), "in": "POLYGON((not wkt"})
+    assert bad.status_code == 422 and bad.json()["message_en"].startswith("cannot read")
+    crs = c.post("/api/controlline/proposals", headers=h["officer"],
+                 json={**body(D1), "crs": "EPSG:nonsense"})
+    assert crs.status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Body, Header, Response
 from pydantic import BaseModel
 
 from indspace.api.deps import StoreDep, Who, with_etag
@@ -25,6 +25,16 @@ def router() -> APIRouter:
                   ) -> list[dict[str, Any]]:
         """控制线调整方案 / adjustment proposals within the caller's district."""
         return adjustments.proposals(store, who=who, state=state)
+
+    @r.post("/proposals", status_code=201)
+    def propose(body: Annotated[dict[str, Any], Body(
+            description="调整方案（JSON：district、reason、documents、out、in 为 WKT 或 GeoJSON；"
+                        "或带 direction 的 GeoJSON 要素集合）/ the proposal, as for "
+                        "`indspace controlline propose`")],
+            store: StoreDep, who: Who, response: Response) -> dict[str, Any]:
+        """提交控制线调整方案（区县工作人员限本区县）/ file a draft adjustment (district
+        officers for their own district)."""
+        return with_etag(response, adjustments.propose(store, body, who=who))
 
     @r.get("/proposals/{proposal_id}")
     def proposal(proposal_id: str, store: StoreDep, who: Who,

@@ -13,8 +13,13 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import pandas as pd
+from pyproj.exceptions import CRSError
+from shapely.errors import ShapelyError
+from sqlalchemy.exc import IntegrityError
 
 from indspace.core.access import Principal
+from indspace.core.engines.ledger import parse_proposal
+from indspace.core.errors import ConflictError, IndspaceError, ValidationError
 from indspace.services import controlline_ledger as ledger_service
 from indspace.services.etags import check_etag, etag_of
 from indspace.store import Store
@@ -61,6 +66,28 @@ def proposal(store: Store, pid: str, *, who: Principal) -> dict[str, Any]:
     if who.role == "enterprise":
         who.require_role("city_admin", "district_officer", "auditor")
     return _out(row)
+
+
+def propose(store: Store, data: dict[str, Any], *, who: Principal) -> dict[str, Any]:
+    """File a draft adjustment (the same JSON / GeoJSON as ``indspace controlline propose``):
+    a district officer for its own district, or a city administrator. Its replacement-land
+    checks are recorded, not yet binding (they bind at review)."""
+    who.require_role("city_admin", "district_officer")
+    try:
+        spec = parse_proposal(data)
+        who.require_edit(spec.district, what=f"区县 {spec.district}")
+        row = ledger_service.propose(store, data, actor=who.username)
+    except IntegrityError as e:
+        raise ConflictError("调整方案编号已存在", "a proposal with this id exists",
+                            where="proposal_id") from e
+    except (ShapelyError, CRSError, TypeError, ValueError) as e:   # malformed web input
+        if isinstance(e, IndspaceError):
+            raise
+        raise ValidationError(f"调整方案无法解析：{e}", f"cannot read the proposal: {e}",
+                              where="proposal", hint_zh="见 docs/controlline.md 的格式",
+                              hint_en="see the format in docs/controlline.md") from e
+    problems = row.pop("problems", [])
+    return {**_out(row), "problems": problems}
 
 
 def act(store: Store, pid: str, action: Action, *, who: Principal, if_match: str,
