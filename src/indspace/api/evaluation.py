@@ -72,8 +72,7 @@ def router() -> APIRouter:
               kind: Literal["district", "park", "chain"] = "district",
               profile: str = "ningbo-demo") -> list[dict[str, Any]]:
         """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
-        who.require_login()
-        return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile)), kind)
+        return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile), who=who), kind)
 
     @r.get("/evaluation/objections")
     def objections(store: StoreDep, who: Who, run_id: str | None = None,

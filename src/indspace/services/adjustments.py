@@ -12,7 +12,6 @@ import json
 from datetime import date, datetime
 from typing import Any, Literal
 
-import pandas as pd
 from pyproj.exceptions import CRSError
 from shapely.errors import ShapelyError
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +21,7 @@ from indspace.core.engines.ledger import parse_proposal
 from indspace.core.errors import ConflictError, IndspaceError, ValidationError
 from indspace.services import controlline_ledger as ledger_service
 from indspace.services.etags import check_etag, etag_of
+from indspace.services.output import json_value
 from indspace.store import Store
 from indspace.store import controlline as rows
 
@@ -32,16 +32,8 @@ WHO_ACTS: dict[str, tuple[str, ...]] = {"review": ("city_admin", "district_offic
                                         "enforce": ("city_admin",)}
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
-        return None
-    return v
-
-
 def _out(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: _plain(v) for k, v in row.items() if k != "fid"}
+    out = {k: json_value(v) for k, v in row.items() if k != "fid"}
     for k in ("documents_json", "checks_json"):
         if k in out:
             raw = out.pop(k)

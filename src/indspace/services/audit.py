@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from indspace.core.access import Principal
+from indspace.services.output import json_value
 from indspace.store import Store
 from indspace.store.audit import audit_page
 
@@ -25,8 +25,8 @@ def page(store: Store, *, who: Principal, limit: int = 100, offset: int = 0,
     """Newest first; city administrators and auditors only."""
     who.require_role("city_admin", "auditor")
     total, rows = audit_page(store, limit=limit, offset=offset, table=table, actor=actor)
-    items = [{"seq": r["fid"], "at": r["at"].isoformat() if isinstance(r["at"], datetime)
-              else r["at"], "actor": r["actor"], "action": r["action"],
+    items = [{"seq": r["fid"], "at": json_value(r["at"]), "actor": r["actor"],
+              "action": r["action"],
               "table": r["table_name"], "key": r["record_key"],
               "before": _decode(r["before_json"]), "after": _decode(r["after_json"]),
               "reason": r["reason"]} for r in rows]

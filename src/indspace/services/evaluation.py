@@ -34,7 +34,7 @@ from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
-from indspace.services.output import atomic, unsupported_format
+from indspace.services.output import atomic, json_value, unsupported_format
 from indspace.services.scope import require_firm
 from indspace.store import Store, runs
 
@@ -466,7 +466,7 @@ OBJECTION_ETAG_FIELDS = ("objection_id", "state", "resolved_at", "resolved_by")
 
 
 def objection_etag(obj: dict[str, Any]) -> str:
-    return etag_of({k: _jsonable(obj.get(k)) for k in OBJECTION_ETAG_FIELDS},
+    return etag_of({k: json_value(obj.get(k)) for k in OBJECTION_ETAG_FIELDS},
                    OBJECTION_ETAG_FIELDS)
 
 
@@ -483,12 +483,7 @@ def objections_list(store: Store, *, run_id: str | None = None, state: str | Non
     frame = frame[who.mask(frame)]
     if state is not None:
         frame = frame[frame["state"] == state]
-    out = []
-    for row in frame.drop(columns="fid").to_dict("records"):
-        row = {k: _jsonable(None if _missing(v) else v) for k, v in row.items()}
-        row["etag"] = objection_etag(row)
-        out.append(row)
-    return out
+    return [_objection_out(row) for row in frame.to_dict("records")]
 
 
 def objection_detail(store: Store, objection_id: str, *, who: Principal = SYSTEM
@@ -500,13 +495,10 @@ def objection_detail(store: Store, objection_id: str, *, who: Principal = SYSTEM
 
 def _objection_out(obj: dict[str, Any]) -> dict[str, Any]:
     """An objection as JSON (no row id; dates ISO; missing → null) with its ETag."""
-    row = {k: _jsonable(None if _missing(v) else v) for k, v in obj.items() if k != "fid"}
+    row = {k: json_value(v) for k, v in obj.items() if k != "fid"}
     row["etag"] = objection_etag(row)
     return row
 
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or v is pd.NaT
 
 
 def firm_grades(store: Store, credit_code: str, *, who: Principal = SYSTEM
@@ -552,8 +544,11 @@ def firm_parks(store: Store) -> pd.DataFrame:
 
 
 def zone_rollup(store: Store, year: int, profile_ref: str,
-                kinds: tuple[str, ...] = ("district", "park", "chain")) -> pd.DataFrame:
-    """Per district, 2070 park and 361 chain: grades, Σtax ÷ Σland, ranks, year-on-year."""
+                kinds: tuple[str, ...] = ("district", "park", "chain"), *,
+                who: Principal = SYSTEM) -> pd.DataFrame:
+    """Per district, 2070 park and 361 chain: grades, Σtax ÷ Σland, ranks, year-on-year.
+    Aggregates of every zone, for any logged-in role (the published rankings)."""
+    who.require_login()
     from indspace.core.engines.zones import rollup_zones, zone_map
 
     profile = resolve_profile(profile_ref)
@@ -598,7 +593,7 @@ def runs_list(store: Store, year: int | None = None, *, who: Principal = SYSTEM
     out = []
     for row in ([] if frame.empty else frame.drop(columns="fid").to_dict("records")):
         row["summary"] = json.loads(row.pop("summary_json"))
-        out.append({k: _jsonable(v) for k, v in row.items()})
+        out.append({k: json_value(v) for k, v in row.items()})
     return out
 
 
@@ -607,7 +602,7 @@ def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[st
     row = runs.get_run(store, run_id)
     row.pop("fid", None)
     row["summary"] = json.loads(row.pop("summary_json"))
-    return {k: _jsonable(v) for k, v in row.items()}
+    return {k: json_value(v) for k, v in row.items()}
 
 
 def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int = 0,
@@ -640,13 +635,6 @@ def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int
     return {"run_id": run_id, "total": len(frame), "limit": limit, "offset": offset,
             "items": items}
 
-
-def _jsonable(v: Any) -> Any:
-    if v is None or v is pd.NaT:        # NaT is a datetime too; its isoformat is "NaT"
-        return None
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    return _num(v) if isinstance(v, float) else v
 
 
 def zone_rows(frame: pd.DataFrame, kind: str) -> list[dict[str, Any]]:

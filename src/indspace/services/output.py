@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from indspace.core.errors import ValidationError
+
+
+def json_value(v: Any) -> Any:
+    """One value as a JSON answer wants it: missing (None, NaN, NaT) → None, dates and
+    times → ISO 8601, NumPy floats → Python floats; anything else as it is."""
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return float(v)
+    return v
 
 
 def unsupported_format(path: Path, allowed: Sequence[str]) -> ValidationError:

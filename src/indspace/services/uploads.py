@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from indspace.core.access import Principal
 from indspace.core.errors import ValidationError
 from indspace.services.importing import import_file
+from indspace.services.output import json_value
 from indspace.store import Store
 from indspace.store.imports import import_issues, list_imports
 
@@ -23,7 +23,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
 
 
 def _iso(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+    return {k: json_value(v) for k, v in row.items()}
 
 
 def upload(store: Store, kind: str, filename: str, data: bytes, *, who: Principal,
