@@ -18,7 +18,7 @@ from fastapi.security import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indspace.core.access import Principal
-from indspace.core.errors import AuthError, IndspaceError
+from indspace.core.errors import IndspaceError
 from indspace.services.accounts import Authenticator
 from indspace.services.scope import require_layer, tile_scope
 from indspace.store import Store
@@ -38,14 +38,15 @@ def current_principal(
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)]) -> Principal:
-    """Bearer token or basic credentials → the caller; neither → anonymous."""
+    """Bearer token or basic credentials → the caller; neither → anonymous. (The two
+    security dependencies document both schemes in the OpenAPI spec.)"""
+    return _caller(request)
+
+
+def _caller(request: Request) -> Principal:
     auth: Authenticator = request.app.state.auth
-    client = request.client.host if request.client else ""
-    if bearer is not None:
-        return auth.from_token(bearer.credentials)
-    if basic is not None:
-        return auth.from_basic(basic.username, basic.password, client)
-    return Principal.anonymous()
+    return auth.from_header(request.headers.get("authorization"),
+                            request.client.host if request.client else "")
 
 
 def layer_guard(request: Request, layer: str) -> tuple[str, str] | None:
@@ -56,23 +57,7 @@ def layer_guard(request: Request, layer: str) -> tuple[str, str] | None:
     layers = request.app.state.public_layers
     if layer in layers:
         return None
-    header = request.headers.get("authorization")
-    if not header:
-        raise AuthError("需要登录", "login required", where=layer)
-    scheme, _, cred = header.partition(" ")
-    auth: Authenticator = request.app.state.auth
-    if scheme.lower() == "bearer":
-        who = auth.from_token(cred.strip())
-    elif scheme.lower() == "basic":
-        import base64
-
-        try:
-            user, _, password = base64.b64decode(cred.strip()).decode().partition(":")
-        except ValueError as e:
-            raise AuthError("基本认证格式错误", "malformed basic credentials") from e
-        who = auth.from_basic(user, password, request.client.host if request.client else "")
-    else:
-        raise AuthError("不支持的认证方式", f"unsupported auth scheme {scheme}")
+    who = _caller(request)
     require_layer(who, layer, layers)
     return tile_scope(who, layer)
 

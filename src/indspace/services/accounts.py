@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import secrets
@@ -166,6 +167,21 @@ class Authenticator:
             raise AuthError("访问令牌无效或已过期", "the token is invalid or expired",
                             hint_zh="请重新登录", hint_en="log in again")
         return principal_of(row)
+
+    def from_header(self, authorization: str | None, client: str = "") -> Principal:
+        """The caller named by an ``Authorization`` header: ``Bearer <token>`` or
+        ``Basic <base64 user:password>``; no header (or another scheme) → anonymous."""
+        scheme, _, cred = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and cred.strip():
+            return self.from_token(cred.strip())
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(cred.strip(), validate=True).decode(
+                    ).partition(":")
+            except ValueError as e:        # binascii.Error and UnicodeDecodeError included
+                raise AuthError("基本认证格式错误", "malformed basic credentials") from e
+            return self.from_basic(user, password, client)
+        return Principal.anonymous()
 
     def from_basic(self, username: str, password: str, client: str = "") -> Principal:
         key = _sha(f"{username}\0{password}")
