@@ -15,17 +15,19 @@ import pandas as pd
 from indspace.core.access import Principal
 from indspace.core.engines.controlline import STATUS_LABELS, overlay
 from indspace.core.errors import NotFoundError
-from indspace.services.evaluation import SYSTEM, _jsonable, _num, resolve_profile
+from indspace.core.model.units import M2_PER_MU
+from indspace.services.evaluation import SYSTEM, _num, resolve_profile
+from indspace.services.output import json_value
 from indspace.services.scope import DEFAULT_PUBLIC_LAYERS, firm_district, require_layer
 from indspace.store import Store, runs
-from indspace.store.lowuse_runs import list_lowuse_runs, lowuse_parcel
+from indspace.store.lowuse_runs import lowuse_parcel
+from indspace.store.tiles import latest_runs
 
 
-def _latest_run(store: Store) -> dict[str, Any] | None:
-    frame = runs.list_runs(store)
-    if frame.empty:
+def _latest_run(store: Store, run_id: str | None) -> dict[str, Any] | None:
+    if run_id is None:
         return None
-    row = frame.sort_values(["year", "version"]).iloc[-1]
+    row = runs.get_run(store, run_id)
     return {"run_id": row["run_id"], "year": int(row["year"]), "version": int(row["version"]),
             "profile_id": row["profile_id"]}
 
@@ -37,12 +39,13 @@ def parcel_summary(store: Store, parcel_id: str, *, who: Principal = SYSTEM,
     require_layer(who, "parcels", public_layers)
     record = store.get("parcels", parcel_id)          # 404 with the bilingual message
     geom = record.pop("geom", None)
-    parcel = {k: _jsonable(v) for k, v in record.items()
+    parcel = {k: json_value(v) for k, v in record.items()
               if k not in ("fid", "valid_from", "valid_to", "actor", "reason")}
-    parcel["area_mu"] = _num(float(record["area_m2"]) / 666.6667)
+    parcel["area_mu"] = _num(float(record["area_m2"]) / M2_PER_MU)
     frame = pd.DataFrame([{"parcel_id": parcel_id, "district": record["district"]}])
     lines = store.read_frame("control_lines", columns=["block_id", "park_id", "geometry"])
-    run = _latest_run(store)
+    eval_run, lowuse_run = latest_runs(store)      # the runs the map's tiles show
+    run = _latest_run(store, eval_run)
     profile = resolve_profile(run["profile_id"] if run else "ningbo-demo")
     on = datetime.now(UTC).date()
     tol = float(profile.value("control_line_boundary_tolerance_m", on))
@@ -52,11 +55,9 @@ def parcel_summary(store: Store, parcel_id: str, *, who: Principal = SYSTEM,
             "inside_share": _num(float(row["inside_share"])),
             "block_id": None if pd.isna(row["block_id"]) else row["block_id"]}
     lowuse = None
-    lruns = list_lowuse_runs(store)
-    if not lruns.empty:
-        lrun = lruns.iloc[-1]
-        hit = lowuse_parcel(store, lrun["run_id"], parcel_id)
-        lowuse = {"run_id": lrun["run_id"], "flagged": hit is not None,
+    if lowuse_run is not None:
+        hit = lowuse_parcel(store, lowuse_run, parcel_id)
+        lowuse = {"run_id": lowuse_run, "flagged": hit is not None,
                   "criteria": hit and hit["criteria"], "triggers": hit and hit["triggers"],
                   "unit_id": hit and hit["unit_id"]}
     out: dict[str, Any] = {"parcel": parcel, "line": line, "lowuse": lowuse, "owner": None,
