@@ -6,7 +6,6 @@ import hashlib
 import io
 import re
 import sys
-import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -496,10 +495,8 @@ def test_ten_thousand_rows_with_broken_ones_mixed_in() -> None:
     res_h = resolve_headers("parcels", list(frame.columns))
     ctx = ValidationContext(districts=DISTRICTS, known_enterprises=frozenset({C1, C2}))
 
-    t0 = time.perf_counter()
+    # how long this takes is measured in benchmarks/validate_rows.py, never asserted here
     res = validate("parcels", frame, res_h, i + 2, ctx, source="big.csv")
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
 
     issues = res.issues
     for r, code in expect.items():

@@ -95,9 +95,7 @@ def test_balance_is_reread_under_the_lock_even_when_the_first_approval_is_slow(
         return S.approve(s, pid, at=at(4), actor="t", ratio=1.0, profile_id="ningbo-demo",
                          profile_hash="x", plan=plan)
 
-    t0 = time.perf_counter()
     won, lost = _race(pg_url, ids, slow)
-    assert time.perf_counter() - t0 >= 0.5
     _check(store, won, lost)
     assert sorted(seen.values()) == [1000.0, 3000.0]   # the loser saw the winner's booking
     svc.enforce(store, won[0], on=date(2026, 5, 1))
