@@ -483,10 +483,16 @@ def test_csv_given_encoding(tmp_path: Path, parcels_table: pd.DataFrame) -> None
 
 def test_csv_neither_utf8_nor_gb18030(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_bytes(b"a,b\n1,2\n\x81\x30\xff\xff,3\n")
+    path.write_bytes(b"a,b\n1,2\n\x81\x30\xff\xff,3\n4,5\n")
+    t = read_table(path)  # the undecodable line alone is refused, with its line number
+    assert t.frame.to_dict("list") == {"a": ["1", "4"], "b": ["2", "5"]}
+    assert t.row_numbers.tolist() == [2, 4]
+    assert t.rejected[["source_row", "code"]].values.tolist() == [[3, "E129"]]
+    assert "--encoding" in t.rejected["hint_zh"].iloc[0]
+    path.write_bytes(b"\x81\x30\xff\xff,b\n1,2\n")  # the header itself: the file is refused
     with pytest.raises(ValidationError) as info:
         read_table(path)
-    assert info.value.where == f"{path} line 3"
+    assert info.value.where == f"{path} line 1"
     assert "--encoding" in (info.value.hint_zh or "")
 
 
@@ -496,11 +502,15 @@ def test_csv_missing_values_are_empty_strings_and_blank_rows_keep_numbering(
     path.write_text('代码,名称,面积\r\nA,"多行\r\n名称",1\r\n\r\n,,\r\nB,,NA\r\n,乙,\r\n',
                     encoding="utf-8")
     t = read_table(path)
-    assert t.frame.to_dict("list") == {"代码": ["A", "B", ""], "名称": ["多行\r\n名称", "", "乙"],
-                                       "面积": ["1", "NA", ""]}
-    # header 1, record 2 spans two lines, 3 and 4 blank, then 5 and 6
-    assert t.row_numbers.tolist() == [2, 5, 6]
+    assert t.frame.to_dict("list") == {"代码": ["B", ""], "名称": ["", "乙"], "面积": ["NA", ""]}
+    # header 1, record 2 spans lines 2-3 (refused as one: a cell with a line break), 4 and 5
+    # blank, then 6 and 7
+    assert t.row_numbers.tolist() == [6, 7]
+    assert t.rejected[["source_row", "code"]].values.tolist() == [[2, "E127"]]
+    assert "2–3" in t.rejected["message_zh"].iloc[0]
     assert any("2 个空行" in n for n in t.notes)
+    assert (t.physical_lines, t.blank_lines, t.rejected_lines) == (7, 2, 2)
+    assert t.physical_lines == 1 + t.blank_lines + len(t.frame) + t.rejected_lines
 
 
 def test_csv_ragged_rows(tmp_path: Path) -> None:
@@ -509,10 +519,10 @@ def test_csv_ragged_rows(tmp_path: Path) -> None:
     t = read_table(path)
     assert list(t.frame.columns) == ["a", "b"]
     assert t.frame.to_dict("list") == {"a": ["1", "3", "4"], "b": ["2", "", "5"]}
-    path.write_text("a,b\n1,2\n3,4,extra\n", encoding="utf-8")
-    with pytest.raises(ValidationError) as info:
-        read_table(path)
-    assert info.value.where == f"{path} row 3"
+    path.write_text("a,b\n1,2\n3,4,extra\n5,6\n", encoding="utf-8")
+    t = read_table(path)  # the line with a value beyond the header alone is refused
+    assert t.frame.to_dict("list") == {"a": ["1", "5"], "b": ["2", "6"]}
+    assert t.rejected[["source_row", "code"]].values.tolist() == [[3, "E128"]]
 
 
 @pytest.mark.parametrize(("text", "needle"), [

@@ -42,7 +42,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,9 @@ import pyogrio
 
 from indspace.core.errors import IndspaceError, ValidationError
 from indspace.core.geo.crs_detect import identify_epsg
+from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
 
-__all__ = ["FORMATS", "RawTable", "list_layers", "read_table"]
+__all__ = ["FORMATS", "MAX_COLUMNS", "RawTable", "list_layers", "read_table"]
 
 _FORMAT_LABELS = {"shapefile": "Shapefile", "geopackage": "GeoPackage", "geojson": "GeoJSON",
                   "csv": "CSV", "xlsx": "Excel"}
@@ -76,6 +77,15 @@ _MAX_NOTES = 20
 """Reading warnings beyond this many are summarised in one note."""
 _DBF_NAME_BYTES = 10
 """A DBF field name holds at most 10 bytes (plus a terminating NUL)."""
+MAX_COLUMNS = 2_000
+"""Most columns a table may have (every format). A wider file is refused from its header
+alone, before any row is parsed: the exchange formats have at most 30 columns, and SQLite
+(GeoPackage) itself caps a table at 2 000."""
+_MAX_SPAN_LINES = 20
+"""Most physical lines one CSV record may be found to span (it is rejected either way; the
+span only decides which following lines belong to it and are not read as rows)."""
+_CSV_FIELD_LIMIT = csv.field_size_limit()
+"""The csv module refuses longer cells (131 072 characters)."""
 
 _UNSUPPORTED_HINTS: dict[str, tuple[str, str]] = {
     ".xls": ("请在 Excel/WPS 中另存为 .xlsx 或 CSV (UTF-8)", "save it as .xlsx or CSV (UTF-8)"),
@@ -117,6 +127,19 @@ class RawTable:
         1-based feature index in the file.
     notes : tuple of str
         Bilingual notes ("中文 / English") on what was assumed or skipped.
+    rejected : pandas.DataFrame
+        Lines refused while reading (CSV: unclosed quote, cell spanning lines, wrong field
+        count or delimiter, NUL bytes, a line in another encoding), one issue per record in
+        the columns of :data:`indspace.ingest.rules.ISSUE_COLUMNS`; ``source_row`` is the
+        first physical line of the record. Empty for the other formats.
+    physical_lines : int or None
+        CSV: physical lines in the file (a final line break does not start a line); None
+        for the other formats. Every line is the header, blank, a row of ``frame`` or part of
+        a rejected record: ``physical_lines == 1 + blank_lines + len(frame) + rejected_lines``.
+    blank_lines : int
+        Blank rows skipped (CSV lines, Excel rows).
+    rejected_lines : int
+        Physical lines covered by the records in ``rejected``.
     """
 
     frame: pd.DataFrame
@@ -127,6 +150,11 @@ class RawTable:
     declared_epsg: int | None
     row_numbers: np.ndarray
     notes: tuple[str, ...]
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(ISSUE_COLUMNS)))
+    physical_lines: int | None = None
+    blank_lines: int = 0
+    rejected_lines: int = 0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -451,6 +479,8 @@ def _feature_table(frame: pd.DataFrame, source: str, fmt: str, encoding: str | N
                    assumed: bool, declared: int | None, notes: list[str]) -> RawTable:
     if len(frame) == 0:
         raise _no_rows(source)
+    if len(frame.columns) - ("geometry" in frame.columns) > MAX_COLUMNS:
+        raise _too_many_columns(len(frame.columns) - ("geometry" in frame.columns), source)
     _check_duplicates([str(c) for c in frame.columns], source, fmt)
     frame = frame.reset_index(drop=True)
     return RawTable(frame=frame, source=source, format=fmt, encoding=encoding,
@@ -917,8 +947,17 @@ def _decode_text(data: bytes, encoding: str | None, source: str,
 # --------------------------------------------------------------------------- grids (CSV, XLSX)
 
 
+def _too_many_columns(n: int, where: str) -> ValidationError:
+    return _fail(f"列数过多：表头有 {n:,} 列，最多允许 {MAX_COLUMNS:,} 列",
+                 f"too many columns: the header has {n:,}, at most {MAX_COLUMNS:,} are allowed",
+                 where, "请只保留需要导入的列（各数据类型的交换格式不超过 30 列）",
+                 "keep only the columns to import (each kind's exchange format has at most 30)")
+
+
 def _grid_table(header: list[str], body: list[list[str]], rownums: list[int], source: str,
-                fmt: str, encoding: str | None, assumed: bool, notes: list[str]) -> RawTable:
+                fmt: str, encoding: str | None, assumed: bool, notes: list[str], *,
+                rejected: pd.DataFrame | None = None, physical_lines: int | None = None,
+                rejected_lines: int = 0) -> RawTable:
     """Build a RawTable of strings from a header row and data rows (row 1 = header)."""
     if not any(h.strip() for h in header):
         raise _fail("表头行（第 1 行）为空", "the header row (row 1) is empty", f"{source} row 1",
@@ -940,7 +979,8 @@ def _grid_table(header: list[str], body: list[list[str]], rownums: list[int], so
                             "add a field name in row 1 or delete the column; if a title row "
                             "sits above the header, delete it")
     names = [header[j] for j in keep]
-    _check_duplicates([header[j] if j in keep else f"\x00{j}" for j in range(width)],
+    kept = set(keep)
+    _check_duplicates([header[j] if j in kept else f"\x00{j}" for j in range(width)],
                       source, fmt)
     kept_rows: list[list[str]] = []
     kept_nums: list[int] = []
@@ -954,14 +994,24 @@ def _grid_table(header: list[str], body: list[list[str]], rownums: list[int], so
         kept_nums.append(r)
     if blank:
         notes.append(f"跳过 {blank} 个空行 / skipped {blank} blank rows")
+    if rejected is None:
+        rejected = pd.DataFrame(columns=list(ISSUE_COLUMNS))
     if not kept_rows:
+        if len(rejected):
+            first = rejected.iloc[0]
+            raise _fail(f"没有可导入的数据行：{first['message_zh']}",
+                        f"no data row could be read: {first['message_en']}",
+                        f"{source} line {int(first['source_row'])}",
+                        str(first["hint_zh"]), str(first["hint_en"]))
         raise _no_rows(source)
     columns = list(zip(*kept_rows, strict=True))
     frame = pd.DataFrame({i: pd.Series(col, dtype="str") for i, col in enumerate(columns)})
     frame.columns = pd.Index(names, dtype=object)
     return RawTable(frame=frame, source=source, format=fmt, encoding=encoding,
                     encoding_assumed=assumed, declared_epsg=None,
-                    row_numbers=np.asarray(kept_nums, dtype=np.int64), notes=tuple(notes))
+                    row_numbers=np.asarray(kept_nums, dtype=np.int64), notes=tuple(notes),
+                    rejected=rejected, physical_lines=physical_lines, blank_lines=blank,
+                    rejected_lines=rejected_lines)
 
 
 def _delimiter(text: str, p: Path, notes: list[str]) -> str:
@@ -975,27 +1025,280 @@ def _delimiter(text: str, p: Path, notes: list[str]) -> str:
     return ","
 
 
+class _LineIssues:
+    """Issues of lines refused while reading, as rows of :data:`ISSUE_COLUMNS`."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[Any, ...]] = []
+        self.lines = 0
+
+    def add(self, line: int, code: str, value: str, span: int = 1, **params: Any) -> None:
+        zh, en, hint_zh, hint_en = render(code, **params)
+        self.records.append((line, "", code, RULES[code].severity, zh, en, hint_zh, hint_en,
+                             value[:200] + ("…" if len(value) > 200 else "")))
+        self.lines += span
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.records, columns=list(ISSUE_COLUMNS))
+        df["source_row"] = df["source_row"].astype(np.int64)
+        for c in ISSUE_COLUMNS[1:]:
+            df[c] = df[c].astype(object)
+        return df
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    """Physical lines of ``data`` without their terminators (LF, CRLF, or CR alone)."""
+    sep = b"\n" if b"\n" in data or b"\r" not in data else b"\r"
+    lines = data.split(sep)
+    if lines and lines[-1] == b"":
+        lines.pop()            # a final line break does not start a line
+    if sep == b"\n":
+        lines = [b[:-1] if b.endswith(b"\r") else b for b in lines]
+    return lines
+
+
+def _ascii_compatible(codec: str) -> bool:
+    try:
+        return "a,\n".encode(codec) == b"a,\n"
+    except (LookupError, UnicodeError):
+        return False
+
+
+def _csv_lines(data: bytes, encoding: str | None, source: str, notes: list[str]
+               ) -> tuple[list[str], dict[int, tuple[str, str]], str, bool]:
+    """Decode a CSV line by line.
+
+    Returns the text of each physical line, the lines that cannot be read (index →
+    bilingual reason: bytes invalid in the file's encoding, a line in another encoding than
+    the rest, NUL bytes), the encoding name and whether it was assumed. A line that cannot
+    be decoded is refused alone; the header line failing refuses the file.
+    """
+    bad: dict[int, tuple[str, str]] = {}
+    if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text, enc, assumed = _decode_text(data, None, source, notes)
+        lines = text.replace("\r\n", "\n").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+    else:
+        if encoding is not None:
+            codec, note = _user_codec(encoding, source)
+            if note:
+                notes.append(note)
+            if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
+                codec, data = "utf-8-sig", data[len(codecs.BOM_UTF8):]
+            if not _ascii_compatible(codec):      # UTF-16 without BOM and the like
+                text, enc, assumed = _decode_text(data, encoding, source, notes)
+                lines = text.replace("\r\n", "\n").split("\n")
+                if lines and lines[-1] == "":
+                    lines.pop()
+                return lines, _nul_lines(lines, bad), enc, assumed
+            enc, assumed = _display_encoding(codec), False
+            codec = "utf-8" if codec == "utf-8-sig" else codec
+        elif data.startswith(codecs.BOM_UTF8):
+            data, codec, enc, assumed = data[len(codecs.BOM_UTF8):], "utf-8", "UTF-8-SIG", False
+        else:
+            codec, enc, assumed = "", "", True
+        raw = _split_lines(data)
+        if not codec:
+            codec = _detect_codec(raw, notes)
+            enc = _display_encoding(codec)
+        lines = []
+        other = "gb18030" if codec == "utf-8" else "utf-8"
+        for i, b in enumerate(raw):
+            try:
+                lines.append(b.decode(codec))
+            except UnicodeDecodeError:
+                lines.append(b.decode(codec, "replace"))
+                in_other = _strict_decode(b, other) is not None
+                if i == 0:
+                    if encoding is not None:
+                        e = UnicodeDecodeError(codec, b, 0, 1, "invalid")
+                        raise _decode_error(data, e, encoding, f"{source} line 1") from None
+                    raise _undetectable(b, source) from None
+                bad[i] = ((f"不是 {enc} 编码" + ("，像是 " + _display_encoding(other) + " 编码"
+                                                  if in_other else "")),
+                          (f"not valid {enc}" + (f"; it looks like {_display_encoding(other)}"
+                                                  if in_other else "")))
+            else:
+                if (encoding is None and codec == "gb18030" and not b.isascii()
+                        and _strict_decode(b, "utf-8") is not None and _mixed(notes)):
+                    bad[i] = ("这一行是 UTF-8 编码，而文件其余部分是 GB18030/GBK",
+                              "this line is UTF-8 while the rest of the file is GB18030/GBK")
+    return lines, _nul_lines(lines, bad), enc, assumed
+
+
+_MIXED_NOTE = "文件混有 UTF-8 与 GBK/GB18030 编码的行"
+
+
+def _mixed(notes: list[str]) -> bool:
+    return any(n.startswith(_MIXED_NOTE) for n in notes)
+
+
+def _detect_codec(raw: list[bytes], notes: list[str]) -> str:
+    """UTF-8 when every line is UTF-8; else the encoding of most non-ASCII lines (UTF-8 or
+    GB18030), noting a file that mixes the two."""
+    utf8 = gbk = 0
+    for b in raw:
+        if b.isascii():
+            continue
+        if _strict_decode(b, "utf-8") is not None:
+            utf8 += 1
+        else:
+            gbk += 1
+    if not gbk:
+        notes.append("未发现 BOM，按 UTF-8 解码 / no BOM; decoded as UTF-8")
+        return "utf-8"
+    if not utf8:
+        notes.append("文件不是 UTF-8，按 GB18030（GBK 的超集）解码 / the file is not UTF-8; "
+                     "decoded as GB18030 (superset of GBK)")
+        return "gb18030"
+    codec = "utf-8" if utf8 >= gbk else "gb18030"
+    name = _display_encoding(codec)
+    notes.append(f"{_MIXED_NOTE}（UTF-8 {utf8} 行，GBK {gbk} 行），按多数的 {name} 读取，"
+                 f"其余行不导入 / the file mixes UTF-8 ({utf8} lines) and GBK ({gbk} lines) "
+                 f"lines: read as {name}, the others are not imported")
+    return codec
+
+
+def _nul_lines(lines: list[str], bad: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    for i, text in enumerate(lines):
+        if "\x00" in text and i not in bad:
+            bad[i] = ("含空字符 NUL（\\x00）", "NUL characters (\\x00)")
+    return bad
+
+
+def _parse_line(text: str, sep: str) -> tuple[list[str] | None, str, str]:
+    """One physical line as a CSV record on its own, or None with the reason (zh, en)."""
+    if text.count('"') % 2:
+        return (None, "引号未闭合（或值中有未成对的引号）",
+                "an unclosed quote (or an unpaired quote)")
+    if len(text) > _CSV_FIELD_LIMIT and max(map(len, text.split(sep))) > _CSV_FIELD_LIMIT:
+        return (None, f"单元格超过 {_CSV_FIELD_LIMIT:,} 个字符",
+                f"a cell longer than {_CSV_FIELD_LIMIT:,} characters")
+    try:
+        return next(csv.reader((text,), delimiter=sep, strict=True), []), "", ""
+    except csv.Error as e:
+        return None, f"引号使用不正确（{_short(e)}）", f"misplaced quotes ({_short(e)})"
+
+
+def _fits(fields: list[str], width: int) -> bool:
+    """A record with the header's fields (extra fields are fine while empty)."""
+    return len(fields) == width or (len(fields) > width
+                                    and not any(f.strip() for f in fields[width:]))
+
+
+def _span(lines: list[str], i: int, sep: str, width: int,
+          bad: dict[int, tuple[str, str]]) -> int | None:
+    """Last line of a record that starts at line ``i`` with an open quote and closes on a
+    later line into a record of the header's width — unless a line in between is a
+    well-formed row on its own (then that line is where reading resynchronises)."""
+    parts = [lines[i]]
+    quotes = lines[i].count('"')
+    for j in range(i + 1, min(len(lines), i + _MAX_SPAN_LINES)):
+        if j in bad:
+            return None
+        alone, _, _ = _parse_line(lines[j], sep)
+        if alone is not None and len(alone) > 1 and _fits(alone, width):
+            return None
+        parts.append(lines[j])
+        quotes += lines[j].count('"')
+        if quotes % 2 == 0:
+            try:
+                rec = next(csv.reader(("\n".join(parts),), delimiter=sep, strict=True), [])
+            except csv.Error:
+                return None
+            return j if _fits(rec, width) else None
+    return None
+
+
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _wrong_delimiter(text: str, sep: str, width: int) -> str | None:
+    for d in _OTHER_DELIMITERS:
+        if d != sep and len(text.split(d)) >= width:
+            return d
+    return None
+
+
+def _show_delimiter(d: str) -> str:
+    return {"\t": "制表符 tab", ",": "逗号 ,", ";": "分号 ;", "|": "竖线 |"}[d]
+
+
 def _read_csv(p: Path, encoding: str | None) -> RawTable:
+    """Read a CSV one physical line at a time.
+
+    A line that is not a well-formed record on its own (unclosed or unpaired quote, a cell
+    spanning lines), has more non-empty fields than the header or fewer because it uses
+    another delimiter, holds NUL bytes or bytes of another encoding is refused with its line
+    number, and reading goes on with the next line; a record spanning lines is refused with
+    all its lines. A line never swallows the lines after it.
+    """
     source = str(p)
     notes: list[str] = []
     data = p.read_bytes()
-    text, enc, assumed = _decode_text(data, encoding, source, notes)
-    sep = _delimiter(text, p, notes)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    rows: list[list[str]] = []
-    try:
-        for row in reader:
-            rows.append(row)
-    except csv.Error as e:
-        raise _fail(f"CSV 格式错误：{_short(e)}", f"malformed CSV: {_short(e)}",
-                    f"{source} line {reader.line_num}",
-                    "请检查引号是否成对，或在表格软件中打开后重新另存为 CSV",
-                    "check that quotes are paired, or re-save it as CSV from a spreadsheet") from e
-    if not rows or not rows[0] or not any(c.strip() for c in rows[0]):
+    lines, bad, enc, assumed = _csv_lines(data, encoding, source, notes)
+    if not lines or not lines[0].strip():
         raise _fail("表头行（第 1 行）为空", "the header row (line 1) is empty", f"{source} row 1",
                     "第 1 行应为字段名", "line 1 must hold the field names")
-    return _grid_table(rows[0], rows[1:], list(range(2, len(rows) + 1)), source, "csv", enc,
-                       assumed, notes)
+    if 0 in bad:
+        zh, en = bad[0]
+        raise _fail(f"表头行（第 1 行）无法读取：{zh}", f"the header line (line 1) cannot be "
+                    f"read: {en}", f"{source} line 1", "请另存为 UTF-8 编码的 CSV",
+                    "save it as CSV (UTF-8)")
+    sep = _delimiter(lines[0], p, notes)
+    if lines[0].count(sep) + 1 > MAX_COLUMNS:
+        raise _too_many_columns(lines[0].count(sep) + 1, f"{source} line 1")
+    header, zh, en = _parse_line(lines[0], sep)
+    if header is None:
+        raise _fail(f"CSV 表头行格式错误：{zh}", f"malformed CSV header line: {en}",
+                    f"{source} line 1", "请检查引号是否成对，或在表格软件中打开后重新另存为 CSV",
+                    "check that quotes are paired, or re-save it as CSV from a spreadsheet")
+    if len(header) > MAX_COLUMNS:
+        raise _too_many_columns(len(header), f"{source} line 1")
+    width = len(header)
+    issues = _LineIssues()
+    body: list[list[str]] = []
+    nums: list[int] = []
+    i = 1
+    while i < len(lines):
+        line, text = i + 1, lines[i]
+        if i in bad:
+            zh, en = bad[i]
+            issues.add(line, "E129", text, detail_zh=zh, detail_en=en)
+            i += 1
+            continue
+        fields, zh, en = _parse_line(text, sep)
+        if fields is None:
+            end = _span(lines, i, sep, width, bad) if text.count('"') % 2 else None
+            if end is not None:
+                issues.add(line, "E127", "\n".join(lines[i:end + 1]), span=end - i + 1,
+                           lines=f"{line}–{end + 1}", detail_zh=f"单元格跨 {end - i + 1} 行",
+                           detail_en=f"a cell spans {end - i + 1} lines")
+                i = end + 1
+                continue
+            issues.add(line, "E127", text, lines=str(line), detail_zh=zh, detail_en=en)
+            i += 1
+            continue
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            issues.add(line, "E128", text, found=len(fields), expected=width,
+                       detail_zh="多出的字段有值，可能是值中含未加引号的分隔符",
+                       detail_en="the extra fields hold values: an unquoted delimiter "
+                                 "inside a value?")
+        elif (width > 1 and len(fields) < width and any(f.strip() for f in fields)
+              and (d := _wrong_delimiter(text, sep, width)) is not None):
+            issues.add(line, "E128", text, found=len(fields), expected=width,
+                       detail_zh=f"该行似乎用{_show_delimiter(d)}分隔，表头用"
+                                 f"{_show_delimiter(sep)}",
+                       detail_en=f"the line seems separated by {_show_delimiter(d)}, the "
+                                 f"header by {_show_delimiter(sep)}")
+        else:
+            body.append(fields[:width])
+            nums.append(line)
+        i += 1
+    return _grid_table(header, body, nums, source, "csv", enc, assumed, notes,
+                       rejected=issues.frame(), physical_lines=len(lines),
+                       rejected_lines=issues.lines)
 
 
 # --------------------------------------------------------------------------- Excel
@@ -1093,7 +1396,13 @@ def _read_xlsx(p: Path, sheet: str | None, encoding: str | None) -> RawTable:
                 rownums: list[int] = []
                 for i, row in enumerate(ws.iter_rows(), start=1):
                     number = next((c.row for c in row if getattr(c, "row", None)), i)
-                    grid.append([_cell_text(c) for c in row])
+                    cells = [_cell_text(c) for c in row]
+                    if i == 1:
+                        width = max((j + 1 for j, c in enumerate(cells) if c.strip()),
+                                    default=0)
+                        if width > MAX_COLUMNS:
+                            raise _too_many_columns(width, f"{source} row 1")
+                    grid.append(cells)
                     rownums.append(number)
         except IndspaceError:
             raise

@@ -28,6 +28,11 @@ Severity = Literal["error", "warning", "info"]
 SEVERITY_ZH: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 """Chinese name of each severity (reports and docs)."""
 
+ISSUE_COLUMNS = ("source_row", "field", "code", "severity", "message_zh", "message_en",
+                 "hint_zh", "hint_en", "value")
+"""Columns of an issue table (reading and validation issues alike); ``source_row`` is the
+row users see (for CSV the physical line), 0 for the header or the whole file."""
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -222,6 +227,52 @@ _CATALOGUE: tuple[Rule, ...] = (
        "先导入建筑（buildings），或更正建筑编号",
        "import the building first (buildings) or correct the building id",
        "occupancy"),
+    _R("E127", "malformed_line", "error",
+       "第 {lines} 行不是完整的 CSV 行（{detail_zh}），未导入；其后的行照常读取",
+       "line {lines} is not a well-formed CSV line ({detail_en}); it is not imported, the "
+       "lines after it are read as usual",
+       "把引号配对（单元格内的引号写成两个 \"\"），删除单元格内的换行（Excel 中的 Alt+Enter），"
+       "或在表格软件中打开后重新另存为 CSV",
+       "pair the quotes (a quote inside a cell is written twice, \"\"), remove line breaks "
+       "inside cells (Alt+Enter in Excel), or re-save the file as CSV from a spreadsheet",
+       "csv"),
+    _R("E128", "field_count", "error",
+       "该行有 {found} 个字段，表头有 {expected} 个（{detail_zh}），该行未导入",
+       "the line has {found} fields, the header {expected} ({detail_en}); the line is not "
+       "imported",
+       "检查分隔符是否与表头一致、含逗号的值是否加了引号",
+       "check that the line uses the header's delimiter and that values holding it are quoted",
+       "csv"),
+    _R("E129", "bad_bytes", "error",
+       "该行含有无法读取的字节（{detail_zh}），该行未导入",
+       "the line holds bytes that cannot be read ({detail_en}); the line is not imported",
+       "整个文件请用同一种编码保存（建议 UTF-8），删除空字符（NUL）；或用 --encoding 指定编码",
+       "save the whole file in one encoding (UTF-8 recommended) without NUL characters, or "
+       "pass --encoding",
+       "csv"),
+    _R("E130", "control_characters", "error",
+       "「{header}」含有换行或控制字符（{detail_zh}）：{value}",
+       "{header} holds a line break or control character ({detail_en}): {value}",
+       "代码和名称只能是一行文字：删除单元格内的换行、制表符等不可见字符",
+       "codes and names are one line of text: remove line breaks, tabs and other invisible "
+       "characters from the cell",
+       "all (codes, ids, names)"),
+    _R("E131", "blanks_stored_value", "error",
+       "「{label}」（{field}）为空，但已有记录 {key} 的该项为“{stored}”；导入不会清空已有值，"
+       "该行未导入，已有记录保持不变",
+       "{field} ({label}) is empty but the stored record {key} has {stored!r}; an import never "
+       "blanks a stored value, so the line is not imported and the record stays as it is",
+       "填写该值（不变则照抄原值）；如确需清空，请在系统中编辑该记录",
+       "fill in the value (copy the stored one if unchanged); to clear it on purpose, edit the "
+       "record in the platform",
+       "all (required and kept fields, see docs/import-format.md)"),
+    _R("W132", "formula_like_text", "warning",
+       "「{header}」以 {first} 开头，表格软件可能把它当作公式：{value}",
+       "{header} starts with {first}, which a spreadsheet may run as a formula: {value}",
+       "按文本导入；导出时始终写为文本。如非有意，请核实数据来源",
+       "imported as text and always exported as text; check the source if this is not "
+       "intended",
+       "all (text cells)"),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}

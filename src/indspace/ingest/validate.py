@@ -61,12 +61,10 @@ from indspace.ingest.aliases import (
     normalise_header,
     table_for,
 )
-from indspace.ingest.rules import RULES, render
+from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
 
 STORE_EPSG = 4549
 """Projected CRS of the store (CGCS2000 3° Gauss–Krüger CM 120°E, reference-data §3)."""
-ISSUE_COLUMNS = ("source_row", "field", "code", "severity", "message_zh", "message_en",
-                 "hint_zh", "hint_en", "value")
 MIN_AREA_M2 = 0.01
 """Polygons with less area than this (m²) are degenerate (E110)."""
 STOREY_DOUBLE_M = 8.0
@@ -87,6 +85,22 @@ POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2")})
 ID_FIELDS = frozenset({"parcel_id", "building_id", "block_id", "park_id", "occupancy_id",
                        "land_use_code", "industry_code", "district"})
 """Text fields normalised to half-width (NFKC) and trimmed; other text is only trimmed."""
+ONE_LINE_FIELDS = ID_FIELDS | {"credit_code", "owner_credit_code", "name"}
+"""Codes, ids and names: one line of text, without line breaks or control characters (E130)."""
+KEEP_ON_UPDATE: dict[str, tuple[str, ...]] = {
+    "enterprises": ("district", "industry_code", "scale"),
+    "parcels": ("district", "land_use_code"),
+    "buildings": ("parcel_id", "district"),
+    "control_lines": ("district",),
+}
+"""Optional fields an import may not blank on a stored record (E131), besides the required
+ones (E101): district scoping, the per-mu evaluation (industry, scale) and the land
+attribution read them. Clearing one on purpose is an edit, not an import."""
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+FORMULA_START = ("=", "+", "-", "@")
+"""First characters that make a spreadsheet run a text cell as a formula (OWASP CSV
+injection); a text cell starting with one is flagged on import (W132) and every export
+writes it as text."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,9 @@ class ValidationContext:
     overlap_min_share: float = 0.01
     district_codes: dict[str, str] | None = None
     """District names as users write them (鄞州区, 鄞州) → GB/T 2260 code; None keeps text."""
+    stored: pd.DataFrame | None = None
+    """Current stored records of the table: key columns and the fields an update may not
+    blank (required ones and :data:`KEEP_ON_UPDATE`); None skips E131."""
 
 
 @dataclass(frozen=True)
@@ -541,9 +558,23 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
                 dtype=object)
         got = _blank(got, pd.isna(got) | missing)
         return _Col(got, missing, ~missing & pd.isna(got), txt, hdr)
+    txt = _unquote_formula(txt)
     vals_s = _nfkc(txt, strip=True) if f.name in ID_FIELDS else pd.Series(txt, dtype=object)
     return _Col(_blank(vals_s.to_numpy(dtype=object), missing), missing,
                 np.zeros(n, dtype=bool), txt, hdr)
+
+
+def _unquote_formula(txt: np.ndarray) -> np.ndarray:
+    """Remove the one apostrophe that CSV exports put before text starting like a formula
+    (``'=HYPERLINK(…)`` → ``=HYPERLINK(…)``; services.output.csv_safe), so an export
+    re-imports to the same values."""
+    quoted = np.fromiter((isinstance(t, str) and len(t) > 1 and t[0] == "'"
+                          and t[1] in "=+-@\t\r" for t in txt), dtype=bool, count=len(txt))
+    if not quoted.any():
+        return txt
+    out = np.array(txt, dtype=object)
+    out[quoted] = [t[1:] for t in out[quoted]]
+    return out
 
 
 def _blank(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -1070,6 +1101,9 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         _check_occupancy(cols, ctx, iss)
 
     _check_duplicates(entity.key, cols, iss, rows)
+    _check_text(entity, cols, absent, iss)
+    if ctx.stored is not None:
+        _check_blanking(table, cols, absent, ctx.stored, iss)
 
     # assemble -------------------------------------------------------------------------------
     keep = ~iss.error & (not iss.file_error)
@@ -1085,15 +1119,84 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         carried.add("geometry")
     check_frame(entity, valid, source=source)
 
-    extras = pd.DataFrame({"source_row": rows[keep]})
+    # one frame built at once: adding columns one by one copies the frame each time, which
+    # made a file of 10 000 columns take minutes (issue #15)
+    extra_cols: dict[str, np.ndarray] = {"source_row": rows[keep]}
     for h in (*resolution.extras, *resolution.unknown):
         if h in position:
             name = resolution.mapping[h].field if h in resolution.mapping else h
-            if name in extras.columns:
+            if name in extra_cols:
                 name = h
-            extras[name] = column(h).to_numpy(dtype=object)[keep]
+            extra_cols[name] = column(h).to_numpy(dtype=object)[keep]
+    extras = pd.DataFrame(extra_cols)
     columns = tuple(c for c in [*entity.columns, "geometry"] if c in carried)
     return ValidationResult(valid, iss.frame(), extras, columns, rows)
+
+
+def _check_text(entity: Any, cols: dict[str, _Col], absent: set[str], iss: _Issues) -> None:
+    """E130 (line breaks and control characters in codes, ids and names) and W132 (text
+    that a spreadsheet would run as a formula)."""
+    for f in entity.fields:
+        if f.dtype != "text" or f.name in absent:
+            continue
+        c = cols[f.name]
+        present = ~c.missing
+        if not present.any():
+            continue
+        raw = pd.Series(c.raw, dtype=object)
+        if f.name in ONE_LINE_FIELDS or f.credit_code:
+            ctrl = present & raw.str.contains(_CONTROL, regex=True, na=False).to_numpy(
+                dtype=bool)
+            if ctrl.any():
+                brk = raw.str.contains(r"[\r\n\u2028\u2029]", regex=True, na=False).to_numpy(
+                    dtype=bool)
+                iss.add("E130", f.name, ctrl, raw.str.replace(r"[\r\n]", "⏎", regex=True)
+                        .to_numpy(dtype=object), header=c.header,
+                        detail_zh=np.where(brk, "换行", "控制字符").astype(object),
+                        detail_en=np.where(brk, "line break", "control character")
+                        .astype(object))
+        formula = present & raw.str.startswith(FORMULA_START, na=False).to_numpy(dtype=bool)
+        if formula.any():
+            iss.add("W132", f.name, formula, c.raw, header=c.header,
+                    first=np.array([str(v)[:1] for v in c.raw], dtype=object))
+
+
+def _check_blanking(table: str, cols: dict[str, _Col], absent: set[str], stored: pd.DataFrame,
+                    iss: _Issues) -> None:
+    """E131: a row that updates a stored record but leaves empty a field the record has
+    (required fields already fail E101; here the fields of :data:`KEEP_ON_UPDATE`)."""
+    entity = ENTITIES[table]
+    guarded = [f for f in KEEP_ON_UPDATE.get(table, ()) if f not in absent and f in stored]
+    keys = list(entity.key)
+    if not guarded or not len(stored) or any(k not in stored for k in keys):
+        return
+    blank = np.zeros(len(iss.rows), dtype=bool)
+    for f in guarded:
+        blank |= cols[f].missing
+    if not blank.any():
+        return
+    fresh = pd.DataFrame({k: pd.Series(cols[k].values, dtype=object).astype(str) for k in keys})
+    fresh["_pos"] = np.arange(len(fresh))
+    old = stored[[*keys, *guarded]].copy()
+    for k in keys:
+        old[k] = old[k].astype(object).astype(str)
+    hit = fresh[blank].merge(old, on=keys, how="inner")
+    if not len(hit):
+        return
+    pos = hit["_pos"].to_numpy(dtype=np.int64)
+    key_text = hit[keys].astype(str).agg("|".join, axis=1).to_numpy(dtype=object)
+    for f in guarded:
+        had = hit[f].notna().to_numpy(dtype=bool) & cols[f].missing[pos]
+        if not had.any():
+            continue
+        mask = np.zeros(len(iss.rows), dtype=bool)
+        mask[pos[had]] = True
+        key_all = _filled(len(iss.rows), "")
+        key_all[pos] = key_text
+        stored_all = _filled(len(iss.rows), "")
+        stored_all[pos] = hit[f].astype(object).where(hit[f].notna(), "").astype(str).to_numpy(
+            dtype=object)
+        iss.add("E131", f, mask, "", key=key_all, stored=stored_all)
 
 
 def _credit_problem_text(prob: np.ndarray, norm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

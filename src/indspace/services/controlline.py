@@ -17,7 +17,7 @@ from indspace.core.engines.projects import PROJECT_TYPES
 from indspace.core.engines.projects import check_project as check
 from indspace.core.errors import ValidationError
 from indspace.services.evaluation import resolve_profile
-from indspace.services.output import atomic, unsupported_format, write_sheets
+from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
 from indspace.store import Store, runs
 
 HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗地面积(平方米)",
@@ -57,7 +57,7 @@ def write_overlay(path: Path, result: pd.DataFrame) -> Path:
         raise unsupported_format(path, (".csv", ".xlsx", ".gpkg"))
     with atomic(path) as tmp:
         if suffix == ".csv":
-            result[list(COLUMNS)].to_csv(tmp, index=False, lineterminator="\n")
+            csv_safe(result[list(COLUMNS)]).to_csv(tmp, index=False, lineterminator="\n")
         elif suffix == ".gpkg":
             import pyogrio
 

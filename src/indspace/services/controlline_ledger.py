@@ -28,6 +28,7 @@ from indspace.core.engines import ledger as L
 from indspace.core.errors import ValidationError
 from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
+from indspace.services.output import csv_safe, excel_writer
 from indspace.store import Store
 from indspace.store import controlline as S
 
@@ -323,9 +324,9 @@ def export_ledger(report: LedgerReport, out: str | Path) -> Path:
         .dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d %H:%M")).rename(columns=ENTRY_HEADERS)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        bal.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+        csv_safe(bal).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
+        with excel_writer(path) as xw:
             bal.to_excel(xw, sheet_name="按区县", index=False)
             ent.to_excel(xw, sheet_name="台账明细", index=False)
             for name, frame in (("按区县", bal), ("台账明细", ent)):

@@ -34,7 +34,7 @@ from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
-from indspace.services.output import atomic, json_value, unsupported_format
+from indspace.services.output import atomic, csv_safe, json_value, unsupported_format
 from indspace.services.scope import require_firm
 from indspace.store import Store, runs
 
@@ -303,7 +303,7 @@ def write_output(path: Path, c: Computation, run: dict[str, Any], profile: Polic
     with atomic(path) as tmp:
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False, lineterminator="\n")
+            csv_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
         elif suffix == ".json":
             records = json.loads(frame.to_json(orient="records", force_ascii=False,
                                                double_precision=15))
@@ -649,5 +649,5 @@ def write_zones(path: Path, frame: pd.DataFrame) -> Path:
     if path.suffix.lower() != ".csv":
         raise unsupported_format(path, (".csv",))
     with atomic(path) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
+        csv_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
     return path

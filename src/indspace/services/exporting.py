@@ -3,7 +3,9 @@
 Columns are the contract names of ``docs/import-format.md``; spatial kinds carry their
 geometry natively in GeoPackage/GeoJSON and as WKT in a ``wkt`` column in CSV/XLSX.
 GeoJSON is written in EPSG:4490 (CGCS2000 geographic, RFC 7946 order lon/lat); the other
-formats keep the store CRS. CSV is UTF-8 with BOM, so Excel opens the Chinese text.
+formats keep the store CRS. CSV is UTF-8 with BOM, so Excel opens the Chinese text. Text is
+always written as text (:mod:`indspace.services.output`): XLSX string cells, CSV cells that
+start like a formula prefixed with ``'`` (removed again on import).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shapely
 
 from indspace.core.errors import ValidationError
 from indspace.core.model.entities import ENTITIES
+from indspace.services.output import csv_safe, excel_writer
 from indspace.store import Store
 
 Format = Literal["gpkg", "geojson", "csv", "xlsx"]
@@ -58,9 +61,9 @@ def export_kind(store: Store, kind: str, fmt: Format, out: str | Path) -> tuple[
     if spatial:
         flat["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=3)
     if fmt == "csv":
-        flat.to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
+        csv_safe(flat).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
     elif fmt == "xlsx":
-        with pd.ExcelWriter(out, engine="xlsxwriter") as xw:
+        with excel_writer(out) as xw:
             flat.to_excel(xw, sheet_name=kind[:31], index=False, freeze_panes=(1, 0))
     else:
         raise ValidationError(f"不支持的格式：{fmt}", f"unsupported format: {fmt}")

@@ -32,7 +32,7 @@ from indspace.core.model.entities import ENTITIES
 from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, read_table
 from indspace.ingest.report import write_report
-from indspace.ingest.validate import ValidationContext, validate
+from indspace.ingest.validate import KEEP_ON_UPDATE, ValidationContext, validate
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -73,6 +73,9 @@ class ImportResult:
     report: str | None = None
     report_xlsx: str | None = None
     notes: list[str] = field(default_factory=list)
+    lines: int | None = None
+    """CSV: physical lines of the file (header, blank lines and lines of rejected records
+    included); None for the other formats."""
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -139,6 +142,13 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
         if table == "parcels"
         else None
     )
+    keep = KEEP_ON_UPDATE.get(table, ())
+    stored = (
+        pd.DataFrame(store.read_frame(table, columns=[*ENTITIES[table].key, *keep]))
+        .drop(columns="geometry", errors="ignore")
+        if keep
+        else None
+    )
     return ValidationContext(
         known_enterprises=firms,
         known_parcels=parcels,
@@ -146,6 +156,7 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
         existing_parcels=existing,
         year=year,
         district_codes=names or None,
+        stored=stored,
     )
 
 
@@ -246,9 +257,15 @@ def _import_file(
     result = validate(
         kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
     )
-    issues = result.issues
+    # lines refused while reading (CSV) count as rows read and rejected, beside the rows
+    # that validation rejected
+    issues = (pd.concat([raw.rejected, result.issues], ignore_index=True)
+              .sort_values("source_row", kind="stable", ignore_index=True)
+              if len(raw.rejected) else result.issues)
     counts = result.counts()
-    rejected, accepted, warnings = counts["rejected"], counts["accepted"], counts["warnings"]
+    rows_read = len(raw.frame) + len(raw.rejected)
+    rejected = counts["rejected"] + len(raw.rejected)
+    accepted, warnings = counts["accepted"], counts["warnings"]
     status: Literal["committed", "rejected"] = "rejected" if strict and rejected else "committed"
     summary = {
         "import_id": import_id,
@@ -256,10 +273,12 @@ def _import_file(
         "source": raw.source,
         "sha256": sha,
         "status": status,
-        "rows_read": len(raw.frame),
+        "rows_read": rows_read,
         "accepted": accepted,
         "rejected": rejected,
         "warnings": warnings,
+        **({"lines": raw.physical_lines, "blank_lines": raw.blank_lines,
+            "rejected_lines": raw.rejected_lines} if raw.physical_lines is not None else {}),
         "encoding": raw.encoding,
         "encoding_assumed": raw.encoding_assumed,
         "crs": crs_text,
@@ -282,7 +301,7 @@ def _import_file(
         "mode": mode,
         "strict": strict,
         "status": status,
-        "rows_read": len(raw.frame),
+        "rows_read": rows_read,
         "accepted": 0 if status == "rejected" else accepted,
         "rejected": rejected,
         "warnings": warnings,
@@ -297,10 +316,11 @@ def _import_file(
         kind,
         raw.source,
         status,
-        len(raw.frame),
+        rows_read,
         accepted,
         rejected,
         warnings,
+        lines=raw.physical_lines,
         crs=crs_text,
         crs_source=crs_source,
         encoding=raw.encoding,
@@ -345,7 +365,11 @@ def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataF
     pos = {int(r): int(order[a]) for r, a, f in zip(wanted, at, found, strict=True) if f}
     attrs = raw.frame.drop(columns="geometry", errors="ignore")
 
-    def raw_json(row: int) -> str:
+    read_refused = set(raw.rejected["code"]) if len(raw.rejected) else set()
+
+    def raw_json(row: int, code: str, value: str) -> str:
+        if code in read_refused:  # a line refused while reading: its text as read
+            return json.dumps({"line": value}, ensure_ascii=False)
         i = pos.get(int(row))
         if i is None:
             return "{}"
@@ -357,7 +381,8 @@ def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataF
     ].copy()
     q["source_row"] = q["source_row"].astype(int)
     q.insert(0, "import_id", import_id)
-    q["raw_json"] = [raw_json(r) for r in q["source_row"]]
+    q["raw_json"] = [raw_json(r, c, v) for r, c, v in
+                     zip(q["source_row"], q["code"], q["value"], strict=True)]
     return q.astype(object).where(q.notna(), None)
 
 

@@ -33,7 +33,7 @@ from indspace.services.evaluation import (
     method_date,
     resolve_profile,
 )
-from indspace.services.output import atomic, unsupported_format, write_sheets
+from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
 from indspace.store import Store
 from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save_lowuse_run
 
@@ -133,7 +133,7 @@ def _write_table(path: Path, frame: pd.DataFrame, sheet: str) -> Path:
         raise unsupported_format(path, (".csv", ".xlsx"))
     with atomic(path) as tmp:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False, lineterminator="\n")
+            csv_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
         else:
             write_sheets(tmp, {sheet: frame})
     return path
