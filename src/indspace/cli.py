@@ -188,6 +188,10 @@ def _print_import(result: Any) -> None:
     out.print(f"  报告 / report: {escape(str(result.report))}", soft_wrap=True)
 
 
+def _say_waiting(message: str) -> None:
+    console.print(f"[yellow]{escape(message)}[/]", soft_wrap=True, highlight=False)
+
+
 @app.command("import")
 def import_(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],
@@ -217,10 +221,10 @@ def import_(
     try:
         with _progress(transient=True) as prog:
             prog.add_task(f"导入 / importing {kind}", total=None)
-            result = import_file(Store.open(db), kind, file, layer=layer, encoding=encoding,
-                                 crs=crs, year=year, mode=mode.value,
-                                 strict=strict,
-                                 report_dir=report_dir)
+            result = import_file(Store.open(db, write_wait_s=_STORE.write_wait_s), kind, file,
+                                 layer=layer, encoding=encoding, crs=crs, year=year,
+                                 mode=mode.value, strict=strict, report_dir=report_dir,
+                                 on_wait=_say_waiting)
     except IndspaceError as e:
         _fail(e, as_json)
     if as_json:
@@ -246,7 +250,8 @@ def import_bundle(
     from indspace.store import Store
 
     try:
-        results = run_bundle(Store.open(db), folder, strict=strict, report_dir=report_dir)
+        results = run_bundle(Store.open(db, write_wait_s=_STORE.write_wait_s), folder,
+                             strict=strict, report_dir=report_dir, on_wait=_say_waiting)
     except IndspaceError as e:
         _fail(e, as_json)
     if as_json:

@@ -11,6 +11,10 @@ class StoreSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
     db: str = "indspace.gpkg"
+    write_wait_s: float = Field(
+        600.0, ge=0,
+        description="导入等待同一数据库上另一个导入完成的最长秒数 / seconds an import waits "
+                    "for another import into the same store before it gives up")
 
 
 class ApiSettings(BaseSettings):

@@ -174,10 +174,15 @@ def import_file(
     actor: str = "cli",
     report_dir: str | Path | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_wait: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind``; see the module docstring. Raises ``IndspaceError`` only
-    when nothing could be read (the store is then untouched)."""
-    with _collector_paused():
+    when nothing could be read (the store is then untouched).
+
+    The whole import (reading what it validates against, validating, writing) holds the
+    store's writer lock (:meth:`Store.writer`): a second import into the same store waits
+    for the first (``on_wait`` hears it once) up to ``store.write_wait_s`` seconds."""
+    with store.writer(on_wait=on_wait), _collector_paused():
         return _import_file(store, kind, path, layer=layer, encoding=encoding, crs=crs,
                             year=year, mode=mode, strict=strict, actor=actor,
                             report_dir=report_dir, clock=clock)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 from indspace.store.sqlite_rows import insert_columns
 from indspace.store.tables import GEOM, build_metadata, history_name
 from indspace.store.types import UtcDateTime
+from indspace.store.writer_lock import advisory_lock, file_lock
 
 Backend = Literal["gpkg", "postgis"]
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -75,6 +76,9 @@ def resolve_url(db: str | Path) -> str:
     return "sqlite:///" + str(Path(s).expanduser().resolve())
 
 
+WRITE_WAIT_S = 600.0
+"""Default seconds an import waits for another writer of the same store (settings:
+``INDSPACE_WRITE_WAIT_S``)."""
 POOL_SIZE = 10
 """PostgreSQL connections a store keeps open at most (opened lazily, kept)."""
 
@@ -107,8 +111,9 @@ def _make_engine(url: str) -> Engine:
 class Store:
     """The indspace store: tables of the entity contracts, with history, on one backend."""
 
-    def __init__(self, db: str | Path) -> None:
+    def __init__(self, db: str | Path, *, write_wait_s: float = WRITE_WAIT_S) -> None:
         self.url = resolve_url(db)
+        self.write_wait_s = write_wait_s
         self.backend: Backend = "gpkg" if self.url.startswith("sqlite") else "postgis"
         self.path = Path(self.url.removeprefix("sqlite:///")) if self.backend == "gpkg" else None
         self.engine = _make_engine(self.url)
@@ -117,17 +122,47 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, a plain one on PostgreSQL."""
-        with self.engine.connect() as conn:
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, a plain one on PostgreSQL.
+
+        SQLite waits up to its busy timeout for the write lock; a store still locked after
+        that is a bilingual :class:`StoreError`, never a raw ``database is locked``."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except sa.exc.OperationalError as e:
+            if self.backend == "gpkg" and "locked" in str(e.orig).lower():
+                raise StoreError(
+                    "数据库正被其他程序写入，等待后仍无法写入",
+                    "the store is being written by another program and stayed locked",
+                    where=self.display_name,
+                    hint_zh="稍后重试；如有 QGIS 等程序正在编辑该文件，请先保存并关闭",
+                    hint_en="retry later; if QGIS or another program is editing the file, "
+                            "save and close it first") from e
+            raise
+
+    @contextmanager
+    def writer(self, *, wait_s: float | None = None,
+               on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the store's writer lock (one importer at a time) for the ``with`` block.
+
+        Waits at most ``wait_s`` seconds (default :attr:`write_wait_s`) for another writer
+        to finish, telling ``on_wait`` once that it waits; then raises a bilingual
+        :class:`StoreError`. See :mod:`indspace.store.writer_lock`."""
+        wait = self.write_wait_s if wait_s is None else wait_s
+        if self.path is not None:
+            with file_lock(self.path, wait, on_wait):
+                yield
+        else:
+            with advisory_lock(self.engine, self.display_name, wait, on_wait):
+                yield
 
     # ---------------------------------------------------------------- lifecycle
     @classmethod
-    def open(cls, db: str | Path) -> Store:
+    def open(cls, db: str | Path, *, write_wait_s: float = WRITE_WAIT_S) -> Store:
         """Open an existing, initialised store; raise a clear error otherwise."""
-        store = cls(db)
+        store = cls(db, write_wait_s=write_wait_s)
         if store.path is not None and not store.path.exists():
             raise StoreError(f"数据库文件不存在：{store.path}",
                              f"store file not found: {store.path}",
