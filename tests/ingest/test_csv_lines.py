@@ -33,7 +33,7 @@ def test_an_unclosed_quote_refuses_its_line_only(tmp_path: Path) -> None:
         f"{HEADER}\n{C1},甲公司,330212,3481,规上\n"
         f'{C2},"乙公司,330203,3481,规上\n'
         f"{C3},丙公司,330205,3481,规下\n"
-        f'91330200MA2AAAAA1X,"丁公司",330206,3481,规下\n',
+        f'91330200MA2AAAAA1K,"丁公司",330206,3481,规下\n',
     )
     t = read_table(path)
     assert t.frame["企业名称"].tolist() == ["甲公司", "丙公司", "丁公司"]
