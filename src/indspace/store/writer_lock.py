@@ -45,8 +45,10 @@ LOCK_KEY = int.from_bytes(hashlib.sha256(LOCK_NAME.encode()).digest()[:8], "big"
 POLL_S = 0.2
 """Seconds between two attempts to take a lock held by another writer."""
 
-WAIT_MESSAGE = ("另一个导入正在写入该数据库，等待其完成（最多 {wait:g} 秒）… / another import is "
-                "writing to this store; waiting for it to finish (at most {wait:g} s)…")
+WAIT_MESSAGE = (
+    "另一个导入正在写入该数据库，等待其完成（最多 {wait:g} 秒）… / another import is "
+    "writing to this store; waiting for it to finish (at most {wait:g} s)…"
+)
 
 
 def _timeout(where: str, wait_s: float) -> StoreError:
@@ -56,11 +58,13 @@ def _timeout(where: str, wait_s: float) -> StoreError:
         "import did not run",
         where=where,
         hint_zh="稍后重试，或调大 INDSPACE_WRITE_WAIT_S（等待秒数）",
-        hint_en="retry later, or raise INDSPACE_WRITE_WAIT_S (seconds to wait)")
+        hint_en="retry later, or raise INDSPACE_WRITE_WAIT_S (seconds to wait)",
+    )
 
 
-def _poll(try_once: Callable[[], bool], where: str, wait_s: float,
-          on_wait: Callable[[str], None] | None) -> None:
+def _poll(
+    try_once: Callable[[], bool], where: str, wait_s: float, on_wait: Callable[[str], None] | None
+) -> None:
     if try_once():
         return
     if on_wait is not None:
@@ -74,14 +78,14 @@ def _poll(try_once: Callable[[], bool], where: str, wait_s: float,
 
 
 @contextmanager
-def file_lock(path: Path, wait_s: float, on_wait: Callable[[str], None] | None
-              ) -> Iterator[None]:
+def file_lock(path: Path, wait_s: float, on_wait: Callable[[str], None] | None) -> Iterator[None]:
     """Exclusive ``flock`` on ``path`` (a GeoPackage), waiting at most ``wait_s`` seconds."""
     if fcntl is None:  # pragma: no cover - Windows: SQLite's busy wait only
         yield
         return
     fd = os.open(path, os.O_RDONLY)
     try:
+
         def try_once() -> bool:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -99,15 +103,17 @@ def file_lock(path: Path, wait_s: float, on_wait: Callable[[str], None] | None
 
 
 @contextmanager
-def advisory_lock(engine: Engine, where: str, wait_s: float,
-                  on_wait: Callable[[str], None] | None) -> Iterator[None]:
+def advisory_lock(
+    engine: Engine, where: str, wait_s: float, on_wait: Callable[[str], None] | None
+) -> Iterator[None]:
     """PostgreSQL session advisory lock :data:`LOCK_KEY`, waiting at most ``wait_s`` s."""
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
 
         def try_once() -> bool:
-            return bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
-                                     {"k": LOCK_KEY}).scalar())
+            return bool(
+                conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+            )
 
         _poll(try_once, where, wait_s, on_wait)
         try:
