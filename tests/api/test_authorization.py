@@ -316,3 +316,35 @@ def test_filing_a_control_line_adjustment(world: dict) -> None:  # type: ignore[
     crs = c.post("/api/controlline/proposals", headers=h["officer"],
                  json={**body(D1), "crs": "EPSG:nonsense"})
     assert crs.status_code == 422
+
+
+def test_an_officer_cannot_take_land_out_of_another_districts_block(world: dict  # type: ignore[type-arg]
+                                                                     ) -> None:
+    """Issue #15: officer 330203 filed a proposal whose "out" area lay in a 330205 block; it
+    passed, and enforcement shrank the 330205 block on 330203's ledger. The geometry decides,
+    not the ``district`` field: refused at filing, naming the block and its district."""
+    c, h = world["c"], world["h"]
+    store = Store.open(c.app.state.store.url.removeprefix("sqlite:///"))
+    blocks = store.read_frame("control_lines", columns=["block_id", "district", "geometry"])
+    block = blocks[blocks["district"] == D2].iloc[0]
+    p = block.geometry.representative_point()
+    out = box(p.x - 20, p.y - 20, p.x + 20, p.y + 20)            # 40 m × 40 m = 1 600 m²
+    assert block.geometry.contains(out)
+    before = len(store.audit_log())
+    r = c.post("/api/controlline/proposals", headers=h["officer"], json={
+        "district": D1, "reason": "道路拓宽", "documents": ["测试"], "out": out.wkt})
+    assert r.status_code == 403, r.text
+    err = r.json()
+    assert err["error"] == "OutOfDistrictError"
+    assert block["block_id"] in err["message_zh"] and D2 in err["message_zh"]
+    assert block["block_id"] in err["message_en"] and f"district {D2}" in err["message_en"]
+    assert "1,600.00 m²" in err["message_en"]
+    assert len(store.audit_log()) == before                    # nothing was written
+    # the city administrator cannot book 330205's block against 330203 either (CLI or web)
+    assert status(world, "admin", "POST", "/api/controlline/proposals", json={
+        "district": D1, "reason": "道路拓宽", "documents": ["测试"], "out": out.wkt}) == 403
+    # the same area out, filed for its own district by its own officer, is accepted
+    own = c.post("/api/controlline/proposals", headers=h["officer2"], json={
+        "district": D2, "reason": "道路拓宽", "documents": ["测试"], "out": out.wkt})
+    assert own.status_code == 201, own.text
+    store.close()

@@ -18,7 +18,7 @@ from fastapi.security import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indspace.core.access import Principal
-from indspace.core.errors import IndspaceError
+from indspace.core.errors import IndspaceError, RateLimitedError
 from indspace.services.accounts import Authenticator
 from indspace.services.scope import require_layer, tile_scope
 from indspace.store import Store
@@ -114,6 +114,8 @@ def install(app: FastAPI) -> None:
         resp = JSONResponse(exc.to_dict(), status_code=exc.http_status)
         if exc.http_status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer, Basic realm="indspace"'
+        if isinstance(exc, RateLimitedError):
+            resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
     @app.exception_handler(RequestValidationError)

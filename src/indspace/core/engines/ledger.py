@@ -327,6 +327,54 @@ def out_outside_line(areas_out: BaseGeometry, blocks: gpd.GeoDataFrame) -> float
     return float(areas_out.difference(inside).area)
 
 
+def foreign_areas(areas_out: BaseGeometry, areas_in: BaseGeometry, *, district: str,
+                  boundary: BaseGeometry | None, blocks: gpd.GeoDataFrame,
+                  tolerance_m2: float = OVERLAP_TOLERANCE_M2) -> list[Problem]:
+    """Where an adjustment of ``district`` reaches into another district (decided by
+    geometry, not by the ``district`` field): areas out overlapping a control-line block of
+    another district (each block named), and areas out or in lying outside the district's
+    own ``boundary`` (``None``: the store has no boundary for it; that part is skipped).
+    Overlaps under ``tolerance_m2`` (digitising slivers) are ignored. ``blocks``:
+    ``block_id``, ``district``, geometry in the same projected CRS.
+
+    >>> from shapely.geometry import box
+    >>> blocks = gpd.GeoDataFrame({"block_id": ["A", "B"], "district": ["330203", "330205"]},
+    ...                           geometry=[box(0, 0, 100, 100), box(200, 0, 300, 100)])
+    >>> [p.code for p in foreign_areas(box(200, 0, 240, 40), Polygon(), district="330203",
+    ...                                boundary=box(-50, -50, 150, 150), blocks=blocks)]
+    ['foreign_block', 'outside_district']
+    >>> foreign_areas(box(0, 0, 40, 40), Polygon(), district="330203",
+    ...               boundary=box(-50, -50, 150, 150), blocks=blocks)
+    []
+    """
+    problems: list[Problem] = []
+    if not areas_out.is_empty and len(blocks):
+        other = blocks[blocks["district"].astype("string").fillna("") != district]
+        hits = other[other.geometry.intersects(areas_out)]
+        for bid, bdist, g in zip(hits["block_id"], hits["district"], hits.geometry,
+                                 strict=True):
+            area = float(g.intersection(areas_out).area)
+            if area >= tolerance_m2:
+                problems.append(Problem(
+                    "foreign_block",
+                    f"调出范围有 {_fmt(area)} 位于区县 {bdist} 的控制线区块 {bid}，"
+                    f"区县 {district} 的调整方案不能调整它",
+                    f"{_fmt_en(area)} of the areas out lie in control-line block {bid} of "
+                    f"district {bdist}; an adjustment of district {district} cannot change it"))
+    if boundary is not None and not boundary.is_empty:
+        for direction, zh, g in (("out", "调出", areas_out), ("in", "补划", areas_in)):
+            if g.is_empty:
+                continue
+            outside = float(g.difference(boundary).area)
+            if outside >= tolerance_m2:
+                problems.append(Problem(
+                    "outside_district",
+                    f"{zh}范围有 {_fmt(outside)} 不在区县 {district} 的行政区范围内",
+                    f"{_fmt_en(outside)} of the areas {direction} lie outside district "
+                    f"{district}"))
+    return problems
+
+
 # ---------------------------------------------------------------- balance arithmetic
 @dataclass(frozen=True)
 class Booking:
