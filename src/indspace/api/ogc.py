@@ -23,7 +23,7 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 OgcLimit = Annotated[int, Query(ge=1, json_schema_extra={"maximum": service.MAX_LIMIT},
                                 description="每页要素数（最多 10000）/ page size (max 10000)")]
-OgcOffset = Annotated[int, Query(ge=0, description="偏移 / offset")]
+OgcOffset = Annotated[int, Query(ge=0, le=10_000_000, description="偏移 / offset")]
 Bbox = Annotated[str | None, Query(description="minx,miny,maxx,maxy（默认 CRS84）/ in CRS84 "
                                                "unless bbox-crs is given")]
 BboxCrs = Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 / CRS of bbox")]

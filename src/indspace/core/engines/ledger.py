@@ -29,6 +29,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from indspace.core.errors import BalanceError, ReplacementLandError, ValidationError
+from indspace.core.model.ids import check_chosen_id
 from indspace.core.model.units import m2_to_mu
 
 EPS_M2 = 1e-6
@@ -149,7 +150,19 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
     out_geoms: list[BaseGeometry] = []
     in_geoms: list[BaseGeometry] = []
     if data.get("type") == "FeatureCollection":
-        feats = list(data.get("features") or [])
+        feats = data.get("features") or []
+        if not isinstance(feats, list) or not all(isinstance(f, Mapping) for f in feats):
+            raise ValidationError("features 须为 GeoJSON 要素数组",
+                                  "features must be an array of GeoJSON features",
+                                  where="proposal.features")
+        for i, f in enumerate(feats):
+            if not isinstance(f.get("properties") or {}, Mapping):
+                raise ValidationError(f"第 {i + 1} 个要素的 properties 须为对象",
+                                      f"feature {i + 1}: properties must be an object",
+                                      where=f"features[{i}].properties")
+        if not isinstance(data.get("properties") or {}, Mapping):
+            raise ValidationError("properties 须为对象", "properties must be an object",
+                                  where="proposal.properties")
         props = {**(feats[0].get("properties") or {} if feats else {}),
                  **(data.get("properties") or {})}
         for i, f in enumerate(feats):
@@ -173,6 +186,9 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
     docs = props.get("documents") or []
     if isinstance(docs, str):
         docs = [docs]
+    if not isinstance(docs, list):
+        raise ValidationError("documents 须为文件名数组", "documents must be a list of names",
+                              where="proposal.documents")
     areas_out = as_multipolygon(out_geoms, "proposal.out")
     areas_in = as_multipolygon(in_geoms, "proposal.in")
     if areas_out.is_empty and areas_in.is_empty:
@@ -189,8 +205,9 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
                         areas_in=areas_in, documents=[str(d) for d in docs],
                         name=str(props.get("name") or ""), line_type=line_type,
                         transfer_from=str(transfer).strip() if transfer else None,
-                        proposal_id=str(props["proposal_id"]) if props.get("proposal_id")
-                        else None, small_firm_reserve_m2=reserve)
+                        proposal_id=check_chosen_id(props["proposal_id"],
+                                                    where="proposal.proposal_id")
+                        if props.get("proposal_id") else None, small_firm_reserve_m2=reserve)
 
 
 def _reserve(value: Any, area_in_m2: float) -> float:
