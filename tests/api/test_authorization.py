@@ -10,6 +10,7 @@ Each module works on its own copy of the small demo, since it writes.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,16 @@ def world(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F8
         assert published.json()["state"] == "published" and "summary" in published.json()
         yield {"c": c, "h": h, "own": own, "other_d1": other_d1, "in_d2": in_d2,
                "p_d2": p_d2, "p_own": p_own, "proposal": pid}
+
+
+def wait_job(c: TestClient, href: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Poll a background job until it ends (the UI does the same)."""
+    for _ in range(6000):
+        r = c.get(href, headers=headers)
+        if r.json().get("state") in ("done", "failed"):
+            return r
+        time.sleep(0.05)
+    raise AssertionError(f"job {href} did not end")
 
 
 def status(w: dict, user: str | None, method: str, url: str,  # type: ignore[type-arg]
@@ -223,16 +234,20 @@ def test_objections_scope_etag_and_resolution(world: dict) -> None:  # type: ign
     assert status(world, "officer", "POST", resolve, json=decision) == 428
     assert status(world, "officer", "POST", resolve, json=decision,
                   headers={"If-Match": '"stale"'}) == 409
-    done = c.post(resolve, json=decision, headers={**h["officer"], "If-Match": etag})
-    assert done.status_code == 200, done.text
-    assert done.json()["run"]["run_id"] == "2025-ningbo-demo-v2"
+    started = c.post(resolve, json=decision, headers={**h["officer"], "If-Match": etag})
+    assert started.status_code == 202, started.text        # the re-run is a background job
+    assert status(world, "officer2", "GET", started.json()["href"]) == 404   # not theirs
+    done = wait_job(c, started.json()["href"], h["officer"])
+    assert done.status_code == 200 and done.json()["state"] == "done", done.text
+    result = done.json()["result"]
+    assert result["run"]["run_id"] == "2025-ningbo-demo-v2"
     # the same decision again, on the old tag: 409, never a second recomputation
     assert status(world, "admin", "POST", resolve, json=decision,
                   headers={"If-Match": etag}) == 409
     runs = c.get("/api/evaluation/runs", headers=h["firm"]).json()
     assert [r["run_id"] for r in runs] == [RUN, "2025-ningbo-demo-v2"]
     assert runs[1]["state"] == "computed" and runs[1]["published_at"] is None   # not "NaT"
-    assert "fid" not in done.json()["objection"]
+    assert "fid" not in result["objection"]
 
 
 # ---------------------------------------------------------------- map tiles

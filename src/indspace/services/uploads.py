@@ -115,8 +115,9 @@ def check_shape(path: Path, name: str) -> None:
                 break
     n = 1 + max(counts.values())
     if n > MAX_COLUMNS:
-        raise ValidationError(f"表头有 {n:,} 列，超过上限 {MAX_COLUMNS:,} 列",
-                              f"the header has {n:,} columns, more than {MAX_COLUMNS:,}",
+        raise ValidationError(f"表头至少有 {n:,} 列，超过上限 {MAX_COLUMNS:,} 列",
+                              f"the header has at least {n:,} columns, more than "
+                              f"{MAX_COLUMNS:,}",
                               where=f"{name} 第 1 行 / line 1",
                               hint_zh="请检查分隔符，或只保留导入格式中的列",
                               hint_en="check the delimiter, or keep only the columns of the "
