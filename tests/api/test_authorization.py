@@ -189,9 +189,12 @@ def test_parcel_summary_hides_the_owner_outside_the_scope(world: dict) -> None: 
     anon = c.get(url).json()                     # parcels are a public layer in the demo
     assert anon["parcel"]["parcel_id"] == world["p_d2"] and anon["owner"] is None
     assert anon["restricted"] is True and anon["evaluation"] is None
+    assert anon["parcel"]["owner_credit_code"] is None            # issue #15: it leaked
     other = c.get(url, headers=h["officer"]).json()
     assert other["owner"] is None and other["evaluation"] is None and other["restricted"]
+    assert other["parcel"]["owner_credit_code"] is None
     theirs = c.get(url, headers=h["officer2"]).json()
+    assert theirs["parcel"]["owner_credit_code"] is not None
     assert theirs["owner"]["district"] == D2 and theirs["evaluation"]["grade"] in "ABCD"
     mine = c.get(f"/api/parcels/{world['p_own']}/summary", headers=h["firm"]).json()
     assert mine["owner"]["credit_code"] == world["own"] and mine["evaluation"]["breakdown"]
