@@ -529,10 +529,15 @@ class Store:
 
     def _audit(self, conn: Connection, at: datetime, actor: str, action: str, table: str,
                key: str, before: str | None, after: str | None, reason: str) -> None:
-        t = self.table("audit_log")
-        conn.execute(sa.insert(t).values(at=at, actor=actor, action=action, table_name=table,
-                                         record_key=key, before_json=before, after_json=after,
-                                         reason=reason))
+        """Append one hash-chained entry. ``at`` is the time the change takes effect (a
+        version's valid time, an enforcement date); the entry's own ``at`` is when it is
+        written (the clock, UTC), so the log reads in the order things happened."""
+        from indspace.store.audit import append
+
+        append(conn, self.table("audit_log"), self.backend == "postgis", {
+            "at": datetime.now(UTC), "effective_at": at, "actor": actor, "action": action,
+            "table_name": table, "record_key": key, "before_json": before,
+            "after_json": after, "reason": reason})
 
 
 def _same(a: Any, b: Any) -> bool:
