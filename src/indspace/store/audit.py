@@ -62,6 +62,16 @@ def append(conn: Connection, t: sa.Table, postgres: bool, row: dict[str, Any]) -
     conn.execute(sa.insert(t).values(**row, prev_hash=prev, entry_hash=entry_hash(row, prev)))
 
 
+def append_legacy(conn: Connection, t: sa.Table, *, at: datetime, actor: str, action: str,
+                  table: str, key: str, before: str | None, after: str | None,
+                  reason: str) -> None:
+    """An entry in a store older than revision 0009 (no chain columns yet; the migration
+    chains it later)."""
+    conn.execute(sa.insert(t).values(at=at, actor=actor, action=action, table_name=table,
+                                     record_key=key, before_json=before, after_json=after,
+                                     reason=reason))
+
+
 def verify_rows(rows: list[dict[str, Any]]) -> tuple[int, dict[str, Any] | None, str]:
     """(entries checked, the first bad entry or None, what is wrong with it)."""
     prev = GENESIS

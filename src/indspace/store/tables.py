@@ -109,7 +109,7 @@ def build_metadata(srid: int = 4549) -> MetaData:
         Column("effective_at", UtcDateTime(), comment="生效时间（变更所指的业务时间）"),
         Column("prev_hash", Text, comment="上一条的 entry_hash（哈希链）"),
         Column("entry_hash", Text, comment="本条规范内容的 SHA-256"),
-        sqlite_autoincrement=True, comment="审计日志（只增不改，哈希链）",
+        sqlite_autoincrement=True, comment="审计日志（只增不改）",
     )
     Table(
         "store_meta", md,
