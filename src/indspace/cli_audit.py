@@ -8,13 +8,11 @@ from rich.console import Console
 from indspace.core.errors import IndspaceError
 
 
-def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
-             console: Console) -> None:
+def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, console: Console) -> None:
     @group.command("verify")
     def verify(
         db: db_opt = default_db,
-        json_out: Annotated[bool, typer.Option("--json", help="JSON 输出 / JSON output")
-                            ] = False,
+        json_out: Annotated[bool, typer.Option("--json", help="JSON 输出 / JSON output")] = False,
     ) -> None:
         """校验审计日志哈希链：删除或修改过的条目会被发现（退出码 1）/ verify the audit
         log's hash chain: a removed or edited entry is found (exit code 1)."""

@@ -27,8 +27,10 @@ HEALTH_TIMEOUT_S = 5.0
 
 
 @pytest.fixture(scope="module")
-def served(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
-           ) -> Iterator[str]:
+def served(
+    small_demo: Path,
+    tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")
     db = tmp / "demo.gpkg"
     shutil.copy(small_demo, db)
@@ -36,8 +38,11 @@ def served(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with (tmp / "serve.log").open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "indspace", "serve", "--db", str(db),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "indspace", "serve", "--db", str(db), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(300):
@@ -59,24 +64,31 @@ def _parcels_csv(n: int) -> bytes:
     lines = ["parcel_id,land_use_code,area_m2,district,wkt"]
     for i in range(n):
         x, y = x0 + (i % 200) * 40, y0 + (i // 200) * 40
-        lines.append(f"LIVE{i:06d},100101,900,330203,\"POLYGON(({x} {y},{x + 30} {y},"
-                     f"{x + 30} {y + 30},{x} {y + 30},{x} {y}))\"")
+        lines.append(
+            f'LIVE{i:06d},100101,900,330203,"POLYGON(({x} {y},{x + 30} {y},'
+            f'{x + 30} {y + 30},{x} {y + 30},{x} {y}))"'
+        )
     return ("\n".join(lines) + "\n").encode()
 
 
 def test_health_answers_while_big_uploads_run(served: str) -> None:
-    token = httpx.post(served + "/api/auth/login", json={
-        "username": "admin", "password": DEMO_PASSWORDS["admin"]}).json()["token"]
+    token = httpx.post(
+        served + "/api/auth/login", json={"username": "admin", "password": DEMO_PASSWORDS["admin"]}
+    ).json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
     wide = ",".join(f"c{i}" for i in range(1_000_000)).encode() + b"\n" + b"1," * 10 + b"\n"
     parcels = _parcels_csv(40_000)
     answers: dict[str, int] = {}
 
     def send(name: str, kind: str, data: bytes) -> None:
-        r = httpx.post(f"{served}/api/imports?kind={kind}", headers=auth, timeout=600,
-                       files={"file": (f"{name}.csv", data)})
+        r = httpx.post(
+            f"{served}/api/imports?kind={kind}",
+            headers=auth,
+            timeout=600,
+            files={"file": (f"{name}.csv", data)},
+        )
         answers[name] = r.status_code
-        if r.status_code == 202:              # follow the job while health is probed
+        if r.status_code == 202:  # follow the job while health is probed
             for _ in range(1200):
                 job = httpx.get(served + r.json()["href"], headers=auth, timeout=30).json()
                 if job["state"] in ("done", "failed"):
@@ -84,8 +96,10 @@ def test_health_answers_while_big_uploads_run(served: str) -> None:
                     return
                 time.sleep(0.5)
 
-    uploads = [threading.Thread(target=send, args=("wide", "enterprises", wide)),
-               threading.Thread(target=send, args=("parcels", "parcels", parcels))]
+    uploads = [
+        threading.Thread(target=send, args=("wide", "enterprises", wide)),
+        threading.Thread(target=send, args=("parcels", "parcels", parcels)),
+    ]
     for t in uploads:
         t.start()
     latencies: list[float] = []
@@ -97,8 +111,10 @@ def test_health_answers_while_big_uploads_run(served: str) -> None:
         time.sleep(0.1)
     for t in uploads:
         t.join()
-    assert answers["wide"] == 422                # refused by its header, the server unharmed
+    assert answers["wide"] == 422  # refused by its header, the server unharmed
     assert answers["parcels"] == 202 and answers.get("parcels_job") is True, answers
-    print(f"\nhealth during uploads: {len(latencies)} requests, slowest "
-          f"{max(latencies) * 1000:.0f} ms, median "
-          f"{sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms")
+    print(
+        f"\nhealth during uploads: {len(latencies)} requests, slowest "
+        f"{max(latencies) * 1000:.0f} ms, median "
+        f"{sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms"
+    )

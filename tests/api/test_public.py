@@ -43,28 +43,43 @@ def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
 
 def _samples(db: Path) -> dict[str, str]:
     store = Store.open(db)
-    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code",
-                                                   "geometry"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code", "geometry"])
     owned = parcels.dropna(subset=["owner_credit_code"]).iloc[0]
     firm = store.read_frame("enterprises", columns=["credit_code"]).iloc[0]["credit_code"]
     store.close()
     centre = parcels.geometry.iloc[[0]].to_crs(4326).iloc[0].centroid
     tiles = []
-    for z in (10, 12, 14):                       # the tile holding that parcel, 3 zooms
+    for z in (10, 12, 14):  # the tile holding that parcel, 3 zooms
         n = 2**z
-        tiles.append((z, int((centre.x + 180) / 360 * n), int(
-            (1 - math.asinh(math.tan(math.radians(centre.y))) / math.pi) / 2 * n)))
-    return {"parcel_id": owned["parcel_id"], "credit_code": firm,
-            "owner": owned["owner_credit_code"], "tiles": tiles}
+        tiles.append(
+            (
+                z,
+                int((centre.x + 180) / 360 * n),
+                int((1 - math.asinh(math.tan(math.radians(centre.y))) / math.pi) / 2 * n),
+            )
+        )
+    return {
+        "parcel_id": owned["parcel_id"],
+        "credit_code": firm,
+        "owner": owned["owner_credit_code"],
+        "tiles": tiles,
+    }
 
 
 def sweep(c: TestClient, headers: dict[str, str], ids: dict[str, Any]) -> dict[str, set[str]]:
     """Every GET route, OGC collection and a tile sample; the codes found in each body."""
     found: dict[str, set[str]] = {}
     spec = c.get("/openapi.json").json()
-    fill = {"parcel_id": ids["parcel_id"], "credit_code": ids["credit_code"],
-            "feature_id": ids["parcel_id"], "collection_id": "parcels", "layer": "parcels",
-            "z": "14", "x": "13705", "y": "6696"}
+    fill = {
+        "parcel_id": ids["parcel_id"],
+        "credit_code": ids["credit_code"],
+        "feature_id": ids["parcel_id"],
+        "collection_id": "parcels",
+        "layer": "parcels",
+        "z": "14",
+        "x": "13705",
+        "y": "6696",
+    }
     for path, ops in spec["paths"].items():
         if "get" not in ops or path.startswith(("/tiles", "/docs", "/redoc")):
             continue
@@ -92,12 +107,11 @@ def sweep(c: TestClient, headers: dict[str, str], ids: dict[str, Any]) -> dict[s
     return found
 
 
-def test_no_anonymous_response_contains_a_credit_code(client: TestClient,
-                                                      small_demo: Path) -> None:  # noqa: F811
+def test_no_anonymous_response_contains_a_credit_code(client: TestClient, small_demo: Path) -> None:  # noqa: F811
     ids = _samples(small_demo)
     found = sweep(client, {}, ids)
-    assert len(found) >= 15                       # the sweep did look at many bodies
-    assert sum(k.startswith("tile parcels") for k in found) >= 2     # tiles decoded
+    assert len(found) >= 15  # the sweep did look at many bodies
+    assert sum(k.startswith("tile parcels") for k in found) >= 2  # tiles decoded
     leaks = {url: codes for url, codes in found.items() if codes}
     assert leaks == {}
     # the detector works: as the city administrator the same sweep finds the owner's code
@@ -105,12 +119,18 @@ def test_no_anonymous_response_contains_a_credit_code(client: TestClient,
     assert any(ids["owner"] in codes for codes in admin.values())
 
 
-@pytest.mark.parametrize("url", [
-    "/api/parcels?owner_credit_code={owner}",
-    "/ogc/collections/parcels/items?owner_credit_code={owner}",
-])
-def test_anonymous_reverse_lookup_by_owner_is_refused(client: TestClient, small_demo: Path,  # noqa: F811
-                                                      url: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/parcels?owner_credit_code={owner}",
+        "/ogc/collections/parcels/items?owner_credit_code={owner}",
+    ],
+)
+def test_anonymous_reverse_lookup_by_owner_is_refused(
+    client: TestClient,
+    small_demo: Path,  # noqa: F811
+    url: str,
+) -> None:
     ids = _samples(small_demo)
     r = client.get(url.format(**ids))
     assert r.status_code == 403, r.text

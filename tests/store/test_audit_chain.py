@@ -21,7 +21,7 @@ EFFECTIVE = datetime(2026, 1, 1, 16, 0, tzinfo=UTC)
 
 def _fill(store: Store, n: int = 4) -> None:
     for i in range(n):
-        store.set_meta({f"k{i}": "v"})         # not audited; accounts are
+        store.set_meta({f"k{i}": "v"})  # not audited; accounts are
         create_user(store, f"user{i}", "long-enough", "city_admin", now=EFFECTIVE)
 
 
@@ -36,17 +36,16 @@ def test_chain_verifies_and_finds_an_edit_and_a_removal(db_url: str) -> None:
     assert log["prev_hash"].iloc[0] == GENESIS
     assert (log["prev_hash"].iloc[1:].to_numpy() == log["entry_hash"].iloc[:-1].to_numpy()).all()
     first = log.iloc[0].to_dict()
-    assert first["entry_hash"] == entry_hash(first, GENESIS)          # recomputable
+    assert first["entry_hash"] == entry_hash(first, GENESIS)  # recomputable
     assert verify_chain(store)["ok"] is True and verify_chain(store)["checked"] == 4
 
     t = store.table("audit_log")
-    with store.engine.begin() as conn:                                # an insider edits #2
-        conn.execute(sa.update(t).where(t.c.fid == int(log["fid"].iloc[1]))
-                     .values(actor="mallory"))
+    with store.engine.begin() as conn:  # an insider edits #2
+        conn.execute(sa.update(t).where(t.c.fid == int(log["fid"].iloc[1])).values(actor="mallory"))
     report = verify_chain(store)
     assert not report["ok"] and report["first_bad"]["seq"] == int(log["fid"].iloc[1])
     assert report["first_bad"]["problem"] == "hash" and "被修改" in report["message_zh"]
-    with store.engine.begin() as conn:                                # …then deletes it
+    with store.engine.begin() as conn:  # …then deletes it
         conn.execute(sa.delete(t).where(t.c.fid == int(log["fid"].iloc[1])))
     report = verify_chain(store)
     assert not report["ok"] and report["first_bad"]["seq"] == int(log["fid"].iloc[2])
@@ -82,15 +81,15 @@ def test_concurrent_writers_do_not_fork_the_chain(db_url: str) -> None:
     for th in threads:
         th.join()
     log = store.audit_log()
-    assert len(log) == 15 and log["prev_hash"].is_unique      # no two entries on one parent
+    assert len(log) == 15 and log["prev_hash"].is_unique  # no two entries on one parent
     assert verify_chain(store)["ok"]
     store.close()
 
 
 def test_enforce_entry_time_is_not_the_effective_date(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An enforcement dated 2026-01-02 is written now; the date goes to effective_at."""
-    from tests.ledger.test_ledger_store import at, load, passes, propose, sq
     from indspace.services import controlline_ledger as svc
+    from tests.ledger.test_ledger_store import at, load, passes, propose, sq
 
     store = Store.create(tmp_path / "l.gpkg")
     load(store)
@@ -102,5 +101,5 @@ def test_enforce_entry_time_is_not_the_effective_date(tmp_path) -> None:  # type
     row = log[log["action"] == "enforce"].iloc[-1]
     assert row["effective_at"] == svc.local_midnight(date(2026, 3, 2))
     assert row["at"] >= written.replace(microsecond=0)
-    assert (log["at"].diff().dropna() >= 0 * log["at"].diff().dropna()).all()   # in order
+    assert (log["at"].diff().dropna() >= 0 * log["at"].diff().dropna()).all()  # in order
     assert at(1) < row["effective_at"]

@@ -13,7 +13,6 @@ from indspace.services import evaluation as ev
 from indspace.services.jobs import Jobs
 
 
-
 class ObjectionIn(BaseModel):
     credit_code: str = Field(min_length=1, max_length=64, description="统一社会信用代码")
     field: str = Field(min_length=1, max_length=64,

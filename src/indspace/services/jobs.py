@@ -68,40 +68,55 @@ class Job:
 
     def public(self) -> dict[str, Any]:
         with self.lock:
-            return {"job_id": self.job_id, "kind": self.kind, "state": self.state,
-                    "progress": round(self.progress, 4), "stage_zh": self.stage[0],
-                    "stage_en": self.stage[1], "owner": self.owner,
-                    "created_at": self.created_at.isoformat(),
-                    "started_at": self.started_at and self.started_at.isoformat(),
-                    "finished_at": self.finished_at and self.finished_at.isoformat(),
-                    "result": self.result, "error": self.error,
-                    "href": f"/api/jobs/{self.job_id}"}
+            return {
+                "job_id": self.job_id,
+                "kind": self.kind,
+                "state": self.state,
+                "progress": round(self.progress, 4),
+                "stage_zh": self.stage[0],
+                "stage_en": self.stage[1],
+                "owner": self.owner,
+                "created_at": self.created_at.isoformat(),
+                "started_at": self.started_at and self.started_at.isoformat(),
+                "finished_at": self.finished_at and self.finished_at.isoformat(),
+                "result": self.result,
+                "error": self.error,
+                "href": f"/api/jobs/{self.job_id}",
+            }
 
 
 def _error_of(exc: BaseException, scrub: Callable[[str | None], str | None]) -> dict[str, Any]:
     if isinstance(exc, IndspaceError):
-        body: dict[str, Any] = {k: (scrub(v) if k != "error" else v)
-                                for k, v in exc.to_dict().items()}
+        body: dict[str, Any] = {
+            k: (scrub(v) if k != "error" else v) for k, v in exc.to_dict().items()
+        }
         body["status"] = exc.http_status
         return body
-    return {"error": "InternalError", "where": None, "status": 500,
-            "message_zh": "后台任务出错，请联系管理员（详情见服务器日志）",
-            "message_en": "the background job failed; the server log has the details",
-            "hint_zh": None, "hint_en": None}
+    return {
+        "error": "InternalError",
+        "where": None,
+        "status": 500,
+        "message_zh": "后台任务出错，请联系管理员（详情见服务器日志）",
+        "message_en": "the background job failed; the server log has the details",
+        "hint_zh": None,
+        "hint_en": None,
+    }
 
 
 class Jobs:
     """The job registry and its worker pool (one per app)."""
 
-    def __init__(self, workers: int = 2,
-                 scrub: Callable[[str | None], str | None] = lambda s: s) -> None:
+    def __init__(
+        self, workers: int = 2, scrub: Callable[[str | None], str | None] = lambda s: s
+    ) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="indspace-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._scrub = scrub
 
-    def submit(self, kind: str, who: Principal, work: Work,
-               cleanup: Cleanup | None = None) -> dict[str, Any]:
+    def submit(
+        self, kind: str, who: Principal, work: Work, cleanup: Cleanup | None = None
+    ) -> dict[str, Any]:
         """Queue ``work(progress)``; its return value (JSON-ready) becomes the result."""
         job = Job(uuid.uuid4().hex, kind, who.username, datetime.now(UTC))
         with self._lock:
@@ -138,10 +153,14 @@ class Jobs:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None or (job.owner != who.username and who.role != "system"):
-            raise NotFoundError(f"后台任务 {job_id[:64]} 不存在", f"job {job_id[:64]} not found",
-                                where="job_id", hint_zh="任务只对发起它的账户可见，完成一小时后清除",
-                                hint_en="a job is visible to the account that started it and "
-                                        "kept for an hour after it ends")
+            raise NotFoundError(
+                f"后台任务 {job_id[:64]} 不存在",
+                f"job {job_id[:64]} not found",
+                where="job_id",
+                hint_zh="任务只对发起它的账户可见，完成一小时后清除",
+                hint_en="a job is visible to the account that started it and "
+                "kept for an hour after it ends",
+            )
         return job.public()
 
     def wait(self, job_id: str, timeout: float = 600.0) -> dict[str, Any]:
@@ -157,8 +176,11 @@ class Jobs:
 
     def _forget_old(self) -> None:
         now = time.monotonic()
-        for jid in [j for j, job in self._jobs.items()
-                    if job.ended is not None and now - job.ended > KEEP_SECONDS]:
+        for jid in [
+            j
+            for j, job in self._jobs.items()
+            if job.ended is not None and now - job.ended > KEEP_SECONDS
+        ]:
             del self._jobs[jid]
 
     def shutdown(self) -> None:

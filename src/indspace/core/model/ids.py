@@ -31,8 +31,10 @@ def check_chosen_id(value: object, *, where: str) -> str:
     shown = text if len(text) <= 40 else text[:40] + "…"
     raise ValidationError(
         f"编号格式无效：“{shown}”（{len(text)} 个字符）",
-        f"invalid id “{shown}” ({len(text)} characters)", where=where,
+        f"invalid id “{shown}” ({len(text)} characters)",
+        where=where,
         hint_zh=f"编号以字母或数字开头，只含字母、数字、_ . -，最多 {MAX_ID_LENGTH} 个字符；"
-                "也可不填，由系统生成",
+        "也可不填，由系统生成",
         hint_en=f"start with a letter or digit, use only letters, digits, _ . -, at most "
-                f"{MAX_ID_LENGTH} characters; or leave it empty to get one generated")
+        f"{MAX_ID_LENGTH} characters; or leave it empty to get one generated",
+    )
