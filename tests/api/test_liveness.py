@@ -29,7 +29,7 @@ HEALTH_TIMEOUT_S = 5.0
 @pytest.fixture(scope="module")
 def served(
     small_demo: Path,
-    tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")
     db = tmp / "demo.gpkg"

@@ -27,7 +27,7 @@ from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fi
 @pytest.fixture(scope="module")
 def world(
     small_demo: Path,
-    tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
     db = tmp_path_factory.mktemp("server") / "demo.gpkg"
     shutil.copy(small_demo, db)
