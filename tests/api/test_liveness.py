@@ -28,7 +28,7 @@ HEALTH_TIMEOUT_S = 5.0
 
 @pytest.fixture(scope="module")
 def served(
-    small_demo: Path,
+    small_demo: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")

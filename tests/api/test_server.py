@@ -26,7 +26,7 @@ from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fi
 
 @pytest.fixture(scope="module")
 def world(
-    small_demo: Path,
+    small_demo: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
     db = tmp_path_factory.mktemp("server") / "demo.gpkg"
