@@ -151,6 +151,25 @@ export function upload(path, { query, form, onProgress }) {
   })
 }
 
+/**
+ * Follow a background job (a 202 answer of POST /api/imports, /api/evaluation/runs or an
+ * objection's resolve) until it ends: polls GET /api/jobs/{id}, reports `onProgress(job)`
+ * and resolves with the job's result; a failed job rejects with its bilingual error.
+ * Anything that is not a job (an older server answering 200) is returned as it is.
+ */
+export async function waitJob(answer, { onProgress, interval = 500 } = {}) {
+  if (!answer || !answer.job_id) return answer
+  let job = answer
+  while (job.state !== 'done' && job.state !== 'failed') {
+    if (onProgress) onProgress(job)
+    await new Promise((r) => setTimeout(r, interval))
+    job = await api(`/api/jobs/${encodeURIComponent(answer.job_id)}`)
+  }
+  if (onProgress) onProgress(job)
+  if (job.state === 'failed') throw new ApiError((job.error && job.error.status) || 500, job.error, job.href)
+  return job.result
+}
+
 /** Load data reactively: { data, error, loading, reload }. */
 export function useApi(fn, { immediate = true } = {}) {
   const data = ref(null)

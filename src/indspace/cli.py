@@ -329,10 +329,13 @@ lowuse_app = typer.Typer(
 app.add_typer(lowuse_app, name="lowuse")
 users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def _register_subcommands() -> None:
     from indspace import (
+        cli_audit,
         cli_controlline,
         cli_evaluation,
         cli_lines,
@@ -347,6 +350,7 @@ def _register_subcommands() -> None:
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
+    cli_audit.register(audit_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from indspace.api.app import create_app
 from indspace.core.errors import RateLimitedError, ValidationError
-from indspace.services.accounts import LoginLimiter, create_user
+from indspace.services.accounts import ADDRESS_CEILING, LoginLimiter, create_user, login_keys
 from indspace.services.demo import DEMO_PASSWORDS
 from indspace.store import Store
 from tests.api.conftest import bearer
@@ -84,6 +84,35 @@ def test_login_rate_limit_per_account() -> None:
     limiter.check("user:x")
 
 
+def test_five_failures_of_one_user_do_not_lock_another_behind_the_same_address() -> None:
+    t = [0.0]
+    limiter = LoginLimiter(max_failures=5, window=300.0, clock=lambda: t[0])
+    for _ in range(5):                         # user x mistypes five times behind a proxy
+        limiter.check(login_keys("x", "10.0.0.1"))
+        limiter.fail(login_keys("x", "10.0.0.1"))
+    with pytest.raises(RateLimitedError) as e:
+        limiter.check(login_keys("x", "10.0.0.1"))
+    assert e.value.retry_after == 300 and e.value.message_zh.startswith("该账户在本地址")
+    limiter.check(login_keys("y", "10.0.0.1"))   # y, same address: not held back
+    limiter.check(login_keys("x", "10.0.0.2"))   # x from elsewhere: not held back either
+
+
+def test_address_ceiling_stops_spraying_many_accounts() -> None:
+    t = [0.0]
+    limiter = LoginLimiter(max_failures=5, window=300.0, clock=lambda: t[0])
+    # 50 accounts × 1 failure each: no pair reaches 5, the address reaches its ceiling (50)
+    for i in range(ADDRESS_CEILING):
+        limiter.check(login_keys(f"u{i}", "10.0.0.9"))
+        limiter.fail(login_keys(f"u{i}", "10.0.0.9"))
+    with pytest.raises(RateLimitedError) as e:
+        limiter.check(login_keys("fresh", "10.0.0.9"))
+    assert e.value.message_zh.startswith("本地址")
+    t[0] = 100.0          # the oldest of the 50 failures (t=0) leaves the window at t=300
+    with pytest.raises(RateLimitedError) as e:
+        limiter.check(login_keys("fresh", "10.0.0.9"))
+    assert e.value.retry_after == 200            # 300 − (100 − 0)
+
+
 def test_login_rate_limit_over_http(small_demo: Path) -> None:  # noqa: F811
     with TestClient(create_app(small_demo)) as client:   # its own limiter
         _five_failures_then_429(client)
@@ -97,6 +126,10 @@ def _five_failures_then_429(client: TestClient) -> None:
     r = client.post("/api/auth/login",
                     json={"username": "firm", "password": DEMO_PASSWORDS["firm"]})
     assert r.status_code == 429 and "请" in r.json()["message_zh"]
+    assert 0 < int(r.headers["Retry-After"]) <= 300
+    # another account from the same address still logs in
+    assert client.post("/api/auth/login", json={
+        "username": "auditor", "password": DEMO_PASSWORDS["auditor"]}).status_code == 200
 
 
 def test_security_headers(client: TestClient) -> None:

@@ -10,6 +10,7 @@ Each module works on its own copy of the small demo, since it writes.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,16 @@ def world(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F8
         assert published.json()["state"] == "published" and "summary" in published.json()
         yield {"c": c, "h": h, "own": own, "other_d1": other_d1, "in_d2": in_d2,
                "p_d2": p_d2, "p_own": p_own, "proposal": pid}
+
+
+def wait_job(c: TestClient, href: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Poll a background job until it ends (the UI does the same)."""
+    for _ in range(6000):
+        r = c.get(href, headers=headers)
+        if r.json().get("state") in ("done", "failed"):
+            return r
+        time.sleep(0.05)
+    raise AssertionError(f"job {href} did not end")
 
 
 def status(w: dict, user: str | None, method: str, url: str,  # type: ignore[type-arg]
@@ -178,9 +189,12 @@ def test_parcel_summary_hides_the_owner_outside_the_scope(world: dict) -> None: 
     anon = c.get(url).json()                     # parcels are a public layer in the demo
     assert anon["parcel"]["parcel_id"] == world["p_d2"] and anon["owner"] is None
     assert anon["restricted"] is True and anon["evaluation"] is None
+    assert anon["parcel"]["owner_credit_code"] is None            # issue #15: it leaked
     other = c.get(url, headers=h["officer"]).json()
     assert other["owner"] is None and other["evaluation"] is None and other["restricted"]
+    assert other["parcel"]["owner_credit_code"] is None
     theirs = c.get(url, headers=h["officer2"]).json()
+    assert theirs["parcel"]["owner_credit_code"] is not None
     assert theirs["owner"]["district"] == D2 and theirs["evaluation"]["grade"] in "ABCD"
     mine = c.get(f"/api/parcels/{world['p_own']}/summary", headers=h["firm"]).json()
     assert mine["owner"]["credit_code"] == world["own"] and mine["evaluation"]["breakdown"]
@@ -223,16 +237,20 @@ def test_objections_scope_etag_and_resolution(world: dict) -> None:  # type: ign
     assert status(world, "officer", "POST", resolve, json=decision) == 428
     assert status(world, "officer", "POST", resolve, json=decision,
                   headers={"If-Match": '"stale"'}) == 409
-    done = c.post(resolve, json=decision, headers={**h["officer"], "If-Match": etag})
-    assert done.status_code == 200, done.text
-    assert done.json()["run"]["run_id"] == "2025-ningbo-demo-v2"
+    started = c.post(resolve, json=decision, headers={**h["officer"], "If-Match": etag})
+    assert started.status_code == 202, started.text        # the re-run is a background job
+    assert status(world, "officer2", "GET", started.json()["href"]) == 404   # not theirs
+    done = wait_job(c, started.json()["href"], h["officer"])
+    assert done.status_code == 200 and done.json()["state"] == "done", done.text
+    result = done.json()["result"]
+    assert result["run"]["run_id"] == "2025-ningbo-demo-v2"
     # the same decision again, on the old tag: 409, never a second recomputation
     assert status(world, "admin", "POST", resolve, json=decision,
                   headers={"If-Match": etag}) == 409
     runs = c.get("/api/evaluation/runs", headers=h["firm"]).json()
     assert [r["run_id"] for r in runs] == [RUN, "2025-ningbo-demo-v2"]
     assert runs[1]["state"] == "computed" and runs[1]["published_at"] is None   # not "NaT"
-    assert "fid" not in done.json()["objection"]
+    assert "fid" not in result["objection"]
 
 
 # ---------------------------------------------------------------- map tiles
@@ -316,3 +334,35 @@ def test_filing_a_control_line_adjustment(world: dict) -> None:  # type: ignore[
     crs = c.post("/api/controlline/proposals", headers=h["officer"],
                  json={**body(D1), "crs": "EPSG:nonsense"})
     assert crs.status_code == 422
+
+
+def test_an_officer_cannot_take_land_out_of_another_districts_block(world: dict  # type: ignore[type-arg]
+                                                                     ) -> None:
+    """Issue #15: officer 330203 filed a proposal whose "out" area lay in a 330205 block; it
+    passed, and enforcement shrank the 330205 block on 330203's ledger. The geometry decides,
+    not the ``district`` field: refused at filing, naming the block and its district."""
+    c, h = world["c"], world["h"]
+    store = Store.open(c.app.state.store.url.removeprefix("sqlite:///"))
+    blocks = store.read_frame("control_lines", columns=["block_id", "district", "geometry"])
+    block = blocks[blocks["district"] == D2].iloc[0]
+    p = block.geometry.representative_point()
+    out = box(p.x - 20, p.y - 20, p.x + 20, p.y + 20)            # 40 m × 40 m = 1 600 m²
+    assert block.geometry.contains(out)
+    before = len(store.audit_log())
+    r = c.post("/api/controlline/proposals", headers=h["officer"], json={
+        "district": D1, "reason": "道路拓宽", "documents": ["测试"], "out": out.wkt})
+    assert r.status_code == 403, r.text
+    err = r.json()
+    assert err["error"] == "OutOfDistrictError"
+    assert block["block_id"] in err["message_zh"] and D2 in err["message_zh"]
+    assert block["block_id"] in err["message_en"] and f"district {D2}" in err["message_en"]
+    assert "1,600.00 m²" in err["message_en"]
+    assert len(store.audit_log()) == before                    # nothing was written
+    # the city administrator cannot book 330205's block against 330203 either (CLI or web)
+    assert status(world, "admin", "POST", "/api/controlline/proposals", json={
+        "district": D1, "reason": "道路拓宽", "documents": ["测试"], "out": out.wkt}) == 403
+    # the same area out, filed for its own district by its own officer, is accepted
+    own = c.post("/api/controlline/proposals", headers=h["officer2"], json={
+        "district": D2, "reason": "道路拓宽", "documents": ["测试"], "out": out.wkt})
+    assert own.status_code == 201, own.text
+    store.close()

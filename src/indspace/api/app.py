@@ -12,13 +12,24 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from indspace import __version__
-from indspace.api import audit, auth, catalog, controlline, deps, evaluation, imports, lowuse
+from indspace.api import (
+    audit,
+    auth,
+    catalog,
+    controlline,
+    deps,
+    evaluation,
+    imports,
+    jobs,
+    lowuse,
+)
 from indspace.api.ogc import router as ogc_router
 from indspace.api.spa import mount_spa
 from indspace.api.tiles import router as tiles_router
 from indspace.services import evaluation as evaluation_service
 from indspace.services.accounts import Authenticator
 from indspace.services.info import store_info
+from indspace.services.jobs import Jobs
 from indspace.services.overview import district_overview
 from indspace.settings import ApiSettings
 from indspace.store import Store
@@ -53,6 +64,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
                               "auth: bearer token or HTTP basic.")
     app.state.store = store
     app.state.auth = Authenticator(store)
+    app.state.jobs = Jobs(scrub=deps.scrub_paths)
     app.state.public_layers = tuple(public_layers if public_layers is not None
                                     else ApiSettings().public_layer_list)  # type: ignore[call-arg]
     deps.install(app)
@@ -67,7 +79,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
             "t": TEXT[lang], "lang": lang, "info": info, "overview": overview,
             "eval_year": runs[-1]["year"] if runs else None})
 
-    for module in (auth, catalog, evaluation, lowuse, controlline, imports, audit):
+    for module in (auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit):
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))

@@ -22,8 +22,10 @@ def router() -> APIRouter:
 
     @r.post("/login")
     def login(body: Login, request: Request) -> dict[str, Any]:
-        """登录，返回访问令牌 / log in; returns a bearer token (5 failures in 5 minutes per
-        account or address → 429)."""
+        """登录，返回访问令牌 / log in; returns a bearer token. 同一账户在同一地址 5 分钟内失败
+        5 次 → 429（带 Retry-After），其他账户不受影响；同一地址或同一账户合计 50 次为上限 /
+        5 failures of one account from one address in 5 minutes → 429 with Retry-After, other
+        accounts unaffected; 50 per address or per account is the ceiling."""
         auth: accounts.Authenticator = request.app.state.auth
         client = request.client.host if request.client else ""
         return auth.login(body.username, body.password, client)

@@ -3,6 +3,8 @@ HTTP basic credentials), settings; and the one error shape, security headers and
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -18,10 +20,12 @@ from fastapi.security import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indspace.core.access import Principal
-from indspace.core.errors import IndspaceError
+from indspace.core.errors import IndspaceError, RateLimitedError
 from indspace.services.accounts import Authenticator
 from indspace.services.scope import require_layer, tile_scope
 from indspace.store import Store
+
+log = logging.getLogger("indspace.api")
 
 _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 / token from "
                      "POST /api/auth/login")
@@ -72,6 +76,7 @@ Who = Annotated[Principal, Depends(current_principal)]
 PublicLayers = Annotated[tuple[str, ...], Depends(public_layers)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="偏移 / offset")]
+Year = Annotated[int, Query(ge=1990, le=2100, description="年度 / year")]
 
 
 def with_etag(response: Response, body: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +90,31 @@ def error_body(status: int, zh: str, en: str, where: str | None = None,
                kind: str = "HTTPError") -> JSONResponse:
     return JSONResponse({"error": kind, "where": where, "message_zh": zh, "message_en": en,
                          "hint_zh": None, "hint_en": None}, status_code=status)
+
+
+_PATH = re.compile(r"(?<![\w:/.])(?:/[^\s/\\'\"，。；：（）()<>]+){2,}/?")
+"""An absolute POSIX path of two or more parts (not a URL: no scheme or host before it)."""
+
+
+def scrub_paths(text: str | None) -> str | None:
+    """Server paths in an error text reduced to their last part (a temp folder, the store's
+    location or a Python module never reach a client).
+
+    >>> scrub_paths("cannot read /tmp/indspace-upload-x1/firms.csv: bad")
+    'cannot read firms.csv: bad'
+    >>> scrub_paths("see /api/imports and https://example.org/a/b")
+    'see /api/imports and https://example.org/a/b'
+    """
+    if not text:
+        return text
+    return _PATH.sub(lambda m: m.group(0) if m.group(0).startswith(("/api/", "/ogc/",
+                                                                       "/tiles/"))
+                     else m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
+def error_dict(exc: IndspaceError) -> dict[str, str | None]:
+    """The error's body with any server path scrubbed."""
+    return {k: scrub_paths(v) if k != "error" else v for k, v in exc.to_dict().items()}
 
 
 HTTP_TEXT = {401: ("需要登录", "login required"), 403: ("无权访问", "forbidden"),
@@ -111,9 +141,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IndspaceError)
     async def _error(request: Request, exc: IndspaceError) -> JSONResponse:
-        resp = JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        resp = JSONResponse(error_dict(exc), status_code=exc.http_status)
         if exc.http_status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer, Basic realm="indspace"'
+        if isinstance(exc, RateLimitedError):
+            resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
     @app.exception_handler(RequestValidationError)
@@ -129,6 +161,15 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         zh, en = HTTP_TEXT.get(exc.status_code, ("请求错误", str(exc.detail)))
         return error_body(exc.status_code, zh, en, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The last resort: a bug still answers the one JSON shape, never a traceback or a
+        # server path (the log keeps the details).
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_body(500, "服务器内部错误，请联系管理员（详情见服务器日志）",
+                          "internal server error; the server log has the details",
+                          request.url.path, "InternalError")
 
     @app.middleware("http")
     async def _headers(request: Request,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from indspace.api.deps import Limit, Offset, StoreDep, Who, with_etag
+from indspace.api.deps import Limit, Offset, StoreDep, Who, Year, with_etag
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
-
-Year = Annotated[int, Field(ge=1990, le=2100)]
+from indspace.services.jobs import Jobs
 
 
 class ObjectionIn(BaseModel):
@@ -20,6 +19,12 @@ class ObjectionIn(BaseModel):
                        description=f"异议字段 / figure: {', '.join(ev.OBJECTION_FIELDS)}")
     claimed_value: float = Field(allow_inf_nan=False, description="企业主张的数值")
     reason: str = Field(min_length=1, max_length=2000, description="理由 / reason")
+
+
+class EvaluationIn(BaseModel):
+    year: int = Field(ge=1990, le=2100, description="评价年度 / year")
+    profile: str = Field("ningbo-demo", min_length=1, max_length=64,
+                         description="内置策略配置 / bundled policy profile id")
 
 
 class Resolution(BaseModel):
@@ -31,9 +36,19 @@ def router() -> APIRouter:
     r = APIRouter(prefix="/api", tags=["evaluation 亩均评价"])
 
     @r.get("/evaluation/runs")
-    def runs(store: StoreDep, who: Who, year: int | None = None) -> list[dict[str, Any]]:
+    def runs(store: StoreDep, who: Who,
+             year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> list[dict[str, Any]]:
         """亩均评价批次 / evaluation runs (immutable, versioned), with class counts."""
         return ev.runs_list(store, year, who=who)
+
+    @r.post("/evaluation/runs", status_code=202)
+    def evaluate(body: EvaluationIn, store: StoreDep, who: Who, request: Request
+                 ) -> dict[str, Any]:
+        """计算亩均评价（市级管理员；后台任务，202，轮询 GET /api/jobs/{id}）/ compute a run
+        (city admin) as a background job: 202 with the job; its result is the run summary."""
+        work = ev.start_evaluation(store, body.year, _bundled(body.profile), who=who)
+        jobs: Jobs = request.app.state.jobs
+        return jobs.submit("evaluation", who, lambda progress: work())
 
     @r.get("/evaluation/runs/{run_id}")
     def run(run_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
@@ -57,7 +72,7 @@ def router() -> APIRouter:
         return ev.run_detail(store, run_id, who=who)
 
     @r.get("/evaluation/explain/{credit_code}")
-    def explain(credit_code: str, store: StoreDep, who: Who, year: int,
+    def explain(credit_code: str, store: StoreDep, who: Who, year: Year,
                 profile: str = "ningbo-demo") -> dict[str, Any]:
         """企业等级解释 / why a firm has its grade and what lifts it one class."""
         return ev.explain(store, credit_code, year, _bundled(profile), who=who)
@@ -68,7 +83,7 @@ def router() -> APIRouter:
         return ev.firm_grades(store, credit_code, who=who)
 
     @r.get("/evaluation/zones")
-    def zones(store: StoreDep, who: Who, year: int,
+    def zones(store: StoreDep, who: Who, year: Year,
               kind: Literal["district", "park", "chain"] = "district",
               profile: str = "ningbo-demo") -> list[dict[str, Any]]:
         """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
@@ -95,14 +110,19 @@ def router() -> APIRouter:
         return ev.file_objection(store, run_id, body.credit_code, body.field,
                                  body.claimed_value, body.reason, actor=who.username, who=who)
 
-    @r.post("/evaluation/objections/{objection_id}/resolve")
+    @r.post("/evaluation/objections/{objection_id}/resolve", status_code=202)
     def resolve(objection_id: str, body: Resolution, store: StoreDep, who: Who,
-                if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        """处理异议（须带 If-Match；采纳则生成新版本批次）/ resolve an objection (If-Match
-        required; accepting recomputes the run as a new version)."""
-        return ev.resolve_objection(store, objection_id, accept=body.accept,
-                                    actor=who.username, note=body.note, who=who,
-                                    if_match=if_match or "")
+                request: Request, if_match: Annotated[str | None, Header()] = None
+                ) -> dict[str, Any]:
+        """处理异议（须带 If-Match；采纳则在后台任务中重算为新版本批次，202，轮询
+        GET /api/jobs/{id}）/ resolve an objection (If-Match required). The decision is
+        taken at once; accepting recomputes the run as a new version in a background job
+        (202 with the job; its result is ``{objection, run}``)."""
+        work = ev.decide_objection(store, objection_id, accept=body.accept,
+                                   actor=who.username, note=body.note, who=who,
+                                   if_match=if_match or "")
+        jobs: Jobs = request.app.state.jobs
+        return jobs.submit("objection", who, lambda progress: work())
 
     return r
 

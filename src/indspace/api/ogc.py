@@ -14,7 +14,12 @@ from indspace.core.access import Principal
 from indspace.core.errors import IndspaceError
 from indspace.services import ogc as service
 from indspace.services.ogc_derived import DERIVED
-from indspace.services.scope import require_layer, tile_scope
+from indspace.services.scope import (
+    check_enterprise_filters,
+    redact_features,
+    require_layer,
+    tile_scope,
+)
 from indspace.store import Store
 
 GEOJSON = "application/geo+json"
@@ -23,7 +28,7 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 OgcLimit = Annotated[int, Query(ge=1, json_schema_extra={"maximum": service.MAX_LIMIT},
                                 description="每页要素数（最多 10000）/ page size (max 10000)")]
-OgcOffset = Annotated[int, Query(ge=0, description="偏移 / offset")]
+OgcOffset = Annotated[int, Query(ge=0, le=10_000_000, description="偏移 / offset")]
 Bbox = Annotated[str | None, Query(description="minx,miny,maxx,maxy（默认 CRS84）/ in CRS84 "
                                                "unless bbox-crs is given")]
 BboxCrs = Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 / CRS of bbox")]
@@ -143,9 +148,11 @@ def router(store: Store) -> APIRouter:
                 collection_id, limit=limit, offset=offset, bbox=bbox, bbox_crs=bbox_crs,
                 crs=crs, params=params, hits=result_type == "hits", scope=scope)
         else:
+            check_enterprise_filters(who, ogc.store, collection_id, params)
             body, out_crs = ogc.items(collection_id, limit=limit, offset=offset, bbox=bbox,
                                       bbox_crs=bbox_crs, crs=crs, params=params,
                                       hits=result_type == "hits")
+            redact_features(who, collection_id, body)
         url = f"{_base(request)}/collections/{collection_id}/items"
 
         def page(at: int) -> str:
@@ -180,6 +187,7 @@ def router(store: Store) -> APIRouter:
                 params={}, hits=False, scope=scope, feature_id=feature_id)
         else:
             body, out_crs = ogc.feature(collection_id, feature_id, crs)
+            redact_features(who, collection_id, body)
         base = _base(request)
         body["links"] = [
             {"href": str(request.url), "rel": "self", "type": GEOJSON, "title": "this feature"},

@@ -11,6 +11,7 @@ The hierarchy::
     ├── AuthError                  no or bad credentials (401)
     │   └── RateLimitedError       too many failed logins (429)
     ├── ForbiddenError             logged in, but the role or scope does not allow it (403)
+    │   └── OutOfDistrictError     an edit's geometry reaches into another district (403)
     ├── ConflictError              a stale edit: If-Match is not the current ETag (409)
     │   └── PreconditionRequired   an edit without If-Match (428)
     └── StoreError                 the store cannot be opened, migrated or written
@@ -89,15 +90,26 @@ class AuthError(IndspaceError):
 
 
 class RateLimitedError(AuthError):
-    """Too many failed logins for one account or client address."""
+    """Too many failed logins for one account or client address; ``retry_after`` seconds
+    (the ``Retry-After`` header) until the next attempt is allowed."""
 
     http_status = 429
+
+    def __init__(self, message_zh: str, message_en: str, *, retry_after: int = 60,
+                 **kw: str | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message_zh, message_en, **kw)
 
 
 class ForbiddenError(IndspaceError):
     """The caller is known but its role or scope (district, enterprise) does not allow it."""
 
     http_status = 403
+
+
+class OutOfDistrictError(ForbiddenError):
+    """An edit of one district whose geometry lies in another district or touches another
+    district's control-line block (decided by overlay, not by the ``district`` field)."""
 
 
 class ConflictError(IndspaceError):

@@ -7,10 +7,13 @@
   ``Authorization: Bearer``; no cookie is set, so there is no CSRF surface.
 - HTTP basic credentials (for ogrinfo / QGIS) are verified with argon2 once and then
   remembered for ``BASIC_CACHE_SECONDS`` under a SHA-256 of the pair.
-- Failed logins are limited per account and per client address: after ``MAX_FAILURES``
-  failures within ``WINDOW_SECONDS`` further attempts get 429 until the window passes. The
-  limiter is per process (one uvicorn worker serves the platform; behind several workers put
-  the limit in the reverse proxy as well).
+- Failed logins are limited per (account, client address) pair: after ``MAX_FAILURES``
+  failures within ``WINDOW_SECONDS`` that account gets 429 from that address until the
+  window passes, with ``Retry-After``. Two higher ceilings stop spraying: ``ADDRESS_CEILING``
+  failures from one address (any accounts — many users share a proxy, so a handful of one
+  user's typos never locks the others) and ``ACCOUNT_CEILING`` failures against one account
+  (from any addresses). The limiter is per process (one uvicorn worker serves the platform;
+  behind several workers put the limit in the reverse proxy as well).
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ from indspace.store.store import Store
 
 TOKEN_HOURS = 12
 MAX_FAILURES = 5
+"""Failures of one account from one address before that pair waits."""
+ADDRESS_CEILING = 50
+"""Failures from one address (all accounts together) before the address waits."""
+ACCOUNT_CEILING = 50
+"""Failures against one account (all addresses together) before the account waits."""
 WINDOW_SECONDS = 300.0
 BASIC_CACHE_SECONDS = 60.0
 MIN_PASSWORD = 8
@@ -48,9 +56,18 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def login_keys(username: str, client: str) -> dict[str, int | None]:
+    """The counters a login attempt touches, each with its limit (``None``: the
+    limiter's ``max_failures``): the (account, address) pair, the address, the account."""
+    return {f"pair:{username}\0{client}": None, f"addr:{client}": ADDRESS_CEILING,
+            f"user:{username}": ACCOUNT_CEILING}
+
+
 @dataclass
 class LoginLimiter:
-    """Failed-login counter per key (``user:NAME``, ``addr:IP``) over a sliding window."""
+    """Failed-login counters per key over a sliding window. A key is checked against its
+    own limit (``check(keys)`` with ``{key: limit}``; plain key strings use
+    ``max_failures``)."""
 
     max_failures: int = MAX_FAILURES
     window: float = WINDOW_SECONDS
@@ -58,28 +75,42 @@ class LoginLimiter:
     _fails: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def check(self, *keys: str) -> None:
+    def _limits(self, keys: tuple[Any, ...]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for k in keys:
+            items = k.items() if isinstance(k, dict) else [(k, None)]
+            out.update({key: lim or self.max_failures for key, lim in items})
+        return out
+
+    def check(self, *keys: str | dict[str, int | None]) -> None:
         now = self.clock()
         with self._lock:
-            for key in keys:
+            for key, limit in self._limits(keys).items():
                 q = self._fails.get(key)
                 while q and now - q[0] > self.window:
                     q.popleft()
-                if q and len(q) >= self.max_failures:
-                    wait = math.ceil(self.window - (now - q[0]))
+                if q and len(q) >= limit:
+                    wait = max(1, math.ceil(self.window - (now - q[-limit])))
+                    who = ("该账户在本地址" if key.startswith("pair:") else
+                           "本地址" if key.startswith("addr:") else "该账户")
                     raise RateLimitedError(
-                        f"登录失败次数过多，请 {wait} 秒后再试",
-                        f"too many failed logins; try again in {wait} s", where=key)
+                        f"{who}登录失败次数过多，已暂时锁定，请 {wait} 秒后再试",
+                        f"too many failed logins; try again in {wait} s",
+                        where=key.split(":", 1)[0], retry_after=wait,
+                        hint_zh="其他账户不受影响；忘记密码请联系市级管理员",
+                        hint_en="other accounts are not affected; ask the city "
+                                "administrator to reset a forgotten password")
 
-    def fail(self, *keys: str) -> None:
+    def fail(self, *keys: str | dict[str, int | None]) -> None:
         now = self.clock()
         with self._lock:
-            for key in keys:
+            for key in self._limits(keys):
                 self._fails.setdefault(key, deque()).append(now)
 
-    def succeed(self, username: str) -> None:
+    def succeed(self, username: str, client: str = "") -> None:
+        """A good password clears that account's counter from that address."""
         with self._lock:
-            self._fails.pop(f"user:{username}", None)
+            self._fails.pop(f"pair:{username}\0{client}", None)
 
 
 def principal_of(row: dict[str, Any]) -> Principal:
@@ -138,7 +169,7 @@ class Authenticator:
               now: datetime | None = None) -> dict[str, Any]:
         """Check the password; return ``{token, expires_at, user}``."""
         row = self._check(username, password, client)
-        self.limiter.succeed(username)
+        self.limiter.succeed(username, client)
         at = now or datetime.now(UTC)
         token = secrets.token_urlsafe(32)
         expires = at + timedelta(hours=TOKEN_HOURS)
@@ -147,14 +178,14 @@ class Authenticator:
                 "user": principal_of(row).public()}
 
     def _check(self, username: str, password: str, client: str) -> dict[str, Any]:
-        """The account row if the password is right; a failure counts against the account
-        and the client address (429 once over the limit)."""
-        keys = (f"user:{username}", f"addr:{client}")
-        self.limiter.check(*keys)
+        """The account row if the password is right; a failure counts against the
+        (account, address) pair, the address and the account (429 once over a limit)."""
+        keys = login_keys(username, client)
+        self.limiter.check(keys)
         row = account_rows.get_user(self.store, username)
         ok = _verify(row, password)        # hashes even for an unknown name: same timing
         if row is None or not ok:
-            self.limiter.fail(*keys)
+            self.limiter.fail(keys)
             raise AuthError(*BAD_LOGIN, where="username")
         return row
 

@@ -69,7 +69,7 @@ def propose(store: Store, data: dict[str, Any], *, who: Principal) -> dict[str, 
         spec = parse_proposal(data)
         who.require_edit(spec.district, what=f"区县 {spec.district}")
         row = ledger_service.propose(store, data, actor=who.username)
-    except IntegrityError as e:
+    except IntegrityError as e:   # two filings racing for one chosen id
         raise ConflictError("调整方案编号已存在", "a proposal with this id exists",
                             where="proposal_id") from e
     except (ShapelyError, CRSError, TypeError, ValueError) as e:   # malformed web input

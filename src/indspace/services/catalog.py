@@ -16,6 +16,9 @@ from indspace.core.model.entities import ENTITIES
 from indspace.services.scope import (
     DEFAULT_PUBLIC_LAYERS,
     SCOPED_TABLES,
+    check_enterprise_filters,
+    redact_features,
+    redact_rows,
     require_firm,
     require_layer,
     scoped_filters,
@@ -73,11 +76,12 @@ def page(store: Store, name: str, *, filters: dict[str, Any], limit: int, offset
     _check_table(name)
     _guard(who, name, public_layers)
     where = _filters(name, scoped_filters(who, store, name, filters))
+    check_enterprise_filters(who, store, name, where)
     total = store.counts({name: where})[name]
     frame = store.read_frame(name, where=where or None, limit=limit, offset=offset)
     body: dict[str, Any] = {"total": total, "limit": limit, "offset": offset}
     if isinstance(frame, gpd.GeoDataFrame):
-        body["items"] = _geojson(frame)
+        body["items"] = redact_features(who, name, _geojson(frame))
     else:
         body["items"] = _records(frame)
     return body
@@ -104,9 +108,9 @@ def record(store: Store, name: str, key: str | tuple[str, ...], *, who: Principa
         store.get(name, key)  # raises NotFoundError with the bilingual message
     out: dict[str, Any]
     if isinstance(frame, gpd.GeoDataFrame):
-        out = _geojson(frame)["features"][0]
+        out = redact_features(who, name, _geojson(frame)["features"][0])
     else:
         out = _records(frame)[0]
     hist = store.history(name, key).drop(columns=["geom"], errors="ignore")
-    out["history"] = _records(hist)
+    out["history"] = redact_rows(who, name, _records(hist))
     return out

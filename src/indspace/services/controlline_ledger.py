@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from indspace.core.engines import ledger as L
-from indspace.core.errors import ValidationError
+from indspace.core.errors import OutOfDistrictError, ValidationError
 from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
 from indspace.services.output import csv_safe, excel_writer
@@ -98,6 +100,7 @@ def propose(store: Store, data: Mapping[str, Any], *, actor: str = "cli",
     at = at or _now()
     spec = L.parse_proposal(data)
     _to_store_crs(store, data, spec)
+    require_own_district(store, spec)
     problems = _problems(store, spec, resolve_profile(profile), at, exclude=spec.proposal_id)
     row = {"proposal_id": spec.proposal_id, "district": spec.district, "name": spec.name,
            "reason": spec.reason,
@@ -114,6 +117,34 @@ def propose(store: Store, data: Mapping[str, Any], *, actor: str = "cli",
 
 
 # ---------------------------------------------------------------- checks
+def district_problems(store: Store, spec: L.ProposalSpec) -> list[L.Problem]:
+    """Where the proposal's geometry reaches outside its own district: another district's
+    control-line blocks hit by the areas out, areas outside the district boundary (the
+    ``districts`` layer; skipped when the store has no boundary for the district)."""
+    blocks = store.read_frame("control_lines", columns=["block_id", "district", "geometry"])
+    own = store.read_frame("districts", columns=["admin_code", "geometry"],
+                           where={"admin_code": spec.district})
+    boundary = shapely.union_all(np.asarray(own.geometry.values, dtype=object)) \
+        if len(own) else None
+    return L.foreign_areas(spec.areas_out, spec.areas_in, district=spec.district,
+                           boundary=boundary, blocks=blocks)
+
+
+def require_own_district(store: Store, spec: L.ProposalSpec, where: str | None = None
+                         ) -> None:
+    """Refuse (403, bilingual, naming each block and district) an adjustment that touches
+    another district: each district edits and books only its own land."""
+    problems = district_problems(store, spec)
+    if problems:
+        raise OutOfDistrictError(
+            "调整方案超出本区县：" + "；".join(p.message_zh for p in problems),
+            "the adjustment reaches outside its district: "
+            + "; ".join(p.message_en for p in problems),
+            where=where or spec.proposal_id or f"district {spec.district}",
+            hint_zh=f"只能调整区县 {spec.district} 范围内、属于该区县的控制线区块",
+            hint_en=f"draw the areas inside district {spec.district} and its own blocks")
+
+
 def _spec_of(store: Store, pid: str) -> L.ProposalSpec:
     row = S.get_proposal(store, pid)
     areas = S.proposal_areas(store, pid)
@@ -172,6 +203,7 @@ def review(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = 
     """draft → reviewed; refused (ReplacementLandError) while the checks fail."""
     at = at or _now()
     spec = _spec_of(store, pid)
+    require_own_district(store, spec, pid)
     problems = _problems(store, spec, resolve_profile(profile), at, exclude=pid)
     L.raise_if_problems(problems, where=pid)
     return S.review(store, pid, at=at, actor=actor, checks_json="[]")
@@ -185,6 +217,7 @@ def approve(store: Store, pid: str, *, actor: str = "cli", at: datetime | None =
     prof = resolve_profile(profile)
     prm = Params.of(prof, at.astimezone(LOCAL_TZ).date())
     spec = _spec_of(store, pid)
+    require_own_district(store, spec, pid)
     L.raise_if_problems(_problems(store, spec, prof, at, exclude=pid), where=pid)
 
     def plan(row: dict[str, Any], balances: Mapping[str, float]) -> list[L.Booking]:
@@ -206,6 +239,7 @@ def enforce(store: Store, pid: str, *, on: date | datetime, actor: str = "cli",
     at = on if isinstance(on, datetime) else local_midnight(on)
     prm = Params.of(resolve_profile(profile), at.astimezone(LOCAL_TZ).date())
     spec = _spec_of(store, pid)
+    require_own_district(store, spec, pid)
 
     def plan(row: dict[str, Any], blocks: gpd.GeoDataFrame) -> L.LineEdits:
         return L.plan_line_edits(blocks, spec.areas_out, spec.areas_in,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -441,6 +441,18 @@ def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: s
     run as a new version whose parent is the objected run. Officers of the firm's district
     and city administrators decide; ``if_match`` (the objection's ETag) guards against a
     decision taken on a stale view (409)."""
+    recompute = decide_objection(store, objection_id, accept=accept, actor=actor, note=note,
+                                 now=now, who=who, if_match=if_match)
+    return recompute()
+
+
+def decide_objection(store: Store, objection_id: str, *, accept: bool, actor: str = "cli",
+                     note: str = "", now: datetime | None = None, who: Principal = SYSTEM,
+                     if_match: str | None = None) -> Callable[[], dict[str, Any]]:
+    """The quick part of :func:`resolve_objection` (checks, the decision, the corrected
+    figure), done now; returns the slow part (the recomputation) for a background job.
+    A second decision on the same objection is refused here (409), so a run is never
+    recomputed twice."""
     who.require_role("city_admin", "district_officer")
     obj = runs.get_objection(store, objection_id)
     require_firm(who, store, obj["credit_code"], edit=True)
@@ -451,15 +463,33 @@ def resolve_objection(store: Store, objection_id: str, *, accept: bool, actor: s
     closed = runs.close_objection(store, objection_id, accepted=accept, at=at, actor=actor,
                                   note=note)
     if not accept:
-        return {"objection": _objection_out(closed), "run": None}
+        return lambda: {"objection": _objection_out(closed), "run": None}
     store.update("indicators", (obj["credit_code"], run["year"]),
                  {obj["field"]: obj["claimed_value"]}, at=at, actor=actor,
                  reason=f"异议 {objection_id} 核实更正 / objection accepted: {note}")
-    outcome = run_evaluation(store, run["year"], run["profile_id"], actor=actor,
-                             note=f"objection {objection_id}", parent_run_id=run["run_id"],
-                             objection_ids=[objection_id], now=at)
-    return {"objection": _objection_out(runs.get_objection(store, objection_id)),
-            "run": outcome.summary()}
+
+    def recompute() -> dict[str, Any]:
+        outcome = run_evaluation(store, run["year"], run["profile_id"], actor=actor,
+                                 note=f"objection {objection_id}",
+                                 parent_run_id=run["run_id"], objection_ids=[objection_id],
+                                 now=at)
+        return {"objection": _objection_out(runs.get_objection(store, objection_id)),
+                "run": outcome.summary()}
+
+    return recompute
+
+
+def start_evaluation(store: Store, year: int, profile_ref: str, *, who: Principal
+                     ) -> Callable[[], dict[str, Any]]:
+    """Check that ``who`` may evaluate (city administrators) and the profile resolves; the
+    returned work computes and stores the run (or finds the identical one)."""
+    who.require_role("city_admin")
+    resolve_profile(profile_ref)
+
+    def work() -> dict[str, Any]:
+        return run_evaluation(store, year, profile_ref, actor=who.username).summary()
+
+    return work
 
 
 OBJECTION_ETAG_FIELDS = ("objection_id", "state", "resolved_at", "resolved_by")

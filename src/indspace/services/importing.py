@@ -175,9 +175,12 @@ def import_file(
     report_dir: str | Path | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_wait: Callable[[str], None] | None = None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind``; see the module docstring. Raises ``IndspaceError`` only
-    when nothing could be read (the store is then untouched).
+    when nothing could be read (the store is then untouched). ``source_name``: what the
+    import record and the audit log call the file (an upload's own name, not the server's
+    temporary path); default the path.
 
     The whole import (reading what it validates against, validating, writing) holds the
     store's writer lock (:meth:`Store.writer`): a second import into the same store waits
@@ -185,7 +188,7 @@ def import_file(
     with store.writer(on_wait=on_wait), _collector_paused():
         return _import_file(store, kind, path, layer=layer, encoding=encoding, crs=crs,
                             year=year, mode=mode, strict=strict, actor=actor,
-                            report_dir=report_dir, clock=clock)
+                            report_dir=report_dir, clock=clock, source_name=source_name)
 
 
 _gc_lock = threading.Lock()
@@ -232,6 +235,7 @@ def _import_file(
     actor: str,
     report_dir: str | Path | None,
     clock: Callable[[], datetime],
+    source_name: str | None = None,
 ) -> ImportResult:
     started = clock()
     table = table_for(kind)
@@ -241,6 +245,7 @@ def _import_file(
         hashing = pool.submit(file_sha256, path)
         raw = read_table(path, layer=layer, encoding=encoding)
         sha = hashing.result()
+    source = source_name or raw.source
     import_id = f"IMP-{started:%Y%m%dT%H%M%S%f}-{sha[:8]}"
     frame = raw.frame.copy()
     notes = list(raw.notes)
@@ -275,7 +280,7 @@ def _import_file(
     summary = {
         "import_id": import_id,
         "kind": kind,
-        "source": raw.source,
+        "source": source,
         "sha256": sha,
         "status": status,
         "rows_read": rows_read,
@@ -296,7 +301,7 @@ def _import_file(
     run = {
         "import_id": import_id,
         "kind": kind,
-        "source": raw.source,
+        "source": source,
         "file_sha256": sha,
         "format": raw.format,
         "encoding": raw.encoding,
@@ -319,7 +324,7 @@ def _import_file(
     out = ImportResult(
         import_id,
         kind,
-        raw.source,
+        source,
         status,
         rows_read,
         accepted,
@@ -334,7 +339,7 @@ def _import_file(
         report_xlsx=str(report_xlsx),
         notes=notes,
     )
-    reason = f"import {kind} {raw.source}"
+    reason = f"import {kind} {source}"
     if status == "rejected":
         out.accepted = 0
         record_rejected_run(store, run, quarantine, started, actor, reason)

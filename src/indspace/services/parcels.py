@@ -24,6 +24,17 @@ from indspace.store.lowuse_runs import lowuse_parcel
 from indspace.store.tiles import latest_runs
 
 
+def _redacted(out: dict[str, Any]) -> dict[str, Any]:
+    """What a caller outside the owner's scope sees: no owner's code, and of the
+    low-efficiency finding only the flag and unit (its criteria and triggers come from the
+    firm's own figures, such as its tax per mu)."""
+    out["parcel"]["owner_credit_code"] = None
+    if out["lowuse"] is not None:
+        out["lowuse"] = {**out["lowuse"], "criteria": None, "triggers": None}
+    out["restricted"] = True
+    return out
+
+
 def _latest_run(store: Store, run_id: str | None) -> dict[str, Any] | None:
     if run_id is None:
         return None
@@ -63,15 +74,19 @@ def parcel_summary(store: Store, parcel_id: str, *, who: Principal = SYSTEM,
     out: dict[str, Any] = {"parcel": parcel, "line": line, "lowuse": lowuse, "owner": None,
                            "evaluation": None, "restricted": True}
     code = record.get("owner_credit_code")
-    if not code or who.role == "anonymous":
+    if not code:                       # no owner: nothing about a firm to hide
         out["restricted"] = who.role == "anonymous"
         return out
-    try:
-        district = firm_district(store, code)
-    except NotFoundError:  # an owner missing from the enterprises: show the parcel alone
+    district: str | None = None
+    if who.role != "anonymous":
+        try:
+            district = firm_district(store, code)
+        except NotFoundError:  # an owner missing from the enterprises: the parcel alone
+            district = None
+    if who.role == "anonymous" or not who.can_see(district, code):
+        return _redacted(out)
+    if district is None:
         return {**out, "restricted": False}
-    if not who.can_see(district, code):
-        return out
     firm = store.get("enterprises", code)
     out["owner"] = {"credit_code": code, "name": firm.get("name"), "district": district}
     out["restricted"] = False

@@ -82,6 +82,54 @@ def scoped_filters(who: Principal, store: Store, table: str, filters: dict[str, 
     return out
 
 
+ENTERPRISE_ATTRIBUTES = {"parcels": ("owner_credit_code",)}
+"""Attributes of public layers that identify an enterprise: shown only to callers whose
+scope holds that enterprise (its district's officer, the enterprise itself, city-wide
+roles); ``null`` for everyone else, and refused as filters (a public reverse look-up of a
+firm's land otherwise)."""
+
+
+def check_enterprise_filters(who: Principal, store: Store, table: str,
+                             filters: dict[str, Any]) -> None:
+    """Refuse a filter on an enterprise-identifying attribute the caller may not see:
+    anonymous callers always (403), others outside their scope (403; 404 for an unknown
+    code only inside the scope)."""
+    for column in ENTERPRISE_ATTRIBUTES.get(table, ()):
+        code = filters.get(column)
+        if code is None or who.city_wide:
+            continue
+        if who.role == "anonymous":
+            raise ForbiddenError(f"匿名用户不能按 {column} 查询",
+                                 f"anonymous callers cannot filter on {column}",
+                                 where=column, hint_zh="该字段识别企业，请登录后在权限范围内查询",
+                                 hint_en="it identifies an enterprise: log in and query "
+                                         "within your scope")
+        require_firm(who, store, str(code))
+
+
+def redact_features(who: Principal, table: str, collection: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (or one Feature) with enterprise-identifying properties
+    set to ``null`` where the caller's scope does not hold the enterprise (in place)."""
+    columns = ENTERPRISE_ATTRIBUTES.get(table, ())
+    if not columns or who.city_wide:
+        return collection
+    features = collection.get("features", [collection] if "properties" in collection else [])
+    for feature in features:
+        props = feature.get("properties") or {}
+        for column in columns:
+            if props.get(column) is not None and not who.can_see(props.get("district"),
+                                                                 props[column]):
+                props[column] = None
+    return collection
+
+
+def redact_rows(who: Principal, table: str, rows: list[dict[str, Any]]
+                ) -> list[dict[str, Any]]:
+    """Plain records (a record's history) redacted as :func:`redact_features`."""
+    redact_features(who, table, {"features": [{"properties": r} for r in rows]})
+    return rows
+
+
 def require_layer(who: Principal, layer: str, public_layers: Iterable[str]) -> None:
     """Anonymous readers see only the public layers; any logged-in role sees every layer
     (rows inside a layer are narrowed by the service that serves them)."""

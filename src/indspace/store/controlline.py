@@ -25,7 +25,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from indspace.core.engines.ledger import EPS_M2, Booking, LineEdits, mu
-from indspace.core.errors import BalanceError, NotFoundError, ProposalStateError, StoreError
+from indspace.core.errors import (
+    BalanceError,
+    ConflictError,
+    NotFoundError,
+    ProposalStateError,
+    StoreError,
+)
 from indspace.core.model.entities import ENTITIES, check_frame
 from indspace.store import gpkg
 from indspace.store.geometry import from_ewkb, from_gpkg
@@ -100,14 +106,11 @@ def insert_proposal(store: Store, row: dict[str, Any],
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('controlline:ids'))"))
         pid = row.get("proposal_id")
         if not pid:
-            prefix = f"CL-{at.year}-"
-            n = conn.execute(sa.select(sa.func.count()).select_from(p).where(
-                p.c.proposal_id.like(prefix + "%"))).scalar_one()
-            pid = f"{prefix}{n + 1:04d}"
-        if conn.execute(sa.select(p.c.fid).where(p.c.proposal_id == pid)).first():
-            raise StoreError(f"调整方案 {pid} 已存在", f"proposal {pid} already exists",
-                             where=PROPOSALS, hint_zh="换一个编号或不填编号",
-                             hint_en="use another id or leave it empty")
+            pid = _next_id(conn, p, f"CL-{at.year}-")
+        elif conn.execute(sa.select(p.c.fid).where(p.c.proposal_id == pid)).first():
+            raise ConflictError(f"调整方案 {pid} 已存在", f"proposal {pid} already exists",
+                                where="proposal_id", hint_zh="换一个编号或不填编号（由系统生成）",
+                                hint_en="use another id or leave it empty to get one")
         full = {**row, "proposal_id": pid, "state": "draft"}
         conn.execute(sa.insert(p).values(**full))
         parts: dict[str, int] = {}
@@ -123,6 +126,16 @@ def insert_proposal(store: Store, row: dict[str, Any],
                      json.dumps({k: v for k, v in full.items() if k != "created_at"},
                                 ensure_ascii=False, sort_keys=True, default=str), row["reason"])
     return full
+
+
+def _next_id(conn: Connection, p: sa.Table, prefix: str) -> str:
+    """``<prefix>NNNN``: one past the highest number under ``prefix`` (a chosen id such as
+    ``CL-2026-0001`` is skipped over, never collided with), read under the writer's lock."""
+    taken = conn.execute(sa.select(p.c.proposal_id).where(
+        p.c.proposal_id.like(prefix + "%"))).scalars().all()
+    numbers = [int(t[len(prefix):]) for t in taken if t[len(prefix):].isdigit()
+               and len(t) - len(prefix) <= 9]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
 def get_proposal(store: Store, pid: str) -> dict[str, Any]:

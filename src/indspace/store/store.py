@@ -119,6 +119,7 @@ class Store:
         self.engine = _make_engine(self.url)
         self._srid: int | None = None
         self._md: sa.MetaData | None = None
+        self._chained: bool | None = None
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -564,10 +565,27 @@ class Store:
 
     def _audit(self, conn: Connection, at: datetime, actor: str, action: str, table: str,
                key: str, before: str | None, after: str | None, reason: str) -> None:
-        t = self.table("audit_log")
-        conn.execute(sa.insert(t).values(at=at, actor=actor, action=action, table_name=table,
-                                         record_key=key, before_json=before, after_json=after,
-                                         reason=reason))
+        """Append one hash-chained entry. ``at`` is the time the change takes effect (a
+        version's valid time, an enforcement date); the entry's own ``at`` is when it is
+        written (the clock, UTC), so the log reads in the order things happened."""
+        from indspace.store.audit import append, append_legacy
+
+        if not self._audit_chained(conn):     # a store not yet migrated to 0009
+            append_legacy(conn, self.table("audit_log"), at=at, actor=actor, action=action,
+                          table=table, key=key, before=before, after=after, reason=reason)
+            return
+        append(conn, self.table("audit_log"), self.backend == "postgis", {
+            "at": datetime.now(UTC), "effective_at": at, "actor": actor, "action": action,
+            "table_name": table, "record_key": key, "before_json": before,
+            "after_json": after, "reason": reason})
+
+
+    def _audit_chained(self, conn: Connection) -> bool:
+        """Whether the store's audit_log has the hash-chain columns (revision 0009)."""
+        if self._chained is None or not self._chained:
+            cols = {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
+            self._chained = "entry_hash" in cols
+        return self._chained
 
 
 def _same(a: Any, b: Any) -> bool:

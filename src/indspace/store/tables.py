@@ -106,6 +106,9 @@ def build_metadata(srid: int = 4549) -> MetaData:
         Column("before_json", Text),
         Column("after_json", Text),
         Column("reason", Text),
+        Column("effective_at", UtcDateTime(), comment="生效时间（变更所指的业务时间）"),
+        Column("prev_hash", Text, comment="上一条的 entry_hash（哈希链）"),
+        Column("entry_hash", Text, comment="本条规范内容的 SHA-256"),
         sqlite_autoincrement=True, comment="审计日志（只增不改）",
     )
     Table(

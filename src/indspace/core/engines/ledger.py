@@ -29,6 +29,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from indspace.core.errors import BalanceError, ReplacementLandError, ValidationError
+from indspace.core.model.ids import check_chosen_id
 from indspace.core.model.units import m2_to_mu
 
 EPS_M2 = 1e-6
@@ -149,7 +150,19 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
     out_geoms: list[BaseGeometry] = []
     in_geoms: list[BaseGeometry] = []
     if data.get("type") == "FeatureCollection":
-        feats = list(data.get("features") or [])
+        feats = data.get("features") or []
+        if not isinstance(feats, list) or not all(isinstance(f, Mapping) for f in feats):
+            raise ValidationError("features 须为 GeoJSON 要素数组",
+                                  "features must be an array of GeoJSON features",
+                                  where="proposal.features")
+        for i, f in enumerate(feats):
+            if not isinstance(f.get("properties") or {}, Mapping):
+                raise ValidationError(f"第 {i + 1} 个要素的 properties 须为对象",
+                                      f"feature {i + 1}: properties must be an object",
+                                      where=f"features[{i}].properties")
+        if not isinstance(data.get("properties") or {}, Mapping):
+            raise ValidationError("properties 须为对象", "properties must be an object",
+                                  where="proposal.properties")
         props = {**(feats[0].get("properties") or {} if feats else {}),
                  **(data.get("properties") or {})}
         for i, f in enumerate(feats):
@@ -173,6 +186,9 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
     docs = props.get("documents") or []
     if isinstance(docs, str):
         docs = [docs]
+    if not isinstance(docs, list):
+        raise ValidationError("documents 须为文件名数组", "documents must be a list of names",
+                              where="proposal.documents")
     areas_out = as_multipolygon(out_geoms, "proposal.out")
     areas_in = as_multipolygon(in_geoms, "proposal.in")
     if areas_out.is_empty and areas_in.is_empty:
@@ -189,8 +205,9 @@ def parse_proposal(data: Mapping[str, Any]) -> ProposalSpec:
                         areas_in=areas_in, documents=[str(d) for d in docs],
                         name=str(props.get("name") or ""), line_type=line_type,
                         transfer_from=str(transfer).strip() if transfer else None,
-                        proposal_id=str(props["proposal_id"]) if props.get("proposal_id")
-                        else None, small_firm_reserve_m2=reserve)
+                        proposal_id=check_chosen_id(props["proposal_id"],
+                                                    where="proposal.proposal_id")
+                        if props.get("proposal_id") else None, small_firm_reserve_m2=reserve)
 
 
 def _reserve(value: Any, area_in_m2: float) -> float:
@@ -325,6 +342,54 @@ def out_outside_line(areas_out: BaseGeometry, blocks: gpd.GeoDataFrame) -> float
     inside = shapely.union_all(np.asarray(blocks.geometry.values, dtype=object)) \
         if len(blocks) else Polygon()
     return float(areas_out.difference(inside).area)
+
+
+def foreign_areas(areas_out: BaseGeometry, areas_in: BaseGeometry, *, district: str,
+                  boundary: BaseGeometry | None, blocks: gpd.GeoDataFrame,
+                  tolerance_m2: float = OVERLAP_TOLERANCE_M2) -> list[Problem]:
+    """Where an adjustment of ``district`` reaches into another district (decided by
+    geometry, not by the ``district`` field): areas out overlapping a control-line block of
+    another district (each block named), and areas out or in lying outside the district's
+    own ``boundary`` (``None``: the store has no boundary for it; that part is skipped).
+    Overlaps under ``tolerance_m2`` (digitising slivers) are ignored. ``blocks``:
+    ``block_id``, ``district``, geometry in the same projected CRS.
+
+    >>> from shapely.geometry import box
+    >>> blocks = gpd.GeoDataFrame({"block_id": ["A", "B"], "district": ["330203", "330205"]},
+    ...                           geometry=[box(0, 0, 100, 100), box(200, 0, 300, 100)])
+    >>> [p.code for p in foreign_areas(box(200, 0, 240, 40), Polygon(), district="330203",
+    ...                                boundary=box(-50, -50, 150, 150), blocks=blocks)]
+    ['foreign_block', 'outside_district']
+    >>> foreign_areas(box(0, 0, 40, 40), Polygon(), district="330203",
+    ...               boundary=box(-50, -50, 150, 150), blocks=blocks)
+    []
+    """
+    problems: list[Problem] = []
+    if not areas_out.is_empty and len(blocks):
+        other = blocks[blocks["district"].astype("string").fillna("") != district]
+        hits = other[other.geometry.intersects(areas_out)]
+        for bid, bdist, g in zip(hits["block_id"], hits["district"], hits.geometry,
+                                 strict=True):
+            area = float(g.intersection(areas_out).area)
+            if area >= tolerance_m2:
+                problems.append(Problem(
+                    "foreign_block",
+                    f"调出范围有 {_fmt(area)} 位于区县 {bdist} 的控制线区块 {bid}，"
+                    f"区县 {district} 的调整方案不能调整它",
+                    f"{_fmt_en(area)} of the areas out lie in control-line block {bid} of "
+                    f"district {bdist}; an adjustment of district {district} cannot change it"))
+    if boundary is not None and not boundary.is_empty:
+        for direction, zh, g in (("out", "调出", areas_out), ("in", "补划", areas_in)):
+            if g.is_empty:
+                continue
+            outside = float(g.difference(boundary).area)
+            if outside >= tolerance_m2:
+                problems.append(Problem(
+                    "outside_district",
+                    f"{zh}范围有 {_fmt(outside)} 不在区县 {district} 的行政区范围内",
+                    f"{_fmt_en(outside)} of the areas {direction} lie outside district "
+                    f"{district}"))
+    return problems
 
 
 # ---------------------------------------------------------------- balance arithmetic
