@@ -26,6 +26,7 @@ from typing import Any
 from indspace.core.access import Principal
 from indspace.core.errors import ValidationError
 from indspace.ingest.aliases import KINDS
+from indspace.ingest.readers import MAX_COLUMNS
 from indspace.services.importing import import_file
 from indspace.services.output import json_value
 from indspace.store import Store
@@ -33,8 +34,6 @@ from indspace.store.imports import import_issues, list_imports
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
-MAX_COLUMNS = 2000
-"""The widest import format has about 30 columns; 2 000 leaves room for any real sheet."""
 MAX_NAME = 100
 """Characters kept of an uploaded file's name (the extension is always kept)."""
 _SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
