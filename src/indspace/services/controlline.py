@@ -16,6 +16,7 @@ from indspace.core.engines.controlline import COLUMNS, STATUS_LABELS, overlay, s
 from indspace.core.engines.projects import PROJECT_TYPES
 from indspace.core.engines.projects import check_project as check
 from indspace.core.errors import ValidationError
+from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
 from indspace.services.output import atomic, unsupported_format, write_sheets
 from indspace.store import Store, runs
@@ -31,12 +32,13 @@ def as_of_moment(day: date | None) -> datetime | None:
 
 
 def parcel_overlay(store: Store, *, as_of: date | None = None,
-                   profile: str = "ningbo-demo") -> gpd.GeoDataFrame:
+                   profile: str | PolicyProfile = "ningbo-demo") -> gpd.GeoDataFrame:
     """Every current parcel against the control line in force at ``as_of`` (default: now);
     the parcels' geometries ride along (for a GeoPackage export)."""
     moment = as_of_moment(as_of)
     on = as_of or datetime.now(UTC).date()
-    tolerance = float(resolve_profile(profile).value("control_line_boundary_tolerance_m", on))
+    prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
+    tolerance = float(prof.value("control_line_boundary_tolerance_m", on))
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "geometry"])
     lines = store.read_frame("control_lines", as_of=moment,
                              columns=["block_id", "park_id", "geometry"])

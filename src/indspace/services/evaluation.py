@@ -672,7 +672,8 @@ def runs_list(store: Store, year: int | None = None, *, who: Principal = SYSTEM
     who.require_login()
     frame = runs.list_runs(store, year)
     out = []
-    for row in ([] if frame.empty else frame.drop(columns="fid").to_dict("records")):
+    for row in ([] if frame.empty else frame.drop(columns=["fid", "profile_text"])
+                .to_dict("records")):
         row["summary"] = json.loads(row.pop("summary_json"))
         out.append({k: json_value(v) for k, v in row.items()})
     return out
@@ -682,6 +683,7 @@ def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[st
     who.require_login()
     row = runs.get_run(store, run_id)
     row.pop("fid", None)
+    row.pop("profile_text", None)
     row["summary"] = json.loads(row.pop("summary_json"))
     return {k: json_value(v) for k, v in row.items()}
 
