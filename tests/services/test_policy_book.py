@@ -21,7 +21,7 @@ from indspace.core.errors import PolicyError
 from indspace.services import evaluation as ev
 from indspace.store import Store, runs
 from tests.cli.test_evaluate import H
-from tests.services.test_evaluation_runs import T0, store  # noqa: F401  (fixture)
+from tests.services.test_evaluation_runs import T0
 
 
 def user_profile(folder: Path, *, window: int = 3, benchmark: str = "24.097") -> Path:
@@ -41,7 +41,7 @@ def _tax_points(store: Store, run_id: str, code: str) -> float:
     return float(s.loc[s["indicator"] == "tax_per_mu", "points"].iloc[0])
 
 
-def test_method_date_chooses_the_values_and_is_recorded(store: Store,  # noqa: F811
+def test_method_date_chooses_the_values_and_is_recorded(store: Store,
                                                         tmp_path: Path) -> None:
     path = str(user_profile(tmp_path))
     old = ev.run_evaluation(store, 2024, path, now=T0, method_on=date(2021, 6, 30))
@@ -64,7 +64,7 @@ def test_method_date_chooses_the_values_and_is_recorded(store: Store,  # noqa: F
 
 
 def test_user_profile_run_is_published_objected_and_rerun_from_its_own_copy(
-        store: Store, tmp_path: Path) -> None:  # noqa: F811
+        store: Store, tmp_path: Path) -> None:
     path = user_profile(tmp_path)
     first = ev.run_evaluation(store, 2024, str(path), now=T0)
     run_id = first.run["run_id"]
