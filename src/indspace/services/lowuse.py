@@ -21,7 +21,12 @@ from indspace.core.engines.redevelop import (
     recommend_modes,
     unit_districts,
 )
-from indspace.core.engines.units import delineate, space_ledger, unit_table
+from indspace.core.engines.units import (
+    delineate,
+    space_ledger,
+    target_far_by_parcel,
+    unit_table,
+)
 from indspace.core.errors import ValidationError
 from indspace.core.policy import PolicyProfile
 from indspace.services.controlline import parcel_overlay
@@ -190,10 +195,29 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
     occupants = comp.attribution.links.loc[
         comp.attribution.links["tenure"] != "leased_out", ["parcel_id", "credit_code"]]
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
-    target = float(prof.value("min_plot_ratio_new_supply_urban", on))
     units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
-                       grades=grades, target_far=target)
+                       grades=grades, target_far=target_far(prof, on, low, lowuse))
     return members, units
+
+
+def target_far(profile: PolicyProfile, on: date, parcels: pd.DataFrame,
+               lowuse: pd.DataFrame) -> pd.Series:
+    """Each parcel's target FAR from the profile (市区 2.0, M0 2.5, a county's own value,
+    else the A6 industry floor; see :func:`~indspace.core.engines.units.target_far_by_parcel`);
+    ``lowuse`` gives each parcel's land-use code and occupant division."""
+    known = lowuse.set_index("parcel_id")
+    frame = pd.DataFrame({
+        "parcel_id": parcels["parcel_id"].to_numpy(),
+        "district": parcels["district"].to_numpy(),
+        "land_use_code": parcels["parcel_id"].map(known["land_use_code"]).to_numpy(),
+        "division": parcels["parcel_id"].map(known["division"]).to_numpy()})
+    table = profile.value("min_plot_ratio_by_industry", on)
+    return target_far_by_parcel(
+        frame, urban_districts=list(profile.value("urban_districts", on)),
+        urban_far=float(profile.value("min_plot_ratio_new_supply_urban", on)),
+        m0_far=float(profile.value("min_plot_ratio_m0", on)),
+        district_far=dict(profile.value("min_plot_ratio_new_supply_by_district", on)),
+        industry_far={str(k): float(v) for k, v in table.items()})
 
 
 def write_units(path: Path, units: pd.DataFrame) -> Path:
