@@ -28,7 +28,13 @@ from indspace.core.engines.dual import (
 )
 from indspace.core.engines.explain import NextGrade, next_grade
 from indspace.core.engines.land import Attribution, active_in_year, attribute_land
-from indspace.core.engines.mujun import FIGURES, REASON_LABELS, STATUS_LABELS, evaluate
+from indspace.core.engines.mujun import (
+    FIGURES,
+    REASON_LABELS,
+    STATUS_LABELS,
+    designation_items,
+    evaluate,
+)
 from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
@@ -101,10 +107,15 @@ class Inputs:
     parcels: pd.DataFrame
     occupancy: pd.DataFrame
     building_stats: pd.DataFrame
+    designations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["credit_code", "designation", "start", "end"]))
 
     def digest(self) -> str:
         h = hashlib.sha256(str(self.year).encode())
-        for name in ("firms", "indicators", "parcels", "occupancy", "building_stats"):
+        names = ["firms", "indicators", "parcels", "occupancy", "building_stats"]
+        if len(self.designations):      # stores without designations keep their old digest
+            names.append("designations")
+        for name in names:
             frame: pd.DataFrame = getattr(self, name)
             h.update(name.encode())
             h.update(",".join(map(str, frame.columns)).encode())
@@ -144,7 +155,9 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
     if not indicators:
         return {}
     firms, parcels, occupancy, stats = _static_inputs(store)
-    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats)
+    designations = store.read_frame("designations", columns=[
+        "credit_code", "designation", "start", "end"])
+    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats, designations)
             for y in sorted(indicators)}
 
 
@@ -186,6 +199,7 @@ class Computation:
     scores: pd.DataFrame
     dual: DualResult
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adjustments: pd.DataFrame | None = None
 
 
 def compute(inputs: Inputs, method: EvaluationMethod,
@@ -196,7 +210,9 @@ def compute(inputs: Inputs, method: EvaluationMethod,
         inputs.building_stats[["parcel_id", "floor_area_m2"]], on="parcel_id", how="left")
     att = attribute_land(parcels, inputs.occupancy, year,
                          merge_landless_tenants=method.attribution_mode == "owner_merged")
-    ev = evaluate(inputs.firms, inputs.indicators, att, method, year)
+    # bonus items: the designations valid on the evaluation date (the end of the year)
+    adjustments = designation_items(inputs.designations, date(year, 12, 31))
+    ev = evaluate(inputs.firms, inputs.indicators, att, method, year, adjustments)
     occ = inputs.occupancy[active_in_year(inputs.occupancy, year)]
     occupied = occ.groupby("parcel_id", as_index=False)["floor_area_m2"].sum().rename(
         columns={"floor_area_m2": "occupied_floor_m2"})
@@ -208,7 +224,8 @@ def compute(inputs: Inputs, method: EvaluationMethod,
     hist = history if history is not None else pd.DataFrame(
         columns=["credit_code", "year", "policy_grade"])
     policies = apply_policies(ev.results, inputs.indicators, hist, method.policies, year)
-    return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies)
+    return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies,
+                       adjustments)
 
 
 def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *,
@@ -412,7 +429,8 @@ def explain(store: Store, credit_code: str, year: int | None = None,
             "missing": bool(s.missing),
             "previous_value": _num(prev["values"].get(s.indicator)) if prev else None})
     nxt: NextGrade = next_grade(inputs.firms, inputs.indicators, comp.attribution, method, year,
-                                credit_code, results=comp.results)
+                                credit_code, results=comp.results,
+                                adjustments=comp.adjustments)
     pol = comp.policies[comp.policies["credit_code"].eq(credit_code)]
     name = inputs.firms.set_index("credit_code").at[credit_code, "name"]
     return {
