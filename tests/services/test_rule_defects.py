@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from shapely.geometry import box, mapping
 
 from indspace.services import controlline
@@ -96,3 +97,58 @@ def test_only_retained_firms_pass_zero_land_renovation_outside(store: Store) -> 
     assert anon["firm_class"] is None and not anon["allowed"]
 
 
+
+
+BONUS = """
+      adjustments:
+        bonus:
+          - {item: high_tech_enterprise, label: 高新技术企业, points: 2}
+          - {item: specialised_sme, label: 专精特新企业, points: 3}
+        bonus_cap: 5
+"""
+
+
+def _designations(folder: Path, rows: list[list[str]]) -> Path:
+    path = folder / "designations.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["credit_code", "designation", "valid_from", "valid_to"])
+        w.writerows(rows)
+    return path
+
+
+def test_designations_import_checks_rows_and_earn_the_profiles_bonus(
+        store: Store, tmp_path: Path) -> None:
+    import numpy as np
+
+    from indspace.demo._firms import credit_codes
+
+    stranger = str(credit_codes("330212", 1, np.random.default_rng(7))[0])
+    path = _designations(tmp_path, [
+        [H[0], "高新技术企业", "2023-01-01", "2025-12-31"],      # valid on 2024-12-31
+        [H[1], "专精特新", "2024-01-01", ""],                    # open-ended
+        [H[2], "高新技术企业", "2020-01-01", "2023-12-31"],      # expired before 2024-12-31
+        [stranger, "高新技术企业", "2023-01-01", "2025-12-31"],  # E114 unknown firm
+        [H[3], "优秀企业", "2023-01-01", "2025-12-31"],          # E116 not a designation
+        [H[3], "单项冠军", "2024-06-01", "2023-06-01"],          # E122 end before start
+        [H[3], "链主", "", "2025-12-31"],                        # E101 start missing
+    ])
+    r = import_file(store, "designations", path, report_dir=tmp_path / "r")
+    assert (r.accepted, r.rejected) == (3, 4)
+    stored = store.read_frame("designations").sort_values("credit_code")
+    assert set(stored["designation"]) == {"high_tech_enterprise", "specialised_sme"}
+    report = (tmp_path / "r").glob("*.csv")
+    codes = "".join(p.read_text(encoding="utf-8") for p in report)
+    for code in ("E114", "E116", "E122", "E101"):
+        assert code in codes
+
+    profile = user_profile(tmp_path)
+    text = profile.read_text(encoding="utf-8")
+    marker = "    method:\n      <<: *huangyan\n"
+    profile.write_text(text.replace(marker, marker + BONUS.lstrip("\n")), encoding="utf-8")
+    out = ev.run_evaluation(store, 2024, str(profile), now=T0)
+    res = out.computation.results.set_index("credit_code")
+    # H1 高新 +2, H2 专精特新 +3, H3's 高新 ended 2023-12-31 → 0, H4 none
+    assert res.loc[list(H), "bonus_points"].tolist() == [2.0, 3.0, 0.0, 0.0]
+    points = out.computation.scores.groupby("credit_code")["points"].sum()
+    assert res.loc[H[0], "score"] == pytest.approx(points[H[0]] + 2)

@@ -231,8 +231,9 @@ MJDW_CODES: dict[str, str] = {"1": "平方米", "2": "亩", "3": "公顷"}
 
 # --- values ----------------------------------------------------------------------------------
 CHOICE_VALUES: dict[str, dict[str, str]] = {
-    "designation": {"高新技术企业": "high_tech_enterprise", "国家高新技术企业": "high_tech_enterprise",
-                    "高新": "high_tech_enterprise", "high_tech_enterprise": "high_tech_enterprise",
+    "designation": {"高新技术企业": "high_tech_enterprise",
+                    "国家高新技术企业": "high_tech_enterprise", "高新": "high_tech_enterprise",
+                    "high_tech_enterprise": "high_tech_enterprise",
                     "专精特新": "specialised_sme", "专精特新企业": "specialised_sme",
                     "省级专精特新中小企业": "specialised_sme", "specialised_sme": "specialised_sme",
                     "专精特新小巨人": "little_giant", "专精特新“小巨人”企业": "little_giant",
