@@ -2,6 +2,7 @@
 
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,19 @@ ProfileOpt = Annotated[str, typer.Option(
                       "a bundled id (e.g. huangyan-2022) or a YAML file")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 / print one JSON "
                                                       "object")]
+MethodDateOpt = Annotated[datetime | None, typer.Option(
+    "--method-date", formats=["%Y-%m-%d"],
+    help="取值日期：按该日生效的办法与参数计算（默认运行当天，部署时区）/ method date: the "
+         "values in force on this day are used (default: the day of the run, deployment "
+         "time zone)")]
+RunOpt = Annotated[str | None, typer.Option(
+    "--run", help="评价批次：用该批次的年度、保存的策略配置和取值日期 / evaluation run: use its "
+                  "year, stored profile and method date")]
+
+
+def day_of(value: datetime | None) -> date | None:
+    """The calendar day typed for ``--method-date`` (None when not given)."""
+    return None if value is None else value.date()
 
 
 def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
@@ -32,6 +46,7 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             "--out", help="结果文件 .csv / .json / .xlsx / result file")] = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
+        method_date: MethodDateOpt = None,
     ) -> None:
         """亩均效益综合评价：计算并保存一个不可修改的评价批次 / run the annual evaluation
         and store it as an immutable, versioned run."""
@@ -40,7 +55,8 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
         try:
             with console.status("评价中 / evaluating …"):
-                outcome = run_evaluation(Store.open(db), year, profile, out=out)
+                outcome = run_evaluation(Store.open(db), year, profile, out=out,
+                                         method_on=day_of(method_date))
         except IndspaceError as e:
             fail(e, as_json)
         s = outcome.summary()
@@ -52,8 +68,11 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
     @app.command()
     def explain(
         credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 / credit code")],
-        year: YearOpt,
+        year: Annotated[int | None, typer.Option(
+            "--year", help="评价年度（或用 --run）/ evaluated year (or --run)")] = None,
         profile: ProfileOpt = "ningbo-demo",
+        run: RunOpt = None,
+        method_date: MethodDateOpt = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
     ) -> None:
@@ -62,7 +81,8 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         from indspace.store import Store
 
         try:
-            data = explain_firm(Store.open(db), credit_code, year, profile)
+            data = explain_firm(Store.open(db), credit_code, year, profile, run_id=run,
+                                method_on=day_of(method_date))
         except IndspaceError as e:
             fail(e, as_json)
         if as_json:
@@ -154,8 +174,10 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -> None:
     @app.command()
     def zones(
-        year: YearOpt,
+        year: Annotated[int | None, typer.Option(
+            "--year", help="评价年度（或用 --run）/ evaluated year (or --run)")] = None,
         profile: ProfileOpt = "ningbo-demo",
+        run: RunOpt = None,
         kind: Annotated[str, typer.Option(
             help="district（区县）/ park（2070 园区）/ chain（361 产业链）")] = "district",
         out: Annotated[Path | None, typer.Option(
@@ -169,7 +191,7 @@ def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -
         from indspace.store import Store
 
         try:
-            frame = zone_rollup(Store.open(db), year, profile)
+            frame = zone_rollup(Store.open(db), year, profile, run_id=run)
             if out is not None:
                 write_zones(out, frame)
         except IndspaceError as e:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from indspace.cli_evaluation import MethodDateOpt, RunOpt, day_of
 from indspace.core.errors import IndspaceError
 
 YearOpt = Annotated[int, typer.Option("--year", help="年度 / year")]
@@ -25,6 +26,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             "--out", help="每宗低效用地一行 .csv / .xlsx / one row per low-efficiency parcel")
         ] = None,
         profile: ProfileOpt = "ningbo-demo",
+        method_date: MethodDateOpt = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
     ) -> None:
@@ -36,7 +38,8 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
         try:
             with console.status("认定中 / identifying …"):
-                result = identify_parcels(Store.open(db), year, profile)
+                result = identify_parcels(Store.open(db), year, profile,
+                                          method_on=day_of(method_date))
             if out is not None:
                 write_lowuse(out, result)
         except IndspaceError as e:
@@ -67,6 +70,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         out: Annotated[Path | None, typer.Option(
             "--out", help="每个单元一行 .csv / .xlsx / one row per unit")] = None,
         profile: ProfileOpt = "ningbo-demo",
+        method_date: MethodDateOpt = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
     ) -> None:
@@ -78,7 +82,8 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
         try:
             with console.status("划定单元 / delineating units …"):
-                _, table = delineate_units(Store.open(db), year, gap_m=gap, profile=profile)
+                _, table = delineate_units(Store.open(db), year, gap_m=gap, profile=profile,
+                                           method_on=day_of(method_date))
             if out is not None:
                 write_units(out, table)
         except IndspaceError as e:
@@ -108,12 +113,15 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
     @group.command()
     def plan(
-        year: YearOpt,
+        year: Annotated[int | None, typer.Option(
+            "--year", help="年度（或用 --run）/ year (or --run)")] = None,
         gap: Annotated[float | None, typer.Option(
             "--gap", help="连片间距（米），默认取配置 / gap in metres (default: profile)")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", help="方案 .xlsx（4 张表）/ .gpkg（单元与宗地图层）/ plan file")] = None,
         profile: ProfileOpt = "ningbo-demo",
+        run: RunOpt = None,
+        method_date: MethodDateOpt = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
     ) -> None:
@@ -127,7 +135,8 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         try:
             store = Store.open(db)
             with console.status("编制方案 / planning …"):
-                result = make_plan(store, year, gap_m=gap, profile=profile)
+                result = make_plan(store, year, gap_m=gap, profile=profile,
+                                   method_on=day_of(method_date), evaluation_run_id=run)
             if out is not None:
                 write_plan(out, result, store)
         except IndspaceError as e:

@@ -9,16 +9,15 @@ import pytest
 from indspace.core.engines.projects import check_project
 
 RULES: dict[str, Any] = dict(negative_list=["3011"], positive_list=[],
-                             exception_types=["special_siting", "resource_dependent"],
-                             exit_min_d_years=2)
+                             exception_types=["special_siting", "resource_dependent"])
 
 
 def decide(kind: str, status: str, *, code: str = "3481", special: str | None = None,
-           d_years: int = 0, **over: Any) -> Any:
+           firm_class: str | None = "retain", **over: Any) -> Any:
     share = {"inside": 1.0, "outside": 0.0, "partial": 0.4}[status]
     return check_project(project_type=kind, industry_code=code, status=status,
                          inside_share=share, special_case=special,
-                         consecutive_d_years=d_years, **{**RULES, **over})
+                         firm_class=firm_class, **{**RULES, **over})
 
 
 @pytest.mark.parametrize("kind", ["new_land", "expansion", "relocation"])
@@ -44,11 +43,23 @@ def test_negative_list_refuses_everywhere() -> None:
 
 def test_zero_land_renovation() -> None:
     assert decide("zero_land_renovation", "inside").allowed
-    retained = decide("zero_land_renovation", "outside", d_years=1)
+    retained = decide("zero_land_renovation", "outside")
     assert retained.allowed and retained.rule == "zero_land_renovation"
-    exit_track = decide("zero_land_renovation", "outside", d_years=2)
-    assert not exit_track.allowed and "2" in exit_track.reason
     listed = decide("zero_land_renovation", "outside", positive_list=["34"])
     assert listed.allowed
     unlisted = decide("zero_land_renovation", "outside", code="1713", positive_list=["34"])
     assert not unlisted.allowed and "正面清单" in unlisted.reason
+
+
+@pytest.mark.parametrize(("firm_class", "label"), [("exit", "关停退出"), ("relocate", "搬迁入园"),
+                                                   (None, "未分类")])
+def test_only_retained_firms_renovate_outside_the_line(firm_class: str | None,
+                                                       label: str) -> None:
+    """Land rules H2 (seed: 安全环保风险大的企业有序退出): outside the line only a firm
+    classed retain may renovate on its own land; exit, relocate and unclassed firms may not,
+    whatever their grade. Inside the line the class does not matter."""
+    d = decide("zero_land_renovation", "outside", firm_class=firm_class,
+               firm_class_reason="安全或环保一票否决 / vetoed")
+    assert not d.allowed and d.rule == "zero_land_renovation"
+    assert label in d.reason and "retained firms only" in d.reason
+    assert decide("zero_land_renovation", "inside", firm_class=firm_class).allowed

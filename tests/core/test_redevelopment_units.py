@@ -253,7 +253,7 @@ def test_potential_is_never_negative_and_floor_area_may_come_with_the_parcels() 
     p = frame({"Z": box(0, 0, 10, 10)})
     attrs = pd.DataFrame({"parcel_id": ["Z"], "area_m2": [100.0], "floor_area_m2": [300.0],
                           "far_floor_m2": [300.0]})
-    t = unit_table(delineate(p, 5.0), attrs)
+    t = unit_table(delineate(p, 5.0), attrs, target_far=2.0)
     assert t.loc[0, "far"] == 3.0
     assert t.loc[0, "potential_gfa_m2"] == 0.0
 
@@ -261,7 +261,7 @@ def test_potential_is_never_negative_and_floor_area_may_come_with_the_parcels() 
 def test_unit_table_with_only_geometry() -> None:
     # no attributes: area from the geometry, the rest NA / NaN
     p = frame({"A": box(0, 0, 100, 100), "B": box(100, 0, 150, 100)})
-    t = unit_table(delineate(p, 0.0), p)
+    t = unit_table(delineate(p, 0.0), p, target_far=2.0)
     assert t.loc[0, "area_m2"] == 15_000.0                          # 10 000 + 5 000
     assert t.loc[0, "parcel_ids"] == "A;B"
     assert pd.isna(t.loc[0, "n_owners"]) and pd.isna(t.loc[0, "grade_A"])
@@ -272,7 +272,7 @@ def test_unit_table_with_only_geometry() -> None:
 def test_unit_table_refuses_unknown_members_and_missing_targets() -> None:
     members, attrs, _, _ = table_inputs()
     with pytest.raises(ValueError, match="not in parcels"):
-        unit_table(members, attrs[attrs["parcel_id"] != "P3"])
+        unit_table(members, attrs[attrs["parcel_id"] != "P3"], target_far=2.0)
     with pytest.raises(ValueError, match="target_far"):
         unit_table(members, attrs, target_far=pd.Series({"P1": 2.0}))
 
@@ -296,3 +296,30 @@ def test_space_ledger_by_hand() -> None:
     assert led.loc["全市", "identified_share_of_target"] == 0.5
     assert led.loc["全市", "potential_gfa_m2"] == pytest.approx(48666.67)
     assert pd.isna(led.loc["330203", "target_mu"])
+
+
+def test_target_far_by_district_from_the_profile() -> None:
+    """Land rules B1 with the ningbo-demo values: 市区 2.0, M0 2.5, 慈溪 its own 2.0 [C],
+    象山 / 宁海 / 余姚 the A6 industry floor of the occupant's division (34 通用设备 0.7,
+    25 石油加工 0.5), an unknown division the lowest A6 floor (0.5)."""
+    from datetime import date
+
+    from indspace.core.engines.units import target_far_by_parcel
+    from indspace.core.policy import load_profile
+
+    prof = load_profile("ningbo-demo")
+    on = date(2026, 1, 1)
+    p = pd.DataFrame({
+        "parcel_id": ["haishu", "m0", "cixi", "xiangshan", "ninghai", "yuyao"],
+        "district": ["330203", "330225", "330282", "330225", "330226", "330281"],
+        "land_use_code": ["100101", "1001M0", "100101", "100101", "100102", "100101"],
+        "division": ["34", "34", "34", "34", "25", None]})
+    table = prof.value("min_plot_ratio_by_industry", on)
+    got = target_far_by_parcel(
+        p, urban_districts=prof.value("urban_districts", on),
+        urban_far=prof.value("min_plot_ratio_new_supply_urban", on),
+        m0_far=prof.value("min_plot_ratio_m0", on),
+        district_far=prof.value("min_plot_ratio_new_supply_by_district", on),
+        industry_far={str(k): float(v) for k, v in table.items()})
+    assert got.to_dict() == {"haishu": 2.0, "m0": 2.5, "cixi": 2.0, "xiangshan": 0.7,
+                             "ninghai": 0.5, "yuyao": 0.5}

@@ -61,7 +61,11 @@ ANOMALY_COLUMNS = ("kind", "table_name", "record_key", "detail")
 EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
-_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES = range(10)
+_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG = \
+    range(11)
+# 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
+_DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
+                       ("little_giant", 0.01))
 
 
 @dataclass
@@ -82,6 +86,7 @@ class DemoCity:
     buildings: gpd.GeoDataFrame
     occupancy: pd.DataFrame
     indicators: pd.DataFrame
+    designations: pd.DataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -391,7 +396,26 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                      f"negative_employees: employees {ind['employees'][k]:.0f}"))
     return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
+                    designations=_designations(codes[above], as_of,
+                                               _rng(seed, code, _DESIG)),
                     anomalies=_anomalies(rows))
+
+
+def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> pd.DataFrame:
+    """Designations of above-scale firms: each type held by its share of firms, a 3-year
+    certificate starting on 1 January of one of the 4 years up to ``as_of``."""
+    parts: dict[str, list[np.ndarray]] = {"credit_code": [], "designation": [], "start": [],
+                                          "end": []}
+    for kind, share in _DESIGNATION_SHARES:
+        held = codes[rng.random(len(codes)) < share]
+        first = rng.integers(as_of.year - 3, as_of.year + 1, len(held))
+        parts["credit_code"].append(held)
+        parts["designation"].append(np.full(len(held), kind, dtype=object))
+        parts["start"].append(np.array([f"{y}-01-01" for y in first], dtype="datetime64[D]"))
+        parts["end"].append(np.array([f"{y + 2}-12-31" for y in first], dtype="datetime64[D]"))
+    data: dict[str, object] = {k: np.concatenate(v) for k, v in parts.items()}
+    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type]
+    return _frame(ENTITIES["designations"], data)
 
 
 def _check_as_of(as_of: date) -> None:

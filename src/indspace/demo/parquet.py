@@ -7,8 +7,8 @@ Layout (hive style)::
 for every entity table and ``anomalies``. Spatial tables are GeoParquet (geopandas
 ``to_parquet``: WKB geometry, CRS EPSG:4549 in the ``geo`` metadata); the others are plain
 Parquet. Rows go to the partition of their district: the ``district`` column where the table
-has one, ``admin_code`` for ``districts``, the enterprise's district for ``occupancy`` and
-``indicators``, and the record's district for ``anomalies``.
+has one, ``admin_code`` for ``districts``, the enterprise's district for ``occupancy``,
+``indicators`` and ``designations``, and the record's district for ``anomalies``.
 
 Following the hive convention the partition column is **not** repeated inside the files
 (tools such as pyarrow, dask and DuckDB add it from the directory name and refuse a second
@@ -40,7 +40,7 @@ def _row_districts(table: str, frame: pd.DataFrame, firm_district: pd.Series) ->
         return frame["admin_code"].to_numpy(dtype=str)
     if "district" in frame.columns:
         return frame["district"].to_numpy(dtype=str)
-    if table in ("occupancy", "indicators"):
+    if table in ("occupancy", "indicators", "designations"):
         return firm_district.reindex(frame["credit_code"]).to_numpy(dtype=str)
     if table == "anomalies":
         key = frame["record_key"].astype(str)

@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
     "occupancy": "occupancy",
     "control-lines": "control_lines",
     "parks": "parks",
+    "designations": "designations",
 }
 """CLI kind (``indspace import KIND FILE``) → store table name."""
 
@@ -118,6 +119,12 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "park_id": ("所属园区", "园区编号"),
         "effective_from": ("生效日期", "批复日期"),
     },
+    "designations": {
+        "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "TYSHXYDM"),
+        "designation": ("认定类型", "资质", "资质类型", "荣誉", "认定"),
+        "start": ("valid_from", "有效期起", "认定日期", "发证日期", "起始日期"),
+        "end": ("valid_to", "有效期止", "有效期至", "截止日期", "终止日期"),
+    },
     "parks": {
         "park_id": ("园区编号", "园区代码"),
         "name": ("园区名称",),
@@ -155,6 +162,7 @@ EXTRAS: dict[str, dict[str, tuple[str, ...]]] = {
     "occupancy": {},
     "control_lines": {},
     "parks": {},
+    "designations": {"certificate_no": ("证书编号",), "name": ("企业名称",)},
 }
 """Recognised columns without a contract field: kept in ``ValidationResult.extras``.
 
@@ -223,6 +231,17 @@ MJDW_CODES: dict[str, str] = {"1": "平方米", "2": "亩", "3": "公顷"}
 
 # --- values ----------------------------------------------------------------------------------
 CHOICE_VALUES: dict[str, dict[str, str]] = {
+    "designation": {"高新技术企业": "high_tech_enterprise",
+                    "国家高新技术企业": "high_tech_enterprise", "高新": "high_tech_enterprise",
+                    "high_tech_enterprise": "high_tech_enterprise",
+                    "专精特新": "specialised_sme", "专精特新企业": "specialised_sme",
+                    "省级专精特新中小企业": "specialised_sme", "specialised_sme": "specialised_sme",
+                    "专精特新小巨人": "little_giant", "专精特新“小巨人”企业": "little_giant",
+                    "小巨人": "little_giant", "little_giant": "little_giant",
+                    "单项冠军": "single_champion", "制造业单项冠军": "single_champion",
+                    "single_champion": "single_champion",
+                    "链主": "chain_leader", "链主企业": "chain_leader",
+                    "chain_leader": "chain_leader"},
     "scale": {"规上": "above", "规模以上": "above", "规上企业": "above", "规模以上企业": "above",
               "above": "above", "规下": "below", "规模以下": "below", "规下企业": "below",
               "规模以下企业": "below", "below": "below"},

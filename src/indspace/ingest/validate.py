@@ -1099,6 +1099,9 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
     elif table == "occupancy":
         _check_occupancy(cols, ctx, iss)
+    elif table == "designations":
+        _check_dates(cols, "start", "end", iss)
+        _known(iss, cols, "credit_code", ctx.known_enterprises, "E114")
 
     _check_duplicates(entity.key, cols, iss, rows)
     _check_text(entity, cols, absent, iss)

@@ -16,6 +16,7 @@ from indspace.core.engines.controlline import COLUMNS, STATUS_LABELS, overlay, s
 from indspace.core.engines.projects import PROJECT_TYPES
 from indspace.core.engines.projects import check_project as check
 from indspace.core.errors import ValidationError
+from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
 from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
 from indspace.store import Store, runs
@@ -31,12 +32,13 @@ def as_of_moment(day: date | None) -> datetime | None:
 
 
 def parcel_overlay(store: Store, *, as_of: date | None = None,
-                   profile: str = "ningbo-demo") -> gpd.GeoDataFrame:
+                   profile: str | PolicyProfile = "ningbo-demo") -> gpd.GeoDataFrame:
     """Every current parcel against the control line in force at ``as_of`` (default: now);
     the parcels' geometries ride along (for a GeoPackage export)."""
     moment = as_of_moment(as_of)
     on = as_of or datetime.now(UTC).date()
-    tolerance = float(resolve_profile(profile).value("control_line_boundary_tolerance_m", on))
+    prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
+    tolerance = float(prof.value("control_line_boundary_tolerance_m", on))
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "geometry"])
     lines = store.read_frame("control_lines", as_of=moment,
                              columns=["block_id", "park_id", "geometry"])
@@ -93,16 +95,18 @@ def check_project(store: Store, project: dict[str, Any], *, as_of: date | None =
                            geometry=[geom], crs=store.srid)
     loc = overlay(one, lines, tolerance_m=tol).iloc[0]
     code = project.get("credit_code")
+    firm = _firm_class(store, code, prof, on) if code else None
     decision = check(
         project_type=kind, industry_code=project.get("industry_code"),
         status=str(loc["status"]), inside_share=float(loc["inside_share"]),
         special_case=project.get("special_case"),
-        consecutive_d_years=_consecutive_d_years(store, code) if code else 0,
+        firm_class=firm["outside_line_class"] if firm is not None else None,
+        firm_class_reason=str(firm["reason"]) if firm is not None else "",
         negative_list=list(prof.value("project_negative_list", on)),
         positive_list=list(prof.value("project_positive_list", on)),
-        exception_types=list(prof.value("outside_line_exception_types", on)),
-        exit_min_d_years=int(prof.value("outside_exit_min_consecutive_d_years", on)))
+        exception_types=list(prof.value("outside_line_exception_types", on)))
     out = decision.to_dict()
+    out["firm_class"] = None if firm is None else firm["outside_line_class"]
     out["block_id"] = None if pd.isna(loc["block_id"]) else loc["block_id"]
     return out
 
@@ -130,21 +134,45 @@ def _project_geometry(project: dict[str, Any], srid: int, source: str) -> Any:
     return series.iloc[0]
 
 
-def _consecutive_d_years(store: Store, credit_code: str) -> int:
-    """Years in a row, back from the latest evaluated year, the firm was graded D (latest
-    run per year)."""
+def _firm_class(store: Store, credit_code: str, profile: PolicyProfile, on: date
+                ) -> dict[str, Any] | None:
+    """The firm's outside-line class (retain / relocate / exit) and reason from the same
+    classifier the low-efficiency plan uses, on what the store knows of the firm: its
+    grades (latest run of each year), industry, 361 chain, latest-year veto flags, and the
+    land use of its largest parcel. None for a firm not in the store."""
+    from indspace.core.engines.redevelop import RedevelopRules, classify_outside_firms
+
+    firms = store.read_frame("enterprises", columns=["credit_code", "industry_code", "chain"])
+    me = firms[firms["credit_code"] == credit_code]
+    if me.empty:
+        return None
     frame = runs.list_runs(store)
-    if frame.empty:
-        return 0
-    latest = frame.sort_values(["year", "created_at", "fid"]).drop_duplicates("year",
-                                                                              keep="last")
-    count = 0
-    for run_id in latest.sort_values("year", ascending=False)["run_id"]:
-        res = runs.read_results(store, run_id, credit_code)
-        if res.empty or res.iloc[0]["policy_grade"] != "D":
-            break
-        count += 1
-    return count
+    letters = ""
+    if not frame.empty:
+        latest = frame.sort_values(["year", "created_at", "fid"]).drop_duplicates(
+            "year", keep="last")
+        for run_id in latest.sort_values("year")["run_id"]:
+            res = runs.read_results(store, run_id, credit_code)
+            grade = None if res.empty else res.iloc[0]["policy_grade"]
+            letters += grade if isinstance(grade, str) and grade else "-"
+    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code",
+                                                   "land_use_code", "area_m2"])
+    own = parcels[parcels["owner_credit_code"] == credit_code].sort_values(
+        ["area_m2", "parcel_id"], ascending=[False, True])
+    ind = store.read_frame("indicators", columns=["credit_code", "year", "safety_veto",
+                                                  "environment_veto"])
+    ind = ind[ind["credit_code"] == credit_code].sort_values("year")
+    veto = bool(ind.tail(1)[["safety_veto", "environment_veto"]].astype("boolean")
+                .fillna(False).to_numpy().any()) if len(ind) else False
+    row = pd.DataFrame({
+        "credit_code": [credit_code], "grade_history": [letters],
+        "industry_code": [me["industry_code"].iloc[0]],
+        "land_use_code": [own["land_use_code"].iloc[0] if len(own) else None],
+        "chain_361": [me["chain"].iloc[0]], "risk_flag": [veto],
+        "land_retained": pd.array([pd.NA], dtype="boolean")})
+    out = classify_outside_firms(row, RedevelopRules.from_profile(profile, on)).iloc[0]
+    return {"outside_line_class": out["outside_line_class"],
+            "reason": out["outside_line_reason"]}
 
 
 def read_project_file(path: Path) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def evaluate_demo(store: Store) -> str:
 
     outcome = run_evaluation(store, DEMO_AS_OF.year, DEMO_PROFILE, actor="indspace demo",
                              note="demo pipeline", now=DEMO_EVALUATED_AT)
-    plan(store, DEMO_AS_OF.year, profile=DEMO_PROFILE, actor="indspace demo",
+    plan(store, evaluation_run_id=str(outcome.run["run_id"]), actor="indspace demo",
          now=DEMO_EVALUATED_AT)
     return str(outcome.run["run_id"])
 

@@ -28,7 +28,13 @@ from indspace.core.engines.dual import (
 )
 from indspace.core.engines.explain import NextGrade, next_grade
 from indspace.core.engines.land import Attribution, active_in_year, attribute_land
-from indspace.core.engines.mujun import FIGURES, REASON_LABELS, STATUS_LABELS, evaluate
+from indspace.core.engines.mujun import (
+    FIGURES,
+    REASON_LABELS,
+    STATUS_LABELS,
+    designation_items,
+    evaluate,
+)
 from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
@@ -56,9 +62,39 @@ def resolve_profile(ref: str) -> PolicyProfile:
     return load_profile(ref)
 
 
+def run_profile(run: Mapping[str, Any]) -> PolicyProfile:
+    """The profile a stored run used: the text it stored, whatever has happened since to the
+    file or the bundled profile of that id. Runs stored before the text was kept (revision
+    0008) fall back to the bundled profile of their id, which must still hash the same."""
+    text = run.get("profile_text")
+    if text:
+        return parse_profile(text, f"{run['run_id']}: profile_text")
+    profile = load_profile(run["profile_id"])
+    if profile.content_hash != run["profile_hash"]:
+        raise PolicyError(
+            f"批次 {run['run_id']} 未保存策略配置全文，且内置配置 {run['profile_id']} 已修改"
+            f"（批次 {run['profile_hash']}，现为 {profile.content_hash}）",
+            f"run {run['run_id']} has no stored profile text and the bundled profile "
+            f"{run['profile_id']} has changed (run {run['profile_hash']}, now "
+            f"{profile.content_hash})", where=run["run_id"],
+            hint_zh="重新评价以生成保存配置全文的新批次",
+            hint_en="re-run the evaluation to get a run that stores its profile")
+    return profile
+
+
 def method_date(year: int) -> date:
-    """The evaluation of year Y uses the method in force at the end of Y."""
+    """The end of year Y: the method date of the years *before* a run's year when their
+    grades are re-derived for the grade history (a run's own method date is its own)."""
     return date(year, 12, 31)
+
+
+def run_day(at: datetime) -> date:
+    """The calendar day of the instant ``at`` in the deployment's time zone: the default
+    method date of a run made at ``at`` (a year's evaluation is made in the following year
+    under the method then in force)."""
+    from indspace.services.controlline_ledger import LOCAL_TZ
+
+    return at.astimezone(LOCAL_TZ).date()
 
 
 @dataclass
@@ -71,10 +107,15 @@ class Inputs:
     parcels: pd.DataFrame
     occupancy: pd.DataFrame
     building_stats: pd.DataFrame
+    designations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["credit_code", "designation", "start", "end"]))
 
     def digest(self) -> str:
         h = hashlib.sha256(str(self.year).encode())
-        for name in ("firms", "indicators", "parcels", "occupancy", "building_stats"):
+        names = ["firms", "indicators", "parcels", "occupancy", "building_stats"]
+        if len(self.designations):      # stores without designations keep their old digest
+            names.append("designations")
+        for name in names:
             frame: pd.DataFrame = getattr(self, name)
             h.update(name.encode())
             h.update(",".join(map(str, frame.columns)).encode())
@@ -114,7 +155,9 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
     if not indicators:
         return {}
     firms, parcels, occupancy, stats = _static_inputs(store)
-    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats)
+    designations = store.read_frame("designations", columns=[
+        "credit_code", "designation", "start", "end"])
+    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats, designations)
             for y in sorted(indicators)}
 
 
@@ -156,6 +199,7 @@ class Computation:
     scores: pd.DataFrame
     dual: DualResult
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adjustments: pd.DataFrame | None = None
 
 
 def compute(inputs: Inputs, method: EvaluationMethod,
@@ -166,7 +210,9 @@ def compute(inputs: Inputs, method: EvaluationMethod,
         inputs.building_stats[["parcel_id", "floor_area_m2"]], on="parcel_id", how="left")
     att = attribute_land(parcels, inputs.occupancy, year,
                          merge_landless_tenants=method.attribution_mode == "owner_merged")
-    ev = evaluate(inputs.firms, inputs.indicators, att, method, year)
+    # bonus items: the designations valid on the evaluation date (the end of the year)
+    adjustments = designation_items(inputs.designations, date(year, 12, 31))
+    ev = evaluate(inputs.firms, inputs.indicators, att, method, year, adjustments)
     occ = inputs.occupancy[active_in_year(inputs.occupancy, year)]
     occupied = occ.groupby("parcel_id", as_index=False)["floor_area_m2"].sum().rename(
         columns={"floor_area_m2": "occupied_floor_m2"})
@@ -178,7 +224,8 @@ def compute(inputs: Inputs, method: EvaluationMethod,
     hist = history if history is not None else pd.DataFrame(
         columns=["credit_code", "year", "policy_grade"])
     policies = apply_policies(ev.results, inputs.indicators, hist, method.policies, year)
-    return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies)
+    return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies,
+                       adjustments)
 
 
 def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *,
@@ -231,35 +278,62 @@ def _summary(c: Computation) -> dict[str, Any]:
                                     .tolist())}
 
 
-def run_evaluation(store: Store, year: int, profile_ref: str, *, actor: str = "cli",
-                   out: Path | None = None, note: str = "", parent_run_id: str | None = None,
+def history_depth(method: EvaluationMethod) -> int:
+    """How many years before the evaluated one the method's policies look back."""
+    return max((m.consecutive_years_min for m in method.policies), default=1) - 1
+
+
+def evaluate_year(store: Store, profile: PolicyProfile, year: int, on: date, *,
+                  loaded: Mapping[int, Inputs] | None = None, dual: bool = True
+                  ) -> tuple[Computation, dict[int, Inputs]]:
+    """The one way a year is evaluated (runs, explanations, zones, the low-efficiency
+    plan): the method in force on ``on`` with the grade history its policies need (so a
+    firm graded D three years running is charged the same by every caller). Returns the
+    computation and the inputs loaded (the year and those before it)."""
+    method = profile.evaluation_method(on)
+    depth = history_depth(method)
+    span = range(year - depth, year + 1)
+    have = dict(loaded or {})
+    missing = [y for y in span if y not in have]
+    if missing:
+        have.update(load_years(store, missing, required=(year,) if year in missing else ()))
+    history = (grade_history(store, profile, year, depth, inputs=have) if depth > 0
+               else None)
+    return compute(have[year], method, history, dual=dual), have
+
+
+def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
+                   actor: str = "cli", out: Path | None = None, note: str = "",
+                   parent_run_id: str | None = None,
                    objection_ids: list[str] | None = None,
-                   now: datetime | None = None) -> RunOutcome:
-    """Evaluate ``year`` with the profile; store the run (or find the identical one)."""
+                   now: datetime | None = None, method_on: date | None = None) -> RunOutcome:
+    """Evaluate ``year`` with the profile; store the run (or find the identical one).
+
+    ``profile_ref`` is a bundled id, a YAML path or an already resolved profile (a re-run
+    passes its parent's stored copy). ``method_on`` (default: the day of the run in the
+    deployment's time zone) chooses the values in force; it is stored with the run, and the
+    same inputs, profile text and method date find the same run again.
+    """
     if out is not None:
         check_output_format(out)
-    profile = resolve_profile(profile_ref)
-    method = profile.evaluation_method(method_date(year))
-    depth = max((m.consecutive_years_min for m in method.policies), default=1) - 1
-    loaded = load_years(store, range(year - depth, year + 1), required=(year,))
-    inputs = loaded[year]
-    digest = inputs.digest()
-    found = runs.find_run(store, year, profile.id, profile.content_hash, digest)
-    history = (grade_history(store, profile, year, depth, inputs=loaded) if depth > 0
-               else None)
-    comp = compute(inputs, method, history)
+    profile = (profile_ref if isinstance(profile_ref, PolicyProfile)
+               else resolve_profile(profile_ref))
+    at = now or datetime.now(UTC)
+    on = method_on or run_day(at)
+    comp, loaded = evaluate_year(store, profile, year, on)
+    digest = loaded[year].digest()
+    found = runs.find_run(store, year, profile.id, profile.content_hash, digest, on)
     if found is not None and parent_run_id is None:
         run, reused = found, True
     else:
-        at = now or datetime.now(UTC)
         run = runs.save_run(store, {
             "year": year, "profile_id": profile.id, "profile_version": profile.version,
-            "profile_hash": profile.content_hash, "method_date": method_date(year),
-            "inputs_hash": digest, "parent_run_id": parent_run_id, "created_at": at,
-            "actor": actor, "note": note,
+            "profile_hash": profile.content_hash, "profile_text": profile.text,
+            "method_date": on, "inputs_hash": digest, "parent_run_id": parent_run_id,
+            "created_at": at, "actor": actor, "note": note,
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
-            _results_rows(comp.results), comp.scores, comp.dual.parcels.rename(
-                columns={}), objection_ids=objection_ids)
+            _results_rows(comp.results), comp.scores, comp.dual.parcels,
+            objection_ids=objection_ids)
         reused = False
     outcome = RunOutcome(run, comp, reused)
     if out is not None:
@@ -322,18 +396,25 @@ def check_output_format(path: Path) -> None:
 
 
 # ------------------------------------------------------------------ explanation
-def explain(store: Store, credit_code: str, year: int, profile_ref: str, *,
-            who: Principal = SYSTEM) -> dict[str, Any]:
-    """Everything a firm (or an officer) needs to understand its grade."""
+def explain(store: Store, credit_code: str, year: int | None = None,
+            profile_ref: str | None = None, *, run_id: str | None = None,
+            method_on: date | None = None, who: Principal = SYSTEM) -> dict[str, Any]:
+    """Everything a firm (or an officer) needs to understand its grade.
+
+    With ``run_id`` the run's own year, stored profile and method date are used (the file
+    may have changed since); else ``year`` with ``profile_ref`` on ``method_on`` (default
+    today). Grades and policy money come from :func:`evaluate_year`, as in a run.
+    """
     require_firm(who, store, credit_code)
-    profile = resolve_profile(profile_ref)
-    method = profile.evaluation_method(method_date(year))
-    loaded = load_years(store, (year - 1, year), required=(year,))
+    profile, year, on = _run_or_ref(store, run_id, year, profile_ref, method_on)
+    method = profile.evaluation_method(on)
+    comp, loaded = evaluate_year(store, profile, year, on, dual=False,
+                                 loaded=load_years(store, (year - 1, year),
+                                                   required=(year,)))
     inputs = loaded[year]
     if not inputs.firms["credit_code"].eq(credit_code).any():
         raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
                             where="enterprises")
-    comp = compute(inputs, method, dual=False)
     me = comp.results.set_index("credit_code").loc[credit_code]
     scores = comp.scores[comp.scores["credit_code"].eq(credit_code)]
     labels = {i.name: (i.label, i.unit) for s in method.indicator_sets.values()
@@ -348,12 +429,14 @@ def explain(store: Store, credit_code: str, year: int, profile_ref: str, *,
             "missing": bool(s.missing),
             "previous_value": _num(prev["values"].get(s.indicator)) if prev else None})
     nxt: NextGrade = next_grade(inputs.firms, inputs.indicators, comp.attribution, method, year,
-                                credit_code, results=comp.results)
+                                credit_code, results=comp.results,
+                                adjustments=comp.adjustments)
     pol = comp.policies[comp.policies["credit_code"].eq(credit_code)]
     name = inputs.firms.set_index("credit_code").at[credit_code, "name"]
     return {
         "credit_code": credit_code, "name": name, "year": year, "profile": profile.id,
-        "profile_version": profile.version,
+        "profile_version": profile.version, "profile_hash": profile.content_hash,
+        "method_date": on.isoformat(), "run_id": run_id,
         "status": me["status"], "status_label": STATUS_LABELS.get(me["status"], ""),
         "reason": me["reason"] or None, "reason_label": REASON_LABELS.get(me["reason"]),
         "population": me["population"], "group": me["group"],
@@ -370,6 +453,20 @@ def explain(store: Store, credit_code: str, year: int, profile_ref: str, *,
         "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
                      for row in pol.drop(columns="credit_code").to_dict("records")],
     }
+
+
+def _run_or_ref(store: Store, run_id: str | None, year: int | None,
+                profile_ref: str | None, method_on: date | None
+                ) -> tuple[PolicyProfile, int, date]:
+    """(profile, year, method date) of a stored run, or of a year and a profile reference."""
+    if run_id is not None:
+        run = runs.get_run(store, run_id)
+        return run_profile(run), int(run["year"]), run["method_date"]
+    if year is None or profile_ref is None:
+        raise ValidationError("需要评价批次，或年度与策略配置",
+                              "give a run id, or a year and a profile", where="run_id")
+    return (resolve_profile(profile_ref), year,
+            method_on or run_day(datetime.now(UTC)))
 
 
 def _previous(inputs: Inputs | None, profile: PolicyProfile, code: str
@@ -408,7 +505,7 @@ def publish(store: Store, run_id: str, *, actor: str = "cli",
     """computed → published: opens the objection window (city administrators only)."""
     who.require_role("city_admin")
     run = runs.get_run(store, run_id)
-    method = resolve_profile(run["profile_id"]).evaluation_method(run["method_date"])
+    method = run_profile(run).evaluation_method(run["method_date"])
     at = now or datetime.now(UTC)
     return runs.publish_run(store, run_id, at, at + timedelta(days=method.objection_window_days),
                             actor)
@@ -469,10 +566,10 @@ def decide_objection(store: Store, objection_id: str, *, accept: bool, actor: st
                  reason=f"异议 {objection_id} 核实更正 / objection accepted: {note}")
 
     def recompute() -> dict[str, Any]:
-        outcome = run_evaluation(store, run["year"], run["profile_id"], actor=actor,
+        outcome = run_evaluation(store, run["year"], run_profile(run), actor=actor,
                                  note=f"objection {objection_id}",
                                  parent_run_id=run["run_id"], objection_ids=[objection_id],
-                                 now=at)
+                                 now=at, method_on=run["method_date"])
         return {"objection": _objection_out(runs.get_objection(store, objection_id)),
                 "run": outcome.summary()}
 
@@ -573,15 +670,16 @@ def firm_parks(store: Store) -> pd.DataFrame:
         .sort_values(["credit_code", "park"], ignore_index=True)
 
 
-def zone_rollup(store: Store, year: int, profile_ref: str,
+def zone_rollup(store: Store, year: int | None, profile_ref: str | None,
                 kinds: tuple[str, ...] = ("district", "park", "chain"), *,
-                who: Principal = SYSTEM) -> pd.DataFrame:
+                run_id: str | None = None, who: Principal = SYSTEM) -> pd.DataFrame:
     """Per district, 2070 park and 361 chain: grades, Σtax ÷ Σland, ranks, year-on-year.
-    Aggregates of every zone, for any logged-in role (the published rankings)."""
+    Aggregates of every zone, for any logged-in role (the published rankings). With
+    ``run_id``, the run's year and stored profile."""
     who.require_login()
     from indspace.core.engines.zones import rollup_zones, zone_map
 
-    profile = resolve_profile(profile_ref)
+    profile, year, on = _run_or_ref(store, run_id, year, profile_ref, None)
     parks = firm_parks(store) if "park" in kinds else None
     loaded = load_years(store, (year - 1, year), required=(year,))
     frames = []
@@ -591,7 +689,7 @@ def zone_rollup(store: Store, year: int, profile_ref: str,
             continue
         inputs = loaded[y]
         try:
-            method = profile.evaluation_method(method_date(y))
+            method = profile.evaluation_method(on if y == year else method_date(y))
         except PolicyError:
             if y == year:
                 raise
@@ -621,7 +719,8 @@ def runs_list(store: Store, year: int | None = None, *, who: Principal = SYSTEM
     who.require_login()
     frame = runs.list_runs(store, year)
     out = []
-    for row in ([] if frame.empty else frame.drop(columns="fid").to_dict("records")):
+    for row in ([] if frame.empty else frame.drop(columns=["fid", "profile_text"])
+                .to_dict("records")):
         row["summary"] = json.loads(row.pop("summary_json"))
         out.append({k: json_value(v) for k, v in row.items()})
     return out
@@ -631,6 +730,7 @@ def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[st
     who.require_login()
     row = runs.get_run(store, run_id)
     row.pop("fid", None)
+    row.pop("profile_text", None)
     row["summary"] = json.loads(row.pop("summary_json"))
     return {k: json_value(v) for k, v in row.items()}
 

@@ -45,6 +45,7 @@ BUNDLE_ORDER = (
     "buildings",
     "occupancy",
     "indicators",
+    "designations",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -122,7 +123,7 @@ def _geometry(raw: RawTable, kind: str) -> tuple[np.ndarray, str | None]:
 def _context(store: Store, table: str, year: int | None) -> ValidationContext:
     """What validation needs to know about the store: keys that references may point at,
     the deployment boundary, and existing parcels (for overlap warnings)."""
-    needs_firms = table in ("indicators", "occupancy", "parcels")
+    needs_firms = table in ("indicators", "occupancy", "parcels", "designations")
     firms = (
         frozenset(store.read_frame("enterprises", columns=["credit_code"]).credit_code)
         if needs_firms

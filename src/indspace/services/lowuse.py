@@ -21,25 +21,37 @@ from indspace.core.engines.redevelop import (
     recommend_modes,
     unit_districts,
 )
-from indspace.core.engines.units import delineate, space_ledger, unit_table
+from indspace.core.engines.units import (
+    delineate,
+    space_ledger,
+    target_far_by_parcel,
+    unit_table,
+)
 from indspace.core.errors import ValidationError
+from indspace.core.policy import PolicyProfile
 from indspace.services.controlline import parcel_overlay
 from indspace.services.evaluation import (
     Computation,
     Inputs,
-    compute,
+    evaluate_year,
     grade_history,
-    load_inputs,
-    method_date,
     resolve_profile,
+    run_day,
+    run_profile,
 )
-from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
-from indspace.store import Store
+from indspace.services.output import (
+    atomic,
+    csv_safe,
+    json_value,
+    unsupported_format,
+    write_sheets,
+)
+from indspace.store import Store, runs
 from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save_lowuse_run
 
 
-def params_from_profile(profile: str, on: date) -> LowuseParams:
-    prof = resolve_profile(profile)
+def params_from_profile(profile: str | PolicyProfile, on: date) -> LowuseParams:
+    prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
     raw = dict(prof.value("low_efficiency_criteria", on))
     raw["conforming_use_prefixes"] = tuple(raw.get("conforming_use_prefixes", ("1001",)))
     if "triggers" in raw:
@@ -51,21 +63,37 @@ def params_from_profile(profile: str, on: date) -> LowuseParams:
 
 @dataclass
 class Context:
-    """What the low-efficiency steps read for one year, loaded and computed once."""
+    """What the low-efficiency steps read for one year, loaded and computed once: the
+    profile (resolved once, or an evaluation run's stored copy), the method date whose
+    values are in force, the year's evaluation and the control-line overlay."""
 
     year: int
-    profile: str
+    profile: PolicyProfile
+    on: date
     inputs: Inputs
     comp: Computation
     overlay: pd.DataFrame          # parcel_id, status, inside_m2 … (control line now)
+    evaluation_run_id: str | None = None
 
 
-def context(store: Store, year: int, profile: str = "ningbo-demo") -> Context:
-    prof = resolve_profile(profile)
-    inputs = load_inputs(store, year)
-    comp = compute(inputs, prof.evaluation_method(method_date(year)))
-    return Context(year, profile, inputs, comp, pd.DataFrame(parcel_overlay(store,
-                                                                            profile=profile)))
+def context(store: Store, year: int | None = None,
+            profile: str | PolicyProfile = "ningbo-demo", *, method_on: date | None = None,
+            evaluation_run_id: str | None = None) -> Context:
+    """The context of ``year`` under ``profile`` with the values in force on ``method_on``
+    (default: today in the deployment's time zone) — or, with ``evaluation_run_id``, that
+    run's year, stored profile and method date (whatever happened to the file since)."""
+    if evaluation_run_id is not None:
+        run = runs.get_run(store, evaluation_run_id)
+        prof, year, on = run_profile(run), int(run["year"]), run["method_date"]
+    else:
+        if year is None:
+            raise ValidationError("需要年度或评价批次", "give a year or an evaluation run",
+                                  where="--year")
+        prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
+        on = method_on or run_day(datetime.now(UTC))
+    comp, loaded = evaluate_year(store, prof, year, on)
+    return Context(year, prof, on, loaded[year], comp,
+                   pd.DataFrame(parcel_overlay(store, profile=prof)), evaluation_run_id)
 
 
 def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
@@ -106,12 +134,13 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     return table
 
 
-def identify_parcels(store: Store, year: int, profile: str = "ningbo-demo",
-                     ctx: Context | None = None) -> pd.DataFrame:
+def identify_parcels(store: Store, year: int | None = None,
+                     profile: str | PolicyProfile = "ningbo-demo", ctx: Context | None = None,
+                     *, method_on: date | None = None) -> pd.DataFrame:
     """All parcels with every criterion's flag and numbers."""
-    ctx = ctx or context(store, year, profile)
-    params = params_from_profile(profile, method_date(year))
-    return identify(parcel_table(store, ctx), params, year)
+    ctx = ctx or context(store, year, profile, method_on=method_on)
+    params = params_from_profile(ctx.profile, ctx.on)
+    return identify(parcel_table(store, ctx), params, ctx.year)
 
 
 OUT_COLUMNS = ("parcel_id", "district", "area_m2", "criteria", "triggers", "n_criteria",
@@ -140,9 +169,9 @@ def _write_table(path: Path, frame: pd.DataFrame, sheet: str) -> Path:
 
 
 # ------------------------------------------------------------------ contiguous units
-def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
-                    profile: str = "ningbo-demo", ctx: Context | None = None,
-                    lowuse: pd.DataFrame | None = None
+def delineate_units(store: Store, year: int | None = None, *, gap_m: float | None = None,
+                    profile: str | PolicyProfile = "ningbo-demo", ctx: Context | None = None,
+                    lowuse: pd.DataFrame | None = None, method_on: date | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Low-efficiency parcels of ``year`` grouped into redevelopment units.
 
@@ -150,16 +179,15 @@ def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
     owners, enterprises, floor area, FAR, collective and in-line shares, occupant grades and
     the floor area gained at the 工业上楼 target FAR (``min_plot_ratio_new_supply_urban``).
     """
-    on = method_date(year)
-    prof = resolve_profile(profile)
+    ctx = ctx or context(store, year, profile, method_on=method_on)
+    prof, on = ctx.profile, ctx.on
     gap = float(gap_m if gap_m is not None
                 else prof.value("redevelopment_unit_adjacency_m", on))
     if gap < 0:
         raise ValidationError(f"连片间距不能为负：{gap}", f"the gap cannot be negative: {gap}",
                               where="--gap")
-    ctx = ctx or context(store, year, profile)
     if lowuse is None:
-        lowuse = identify_parcels(store, year, profile, ctx)
+        lowuse = identify_parcels(store, ctx=ctx)
     low_ids = set(lowuse.loc[lowuse["low_efficiency"], "parcel_id"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "area_m2",
                                                    "owner_credit_code", "right_type",
@@ -173,10 +201,29 @@ def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
     occupants = comp.attribution.links.loc[
         comp.attribution.links["tenure"] != "leased_out", ["parcel_id", "credit_code"]]
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
-    target = float(prof.value("min_plot_ratio_new_supply_urban", on))
     units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
-                       grades=grades, target_far=target)
+                       grades=grades, target_far=target_far(prof, on, low, lowuse))
     return members, units
+
+
+def target_far(profile: PolicyProfile, on: date, parcels: pd.DataFrame,
+               lowuse: pd.DataFrame) -> pd.Series:
+    """Each parcel's target FAR from the profile (市区 2.0, M0 2.5, a county's own value,
+    else the A6 industry floor; see :func:`~indspace.core.engines.units.target_far_by_parcel`);
+    ``lowuse`` gives each parcel's land-use code and occupant division."""
+    known = lowuse.set_index("parcel_id")
+    frame = pd.DataFrame({
+        "parcel_id": parcels["parcel_id"].to_numpy(),
+        "district": parcels["district"].to_numpy(),
+        "land_use_code": parcels["parcel_id"].map(known["land_use_code"]).to_numpy(),
+        "division": parcels["parcel_id"].map(known["division"]).to_numpy()})
+    table = profile.value("min_plot_ratio_by_industry", on)
+    return target_far_by_parcel(
+        frame, urban_districts=list(profile.value("urban_districts", on)),
+        urban_far=float(profile.value("min_plot_ratio_new_supply_urban", on)),
+        m0_far=float(profile.value("min_plot_ratio_m0", on)),
+        district_far=dict(profile.value("min_plot_ratio_new_supply_by_district", on)),
+        industry_far={str(k): float(v) for k, v in table.items()})
 
 
 def write_units(path: Path, units: pd.DataFrame) -> Path:
@@ -211,8 +258,7 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
     uses = store.read_frame("parcels", columns=["parcel_id", "land_use_code"]) \
         .set_index("parcel_id")["land_use_code"]
     firms = ctx.inputs.firms.set_index("credit_code")
-    prof = resolve_profile(ctx.profile)
-    history = grade_history(store, prof, ctx.year, 2)
+    history = grade_history(store, ctx.profile, ctx.year, 2)
     hist = pd.concat([history, ctx.comp.results[["credit_code", "policy_grade"]]
                       .assign(year=ctx.year)], ignore_index=True)
     letters = hist.assign(g=hist["policy_grade"].fillna("-")).sort_values("year") \
@@ -234,19 +280,22 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
         "land_retained": pd.array([pd.NA] * len(main), dtype="boolean")})
 
 
-def plan(store: Store, year: int, *, gap_m: float | None = None,
-         profile: str = "ningbo-demo", actor: str = "cli",
-         now: datetime | None = None) -> Plan:
+def plan(store: Store, year: int | None = None, *, gap_m: float | None = None,
+         profile: str | PolicyProfile = "ningbo-demo", actor: str = "cli",
+         now: datetime | None = None, method_on: date | None = None,
+         evaluation_run_id: str | None = None) -> Plan:
     """Identify, delineate, classify each unit (project type, mode) and each outside-line
-    firm, total the space ledger, and store it all as one run."""
-    on = method_date(year)
-    prof = resolve_profile(profile)
-    ctx = context(store, year, profile)
-    lowuse = identify_parcels(store, year, profile, ctx)
+    firm, total the space ledger, and store it all as one run (with the profile's text and
+    the method date). With ``evaluation_run_id`` the plan is made on that evaluation run:
+    its year, stored profile and method date."""
+    at = now or datetime.now(UTC)
+    ctx = context(store, year, profile, method_on=method_on or run_day(at),
+                  evaluation_run_id=evaluation_run_id)
+    prof, on, year = ctx.profile, ctx.on, ctx.year
+    lowuse = identify_parcels(store, ctx=ctx)
     gap = float(gap_m if gap_m is not None
                 else prof.value("redevelopment_unit_adjacency_m", on))
-    members, units = delineate_units(store, year, gap_m=gap, profile=profile, ctx=ctx,
-                                     lowuse=lowuse)
+    members, units = delineate_units(store, gap_m=gap, ctx=ctx, lowuse=lowuse)
     rules = RedevelopRules.from_profile(prof, on)
     district_of = pd.Series(unit_districts(units).to_numpy(), index=units["unit_id"].to_numpy())
     units = recommend_modes(classify_projects(units, rules), rules,
@@ -272,7 +321,8 @@ def plan(store: Store, year: int, *, gap_m: float | None = None,
                                                                  force_ascii=False))]
     run = save_lowuse_run(store, {
         "year": year, "profile_id": prof.id, "profile_hash": prof.content_hash, "gap_m": gap,
-        "created_at": now or datetime.now(UTC), "actor": actor,
+        "profile_text": prof.text, "method_date": on, "evaluation_run_id": evaluation_run_id,
+        "created_at": at, "actor": actor,
         "summary_json": json.dumps(summary, ensure_ascii=False, sort_keys=True)},
         low[["parcel_id", "criteria", "triggers", "unit_id"]],
         units[["unit_id", "district", "parcel_count", "area_mu", "potential_gfa_m2",
@@ -319,9 +369,10 @@ def runs_list(store: Store, *, who: Principal) -> list[dict[str, Any]]:
     who.require_login()
     frame = list_lowuse_runs(store)
     out = []
-    for row in frame.drop(columns="fid").to_dict("records"):
+    for row in frame.drop(columns=["fid", "profile_text"]).to_dict("records"):
         row["summary"] = json.loads(row.pop("summary_json"))
         row["created_at"] = row["created_at"].isoformat()
+        row["method_date"] = json_value(row["method_date"])
         out.append(row)
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -63,13 +63,15 @@ def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> 
 
 
 def find_run(store: Store, year: int, profile_id: str, profile_hash: str,
-             inputs_hash: str) -> dict[str, Any] | None:
-    """The latest run computed from exactly these inputs and this profile text, if any."""
+             inputs_hash: str, method_date: date) -> dict[str, Any] | None:
+    """The latest run computed from exactly these inputs, this profile text and this
+    method date, if any."""
     t = store.table("evaluation_runs")
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(t).where(
             t.c.year == year, t.c.profile_id == profile_id, t.c.profile_hash == profile_hash,
-            t.c.inputs_hash == inputs_hash).order_by(t.c.version.desc())).mappings().first()
+            t.c.inputs_hash == inputs_hash, t.c.method_date == method_date)
+            .order_by(t.c.version.desc())).mappings().first()
     return dict(row) if row else None
 
 

@@ -199,6 +199,7 @@ def evaluation_tables(md: MetaData) -> None:
         Column("actor", Text, nullable=False),
         Column("note", Text),
         Column("summary_json", Text, nullable=False),
+        Column("profile_text", Text, comment="策略配置全文（YAML）"),
         Index("ix_evaluation_runs_year_profile", "year", "profile_id"),
         sqlite_autoincrement=True, comment="亩均评价批次（不可修改）",
     )
@@ -321,6 +322,9 @@ def lowuse_tables(md: MetaData) -> None:
         Column("created_at", UtcDateTime(), nullable=False),
         Column("actor", Text, nullable=False),
         Column("summary_json", Text, nullable=False),
+        Column("profile_text", Text, comment="策略配置全文（YAML）"),
+        Column("method_date", Date, comment="取值日期（该日生效的参数）"),
+        Column("evaluation_run_id", Text, comment="所依据的亩均评价批次"),
         sqlite_autoincrement=True, comment="低效用地认定与连片单元批次",
     )
     Table(

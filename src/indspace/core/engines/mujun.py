@@ -405,6 +405,31 @@ def _benchmark(mode: str, average: str, fixed: float | None, codes: np.ndarray,
     return per[codes]
 
 
+def designation_items(designations: pd.DataFrame, on: date) -> pd.DataFrame:
+    """The bonus items firms hold on day ``on``: their designations (高新技术企业, 专精特新, …;
+    columns credit_code, designation, start, end — end null = open) valid that day, one row
+    per firm and designation, as ``adjustments`` (credit_code, item). The profile's bonus
+    list decides which items score and how much.
+
+    >>> d = pd.DataFrame({"credit_code": ["F1", "F1", "F2", "F3"],
+    ...                   "designation": ["high_tech_enterprise"] * 2 + ["specialised_sme"] * 2,
+    ...                   "start": pd.to_datetime(["2022-01-01", "2024-06-01", "2025-01-01",
+    ...                                            "2020-01-01"]).date,
+    ...                   "end": [pd.NaT, pd.NaT, pd.NaT, date(2023, 12, 31)]})
+    >>> designation_items(d, date(2024, 12, 31)).to_dict("records")
+    [{'credit_code': 'F1', 'item': 'high_tech_enterprise'}]
+    """
+    if designations.empty:
+        return pd.DataFrame({"credit_code": pd.Series(dtype=object),
+                             "item": pd.Series(dtype=object)})
+    start = pd.to_datetime(designations["start"]).dt.date
+    end = pd.to_datetime(designations["end"]).dt.date
+    valid = (start <= on) & (end.isna() | (end >= on))
+    out = designations.loc[valid, ["credit_code", "designation"]].rename(
+        columns={"designation": "item"})
+    return out.drop_duplicates().sort_values(["credit_code", "item"], ignore_index=True)
+
+
 def _adjust(df: pd.DataFrame, method: EvaluationMethod,
             adjustments: pd.DataFrame | None) -> None:
     adj = method.adjustments

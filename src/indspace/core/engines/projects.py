@@ -10,14 +10,16 @@ A proposed project is allowed or refused by the FIRST rule that decides, in this
    (``outside_line_exception_types``: special-siting or resource-dependent 零星 projects, G3):
    allowed.
 4. ``zero_land_renovation`` — 零土地技改 (more floor area on the firm's own land, no new
-   land): allowed inside the line; outside it allowed for a retained firm — refused when the
-   firm is on the exit track (D class for at least ``outside_exit_min_consecutive_d_years``
-   years, H2) or when a positive list exists and the industry is not on it.
+   land): allowed inside the line; outside it allowed only for a firm classed ``retain``
+   (保留提升) by the outside-line classifier (``engines.redevelop.classify_outside_firms``,
+   land rules H2) — refused for ``relocate`` and ``exit`` firms (安全环保风险大的企业有序退出)
+   and for a firm of unknown class — and, when a positive list exists, only for an industry
+   on it.
 5. ``no_new_land_outside_line`` — any other project adding land outside the line: refused
    (G3: outside the line no new industrial land).
 
 Inputs are plain values (the service computes the overlay of the project's location and the
-firm's grade history); the output is a :class:`Decision`.
+firm's outside-line class); the output is a :class:`Decision`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ ProjectType = Literal["new_land", "expansion", "zero_land_renovation", "relocati
 PROJECT_TYPES: tuple[str, ...] = ("new_land", "expansion", "zero_land_renovation", "relocation")
 TYPE_LABELS = {"new_land": "新增用地", "expansion": "扩建", "zero_land_renovation": "零土地技改",
                "relocation": "搬迁"}
+CLASS_LABELS = {"retain": ("保留提升", "retain"), "relocate": ("搬迁入园", "relocate"),
+                "exit": ("关停退出", "exit")}
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,12 @@ class Decision:
 
 def check_project(*, project_type: str, industry_code: str | None, status: str,
                   inside_share: float, special_case: str | None,
-                  consecutive_d_years: int, negative_list: list[str],
+                  firm_class: str | None, negative_list: list[str],
                   positive_list: list[str], exception_types: list[str],
-                  exit_min_d_years: int) -> Decision:
+                  firm_class_reason: str = "") -> Decision:
+    """The decision on one project; ``firm_class`` is the firm's outside-line class
+    (retain / relocate / exit, None when the firm is not given or not classed) and
+    ``firm_class_reason`` the classifier's bilingual reason, quoted in a refusal."""
     code = (industry_code or "").strip()
 
     def decide(allowed: bool, rule: str, zh: str, en: str) -> Decision:
@@ -71,12 +78,13 @@ def check_project(*, project_type: str, industry_code: str | None, status: str,
         if status == "inside":
             return decide(True, "zero_land_renovation", "线内零土地技改，允许",
                           "zero-land renovation inside the line: allowed")
-        if consecutive_d_years >= exit_min_d_years:
+        if firm_class != "retain":
+            label = CLASS_LABELS.get(firm_class or "", ("未分类", "not classed"))
+            why = f"（{firm_class_reason}）" if firm_class_reason else ""
             return decide(False, "zero_land_renovation",
-                          f"企业连续 {consecutive_d_years} 年 D 类，属退出类，"
-                          "线外零土地技改不予支持",
-                          f"the firm has been D for {consecutive_d_years} years in a row (exit "
-                          "track): no zero-land renovation outside the line")
+                          f"企业属线外{label[0]}类{why}，线外零土地技改仅限保留提升类企业",
+                          f"the firm is classed {label[1]} outside the line: zero-land "
+                          "renovation outside the line is for retained firms only (H2)")
         if positive_list and not any(code.startswith(p) for p in positive_list):
             return decide(False, "zero_land_renovation",
                           f"行业 {code} 不在线外零增地正面清单内",

@@ -42,7 +42,7 @@ unit_id; areas in m² and 亩 (1 亩 = 2000/3 m²), floor areas in m², FAR as a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -260,11 +260,51 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return lab
 
 
+def target_far_by_parcel(parcels: pd.DataFrame, *, urban_districts: Sequence[str],
+                         urban_far: float, m0_far: float,
+                         district_far: Mapping[str, float],
+                         industry_far: Mapping[str, float]) -> pd.Series:
+    """The FAR each parcel should reach (land-rules §B1), by parcel_id.
+
+    ``parcels`` has ``parcel_id``, ``district`` (GB/T 2260 code), ``land_use_code`` and
+    ``division`` (the occupant's GB/T 4754 division, 2 digits; may be null). In order:
+    a local M0 parcel (land-use code ending in ``M0``) takes ``m0_far`` (M0 2.5); a parcel in
+    a 市区 district (``urban_districts``) takes ``urban_far`` (2.0); a county with its own
+    value in ``district_far`` takes it (慈溪 2.0); any other parcel takes the industry floor
+    of its division (``industry_far``, A6), and the lowest floor of that table when its
+    division is unknown or unlisted (the least it may be asked to reach).
+
+    >>> p = pd.DataFrame({"parcel_id": ["a", "b", "c", "d"],
+    ...                   "district": ["330212", "330282", "330225", "330212"],
+    ...                   "land_use_code": ["100101", "100101", "100101", "1001M0"],
+    ...                   "division": ["34", "34", "34", None]})
+    >>> target_far_by_parcel(p, urban_districts=["330212"], urban_far=2.0, m0_far=2.5,
+    ...                      district_far={"330282": 2.0},
+    ...                      industry_far={"34": 0.7, "25": 0.5}).tolist()
+    [2.0, 2.0, 0.7, 2.5]
+    """
+    district = parcels["district"].astype("string").fillna("")
+    use = parcels["land_use_code"].astype("string").fillna("")
+    division = parcels["division"].astype("string").str[:2]
+    floor_min = min(industry_far.values()) if industry_far else 0.0
+    by_industry = division.map(dict(industry_far)).astype("float64").fillna(floor_min)
+    by_district = district.map({str(k): float(v) for k, v in district_far.items()}) \
+        .astype("float64")
+    target = np.select(
+        [use.str.upper().str.endswith("M0").to_numpy(dtype=bool),
+         district.isin([str(d) for d in urban_districts]).to_numpy(dtype=bool),
+         by_district.notna().to_numpy(dtype=bool)],
+        [np.full(len(parcels), m0_far), np.full(len(parcels), urban_far),
+         by_district.to_numpy(dtype="float64", na_value=np.nan)],
+        default=by_industry.to_numpy(dtype="float64"))
+    return pd.Series(target, index=parcels["parcel_id"].to_numpy(), dtype="float64")
+
+
 def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
                stats: pd.DataFrame | None = None,
                occupants: pd.DataFrame | None = None,
                grades: Mapping[str, str] | pd.Series | None = None,
-               target_far: float | np.ndarray | pd.Series = 2.0) -> pd.DataFrame:
+               target_far: float | np.ndarray | pd.Series) -> pd.DataFrame:
     """One row per unit (:data:`UNIT_COLUMNS`), sorted by unit_id.
 
     Parameters
@@ -288,8 +328,9 @@ def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
     grades : mapping or Series, optional
         credit_code → grade A/B/C/D → grade_A … grade_D: distinct occupants of the unit with
         each grade (needs ``occupants``; ungraded occupants are not counted).
-    target_far : float, array or Series, default 2.0
-        FAR the unit should reach (工业上楼 2.0 in 市区, M0 2.5; land-rules §B1): a scalar, an
+    target_far : float, array or Series
+        FAR the unit should reach (工业上楼 2.0 in 市区, M0 2.5; land-rules §B1, see
+        :func:`target_far_by_parcel`; no default: the value is the profile's): a scalar, an
         array aligned with the rows of ``parcels``, or a Series indexed by parcel_id.
 
     Columns absent from the inputs give NA (counts) or NaN (areas, shares) in the output.

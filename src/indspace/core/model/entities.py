@@ -173,9 +173,25 @@ INDICATORS = Entity(
         SYNTH,
     ), "企业年度指标")
 
+DESIGNATION_TYPES = ("high_tech_enterprise", "specialised_sme", "little_giant",
+                     "single_champion", "chain_leader")
+"""企业资质认定: 高新技术企业, 专精特新, 专精特新小巨人, 单项冠军, 链主 (the item names of a
+profile's bonus points)."""
+
+DESIGNATIONS = Entity(
+    # the exchange format's valid_from / valid_to are stored as start / end (as occupancy):
+    # valid_from is the store's version time, valid_to the history's
+    "designations", ("credit_code", "designation", "start"), (
+        Field("credit_code", "text", "统一社会信用代码", required=True, credit_code=True),
+        Field("designation", "text", "资质认定", required=True, choices=DESIGNATION_TYPES),
+        Field("start", "date", "有效期起", required=True),
+        Field("end", "date", "有效期止"),
+        SYNTH,
+    ), "企业资质认定", extra_indexes=(("credit_code",),))
+
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
-                         OCCUPANCY, INDICATORS)
+                         OCCUPANCY, INDICATORS, DESIGNATIONS)
 }
 """All stored entities by table name, in load order (referenced tables first)."""
 

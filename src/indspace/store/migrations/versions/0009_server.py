@@ -6,7 +6,7 @@ it is copied to ``effective_at`` as well) and are chained in sequence order, so
 ``indspace audit verify`` checks the whole log from the first entry.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ from indspace.store.audit import GENESIS, entry_hash, utc_ms
 from indspace.store.types import UtcDateTime
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
