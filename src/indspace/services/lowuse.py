@@ -14,6 +14,7 @@ import pandas as pd
 from indspace.core.access import Principal
 from indspace.core.engines.dual import parcel_figures
 from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
+from indspace.core.engines.planned_use import PlannedUseRules, planned_use_by_unit
 from indspace.core.engines.redevelop import (
     RedevelopRules,
     classify_outside_firms,
@@ -203,7 +204,23 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
     units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
                        grades=grades, target_far=target_far(prof, on, low, lowuse))
+    plans = planned_uses(store, prof, on, low.merge(members, on="parcel_id"))
+    if plans is not None:
+        units = units.merge(plans, on="unit_id", how="left")
     return members, units
+
+
+def planned_uses(store: Store, profile: PolicyProfile, on: date,
+                 parcels: pd.DataFrame) -> pd.DataFrame | None:
+    """Each unit's planned use on ``on`` from the stored plan zones (majority overlay of
+    its parcels, :mod:`indspace.core.engines.planned_use`); None when the profile has no
+    ``planned_use_rules`` (its units never convert)."""
+    if "planned_use_rules" not in profile.parameters:
+        return None
+    rules = PlannedUseRules.from_values(profile.value("planned_use_rules", on))
+    zones = store.read_frame("plan_zones", columns=["zone_id", "planned_use", "approved",
+                                                    "document", "geometry"])
+    return planned_use_by_unit(parcels[["unit_id", "geometry"]], zones, on, rules)
 
 
 def target_far(profile: PolicyProfile, on: date, parcels: pd.DataFrame,

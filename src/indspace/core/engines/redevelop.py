@@ -426,14 +426,15 @@ def classify_projects(units: pd.DataFrame, rules: RedevelopRules, *,
     trig_en = _join([why_out[1], why_d[1]], "; ", n)
     facts_zh = "线内 " + inside_t + "、" + d_zh + " " + d_t
     facts_en = "inside the line " + inside_t + ", " + d_en + " " + d_t
+    plan_zh, plan_en = _plan_text(out, n)
     reason = np.where(
         relocate,
         trig_zh + " → 腾挪流转：企业迁入园区，土地收回储备 / " + trig_en
         + " → relocation_transfer: occupants move into parks, land returns to the reserve",
         np.where(
             allow,
-            facts_zh + "，规划允许转换为 M0 或其他用途 → 更新转型 / " + facts_en
-            + "; the plan allows conversion to M0 or another use → renewal_transformation",
+            facts_zh + "，" + plan_zh + " → 更新转型 / " + facts_en
+            + "; " + plan_en + " → renewal_transformation",
             facts_zh + "，规划未允许转换 → 改造提升：保留工业用途、提高容积率（含零土地技改）/ "
             + facts_en + "; no conversion allowed by the plan → upgrade_in_place: keep "
             "industrial use, raise FAR (incl. zero-land renovation)"))
@@ -444,6 +445,28 @@ def classify_projects(units: pd.DataFrame, rules: RedevelopRules, *,
     out["project_type_label"] = pd.Series(ptype).map(PROJECT_TYPE_LABELS).to_numpy()
     out["project_type_reason"] = reason
     return out
+
+
+def _plan_text(units: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Why the plan allows conversion: the zone, its planned use and its share of the unit
+    when the units carry them (engines.planned_use), else the generic wording."""
+    generic_zh = np.full(n, "规划允许转换为 M0 或其他用途", dtype=object)
+    generic_en = np.full(n, "the plan allows conversion to M0 or another use", dtype=object)
+    if "planned_use" not in units or "plan_zone_id" not in units:
+        return generic_zh, generic_en
+    known = units["planned_use"].notna().to_numpy(dtype=bool)
+    use = units["planned_use"].fillna("").astype(str).to_numpy(dtype=object)
+    zone = units["plan_zone_id"].fillna("").astype(str).to_numpy(dtype=object)
+    share = _fmt(_num(units, "plan_share"), "share")
+    doc = (units["plan_document"].fillna("").astype(str).to_numpy(dtype=object)
+           if "plan_document" in units else np.full(n, "", dtype=object))
+    doc_zh = np.where(doc == "", "", "，" + doc)
+    doc_en = np.where(doc == "", "", ", " + doc)
+    zh = ("规划单元 " + zone + " 覆盖 " + share + "，规划用途 " + use + "（非工业" + doc_zh
+          + "）")
+    en = ("plan zone " + zone + " covers " + share + ", planned use " + use
+          + " (not industrial" + doc_en + ")")
+    return np.where(known, zh, generic_zh), np.where(known, en, generic_en)
 
 
 # -- 4. mode -----------------------------------------------------------------------------------
