@@ -220,7 +220,11 @@ def planned_uses(store: Store, profile: PolicyProfile, on: date,
     rules = PlannedUseRules.from_values(profile.value("planned_use_rules", on))
     zones = store.read_frame("plan_zones", columns=["zone_id", "planned_use", "approved",
                                                     "document", "geometry"])
-    return planned_use_by_unit(parcels[["unit_id", "geometry"]], zones, on, rules)
+    out = planned_use_by_unit(parcels[["unit_id", "geometry"]], zones, on, rules)
+    # the approval day as ISO text (stored in the run's JSON detail, shown in exports)
+    out["plan_approved"] = [d.isoformat() if isinstance(d, date) else None
+                            for d in out["plan_approved"]]
+    return out
 
 
 def target_far(profile: PolicyProfile, on: date, parcels: pd.DataFrame,
