@@ -53,13 +53,8 @@ from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save
 
 def params_from_profile(profile: str | PolicyProfile, on: date) -> LowuseParams:
     prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
-    raw = dict(prof.value("low_efficiency_criteria", on))
-    raw["conforming_use_prefixes"] = tuple(raw.get("conforming_use_prefixes", ("1001",)))
-    if "triggers" in raw:
-        raw["triggers"] = tuple(raw["triggers"])
-    table = prof.value("min_plot_ratio_by_industry", on)
-    return LowuseParams(**raw, min_plot_ratio_by_industry={str(k): float(v)
-                                                           for k, v in table.items()})
+    return LowuseParams.from_values(prof.value("low_efficiency_criteria", on),
+                                    prof.value("min_plot_ratio_by_industry", on))
 
 
 @dataclass
