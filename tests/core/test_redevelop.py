@@ -1,11 +1,11 @@
 """工改工 project type, mode and outside-line firm classes on hand-made frames.
 
-Every expected outcome is worked by hand from the ningbo-demo rules (the profile's values on
-2025-06-01; the engine holds none): project type relocation below 50 % inside / above 50 % D; mode factors
-large ≥ 50 亩 (gov +3, operator +2), small < 15 亩 (enterprise +2), one owner (enterprise +3),
-≥ 5 owners (gov +2, operator +1), collective ≥ 50 % (village +3, gov −1), A/B ≥ 50 %
-(enterprise +2), C/D ≥ 50 % (gov +1, operator +2), fiscal ≥ 0.7 (gov +2), fiscal < 0.4
-(gov −2, operator +1); tie order enterprise, village, operator, gov.
+Every expected outcome is worked by hand from the ningbo-demo rules (the profile's values
+on 2025-06-01; the engine holds none): project type relocation below 50 % inside / above
+50 % D; mode factors large ≥ 50 亩 (gov +3, operator +2), small < 15 亩 (enterprise +2),
+one owner (enterprise +3), ≥ 5 owners (gov +2, operator +1), collective ≥ 50 % (village +3,
+gov −1), A/B ≥ 50 % (enterprise +2), C/D ≥ 50 % (gov +1, operator +2), fiscal ≥ 0.7
+(gov +2), fiscal < 0.4 (gov −2, operator +1); tie order enterprise, village, operator, gov.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from indspace.core.engines.redevelop import (
-    PARAMETERS,
     MODES,
+    PARAMETERS,
     RedevelopRules,
     classify_outside_firms,
     classify_projects,

@@ -422,7 +422,7 @@ def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> p
         parts["start"].append(np.array([f"{y}-01-01" for y in first], dtype="datetime64[D]"))
         parts["end"].append(np.array([f"{y + 2}-12-31" for y in first], dtype="datetime64[D]"))
     data: dict[str, object] = {k: np.concatenate(v) for k, v in parts.items()}
-    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type]
+    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type,type-var]
     return _frame(ENTITIES["designations"], data)
 
 

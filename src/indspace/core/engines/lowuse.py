@@ -12,7 +12,8 @@ Criteria (identifier — rule):
                           average (Σ tax ÷ Σ 亩), or < ``min_tax_per_mu``;
 * ``low_far``           — FAR (storeys > 8 m counted twice) < ``min_plot_ratio``, or <
                           ``plot_ratio_to_standard`` × the industry minimum (A6), unless the A6
-                          minimum is < ``low_far_exemption_standard_below`` (1.0) and 亩均税收 > ``low_far_tax_exemption`` (C5);
+                          minimum is < ``low_far_exemption_standard_below`` (1.0) and
+                          亩均税收 > ``low_far_tax_exemption`` (C5);
 * ``vacant``            — vacant floor share (not used by any occupant) > ``max_vacant_share``;
 * ``old_buildings``     — floor-weighted mean building age ≥ ``building_age_years``;
 * ``outside_line``      — outside the industrial control line;

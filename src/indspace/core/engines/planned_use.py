@@ -38,8 +38,16 @@ import shapely
 
 from indspace.core.errors import PolicyError
 
-OUT_COLUMNS = ("unit_id", "plan_zone_id", "planned_use", "plan_approved", "plan_document",
-               "plan_share", "plan_industrial", "plan_allows_conversion")
+OUT_COLUMNS = (
+    "unit_id",
+    "plan_zone_id",
+    "planned_use",
+    "plan_approved",
+    "plan_document",
+    "plan_share",
+    "plan_industrial",
+    "plan_allows_conversion",
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,11 @@ class PlannedUseRules:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_share < 1.0:
-            raise PolicyError(f"min_share 须在 [0, 1) 内：{self.min_share}",
-                              f"min_share must lie in [0, 1): {self.min_share}",
-                              where="planned_use_rules.min_share")
+            raise PolicyError(
+                f"min_share 须在 [0, 1) 内：{self.min_share}",
+                f"min_share must lie in [0, 1): {self.min_share}",
+                where="planned_use_rules.min_share",
+            )
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> PlannedUseRules:
@@ -68,9 +78,12 @@ class PlannedUseRules:
                 f"planned_use_rules 参数有误：未知 {', '.join(unknown) or '无'}，"
                 f"缺少 {', '.join(missing) or '无'}",
                 f"planned_use_rules: unknown {', '.join(unknown) or 'none'}, missing "
-                f"{', '.join(missing) or 'none'}", where="planned_use_rules")
-        return cls(tuple(str(p) for p in values["industrial_use_prefixes"]),
-                   float(values["min_share"]))
+                f"{', '.join(missing) or 'none'}",
+                where="planned_use_rules",
+            )
+        return cls(
+            tuple(str(p) for p in values["industrial_use_prefixes"]), float(values["min_share"])
+        )
 
 
 def zones_in_force(zones: pd.DataFrame, on: date) -> pd.DataFrame:
@@ -86,8 +99,7 @@ def zones_in_force(zones: pd.DataFrame, on: date) -> pd.DataFrame:
     approved = pd.to_datetime(zones["approved"]).dt.date
     current = zones[(approved <= on).to_numpy(dtype=bool)]
     current = current.assign(_approved=pd.to_datetime(current["approved"]))
-    current = current.sort_values(["zone_id", "_approved"]).drop_duplicates(
-        "zone_id", keep="last")
+    current = current.sort_values(["zone_id", "_approved"]).drop_duplicates("zone_id", keep="last")
     return current.drop(columns="_approved").reset_index(drop=True)
 
 
@@ -99,14 +111,16 @@ def is_industrial(uses: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray:
     return text.str.startswith(tuple(p.upper() for p in prefixes)).to_numpy(dtype=bool)
 
 
-def planned_use_by_unit(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, on: date,
-                        rules: PlannedUseRules) -> pd.DataFrame:
+def planned_use_by_unit(
+    parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, on: date, rules: PlannedUseRules
+) -> pd.DataFrame:
     """Each unit's planned use by majority overlay (see the module doc)."""
     units = np.sort(pd.unique(parcels["unit_id"].to_numpy(dtype=object)))
     out = pd.DataFrame({"unit_id": pd.Series(units, dtype=object)})
     geoms = parcels.geometry.to_numpy()
-    unit_area = pd.Series(shapely.area(geoms), index=parcels["unit_id"].to_numpy()) \
-        .groupby(level=0).sum()
+    unit_area = (
+        pd.Series(shapely.area(geoms), index=parcels["unit_id"].to_numpy()).groupby(level=0).sum()
+    )
     live = zones_in_force(zones, on) if len(zones) else zones
     best = pd.DataFrame(columns=["unit_id", "zone_id", "share"])
     if len(live) and len(parcels):
@@ -114,32 +128,42 @@ def planned_use_by_unit(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, on: 
         tree = shapely.STRtree(zgeom)
         p_idx, z_idx = tree.query(geoms, predicate="intersects")
         inter = shapely.area(shapely.intersection(geoms[p_idx], zgeom[z_idx]))
-        pairs = pd.DataFrame({
-            "unit_id": parcels["unit_id"].to_numpy(dtype=object)[p_idx],
-            "zone_id": live["zone_id"].to_numpy(dtype=object)[z_idx], "area": inter})
+        pairs = pd.DataFrame(
+            {
+                "unit_id": parcels["unit_id"].to_numpy(dtype=object)[p_idx],
+                "zone_id": live["zone_id"].to_numpy(dtype=object)[z_idx],
+                "area": inter,
+            }
+        )
         cover = pairs.groupby(["unit_id", "zone_id"], as_index=False)["area"].sum()
         cover["share"] = cover["area"] / cover["unit_id"].map(unit_area).to_numpy()
         # the largest share wins; equal shares go to the smaller zone_id (deterministic)
-        best = cover.sort_values(["unit_id", "share", "zone_id"],
-                                 ascending=[True, False, True]).drop_duplicates("unit_id")
+        best = cover.sort_values(
+            ["unit_id", "share", "zone_id"], ascending=[True, False, True]
+        ).drop_duplicates("unit_id")
     best = best.set_index("unit_id")
     share = out["unit_id"].map(best["share"]).astype("float64").fillna(0.0).to_numpy()
     decided = share > rules.min_share
     zone = out["unit_id"].map(best["zone_id"]).to_numpy(dtype=object)
     zone = np.where(decided, zone, None)
-    attrs = live.set_index("zone_id") if len(live) else pd.DataFrame(
-        columns=["planned_use", "approved", "document"])
+    attrs = (
+        live.set_index("zone_id")
+        if len(live)
+        else pd.DataFrame(columns=["planned_use", "approved", "document"])
+    )
     zs = pd.Series(zone, dtype=object)
 
     def attr(name: str) -> np.ndarray:
         if name not in attrs:
             return np.full(len(out), None, dtype=object)
         vals = zs.map(attrs[name]).to_numpy(dtype=object)
-        return np.where(decided, vals, None)
+        vals[~decided] = None
+        return vals
 
     use = attr("planned_use")
-    industrial = decided & is_industrial(pd.Series(use, dtype=object),
-                                         rules.industrial_use_prefixes)
+    industrial = decided & is_industrial(
+        pd.Series(use, dtype=object), rules.industrial_use_prefixes
+    )
     out["plan_zone_id"] = zone
     out["planned_use"] = use
     out["plan_approved"] = attr("approved")

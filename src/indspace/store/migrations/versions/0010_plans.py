@@ -32,8 +32,7 @@ def _columns(srid: int) -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("approved", sa.Date(), nullable=False, comment="批复日期"),
         sa.Column("document", sa.Text(), nullable=True, comment="批复文号"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True,
-                  comment="规划范围"),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=srid), nullable=True, comment="规划范围"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
     ]
@@ -43,18 +42,23 @@ def upgrade() -> None:
     # the store always passes the deployment's SRID (store.Store.migrate)
     srid = int(context.config.attributes["srid"])
     op.create_table(
-        "plan_zones", *_columns(srid),
+        "plan_zones",
+        *_columns(srid),
         sa.PrimaryKeyConstraint("fid"),
         sa.UniqueConstraint("zone_id", "approved", name="uq_plan_zones_key"),
-        comment="规划用途分区", sqlite_autoincrement=True)
+        comment="规划用途分区",
+        sqlite_autoincrement=True,
+    )
     op.create_table(
-        "plan_zones_history", *_columns(srid),
+        "plan_zones_history",
+        *_columns(srid),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
         sa.PrimaryKeyConstraint("fid"),
-        comment="规划用途分区（历史版本）", sqlite_autoincrement=True)
+        comment="规划用途分区（历史版本）",
+        sqlite_autoincrement=True,
+    )
     with op.batch_alter_table("plan_zones_history", schema=None) as batch_op:
-        batch_op.create_index("ix_plan_zones_history_key", ["zone_id", "approved"],
-                              unique=False)
+        batch_op.create_index("ix_plan_zones_history_key", ["zone_id", "approved"], unique=False)
     register_tables(TABLES, srid)
 
 
