@@ -156,7 +156,7 @@ def planned_use_by_unit(
     def attr(name: str) -> np.ndarray:
         if name not in attrs:
             return np.full(len(out), None, dtype=object)
-        vals = zs.map(attrs[name]).to_numpy(dtype=object)
+        vals = np.array(zs.map(attrs[name]).to_numpy(dtype=object), dtype=object)
         vals[~decided] = None
         return vals
 
