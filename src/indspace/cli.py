@@ -154,7 +154,7 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations")
+             "control-lines, parks, designations, plans")
 
 
 class ImportMode(Enum):

@@ -61,11 +61,16 @@ ANOMALY_COLUMNS = ("kind", "table_name", "record_key", "detail")
 EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
-_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG = \
-    range(11)
+_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG, \
+    _PLANS = range(12)
 # 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
 _DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
                        ("little_giant", 0.01))
+# 规划用途分区 over planted low-efficiency clusters: per district up to this many zones, each
+# the cluster's bounding box, with these uses in turn: 0701 城镇住宅用地 and 0901 商业用地
+# (re-planned away from industry → 更新转型) and 1001 工业用地 (kept industrial) [demo]
+_PLAN_ZONES_PER_DISTRICT = 3
+_PLAN_USES = ("0701", "0901", "1001")
 
 
 @dataclass
@@ -87,6 +92,7 @@ class DemoCity:
     occupancy: pd.DataFrame
     indicators: pd.DataFrame
     designations: pd.DataFrame
+    plan_zones: gpd.GeoDataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -398,6 +404,8 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
                                                _rng(seed, code, _DESIG)),
+                    plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
+                                           _rng(seed, code, _PLANS)),
                     anomalies=_anomalies(rows))
 
 
@@ -414,8 +422,30 @@ def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> p
         parts["start"].append(np.array([f"{y}-01-01" for y in first], dtype="datetime64[D]"))
         parts["end"].append(np.array([f"{y + 2}-12-31" for y in first], dtype="datetime64[D]"))
     data: dict[str, object] = {k: np.concatenate(v) for k, v in parts.items()}
-    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type]
+    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type,type-var]
     return _frame(ENTITIES["designations"], data)
+
+
+def _plan_zones(code: str, clusters: list[np.ndarray], bounds: np.ndarray, as_of: date,
+                rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Plan zones over some planted low-efficiency clusters (in-line rows of touching
+    parcels): the bounding box of each chosen cluster, approved in the year before ``as_of``;
+    all but the last of a district's zones get a non-industrial use (the demo's 更新转型
+    units), the last stays industrial (1001)."""
+    k = min(_PLAN_ZONES_PER_DISTRICT, len(clusters))
+    chosen = np.sort(rng.choice(len(clusters), size=k, replace=False)) if k else \
+        np.zeros(0, dtype="int64")
+    boxes = np.array([[bounds[clusters[c], 0].min(), bounds[clusters[c], 1].min(),
+                       bounds[clusters[c], 2].max(), bounds[clusters[c], 3].max()]
+                      for c in chosen]).reshape(-1, 4)
+    uses = np.array([_PLAN_USES[j % len(_PLAN_USES)] for j in range(k)], dtype=object)
+    approved = days(np.full(k, np.datetime64(f"{as_of.year - 1}-01-01")),
+                    np.full(k, np.datetime64(f"{as_of.year - 1}-12-31")), rng.random(k))
+    seq = (_zfill(np.arange(1, k + 1), 2) if k else np.zeros(0, dtype=str))
+    return _frame(ENTITIES["plan_zones"], {
+        "zone_id": _cat(f"GH-{code}-", seq), "planned_use": uses, "approved": approved,
+        "document": _cat(f"演示规划批复〔{as_of.year - 1}〕{code}-", seq, "号"),
+        "is_synthetic": np.ones(k, bool)}, _multi(boxes))
 
 
 def _check_as_of(as_of: date) -> None:

@@ -83,7 +83,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2")})
 """Fields that must be > 0 (E123 for 0)."""
 ID_FIELDS = frozenset({"parcel_id", "building_id", "block_id", "park_id", "occupancy_id",
-                       "land_use_code", "industry_code", "district"})
+                       "land_use_code", "industry_code", "district", "zone_id",
+                       "planned_use"})
 """Text fields normalised to half-width (NFKC) and trimmed; other text is only trimmed."""
 ONE_LINE_FIELDS = ID_FIELDS | {"credit_code", "owner_credit_code", "name"}
 """Codes, ids and names: one line of text, without line breaks or control characters (E130)."""

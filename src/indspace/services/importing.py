@@ -46,6 +46,7 @@ BUNDLE_ORDER = (
     "occupancy",
     "indicators",
     "designations",
+    "plans",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")

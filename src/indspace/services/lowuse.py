@@ -14,6 +14,7 @@ import pandas as pd
 from indspace.core.access import Principal
 from indspace.core.engines.dual import parcel_figures
 from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
+from indspace.core.engines.planned_use import PlannedUseRules, planned_use_by_unit
 from indspace.core.engines.redevelop import (
     RedevelopRules,
     classify_outside_firms,
@@ -52,13 +53,8 @@ from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save
 
 def params_from_profile(profile: str | PolicyProfile, on: date) -> LowuseParams:
     prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
-    raw = dict(prof.value("low_efficiency_criteria", on))
-    raw["conforming_use_prefixes"] = tuple(raw.get("conforming_use_prefixes", ("1001",)))
-    if "triggers" in raw:
-        raw["triggers"] = tuple(raw["triggers"])
-    table = prof.value("min_plot_ratio_by_industry", on)
-    return LowuseParams(**raw, min_plot_ratio_by_industry={str(k): float(v)
-                                                           for k, v in table.items()})
+    return LowuseParams.from_values(prof.value("low_efficiency_criteria", on),
+                                    prof.value("min_plot_ratio_by_industry", on))
 
 
 @dataclass
@@ -203,7 +199,27 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
     units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
                        grades=grades, target_far=target_far(prof, on, low, lowuse))
+    plans = planned_uses(store, prof, on, low.merge(members, on="parcel_id"))
+    if plans is not None:
+        units = units.merge(plans, on="unit_id", how="left")
     return members, units
+
+
+def planned_uses(store: Store, profile: PolicyProfile, on: date,
+                 parcels: pd.DataFrame) -> pd.DataFrame | None:
+    """Each unit's planned use on ``on`` from the stored plan zones (majority overlay of
+    its parcels, :mod:`indspace.core.engines.planned_use`); None when the profile has no
+    ``planned_use_rules`` (its units never convert)."""
+    if "planned_use_rules" not in profile.parameters:
+        return None
+    rules = PlannedUseRules.from_values(profile.value("planned_use_rules", on))
+    zones = store.read_frame("plan_zones", columns=["zone_id", "planned_use", "approved",
+                                                    "document", "geometry"])
+    out = planned_use_by_unit(parcels[["unit_id", "geometry"]], zones, on, rules)
+    # the approval day as ISO text (stored in the run's JSON detail, shown in exports)
+    out["plan_approved"] = [d.isoformat() if isinstance(d, date) else None
+                            for d in out["plan_approved"]]
+    return out
 
 
 def target_far(profile: PolicyProfile, on: date, parcels: pd.DataFrame,

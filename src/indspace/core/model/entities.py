@@ -189,9 +189,23 @@ DESIGNATIONS = Entity(
         SYNTH,
     ), "企业资质认定", extra_indexes=(("credit_code",),))
 
+PLAN_ZONES = Entity(
+    # one row per approval: a zone re-approved with another use is a new record, so the plan
+    # in force on any day is the latest approval of each zone on or before that day
+    "plan_zones", ("zone_id", "approved"), (
+        Field("zone_id", "text", "规划单元编号", required=True),
+        Field("planned_use", "text", "规划用途", required=True),
+        Field("approved", "date", "批复日期", required=True),
+        Field("document", "text", "批复文号"),
+        SYNTH,
+    ), "规划用途分区", geometry="MULTIPOLYGON", geometry_label_zh="规划范围")
+"""规划用途分区 (kind ``plans``): the planned use of an area (a land-use code of the
+国土空间 classification, e.g. ``1001`` 工业用地, ``0701`` 城镇住宅用地, or GB 50137 ``M1``,
+``R2``) as approved on a day by a document (批复文号)."""
+
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
-                         OCCUPANCY, INDICATORS, DESIGNATIONS)
+                         OCCUPANCY, INDICATORS, DESIGNATIONS, PLAN_ZONES)
 }
 """All stored entities by table name, in load order (referenced tables first)."""
 
