@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -25,6 +27,9 @@ class EvaluationIn(BaseModel):
     year: int = Field(ge=1990, le=2100, description="评价年度 / year")
     profile: str = Field("ningbo-demo", min_length=1, max_length=64,
                          description="内置策略配置 / bundled policy profile id")
+    method_date: date | None = Field(
+        None, description="评价办法适用日期（默认今日）/ the day whose method and values "
+                          "apply (default: today in the deployment's time zone)")
 
 
 class Resolution(BaseModel):
@@ -46,7 +51,8 @@ def router() -> APIRouter:
                  ) -> dict[str, Any]:
         """计算亩均评价（市级管理员；后台任务，202，轮询 GET /api/jobs/{id}）/ compute a run
         (city admin) as a background job: 202 with the job; its result is the run summary."""
-        work = ev.start_evaluation(store, body.year, _bundled(body.profile), who=who)
+        work = ev.start_evaluation(store, body.year, _bundled(body.profile), who=who,
+                                   method_on=body.method_date)
         jobs: Jobs = request.app.state.jobs
         return jobs.submit("evaluation", who, lambda progress: work())
 

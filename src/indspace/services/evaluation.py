@@ -576,15 +576,16 @@ def decide_objection(store: Store, objection_id: str, *, accept: bool, actor: st
     return recompute
 
 
-def start_evaluation(store: Store, year: int, profile_ref: str, *, who: Principal
-                     ) -> Callable[[], dict[str, Any]]:
+def start_evaluation(store: Store, year: int, profile_ref: str, *, who: Principal,
+                     method_on: date | None = None) -> Callable[[], dict[str, Any]]:
     """Check that ``who`` may evaluate (city administrators) and the profile resolves; the
     returned work computes and stores the run (or finds the identical one)."""
     who.require_role("city_admin")
     resolve_profile(profile_ref)
 
     def work() -> dict[str, Any]:
-        return run_evaluation(store, year, profile_ref, actor=who.username).summary()
+        return run_evaluation(store, year, profile_ref, actor=who.username,
+                              method_on=method_on).summary()
 
     return work
 
