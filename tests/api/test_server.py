@@ -103,8 +103,8 @@ def test_an_evaluation_runs_as_a_job(world: dict[str, Any]) -> None:
     assert_json_error(
         c.post("/api/evaluation/runs", json={"year": 2025}, headers=h["officer"]), 403
     )
-    stored = [x for x in c.get("/api/evaluation/runs", params={"year": 2025},
-                               headers=h["admin"]).json() if x["version"] == 1][0]
+    stored = next(x for x in c.get("/api/evaluation/runs", params={"year": 2025},
+                               headers=h["admin"]).json() if x["version"] == 1)
     r = c.post("/api/evaluation/runs", headers=h["admin"],
                json={"year": 2025, "method_date": stored["method_date"]})
     assert r.status_code == 202, r.text
