@@ -20,7 +20,7 @@ from indspace.services import evaluation as evaluation_service
 from indspace.services.accounts import Authenticator
 from indspace.services.info import store_info
 from indspace.services.overview import district_overview
-from indspace.settings import ApiSettings
+from indspace.settings import deployment
 from indspace.store import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "web" / "templates"))
@@ -54,7 +54,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
     app.state.store = store
     app.state.auth = Authenticator(store)
     app.state.public_layers = tuple(public_layers if public_layers is not None
-                                    else ApiSettings().public_layer_list)  # type: ignore[call-arg]
+                                    else deployment().public_layer_list)
     deps.install(app)
 
     @app.get("/about", response_class=HTMLResponse, include_in_schema=False)

@@ -1,0 +1,55 @@
+"""Days and instants: the one rule that turns a calendar day into moments (issue #14).
+
+A *day* D (``datetime.date``) is a day in the deployment's time zone. "As of D" includes
+everything that takes effect on or before D: for instants (bookings, recorded times) that is
+every instant before the start of D + 1 in local time. Every reading by day — the control
+line, the 占补平衡 ledger, OGC ``datetime`` — goes through :func:`day_bounds` /
+:func:`end_of_day`, so a line put in force on 2026-03-01 is absent as of 2026-02-28 and
+present as of 2026-03-01 everywhere.
+
+Pure: the time zone is passed in (``indspace.settings.DeploymentSettings.tz``); nothing here
+reads the clock or the environment.
+
+>>> from zoneinfo import ZoneInfo
+>>> tz = ZoneInfo("Asia/Shanghai")
+>>> start, end = day_bounds(date(2026, 3, 1), tz)
+>>> start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()
+('2026-02-28T16:00:00+00:00', '2026-03-01T16:00:00+00:00')
+>>> local_day(datetime(2026, 2, 28, 16, 30, tzinfo=UTC), tz)
+datetime.date(2026, 3, 1)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+__all__ = ["day_bounds", "end_of_day", "local_day", "start_of_day"]
+
+
+def _plain_day(day: date) -> date:
+    if isinstance(day, datetime):  # a datetime is a date too: refuse the silent mix-up
+        raise TypeError(f"expected a calendar day (datetime.date), got the instant {day!r}")
+    return day
+
+
+def start_of_day(day: date, tz: tzinfo) -> datetime:
+    """The first instant of ``day`` in ``tz`` (aware)."""
+    return datetime.combine(_plain_day(day), time(0), tzinfo=tz)
+
+
+def end_of_day(day: date, tz: tzinfo) -> datetime:
+    """The first instant *after* ``day`` in ``tz`` (exclusive bound): "as of D" means
+    strictly before this."""
+    return start_of_day(_plain_day(day) + timedelta(days=1), tz)
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """``[start, end)`` of ``day`` in ``tz``."""
+    return start_of_day(day, tz), end_of_day(day, tz)
+
+
+def local_day(instant: datetime, tz: tzinfo) -> date:
+    """The day in ``tz`` on which an instant falls (a naive instant is read as UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(tz).date()
