@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-__all__ = ["day_bounds", "end_of_day", "local_day", "start_of_day"]
+__all__ = ["day_bounds", "end_of_day", "last_instant", "local_day", "parse_moment",
+           "start_of_day"]
 
 
 def _plain_day(day: date) -> date:
@@ -53,3 +54,31 @@ def local_day(instant: datetime, tz: tzinfo) -> date:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(tz).date()
+
+
+def last_instant(day: date, tz: tzinfo) -> datetime:
+    """The last representable instant of ``day`` in ``tz`` (inclusive bound)."""
+    return end_of_day(day, tz) - timedelta(microseconds=1)
+
+
+def parse_moment(text: str, tz: tzinfo) -> datetime:
+    """A recorded-time argument (``--recorded-at``, API/OGC ``recorded_at``) → an aware
+    instant: ``YYYY-MM-DD`` is the end of that day in ``tz`` (everything recorded on it
+    counts); an ISO 8601 / RFC 3339 time without offset is read in ``tz``; ``Z`` is UTC.
+
+    Raises ``ValueError`` for anything else.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> tz = ZoneInfo("Asia/Shanghai")
+    >>> parse_moment("2026-03-01", tz).astimezone(UTC).isoformat()
+    '2026-03-01T15:59:59.999999+00:00'
+    >>> parse_moment("2026-03-01T08:00:00", tz).astimezone(UTC).isoformat()
+    '2026-03-01T00:00:00+00:00'
+    >>> parse_moment("2026-03-01T08:00:00Z", tz).isoformat()
+    '2026-03-01T08:00:00+00:00'
+    """
+    value = text.strip()
+    if len(value) == 10:
+        return last_instant(date.fromisoformat(value), tz)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)

@@ -36,12 +36,12 @@ from sqlalchemy.engine import Connection, Engine
 from indspace.core.clock import end_of_day
 from indspace.core.errors import NotFoundError, StoreError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity, check_frame
+from indspace.settings import DEFAULT_SRID, DEFAULT_TIME_ZONE
 from indspace.store import gpkg, postgis
 from indspace.store.frames import frame_columns, typed_frame
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 from indspace.store.sqlite_rows import insert_columns
 from indspace.store.tables import GEOM, build_metadata, history_name
-from indspace.settings import DEFAULT_SRID, DEFAULT_TIME_ZONE
 from indspace.store.types import UtcDateTime
 
 Backend = Literal["gpkg", "postgis"]
