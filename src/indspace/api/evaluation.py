@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 from indspace.api.deps import Limit, Offset, StoreDep, Who, with_etag
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
+from indspace.settings import deployment
+
+_PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 Year = Annotated[int, Field(ge=1990, le=2100)]
 
@@ -58,7 +61,7 @@ def router() -> APIRouter:
 
     @r.get("/evaluation/explain/{credit_code}")
     def explain(credit_code: str, store: StoreDep, who: Who, year: int,
-                profile: str = "ningbo-demo") -> dict[str, Any]:
+                profile: str = _PROFILE) -> dict[str, Any]:
         """企业等级解释 / why a firm has its grade and what lifts it one class."""
         return ev.explain(store, credit_code, year, _bundled(profile), who=who)
 
@@ -70,7 +73,7 @@ def router() -> APIRouter:
     @r.get("/evaluation/zones")
     def zones(store: StoreDep, who: Who, year: int,
               kind: Literal["district", "park", "chain"] = "district",
-              profile: str = "ningbo-demo") -> list[dict[str, Any]]:
+              profile: str = _PROFILE) -> list[dict[str, Any]]:
         """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
         return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile), who=who), kind)
 

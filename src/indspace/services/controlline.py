@@ -19,6 +19,7 @@ from indspace.core.engines.projects import check_project as check
 from indspace.core.errors import ValidationError
 from indspace.services.evaluation import resolve_profile
 from indspace.services.output import atomic, unsupported_format, write_sheets
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
 
 HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗地面积(平方米)",
@@ -41,7 +42,7 @@ def lines_in_force(store: Store, as_of: date, recorded_at: datetime | None = Non
 
 def parcel_overlay(store: Store, *, as_of: date | None = None,
                    recorded_at: datetime | None = None,
-                   profile: str = "ningbo-demo") -> gpd.GeoDataFrame:
+                   profile: str = DEFAULT_PROFILE) -> gpd.GeoDataFrame:
     """Every current parcel against the control line in force on the day ``as_of`` (default:
     today, deployment time zone), as recorded now or at ``recorded_at``; the parcels'
     geometries ride along (for a GeoPackage export)."""
@@ -82,7 +83,7 @@ def write_overlay(path: Path, result: pd.DataFrame) -> Path:
 
 # ------------------------------------------------------------------ project checks
 def check_project(store: Store, project: dict[str, Any], *, as_of: date | None = None,
-                  recorded_at: datetime | None = None, profile: str = "ningbo-demo",
+                  recorded_at: datetime | None = None, profile: str = DEFAULT_PROFILE,
                   source: str = "project") -> dict[str, Any]:
     """Allowed or not, with the deciding rule (engines/projects.py), for a project given as
     ``{"type", "industry_code", "geometry" (GeoJSON), "crs"?, "credit_code"?,

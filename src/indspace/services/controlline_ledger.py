@@ -29,6 +29,7 @@ from indspace.core.engines import ledger as L
 from indspace.core.errors import ValidationError
 from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store
 from indspace.store import controlline as S
 
@@ -87,7 +88,7 @@ def _to_store_crs(store: Store, data: Mapping[str, Any], spec: L.ProposalSpec) -
 
 
 def propose(store: Store, data: Mapping[str, Any], *, actor: str = "cli",
-            at: datetime | None = None, profile: str = "ningbo-demo") -> dict[str, Any]:
+            at: datetime | None = None, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """Store a draft adjustment; its replacement-land checks are recorded (not yet binding)."""
     at = at or _now()
     spec = L.parse_proposal(data)
@@ -153,7 +154,7 @@ def _problems(store: Store, spec: L.ProposalSpec, profile: PolicyProfile, at: da
 
 
 def check(store: Store, pid: str, *, at: datetime | None = None,
-          profile: str = "ningbo-demo") -> list[dict[str, str]]:
+          profile: str = DEFAULT_PROFILE) -> list[dict[str, str]]:
     """The checks of a stored proposal as they stand now (empty = passes)."""
     spec = _spec_of(store, pid)
     return [p.as_dict() for p in _problems(store, spec, resolve_profile(profile),
@@ -162,7 +163,7 @@ def check(store: Store, pid: str, *, at: datetime | None = None,
 
 # ---------------------------------------------------------------- state machine
 def review(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = None,
-           profile: str = "ningbo-demo") -> dict[str, Any]:
+           profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """draft → reviewed; refused (ReplacementLandError) while the checks fail."""
     at = at or _now()
     spec = _spec_of(store, pid)
@@ -172,7 +173,7 @@ def review(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = 
 
 
 def approve(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = None,
-            profile: str = "ningbo-demo") -> dict[str, Any]:
+            profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """reviewed → approved, booking the ledger; refused (BalanceError) when the district's
     balance would go negative, or (ReplacementLandError) when the land no longer passes."""
     at = at or _now()
@@ -193,7 +194,7 @@ def approve(store: Store, pid: str, *, actor: str = "cli", at: datetime | None =
 
 
 def enforce(store: Store, pid: str, *, on: date | datetime, actor: str = "cli",
-            profile: str = "ningbo-demo", at: datetime | None = None) -> dict[str, Any]:
+            profile: str = DEFAULT_PROFILE, at: datetime | None = None) -> dict[str, Any]:
     """approved → in_force on the day ``on`` (valid time; an instant stands for its day in
     the deployment's time zone), recorded at ``at`` (default now): areas out are cut from
     the blocks they overlap, areas in are merged into an adjacent block of the district or
@@ -341,7 +342,7 @@ def export_ledger(report: LedgerReport, out: str | Path) -> Path:
 
 # ---------------------------------------------------------------- small-firm reserve (G4)
 def small_firm_reserve(store: Store, *, on: date | None = None,
-                       profile: str = "ningbo-demo") -> pd.DataFrame:
+                       profile: str = DEFAULT_PROFILE) -> pd.DataFrame:
     """Per district: land brought into the line by adjustments in force, the part reserved
     for 小微企业园 / 调产安置, and whether it reaches the profile's share (G4: ≥ 10 %)."""
     day = on or local_day(_now(), store.tz)

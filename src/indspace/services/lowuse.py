@@ -34,6 +34,7 @@ from indspace.services.evaluation import (
     resolve_profile,
 )
 from indspace.services.output import atomic, unsupported_format, write_sheets
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store
 from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save_lowuse_run
 
@@ -60,7 +61,7 @@ class Context:
     overlay: pd.DataFrame          # parcel_id, status, inside_m2 … (control line now)
 
 
-def context(store: Store, year: int, profile: str = "ningbo-demo") -> Context:
+def context(store: Store, year: int, profile: str = DEFAULT_PROFILE) -> Context:
     prof = resolve_profile(profile)
     inputs = load_inputs(store, year)
     comp = compute(inputs, prof.evaluation_method(method_date(year)))
@@ -106,7 +107,7 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     return table
 
 
-def identify_parcels(store: Store, year: int, profile: str = "ningbo-demo",
+def identify_parcels(store: Store, year: int, profile: str = DEFAULT_PROFILE,
                      ctx: Context | None = None) -> pd.DataFrame:
     """All parcels with every criterion's flag and numbers."""
     ctx = ctx or context(store, year, profile)
@@ -141,7 +142,7 @@ def _write_table(path: Path, frame: pd.DataFrame, sheet: str) -> Path:
 
 # ------------------------------------------------------------------ contiguous units
 def delineate_units(store: Store, year: int, *, gap_m: float | None = None,
-                    profile: str = "ningbo-demo", ctx: Context | None = None,
+                    profile: str = DEFAULT_PROFILE, ctx: Context | None = None,
                     lowuse: pd.DataFrame | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Low-efficiency parcels of ``year`` grouped into redevelopment units.
@@ -235,7 +236,7 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
 
 
 def plan(store: Store, year: int, *, gap_m: float | None = None,
-         profile: str = "ningbo-demo", actor: str = "cli",
+         profile: str = DEFAULT_PROFILE, actor: str = "cli",
          now: datetime | None = None) -> Plan:
     """Identify, delineate, classify each unit (project type, mode) and each outside-line
     firm, total the space ledger, and store it all as one run."""
