@@ -38,14 +38,15 @@ class DeploymentSettings(BaseSettings):
     ``INDSPACE_DEFAULT_PROFILE``, ``INDSPACE_PUBLIC_LAYERS``."""
 
     model_config = _CONFIG
-    time_zone: str = Field(DEFAULT_TIME_ZONE, description="部署时区（IANA 名称）/ deployment "
-                           "time zone (IANA name): a day D means D in this zone")
-    srid: int = Field(DEFAULT_SRID, ge=1024, le=999_999,
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE,
+                           description="部署时区（IANA 名称）/ deployment time zone (IANA "
+                                       "name): a day D means D in this zone")
+    srid: int = Field(default=DEFAULT_SRID, ge=1024, le=999_999,
                       description="库坐标系 EPSG 代码（投影坐标）/ the store's projected CRS")
-    default_profile: str = Field(DEFAULT_PROFILE, min_length=1,
+    default_profile: str = Field(default=DEFAULT_PROFILE, min_length=1,
                                  description="默认政策配置 / default policy profile id")
     public_layers: str = Field(
-        DEFAULT_PUBLIC_LAYERS,
+        default=DEFAULT_PUBLIC_LAYERS,
         description="匿名用户可见的图层（逗号分隔）/ layers anonymous readers may see "
                     "(comma-separated; OGC collections, tiles, /api/parcels)")
 
