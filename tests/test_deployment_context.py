@@ -122,3 +122,42 @@ def test_the_scan_ignores_prose_and_other_numbers() -> None:
 def test_every_allow_list_entry_exists() -> None:
     for rel in ALLOWED:
         assert (SRC / rel).exists(), rel
+
+
+def test_settings_reject_an_unknown_time_zone() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        settings.DeploymentSettings(time_zone="Mars/Olympus")
+    ctx = settings.DeploymentSettings(time_zone="America/New_York", srid=4550)
+    assert (ctx.tz.key, ctx.srid) == ("America/New_York", 4550)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDSPACE_TIME_ZONE", "Europe/Berlin")
+    monkeypatch.setenv("INDSPACE_DEFAULT_PROFILE", "huangyan-2022")
+    ctx = settings.DeploymentSettings()
+    assert (ctx.time_zone, ctx.default_profile) == ("Europe/Berlin", "huangyan-2022")
+
+
+def test_a_day_is_read_in_the_store_time_zone(tmp_path: Path) -> None:
+    """Parks carry no valid time: valid from when recorded, here 2025-12-31T00:00Z — 08:00
+    on 31 December in Shanghai (UTC+8) but 19:00 on 30 December in New York (UTC−5)."""
+    from datetime import UTC, date, datetime
+
+    import geopandas as gpd
+    from shapely.geometry import MultiPolygon, box
+
+    from indspace.store import Store
+
+    park = gpd.GeoDataFrame({"park_id": ["P1"], "name": ["园区"], "tier": ["strategic"],
+                             "district": ["330212"], "is_synthetic": [True]},
+                            geometry=[MultiPolygon([box(600_000, 3_300_000, 600_100,
+                                                        3_300_100)])], crs=4549)
+    seen = {}
+    for zone in ("Asia/Shanghai", "America/New_York"):
+        store = Store.create(tmp_path / f"{zone.replace('/', '_')}.gpkg", time_zone=zone)
+        store.write_frame("parks", park, valid_from=datetime(2025, 12, 31, tzinfo=UTC))
+        seen[zone] = len(store.read_frame("parks", as_of=date(2025, 12, 30)))
+        store.close()
+    assert seen == {"Asia/Shanghai": 0, "America/New_York": 1}

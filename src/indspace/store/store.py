@@ -454,7 +454,8 @@ class Store:
 
     def history(self, name: str, key: Any) -> pd.DataFrame:
         """Every version of one record, oldest first (columns: contract + version, valid_from,
-        valid_to; the current version has valid_to = NaT/None)."""
+        valid_to; the current version has valid_to = NaT/None; a version the store still
+        holds true for an earlier stretch of valid time has valid_to = :data:`RECORDED_OPEN`)."""
         entity = ENTITIES[name]
         cur, hist = self.table(name), self.table(history_name(name))
         cols = [*entity.columns, "version", "valid_from"]
