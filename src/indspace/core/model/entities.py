@@ -107,7 +107,7 @@ CONTROL_LINES = Entity(
         Field("line_type", "text", "控制线类型", required=True, choices=LINE_TYPES),
         Field("park_id", "text", "所属园区"),
         Field("effective_from", "date", "生效日期", required=True),
-        Field("effective_to", "date", "失效日期"),
+        Field("effective_to", "date", "有效期止"),
         SYNTH,
     ), "工业区块控制线", geometry="MULTIPOLYGON",
     valid_time=("effective_from", "effective_to"))
@@ -269,7 +269,8 @@ def contracts_markdown() -> str:
     for e in ENTITIES.values():
         key = ", ".join(f"`{k}`" for k in e.key)
         geom = f"; geometry `geom` {e.geometry} ({e.geometry_label_zh})" if e.geometry else ""
-        valid = (f" Valid time 有效时间: `{e.valid_time[0]}` – `{e.valid_time[1]}`."
+        valid = (f" Valid time 有效时间: `{e.valid_time[0]}` – `{e.valid_time[1]}` "
+                 "(含止日，空 = 不限 / end day inclusive, empty = open)."
                  if e.valid_time else "")
         lines += [f"## `{e.table}` — {e.label_zh}", "", f"Key: {key}{geom}.{valid}", "",
                   "| column | 中文 | type | unit | required | values |",
