@@ -180,3 +180,24 @@ def test_ledger_as_of_a_day_ends_at_local_midnight(db_url: str, tmp_path: Path) 
             == [2500.0]
     finally:
         store.close()
+
+
+def test_lines_imported_now_with_a_past_effective_date(db_url: str) -> None:
+    """`indspace import control-lines` today of docs/examples/control-lines.csv (blocks
+    effective 2022-06-30) and its parcels: every reading from 2022-06-30 on has the line;
+    the store as it knew things on 2020-01-01 (before the import) has none."""
+    examples = Path(__file__).parents[2] / "docs" / "examples"
+    Store.create(db_url, overwrite=True).close()
+    for kind, name in (("control-lines", "control-lines.csv"), ("parcels", "parcels.csv")):
+        run("import", kind, str(examples / name), "--db", db_url, "--json")
+
+    def reading(day: str, *extra: str) -> dict[str, object]:
+        return dict(json.loads(run("controlline", "overlay", "--db", db_url, "--as-of", day,
+                                   *extra, "--json").stdout))
+
+    assert reading("2022-06-29")["blocks"] == []
+    for day in ("2022-06-30", "2024-06-30"):
+        out = reading(day)
+        assert out["blocks"] == ["YZ-001"] and out["status"] == {   # all 3 parcels in YZ-001
+            "inside": 3, "partial": 0, "outside": 0}, day
+    assert reading("2024-06-30", "--recorded-at", "2020-01-01")["blocks"] == []
