@@ -158,6 +158,7 @@ class Store:
 
         ``srid`` and ``time_zone`` come from the deployment context (``indspace.settings``)
         and are recorded in ``store_meta``: a store holds one deployment's data."""
+        zone = ZoneInfo(time_zone).key   # an unknown zone fails here, before any file exists
         store = cls(db)
         if store.path is not None:
             if store.path.exists():
@@ -174,7 +175,7 @@ class Store:
             if overwrite:
                 store.drop_all()
         store.migrate(srid)
-        store.set_meta({"time_zone": ZoneInfo(time_zone).key})
+        store.set_meta({"time_zone": zone})
         return store
 
     def migrate(self, srid: int = DEFAULT_SRID, target: str = "head") -> None:
