@@ -36,15 +36,22 @@ ALLOWED: dict[str, str] = {
 
 @cache
 def profile_ids() -> frozenset[str]:
-    ids = frozenset(str(yaml.safe_load(p.read_text(encoding="utf-8"))["id"])
-                    for p in PROFILES.glob("*.yaml"))
-    assert settings.DEFAULT_PROFILE in ids   # the scan knows the default's id
+    ids = frozenset(
+        str(yaml.safe_load(p.read_text(encoding="utf-8"))["id"]) for p in PROFILES.glob("*.yaml")
+    )
+    assert settings.DEFAULT_PROFILE in ids  # the scan knows the default's id
     return ids
 
 
-ZONES = re.compile(r"(?<![\w/])(" + "|".join(
-    re.escape(z) for z in sorted(zoneinfo.available_timezones(), key=len, reverse=True)
-    if "/" in z and not z.startswith("Etc/")) + r")(?![\w/])")
+ZONES = re.compile(
+    r"(?<![\w/])("
+    + "|".join(
+        re.escape(z)
+        for z in sorted(zoneinfo.available_timezones(), key=len, reverse=True)
+        if "/" in z and not z.startswith("Etc/")
+    )
+    + r")(?![\w/])"
+)
 """Any IANA zone name with a region ("UTC" and "Etc/…" name no locale)."""
 
 
@@ -53,8 +60,11 @@ def _docstrings(tree: ast.AST) -> set[int]:
     or bare string statements (attribute docstrings)."""
     out: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             out.add(id(node.value))
     return out
 
@@ -68,8 +78,11 @@ def literals_in(source: str, filename: str = "<src>") -> list[tuple[int, str]]:
     srid_text = re.compile(rf"(?<!\d){srid}(?!\d)")
     hits: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(
-                node.func, "attr", None)) == "timezone" and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "timezone"
+            and node.args
+        ):
             hits.append((node.lineno, "a fixed time-zone offset: timezone(...)"))
         if not isinstance(node, ast.Constant) or id(node) in skip:
             continue
@@ -94,28 +107,36 @@ def test_no_module_outside_settings_names_the_deployment() -> None:
         rel = path.relative_to(SRC).as_posix()
         if _allowed(rel):
             continue
-        found += [f"src/indspace/{rel}:{line}: {what}"
-                  for line, what in literals_in(path.read_text(encoding="utf-8"), rel)]
-    assert not found, ("take these from indspace.settings (the deployment context):\n"
-                       + "\n".join(found))
+        found += [
+            f"src/indspace/{rel}:{line}: {what}"
+            for line, what in literals_in(path.read_text(encoding="utf-8"), rel)
+        ]
+    assert not found, "take these from indspace.settings (the deployment context):\n" + "\n".join(
+        found
+    )
 
 
-@pytest.mark.parametrize(("code", "what"), [
-    ('x = "ningbo-demo"', "profile id 'ningbo-demo'"),
-    ("def f(srid: int = 4549) -> int:\n    return srid", "SRID 4549"),
-    ('crs = "EPSG:4549"', "SRID in 'EPSG:4549'"),
-    ('TZ = ZoneInfo("Asia/Shanghai")', "time zone 'Asia/Shanghai'"),
-    ("LOCAL = timezone(timedelta(hours=8))", "a fixed time-zone offset: timezone(...)"),
-    ('hint = f"use {x} as in Asia/Shanghai"', "time zone 'Asia/Shanghai'"),
-])
+@pytest.mark.parametrize(
+    ("code", "what"),
+    [
+        ('x = "ningbo-demo"', "profile id 'ningbo-demo'"),
+        ("def f(srid: int = 4549) -> int:\n    return srid", "SRID 4549"),
+        ('crs = "EPSG:4549"', "SRID in 'EPSG:4549'"),
+        ('TZ = ZoneInfo("Asia/Shanghai")', "time zone 'Asia/Shanghai'"),
+        ("LOCAL = timezone(timedelta(hours=8))", "a fixed time-zone offset: timezone(...)"),
+        ('hint = f"use {x} as in Asia/Shanghai"', "time zone 'Asia/Shanghai'"),
+    ],
+)
 def test_the_scan_finds_a_planted_literal(code: str, what: str) -> None:
     assert [w for _, w in literals_in(code)] == [what]
 
 
 def test_the_scan_ignores_prose_and_other_numbers() -> None:
-    code = ('"""Module on EPSG:4549 and ningbo-demo in Asia/Shanghai."""\n'
-            "def f() -> int:\n    '''Uses 4549.'''\n    return 45490 + 14549 + 2025\n"
-            "UTC_ZONE = 'UTC'\n")
+    code = (
+        '"""Module on EPSG:4549 and ningbo-demo in Asia/Shanghai."""\n'
+        "def f() -> int:\n    '''Uses 4549.'''\n    return 45490 + 14549 + 2025\n"
+        "UTC_ZONE = 'UTC'\n"
+    )
     assert literals_in(code) == []
 
 
@@ -150,10 +171,17 @@ def test_a_day_is_read_in_the_store_time_zone(tmp_path: Path) -> None:
 
     from indspace.store import Store
 
-    park = gpd.GeoDataFrame({"park_id": ["P1"], "name": ["园区"], "tier": ["strategic"],
-                             "district": ["330212"], "is_synthetic": [True]},
-                            geometry=[MultiPolygon([box(600_000, 3_300_000, 600_100,
-                                                        3_300_100)])], crs=4549)
+    park = gpd.GeoDataFrame(
+        {
+            "park_id": ["P1"],
+            "name": ["园区"],
+            "tier": ["strategic"],
+            "district": ["330212"],
+            "is_synthetic": [True],
+        },
+        geometry=[MultiPolygon([box(600_000, 3_300_000, 600_100, 3_300_100)])],
+        crs=4549,
+    )
     seen = {}
     for zone in ("Asia/Shanghai", "America/New_York"):
         store = Store.create(tmp_path / f"{zone.replace('/', '_')}.gpkg", time_zone=zone)

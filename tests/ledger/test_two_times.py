@@ -48,7 +48,7 @@ X, Y = 600_000.0, 3_300_000.0
 D = "330212"
 IMPORTED = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 LATE_IMPORT = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
-DECIDED = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)     # 10:00 Beijing time
+DECIDED = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 Beijing time
 
 
 def square(x0: float, size: float) -> MultiPolygon:
@@ -57,32 +57,58 @@ def square(x0: float, size: float) -> MultiPolygon:
 
 def lines(ids: list[str], effective: list[date], xs: list[float]) -> gpd.GeoDataFrame:
     n = len(ids)
-    return gpd.GeoDataFrame({
-        "block_id": ids, "name": ids, "district": [D] * n, "line_type": ["level1"] * n,
-        "park_id": [None] * n, "effective_from": effective, "is_synthetic": [True] * n,
-    }, geometry=[square(x, 100) for x in xs], crs=4549)
+    return gpd.GeoDataFrame(
+        {
+            "block_id": ids,
+            "name": ids,
+            "district": [D] * n,
+            "line_type": ["level1"] * n,
+            "park_id": [None] * n,
+            "effective_from": effective,
+            "is_synthetic": [True] * n,
+        },
+        geometry=[square(x, 100) for x in xs],
+        crs=4549,
+    )
 
 
 @pytest.fixture
 def site(db_url: str) -> Iterator[tuple[Store, str]]:
     store = Store.create(db_url, overwrite=True)
-    parcels = gpd.GeoDataFrame({
-        "parcel_id": ["P-OLD", "P-NEW", "P-LATE", "P-ISLAND"],
-        "land_use_code": ["0701"] * 4, "area_m2": [400.0] * 4, "district": [D] * 4,
-        "is_synthetic": [True] * 4,
-    }, geometry=[MultiPolygon([box(X + x + 10, Y + 10, X + x + 30, Y + 30)])
-                 for x in (0, 300, 600, 1000)], crs=4549)
-    store.write_frames({"control_lines": lines(["OLD", "NEW"], [date(2020, 1, 1),
-                                                              date(2025, 1, 1)], [0, 300]),
-                        "parcels": parcels}, valid_from=IMPORTED)
-    pid = str(svc.propose(store, {"district": D, "reason": "补划", "documents": ["批复"],
-                                  "in": square(1000, 50).wkt},
-                          actor="t", at=datetime(2026, 2, 1, tzinfo=UTC))["proposal_id"])
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P-OLD", "P-NEW", "P-LATE", "P-ISLAND"],
+            "land_use_code": ["0701"] * 4,
+            "area_m2": [400.0] * 4,
+            "district": [D] * 4,
+            "is_synthetic": [True] * 4,
+        },
+        geometry=[
+            MultiPolygon([box(X + x + 10, Y + 10, X + x + 30, Y + 30)]) for x in (0, 300, 600, 1000)
+        ],
+        crs=4549,
+    )
+    store.write_frames(
+        {
+            "control_lines": lines(["OLD", "NEW"], [date(2020, 1, 1), date(2025, 1, 1)], [0, 300]),
+            "parcels": parcels,
+        },
+        valid_from=IMPORTED,
+    )
+    pid = str(
+        svc.propose(
+            store,
+            {"district": D, "reason": "补划", "documents": ["批复"], "in": square(1000, 50).wkt},
+            actor="t",
+            at=datetime(2026, 2, 1, tzinfo=UTC),
+        )["proposal_id"]
+    )
     svc.review(store, pid, actor="t", at=datetime(2026, 2, 10, tzinfo=UTC))
     svc.approve(store, pid, actor="t", at=datetime(2026, 2, 11, tzinfo=UTC))
     svc.enforce(store, pid, on=date(2026, 3, 1), actor="t", at=DECIDED)
-    store.write_frame("control_lines", lines(["LATE"], [date(2019, 1, 1)], [600]),
-                      valid_from=LATE_IMPORT)
+    store.write_frame(
+        "control_lines", lines(["LATE"], [date(2019, 1, 1)], [600]), valid_from=LATE_IMPORT
+    )
     yield store, f"{pid}-B1"
     store.close()
 
@@ -117,7 +143,7 @@ def test_store_and_services_read_valid_and_recorded_time(site: tuple[Store, str]
     new = store.get("control_lines", island)
     assert new["effective_from"] == date(2026, 3, 1) and new["valid_from"] == DECIDED
     with pytest.raises(TypeError, match="recorded_at"):
-        store.read_frame("control_lines", as_of=DECIDED)   # an instant is not a day
+        store.read_frame("control_lines", as_of=DECIDED)  # an instant is not a day
 
 
 def test_cli_as_of_and_recorded_at(site: tuple[Store, str]) -> None:
@@ -140,14 +166,17 @@ def test_api_as_of_and_recorded_at(site: tuple[Store, str]) -> None:
             r = client.get("/api/controlline/overlay", params=params)
             assert r.status_code == 200, r.text
             assert named(r.json()["blocks"], island) == want, (day, known)
-        assert client.get("/api/controlline/overlay",
-                          params={"recorded_at": "next week"}).status_code == 400
+        assert (
+            client.get("/api/controlline/overlay", params={"recorded_at": "next week"}).status_code
+            == 400
+        )
 
 
 def test_ogc_datetime_is_a_local_day(site: tuple[Store, str]) -> None:
     store, island = site
     url = "/ogc/collections/control_lines/items"
     with TestClient(create_app(store.url.removeprefix("sqlite:///"))) as client:
+
         def blocks(**params: str) -> list[str]:
             r = client.get(url, params={"limit": "100", **params})
             assert r.status_code == 200, r.text
@@ -158,7 +187,7 @@ def test_ogc_datetime_is_a_local_day(site: tuple[Store, str]) -> None:
             assert blocks(datetime=day.isoformat(), **extra) == want, (day, known)
         # 2026-02-28T17:00Z is 01:00 on 1 March in Beijing: the island is in force
         assert "ISLAND" in blocks(datetime="2026-02-28T17:00:00Z")
-        assert "ISLAND" not in blocks(datetime="2026-02-28T15:59:59Z")   # 23:59:59 local
+        assert "ISLAND" not in blocks(datetime="2026-02-28T15:59:59Z")  # 23:59:59 local
         assert client.get(url, params={"datetime": "2026-02-30"}).status_code == 400
 
 
@@ -167,17 +196,22 @@ def test_ledger_as_of_a_day_ends_at_local_midnight(db_url: str, tmp_path: Path) 
     1 March: absent from the ledger as of 2026-02-28, present as of 2026-03-01."""
     store = Store.create(db_url, overwrite=True)
     try:
-        store.write_frame("control_lines", lines(["OLD"], [date(2020, 1, 1)], [0]),
-                          valid_from=IMPORTED)
-        pid = str(svc.propose(store, {"district": D, "reason": "补划", "in":
-                                      square(1000, 50).wkt}, actor="t",
-                              at=datetime(2026, 2, 1, tzinfo=UTC))["proposal_id"])
+        store.write_frame(
+            "control_lines", lines(["OLD"], [date(2020, 1, 1)], [0]), valid_from=IMPORTED
+        )
+        pid = str(
+            svc.propose(
+                store,
+                {"district": D, "reason": "补划", "in": square(1000, 50).wkt},
+                actor="t",
+                at=datetime(2026, 2, 1, tzinfo=UTC),
+            )["proposal_id"]
+        )
         svc.review(store, pid, actor="t", at=datetime(2026, 2, 10, tzinfo=UTC))
         svc.approve(store, pid, actor="t", at=datetime(2026, 2, 28, 23, 30, tzinfo=UTC))
         # 50 m × 50 m = 2 500 m² booked in, balance +2 500
         assert svc.ledger(store, as_of=date(2026, 2, 28)).entries.empty
-        assert svc.ledger(store, as_of=date(2026, 3, 1)).balances["balance_m2"].tolist() \
-            == [2500.0]
+        assert svc.ledger(store, as_of=date(2026, 3, 1)).balances["balance_m2"].tolist() == [2500.0]
     finally:
         store.close()
 
@@ -192,12 +226,20 @@ def test_lines_imported_now_with_a_past_effective_date(db_url: str) -> None:
         run("import", kind, str(examples / name), "--db", db_url, "--json")
 
     def reading(day: str, *extra: str) -> dict[str, object]:
-        return dict(json.loads(run("controlline", "overlay", "--db", db_url, "--as-of", day,
-                                   *extra, "--json").stdout))
+        return dict(
+            json.loads(
+                run(
+                    "controlline", "overlay", "--db", db_url, "--as-of", day, *extra, "--json"
+                ).stdout
+            )
+        )
 
     assert reading("2022-06-29")["blocks"] == []
     for day in ("2022-06-30", "2024-06-30"):
         out = reading(day)
-        assert out["blocks"] == ["YZ-001"] and out["status"] == {   # all 3 parcels in YZ-001
-            "inside": 3, "partial": 0, "outside": 0}, day
+        assert out["blocks"] == ["YZ-001"] and out["status"] == {  # all 3 parcels in YZ-001
+            "inside": 3,
+            "partial": 0,
+            "outside": 0,
+        }, day
     assert reading("2024-06-30", "--recorded-at", "2020-01-01")["blocks"] == []

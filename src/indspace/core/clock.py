@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-__all__ = ["day_bounds", "end_of_day", "last_instant", "local_day", "parse_moment",
-           "start_of_day"]
+__all__ = ["day_bounds", "end_of_day", "last_instant", "local_day", "parse_moment", "start_of_day"]
 
 
 def _plain_day(day: date) -> date:

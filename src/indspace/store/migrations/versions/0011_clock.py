@@ -22,9 +22,10 @@ TABLES = ("control_lines", "control_lines_history")
 
 
 def upgrade() -> None:
-    for table in TABLES:   # ADD COLUMN: no table rebuild on SQLite, GeoPackage triggers kept
-        op.add_column(table, sa.Column("effective_to", sa.Date(), nullable=True,
-                                       comment="有效期止"))
+    for table in TABLES:  # ADD COLUMN: no table rebuild on SQLite, GeoPackage triggers kept
+        op.add_column(
+            table, sa.Column("effective_to", sa.Date(), nullable=True, comment="有效期止")
+        )
 
 
 def downgrade() -> None:
