@@ -32,15 +32,31 @@ def _plain_day(day: date) -> date:
     return day
 
 
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC, clamped to the representable range (year 1 … 9999) so that a day
+    at either end of the calendar still gives an instant instead of an OverflowError."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.max if moment.year == date.max.year else datetime.min
+        return edge.replace(tzinfo=UTC)
+
+
 def start_of_day(day: date, tz: tzinfo) -> datetime:
-    """The first instant of ``day`` in ``tz`` (aware)."""
-    return datetime.combine(_plain_day(day), time(0), tzinfo=tz)
+    """The first instant of ``day`` in ``tz`` (aware, in UTC)."""
+    return _utc(datetime.combine(_plain_day(day), time(0), tzinfo=tz))
 
 
 def end_of_day(day: date, tz: tzinfo) -> datetime:
-    """The first instant *after* ``day`` in ``tz`` (exclusive bound): "as of D" means
-    strictly before this."""
-    return start_of_day(_plain_day(day) + timedelta(days=1), tz)
+    """The first instant *after* ``day`` in ``tz`` (exclusive bound, in UTC): "as of D"
+    means strictly before this. After the last calendar day: the last instant there is.
+
+    >>> end_of_day(date.max, UTC) == datetime.max.replace(tzinfo=UTC)
+    True
+    """
+    if _plain_day(day) == date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return start_of_day(day + timedelta(days=1), tz)
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -52,7 +68,10 @@ def local_day(instant: datetime, tz: tzinfo) -> date:
     """The day in ``tz`` on which an instant falls (a naive instant is read as UTC)."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(tz).date()
+    try:
+        return instant.astimezone(tz).date()
+    except OverflowError:  # beyond year 9999 (or before year 1) in that zone
+        return date.max if instant.year == date.max.year else date.min
 
 
 def last_instant(day: date, tz: tzinfo) -> datetime:
@@ -80,4 +99,4 @@ def parse_moment(text: str, tz: tzinfo) -> datetime:
     if len(value) == 10:
         return last_instant(date.fromisoformat(value), tz)
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return _utc(moment if moment.tzinfo else moment.replace(tzinfo=tz))
