@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from indspace.core.errors import IndspaceError
-from indspace.settings import ApiSettings, StoreSettings
+from indspace.core.errors import IndspaceError, ValidationError
+from indspace.settings import DEFAULT_TIME_ZONE, ApiSettings, StoreSettings, deployment
 
 app = typer.Typer(
     help="产业空间治理平台 indspace — 工业用地、亩均效益与低效用地治理 / "
@@ -24,8 +24,9 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
 )
 console = Console(stderr=True)
-_STORE = StoreSettings()
+_STORE = StoreSettings()  # type: ignore[call-arg]  # defaults come from the fields
 _API = ApiSettings()  # type: ignore[call-arg]  # defaults come from the fields
+_DEPLOY = deployment()   # the deployment context, read once here at the edge
 
 DbOpt = Annotated[str, typer.Option(
     "--db", envvar="INDSPACE_DB",
@@ -58,16 +59,24 @@ def _progress(*, transient: bool = False) -> Progress:
 def init(
     db: DbOpt = _STORE.db,
     crs: Annotated[int, typer.Option(
-        help="部署坐标系 EPSG 代码 / deployment CRS (EPSG code)")] = 4549,
+        help="部署坐标系 EPSG 代码 / deployment CRS (EPSG code)")] = _DEPLOY.srid,
+    time_zone: Annotated[str, typer.Option(
+        "--time-zone", help="部署时区（IANA），某日即该时区的那一天 / deployment time zone "
+                            "(IANA): a day means that day there")] = _DEPLOY.time_zone,
     overwrite: Annotated[bool, typer.Option(help="已存在时重建 / recreate if it exists")] = False,
 ) -> None:
     """初始化空数据库并迁移到最新结构 / create an empty store at the newest schema."""
     from indspace.store import Store
 
     try:
-        store = Store.create(db, srid=crs, overwrite=overwrite)
+        store = Store.create(db, srid=crs, time_zone=time_zone, overwrite=overwrite)
     except IndspaceError as e:
         _fail(e)
+    except (ValueError, KeyError) as e:   # zoneinfo: an unknown zone name
+        _fail(ValidationError(f"未知时区：{time_zone}", f"unknown time zone: {time_zone} ({e})",
+                              where="--time-zone",
+                              hint_zh=f"使用 IANA 名称，如 {DEFAULT_TIME_ZONE}",
+                              hint_en=f"use an IANA name such as {DEFAULT_TIME_ZONE}"))
     console.print(f"已初始化 / initialised: [bold]{store.display_name}[/] (EPSG:{store.srid}, "
                   f"schema {store.revision()})")
 

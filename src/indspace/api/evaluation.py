@@ -12,6 +12,9 @@ from indspace.api.deps import Limit, Offset, StoreDep, Who, Year, with_etag
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
 from indspace.services.jobs import Jobs
+from indspace.settings import deployment
+
+_PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 
 class ObjectionIn(BaseModel):
@@ -24,7 +27,7 @@ class ObjectionIn(BaseModel):
 
 class EvaluationIn(BaseModel):
     year: int = Field(ge=1990, le=2100, description="评价年度 / year")
-    profile: str = Field("ningbo-demo", min_length=1, max_length=64,
+    profile: str = Field(_PROFILE, min_length=1, max_length=64,
                          description="内置策略配置 / bundled policy profile id")
     method_date: date | None = Field(
         None, description="评价办法适用日期（默认今日）/ the day whose method and values "
@@ -78,7 +81,7 @@ def router() -> APIRouter:
 
     @r.get("/evaluation/explain/{credit_code}")
     def explain(credit_code: str, store: StoreDep, who: Who, year: Year,
-                profile: str = "ningbo-demo") -> dict[str, Any]:
+                profile: str = _PROFILE) -> dict[str, Any]:
         """企业等级解释 / why a firm has its grade and what lifts it one class."""
         return ev.explain(store, credit_code, year, _bundled(profile), who=who)
 
@@ -90,7 +93,7 @@ def router() -> APIRouter:
     @r.get("/evaluation/zones")
     def zones(store: StoreDep, who: Who, year: Year,
               kind: Literal["district", "park", "chain"] = "district",
-              profile: str = "ningbo-demo") -> list[dict[str, Any]]:
+              profile: str = _PROFILE) -> list[dict[str, Any]]:
         """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
         return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile), who=who), kind)
 

@@ -359,7 +359,8 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     lines = _frame(ENTITIES["control_lines"], {
         "block_id": block_ids, "name": block_names, "district": np.repeat(district, nb_blocks),
         "line_type": np.where(level1, "level1", "level2"), "park_id": park_ids[land.block_park],
-        "effective_from": eff, "is_synthetic": np.ones(nb_blocks, bool)},
+        "effective_from": eff, "effective_to": np.full(nb_blocks, "NaT", "datetime64[D]"),
+        "is_synthetic": np.ones(nb_blocks, bool)},
         _multi(land.block_bounds_cm / 100.0))
 
     # anomaly list -------------------------------------------------------------------------

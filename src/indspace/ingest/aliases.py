@@ -119,6 +119,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "line_type": ("控制线类型", "控制线级别", "一级/二级控制线"),
         "park_id": ("所属园区", "园区编号"),
         "effective_from": ("生效日期", "批复日期"),
+        "effective_to": ("有效截止日期", "有效期至"),
     },
     "designations": {
         "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "TYSHXYDM"),

@@ -2,12 +2,12 @@
 
 :func:`validate` takes the table as read (original headers; CSV/XLSX cells are strings with
 ``''`` for empty, shapefile/GeoPackage cells are typed; spatial kinds carry a ``geometry``
-column already in EPSG:4549) and the :class:`~indspace.ingest.aliases.HeaderResolution` of
+column already in the store CRS) and the :class:`~indspace.ingest.aliases.HeaderResolution` of
 its headers. It parses every mapped column at once (no per-row loop), converts units to the
 contract units, checks each rule of :mod:`indspace.ingest.rules` and returns
 
 - ``valid``: the accepted rows, typed per contract (:mod:`indspace.core.model.entities`),
-  with ``source_row`` and — for spatial kinds — a MultiPolygon ``geometry`` in EPSG:4549;
+  with ``source_row`` and — for spatial kinds — a MultiPolygon ``geometry`` in the store CRS;
 - ``issues``: one row per finding (every error of a row, not only the first).
 
 A row with any error is rejected; warnings and information keep it; a header-level error
@@ -62,9 +62,10 @@ from indspace.ingest.aliases import (
     table_for,
 )
 from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
+from indspace.settings import DEFAULT_SRID
 
-STORE_EPSG = 4549
-"""Projected CRS of the store (CGCS2000 3° Gauss–Krüger CM 120°E, reference-data §3)."""
+STORE_EPSG = DEFAULT_SRID
+"""Default projected CRS of the store (the deployment default, ``indspace.settings``)."""
 MIN_AREA_M2 = 0.01
 """Polygons with less area than this (m²) are degenerate (E110)."""
 STOREY_DOUBLE_M = 8.0
@@ -115,9 +116,9 @@ class ValidationContext:
     known_parcels, known_buildings
         Parcel ids (E115) and building ids (E126) that exist; None skips.
     districts
-        Deployment boundaries in EPSG:4549; a geometry touching none is rejected (E113).
+        Deployment boundaries in the store CRS; a geometry touching none is rejected (E113).
     existing_parcels
-        Stored parcels (``parcel_id``, ``geometry`` in EPSG:4549) for overlap warnings (W112).
+        Stored parcels (``parcel_id``, ``geometry`` in the store CRS) for overlap warnings (W112).
     year
         The import's ``--year`` (indicators): other years are rejected (E117); a file without
         a year column takes this year.
@@ -154,7 +155,7 @@ class ValidationResult:
     valid
         Accepted rows only: the entity's contract columns typed per contract (text: object
         with None, float: float64 in contract units, int: Int64, bool: boolean, date:
-        ``datetime.date`` objects), ``geometry`` (spatial kinds: GeoDataFrame, EPSG:4549,
+        ``datetime.date`` objects), ``geometry`` (spatial kinds: GeoDataFrame, the store CRS,
         MultiPolygon) and ``source_row``.
     issues
         :data:`ISSUE_COLUMNS`; ``source_row`` 0 = header / whole file.
@@ -928,7 +929,7 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         CLI kind (``control-lines``) or table name.
     frame
         The table as read: original headers; strings ('' = empty) or typed cells; for spatial
-        kinds a ``geometry`` column of shapely geometries in EPSG:4549 (projected, metres).
+        kinds a ``geometry`` column of shapely geometries in the store CRS (projected, metres).
     resolution
         :func:`~indspace.ingest.aliases.resolve_headers` of ``frame``'s headers.
     row_numbers

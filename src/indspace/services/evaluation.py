@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from indspace.core.access import Principal
+from indspace.core.clock import local_day
 from indspace.core.engines.dual import (
     PARCEL_COLUMNS,
     DualResult,
@@ -88,13 +89,11 @@ def method_date(year: int) -> date:
     return date(year, 12, 31)
 
 
-def run_day(at: datetime) -> date:
-    """The calendar day of the instant ``at`` in the deployment's time zone: the default
-    method date of a run made at ``at`` (a year's evaluation is made in the following year
-    under the method then in force)."""
-    from indspace.services.controlline_ledger import LOCAL_TZ
-
-    return at.astimezone(LOCAL_TZ).date()
+def run_day(store: Store, at: datetime) -> date:
+    """The calendar day of the instant ``at`` in the deployment's time zone (the store's):
+    the default method date of a run made at ``at`` (a year's evaluation is made in the
+    following year under the method then in force)."""
+    return local_day(at, store.tz)
 
 
 @dataclass
@@ -319,7 +318,7 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
     profile = (profile_ref if isinstance(profile_ref, PolicyProfile)
                else resolve_profile(profile_ref))
     at = now or datetime.now(UTC)
-    on = method_on or run_day(at)
+    on = method_on or run_day(store, at)
     comp, loaded = evaluate_year(store, profile, year, on)
     digest = loaded[year].digest()
     found = runs.find_run(store, year, profile.id, profile.content_hash, digest, on)
@@ -466,7 +465,7 @@ def _run_or_ref(store: Store, run_id: str | None, year: int | None,
         raise ValidationError("需要评价批次，或年度与策略配置",
                               "give a run id, or a year and a profile", where="run_id")
     return (resolve_profile(profile_ref), year,
-            method_on or run_day(datetime.now(UTC)))
+            method_on or run_day(store, datetime.now(UTC)))
 
 
 def _previous(inputs: Inputs | None, profile: PolicyProfile, code: str

@@ -47,6 +47,7 @@ from indspace.services.output import (
     unsupported_format,
     write_sheets,
 )
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
 from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save_lowuse_run
 
@@ -73,7 +74,7 @@ class Context:
 
 
 def context(store: Store, year: int | None = None,
-            profile: str | PolicyProfile = "ningbo-demo", *, method_on: date | None = None,
+            profile: str | PolicyProfile = DEFAULT_PROFILE, *, method_on: date | None = None,
             evaluation_run_id: str | None = None) -> Context:
     """The context of ``year`` under ``profile`` with the values in force on ``method_on``
     (default: today in the deployment's time zone) — or, with ``evaluation_run_id``, that
@@ -86,7 +87,7 @@ def context(store: Store, year: int | None = None,
             raise ValidationError("需要年度或评价批次", "give a year or an evaluation run",
                                   where="--year")
         prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
-        on = method_on or run_day(datetime.now(UTC))
+        on = method_on or run_day(store, datetime.now(UTC))
     comp, loaded = evaluate_year(store, prof, year, on)
     return Context(year, prof, on, loaded[year], comp,
                    pd.DataFrame(parcel_overlay(store, profile=prof)), evaluation_run_id)
@@ -131,7 +132,7 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
 
 
 def identify_parcels(store: Store, year: int | None = None,
-                     profile: str | PolicyProfile = "ningbo-demo", ctx: Context | None = None,
+                     profile: str | PolicyProfile = DEFAULT_PROFILE, ctx: Context | None = None,
                      *, method_on: date | None = None) -> pd.DataFrame:
     """All parcels with every criterion's flag and numbers."""
     ctx = ctx or context(store, year, profile, method_on=method_on)
@@ -166,7 +167,7 @@ def _write_table(path: Path, frame: pd.DataFrame, sheet: str) -> Path:
 
 # ------------------------------------------------------------------ contiguous units
 def delineate_units(store: Store, year: int | None = None, *, gap_m: float | None = None,
-                    profile: str | PolicyProfile = "ningbo-demo", ctx: Context | None = None,
+                    profile: str | PolicyProfile = DEFAULT_PROFILE, ctx: Context | None = None,
                     lowuse: pd.DataFrame | None = None, method_on: date | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Low-efficiency parcels of ``year`` grouped into redevelopment units.
@@ -297,7 +298,7 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
 
 
 def plan(store: Store, year: int | None = None, *, gap_m: float | None = None,
-         profile: str | PolicyProfile = "ningbo-demo", actor: str = "cli",
+         profile: str | PolicyProfile = DEFAULT_PROFILE, actor: str = "cli",
          now: datetime | None = None, method_on: date | None = None,
          evaluation_run_id: str | None = None) -> Plan:
     """Identify, delineate, classify each unit (project type, mode) and each outside-line
@@ -305,7 +306,7 @@ def plan(store: Store, year: int | None = None, *, gap_m: float | None = None,
     the method date). With ``evaluation_run_id`` the plan is made on that evaluation run:
     its year, stored profile and method date."""
     at = now or datetime.now(UTC)
-    ctx = context(store, year, profile, method_on=method_on or run_day(at),
+    ctx = context(store, year, profile, method_on=method_on or run_day(store, at),
                   evaluation_run_id=evaluation_run_id)
     prof, on, year = ctx.profile, ctx.on, ctx.year
     lowuse = identify_parcels(store, ctx=ctx)
