@@ -128,15 +128,17 @@ def test_money_with_separators_and_full_width_digits() -> None:
     assert res.valid[["revenue", "tax"]].values.tolist() == [[1234.5, 12.0]]
 
 
-# --- GFA derivation (land-rules A2: a storey higher than 8 m counts double) -----------------
+# --- GFA derivation: the real floor area, footprint × storeys (issue #13) ----------------
+# Storeys higher than 8 m count twice only in FAR (land-rules A2), in the land figures
+# (tests/core/test_land_figures.py); counting them here as well would double them twice.
 @pytest.mark.parametrize(("floors", "height", "expected"), [
-    ("3", "12", 3600.0),   # 12 m ÷ 3 = 4 m ≤ 8 m → 1 200 m² × 3 storeys = 3 600 m²
-    ("1", "12", 2400.0),   # 12 m ÷ 1 = 12 m > 8 m → 1 200 m² × 1 × 2 = 2 400 m²
-    ("2", "18", 4800.0),   # 18 m ÷ 2 = 9 m > 8 m → 1 200 m² × 2 × 2 = 4 800 m²
-    ("2", "16", 2400.0),   # 16 m ÷ 2 = 8 m, not > 8 m → 1 200 m² × 2 = 2 400 m²
-    ("2", "", 2400.0),     # no height: each storey counts once → 1 200 m² × 2 = 2 400 m²
+    ("3", "12", 3600.0),   # 1 200 m² × 3 storeys = 3 600 m²
+    ("1", "12", 1200.0),   # 12 m storey: still 1 200 m² of floor (FAR counts it twice)
+    ("2", "18", 2400.0),   # 9 m storeys: 1 200 m² × 2 = 2 400 m²
+    ("2", "16", 2400.0),   # 1 200 m² × 2 = 2 400 m²
+    ("2", "", 2400.0),     # no height: 1 200 m² × 2 = 2 400 m²
 ])
-def test_gfa_is_footprint_times_counted_storeys(floors: str, height: str, expected: float
+def test_gfa_is_footprint_times_storeys(floors: str, height: str, expected: float
                                                 ) -> None:
     row = good("buildings", gfa_m2="", floors=floors, height_m=height)
     res = run("buildings", [row], [box(X0, Y0, X0 + 30, Y0 + 40)])   # footprint 30 × 40 m

@@ -69,8 +69,6 @@ ISSUE_COLUMNS = ("source_row", "field", "code", "severity", "message_zh", "messa
                  "hint_zh", "hint_en", "value")
 MIN_AREA_M2 = 0.01
 """Polygons with less area than this (m²) are degenerate (E110)."""
-STOREY_DOUBLE_M = 8.0
-"""A storey higher than this (m) counts twice in the plot ratio (land-rules A2)."""
 SERIAL_RANGE = (10_000, 109_574)
 """Excel day serials accepted as dates: 1927-05-18 … 2199-12-31 (4-digit numbers are years,
 not serials, and are rejected as dates)."""
@@ -1227,8 +1225,8 @@ def _check_parcels(cols: dict[str, _Col], geo: _Geom, ctx: ValidationContext, is
 
 def _derive_gfa(cols: dict[str, _Col], geo: _Geom, column: Any, extra_src: dict[str, str],
                 resolution: HeaderResolution, iss: _Issues) -> bool:
-    """Fill an empty ``gfa_m2`` with footprint × counted storeys (land-rules A2)."""
-    gfa, floors, height = cols["gfa_m2"], cols["floors"], cols["height_m"]
+    """Fill an empty ``gfa_m2`` with footprint × storeys (the real floor area)."""
+    gfa, floors = cols["gfa_m2"], cols["floors"]
     footprint = geo.area.copy()
     if "footprint_m2" in extra_src:
         h = extra_src["footprint_m2"]
@@ -1240,22 +1238,17 @@ def _derive_gfa(cols: dict[str, _Col], geo: _Geom, column: Any, extra_src: dict[
     with np.errstate(invalid="ignore", divide="ignore"):
         need = (gfa.missing & np.isfinite(floors.values) & (floors.values >= 1)
                 & np.isfinite(footprint) & (footprint > 0))
-        storey = height.values / floors.values
-        doubled = np.isfinite(storey) & (storey > STOREY_DOUBLE_M)
-        counted = floors.values * np.where(doubled, 2.0, 1.0)
-        derived = np.round(footprint * counted, 2)
+        # the real floor area; storeys over the profile's limit count twice only in FAR,
+        # which the land figures compute (services/land.py, issue #13) — counting them here
+        # too would double them twice
+        derived = np.round(footprint * floors.values, 2)
     if not need.any():
         return False
     gfa.values[need] = derived[need]
     gfa.missing[need] = False
     gfa.raw[need] = ""
-    storey_m = np.round(storey, 2).astype(object)
-    storey_m[~np.isfinite(storey)] = "—"
-    iss.add("I125", "gfa_m2", need, "", footprint=footprint, counted=counted, gfa=derived,
-            floors=floors.values, storey_m=storey_m,
-            doubled_zh=np.where(doubled, "，超过 8 米，每层按两层计", "").astype(object),
-            doubled_en=np.where(doubled, ", over 8 m: each storey counts twice", "")
-            .astype(object))
+    iss.add("I125", "gfa_m2", need, "", footprint=footprint, gfa=derived,
+            floors=floors.values)
     return True
 
 
