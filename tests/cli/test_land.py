@@ -27,8 +27,16 @@ import shapely
 from tests.cli.conftest import run
 
 X, Y = 649_700.0, 3_306_700.0
-COLUMNS = ["parcel_id", "area_m2", "footprint_m2", "floor_area_m2", "far_floor_m2", "far",
-           "coverage", "n_buildings"]
+COLUMNS = [
+    "parcel_id",
+    "area_m2",
+    "footprint_m2",
+    "floor_area_m2",
+    "far_floor_m2",
+    "far",
+    "coverage",
+    "n_buildings",
+]
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
@@ -38,13 +46,14 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     gpkg = tmp_path / "site.gpkg"
-    parcels = gpd.GeoDataFrame({"ZDDM": ["P1", "P2"]},
-                               geometry=[_box(0, 0, 100, 50), _box(100, 0, 200, 50)],
-                               crs=4549)
+    parcels = gpd.GeoDataFrame(
+        {"ZDDM": ["P1", "P2"]}, geometry=[_box(0, 0, 100, 50), _box(100, 0, 200, 50)], crs=4549
+    )
     buildings = gpd.GeoDataFrame(
         {"ZRZH": ["F1", "F2", "F3"], "DSCS": [3, 1, 2], "JZWGD": [12.0, 9.0, 8.0]},
         geometry=[_box(10, 10, 50, 30), _box(90, 20, 110, 30), _box(150, -5, 160, 5)],
-        crs=4549)
+        crs=4549,
+    )
     pyogrio.write_dataframe(parcels, gpkg, layer="parcels", driver="GPKG")
     pyogrio.write_dataframe(buildings, gpkg, layer="buildings", driver="GPKG")
     return gpkg
@@ -52,23 +61,35 @@ def site(tmp_path: Path) -> Path:
 
 def test_csv_and_json_from_one_geopackage(site: Path, tmp_path: Path) -> None:
     out = tmp_path / "stats.csv"
-    res = run("land", "far", "--parcels", str(site), "--buildings", str(site),
-              "--out", str(out), "--json")
+    res = run(
+        "land", "far", "--parcels", str(site), "--buildings", str(site), "--out", str(out), "--json"
+    )
     summary = json.loads(res.stdout)
     assert (summary["parcels"], summary["buildings"]) == (2, 3)
     assert summary["seconds"] >= 0 and summary["crs"] == "EPSG:4549"
-    assert summary["issues"] == {"outside_parcels": 0, "partly_outside": 1,
-                                 "parcel_id_disagrees": 0, "attribute_fallback": 0,
-                                 "unplaced": 0}
+    assert summary["issues"] == {
+        "outside_parcels": 0,
+        "partly_outside": 1,
+        "parcel_id_disagrees": 0,
+        "attribute_fallback": 0,
+        "unplaced": 0,
+    }
     table = pd.read_csv(out)
     assert table.columns.tolist() == COLUMNS
     p1, p2 = (table.set_index("parcel_id").loc[p] for p in ("P1", "P2"))
     assert (p1["area_m2"], p1["footprint_m2"], p1["floor_area_m2"]) == (5000, 900, 2500)
     assert (p1["far_floor_m2"], p1["far"], p1["coverage"], p1["n_buildings"]) == (
-        2600, pytest.approx(0.52), pytest.approx(0.18), 2)
+        2600,
+        pytest.approx(0.52),
+        pytest.approx(0.18),
+        2,
+    )
     assert (p2["footprint_m2"], p2["floor_area_m2"], p2["far_floor_m2"]) == (150, 200, 300)
     assert (p2["far"], p2["coverage"], p2["n_buildings"]) == (
-        pytest.approx(0.06), pytest.approx(0.03), 2)
+        pytest.approx(0.06),
+        pytest.approx(0.03),
+        2,
+    )
 
 
 def test_same_bytes_every_time(site: Path, tmp_path: Path) -> None:
@@ -81,8 +102,20 @@ def test_same_bytes_every_time(site: Path, tmp_path: Path) -> None:
 def test_xlsx_and_gpkg_outputs(site: Path, tmp_path: Path) -> None:
     xlsx, gpkg = tmp_path / "stats.xlsx", tmp_path / "stats.gpkg"
     for out in (xlsx, gpkg):
-        run("land", "far", "--parcels", str(site), "--buildings", str(site),
-            "--parcels-layer", "parcels", "--buildings-layer", "buildings", "--out", str(out))
+        run(
+            "land",
+            "far",
+            "--parcels",
+            str(site),
+            "--buildings",
+            str(site),
+            "--parcels-layer",
+            "parcels",
+            "--buildings-layer",
+            "buildings",
+            "--out",
+            str(out),
+        )
     sheets = pd.read_excel(xlsx, sheet_name=None)
     assert sheets["宗地指标"].columns.tolist() == COLUMNS
     assert sheets["数据质量"]["building_id"].tolist() == ["F3"]
@@ -90,17 +123,38 @@ def test_xlsx_and_gpkg_outputs(site: Path, tmp_path: Path) -> None:
     assert layer["far"].round(4).tolist() == [0.52, 0.06]
     assert layer.crs.to_epsg() == 4549
     issues = pyogrio.read_dataframe(gpkg, layer="building_issues")
-    assert issues["area_m2"].tolist() == [50.0]              # F3: 10 m × 5 m in the road
+    assert issues["area_m2"].tolist() == [50.0]  # F3: 10 m × 5 m in the road
 
 
 def test_errors_are_bilingual_and_name_the_file(site: Path, tmp_path: Path) -> None:
-    res = run("land", "far", "--parcels", str(site), "--buildings", str(site),
-              "--buildings-layer", "nope", "--out", str(tmp_path / "x.csv"), "--json",
-              check=False)
+    res = run(
+        "land",
+        "far",
+        "--parcels",
+        str(site),
+        "--buildings",
+        str(site),
+        "--buildings-layer",
+        "nope",
+        "--out",
+        str(tmp_path / "x.csv"),
+        "--json",
+        check=False,
+    )
     assert res.returncode == 2
     err = json.loads(res.stdout)
     assert "nope" in err["message_zh"] and "nope" in err["message_en"]
     assert str(site) in err["where"]
-    res = run("land", "far", "--parcels", str(site), "--buildings", str(site),
-              "--out", str(tmp_path / "x.txt"), "--json", check=False)
+    res = run(
+        "land",
+        "far",
+        "--parcels",
+        str(site),
+        "--buildings",
+        str(site),
+        "--out",
+        str(tmp_path / "x.txt"),
+        "--json",
+        check=False,
+    )
     assert res.returncode == 2 and not (tmp_path / "x.txt").exists()

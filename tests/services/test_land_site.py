@@ -40,8 +40,7 @@ def _origin(i: int) -> tuple[float, float]:
 
 
 def _box(x0: float, y0: float, w: float, h: float) -> str:
-    return (f"POLYGON (({x0} {y0}, {x0} {y0 + h}, {x0 + w} {y0 + h}, {x0 + w} {y0}, "
-            f"{x0} {y0}))")
+    return f"POLYGON (({x0} {y0}, {x0} {y0 + h}, {x0 + w} {y0 + h}, {x0 + w} {y0}, {x0} {y0}))"
 
 
 def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
@@ -53,16 +52,42 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 
 def site_files(folder: Path) -> dict[str, Path]:
-    ent = _write(folder / "enterprises.csv",
-                 ["credit_code", "name", "district", "industry_code", "scale", "founded"],
-                 [[c, f"示例制造{i}有限公司", D, "3481", "above", "2009-01-01"]
-                  for i, c in enumerate(CODES)])
-    par = _write(folder / "parcels.csv",
-                 ["parcel_id", "land_use_code", "area_m2", "right_type", "right_start",
-                  "right_end", "owner_credit_code", "district", "wkt"],
-                 [[p, "100101", SIDE * SIDE, "grant", "2010-01-01", "2060-01-01", c, D,
-                   _box(*_origin(i), SIDE, SIDE)]
-                  for i, (p, c) in enumerate(zip(PIDS, CODES, strict=True))])
+    ent = _write(
+        folder / "enterprises.csv",
+        ["credit_code", "name", "district", "industry_code", "scale", "founded"],
+        [
+            [c, f"示例制造{i}有限公司", D, "3481", "above", "2009-01-01"]
+            for i, c in enumerate(CODES)
+        ],
+    )
+    par = _write(
+        folder / "parcels.csv",
+        [
+            "parcel_id",
+            "land_use_code",
+            "area_m2",
+            "right_type",
+            "right_start",
+            "right_end",
+            "owner_credit_code",
+            "district",
+            "wkt",
+        ],
+        [
+            [
+                p,
+                "100101",
+                SIDE * SIDE,
+                "grant",
+                "2010-01-01",
+                "2060-01-01",
+                c,
+                D,
+                _box(*_origin(i), SIDE, SIDE),
+            ]
+            for i, (p, c) in enumerate(zip(PIDS, CODES, strict=True))
+        ],
+    )
     rows: list[list[object]] = []
     for i in range(10):
         x, y = _origin(i)
@@ -71,32 +96,71 @@ def site_files(folder: Path) -> dict[str, Path]:
         x, y = _origin(i)
         rows.append([f"ZRZ-{i:02d}-1", 2, 8.0, "工业厂房", 2012, D, _box(x + 5, y + 5, 20, 20)])
         rows.append([f"ZRZ-{i:02d}-2", 1, 6.0, "仓库", 2012, D, _box(x + 30, y + 30, 15, 20)])
-    bld = _write(folder / "buildings.csv",      # no parcel code column at all
-                 ["building_id", "floors", "height_m", "use", "year_built", "district",
-                  "wkt"], rows)
-    occ = _write(folder / "occupancy.csv",
-                 ["credit_code", "parcel_id", "role", "land_area_m2", "start", "end"],
-                 [[c, p, "owner", SIDE * SIDE, "2010-01-01", "2060-01-01"]
-                  for p, c in zip(PIDS, CODES, strict=True)])
-    ind = _write(folder / "indicators.csv",
-                 ["credit_code", "year", "revenue", "tax", "value_added", "employees",
-                  "energy_tce", "electricity_kwh", "emissions", "rd_spend"],
-                 [[c, 2024, 20_000 + 100 * i, 500 + 10 * i, 4_000 + 50 * i, 100 + i,
-                   800 + 5 * i, 5_000_000, 3.0, 300] for i, c in enumerate(CODES)])
-    return {"enterprises": ent, "parcels": par, "buildings": bld, "occupancy": occ,
-            "indicators": ind}
+    bld = _write(
+        folder / "buildings.csv",  # no parcel code column at all
+        ["building_id", "floors", "height_m", "use", "year_built", "district", "wkt"],
+        rows,
+    )
+    occ = _write(
+        folder / "occupancy.csv",
+        ["credit_code", "parcel_id", "role", "land_area_m2", "start", "end"],
+        [
+            [c, p, "owner", SIDE * SIDE, "2010-01-01", "2060-01-01"]
+            for p, c in zip(PIDS, CODES, strict=True)
+        ],
+    )
+    ind = _write(
+        folder / "indicators.csv",
+        [
+            "credit_code",
+            "year",
+            "revenue",
+            "tax",
+            "value_added",
+            "employees",
+            "energy_tce",
+            "electricity_kwh",
+            "emissions",
+            "rd_spend",
+        ],
+        [
+            [
+                c,
+                2024,
+                20_000 + 100 * i,
+                500 + 10 * i,
+                4_000 + 50 * i,
+                100 + i,
+                800 + 5 * i,
+                5_000_000,
+                3.0,
+                300,
+            ]
+            for i, c in enumerate(CODES)
+        ],
+    )
+    return {
+        "enterprises": ent,
+        "parcels": par,
+        "buildings": bld,
+        "occupancy": occ,
+        "indicators": ind,
+    }
 
 
 @pytest.fixture(params=["gpkg", "postgis"])
 def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = (str(tmp_path / "site.gpkg") if request.param == "gpkg"
-           else request.getfixturevalue("pg_url"))
+    url = (
+        str(tmp_path / "site.gpkg")
+        if request.param == "gpkg"
+        else request.getfixturevalue("pg_url")
+    )
     s = Store.create(url, overwrite=True)
     for kind, path in site_files(tmp_path).items():
         r = import_file(s, kind, path, report_dir=tmp_path / "reports")
         assert r.rejected == 0, (kind, r.report)
         if kind == "buildings":
-            assert r.accepted == 20 and r.warnings == 0   # all inside, no codes to contradict
+            assert r.accepted == 20 and r.warnings == 0  # all inside, no codes to contradict
     yield s
     s.close()
 
@@ -120,11 +184,15 @@ def test_far_is_floors_times_footprint_over_area(site: Store) -> None:
 
 def test_import_warns_about_buildings_off_their_parcels(site: Store, tmp_path: Path) -> None:
     x, y = _origin(0)
-    more = _write(tmp_path / "more.csv",
-                  ["building_id", "parcel_id", "floors", "height_m", "wkt"],
-                  [["ROAD-1", "", 1, 5.0, _box(x + 62, y + 10, 6, 10)],    # in the road
-                   ["WRONG-1", PIDS[3], 1, 5.0, _box(x + 45, y + 45, 10, 10)],  # in parcel 0
-                   ["HALF-1", "", 1, 5.0, _box(x + 50, y + 20, 15, 10)]])  # 10×10 in, 5×10 out
+    more = _write(
+        tmp_path / "more.csv",
+        ["building_id", "parcel_id", "floors", "height_m", "wkt"],
+        [
+            ["ROAD-1", "", 1, 5.0, _box(x + 62, y + 10, 6, 10)],  # in the road
+            ["WRONG-1", PIDS[3], 1, 5.0, _box(x + 45, y + 45, 10, 10)],  # in parcel 0
+            ["HALF-1", "", 1, 5.0, _box(x + 50, y + 20, 15, 10)],
+        ],
+    )  # 10×10 in, 5×10 out
     r = import_file(site, "buildings", more, report_dir=tmp_path / "reports")
     assert (r.accepted, r.rejected, r.warnings) == (3, 0, 3)
     assert any("1 栋建筑的宗地代码与图形不符" in n and "2 buildings lie" in n for n in r.notes)
@@ -132,8 +200,10 @@ def test_import_warns_about_buildings_off_their_parcels(site: Store, tmp_path: P
     report = report[report["规则代码"].str.startswith("W")]
     assert set(report["规则代码"]) == {"W127", "W128"}
     w128 = report.loc[report["规则代码"] == "W128", "问题说明（英文）"].tolist()
-    assert w128 == [f"parcel_id {PIDS[3]} disagrees with the geometry: most of the footprint "
-                    f"lies in parcel {PIDS[0]}; the geometry decides"]
+    assert w128 == [
+        f"parcel_id {PIDS[3]} disagrees with the geometry: most of the footprint "
+        f"lies in parcel {PIDS[0]}; the geometry decides"
+    ]
     w127 = report.loc[report["规则代码"] == "W127", "问题说明（英文）"].tolist()
-    assert any(m.startswith("60.00 m² of the building (100.0%") for m in w127)   # 6 × 10
-    assert any(m.startswith("50.00 m² of the building (33.3%") for m in w127)    # 5 × 10
+    assert any(m.startswith("60.00 m² of the building (100.0%") for m in w127)  # 6 × 10
+    assert any(m.startswith("50.00 m² of the building (33.3%") for m in w127)  # 5 × 10
