@@ -43,6 +43,8 @@ def sq(i: int, size: float = 100.0) -> Polygon:
     return box(X0 + 1000 * i, Y0, X0 + 1000 * i + size, Y0 + size)
 
 
+PLACED = ValidationContext(existing_parcels=gpd.GeoDataFrame(
+    {"parcel_id": ["P1", "P2"]}, geometry=[sq(0), sq(1)], crs=4549))
 BOWTIE = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
 
 GOOD: dict[str, dict[str, str]] = {
@@ -401,7 +403,30 @@ CASES: dict[str, Case] = {
     "E126": lambda: (run("occupancy", [good("occupancy"), good("occupancy", credit_code=C2,
                                                                building_id="B9")],
                          ctx=ValidationContext(known_buildings=frozenset({"B1"}))), 3),
+    # stored parcels P1 = sq(0), P2 = sq(1); B2 stands in neither (W127), B3 says P1 but
+    # stands in P2 (W128)
+    "W127": lambda: (run("buildings", [good("buildings"), good("buildings", building_id="B2")],
+                         [box(X0 + 10, Y0 + 10, X0 + 50, Y0 + 50), sq(5, 40)], ctx=PLACED), 3),
+    "W128": lambda: (run("buildings", [good("buildings"), good("buildings", building_id="B3")],
+                         [box(X0 + 10, Y0 + 10, X0 + 50, Y0 + 50), sq(1, 40)], ctx=PLACED), 3),
 }
+
+
+def test_buildings_off_their_parcels_name_the_area_and_the_parcel() -> None:
+    # B1 inside P1 with its code, B2 inside P2 without one: nothing to say
+    rows = [good("buildings"), good("buildings", building_id="B2", parcel_id=None)]
+    res = run("buildings", rows, [box(X0 + 90, Y0, X0 + 100, Y0 + 40), sq(1, 40)], ctx=PLACED)
+    assert codes_at(res, 2) == set() and codes_at(res, 3) == set()   # inside, no code: fine
+    rows = [good("buildings", building_id="B4")]
+    res = run("buildings", rows, [box(X0 + 90, Y0, X0 + 110, Y0 + 40)], ctx=PLACED)
+    msg = res.issues.loc[res.issues["code"] == "W127", "message_en"].iloc[0]
+    # B4 20 × 40 m across P1's east edge (x0 + 100): 10 × 40 = 400 m² lie outside, 50 %
+    assert msg.startswith("400 m² of the building (50% of its footprint)")
+    rows = [good("buildings", building_id="B5")]
+    res = run("buildings", rows, [sq(1, 40)], ctx=PLACED)
+    hit = res.issues[res.issues["code"] == "W128"].iloc[0]
+    assert hit["value"] == "P1" and "most of the footprint lies in parcel P2" in hit["message_en"]
+    assert accepted(res) == {2}
 
 
 def test_every_rule_has_a_case() -> None:
@@ -640,7 +665,9 @@ def test_examples_validate_without_errors() -> None:
         known_buildings=frozenset(read["buildings"]["building_id"]),
         districts=DISTRICTS, year=2024)
     results = {kind: _check_clean(kind, frame, ctx) for kind, frame in read.items()}
-    assert results["buildings"].valid["gfa_m2"].tolist() == [9600.0, 3600.0, 42000.0]
+    # the second building has no gfa_m2: 60 × 30 m × 1 storey = 1 800 m² (its 12 m storey
+    # counts twice only in FAR)
+    assert results["buildings"].valid["gfa_m2"].tolist() == [9600.0, 1800.0, 42000.0]
     geojson = gpd.read_file(EXAMPLES / "parcels.geojson").to_crs(4549)
     res = _check_clean("parcels", geojson, ctx)
     assert res.valid["area_m2"].tolist() == results["parcels"].valid["area_m2"].tolist()

@@ -100,7 +100,9 @@ class ValidationContext:
     districts
         Deployment boundaries in EPSG:4549; a geometry touching none is rejected (E113).
     existing_parcels
-        Stored parcels (``parcel_id``, ``geometry`` in EPSG:4549) for overlap warnings (W112).
+        Stored parcels (``parcel_id``, ``geometry`` in EPSG:4549) for overlap warnings (W112)
+        and, importing buildings, for buildings off every parcel (W127) or on another parcel
+        than their code says (W128).
     year
         The import's ``--year`` (indicators): other years are rejected (E117); a file without
         a year column takes this year.
@@ -1064,6 +1066,8 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         if _derive_gfa(cols, geo, column, extra_src, resolution, iss):
             carried.add("gfa_m2")
         _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
+        if ctx.existing_parcels is not None:
+            _check_placement(cols, geo, _same_crs(ctx.existing_parcels, crs), iss)
     elif table == "occupancy":
         _check_occupancy(cols, ctx, iss)
 
@@ -1221,6 +1225,43 @@ def _check_parcels(cols: dict[str, _Col], geo: _Geom, ctx: ValidationContext, is
                                        ctx.overlap_min_share)
     iss.add("W112", "geometry", others != "", ids, others=others, overlap=overlap,
             share_pct=np.round(share * 100, 1))
+
+
+def _check_placement(cols: dict[str, _Col], geo: _Geom, parcels: Any, iss: _Issues) -> None:
+    """Buildings against the stored parcels (issue #13; the overlay engine decides): W127
+    for a building wholly or partly outside every parcel, W128 for a parcel code that the
+    geometry contradicts (most of the footprint lies in another parcel)."""
+    from indspace.core.engines.land_figures import overlay_buildings
+
+    ok = np.flatnonzero(~geo.bad)
+    if not len(ok) or not len(parcels):
+        return
+    pid = cols["parcel_id"]
+    named = np.array(pid.values, dtype=object)
+    named[pid.missing | pid.bad] = None
+    found = overlay_buildings(
+        pd.DataFrame({"parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
+                      "geometry": np.asarray(parcels.geometry.values, dtype=object)}),
+        pd.DataFrame({"building_id": ok, "parcel_id": named[ok], "geometry": geo.geoms[ok]}),
+    ).issues
+    n = len(geo.geoms)
+    out = found[found["issue"].isin(("outside_parcels", "partly_outside"))]
+    at = out["building_id"].to_numpy(dtype=np.int64)
+    lost, share = np.zeros(n), np.zeros(n)
+    lost[at] = out["area_m2"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share[at] = np.where(geo.area[at] > 0, lost[at] / geo.area[at], 1.0)
+    mask = np.zeros(n, dtype=bool)
+    mask[at] = True
+    iss.add("W127", "geometry", mask, geo.kind, area=np.round(lost, 2),
+            share_pct=np.round(share * 100, 1))
+    wrong = found[found["issue"] == "parcel_id_disagrees"]
+    at = wrong["building_id"].to_numpy(dtype=np.int64)
+    other = _filled(n, "")
+    other[at] = wrong["geometry_parcel_id"].to_numpy(dtype=object)
+    mask = np.zeros(n, dtype=bool)
+    mask[at] = True
+    iss.add("W128", "parcel_id", mask, pid.values, geometry_parcel=other)
 
 
 def _derive_gfa(cols: dict[str, _Col], geo: _Geom, column: Any, extra_src: dict[str, str],

@@ -125,27 +125,6 @@ def building_stats(store: Store, limit_m: float) -> pd.DataFrame:
     return store_overlay(store).stats(limit_m)
 
 
-def check_buildings(store: Store, buildings: pd.DataFrame) -> pd.DataFrame:
-    """Data-quality list of buildings about to be imported, against the store's parcels:
-    :data:`~indspace.core.engines.land_figures.ISSUE_COLUMNS` (the kinds of
-    :data:`~indspace.core.engines.land_figures.ISSUE_KINDS`)."""
-    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
-    p = pd.DataFrame(
-        {
-            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-            "geometry": np.asarray(parcels.geometry.values, dtype=object),
-        }
-    )
-    b = pd.DataFrame(
-        {
-            "building_id": np.asarray(buildings["building_id"], dtype=object),
-            "parcel_id": np.asarray(buildings["parcel_id"], dtype=object),
-            "geometry": np.asarray(buildings["geometry"], dtype=object),
-        }
-    )
-    return overlay_buildings(p, b).issues
-
-
 # ------------------------------------------------------------------ the file tool
 @dataclass
 class FarResult:
@@ -474,7 +453,6 @@ __all__ = [
     "FarResult",
     "StoreOverlay",
     "building_stats",
-    "check_buildings",
     "land_far",
     "store_overlay",
     "storey_limit",

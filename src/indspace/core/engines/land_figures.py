@@ -243,7 +243,7 @@ def overlay_buildings(
                 {
                     "building_id": np.asarray(b_ids.take(at), dtype=object),
                     "issue": kind,
-                    "parcel_id": np.where(pd.isna(named), None, named),
+                    "parcel_id": _none_for_na(named),
                     "geometry_parcel_id": geo_pid,
                     "area_m2": area[at],
                 }
@@ -418,6 +418,12 @@ def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
         )
     )
     return np.where(pos >= 0, rows[np.maximum(pos, 0)], -1).astype(np.int64)
+
+
+def _none_for_na(values: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[np.asarray(pd.isna(values), dtype=bool)] = None
+    return out
 
 
 def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
