@@ -9,13 +9,10 @@ on any error. A file is identified by its SHA-256 (with its Shapefile side files
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +30,7 @@ from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, read_table
 from indspace.ingest.report import write_report
 from indspace.ingest.validate import ValidationContext, validate
+from indspace.services._collector import collector_paused as _collector_paused
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -170,36 +168,6 @@ def import_file(
         return _import_file(store, kind, path, layer=layer, encoding=encoding, crs=crs,
                             year=year, mode=mode, strict=strict, actor=actor,
                             report_dir=report_dir, clock=clock)
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector while an import runs.
-
-    An import holds hundreds of thousands of shapely geometries, and shapely geometries are
-    tracked by the collector: every full collection that the import's own allocations
-    trigger walks all of them again (three per city-scale import, ≈ 0.25 s of ≈ 2.5 s).
-    Reference counting still frees everything that is not part of a reference cycle; cycles
-    wait for the first collection after the import. Concurrent imports (threads) share one
-    pause; the collector's previous state comes back when the last one ends."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def _import_file(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from indspace.core.engines.land_figures import (
 )
 from indspace.core.errors import ValidationError
 from indspace.core.policy import PolicyProfile
+from indspace.services._collector import collector_paused
 from indspace.services.output import atomic, unsupported_format, write_sheets
 
 if TYPE_CHECKING:
@@ -181,17 +183,18 @@ def land_far(
     if same:
         parcels_layer = parcels_layer or "parcels"
         buildings_layer = buildings_layer or "buildings"
-    p_frame, p_geom, p_epsg, notes = _read(
-        "parcels", parcels_path, parcels_layer, crs, None, threads
-    )
-    b_frame, b_geom, _, b_notes = _read(
-        "buildings", buildings_path, buildings_layer, crs, p_epsg, threads
-    )
-    notes += b_notes
-    parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
-    buildings = b_frame.assign(geometry=b_geom)
-    ov = overlay_buildings(parcels, buildings, threads=threads)
-    figures = land_figures(parcels, buildings, ov, limit)
+    with collector_paused(), ThreadPoolExecutor(max(threads, 1)) as pool:
+        p_frame, p_geom, p_epsg, notes = _read(
+            "parcels", parcels_path, parcels_layer, crs, None, pool, threads
+        )
+        b_frame, b_geom, _, b_notes = _read(
+            "buildings", buildings_path, buildings_layer, crs, p_epsg, pool, threads
+        )
+        notes += b_notes
+        parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
+        buildings = b_frame.assign(geometry=b_geom)
+        ov = overlay_buildings(parcels, buildings, threads=threads)
+        figures = land_figures(parcels, buildings, ov, limit)
     result = FarResult(
         figures,
         ov.issues,
@@ -215,7 +218,13 @@ _NUMERIC = ("floors", "height_m", "gfa_m2")
 
 
 def _read(
-    kind: str, path: Path, layer: str | None, crs: int | None, target: int | None, threads: int = 1
+    kind: str,
+    path: Path,
+    layer: str | None,
+    crs: int | None,
+    target: int | None,
+    pool: Executor,
+    threads: int = 1,
 ) -> tuple[pd.DataFrame, np.ndarray, int, list[str]]:
     """Read one file as ``import`` does: its fields by alias (in contract units), its
     geometry transformed to ``target`` (None: the file's own projected CRS).
@@ -227,7 +236,7 @@ def _read(
     from indspace.ingest.aliases import resolve_headers
 
     if path.suffix.lower() == ".gpkg":
-        source, headers, fetch, declared, rows = _gpkg_columns(path, layer, threads)
+        source, headers, fetch, declared, rows = _gpkg_columns(path, layer, pool, threads)
     else:
         source, headers, fetch, declared, rows = _any_columns(path, layer)
     resolution = resolve_headers(kind, headers)
@@ -293,7 +302,7 @@ Fetch = Any  # (columns) -> (frame of those columns, geometries or None)
 
 
 def _gpkg_columns(
-    path: Path, layer: str | None, threads: int
+    path: Path, layer: str | None, pool: Executor, threads: int
 ) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
     import pyogrio
 
@@ -335,7 +344,7 @@ def _gpkg_columns(
             # chunk by chunk: the WKB bytes of one chunk at a time become Python objects
             geoms = (
                 np.concatenate(
-                    [_parse_wkb(c.to_numpy(zero_copy_only=False), threads) for c in chunks]
+                    [_parse_wkb(c.to_numpy(zero_copy_only=False), pool, threads) for c in chunks]
                 )
                 if chunks
                 else np.empty(0, object)
@@ -371,20 +380,15 @@ def _any_columns(
     return raw.source, headers, fetch, raw.declared_epsg, raw.row_numbers
 
 
-def _parse_wkb(wkb: np.ndarray, threads: int) -> np.ndarray:
-    """WKB → geometries on ``threads`` threads (GEOS parsing releases the GIL)."""
+def _parse_wkb(wkb: np.ndarray, pool: Executor, threads: int) -> np.ndarray:
+    """WKB → geometries in ``threads`` slices on ``pool`` (GEOS parsing releases the GIL)."""
     import shapely
 
-    if threads <= 1 or len(wkb) < 50_000:
+    if threads <= 1 or len(wkb) < 20_000:
         return np.asarray(shapely.from_wkb(wkb), dtype=object)
     cuts = np.linspace(0, len(wkb), threads + 1).astype(np.int64)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads) as pool:
-        parts = list(
-            pool.map(lambda i: shapely.from_wkb(wkb[cuts[i] : cuts[i + 1]]), range(threads))
-        )
-    return np.concatenate(parts)
+    parts = pool.map(lambda i: shapely.from_wkb(wkb[cuts[i] : cuts[i + 1]]), range(threads))
+    return np.concatenate(list(parts))
 
 
 def _text(col: pd.Series) -> np.ndarray:
