@@ -158,3 +158,19 @@ def test_errors_are_bilingual_and_name_the_file(site: Path, tmp_path: Path) -> N
         check=False,
     )
     assert res.returncode == 2 and not (tmp_path / "x.txt").exists()
+    res = run(
+        "land",
+        "far",
+        "--parcels",
+        str(site),
+        "--buildings",
+        str(site),
+        "--profile",
+        "nope",
+        "--out",
+        str(tmp_path / "y.csv"),
+        "--json",
+        check=False,
+    )
+    assert res.returncode == 2 and not (tmp_path / "y.csv").exists()
+    assert "未知策略配置" in json.loads(res.stdout)["message_zh"]

@@ -30,11 +30,11 @@ from indspace.core.engines.land_figures import (
     parcel_sums,
 )
 from indspace.core.errors import ValidationError
-from indspace.core.policy import PolicyProfile
 from indspace.services._collector import collector_paused
 from indspace.services.output import atomic, unsupported_format, write_sheets
 
 if TYPE_CHECKING:
+    from indspace.core.policy import PolicyProfile
     from indspace.store import Store
 
 STORE_BUILDING_COLUMNS = (
@@ -175,7 +175,6 @@ def land_far(
     t0 = time.perf_counter() if started is None else started
     if out.suffix.lower() not in OUT_FORMATS:
         raise unsupported_format(out, OUT_FORMATS)
-    limit = storey_limit(resolve_profile(profile), on or date.today())
     same = (
         parcels_path.suffix.lower() == ".gpkg"
         and parcels_path.resolve() == buildings_path.resolve()
@@ -183,7 +182,15 @@ def land_far(
     if same:
         parcels_layer = parcels_layer or "parcels"
         buildings_layer = buildings_layer or "buildings"
-    with collector_paused(), ThreadPoolExecutor(max(threads, 1)) as pool:
+    with (
+        collector_paused(),
+        ThreadPoolExecutor(1) as side,
+        ThreadPoolExecutor(max(threads, 1)) as pool,
+    ):
+        # the profile (pydantic, YAML: Python work) is read on its own thread while the files
+        # are read (GDAL, GEOS: mostly outside the GIL); a bad profile still fails before
+        # any output is written
+        limit_job = side.submit(lambda: storey_limit(resolve_profile(profile), on or date.today()))
         p_frame, p_geom, p_epsg, notes = _read(
             "parcels", parcels_path, parcels_layer, crs, None, pool, threads
         )
@@ -202,7 +209,7 @@ def land_far(
         parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
         buildings = b_frame.assign(geometry=b_geom)
         ov = overlay_buildings(parcels, buildings, threads=threads)
-        figures = land_figures(parcels, buildings, ov, limit)
+        figures = land_figures(parcels, buildings, ov, limit_job.result())
     result = FarResult(
         figures,
         ov.issues,
