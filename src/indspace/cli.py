@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from indspace.cli_common import console, fail
+from indspace.cli_land import land_typer
 from indspace.core.errors import IndspaceError, ValidationError
 from indspace.settings import DEFAULT_TIME_ZONE, ApiSettings, StoreSettings, deployment
 
@@ -23,7 +25,6 @@ app = typer.Typer(
          "low-efficiency land).",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
 )
-console = Console(stderr=True)
 _STORE = StoreSettings()  # type: ignore[call-arg]  # defaults come from the fields
 _API = ApiSettings()  # type: ignore[call-arg]  # defaults come from the fields
 _DEPLOY = deployment()   # the deployment context, read once here at the edge
@@ -40,13 +41,7 @@ class Scale(StrEnum):
     province = "province"
 
 
-def _fail(err: IndspaceError, as_json: bool = False) -> None:
-    if as_json:
-        print(json.dumps(err.to_dict(), ensure_ascii=False))
-    else:
-        console.print(f"[bold red]错误 / Error:[/] {escape(str(err))}", soft_wrap=True,
-                      highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def _progress(*, transient: bool = False) -> Progress:
@@ -336,6 +331,8 @@ lowuse_app = typer.Typer(
     help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
     no_args_is_help=True)
 app.add_typer(lowuse_app, name="lowuse")
+land_app = land_typer()
+app.add_typer(land_app, name="land")
 users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
@@ -347,6 +344,7 @@ def _register_subcommands() -> None:
         cli_audit,
         cli_controlline,
         cli_evaluation,
+        cli_land,
         cli_lines,
         cli_lowuse,
         cli_tiles,
@@ -356,6 +354,7 @@ def _register_subcommands() -> None:
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
+    cli_land.register(land_app, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
