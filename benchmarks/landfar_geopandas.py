@@ -30,8 +30,8 @@ def land_far(path: str) -> pd.DataFrame:
     b = pairs.index.to_numpy()
     p = pairs["index_right"].to_numpy()
 
-    pgeom = parcels.geometry.values._data  # the shapely array, no copy
-    bgeom = buildings.geometry.values._data
+    pgeom = parcels.geometry.to_numpy()
+    bgeom = buildings.geometry.to_numpy()
     shapely.prepare(pgeom)
     b_area = shapely.area(bgeom)
     clip = np.where(shapely.covers(pgeom[p], bgeom[b]), b_area[b], np.nan)
