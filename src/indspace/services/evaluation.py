@@ -17,15 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import shapely
 
 from indspace.core.access import Principal
-from indspace.core.engines.dual import (
-    PARCEL_COLUMNS,
-    DualResult,
-    evaluate_parcels,
-    parcel_building_stats,
-)
+from indspace.core.engines.dual import PARCEL_COLUMNS, DualResult, evaluate_parcels
 from indspace.core.engines.explain import NextGrade, next_grade
 from indspace.core.engines.land import Attribution, active_in_year, attribute_land
 from indspace.core.engines.mujun import FIGURES, REASON_LABELS, STATUS_LABELS, evaluate
@@ -34,6 +28,7 @@ from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
+from indspace.services.land import store_overlay, storey_limit
 from indspace.services.output import atomic, json_value, unsupported_format
 from indspace.services.scope import require_firm
 from indspace.store import Store, runs
@@ -83,13 +78,14 @@ class Inputs:
         return h.hexdigest()[:16]
 
 
-def load_inputs(store: Store, year: int) -> Inputs:
+def load_inputs(store: Store, year: int, profile: PolicyProfile | str = "ningbo-demo"
+                ) -> Inputs:
     """The inputs of one year (:func:`load_years` for several: the static tables once)."""
-    return load_years(store, (year,), required=(year,))[year]
+    return load_years(store, (year,), required=(year,), profile=profile)[year]
 
 
-def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = ()
-               ) -> dict[int, Inputs]:
+def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = (),
+               profile: PolicyProfile | str = "ningbo-demo") -> dict[int, Inputs]:
     """The inputs of several years (e.g. the evaluated year and the years before it).
 
     The static tables (enterprises, parcels, occupancy, buildings → per-parcel stats) are read
@@ -100,6 +96,9 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
 
     Years without indicators are left out of the result; a year in ``required`` without
     them raises :class:`NotFoundError` (before the static tables are read).
+
+    The per-parcel building figures come from geometry (:mod:`indspace.services.land`); the
+    storey height counted twice in FAR is ``profile``'s value in force at each year's end.
     """
     need = sorted(set(required))
     wanted = need + sorted(set(years) - set(need))
@@ -113,8 +112,10 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
         indicators[y] = frame
     if not indicators:
         return {}
-    firms, parcels, occupancy, stats = _static_inputs(store)
-    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats)
+    prof = resolve_profile(profile) if isinstance(profile, str) else profile
+    limits = {y: storey_limit(prof, method_date(y)) for y in indicators}
+    firms, parcels, occupancy, stats = _static_inputs(store, set(limits.values()))
+    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats[limits[y]])
             for y in sorted(indicators)}
 
 
@@ -127,9 +128,11 @@ def _no_indicators(store: Store, year: int) -> NotFoundError:
                          hint_en="import that year's indicators first")
 
 
-def _static_inputs(store: Store
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """enterprises, parcels, occupancy and per-parcel building stats (not per year)."""
+def _static_inputs(store: Store, limits: Iterable[float]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                              dict[float, pd.DataFrame]]:
+    """enterprises, parcels, occupancy and, per storey-height limit, the per-parcel
+    building stats from the overlay of buildings on parcels (not per year)."""
     firms = store.read_frame("enterprises", columns=[
         "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
@@ -137,14 +140,9 @@ def _static_inputs(store: Store
     occupancy = store.read_frame("occupancy", columns=[
         "credit_code", "parcel_id", "building_id", "role", "land_area_m2", "floor_area_m2",
         "start", "end"])
-    b = store.read_frame("buildings", columns=["building_id", "parcel_id", "floors", "height_m",
-                                               "gfa_m2", "geometry"])
-    buildings = pd.DataFrame(b.drop(columns="geometry")).assign(
-        footprint_m2=shapely.area(b.geometry.values))
-    stats = parcel_building_stats(buildings, 8.0) if len(buildings) else pd.DataFrame({
-        "parcel_id": pd.Series(dtype="string"), "footprint_m2": pd.Series(dtype="float64"),
-        "floor_area_m2": pd.Series(dtype="float64"), "far_floor_m2": pd.Series(dtype="float64")})
-    return firms, parcels, occupancy, stats
+    placed = store_overlay(store)
+    shared = {limit: placed.stats(limit) for limit in sorted(set(limits))}
+    return firms, parcels, occupancy, shared
 
 
 @dataclass
@@ -187,7 +185,7 @@ def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *
     holds those years' inputs when already loaded (:func:`load_years`), a year absent from it
     has no indicators."""
     span = range(year - years, year)
-    loaded = load_years(store, span) if inputs is None else inputs
+    loaded = load_years(store, span, profile=profile) if inputs is None else inputs
     rows = []
     for y in span:
         if y not in loaded:
@@ -241,7 +239,8 @@ def run_evaluation(store: Store, year: int, profile_ref: str, *, actor: str = "c
     profile = resolve_profile(profile_ref)
     method = profile.evaluation_method(method_date(year))
     depth = max((m.consecutive_years_min for m in method.policies), default=1) - 1
-    loaded = load_years(store, range(year - depth, year + 1), required=(year,))
+    loaded = load_years(store, range(year - depth, year + 1), required=(year,),
+                        profile=profile)
     inputs = loaded[year]
     digest = inputs.digest()
     found = runs.find_run(store, year, profile.id, profile.content_hash, digest)
@@ -328,7 +327,7 @@ def explain(store: Store, credit_code: str, year: int, profile_ref: str, *,
     require_firm(who, store, credit_code)
     profile = resolve_profile(profile_ref)
     method = profile.evaluation_method(method_date(year))
-    loaded = load_years(store, (year - 1, year), required=(year,))
+    loaded = load_years(store, (year - 1, year), required=(year,), profile=profile)
     inputs = loaded[year]
     if not inputs.firms["credit_code"].eq(credit_code).any():
         raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
@@ -553,7 +552,7 @@ def zone_rollup(store: Store, year: int, profile_ref: str,
 
     profile = resolve_profile(profile_ref)
     parks = firm_parks(store) if "park" in kinds else None
-    loaded = load_years(store, (year - 1, year), required=(year,))
+    loaded = load_years(store, (year - 1, year), required=(year,), profile=profile)
     frames = []
     previous = None
     for y in (year - 1, year):

@@ -62,7 +62,7 @@ class Context:
 
 def context(store: Store, year: int, profile: str = "ningbo-demo") -> Context:
     prof = resolve_profile(profile)
-    inputs = load_inputs(store, year)
+    inputs = load_inputs(store, year, prof)
     comp = compute(inputs, prof.evaluation_method(method_date(year)))
     return Context(year, profile, inputs, comp, pd.DataFrame(parcel_overlay(store,
                                                                             profile=profile)))
@@ -78,11 +78,6 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     any_d = d_firm.groupby(use["parcel_id"]).any()
     par = inputs.parcels
     industry = inputs.firms.set_index("credit_code")["industry_code"].astype("string").str[:2]
-    b = store.read_frame("buildings", columns=["parcel_id", "year_built", "gfa_m2"])
-    b = b[b["parcel_id"].notna() & b["year_built"].notna()]
-    weight = b["gfa_m2"].astype("float64").fillna(0.0) + 1e-9      # unknown floor: equal
-    age = (b["year_built"].astype("float64") * weight).groupby(b["parcel_id"]).sum() \
-        / weight.groupby(b["parcel_id"]).sum()
     dual = comp.dual.parcels.set_index("parcel_id")
     stats = inputs.building_stats.set_index("parcel_id")
     line = ctx.overlay.set_index("parcel_id")["status"]
@@ -100,7 +95,8 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
                                                                na_value=np.nan),
         "n_occupants": ids.map(dual["n_occupants"]).fillna(0).astype("int64").to_numpy(),
         "floor_area_m2": ids.map(stats["floor_area_m2"]).fillna(0.0).to_numpy(),
-        "mean_year_built": ids.map(age).to_numpy(dtype="float64", na_value=np.nan),
+        "mean_year_built": ids.map(stats["mean_year_built"]).to_numpy(dtype="float64",
+                                                                       na_value=np.nan),
         "line_status": ids.map(line).to_numpy(),
         "any_d": ids.map(any_d).fillna(False).astype(bool).to_numpy()})
     return table

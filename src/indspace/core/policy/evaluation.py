@@ -171,9 +171,6 @@ class DualEvaluation(_Strict):
     min_far: float = Field(default=1.0, ge=0)
     min_building_coefficient: float = Field(default=0.30, ge=0, le=1)
     max_vacant_share: float = Field(default=0.20, ge=0, le=1)
-    double_count_storey_height_m: float = Field(
-        default=8.0, gt=0, description="storeys higher than this count twice in FAR "
-                                       "(国土资发〔2008〕24号)")
     downgrade_per_failed_check: bool = True
 
 

@@ -1,0 +1,351 @@
+"""Land figures from geometry: buildings overlaid on parcels (issue #13).
+
+Which building stands on which parcel is decided by overlay, never by the building's
+``parcel_id`` attribute alone (ARCHITECTURE "Geometry is the truth of the land"); the attribute
+is kept as a cross-check that raises data-quality notes.
+
+Method (vectorised, Shapely 2, one spatial index):
+
+1. An STRtree over the parcels; every (building, parcel) pair whose envelopes meet.
+2. Fast path: pairs where the (prepared) parcel ``covers`` the building give the whole
+   footprint to that parcel without computing an intersection — most buildings.
+3. The rest (buildings across a boundary, partly in a road): ``shapely.intersection`` of each
+   pair, its area; pairs of zero area are dropped. A building across two parcels is split by
+   area; a part outside every parcel goes to the data-quality list with its area.
+4. Per parcel totals with ``np.bincount``. Steps 2 and 3 can run on several threads
+   (Shapely releases the GIL); the result does not depend on the number of threads.
+
+Counting rules (shared/domain/land-rules.md A2, glossary ``plot_ratio``):
+
+* footprint_m2 (基底面积) = Σ area(building ∩ parcel);
+* floor_area_m2 (建筑面积) = Σ the building's ``gfa_m2`` × its footprint share in the parcel;
+  without ``gfa_m2``: clipped footprint × ``floors``;
+* far_floor_m2 (计容建筑面积) = floor_area_m2, doubled for a building whose mean storey height
+  ``height_m / floors`` is strictly greater than ``storey_limit_m`` (国土资发〔2008〕24号:
+  a storey higher than 8 m counts twice; exactly 8 m counts once). The limit is the policy
+  profile's ``double_count_storey_height_m``, passed in by the caller;
+* far (容积率) = far_floor_m2 ÷ area_m2; coverage (建筑系数) = footprint_m2 ÷ area_m2, with
+  area_m2 the area of the parcel's geometry;
+* n_buildings = buildings with a part on the parcel (a building across two parcels counts on
+  both).
+
+A building without geometry but with a ``parcel_id`` of a known parcel falls back to the
+attribute: its whole ``gfa_m2`` goes to that parcel (footprint 0, unknown) and the
+data-quality list says so.
+
+Inputs: ``parcels`` (parcel_id, geometry: Polygon/MultiPolygon, holes and several parts
+allowed), ``buildings`` (building_id, geometry, optional parcel_id; for the figures floors,
+height_m in m, gfa_m2 in m²), both in one projected CRS in metres.
+
+Outputs: :class:`Overlay` (``pieces``: building_id, parcel_id, footprint_m2, share, source;
+``issues``: :data:`ISSUE_COLUMNS`, kinds in :data:`ISSUE_KINDS`) and
+:func:`land_figures` (:data:`FIGURE_COLUMNS`, one row per parcel).
+
+>>> import shapely
+>>> parcels = pd.DataFrame({"parcel_id": ["P1", "P2"],
+...                         "geometry": [shapely.box(0, 0, 100, 100),
+...                                      shapely.box(100, 0, 200, 100)]})
+>>> buildings = pd.DataFrame({"building_id": ["B1"], "parcel_id": [None], "floors": [2],
+...                           "height_m": [8.0], "gfa_m2": [None],
+...                           "geometry": [shapely.box(90, 10, 110, 20)]})
+>>> ov = overlay_buildings(parcels, buildings)
+>>> ov.pieces[["parcel_id", "footprint_m2", "share"]].to_dict("list")
+{'parcel_id': ['P1', 'P2'], 'footprint_m2': [100.0, 100.0], 'share': [0.5, 0.5]}
+>>> land_figures(parcels, buildings, ov, storey_limit_m=8.0)["far"].tolist()
+[0.02, 0.02]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+FIGURE_COLUMNS = ("parcel_id", "area_m2", "footprint_m2", "floor_area_m2", "far_floor_m2",
+                  "far", "coverage", "n_buildings")
+"""Per-parcel output of :func:`land_figures` (m², ratios, count)."""
+PIECE_COLUMNS = ("building_id", "parcel_id", "footprint_m2", "share", "source")
+ISSUE_COLUMNS = ("building_id", "issue", "parcel_id", "geometry_parcel_id", "area_m2")
+ISSUE_KINDS: dict[str, tuple[str, str]] = {
+    "outside_parcels": ("建筑完全位于宗地之外（道路、河道等），未计入任何宗地",
+                        "building lies outside every parcel (road, river …); counted nowhere"),
+    "partly_outside": ("建筑部分位于宗地之外，宗地外部分未计入",
+                       "part of the building lies outside every parcel; that part is not "
+                       "counted"),
+    "parcel_id_disagrees": ("建筑的宗地代码与图形不符（基底大部分位于另一宗地），以图形为准",
+                            "the building's parcel_id disagrees with its geometry (most of "
+                            "its footprint lies in another parcel); the geometry decides"),
+    "attribute_fallback": ("建筑无图形，按宗地代码计入该宗地（基底面积未知）",
+                           "building has no geometry: counted on its parcel_id "
+                           "(footprint unknown)"),
+    "unplaced": ("建筑无图形且宗地代码为空或不存在，未计入任何宗地",
+                 "building has no geometry and no known parcel_id; counted nowhere"),
+}
+"""Data-quality kinds: (Chinese, English) explanation. ``area_m2`` is the footprint left out
+(outside kinds), the footprint (parcel_id_disagrees) or empty (no geometry)."""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Buildings placed on parcels. Index arrays refer to the rows of the inputs.
+
+    Attributes
+    ----------
+    building, parcel
+        Row positions of each piece's building and parcel (int64, sorted by building).
+    footprint
+        Area of the piece (building ∩ parcel), m² (0 for an attribute fallback).
+    share
+        The piece's part of its building's floor area: footprint ÷ building footprint
+        (1 for an attribute fallback).
+    fallback
+        True where the piece comes from the ``parcel_id`` attribute, not from geometry.
+    building_ids, parcel_ids
+        The inputs' ids (to build frames).
+    issues
+        Data-quality list (:data:`ISSUE_COLUMNS`).
+    """
+
+    building: np.ndarray
+    parcel: np.ndarray
+    footprint: np.ndarray
+    share: np.ndarray
+    fallback: np.ndarray
+    building_ids: np.ndarray = field(repr=False)
+    parcel_ids: np.ndarray = field(repr=False)
+    issues: pd.DataFrame = field(repr=False)
+
+    @property
+    def pieces(self) -> pd.DataFrame:
+        """One row per building and parcel it stands on (:data:`PIECE_COLUMNS`)."""
+        return pd.DataFrame({
+            "building_id": self.building_ids[self.building],
+            "parcel_id": self.parcel_ids[self.parcel],
+            "footprint_m2": self.footprint, "share": self.share,
+            "source": np.where(self.fallback, "attribute", "geometry")})
+
+    def issue_counts(self) -> dict[str, int]:
+        """Number of buildings of each data-quality kind (every kind, 0 included)."""
+        counts = self.issues["issue"].value_counts()
+        return {k: int(counts.get(k, 0)) for k in ISSUE_KINDS}
+
+
+def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads: int = 1,
+                      min_outside_m2: float = 0.01) -> Overlay:
+    """Place every building on the parcel(s) it stands on.
+
+    Parameters
+    ----------
+    parcels : DataFrame
+        ``parcel_id`` and ``geometry`` (Polygon/MultiPolygon, projected metres).
+    buildings : DataFrame
+        ``building_id``, ``geometry`` (None or empty: no geometry) and optionally
+        ``parcel_id`` (the attribute: cross-check, and fallback without geometry).
+    threads : int, default 1
+        Threads for the covers test and the intersections (the result is the same).
+    min_outside_m2 : float, default 0.01
+        Outside parts at most this large (m²) are numerical noise, not listed.
+
+    Returns
+    -------
+    Overlay
+    """
+    _require(parcels, ("parcel_id", "geometry"), "parcels")
+    _require(buildings, ("building_id", "geometry"), "buildings")
+    p_geom = np.asarray(parcels["geometry"], dtype=object)
+    b_geom = np.asarray(buildings["geometry"], dtype=object)
+    p_ids = np.asarray(parcels["parcel_id"], dtype=object)
+    b_ids = np.asarray(buildings["building_id"], dtype=object)
+    attr = (np.asarray(buildings["parcel_id"], dtype=object) if "parcel_id" in buildings
+            else np.full(len(b_geom), None, dtype=object))
+    bi, pi, piece, b_area = place(p_geom, b_geom, threads=threads)
+    nb = len(b_geom)
+
+    # the attribute: row of the named parcel (−1: empty or unknown)
+    attr_pos = _positions(p_ids, attr)
+    no_geom = shapely.is_missing(b_geom) | shapely.is_empty(b_geom)
+    fb = np.flatnonzero(no_geom & (attr_pos >= 0))
+    building = np.concatenate([bi, fb])
+    parcel = np.concatenate([pi, attr_pos[fb]])
+    footprint = np.concatenate([piece, np.zeros(len(fb))])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_geom = np.where(b_area[bi] > 0, piece / b_area[bi], 0.0)
+    share = np.concatenate([share_geom, np.ones(len(fb))])
+    fallback = np.concatenate([np.zeros(len(bi), bool), np.ones(len(fb), bool)])
+    order = np.lexsort((parcel, building))
+    building, parcel, footprint = building[order], parcel[order], footprint[order]
+    share, fallback = share[order], fallback[order]
+
+    # data quality ---------------------------------------------------------------------
+    placed = np.bincount(bi, weights=piece, minlength=nb)
+    outside = np.where(no_geom, 0.0, b_area - placed)
+    all_out = ~no_geom & (placed <= 0) & (b_area > 0)
+    part_out = ~no_geom & ~all_out & (outside > min_outside_m2)
+    # the parcel holding most of each building (ties: the first parcel row)
+    main = np.full(nb, -1, dtype=np.int64)
+    if len(bi):
+        o = np.lexsort((pi, -piece, bi))
+        first = np.r_[True, bi[o][1:] != bi[o][:-1]]
+        main[bi[o][first]] = pi[o][first]
+    has_attr = ~pd.isna(pd.Series(attr, dtype=object)).to_numpy() & (
+        pd.Series(attr, dtype=object).astype(str).str.strip().ne("").to_numpy())
+    disagrees = has_attr & (main >= 0) & (attr_pos != main)
+    rows = []
+    for kind, mask, area in (
+            ("outside_parcels", all_out, b_area), ("partly_outside", part_out, outside),
+            ("parcel_id_disagrees", disagrees, b_area),
+            ("attribute_fallback", no_geom & (attr_pos >= 0), np.full(nb, np.nan)),
+            ("unplaced", no_geom & (attr_pos < 0), np.full(nb, np.nan))):
+        at = np.flatnonzero(mask)
+        geo_pid = np.full(len(at), None, dtype=object)
+        known = main[at] >= 0
+        geo_pid[known] = p_ids[main[at][known]]
+        rows.append(pd.DataFrame({"building_id": b_ids[at], "issue": kind,
+                                  "parcel_id": attr[at], "geometry_parcel_id": geo_pid,
+                                  "area_m2": area[at]}))
+    issues = pd.concat(rows, ignore_index=True)
+    issues["parcel_id"] = issues["parcel_id"].where(issues["parcel_id"].notna(), None)
+    return Overlay(building, parcel, footprint, share, fallback, b_ids, p_ids, issues)
+
+
+def place(parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The array core of :func:`overlay_buildings`.
+
+    Returns ``(building, parcel, area, footprint)``: row positions and area (m²) of every
+    piece of positive area, sorted by building then parcel, and each building's own
+    footprint area (0 without geometry).
+    """
+    b_area = np.nan_to_num(shapely.area(buildings), nan=0.0)
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(parcels) or not len(buildings):
+        return empty, empty, np.zeros(0), b_area
+    tree = shapely.STRtree(parcels)
+    bi, pi = tree.query(buildings)                       # envelopes meet
+    bi, pi = bi.astype(np.int64), pi.astype(np.int64)
+    if not len(bi):
+        return empty, empty, np.zeros(0), b_area
+    shapely.prepare(parcels)
+    covered = _chunked(lambda a, b: shapely.covers(parcels[a], buildings[b]), threads,
+                       pi, bi)
+    # a covered building belongs whole to its (first) covering parcel
+    nb = len(buildings)
+    cover = np.full(nb, -1, dtype=np.int64)
+    cb, cp = bi[covered], pi[covered]
+    if len(cb):
+        o = np.lexsort((cp, cb))
+        first = np.r_[True, cb[o][1:] != cb[o][:-1]]
+        cover[cb[o][first]] = cp[o][first]
+    rest = cover[bi] < 0
+    rb, rp = bi[rest], pi[rest]
+    part = _chunked(lambda a, b: shapely.area(shapely.intersection(parcels[a], buildings[b])),
+                    threads, rp, rb) if len(rb) else np.zeros(0)
+    keep = part > 0
+    whole = np.flatnonzero(cover >= 0)
+    building = np.concatenate([whole, rb[keep]])
+    parcel = np.concatenate([cover[whole], rp[keep]])
+    area = np.concatenate([b_area[whole], part[keep]])
+    o = np.lexsort((parcel, building))
+    return building[o], parcel[o], area[o], b_area
+
+
+def land_figures(parcels: pd.DataFrame, buildings: pd.DataFrame, overlay: Overlay,
+                 storey_limit_m: float) -> pd.DataFrame:
+    """One row per parcel (:data:`FIGURE_COLUMNS`), in the order of ``parcels``.
+
+    Parameters
+    ----------
+    parcels : DataFrame
+        ``parcel_id`` and ``geometry`` (area_m2 = area of the geometry), the frame given to
+        :func:`overlay_buildings`.
+    buildings : DataFrame
+        The frame given to :func:`overlay_buildings`, with ``floors``, ``height_m`` (m) and
+        ``gfa_m2`` (m², may be empty).
+    overlay : Overlay
+        From :func:`overlay_buildings` on these two frames.
+    storey_limit_m : float
+        Mean storey height above which the floor area counts twice in FAR (m; the policy
+        profile's ``double_count_storey_height_m``).
+    """
+    _require(buildings, ("floors", "height_m", "gfa_m2"), "buildings")
+    area = shapely.area(np.asarray(parcels["geometry"], dtype=object))
+    sums = parcel_sums(overlay, len(parcels), buildings, storey_limit_m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        far = np.where(area > 0, sums["far_floor_m2"] / area, np.nan)
+        coverage = np.where(area > 0, sums["footprint_m2"] / area, np.nan)
+    return pd.DataFrame({"parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
+                         "area_m2": area, **sums, "far": far, "coverage": coverage})[
+        list(FIGURE_COLUMNS)]
+
+
+def parcel_sums(overlay: Overlay, n_parcels: int, buildings: pd.DataFrame,
+                storey_limit_m: float) -> dict[str, np.ndarray]:
+    """footprint_m2, floor_area_m2, far_floor_m2 (float) and n_buildings (int) per parcel
+    row (see the module docstring for the counting rules)."""
+    b, p = overlay.building, overlay.parcel
+    floors = _floats(buildings["floors"])
+    doubled = counts_twice(floors, _floats(buildings["height_m"]), storey_limit_m)[b]
+    gfa = _floats(buildings["gfa_m2"])[b]
+    # gfa_m2 apportioned by footprint share; else the clipped footprint × floors
+    floor = np.where(np.isfinite(gfa), gfa * overlay.share, overlay.footprint * floors[b])
+    floor = np.nan_to_num(floor, nan=0.0)
+    far_floor = np.where(doubled, 2.0 * floor, floor)
+    return {"footprint_m2": np.bincount(p, weights=overlay.footprint, minlength=n_parcels),
+            "floor_area_m2": np.bincount(p, weights=floor, minlength=n_parcels),
+            "far_floor_m2": np.bincount(p, weights=far_floor, minlength=n_parcels),
+            "n_buildings": np.bincount(p, minlength=n_parcels).astype(np.int64)}
+
+
+def counts_twice(floors: np.ndarray, height_m: np.ndarray, storey_limit_m: float
+                 ) -> np.ndarray:
+    """Whether a building's floor area counts twice in FAR: mean storey height
+    ``height_m / floors`` strictly greater than ``storey_limit_m`` (unknown: no).
+
+    >>> counts_twice(np.array([2.0, 2.0, 3.0, 0.0]), np.array([16.0, 16.02, np.nan, 9.0]), 8.0)
+    array([False,  True, False, False])
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        storey = np.where(floors > 0, height_m / floors, np.nan)
+    return np.isfinite(storey) & (storey > storey_limit_m)
+
+
+# ------------------------------------------------------------------ helpers
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: missing column(s) {', '.join(missing)}")
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64",
+                                                                na_value=np.nan)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row of each wanted id in ``ids`` (−1: missing or unknown); the first row of a
+    repeated id."""
+    index = pd.Index(pd.Series(ids, dtype=object))
+    if not index.is_unique:
+        index = index.drop_duplicates(keep="first")
+        rows = pd.Series(ids, dtype=object).drop_duplicates(keep="first").index.to_numpy()
+    else:
+        rows = np.arange(len(ids))
+    pos = index.get_indexer(pd.Series(wanted, dtype=object))
+    return np.where(pos >= 0, rows[np.maximum(pos, 0)], -1).astype(np.int64)
+
+
+def _chunked(func: Callable[[np.ndarray, np.ndarray], np.ndarray], threads: int,
+             a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``func(a, b)`` over contiguous slices on ``threads`` threads, concatenated."""
+    n = len(a)
+    if threads <= 1 or n < 20_000:
+        return func(a, b)
+    cuts = np.linspace(0, n, threads + 1).astype(np.int64)
+    with ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(lambda i: func(a[cuts[i]:cuts[i + 1]], b[cuts[i]:cuts[i + 1]]),
+                              range(threads)))
+    return np.concatenate(parts)

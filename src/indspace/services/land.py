@@ -1,0 +1,271 @@
+"""Land figures from geometry (issue #13): buildings overlaid on parcels, from the store and
+from files.
+
+The store path (:func:`store_overlay`, :func:`building_stats`) is what every step needing
+parcel figures reads: the evaluation and 地企双评 (via ``evaluation._static_inputs``),
+low-efficiency land (FAR, floor area, building age) and the redevelopment units. The file
+path (:func:`land_far`) is the ``indspace land far`` tool: two files in, one table out, no
+store. Both call the one engine, :mod:`indspace.core.engines.land_figures`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.land_figures import (
+    FIGURE_COLUMNS,
+    ISSUE_KINDS,
+    Overlay,
+    land_figures,
+    overlay_buildings,
+    parcel_sums,
+)
+from indspace.core.errors import ValidationError
+from indspace.core.policy import PolicyProfile
+from indspace.services.output import atomic, unsupported_format, write_sheets
+from indspace.store import Store
+
+STORE_BUILDING_COLUMNS = ("building_id", "parcel_id", "floors", "height_m", "gfa_m2",
+                          "year_built", "geometry")
+OUT_FORMATS = (".csv", ".xlsx", ".gpkg")
+
+
+def storey_limit(profile: PolicyProfile, on: date) -> float:
+    """Mean storey height (m) above which floor area counts twice in FAR, in force on ``on``
+    (国土资发〔2008〕24号; the profile's ``double_count_storey_height_m``)."""
+    return float(profile.value("double_count_storey_height_m", on))
+
+
+# ------------------------------------------------------------------ the store
+@dataclass(frozen=True)
+class StoreOverlay:
+    """The store's current parcels and buildings and how they overlay."""
+
+    parcels: pd.DataFrame      # parcel_id, geometry
+    buildings: pd.DataFrame    # STORE_BUILDING_COLUMNS
+    overlay: Overlay
+
+    def stats(self, limit_m: float) -> pd.DataFrame:
+        """parcel_id, footprint_m2, floor_area_m2, far_floor_m2 (m²) and mean_year_built —
+        one row per parcel with a building, sorted by parcel_id."""
+        sums = parcel_sums(self.overlay, len(self.parcels), self.buildings, limit_m)
+        frame = pd.DataFrame({"parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object),
+                              "footprint_m2": sums["footprint_m2"],
+                              "floor_area_m2": sums["floor_area_m2"],
+                              "far_floor_m2": sums["far_floor_m2"]})
+        frame = frame[sums["n_buildings"] > 0]
+        frame = frame.drop_duplicates("parcel_id").sort_values("parcel_id", ignore_index=True)
+        frame["mean_year_built"] = frame["parcel_id"].map(self.mean_year_built()).to_numpy(
+            dtype="float64", na_value=np.nan)
+        frame["parcel_id"] = frame["parcel_id"].astype("string")
+        return frame
+
+    def mean_year_built(self) -> pd.Series:
+        """Per parcel_id: mean year built of its buildings, weighted by the floor area each
+        has there (``gfa_m2`` × share; a building without gfa_m2 weighs almost nothing, so
+        that buildings of unknown floor area count equally)."""
+        ov, b = self.overlay, self.buildings
+        year = pd.to_numeric(b["year_built"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)[ov.building]
+        gfa = pd.to_numeric(b["gfa_m2"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)[ov.building]
+        ok = np.isfinite(year)
+        weight = np.nan_to_num(gfa * ov.share, nan=0.0)[ok] + 1e-9
+        pid = self.parcels["parcel_id"].to_numpy(dtype=object)[ov.parcel[ok]]
+        frame = pd.DataFrame({"parcel_id": pid, "w": weight, "wy": weight * year[ok]})
+        sums = frame.groupby("parcel_id").sum()
+        return sums["wy"] / sums["w"]
+
+
+def store_overlay(store: Store) -> StoreOverlay:
+    """Overlay the store's current buildings on its current parcels (GeoPackage or
+    PostGIS alike: both are read through ``Store.read_frame``)."""
+    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
+    buildings = store.read_frame("buildings", columns=list(STORE_BUILDING_COLUMNS))
+    p = pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+                      "geometry": np.asarray(parcels.geometry.values, dtype=object)})
+    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
+        geometry=np.asarray(buildings.geometry.values, dtype=object))
+    return StoreOverlay(p, b, overlay_buildings(p, b))
+
+
+def building_stats(store: Store, limit_m: float) -> pd.DataFrame:
+    """Per-parcel building figures of the store (see :meth:`StoreOverlay.stats`)."""
+    return store_overlay(store).stats(limit_m)
+
+
+def check_buildings(store: Store, buildings: pd.DataFrame) -> pd.DataFrame:
+    """Data-quality list of buildings about to be imported, against the store's parcels:
+    :data:`~indspace.core.engines.land_figures.ISSUE_COLUMNS` (the kinds of
+    :data:`~indspace.core.engines.land_figures.ISSUE_KINDS`)."""
+    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
+    p = pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+                      "geometry": np.asarray(parcels.geometry.values, dtype=object)})
+    b = pd.DataFrame({"building_id": np.asarray(buildings["building_id"], dtype=object),
+                      "parcel_id": np.asarray(buildings["parcel_id"], dtype=object),
+                      "geometry": np.asarray(buildings["geometry"], dtype=object)})
+    return overlay_buildings(p, b).issues
+
+
+# ------------------------------------------------------------------ the file tool
+@dataclass
+class FarResult:
+    figures: pd.DataFrame
+    issues: pd.DataFrame
+    counts: dict[str, int]
+    parcels: int
+    buildings: int
+    seconds: float
+    crs: str
+    notes: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        return {"parcels": self.parcels, "buildings": self.buildings,
+                "seconds": round(self.seconds, 3), "crs": self.crs, "issues": self.counts}
+
+
+def land_far(parcels_path: Path, buildings_path: Path, out: Path, *,
+             parcels_layer: str | None = None, buildings_layer: str | None = None,
+             crs: int | None = None, profile: str = "ningbo-demo",
+             on: date | None = None, threads: int = 1,
+             started: float | None = None) -> FarResult:
+    """``indspace land far``: per-parcel footprint, floor area, FAR and 建筑系数 of two files.
+
+    CRS detection and header aliases are those of ``indspace import`` (ZDDM, DSCS, JZWGD …).
+    When both paths name one GeoPackage, the layers default to ``parcels`` and
+    ``buildings``. The output format follows the suffix of ``out``: .csv (the figures),
+    .xlsx (sheets 宗地指标 and 数据质量) or .gpkg (layers ``parcel_figures`` with the parcel
+    geometry and ``building_issues``).
+    """
+    from indspace.services.evaluation import resolve_profile
+
+    t0 = time.perf_counter() if started is None else started
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise unsupported_format(out, OUT_FORMATS)
+    limit = storey_limit(resolve_profile(profile), on or date.today())
+    same = (parcels_path.suffix.lower() == ".gpkg"
+            and parcels_path.resolve() == buildings_path.resolve())
+    if same:
+        parcels_layer = parcels_layer or "parcels"
+        buildings_layer = buildings_layer or "buildings"
+    p_frame, p_geom, p_epsg, notes = _read("parcels", parcels_path, parcels_layer, crs, None)
+    b_frame, b_geom, b_epsg, b_notes = _read("buildings", buildings_path, buildings_layer,
+                                             crs, p_epsg)
+    notes += b_notes
+    parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
+    buildings = b_frame.assign(geometry=b_geom)
+    ov = overlay_buildings(parcels, buildings, threads=threads)
+    figures = land_figures(parcels, buildings, ov, limit)
+    result = FarResult(figures, ov.issues, ov.issue_counts(), len(parcels), len(buildings),
+                       0.0, f"EPSG:{p_epsg}", notes)
+    _write_far(out, result, p_geom, p_epsg)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+_FIELDS = {"parcels": ("parcel_id",),
+           "buildings": ("building_id", "parcel_id", "floors", "height_m", "gfa_m2")}
+_NUMERIC = ("floors", "height_m", "gfa_m2")
+
+
+def _read(kind: str, path: Path, layer: str | None, crs: int | None, target: int | None
+          ) -> tuple[pd.DataFrame, np.ndarray, int, list[str]]:
+    """Read one file as ``import`` does: its fields by alias (in contract units), its
+    geometry transformed to ``target`` (None: the file's own projected CRS)."""
+    from indspace.core.geo.crs_detect import detect_crs, to_crs
+    from indspace.ingest.aliases import resolve_headers
+    from indspace.ingest.readers import read_table
+
+    raw = read_table(path, layer=layer)
+    frame = raw.frame
+    if "geometry" not in frame.columns:
+        raise ValidationError(f"{kind} 文件没有几何", f"the {kind} file has no geometry",
+                              where=raw.source, hint_zh="请提供 GeoPackage、Shapefile 或 GeoJSON",
+                              hint_en="give a GeoPackage, Shapefile or GeoJSON")
+    geoms = np.asarray(frame["geometry"].values, dtype=object)
+    decision = detect_crs(geoms, declared_epsg=raw.declared_epsg, given_epsg=crs)
+    epsg = decision.epsg if target is None else target
+    if target is None and _is_geographic(epsg):
+        epsg = 4549                       # areas need metres: the project CRS
+    geoms = to_crs(geoms, decision, epsg)
+    notes = [f"{raw.source}: {decision.reason_zh} / {decision.reason_en}"]
+    resolution = resolve_headers(kind, [str(c) for c in frame.columns if c != "geometry"])
+    cols: dict[str, Any] = {}
+    for name in _FIELDS[kind]:
+        sources = resolution.sources(name)
+        if not sources:
+            cols[name] = np.full(len(frame), np.nan if name in _NUMERIC else None, dtype=object
+                                 if name not in _NUMERIC else "float64")
+            continue
+        h = sources[0]
+        col = frame[h]
+        if name in _NUMERIC:
+            factor = resolution.mapping[h].factor
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64",
+                                                                  na_value=np.nan)
+            cols[name] = values * (factor.numerator / factor.denominator) \
+                if factor != 1 else values
+        else:
+            text = col.astype("string").str.strip()
+            cols[name] = text.where(text.ne(""), None).to_numpy(dtype=object, na_value=None)
+    out = pd.DataFrame(cols)
+    if kind == "parcels" and not resolution.sources("parcel_id"):
+        raise ValidationError("宗地文件缺少宗地代码列", "the parcels file has no parcel_id column",
+                              where=raw.source, hint_zh="表头用 宗地代码 或 ZDDM",
+                              hint_en="name the column parcel_id, 宗地代码 or ZDDM")
+    if kind == "buildings":
+        if not resolution.sources("floors") and not resolution.sources("gfa_m2"):
+            raise ValidationError(
+                "建筑文件既无层数也无建筑面积，无法计算容积率",
+                "the buildings file has neither floors nor gfa_m2; FAR cannot be computed",
+                where=raw.source, hint_zh="表头用 地上层数/DSCS 或 建筑面积/JZMJ",
+                hint_en="add floors (地上层数, DSCS) or gfa_m2 (建筑面积, JZMJ)")
+        if not resolution.sources("building_id"):
+            out["building_id"] = [f"#{i}" for i in raw.row_numbers]
+    return out, geoms, epsg, notes
+
+
+def _is_geographic(epsg: int) -> bool:
+    from pyproj import CRS
+
+    return bool(CRS.from_epsg(epsg).is_geographic)
+
+
+def _write_far(out: Path, result: FarResult, geoms: np.ndarray, epsg: int) -> None:
+    suffix = out.suffix.lower()
+    with atomic(out) as tmp:
+        if suffix == ".csv":
+            result.figures.to_csv(tmp, index=False, lineterminator="\n")
+        elif suffix == ".xlsx":
+            write_sheets(tmp, {"宗地指标": result.figures, "数据质量": _issue_table(result)})
+        else:
+            import geopandas as gpd
+            import pyogrio
+
+            layer = gpd.GeoDataFrame(result.figures, geometry=geoms, crs=epsg)
+            pyogrio.write_dataframe(layer, tmp, layer="parcel_figures", driver="GPKG")
+            pyogrio.write_dataframe(_issue_table(result), tmp, layer="building_issues",
+                                    driver="GPKG")
+
+
+def _issue_table(result: FarResult) -> pd.DataFrame:
+    t = result.issues.copy()
+    t["message_zh"] = t["issue"].map({k: v[0] for k, v in ISSUE_KINDS.items()})
+    t["message_en"] = t["issue"].map({k: v[1] for k, v in ISSUE_KINDS.items()})
+    return t
+
+
+def summary_json(result: FarResult) -> str:
+    return json.dumps(result.summary(), ensure_ascii=False)
+
+
+__all__ = ["FIGURE_COLUMNS", "FarResult", "StoreOverlay", "building_stats", "check_buildings",
+           "land_far", "storey_limit", "store_overlay"]
