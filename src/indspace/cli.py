@@ -322,6 +322,10 @@ lowuse_app = typer.Typer(
     help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
     no_args_is_help=True)
 app.add_typer(lowuse_app, name="lowuse")
+land_app = typer.Typer(
+    help="土地指标：按图形叠加计算容积率、建筑系数 / land figures: FAR and building coefficient "
+         "from geometry", no_args_is_help=True)
+app.add_typer(land_app, name="land")
 users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -330,6 +334,7 @@ def _register_subcommands() -> None:
     from indspace import (
         cli_controlline,
         cli_evaluation,
+        cli_land,
         cli_lines,
         cli_lowuse,
         cli_tiles,
@@ -339,6 +344,7 @@ def _register_subcommands() -> None:
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
+    cli_land.register(land_app, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)

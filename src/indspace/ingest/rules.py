@@ -222,6 +222,21 @@ _CATALOGUE: tuple[Rule, ...] = (
        "先导入建筑（buildings），或更正建筑编号",
        "import the building first (buildings) or correct the building id",
        "occupancy"),
+    _R("W127", "building_outside_parcels", "warning",
+       "建筑有 {area} 平方米（占基底 {share_pct}%）不在任何宗地内，该部分不计入宗地指标",
+       "{area} m² of the building ({share_pct}% of its footprint) lies outside every parcel; "
+       "that part is not counted in any parcel's figures",
+       "核对建筑图形与宗地界线（道路、河道）；建筑仍会导入",
+       "check the building outline against the parcel boundaries (roads, rivers); the "
+       "building is still imported",
+       "buildings"),
+    _R("W128", "parcel_id_disagrees", "warning",
+       "宗地代码 {value} 与图形不符：基底大部分位于宗地 {geometry_parcel}，按图形计入",
+       "parcel_id {value} disagrees with the geometry: most of the footprint lies in parcel "
+       "{geometry_parcel}; the geometry decides",
+       "更正宗地代码（ZDDM）或建筑图形；建筑仍会导入",
+       "correct the parcel id (ZDDM) or the outline; the building is still imported",
+       "buildings"),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}

@@ -25,30 +25,18 @@ from indspace.core.engines.land import Attribution, active_in_year, attribute_la
 from indspace.core.engines.mujun import FIGURES, REASON_LABELS, STATUS_LABELS, evaluate
 from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
-from indspace.core.policy import PolicyProfile, load_profile, parse_profile
+from indspace.core.policy import PolicyProfile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
 from indspace.services.land import store_overlay, storey_limit
 from indspace.services.output import atomic, json_value, unsupported_format
+from indspace.services.profiles import resolve_profile
 from indspace.services.scope import require_firm
 from indspace.store import Store, runs
 
 OBJECTION_FIELDS = tuple(f for f in FIGURES if f != "water_t")
 OUTPUT_FORMATS = (".csv", ".json", ".xlsx")
 SYSTEM = Principal.system()
-
-
-def resolve_profile(ref: str) -> PolicyProfile:
-    """A bundled profile id, or the path of the user's own profile YAML file."""
-    if ref.endswith((".yaml", ".yml")):
-        path = Path(ref)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise PolicyError(f"无法读取策略配置文件：{e}", f"cannot read the profile file: {e}",
-                              where=str(path)) from e
-        return parse_profile(text, path.name)
-    return load_profile(ref)
 
 
 def method_date(year: int) -> date:

@@ -9,6 +9,7 @@ on any error. A file is identified by its SHA-256 (with its Shapefile side files
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import json
@@ -32,7 +33,7 @@ from indspace.core.model.entities import ENTITIES
 from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, read_table
 from indspace.ingest.report import write_report
-from indspace.ingest.validate import ValidationContext, validate
+from indspace.ingest.validate import ValidationContext, ValidationResult, validate
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -246,6 +247,10 @@ def _import_file(
     result = validate(
         kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
     )
+    if table == "buildings":
+        result, placed_note = _check_placement(store, result)
+        if placed_note:
+            notes.append(placed_note)
     issues = result.issues
     counts = result.counts()
     rejected, accepted, warnings = counts["rejected"], counts["accepted"], counts["warnings"]
@@ -330,6 +335,47 @@ def _import_file(
     out.inserted, out.updated = done.inserted, done.updated
     out.unchanged, out.retired = done.unchanged, done.retired
     return out
+
+
+def _check_placement(store: Store, result: ValidationResult
+                     ) -> tuple[ValidationResult, str | None]:
+    """Buildings against the store's parcels (issue #13): W127 for a building (partly)
+    outside every parcel, W128 for a parcel_id the geometry contradicts; and a note with
+    both counts."""
+    from indspace.ingest.rules import render
+    from indspace.ingest.validate import ISSUE_COLUMNS
+    from indspace.services.land import check_buildings
+
+    valid = result.valid
+    if valid.empty or "geometry" not in valid:
+        return result, None
+    found = check_buildings(store, valid.assign(parcel_id=valid.get("parcel_id")))
+    rows = valid["source_row"].to_numpy(dtype=np.int64)
+    row_of = dict(zip(valid["building_id"], rows, strict=True))
+    area = np.nan_to_num(shapely.area(np.asarray(valid.geometry.values, dtype=object)))
+    area_of = dict(zip(valid["building_id"], area, strict=True))
+    recs = []
+    outside = found[found["issue"].isin(("outside_parcels", "partly_outside"))]
+    for r in outside.itertuples(index=False):
+        share = 100.0 * r.area_m2 / area_of[r.building_id] if area_of[r.building_id] else 100
+        msg = render("W127", area=f"{r.area_m2:.2f}", share_pct=f"{share:.1f}")
+        recs.append((row_of[r.building_id], "geometry", "W127", "warning", *msg, ""))
+    wrong = found[found["issue"] == "parcel_id_disagrees"]
+    for r in wrong.itertuples(index=False):
+        msg = render("W128", value=r.parcel_id, geometry_parcel=r.geometry_parcel_id)
+        recs.append((row_of[r.building_id], "parcel_id", "W128", "warning", *msg,
+                     r.parcel_id))
+    if not recs:
+        return result, None
+    extra = pd.DataFrame(recs, columns=list(ISSUE_COLUMNS)).astype(object)
+    extra["source_row"] = extra["source_row"].astype(np.int64)
+    issues = pd.concat([result.issues, extra], ignore_index=True).sort_values(
+        ["source_row", "code"], kind="stable", ignore_index=True)
+    note = (f"{len(outside)} 栋建筑全部或部分位于所有宗地之外，"
+            f"{len(wrong)} 栋建筑的宗地代码与图形不符（以图形为准）/ "
+            f"{len(outside)} buildings lie wholly or partly outside every parcel, "
+            f"{len(wrong)} disagree with their parcel code (the geometry decides)")
+    return dataclasses.replace(result, issues=issues), note
 
 
 def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataFrame:

@@ -9,9 +9,11 @@ Method (vectorised, Shapely 2, one spatial index):
 1. An STRtree over the parcels; every (building, parcel) pair whose envelopes meet.
 2. Fast path: pairs where the (prepared) parcel ``covers`` the building give the whole
    footprint to that parcel without computing an intersection — most buildings.
-3. The rest (buildings across a boundary, partly in a road): ``shapely.intersection`` of each
-   pair, its area; pairs of zero area are dropped. A building across two parcels is split by
-   area; a part outside every parcel goes to the data-quality list with its area.
+3. The rest (buildings across a boundary, partly in a road): ``shapely.intersection`` of
+   each pair, its area — or, when both are axis-aligned rectangles (planning grids,
+   synthetic data), the overlap of the two rectangles by arithmetic; pairs of zero area are
+   dropped. A building across two parcels is split by area; a part outside every parcel
+   goes to the data-quality list with its area.
 4. Per parcel totals with ``np.bincount``. Steps 2 and 3 can run on several threads
    (Shapely releases the GIL); the result does not depend on the number of threads.
 
@@ -60,6 +62,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,7 +99,8 @@ class Overlay:
     Attributes
     ----------
     building, parcel
-        Row positions of each piece's building and parcel (int64, sorted by building).
+        Row positions of each piece's building and parcel (int64; see :func:`place` for
+        the order, attribute fallbacks last).
     footprint
         Area of the piece (building ∩ parcel), m² (0 for an attribute fallback).
     share
@@ -105,7 +109,8 @@ class Overlay:
     fallback
         True where the piece comes from the ``parcel_id`` attribute, not from geometry.
     building_ids, parcel_ids
-        The inputs' ids (to build frames).
+        The inputs' ids (to build frames): building ids as given (an array with
+        ``take``), parcel ids as an object array.
     issues
         Data-quality list (:data:`ISSUE_COLUMNS`).
     """
@@ -115,18 +120,20 @@ class Overlay:
     footprint: np.ndarray
     share: np.ndarray
     fallback: np.ndarray
-    building_ids: np.ndarray = field(repr=False)
+    building_ids: Any = field(repr=False)
     parcel_ids: np.ndarray = field(repr=False)
     issues: pd.DataFrame = field(repr=False)
 
     @property
     def pieces(self) -> pd.DataFrame:
-        """One row per building and parcel it stands on (:data:`PIECE_COLUMNS`)."""
+        """One row per building and parcel it stands on (:data:`PIECE_COLUMNS`), in the
+        order of the input rows (building, then parcel)."""
+        o = np.lexsort((self.parcel, self.building))
         return pd.DataFrame({
-            "building_id": self.building_ids[self.building],
-            "parcel_id": self.parcel_ids[self.parcel],
-            "footprint_m2": self.footprint, "share": self.share,
-            "source": np.where(self.fallback, "attribute", "geometry")})
+            "building_id": np.asarray(self.building_ids.take(self.building[o]), dtype=object),
+            "parcel_id": self.parcel_ids[self.parcel[o]],
+            "footprint_m2": self.footprint[o], "share": self.share[o],
+            "source": np.where(self.fallback[o], "attribute", "geometry")})
 
     def issue_counts(self) -> dict[str, int]:
         """Number of buildings of each data-quality kind (every kind, 0 included)."""
@@ -159,40 +166,36 @@ def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads
     p_geom = np.asarray(parcels["geometry"], dtype=object)
     b_geom = np.asarray(buildings["geometry"], dtype=object)
     p_ids = np.asarray(parcels["parcel_id"], dtype=object)
-    b_ids = np.asarray(buildings["building_id"], dtype=object)
-    attr = (np.asarray(buildings["parcel_id"], dtype=object) if "parcel_id" in buildings
-            else np.full(len(b_geom), None, dtype=object))
-    bi, pi, piece, b_area = place(p_geom, b_geom, threads=threads)
+    # building ids stay as given (e.g. Arrow strings): only the listed ones become objects
+    b_ids = pd.Series(buildings["building_id"]).array
     nb = len(b_geom)
+    attr = (pd.Series(buildings["parcel_id"]).array if "parcel_id" in buildings
+            else pd.array(np.full(nb, None, dtype=object)))
+    bi, pi, piece, b_area, main = place(p_geom, b_geom, threads=threads)
 
     # the attribute: row of the named parcel (−1: empty or unknown)
     attr_pos = _positions(p_ids, attr)
     no_geom = shapely.is_missing(b_geom) | shapely.is_empty(b_geom)
     fb = np.flatnonzero(no_geom & (attr_pos >= 0))
-    building = np.concatenate([bi, fb])
-    parcel = np.concatenate([pi, attr_pos[fb]])
-    footprint = np.concatenate([piece, np.zeros(len(fb))])
     with np.errstate(invalid="ignore", divide="ignore"):
         share_geom = np.where(b_area[bi] > 0, piece / b_area[bi], 0.0)
-    share = np.concatenate([share_geom, np.ones(len(fb))])
-    fallback = np.concatenate([np.zeros(len(bi), bool), np.ones(len(fb), bool)])
-    order = np.lexsort((parcel, building))
-    building, parcel, footprint = building[order], parcel[order], footprint[order]
-    share, fallback = share[order], fallback[order]
+    if len(fb):
+        bi, pi = np.concatenate([bi, fb]), np.concatenate([pi, attr_pos[fb]])
+        piece = np.concatenate([piece, np.zeros(len(fb))])
+        share_geom = np.concatenate([share_geom, np.ones(len(fb))])
+    fallback = np.zeros(len(bi), bool)
+    fallback[len(bi) - len(fb):] = True
 
     # data quality ---------------------------------------------------------------------
-    placed = np.bincount(bi, weights=piece, minlength=nb)
+    placed = np.bincount(bi[~fallback], weights=piece[~fallback], minlength=nb)
     outside = np.where(no_geom, 0.0, b_area - placed)
     all_out = ~no_geom & (placed <= 0) & (b_area > 0)
     part_out = ~no_geom & ~all_out & (outside > min_outside_m2)
-    # the parcel holding most of each building (ties: the first parcel row)
-    main = np.full(nb, -1, dtype=np.int64)
-    if len(bi):
-        o = np.lexsort((pi, -piece, bi))
-        first = np.r_[True, bi[o][1:] != bi[o][:-1]]
-        main[bi[o][first]] = pi[o][first]
-    has_attr = ~pd.isna(pd.Series(attr, dtype=object)).to_numpy() & (
-        pd.Series(attr, dtype=object).astype(str).str.strip().ne("").to_numpy())
+    has_attr = attr_pos >= 0
+    odd = np.flatnonzero(~has_attr & ~np.asarray(pd.isna(attr), dtype=bool))
+    if len(odd):                                # a parcel_id naming no parcel still counts
+        text = pd.Series(np.asarray(attr.take(odd), dtype=object), dtype=object)
+        has_attr[odd] = text.astype(str).str.strip().ne("").to_numpy()
     disagrees = has_attr & (main >= 0) & (attr_pos != main)
     rows = []
     for kind, mask, area in (
@@ -204,53 +207,72 @@ def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads
         geo_pid = np.full(len(at), None, dtype=object)
         known = main[at] >= 0
         geo_pid[known] = p_ids[main[at][known]]
-        rows.append(pd.DataFrame({"building_id": b_ids[at], "issue": kind,
-                                  "parcel_id": attr[at], "geometry_parcel_id": geo_pid,
-                                  "area_m2": area[at]}))
+        named = np.asarray(attr.take(at), dtype=object)
+        rows.append(pd.DataFrame({
+            "building_id": np.asarray(b_ids.take(at), dtype=object), "issue": kind,
+            "parcel_id": np.where(pd.isna(named), None, named),
+            "geometry_parcel_id": geo_pid, "area_m2": area[at]}))
     issues = pd.concat(rows, ignore_index=True)
-    issues["parcel_id"] = issues["parcel_id"].where(issues["parcel_id"].notna(), None)
-    return Overlay(building, parcel, footprint, share, fallback, b_ids, p_ids, issues)
+    return Overlay(bi, pi, piece, share_geom, fallback, b_ids, p_ids, issues)
 
 
 def place(parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The array core of :func:`overlay_buildings`.
 
-    Returns ``(building, parcel, area, footprint)``: row positions and area (m²) of every
-    piece of positive area, sorted by building then parcel, and each building's own
-    footprint area (0 without geometry).
+    Returns ``(building, parcel, area, footprint, main)``: row positions and area (m²) of
+    every piece of positive area (buildings wholly inside a parcel first, in building order,
+    then the pieces of the others in building order), each building's own footprint area
+    (0 without geometry) and the row of the parcel holding most of it (−1: none; ties: the
+    first parcel row).
     """
+    nb = len(buildings)
     b_area = np.nan_to_num(shapely.area(buildings), nan=0.0)
+    main = np.full(nb, -1, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
-    if not len(parcels) or not len(buildings):
-        return empty, empty, np.zeros(0), b_area
+    if not len(parcels) or not nb:
+        return empty, empty, np.zeros(0), b_area, main
     tree = shapely.STRtree(parcels)
-    bi, pi = tree.query(buildings)                       # envelopes meet
-    bi, pi = bi.astype(np.int64), pi.astype(np.int64)
+    bi, pi = tree.query(buildings)                       # envelopes meet; sorted by bi
     if not len(bi):
-        return empty, empty, np.zeros(0), b_area
+        return empty, empty, np.zeros(0), b_area, main
     shapely.prepare(parcels)
     covered = _chunked(lambda a, b: shapely.covers(parcels[a], buildings[b]), threads,
                        pi, bi)
-    # a covered building belongs whole to its (first) covering parcel
-    nb = len(buildings)
-    cover = np.full(nb, -1, dtype=np.int64)
+    # a covered building belongs whole to its first covering parcel row
     cb, cp = bi[covered], pi[covered]
-    if len(cb):
-        o = np.lexsort((cp, cb))
-        first = np.r_[True, cb[o][1:] != cb[o][:-1]]
-        cover[cb[o][first]] = cp[o][first]
-    rest = cover[bi] < 0
+    del covered
+    o = np.lexsort((cp, cb)) if len(cb) else empty
+    first = np.r_[True, cb[o][1:] != cb[o][:-1]] if len(cb) else np.zeros(0, bool)
+    main[cb[o][first]] = cp[o][first]
+    whole = cb[o][first]
+    del cb, cp, o, first
+    rest = main[bi] < 0
     rb, rp = bi[rest], pi[rest]
-    part = _chunked(lambda a, b: shapely.area(shapely.intersection(parcels[a], buildings[b])),
-                    threads, rp, rb) if len(rb) else np.zeros(0)
+    del bi, pi, rest
+    part = np.zeros(len(rb))
+    if len(rb):
+        # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
+        pb, bb = shapely.bounds(parcels[rp]), shapely.bounds(buildings[rb])
+        boxes = _is_box(parcels[rp], pb) & _is_box(buildings[rb], bb)
+        w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
+        h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
+        part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
+        other = ~boxes
+        if other.any():
+            part[other] = _chunked(
+                lambda a, b: shapely.area(shapely.intersection(parcels[a], buildings[b])),
+                threads, rp[other], rb[other])
     keep = part > 0
-    whole = np.flatnonzero(cover >= 0)
-    building = np.concatenate([whole, rb[keep]])
-    parcel = np.concatenate([cover[whole], rp[keep]])
-    area = np.concatenate([b_area[whole], part[keep]])
-    o = np.lexsort((parcel, building))
-    return building[o], parcel[o], area[o], b_area
+    rb, rp, part = rb[keep], rp[keep], part[keep]
+    if len(rb):   # the parcel holding most of each straddling building
+        o = np.lexsort((rp, -part, rb))
+        first = np.r_[True, rb[o][1:] != rb[o][:-1]]
+        main[rb[o][first]] = rp[o][first]
+    building = np.concatenate([whole, rb])
+    parcel = np.concatenate([main[whole], rp])
+    area = np.concatenate([b_area[whole], part])
+    return building, parcel, area, b_area, main
 
 
 def land_figures(parcels: pd.DataFrame, buildings: pd.DataFrame, overlay: Overlay,
@@ -325,7 +347,7 @@ def _floats(s: pd.Series) -> np.ndarray:
                                                                 na_value=np.nan)
 
 
-def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
     """Row of each wanted id in ``ids`` (−1: missing or unknown); the first row of a
     repeated id."""
     index = pd.Index(pd.Series(ids, dtype=object))
@@ -334,8 +356,21 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         rows = pd.Series(ids, dtype=object).drop_duplicates(keep="first").index.to_numpy()
     else:
         rows = np.arange(len(ids))
-    pos = index.get_indexer(pd.Series(wanted, dtype=object))
+    named = ~np.asarray(pd.isna(wanted), dtype=bool)
+    if not named.any():
+        return np.full(len(wanted), -1, dtype=np.int64)
+    pos = np.full(len(wanted), -1, dtype=np.int64)
+    at = np.flatnonzero(named)
+    pos[at] = index.get_indexer(pd.Series(np.asarray(wanted.take(at) if hasattr(
+        wanted, "take") else np.asarray(wanted)[at], dtype=object), dtype=object))
     return np.where(pos >= 0, rows[np.maximum(pos, 0)], -1).astype(np.int64)
+
+
+def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """True for an axis-aligned rectangle: a polygon whose area equals its envelope's
+    (a valid polygon inside its envelope with the same area is the envelope)."""
+    env = (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])
+    return (shapely.get_type_id(geoms) == 3) & (shapely.area(geoms) == env) & (env > 0)
 
 
 def _chunked(func: Callable[[np.ndarray, np.ndarray], np.ndarray], threads: int,

@@ -84,7 +84,8 @@ class PolicyProfile(BaseModel):
 def parse_profile(text: str, source_name: str) -> PolicyProfile:
     """Parse and validate profile YAML text; errors name the file and the key."""
     try:
-        raw = yaml.safe_load(text)
+        # the C loader when libyaml is present (the bundled profiles: ≈ 10× faster)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise PolicyError("策略配置不是有效的 YAML", f"policy profile is not valid YAML: {e}",
                           where=source_name) from e
