@@ -103,8 +103,13 @@ def _overlap(a0, a1, b0, b1) -> np.ndarray:
     return np.maximum(0, np.minimum(a1, b1) - np.maximum(a0, b0))
 
 
-def build(scale: str = "40k", seed: int = 13) -> City:
-    """Construct the city and its exact per-parcel truth (deterministic in ``seed``)."""
+def build(scale: str = "40k", seed: int = 13, notched: float = 0.0) -> City:
+    """Construct the city and its exact per-parcel truth (deterministic in ``seed``).
+
+    ``notched``: share of buildings drawn as L-shapes (a corner cut away) instead of
+    rectangles — still exact, but no longer boxes, so no tool can take an axis-aligned
+    rectangle shortcut for them.
+    """
     sc = SCALES[scale]
     rng = np.random.default_rng(seed)
     xe = _edges(sc.cols, BLOCK[0], rng, ORIGIN[0])
@@ -196,10 +201,10 @@ def build(scale: str = "40k", seed: int = 13) -> City:
     floors = rng.choice(np.arange(1, 13), n_b, p=np.r_[np.full(6, 0.13), np.full(6, 0.22 / 6)])
     storey = rng.choice(STOREY_M, n_b, p=STOREY_P)
     height = floors * storey  # exact: storey heights are multiples of 1/16 m
-    foot = (bx1 - bx0) * (by1 - by0)  # area units
+    bbox_area = (bx1 - bx0) * (by1 - by0)  # area units (before any notch)
     has_gfa = rng.random(n_b) < 0.4
     factor = rng.choice(np.arange(80, 121, 5), n_b) / 100
-    gfa = np.where(has_gfa, np.round(foot / Q2 * floors * factor * Q) / Q, np.nan)
+    gfa = np.where(has_gfa, np.round(bbox_area / Q2 * floors * factor * Q) / Q, np.nan)
     pid = parcel_ids[home].copy()
     no_code = rng.random(n_b) < 1 / 3
     pid[no_code] = None
@@ -208,7 +213,20 @@ def build(scale: str = "40k", seed: int = 13) -> City:
         (home[wrong] + 1 + rng.integers(0, n_parcels - 1, len(wrong))) % n_parcels
     ]
 
-    # -- truth: each building against the pieces of the (at most 2 × 2) cells it reaches
+    year = rng.integers(1990, 2025, n_b).astype(np.int32)
+
+    # -- notched (L-shaped) buildings: the top-left corner cut away, so that the building is
+    # the union of two rectangles: A (full width, below the notch) and B (right of it);
+    # B is empty for a plain rectangle. Drawn last: notched=0 leaves the city unchanged.
+    notch = rng.random(n_b) < notched if notched else np.zeros(n_b, bool)
+    nw = ((bx1 - bx0) * rng.uniform(0.2, 0.45, n_b)).astype(np.int64) if notched else 0
+    nh = ((by1 - by0) * rng.uniform(0.2, 0.45, n_b)).astype(np.int64) if notched else 0
+    ym = np.where(notch, by1 - nh, by1)
+    nx0 = np.where(notch, bx0 + nw, bx1)
+    parts = ((bx0, by0, bx1, ym), (nx0, ym, bx1, by1))
+    foot = (bx1 - bx0) * (ym - by0) + (bx1 - nx0) * (by1 - ym)
+
+    # -- truth: each part against the pieces of the (at most 2 × 2) cells the building reaches
     bi, bj = ci[bcell], cj[bcell]
     cand_b, cand_c = [np.arange(n_b)], [bcell]
     for di, dj in ((1, 0), (0, 1), (1, 1)):
@@ -223,8 +241,11 @@ def build(scale: str = "40k", seed: int = 13) -> City:
         np.arange(npieces.sum()) - np.repeat(np.cumsum(npieces) - npieces, npieces)
     )
     qarea = (
-        _overlap(bx0[qb], bx1[qb], px0[qpiece], px1[qpiece])
-        * _overlap(by0[qb], by1[qb], py0[qpiece], py1[qpiece])
+        sum(
+            _overlap(x0[qb], x1[qb], px0[qpiece], px1[qpiece])
+            * _overlap(y0[qb], y1[qb], py0[qpiece], py1[qpiece])
+            for x0, y0, x1, y1 in parts
+        )
         * psign[qpiece]
     )
     key = qb.astype(np.int64) * n_parcels + pp[qpiece]
@@ -280,14 +301,23 @@ def build(scale: str = "40k", seed: int = 13) -> City:
             "floors": floors.astype(np.int32),
             "height_m": height,
             "gfa_m2": gfa,
-            "year_built": rng.integers(1990, 2025, n_b).astype(np.int32),
+            "year_built": year,
         },
-        geometry=shapely.box(bx0 / Q, by0 / Q, bx1 / Q, by1 / Q, ccw=False),
+        geometry=_building_geometries(bx0, by0, bx1, by1, notch, nx0, ym),
         crs=CRS,
     )
     return City(
         parcels, buildings, truth, int((outside > 0).sum()), float(outside.sum() / Q2), wrong_count
     )
+
+
+def _building_geometries(bx0, by0, bx1, by1, notch, nx0, ym) -> np.ndarray:
+    geoms = shapely.box(bx0 / Q, by0 / Q, bx1 / Q, by1 / Q, ccw=False)
+    if notch.any():
+        x0, y0, x1, y1, xn, yn = (a[notch] / Q for a in (bx0, by0, bx1, by1, nx0, ym))
+        ring = [(x0, y0), (x0, yn), (xn, yn), (xn, y1), (x1, y1), (x1, y0), (x0, y0)]
+        geoms[notch] = shapely.polygons(np.stack([np.stack(c, axis=-1) for c in ring], axis=1))
+    return geoms
 
 
 def _parcel_geometries(n_cells, kept, merged, holes, islands, owner, parcel_ids, cell, hole):

@@ -21,9 +21,9 @@ import landfar_duckdb
 import landfar_geopandas
 
 
-@pytest.fixture(scope="module")
-def tiny() -> city.City:
-    return city.build("tiny")
+@pytest.fixture(scope="module", params=[0.0, 0.5], ids=["boxes", "notched"])
+def tiny(request: pytest.FixtureRequest) -> city.City:
+    return city.build("tiny", notched=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +79,25 @@ def test_tiny_city_has_every_case(tiny: city.City) -> None:
     # some building straddles two parcels
     both = shapely.intersects(geoms[:, None], bl.geometry.to_numpy()[None, :]).sum(axis=0)
     assert (both >= 2).any()
+    # the notched variant: L-shapes (a corner cut away, so smaller than their envelope)
+    lshape = shapely.area(bl.geometry.to_numpy()) < shapely.area(bl.envelope.to_numpy())
+    notched = shapely.get_num_coordinates(bl.geometry.to_numpy()) == 7
+    assert np.array_equal(lshape, notched)
     # every coordinate on the 1/16 m grid
     for g in (geoms, bl.geometry.to_numpy()):
         xy = shapely.get_coordinates(g) * 16
         assert np.array_equal(xy, np.round(xy))
 
 
+def test_notched_share() -> None:
+    n = (city.build("tiny", notched=0.5).buildings.count_coordinates() == 7).mean()
+    assert 0.3 < n < 0.7
+    assert (city.build("tiny").buildings.count_coordinates() == 5).all()
+
+
 def test_city_is_deterministic(tiny: city.City) -> None:
-    again = city.build("tiny")
+    notched = 0.5 if (tiny.buildings.count_coordinates() > 5).any() else 0.0
+    again = city.build("tiny", notched=notched)
     pd.testing.assert_frame_equal(again.truth, tiny.truth)
     assert shapely.equals_exact(
         again.buildings.geometry.to_numpy(), tiny.buildings.geometry.to_numpy(), 0
@@ -127,10 +138,10 @@ def test_harness_runs_and_checks_each_tool(tmp_path: Path) -> None:
             "--data-dir",
             str(tmp_path),
             "--tools",
-            "geopandas,duckdb",
+            "indspace,geopandas,duckdb",
         ]
     )
-    for name in ("geopandas", "duckdb"):
+    for name in ("indspace", "geopandas", "duckdb"):
         r = results[name]
         assert r.ok, (r.failed, r.problems)
         assert len(r.seconds) == 1 and r.peak_mib[0] > 0
