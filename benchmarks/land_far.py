@@ -14,7 +14,9 @@ rotates every round):
 * ``duckdb``: ``landfar_duckdb.py`` (baseline B).
 
 Measured: whole-process wall time (spawn to exit, interpreter start-up and imports
-included) and peak memory (the child's maximum RSS from ``wait4`` in a small launcher).
+included), CPU time (user + system) and peak memory (the child's maximum RSS), from
+``wait4`` in a small launcher. On the shared machine the wall time depends on the load of
+others; CPU time much less so (but a multi-threaded tool spends more CPU than wall time).
 Every run's CSV is checked against the truth (1e-6 relative, ``n_buildings`` exact); a
 tool that differs is reported as WRONG and gets no ratio. The table shows the median and
 minimum of the rounds, the largest peak, and the ratios of ``indspace`` to the faster
@@ -52,6 +54,7 @@ BASELINES = ("geopandas", "duckdb")
 class Runs:
     seconds: list[float] = field(default_factory=list)
     peak_mib: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)  # user + system time of the child
     problems: list[str] = field(default_factory=list)  # first wrong result, if any
     failed: str = ""  # non-zero exit: the tail of stderr
     stdout: str = ""  # of the first run
@@ -113,18 +116,21 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - t0
 with open(sys.argv[1], "w") as f:
-    f.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    f.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu!r}")
 """
 
 
-def run(cmd: list[str], log: Path) -> tuple[float, float, int, str]:
-    """Wall seconds, peak RSS (MiB) and exit status of one fresh child process."""
+def run(cmd: list[str], log: Path) -> tuple[float, float, int, str, float]:
+    """Wall seconds, peak RSS (MiB), exit status, stdout and CPU seconds (user + system)
+    of one fresh child process."""
     stats = log.with_suffix(".stats")
     with open(log.with_suffix(".out"), "wb") as out, open(log.with_suffix(".err"), "wb") as err:
         subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, str(stats), *cmd],
                        stdout=out, stderr=err, stdin=subprocess.DEVNULL, check=True)  # fmt: skip
-    seconds, maxrss_kib, rc = stats.read_text().split()
-    return float(seconds), int(maxrss_kib) / 1024, int(rc), log.with_suffix(".out").read_text()
+    seconds, maxrss_kib, rc, cpu = stats.read_text().split()
+    stdout = log.with_suffix(".out").read_text()
+    return float(seconds), int(maxrss_kib) / 1024, int(rc), stdout, float(cpu)
 
 
 def available(name: str) -> str:
@@ -150,7 +156,7 @@ def bench(gpkg: Path, truth: pd.DataFrame, rounds: int, names: list[str]) -> dic
                 res = results[n]
                 if res.failed:
                     continue
-                seconds, peak, rc, stdout = run(cmds[n], out / n)
+                seconds, peak, rc, stdout, cpu = run(cmds[n], out / n)
                 if rc != 0:
                     res.failed = f"exit {rc}: " + (out / f"{n}.err").read_text()[-2000:]
                     continue
@@ -159,9 +165,11 @@ def bench(gpkg: Path, truth: pd.DataFrame, rounds: int, names: list[str]) -> dic
                     res.problems = problems
                 res.seconds.append(seconds)
                 res.peak_mib.append(peak)
+                res.cpu_s.append(cpu)
                 res.stdout = res.stdout or stdout
-                print(f"  round {r + 1} {n:9s} {seconds:7.2f} s {peak:7.0f} MiB"
-                      + ("  WRONG" if problems else ""), flush=True)  # fmt: skip
+                flag = "  WRONG" if problems else ""
+                print(f"  round {r + 1} {n:9s} {seconds:7.2f} s {peak:7.0f} MiB "
+                      f"{cpu:7.2f} s CPU{flag}", flush=True)  # fmt: skip
     return results
 
 
@@ -169,11 +177,12 @@ def table(results: dict[str, Runs]) -> str:
     good = {n: r for n, r in results.items() if r.ok}
     fastest = min((n for n in BASELINES if n in good), default=None,
                   key=lambda n: statistics.median(good[n].seconds))  # fmt: skip
-    lines = ["| tool | median s | min s | peak MiB | time ÷ faster baseline | peak ÷ GeoPandas "
-             "| result |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| tool | median s | min s | CPU s (median) | peak MiB | time ÷ faster baseline "
+             "| peak ÷ GeoPandas | result |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, r in results.items():
         if not r.seconds:
-            lines.append(f"| {n} | — | — | — | — | — | not run: {r.failed.splitlines()[0]} |")
+            why = r.failed.splitlines()[0] if r.failed else "no run"
+            lines.append(f"| {n} | — | — | — | — | — | — | not run: {why} |")
             continue
         med, peak = statistics.median(r.seconds), max(r.peak_mib)
         t_ratio = m_ratio = "—"
@@ -182,7 +191,8 @@ def table(results: dict[str, Runs]) -> str:
         if r.ok and "geopandas" in good:
             m_ratio = f"{peak / max(good['geopandas'].peak_mib):.2f}×"
         verdict = "= truth" if r.ok else "WRONG: " + "; ".join(r.problems)[:300]
-        lines.append(f"| {n} | {med:.2f} | {min(r.seconds):.2f} | {peak:.0f} | {t_ratio} "
+        lines.append(f"| {n} | {med:.2f} | {min(r.seconds):.2f} | "
+                     f"{statistics.median(r.cpu_s):.2f} | {peak:.0f} | {t_ratio} "
                      f"| {m_ratio} | {verdict} |")  # fmt: skip
     return "\n".join(lines)
 
