@@ -17,28 +17,54 @@ from indspace.core.errors import IndspaceError
 def register(group: typer.Typer, fail: Any, console: Console) -> None:
     @group.command()
     def far(
-        parcels: Annotated[Path, typer.Option(
-            "--parcels", help="宗地文件 (.gpkg/.shp/.zip/.geojson) / parcels file")],
-        buildings: Annotated[Path, typer.Option(
-            "--buildings", help="建筑文件 (.gpkg/.shp/.zip/.geojson) / buildings file")],
-        out: Annotated[Path, typer.Option(
-            "--out", help="结果 .csv / .xlsx / .gpkg，每宗地一行 / result, one row per "
-                          "parcel")],
-        parcels_layer: Annotated[str | None, typer.Option(
-            "--parcels-layer", help="宗地图层（同一 GeoPackage 时默认 parcels）/ parcels "
-                                    "layer (default parcels when both name one GeoPackage)")
+        parcels: Annotated[
+            Path,
+            typer.Option("--parcels", help="宗地文件 (.gpkg/.shp/.zip/.geojson) / parcels file"),
+        ],
+        buildings: Annotated[
+            Path,
+            typer.Option(
+                "--buildings", help="建筑文件 (.gpkg/.shp/.zip/.geojson) / buildings file"
+            ),
+        ],
+        out: Annotated[
+            Path,
+            typer.Option(
+                "--out", help="结果 .csv / .xlsx / .gpkg，每宗地一行 / result, one row per parcel"
+            ),
+        ],
+        parcels_layer: Annotated[
+            str | None,
+            typer.Option(
+                "--parcels-layer",
+                help="宗地图层（同一 GeoPackage 时默认 parcels）/ parcels "
+                "layer (default parcels when both name one GeoPackage)",
+            ),
         ] = None,
-        buildings_layer: Annotated[str | None, typer.Option(
-            "--buildings-layer", help="建筑图层（同一 GeoPackage 时默认 buildings）/ "
-                                      "buildings layer")] = None,
-        crs: Annotated[str | None, typer.Option(
-            "--crs", help="两个文件的坐标系，如 EPSG:4549（默认自动识别）/ CRS of both files, "
-                          "e.g. EPSG:4549 (default: detected)")] = None,
-        profile: Annotated[str, typer.Option(
-            "--profile", help="策略配置（8 米层高规则）/ policy profile (8 m storey rule)")
+        buildings_layer: Annotated[
+            str | None,
+            typer.Option(
+                "--buildings-layer",
+                help="建筑图层（同一 GeoPackage 时默认 buildings）/ buildings layer",
+            ),
+        ] = None,
+        crs: Annotated[
+            str | None,
+            typer.Option(
+                "--crs",
+                help="两个文件的坐标系，如 EPSG:4549（默认自动识别）/ CRS of both files, "
+                "e.g. EPSG:4549 (default: detected)",
+            ),
+        ] = None,
+        profile: Annotated[
+            str,
+            typer.Option(
+                "--profile", help="策略配置（8 米层高规则）/ policy profile (8 m storey rule)"
+            ),
         ] = "ningbo-demo",
-        as_json: Annotated[bool, typer.Option(
-            "--json", help="输出 JSON 汇总 / print a JSON summary")] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="输出 JSON 汇总 / print a JSON summary")
+        ] = False,
     ) -> None:
         """按图形叠加计算每宗地的基底面积、建筑面积、容积率、建筑系数（无需数据库）/
         per-parcel footprint, floor area, FAR and building coefficient from the geometry
@@ -51,13 +77,28 @@ def register(group: typer.Typer, fail: Any, console: Console) -> None:
         except ValueError:
             from indspace.core.errors import ValidationError
 
-            fail(ValidationError(f"无法识别的坐标系：{crs}", f"unrecognised CRS: {crs}",
-                                 where="--crs", hint_zh="如 EPSG:4549",
-                                 hint_en="e.g. EPSG:4549"), as_json)
+            fail(
+                ValidationError(
+                    f"无法识别的坐标系：{crs}",
+                    f"unrecognised CRS: {crs}",
+                    where="--crs",
+                    hint_zh="如 EPSG:4549",
+                    hint_en="e.g. EPSG:4549",
+                ),
+                as_json,
+            )
         try:
-            result = land_far(parcels, buildings, out, parcels_layer=parcels_layer,
-                              buildings_layer=buildings_layer, crs=epsg, profile=profile,
-                              threads=min(2, os.cpu_count() or 1), started=started)
+            result = land_far(
+                parcels,
+                buildings,
+                out,
+                parcels_layer=parcels_layer,
+                buildings_layer=buildings_layer,
+                crs=epsg,
+                profile=profile,
+                threads=min(2, os.cpu_count() or 1),
+                started=started,
+            )
         except IndspaceError as e:
             fail(e, as_json)
         summary = result.summary()
@@ -70,6 +111,8 @@ def register(group: typer.Typer, fail: Any, console: Console) -> None:
         for kind, n in result.counts.items():
             t.add_row(f"{ISSUE_KINDS[kind][0]} / {kind}", f"{n:,}")
         Console().print(t)
-        Console().print(f"宗地 / parcels {result.parcels:,}，建筑 / buildings "
-                        f"{result.buildings:,}，{result.seconds:.2f} s")
+        Console().print(
+            f"宗地 / parcels {result.parcels:,}，建筑 / buildings "
+            f"{result.buildings:,}，{result.seconds:.2f} s"
+        )
         console.print(f"结果 / result → {escape(str(out))}")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from indspace.core.engines.land_figures import (
     FIGURE_COLUMNS,
@@ -24,31 +25,38 @@ from indspace.core.engines.land_figures import (
 )
 
 HOLE = shapely.box(540, 40, 560, 60)
-PARCELS = pd.DataFrame({
-    "parcel_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
-    "geometry": [shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100),
-                 shapely.box(0, 110, 100, 210),
-                 shapely.MultiPolygon([shapely.box(300, 0, 340, 50),
-                                       shapely.box(360, 0, 400, 50)]),
-                 shapely.box(500, 0, 600, 100).difference(HOLE), HOLE]})
+PARCELS = pd.DataFrame(
+    {
+        "parcel_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+        "geometry": [
+            shapely.box(0, 0, 100, 100),
+            shapely.box(100, 0, 200, 100),
+            shapely.box(0, 110, 100, 210),
+            shapely.MultiPolygon([shapely.box(300, 0, 340, 50), shapely.box(360, 0, 400, 50)]),
+            shapely.box(500, 0, 600, 100).difference(HOLE),
+            HOLE,
+        ],
+    }
+)
 
 B = [  # building_id, parcel_id attribute, floors, height_m, gfa_m2, geometry
-    ("B1", None, 2, 8.0, None, shapely.box(90, 10, 110, 30)),     # across P1 | P2
-    ("B2", "P1", 1, 8.0, None, shapely.box(10, 95, 30, 105)),     # half in the road
-    ("B3", None, 2, 16.0, None, shapely.box(20, 20, 40, 40)),     # storey exactly 8 m
+    ("B1", None, 2, 8.0, None, shapely.box(90, 10, 110, 30)),  # across P1 | P2
+    ("B2", "P1", 1, 8.0, None, shapely.box(10, 95, 30, 105)),  # half in the road
+    ("B3", None, 2, 16.0, None, shapely.box(20, 20, 40, 40)),  # storey exactly 8 m
     ("B4", None, 2, 16.02, None, shapely.box(120, 20, 140, 40)),  # storey 8.01 m
-    ("B5", None, 3, 9.0, None, shapely.box(310, 10, 330, 30)),    # P4, first part
-    ("B5b", None, 1, 4.0, None, shapely.box(370, 10, 380, 20)),   # P4, second part
-    ("B6", None, 1, 4.0, None, shapely.box(545, 45, 555, 55)),    # in P5's hole = P6
-    ("B7", None, 4, 12.0, None, shapely.box(510, 10, 530, 30)),   # P5 proper
-    ("B8", None, 3, 9.0, 900.0, shapely.box(95, 60, 105, 80)),    # gfa across P1 | P2
-    ("B9", "P1", 1, 5.0, None, shapely.box(150, 60, 170, 80)),    # says P1, stands in P2
-    ("B10", "P3", 2, None, 500.0, None),                          # no geometry: attribute
-    ("B11", None, 2, None, 500.0, None),                          # no geometry, no parcel
+    ("B5", None, 3, 9.0, None, shapely.box(310, 10, 330, 30)),  # P4, first part
+    ("B5b", None, 1, 4.0, None, shapely.box(370, 10, 380, 20)),  # P4, second part
+    ("B6", None, 1, 4.0, None, shapely.box(545, 45, 555, 55)),  # in P5's hole = P6
+    ("B7", None, 4, 12.0, None, shapely.box(510, 10, 530, 30)),  # P5 proper
+    ("B8", None, 3, 9.0, 900.0, shapely.box(95, 60, 105, 80)),  # gfa across P1 | P2
+    ("B9", "P1", 1, 5.0, None, shapely.box(150, 60, 170, 80)),  # says P1, stands in P2
+    ("B10", "P3", 2, None, 500.0, None),  # no geometry: attribute
+    ("B11", None, 2, None, 500.0, None),  # no geometry, no parcel
     ("B12", None, 1, 4.0, None, shapely.box(150, 102, 160, 108)),  # wholly in the road
 ]
-BUILDINGS = pd.DataFrame(B, columns=["building_id", "parcel_id", "floors", "height_m",
-                                     "gfa_m2", "geometry"])
+BUILDINGS = pd.DataFrame(
+    B, columns=["building_id", "parcel_id", "floors", "height_m", "gfa_m2", "geometry"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +128,11 @@ def test_parcel_with_a_hole_and_the_building_in_the_hole(figures: pd.DataFrame) 
 
 
 def test_pieces_split_by_area() -> None:
-    pieces = overlay_buildings(PARCELS, BUILDINGS).pieces.set_index(["building_id",
-                                                                     "parcel_id"])
+    pieces = overlay_buildings(PARCELS, BUILDINGS).pieces.set_index(["building_id", "parcel_id"])
     assert pieces.loc[("B1", "P1"), "share"] == pytest.approx(0.5)
     assert pieces.loc[("B1", "P2"), "share"] == pytest.approx(0.5)
     assert pieces.loc[("B2", "P1"), "footprint_m2"] == pytest.approx(100)
-    assert pieces.loc[("B2", "P1"), "share"] == pytest.approx(0.5)   # the rest is road
+    assert pieces.loc[("B2", "P1"), "share"] == pytest.approx(0.5)  # the rest is road
     assert pieces.loc[("B10", "P3"), "source"] == "attribute"
     assert pieces.loc[("B6", "P6"), "share"] == 1.0
     assert ("B6", "P5") not in pieces.index
@@ -135,10 +142,14 @@ def test_pieces_split_by_area() -> None:
 def test_data_quality_list() -> None:
     issues = overlay_buildings(PARCELS, BUILDINGS).issues
     got = {(r.building_id, r.issue): r for r in issues.itertuples()}
-    assert set(got) == {("B2", "partly_outside"), ("B12", "outside_parcels"),
-                        ("B9", "parcel_id_disagrees"), ("B10", "attribute_fallback"),
-                        ("B11", "unplaced")}
-    assert got[("B2", "partly_outside")].area_m2 == pytest.approx(100)   # 20×5 in the road
+    assert set(got) == {
+        ("B2", "partly_outside"),
+        ("B12", "outside_parcels"),
+        ("B9", "parcel_id_disagrees"),
+        ("B10", "attribute_fallback"),
+        ("B11", "unplaced"),
+    }
+    assert got[("B2", "partly_outside")].area_m2 == pytest.approx(100)  # 20×5 in the road
     assert got[("B12", "outside_parcels")].area_m2 == pytest.approx(60)  # 10×6
     b9 = got[("B9", "parcel_id_disagrees")]
     assert (b9.parcel_id, b9.geometry_parcel_id) == ("P1", "P2")
@@ -148,8 +159,7 @@ def test_data_quality_list() -> None:
 def test_attribute_agreeing_with_geometry_is_not_a_note() -> None:
     # B2 says P1 and most of its footprint in a parcel is in P1: no parcel_id note
     issues = overlay_buildings(PARCELS, BUILDINGS).issues
-    assert not ((issues["building_id"] == "B2") & (issues["issue"] == "parcel_id_disagrees")
-                ).any()
+    assert not ((issues["building_id"] == "B2") & (issues["issue"] == "parcel_id_disagrees")).any()
 
 
 def test_threads_do_not_change_the_result() -> None:
@@ -158,8 +168,9 @@ def test_threads_do_not_change_the_result() -> None:
     y = rng.integers(0, 2_000, 30_000).astype(float)
     buildings = shapely.box(x, y, x + 7, y + 5)
     i, j = np.meshgrid(np.arange(40), np.arange(40))
-    parcels = shapely.box(i.ravel() * 50.0, j.ravel() * 50.0, i.ravel() * 50.0 + 45,
-                          j.ravel() * 50.0 + 45)
+    parcels = shapely.box(
+        i.ravel() * 50.0, j.ravel() * 50.0, i.ravel() * 50.0 + 45, j.ravel() * 50.0 + 45
+    )
     one = place(parcels, buildings, threads=1)
     two = place(parcels, buildings, threads=2)
     for a, b in zip(one, two, strict=True):
@@ -178,3 +189,22 @@ def test_empty_inputs() -> None:
     assert out["far"].tolist() == [0.0] * 6
     assert out["n_buildings"].tolist() == [0] * 6
     assert len(ov.issues) == 0
+
+
+def test_rotated_scene_gives_the_same_figures(figures: pd.DataFrame) -> None:
+    # turned by 30°, no shape is an axis-aligned rectangle any more: every straddling pair
+    # goes through shapely.intersection instead of the rectangle arithmetic, and the
+    # figures (areas are invariant under rotation) must not change
+    def turn(frame: pd.DataFrame) -> pd.DataFrame:
+        geoms = [
+            None if g is None else shapely.affinity.rotate(g, 30, origin=(0, 0))
+            for g in frame["geometry"]
+        ]
+        return frame.assign(geometry=geoms)
+
+    parcels, buildings = turn(PARCELS), turn(BUILDINGS)
+    ov = overlay_buildings(parcels, buildings)
+    turned = land_figures(parcels, buildings, ov, 8.0).set_index("parcel_id")
+    pd.testing.assert_frame_equal(turned, figures, check_exact=False, rtol=1e-9, atol=1e-6)
+    kinds = sorted(ov.issues["issue"])
+    assert kinds == sorted(overlay_buildings(PARCELS, BUILDINGS).issues["issue"])

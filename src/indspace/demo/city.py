@@ -14,7 +14,9 @@ What is generated (section numbers refer to synthetic-data.md):
   13–43, "361" 2025 chain tags, USCCs per §7 (valid, unique);
 * parcels — areas, supply eras 35/55/10 % (§3), control line covering 85 % of the land in
   "2070" parks (§2), rectangles on block grids (§7), ZDDM ids ``330212001001GB00001``;
-* buildings — inner rectangles meeting the era's FAR and coefficient (§3);
+* buildings — inner rectangles meeting the era's FAR and coefficient (§3); a third carry no
+  parcel code and a few a wrong one (the next parcel's), so the parcel comes from the
+  geometry (issue #13);
 * occupancy — owners plus tenants on 15 % of parcels (§3);
 * indicators — 5 years per firm (§4), low tax correlated with old supply eras;
 * anomalies — planted low-efficiency parcels and touching clusters, idle land, D-like
@@ -61,7 +63,10 @@ ANOMALY_COLUMNS = ("kind", "table_name", "record_key", "detail")
 EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
-_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES = range(10)
+_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _CODES = range(11)
+NO_PARCEL_CODE_SHARE = 1 / 3
+"""Share of demo buildings shipped without a parcel code, as survey layers come (issue #13):
+the parcel comes from the geometry."""
 
 
 @dataclass
@@ -293,6 +298,15 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     block_names = _cat(park_names[land.block_park].astype(str), _zfill(land.block_seq, 1),
                        "号区块")
 
+    # parcel codes of the buildings: a third left empty, a few wrong (issue #13) ----------
+    rng = _rng(seed, code, _CODES)
+    nbld = len(ba.parcel)
+    b_parcel = parcel_ids[ba.parcel].astype(object)
+    b_parcel[rng.random(nbld) < NO_PARCEL_CODE_SHARE] = None
+    wrong = (np.sort(rng.choice(nbld, size=min(dp.anomalies["wrong_parcel_code"], nbld),
+                                replace=False)) if nbld and p > 1 else np.zeros(0, np.int64))
+    b_parcel[wrong] = parcel_ids[(ba.parcel[wrong] + 1) % p]     # the next parcel's code
+
     # frames -------------------------------------------------------------------------------
     scale_txt = np.where(above, "above", "below")
     ent = _frame(ENTITIES["enterprises"], {
@@ -309,7 +323,7 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         "owner_credit_code": codes[owner], "district": np.repeat(district, p),
         "is_synthetic": np.ones(p, bool)}, _multi(bounds))
     buildings = _frame(ENTITIES["buildings"], {
-        "building_id": building_ids, "parcel_id": parcel_ids[ba.parcel], "floors": ba.floors,
+        "building_id": building_ids, "parcel_id": b_parcel, "floors": ba.floors,
         "height_m": ba.height_m, "gfa_m2": np.round(gfa, 2), "use": ba.use,
         "year_built": ba.year_built, "district": np.repeat(district, len(ba.parcel)),
         "is_synthetic": np.ones(len(ba.parcel), bool)}, _multi(ba.bounds))
@@ -380,6 +394,9 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         rows.append(("bad_record", "parcels", str(parcel_ids[k]),
                      f"area_mismatch: area_m2 {recorded_area[k]:.2f} vs geometry "
                      f"{area[k]:.2f} ({(f - 1) * 100:+.0f}%)"))
+    for k in wrong:
+        rows.append(("wrong_parcel_code", "buildings", str(building_ids[k]),
+                     f"parcel_id {b_parcel[k]}, stands on {parcel_ids[ba.parcel[k]]}"))
     for k in txr:
         rows.append(("bad_record", "indicators",
                      f"{codes[ind['firm'][k]]}|{ind['year'][k]}",

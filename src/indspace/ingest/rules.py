@@ -209,10 +209,10 @@ _CATALOGUE: tuple[Rule, ...] = (
        "import the enterprise if it should be evaluated; the parcel is still imported",
        "parcels"),
     _R("I125", "gfa_derived", "info",
-       "建筑面积为空，按 基底 {footprint} 平方米 × 计容层数 {counted} 推算为 {gfa} 平方米"
-       "（{floors} 层，平均层高 {storey_m} 米{doubled_zh}）",
-       "gfa_m2 empty: derived as footprint {footprint} m² × {counted} counted storeys = "
-       "{gfa} m² ({floors} storeys, mean storey height {storey_m} m{doubled_en})",
+       "建筑面积为空，按 基底 {footprint} 平方米 × {floors} 层 推算为 {gfa} 平方米"
+       "（计算容积率时层高超限的楼层按两层计）",
+       "gfa_m2 empty: derived as footprint {footprint} m² × {floors} storeys = {gfa} m² "
+       "(storeys over the height limit count twice in FAR)",
        "如有实测建筑面积（SCJZMJ）请填写",
        "fill in the measured floor area (SCJZMJ) when known",
        "buildings"),

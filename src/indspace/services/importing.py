@@ -9,14 +9,10 @@ on any error. A file is identified by its SHA-256 (with its Shapefile side files
 
 from __future__ import annotations
 
-import dataclasses
-import gc
 import hashlib
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +29,8 @@ from indspace.core.model.entities import ENTITIES
 from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, read_table
 from indspace.ingest.report import write_report
-from indspace.ingest.validate import ValidationContext, ValidationResult, validate
+from indspace.ingest.validate import ValidationContext, validate
+from indspace.services._collector import collector_paused as _collector_paused
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -137,7 +134,7 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
     names |= {n[:-1]: c for n, c in list(names.items()) if len(n) > 2 and n[-1] in "区县市"}
     existing = (
         store.read_frame("parcels", columns=["parcel_id", "geometry"])
-        if table == "parcels"
+        if table in ("parcels", "buildings")
         else None
     )
     return ValidationContext(
@@ -171,36 +168,6 @@ def import_file(
         return _import_file(store, kind, path, layer=layer, encoding=encoding, crs=crs,
                             year=year, mode=mode, strict=strict, actor=actor,
                             report_dir=report_dir, clock=clock)
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector while an import runs.
-
-    An import holds hundreds of thousands of shapely geometries, and shapely geometries are
-    tracked by the collector: every full collection that the import's own allocations
-    trigger walks all of them again (three per city-scale import, ≈ 0.25 s of ≈ 2.5 s).
-    Reference counting still frees everything that is not part of a reference cycle; cycles
-    wait for the first collection after the import. Concurrent imports (threads) share one
-    pause; the collector's previous state comes back when the last one ends."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def _import_file(
@@ -247,10 +214,9 @@ def _import_file(
     result = validate(
         kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
     )
-    if table == "buildings":
-        result, placed_note = _check_placement(store, result)
-        if placed_note:
-            notes.append(placed_note)
+    placed = _placement_note(result.issues) if table == "buildings" else None
+    if placed:
+        notes.append(placed)
     issues = result.issues
     counts = result.counts()
     rejected, accepted, warnings = counts["rejected"], counts["accepted"], counts["warnings"]
@@ -337,45 +303,16 @@ def _import_file(
     return out
 
 
-def _check_placement(store: Store, result: ValidationResult
-                     ) -> tuple[ValidationResult, str | None]:
-    """Buildings against the store's parcels (issue #13): W127 for a building (partly)
-    outside every parcel, W128 for a parcel_id the geometry contradicts; and a note with
-    both counts."""
-    from indspace.ingest.rules import render
-    from indspace.ingest.validate import ISSUE_COLUMNS
-    from indspace.services.land import check_buildings
-
-    valid = result.valid
-    if valid.empty or "geometry" not in valid:
-        return result, None
-    found = check_buildings(store, valid.assign(parcel_id=valid.get("parcel_id")))
-    rows = valid["source_row"].to_numpy(dtype=np.int64)
-    row_of = dict(zip(valid["building_id"], rows, strict=True))
-    area = np.nan_to_num(shapely.area(np.asarray(valid.geometry.values, dtype=object)))
-    area_of = dict(zip(valid["building_id"], area, strict=True))
-    recs = []
-    outside = found[found["issue"].isin(("outside_parcels", "partly_outside"))]
-    for r in outside.itertuples(index=False):
-        share = 100.0 * r.area_m2 / area_of[r.building_id] if area_of[r.building_id] else 100
-        msg = render("W127", area=f"{r.area_m2:.2f}", share_pct=f"{share:.1f}")
-        recs.append((row_of[r.building_id], "geometry", "W127", "warning", *msg, ""))
-    wrong = found[found["issue"] == "parcel_id_disagrees"]
-    for r in wrong.itertuples(index=False):
-        msg = render("W128", value=r.parcel_id, geometry_parcel=r.geometry_parcel_id)
-        recs.append((row_of[r.building_id], "parcel_id", "W128", "warning", *msg,
-                     r.parcel_id))
-    if not recs:
-        return result, None
-    extra = pd.DataFrame(recs, columns=list(ISSUE_COLUMNS)).astype(object)
-    extra["source_row"] = extra["source_row"].astype(np.int64)
-    issues = pd.concat([result.issues, extra], ignore_index=True).sort_values(
-        ["source_row", "code"], kind="stable", ignore_index=True)
-    note = (f"{len(outside)} 栋建筑全部或部分位于所有宗地之外，"
-            f"{len(wrong)} 栋建筑的宗地代码与图形不符（以图形为准）/ "
-            f"{len(outside)} buildings lie wholly or partly outside every parcel, "
-            f"{len(wrong)} disagree with their parcel code (the geometry decides)")
-    return dataclasses.replace(result, issues=issues), note
+def _placement_note(issues: pd.DataFrame) -> str | None:
+    """The counts of W127 and W128 (buildings off their parcels) as one bilingual note."""
+    outside = int((issues["code"] == "W127").sum())
+    wrong = int((issues["code"] == "W128").sum())
+    if not outside and not wrong:
+        return None
+    return (f"{outside} 栋建筑全部或部分位于所有宗地之外，"
+            f"{wrong} 栋建筑的宗地代码与图形不符（以图形为准）/ "
+            f"{outside} buildings lie wholly or partly outside every parcel, "
+            f"{wrong} disagree with their parcel code (the geometry decides)")
 
 
 def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,13 +31,21 @@ from indspace.core.engines.land_figures import (
 )
 from indspace.core.errors import ValidationError
 from indspace.core.policy import PolicyProfile
+from indspace.services._collector import collector_paused
 from indspace.services.output import atomic, unsupported_format, write_sheets
 
 if TYPE_CHECKING:
     from indspace.store import Store
 
-STORE_BUILDING_COLUMNS = ("building_id", "parcel_id", "floors", "height_m", "gfa_m2",
-                          "year_built", "geometry")
+STORE_BUILDING_COLUMNS = (
+    "building_id",
+    "parcel_id",
+    "floors",
+    "height_m",
+    "gfa_m2",
+    "year_built",
+    "geometry",
+)
 OUT_FORMATS = (".csv", ".xlsx", ".gpkg")
 
 
@@ -51,22 +60,29 @@ def storey_limit(profile: PolicyProfile, on: date) -> float:
 class StoreOverlay:
     """The store's current parcels and buildings and how they overlay."""
 
-    parcels: pd.DataFrame      # parcel_id, geometry
-    buildings: pd.DataFrame    # STORE_BUILDING_COLUMNS
+    parcels: pd.DataFrame  # parcel_id, geometry
+    buildings: pd.DataFrame  # STORE_BUILDING_COLUMNS
     overlay: Overlay
 
     def stats(self, limit_m: float) -> pd.DataFrame:
         """parcel_id, footprint_m2, floor_area_m2, far_floor_m2 (m²) and mean_year_built —
         one row per parcel with a building, sorted by parcel_id."""
         sums = parcel_sums(self.overlay, len(self.parcels), self.buildings, limit_m)
-        frame = pd.DataFrame({"parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object),
-                              "footprint_m2": sums["footprint_m2"],
-                              "floor_area_m2": sums["floor_area_m2"],
-                              "far_floor_m2": sums["far_floor_m2"]})
+        frame = pd.DataFrame(
+            {
+                "parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object),
+                "footprint_m2": sums["footprint_m2"],
+                "floor_area_m2": sums["floor_area_m2"],
+                "far_floor_m2": sums["far_floor_m2"],
+            }
+        )
         frame = frame[sums["n_buildings"] > 0]
         frame = frame.drop_duplicates("parcel_id").sort_values("parcel_id", ignore_index=True)
-        frame["mean_year_built"] = frame["parcel_id"].map(self.mean_year_built()).to_numpy(
-            dtype="float64", na_value=np.nan)
+        frame["mean_year_built"] = (
+            frame["parcel_id"]
+            .map(self.mean_year_built())
+            .to_numpy(dtype="float64", na_value=np.nan)
+        )
         frame["parcel_id"] = frame["parcel_id"].astype("string")
         return frame
 
@@ -76,9 +92,11 @@ class StoreOverlay:
         that buildings of unknown floor area count equally)."""
         ov, b = self.overlay, self.buildings
         year = pd.to_numeric(b["year_built"], errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan)[ov.building]
+            dtype="float64", na_value=np.nan
+        )[ov.building]
         gfa = pd.to_numeric(b["gfa_m2"], errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan)[ov.building]
+            dtype="float64", na_value=np.nan
+        )[ov.building]
         ok = np.isfinite(year)
         weight = np.nan_to_num(gfa * ov.share, nan=0.0)[ok] + 1e-9
         pid = self.parcels["parcel_id"].to_numpy(dtype=object)[ov.parcel[ok]]
@@ -92,29 +110,21 @@ def store_overlay(store: Store) -> StoreOverlay:
     PostGIS alike: both are read through ``Store.read_frame``)."""
     parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
     buildings = store.read_frame("buildings", columns=list(STORE_BUILDING_COLUMNS))
-    p = pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-                      "geometry": np.asarray(parcels.geometry.values, dtype=object)})
+    p = pd.DataFrame(
+        {
+            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+            "geometry": np.asarray(parcels.geometry.values, dtype=object),
+        }
+    )
     b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
-        geometry=np.asarray(buildings.geometry.values, dtype=object))
+        geometry=np.asarray(buildings.geometry.values, dtype=object)
+    )
     return StoreOverlay(p, b, overlay_buildings(p, b))
 
 
 def building_stats(store: Store, limit_m: float) -> pd.DataFrame:
     """Per-parcel building figures of the store (see :meth:`StoreOverlay.stats`)."""
     return store_overlay(store).stats(limit_m)
-
-
-def check_buildings(store: Store, buildings: pd.DataFrame) -> pd.DataFrame:
-    """Data-quality list of buildings about to be imported, against the store's parcels:
-    :data:`~indspace.core.engines.land_figures.ISSUE_COLUMNS` (the kinds of
-    :data:`~indspace.core.engines.land_figures.ISSUE_KINDS`)."""
-    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
-    p = pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-                      "geometry": np.asarray(parcels.geometry.values, dtype=object)})
-    b = pd.DataFrame({"building_id": np.asarray(buildings["building_id"], dtype=object),
-                      "parcel_id": np.asarray(buildings["parcel_id"], dtype=object),
-                      "geometry": np.asarray(buildings["geometry"], dtype=object)})
-    return overlay_buildings(p, b).issues
 
 
 # ------------------------------------------------------------------ the file tool
@@ -130,15 +140,28 @@ class FarResult:
     notes: list[str]
 
     def summary(self) -> dict[str, Any]:
-        return {"parcels": self.parcels, "buildings": self.buildings,
-                "seconds": round(self.seconds, 3), "crs": self.crs, "issues": self.counts}
+        return {
+            "parcels": self.parcels,
+            "buildings": self.buildings,
+            "seconds": round(self.seconds, 3),
+            "crs": self.crs,
+            "issues": self.counts,
+        }
 
 
-def land_far(parcels_path: Path, buildings_path: Path, out: Path, *,
-             parcels_layer: str | None = None, buildings_layer: str | None = None,
-             crs: int | None = None, profile: str = "ningbo-demo",
-             on: date | None = None, threads: int = 1,
-             started: float | None = None) -> FarResult:
+def land_far(
+    parcels_path: Path,
+    buildings_path: Path,
+    out: Path,
+    *,
+    parcels_layer: str | None = None,
+    buildings_layer: str | None = None,
+    crs: int | None = None,
+    profile: str = "ningbo-demo",
+    on: date | None = None,
+    threads: int = 1,
+    started: float | None = None,
+) -> FarResult:
     """``indspace land far``: per-parcel footprint, floor area, FAR and 建筑系数 of two files.
 
     CRS detection and header aliases are those of ``indspace import`` (ZDDM, DSCS, JZWGD …).
@@ -153,34 +176,56 @@ def land_far(parcels_path: Path, buildings_path: Path, out: Path, *,
     if out.suffix.lower() not in OUT_FORMATS:
         raise unsupported_format(out, OUT_FORMATS)
     limit = storey_limit(resolve_profile(profile), on or date.today())
-    same = (parcels_path.suffix.lower() == ".gpkg"
-            and parcels_path.resolve() == buildings_path.resolve())
+    same = (
+        parcels_path.suffix.lower() == ".gpkg"
+        and parcels_path.resolve() == buildings_path.resolve()
+    )
     if same:
         parcels_layer = parcels_layer or "parcels"
         buildings_layer = buildings_layer or "buildings"
-    p_frame, p_geom, p_epsg, notes = _read("parcels", parcels_path, parcels_layer, crs, None,
-                                           threads)
-    b_frame, b_geom, _, b_notes = _read("buildings", buildings_path, buildings_layer,
-                                             crs, p_epsg, threads)
-    notes += b_notes
-    parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
-    buildings = b_frame.assign(geometry=b_geom)
-    ov = overlay_buildings(parcels, buildings, threads=threads)
-    figures = land_figures(parcels, buildings, ov, limit)
-    result = FarResult(figures, ov.issues, ov.issue_counts(), len(parcels), len(buildings),
-                       0.0, f"EPSG:{p_epsg}", notes)
+    with collector_paused(), ThreadPoolExecutor(max(threads, 1)) as pool:
+        p_frame, p_geom, p_epsg, notes = _read(
+            "parcels", parcels_path, parcels_layer, crs, None, pool, threads
+        )
+        b_frame, b_geom, _, b_notes = _read(
+            "buildings", buildings_path, buildings_layer, crs, p_epsg, pool, threads
+        )
+        notes += b_notes
+        parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
+        buildings = b_frame.assign(geometry=b_geom)
+        ov = overlay_buildings(parcels, buildings, threads=threads)
+        figures = land_figures(parcels, buildings, ov, limit)
+    result = FarResult(
+        figures,
+        ov.issues,
+        ov.issue_counts(),
+        len(parcels),
+        len(buildings),
+        0.0,
+        f"EPSG:{p_epsg}",
+        notes,
+    )
     _write_far(out, result, p_geom, p_epsg)
     result.seconds = time.perf_counter() - t0
     return result
 
 
-_FIELDS = {"parcels": ("parcel_id",),
-           "buildings": ("building_id", "parcel_id", "floors", "height_m", "gfa_m2")}
+_FIELDS = {
+    "parcels": ("parcel_id",),
+    "buildings": ("building_id", "parcel_id", "floors", "height_m", "gfa_m2"),
+}
 _NUMERIC = ("floors", "height_m", "gfa_m2")
 
 
-def _read(kind: str, path: Path, layer: str | None, crs: int | None, target: int | None,
-          threads: int = 1) -> tuple[pd.DataFrame, np.ndarray, int, list[str]]:
+def _read(
+    kind: str,
+    path: Path,
+    layer: str | None,
+    crs: int | None,
+    target: int | None,
+    pool: Executor,
+    threads: int = 1,
+) -> tuple[pd.DataFrame, np.ndarray, int, list[str]]:
     """Read one file as ``import`` does: its fields by alias (in contract units), its
     geometry transformed to ``target`` (None: the file's own projected CRS).
 
@@ -191,21 +236,26 @@ def _read(kind: str, path: Path, layer: str | None, crs: int | None, target: int
     from indspace.ingest.aliases import resolve_headers
 
     if path.suffix.lower() == ".gpkg":
-        source, headers, fetch, declared, rows = _gpkg_columns(path, layer, threads)
+        source, headers, fetch, declared, rows = _gpkg_columns(path, layer, pool, threads)
     else:
         source, headers, fetch, declared, rows = _any_columns(path, layer)
     resolution = resolve_headers(kind, headers)
-    wanted = {name: resolution.sources(name)[0] for name in _FIELDS[kind]
-              if resolution.sources(name)}
+    wanted = {
+        name: resolution.sources(name)[0] for name in _FIELDS[kind] if resolution.sources(name)
+    }
     frame, geoms = fetch(sorted(set(wanted.values())))
     if geoms is None:
-        raise ValidationError(f"{kind} 文件没有几何", f"the {kind} file has no geometry",
-                              where=source, hint_zh="请提供 GeoPackage、Shapefile 或 GeoJSON",
-                              hint_en="give a GeoPackage, Shapefile or GeoJSON")
+        raise ValidationError(
+            f"{kind} 文件没有几何",
+            f"the {kind} file has no geometry",
+            where=source,
+            hint_zh="请提供 GeoPackage、Shapefile 或 GeoJSON",
+            hint_en="give a GeoPackage, Shapefile or GeoJSON",
+        )
     decision = detect_crs(geoms, declared_epsg=declared, given_epsg=crs)
     epsg = decision.epsg if target is None else target
     if target is None and _is_geographic(epsg):
-        epsg = 4549                       # areas need metres: the project CRS
+        epsg = 4549  # areas need metres: the project CRS
     if decision.epsg != epsg or decision.swapped_axes:
         geoms = to_crs(geoms, decision, epsg)
     notes = [f"{source}: {decision.reason_zh} / {decision.reason_en}"]
@@ -213,61 +263,69 @@ def _read(kind: str, path: Path, layer: str | None, crs: int | None, target: int
     n = len(geoms)
     for name in _FIELDS[kind]:
         if name not in wanted:
-            cols[name] = (np.full(n, np.nan) if name in _NUMERIC
-                          else np.full(n, None, dtype=object))
+            cols[name] = np.full(n, np.nan) if name in _NUMERIC else np.full(n, None, dtype=object)
             continue
         h = wanted[name]
         col = frame[h]
         if name in _NUMERIC:
             factor = resolution.mapping[h].factor
-            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64",
-                                                                  na_value=np.nan)
-            cols[name] = (values * (factor.numerator / factor.denominator) if factor != 1
-                          else values)
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            cols[name] = values * (factor.numerator / factor.denominator) if factor != 1 else values
         elif kind == "buildings" and isinstance(col.dtype, pd.StringDtype):
-            cols[name] = col.mask(col.eq("")).reset_index(drop=True)   # stays compact
+            cols[name] = col.mask(col.eq("")).reset_index(drop=True)  # stays compact
         else:
             cols[name] = _text(col)
     out = pd.DataFrame(cols)
     if kind == "parcels" and "parcel_id" not in wanted:
-        raise ValidationError("宗地文件缺少宗地代码列", "the parcels file has no parcel_id column",
-                              where=source, hint_zh="表头用 宗地代码 或 ZDDM",
-                              hint_en="name the column parcel_id, 宗地代码 or ZDDM")
+        raise ValidationError(
+            "宗地文件缺少宗地代码列",
+            "the parcels file has no parcel_id column",
+            where=source,
+            hint_zh="表头用 宗地代码 或 ZDDM",
+            hint_en="name the column parcel_id, 宗地代码 or ZDDM",
+        )
     if kind == "buildings":
         if "floors" not in wanted and "gfa_m2" not in wanted:
             raise ValidationError(
                 "建筑文件既无层数也无建筑面积，无法计算容积率",
                 "the buildings file has neither floors nor gfa_m2; FAR cannot be computed",
-                where=source, hint_zh="表头用 地上层数/DSCS 或 建筑面积/JZMJ",
-                hint_en="add floors (地上层数, DSCS) or gfa_m2 (建筑面积, JZMJ)")
+                where=source,
+                hint_zh="表头用 地上层数/DSCS 或 建筑面积/JZMJ",
+                hint_en="add floors (地上层数, DSCS) or gfa_m2 (建筑面积, JZMJ)",
+            )
         if "building_id" not in wanted:
             out["building_id"] = np.array([f"#{i}" for i in rows], dtype=object)
     return out, geoms, epsg, notes
 
 
-Fetch = Any   # (columns) -> (frame of those columns, geometries or None)
+Fetch = Any  # (columns) -> (frame of those columns, geometries or None)
 
 
-def _gpkg_columns(path: Path, layer: str | None, threads: int
-                  ) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
+def _gpkg_columns(
+    path: Path, layer: str | None, pool: Executor, threads: int
+) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
     import pyogrio
 
     from indspace.core.geo.crs_detect import identify_epsg
     from indspace.ingest.readers import list_layers
 
-    layers = list_layers(path)              # the readers' checks and bilingual errors
+    layers = list_layers(path)  # the readers' checks and bilingual errors
     if layer is None:
         if len(layers) != 1:
             raise ValidationError(
                 f"GeoPackage 有多个图层：{'、'.join(layers)}，请指定图层",
                 f"the GeoPackage has several layers ({', '.join(layers)}); choose one",
-                where=str(path), hint_zh="用 --parcels-layer / --buildings-layer 指定",
-                hint_en="pass --parcels-layer / --buildings-layer")
+                where=str(path),
+                hint_zh="用 --parcels-layer / --buildings-layer 指定",
+                hint_en="pass --parcels-layer / --buildings-layer",
+            )
         layer = layers[0]
     elif layer not in layers:
-        raise ValidationError(f"图层“{layer}”不存在；可用图层：{'、'.join(layers)}",
-                              f"layer {layer!r} does not exist; available: "
-                              f"{', '.join(layers)}", where=str(path))
+        raise ValidationError(
+            f"图层“{layer}”不存在；可用图层：{'、'.join(layers)}",
+            f"layer {layer!r} does not exist; available: {', '.join(layers)}",
+            where=str(path),
+        )
     source = f"{path}:{layer}"
     info = pyogrio.read_info(path, layer=layer)
     headers = [str(f) for f in info["fields"]]
@@ -284,27 +342,34 @@ def _gpkg_columns(path: Path, layer: str | None, threads: int
             chunks = table.column(geom_col).chunks
             table = table.drop_columns([geom_col])
             # chunk by chunk: the WKB bytes of one chunk at a time become Python objects
-            geoms = np.concatenate([_parse_wkb(c.to_numpy(zero_copy_only=False), threads)
-                                    for c in chunks]) if chunks else np.empty(0, object)
+            geoms = (
+                np.concatenate(
+                    [_parse_wkb(c.to_numpy(zero_copy_only=False), pool, threads) for c in chunks]
+                )
+                if chunks
+                else np.empty(0, object)
+            )
             del chunks
         for i, name in enumerate(table.column_names):
             if pa.types.is_string(table.schema.field(i).type) or pa.types.is_large_string(
-                    table.schema.field(i).type):
+                table.schema.field(i).type
+            ):
                 table = table.set_column(i, name, pc.utf8_trim_whitespace(table.column(i)))
         return table.to_pandas(), geoms
 
     return source, headers, fetch, declared, np.arange(1, int(info["features"]) + 1)
 
 
-def _any_columns(path: Path, layer: str | None
-                 ) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
+def _any_columns(
+    path: Path, layer: str | None
+) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
     from indspace.ingest.readers import read_table
 
     raw = read_table(path, layer=layer)
     frame = raw.frame
-    geoms = (np.asarray(frame["geometry"].values, dtype=object) if "geometry" in frame
-             else None)
+    geoms = np.asarray(frame["geometry"].values, dtype=object) if "geometry" in frame else None
     headers = [str(c) for c in frame.columns if c != "geometry"]
+
     def fetch(columns: list[str]) -> tuple[pd.DataFrame, np.ndarray | None]:
         picked = frame[columns].copy()
         for c in columns:
@@ -315,19 +380,15 @@ def _any_columns(path: Path, layer: str | None
     return raw.source, headers, fetch, raw.declared_epsg, raw.row_numbers
 
 
-def _parse_wkb(wkb: np.ndarray, threads: int) -> np.ndarray:
-    """WKB → geometries on ``threads`` threads (GEOS parsing releases the GIL)."""
+def _parse_wkb(wkb: np.ndarray, pool: Executor, threads: int) -> np.ndarray:
+    """WKB → geometries in ``threads`` slices on ``pool`` (GEOS parsing releases the GIL)."""
     import shapely
 
-    if threads <= 1 or len(wkb) < 50_000:
+    if threads <= 1 or len(wkb) < 20_000:
         return np.asarray(shapely.from_wkb(wkb), dtype=object)
     cuts = np.linspace(0, len(wkb), threads + 1).astype(np.int64)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads) as pool:
-        parts = list(pool.map(lambda i: shapely.from_wkb(wkb[cuts[i]:cuts[i + 1]]),
-                              range(threads)))
-    return np.concatenate(parts)
+    parts = pool.map(lambda i: shapely.from_wkb(wkb[cuts[i] : cuts[i + 1]]), range(threads))
+    return np.concatenate(list(parts))
 
 
 def _text(col: pd.Series) -> np.ndarray:
@@ -360,8 +421,9 @@ def _write_far(out: Path, result: FarResult, geoms: np.ndarray, epsg: int) -> No
 
             layer = gpd.GeoDataFrame(result.figures, geometry=geoms, crs=epsg)
             pyogrio.write_dataframe(layer, tmp, layer="parcel_figures", driver="GPKG")
-            pyogrio.write_dataframe(_issue_table(result), tmp, layer="building_issues",
-                                    driver="GPKG")
+            pyogrio.write_dataframe(
+                _issue_table(result), tmp, layer="building_issues", driver="GPKG"
+            )
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -372,8 +434,11 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
     with path.open("wb") as fh:
         fh.write((",".join(frame.columns) + "\n").encode())
-        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), fh,
-                        pacsv.WriteOptions(include_header=False))
+        pacsv.write_csv(
+            pa.Table.from_pandas(frame, preserve_index=False),
+            fh,
+            pacsv.WriteOptions(include_header=False),
+        )
 
 
 def _issue_table(result: FarResult) -> pd.DataFrame:
@@ -392,7 +457,6 @@ __all__ = [
     "FarResult",
     "StoreOverlay",
     "building_stats",
-    "check_buildings",
     "land_far",
     "store_overlay",
     "storey_limit",

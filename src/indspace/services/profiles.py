@@ -15,7 +15,8 @@ def resolve_profile(ref: str) -> PolicyProfile:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as e:
-            raise PolicyError(f"无法读取策略配置文件：{e}", f"cannot read the profile file: {e}",
-                              where=str(path)) from e
+            raise PolicyError(
+                f"无法读取策略配置文件：{e}", f"cannot read the profile file: {e}", where=str(path)
+            ) from e
         return parse_profile(text, path.name)
     return load_profile(ref)

@@ -68,25 +68,41 @@ import numpy as np
 import pandas as pd
 import shapely
 
-FIGURE_COLUMNS = ("parcel_id", "area_m2", "footprint_m2", "floor_area_m2", "far_floor_m2",
-                  "far", "coverage", "n_buildings")
+FIGURE_COLUMNS = (
+    "parcel_id",
+    "area_m2",
+    "footprint_m2",
+    "floor_area_m2",
+    "far_floor_m2",
+    "far",
+    "coverage",
+    "n_buildings",
+)
 """Per-parcel output of :func:`land_figures` (m², ratios, count)."""
 PIECE_COLUMNS = ("building_id", "parcel_id", "footprint_m2", "share", "source")
 ISSUE_COLUMNS = ("building_id", "issue", "parcel_id", "geometry_parcel_id", "area_m2")
 ISSUE_KINDS: dict[str, tuple[str, str]] = {
-    "outside_parcels": ("建筑完全位于宗地之外（道路、河道等），未计入任何宗地",
-                        "building lies outside every parcel (road, river …); counted nowhere"),
-    "partly_outside": ("建筑部分位于宗地之外，宗地外部分未计入",
-                       "part of the building lies outside every parcel; that part is not "
-                       "counted"),
-    "parcel_id_disagrees": ("建筑的宗地代码与图形不符（基底大部分位于另一宗地），以图形为准",
-                            "the building's parcel_id disagrees with its geometry (most of "
-                            "its footprint lies in another parcel); the geometry decides"),
-    "attribute_fallback": ("建筑无图形，按宗地代码计入该宗地（基底面积未知）",
-                           "building has no geometry: counted on its parcel_id "
-                           "(footprint unknown)"),
-    "unplaced": ("建筑无图形且宗地代码为空或不存在，未计入任何宗地",
-                 "building has no geometry and no known parcel_id; counted nowhere"),
+    "outside_parcels": (
+        "建筑完全位于宗地之外（道路、河道等），未计入任何宗地",
+        "building lies outside every parcel (road, river …); counted nowhere",
+    ),
+    "partly_outside": (
+        "建筑部分位于宗地之外，宗地外部分未计入",
+        "part of the building lies outside every parcel; that part is not counted",
+    ),
+    "parcel_id_disagrees": (
+        "建筑的宗地代码与图形不符（基底大部分位于另一宗地），以图形为准",
+        "the building's parcel_id disagrees with its geometry (most of "
+        "its footprint lies in another parcel); the geometry decides",
+    ),
+    "attribute_fallback": (
+        "建筑无图形，按宗地代码计入该宗地（基底面积未知）",
+        "building has no geometry: counted on its parcel_id (footprint unknown)",
+    ),
+    "unplaced": (
+        "建筑无图形且宗地代码为空或不存在，未计入任何宗地",
+        "building has no geometry and no known parcel_id; counted nowhere",
+    ),
 }
 """Data-quality kinds: (Chinese, English) explanation. ``area_m2`` is the footprint left out
 (outside kinds), the footprint (parcel_id_disagrees) or empty (no geometry)."""
@@ -129,11 +145,15 @@ class Overlay:
         """One row per building and parcel it stands on (:data:`PIECE_COLUMNS`), in the
         order of the input rows (building, then parcel)."""
         o = np.lexsort((self.parcel, self.building))
-        return pd.DataFrame({
-            "building_id": np.asarray(self.building_ids.take(self.building[o]), dtype=object),
-            "parcel_id": self.parcel_ids[self.parcel[o]],
-            "footprint_m2": self.footprint[o], "share": self.share[o],
-            "source": np.where(self.fallback[o], "attribute", "geometry")})
+        return pd.DataFrame(
+            {
+                "building_id": np.asarray(self.building_ids.take(self.building[o]), dtype=object),
+                "parcel_id": self.parcel_ids[self.parcel[o]],
+                "footprint_m2": self.footprint[o],
+                "share": self.share[o],
+                "source": np.where(self.fallback[o], "attribute", "geometry"),
+            }
+        )
 
     def issue_counts(self) -> dict[str, int]:
         """Number of buildings of each data-quality kind (every kind, 0 included)."""
@@ -141,8 +161,13 @@ class Overlay:
         return {k: int(counts.get(k, 0)) for k in ISSUE_KINDS}
 
 
-def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads: int = 1,
-                      min_outside_m2: float = 0.01) -> Overlay:
+def overlay_buildings(
+    parcels: pd.DataFrame,
+    buildings: pd.DataFrame,
+    *,
+    threads: int = 1,
+    min_outside_m2: float = 0.01,
+) -> Overlay:
     """Place every building on the parcel(s) it stands on.
 
     Parameters
@@ -169,8 +194,11 @@ def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads
     # building ids stay as given (e.g. Arrow strings): only the listed ones become objects
     b_ids = pd.Series(buildings["building_id"]).array
     nb = len(b_geom)
-    attr = (pd.Series(buildings["parcel_id"]).array if "parcel_id" in buildings
-            else pd.array(np.full(nb, None, dtype=object)))
+    attr = (
+        pd.Series(buildings["parcel_id"]).array
+        if "parcel_id" in buildings
+        else pd.array(np.full(nb, None, dtype=object))
+    )
     bi, pi, piece, b_area, main = place(p_geom, b_geom, threads=threads)
 
     # the attribute: row of the named parcel (−1: empty or unknown)
@@ -184,7 +212,7 @@ def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads
         piece = np.concatenate([piece, np.zeros(len(fb))])
         share_geom = np.concatenate([share_geom, np.ones(len(fb))])
     fallback = np.zeros(len(bi), bool)
-    fallback[len(bi) - len(fb):] = True
+    fallback[len(bi) - len(fb) :] = True
 
     # data quality ---------------------------------------------------------------------
     placed = np.bincount(bi[~fallback], weights=piece[~fallback], minlength=nb)
@@ -193,31 +221,41 @@ def overlay_buildings(parcels: pd.DataFrame, buildings: pd.DataFrame, *, threads
     part_out = ~no_geom & ~all_out & (outside > min_outside_m2)
     has_attr = attr_pos >= 0
     odd = np.flatnonzero(~has_attr & ~np.asarray(pd.isna(attr), dtype=bool))
-    if len(odd):                                # a parcel_id naming no parcel still counts
+    if len(odd):  # a parcel_id naming no parcel still counts
         text = pd.Series(np.asarray(attr.take(odd), dtype=object), dtype=object)
         has_attr[odd] = text.astype(str).str.strip().ne("").to_numpy()
     disagrees = has_attr & (main >= 0) & (attr_pos != main)
     rows = []
     for kind, mask, area in (
-            ("outside_parcels", all_out, b_area), ("partly_outside", part_out, outside),
-            ("parcel_id_disagrees", disagrees, b_area),
-            ("attribute_fallback", no_geom & (attr_pos >= 0), np.full(nb, np.nan)),
-            ("unplaced", no_geom & (attr_pos < 0), np.full(nb, np.nan))):
+        ("outside_parcels", all_out, b_area),
+        ("partly_outside", part_out, outside),
+        ("parcel_id_disagrees", disagrees, b_area),
+        ("attribute_fallback", no_geom & (attr_pos >= 0), np.full(nb, np.nan)),
+        ("unplaced", no_geom & (attr_pos < 0), np.full(nb, np.nan)),
+    ):
         at = np.flatnonzero(mask)
         geo_pid = np.full(len(at), None, dtype=object)
         known = main[at] >= 0
         geo_pid[known] = p_ids[main[at][known]]
         named = np.asarray(attr.take(at), dtype=object)
-        rows.append(pd.DataFrame({
-            "building_id": np.asarray(b_ids.take(at), dtype=object), "issue": kind,
-            "parcel_id": np.where(pd.isna(named), None, named),
-            "geometry_parcel_id": geo_pid, "area_m2": area[at]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "building_id": np.asarray(b_ids.take(at), dtype=object),
+                    "issue": kind,
+                    "parcel_id": _none_for_na(named),
+                    "geometry_parcel_id": geo_pid,
+                    "area_m2": area[at],
+                }
+            )
+        )
     issues = pd.concat(rows, ignore_index=True)
     return Overlay(bi, pi, piece, share_geom, fallback, b_ids, p_ids, issues)
 
 
-def place(parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def place(
+    parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The array core of :func:`overlay_buildings`.
 
     Returns ``(building, parcel, area, footprint, main)``: row positions and area (m²) of
@@ -233,12 +271,11 @@ def place(parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
     if not len(parcels) or not nb:
         return empty, empty, np.zeros(0), b_area, main
     tree = shapely.STRtree(parcels)
-    bi, pi = tree.query(buildings)                       # envelopes meet; sorted by bi
+    bi, pi = tree.query(buildings)  # envelopes meet; sorted by bi
     if not len(bi):
         return empty, empty, np.zeros(0), b_area, main
     shapely.prepare(parcels)
-    covered = _chunked(lambda a, b: shapely.covers(parcels[a], buildings[b]), threads,
-                       pi, bi)
+    covered = _chunked(lambda a, b: shapely.covers(parcels[a], buildings[b]), threads, pi, bi)
     # a covered building belongs whole to its first covering parcel row
     cb, cp = bi[covered], pi[covered]
     del covered
@@ -262,10 +299,13 @@ def place(parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
         if other.any():
             part[other] = _chunked(
                 lambda a, b: shapely.area(shapely.intersection(parcels[a], buildings[b])),
-                threads, rp[other], rb[other])
+                threads,
+                rp[other],
+                rb[other],
+            )
     keep = part > 0
     rb, rp, part = rb[keep], rp[keep], part[keep]
-    if len(rb):   # the parcel holding most of each straddling building
+    if len(rb):  # the parcel holding most of each straddling building
         o = np.lexsort((rp, -part, rb))
         first = np.r_[True, rb[o][1:] != rb[o][:-1]]
         main[rb[o][first]] = rp[o][first]
@@ -275,8 +315,9 @@ def place(parcels: np.ndarray, buildings: np.ndarray, *, threads: int = 1
     return building, parcel, area, b_area, main
 
 
-def land_figures(parcels: pd.DataFrame, buildings: pd.DataFrame, overlay: Overlay,
-                 storey_limit_m: float) -> pd.DataFrame:
+def land_figures(
+    parcels: pd.DataFrame, buildings: pd.DataFrame, overlay: Overlay, storey_limit_m: float
+) -> pd.DataFrame:
     """One row per parcel (:data:`FIGURE_COLUMNS`), in the order of ``parcels``.
 
     Parameters
@@ -299,13 +340,20 @@ def land_figures(parcels: pd.DataFrame, buildings: pd.DataFrame, overlay: Overla
     with np.errstate(invalid="ignore", divide="ignore"):
         far = np.where(area > 0, sums["far_floor_m2"] / area, np.nan)
         coverage = np.where(area > 0, sums["footprint_m2"] / area, np.nan)
-    return pd.DataFrame({"parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
-                         "area_m2": area, **sums, "far": far, "coverage": coverage})[
-        list(FIGURE_COLUMNS)]
+    return pd.DataFrame(
+        {
+            "parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
+            "area_m2": area,
+            **sums,
+            "far": far,
+            "coverage": coverage,
+        }
+    )[list(FIGURE_COLUMNS)]
 
 
-def parcel_sums(overlay: Overlay, n_parcels: int, buildings: pd.DataFrame,
-                storey_limit_m: float) -> dict[str, np.ndarray]:
+def parcel_sums(
+    overlay: Overlay, n_parcels: int, buildings: pd.DataFrame, storey_limit_m: float
+) -> dict[str, np.ndarray]:
     """footprint_m2, floor_area_m2, far_floor_m2 (float) and n_buildings (int) per parcel
     row (see the module docstring for the counting rules)."""
     b, p = overlay.building, overlay.parcel
@@ -316,14 +364,15 @@ def parcel_sums(overlay: Overlay, n_parcels: int, buildings: pd.DataFrame,
     floor = np.where(np.isfinite(gfa), gfa * overlay.share, overlay.footprint * floors[b])
     floor = np.nan_to_num(floor, nan=0.0)
     far_floor = np.where(doubled, 2.0 * floor, floor)
-    return {"footprint_m2": np.bincount(p, weights=overlay.footprint, minlength=n_parcels),
-            "floor_area_m2": np.bincount(p, weights=floor, minlength=n_parcels),
-            "far_floor_m2": np.bincount(p, weights=far_floor, minlength=n_parcels),
-            "n_buildings": np.bincount(p, minlength=n_parcels).astype(np.int64)}
+    return {
+        "footprint_m2": np.bincount(p, weights=overlay.footprint, minlength=n_parcels),
+        "floor_area_m2": np.bincount(p, weights=floor, minlength=n_parcels),
+        "far_floor_m2": np.bincount(p, weights=far_floor, minlength=n_parcels),
+        "n_buildings": np.bincount(p, minlength=n_parcels).astype(np.int64),
+    }
 
 
-def counts_twice(floors: np.ndarray, height_m: np.ndarray, storey_limit_m: float
-                 ) -> np.ndarray:
+def counts_twice(floors: np.ndarray, height_m: np.ndarray, storey_limit_m: float) -> np.ndarray:
     """Whether a building's floor area counts twice in FAR: mean storey height
     ``height_m / floors`` strictly greater than ``storey_limit_m`` (unknown: no).
 
@@ -343,8 +392,7 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
 
 
 def _floats(s: pd.Series) -> np.ndarray:
-    return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64",
-                                                                na_value=np.nan)
+    return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
@@ -361,26 +409,42 @@ def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
         return np.full(len(wanted), -1, dtype=np.int64)
     pos = np.full(len(wanted), -1, dtype=np.int64)
     at = np.flatnonzero(named)
-    pos[at] = index.get_indexer(pd.Series(np.asarray(wanted.take(at) if hasattr(
-        wanted, "take") else np.asarray(wanted)[at], dtype=object), dtype=object))
+    pos[at] = index.get_indexer(
+        pd.Series(
+            np.asarray(
+                wanted.take(at) if hasattr(wanted, "take") else np.asarray(wanted)[at], dtype=object
+            ),
+            dtype=object,
+        )
+    )
     return np.where(pos >= 0, rows[np.maximum(pos, 0)], -1).astype(np.int64)
 
 
+def _none_for_na(values: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[np.asarray(pd.isna(values), dtype=bool)] = None
+    return out
+
+
 def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """True for an axis-aligned rectangle: a polygon whose area equals its envelope's
-    (a valid polygon inside its envelope with the same area is the envelope)."""
+    """True for an axis-aligned rectangle: a (multi)polygon whose area equals its
+    envelope's (a valid one inside its envelope with the same area is the envelope)."""
     env = (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])
-    return (shapely.get_type_id(geoms) == 3) & (shapely.area(geoms) == env) & (env > 0)
+    return np.isin(shapely.get_type_id(geoms), (3, 6)) & (shapely.area(geoms) == env) & (env > 0)
 
 
-def _chunked(func: Callable[[np.ndarray, np.ndarray], np.ndarray], threads: int,
-             a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _chunked(
+    func: Callable[[np.ndarray, np.ndarray], np.ndarray], threads: int, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
     """``func(a, b)`` over contiguous slices on ``threads`` threads, concatenated."""
     n = len(a)
     if threads <= 1 or n < 20_000:
         return func(a, b)
     cuts = np.linspace(0, n, threads + 1).astype(np.int64)
     with ThreadPoolExecutor(threads) as pool:
-        parts = list(pool.map(lambda i: func(a[cuts[i]:cuts[i + 1]], b[cuts[i]:cuts[i + 1]]),
-                              range(threads)))
+        parts = list(
+            pool.map(
+                lambda i: func(a[cuts[i] : cuts[i + 1]], b[cuts[i] : cuts[i + 1]]), range(threads)
+            )
+        )
     return np.concatenate(parts)
