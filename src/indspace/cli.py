@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from indspace.cli_common import console, fail
+from indspace.cli_land import land_typer
 from indspace.core.errors import IndspaceError
 from indspace.settings import ApiSettings, StoreSettings
 
@@ -23,7 +25,6 @@ app = typer.Typer(
          "low-efficiency land).",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
 )
-console = Console(stderr=True)
 _STORE = StoreSettings()
 _API = ApiSettings()  # type: ignore[call-arg]  # defaults come from the fields
 
@@ -39,13 +40,7 @@ class Scale(StrEnum):
     province = "province"
 
 
-def _fail(err: IndspaceError, as_json: bool = False) -> None:
-    if as_json:
-        print(json.dumps(err.to_dict(), ensure_ascii=False))
-    else:
-        console.print(f"[bold red]错误 / Error:[/] {escape(str(err))}", soft_wrap=True,
-                      highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def _progress(*, transient: bool = False) -> Progress:
@@ -322,9 +317,7 @@ lowuse_app = typer.Typer(
     help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
     no_args_is_help=True)
 app.add_typer(lowuse_app, name="lowuse")
-land_app = typer.Typer(
-    help="土地指标：按图形叠加计算容积率、建筑系数 / land figures: FAR and building coefficient "
-         "from geometry", no_args_is_help=True)
+land_app = land_typer()
 app.add_typer(land_app, name="land")
 users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")

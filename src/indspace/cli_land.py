@@ -13,6 +13,33 @@ from rich.table import Table
 
 from indspace.core.errors import IndspaceError
 
+LAND_HELP = (
+    "土地指标：按图形叠加计算容积率、建筑系数 / land figures: FAR and building "
+    "coefficient from geometry"
+)
+
+
+def land_typer() -> typer.Typer:
+    """The ``indspace land`` group (empty; :func:`register` adds the commands)."""
+    group = typer.Typer(
+        help=LAND_HELP, no_args_is_help=True, add_completion=False, rich_markup_mode="rich"
+    )
+
+    @group.callback()
+    def land() -> None:  # a group even with one command: ``indspace land far``
+        pass
+
+    return group
+
+
+def standalone(args: list[str]) -> None:
+    """``indspace land …`` on its own, without the store-backed commands (``_entry``)."""
+    from indspace.cli_common import console, fail
+
+    group = land_typer()
+    register(group, fail, console)
+    group(args=args, prog_name="indspace land")
+
 
 def register(group: typer.Typer, fail: Any, console: Console) -> None:
     @group.command()

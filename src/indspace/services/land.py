@@ -188,7 +188,15 @@ def land_far(
             "parcels", parcels_path, parcels_layer, crs, None, pool, threads
         )
         b_frame, b_geom, _, b_notes = _read(
-            "buildings", buildings_path, buildings_layer, crs, p_epsg, pool, threads
+            "buildings",
+            buildings_path,
+            buildings_layer,
+            crs,
+            p_epsg,
+            pool,
+            threads,
+            # the CSV holds the figures only: the buildings' own ids are never shown
+            skip=("building_id",) if out.suffix.lower() == ".csv" else (),
         )
         notes += b_notes
         parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
@@ -225,12 +233,14 @@ def _read(
     target: int | None,
     pool: Executor,
     threads: int = 1,
+    skip: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, np.ndarray, int, list[str]]:
     """Read one file as ``import`` does: its fields by alias (in contract units), its
     geometry transformed to ``target`` (None: the file's own projected CRS).
 
     A GeoPackage is read through Arrow with only the columns needed, its WKB parsed on
     ``threads`` threads; other formats go through :func:`indspace.ingest.readers.read_table`.
+    Fields in ``skip`` are not read (building ids when only the figures are written).
     """
     from indspace.core.geo.crs_detect import detect_crs, to_crs
     from indspace.ingest.aliases import resolve_headers
@@ -240,9 +250,8 @@ def _read(
     else:
         source, headers, fetch, declared, rows = _any_columns(path, layer)
     resolution = resolve_headers(kind, headers)
-    wanted = {
-        name: resolution.sources(name)[0] for name in _FIELDS[kind] if resolution.sources(name)
-    }
+    fields = tuple(f for f in _FIELDS[kind] if f not in skip)
+    wanted = {name: resolution.sources(name)[0] for name in fields if resolution.sources(name)}
     frame, geoms = fetch(sorted(set(wanted.values())))
     if geoms is None:
         raise ValidationError(
@@ -261,7 +270,7 @@ def _read(
     notes = [f"{source}: {decision.reason_zh} / {decision.reason_en}"]
     cols: dict[str, Any] = {}
     n = len(geoms)
-    for name in _FIELDS[kind]:
+    for name in fields:
         if name not in wanted:
             cols[name] = np.full(n, np.nan) if name in _NUMERIC else np.full(n, None, dtype=object)
             continue
@@ -293,7 +302,9 @@ def _read(
                 hint_zh="表头用 地上层数/DSCS 或 建筑面积/JZMJ",
                 hint_en="add floors (地上层数, DSCS) or gfa_m2 (建筑面积, JZMJ)",
             )
-        if "building_id" not in wanted:
+        if "building_id" in skip:  # not written: row numbers name them
+            out["building_id"] = rows
+        elif "building_id" not in wanted:
             out["building_id"] = np.array([f"#{i}" for i in rows], dtype=object)
     return out, geoms, epsg, notes
 

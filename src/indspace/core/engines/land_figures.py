@@ -272,37 +272,37 @@ def place(
         return empty, empty, np.zeros(0), b_area, main
     tree = shapely.STRtree(parcels)
     bi, pi = tree.query(buildings)  # envelopes meet; sorted by bi
+    del tree
     if not len(bi):
         return empty, empty, np.zeros(0), b_area, main
-    shapely.prepare(parcels)
-    covered = _chunked(lambda a, b: shapely.covers(parcels[a], buildings[b]), threads, pi, bi)
-    # a covered building belongs whole to its first covering parcel row
-    cb, cp = bi[covered], pi[covered]
-    del covered
-    o = np.lexsort((cp, cb)) if len(cb) else empty
-    first = np.r_[True, cb[o][1:] != cb[o][:-1]] if len(cb) else np.zeros(0, bool)
-    main[cb[o][first]] = cp[o][first]
-    whole = cb[o][first]
-    del cb, cp, o, first
-    rest = main[bi] < 0
-    rb, rp = bi[rest], pi[rest]
-    del bi, pi, rest
-    part = np.zeros(len(rb))
-    if len(rb):
-        # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
-        pb, bb = shapely.bounds(parcels[rp]), shapely.bounds(buildings[rb])
-        boxes = _is_box(parcels[rp], pb) & _is_box(buildings[rb], bb)
-        w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
-        h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
-        part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
-        other = ~boxes
-        if other.any():
-            part[other] = _chunked(
-                lambda a, b: shapely.area(shapely.intersection(parcels[a], buildings[b])),
-                threads,
-                rp[other],
-                rb[other],
-            )
+    with _Workers(threads) as workers:
+        covered = _covers(parcels, buildings, pi, bi, workers)
+        # a covered building belongs whole to its first covering parcel row
+        cb, cp = bi[covered], pi[covered]
+        del covered
+        o = np.lexsort((cp, cb)) if len(cb) else empty
+        first = np.r_[True, cb[o][1:] != cb[o][:-1]] if len(cb) else np.zeros(0, bool)
+        main[cb[o][first]] = cp[o][first]
+        whole = cb[o][first]
+        del cb, cp, o, first
+        rest = main[bi] < 0
+        rb, rp = bi[rest], pi[rest]
+        del bi, pi, rest
+        part = np.zeros(len(rb))
+        if len(rb):
+            # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
+            pb, bb = shapely.bounds(parcels[rp]), shapely.bounds(buildings[rb])
+            boxes = _is_box(parcels[rp], pb) & _is_box(buildings[rb], bb)
+            w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
+            h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
+            part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
+            other = ~boxes
+            if other.any():
+                part[other] = workers.map2(
+                    lambda a, b: shapely.area(shapely.intersection(parcels[a], buildings[b])),
+                    rp[other],
+                    rb[other],
+                )
     keep = part > 0
     rb, rp, part = rb[keep], rp[keep], part[keep]
     if len(rb):  # the parcel holding most of each straddling building
@@ -420,6 +420,34 @@ def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
     return np.where(pos >= 0, rows[np.maximum(pos, 0)], -1).astype(np.int64)
 
 
+PREPARED_BLOCK = 8192
+"""Parcels prepared at a time: a prepared polygon keeps its edge index (≈ 1.5 kB for a
+rectangle), so preparing all 200 000 parcels of a city at once would hold ≈ 300 MB."""
+
+
+def _covers(
+    parcels: np.ndarray, buildings: np.ndarray, pi: np.ndarray, bi: np.ndarray, workers: _Workers
+) -> np.ndarray:
+    """``covers(parcels[pi], buildings[bi])`` with the parcels prepared block by block (and
+    released again: the caller's geometries are left as they came)."""
+    order = np.argsort(pi, kind="stable")
+    ps, bs = pi[order], bi[order]
+    out = np.empty(len(pi), dtype=bool)
+    for lo in range(0, len(parcels), PREPARED_BLOCK):
+        a, b = np.searchsorted(ps, (lo, lo + PREPARED_BLOCK))
+        if a == b:
+            continue
+        block = parcels[lo : lo + PREPARED_BLOCK]
+        shapely.prepare(block)
+        out[a:b] = workers.map2(
+            lambda x, y: shapely.covers(parcels[x], buildings[y]), ps[a:b], bs[a:b]
+        )
+        shapely.destroy_prepared(block)
+    covered = np.empty_like(out)
+    covered[order] = out
+    return covered
+
+
 def _none_for_na(values: np.ndarray) -> np.ndarray:
     out = values.copy()
     out[np.asarray(pd.isna(values), dtype=bool)] = None
@@ -433,18 +461,31 @@ def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.isin(shapely.get_type_id(geoms), (3, 6)) & (shapely.area(geoms) == env) & (env > 0)
 
 
-def _chunked(
-    func: Callable[[np.ndarray, np.ndarray], np.ndarray], threads: int, a: np.ndarray, b: np.ndarray
-) -> np.ndarray:
-    """``func(a, b)`` over contiguous slices on ``threads`` threads, concatenated."""
-    n = len(a)
-    if threads <= 1 or n < 20_000:
-        return func(a, b)
-    cuts = np.linspace(0, n, threads + 1).astype(np.int64)
-    with ThreadPoolExecutor(threads) as pool:
-        parts = list(
-            pool.map(
-                lambda i: func(a[cuts[i] : cuts[i + 1]], b[cuts[i] : cuts[i + 1]]), range(threads)
-            )
+class _Workers:
+    """Runs ``func(a, b)`` over contiguous slices of two arrays on ``threads`` threads (one
+    pool for the whole overlay, started on first use), concatenating the results."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def map2(
+        self, func: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray
+    ) -> np.ndarray:
+        n, k = len(a), self.threads
+        if k <= 1 or n < 20_000:
+            return func(a, b)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(k)
+        cuts = np.linspace(0, n, k + 1).astype(np.int64)
+        parts = self._pool.map(
+            lambda i: func(a[cuts[i] : cuts[i + 1]], b[cuts[i] : cuts[i + 1]]), range(k)
         )
-    return np.concatenate(parts)
+        return np.concatenate(list(parts))
