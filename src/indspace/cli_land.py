@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from indspace.core.errors import IndspaceError
+from indspace.settings import deployment
 
 LAND_HELP = (
     "土地指标：按图形叠加计算容积率、建筑系数 / land figures: FAR and building "
@@ -79,8 +80,8 @@ def register(group: typer.Typer, fail: Any, console: Console) -> None:
             str | None,
             typer.Option(
                 "--crs",
-                help="两个文件的坐标系，如 EPSG:4549（默认自动识别）/ CRS of both files, "
-                "e.g. EPSG:4549 (default: detected)",
+                help="两个文件的坐标系，如 EPSG:4490（默认自动识别）/ CRS of both files, "
+                "e.g. EPSG:4490 (default: detected)",
             ),
         ] = None,
         profile: Annotated[
@@ -88,7 +89,7 @@ def register(group: typer.Typer, fail: Any, console: Console) -> None:
             typer.Option(
                 "--profile", help="策略配置（8 米层高规则）/ policy profile (8 m storey rule)"
             ),
-        ] = "ningbo-demo",
+        ] = deployment().default_profile,
         as_json: Annotated[
             bool, typer.Option("--json", help="输出 JSON 汇总 / print a JSON summary")
         ] = False,
@@ -109,8 +110,8 @@ def register(group: typer.Typer, fail: Any, console: Console) -> None:
                     f"无法识别的坐标系：{crs}",
                     f"unrecognised CRS: {crs}",
                     where="--crs",
-                    hint_zh="如 EPSG:4549",
-                    hint_en="e.g. EPSG:4549",
+                    hint_zh="如 EPSG:4490",
+                    hint_en="e.g. EPSG:4490",
                 ),
                 as_json,
             )

@@ -59,7 +59,7 @@ def test_method_date_chooses_the_values_and_is_recorded(store: Store,
     assert a.read_bytes() == b.read_bytes()
     # the default method date is the day of the run (T0 is 2026 or later → 2022 method)
     default = ev.run_evaluation(store, 2024, path, now=T0)
-    assert default.run["method_date"] == ev.run_day(T0)
+    assert default.run["method_date"] == ev.run_day(store, T0)
     assert _tax_points(store, default.run["run_id"], H[0]) == pytest.approx(30 / 24.097 * 30)
 
 

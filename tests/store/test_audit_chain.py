@@ -88,6 +88,7 @@ def test_concurrent_writers_do_not_fork_the_chain(db_url: str) -> None:
 
 def test_enforce_entry_time_is_not_the_effective_date(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An enforcement dated 2026-01-02 is written now; the date goes to effective_at."""
+    from indspace.core.clock import start_of_day
     from indspace.services import controlline_ledger as svc
     from tests.ledger.test_ledger_store import at, load, passes, propose, sq
 
@@ -99,7 +100,8 @@ def test_enforce_entry_time_is_not_the_effective_date(tmp_path) -> None:  # type
     svc.enforce(store, pid, on=date(2026, 3, 2), actor="t")
     log = store.audit_log()
     row = log[log["action"] == "enforce"].iloc[-1]
-    assert row["effective_at"] == svc.local_midnight(date(2026, 3, 2))
+    # the effective time is the start of that day in the store's time zone (core.clock)
+    assert row["effective_at"] == start_of_day(date(2026, 3, 2), store.tz)
     assert row["at"] >= written.replace(microsecond=0)
     assert (log["at"].diff().dropna() >= 0 * log["at"].diff().dropna()).all()  # in order
     assert at(1) < row["effective_at"]

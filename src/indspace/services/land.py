@@ -32,6 +32,7 @@ from indspace.core.engines.land_figures import (
 from indspace.core.errors import ValidationError
 from indspace.services._collector import collector_paused
 from indspace.services.output import atomic, unsupported_format, write_sheets
+from indspace.settings import DEFAULT_PROFILE, DEFAULT_SRID
 
 if TYPE_CHECKING:
     from indspace.core.policy import PolicyProfile
@@ -157,7 +158,7 @@ def land_far(
     parcels_layer: str | None = None,
     buildings_layer: str | None = None,
     crs: int | None = None,
-    profile: str = "ningbo-demo",
+    profile: str = DEFAULT_PROFILE,
     on: date | None = None,
     threads: int = 1,
     started: float | None = None,
@@ -271,7 +272,7 @@ def _read(
     decision = detect_crs(geoms, declared_epsg=declared, given_epsg=crs)
     epsg = decision.epsg if target is None else target
     if target is None and _is_geographic(epsg):
-        epsg = 4549  # areas need metres: the project CRS
+        epsg = DEFAULT_SRID  # areas need metres: the deployment's projected CRS
     if decision.epsg != epsg or decision.swapped_axes:
         geoms = to_crs(geoms, decision, epsg)
     notes = [f"{source}: {decision.reason_zh} / {decision.reason_en}"]

@@ -314,7 +314,9 @@ def enforce(store: Store, pid: str, *, at: datetime, on: date, actor: str,
         conn.execute(sa.update(p).where(p.c.proposal_id == pid).values(
             state="in_force", enforced_at=start_of_day(on, store.tz), enforced_by=actor,
             edits_json=json.dumps(summary, ensure_ascii=False, sort_keys=True)))
-        store._audit(conn, at, actor, "enforce", PROPOSALS, pid, json.dumps({"state": "approved"}),
+        # the entry is written now; its effective time is the first instant of the day ``on``
+        store._audit(conn, start_of_day(on, store.tz), actor, "enforce", PROPOSALS, pid,
+                     json.dumps({"state": "approved"}),
                      json.dumps({"state": "in_force", **summary}, sort_keys=True), row["reason"])
     return get_proposal(store, pid)
 
