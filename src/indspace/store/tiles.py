@@ -27,7 +27,7 @@ Layer attributes (the contract of ``docs/web-api.md``):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import geopandas as gpd
@@ -269,12 +269,15 @@ def parcel_attributes(store: Store, eval_run: str | None, lowuse_run: str | None
 
 
 def audit_after(store: Store, fid: int) -> pd.DataFrame:
-    """Audit rows with ``fid > fid`` in fid order: fid, at, action, table_name, record_key."""
+    """Audit rows with ``fid > fid`` in fid order: fid, at, action, table_name, record_key.
+
+    ``at`` is the entry's effective time (the version time the edit wrote, which
+    :func:`changed_geometries` looks up), not the time the entry was written."""
     t = store.table("audit_log")
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.fid, t.c.at, t.c.action, t.c.table_name,
-                                      t.c.record_key).where(t.c.fid > fid).order_by(t.c.fid)
-                            ).all()
+        at = sa.func.coalesce(t.c.effective_at, t.c.at, type_=t.c.at.type)
+        rows = conn.execute(sa.select(t.c.fid, at, t.c.action, t.c.table_name, t.c.record_key
+                                      ).where(t.c.fid > fid).order_by(t.c.fid)).all()
     return pd.DataFrame([tuple(r) for r in rows],
                         columns=["fid", "at", "action", "table_name", "record_key"])
 
@@ -296,7 +299,11 @@ def changed_geometries(store: Store, table: str, at: datetime,
     key = ENTITIES[table].key[0]
     out: list[np.ndarray] = []
     with store.engine.connect() as conn:
-        for t, cond in ((cur, cur.c.valid_from == at), (hist, hist.c.valid_to == at)):
+        # the audit log keeps its times to the millisecond (store.audit.utc_ms); a version
+        # time may carry microseconds (PostgreSQL), so match the millisecond it falls in
+        end = at + timedelta(milliseconds=1)
+        for t, cond in ((cur, cur.c.valid_from.between(at, end - timedelta(microseconds=1))),
+                        (hist, hist.c.valid_to.between(at, end - timedelta(microseconds=1)))):
             q = sa.select(store._raw_geom(t)).where(cond)
             if keys is not None:
                 q = q.where(t.c[key].in_(keys))
