@@ -30,7 +30,7 @@ from indspace.core.errors import ValidationError
 from indspace.core.geo.crs_detect import detect_crs, to_crs
 from indspace.core.model.entities import ENTITIES
 from indspace.ingest.aliases import resolve_headers, table_for
-from indspace.ingest.readers import RawTable, read_table
+from indspace.ingest.readers import RawTable, check_vertices, read_table
 from indspace.ingest.report import write_report
 from indspace.ingest.validate import KEEP_ON_UPDATE, ValidationContext, validate
 from indspace.store import Store
@@ -108,9 +108,11 @@ def _geometry(raw: RawTable, kind: str) -> tuple[np.ndarray, str | None]:
         if str(name).strip().lower() in ("wkt", "geometry_wkt", "几何"):
             text = frame[name].replace("", None)
             try:
-                return shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore"), name
+                geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
             except shapely.errors.ShapelyError:  # pragma: no cover - on_invalid ignores
                 break
+            check_vertices(geoms, raw.source, raw.row_numbers, unit=("行", "row"))
+            return geoms, name
     raise ValidationError(
         f"{kind} 文件没有几何",
         f"the {kind} file has no geometry",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from indspace.core.access import Principal
-from indspace.core.errors import ValidationError
+from indspace.core.errors import TooLargeError, ValidationError
 from indspace.ingest.aliases import KINDS
 from indspace.ingest.readers import MAX_COLUMNS
 from indspace.services.importing import import_file
@@ -44,10 +44,8 @@ _DELIMITERS = (b",", b";", b"\t", b"|")
 reader sees (quoted delimiters count too)."""
 
 
-class UploadTooLarge(ValidationError):
+class UploadTooLarge(TooLargeError):
     """An upload over a size limit (413)."""
-
-    http_status = 413
 
 
 def _iso(row: dict[str, Any]) -> dict[str, Any]:
