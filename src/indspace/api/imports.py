@@ -1,7 +1,8 @@
 """数据导入 routes: upload a file (a background job), past imports, an import's report.
 
-The upload is read only after the caller is known to be a city administrator and the
-declared size fits (an anonymous 1 GiB upload gets its 401 before a byte of the body is
+The upload is read only after the caller is known to be a city administrator (every kind)
+or a district officer (enterprises, parcels, buildings of its own district, each row checked
+against the district) and the declared size fits (an anonymous 1 GiB upload gets its 401 before a byte of the body is
 read); the body is counted while it streams in and spooled to disk, never held in memory."""
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ def router() -> APIRouter:
                      kind: Annotated[str, Query(description=f"数据类型 / {', '.join(KINDS)}")],
                      year: Annotated[int | None, Query(ge=1990, le=2100)] = None
                      ) -> dict[str, Any]:
-        """上传并导入（市级管理员；后台任务，返回 202 与任务，轮询 GET /api/jobs/{id}）/
-        import an uploaded file (city admin) as a background job: 202 with the job; poll
-        GET /api/jobs/{id} for progress and the validation report."""
+        """上传并导入（后台任务，返回 202 与任务，轮询 GET /api/jobs/{id}）。市级管理员可导入
+        所有类型；区县工作人员可导入本区县的企业、宗地、建筑，逐行核对所在区县与图形，区外
+        的行进入隔离区（E133–E135）/ import an uploaded file as a background job: 202 with
+        the job; poll GET /api/jobs/{id} for progress and the validation report. City
+        administrators import every kind; district officers enterprises, parcels and
+        buildings of their own district, every row checked by field and geometry (rows
+        outside go to the quarantine, E133–E135)."""
         folder, _ = uploads.prepare(kind, None, who)      # 401/403/422 before the body
         try:
             declared = request.headers.get("content-length", "")
@@ -83,7 +88,8 @@ def router() -> APIRouter:
 
     @r.get("")
     def imports(store: StoreDep, who: Who) -> list[dict[str, Any]]:
-        """导入记录 / past imports, newest first."""
+        """导入记录（区县工作人员：本账户的导入）/ past imports, newest first (a district
+        officer: its own)."""
         return uploads.imports(store, who=who)
 
     @r.get("/{import_id}/issues")

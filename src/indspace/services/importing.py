@@ -33,6 +33,7 @@ from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, check_vertices, read_table
 from indspace.ingest.report import write_report
 from indspace.ingest.validate import KEEP_ON_UPDATE, ValidationContext, validate
+from indspace.services.import_scope import check_officer_import, within_district
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -179,19 +180,26 @@ def import_file(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_wait: Callable[[str], None] | None = None,
     source_name: str | None = None,
+    district: str | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind``; see the module docstring. Raises ``IndspaceError`` only
     when nothing could be read (the store is then untouched). ``source_name``: what the
     import record and the audit log call the file (an upload's own name, not the server's
-    temporary path); default the path.
+    temporary path); default the path. ``district``: a district officer's import — only
+    the kinds of ``import_scope.OFFICER_KINDS`` in upsert mode, and every row outside that
+    district (field, stored record or geometry) is rejected into the quarantine
+    (``services/import_scope.py``).
 
     The whole import (reading what it validates against, validating, writing) holds the
     store's writer lock (:meth:`Store.writer`): a second import into the same store waits
     for the first (``on_wait`` hears it once) up to ``store.write_wait_s`` seconds."""
+    if district is not None:
+        check_officer_import(kind, mode)
     with store.writer(on_wait=on_wait), _collector_paused():
         return _import_file(store, kind, path, layer=layer, encoding=encoding, crs=crs,
                             year=year, mode=mode, strict=strict, actor=actor,
-                            report_dir=report_dir, clock=clock, source_name=source_name)
+                            report_dir=report_dir, clock=clock, source_name=source_name,
+                            district=district)
 
 
 _gc_lock = threading.Lock()
@@ -239,6 +247,7 @@ def _import_file(
     report_dir: str | Path | None,
     clock: Callable[[], datetime],
     source_name: str | None = None,
+    district: str | None = None,
 ) -> ImportResult:
     started = clock()
     table = table_for(kind)
@@ -270,6 +279,8 @@ def _import_file(
     result = validate(
         kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
     )
+    if district is not None:
+        result = within_district(store, table, result, district)
     # lines refused while reading (CSV) count as rows read and rejected, beside the rows
     # that validation rejected
     issues = (pd.concat([raw.rejected, result.issues], ignore_index=True)
