@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.types import Message
 
+from indspace.api import links as ln
 from indspace.api.deps import StoreDep, Who
 from indspace.core.errors import ValidationError
 from indspace.ingest.aliases import KINDS
@@ -38,7 +39,7 @@ def _copy(src: UploadFile, dest: Path) -> None:
 def router() -> APIRouter:
     r = APIRouter(prefix="/api/imports", tags=["imports 数据导入"])
 
-    @r.post("", status_code=202, openapi_extra=UPLOAD_BODY)
+    @r.post("", status_code=202, openapi_extra={**UPLOAD_BODY, **ln.to_job()})
     async def upload(request: Request, store: StoreDep, who: Who,
                      kind: Annotated[str, Query(description=f"数据类型 / {', '.join(KINDS)}")],
                      year: Annotated[int | None, Query(ge=1990, le=2100)] = None
@@ -86,7 +87,8 @@ def router() -> APIRouter:
             store, kind, path, part.filename or name, who=who, year=year),
             cleanup=lambda: uploads.discard(folder))
 
-    @r.get("")
+    @r.get("", openapi_extra=ln.links(
+        200, ImportIssues=(ln.IMPORT_ISSUES, {"import_id": "$response.body#/0/import_id"})))
     def imports(store: StoreDep, who: Who) -> list[dict[str, Any]]:
         """导入记录（区县工作人员：本账户的导入）/ past imports, newest first (a district
         officer: its own)."""
