@@ -25,7 +25,7 @@ def router() -> APIRouter:
     @r.get("/info")
     def info(store: StoreDep) -> dict[str, Any]:
         """库概况 / counts, CRS, schema revision and policy profiles."""
-        return store_info(store)
+        return store_info(store, public=True)
 
     @r.get("/districts")
     def districts(store: StoreDep) -> list[dict[str, Any]]:
