@@ -109,7 +109,14 @@ def test_firm_reads_follow_the_scope(world: dict, template: str) -> None:  # typ
 
 def test_an_unknown_code_does_not_tell_an_outsider_whether_it_exists(world: dict) -> None:  # type: ignore[type-arg]
     assert status(world, "firm", "GET", "/api/enterprises/NO-SUCH-CODE") == 403
-    assert status(world, "officer", "GET", "/api/enterprises/NO-SUCH-CODE") == 404
+    # a district officer too (issue #15 review): 404 for an unknown code beside 403 for
+    # another district's firm told it which codes the register holds elsewhere
+    for url in ("/api/enterprises/NO-SUCH-CODE", "/api/indicators/NO-SUCH-CODE",
+                "/api/enterprises/NO-SUCH-CODE/grades"):
+        assert status(world, "officer", "GET", url) == 403
+        assert status(world, "officer", "GET", url.replace("NO-SUCH-CODE",
+                                                           world["in_d2"])) == 403
+    assert status(world, "admin", "GET", "/api/enterprises/NO-SUCH-CODE") == 404
 
 
 # ---------------------------------------------------------------- lists are narrowed
