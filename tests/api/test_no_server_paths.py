@@ -65,3 +65,27 @@ def test_a_job_result_is_scrubbed_like_an_error() -> None:
         "source": "firms.csv", "href": "/api/imports",
         "notes": ["GDAL: cannot open layer.shx / 无法打开"],
         "issues": [{"message_en": "see store.gpkg", "value": 3}]}
+
+
+def test_the_audit_page_names_a_cli_import_by_its_file(small_demo: Path,  # noqa: F811
+                                                       tmp_path: Path) -> None:
+    import shutil
+
+    from indspace.services.importing import import_file
+    from tests.api.conftest import bearer
+
+    db = tmp_path / "copy.gpkg"
+    shutil.copy(small_demo, db)
+    folder = tmp_path / "srv" / "exchange"
+    folder.mkdir(parents=True)
+    csv = folder / "firms.csv"
+    csv.write_text("统一社会信用代码,企业名称\n91330203MA2AAAAA0X,测试企业\n", encoding="utf-8")
+    store = Store.open(db)
+    import_file(store, "enterprises", csv, actor="cli", report_dir=tmp_path / "r")
+    store.close()
+    with TestClient(create_app(db)) as c:
+        body = c.get("/api/audit?table=enterprises", headers=bearer(c, "admin")).json()
+    reasons = [i["reason"] for i in body["items"] if i["action"] in ("import",
+                                                                     "import_rejected")]
+    assert reasons and reasons[0] == "import enterprises firms.csv"
+    assert str(folder) not in str(body)
