@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+
 def _node_id_compat() -> None:
     """Give pytest nodes a ``_nodeid`` attribute again.
 

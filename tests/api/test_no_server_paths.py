@@ -28,12 +28,13 @@ def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
         yield c
 
 
-def test_anonymous_pages_name_no_server_folder(client: TestClient,
-                                               small_demo: Path) -> None:  # noqa: F811
+def test_anonymous_pages_name_no_server_folder(client: TestClient, small_demo: Path) -> None:  # noqa: F811
     store = Store.open(small_demo)
-    ids = {"parcel_id": store.read_frame("parcels", columns=["parcel_id"]).iloc[0, 0],
-           "credit_code": store.read_frame("enterprises", columns=["credit_code"]).iloc[0, 0],
-           "collection_id": "parcels"}
+    ids = {
+        "parcel_id": store.read_frame("parcels", columns=["parcel_id"]).iloc[0, 0],
+        "credit_code": store.read_frame("enterprises", columns=["credit_code"]).iloc[0, 0],
+        "collection_id": "parcels",
+    }
     store.close()
     ids["feature_id"] = ids["parcel_id"]
     folder = str(small_demo.parent)
@@ -41,8 +42,10 @@ def test_anonymous_pages_name_no_server_folder(client: TestClient,
     for path, ops in client.get("/openapi.json").json()["paths"].items():
         names = re.findall(r"{(\w+)}", path)
         if "get" in ops and all(n in ids for n in names) and not path.startswith("/tiles"):
-            urls.append(path.format(**{n: ids[n] for n in names})
-                        + ("?year=2025" if "explain" in path else ""))
+            urls.append(
+                path.format(**{n: ids[n] for n in names})
+                + ("?year=2025" if "explain" in path else "")
+            )
     assert len(urls) >= 20
     for url in urls:
         r = client.get(url)
@@ -55,20 +58,30 @@ def test_anonymous_pages_name_no_server_folder(client: TestClient,
 def test_a_job_result_is_scrubbed_like_an_error() -> None:
     jobs = Jobs(scrub=scrub_paths)
     who = Principal("admin", "city_admin")
-    job = jobs.submit("import", who, lambda progress: {
-        "source": "firms.csv", "href": "/api/imports",
-        "notes": ["GDAL: cannot open /tmp/indspace-zip-x1/layer.shx / 无法打开"],
-        "issues": [{"message_en": "see /srv/indspace/data/store.gpkg", "value": 3}]})
+    job = jobs.submit(
+        "import",
+        who,
+        lambda progress: {
+            "source": "firms.csv",
+            "href": "/api/imports",
+            "notes": ["GDAL: cannot open /tmp/indspace-zip-x1/layer.shx / 无法打开"],
+            "issues": [{"message_en": "see /srv/indspace/data/store.gpkg", "value": 3}],
+        },
+    )
     done = jobs.wait(job["job_id"])
     jobs.shutdown()
     assert done["result"] == {
-        "source": "firms.csv", "href": "/api/imports",
+        "source": "firms.csv",
+        "href": "/api/imports",
         "notes": ["GDAL: cannot open layer.shx / 无法打开"],
-        "issues": [{"message_en": "see store.gpkg", "value": 3}]}
+        "issues": [{"message_en": "see store.gpkg", "value": 3}],
+    }
 
 
-def test_the_audit_page_names_a_cli_import_by_its_file(small_demo: Path,  # noqa: F811
-                                                       tmp_path: Path) -> None:
+def test_the_audit_page_names_a_cli_import_by_its_file(
+    small_demo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     import shutil
 
     from indspace.services.importing import import_file
@@ -85,7 +98,6 @@ def test_the_audit_page_names_a_cli_import_by_its_file(small_demo: Path,  # noqa
     store.close()
     with TestClient(create_app(db)) as c:
         body = c.get("/api/audit?table=enterprises", headers=bearer(c, "admin")).json()
-    reasons = [i["reason"] for i in body["items"] if i["action"] in ("import",
-                                                                     "import_rejected")]
+    reasons = [i["reason"] for i in body["items"] if i["action"] in ("import", "import_rejected")]
     assert reasons and reasons[0] == "import enterprises firms.csv"
     assert str(folder) not in str(body)

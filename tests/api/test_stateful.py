@@ -24,10 +24,12 @@ from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fi
 
 
 @pytest.fixture(scope="module")
-def app_and_headers(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
-                    ) -> tuple[Any, dict[str, str]]:
+def app_and_headers(
+    small_demo: Path,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Any, dict[str, str]]:
     db = tmp_path_factory.mktemp("stateful") / "demo.gpkg"
-    shutil.copy(small_demo, db)             # the machine writes (proposals, objections, …)
+    shutil.copy(small_demo, db)  # the machine writes (proposals, objections, …)
     app = create_app(db)
     with TestClient(app) as c:
         return app, bearer(c, "admin")
@@ -36,16 +38,18 @@ def app_and_headers(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  
 def test_every_link_names_an_operation(app_and_headers: tuple[Any, dict[str, str]]) -> None:
     spec = app_and_headers[0].openapi()
     ops = {o["operationId"] for p in spec["paths"].values() for o in p.values()}
-    links = [(path, name, link["operationId"])
-             for path, item in spec["paths"].items() for op in item.values()
-             for resp in op.get("responses", {}).values()
-             for name, link in resp.get("links", {}).items()]
+    links = [
+        (path, name, link["operationId"])
+        for path, item in spec["paths"].items()
+        for op in item.values()
+        for resp in op.get("responses", {}).values()
+        for name, link in resp.get("links", {}).items()
+    ]
     assert len(links) >= 15
     assert [x for x in links if x[2] not in ops] == []
 
 
-def test_stateful_walk_finds_no_server_errors(app_and_headers: tuple[Any, dict[str, str]]
-                                              ) -> None:
+def test_stateful_walk_finds_no_server_errors(app_and_headers: tuple[Any, dict[str, str]]) -> None:
     app, headers = app_and_headers
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     calls: list[tuple[str, int]] = []
@@ -56,14 +60,23 @@ def test_stateful_walk_finds_no_server_errors(app_and_headers: tuple[Any, dict[s
             # an ETag stays
             return {"headers": {**(case.headers or {}), **headers}}
 
-        def validate_response(self, response: Any, case: Any, *args: Any,
-                              **kwargs: Any) -> None:
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
             calls.append((f"{case.method} {case.operation.path}", response.status_code))
-            assert response.status_code < 500, (case.method, case.formatted_path,
-                                                response.text[:500])
+            assert response.status_code < 500, (
+                case.method,
+                case.formatted_path,
+                response.text[:500],
+            )
 
-    Walk.run(settings=settings(max_examples=40, stateful_step_count=8, deadline=None,
-                               derandomize=True, suppress_health_check=list(HealthCheck)))
+    Walk.run(
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=8,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
     # the walk went somewhere: many operations, and ids taken from earlier answers (links)
     # reached records that exist
     assert len({c for c, _ in calls}) >= 10

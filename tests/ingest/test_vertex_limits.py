@@ -18,16 +18,29 @@ from indspace.ingest.readers import MAX_FEATURE_VERTICES, read_table
 
 def ring(n: int, cx: float = 121.55, cy: float = 29.87, r: float = 0.001) -> list[list[float]]:
     """A closed ring of ``n`` vertices (the closing vertex repeats the first: n + 1 pairs)."""
-    pts = [[cx + r * math.cos(2 * math.pi * i / n), cy + r * math.sin(2 * math.pi * i / n)]
-           for i in range(n)]
+    pts = [
+        [cx + r * math.cos(2 * math.pi * i / n), cy + r * math.sin(2 * math.pi * i / n)]
+        for i in range(n)
+    ]
     return [*pts, pts[0]]
 
 
 def geojson(path: Path, rings: list[list[list[float]]]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"parcel_id": f"P{i}"},
-         "geometry": {"type": "Polygon", "coordinates": [r]}}
-        for i, r in enumerate(rings, start=1)]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"parcel_id": f"P{i}"},
+                        "geometry": {"type": "Polygon", "coordinates": [r]},
+                    }
+                    for i, r in enumerate(rings, start=1)
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -67,10 +80,11 @@ def test_a_file_over_the_total_is_413(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_a_shapefile_and_a_geopackage_are_checked_too(tmp_path: Path) -> None:
     import geopandas as gpd
 
-    frame = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"]},
-                             geometry=[shapely.Polygon(ring(4)),
-                                       shapely.Polygon(ring(MAX_FEATURE_VERTICES + 5))],
-                             crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2"]},
+        geometry=[shapely.Polygon(ring(4)), shapely.Polygon(ring(MAX_FEATURE_VERTICES + 5))],
+        crs=4326,
+    )
     for name in ("dense.shp", "dense.gpkg"):
         frame.to_file(tmp_path / name)
         with pytest.raises(ValidationError, match="feature 2 has"):
@@ -80,8 +94,9 @@ def test_a_shapefile_and_a_geopackage_are_checked_too(tmp_path: Path) -> None:
 def test_a_wkt_column_is_checked_by_row(tmp_path: Path) -> None:
     from indspace.ingest.readers import check_vertices
 
-    geoms = shapely.from_wkt(["POINT (0 0)", None,
-                              shapely.to_wkt(shapely.Polygon(ring(MAX_FEATURE_VERTICES)))])
+    geoms = shapely.from_wkt(
+        ["POINT (0 0)", None, shapely.to_wkt(shapely.Polygon(ring(MAX_FEATURE_VERTICES)))]
+    )
     with pytest.raises(ValidationError) as e:
         check_vertices(geoms, "parcels.csv", readers.np.array([2, 3, 5]), unit=("行", "row"))
     # the third row of the frame is spreadsheet row 5

@@ -2,8 +2,9 @@
 
 The upload is read only after the caller is known to be a city administrator (every kind)
 or a district officer (enterprises, parcels, buildings of its own district, each row checked
-against the district) and the declared size fits (an anonymous 1 GiB upload gets its 401 before a byte of the body is
-read); the body is counted while it streams in and spooled to disk, never held in memory."""
+against the district) and the declared size fits (an anonymous 1 GiB upload gets its 401
+before a byte of the body is read); the body is counted while it streams in and spooled to
+disk, never held in memory."""
 
 from __future__ import annotations
 

@@ -30,9 +30,16 @@ def links(status: int, **targets: Link) -> dict[str, Any]:
     """``openapi_extra`` for a route: the links of its ``status`` response, each
     ``name=(operation id, {parameter: runtime expression})``; a parameter name may carry
     its location (``header.If-Match``)."""
-    return {"responses": {str(status): {"links": {
-        name: {"operationId": op, "parameters": params} for name, (op, params) in
-        targets.items()}}}}
+    return {
+        "responses": {
+            str(status): {
+                "links": {
+                    name: {"operationId": op, "parameters": params}
+                    for name, (op, params) in targets.items()
+                }
+            }
+        }
+    }
 
 
 def to_job(status: int = 202) -> dict[str, Any]:
