@@ -198,7 +198,7 @@ def _changes(keys: list[str], cols: list[str], spatial: bool, inserted: pd.DataF
     # at most AUDIT_CHANGES_MAX rows each: the loops below are bounded
     listed_inserted = [_key_of(r, keys) for _, r in first(inserted, True).iterrows()]
     listed_retired = [_key_of(r, keys) for _, r in first(retired, True).iterrows()]
-    listed_updated = []
+    listed_updated: list[dict[str, Any]] = []
     for _, row in first(updated).iterrows():
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -212,8 +212,8 @@ def _changes(keys: list[str], cols: list[str], spatial: bool, inserted: pd.DataF
         listed_updated.append({"key": _key_of(row, keys), "before": before, "after": after})
     total = {"inserted": len(inserted), "updated": 0 if updated is None else len(updated),
              "retired": 0 if retired is None else len(retired)}
-    listed = {"inserted": listed_inserted, "updated": listed_updated,
-              "retired": listed_retired}
+    listed: dict[str, list[Any]] = {"inserted": listed_inserted, "updated": listed_updated,
+                                    "retired": listed_retired}
     return {"changes": listed,
             "omitted": {k: total[k] - len(v) for k, v in listed.items()}}
 
