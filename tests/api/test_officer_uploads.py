@@ -87,7 +87,7 @@ def test_an_officer_uploads_its_own_parcels_and_only_those(world: dict[str, Any]
     assert (result["accepted"], result["rejected"], result["inserted"]) == (1, 1, 1)
     errors = [i for i in result["issues"] if i["severity"] == "error"]
     # line 3: the whole 40 m × 40 m box lies in the other district
-    assert [(i["source_row"], i["code"]) for i in errors] == [(3, "E135")]
+    assert [(i["source_row"], i["code"]) for i in errors] == [(3, "E137")]
     assert errors[0]["message_en"] == (
         f"1,600.0 m² of the geometry lie outside district {world['me']}"
     )

@@ -410,7 +410,7 @@ CASES: dict[str, Case] = {
 }
 READER_RULES = {"E127", "E128", "E129"}
 """Raised while reading a CSV line by line: tests/ingest/test_csv_lines.py."""
-OFFICER_RULES = {"E133", "E134", "E135"}
+OFFICER_RULES = {"E135", "E136", "E137"}
 """Raised for a district officer's import (services/import_scope.py):
 tests/services/test_officer_imports.py."""
 

@@ -1,6 +1,6 @@
 """District officers import their own district's records (issue #15): every row is checked
 by its district field, by the record it would update and by its geometry; rows outside the
-district go to the quarantine with E133–E135 and the rest imports — on both backends."""
+district go to the quarantine with E135–E137 and the rest imports — on both backends."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_rows_outside_the_district_are_quarantined_the_rest_imports(store: Store
     assert (out["rows_read"], out["accepted"], out["rejected"]) == (5, 2, 3)
     assert (out["inserted"], out["updated"]) == (2, 0)
     by_row = {i["source_row"]: i for i in out["issues"] if i["severity"] == "error"}
-    assert {r: i["code"] for r, i in by_row.items()} == {3: "E133", 4: "E135", 5: "E134"}
+    assert {r: i["code"] for r, i in by_row.items()} == {3: "E135", 4: "E137", 5: "E136"}
     assert by_row[3]["message_en"] == (
         "the district is '330206'; this account imports only district 330212"
     )
@@ -146,10 +146,10 @@ def test_enterprises_of_the_own_district_only(store: Store) -> None:
     )  # a new firm of 330206
     out = uploads.upload(store, "enterprises", "e.csv", data.encode(), who=OFFICER)
     errors = sorted(
-        (i["source_row"], i["code"]) for i in out["issues"] if i["code"] in ("E133", "E134")
+        (i["source_row"], i["code"]) for i in out["issues"] if i["code"] in ("E135", "E136")
     )
     # line 3: 江北区 is read as 330212, but the stored firm is 330206's; line 4: 330206
-    assert errors == [(3, "E134"), (4, "E133")]
+    assert errors == [(3, "E136"), (4, "E135")]
     assert (out["accepted"], out["rejected"], out["updated"]) == (1, 2, 1)
     firms = store.read_frame("enterprises").set_index("credit_code")
     assert firms.loc[FIRM_HOME, "name"] == "本区企业（新名）"

@@ -47,11 +47,11 @@ def router() -> APIRouter:
                      ) -> dict[str, Any]:
         """上传并导入（后台任务，返回 202 与任务，轮询 GET /api/jobs/{id}）。市级管理员可导入
         所有类型；区县工作人员可导入本区县的企业、宗地、建筑，逐行核对所在区县与图形，区外
-        的行进入隔离区（E133–E135）/ import an uploaded file as a background job: 202 with
+        的行进入隔离区（E135–E137）/ import an uploaded file as a background job: 202 with
         the job; poll GET /api/jobs/{id} for progress and the validation report. City
         administrators import every kind; district officers enterprises, parcels and
         buildings of their own district, every row checked by field and geometry (rows
-        outside go to the quarantine, E133–E135)."""
+        outside go to the quarantine, E135–E137)."""
         folder, _ = uploads.prepare(kind, None, who)      # 401/403/422 before the body
         try:
             declared = request.headers.get("content-length", "")

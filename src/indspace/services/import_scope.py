@@ -1,7 +1,7 @@
 """Imports by district officers (issue #15): every row is checked against the officer's
 district — by its ``district`` field, by the district of the record it would update, and by
 its geometry (any part beyond a sliver outside the district's boundary) — and a row that
-fails is rejected into the quarantine with a bilingual reason (E133–E135), while the rest
+fails is rejected into the quarantine with a bilingual reason (E135–E137), while the rest
 imports. The rules are pure (:func:`indspace.core.access.rows_outside_district`); this
 module looks up what they need in the store and turns the verdicts into import issues.
 """
@@ -124,7 +124,7 @@ def within_district(
     parts.append(
         _issues(
             rows[m],
-            "E133",
+            "E135",
             "district",
             [field_text[i] for i in np.flatnonzero(m)],
             [{"district": district}] * int(m.sum()),
@@ -134,7 +134,7 @@ def within_district(
     parts.append(
         _issues(
             rows[m],
-            "E134",
+            "E136",
             "district",
             [field_text[i] for i in np.flatnonzero(m)],
             [
@@ -151,7 +151,7 @@ def within_district(
     parts.append(
         _issues(
             rows[m],
-            "E135",
+            "E137",
             "geometry",
             [""] * int(m.sum()),
             [
