@@ -10,12 +10,16 @@ district's Σnumerator ÷ Σdenominator, points capped at 2 × weight, rank quot
 (A ≤ 25 %, B ≤ 70 %, C ≤ 95 %, else D; rank = 1 + firms with a strictly higher score).
 No tenants, exemptions, adjustments or vetoes.
 
-* indspace: :func:`indspace.core.engines.mujun.evaluate`, once per year (land given as an
-  :class:`~indspace.core.engines.land.Attribution`: firms only, no links);
-* baseline: the same formula as plain pandas ``groupby`` over all 1 M rows at once
-  (:func:`pandas_baseline`).
-Both must give the same scores (to 1e-9) and grades; time is min / median over ``--repeat``,
-memory the tracemalloc peak of one extra run (``_harness.measure``).
+* indspace: the method is read from a policy profile (``PROFILE``, through the memoised
+  policy book) and :func:`indspace.core.engines.mujun.evaluate` runs once per year (land
+  given as an :class:`~indspace.core.engines.land.Attribution`: firms only, no links);
+* baseline: the same formula and quota rule as plain pandas ``groupby`` over all 1 M rows at
+  once (:func:`pandas_baseline`); a check ties its constants to the profile's values.
+Like with like: both return, per enterprise-year, each indicator's value and points, the
+score, the rank, the group size and the grade, and must agree on all of them (1e-9; grades
+exactly); the engine also returns status, reason, population and group labels, which the
+baseline has no equivalent for. Time is min / median over ``--repeat``, memory the
+tracemalloc peak of one extra run (``_harness.measure``).
 
 Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--repeat 3]``
 """
@@ -23,6 +27,7 @@ Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--r
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -30,16 +35,8 @@ from _harness import measure, report
 
 from indspace.core.engines.land import Attribution
 from indspace.core.engines.mujun import evaluate
-from indspace.core.policy.evaluation import (
-    Adjustments,
-    Benchmark,
-    EvaluationMethod,
-    Exemptions,
-    Grading,
-    Indicator,
-    IndicatorSet,
-    Population,
-)
+from indspace.core.policy import parse_profile
+from indspace.core.policy.evaluation import EvaluationMethod
 
 MU_M2 = 2000 / 3
 QUOTAS = {"A": 0.25, "B": 0.70, "C": 0.95}
@@ -53,20 +50,59 @@ INDICATORS = (("tax_per_mu", "tax", "land_area_mu", 30, 1.0, False),
               ("rd_intensity", "rd_spend", "revenue", 10, 1.0, False))
 
 
+PROFILE = """\
+id: bench-1m
+version: "1"
+jurisdiction: benchmark
+description: the six above-scale indicators of ningbo-demo, one population, district quotas
+evaluation:
+  2020-01-01:
+    source: benchmarks/mujun_1m.py
+    confidence: I
+    method:
+      attribution_mode: tenant_separate
+      populations:
+        - {name: all, label: 全部, scale: any, indicator_set: all}
+      indicator_sets:
+        all:
+          score_cap_ratio: 2.0
+          indicators:
+            - {name: tax_per_mu, label: 亩均税收, unit: 万元/亩, numerator: tax,
+               denominator: land_area_mu, weight: 30,
+               benchmark: &d {mode: group_average, group_by: [district],
+                              average_method: aggregate_ratio}}
+            - {name: value_added_per_mu, label: 亩均增加值, unit: 万元/亩,
+               numerator: value_added, denominator: land_area_mu, weight: 20, benchmark: *d}
+            - {name: value_added_per_energy, label: 单位能耗增加值, unit: 万元/tce,
+               numerator: value_added, denominator: energy_tce, weight: 20, benchmark: *d}
+            - {name: value_added_per_emission, label: 单位排放增加值, unit: 万元/t,
+               numerator: value_added, denominator: emissions, weight: 10, benchmark: *d,
+               when_missing: average_score}
+            - {name: labour_productivity, label: 全员劳动生产率, unit: 万元/人·年,
+               numerator: value_added, denominator: employees, weight: 10, benchmark: *d}
+            - {name: rd_intensity, label: R&D强度, unit: "1", numerator: rd_spend,
+               denominator: revenue, weight: 10, benchmark: *d}
+      exemptions: {}
+      adjustments: {veto_columns: []}
+      grading: {mode: rank_quota, group_by: [district],
+                quotas: {A: 0.25, B: 0.70, C: 0.95}, min_group_size: 20}
+"""
+"""The method as a policy profile (read through the policy book, as a run reads it)."""
+
+
 def method() -> EvaluationMethod:
-    district = Benchmark(mode="group_average", group_by=("district",),
-                         average_method="aggregate_ratio")
-    inds = tuple(Indicator(name=n, label=n, unit="", numerator=a, denominator=b, weight=w,
-                           factor=f, benchmark=district,
-                           when_missing="average_score" if avg else "zero")
-                 for n, a, b, w, f, avg in INDICATORS)
-    return EvaluationMethod(
-        attribution_mode="tenant_separate",
-        populations=(Population(name="all", label="全部", scale="any", indicator_set="all"),),
-        indicator_sets={"all": IndicatorSet(indicators=inds, score_cap_ratio=CAP)},
-        exemptions=Exemptions(), adjustments=Adjustments(veto_columns=()),
-        grading=Grading(mode="rank_quota", group_by=("district",), quotas=QUOTAS,
-                        min_group_size=20))
+    """The profile's method in force in 2025 (parsed once per text: the memoised book)."""
+    return parse_profile(PROFILE, "bench-1m.yaml").evaluation_method(date(2025, 12, 31))
+
+
+def _check_profile_matches_the_baseline(m: EvaluationMethod) -> None:
+    """The baseline's constants are the profile's values (one formula, one rule)."""
+    inds = m.indicator_sets["all"].indicators
+    assert [(i.name, i.numerator, i.denominator, i.weight, i.factor,
+             i.when_missing == "average_score") for i in inds] == [
+        (n, a, b, float(w), f, avg) for n, a, b, w, f, avg in INDICATORS]
+    assert m.indicator_sets["all"].score_cap_ratio == CAP
+    assert m.grading.quotas == QUOTAS and m.grading.group_by == ("district",)
 
 
 def generate(n_firms: int, years: range, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -116,11 +152,13 @@ def land_attribution(firms: pd.DataFrame) -> Attribution:
 
 
 def pandas_baseline(firms: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
-    """The same formula, hand-written with pandas groupby over all years at once."""
+    """The same formula and quota rule, hand-written with pandas groupby over all years at
+    once, returning what the engine's result holds for these firms: each indicator's value
+    and points, the score, the rank, the group size and the grade."""
     df = ind.merge(firms[["credit_code", "district", "land_area_mu"]], on="credit_code")
     keys = [df["year"], df["district"]]
     score = pd.Series(0.0, index=df.index)
-    for _name, a, b, w, f, avg in INDICATORS:
+    for name, a, b, w, f, avg in INDICATORS:
         num, den = df[a], df[b]
         ok = num.notna() & den.notna() & (den > 0)
         value = (num / den * f).where(ok)
@@ -129,13 +167,21 @@ def pandas_baseline(firms: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
         pts = (value.clip(lower=0.0) / bench * w).where(bench > 0).clip(upper=CAP * w)
         if avg:
             pts = pts.fillna(pts.groupby(keys).transform("mean"))
-        score = score + pts.fillna(0.0)
+        pts = pts.fillna(0.0)
+        df[name] = value
+        df[f"{name}_points"] = pts
+        score = score + pts
     df["score"] = score
     rank = score.round(9).groupby(keys).rank(method="min", ascending=False)
-    share = rank / score.groupby(keys).transform("size")
+    size = score.groupby(keys).transform("size")
+    share = rank / size
+    df["rank"] = rank
+    df["group_size"] = size.astype("float64")
     df["grade"] = np.select([share <= QUOTAS["A"], share <= QUOTAS["B"], share <= QUOTAS["C"]],
                             ["A", "B", "C"], "D")
-    return df[["credit_code", "year", "score", "grade"]]
+    cols = [n for n, *_ in INDICATORS]
+    return df[["credit_code", "year", "district", "land_area_mu", *cols,
+               *(f"{c}_points" for c in cols), "score", "rank", "group_size", "grade"]]
 
 
 def main() -> None:
@@ -149,6 +195,7 @@ def main() -> None:
     per_year = {y: g.drop(columns="year").reset_index(drop=True)
                 for y, g in ind.groupby("year")}
     att, m = land_attribution(firms), method()
+    _check_profile_matches_the_baseline(m)
     registry = firms.drop(columns="land_area_mu")       # the enterprises table
     print(f"{args.firms:,} firms × {len(years)} years = {len(ind):,} enterprise-years")
 
@@ -159,13 +206,16 @@ def main() -> None:
     def baseline() -> pd.DataFrame:
         return pandas_baseline(firms, ind)
 
-    a = ours()[["credit_code", "year", "score", "grade"]]
+    a = ours()
     b = baseline().sort_values(["year", "credit_code"], ignore_index=True)
     assert (a["credit_code"].to_numpy() == b["credit_code"].to_numpy()).all()
-    np.testing.assert_allclose(a["score"].to_numpy(float), b["score"].to_numpy(float),
-                               rtol=1e-9, atol=1e-9)
+    numbers = [c for c in b.columns if c not in ("credit_code", "year", "district", "grade")]
+    for col in numbers:            # values, points, score, rank, group size: the same rows
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float),
+                                   rtol=1e-9, atol=1e-9, err_msg=col)
     assert (a["grade"].to_numpy(object) == b["grade"].to_numpy(object)).all(), "grades differ"
-    print(f"same scores (1e-9) and grades; grades {a['grade'].value_counts().to_dict()}")
+    print(f"same values, points, scores, ranks (1e-9) and grades; grades "
+          f"{a['grade'].value_counts().to_dict()}")
     print(report("亩均 score + quota grade, 1 M enterprise-years (tracemalloc peak)",
                  measure(ours, args.repeat), measure(baseline, args.repeat), "pandas"))
 

@@ -1,3 +1,3 @@
-from indspace.cli import app
+from indspace._entry import main
 
-app(prog_name="indspace")
+main()

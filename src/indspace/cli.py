@@ -14,8 +14,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from indspace.core.errors import IndspaceError
-from indspace.settings import ApiSettings, StoreSettings
+from indspace.cli_common import console, fail
+from indspace.cli_land import land_typer
+from indspace.core.errors import IndspaceError, ValidationError
+from indspace.settings import DEFAULT_TIME_ZONE, ApiSettings, StoreSettings, deployment
 
 app = typer.Typer(
     help="产业空间治理平台 indspace — 工业用地、亩均效益与低效用地治理 / "
@@ -23,9 +25,9 @@ app = typer.Typer(
          "low-efficiency land).",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
 )
-console = Console(stderr=True)
-_STORE = StoreSettings()
+_STORE = StoreSettings()  # type: ignore[call-arg]  # defaults come from the fields
 _API = ApiSettings()  # type: ignore[call-arg]  # defaults come from the fields
+_DEPLOY = deployment()   # the deployment context, read once here at the edge
 
 DbOpt = Annotated[str, typer.Option(
     "--db", envvar="INDSPACE_DB",
@@ -39,13 +41,7 @@ class Scale(StrEnum):
     province = "province"
 
 
-def _fail(err: IndspaceError, as_json: bool = False) -> None:
-    if as_json:
-        print(json.dumps(err.to_dict(), ensure_ascii=False))
-    else:
-        console.print(f"[bold red]错误 / Error:[/] {escape(str(err))}", soft_wrap=True,
-                      highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def _progress(*, transient: bool = False) -> Progress:
@@ -58,16 +54,24 @@ def _progress(*, transient: bool = False) -> Progress:
 def init(
     db: DbOpt = _STORE.db,
     crs: Annotated[int, typer.Option(
-        help="部署坐标系 EPSG 代码 / deployment CRS (EPSG code)")] = 4549,
+        help="部署坐标系 EPSG 代码 / deployment CRS (EPSG code)")] = _DEPLOY.srid,
+    time_zone: Annotated[str, typer.Option(
+        "--time-zone", help="部署时区（IANA），某日即该时区的那一天 / deployment time zone "
+                            "(IANA): a day means that day there")] = _DEPLOY.time_zone,
     overwrite: Annotated[bool, typer.Option(help="已存在时重建 / recreate if it exists")] = False,
 ) -> None:
     """初始化空数据库并迁移到最新结构 / create an empty store at the newest schema."""
     from indspace.store import Store
 
     try:
-        store = Store.create(db, srid=crs, overwrite=overwrite)
+        store = Store.create(db, srid=crs, time_zone=time_zone, overwrite=overwrite)
     except IndspaceError as e:
         _fail(e)
+    except (ValueError, KeyError) as e:   # zoneinfo: an unknown zone name
+        _fail(ValidationError(f"未知时区：{time_zone}", f"unknown time zone: {time_zone} ({e})",
+                              where="--time-zone",
+                              hint_zh=f"使用 IANA 名称，如 {DEFAULT_TIME_ZONE}",
+                              hint_en=f"use an IANA name such as {DEFAULT_TIME_ZONE}"))
     console.print(f"已初始化 / initialised: [bold]{store.display_name}[/] (EPSG:{store.srid}, "
                   f"schema {store.revision()})")
 
@@ -154,7 +158,7 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations")
+             "control-lines, parks, designations, plans")
 
 
 class ImportMode(Enum):
@@ -327,6 +331,8 @@ lowuse_app = typer.Typer(
     help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
     no_args_is_help=True)
 app.add_typer(lowuse_app, name="lowuse")
+land_app = land_typer()
+app.add_typer(land_app, name="land")
 users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
@@ -338,6 +344,7 @@ def _register_subcommands() -> None:
         cli_audit,
         cli_controlline,
         cli_evaluation,
+        cli_land,
         cli_lines,
         cli_lowuse,
         cli_tiles,
@@ -347,6 +354,7 @@ def _register_subcommands() -> None:
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
+    cli_land.register(land_app, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)

@@ -15,6 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from indspace.core.errors import IndspaceError
+from indspace.settings import deployment
+
+_PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 / print one JSON "
                                                       "object")]
@@ -45,7 +48,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         proposal: Annotated[Path, typer.Argument(
             help="调整方案 JSON（district、reason、documents、out、in）或 GeoJSON 要素集合"
                  "（direction = out/in）/ proposal JSON or GeoJSON with out/in features")],
-        actor: ActorOpt = "cli", profile: ProfileOpt = "ningbo-demo",
+        actor: ActorOpt = "cli", profile: ProfileOpt = _PROFILE,
         db: db_opt = default_db, as_json: JsonOpt = False,
     ) -> None:
         """提交控制线调整方案（草稿），记录补划用地核查结果 / file a control-line adjustment
@@ -69,7 +72,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
                           f"{escape(p['message_en'])}", soft_wrap=True)
 
     @group.command()
-    def review(proposal_id: IdArg, actor: ActorOpt = "cli", profile: ProfileOpt = "ningbo-demo",
+    def review(proposal_id: IdArg, actor: ActorOpt = "cli", profile: ProfileOpt = _PROFILE,
                db: db_opt = default_db, as_json: JsonOpt = False) -> None:
         """审查：补划用地核查通过后 草稿 → 已审查 / review: draft → reviewed once the
         replacement land passes its checks."""
@@ -83,7 +86,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         done(row, as_json, "已审查 / reviewed")
 
     @group.command()
-    def approve(proposal_id: IdArg, actor: ActorOpt = "cli", profile: ProfileOpt = "ningbo-demo",
+    def approve(proposal_id: IdArg, actor: ActorOpt = "cli", profile: ProfileOpt = _PROFILE,
                 db: db_opt = default_db, as_json: JsonOpt = False) -> None:
         """批准并记入占补平衡台账（结余不得为负）/ approve and book the ledger (a district's
         balance may never go negative)."""
@@ -98,16 +101,18 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
     @group.command()
     def enforce(proposal_id: IdArg, on: DateOpt = None, actor: ActorOpt = "cli",
-                profile: ProfileOpt = "ningbo-demo", db: db_opt = default_db,
+                profile: ProfileOpt = _PROFILE, db: db_opt = default_db,
                 as_json: JsonOpt = False) -> None:
         """生效：控制线生成新的日期版本 / put in force: the control line gets a new dated
         version (history kept)."""
         from indspace.services import controlline_ledger as svc
+        from indspace.services.controlline import today
         from indspace.store import Store
 
-        day = on.date() if on else date.today()
         try:
-            row = svc.enforce(Store.open(db), proposal_id, on=day, actor=actor, profile=profile)
+            store = Store.open(db)
+            day = on.date() if on else today(store)
+            row = svc.enforce(store, proposal_id, on=day, actor=actor, profile=profile)
         except IndspaceError as e:
             fail(e, as_json)
         done(row, as_json, f"已生效 / in force {day.isoformat()}")

@@ -12,11 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from indspace.core.errors import IndspaceError
+from indspace.settings import deployment
+
+_PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 YearOpt = Annotated[int, typer.Option("--year", help="评价年度 / evaluated year")]
 ProfileOpt = Annotated[str, typer.Option(
-    "--profile", help="策略配置：内置 id（如 huangyan-2022）或 YAML 文件路径 / policy profile: "
-                      "a bundled id (e.g. huangyan-2022) or a YAML file")]
+    "--profile", help=f"策略配置：内置 id（默认 {_PROFILE}）或 YAML 文件路径 / policy "
+                      f"profile: a bundled id (default {_PROFILE}) or a YAML file")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象 / print one JSON "
                                                       "object")]
 MethodDateOpt = Annotated[datetime | None, typer.Option(
@@ -41,7 +44,7 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
     @app.command()
     def evaluate(
         year: YearOpt,
-        profile: ProfileOpt = "ningbo-demo",
+        profile: ProfileOpt = _PROFILE,
         out: Annotated[Path | None, typer.Option(
             "--out", help="结果文件 .csv / .json / .xlsx / result file")] = None,
         db: db_opt = default_db,
@@ -70,7 +73,7 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 / credit code")],
         year: Annotated[int | None, typer.Option(
             "--year", help="评价年度（或用 --run）/ evaluated year (or --run)")] = None,
-        profile: ProfileOpt = "ningbo-demo",
+        profile: ProfileOpt = _PROFILE,
         run: RunOpt = None,
         method_date: MethodDateOpt = None,
         db: db_opt = default_db,
@@ -176,7 +179,7 @@ def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -
     def zones(
         year: Annotated[int | None, typer.Option(
             "--year", help="评价年度（或用 --run）/ evaluated year (or --run)")] = None,
-        profile: ProfileOpt = "ningbo-demo",
+        profile: ProfileOpt = _PROFILE,
         run: RunOpt = None,
         kind: Annotated[str, typer.Option(
             help="district（区县）/ park（2070 园区）/ chain（361 产业链）")] = "district",

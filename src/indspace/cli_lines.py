@@ -10,7 +10,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from indspace.core.errors import IndspaceError
+from indspace.core.errors import IndspaceError, ValidationError
+
+RecordedAtOpt = Annotated[str | None, typer.Option(
+    "--recorded-at", help="按库在某时所知（日期即该日结束，或 ISO 时刻）/ as the store knew it "
+                          "at this time (a day: its end; or an ISO 8601 instant)")]
+
+
+def recorded_moment(store: Any, text: str | None) -> datetime | None:
+    """``--recorded-at`` → an instant in the store's time zone (core.clock.parse_moment)."""
+    from indspace.core.clock import parse_moment
+
+    if text is None:
+        return None
+    try:
+        return parse_moment(text, store.tz)
+    except ValueError as e:
+        raise ValidationError(f"--recorded-at 无效：{text}", f"invalid --recorded-at: {text}",
+                              where="--recorded-at", hint_zh="如 2026-03-01 或 "
+                              "2026-03-01T09:30:00+08:00", hint_en="e.g. 2026-03-01 or "
+                              "2026-03-01T09:30:00+08:00") from e
 
 
 def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
@@ -21,7 +40,9 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             "--out", help="逐宗地结果 .csv / .xlsx / .gpkg / per-parcel result file")] = None,
         as_of: Annotated[datetime | None, typer.Option(
             "--as-of", formats=["%Y-%m-%d"],
-            help="按某日生效的控制线 / the line as in force on this date (YYYY-MM-DD)")] = None,
+            help="按某日（部署时区）生效的控制线，默认今天 / the line in force on this day "
+                 "(deployment time zone; default today)")] = None,
+        recorded_at: RecordedAtOpt = None,
         db: db_opt = default_db,
         as_json: Annotated[bool, typer.Option("--json", help="输出汇总 JSON / print the "
                                                              "summary as JSON")] = False,
@@ -33,7 +54,9 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
         day: date | None = as_of.date() if as_of else None
         try:
-            result = parcel_overlay(Store.open(db), as_of=day)
+            store = Store.open(db)
+            result = parcel_overlay(store, as_of=day,
+                                    recorded_at=recorded_moment(store, recorded_at))
             if out is not None:
                 write_overlay(out, result)
         except IndspaceError as e:
@@ -43,6 +66,8 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             ["inside", "partial", "outside"], fill_value=0)
         if as_json:
             print(json.dumps({"parcels": len(result), "as_of": day.isoformat() if day else None,
+                              "recorded_at": recorded_at,
+                              "blocks": sorted(result["block_id"].dropna().unique().tolist()),
                               "status": {k: int(v) for k, v in counts.items()},
                               "out": str(out) if out else None,
                               "districts": json.loads(summary.to_json(orient="records"))},
@@ -63,6 +88,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         as_of: Annotated[datetime | None, typer.Option(
             "--as-of", formats=["%Y-%m-%d"], help="按某日的控制线与政策 / line and rules in "
                                                   "force on this date")] = None,
+        recorded_at: RecordedAtOpt = None,
         db: db_opt = default_db,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
     ) -> None:
@@ -75,7 +101,9 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
 
         try:
             data = read_project_file(project)
-            decision = check(Store.open(db), data, as_of=as_of.date() if as_of else None,
+            store = Store.open(db)
+            decision = check(store, data, as_of=as_of.date() if as_of else None,
+                             recorded_at=recorded_moment(store, recorded_at),
                              source=project.name)
         except IndspaceError as e:
             fail(e, as_json)

@@ -11,6 +11,9 @@ from rich.table import Table
 
 from indspace.cli_evaluation import MethodDateOpt, RunOpt, day_of
 from indspace.core.errors import IndspaceError
+from indspace.settings import deployment
+
+_PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 YearOpt = Annotated[int, typer.Option("--year", help="年度 / year")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="策略配置 / policy profile")]
@@ -25,7 +28,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         out: Annotated[Path | None, typer.Option(
             "--out", help="每宗低效用地一行 .csv / .xlsx / one row per low-efficiency parcel")
         ] = None,
-        profile: ProfileOpt = "ningbo-demo",
+        profile: ProfileOpt = _PROFILE,
         method_date: MethodDateOpt = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
@@ -69,7 +72,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             "--gap", help="连片间距（米），默认取配置 / gap in metres (default: profile)")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", help="每个单元一行 .csv / .xlsx / one row per unit")] = None,
-        profile: ProfileOpt = "ningbo-demo",
+        profile: ProfileOpt = _PROFILE,
         method_date: MethodDateOpt = None,
         db: db_opt = default_db,
         as_json: JsonOpt = False,
@@ -119,7 +122,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             "--gap", help="连片间距（米），默认取配置 / gap in metres (default: profile)")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", help="方案 .xlsx（4 张表）/ .gpkg（单元与宗地图层）/ plan file")] = None,
-        profile: ProfileOpt = "ningbo-demo",
+        profile: ProfileOpt = _PROFILE,
         run: RunOpt = None,
         method_date: MethodDateOpt = None,
         db: db_opt = default_db,

@@ -1,15 +1,35 @@
-"""Settings read at the edge (CLI, API) and passed down; the core never reads the environment."""
+"""Settings read at the edge (CLI, API) and passed down; the core never reads the environment.
+
+:class:`DeploymentSettings` is the one deployment context (issue #14): the time zone in which
+a "day" is read, the store's projected CRS (SRID), the default policy profile and the layers
+anonymous readers may see. It is the only place in ``src/`` that names them
+(``tests/test_deployment_context.py`` keeps it so); the edge builds it once
+(:func:`deployment`) and hands the values down.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+"""宁波（中国标准时间）/ Ningbo: China Standard Time."""
+DEFAULT_SRID = 4549
+"""CGCS2000 3° Gauss–Krüger, CM 120°E (宁波) — the store's projected CRS."""
+DEFAULT_PROFILE = "ningbo-demo"
+"""The bundled policy profile used when a command names none."""
+DEFAULT_PUBLIC_LAYERS = "parcels,buildings,control_lines,parks"
+
+_CONFIG = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
 
 
 class StoreSettings(BaseSettings):
     """Where the store lives: a GeoPackage path or a postgresql+psycopg:// URL."""
 
-    model_config = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
+    model_config = _CONFIG
     db: str = "indspace.gpkg"
     write_wait_s: float = Field(
         600.0, ge=0,
@@ -17,15 +37,49 @@ class StoreSettings(BaseSettings):
                     "for another import into the same store before it gives up")
 
 
-class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+class DeploymentSettings(BaseSettings):
+    """The deployment context: ``INDSPACE_TIME_ZONE``, ``INDSPACE_SRID``,
+    ``INDSPACE_DEFAULT_PROFILE``, ``INDSPACE_PUBLIC_LAYERS``."""
+
+    model_config = _CONFIG
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE,
+                           description="部署时区（IANA 名称）/ deployment time zone (IANA "
+                                       "name): a day D means D in this zone")
+    srid: int = Field(default=DEFAULT_SRID, ge=1024, le=999_999,
+                      description="库坐标系 EPSG 代码（投影坐标）/ the store's projected CRS")
+    default_profile: str = Field(default=DEFAULT_PROFILE, min_length=1,
+                                 description="默认政策配置 / default policy profile id")
     public_layers: str = Field(
-        "parcels,buildings,control_lines,parks",
+        default=DEFAULT_PUBLIC_LAYERS,
         description="匿名用户可见的图层（逗号分隔）/ layers anonymous readers may see "
                     "(comma-separated; OGC collections, tiles, /api/parcels)")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"未知时区 / unknown time zone {v!r}: use an IANA name such as "
+                             f"{DEFAULT_TIME_ZONE!r}") from e
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def public_layer_list(self) -> list[str]:
         return [x.strip() for x in self.public_layers.split(",") if x.strip()]
+
+
+class ApiSettings(BaseSettings):
+    model_config = _CONFIG
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+@lru_cache(maxsize=1)
+def deployment() -> DeploymentSettings:
+    """The deployment context, read from the environment once per process (at the edge)."""
+    return DeploymentSettings()

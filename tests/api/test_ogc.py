@@ -240,9 +240,10 @@ def test_ogrinfo_reads_the_service(gdal_bin: str, served: str, client: TestClien
 
 def test_datetime_serves_the_records_as_they_stood(small_demo: Path,  # noqa: F811
                                                    tmp_path: Path) -> None:
-    """An instant → the versions valid then (history included); an interval → 400."""
+    """``datetime`` = a valid day (deployment time zone), ``recorded_at`` = what the store
+    knew then (history included); an interval → 400."""
     import shutil
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
     from indspace.store import Store
 
@@ -252,25 +253,43 @@ def test_datetime_serves_the_records_as_they_stood(small_demo: Path,  # noqa: F8
     pid = store.read_frame("parcels", columns=["parcel_id"], limit=1)["parcel_id"].iloc[0]
     store.update("parcels", pid, {"land_use_code": "0601"},
                  at=datetime(2026, 6, 1, tzinfo=UTC), actor="test")
-    n = store.counts()["parcels"]
+    terms = store.read_frame("parcels", columns=["right_start", "right_end"])
+    day = date(2025, 6, 30)   # parcels valid then: their land-use right covers the day
+    valid = int(((terms["right_start"].isna() | (terms["right_start"] <= day))
+                 & (terms["right_end"].isna() | (terms["right_end"] >= day))).sum())
+    n_buildings = store.counts()["buildings"]
     store.close()
+    assert valid > 0
     with TestClient(create_app(db)) as c:
         url = "/ogc/collections/parcels/items"
 
-        def one(when: str) -> dict[str, Any]:
-            body = c.get(url, params={"datetime": when, "parcel_id": pid}).json()
+        def one(when: str, known: str | None = None) -> dict[str, Any]:
+            params = {"datetime": when, "parcel_id": pid,
+                      **({"recorded_at": known} if known else {})}
+            body = c.get(url, params=params).json()
             assert body["numberMatched"] == 1, body
             return dict(body["features"][0]["properties"])
 
-        before, after = one("2026-05-31T23:59:59Z"), one("2026-06-02")
-        assert before["land_use_code"] != "0601" and after["land_use_code"] == "0601"
-        # before the demo's data date (2025-12-31) nothing existed yet
-        empty = c.get(url, params={"datetime": "2025-06-30", "resultType": "hits"}).json()
-        assert empty["numberMatched"] == 0
-        now = c.get(url, params={"datetime": "2026-07-01", "resultType": "hits"}).json()
-        assert now["numberMatched"] == n
+        # an edit without a valid date is a correction: as recorded now it holds for every
+        # day; as the store knew it before the edit, the old value
+        assert one("2026-05-31")["land_use_code"] == "0601"
+        assert one("2026-06-02", "2026-05-31T23:59:59Z")["land_use_code"] != "0601"
+        assert one("2026-06-02", "2026-06-01T00:00:00Z")["land_use_code"] == "0601"
+        # valid time comes from the data: the demo's parcels were recorded on 2025-12-31 but
+        # are valid on 2025-06-30 when their right covers that day
+        hits = c.get(url, params={"datetime": day.isoformat(), "resultType": "hits"}).json()
+        assert hits["numberMatched"] == valid
+        # buildings carry no valid time: valid from when recorded, 2025-12-31T00:00Z, which
+        # is 08:00 on 31 December in the deployment time zone (UTC+8)
+        bld = "/ogc/collections/buildings/items"
+        assert c.get(bld, params={"datetime": "2025-12-30", "resultType": "hits"}
+                     ).json()["numberMatched"] == 0
+        assert c.get(bld, params={"datetime": "2025-12-31", "resultType": "hits"}
+                     ).json()["numberMatched"] == n_buildings
         assert c.get(url, params={"datetime": "2025-01-01/2026-01-01"}).status_code == 400
         assert c.get(url, params={"datetime": "not-a-date"}).status_code == 400
+        assert c.get(url, params={"datetime": "2026-01-01",
+                                  "recorded_at": "soon"}).status_code == 400
         assert c.get(url, params={"datetime": "..", "limit": 1}).status_code == 200
 
 

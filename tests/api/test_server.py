@@ -103,11 +103,15 @@ def test_an_evaluation_runs_as_a_job(world: dict[str, Any]) -> None:
     assert_json_error(
         c.post("/api/evaluation/runs", json={"year": 2025}, headers=h["officer"]), 403
     )
-    r = c.post("/api/evaluation/runs", json={"year": 2025}, headers=h["admin"])
+    stored = next(x for x in c.get("/api/evaluation/runs", params={"year": 2025},
+                               headers=h["admin"]).json() if x["version"] == 1)
+    r = c.post("/api/evaluation/runs", headers=h["admin"],
+               json={"year": 2025, "method_date": stored["method_date"]})
     assert r.status_code == 202, r.text
     done = wait(c, r.json(), h["admin"])
     assert done["state"] == "done", done
-    assert done["result"]["year"] == 2025 and done["result"]["reused"] is True  # same inputs
+    # same inputs, profile text and method date: the stored run is found again
+    assert done["result"]["run_id"] == stored["run_id"] and done["result"]["reused"] is True
     bad = c.post("/api/evaluation/runs", json={"year": 2019}, headers=h["admin"])
     failed = wait(c, bad.json(), h["admin"])  # no data for 2019: a failed job, in JSON
     assert failed["state"] == "failed" and failed["error"]["message_en"]

@@ -11,6 +11,17 @@ from indspace.core.engines.lowuse import LowuseParams, identify
 from indspace.core.errors import PolicyError
 
 MU = 2000 / 3          # m² per 亩
+C5 = {"min_area_mu": 3, "tax_ratio_to_avg": 0.5, "min_tax_per_mu": 4, "min_plot_ratio": 1.0,
+      "plot_ratio_to_standard": 0.6, "low_far_tax_exemption": 8,
+      "low_far_exemption_standard_below": 1.0, "max_vacant_share": 0.5,
+      "building_age_years": 30, "conforming_use_prefixes": ["1001", "1101"],
+      "idle_after_years": 1, "ramp_up_land_years": 3,
+      "triggers": ["low_far+low_tax", "grade_d", "idle"]}
+"""The land-rules C5 default test (the engine has no values of its own)."""
+
+
+def params(by_industry: dict[str, float] | None = None, **over: Any) -> LowuseParams:
+    return LowuseParams.from_values({**C5, **over}, by_industry or {})
 
 
 def table(**over: Any) -> pd.DataFrame:
@@ -33,7 +44,7 @@ def table(**over: Any) -> pd.DataFrame:
 
 def test_criteria_and_numbers_by_hand() -> None:
     # group 330212/34 over occupied parcels: Σtax 20+600+400+2 = 1022 on Σ 32 亩 → 31.9375
-    r = identify(table(), LowuseParams(min_area_mu=3, min_plot_ratio_by_industry={"34": 0.7}),
+    r = identify(table(), params({"34": 0.7}),
                  2025).set_index("parcel_id")
     assert r.loc["P1", "industry_avg_tax_per_mu"] == pytest.approx(1022 / 32)
     assert r.loc["P1", "tax_per_mu"] == pytest.approx(2.0)
@@ -55,8 +66,11 @@ def test_criteria_and_numbers_by_hand() -> None:
 
 
 def test_triggers_are_configurable_and_checked() -> None:
-    every = LowuseParams(min_area_mu=0, triggers=("low_tax", "vacant", "outside_line"))
+    every = params(min_area_mu=0, triggers=("low_tax", "vacant", "outside_line"))
     r = identify(table(), every, 2025).set_index("parcel_id")
     assert list(r.index[r["low_efficiency"]]) == ["P1", "P2", "P3", "P4"]
     with pytest.raises(PolicyError, match="far_low"):
-        identify(table(), LowuseParams(triggers=("far_low",)), 2025)
+        identify(table(), params(triggers=("far_low",)), 2025)
+    with pytest.raises(PolicyError, match="missing building_age_years"):
+        LowuseParams.from_values({k: v for k, v in C5.items() if k != "building_age_years"},
+                                 {})

@@ -1,11 +1,11 @@
 """工改工 project type, mode and outside-line firm classes on hand-made frames.
 
-Every expected outcome is worked by hand from the ningbo-demo rules (= RedevelopRules()
-defaults): project type relocation below 50 % inside / above 50 % D; mode factors
-large ≥ 50 亩 (gov +3, operator +2), small < 15 亩 (enterprise +2), one owner (enterprise +3),
-≥ 5 owners (gov +2, operator +1), collective ≥ 50 % (village +3, gov −1), A/B ≥ 50 %
-(enterprise +2), C/D ≥ 50 % (gov +1, operator +2), fiscal ≥ 0.7 (gov +2), fiscal < 0.4
-(gov −2, operator +1); tie order enterprise, village, operator, gov.
+Every expected outcome is worked by hand from the ningbo-demo rules (the profile's values
+on 2025-06-01; the engine holds none): project type relocation below 50 % inside / above
+50 % D; mode factors large ≥ 50 亩 (gov +3, operator +2), small < 15 亩 (enterprise +2),
+one owner (enterprise +3), ≥ 5 owners (gov +2, operator +1), collective ≥ 50 % (village +3,
+gov −1), A/B ≥ 50 % (enterprise +2), C/D ≥ 50 % (gov +1, operator +2), fiscal ≥ 0.7
+(gov +2), fiscal < 0.4 (gov −2, operator +1); tie order enterprise, village, operator, gov.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 
 from indspace.core.engines.redevelop import (
     MODES,
+    PARAMETERS,
     RedevelopRules,
     classify_outside_firms,
     classify_projects,
@@ -31,7 +32,20 @@ from indspace.core.errors import PolicyError
 from indspace.core.policy import load_profile
 
 NA = pd.NA
-RULES = RedevelopRules()
+ON = date(2025, 6, 1)
+VALUES = {n: load_profile("ningbo-demo").value(n, ON) for n in PARAMETERS}
+"""The ningbo-demo values of every rule parameter; a test overrides one of them."""
+RULES = RedevelopRules.from_values(VALUES)
+
+
+def with_values(**changed: Any) -> RedevelopRules:
+    """The ningbo-demo rules with some parameters (or, for a dict parameter, some of its
+    keys) changed."""
+    values = dict(VALUES)
+    for name, value in changed.items():
+        values[name] = {**VALUES[name], **value} if isinstance(value, dict) and isinstance(
+            VALUES[name], dict) else value
+    return RedevelopRules.from_values(values)
 
 
 def uid(district: str, n: int) -> str:
@@ -40,9 +54,11 @@ def uid(district: str, n: int) -> str:
 
 # -- profile -----------------------------------------------------------------------------------
 
-def test_profile_rules_equal_the_defaults() -> None:
-    rules = RedevelopRules.from_profile(load_profile("ningbo-demo"), date(2025, 6, 1))
+def test_profile_rules_hold_the_profile_values() -> None:
+    rules = RedevelopRules.from_profile(load_profile("ningbo-demo"), ON)
     assert rules == RULES
+    assert rules.projects.relocation_d_share_above == 0.5
+    assert rules.modes.tie_order[0] == "enterprise_led" and len(rules.modes.factors) == 9
     assert rules.outside.exit_min_consecutive_d_years == 2           # shared H2 parameter
     assert "3011" in rules.outside.banned_industry_prefixes           # project_negative_list
     assert len(rules.modes.fiscal_capacity) == 10                     # Ningbo's 10 districts
@@ -52,16 +68,20 @@ def test_bad_rule_values_are_refused() -> None:
     bad_metric = {"factors": [{"factor": "x", "metric": "tax", "op": ">=", "threshold": 1,
                                "points": {"operator_led": 1}}]}
     with pytest.raises(PolicyError, match="unknown metric tax"):
-        RedevelopRules.from_values({"redevelopment_mode_scoring": bad_metric})
+        with_values(redevelopment_mode_scoring=bad_metric)
     bad_mode = {"factors": [{"factor": "x", "metric": "far", "op": ">=", "threshold": 1,
                              "points": {"shanghai": 1}}]}
     with pytest.raises(PolicyError, match="unknown modes shanghai"):
-        RedevelopRules.from_values({"redevelopment_mode_scoring": bad_mode})
+        with_values(redevelopment_mode_scoring=bad_mode)
     with pytest.raises(PolicyError, match="tie_order"):
-        RedevelopRules.from_values({"redevelopment_mode_scoring": {
-            "tie_order": ["enterprise_led", "operator_led"]}})
+        with_values(redevelopment_mode_scoring={
+            "tie_order": ["enterprise_led", "operator_led"]})
     with pytest.raises(PolicyError, match="unknown keys"):
-        RedevelopRules.from_values({"redevelopment_project_type_rules": {"inside_below": 0.5}})
+        with_values(redevelopment_project_type_rules={"inside_below": 0.5})
+    # a profile without the rules: the engine has no values of its own to fall back on
+    with pytest.raises(PolicyError, match="district_fiscal_capacity"):
+        RedevelopRules.from_values({k: v for k, v in VALUES.items()
+                                    if k != "district_fiscal_capacity"})
 
 
 # -- 3. project type ---------------------------------------------------------------------------
@@ -146,8 +166,8 @@ def test_land_share_of_d_replaces_the_count() -> None:
 
 
 def test_thresholds_come_from_the_rules() -> None:
-    rules = RedevelopRules.from_values({"redevelopment_project_type_rules": {
-        "relocation_inside_share_below": 0.6, "relocation_d_share_above": 0.4}})
+    rules = with_values(redevelopment_project_type_rules={
+        "relocation_inside_share_below": 0.6, "relocation_d_share_above": 0.4})
     r = classify_projects(units_for_types(), rules).set_index("unit_id")
     assert r.loc["T2", "project_type"] == "relocation_transfer"          # 0.5 < 0.6
     assert r.loc["T4", "project_type"] == "relocation_transfer"          # 0.5 > 0.4
@@ -232,10 +252,10 @@ def test_fiscal_capacity_override_and_district_sources() -> None:
 
 
 def test_tie_order_from_the_profile_values() -> None:
-    rules = RedevelopRules.from_values({"redevelopment_mode_scoring": {
+    rules = with_values(redevelopment_mode_scoring={
         "tie_order": ["gov_led_contiguous", "operator_led", "village_enterprise_coop",
-                      "enterprise_led"]}})
-    assert rules.modes.factors == RULES.modes.factors       # factors kept when not given
+                      "enterprise_led"]})
+    assert rules.modes.factors == RULES.modes.factors       # only the order changed
     r = recommend_modes(units_for_modes(), rules)
     assert r.loc[4, "mode"] == "gov_led_contiguous"         # 3 = 3, gov now first
     assert r.loc[4, "runner_up"] == "enterprise_led"
@@ -318,7 +338,7 @@ def test_outside_reasons() -> None:
 
 
 def test_exit_years_and_columns_instead_of_history() -> None:
-    rules = RedevelopRules.from_values({"outside_exit_min_consecutive_d_years": 3})
+    rules = with_values(outside_exit_min_consecutive_d_years=3)
     r = classify_outside_firms(firms(), rules).set_index("credit_code")
     # F03 "BDD": 2 < 3 years; in a chain but graded D, no expansion → retained land
     assert (r.loc["F03", "outside_line_class"], r.loc["F03", "outside_line_rule"]) == \

@@ -21,12 +21,18 @@ AS_OF = date(2025, 12, 31)
 
 # --- helpers: recompute from the data what an engine would -----------------------------
 
+def true_parcel(city: DemoCity) -> pd.Series:
+    """The parcel each building stands on: its id's prefix (``<parcel_id>-F001``), whatever
+    its parcel code says (a third have none, a few a wrong one)."""
+    return city.buildings["building_id"].str.slice(0, 19)
+
+
 def counted_far(city: DemoCity) -> pd.Series:
     """FAR per parcel with storeys over 8 m counted twice (glossary ``plot_ratio``)."""
     b = city.buildings
     counted = b["gfa_m2"] * np.where(b["height_m"] / b["floors"] > 8, 2, 1)
     p = city.parcels.set_index("parcel_id")
-    far = counted.groupby(b["parcel_id"]).sum().reindex(p.index, fill_value=0.0)
+    far = counted.groupby(true_parcel(city)).sum().reindex(p.index, fill_value=0.0)
     return far / p.geometry.area
 
 
@@ -119,7 +125,13 @@ def test_ids_follow_their_formats(small_city: DemoCity) -> None:
     assert c.parcels["parcel_id"].str.fullmatch(r"3302\d{8}GB\d{5}").all()
     assert (c.parcels["parcel_id"].str.slice(0, 6) == c.parcels["district"]).all()
     assert c.buildings["building_id"].str.fullmatch(r"3302\d{8}GB\d{5}-F\d{3}").all()
-    assert (c.buildings["building_id"].str.slice(0, 19) == c.buildings["parcel_id"]).all()
+    coded = c.buildings["parcel_id"].notna()
+    wrong = set(anomalies(c, "wrong_parcel_code")["record_key"])
+    right = coded & ~c.buildings["building_id"].isin(wrong)
+    assert (true_parcel(c)[right] == c.buildings["parcel_id"][right]).all()
+    assert (true_parcel(c)[~right & coded] != c.buildings["parcel_id"][~right & coded]).all()
+    assert 0.30 < 1 - coded.mean() < 0.37                   # a third without a parcel code
+    assert len(wrong) == 6 and coded[c.buildings["building_id"].isin(wrong)].all()
     assert c.control_lines["block_id"].str.fullmatch(r"CL-3302\d\d-\d{4}").all()
     assert c.occupancy["occupancy_id"].str.fullmatch(r"OC-\d{6}").all()
     assert c.occupancy["occupancy_id"].iloc[0] == "OC-000001"
@@ -160,7 +172,7 @@ def test_buildings_lie_within_their_parcel(small_city: DemoCity) -> None:
     c = small_city
     parcel = c.parcels.set_index("parcel_id").geometry
     assert shapely.within(c.buildings.geometry.to_numpy(),
-                          parcel.loc[c.buildings["parcel_id"]].to_numpy()).all()
+                          parcel.loc[true_parcel(c)].to_numpy()).all()
 
 
 def test_parcels_blocks_and_parks_lie_within_their_district(small_city: DemoCity) -> None:
@@ -274,7 +286,7 @@ def test_planted_clusters_really_touch(small_city: DemoCity) -> None:
 def test_idle_land_is_findable(small_city: DemoCity) -> None:
     c = small_city
     p = c.parcels.set_index("parcel_id")
-    with_buildings = set(c.buildings["parcel_id"])
+    with_buildings = set(true_parcel(c))
     keys = anomalies(c, "idle_land")["record_key"]
     for pid in keys:
         assert pid not in with_buildings

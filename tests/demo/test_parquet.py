@@ -20,7 +20,11 @@ def test_round_trip(small_city: DemoCity, tmp_path: Path) -> None:
     assert counts["anomalies"] == len(small_city.anomalies)
     for name, frame in small_city.tables().items():
         parts = sorted(p.name for p in (tmp_path / name).iterdir())
-        assert parts == [f"district={c}" for c in small_city.districts["admin_code"]], name
+        every = [f"district={c}" for c in small_city.districts["admin_code"]]
+        if name == "plan_zones":     # only districts with a planted low-efficiency cluster
+            assert parts and set(parts) <= set(every), parts
+        else:
+            assert parts == every, name
         back = read_partitioned_geoparquet(tmp_path, name)
         pd.testing.assert_frame_equal(back, frame, obj=name)
         if ENTITIES[name].geometry:

@@ -278,7 +278,7 @@ def test_to_crs_keeps_none_empty_and_z() -> None:
     geoms = np.array([None, shapely.Point(), shapely.Point(E4550, N4550, 12.5),
                       shapely.box(E4550, N4550, E4550 + 10, N4550 + 10)], dtype=object)
     d = detect_crs(geoms)
-    out = to_crs(geoms, d)
+    out = to_crs(geoms, d, 4549)
     assert out[0] is None and out[1].is_empty
     assert out[2].has_z and out[2].z == 12.5
     assert abs(out[2].x - E4549) < 1 and abs(out[2].y - N4549) < 1
@@ -287,15 +287,15 @@ def test_to_crs_keeps_none_empty_and_z() -> None:
 
 def test_to_crs_identity_and_swap_only() -> None:
     geoms = pts((E4549, N4549))
-    same = to_crs(geoms, CrsDecision(4549, "declared", False, "", ""))
+    same = to_crs(geoms, CrsDecision(4549, "declared", False, "", ""), 4549)
     assert shapely.equals(same[0], geoms[0]) and same is not geoms
-    swapped = to_crs(pts((N4549, E4549)), CrsDecision(4549, "declared", True, "", ""))
+    swapped = to_crs(pts((N4549, E4549)), CrsDecision(4549, "declared", True, "", ""), 4549)
     assert (swapped[0].x, swapped[0].y) == (E4549, N4549)
 
 
 def test_to_crs_accepts_a_geoseries(parcels_4528) -> None:  # type: ignore[no-untyped-def]
     d = detect_crs(parcels_4528.geometry)
-    out = to_crs(parcels_4528.geometry, d)
+    out = to_crs(parcels_4528.geometry, d, 4549)
     want = parcels_4528.to_crs(4549).geometry.values
     assert shapely.equals_exact(out, np.asarray(want), tolerance=0.01).all()
 
@@ -303,7 +303,7 @@ def test_to_crs_accepts_a_geoseries(parcels_4528) -> None:  # type: ignore[no-un
 def test_to_crs_non_finite_result_is_an_error() -> None:
     # plain 6-digit eastings forced into zone 40 land 40 000 km off the central meridian
     with pytest.raises(ValidationError, match="EPSG:4528"):
-        to_crs(pts((E4549, N4549)), CrsDecision(4528, "given", False, "", ""))
+        to_crs(pts((E4549, N4549)), CrsDecision(4528, "given", False, "", ""), 4549)
 
 
 def test_to_crs_unknown_target_is_an_error() -> None:

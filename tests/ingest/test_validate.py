@@ -42,6 +42,8 @@ def sq(i: int, size: float = 100.0) -> Polygon:
     return box(X0 + 1000 * i, Y0, X0 + 1000 * i + size, Y0 + size)
 
 
+PLACED = ValidationContext(existing_parcels=gpd.GeoDataFrame(
+    {"parcel_id": ["P1", "P2"]}, geometry=[sq(0), sq(1)], crs=4549))
 BOWTIE = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
 
 GOOD: dict[str, dict[str, str]] = {
@@ -127,15 +129,17 @@ def test_money_with_separators_and_full_width_digits() -> None:
     assert res.valid[["revenue", "tax"]].values.tolist() == [[1234.5, 12.0]]
 
 
-# --- GFA derivation (land-rules A2: a storey higher than 8 m counts double) -----------------
+# --- GFA derivation: the real floor area, footprint × storeys (issue #13) ----------------
+# Storeys higher than 8 m count twice only in FAR (land-rules A2), in the land figures
+# (tests/core/test_land_figures.py); counting them here as well would double them twice.
 @pytest.mark.parametrize(("floors", "height", "expected"), [
-    ("3", "12", 3600.0),   # 12 m ÷ 3 = 4 m ≤ 8 m → 1 200 m² × 3 storeys = 3 600 m²
-    ("1", "12", 2400.0),   # 12 m ÷ 1 = 12 m > 8 m → 1 200 m² × 1 × 2 = 2 400 m²
-    ("2", "18", 4800.0),   # 18 m ÷ 2 = 9 m > 8 m → 1 200 m² × 2 × 2 = 4 800 m²
-    ("2", "16", 2400.0),   # 16 m ÷ 2 = 8 m, not > 8 m → 1 200 m² × 2 = 2 400 m²
-    ("2", "", 2400.0),     # no height: each storey counts once → 1 200 m² × 2 = 2 400 m²
+    ("3", "12", 3600.0),   # 1 200 m² × 3 storeys = 3 600 m²
+    ("1", "12", 1200.0),   # 12 m storey: still 1 200 m² of floor (FAR counts it twice)
+    ("2", "18", 2400.0),   # 9 m storeys: 1 200 m² × 2 = 2 400 m²
+    ("2", "16", 2400.0),   # 1 200 m² × 2 = 2 400 m²
+    ("2", "", 2400.0),     # no height: 1 200 m² × 2 = 2 400 m²
 ])
-def test_gfa_is_footprint_times_counted_storeys(floors: str, height: str, expected: float
+def test_gfa_is_footprint_times_storeys(floors: str, height: str, expected: float
                                                 ) -> None:
     row = good("buildings", gfa_m2="", floors=floors, height_m=height)
     res = run("buildings", [row], [box(X0, Y0, X0 + 30, Y0 + 40)])   # footprint 30 × 40 m
@@ -407,12 +411,35 @@ CASES: dict[str, Case] = {
                               "industry_code": ["3481"], "scale": ["above"]}))), 3),
     "W132": lambda: (run("enterprises", [good("enterprises"), good(
         "enterprises", credit_code=C2, name='=HYPERLINK("http://x.example","点击")')]), 3),
+    # stored parcels P1 = sq(0), P2 = sq(1); B2 stands in neither (W133), B3 says P1 but
+    # stands in P2 (W134)
+    "W133": lambda: (run("buildings", [good("buildings"), good("buildings", building_id="B2")],
+                         [box(X0 + 10, Y0 + 10, X0 + 50, Y0 + 50), sq(5, 40)], ctx=PLACED), 3),
+    "W134": lambda: (run("buildings", [good("buildings"), good("buildings", building_id="B3")],
+                         [box(X0 + 10, Y0 + 10, X0 + 50, Y0 + 50), sq(1, 40)], ctx=PLACED), 3),
 }
 READER_RULES = {"E127", "E128", "E129"}
 """Raised while reading a CSV line by line: tests/ingest/test_csv_lines.py."""
 OFFICER_RULES = {"E135", "E136", "E137"}
 """Raised for a district officer's import (services/import_scope.py):
 tests/services/test_officer_imports.py."""
+
+
+def test_buildings_off_their_parcels_name_the_area_and_the_parcel() -> None:
+    # B1 inside P1 with its code, B2 inside P2 without one: nothing to say
+    rows = [good("buildings"), good("buildings", building_id="B2", parcel_id=None)]
+    res = run("buildings", rows, [box(X0 + 90, Y0, X0 + 100, Y0 + 40), sq(1, 40)], ctx=PLACED)
+    assert codes_at(res, 2) == set() and codes_at(res, 3) == set()   # inside, no code: fine
+    rows = [good("buildings", building_id="B4")]
+    res = run("buildings", rows, [box(X0 + 90, Y0, X0 + 110, Y0 + 40)], ctx=PLACED)
+    msg = res.issues.loc[res.issues["code"] == "W133", "message_en"].iloc[0]
+    # B4 20 × 40 m across P1's east edge (x0 + 100): 10 × 40 = 400 m² lie outside, 50 %
+    assert msg.startswith("400 m² of the building (50% of its footprint)")
+    rows = [good("buildings", building_id="B5")]
+    res = run("buildings", rows, [sq(1, 40)], ctx=PLACED)
+    hit = res.issues[res.issues["code"] == "W134"].iloc[0]
+    assert hit["value"] == "P1" and "most of the footprint lies in parcel P2" in hit["message_en"]
+    assert accepted(res) == {2}
 
 
 def test_every_rule_has_a_case() -> None:
@@ -649,7 +676,9 @@ def test_examples_validate_without_errors() -> None:
         known_buildings=frozenset(read["buildings"]["building_id"]),
         districts=DISTRICTS, year=2024)
     results = {kind: _check_clean(kind, frame, ctx) for kind, frame in read.items()}
-    assert results["buildings"].valid["gfa_m2"].tolist() == [9600.0, 3600.0, 42000.0]
+    # the second building has no gfa_m2: 60 × 30 m × 1 storey = 1 800 m² (its 12 m storey
+    # counts twice only in FAR)
+    assert results["buildings"].valid["gfa_m2"].tolist() == [9600.0, 1800.0, 42000.0]
     geojson = gpd.read_file(EXAMPLES / "parcels.geojson").to_crs(4549)
     res = _check_clean("parcels", geojson, ctx)
     assert res.valid["area_m2"].tolist() == results["parcels"].valid["area_m2"].tolist()

@@ -178,7 +178,13 @@ def test_line_as_of_dates_before_and_after_enforcement(store: Store) -> None:
     assert after == {"CL-A": 11000.0, f"{island}-B1": 2500.0, f"{gone}-B1": 10000.0}
     assert store.read_frame("control_lines")["block_id"].tolist() == sorted(after)
     hist = store.history("control_lines", "CL-A")
-    assert hist["version"].tolist() == [1, 2, 3]
+    # v1 as loaded, v2 = v1 held true until 2026-06-30 (the merge takes effect 07-01),
+    # v3 the merged block, v4 = v3 held true until 07-31, v5 the cut block from 08-01
+    assert hist["version"].tolist() == [1, 2, 3, 4, 5]
+    assert hist["effective_from"].tolist() == [date(2021, 1, 1), date(2021, 1, 1),
+                                               date(2026, 7, 1), date(2026, 7, 1),
+                                               date(2026, 8, 1)]
+    assert hist["effective_to"].tolist()[1::2] == [date(2026, 6, 30), date(2026, 7, 31)]
     new = store.get("control_lines", f"{island}-B1")
     assert new["effective_from"] == date(2026, 7, 1) and new["district"] == D
     bal = svc.ledger(store).balances.set_index("district").loc[D, "balance_m2"]

@@ -65,7 +65,7 @@ def test_schema_matches_metadata_after_migration(store: Store) -> None:
                 or (type_ == "index" and name.endswith("_geom")))})
         diffs = compare_metadata(ctx, build_metadata(store.srid))
     assert diffs == []
-    assert store.revision() == "0009"
+    assert store.revision() == "0011"
     store.migrate()  # idempotent
     assert store.counts()["parcels"] == 3
 
@@ -104,14 +104,15 @@ def test_history_keeping_edits(store: Store) -> None:
     assert pd.isna(hist.valid_to.iloc[2])
     # the record as it stood at any moment
     def area_at(t: datetime) -> float:
-        return float(store.read_frame("parcels", as_of=t, where={"parcel_id": key}).area_m2[0])
+        return float(store.read_frame("parcels", recorded_at=t,
+                                      where={"parcel_id": key}).area_m2[0])
     assert area_at(T0) == 3000.0
     assert area_at(datetime(2026, 3, 1, 9, 29, 59, tzinfo=UTC)) == 3000.0
     assert area_at(T1) == 3100.0
     assert area_at(T2) == 3200.0
     # other records untouched, counts unchanged, geometry kept through history
     assert store.counts()["parcels"] == 3
-    as_of_t0 = store.read_frame("parcels", as_of=T0)
+    as_of_t0 = store.read_frame("parcels", recorded_at=T0)
     assert len(as_of_t0) == 3 and as_of_t0.geometry.notna().all()
     audit = store.audit_log()
     updates = audit[audit.action == "update"]
@@ -139,7 +140,7 @@ def test_geometry_edit_and_retire(store: Store) -> None:
     assert now.geometry.iloc[0].equals_exact(new, 0.0)
     store.retire("parcels", key, at=T2, actor="a", reason="merged")
     assert store.counts()["parcels"] == 2
-    assert len(store.read_frame("parcels", as_of=T1)) == 3
+    assert len(store.read_frame("parcels", recorded_at=T1)) == 3
     assert store.history("parcels", key).version.tolist() == [1, 2]
 
 
@@ -196,6 +197,6 @@ def test_upgrade_from_first_revision_keeps_data(db_url: str) -> None:
     s.write_frames({"enterprises": enterprises(), "parcels": parcels()}, valid_from=T0)
     s.close()
     s = Store.open(db_url)  # opening an older store migrates it
-    assert s.revision() == "0009"
+    assert s.revision() == "0011"
     assert s.counts()["parcels"] == 3 and len(s.read_frame("enterprises")) == 1
     s.close()

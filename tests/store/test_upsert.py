@@ -78,7 +78,7 @@ def test_replace_retires_absent_records(store: Store) -> None:
                      reason="r", mode="replace")
     assert (c.unchanged, c.retired) == (2, 1)
     assert store.counts()["parcels"] == 2
-    assert len(store.read_frame("parcels", as_of=T1)) == 3
+    assert len(store.read_frame("parcels", recorded_at=T1)) == 3
 
 
 def test_an_error_inside_leaves_everything_as_before(store: Store) -> None:

@@ -31,7 +31,7 @@ from indspace.services.accounts import Authenticator
 from indspace.services.info import store_info
 from indspace.services.jobs import Jobs
 from indspace.services.overview import district_overview
-from indspace.settings import ApiSettings
+from indspace.settings import deployment
 from indspace.store import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "web" / "templates"))
@@ -66,7 +66,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
     app.state.auth = Authenticator(store)
     app.state.jobs = Jobs(scrub=deps.scrub_paths)
     app.state.public_layers = tuple(public_layers if public_layers is not None
-                                    else ApiSettings().public_layer_list)  # type: ignore[call-arg]
+                                    else deployment().public_layer_list)
     deps.install(app)
 
     @app.get("/about", response_class=HTMLResponse, include_in_schema=False)

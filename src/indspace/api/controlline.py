@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel
 
 from indspace.api import links as ln
-from indspace.api.deps import StoreDep, Who, with_etag
+from indspace.api.deps import PublicLayers, StoreDep, Who, with_etag
 from indspace.services import adjustments
+from indspace.services.controlline import overlay_summary, parcel_overlay
+from indspace.services.ogc import parse_instant
+from indspace.services.scope import require_layer
+
+AsOf = Annotated[date | None, Query(description="有效日期（部署时区）：取该日生效的控制线 / "
+                                                "valid day (deployment time zone): the line "
+                                                "in force on that day; default today")]
+RecordedAt = Annotated[str | None, Query(
+    description="记录时间（日期或 RFC 3339 时刻）：库在该时刻所知 / recorded time (a day: its "
+                "end; or an RFC 3339 instant): what the store knew then; default now")]
 
 
 class Enforce(BaseModel):
@@ -64,8 +75,27 @@ def router() -> APIRouter:
             on=body.on if body else None))
 
     @r.get("/ledger")
-    def ledger(store: StoreDep, who: Who, district: str | None = None) -> dict[str, Any]:
-        """占补平衡台账 / the equal-area replacement ledger: balances and bookings."""
-        return adjustments.ledger(store, who=who, district=district)
+    def ledger(store: StoreDep, who: Who, district: str | None = None,
+               as_of: AsOf = None) -> dict[str, Any]:
+        """占补平衡台账（截至某日）/ the equal-area replacement ledger: balances and
+        bookings (made on or before ``as_of``)."""
+        return adjustments.ledger(store, who=who, district=district, as_of=as_of)
+
+    @r.get("/overlay")
+    def overlay(store: StoreDep, who: Who, layers: PublicLayers, as_of: AsOf = None,
+                recorded_at: RecordedAt = None) -> dict[str, Any]:
+        """宗地与控制线叠加汇总（按区县）/ parcels inside, partly inside or outside the line
+        in force on ``as_of`` as recorded at ``recorded_at``, counted by district."""
+        for layer in ("parcels", "control_lines"):
+            require_layer(who, layer, layers)
+        known = parse_instant(recorded_at, store.tz)
+        result = parcel_overlay(store, as_of=as_of, recorded_at=known)
+        counts = result["status"].value_counts().reindex(["inside", "partial", "outside"],
+                                                         fill_value=0)
+        return {"parcels": len(result), "as_of": as_of.isoformat() if as_of else None,
+                "recorded_at": known.isoformat() if known else None,
+                "status": {k: int(v) for k, v in counts.items()},
+                "blocks": sorted(result["block_id"].dropna().unique().tolist()),
+                "districts": json.loads(overlay_summary(result).to_json(orient="records"))}
 
     return r

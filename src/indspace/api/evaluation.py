@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -12,6 +13,9 @@ from indspace.api.deps import Limit, Offset, StoreDep, Who, Year, with_etag
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
 from indspace.services.jobs import Jobs
+from indspace.settings import deployment
+
+_PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 
 class ObjectionIn(BaseModel):
@@ -24,8 +28,11 @@ class ObjectionIn(BaseModel):
 
 class EvaluationIn(BaseModel):
     year: int = Field(ge=1990, le=2100, description="评价年度 / year")
-    profile: str = Field("ningbo-demo", min_length=1, max_length=64,
+    profile: str = Field(_PROFILE, min_length=1, max_length=64,
                          description="内置策略配置 / bundled policy profile id")
+    method_date: date | None = Field(
+        None, description="评价办法适用日期（默认今日）/ the day whose method and values "
+                          "apply (default: today in the deployment's time zone)")
 
 
 class Resolution(BaseModel):
@@ -50,7 +57,8 @@ def router() -> APIRouter:
                  ) -> dict[str, Any]:
         """计算亩均评价（市级管理员；后台任务，202，轮询 GET /api/jobs/{id}）/ compute a run
         (city admin) as a background job: 202 with the job; its result is the run summary."""
-        work = ev.start_evaluation(store, body.year, _bundled(body.profile), who=who)
+        work = ev.start_evaluation(store, body.year, _bundled(body.profile), who=who,
+                                   method_on=body.method_date)
         jobs: Jobs = request.app.state.jobs
         return jobs.submit("evaluation", who, lambda progress: work())
 
@@ -77,7 +85,7 @@ def router() -> APIRouter:
 
     @r.get("/evaluation/explain/{credit_code}")
     def explain(credit_code: str, store: StoreDep, who: Who, year: Year,
-                profile: str = "ningbo-demo") -> dict[str, Any]:
+                profile: str = _PROFILE) -> dict[str, Any]:
         """企业等级解释 / why a firm has its grade and what lifts it one class."""
         return ev.explain(store, credit_code, year, _bundled(profile), who=who)
 
@@ -89,7 +97,7 @@ def router() -> APIRouter:
     @r.get("/evaluation/zones")
     def zones(store: StoreDep, who: Who, year: Year,
               kind: Literal["district", "park", "chain"] = "district",
-              profile: str = "ningbo-demo") -> list[dict[str, Any]]:
+              profile: str = _PROFILE) -> list[dict[str, Any]]:
         """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
         return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile), who=who), kind)
 

@@ -6,7 +6,13 @@
 """
 
 from indspace.demo._plan import SIZES, ScaleSize
-from indspace.demo.boundaries import PROJECT_CRS, ningbo_districts, zhejiang_districts
+from indspace.demo.boundaries import (
+    DEMO_PROFILE,
+    PROJECT_CRS,
+    PROJECT_EPSG,
+    ningbo_districts,
+    zhejiang_districts,
+)
 from indspace.demo.city import (
     ANOMALY_COLUMNS,
     DEFAULT_AS_OF,
@@ -21,7 +27,9 @@ __all__ = [
     "ANOMALY_COLUMNS",
     "DEFAULT_AS_OF",
     "DEFAULT_SEED",
+    "DEMO_PROFILE",
     "PROJECT_CRS",
+    "PROJECT_EPSG",
     "SIZES",
     "DemoCity",
     "ScaleSize",

@@ -82,6 +82,7 @@ ANOMALIES_PER_SMALL: dict[str, int] = {
     "negative_employees": 2,
     "far_gt_20": 2,
     "area_mismatch": 2,
+    "wrong_parcel_code": 6,
 }
 """Planted anomalies at the ``small`` scale, multiplied by :attr:`ScaleSize.factor`."""
 

@@ -33,10 +33,16 @@ import shapely
 from indspace.core.geo import gcj02_to_wgs84_geometry
 from indspace.core.model.entities import DISTRICTS
 
-__all__ = ["PROJECT_CRS", "ningbo_districts", "zhejiang_districts"]
+__all__ = ["DEMO_PROFILE", "PROJECT_CRS", "PROJECT_EPSG", "ningbo_districts",
+           "zhejiang_districts"]
 
-PROJECT_CRS = "EPSG:4549"
-"""CGCS2000 / 3-degree Gauss–Krüger CM 120°E, the Ningbo deployment CRS (reference-data §3)."""
+PROJECT_EPSG = 4549
+"""CGCS2000 / 3-degree Gauss–Krüger CM 120°E, the Ningbo deployment CRS (reference-data §3):
+the synthetic city's coordinates are generated in it, so a demo store uses it whatever the
+deployment setting says."""
+PROJECT_CRS = f"EPSG:{PROJECT_EPSG}"
+DEMO_PROFILE = "ningbo-demo"
+"""The bundled profile the demo city is evaluated with (its data are Ningbo's)."""
 
 NINGBO_UNITS: tuple[tuple[str, str, str], ...] = (
     ("330203", "海曙区", "Haishu"),

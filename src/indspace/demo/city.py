@@ -14,7 +14,9 @@ What is generated (section numbers refer to synthetic-data.md):
   13–43, "361" 2025 chain tags, USCCs per §7 (valid, unique);
 * parcels — areas, supply eras 35/55/10 % (§3), control line covering 85 % of the land in
   "2070" parks (§2), rectangles on block grids (§7), ZDDM ids ``330212001001GB00001``;
-* buildings — inner rectangles meeting the era's FAR and coefficient (§3);
+* buildings — inner rectangles meeting the era's FAR and coefficient (§3); a third carry no
+  parcel code and a few a wrong one (the next parcel's), so the parcel comes from the
+  geometry (issue #13);
 * occupancy — owners plus tenants on 15 % of parcels (§3);
 * indicators — 5 years per firm (§4), low tax correlated with old supply eras;
 * anomalies — planted low-efficiency parcels and touching clusters, idle land, D-like
@@ -61,11 +63,19 @@ ANOMALY_COLUMNS = ("kind", "table_name", "record_key", "detail")
 EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
-_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG = \
-    range(11)
+_FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG, \
+    _PLANS, _CODES = range(13)
 # 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
 _DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
                        ("little_giant", 0.01))
+# 规划用途分区 over planted low-efficiency clusters: per district up to this many zones, each
+# the cluster's bounding box, with these uses in turn: 0701 城镇住宅用地 and 0901 商业用地
+# (re-planned away from industry → 更新转型) and 1001 工业用地 (kept industrial) [demo]
+_PLAN_ZONES_PER_DISTRICT = 3
+_PLAN_USES = ("0701", "0901", "1001")
+NO_PARCEL_CODE_SHARE = 1 / 3
+"""Share of demo buildings shipped without a parcel code, as survey layers come (issue #13):
+the parcel comes from the geometry."""
 
 
 @dataclass
@@ -87,6 +97,7 @@ class DemoCity:
     occupancy: pd.DataFrame
     indicators: pd.DataFrame
     designations: pd.DataFrame
+    plan_zones: gpd.GeoDataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -298,6 +309,15 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     block_names = _cat(park_names[land.block_park].astype(str), _zfill(land.block_seq, 1),
                        "号区块")
 
+    # parcel codes of the buildings: a third left empty, a few wrong (issue #13) ----------
+    rng = _rng(seed, code, _CODES)
+    nbld = len(ba.parcel)
+    b_parcel = parcel_ids[ba.parcel].astype(object)
+    b_parcel[rng.random(nbld) < NO_PARCEL_CODE_SHARE] = None
+    wrong = (np.sort(rng.choice(nbld, size=min(dp.anomalies["wrong_parcel_code"], nbld),
+                                replace=False)) if nbld and p > 1 else np.zeros(0, np.int64))
+    b_parcel[wrong] = parcel_ids[(ba.parcel[wrong] + 1) % p]     # the next parcel's code
+
     # frames -------------------------------------------------------------------------------
     scale_txt = np.where(above, "above", "below")
     ent = _frame(ENTITIES["enterprises"], {
@@ -314,7 +334,7 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         "owner_credit_code": codes[owner], "district": np.repeat(district, p),
         "is_synthetic": np.ones(p, bool)}, _multi(bounds))
     buildings = _frame(ENTITIES["buildings"], {
-        "building_id": building_ids, "parcel_id": parcel_ids[ba.parcel], "floors": ba.floors,
+        "building_id": building_ids, "parcel_id": b_parcel, "floors": ba.floors,
         "height_m": ba.height_m, "gfa_m2": np.round(gfa, 2), "use": ba.use,
         "year_built": ba.year_built, "district": np.repeat(district, len(ba.parcel)),
         "is_synthetic": np.ones(len(ba.parcel), bool)}, _multi(ba.bounds))
@@ -353,7 +373,8 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     lines = _frame(ENTITIES["control_lines"], {
         "block_id": block_ids, "name": block_names, "district": np.repeat(district, nb_blocks),
         "line_type": np.where(level1, "level1", "level2"), "park_id": park_ids[land.block_park],
-        "effective_from": eff, "is_synthetic": np.ones(nb_blocks, bool)},
+        "effective_from": eff, "effective_to": np.full(nb_blocks, "NaT", "datetime64[D]"),
+        "is_synthetic": np.ones(nb_blocks, bool)},
         _multi(land.block_bounds_cm / 100.0))
 
     # anomaly list -------------------------------------------------------------------------
@@ -385,6 +406,9 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         rows.append(("bad_record", "parcels", str(parcel_ids[k]),
                      f"area_mismatch: area_m2 {recorded_area[k]:.2f} vs geometry "
                      f"{area[k]:.2f} ({(f - 1) * 100:+.0f}%)"))
+    for k in wrong:
+        rows.append(("wrong_parcel_code", "buildings", str(building_ids[k]),
+                     f"parcel_id {b_parcel[k]}, stands on {parcel_ids[ba.parcel[k]]}"))
     for k in txr:
         rows.append(("bad_record", "indicators",
                      f"{codes[ind['firm'][k]]}|{ind['year'][k]}",
@@ -398,6 +422,8 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
                                                _rng(seed, code, _DESIG)),
+                    plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
+                                           _rng(seed, code, _PLANS)),
                     anomalies=_anomalies(rows))
 
 
@@ -414,8 +440,30 @@ def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> p
         parts["start"].append(np.array([f"{y}-01-01" for y in first], dtype="datetime64[D]"))
         parts["end"].append(np.array([f"{y + 2}-12-31" for y in first], dtype="datetime64[D]"))
     data: dict[str, object] = {k: np.concatenate(v) for k, v in parts.items()}
-    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type]
+    data["is_synthetic"] = np.ones(len(data["credit_code"]), bool)   # type: ignore[arg-type,type-var]
     return _frame(ENTITIES["designations"], data)
+
+
+def _plan_zones(code: str, clusters: list[np.ndarray], bounds: np.ndarray, as_of: date,
+                rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Plan zones over some planted low-efficiency clusters (in-line rows of touching
+    parcels): the bounding box of each chosen cluster, approved in the year before ``as_of``;
+    all but the last of a district's zones get a non-industrial use (the demo's 更新转型
+    units), the last stays industrial (1001)."""
+    k = min(_PLAN_ZONES_PER_DISTRICT, len(clusters))
+    chosen = np.sort(rng.choice(len(clusters), size=k, replace=False)) if k else \
+        np.zeros(0, dtype="int64")
+    boxes = np.array([[bounds[clusters[c], 0].min(), bounds[clusters[c], 1].min(),
+                       bounds[clusters[c], 2].max(), bounds[clusters[c], 3].max()]
+                      for c in chosen]).reshape(-1, 4)
+    uses = np.array([_PLAN_USES[j % len(_PLAN_USES)] for j in range(k)], dtype=object)
+    approved = days(np.full(k, np.datetime64(f"{as_of.year - 1}-01-01")),
+                    np.full(k, np.datetime64(f"{as_of.year - 1}-12-31")), rng.random(k))
+    seq = (_zfill(np.arange(1, k + 1), 2) if k else np.zeros(0, dtype=str))
+    return _frame(ENTITIES["plan_zones"], {
+        "zone_id": _cat(f"GH-{code}-", seq), "planned_use": uses, "approved": approved,
+        "document": _cat(f"演示规划批复〔{as_of.year - 1}〕{code}-", seq, "号"),
+        "is_synthetic": np.ones(k, bool)}, _multi(boxes))
 
 
 def _check_as_of(as_of: date) -> None:

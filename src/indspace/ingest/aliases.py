@@ -43,6 +43,7 @@ KINDS: dict[str, str] = {
     "control-lines": "control_lines",
     "parks": "parks",
     "designations": "designations",
+    "plans": "plan_zones",
 }
 """CLI kind (``indspace import KIND FILE``) → store table name."""
 
@@ -118,12 +119,19 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "line_type": ("控制线类型", "控制线级别", "一级/二级控制线"),
         "park_id": ("所属园区", "园区编号"),
         "effective_from": ("生效日期", "批复日期"),
+        "effective_to": ("有效截止日期", "有效期至"),
     },
     "designations": {
         "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "TYSHXYDM"),
         "designation": ("认定类型", "资质", "资质类型", "荣誉", "认定"),
         "start": ("valid_from", "有效期起", "认定日期", "发证日期", "起始日期"),
         "end": ("valid_to", "有效期止", "有效期至", "截止日期", "终止日期"),
+    },
+    "plan_zones": {
+        "zone_id": ("规划单元编号", "规划单元代码", "规划分区编号", "单元编号", "GHDYBH"),
+        "planned_use": ("规划用途", "规划用地性质", "用地性质", "规划地类", "GHYT", "YDXZ"),
+        "approved": ("批复日期", "批准日期", "批复时间"),
+        "document": ("批复文号", "批准文号", "批复文件", "PFWH"),
     },
     "parks": {
         "park_id": ("园区编号", "园区代码"),
@@ -163,6 +171,7 @@ EXTRAS: dict[str, dict[str, tuple[str, ...]]] = {
     "control_lines": {},
     "parks": {},
     "designations": {"certificate_no": ("证书编号",), "name": ("企业名称",)},
+    "plan_zones": {"name": ("规划单元名称", "单元名称"), "district": ("所在区县", "区县")},
 }
 """Recognised columns without a contract field: kept in ``ValidationResult.extras``.
 

@@ -214,10 +214,10 @@ _CATALOGUE: tuple[Rule, ...] = (
        "import the enterprise if it should be evaluated; the parcel is still imported",
        "parcels"),
     _R("I125", "gfa_derived", "info",
-       "建筑面积为空，按 基底 {footprint} 平方米 × 计容层数 {counted} 推算为 {gfa} 平方米"
-       "（{floors} 层，平均层高 {storey_m} 米{doubled_zh}）",
-       "gfa_m2 empty: derived as footprint {footprint} m² × {counted} counted storeys = "
-       "{gfa} m² ({floors} storeys, mean storey height {storey_m} m{doubled_en})",
+       "建筑面积为空，按 基底 {footprint} 平方米 × {floors} 层 推算为 {gfa} 平方米"
+       "（计算容积率时层高超限的楼层按两层计）",
+       "gfa_m2 empty: derived as footprint {footprint} m² × {floors} storeys = {gfa} m² "
+       "(storeys over the height limit count twice in FAR)",
        "如有实测建筑面积（SCJZMJ）请填写",
        "fill in the measured floor area (SCJZMJ) when known",
        "buildings"),
@@ -273,6 +273,21 @@ _CATALOGUE: tuple[Rule, ...] = (
        "imported as text and always exported as text; check the source if this is not "
        "intended",
        "all (text cells)"),
+    _R("W133", "building_outside_parcels", "warning",
+       "建筑有 {area} 平方米（占基底 {share_pct}%）不在任何宗地内，该部分不计入宗地指标",
+       "{area} m² of the building ({share_pct}% of its footprint) lies outside every parcel; "
+       "that part is not counted in any parcel's figures",
+       "核对建筑图形与宗地界线（道路、河道）；建筑仍会导入",
+       "check the building outline against the parcel boundaries (roads, rivers); the "
+       "building is still imported",
+       "buildings"),
+    _R("W134", "parcel_id_disagrees", "warning",
+       "宗地代码 {value} 与图形不符：基底大部分位于宗地 {geometry_parcel}，按图形计入",
+       "parcel_id {value} disagrees with the geometry: most of the footprint lies in parcel "
+       "{geometry_parcel}; the geometry decides",
+       "更正宗地代码（ZDDM）或建筑图形；建筑仍会导入",
+       "correct the parcel id (ZDDM) or the outline; the building is still imported",
+       "buildings"),
     _R("E135", "other_district", "error",
        "「所在区县」为“{value}”，本账户只能导入区县 {district} 的数据",
        "the district is '{value}'; this account imports only district {district}",

@@ -2,12 +2,12 @@
 
 :func:`validate` takes the table as read (original headers; CSV/XLSX cells are strings with
 ``''`` for empty, shapefile/GeoPackage cells are typed; spatial kinds carry a ``geometry``
-column already in EPSG:4549) and the :class:`~indspace.ingest.aliases.HeaderResolution` of
+column already in the store CRS) and the :class:`~indspace.ingest.aliases.HeaderResolution` of
 its headers. It parses every mapped column at once (no per-row loop), converts units to the
 contract units, checks each rule of :mod:`indspace.ingest.rules` and returns
 
 - ``valid``: the accepted rows, typed per contract (:mod:`indspace.core.model.entities`),
-  with ``source_row`` and — for spatial kinds — a MultiPolygon ``geometry`` in EPSG:4549;
+  with ``source_row`` and — for spatial kinds — a MultiPolygon ``geometry`` in the store CRS;
 - ``issues``: one row per finding (every error of a row, not only the first).
 
 A row with any error is rejected; warnings and information keep it; a header-level error
@@ -62,13 +62,12 @@ from indspace.ingest.aliases import (
     table_for,
 )
 from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
+from indspace.settings import DEFAULT_SRID
 
-STORE_EPSG = 4549
-"""Projected CRS of the store (CGCS2000 3° Gauss–Krüger CM 120°E, reference-data §3)."""
+STORE_EPSG = DEFAULT_SRID
+"""Default projected CRS of the store (the deployment default, ``indspace.settings``)."""
 MIN_AREA_M2 = 0.01
 """Polygons with less area than this (m²) are degenerate (E110)."""
-STOREY_DOUBLE_M = 8.0
-"""A storey higher than this (m) counts twice in the plot ratio (land-rules A2)."""
 SERIAL_RANGE = (10_000, 109_574)
 """Excel day serials accepted as dates: 1927-05-18 … 2199-12-31 (4-digit numbers are years,
 not serials, and are rejected as dates)."""
@@ -83,7 +82,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2")})
 """Fields that must be > 0 (E123 for 0)."""
 ID_FIELDS = frozenset({"parcel_id", "building_id", "block_id", "park_id", "occupancy_id",
-                       "land_use_code", "industry_code", "district"})
+                       "land_use_code", "industry_code", "district", "zone_id",
+                       "planned_use"})
 """Text fields normalised to half-width (NFKC) and trimmed; other text is only trimmed."""
 ONE_LINE_FIELDS = ID_FIELDS | {"credit_code", "owner_credit_code", "name"}
 """Codes, ids and names: one line of text, without line breaks or control characters (E130)."""
@@ -114,9 +114,11 @@ class ValidationContext:
     known_parcels, known_buildings
         Parcel ids (E115) and building ids (E126) that exist; None skips.
     districts
-        Deployment boundaries in EPSG:4549; a geometry touching none is rejected (E113).
+        Deployment boundaries in the store CRS; a geometry touching none is rejected (E113).
     existing_parcels
-        Stored parcels (``parcel_id``, ``geometry`` in EPSG:4549) for overlap warnings (W112).
+        Stored parcels (``parcel_id``, ``geometry`` in the store CRS) for overlap warnings (W112)
+        and, importing buildings, for buildings off every parcel (W133) or on another parcel
+        than their code says (W134).
     year
         The import's ``--year`` (indicators): other years are rejected (E117); a file without
         a year column takes this year.
@@ -153,7 +155,7 @@ class ValidationResult:
     valid
         Accepted rows only: the entity's contract columns typed per contract (text: object
         with None, float: float64 in contract units, int: Int64, bool: boolean, date:
-        ``datetime.date`` objects), ``geometry`` (spatial kinds: GeoDataFrame, EPSG:4549,
+        ``datetime.date`` objects), ``geometry`` (spatial kinds: GeoDataFrame, the store CRS,
         MultiPolygon) and ``source_row``.
     issues
         :data:`ISSUE_COLUMNS`; ``source_row`` 0 = header / whole file.
@@ -927,7 +929,7 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         CLI kind (``control-lines``) or table name.
     frame
         The table as read: original headers; strings ('' = empty) or typed cells; for spatial
-        kinds a ``geometry`` column of shapely geometries in EPSG:4549 (projected, metres).
+        kinds a ``geometry`` column of shapely geometries in the store CRS (projected, metres).
     resolution
         :func:`~indspace.ingest.aliases.resolve_headers` of ``frame``'s headers.
     row_numbers
@@ -1097,6 +1099,8 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         if _derive_gfa(cols, geo, column, extra_src, resolution, iss):
             carried.add("gfa_m2")
         _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
+        if ctx.existing_parcels is not None:
+            _check_placement(cols, geo, _same_crs(ctx.existing_parcels, crs), iss)
     elif table == "occupancy":
         _check_occupancy(cols, ctx, iss)
     elif table == "designations":
@@ -1331,10 +1335,47 @@ def _check_parcels(cols: dict[str, _Col], geo: _Geom, ctx: ValidationContext, is
             share_pct=np.round(share * 100, 1))
 
 
+def _check_placement(cols: dict[str, _Col], geo: _Geom, parcels: Any, iss: _Issues) -> None:
+    """Buildings against the stored parcels (issue #13; the overlay engine decides): W133
+    for a building wholly or partly outside every parcel, W134 for a parcel code that the
+    geometry contradicts (most of the footprint lies in another parcel)."""
+    from indspace.core.engines.land_figures import overlay_buildings
+
+    ok = np.flatnonzero(~geo.bad)
+    if not len(ok) or not len(parcels):
+        return
+    pid = cols["parcel_id"]
+    named = np.array(pid.values, dtype=object)
+    named[pid.missing | pid.bad] = None
+    found = overlay_buildings(
+        pd.DataFrame({"parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
+                      "geometry": np.asarray(parcels.geometry.values, dtype=object)}),
+        pd.DataFrame({"building_id": ok, "parcel_id": named[ok], "geometry": geo.geoms[ok]}),
+    ).issues
+    n = len(geo.geoms)
+    out = found[found["issue"].isin(("outside_parcels", "partly_outside"))]
+    at = out["building_id"].to_numpy(dtype=np.int64)
+    lost, share = np.zeros(n), np.zeros(n)
+    lost[at] = out["area_m2"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share[at] = np.where(geo.area[at] > 0, lost[at] / geo.area[at], 1.0)
+    mask = np.zeros(n, dtype=bool)
+    mask[at] = True
+    iss.add("W133", "geometry", mask, geo.kind, area=np.round(lost, 2),
+            share_pct=np.round(share * 100, 1))
+    wrong = found[found["issue"] == "parcel_id_disagrees"]
+    at = wrong["building_id"].to_numpy(dtype=np.int64)
+    other = _filled(n, "")
+    other[at] = wrong["geometry_parcel_id"].to_numpy(dtype=object)
+    mask = np.zeros(n, dtype=bool)
+    mask[at] = True
+    iss.add("W134", "parcel_id", mask, pid.values, geometry_parcel=other)
+
+
 def _derive_gfa(cols: dict[str, _Col], geo: _Geom, column: Any, extra_src: dict[str, str],
                 resolution: HeaderResolution, iss: _Issues) -> bool:
-    """Fill an empty ``gfa_m2`` with footprint × counted storeys (land-rules A2)."""
-    gfa, floors, height = cols["gfa_m2"], cols["floors"], cols["height_m"]
+    """Fill an empty ``gfa_m2`` with footprint × storeys (the real floor area)."""
+    gfa, floors = cols["gfa_m2"], cols["floors"]
     footprint = geo.area.copy()
     if "footprint_m2" in extra_src:
         h = extra_src["footprint_m2"]
@@ -1346,22 +1387,17 @@ def _derive_gfa(cols: dict[str, _Col], geo: _Geom, column: Any, extra_src: dict[
     with np.errstate(invalid="ignore", divide="ignore"):
         need = (gfa.missing & np.isfinite(floors.values) & (floors.values >= 1)
                 & np.isfinite(footprint) & (footprint > 0))
-        storey = height.values / floors.values
-        doubled = np.isfinite(storey) & (storey > STOREY_DOUBLE_M)
-        counted = floors.values * np.where(doubled, 2.0, 1.0)
-        derived = np.round(footprint * counted, 2)
+        # the real floor area; storeys over the profile's limit count twice only in FAR,
+        # which the land figures compute (services/land.py, issue #13) — counting them here
+        # too would double them twice
+        derived = np.round(footprint * floors.values, 2)
     if not need.any():
         return False
     gfa.values[need] = derived[need]
     gfa.missing[need] = False
     gfa.raw[need] = ""
-    storey_m = np.round(storey, 2).astype(object)
-    storey_m[~np.isfinite(storey)] = "—"
-    iss.add("I125", "gfa_m2", need, "", footprint=footprint, counted=counted, gfa=derived,
-            floors=floors.values, storey_m=storey_m,
-            doubled_zh=np.where(doubled, "，超过 8 米，每层按两层计", "").astype(object),
-            doubled_en=np.where(doubled, ", over 8 m: each storey counts twice", "")
-            .astype(object))
+    iss.add("I125", "gfa_m2", need, "", footprint=footprint, gfa=derived,
+            floors=floors.values)
     return True
 
 

@@ -9,7 +9,7 @@ ledger) and putting the new line in force are the city administrator's.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pyproj.exceptions import CRSError
@@ -17,6 +17,7 @@ from shapely.errors import ShapelyError
 from sqlalchemy.exc import IntegrityError
 
 from indspace.core.access import Principal
+from indspace.core.clock import local_day
 from indspace.core.engines.ledger import parse_proposal
 from indspace.core.errors import ConflictError, IndspaceError, ValidationError
 from indspace.services import controlline_ledger as ledger_service
@@ -95,18 +96,20 @@ def act(store: Store, pid: str, action: Action, *, who: Principal, if_match: str
     elif action == "approve":
         ledger_service.approve(store, pid, actor=who.username)
     else:
-        ledger_service.enforce(store, pid, on=on or datetime.now(ledger_service.LOCAL_TZ)
-                               .date(), actor=who.username)
+        ledger_service.enforce(store, pid, on=on or local_day(datetime.now(UTC), store.tz),
+                               actor=who.username)
     return _out(rows.get_proposal(store, pid))
 
 
-def ledger(store: Store, *, who: Principal, district: str | None = None) -> dict[str, Any]:
-    """Balances and bookings, a district officer's own district only."""
+def ledger(store: Store, *, who: Principal, district: str | None = None,
+           as_of: date | None = None) -> dict[str, Any]:
+    """Balances and bookings (those made on or before the day ``as_of``, if given), a
+    district officer's own district only."""
     who.require_login()
     if who.role == "enterprise":
         who.require_role("city_admin", "district_officer", "auditor")
     if who.role == "district_officer":
         who.require_see(district or who.district, what=f"区县 {district}")
         district = who.district
-    report = ledger_service.ledger(store, district)
+    report = ledger_service.ledger(store, district, as_of)
     return report.to_dict()

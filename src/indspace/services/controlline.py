@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
+from indspace.core.clock import local_day
 from indspace.core.engines.controlline import COLUMNS, STATUS_LABELS, overlay, summarise
 from indspace.core.engines.projects import PROJECT_TYPES
 from indspace.core.engines.projects import check_project as check
@@ -19,6 +20,7 @@ from indspace.core.errors import ValidationError
 from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
 from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
 
 HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗地面积(平方米)",
@@ -26,22 +28,30 @@ HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗
               "block_id": "所在区块", "park_id": "所属园区", "status_label": "状态（中文）"}
 
 
-def as_of_moment(day: date | None) -> datetime | None:
-    """The end of ``day`` (UTC): the line as it stood once that day's edits were in."""
-    return None if day is None else datetime.combine(day, time.max, tzinfo=UTC)
+def today(store: Store) -> date:
+    """Today in the deployment's time zone (the store's)."""
+    return local_day(datetime.now(UTC), store.tz)
+
+
+def lines_in_force(store: Store, as_of: date, recorded_at: datetime | None = None
+                   ) -> gpd.GeoDataFrame:
+    """Blocks (``block_id``, ``park_id``, geometry) in force on the day ``as_of``, as
+    recorded now or as the store knew them at ``recorded_at``."""
+    return store.read_frame("control_lines", as_of=as_of, recorded_at=recorded_at,
+                            columns=["block_id", "park_id", "geometry"])
 
 
 def parcel_overlay(store: Store, *, as_of: date | None = None,
-                   profile: str | PolicyProfile = "ningbo-demo") -> gpd.GeoDataFrame:
-    """Every current parcel against the control line in force at ``as_of`` (default: now);
-    the parcels' geometries ride along (for a GeoPackage export)."""
-    moment = as_of_moment(as_of)
-    on = as_of or datetime.now(UTC).date()
+                   recorded_at: datetime | None = None,
+                   profile: str | PolicyProfile = DEFAULT_PROFILE) -> gpd.GeoDataFrame:
+    """Every current parcel against the control line in force on the day ``as_of`` (default:
+    today, deployment time zone), as recorded now or at ``recorded_at``; the parcels'
+    geometries ride along (for a GeoPackage export)."""
+    on = as_of or today(store)
     prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
     tolerance = float(prof.value("control_line_boundary_tolerance_m", on))
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "geometry"])
-    lines = store.read_frame("control_lines", as_of=moment,
-                             columns=["block_id", "park_id", "geometry"])
+    lines = lines_in_force(store, on, recorded_at)
     result = overlay(parcels, lines, tolerance_m=tolerance)
     return gpd.GeoDataFrame(result, geometry=parcels.geometry.values, crs=parcels.crs)
 
@@ -75,12 +85,13 @@ def write_overlay(path: Path, result: pd.DataFrame) -> Path:
 
 # ------------------------------------------------------------------ project checks
 def check_project(store: Store, project: dict[str, Any], *, as_of: date | None = None,
-                  profile: str = "ningbo-demo", source: str = "project") -> dict[str, Any]:
+                  recorded_at: datetime | None = None, profile: str = DEFAULT_PROFILE,
+                  source: str = "project") -> dict[str, Any]:
     """Allowed or not, with the deciding rule (engines/projects.py), for a project given as
     ``{"type", "industry_code", "geometry" (GeoJSON), "crs"?, "credit_code"?,
     "special_case"?, "name"?}``. Coordinates without ``crs`` are read as EPSG:4326 when they
     look like degrees, else as the store's CRS."""
-    on = as_of or datetime.now(UTC).date()
+    on = as_of or today(store)
     prof = resolve_profile(profile)
     kind = project.get("type")
     if kind not in PROJECT_TYPES:
@@ -88,8 +99,7 @@ def check_project(store: Store, project: dict[str, Any], *, as_of: date | None =
                               f"invalid project type {kind!r} (choose from "
                               f"{', '.join(PROJECT_TYPES)})", where=f"{source}: type")
     geom = _project_geometry(project, store.srid, source)
-    lines = store.read_frame("control_lines", as_of=as_of_moment(as_of),
-                             columns=["block_id", "park_id", "geometry"])
+    lines = lines_in_force(store, on, recorded_at)
     tol = float(prof.value("control_line_boundary_tolerance_m", on))
     one = gpd.GeoDataFrame({"parcel_id": [project.get("name") or "project"]},
                            geometry=[geom], crs=store.srid)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +26,18 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from indspace.core.clock import end_of_day, local_day
 from indspace.core.engines import ledger as L
 from indspace.core.errors import OutOfDistrictError, ValidationError
 from indspace.core.policy import PolicyProfile
 from indspace.services.evaluation import resolve_profile
 from indspace.services.output import csv_safe, excel_writer
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store
 from indspace.store import controlline as S
 
-LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 OUT_TOLERANCE_M2 = 1.0
 """Areas out may stick out of the line by digitising slivers up to this area."""
-
-
-def local_midnight(d: date) -> datetime:
-    """The start of a calendar day in China (UTC+8): the instant a dated decision applies."""
-    return datetime.combine(d, time(0), tzinfo=LOCAL_TZ)
 
 
 def _now() -> datetime:
@@ -95,7 +91,7 @@ def _to_store_crs(store: Store, data: Mapping[str, Any], spec: L.ProposalSpec) -
 
 
 def propose(store: Store, data: Mapping[str, Any], *, actor: str = "cli",
-            at: datetime | None = None, profile: str = "ningbo-demo") -> dict[str, Any]:
+            at: datetime | None = None, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """Store a draft adjustment; its replacement-land checks are recorded (not yet binding)."""
     at = at or _now()
     spec = L.parse_proposal(data)
@@ -175,7 +171,7 @@ def _industrial(store: Store, exclude: str | None) -> gpd.GeoDataFrame:
 
 def _problems(store: Store, spec: L.ProposalSpec, profile: PolicyProfile, at: datetime,
               exclude: str | None) -> list[L.Problem]:
-    prm = Params.of(profile, at.astimezone(LOCAL_TZ).date())
+    prm = Params.of(profile, local_day(at, store.tz))
     problems = L.check_replacement(spec.areas_in, min_area_m2=prm.min_area_m2,
                                    max_gap_m=prm.max_gap_m,
                                    constraints=S.read_constraint_areas(store),
@@ -190,7 +186,7 @@ def _problems(store: Store, spec: L.ProposalSpec, profile: PolicyProfile, at: da
 
 
 def check(store: Store, pid: str, *, at: datetime | None = None,
-          profile: str = "ningbo-demo") -> list[dict[str, str]]:
+          profile: str = DEFAULT_PROFILE) -> list[dict[str, str]]:
     """The checks of a stored proposal as they stand now (empty = passes)."""
     spec = _spec_of(store, pid)
     return [p.as_dict() for p in _problems(store, spec, resolve_profile(profile),
@@ -199,7 +195,7 @@ def check(store: Store, pid: str, *, at: datetime | None = None,
 
 # ---------------------------------------------------------------- state machine
 def review(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = None,
-           profile: str = "ningbo-demo") -> dict[str, Any]:
+           profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """draft → reviewed; refused (ReplacementLandError) while the checks fail."""
     at = at or _now()
     spec = _spec_of(store, pid)
@@ -210,12 +206,12 @@ def review(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = 
 
 
 def approve(store: Store, pid: str, *, actor: str = "cli", at: datetime | None = None,
-            profile: str = "ningbo-demo") -> dict[str, Any]:
+            profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """reviewed → approved, booking the ledger; refused (BalanceError) when the district's
     balance would go negative, or (ReplacementLandError) when the land no longer passes."""
     at = at or _now()
     prof = resolve_profile(profile)
-    prm = Params.of(prof, at.astimezone(LOCAL_TZ).date())
+    prm = Params.of(prof, local_day(at, store.tz))
     spec = _spec_of(store, pid)
     require_own_district(store, spec, pid)
     L.raise_if_problems(_problems(store, spec, prof, at, exclude=pid), where=pid)
@@ -232,12 +228,15 @@ def approve(store: Store, pid: str, *, actor: str = "cli", at: datetime | None =
 
 
 def enforce(store: Store, pid: str, *, on: date | datetime, actor: str = "cli",
-            profile: str = "ningbo-demo") -> dict[str, Any]:
-    """approved → in_force at ``on`` (a date means 00:00 China time): areas out are cut from
+            profile: str = DEFAULT_PROFILE, at: datetime | None = None) -> dict[str, Any]:
+    """approved → in_force on the day ``on`` (valid time; an instant stands for its day in
+    the deployment's time zone), recorded at ``at`` (default now): areas out are cut from
     the blocks they overlap, areas in are merged into an adjacent block of the district or
-    become new blocks — each edit a new version in the control-line history."""
-    at = on if isinstance(on, datetime) else local_midnight(on)
-    prm = Params.of(resolve_profile(profile), at.astimezone(LOCAL_TZ).date())
+    become new blocks — each edit a new version of the control line that takes effect on
+    ``on`` (the line as of the day before stays as it was)."""
+    day = local_day(on, store.tz) if isinstance(on, datetime) else on
+    at = at or _now()
+    prm = Params.of(resolve_profile(profile), day)
     spec = _spec_of(store, pid)
     require_own_district(store, spec, pid)
 
@@ -253,18 +252,19 @@ def enforce(store: Store, pid: str, *, on: date | datetime, actor: str = "cli",
             "name": [f"{base} 补划区块 {i + 1}" for i in range(n)],
             "district": [row["district"]] * n, "line_type": [row["line_type"]] * n,
             "park_id": [None] * n,
-            "effective_from": [at.astimezone(LOCAL_TZ).date()] * n,
+            "effective_from": [day] * n,
             "is_synthetic": [False] * n,
         }, geometry=gpd.GeoSeries(geoms, crs=store.srid))
 
-    return S.enforce(store, pid, at=at, actor=actor, plan=plan, new_blocks=new_blocks)
+    return S.enforce(store, pid, at=at, on=day, actor=actor, plan=plan,
+                     new_blocks=new_blocks)
 
 
-def line_as_of(store: Store, when: date | datetime) -> gpd.GeoDataFrame:
-    """The control line as it stood at ``when`` (a date: the end of that day, China time)."""
-    at = when if isinstance(when, datetime) else local_midnight(when + timedelta(days=1)) \
-        - timedelta(microseconds=1)
-    return store.read_frame("control_lines", as_of=at)
+def line_as_of(store: Store, day: date, *,
+               recorded_at: datetime | None = None) -> gpd.GeoDataFrame:
+    """The control line in force on ``day`` (deployment time zone), as recorded now or as
+    the store knew it at ``recorded_at``."""
+    return store.read_frame("control_lines", as_of=day, recorded_at=recorded_at)
 
 
 def proposals(store: Store, state: str | None = None) -> pd.DataFrame:
@@ -306,6 +306,8 @@ class LedgerReport:
     """By district: out, obligation (out × ratio), in, transfers, balance (m² and 亩)."""
     entries: pd.DataFrame
     """Every booking in time order with the district's running balance."""
+    tz: tzinfo = UTC
+    """The deployment time zone (booking times are shown in it)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"balances": json.loads(self.balances.to_json(orient="records",
@@ -317,11 +319,10 @@ class LedgerReport:
 def ledger(store: Store, district: str | None = None,
            as_of: date | datetime | None = None) -> LedgerReport:
     """Balances by district and the booking timeline (optionally up to ``as_of``)."""
-    until = None
-    if as_of is not None:
-        until = as_of if isinstance(as_of, datetime) else \
-            local_midnight(as_of + timedelta(days=1)) - timedelta(microseconds=1)
-    rows = S.read_ledger(store, None, until)
+    before = None
+    if as_of is not None:   # a day: every booking made on or before it, local time
+        before = as_of if isinstance(as_of, datetime) else end_of_day(as_of, store.tz)
+    rows = S.read_ledger(store, None, before)
     entries = L.timeline(rows)
     bal = L.balances(rows)
     if district is not None:
@@ -331,7 +332,7 @@ def ledger(store: Store, district: str | None = None,
             bal = L.balances(rows.iloc[0:0], [district])
     cols = ["booked_at", "proposal_id", "district", "kind", "area_m2", "area_mu", "ratio",
             "effect_m2", "counterparty", "balance_m2", "balance_mu", "actor"]
-    return LedgerReport(bal, entries.reindex(columns=cols))
+    return LedgerReport(bal, entries.reindex(columns=cols), store.tz)
 
 
 BALANCE_HEADERS = {
@@ -355,7 +356,7 @@ def export_ledger(report: LedgerReport, out: str | Path) -> Path:
     ent = report.entries.assign(
         kind=report.entries["kind"].map(lambda k: L.KIND_LABELS.get(k, k)),
         booked_at=pd.to_datetime(report.entries["booked_at"], utc=True)
-        .dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d %H:%M")).rename(columns=ENTRY_HEADERS)
+        .dt.tz_convert(report.tz).dt.strftime("%Y-%m-%d %H:%M")).rename(columns=ENTRY_HEADERS)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         csv_safe(bal).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
@@ -376,10 +377,10 @@ def export_ledger(report: LedgerReport, out: str | Path) -> Path:
 
 # ---------------------------------------------------------------- small-firm reserve (G4)
 def small_firm_reserve(store: Store, *, on: date | None = None,
-                       profile: str = "ningbo-demo") -> pd.DataFrame:
+                       profile: str = DEFAULT_PROFILE) -> pd.DataFrame:
     """Per district: land brought into the line by adjustments in force, the part reserved
     for 小微企业园 / 调产安置, and whether it reaches the profile's share (G4: ≥ 10 %)."""
-    day = on or _now().date()
+    day = on or local_day(_now(), store.tz)
     share = float(resolve_profile(profile).value("small_firm_park_reserve_share", day))
     enforced = S.list_proposals(store, "in_force")
     if not enforced.empty:

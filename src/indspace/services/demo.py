@@ -10,13 +10,13 @@ from pathlib import Path
 
 from indspace.core.errors import ValidationError
 from indspace.core.model.entities import ENTITIES
+from indspace.demo.boundaries import DEMO_PROFILE, PROJECT_EPSG
 from indspace.demo.city import DemoCity, build_city, iter_city_parts
 from indspace.demo.parquet import write_partitioned_geoparquet
 from indspace.store import Store
 
 DEMO_AS_OF = date(2025, 12, 31)
 """The demo's data date: every demo record's first version is valid from this day."""
-DEMO_PROFILE = "ningbo-demo"
 DEMO_EVALUATED_AT = datetime(2026, 3, 31, tzinfo=UTC)
 """When the demo's evaluation of its last year is recorded (fixed, so the demo is
 reproducible; a real run records the clock)."""
@@ -45,7 +45,7 @@ def build_demo_store(db: str | Path, *, scale: str = "city", seed: int = 2025042
     city = build_city(scale, seed=seed, as_of=DEMO_AS_OF)  # type: ignore[arg-type]
     if progress:
         progress("generate", sum(len(getattr(city, t)) for t in ENTITIES))
-    store = Store.create(db, overwrite=True)
+    store = Store.create(db, srid=PROJECT_EPSG, overwrite=True)
     valid_from = datetime(DEMO_AS_OF.year, DEMO_AS_OF.month, DEMO_AS_OF.day, tzinfo=UTC)
     counts = store.write_frames({t: getattr(city, t) for t in ENTITIES}, valid_from=valid_from,
                                 actor="indspace demo", reason=f"demo city {scale} seed {seed}",

@@ -17,15 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import shapely
 
 from indspace.core.access import Principal
-from indspace.core.engines.dual import (
-    PARCEL_COLUMNS,
-    DualResult,
-    evaluate_parcels,
-    parcel_building_stats,
-)
+from indspace.core.clock import local_day
+from indspace.core.engines.dual import PARCEL_COLUMNS, DualResult, evaluate_parcels
 from indspace.core.engines.explain import NextGrade, next_grade
 from indspace.core.engines.land import Attribution, active_in_year, attribute_land
 from indspace.core.engines.mujun import (
@@ -40,26 +35,16 @@ from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
+from indspace.services.land import store_overlay, storey_limit
 from indspace.services.output import atomic, csv_safe, json_value, unsupported_format
+from indspace.services.profiles import resolve_profile
 from indspace.services.scope import require_firm
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
 
 OBJECTION_FIELDS = tuple(f for f in FIGURES if f != "water_t")
 OUTPUT_FORMATS = (".csv", ".json", ".xlsx")
 SYSTEM = Principal.system()
-
-
-def resolve_profile(ref: str) -> PolicyProfile:
-    """A bundled profile id, or the path of the user's own profile YAML file."""
-    if ref.endswith((".yaml", ".yml")):
-        path = Path(ref)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise PolicyError(f"无法读取策略配置文件：{e}", f"cannot read the profile file: {e}",
-                              where=str(path)) from e
-        return parse_profile(text, path.name)
-    return load_profile(ref)
 
 
 def run_profile(run: Mapping[str, Any]) -> PolicyProfile:
@@ -88,13 +73,11 @@ def method_date(year: int) -> date:
     return date(year, 12, 31)
 
 
-def run_day(at: datetime) -> date:
-    """The calendar day of the instant ``at`` in the deployment's time zone: the default
-    method date of a run made at ``at`` (a year's evaluation is made in the following year
-    under the method then in force)."""
-    from indspace.services.controlline_ledger import LOCAL_TZ
-
-    return at.astimezone(LOCAL_TZ).date()
+def run_day(store: Store, at: datetime) -> date:
+    """The calendar day of the instant ``at`` in the deployment's time zone (the store's):
+    the default method date of a run made at ``at`` (a year's evaluation is made in the
+    following year under the method then in force)."""
+    return local_day(at, store.tz)
 
 
 @dataclass
@@ -124,12 +107,14 @@ class Inputs:
         return h.hexdigest()[:16]
 
 
-def load_inputs(store: Store, year: int) -> Inputs:
+def load_inputs(store: Store, year: int, profile: PolicyProfile | str = DEFAULT_PROFILE,
+                on: date | None = None) -> Inputs:
     """The inputs of one year (:func:`load_years` for several: the static tables once)."""
-    return load_years(store, (year,), required=(year,))[year]
+    return load_years(store, (year,), required=(year,), profile=profile, on=on)[year]
 
 
-def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = ()
+def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = (),
+               profile: PolicyProfile | str = DEFAULT_PROFILE, on: date | None = None
                ) -> dict[int, Inputs]:
     """The inputs of several years (e.g. the evaluated year and the years before it).
 
@@ -141,6 +126,10 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
 
     Years without indicators are left out of the result; a year in ``required`` without
     them raises :class:`NotFoundError` (before the static tables are read).
+
+    The per-parcel building figures come from geometry (:mod:`indspace.services.land`); the
+    storey height counted twice in FAR is ``profile``'s value in force on the method date
+    ``on`` (a run's), else at each year's end.
     """
     need = sorted(set(required))
     wanted = need + sorted(set(years) - set(need))
@@ -154,10 +143,13 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
         indicators[y] = frame
     if not indicators:
         return {}
-    firms, parcels, occupancy, stats = _static_inputs(store)
+    prof = resolve_profile(profile) if isinstance(profile, str) else profile
+    limits = {y: storey_limit(prof, on or method_date(y)) for y in indicators}
+    firms, parcels, occupancy, stats = _static_inputs(store, set(limits.values()))
     designations = store.read_frame("designations", columns=[
         "credit_code", "designation", "start", "end"])
-    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats, designations)
+    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats[limits[y]],
+                      designations)
             for y in sorted(indicators)}
 
 
@@ -170,9 +162,11 @@ def _no_indicators(store: Store, year: int) -> NotFoundError:
                          hint_en="import that year's indicators first")
 
 
-def _static_inputs(store: Store
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """enterprises, parcels, occupancy and per-parcel building stats (not per year)."""
+def _static_inputs(store: Store, limits: Iterable[float]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                              dict[float, pd.DataFrame]]:
+    """enterprises, parcels, occupancy and, per storey-height limit, the per-parcel
+    building stats from the overlay of buildings on parcels (not per year)."""
     firms = store.read_frame("enterprises", columns=[
         "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
@@ -180,14 +174,9 @@ def _static_inputs(store: Store
     occupancy = store.read_frame("occupancy", columns=[
         "credit_code", "parcel_id", "building_id", "role", "land_area_m2", "floor_area_m2",
         "start", "end"])
-    b = store.read_frame("buildings", columns=["building_id", "parcel_id", "floors", "height_m",
-                                               "gfa_m2", "geometry"])
-    buildings = pd.DataFrame(b.drop(columns="geometry")).assign(
-        footprint_m2=shapely.area(b.geometry.values))
-    stats = parcel_building_stats(buildings, 8.0) if len(buildings) else pd.DataFrame({
-        "parcel_id": pd.Series(dtype="string"), "footprint_m2": pd.Series(dtype="float64"),
-        "floor_area_m2": pd.Series(dtype="float64"), "far_floor_m2": pd.Series(dtype="float64")})
-    return firms, parcels, occupancy, stats
+    placed = store_overlay(store)
+    shared = {limit: placed.stats(limit) for limit in sorted(set(limits))}
+    return firms, parcels, occupancy, shared
 
 
 @dataclass
@@ -234,7 +223,7 @@ def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *
     holds those years' inputs when already loaded (:func:`load_years`), a year absent from it
     has no indicators."""
     span = range(year - years, year)
-    loaded = load_years(store, span) if inputs is None else inputs
+    loaded = load_years(store, span, profile=profile) if inputs is None else inputs
     rows = []
     for y in span:
         if y not in loaded:
@@ -296,7 +285,8 @@ def evaluate_year(store: Store, profile: PolicyProfile, year: int, on: date, *,
     have = dict(loaded or {})
     missing = [y for y in span if y not in have]
     if missing:
-        have.update(load_years(store, missing, required=(year,) if year in missing else ()))
+        have.update(load_years(store, missing, required=(year,) if year in missing else (),
+                               profile=profile, on=on))
     history = (grade_history(store, profile, year, depth, inputs=have) if depth > 0
                else None)
     return compute(have[year], method, history, dual=dual), have
@@ -319,7 +309,7 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
     profile = (profile_ref if isinstance(profile_ref, PolicyProfile)
                else resolve_profile(profile_ref))
     at = now or datetime.now(UTC)
-    on = method_on or run_day(at)
+    on = method_on or run_day(store, at)
     comp, loaded = evaluate_year(store, profile, year, on)
     digest = loaded[year].digest()
     found = runs.find_run(store, year, profile.id, profile.content_hash, digest, on)
@@ -410,7 +400,7 @@ def explain(store: Store, credit_code: str, year: int | None = None,
     method = profile.evaluation_method(on)
     comp, loaded = evaluate_year(store, profile, year, on, dual=False,
                                  loaded=load_years(store, (year - 1, year),
-                                                   required=(year,)))
+                                                   required=(year,), profile=profile, on=on))
     inputs = loaded[year]
     if not inputs.firms["credit_code"].eq(credit_code).any():
         raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
@@ -466,7 +456,7 @@ def _run_or_ref(store: Store, run_id: str | None, year: int | None,
         raise ValidationError("需要评价批次，或年度与策略配置",
                               "give a run id, or a year and a profile", where="run_id")
     return (resolve_profile(profile_ref), year,
-            method_on or run_day(datetime.now(UTC)))
+            method_on or run_day(store, datetime.now(UTC)))
 
 
 def _previous(inputs: Inputs | None, profile: PolicyProfile, code: str
@@ -576,15 +566,16 @@ def decide_objection(store: Store, objection_id: str, *, accept: bool, actor: st
     return recompute
 
 
-def start_evaluation(store: Store, year: int, profile_ref: str, *, who: Principal
-                     ) -> Callable[[], dict[str, Any]]:
+def start_evaluation(store: Store, year: int, profile_ref: str, *, who: Principal,
+                     method_on: date | None = None) -> Callable[[], dict[str, Any]]:
     """Check that ``who`` may evaluate (city administrators) and the profile resolves; the
     returned work computes and stores the run (or finds the identical one)."""
     who.require_role("city_admin")
     resolve_profile(profile_ref)
 
     def work() -> dict[str, Any]:
-        return run_evaluation(store, year, profile_ref, actor=who.username).summary()
+        return run_evaluation(store, year, profile_ref, actor=who.username,
+                              method_on=method_on).summary()
 
     return work
 
@@ -681,7 +672,7 @@ def zone_rollup(store: Store, year: int | None, profile_ref: str | None,
 
     profile, year, on = _run_or_ref(store, run_id, year, profile_ref, None)
     parks = firm_parks(store) if "park" in kinds else None
-    loaded = load_years(store, (year - 1, year), required=(year,))
+    loaded = load_years(store, (year - 1, year), required=(year,), profile=profile, on=on)
     frames = []
     previous = None
     for y in (year - 1, year):

@@ -9,13 +9,10 @@ on any error. A file is identified by its SHA-256 (with its Shapefile side files
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +30,7 @@ from indspace.ingest.aliases import resolve_headers, table_for
 from indspace.ingest.readers import RawTable, check_vertices, read_table
 from indspace.ingest.report import write_report
 from indspace.ingest.validate import KEEP_ON_UPDATE, ValidationContext, validate
+from indspace.services._collector import collector_paused as _collector_paused
 from indspace.services.import_scope import check_officer_import, within_district
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
@@ -47,6 +45,7 @@ BUNDLE_ORDER = (
     "occupancy",
     "indicators",
     "designations",
+    "plans",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -143,7 +142,7 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
     names |= {n[:-1]: c for n, c in list(names.items()) if len(n) > 2 and n[-1] in "区县市"}
     existing = (
         store.read_frame("parcels", columns=["parcel_id", "geometry"])
-        if table == "parcels"
+        if table in ("parcels", "buildings")
         else None
     )
     keep = KEEP_ON_UPDATE.get(table, ())
@@ -202,36 +201,6 @@ def import_file(
                             district=district)
 
 
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector while an import runs.
-
-    An import holds hundreds of thousands of shapely geometries, and shapely geometries are
-    tracked by the collector: every full collection that the import's own allocations
-    trigger walks all of them again (three per city-scale import, ≈ 0.25 s of ≈ 2.5 s).
-    Reference counting still frees everything that is not part of a reference cycle; cycles
-    wait for the first collection after the import. Concurrent imports (threads) share one
-    pause; the collector's previous state comes back when the last one ends."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
-
-
 def _import_file(
     store: Store,
     kind: str,
@@ -281,6 +250,9 @@ def _import_file(
     )
     if district is not None:
         result = within_district(store, table, result, district)
+    placed = _placement_note(result.issues) if table == "buildings" else None
+    if placed:
+        notes.append(placed)
     # lines refused while reading (CSV) count as rows read and rejected, beside the rows
     # that validation rejected
     issues = (pd.concat([raw.rejected, result.issues], ignore_index=True)
@@ -374,6 +346,18 @@ def _import_file(
     out.inserted, out.updated = done.inserted, done.updated
     out.unchanged, out.retired = done.unchanged, done.retired
     return out
+
+
+def _placement_note(issues: pd.DataFrame) -> str | None:
+    """The counts of W133 and W134 (buildings off their parcels) as one bilingual note."""
+    outside = int((issues["code"] == "W133").sum())
+    wrong = int((issues["code"] == "W134").sum())
+    if not outside and not wrong:
+        return None
+    return (f"{outside} 栋建筑全部或部分位于所有宗地之外，"
+            f"{wrong} 栋建筑的宗地代码与图形不符（以图形为准）/ "
+            f"{outside} buildings lie wholly or partly outside every parcel, "
+            f"{wrong} disagree with their parcel code (the geometry decides)")
 
 
 def _quarantine(import_id: str, issues: pd.DataFrame, raw: RawTable) -> pd.DataFrame:

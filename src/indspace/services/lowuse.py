@@ -14,6 +14,7 @@ import pandas as pd
 from indspace.core.access import Principal
 from indspace.core.engines.dual import parcel_figures
 from indspace.core.engines.lowuse import CRITERIA, LowuseParams, identify
+from indspace.core.engines.planned_use import PlannedUseRules, planned_use_by_unit
 from indspace.core.engines.redevelop import (
     RedevelopRules,
     classify_outside_firms,
@@ -46,19 +47,15 @@ from indspace.services.output import (
     unsupported_format,
     write_sheets,
 )
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
 from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units, save_lowuse_run
 
 
 def params_from_profile(profile: str | PolicyProfile, on: date) -> LowuseParams:
     prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
-    raw = dict(prof.value("low_efficiency_criteria", on))
-    raw["conforming_use_prefixes"] = tuple(raw.get("conforming_use_prefixes", ("1001",)))
-    if "triggers" in raw:
-        raw["triggers"] = tuple(raw["triggers"])
-    table = prof.value("min_plot_ratio_by_industry", on)
-    return LowuseParams(**raw, min_plot_ratio_by_industry={str(k): float(v)
-                                                           for k, v in table.items()})
+    return LowuseParams.from_values(prof.value("low_efficiency_criteria", on),
+                                    prof.value("min_plot_ratio_by_industry", on))
 
 
 @dataclass
@@ -77,7 +74,7 @@ class Context:
 
 
 def context(store: Store, year: int | None = None,
-            profile: str | PolicyProfile = "ningbo-demo", *, method_on: date | None = None,
+            profile: str | PolicyProfile = DEFAULT_PROFILE, *, method_on: date | None = None,
             evaluation_run_id: str | None = None) -> Context:
     """The context of ``year`` under ``profile`` with the values in force on ``method_on``
     (default: today in the deployment's time zone) — or, with ``evaluation_run_id``, that
@@ -90,7 +87,7 @@ def context(store: Store, year: int | None = None,
             raise ValidationError("需要年度或评价批次", "give a year or an evaluation run",
                                   where="--year")
         prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
-        on = method_on or run_day(datetime.now(UTC))
+        on = method_on or run_day(store, datetime.now(UTC))
     comp, loaded = evaluate_year(store, prof, year, on)
     return Context(year, prof, on, loaded[year], comp,
                    pd.DataFrame(parcel_overlay(store, profile=prof)), evaluation_run_id)
@@ -106,11 +103,6 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     any_d = d_firm.groupby(use["parcel_id"]).any()
     par = inputs.parcels
     industry = inputs.firms.set_index("credit_code")["industry_code"].astype("string").str[:2]
-    b = store.read_frame("buildings", columns=["parcel_id", "year_built", "gfa_m2"])
-    b = b[b["parcel_id"].notna() & b["year_built"].notna()]
-    weight = b["gfa_m2"].astype("float64").fillna(0.0) + 1e-9      # unknown floor: equal
-    age = (b["year_built"].astype("float64") * weight).groupby(b["parcel_id"]).sum() \
-        / weight.groupby(b["parcel_id"]).sum()
     dual = comp.dual.parcels.set_index("parcel_id")
     stats = inputs.building_stats.set_index("parcel_id")
     line = ctx.overlay.set_index("parcel_id")["status"]
@@ -128,14 +120,15 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
                                                                na_value=np.nan),
         "n_occupants": ids.map(dual["n_occupants"]).fillna(0).astype("int64").to_numpy(),
         "floor_area_m2": ids.map(stats["floor_area_m2"]).fillna(0.0).to_numpy(),
-        "mean_year_built": ids.map(age).to_numpy(dtype="float64", na_value=np.nan),
+        "mean_year_built": ids.map(stats["mean_year_built"]).to_numpy(dtype="float64",
+                                                                       na_value=np.nan),
         "line_status": ids.map(line).to_numpy(),
         "any_d": ids.map(any_d).fillna(False).astype(bool).to_numpy()})
     return table
 
 
 def identify_parcels(store: Store, year: int | None = None,
-                     profile: str | PolicyProfile = "ningbo-demo", ctx: Context | None = None,
+                     profile: str | PolicyProfile = DEFAULT_PROFILE, ctx: Context | None = None,
                      *, method_on: date | None = None) -> pd.DataFrame:
     """All parcels with every criterion's flag and numbers."""
     ctx = ctx or context(store, year, profile, method_on=method_on)
@@ -170,7 +163,7 @@ def _write_table(path: Path, frame: pd.DataFrame, sheet: str) -> Path:
 
 # ------------------------------------------------------------------ contiguous units
 def delineate_units(store: Store, year: int | None = None, *, gap_m: float | None = None,
-                    profile: str | PolicyProfile = "ningbo-demo", ctx: Context | None = None,
+                    profile: str | PolicyProfile = DEFAULT_PROFILE, ctx: Context | None = None,
                     lowuse: pd.DataFrame | None = None, method_on: date | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Low-efficiency parcels of ``year`` grouped into redevelopment units.
@@ -203,7 +196,27 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
     units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
                        grades=grades, target_far=target_far(prof, on, low, lowuse))
+    plans = planned_uses(store, prof, on, low.merge(members, on="parcel_id"))
+    if plans is not None:
+        units = units.merge(plans, on="unit_id", how="left")
     return members, units
+
+
+def planned_uses(store: Store, profile: PolicyProfile, on: date,
+                 parcels: pd.DataFrame) -> pd.DataFrame | None:
+    """Each unit's planned use on ``on`` from the stored plan zones (majority overlay of
+    its parcels, :mod:`indspace.core.engines.planned_use`); None when the profile has no
+    ``planned_use_rules`` (its units never convert)."""
+    if "planned_use_rules" not in profile.parameters:
+        return None
+    rules = PlannedUseRules.from_values(profile.value("planned_use_rules", on))
+    zones = store.read_frame("plan_zones", columns=["zone_id", "planned_use", "approved",
+                                                    "document", "geometry"])
+    out = planned_use_by_unit(parcels[["unit_id", "geometry"]], zones, on, rules)
+    # the approval day as ISO text (stored in the run's JSON detail, shown in exports)
+    out["plan_approved"] = [d.isoformat() if isinstance(d, date) else None
+                            for d in out["plan_approved"]]
+    return out
 
 
 def target_far(profile: PolicyProfile, on: date, parcels: pd.DataFrame,
@@ -281,7 +294,7 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
 
 
 def plan(store: Store, year: int | None = None, *, gap_m: float | None = None,
-         profile: str | PolicyProfile = "ningbo-demo", actor: str = "cli",
+         profile: str | PolicyProfile = DEFAULT_PROFILE, actor: str = "cli",
          now: datetime | None = None, method_on: date | None = None,
          evaluation_run_id: str | None = None) -> Plan:
     """Identify, delineate, classify each unit (project type, mode) and each outside-line
@@ -289,7 +302,7 @@ def plan(store: Store, year: int | None = None, *, gap_m: float | None = None,
     the method date). With ``evaluation_run_id`` the plan is made on that evaluation run:
     its year, stored profile and method date."""
     at = now or datetime.now(UTC)
-    ctx = context(store, year, profile, method_on=method_on or run_day(at),
+    ctx = context(store, year, profile, method_on=method_on or run_day(store, at),
                   evaluation_run_id=evaluation_run_id)
     prof, on, year = ctx.profile, ctx.on, ctx.year
     lowuse = identify_parcels(store, ctx=ctx)

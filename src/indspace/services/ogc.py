@@ -19,8 +19,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from datetime import time as day_time
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +29,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from indspace.core.clock import local_day, parse_moment
 from indspace.core.errors import NotFoundError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity
 from indspace.services.ogc_derived import (
@@ -58,7 +58,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 
-RESERVED = {"limit", "offset", "bbox", "bbox-crs", "crs", "f", "datetime", "resultType"}
+RESERVED = {"limit", "offset", "bbox", "bbox-crs", "crs", "f", "datetime", "recorded_at",
+            "resultType"}
 
 TITLES = {
     "parcels": ("宗地", "Land parcels"),
@@ -75,29 +76,46 @@ class OgcParameterError(ValidationError):
 
 
 # ------------------------------------------------------------------ datetime
-def parse_datetime(value: str | None) -> datetime | None:
-    """OGC ``datetime``: an instant (RFC 3339; a bare date means its end, UTC) → the records
-    as they stood then; ``..``, ``../..`` or empty → the current records. Intervals would
-    need every version valid during the interval, which the store does not answer yet: 400,
-    never silently ignored."""
+def parse_datetime(value: str | None, tz: tzinfo) -> date | None:
+    """OGC ``datetime`` → the day whose valid records to serve: a date is that day in the
+    deployment's time zone ``tz``; an instant (RFC 3339) stands for the day on which it falls
+    there; ``..``, ``../..`` or empty → the current records. Intervals would need every
+    version valid during the interval, which the store does not answer yet: 400, never
+    silently ignored."""
     if value is None or value.strip() in ("", "..", "../.."):
         return None
     text = value.strip()
     if "/" in text:
-        raise OgcParameterError("暂不支持时间区间过滤，请给出一个时刻",
+        raise OgcParameterError("暂不支持时间区间过滤，请给出一个日期或时刻",
                                 f"datetime intervals are not supported: {text}",
                                 where="datetime",
-                                hint_en="give one instant, e.g. 2025-12-31T12:00:00Z")
+                                hint_zh="如 datetime=2025-12-31", hint_en="give one day or "
+                                "instant, e.g. 2025-12-31 or 2025-12-31T12:00:00Z")
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError as e:
+            raise OgcParameterError(f"datetime 无效：{text}", f"invalid datetime: {text}",
+                                    where="datetime", hint_zh="如 2025-12-31",
+                                    hint_en="RFC 3339, e.g. 2025-12-31") from e
+    moment = parse_instant(text, UTC, "datetime")   # RFC 3339: no offset means UTC
+    assert moment is not None
+    return local_day(moment, tz)
+
+
+def parse_instant(text: str | None, tz: tzinfo, where: str = "recorded_at"
+                  ) -> datetime | None:
+    """``recorded_at`` (a day: its end; a time without offset: local) → an instant, or None
+    when absent (:func:`indspace.core.clock.parse_moment`)."""
+    if text is None or not text.strip():
+        return None
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime.combine(day, day_time.max, tzinfo=UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_moment(text, tz)
     except ValueError as e:
-        raise OgcParameterError(f"datetime 无效：{text}", f"invalid datetime: {text}",
-                                where="datetime", hint_en="RFC 3339, e.g. "
-                                "2025-12-31T12:00:00Z") from e
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise OgcParameterError(f"{where} 无效：{text}", f"invalid {where}: {text}",
+                                where=where, hint_zh="日期或 RFC 3339 时刻，如 "
+                                "2025-12-31T12:00:00Z", hint_en="a day or an RFC 3339 "
+                                "instant, e.g. 2025-12-31T12:00:00Z") from e
 
 
 # ------------------------------------------------------------------ CRS handling
@@ -358,11 +376,12 @@ class OgcService:
         out_crs = parse_crs(self.store, crs)
         where = self.filters(entity, params)
         limit = max(1, min(limit, MAX_LIMIT))
-        as_of = parse_datetime(params.get("datetime"))
+        as_of = parse_datetime(params.get("datetime"), self.store.tz)
+        recorded_at = parse_instant(params.get("recorded_at"), self.store.tz)
         matched: int | None
-        if as_of is not None:
-            matched, frame = self._as_of_page(collection_id, where, as_of, bbox, bbox_crs,
-                                              limit, offset, hits)
+        if as_of is not None or recorded_at is not None:
+            matched, frame = self._as_of_page(collection_id, where, as_of, recorded_at, bbox,
+                                              bbox_crs, limit, offset, hits)
         elif bbox is None:
             matched = (self.store.count(collection_id, where) if hits
                        else self._matched(collection_id, where))
@@ -418,13 +437,14 @@ class OgcService:
         fc.pop("crs", None)  # RFC 7946 has no crs member; Content-Crs says it
         return fc
 
-    def _as_of_page(self, name: str, where: dict[str, Any], as_of: datetime,
-                    bbox: str | None, bbox_crs: str | None, limit: int, offset: int,
-                    hits: bool) -> tuple[int, pd.DataFrame]:
-        """Records as they stood at ``as_of`` (current versions and history), filtered in
-        memory: a temporal query reads the whole table once, which the spatial index of the
-        current records cannot serve."""
-        frame = self.store.read_frame(name, as_of=as_of, where=where or None)
+    def _as_of_page(self, name: str, where: dict[str, Any], as_of: date | None,
+                    recorded_at: datetime | None, bbox: str | None, bbox_crs: str | None,
+                    limit: int, offset: int, hits: bool) -> tuple[int, pd.DataFrame]:
+        """Records valid on the day ``as_of`` as recorded at ``recorded_at`` (None: now),
+        current versions and history, filtered in memory: a temporal query reads the whole
+        table once, which the spatial index of the current records cannot serve."""
+        frame = self.store.read_frame(name, as_of=as_of, recorded_at=recorded_at,
+                                      where=where or None)
         if bbox is not None:
             box = self.parse_bbox(bbox, bbox_crs)
             frame = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object),

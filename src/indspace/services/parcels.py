@@ -13,12 +13,14 @@ import geopandas as gpd
 import pandas as pd
 
 from indspace.core.access import Principal
+from indspace.core.clock import local_day
 from indspace.core.engines.controlline import STATUS_LABELS, overlay
 from indspace.core.errors import NotFoundError
 from indspace.core.model.units import M2_PER_MU
 from indspace.services.evaluation import SYSTEM, _num, resolve_profile
 from indspace.services.output import json_value
 from indspace.services.scope import DEFAULT_PUBLIC_LAYERS, firm_district, require_layer
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
 from indspace.store.lowuse_runs import lowuse_parcel
 from indspace.store.tiles import latest_runs
@@ -57,8 +59,8 @@ def parcel_summary(store: Store, parcel_id: str, *, who: Principal = SYSTEM,
     lines = store.read_frame("control_lines", columns=["block_id", "park_id", "geometry"])
     eval_run, lowuse_run = latest_runs(store)      # the runs the map's tiles show
     run = _latest_run(store, eval_run)
-    profile = resolve_profile(run["profile_id"] if run else "ningbo-demo")
-    on = datetime.now(UTC).date()
+    profile = resolve_profile(run["profile_id"] if run else DEFAULT_PROFILE)
+    on = local_day(datetime.now(UTC), store.tz)
     tol = float(profile.value("control_line_boundary_tolerance_m", on))
     ov = overlay(gpd.GeoDataFrame(frame, geometry=[geom], crs=lines.crs), lines, tolerance_m=tol)
     row = ov.iloc[0]

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from indspace import settings as _settings
 from indspace.core.access import Principal
 from indspace.core.errors import ForbiddenError, NotFoundError
 from indspace.store import Store
 
-DEFAULT_PUBLIC_LAYERS = ("parcels", "buildings", "control_lines", "parks")
+DEFAULT_PUBLIC_LAYERS = tuple(_settings.DEFAULT_PUBLIC_LAYERS.split(","))
 """Layers anonymous readers may see unless the ``INDSPACE_PUBLIC_LAYERS`` setting says
 otherwise; enterprise figures and grades always need a login."""
 

@@ -38,6 +38,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from indspace.core.clock import local_day
 from indspace.core.engines.controlline import overlay
 from indspace.core.errors import NotFoundError, ValidationError
 from indspace.core.geo.tiles import (
@@ -49,6 +50,7 @@ from indspace.core.geo.tiles import (
     valid_tile,
 )
 from indspace.core.model.units import M2_PER_MU
+from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store
 from indspace.store import tiles as sql
 
@@ -250,14 +252,14 @@ class TileService:
 
     def __init__(self, store: Store, *, cache: TileCache | None = None,
                  use_cache: bool = True, poll_interval: float = POLL_INTERVAL,
-                 profile: str = "ningbo-demo") -> None:
+                 profile: str = DEFAULT_PROFILE) -> None:
         from indspace.services.evaluation import resolve_profile
 
         self.store = store
         self.cache = (cache or TileCache()) if use_cache else None
         self.poll_interval = poll_interval
         self.tolerance_m = float(resolve_profile(profile).value(
-            "control_line_boundary_tolerance_m", datetime.now(UTC).date()))
+            "control_line_boundary_tolerance_m", local_day(datetime.now(UTC), store.tz)))
         self._to_3857 = _transformer(store.srid, 3857)
         self._to_store = _transformer(3857, store.srid)
         self._poll_lock = threading.Lock()

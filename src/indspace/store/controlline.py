@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -24,6 +24,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
+from indspace.core.clock import start_of_day
 from indspace.core.engines.ledger import EPS_M2, Booking, LineEdits, mu
 from indspace.core.errors import (
     BalanceError,
@@ -271,11 +272,13 @@ def approve(store: Store, pid: str, *, at: datetime, actor: str, ratio: float,
     return get_proposal(store, pid)
 
 
-def enforce(store: Store, pid: str, *, at: datetime, actor: str,
+def enforce(store: Store, pid: str, *, at: datetime, on: date, actor: str,
             plan: Callable[[dict[str, Any], gpd.GeoDataFrame], LineEdits],
             new_blocks: Callable[[dict[str, Any], list[MultiPolygon]], gpd.GeoDataFrame]
             ) -> dict[str, Any]:
-    """approved → in_force: edit ``control_lines`` (history kept) in the same transaction.
+    """approved → in_force: edit ``control_lines`` (history kept) in the same transaction,
+    recorded at ``at``, taking effect on the day ``on`` (``enforced_at``: the start of that
+    day in the store's time zone).
 
     ``plan`` gets the proposal row and the current blocks (read inside the transaction) and
     returns the edits; ``new_blocks`` turns the new pieces into control_lines records."""
@@ -294,9 +297,10 @@ def enforce(store: Store, pid: str, *, at: datetime, actor: str,
         reason = f"控制线调整 {pid}：{row['reason']}"
         for bid, g in edits.changed.items():
             store.update("control_lines", bid, {"geometry": g}, at=at, actor=actor,
-                         reason=reason, conn=conn)
+                         reason=reason, conn=conn, effective_on=on)
         for bid in edits.retired:
-            store.retire("control_lines", bid, at=at, actor=actor, reason=reason, conn=conn)
+            store.retire("control_lines", bid, at=at, actor=actor, reason=reason, conn=conn,
+                         effective_on=on)
         added = new_blocks(row, edits.new)
         if len(added):
             check_frame(entity, added, source=pid)
@@ -308,7 +312,7 @@ def enforce(store: Store, pid: str, *, at: datetime, actor: str,
         summary = {"changed": sorted(edits.changed), "retired": edits.retired,
                    "added": list(added["block_id"]) if len(added) else []}
         conn.execute(sa.update(p).where(p.c.proposal_id == pid).values(
-            state="in_force", enforced_at=at, enforced_by=actor,
+            state="in_force", enforced_at=start_of_day(on, store.tz), enforced_by=actor,
             edits_json=json.dumps(summary, ensure_ascii=False, sort_keys=True)))
         store._audit(conn, at, actor, "enforce", PROPOSALS, pid, json.dumps({"state": "approved"}),
                      json.dumps({"state": "in_force", **summary}, sort_keys=True), row["reason"])
@@ -317,14 +321,14 @@ def enforce(store: Store, pid: str, *, at: datetime, actor: str,
 
 # ---------------------------------------------------------------- ledger
 def read_ledger(store: Store, district: str | None = None,
-                until: datetime | None = None) -> pd.DataFrame:
-    """Ledger rows in booking order (optionally one district, booked at or before ``until``)."""
+                before: datetime | None = None) -> pd.DataFrame:
+    """Ledger rows in booking order (optionally one district, booked before ``before``)."""
     t = store.table(LEDGER)
     q = sa.select(t).order_by(t.c.booked_at, t.c.fid)
     if district is not None:
         q = q.where(t.c.district == district)
-    if until is not None:
-        q = q.where(t.c.booked_at <= until)
+    if before is not None:
+        q = q.where(t.c.booked_at < before)
     with store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in t.columns])

@@ -16,9 +16,10 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
@@ -32,8 +33,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from indspace.core.clock import end_of_day
 from indspace.core.errors import NotFoundError, StoreError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity, check_frame
+from indspace.settings import DEFAULT_SRID, DEFAULT_TIME_ZONE
 from indspace.store import gpkg, postgis
 from indspace.store.frames import frame_columns, typed_frame
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
@@ -44,7 +47,10 @@ from indspace.store.writer_lock import advisory_lock, file_lock
 
 Backend = Literal["gpkg", "postgis"]
 MIGRATIONS = Path(__file__).with_name("migrations")
-DEFAULT_SRID = 4549
+RECORDED_OPEN = datetime(9999, 12, 31, tzinfo=UTC)
+"""``valid_to`` of a history row the store still holds true: a version split in *valid*
+time (an edit that takes effect on a date, :meth:`Store.update` with ``effective_on``)
+keeps its earlier part as a history row whose recorded time has not ended."""
 
 
 def head_revision() -> str | None:
@@ -118,6 +124,7 @@ class Store:
         self.path = Path(self.url.removeprefix("sqlite:///")) if self.backend == "gpkg" else None
         self.engine = _make_engine(self.url)
         self._srid: int | None = None
+        self._tz: tzinfo | None = None
         self._md: sa.MetaData | None = None
         self._chained: bool | None = None
 
@@ -181,8 +188,13 @@ class Store:
         return store
 
     @classmethod
-    def create(cls, db: str | Path, *, srid: int = DEFAULT_SRID, overwrite: bool = False) -> Store:
-        """Create (or, with ``overwrite``, recreate empty) a store and migrate it to head."""
+    def create(cls, db: str | Path, *, srid: int = DEFAULT_SRID,
+               time_zone: str = DEFAULT_TIME_ZONE, overwrite: bool = False) -> Store:
+        """Create (or, with ``overwrite``, recreate empty) a store and migrate it to head.
+
+        ``srid`` and ``time_zone`` come from the deployment context (``indspace.settings``)
+        and are recorded in ``store_meta``: a store holds one deployment's data."""
+        zone = ZoneInfo(time_zone).key   # an unknown zone fails here, before any file exists
         store = cls(db)
         if store.path is not None:
             if store.path.exists():
@@ -199,6 +211,7 @@ class Store:
             if overwrite:
                 store.drop_all()
         store.migrate(srid)
+        store.set_meta({"time_zone": zone})
         return store
 
     def migrate(self, srid: int = DEFAULT_SRID, target: str = "head") -> None:
@@ -252,6 +265,13 @@ class Store:
         if self._srid is None:
             self._srid = int(self.meta()["srid"])
         return self._srid
+
+    @property
+    def tz(self) -> tzinfo:
+        """The deployment time zone recorded with the store (a day D means D there)."""
+        if self._tz is None:
+            self._tz = ZoneInfo(self.meta().get("time_zone", DEFAULT_TIME_ZONE))
+        return self._tz
 
     @property
     def md(self) -> sa.MetaData:
@@ -363,30 +383,45 @@ class Store:
         return len(rows)
 
     # ---------------------------------------------------------------- reads
-    def read_frame(self, name: str, *, as_of: datetime | None = None,
+    def read_frame(self, name: str, *, as_of: date | None = None,
+                   recorded_at: datetime | None = None,
                    columns: Sequence[str] | None = None,
                    where: dict[str, Any] | None = None, limit: int | None = None,
                    offset: int = 0) -> pd.DataFrame:
-        """Records of ``name`` current now, or as they stood at ``as_of`` (history included).
+        """Records of ``name`` current now; or valid on day ``as_of`` and/or as the store
+        knew them at the instant ``recorded_at`` (history included).
+
+        Two times (issue #14): ``as_of`` is a day in the store's time zone and selects
+        *valid* time — for entities with valid-time columns (``Entity.valid_time``, e.g. a
+        block's ``effective_from``/``effective_to``, ends inclusive, empty = open) the
+        records whose valid time covers that day, as recorded now (or at ``recorded_at``);
+        for the others (valid from when they were recorded) the records as they stood at the
+        end of that day. ``recorded_at`` selects *recorded* time: what the store held then.
 
         Spatial entities come back as a GeoDataFrame in the store CRS with a ``geometry``
         column; attribute dtypes follow the entity contract; rows are sorted by natural key.
         """
+        if isinstance(as_of, datetime):
+            raise TypeError("as_of is a day (valid time); pass an instant as recorded_at")
         entity = ENTITIES[name]
         wanted = list(columns) if columns is not None else entity.columns
         spatial = entity.geometry is not None and (columns is None or "geometry" in wanted)
         attr = [c for c in wanted if c != "geometry"]
         cur = self.table(name)
-        base = sa.select(*[cur.c[c] for c in attr], *([self._raw_geom(cur)] if spatial else []))
+        vt = entity.valid_time
+        sel = [*attr, *[c for c in (vt or ()) if as_of is not None and c not in attr]]
+        base = sa.select(*[cur.c[c] for c in sel], *([self._raw_geom(cur)] if spatial else []))
         q: sa.Select[Any] | sa.CompoundSelect[Any] = base
-        if as_of is not None:
-            hist = self.table(history_name(name))
-            hq = sa.select(*[hist.c[c] for c in attr],
-                           *([self._raw_geom(hist)] if spatial else [])).where(
-                hist.c.valid_from <= as_of, hist.c.valid_to > as_of)
-            q = sa.union_all(base.where(cur.c.valid_from <= as_of), hq)
+        if as_of is not None or recorded_at is not None:
+            q = self._bitemporal(name, base, sel, spatial, as_of, recorded_at)
         src = q.subquery()
-        query = sa.select(src).where(*[src.c[k] == v for k, v in (where or {}).items()])
+        conds = [src.c[k] == v for k, v in (where or {}).items()]
+        if as_of is not None and vt is not None:
+            start, end = src.c[vt[0]], src.c[vt[1]]
+            conds += [sa.or_(start.is_(None), start <= as_of),
+                      sa.or_(end.is_(None), end >= as_of)]
+        query = sa.select(*[src.c[c] for c in attr],
+                          *([src.c.geom_raw] if spatial else [])).where(*conds)
         keys = [k for k in entity.key if k in attr]
         paged = limit is not None or bool(offset)
         if paged:  # a page needs SQL order (served by the unique key index)
@@ -396,6 +431,26 @@ class Store:
         if keys and not paged and len(frame) > 1:
             frame = frame.sort_values(keys, kind="stable", ignore_index=True)
         return frame
+
+    def _bitemporal(self, name: str, base: sa.Select[Any], sel: list[str], spatial: bool,
+                    as_of: date | None, recorded_at: datetime | None
+                    ) -> sa.CompoundSelect[Any]:
+        """Current and history versions recorded at ``recorded_at`` (None: now); for an
+        entity without valid-time columns, the snapshot at the end of ``as_of`` (or at
+        ``recorded_at`` if earlier)."""
+        if recorded_at is not None and recorded_at.tzinfo is None:
+            raise ValidationError("记录时间须带时区", "recorded_at must be timezone-aware",
+                                  where=name)
+        cur, hist = self.table(name), self.table(history_name(name))
+        hq = sa.select(*[hist.c[c] for c in sel], *([self._raw_geom(hist)] if spatial else []))
+        moment = recorded_at
+        if ENTITIES[name].valid_time is None and as_of is not None:
+            end = end_of_day(as_of, self.tz) - timedelta(microseconds=1)
+            moment = end if moment is None else min(moment, end)
+        if moment is None:   # recorded now: the current rows and the history still held true
+            return sa.union_all(base, hq.where(hist.c.valid_to >= RECORDED_OPEN))
+        return sa.union_all(base.where(cur.c.valid_from <= moment),
+                            hq.where(hist.c.valid_from <= moment, hist.c.valid_to > moment))
 
     def _fetch_frame(self, conn: Connection, entity: Entity, query: sa.Select[Any],
                      attr: list[str], spatial: bool) -> pd.DataFrame:
@@ -436,7 +491,8 @@ class Store:
 
     def history(self, name: str, key: Any) -> pd.DataFrame:
         """Every version of one record, oldest first (columns: contract + version, valid_from,
-        valid_to; the current version has valid_to = NaT/None)."""
+        valid_to; the current version has valid_to = NaT/None; a version the store still
+        holds true for an earlier stretch of valid time has valid_to = :data:`RECORDED_OPEN`)."""
         entity = ENTITIES[name]
         cur, hist = self.table(name), self.table(history_name(name))
         cols = [*entity.columns, "version", "valid_from"]
@@ -487,12 +543,18 @@ class Store:
 
     # ---------------------------------------------------------------- history-keeping edits
     def update(self, name: str, key: Any, changes: dict[str, Any], *, at: datetime,
-               actor: str, reason: str = "", conn: Connection | None = None) -> int:
+               actor: str, reason: str = "", conn: Connection | None = None,
+               effective_on: date | None = None) -> int:
         """Edit one record: close the current version into history, write the new one.
 
         Returns the new version number (unchanged when ``changes`` change nothing).
-        ``at`` must be later than the current version's ``valid_from``. With ``conn`` (a
-        write transaction of a store module) the edit joins that transaction.
+        ``at`` (the recorded time) must be later than the current version's ``valid_from``.
+        Without ``effective_on`` the edit is a correction: the new values hold for all valid
+        time. With ``effective_on`` (entities with valid-time columns only) the change takes
+        effect on that day: the old values stay held true up to the day before (a history
+        row whose recorded time is open, :data:`RECORDED_OPEN`) and the new version starts
+        on it. With ``conn`` (a write transaction of a store module) the edit joins that
+        transaction.
         """
         entity = ENTITIES[name]
         unknown = set(changes) - set(entity.columns) - ({"geometry"} if entity.geometry else set())
@@ -502,6 +564,7 @@ class Store:
                 f"fields cannot be edited: {sorted(unknown | (set(changes) & set(entity.key)))}",
                 where=name, hint_zh="主键不可修改，请新增记录并注销旧记录",
                 hint_en="keys are immutable: retire the record and add a new one")
+        vt = self._valid_time(entity, effective_on)
         changes = {(GEOM if k == "geometry" else k): v for k, v in changes.items()}
         cur, hist = self.table(name), self.table(history_name(name))
         with self._locked_row(name, key, conn) as (conn, row):
@@ -511,20 +574,64 @@ class Store:
             self._check_time(name, key, row, at)
             old = {c.name: row[c.name] for c in cur.columns if c.name != "fid"}
             conn.execute(sa.insert(hist).values(**old, valid_to=at))
+            version = int(row["version"]) + 1
+            if vt is not None and effective_on is not None:
+                if self._keep_until(conn, hist, old, vt, effective_on, version, at):
+                    version += 1
+                diff.setdefault(vt[0], effective_on)
+                end = old[vt[1]]
+                if vt[1] not in changes and end is not None and end < effective_on:
+                    diff[vt[1]] = None
             conn.execute(sa.update(cur).where(cur.c.fid == row["fid"]).values(
-                **diff, version=row["version"] + 1, valid_from=at))
+                **diff, version=version, valid_from=at))
             self._audit(conn, at, actor, "update", name, _key_text(key),
                         _json({k: row[k] for k in diff}), _json(diff), reason)
-            return int(row["version"]) + 1
+            return version
+
+    @staticmethod
+    def _valid_time(entity: Entity, effective_on: date | None) -> tuple[str, str] | None:
+        if effective_on is None:
+            return None
+        if isinstance(effective_on, datetime):
+            raise TypeError("effective_on is a day (valid time), not an instant")
+        if entity.valid_time is None:
+            raise ValidationError(
+                f"{entity.label_zh}没有有效时间字段，不能按生效日期修改",
+                f"{entity.table} has no valid-time columns; an edit cannot take effect on a "
+                "date", where=entity.table, hint_zh="去掉生效日期（按更正处理）",
+                hint_en="leave out effective_on (the edit is then a correction)")
+        return entity.valid_time
+
+    @staticmethod
+    def _keep_until(conn: Connection, hist: sa.Table, old: dict[str, Any],
+                    vt: tuple[str, str], effective_on: date, version: int,
+                    at: datetime) -> bool:
+        """Keep the old version held true up to the day before ``effective_on`` (if any of
+        its valid time lies before that day)."""
+        start, end = old[vt[0]], old[vt[1]]
+        if start is not None and start >= effective_on:
+            return False
+        last = effective_on - timedelta(days=1)
+        keep = {**old, vt[1]: last if end is None or end > last else end,
+                "version": version, "valid_from": at}
+        conn.execute(sa.insert(hist).values(**keep, valid_to=RECORDED_OPEN))
+        return True
 
     def retire(self, name: str, key: Any, *, at: datetime, actor: str, reason: str = "",
-               conn: Connection | None = None) -> None:
-        """End a record: its current version moves to history with ``valid_to = at``."""
+               conn: Connection | None = None, effective_on: date | None = None) -> None:
+        """End a record: its current version moves to history with ``valid_to = at``.
+
+        With ``effective_on`` (valid-time entities) the record ends in the world on that
+        day: it stays held true up to the day before (see :meth:`update`)."""
+        vt = self._valid_time(ENTITIES[name], effective_on)
         cur, hist = self.table(name), self.table(history_name(name))
         with self._locked_row(name, key, conn) as (conn, row):
             self._check_time(name, key, row, at)
             old = {c.name: row[c.name] for c in cur.columns if c.name != "fid"}
             conn.execute(sa.insert(hist).values(**old, valid_to=at))
+            if vt is not None and effective_on is not None:
+                self._keep_until(conn, hist, old, vt, effective_on, int(row["version"]) + 1,
+                                 at)
             conn.execute(sa.delete(cur).where(cur.c.fid == row["fid"]))
             self._audit(conn, at, actor, "retire", name, _key_text(key),
                         _json({k: v for k, v in old.items() if k != GEOM}), None, reason)

@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from indspace.core.model.entities import ENTITIES, Entity
+from indspace.settings import DEFAULT_SRID
 from indspace.store.types import Geometry, UtcDateTime
 
 _SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
@@ -74,7 +75,7 @@ def _entity_columns(entity: Entity, srid: int) -> list[Column[object]]:
     return cols
 
 
-def build_metadata(srid: int = 4549) -> MetaData:
+def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
     """All tables of the store for a deployment whose projected CRS is ``EPSG:srid``."""
     md = MetaData()
     for entity in ENTITIES.values():

@@ -19,6 +19,7 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from indspace.settings import DEFAULT_SRID
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 
 
@@ -42,7 +43,7 @@ class Geometry(TypeDecorator[Any]):
     impl = Text
     cache_ok = True
 
-    def __init__(self, geom_type: str = "MULTIPOLYGON", srid: int = 4549) -> None:
+    def __init__(self, geom_type: str = "MULTIPOLYGON", srid: int = DEFAULT_SRID) -> None:
         super().__init__()
         self.geom_type = geom_type
         self.srid = srid

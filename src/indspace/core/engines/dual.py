@@ -12,7 +12,8 @@
 3. The enterprise × land matrix gives the action the policy calls for.
 
 Inputs: ``parcels`` (parcel_id, area_m2, district), ``stats`` (parcel_id, far_floor_m2,
-footprint_m2, floor_area_m2 — m², from the buildings), ``occupied`` (parcel_id,
+footprint_m2, floor_area_m2 — m², from the buildings overlaid on the parcels:
+:mod:`indspace.core.engines.land_figures`), ``occupied`` (parcel_id,
 occupied_floor_m2), the year's ``attribution`` links, ``figures`` (credit_code, scale and the
 indicator figures) and the enterprises' ``results`` (credit_code, policy_grade).
 
@@ -139,22 +140,6 @@ def parcel_figures(links: pd.DataFrame, figures: pd.DataFrame
         .groupby("parcel_id")["above"].any()
     n_occ = use.groupby("parcel_id")["credit_code"].nunique()
     return use, parcel_fig, any_above, n_occ
-
-
-def parcel_building_stats(buildings: pd.DataFrame, double_storey_m: float) -> pd.DataFrame:
-    """Per parcel: footprint_m2, floor_area_m2 (Σ gfa, else footprint × floors) and
-    far_floor_m2 (floor area with storeys higher than ``double_storey_m`` counted twice).
-
-    ``buildings``: parcel_id, floors, height_m, gfa_m2 and footprint_m2 (m²).
-    """
-    b = buildings[buildings["parcel_id"].notna()]
-    floors = b["floors"].astype("float64")
-    gfa = b["gfa_m2"].astype("float64").fillna(b["footprint_m2"] * floors)
-    storey = b["height_m"].astype("float64") / floors.where(floors > 0)
-    doubled = (storey > double_storey_m).fillna(False).to_numpy()
-    frame = pd.DataFrame({"parcel_id": b["parcel_id"], "footprint_m2": b["footprint_m2"],
-                          "floor_area_m2": gfa, "far_floor_m2": np.where(doubled, 2 * gfa, gfa)})
-    return frame.groupby("parcel_id", as_index=False).sum()
 
 
 def _land_use(links: pd.DataFrame) -> pd.DataFrame:

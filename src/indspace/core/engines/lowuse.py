@@ -12,7 +12,8 @@ Criteria (identifier — rule):
                           average (Σ tax ÷ Σ 亩), or < ``min_tax_per_mu``;
 * ``low_far``           — FAR (storeys > 8 m counted twice) < ``min_plot_ratio``, or <
                           ``plot_ratio_to_standard`` × the industry minimum (A6), unless the A6
-                          minimum is < 1.0 and 亩均税收 > ``low_far_tax_exemption`` (C5);
+                          minimum is < ``low_far_exemption_standard_below`` (1.0) and
+                          亩均税收 > ``low_far_tax_exemption`` (C5);
 * ``vacant``            — vacant floor share (not used by any occupant) > ``max_vacant_share``;
 * ``old_buildings``     — floor-weighted mean building age ≥ ``building_age_years``;
 * ``outside_line``      — outside the industrial control line;
@@ -42,8 +43,10 @@ and ``low_efficiency``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,19 +64,45 @@ CRITERION_LABELS = {
 
 @dataclass(frozen=True)
 class LowuseParams:
-    min_area_mu: float = 3.0
-    tax_ratio_to_avg: float = 0.5
-    min_tax_per_mu: float = 4.0
-    min_plot_ratio: float = 1.0
-    plot_ratio_to_standard: float = 0.6
-    low_far_tax_exemption: float = 8.0
-    max_vacant_share: float = 0.5
-    building_age_years: float = 30.0
-    conforming_use_prefixes: tuple[str, ...] = ("1001", "1101")
-    idle_after_years: float = 1.0
-    ramp_up_land_years: float = 3.0
-    triggers: tuple[str, ...] = ("low_far+low_tax", "grade_d", "idle")
-    min_plot_ratio_by_industry: dict[str, float] = field(default_factory=dict)
+    """The thresholds of the test, all from the profile (``low_efficiency_criteria`` and
+    ``min_plot_ratio_by_industry``); the engine holds none."""
+
+    min_area_mu: float
+    tax_ratio_to_avg: float
+    min_tax_per_mu: float
+    min_plot_ratio: float
+    plot_ratio_to_standard: float
+    low_far_tax_exemption: float
+    low_far_exemption_standard_below: float
+    max_vacant_share: float
+    building_age_years: float
+    conforming_use_prefixes: tuple[str, ...]
+    idle_after_years: float
+    ramp_up_land_years: float
+    triggers: tuple[str, ...]
+    min_plot_ratio_by_industry: dict[str, float]
+
+    @classmethod
+    def from_values(cls, criteria: Mapping[str, Any],
+                    by_industry: Mapping[str, Any]) -> LowuseParams:
+        """From the profile's ``low_efficiency_criteria`` (every field but the last) and
+        ``min_plot_ratio_by_industry`` (division → FAR)."""
+        names = [f.name for f in fields(cls) if f.name != "min_plot_ratio_by_industry"]
+        unknown = sorted(set(criteria) - set(names))
+        missing = [n for n in names if n not in criteria]
+        if unknown or missing:
+            raise PolicyError(
+                f"low_efficiency_criteria 参数有误：未知 {', '.join(unknown) or '无'}，"
+                f"缺少 {', '.join(missing) or '无'}",
+                f"low_efficiency_criteria: unknown {', '.join(unknown) or 'none'}, missing "
+                f"{', '.join(missing) or 'none'}", where="low_efficiency_criteria")
+        raw: dict[str, Any] = {}
+        for n in names:
+            v = criteria[n]
+            raw[n] = tuple(str(x) for x in v) if n in ("conforming_use_prefixes",
+                                                       "triggers") else float(v)
+        return cls(**raw, min_plot_ratio_by_industry={str(k): float(v)
+                                                      for k, v in by_industry.items()})
 
 
 def identify(parcels: pd.DataFrame, params: LowuseParams, year: int) -> pd.DataFrame:
@@ -102,7 +131,8 @@ def identify(parcels: pd.DataFrame, params: LowuseParams, year: int) -> pd.DataF
     far = df["far"].to_numpy(dtype="float64")
     tpm = df["tax_per_mu"].to_numpy(dtype="float64")
     low_far = (far < params.min_plot_ratio) | (far < params.plot_ratio_to_standard * std)
-    low_far &= ~((std < 1.0) & (tpm > params.low_far_tax_exemption))
+    low_far &= ~((std < params.low_far_exemption_standard_below)
+                 & (tpm > params.low_far_tax_exemption))
     age = year - df["mean_year_built"].to_numpy(dtype="float64", na_value=np.nan)
     df["building_age"] = age
     built = df["floor_area_m2"].to_numpy(dtype="float64", na_value=np.nan) > 0

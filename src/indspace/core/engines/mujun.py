@@ -149,9 +149,12 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
     _inherit(df)
     df["grade"] = df["grade"].astype("string")
     df["policy_grade"] = df["policy_grade"].astype("string")
-    out = pd.DataFrame({c: df[c] for c in RESULT_COLUMNS})
+    # one construction instead of one insert per indicator column (each insert re-lays out
+    # the frame's blocks)
+    data: dict[str, pd.Series | np.ndarray] = {c: df[c] for c in RESULT_COLUMNS}
     for col, values in columns.items():
-        out[col.removesuffix("_value")] = values
+        data[col.removesuffix("_value")] = values
+    out = pd.DataFrame(data)
     codes = out["credit_code"]
     if _strictly_increasing(_arrow(codes)):
         order = np.arange(n)

@@ -30,7 +30,7 @@ Identifiers follow shared/domain/glossary.md.
    good_occupant_share = (grade_A + grade_B) ÷ graded occupants,
    weak_occupant_share = (grade_C + grade_D) ÷ graded occupants, and fiscal_capacity (0–1,
    from the unit's district). A NaN metric never fires. The mode with the highest total
-   wins; **ties go to the mode listed first in ``tie_order``** (default: enterprise_led,
+   wins; **ties go to the mode listed first in ``tie_order``** (ningbo-demo: enterprise_led,
    village_enterprise_coop, operator_led, gov_led_contiguous — the least public money
    first); the runner-up is the best of the other three under the same rule.
    [``redevelopment_mode_scoring``, ``district_fiscal_capacity`` [U]]
@@ -75,7 +75,7 @@ Input and output columns
     units: unit_id plus the metric columns above (UNIT_COLUMNS); optional ``district``.
     District of a unit: ``district_of_unit`` (Series by unit_id), else the ``district``
     column, else the code inside the unit id ``U-<district>-<hash>``. ``fiscal_capacity``:
-    district → 0–1, merged over the profile's defaults; an unknown district gives NaN.
+    district → 0–1, merged over the profile's values; an unknown district gives NaN.
     Adds: district, fiscal_capacity, good_occupant_share, weak_occupant_share,
     score_<mode> for the four modes, mode, mode_label, mode_score, runner_up,
     runner_up_label, runner_up_score, mode_reasons (the factors that fired, in profile
@@ -97,7 +97,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -152,19 +152,27 @@ def _check_keys(values: Mapping[str, Any], allowed: set[str], where: str) -> Non
                     f"unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
 
 
+def _require(values: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
+    missing = [k for k in keys if k not in values or values[k] is None]
+    if missing:
+        raise _fail(where, f"策略配置缺少参数：{', '.join(missing)}",
+                    f"the profile lacks: {', '.join(missing)}")
+
+
 # -- rule sets ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ProjectTypeRules:
     """Thresholds of the project-type rules (``redevelopment_project_type_rules``)."""
 
-    relocation_inside_share_below: float = 0.5
-    relocation_d_share_above: float = 0.5
+    relocation_inside_share_below: float
+    relocation_d_share_above: float
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ProjectTypeRules:
-        _check_keys(values, {"relocation_inside_share_below", "relocation_d_share_above"},
-                    "redevelopment_project_type_rules")
+        keys = ("relocation_inside_share_below", "relocation_d_share_above")
+        _check_keys(values, set(keys), "redevelopment_project_type_rules")
+        _require(values, keys, "redevelopment_project_type_rules")
         return cls(**{k: float(v) for k, v in values.items()})
 
 
@@ -198,42 +206,14 @@ class Factor:
                    tuple((str(m), float(p)) for m, p in points.items()))
 
 
-def _f(factor: str, metric: str, op: str, threshold: float, **points: float) -> Factor:
-    return Factor(factor, metric, op, threshold, tuple(points.items()))
-
-
-DEFAULT_FACTORS = (
-    _f("large_unit", "area_mu", ">=", 50, gov_led_contiguous=3, operator_led=2),
-    _f("small_unit", "area_mu", "<", 15, enterprise_led=2),
-    _f("single_owner", "n_owners", "<=", 1, enterprise_led=3),
-    _f("fragmented_ownership", "n_owners", ">=", 5, gov_led_contiguous=2, operator_led=1),
-    _f("collective_land", "collective_share", ">=", 0.5, village_enterprise_coop=3,
-       gov_led_contiguous=-1),
-    _f("strong_occupants", "good_occupant_share", ">=", 0.5, enterprise_led=2),
-    _f("weak_occupants", "weak_occupant_share", ">=", 0.5, gov_led_contiguous=1,
-       operator_led=2),
-    _f("high_fiscal_capacity", "fiscal_capacity", ">=", 0.7, gov_led_contiguous=2),
-    _f("low_fiscal_capacity", "fiscal_capacity", "<", 0.4, gov_led_contiguous=-2,
-       operator_led=1),
-)
-"""The ningbo-demo factors (points are proposed defaults [I], calibration [U])."""
-DEFAULT_TIE_ORDER = ("enterprise_led", "village_enterprise_coop", "operator_led",
-                     "gov_led_contiguous")
-DEFAULT_FISCAL_CAPACITY = {
-    "330203": 0.8, "330205": 0.6, "330206": 0.85, "330211": 0.75, "330212": 0.9,
-    "330213": 0.4, "330225": 0.35, "330226": 0.4, "330281": 0.6, "330282": 0.7}
-"""District fiscal capacity 0–1 of the ningbo-demo profile: DEMO values [U]."""
-
-
 @dataclass(frozen=True)
 class ModeRules:
     """Factors and tie order (``redevelopment_mode_scoring``) and district fiscal capacity
     (``district_fiscal_capacity``)."""
 
-    factors: tuple[Factor, ...] = DEFAULT_FACTORS
-    tie_order: tuple[str, ...] = DEFAULT_TIE_ORDER
-    fiscal_capacity: Mapping[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_FISCAL_CAPACITY))
+    factors: tuple[Factor, ...]
+    tie_order: tuple[str, ...]
+    fiscal_capacity: Mapping[str, float]
 
     def __post_init__(self) -> None:
         if sorted(self.tie_order) != sorted(MODES):
@@ -243,31 +223,30 @@ class ModeRules:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any],
-                    fiscal_capacity: Mapping[str, Any] | None = None) -> ModeRules:
+                    fiscal_capacity: Mapping[str, Any]) -> ModeRules:
         _check_keys(values, {"factors", "tie_order"}, "redevelopment_mode_scoring")
+        _require(values, ("factors", "tie_order"), "redevelopment_mode_scoring")
         return cls(
-            factors=(tuple(Factor.from_values(f) for f in values["factors"])
-                     if "factors" in values else DEFAULT_FACTORS),
-            tie_order=tuple(values.get("tie_order", DEFAULT_TIE_ORDER)),
-            fiscal_capacity={str(k): float(v) for k, v in
-                             (DEFAULT_FISCAL_CAPACITY if fiscal_capacity is None
-                              else fiscal_capacity).items()})
+            factors=tuple(Factor.from_values(f) for f in values["factors"]),
+            tie_order=tuple(values["tie_order"]),
+            fiscal_capacity={str(k): float(v) for k, v in fiscal_capacity.items()})
 
 
 @dataclass(frozen=True)
 class OutsideFirmRules:
     """Outside-line firm classes (``outside_line_firm_rules`` + the two shared parameters)."""
 
-    exit_min_consecutive_d_years: int = 2
-    banned_industry_prefixes: tuple[str, ...] = ("2511", "3011", "3120", "3216")
-    high_risk_land_use_prefixes: tuple[str, ...] = ("100103",)
-    good_grades: tuple[str, ...] = ("A", "B")
+    exit_min_consecutive_d_years: int
+    banned_industry_prefixes: tuple[str, ...]
+    high_risk_land_use_prefixes: tuple[str, ...]
+    good_grades: tuple[str, ...]
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> OutsideFirmRules:
-        _check_keys(values, {"exit_min_consecutive_d_years", "banned_industry_prefixes",
-                             "high_risk_land_use_prefixes", "good_grades"},
-                    "outside_line_firm_rules")
+        keys = ("exit_min_consecutive_d_years", "banned_industry_prefixes",
+                "high_risk_land_use_prefixes", "good_grades")
+        _check_keys(values, set(keys), "outside_line_firm_rules")
+        _require(values, keys, "outside_line_firm_rules")
         out: dict[str, Any] = {}
         for k, v in values.items():
             out[k] = int(v) if k == "exit_min_consecutive_d_years" else tuple(
@@ -275,39 +254,36 @@ class OutsideFirmRules:
         return cls(**out)
 
 
+PARAMETERS = ("redevelopment_project_type_rules", "redevelopment_mode_scoring",
+              "district_fiscal_capacity", "outside_line_firm_rules",
+              "outside_exit_min_consecutive_d_years", "project_negative_list")
+"""The profile parameters the three rule sets are made of (all required)."""
+
+
 @dataclass(frozen=True)
 class RedevelopRules:
-    """The three rule sets; defaults equal the ningbo-demo profile."""
+    """The three rule sets, every value from the profile (the engine holds none)."""
 
-    projects: ProjectTypeRules = field(default_factory=ProjectTypeRules)
-    modes: ModeRules = field(default_factory=ModeRules)
-    outside: OutsideFirmRules = field(default_factory=OutsideFirmRules)
+    projects: ProjectTypeRules
+    modes: ModeRules
+    outside: OutsideFirmRules
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> RedevelopRules:
-        """From profile values by parameter name (those absent keep their defaults):
-        ``redevelopment_project_type_rules``, ``redevelopment_mode_scoring``,
-        ``district_fiscal_capacity``, ``outside_line_firm_rules``,
-        ``outside_exit_min_consecutive_d_years``, ``project_negative_list``."""
-        projects = ProjectTypeRules.from_values(
-            values.get("redevelopment_project_type_rules") or {})
-        fiscal = values.get("district_fiscal_capacity") or DEFAULT_FISCAL_CAPACITY
-        scoring = values.get("redevelopment_mode_scoring")
-        modes = ModeRules.from_values(scoring or {}, fiscal)
-        firm = dict(values.get("outside_line_firm_rules") or {})
-        if "outside_exit_min_consecutive_d_years" in values:
-            firm["exit_min_consecutive_d_years"] = values["outside_exit_min_consecutive_d_years"]
-        if values.get("project_negative_list") is not None:
-            firm["banned_industry_prefixes"] = values["project_negative_list"]
+        """From profile values by parameter name (:data:`PARAMETERS`, all required)."""
+        _require(values, PARAMETERS, "profile")
+        projects = ProjectTypeRules.from_values(values["redevelopment_project_type_rules"])
+        modes = ModeRules.from_values(values["redevelopment_mode_scoring"],
+                                      values["district_fiscal_capacity"])
+        firm = dict(values["outside_line_firm_rules"])
+        firm["exit_min_consecutive_d_years"] = values["outside_exit_min_consecutive_d_years"]
+        firm["banned_industry_prefixes"] = values["project_negative_list"]
         return cls(projects, modes, OutsideFirmRules.from_values(firm))
 
     @classmethod
     def from_profile(cls, profile: Any, on: date) -> RedevelopRules:
         """From a :class:`~indspace.core.policy.profile.PolicyProfile` on date ``on``."""
-        names = ("redevelopment_project_type_rules", "redevelopment_mode_scoring",
-                 "district_fiscal_capacity", "outside_line_firm_rules",
-                 "outside_exit_min_consecutive_d_years", "project_negative_list")
-        return cls.from_values({n: profile.value(n, on) for n in names
+        return cls.from_values({n: profile.value(n, on) for n in PARAMETERS
                                 if n in profile.parameters})
 
 
@@ -426,14 +402,15 @@ def classify_projects(units: pd.DataFrame, rules: RedevelopRules, *,
     trig_en = _join([why_out[1], why_d[1]], "; ", n)
     facts_zh = "线内 " + inside_t + "、" + d_zh + " " + d_t
     facts_en = "inside the line " + inside_t + ", " + d_en + " " + d_t
+    plan_zh, plan_en = _plan_text(out, n)
     reason = np.where(
         relocate,
         trig_zh + " → 腾挪流转：企业迁入园区，土地收回储备 / " + trig_en
         + " → relocation_transfer: occupants move into parks, land returns to the reserve",
         np.where(
             allow,
-            facts_zh + "，规划允许转换为 M0 或其他用途 → 更新转型 / " + facts_en
-            + "; the plan allows conversion to M0 or another use → renewal_transformation",
+            facts_zh + "，" + plan_zh + " → 更新转型 / " + facts_en
+            + "; " + plan_en + " → renewal_transformation",
             facts_zh + "，规划未允许转换 → 改造提升：保留工业用途、提高容积率（含零土地技改）/ "
             + facts_en + "; no conversion allowed by the plan → upgrade_in_place: keep "
             "industrial use, raise FAR (incl. zero-land renovation)"))
@@ -444,6 +421,28 @@ def classify_projects(units: pd.DataFrame, rules: RedevelopRules, *,
     out["project_type_label"] = pd.Series(ptype).map(PROJECT_TYPE_LABELS).to_numpy()
     out["project_type_reason"] = reason
     return out
+
+
+def _plan_text(units: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Why the plan allows conversion: the zone, its planned use and its share of the unit
+    when the units carry them (engines.planned_use), else the generic wording."""
+    generic_zh = np.full(n, "规划允许转换为 M0 或其他用途", dtype=object)
+    generic_en = np.full(n, "the plan allows conversion to M0 or another use", dtype=object)
+    if "planned_use" not in units or "plan_zone_id" not in units:
+        return generic_zh, generic_en
+    known = units["planned_use"].notna().to_numpy(dtype=bool)
+    use = units["planned_use"].fillna("").astype(str).to_numpy(dtype=object)
+    zone = units["plan_zone_id"].fillna("").astype(str).to_numpy(dtype=object)
+    share = _fmt(_num(units, "plan_share"), "share")
+    doc = (units["plan_document"].fillna("").astype(str).to_numpy(dtype=object)
+           if "plan_document" in units else np.full(n, "", dtype=object))
+    doc_zh = np.where(doc == "", "", "，" + doc)
+    doc_en = np.where(doc == "", "", ", " + doc)
+    zh = ("规划单元 " + zone + " 覆盖 " + share + "，规划用途 " + use + "（非工业" + doc_zh
+          + "）")
+    en = ("plan zone " + zone + " covers " + share + ", planned use " + use
+          + " (not industrial" + doc_en + ")")
+    return np.where(known, zh, generic_zh), np.where(known, en, generic_en)
 
 
 # -- 4. mode -----------------------------------------------------------------------------------

@@ -320,8 +320,8 @@ def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
         ``floor_area_m2`` / ``far_floor_m2`` when ``stats`` is not given.
     stats : DataFrame, optional
         parcel_id, floor_area_m2, far_floor_m2 (m²) from
-        :func:`indspace.core.engines.dual.parcel_building_stats` (storeys higher than 8 m
-        counted twice in far_floor_m2). A parcel without a row has no floor area.
+        :func:`indspace.core.engines.land_figures.parcel_sums` (storeys higher than the
+        profile's limit counted twice in far_floor_m2). A parcel without a row has no floor area.
     occupants : DataFrame, optional
         parcel_id, credit_code of the enterprises using each parcel (owners and tenants,
         filtered to the date wanted by the caller) → n_enterprises (distinct per unit).

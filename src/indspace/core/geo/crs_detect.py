@@ -477,9 +477,10 @@ def _impossible(b: _Bounds, region: Region, why_zh: str = "", why_en: str = "",
         f"{prefix_en}cannot tell the CRS from the coordinates: range {b.describe()}"
         + (f"; {why_en}" if why_en else "; it fits neither longitude/latitude nor "
            "Gauss–Krüger eastings/northings with or without a zone number"),
-        hint_zh=(f"请确认数据的坐标系并用 --crs 指定，如 --crs EPSG:4549"
+        hint_zh=(f"请确认数据的坐标系并用 --crs 指定，如 --crs EPSG:{region.plain_epsgs[0]}"
                  f"（{region.name_zh}常用：{codes}）"),
-        hint_en=f"confirm the data's CRS and pass it with --crs, e.g. --crs EPSG:4549 "
+        hint_en=f"confirm the data's CRS and pass it with --crs, e.g. "
+                f"--crs EPSG:{region.plain_epsgs[0]} "
                 f"(common for {region.name_en}: {codes})",
     )
 
@@ -623,8 +624,8 @@ def detect_crs(geoms: np.ndarray, declared_epsg: int | None = None,
         if _valid_epsg(given_epsg) is None:
             raise ValidationError(
                 f"指定的坐标系 EPSG:{given_epsg} 不存在", f"EPSG:{given_epsg} is not a known CRS",
-                hint_zh="请检查 --crs 参数，如 --crs EPSG:4549",
-                hint_en="check the --crs option, e.g. --crs EPSG:4549")
+                hint_zh=f"请检查 --crs 参数，如 --crs EPSG:{region.plain_epsgs[0]}",
+                hint_en=f"check the --crs option, e.g. --crs EPSG:{region.plain_epsgs[0]}")
         given = int(given_epsg)
         zh = f"使用用户指定的坐标系 EPSG:{given}。"
         en = f"Using the CRS given by the user, EPSG:{given}."
@@ -674,8 +675,8 @@ def detect_crs(geoms: np.ndarray, declared_epsg: int | None = None,
         raise ValidationError(
             "没有可用的几何坐标，且文件未声明坐标系，无法确定坐标系",
             "there are no coordinates and the file declares no CRS; cannot determine the CRS",
-            hint_zh="请用 --crs 指定坐标系，如 --crs EPSG:4549",
-            hint_en="pass the CRS with --crs, e.g. --crs EPSG:4549")
+            hint_zh=f"请用 --crs 指定坐标系，如 --crs EPSG:{region.plain_epsgs[0]}",
+            hint_en=f"pass the CRS with --crs, e.g. --crs EPSG:{region.plain_epsgs[0]}")
     try:
         epsg, swapped, zh, en = _detect(b, region)
     except ValidationError as e:
@@ -691,8 +692,8 @@ def detect_crs(geoms: np.ndarray, declared_epsg: int | None = None,
 # --------------------------------------------------------------------------- transforming
 
 
-def to_crs(geoms: np.ndarray, decision: CrsDecision, target_epsg: int = 4549) -> np.ndarray:
-    """Transform geometries from the decided CRS to ``target_epsg`` (default EPSG:4549).
+def to_crs(geoms: np.ndarray, decision: CrsDecision, target_epsg: int) -> np.ndarray:
+    """Transform geometries from the decided CRS to ``target_epsg`` (the store's CRS).
 
     x/y are swapped first when ``decision.swapped_axes``; the transformation always uses
     easting-first / longitude-first axis order (``always_xy``). All vertices go through
@@ -704,7 +705,7 @@ def to_crs(geoms: np.ndarray, decision: CrsDecision, target_epsg: int = 4549) ->
         Geometries in the source coordinates (a GeoSeries works too).
     decision : CrsDecision
         From :func:`detect_crs`.
-    target_epsg : int, default 4549
+    target_epsg : int
         EPSG code of the target CRS (the deployment's storage CRS).
 
     Returns

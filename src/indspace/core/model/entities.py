@@ -50,6 +50,12 @@ class Entity:
     geometry: GeomType | None = None
     geometry_label_zh: str = "几何"
     extra_indexes: tuple[tuple[str, ...], ...] = field(default=())
+    valid_time: tuple[str, str] | None = None
+    """Date columns ``(start, end)`` holding the record's *valid time* — when the fact holds
+    in the world, from the data (``effective_from``/``effective_to``, ``right_start``/
+    ``right_end``, ``start``/``end``); a missing start or end is open. Entities without them
+    are taken as valid from the moment they were recorded. The store's ``valid_from``/
+    ``valid_to`` are the *recorded* time (issue #14)."""
 
     @property
     def columns(self) -> list[str]:
@@ -101,8 +107,10 @@ CONTROL_LINES = Entity(
         Field("line_type", "text", "控制线类型", required=True, choices=LINE_TYPES),
         Field("park_id", "text", "所属园区"),
         Field("effective_from", "date", "生效日期", required=True),
+        Field("effective_to", "date", "有效期止"),
         SYNTH,
-    ), "工业区块控制线", geometry="MULTIPOLYGON")
+    ), "工业区块控制线", geometry="MULTIPOLYGON",
+    valid_time=("effective_from", "effective_to"))
 
 ENTERPRISES = Entity(
     "enterprises", ("credit_code",), (
@@ -127,7 +135,8 @@ PARCELS = Entity(
         Field("owner_credit_code", "text", "权利人统一社会信用代码", credit_code=True),
         Field("district", "text", "所在区县"),
         SYNTH,
-    ), "宗地", geometry="MULTIPOLYGON", extra_indexes=(("owner_credit_code",),))
+    ), "宗地", geometry="MULTIPOLYGON", extra_indexes=(("owner_credit_code",),),
+    valid_time=("right_start", "right_end"))
 
 BUILDINGS = Entity(
     "buildings", ("building_id",), (
@@ -154,7 +163,8 @@ OCCUPANCY = Entity(
         Field("start", "date", "起始日期"),
         Field("end", "date", "终止日期"),
         SYNTH,
-    ), "用地用房关系", extra_indexes=(("credit_code",), ("parcel_id",)))
+    ), "用地用房关系", extra_indexes=(("credit_code",), ("parcel_id",)),
+    valid_time=("start", "end"))
 
 INDICATORS = Entity(
     "indicators", ("credit_code", "year"), (
@@ -189,9 +199,23 @@ DESIGNATIONS = Entity(
         SYNTH,
     ), "企业资质认定", extra_indexes=(("credit_code",),))
 
+PLAN_ZONES = Entity(
+    # one row per approval: a zone re-approved with another use is a new record, so the plan
+    # in force on any day is the latest approval of each zone on or before that day
+    "plan_zones", ("zone_id", "approved"), (
+        Field("zone_id", "text", "规划单元编号", required=True),
+        Field("planned_use", "text", "规划用途", required=True),
+        Field("approved", "date", "批复日期", required=True),
+        Field("document", "text", "批复文号"),
+        SYNTH,
+    ), "规划用途分区", geometry="MULTIPOLYGON", geometry_label_zh="规划范围")
+"""规划用途分区 (kind ``plans``): the planned use of an area (a land-use code of the
+国土空间 classification, e.g. ``1001`` 工业用地, ``0701`` 城镇住宅用地, or GB 50137 ``M1``,
+``R2``) as approved on a day by a document (批复文号)."""
+
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
-                         OCCUPANCY, INDICATORS, DESIGNATIONS)
+                         OCCUPANCY, INDICATORS, DESIGNATIONS, PLAN_ZONES)
 }
 """All stored entities by table name, in load order (referenced tables first)."""
 
@@ -259,11 +283,26 @@ def contracts_markdown() -> str:
         "`<表>_history` 历史表（多一列 `valid_to`）。 / Every table also has `fid`, `version`, "
         "`valid_from` (UTC) and a `<table>_history` twin with `valid_to`.",
         "",
+        "两种时间 / two times: `valid_from`/`valid_to` 是入库（记录）时间，即库何时知道；"
+        "有效时间来自数据本身（下表“有效时间”列，如控制线的 `effective_from`/`effective_to`），"
+        "即事实在现实中何时成立。`--as-of D`（API `as_of`，OGC `datetime`）按有效时间取 D 日"
+        "（部署时区）成立的记录，`--recorded-at T`（API `recorded_at`）取库在 T 时所知。"
+        "没有有效时间列的表，以入库时刻为有效起点。 / `valid_from`/`valid_to` are the "
+        "*recorded* time (when the store knew); the *valid* time comes from the data (the "
+        "\"valid time\" line below, e.g. a block's `effective_from`/`effective_to`), when the "
+        "fact holds in the world. `--as-of D` (API `as_of`, OGC `datetime`) selects what is "
+        "valid on day D (deployment time zone), `--recorded-at T` (API `recorded_at`) what the "
+        "store knew at T. Tables without valid-time columns are valid from when they were "
+        "recorded. See docs/controlline.md.",
+        "",
     ]
     for e in ENTITIES.values():
         key = ", ".join(f"`{k}`" for k in e.key)
         geom = f"; geometry `geom` {e.geometry} ({e.geometry_label_zh})" if e.geometry else ""
-        lines += [f"## `{e.table}` — {e.label_zh}", "", f"Key: {key}{geom}.", "",
+        valid = (f" Valid time 有效时间: `{e.valid_time[0]}` – `{e.valid_time[1]}` "
+                 "(含止日，空 = 不限 / end day inclusive, empty = open)."
+                 if e.valid_time else "")
+        lines += [f"## `{e.table}` — {e.label_zh}", "", f"Key: {key}{geom}.{valid}", "",
                   "| column | 中文 | type | unit | required | values |",
                   "|---|---|---|---|---|---|"]
         for f in e.fields:

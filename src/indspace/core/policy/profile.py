@@ -102,7 +102,8 @@ def parse_profile(text: str, source_name: str) -> PolicyProfile:
 @lru_cache(maxsize=64)
 def _parse_cached(text: str, source_name: str) -> PolicyProfile:
     try:
-        raw = yaml.safe_load(text)
+        # the C loader when libyaml is present (the bundled profiles: ≈ 10× faster)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise PolicyError("策略配置不是有效的 YAML", f"policy profile is not valid YAML: {e}",
                           where=source_name) from e

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from alembic import context
 
+from indspace.settings import DEFAULT_SRID
 from indspace.store.tables import build_metadata
 
 config = context.config
 connection = config.attributes["connection"]
-target_metadata = build_metadata(int(config.attributes.get("srid", 4549)))
+target_metadata = build_metadata(int(config.attributes.get("srid", DEFAULT_SRID)))
 
 
 def _include(name: str | None, type_: str, *_: object) -> bool:

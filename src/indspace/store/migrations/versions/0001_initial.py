@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from indspace.settings import DEFAULT_SRID
 from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import Geometry, UtcDateTime
 
@@ -18,7 +19,7 @@ from indspace.store.types import Geometry, UtcDateTime
 def _srid() -> int:
     """The deployment SRID handed in by ``Store.migrate`` (read when the migration runs, not
     when Alembic merely loads this file to list revisions)."""
-    return int(context.config.attributes.get("srid", 4549))
+    return int(context.config.attributes.get("srid", DEFAULT_SRID))
 
 
 revision = "0001"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from indspace.settings import DEFAULT_SRID
 from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import UtcDateTime
 
@@ -22,7 +23,7 @@ TABLES = ["users", "auth_tokens"]
 
 
 def upgrade() -> None:
-    srid = int(context.config.attributes.get("srid", 4549))
+    srid = int(context.config.attributes.get("srid", DEFAULT_SRID))
     op.create_table(
         "users",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),

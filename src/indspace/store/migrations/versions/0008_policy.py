@@ -20,6 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from indspace.settings import DEFAULT_SRID
 from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import UtcDateTime
 
@@ -45,7 +46,7 @@ def _designation_columns() -> list[sa.Column]:  # type: ignore[type-arg]
 
 
 def upgrade() -> None:
-    srid = int(context.config.attributes.get("srid", 4549))
+    srid = int(context.config.attributes.get("srid", DEFAULT_SRID))
     with op.batch_alter_table("evaluation_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("profile_text", sa.Text(), nullable=True,
                                       comment="策略配置全文（YAML）"))

@@ -1,0 +1,481 @@
+"""Land figures from geometry (issue #13): buildings overlaid on parcels, from the store and
+from files.
+
+The store path (:func:`store_overlay`, :func:`building_stats`) is what every step needing
+parcel figures reads: the evaluation and 地企双评 (via ``evaluation._static_inputs``),
+low-efficiency land (FAR, floor area, building age) and the redevelopment units. The file
+path (:func:`land_far`) is the ``indspace land far`` tool: two files in, one table out, no
+store. Both call the one engine, :mod:`indspace.core.engines.land_figures`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.land_figures import (
+    FIGURE_COLUMNS,
+    ISSUE_KINDS,
+    Overlay,
+    land_figures,
+    overlay_buildings,
+    parcel_sums,
+)
+from indspace.core.errors import ValidationError
+from indspace.services._collector import collector_paused
+from indspace.services.output import atomic, unsupported_format, write_sheets
+
+if TYPE_CHECKING:
+    from indspace.core.policy import PolicyProfile
+    from indspace.store import Store
+
+STORE_BUILDING_COLUMNS = (
+    "building_id",
+    "parcel_id",
+    "floors",
+    "height_m",
+    "gfa_m2",
+    "year_built",
+    "geometry",
+)
+OUT_FORMATS = (".csv", ".xlsx", ".gpkg")
+
+
+def storey_limit(profile: PolicyProfile, on: date) -> float:
+    """Mean storey height (m) above which floor area counts twice in FAR, in force on ``on``
+    (国土资发〔2008〕24号; the profile's ``double_storey_height_m``)."""
+    return float(profile.value("double_storey_height_m", on))
+
+
+# ------------------------------------------------------------------ the store
+@dataclass(frozen=True)
+class StoreOverlay:
+    """The store's current parcels and buildings and how they overlay."""
+
+    parcels: pd.DataFrame  # parcel_id, geometry
+    buildings: pd.DataFrame  # STORE_BUILDING_COLUMNS
+    overlay: Overlay
+
+    def stats(self, limit_m: float) -> pd.DataFrame:
+        """parcel_id, footprint_m2, floor_area_m2, far_floor_m2 (m²) and mean_year_built —
+        one row per parcel with a building, sorted by parcel_id."""
+        sums = parcel_sums(self.overlay, len(self.parcels), self.buildings, limit_m)
+        frame = pd.DataFrame(
+            {
+                "parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object),
+                "footprint_m2": sums["footprint_m2"],
+                "floor_area_m2": sums["floor_area_m2"],
+                "far_floor_m2": sums["far_floor_m2"],
+            }
+        )
+        frame = frame[sums["n_buildings"] > 0]
+        frame = frame.drop_duplicates("parcel_id").sort_values("parcel_id", ignore_index=True)
+        frame["mean_year_built"] = (
+            frame["parcel_id"]
+            .map(self.mean_year_built())
+            .to_numpy(dtype="float64", na_value=np.nan)
+        )
+        frame["parcel_id"] = frame["parcel_id"].astype("string")
+        return frame
+
+    def mean_year_built(self) -> pd.Series:
+        """Per parcel_id: mean year built of its buildings, weighted by the floor area each
+        has there (``gfa_m2`` × share; a building without gfa_m2 weighs almost nothing, so
+        that buildings of unknown floor area count equally)."""
+        ov, b = self.overlay, self.buildings
+        year = pd.to_numeric(b["year_built"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )[ov.building]
+        gfa = pd.to_numeric(b["gfa_m2"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )[ov.building]
+        ok = np.isfinite(year)
+        weight = np.nan_to_num(gfa * ov.share, nan=0.0)[ok] + 1e-9
+        pid = self.parcels["parcel_id"].to_numpy(dtype=object)[ov.parcel[ok]]
+        frame = pd.DataFrame({"parcel_id": pid, "w": weight, "wy": weight * year[ok]})
+        sums = frame.groupby("parcel_id").sum()
+        return sums["wy"] / sums["w"]
+
+
+def store_overlay(store: Store) -> StoreOverlay:
+    """Overlay the store's current buildings on its current parcels (GeoPackage or
+    PostGIS alike: both are read through ``Store.read_frame``)."""
+    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
+    buildings = store.read_frame("buildings", columns=list(STORE_BUILDING_COLUMNS))
+    p = pd.DataFrame(
+        {
+            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+            "geometry": np.asarray(parcels.geometry.values, dtype=object),
+        }
+    )
+    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
+        geometry=np.asarray(buildings.geometry.values, dtype=object)
+    )
+    return StoreOverlay(p, b, overlay_buildings(p, b))
+
+
+def building_stats(store: Store, limit_m: float) -> pd.DataFrame:
+    """Per-parcel building figures of the store (see :meth:`StoreOverlay.stats`)."""
+    return store_overlay(store).stats(limit_m)
+
+
+# ------------------------------------------------------------------ the file tool
+@dataclass
+class FarResult:
+    figures: pd.DataFrame
+    issues: pd.DataFrame
+    counts: dict[str, int]
+    parcels: int
+    buildings: int
+    seconds: float
+    crs: str
+    notes: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "parcels": self.parcels,
+            "buildings": self.buildings,
+            "seconds": round(self.seconds, 3),
+            "crs": self.crs,
+            "issues": self.counts,
+        }
+
+
+def land_far(
+    parcels_path: Path,
+    buildings_path: Path,
+    out: Path,
+    *,
+    parcels_layer: str | None = None,
+    buildings_layer: str | None = None,
+    crs: int | None = None,
+    profile: str = "ningbo-demo",
+    on: date | None = None,
+    threads: int = 1,
+    started: float | None = None,
+) -> FarResult:
+    """``indspace land far``: per-parcel footprint, floor area, FAR and 建筑系数 of two files.
+
+    CRS detection and header aliases are those of ``indspace import`` (ZDDM, DSCS, JZWGD …).
+    When both paths name one GeoPackage, the layers default to ``parcels`` and
+    ``buildings``. The output format follows the suffix of ``out``: .csv (the figures),
+    .xlsx (sheets 宗地指标 and 数据质量) or .gpkg (layers ``parcel_figures`` with the parcel
+    geometry and ``building_issues``).
+    """
+    from indspace.services.profiles import resolve_profile
+
+    t0 = time.perf_counter() if started is None else started
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise unsupported_format(out, OUT_FORMATS)
+    same = (
+        parcels_path.suffix.lower() == ".gpkg"
+        and parcels_path.resolve() == buildings_path.resolve()
+    )
+    if same:
+        parcels_layer = parcels_layer or "parcels"
+        buildings_layer = buildings_layer or "buildings"
+    with (
+        collector_paused(),
+        ThreadPoolExecutor(1) as side,
+        ThreadPoolExecutor(max(threads, 1)) as pool,
+    ):
+        # the profile (pydantic, YAML: Python work) is read on its own thread while the files
+        # are read (GDAL, GEOS: mostly outside the GIL); a bad profile still fails before
+        # any output is written
+        limit_job = side.submit(lambda: storey_limit(resolve_profile(profile), on or date.today()))
+        p_frame, p_geom, p_epsg, notes = _read(
+            "parcels", parcels_path, parcels_layer, crs, None, pool, threads
+        )
+        b_frame, b_geom, _, b_notes = _read(
+            "buildings",
+            buildings_path,
+            buildings_layer,
+            crs,
+            p_epsg,
+            pool,
+            threads,
+            # the CSV holds the figures only: the buildings' own ids are never shown
+            skip=("building_id",) if out.suffix.lower() == ".csv" else (),
+        )
+        notes += b_notes
+        parcels = pd.DataFrame({"parcel_id": p_frame["parcel_id"], "geometry": p_geom})
+        buildings = b_frame.assign(geometry=b_geom)
+        ov = overlay_buildings(parcels, buildings, threads=threads)
+        figures = land_figures(parcels, buildings, ov, limit_job.result())
+    result = FarResult(
+        figures,
+        ov.issues,
+        ov.issue_counts(),
+        len(parcels),
+        len(buildings),
+        0.0,
+        f"EPSG:{p_epsg}",
+        notes,
+    )
+    _write_far(out, result, p_geom, p_epsg)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+_FIELDS = {
+    "parcels": ("parcel_id",),
+    "buildings": ("building_id", "parcel_id", "floors", "height_m", "gfa_m2"),
+}
+_NUMERIC = ("floors", "height_m", "gfa_m2")
+
+
+def _read(
+    kind: str,
+    path: Path,
+    layer: str | None,
+    crs: int | None,
+    target: int | None,
+    pool: Executor,
+    threads: int = 1,
+    skip: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, np.ndarray, int, list[str]]:
+    """Read one file as ``import`` does: its fields by alias (in contract units), its
+    geometry transformed to ``target`` (None: the file's own projected CRS).
+
+    A GeoPackage is read through Arrow with only the columns needed, its WKB parsed on
+    ``threads`` threads; other formats go through :func:`indspace.ingest.readers.read_table`.
+    Fields in ``skip`` are not read (building ids when only the figures are written).
+    """
+    from indspace.core.geo.crs_detect import detect_crs, to_crs
+    from indspace.ingest.aliases import resolve_headers
+
+    if path.suffix.lower() == ".gpkg":
+        source, headers, fetch, declared, rows = _gpkg_columns(path, layer, pool, threads)
+    else:
+        source, headers, fetch, declared, rows = _any_columns(path, layer)
+    resolution = resolve_headers(kind, headers)
+    fields = tuple(f for f in _FIELDS[kind] if f not in skip)
+    wanted = {name: resolution.sources(name)[0] for name in fields if resolution.sources(name)}
+    frame, geoms = fetch(sorted(set(wanted.values())))
+    if geoms is None:
+        raise ValidationError(
+            f"{kind} 文件没有几何",
+            f"the {kind} file has no geometry",
+            where=source,
+            hint_zh="请提供 GeoPackage、Shapefile 或 GeoJSON",
+            hint_en="give a GeoPackage, Shapefile or GeoJSON",
+        )
+    decision = detect_crs(geoms, declared_epsg=declared, given_epsg=crs)
+    epsg = decision.epsg if target is None else target
+    if target is None and _is_geographic(epsg):
+        epsg = 4549  # areas need metres: the project CRS
+    if decision.epsg != epsg or decision.swapped_axes:
+        geoms = to_crs(geoms, decision, epsg)
+    notes = [f"{source}: {decision.reason_zh} / {decision.reason_en}"]
+    cols: dict[str, Any] = {}
+    n = len(geoms)
+    for name in fields:
+        if name not in wanted:
+            cols[name] = np.full(n, np.nan) if name in _NUMERIC else np.full(n, None, dtype=object)
+            continue
+        h = wanted[name]
+        col = frame[h]
+        if name in _NUMERIC:
+            factor = resolution.mapping[h].factor
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            cols[name] = values * (factor.numerator / factor.denominator) if factor != 1 else values
+        elif kind == "buildings" and isinstance(col.dtype, pd.StringDtype):
+            cols[name] = col.mask(col.eq("")).reset_index(drop=True)  # stays compact
+        else:
+            cols[name] = _text(col)
+    out = pd.DataFrame(cols)
+    if kind == "parcels" and "parcel_id" not in wanted:
+        raise ValidationError(
+            "宗地文件缺少宗地代码列",
+            "the parcels file has no parcel_id column",
+            where=source,
+            hint_zh="表头用 宗地代码 或 ZDDM",
+            hint_en="name the column parcel_id, 宗地代码 or ZDDM",
+        )
+    if kind == "buildings":
+        if "floors" not in wanted and "gfa_m2" not in wanted:
+            raise ValidationError(
+                "建筑文件既无层数也无建筑面积，无法计算容积率",
+                "the buildings file has neither floors nor gfa_m2; FAR cannot be computed",
+                where=source,
+                hint_zh="表头用 地上层数/DSCS 或 建筑面积/JZMJ",
+                hint_en="add floors (地上层数, DSCS) or gfa_m2 (建筑面积, JZMJ)",
+            )
+        if "building_id" in skip:  # not written: row numbers name them
+            out["building_id"] = rows
+        elif "building_id" not in wanted:
+            out["building_id"] = np.array([f"#{i}" for i in rows], dtype=object)
+    return out, geoms, epsg, notes
+
+
+Fetch = Any  # (columns) -> (frame of those columns, geometries or None)
+
+
+def _gpkg_columns(
+    path: Path, layer: str | None, pool: Executor, threads: int
+) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
+    import pyogrio
+
+    from indspace.core.geo.crs_detect import identify_epsg
+    from indspace.ingest.readers import list_layers
+
+    layers = list_layers(path)  # the readers' checks and bilingual errors
+    if layer is None:
+        if len(layers) != 1:
+            raise ValidationError(
+                f"GeoPackage 有多个图层：{'、'.join(layers)}，请指定图层",
+                f"the GeoPackage has several layers ({', '.join(layers)}); choose one",
+                where=str(path),
+                hint_zh="用 --parcels-layer / --buildings-layer 指定",
+                hint_en="pass --parcels-layer / --buildings-layer",
+            )
+        layer = layers[0]
+    elif layer not in layers:
+        raise ValidationError(
+            f"图层“{layer}”不存在；可用图层：{'、'.join(layers)}",
+            f"layer {layer!r} does not exist; available: {', '.join(layers)}",
+            where=str(path),
+        )
+    source = f"{path}:{layer}"
+    info = pyogrio.read_info(path, layer=layer)
+    headers = [str(f) for f in info["fields"]]
+    declared = identify_epsg(info["crs"]) if info.get("crs") else None
+
+    def fetch(columns: list[str]) -> tuple[pd.DataFrame, np.ndarray | None]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        meta, table = pyogrio.read_arrow(path, layer=layer, columns=columns)
+        geom_col = meta.get("geometry_name") or "wkb_geometry"
+        geoms = None
+        if geom_col in table.column_names:
+            chunks = table.column(geom_col).chunks
+            table = table.drop_columns([geom_col])
+            # chunk by chunk: the WKB bytes of one chunk at a time become Python objects
+            geoms = (
+                np.concatenate(
+                    [_parse_wkb(c.to_numpy(zero_copy_only=False), pool, threads) for c in chunks]
+                )
+                if chunks
+                else np.empty(0, object)
+            )
+            del chunks
+        for i, name in enumerate(table.column_names):
+            if pa.types.is_string(table.schema.field(i).type) or pa.types.is_large_string(
+                table.schema.field(i).type
+            ):
+                table = table.set_column(i, name, pc.utf8_trim_whitespace(table.column(i)))
+        return table.to_pandas(), geoms
+
+    return source, headers, fetch, declared, np.arange(1, int(info["features"]) + 1)
+
+
+def _any_columns(
+    path: Path, layer: str | None
+) -> tuple[str, list[str], Fetch, int | None, np.ndarray]:
+    from indspace.ingest.readers import read_table
+
+    raw = read_table(path, layer=layer)
+    frame = raw.frame
+    geoms = np.asarray(frame["geometry"].values, dtype=object) if "geometry" in frame else None
+    headers = [str(c) for c in frame.columns if c != "geometry"]
+
+    def fetch(columns: list[str]) -> tuple[pd.DataFrame, np.ndarray | None]:
+        picked = frame[columns].copy()
+        for c in columns:
+            if picked[c].dtype == object:
+                picked[c] = picked[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+        return picked, geoms
+
+    return raw.source, headers, fetch, raw.declared_epsg, raw.row_numbers
+
+
+def _parse_wkb(wkb: np.ndarray, pool: Executor, threads: int) -> np.ndarray:
+    """WKB → geometries in ``threads`` slices on ``pool`` (GEOS parsing releases the GIL)."""
+    import shapely
+
+    if threads <= 1 or len(wkb) < 20_000:
+        return np.asarray(shapely.from_wkb(wkb), dtype=object)
+    cuts = np.linspace(0, len(wkb), threads + 1).astype(np.int64)
+    parts = pool.map(lambda i: shapely.from_wkb(wkb[cuts[i] : cuts[i + 1]]), range(threads))
+    return np.concatenate(list(parts))
+
+
+def _text(col: pd.Series) -> np.ndarray:
+    """Identifiers as text (trimmed by the readers above); empty → None."""
+    if col.dtype == object and pd.api.types.infer_dtype(col.iloc[:1000]) == "string":
+        values = col.to_numpy(dtype=object)
+    else:
+        values = col.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+    out = values.copy()
+    out[(values == "") | pd.isna(values)] = None
+    return out
+
+
+def _is_geographic(epsg: int) -> bool:
+    from pyproj import CRS
+
+    return bool(CRS.from_epsg(epsg).is_geographic)
+
+
+def _write_far(out: Path, result: FarResult, geoms: np.ndarray, epsg: int) -> None:
+    suffix = out.suffix.lower()
+    with atomic(out) as tmp:
+        if suffix == ".csv":
+            _write_csv(tmp, result.figures)
+        elif suffix == ".xlsx":
+            write_sheets(tmp, {"宗地指标": result.figures, "数据质量": _issue_table(result)})
+        else:
+            import geopandas as gpd
+            import pyogrio
+
+            layer = gpd.GeoDataFrame(result.figures, geometry=geoms, crs=epsg)
+            pyogrio.write_dataframe(layer, tmp, layer="parcel_figures", driver="GPKG")
+            pyogrio.write_dataframe(
+                _issue_table(result), tmp, layer="building_issues", driver="GPKG"
+            )
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """CSV through Arrow's writer (≈ 8× pandas' on 200 000 rows): a plain header line, text
+    quoted, numbers in shortest round-trip form."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with path.open("wb") as fh:
+        fh.write((",".join(frame.columns) + "\n").encode())
+        pacsv.write_csv(
+            pa.Table.from_pandas(frame, preserve_index=False),
+            fh,
+            pacsv.WriteOptions(include_header=False),
+        )
+
+
+def _issue_table(result: FarResult) -> pd.DataFrame:
+    t = result.issues.copy()
+    t["message_zh"] = t["issue"].map({k: v[0] for k, v in ISSUE_KINDS.items()})
+    t["message_en"] = t["issue"].map({k: v[1] for k, v in ISSUE_KINDS.items()})
+    return t
+
+
+def summary_json(result: FarResult) -> str:
+    return json.dumps(result.summary(), ensure_ascii=False)
+
+
+__all__ = [
+    "FIGURE_COLUMNS",
+    "FarResult",
+    "StoreOverlay",
+    "building_stats",
+    "land_far",
+    "store_overlay",
+    "storey_limit",
+]
