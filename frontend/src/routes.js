@@ -18,7 +18,7 @@ export const routes = [
     roles: ['city_admin', 'district_officer', 'auditor'],
     component: () => import('./pages/EvaluationPage.vue') },
   { path: '/imports', name: 'imports', title: 'nav.imports', menu: true,
-    roles: ['city_admin', 'auditor'],
+    roles: ['city_admin', 'district_officer', 'auditor'],
     component: () => import('./pages/ImportPage.vue') },
   { path: '/lowuse', name: 'lowuse', title: 'nav.lowuse', menu: true,
     roles: ['city_admin', 'district_officer', 'auditor'],

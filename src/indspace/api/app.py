@@ -72,7 +72,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
     @app.get("/about", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request, lang: str = "zh") -> HTMLResponse:
         lang = "en" if lang == "en" else "zh"
-        info = store_info(store)
+        info = store_info(store, public=True)
         overview = district_overview(store)
         runs = evaluation_service.runs_list(store)
         return TEMPLATES.TemplateResponse(request, "index.html", {

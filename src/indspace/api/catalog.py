@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
 from indspace.services import catalog
 from indspace.services.info import store_info
@@ -24,7 +25,7 @@ def router() -> APIRouter:
     @r.get("/info")
     def info(store: StoreDep) -> dict[str, Any]:
         """库概况 / counts, CRS, schema revision and policy profiles."""
-        return store_info(store)
+        return store_info(store, public=True)
 
     @r.get("/districts")
     def districts(store: StoreDep) -> list[dict[str, Any]]:
@@ -32,7 +33,8 @@ def router() -> APIRouter:
         rows: list[dict[str, Any]] = district_overview(store)["rows"]
         return rows
 
-    @r.get("/enterprises")
+    @r.get("/enterprises", openapi_extra=ln.links(
+        200, GetEnterprise=(ln.ENTERPRISE, {"credit_code": "$response.body#/items/0/credit_code"})))
     def enterprises(store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
                     district: str | None = None, scale: str | None = None,
                     chain: str | None = None) -> dict[str, Any]:
@@ -52,7 +54,11 @@ def router() -> APIRouter:
         return catalog.page(store, "indicators", limit=100, offset=0, who=who,
                             filters={"credit_code": credit_code})
 
-    @r.get("/parcels")
+    @r.get("/parcels", openapi_extra=ln.links(
+        200, GetParcel=(ln.PARCEL, {
+            "parcel_id": "$response.body#/items/features/0/properties/parcel_id"}),
+        ParcelSummary=(ln.PARCEL_SUMMARY, {
+            "parcel_id": "$response.body#/items/features/0/properties/parcel_id"})))
     def parcels(store: StoreDep, who: Who, layers: PublicLayers, limit: Limit = 100,
                 offset: Offset = 0, district: str | None = None,
                 owner_credit_code: str | None = None) -> dict[str, Any]:

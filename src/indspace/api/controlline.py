@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel
 
+from indspace.api import links as ln
 from indspace.api.deps import PublicLayers, StoreDep, Who, with_etag
 from indspace.services import adjustments
 from indspace.services.controlline import overlay_summary, parcel_overlay
@@ -37,7 +38,12 @@ def router() -> APIRouter:
         """控制线调整方案 / adjustment proposals within the caller's district."""
         return adjustments.proposals(store, who=who, state=state)
 
-    @r.post("/proposals", status_code=201)
+    @r.post("/proposals", status_code=201, openapi_extra=ln.links(
+        201,
+        GetProposal=(ln.PROPOSAL, {"proposal_id": "$response.body#/proposal_id"}),
+        ReviewProposal=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
+                                          "action": "review",
+                                          "header.If-Match": "$response.header.ETag"})))
     def propose(body: Annotated[dict[str, Any], Body(
             description="调整方案（JSON：district、reason、documents、out、in 为 WKT 或 GeoJSON；"
                         "或带 direction 的 GeoJSON 要素集合）/ the proposal, as for "
@@ -47,13 +53,17 @@ def router() -> APIRouter:
         officers for their own district)."""
         return with_etag(response, adjustments.propose(store, body, who=who))
 
-    @r.get("/proposals/{proposal_id}")
+    @r.get("/proposals/{proposal_id}", openapi_extra=ln.links(
+        200, ActOnProposal=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
+                                              "header.If-Match": "$response.header.ETag"})))
     def proposal(proposal_id: str, store: StoreDep, who: Who,
                  response: Response) -> dict[str, Any]:
         """一个调整方案（ETag）/ one proposal with its ETag."""
         return with_etag(response, adjustments.proposal(store, proposal_id, who=who))
 
-    @r.post("/proposals/{proposal_id}/{action}")
+    @r.post("/proposals/{proposal_id}/{action}", openapi_extra=ln.links(
+        200, NextAction=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
+                                           "header.If-Match": "$response.header.ETag"})))
     def act(proposal_id: str, action: Literal["review", "approve", "enforce"],
             store: StoreDep, who: Who, response: Response,
             if_match: Annotated[str | None, Header()] = None,

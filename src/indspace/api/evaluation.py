@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, StoreDep, Who, Year, with_etag
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
@@ -42,13 +43,16 @@ class Resolution(BaseModel):
 def router() -> APIRouter:
     r = APIRouter(prefix="/api", tags=["evaluation 亩均评价"])
 
-    @r.get("/evaluation/runs")
+    @r.get("/evaluation/runs", openapi_extra=ln.links(
+        200, GetRun=(ln.RUN, {"run_id": "$response.body#/0/run_id"}),
+        RunResults=(ln.RUN_RESULTS, {"run_id": "$response.body#/0/run_id"}),
+        FileObjection=(ln.FILE_OBJECTION, {"run_id": "$response.body#/0/run_id"})))
     def runs(store: StoreDep, who: Who,
              year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> list[dict[str, Any]]:
         """亩均评价批次 / evaluation runs (immutable, versioned), with class counts."""
         return ev.runs_list(store, year, who=who)
 
-    @r.post("/evaluation/runs", status_code=202)
+    @r.post("/evaluation/runs", status_code=202, openapi_extra=ln.to_job())
     def evaluate(body: EvaluationIn, store: StoreDep, who: Who, request: Request
                  ) -> dict[str, Any]:
         """计算亩均评价（市级管理员；后台任务，202，轮询 GET /api/jobs/{id}）/ compute a run
@@ -104,21 +108,25 @@ def router() -> APIRouter:
         """异议列表（本账户范围内）/ objections within the caller's scope, each with etag."""
         return ev.objections_list(store, run_id=run_id, state=state, who=who)
 
-    @r.get("/evaluation/objections/{objection_id}")
+    @r.get("/evaluation/objections/{objection_id}", openapi_extra=ln.links(
+        200, Resolve=(ln.RESOLVE, {"objection_id": "$response.body#/objection_id",
+                                   "header.If-Match": "$response.header.ETag"})))
     def objection(objection_id: str, store: StoreDep, who: Who,
                   response: Response) -> dict[str, Any]:
         """一条异议（ETag 用于处理时的 If-Match）/ one objection; its ETag is the If-Match for
         resolving it."""
         return with_etag(response, ev.objection_detail(store, objection_id, who=who))
 
-    @r.post("/evaluation/runs/{run_id}/objections", status_code=201)
+    @r.post("/evaluation/runs/{run_id}/objections", status_code=201, openapi_extra=ln.links(
+        201, GetObjection=(ln.OBJECTION, {"objection_id": "$response.body#/objection_id"})))
     def file_objection(run_id: str, body: ObjectionIn, store: StoreDep, who: Who
                        ) -> dict[str, Any]:
         """提出异议 / file an objection against one figure during publication."""
         return ev.file_objection(store, run_id, body.credit_code, body.field,
                                  body.claimed_value, body.reason, actor=who.username, who=who)
 
-    @r.post("/evaluation/objections/{objection_id}/resolve", status_code=202)
+    @r.post("/evaluation/objections/{objection_id}/resolve", status_code=202,
+            openapi_extra=ln.to_job())
     def resolve(objection_id: str, body: Resolution, store: StoreDep, who: Who,
                 request: Request, if_match: Annotated[str | None, Header()] = None
                 ) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """数据导入 routes: upload a file (a background job), past imports, an import's report.
 
-The upload is read only after the caller is known to be a city administrator and the
-declared size fits (an anonymous 1 GiB upload gets its 401 before a byte of the body is
-read); the body is counted while it streams in and spooled to disk, never held in memory."""
+The upload is read only after the caller is known to be a city administrator (every kind)
+or a district officer (enterprises, parcels, buildings of its own district, each row checked
+against the district) and the declared size fits (an anonymous 1 GiB upload gets its 401
+before a byte of the body is read); the body is counted while it streams in and spooled to
+disk, never held in memory."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.types import Message
 
+from indspace.api import links as ln
 from indspace.api.deps import StoreDep, Who
 from indspace.core.errors import ValidationError
 from indspace.ingest.aliases import KINDS
@@ -37,14 +40,18 @@ def _copy(src: UploadFile, dest: Path) -> None:
 def router() -> APIRouter:
     r = APIRouter(prefix="/api/imports", tags=["imports 数据导入"])
 
-    @r.post("", status_code=202, openapi_extra=UPLOAD_BODY)
+    @r.post("", status_code=202, openapi_extra={**UPLOAD_BODY, **ln.to_job()})
     async def upload(request: Request, store: StoreDep, who: Who,
                      kind: Annotated[str, Query(description=f"数据类型 / {', '.join(KINDS)}")],
                      year: Annotated[int | None, Query(ge=1990, le=2100)] = None
                      ) -> dict[str, Any]:
-        """上传并导入（市级管理员；后台任务，返回 202 与任务，轮询 GET /api/jobs/{id}）/
-        import an uploaded file (city admin) as a background job: 202 with the job; poll
-        GET /api/jobs/{id} for progress and the validation report."""
+        """上传并导入（后台任务，返回 202 与任务，轮询 GET /api/jobs/{id}）。市级管理员可导入
+        所有类型；区县工作人员可导入本区县的企业、宗地、建筑，逐行核对所在区县与图形，区外
+        的行进入隔离区（E135–E137）/ import an uploaded file as a background job: 202 with
+        the job; poll GET /api/jobs/{id} for progress and the validation report. City
+        administrators import every kind; district officers enterprises, parcels and
+        buildings of their own district, every row checked by field and geometry (rows
+        outside go to the quarantine, E135–E137)."""
         folder, _ = uploads.prepare(kind, None, who)      # 401/403/422 before the body
         try:
             declared = request.headers.get("content-length", "")
@@ -81,9 +88,11 @@ def router() -> APIRouter:
             store, kind, path, part.filename or name, who=who, year=year),
             cleanup=lambda: uploads.discard(folder))
 
-    @r.get("")
+    @r.get("", openapi_extra=ln.links(
+        200, ImportIssues=(ln.IMPORT_ISSUES, {"import_id": "$response.body#/0/import_id"})))
     def imports(store: StoreDep, who: Who) -> list[dict[str, Any]]:
-        """导入记录 / past imports, newest first."""
+        """导入记录（区县工作人员：本账户的导入）/ past imports, newest first (a district
+        officer: its own)."""
         return uploads.imports(store, who=who)
 
     @r.get("/{import_id}/issues")

@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from indspace.core.errors import AuthError, ForbiddenError
 
@@ -117,3 +119,73 @@ class Principal:
             return (frame[credit_code] == self.credit_code).to_numpy(dtype=bool,
                                                                       na_value=False)
         return np.zeros(n, dtype=bool)
+
+
+# ------------------------------------------------------------------ rows of a district
+DISTRICT_SLIVER_M2 = 1.0
+"""Area (m²) a row's geometry may reach outside its district before the row counts as
+outside: digitising slivers along a shared boundary, as for control-line adjustments
+(``core.engines.ledger.OVERLAP_TOLERANCE_M2`` has the same value and reason)."""
+
+
+@dataclass(frozen=True)
+class DistrictRows:
+    """Which rows of an upload lie outside a district officer's district, three ways
+    (each a boolean array over the rows; a row may fail several):
+
+    - ``field_other``: the row's ``district`` field is empty or another district;
+    - ``stored_other``: the record it updates is stored under another district;
+    - ``outside``: more than ``DISTRICT_SLIVER_M2`` of its geometry lies outside the
+      district's boundary (``outside_m2`` holds that area, 0 without geometry).
+    """
+
+    field_other: np.ndarray
+    stored_other: np.ndarray
+    outside: np.ndarray
+    outside_m2: np.ndarray
+
+    @property
+    def refused(self) -> np.ndarray:
+        return self.field_other | self.stored_other | self.outside
+
+
+def rows_outside_district(district: str, field: pd.Series, stored: pd.Series,
+                          geometry: np.ndarray | None = None,
+                          boundary: BaseGeometry | None = None,
+                          sliver_m2: float = DISTRICT_SLIVER_M2) -> DistrictRows:
+    """Judge an officer's rows against its ``district`` (vectorised).
+
+    ``field``: each row's district code (None/NA when empty); ``stored``: the district of
+    the stored record the row would update (None/NA for a new record); ``geometry`` and
+    ``boundary``: the rows' geometries and the district's boundary in one projected CRS
+    (areas in m²). Any part beyond the sliver counts (not the majority of the area): an
+    officer never writes land of another district; a parcel across a district boundary is
+    the city administrator's to import.
+
+    >>> from shapely.geometry import box
+    >>> r = rows_outside_district(
+    ...     "330203", pd.Series(["330203", "330205", None, "330203"]),
+    ...     pd.Series([None, None, None, "330205"]),
+    ...     np.array([box(0, 0, 10, 10), box(0, 0, 1, 1), box(95, 0, 105, 10),
+    ...               box(5, 5, 6, 6)]), box(0, 0, 100, 100))
+    >>> r.field_other.tolist(), r.stored_other.tolist(), r.outside.tolist()
+    ([False, True, True, False], [False, False, False, True], [False, False, True, False])
+    >>> r.outside_m2.tolist()   # 5 m × 10 m of row 3 lie beyond x = 100
+    [0.0, 0.0, 50.0, 0.0]
+    """
+    n = len(field)
+    own = pd.Series(field, dtype="string").reset_index(drop=True)
+    field_other = (own != district).fillna(True).to_numpy(dtype=bool)
+    before = pd.Series(stored, dtype="string").reset_index(drop=True)
+    stored_other = (before.notna() & (before != district)).fillna(False).to_numpy(dtype=bool)
+    outside_m2 = np.zeros(n, dtype=float)
+    if geometry is not None and boundary is not None:
+        geoms = np.asarray(geometry, dtype=object)
+        shapely.prepare(boundary)
+        present = ~shapely.is_missing(geoms)
+        within = np.zeros(n, dtype=bool)
+        within[present] = shapely.contains_properly(boundary, geoms[present])
+        rest = present & ~within            # only these need the (slower) difference
+        if rest.any():
+            outside_m2[rest] = shapely.area(shapely.difference(geoms[rest], boundary))
+    return DistrictRows(field_other, stored_other, outside_m2 > sliver_m2, outside_m2)

@@ -4,6 +4,7 @@ The hierarchy::
 
     IndspaceError                  base; carries message_zh / message_en / hint
     ├── ValidationError            a value breaks a domain rule (credit code, unit, enum)
+    │   ├── TooLargeError          an input over a size or shape limit (413)
     │   ├── BalanceError           an approval would make a district's 占补平衡 balance negative
     │   ├── ReplacementLandError   replacement land (补划) fails its checks
     │   └── ProposalStateError     a control-line proposal is not in the state an action needs
@@ -59,6 +60,12 @@ class ValidationError(IndspaceError):
     """A value breaks a domain rule."""
 
     http_status = 422
+
+
+class TooLargeError(ValidationError):
+    """An input over a size or shape limit (bytes, unzipped size, vertices): 413."""
+
+    http_status = 413
 
 
 class BalanceError(ValidationError):

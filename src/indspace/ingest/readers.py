@@ -49,12 +49,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
-from indspace.core.errors import IndspaceError, ValidationError
+from indspace.core.errors import IndspaceError, TooLargeError, ValidationError
 from indspace.core.geo.crs_detect import identify_epsg
 from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
 
-__all__ = ["FORMATS", "MAX_COLUMNS", "RawTable", "list_layers", "read_table"]
+__all__ = ["FORMATS", "MAX_COLUMNS", "MAX_FEATURE_VERTICES", "MAX_FILE_VERTICES", "RawTable",
+           "check_vertices", "list_layers", "read_table"]
 
 _FORMAT_LABELS = {"shapefile": "Shapefile", "geopackage": "GeoPackage", "geojson": "GeoJSON",
                   "csv": "CSV", "xlsx": "Excel"}
@@ -81,6 +83,15 @@ MAX_COLUMNS = 2_000
 """Most columns a table may have (every format). A wider file is refused from its header
 alone, before any row is parsed: the exchange formats have at most 30 columns, and SQLite
 (GeoPackage) itself caps a table at 2 000."""
+MAX_FEATURE_VERTICES = 100_000
+"""Most vertices (coordinate pairs, all rings and parts together) one feature may have. A
+surveyed industrial parcel has tens to a few hundred; a control-line block traced along
+roads and rivers a few thousand. More is a digitising or conversion fault (a densified
+curve, a merged layer) and would slow every overlay that touches the feature: refused
+(422) naming the feature."""
+MAX_FILE_VERTICES = 10_000_000
+"""Most vertices one file may hold (all features together): ≈ 250 times the demo city's
+40 000 parcels. More is refused (413); split the file by district."""
 _MAX_SPAN_LINES = 20
 """Most physical lines one CSV record may be found to span (it is rejected either way; the
 span only decides which following lines belong to it and are not read as rows)."""
@@ -475,10 +486,52 @@ def _declared(frame: pd.DataFrame, notes: list[str]) -> int | None:
     return epsg
 
 
+def check_vertices(geoms: Any, source: str, row_numbers: np.ndarray | None = None, *,
+                   unit: tuple[str, str] = ("个要素", "feature")) -> None:
+    """Refuse geometries over the shape limits, counted as soon as they are read (before
+    any reprojection, validation or overlay touches them): a feature with more than
+    :data:`MAX_FEATURE_VERTICES` vertices (422, naming the first such feature by its
+    1-based ``row_numbers`` entry, default its position) or a file with more than
+    :data:`MAX_FILE_VERTICES` in all (413). Missing geometries count 0.
+
+    >>> from shapely import LineString
+    >>> check_vertices([LineString([(0, 0), (1, 1)]), None], "a.geojson")
+    >>> big = LineString([(i, 0) for i in range(MAX_FEATURE_VERTICES + 1)])
+    >>> check_vertices([None, big], "a.geojson")
+    Traceback (most recent call last):
+    ...
+    indspace.core.errors.ValidationError: [a.geojson 第 2 个要素 / feature 2] ...
+    """
+    counts = shapely.get_num_coordinates(np.asarray(geoms, dtype=object))
+    over = np.flatnonzero(counts > MAX_FEATURE_VERTICES)
+    if len(over):
+        i = int(over[0])
+        n = int(row_numbers[i]) if row_numbers is not None else i + 1
+        more_zh = f"（共 {len(over)} 个超限）" if len(over) > 1 else ""
+        more_en = f" ({len(over)} over the limit in all)" if len(over) > 1 else ""
+        raise _fail(f"第 {n} {unit[0]}的几何有 {int(counts[i]):,} 个顶点，超过上限 "
+                    f"{MAX_FEATURE_VERTICES:,}{more_zh}",
+                    f"{unit[1]} {n} has {int(counts[i]):,} vertices, more than "
+                    f"{MAX_FEATURE_VERTICES:,}{more_en}",
+                    f"{source} 第 {n} {unit[0]} / {unit[1]} {n}",
+                    "请简化该几何（如 QGIS“简化”工具，容差 0.1 米）或检查是否误合并了图层",
+                    "simplify the geometry (e.g. QGIS Simplify, tolerance 0.1 m) or check "
+                    "for wrongly merged features")
+    total = int(counts.sum())
+    if total > MAX_FILE_VERTICES:
+        raise TooLargeError(f"文件的几何共有 {total:,} 个顶点，超过上限 {MAX_FILE_VERTICES:,}",
+                            f"the file's geometries have {total:,} vertices, more than "
+                            f"{MAX_FILE_VERTICES:,}", where=source,
+                            hint_zh="请按区县拆分文件后分批导入",
+                            hint_en="split the file by district and import the parts")
+
+
 def _feature_table(frame: pd.DataFrame, source: str, fmt: str, encoding: str | None,
                    assumed: bool, declared: int | None, notes: list[str]) -> RawTable:
     if len(frame) == 0:
         raise _no_rows(source)
+    if "geometry" in frame.columns:
+        check_vertices(frame["geometry"].to_numpy(), source)
     if len(frame.columns) - ("geometry" in frame.columns) > MAX_COLUMNS:
         raise _too_many_columns(len(frame.columns) - ("geometry" in frame.columns), source)
     _check_duplicates([str(c) for c in frame.columns], source, fmt)
@@ -846,8 +899,8 @@ def _zip_shapefiles(p: Path) -> dict[str, dict[str, zipfile.ZipInfo]]:
 def _renamed(e: ValidationError, old: str, new: str) -> ValidationError:
     def fix(text: str | None) -> str | None:
         return None if text is None else text.replace(old + ".shp", new).replace(old, new)
-    return ValidationError(fix(e.message_zh) or "", fix(e.message_en) or "", where=fix(e.where),
-                           hint_zh=e.hint_zh, hint_en=e.hint_en)
+    return type(e)(fix(e.message_zh) or "", fix(e.message_en) or "", where=fix(e.where),
+                   hint_zh=e.hint_zh, hint_en=e.hint_en)
 
 
 def _read_zip(p: Path, layer: str | None, encoding: str | None) -> RawTable:

@@ -288,6 +288,27 @@ _CATALOGUE: tuple[Rule, ...] = (
        "更正宗地代码（ZDDM）或建筑图形；建筑仍会导入",
        "correct the parcel id (ZDDM) or the outline; the building is still imported",
        "buildings"),
+    _R("E135", "other_district", "error",
+       "「所在区县」为“{value}”，本账户只能导入区县 {district} 的数据",
+       "the district is '{value}'; this account imports only district {district}",
+       "在“所在区县”填写本区县代码或名称；其他区县的数据请由该区县或市级管理员导入",
+       "fill in your own district's code or name; another district's records are imported by "
+       "that district or the city administrator",
+       "enterprises, parcels, buildings (district officers)"),
+    _R("E136", "stored_in_other_district", "error",
+       "已有记录 {key} 属于区县 {stored}，本账户（区县 {district}）不能修改",
+       "the stored record {key} belongs to district {stored}; this account (district "
+       "{district}) cannot change it",
+       "核对主键是否填错；如记录确需转入本区县，请联系市级管理员",
+       "check the key; to move the record to your district, ask the city administrator",
+       "enterprises, parcels, buildings (district officers)"),
+    _R("E137", "outside_own_district", "error",
+       "图形有 {outside} 平方米位于区县 {district} 的行政区范围之外",
+       "{outside} m² of the geometry lie outside district {district}",
+       "核对坐标与区县；跨区县的地块请由市级管理员导入",
+       "check the coordinates and the district; a parcel across a district boundary is "
+       "imported by the city administrator",
+       "parcels, buildings (district officers)"),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}

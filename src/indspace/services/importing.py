@@ -27,10 +27,11 @@ from indspace.core.errors import ValidationError
 from indspace.core.geo.crs_detect import detect_crs, to_crs
 from indspace.core.model.entities import ENTITIES
 from indspace.ingest.aliases import resolve_headers, table_for
-from indspace.ingest.readers import RawTable, read_table
+from indspace.ingest.readers import RawTable, check_vertices, read_table
 from indspace.ingest.report import write_report
 from indspace.ingest.validate import KEEP_ON_UPDATE, ValidationContext, validate
 from indspace.services._collector import collector_paused as _collector_paused
+from indspace.services.import_scope import check_officer_import, within_district
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -107,9 +108,11 @@ def _geometry(raw: RawTable, kind: str) -> tuple[np.ndarray, str | None]:
         if str(name).strip().lower() in ("wkt", "geometry_wkt", "几何"):
             text = frame[name].replace("", None)
             try:
-                return shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore"), name
+                geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
             except shapely.errors.ShapelyError:  # pragma: no cover - on_invalid ignores
                 break
+            check_vertices(geoms, raw.source, raw.row_numbers, unit=("行", "row"))
+            return geoms, name
     raise ValidationError(
         f"{kind} 文件没有几何",
         f"the {kind} file has no geometry",
@@ -176,19 +179,26 @@ def import_file(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_wait: Callable[[str], None] | None = None,
     source_name: str | None = None,
+    district: str | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind``; see the module docstring. Raises ``IndspaceError`` only
     when nothing could be read (the store is then untouched). ``source_name``: what the
     import record and the audit log call the file (an upload's own name, not the server's
-    temporary path); default the path.
+    temporary path); default the path. ``district``: a district officer's import — only
+    the kinds of ``import_scope.OFFICER_KINDS`` in upsert mode, and every row outside that
+    district (field, stored record or geometry) is rejected into the quarantine
+    (``services/import_scope.py``).
 
     The whole import (reading what it validates against, validating, writing) holds the
     store's writer lock (:meth:`Store.writer`): a second import into the same store waits
     for the first (``on_wait`` hears it once) up to ``store.write_wait_s`` seconds."""
+    if district is not None:
+        check_officer_import(kind, mode)
     with store.writer(on_wait=on_wait), _collector_paused():
         return _import_file(store, kind, path, layer=layer, encoding=encoding, crs=crs,
                             year=year, mode=mode, strict=strict, actor=actor,
-                            report_dir=report_dir, clock=clock, source_name=source_name)
+                            report_dir=report_dir, clock=clock, source_name=source_name,
+                            district=district)
 
 
 def _import_file(
@@ -206,6 +216,7 @@ def _import_file(
     report_dir: str | Path | None,
     clock: Callable[[], datetime],
     source_name: str | None = None,
+    district: str | None = None,
 ) -> ImportResult:
     started = clock()
     table = table_for(kind)
@@ -237,6 +248,8 @@ def _import_file(
     result = validate(
         kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
     )
+    if district is not None:
+        result = within_district(store, table, result, district)
     placed = _placement_note(result.issues) if table == "buildings" else None
     if placed:
         notes.append(placed)

@@ -103,6 +103,18 @@ def _error_of(exc: BaseException, scrub: Callable[[str | None], str | None]) -> 
     }
 
 
+def _scrubbed(value: Any, scrub: Callable[[str | None], str | None]) -> Any:
+    """A JSON-ready result with every text passed through ``scrub`` (server paths out of
+    notes, reader warnings and issue messages: a result is as public as an error)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v, scrub) for v in value]
+    return value
+
+
 class Jobs:
     """The job registry and its worker pool (one per app)."""
 
@@ -130,7 +142,7 @@ class Jobs:
             job.state, job.started_at = "running", datetime.now(UTC)
             job.stage = ("进行中", "running")
         try:
-            result = work(Progress(job))
+            result = _scrubbed(work(Progress(job)), self._scrub)
         except BaseException as exc:  # a job's failure is its result, never a dead worker
             if not isinstance(exc, IndspaceError):
                 log.exception("job %s (%s) failed", job.job_id, job.kind)

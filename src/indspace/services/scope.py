@@ -44,7 +44,16 @@ def require_firm(who: Principal, store: Store, credit_code: str, *, edit: bool =
         raise ForbiddenError("企业用户只能查看本企业数据",
                              "an enterprise user sees only its own enterprise",
                              where=credit_code)
-    district = firm_district(store, credit_code)
+    try:
+        district = firm_district(store, credit_code)
+    except NotFoundError:
+        if who.city_wide:
+            raise
+        # the same answer as for another district's firm: an outsider cannot probe which
+        # codes the register holds
+        raise ForbiddenError(f"企业 {credit_code[:40]} 不存在或超出本账户范围",
+                             f"enterprise {credit_code[:40]} does not exist or is outside "
+                             "this account's scope", where="credit_code") from None
     if edit:
         who.require_edit(district, credit_code, what=f"企业 {credit_code}")
     else:

@@ -2,8 +2,9 @@
 folder under its own (sanitised, shortened) name, its shape checked, and imported exactly as
 ``indspace import`` would — as a background job (``services/jobs.py``) whose result is the
 import summary with the validation report (quarantined rows with file row, field and
-bilingual message). City administrators only: a district officer's upload would need every
-row checked against its district first, which the importer does not do.
+bilingual message). City administrators import every kind; district officers import
+enterprises, parcels and buildings of their own district, every row checked by field,
+stored record and geometry (``services/import_scope.py``).
 
 Limits, all checked before the import starts and none needing the whole file in memory:
 ``MAX_UPLOAD_BYTES`` (counted while the body streams in, ``api/imports.py``), for a zip the
@@ -24,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from indspace.core.access import Principal
-from indspace.core.errors import ValidationError
+from indspace.core.errors import ForbiddenError, TooLargeError, ValidationError
 from indspace.ingest.aliases import KINDS
 from indspace.ingest.readers import MAX_COLUMNS
+from indspace.services.import_scope import check_officer_import
 from indspace.services.importing import import_file
 from indspace.services.output import json_value
 from indspace.store import Store
@@ -44,10 +46,8 @@ _DELIMITERS = (b",", b";", b"\t", b"|")
 reader sees (quoted delimiters count too)."""
 
 
-class UploadTooLarge(ValidationError):
+class UploadTooLarge(TooLargeError):
     """An upload over a size limit (413)."""
-
-    http_status = 413
 
 
 def _iso(row: dict[str, Any]) -> dict[str, Any]:
@@ -125,9 +125,12 @@ def check_shape(path: Path, name: str) -> None:
 
 def prepare(kind: str, filename: str | None, who: Principal) -> tuple[Path, str]:
     """Before any byte is read: the caller may import, the kind exists. Returns a fresh
-    private folder and the name the file gets in it."""
-    who.require_role("city_admin")
+    private folder and the name the file gets in it. City administrators import every
+    kind; district officers the kinds of ``OFFICER_KINDS``, for their own district."""
+    who.require_role("city_admin", "district_officer")
     check_kind(kind)
+    if who.role == "district_officer":
+        check_officer_import(kind, "upsert")
     folder = Path(tempfile.mkdtemp(prefix="indspace-upload-"))
     return folder, safe_name(filename)
 
@@ -144,7 +147,8 @@ def import_job(store: Store, kind: str, path: Path, filename: str, *, who: Princ
     def work(progress: Callable[[float, str, str], None]) -> dict[str, Any]:
         progress(0.1, "读取与校验", "reading and validating")
         result = import_file(store, kind, path, year=year, actor=who.username,
-                             report_dir=path.parent / "reports", source_name=filename)
+                             report_dir=path.parent / "reports", source_name=filename,
+                             district=_officer_district(who))
         progress(0.9, "生成校验报告", "collecting the report")
         body = result.to_json()
         body.pop("report", None)
@@ -154,6 +158,16 @@ def import_job(store: Store, kind: str, path: Path, filename: str, *, who: Princ
         return body
 
     return work
+
+
+def _officer_district(who: Principal) -> str | None:
+    if who.role != "district_officer":
+        return None
+    if not who.district:
+        raise ForbiddenError("该区县账户未设置区县", "this district account has no district",
+                             where=who.username, hint_zh="请联系市级管理员",
+                             hint_en="ask the city administrator")
+    return who.district
 
 
 def upload(store: Store, kind: str, filename: str, data: bytes, *, who: Principal,
@@ -174,13 +188,21 @@ def upload(store: Store, kind: str, filename: str, data: bytes, *, who: Principa
 
 
 def imports(store: Store, *, who: Principal) -> list[dict[str, Any]]:
-    """Past imports, newest first; server paths are reduced to file names."""
-    who.require_role("city_admin", "auditor")
+    """Past imports, newest first (a district officer: its own); server paths are reduced
+    to file names."""
+    who.require_role("city_admin", "auditor", "district_officer")
     return [_iso({**r, "source": Path(str(r["source"])).name,
                   "report": Path(str(r["report"])).name if r.get("report") else None})
-            for r in list_imports(store)]
+            for r in list_imports(store)
+            if who.role != "district_officer" or r.get("actor") == who.username]
 
 
 def report(store: Store, import_id: str, *, who: Principal) -> list[dict[str, Any]]:
-    who.require_role("city_admin", "auditor")
+    """The quarantined rows of an import (a district officer: of its own imports)."""
+    who.require_role("city_admin", "auditor", "district_officer")
+    if who.role == "district_officer" and not any(
+            r["import_id"] == import_id for r in imports(store, who=who)):
+        raise ForbiddenError(f"无权查看导入 {import_id[:64]}",
+                             f"import {import_id[:64]} is not this account's",
+                             where="import_id")
     return [_iso(r) for r in import_issues(store, import_id)]

@@ -8,9 +8,11 @@ the store CRS) and receive counts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
 
 Mode = Literal["upsert", "replace"]
 _CHUNK = 500
+AUDIT_CHANGES_MAX = 100
+"""Keys an import's audit entry lists per kind of change (inserted, updated, retired), the
+first in key order; the entry always carries the full counts, and ``omitted`` says how
+many keys of each kind are not listed. Bounds the entry (≈ 30 kB for 100 updated records
+with a few fields each) however large the import."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def apply_import(store: Store, name: str, frame: pd.DataFrame, *, columns: list[
             store._insert(conn, entity, new_rows, at)
         if len(changed):
             _version(store, conn, entity, changed, cols, spatial, at)
-        retired = 0
+        retired, fids = 0, []
         if mode == "replace":
             gone = cur.merge(frame[keys], on=keys, how="left", indicator=True)
             fids = gone.loc[gone["_merge"] == "left_only", "fid__cur"].astype(int).tolist()
@@ -137,9 +144,78 @@ def apply_import(store: Store, name: str, frame: pd.DataFrame, *, columns: list[
         if quarantine is not None and len(quarantine):
             conn.execute(sa.insert(store.table("import_quarantine")),
                          quarantine.to_dict("records"))
+        changes = _changes(keys, cols, spatial, new_rows,
+                           changed if len(changed) else None,
+                           cur.loc[cur["fid__cur"].isin(fids)] if retired else None)
         store._audit(conn, at, actor, "import", name, str((run or {}).get("import_id", "-")),
-                     None, json.dumps(asdict(counts), sort_keys=True), reason)
+                     None, json.dumps({**asdict(counts), **changes}, sort_keys=True,
+                                      ensure_ascii=False), reason)
     return counts
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON shows it (missing → null, money as its exact text)."""
+    if value is None or (not isinstance(value, str | bytes) and pd.api.types.is_scalar(value)
+                         and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _shape(geom: Any) -> dict[str, Any] | None:
+    """What the audit keeps of a geometry: its area and a fingerprint (not the coordinates,
+    which the record's history holds)."""
+    if geom is None or shapely.is_missing(geom):
+        return None
+    return {"area_m2": round(float(shapely.area(geom)), 1),
+            "wkb_sha256": hashlib.sha256(shapely.to_wkb(geom)).hexdigest()[:16]}
+
+
+def _key_of(row: pd.Series, keys: list[str]) -> str:
+    return "|".join(str(_plain(row[k])) for k in keys)
+
+
+def _changes(keys: list[str], cols: list[str], spatial: bool, inserted: pd.DataFrame,
+             updated: pd.DataFrame | None, retired: pd.DataFrame | None) -> dict[str, Any]:
+    """What an import changed, per key, for its audit entry: keys inserted, fields updated
+    (before and after, only the fields that differ) and keys retired — the first
+    :data:`AUDIT_CHANGES_MAX` of each in key order, with how many more were not listed."""
+    n = AUDIT_CHANGES_MAX
+
+    def first(frame: pd.DataFrame | None, only_keys: bool = False) -> pd.DataFrame:
+        if frame is None or not len(frame):
+            return pd.DataFrame(columns=keys)
+        return pd.DataFrame(frame[keys] if only_keys else frame).sort_values(
+            keys, kind="stable").head(n)
+
+    # at most AUDIT_CHANGES_MAX rows each: the loops below are bounded
+    listed_inserted = [_key_of(r, keys) for _, r in first(inserted, True).iterrows()]
+    listed_retired = [_key_of(r, keys) for _, r in first(retired, True).iterrows()]
+    listed_updated: list[dict[str, Any]] = []
+    for _, row in first(updated).iterrows():
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for c in cols:
+            if _changed(pd.Series([row[c]]), pd.Series([row[f"{c}__cur"]]))[0]:
+                before[c], after[c] = _plain(row[f"{c}__cur"]), _plain(row[c])
+        if spatial and _geom_changed(np.asarray([row["geometry"]], dtype=object),
+                                     np.asarray([row["geometry__cur"]], dtype=object))[0]:
+            before["geometry"], after["geometry"] = (_shape(row["geometry__cur"]),
+                                                     _shape(row["geometry"]))
+        listed_updated.append({"key": _key_of(row, keys), "before": before, "after": after})
+    total = {"inserted": len(inserted), "updated": 0 if updated is None else len(updated),
+             "retired": 0 if retired is None else len(retired)}
+    listed: dict[str, list[Any]] = {"inserted": listed_inserted, "updated": listed_updated,
+                                    "retired": listed_retired}
+    return {"changes": listed,
+            "omitted": {k: total[k] - len(v) for k, v in listed.items()}}
 
 
 def record_rejected_run(store: Store, run: dict[str, Any], quarantine: pd.DataFrame,
