@@ -57,12 +57,18 @@ def cli_round(source: str, work: Path) -> dict[str, float]:
     shutil.copyfile(source, db)
     ev_wall, ev_cpu, ev = _cli(["evaluate", "--year", str(YEAR), "--db", db, "--json"])
     assert not ev["reused"], "the evaluation must be computed, not found again"
-    plan_wall, plan_cpu, plan = _cli(["lowuse", "plan", "--run", ev["run_id"], "--db", db,
-                                      "--json"])
+    plan_wall, plan_cpu, plan = _cli(
+        ["lowuse", "plan", "--run", ev["run_id"], "--db", db, "--json"]
+    )
     assert plan["units"] > 0
-    return {"evaluate wall": ev_wall, "lowuse plan wall": plan_wall,
-            "total wall": ev_wall + plan_wall, "evaluate cpu": ev_cpu,
-            "lowuse plan cpu": plan_cpu, "total cpu": ev_cpu + plan_cpu}
+    return {
+        "evaluate wall": ev_wall,
+        "lowuse plan wall": plan_wall,
+        "total wall": ev_wall + plan_wall,
+        "evaluate cpu": ev_cpu,
+        "lowuse plan cpu": plan_cpu,
+        "total cpu": ev_cpu + plan_cpu,
+    }
 
 
 def services_round(source: str, work: Path) -> dict[str, float]:
@@ -80,8 +86,11 @@ def services_round(source: str, work: Path) -> dict[str, float]:
     lowuse.plan(store, evaluation_run_id=outcome.run["run_id"])
     t2 = time.perf_counter()
     store.engine.dispose()
-    return {"evaluate (services)": t1 - t0, "lowuse plan (services)": t2 - t1,
-            "total (services)": t2 - t0}
+    return {
+        "evaluate (services)": t1 - t0,
+        "lowuse plan (services)": t2 - t1,
+        "total (services)": t2 - t0,
+    }
 
 
 def show(title: str, rounds: list[dict[str, float]]) -> None:
@@ -99,8 +108,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", default=None, help="an existing city demo store (else built)")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--services", action="store_true",
-                    help="also time the two steps through the services in one process")
+    ap.add_argument(
+        "--services",
+        action="store_true",
+        help="also time the two steps through the services in one process",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="annual-city-"))
     try:
@@ -114,12 +126,14 @@ def main() -> None:
             print(f"built the city demo store in {time.perf_counter() - t0:.1f} s: {db}")
         print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         rounds = [cli_round(db, work) for _ in range(args.rounds)]
-        show(f"city annual run {YEAR}: evaluate, then lowuse plan on that run "
-             f"(CLI, {args.rounds} rounds)", rounds)
+        show(
+            f"city annual run {YEAR}: evaluate, then lowuse plan on that run "
+            f"(CLI, {args.rounds} rounds)",
+            rounds,
+        )
         if args.services:
             srounds = [services_round(db, work) for _ in range(args.rounds)]
-            show(f"the same through the services in one process ({args.rounds} rounds)",
-                 srounds)
+            show(f"the same through the services in one process ({args.rounds} rounds)", srounds)
         print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
