@@ -189,6 +189,8 @@ class Computation:
     dual: DualResult
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)
     adjustments: pd.DataFrame | None = None
+    # the grade history the policies read (credit_code, year, policy_grade), None without one
+    history: pd.DataFrame | None = None
 
 
 def compute(inputs: Inputs, method: EvaluationMethod,
@@ -214,7 +216,7 @@ def compute(inputs: Inputs, method: EvaluationMethod,
         columns=["credit_code", "year", "policy_grade"])
     policies = apply_policies(ev.results, inputs.indicators, hist, method.policies, year)
     return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies,
-                       adjustments)
+                       adjustments, history)
 
 
 def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *,

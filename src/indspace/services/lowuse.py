@@ -36,6 +36,7 @@ from indspace.services.evaluation import (
     Inputs,
     evaluate_year,
     grade_history,
+    history_depth,
     resolve_profile,
     run_day,
     run_profile,
@@ -271,11 +272,10 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
     uses = store.read_frame("parcels", columns=["parcel_id", "land_use_code"]) \
         .set_index("parcel_id")["land_use_code"]
     firms = ctx.inputs.firms.set_index("credit_code")
-    history = grade_history(store, ctx.profile, ctx.year, 2)
+    history = recent_grades(store, ctx, 2)
     hist = pd.concat([history, ctx.comp.results[["credit_code", "policy_grade"]]
                       .assign(year=ctx.year)], ignore_index=True)
-    letters = hist.assign(g=hist["policy_grade"].fillna("-")).sort_values("year") \
-        .groupby("credit_code")["g"].agg("".join)
+    letters = grade_letters(hist)
     ind = ctx.inputs.indicators.set_index("credit_code")
     veto = (ind[["safety_veto", "environment_veto"]].astype("boolean").fillna(False)
             .any(axis=1))
@@ -291,6 +291,33 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
         "low_efficiency": main["parcel_id"].map(flags["low_efficiency"]).fillna(False)
         .astype(bool).to_numpy(),
         "land_retained": pd.array([pd.NA] * len(main), dtype="boolean")})
+
+
+def recent_grades(store: Store, ctx: Context, years: int) -> pd.DataFrame:
+    """Policy grades of the ``years`` years before the context's year: the grade history
+    the year's evaluation already computed when it reaches that far back (the same rows,
+    :func:`~indspace.services.evaluation.grade_history`), else evaluated anew."""
+    span = range(ctx.year - years, ctx.year)
+    known = ctx.comp.history
+    if known is not None and history_depth(ctx.comp.method) >= years:
+        return known[known["year"].isin(span)].reset_index(drop=True)
+    return grade_history(store, ctx.profile, ctx.year, years)
+
+
+def grade_letters(history: pd.DataFrame) -> pd.Series:
+    """Per credit_code, its policy grades in year order as one string ("-" for a year
+    evaluated without a grade; a year without a row adds nothing), e.g. "BCD"."""
+    grade = history["policy_grade"].astype(object)
+    wide = pd.DataFrame({
+        "credit_code": history["credit_code"].to_numpy(dtype=object),
+        "year": history["year"].to_numpy(),
+        "g": grade.where(grade.notna(), "-").to_numpy(dtype=object),
+    }).pivot(index="credit_code", columns="year", values="g")
+    letters = pd.Series("", index=wide.index, dtype=object)
+    for y in sorted(wide.columns):
+        letters = letters + wide[y].fillna("")
+    letters.index.name = "credit_code"
+    return letters.rename("g")
 
 
 def plan(store: Store, year: int | None = None, *, gap_m: float | None = None,

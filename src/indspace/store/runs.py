@@ -36,6 +36,24 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def _column_values(col: pd.Series) -> list[Any]:
+    """A column as DB-ready Python scalars, the values :func:`_clean` gives cell by cell,
+    converted column-wise: numeric and boolean columns (numpy or nullable) by one numpy
+    cast to Python objects with missing cells set to None, text columns by one conversion,
+    other columns cell by cell."""
+    kind = col.dtype.kind
+    if kind in "iubf":
+        missing = col.isna().to_numpy(dtype=bool)
+        numpy_type = {"i": "int64", "u": "uint64", "b": "bool", "f": "float64"}[kind]
+        values = col.to_numpy(dtype=numpy_type, na_value=False if kind == "b" else 0)
+        out = values.astype(object)      # numpy → Python int / float / bool
+        out[missing] = None
+        return out.tolist()             # type: ignore[no-any-return]
+    if isinstance(col.dtype, pd.StringDtype):   # text: str, missing → None
+        return col.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
+    return [_clean(v) for v in col.to_numpy(dtype=object)]
+
+
 def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> None:
     """Bulk-append ``frame`` (columns = table columns) inside the caller's transaction."""
     if frame.empty:
@@ -48,8 +66,8 @@ def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> 
         elif isinstance(t.c[c].type, sa.Boolean):
             frame[c] = frame[c].astype("boolean")
     cols = list(frame.columns)
-    rows: Iterable[tuple[Any, ...]] = (tuple(_clean(v) for v in r)
-                                       for r in frame.itertuples(index=False, name=None))
+    rows: Iterable[tuple[Any, ...]] = zip(*(_column_values(frame[c]) for c in cols),
+                                          strict=True)
     if store.backend == "postgis":
         postgis.copy_rows(conn, table, cols, rows)
         return

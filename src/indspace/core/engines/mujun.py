@@ -154,7 +154,9 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
     data: dict[str, pd.Series | np.ndarray] = {c: df[c] for c in RESULT_COLUMNS}
     for col, values in columns.items():
         data[col.removesuffix("_value")] = values
-    out = pd.DataFrame(data)
+    # copy=False: the columns are this call's own arrays, kept as they are (no consolidated
+    # copy of every float column: one copy fewer of the result at the peak)
+    out = pd.DataFrame(data, copy=False)
     codes = out["credit_code"]
     if _strictly_increasing(_arrow(codes)):
         order = np.arange(n)
@@ -386,7 +388,8 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
         out[f"{ind.name}_value"] = value
         out[f"{ind.name}_points"] = points
         longs.append({"indicator": np.asarray(ind.name), "pos": rows, "value": value,
-                      "benchmark": bench, "weight": np.full(len(rows), ind.weight),
+                      "benchmark": bench,
+                      "weight": np.broadcast_to(np.float64(ind.weight), len(rows)),
                       "points": points, "missing": missing})
     return out, longs
 

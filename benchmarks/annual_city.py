@@ -1,0 +1,143 @@
+"""The city's annual run: ``indspace evaluate`` then ``indspace lowuse plan`` (issue #14).
+
+Target: both steps together in under 8 s on the 2-core machine.
+
+Workload: the city demo store (30 000 firms, 40 000 parcels, 150 000 buildings), profile
+``ningbo-demo``, the latest year (2025). Each round copies the store afresh (so the
+evaluation is computed and stored, not found again), then runs the two commands as a user
+does, each its own process: ``indspace evaluate --year 2025`` and ``indspace lowuse plan
+--run <that run>``. Reported per step: wall time (process start and imports included) and
+the child's CPU time (user + system; steadier than wall time on the shared machine), min and
+median of the rounds, and their sum beside the 8 s target.
+
+``--services`` also times the same two steps called in one process through the services
+(``run_evaluation`` then ``lowuse.plan(evaluation_run_id=…)``), as the web server runs them.
+
+Run: ``.venv/bin/python benchmarks/annual_city.py [--db city.gpkg] [--rounds 3]
+[--services]`` (without ``--db`` the city demo store is built first into a temporary
+folder, ~20 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+YEAR = 2025
+TARGET_S = 8.0
+CLI = [sys.executable, "-m", "indspace"]
+
+
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _cli(args: list[str]) -> tuple[float, float, dict]:
+    """Run one command; wall seconds, CPU seconds, its JSON output."""
+    cpu0, t0 = _child_cpu(), time.perf_counter()
+    done = subprocess.run(CLI + args, capture_output=True, text=True, check=False)
+    wall, cpu = time.perf_counter() - t0, _child_cpu() - cpu0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return wall, cpu, json.loads(done.stdout)
+
+
+def cli_round(source: str, work: Path) -> dict[str, float]:
+    db = str(work / "round.gpkg")
+    shutil.copyfile(source, db)
+    ev_wall, ev_cpu, ev = _cli(["evaluate", "--year", str(YEAR), "--db", db, "--json"])
+    assert not ev["reused"], "the evaluation must be computed, not found again"
+    plan_wall, plan_cpu, plan = _cli(
+        ["lowuse", "plan", "--run", ev["run_id"], "--db", db, "--json"]
+    )
+    assert plan["units"] > 0
+    return {
+        "evaluate wall": ev_wall,
+        "lowuse plan wall": plan_wall,
+        "total wall": ev_wall + plan_wall,
+        "evaluate cpu": ev_cpu,
+        "lowuse plan cpu": plan_cpu,
+        "total cpu": ev_cpu + plan_cpu,
+    }
+
+
+def services_round(source: str, work: Path) -> dict[str, float]:
+    from indspace.services import lowuse
+    from indspace.services.evaluation import run_evaluation
+    from indspace.store import Store
+
+    db = str(work / "round.gpkg")
+    shutil.copyfile(source, db)
+    store = Store.open(db)
+    t0 = time.perf_counter()
+    outcome = run_evaluation(store, YEAR, "ningbo-demo")
+    t1 = time.perf_counter()
+    assert not outcome.reused
+    lowuse.plan(store, evaluation_run_id=outcome.run["run_id"])
+    t2 = time.perf_counter()
+    store.engine.dispose()
+    return {
+        "evaluate (services)": t1 - t0,
+        "lowuse plan (services)": t2 - t1,
+        "total (services)": t2 - t0,
+    }
+
+
+def show(title: str, rounds: list[dict[str, float]]) -> None:
+    print(title)
+    for key in rounds[0]:
+        v = [r[key] for r in rounds]
+        mark = ""
+        if key.startswith("total"):
+            mark = "  met" if min(v) < TARGET_S else "  NOT met"
+            mark = f"  (target < {TARGET_S:.0f} s by the min:{mark})"
+        print(f"  {key:24s} min {min(v):6.2f} s  median {statistics.median(v):6.2f} s{mark}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", default=None, help="an existing city demo store (else built)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--services",
+        action="store_true",
+        help="also time the two steps through the services in one process",
+    )
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="annual-city-"))
+    try:
+        db = args.db
+        if db is None:
+            from indspace.services.demo import build_demo_store
+
+            db = str(work / "city.gpkg")
+            t0 = time.perf_counter()
+            build_demo_store(db, scale="city")
+            print(f"built the city demo store in {time.perf_counter() - t0:.1f} s: {db}")
+        print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        rounds = [cli_round(db, work) for _ in range(args.rounds)]
+        show(
+            f"city annual run {YEAR}: evaluate, then lowuse plan on that run "
+            f"(CLI, {args.rounds} rounds)",
+            rounds,
+        )
+        if args.services:
+            srounds = [services_round(db, work) for _ in range(args.rounds)]
+            show(f"the same through the services in one process ({args.rounds} rounds)", srounds)
+        print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
