@@ -20,9 +20,10 @@ parameter at a date before its first value raises :class:`PolicyError` — never
 
 from indspace.core.policy.profile import (
     PolicyProfile,
+    Provision,
     bundled_profiles,
     load_profile,
     parse_profile,
 )
 
-__all__ = ["PolicyProfile", "bundled_profiles", "load_profile", "parse_profile"]
+__all__ = ["PolicyProfile", "Provision", "bundled_profiles", "load_profile", "parse_profile"]

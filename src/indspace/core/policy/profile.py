@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -13,6 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from indspace.core.errors import PolicyError
 from indspace.core.policy.evaluation import EvaluationMethod, EvaluationVersion
+
+
+@dataclass(frozen=True)
+class Provision:
+    """One parameter's value in force on a day, with where it comes from: ``source`` is the
+    文号 / article a check cites, ``since`` the date the value took effect."""
+
+    name: str
+    value: Any
+    source: str
+    confidence: str
+    since: date
 
 
 class DatedValue(BaseModel):
@@ -76,6 +89,26 @@ class PolicyProfile(BaseModel):
                 f"parameter {name} has no value in force on {on} "
                 f"(first value {min(param.values)})", where=f"{self.source_name}: {name}")
         return param.values[dates[-1]].value
+
+    def provision(self, name: str, on: date) -> Provision | None:
+        """``name`` in force on ``on`` with its source, or ``None`` when the profile has no
+        such parameter or none of its values is in force yet (a rule that does not apply;
+        :meth:`value` raises instead). ``value: null`` gives a provision whose value is None.
+
+        >>> p = parse_profile(EXAMPLE, "example.yaml")
+        >>> p.provision("min_building_coefficient", date(2020, 1, 1)).source
+        '国土资发〔2008〕24号'
+        >>> p.provision("min_building_coefficient", date(2000, 1, 1)) is None
+        True
+        """
+        param = self.parameters.get(name)
+        if param is None:
+            return None
+        dates = sorted(d for d in param.values if d <= on)
+        if not dates:
+            return None
+        v = param.values[dates[-1]]
+        return Provision(name, v.value, v.source, v.confidence, dates[-1])
 
     @property
     def source_name(self) -> str:
