@@ -347,6 +347,7 @@ def _register_subcommands() -> None:
         cli_land,
         cli_lines,
         cli_lowuse,
+        cli_plans,
         cli_tiles,
         cli_users,
     )
@@ -359,6 +360,7 @@ def _register_subcommands() -> None:
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
     cli_audit.register(audit_app, DbOpt, _STORE.db, _fail, console)
+    cli_plans.register(app, _fail, console)
 
 
 _register_subcommands()
