@@ -22,6 +22,7 @@ from indspace.api import (
     imports,
     jobs,
     lowuse,
+    plan_check,
 )
 from indspace.api.ogc import router as ogc_router
 from indspace.api.spa import mount_spa
@@ -79,7 +80,8 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
             "t": TEXT[lang], "lang": lang, "info": info, "overview": overview,
             "eval_year": runs[-1]["year"] if runs else None})
 
-    for module in (auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit):
+    for module in (auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit,
+                   plan_check):
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))

@@ -72,6 +72,22 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "date_type": ("日期格式不对", "not a date", "用 YYYY-MM-DD", "use YYYY-MM-DD"),
     "too_short": ("不能为空", "must not be empty", "至少填写一项", "give at least one"),
     "too_long": ("项数过多", "too many items", "合并相同楼层", "merge identical storeys"),
+    "list_type": ("须为列表", "must be a list", "用 [ … ] 列出各层", "list the storeys in [ … ]"),
+    "string_type": ("须为文字", "must be text", "加上引号", "put it in quotes"),
+    "model_type": ("须为 JSON 对象", "must be a JSON object", "用 { … }", "use { … }"),
+    "dict_type": ("须为 JSON 对象", "must be a JSON object", "用 { … }", "use { … }"),
+    "bool_type": (
+        "须为 true 或 false",
+        "must be true or false",
+        "填 true 或 false",
+        "give true or false",
+    ),
+    "bool_parsing": (
+        "须为 true 或 false",
+        "must be true or false",
+        "填 true 或 false",
+        "give true or false",
+    ),
     "value_error": ("数值不一致", "inconsistent values", "检查各面积", "check the areas"),
 }
 _NUMBER_TYPES = (

@@ -58,7 +58,7 @@ class Plan(BaseModel):
         pattern=r"^\d{2,4}$", description="国民经济行业代码 GB/T 4754-2017 (2–4 digits)"
     )
     land_class: LandClass
-    site_area_m2: Decimal = Field(gt=0, le=_AREA, allow_inf_nan=False)
+    site_area_m2: Decimal = Field(ge=1, le=_AREA, allow_inf_nan=False)
     footprint_m2: Decimal = Field(ge=0, le=_AREA, allow_inf_nan=False)
     admin_living_land_m2: Decimal = Field(ge=0, le=_AREA, allow_inf_nan=False)
     green_area_m2: Decimal = Field(ge=0, le=_AREA, allow_inf_nan=False)
