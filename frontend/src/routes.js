@@ -26,6 +26,8 @@ export const routes = [
   { path: '/controlline', name: 'controlline', title: 'nav.controlline', menu: true,
     roles: ['city_admin', 'district_officer', 'auditor'],
     component: () => import('./pages/ControlLinePage.vue') },
+  { path: '/plan-check', name: 'plancheck', title: 'nav.plancheck', menu: true,
+    component: () => import('./pages/PlanCheckPage.vue') },
   { path: '/audit', name: 'audit', title: 'nav.audit', menu: true,
     roles: ['city_admin', 'auditor'],
     component: () => import('./pages/AuditPage.vue') },
