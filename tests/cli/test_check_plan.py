@@ -91,3 +91,12 @@ def test_bad_input_names_the_field(tmp_path: Path) -> None:
         "check-plan", str(write(tmp_path, "ok.json", BASE)), "--profile", "nowhere", check=False
     )
     assert r.returncode == 2 and "未知策略配置" in r.stderr
+
+
+def test_the_documented_example_complies() -> None:
+    """docs/examples/plan.json (docs/plan-check.md, the API's example): 4 000 × 2 (9 m) +
+    8 000 + 2 000 + 2 000 = 20 000 / 10 000 = FAR 2.0 ≥ 2.0; R&D 2 000 / 16 000 = 12.5 %."""
+    example = Path(__file__).parents[2] / "docs" / "examples" / "plan.json"
+    body = json.loads(run("check-plan", str(example), "--json").stdout)
+    assert body["pass"] is True
+    assert [c["value"] for c in body["checks"]][:4] == [2.0, 0.4, 0.05, 0.125]
