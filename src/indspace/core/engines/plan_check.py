@@ -329,6 +329,7 @@ def production_mix(
     """
     if rng.min_m2 is None:
         return None
+    basis: Literal["max_plot_ratio", "plan", "min_plot_ratio"]
     if rng.max_m2 is not None:
         budget, basis = rng.max_m2, "max_plot_ratio"
     elif figures.far_floor_m2 >= rng.min_m2:
