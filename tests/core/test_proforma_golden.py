@@ -41,6 +41,7 @@ from indspace.core.engines.proforma import (
     best_far,
     to_wan,
     tornado,
+    wan_text,
 )
 from indspace.core.policy import load_profile
 
@@ -267,3 +268,7 @@ def test_money_is_rounded_to_a_hundredth_of_a_wan() -> None:
     assert to_wan(0.125) == Decimal("0.12")  # half-even on the exact binary value
     assert to_wan(-68.8181818) == Decimal("-68.82")
     assert to_wan(float("nan")) is None
+    assert str(to_wan(-0.001)) == "0.00"
+    xs = np.random.default_rng(3).normal(0, 1e4, 20_000)
+    xs[:4] = [0.125, -0.125, 2.675, -0.004]
+    assert wan_text(xs) == [str(to_wan(x)) for x in xs]

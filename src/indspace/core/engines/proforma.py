@@ -244,9 +244,13 @@ def appraise(
     params: ProformaParams,
     modes: tuple[str, ...] = MODES,
     far: np.ndarray | None = None,
+    *,
+    metrics: bool = True,
 ) -> Result:
     """Yearly cash flows, NPV, IRR, payback and party balances of every unit under every
-    mode in ``modes`` at ``far`` (per unit; default the unit's target FAR)."""
+    mode in ``modes`` at ``far`` (per unit; default the unit's target FAR). With
+    ``metrics=False`` IRR and payback are left NaN (sensitivity and the FAR search need only
+    the NPV)."""
     p = params
     n_units, n_modes = len(units.unit_id), len(modes)
     rows = n_units * n_modes
@@ -352,14 +356,83 @@ def appraise(
         0.0,
     )
 
+    # --- who pays whom: (payer, payee, amount), amounts positive from payer to payee; an
+    # amount is a (rows × years) array or, when it is one figure spread by a yearly profile,
+    # the pair (figure per row, profile per year) — discounting that pair is cheap.
+    gov, coll_i, own = (PARTIES.index(x) for x in ("government", "collective", "owners"))
+    acq = mode_party("acquirer")
+    ext = -1
+    first_ = first[0]
+    build_ = build[0]
+    legs: list[tuple[Any, Any, Any]] = [
+        (acq, own, (comp_owners, first_)),
+        (acq, coll_i, (comp_coll, first_)),
+        (acq, ext, (demolition, first_)),
+        (builder, ext, (construction, build_)),
+        (infra_party, ext, (infrastructure, build_)),
+        (builder, gov, (fees, build_)),
+        (builder, gov, (premium, first_)),
+        (builder, acq, (transfer, first_)),
+        (builder, ext, interest),
+        (gov, builder, subsidy),
+        (builder, gov, sale_tax),
+        (ext, builder, sales),
+        (ext, builder, rent),
+        (builder, ext, operating_cost),
+        (builder, coll_i, rent_share),
+        (ext, gov, new_tax),
+        (ext, gov, -old_tax),  # the old tax is lost: a negative receipt
+    ]
+    disc = (1.0 + p.discount_rate) ** -t
+
+    def pv(a: Any) -> np.ndarray:
+        return a[0] * float(a[1] @ disc) if isinstance(a, tuple) else a @ disc
+
+    def full(a: Any) -> np.ndarray:
+        return a[0][:, None] * a[1][None, :] if isinstance(a, tuple) else a
+
+    # A party's balance: what it receives less what it pays. The project is every party
+    # together: only legs with the outside world count (fees, premium, land transfer,
+    # compensation, rent shares and the interest subsidy move money between parties).
+    weights = []
+    for payer_, payee_, _ in legs:
+        payer = np.broadcast_to(np.asarray(payer_), (rows,))
+        payee = np.broadcast_to(np.asarray(payee_), (rows,))
+        w = [
+            (payee == k).astype("float64") - (payer == k).astype("float64")
+            for k in range(len(PARTIES))
+        ]
+        sign = (payee >= 0).astype("float64") - (payer >= 0).astype("float64")
+        weights.append((w, sign))
+    pvs = [pv(a) for _, _, a in legs]
+    balances = {
+        name: sum(pv_ * w[k] for pv_, (w, _) in zip(pvs, weights, strict=True))
+        for k, name in enumerate(PARTIES)
+    }
+    npv = sum(pv_ * sign for pv_, (_, sign) in zip(pvs, weights, strict=True))
+    nan = np.full(rows, np.nan)
+    unit_col = np.repeat(units.unit_id, n_modes)
+    mode_col = np.tile(np.array(modes, dtype=object), n_units)
+    if not metrics:
+        return Result(
+            unit_col, mode_col, f, {}, np.empty((rows, 0)), npv, nan, nan, balances, {}, nan, nan
+        )
+    party_cf = np.zeros((len(PARTIES), rows, years))
+    external = np.zeros((rows, years))
+    for (_, _, a), (w, sign) in zip(legs, weights, strict=True):
+        amount = full(a)
+        for k in range(len(PARTIES)):
+            if np.any(w[k]):
+                party_cf[k] += amount * w[k][:, None]
+        external += amount * sign[:, None]
     flows = {
-        "compensation": -(comp_owners + comp_coll)[:, None] * first,
-        "demolition": -demolition[:, None] * first,
-        "construction": -construction[:, None] * build,
-        "infrastructure": -infrastructure[:, None] * build,
-        "fees": -fees[:, None] * build,
-        "land_premium": -premium[:, None] * first,
-        "land_transfer": -transfer[:, None] * first,
+        "compensation": -full((comp_owners + comp_coll, first_)),
+        "demolition": -full((demolition, first_)),
+        "construction": -full((construction, build_)),
+        "infrastructure": -full((infrastructure, build_)),
+        "fees": -full((fees, build_)),
+        "land_premium": -full((premium, first_)),
+        "land_transfer": -full((transfer, first_)),
         "interest": -interest,
         "sale_tax": -sale_tax,
         "operating_cost": -operating_cost,
@@ -369,51 +442,11 @@ def appraise(
         "added_tax": added_tax,
         "interest_subsidy": subsidy,
     }
-    # --- who pays whom: (flow, payer, payee), amounts positive from payer to payee
-    gov, coll_i, own = (PARTIES.index(x) for x in ("government", "collective", "owners"))
-    acq = mode_party("acquirer")
-    ext = -1
-    legs = [
-        (comp_owners[:, None] * first, acq, own),
-        (comp_coll[:, None] * first, acq, coll_i),
-        (demolition[:, None] * first, acq, ext),
-        (construction[:, None] * build, builder, ext),
-        (infrastructure[:, None] * build, infra_party, ext),
-        (fees[:, None] * build, builder, gov),
-        (premium[:, None] * first, builder, gov),
-        (transfer[:, None] * first, builder, acq),
-        (interest, builder, ext),
-        (subsidy, gov, builder),
-        (sale_tax, builder, gov),
-        (sales, ext, builder),
-        (rent, ext, builder),
-        (operating_cost, builder, ext),
-        (rent_share, builder, coll_i),
-        (new_tax, ext, gov),
-        (-old_tax, ext, gov),  # the old tax is lost: a negative receipt
-    ]
-    party_cf = np.zeros((len(PARTIES), rows, years))
-    # The project's cash flow is what leaves or enters the parties together: every external
-    # leg. The government's interest subsidy, fees, premium and transfers are internal.
-    external = np.zeros((rows, years))
-    for amount, payer_, payee_ in legs:
-        amount = np.broadcast_to(amount, (rows, years))
-        payer = np.broadcast_to(np.asarray(payer_), (rows,))
-        payee = np.broadcast_to(np.asarray(payee_), (rows,))
-        for k in range(len(PARTIES)):
-            w = (payee == k).astype("float64") - (payer == k).astype("float64")
-            if np.any(w):
-                party_cf[k] += amount * w[:, None]
-        sign = (payee >= 0).astype("float64") - (payer >= 0).astype("float64")
-        external += amount * sign[:, None]
-    disc = (1.0 + p.discount_rate) ** -t
-    npv = external @ disc
-    balances = {name: party_cf[k] @ disc for k, name in enumerate(PARTIES)}
     inflow = np.where(external > 0, external, 0.0) @ disc
     outflow = -(np.where(external < 0, external, 0.0) @ disc)
     return Result(
-        np.repeat(units.unit_id, n_modes),
-        np.tile(np.array(modes, dtype=object), n_units),
+        unit_col,
+        mode_col,
         f,
         flows,
         external,
@@ -428,14 +461,19 @@ def appraise(
 
 
 def irr(
-    cash_flow: np.ndarray, lo: float = -0.99, hi: float = 10.0, iterations: int = 100
+    cash_flow: np.ndarray, lo: float = -0.99, hi: float = 10.0, iterations: int = 64
 ) -> np.ndarray:
-    """Internal rate of return per row by bisection (vectorised); NaN where the NPV does not
-    change sign between ``lo`` and ``hi`` (e.g. never pays back)."""
-    t = np.arange(cash_flow.shape[1], dtype="float64")
+    """Internal rate of return per row by bisection (vectorised, Horner's rule for the NPV);
+    NaN where the NPV does not change sign between ``lo`` and ``hi`` (e.g. never pays back).
+    """
+    flows = cash_flow.T  # years × rows
 
     def npv_at(r: np.ndarray) -> np.ndarray:
-        return np.sum(cash_flow * (1.0 + r)[:, None] ** -t[None, :], axis=1)
+        x = 1.0 / (1.0 + r)
+        acc = np.zeros_like(r)
+        for row in flows[::-1]:
+            acc = acc * x + row
+        return acc
 
     a = np.full(cash_flow.shape[0], lo)
     b = np.full(cash_flow.shape[0], hi)
@@ -478,12 +516,16 @@ def tornado(
     ``sensitivity_step`` (others fixed): one row per unit × mode × parameter with
     ``npv_low_wan``, ``npv_high_wan`` and ``swing_wan`` (|high − low|)."""
     step = params.sensitivity_step
-    base = appraise(units, params, modes)
+    base = appraise(units, params, modes, metrics=False)
     parts = []
     for name in fields_:
         value = getattr(params, name)
-        low = appraise(units, replace(params, **{name: value * (1 - step)}), modes).npv
-        high = appraise(units, replace(params, **{name: value * (1 + step)}), modes).npv
+        low = appraise(
+            units, replace(params, **{name: value * (1 - step)}), modes, metrics=False
+        ).npv
+        high = appraise(
+            units, replace(params, **{name: value * (1 + step)}), modes, metrics=False
+        ).npv
         parts.append(
             pd.DataFrame(
                 {
@@ -506,7 +548,10 @@ def best_far(units: Units, params: ProformaParams, modes: tuple[str, ...] = MODE
     (lowest) FAR wins a tie."""
     grid = np.asarray(params.far_grid, dtype="float64")
     npvs = np.stack(
-        [appraise(units, params, modes, far=np.full(len(units.unit_id), g)).npv for g in grid],
+        [
+            appraise(units, params, modes, far=np.full(len(units.unit_id), g), metrics=False).npv
+            for g in grid
+        ],
         axis=1,
     )
     floor = np.repeat(units.target_far, len(modes))
@@ -532,4 +577,18 @@ def to_wan(x: float) -> Decimal | None:
     exact binary value is rounded, so the same float always gives the same Decimal."""
     if x is None or not np.isfinite(x):
         return None
-    return Decimal(float(x)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    d = Decimal(float(x)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return d if d else CENT * 0  # no "-0.00"
+
+
+def wan_text(values: np.ndarray) -> list[str | None]:
+    """Many amounts as the text of :func:`to_wan` (the same rounding: Python's ``.2f``
+    rounds the exact binary value half-even, as ``Decimal.quantize`` does), fast."""
+    out: list[str | None] = []
+    for x in np.asarray(values, dtype="float64").ravel().tolist():
+        if x != x or x in (np.inf, -np.inf):
+            out.append(None)
+            continue
+        s = f"{x:.2f}"
+        out.append("0.00" if s == "-0.00" else s)
+    return out
