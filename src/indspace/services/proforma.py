@@ -48,31 +48,52 @@ from indspace.store.proforma_runs import (
     save_proforma_run,
 )
 
-MODE_LABELS = {"gov_led_contiguous": "政府统筹连片改造", "enterprise_led": "企业主导自主改造",
-               "village_enterprise_coop": "村企协作共赢改造", "operator_led": "开发运营商驱动"}
-PARTY_LABELS = {"government": "政府", "operator": "运营商", "owners": "原权利人",
-                "collective": "村集体"}
+MODE_LABELS = {
+    "gov_led_contiguous": "政府统筹连片改造",
+    "enterprise_led": "企业主导自主改造",
+    "village_enterprise_coop": "村企协作共赢改造",
+    "operator_led": "开发运营商驱动",
+}
+PARTY_LABELS = {
+    "government": "政府",
+    "operator": "运营商",
+    "owners": "原权利人",
+    "collective": "村集体",
+}
 MONEY = ("npv_wan", *(f"balance_{p}_wan" for p in PARTIES), "best_far_npv_wan")
-SUMMARY_COLUMNS = ("unit_id", "mode", "far", "npv_wan", "irr", "payback_years",
-                   *(f"balance_{p}_wan" for p in PARTIES), "funding_ratio", "best_far",
-                   "best_far_npv_wan")
+SUMMARY_COLUMNS = (
+    "unit_id",
+    "mode",
+    "far",
+    "npv_wan",
+    "irr",
+    "payback_years",
+    *(f"balance_{p}_wan" for p in PARTIES),
+    "funding_ratio",
+    "best_far",
+    "best_far_npv_wan",
+)
 
 
 def plan_run(store: Store, run_id: str | None = None) -> dict[str, Any]:
     """The stored low-efficiency plan run ``run_id``, or the latest one."""
     runs = list_lowuse_runs(store)
     if runs.empty:
-        raise NotFoundError("尚无低效用地改造方案批次：先运行 indspace lowuse plan",
-                            "no low-efficiency plan run yet: run `indspace lowuse plan` first",
-                            where="lowuse_runs")
+        raise NotFoundError(
+            "尚无低效用地改造方案批次：先运行 indspace lowuse plan",
+            "no low-efficiency plan run yet: run `indspace lowuse plan` first",
+            where="lowuse_runs",
+        )
     if run_id is None:
         return dict(runs.iloc[-1])
     hit = runs[runs["run_id"] == run_id]
     if hit.empty:
         stored = ", ".join(runs["run_id"])
-        raise NotFoundError(f"低效用地方案批次 {run_id} 不存在（现有：{stored}）",
-                            f"low-efficiency plan run {run_id} not found "
-                            f"(stored: {', '.join(runs['run_id'])})", where="--run")
+        raise NotFoundError(
+            f"低效用地方案批次 {run_id} 不存在（现有：{stored}）",
+            f"low-efficiency plan run {run_id} not found (stored: {', '.join(runs['run_id'])})",
+            where="--run",
+        )
     return dict(hit.iloc[0])
 
 
@@ -92,11 +113,13 @@ def params_of_run(run: dict[str, Any]) -> ProformaParams:
     on = run["method_date"]
     missing = [p for p in PARAMETERS if p not in prof.parameters]
     if missing:
-        raise PolicyError(f"策略配置 {prof.id} 缺少资金平衡参数：{', '.join(missing)}",
-                          f"profile {prof.id} lacks the pro forma parameters "
-                          f"{', '.join(missing)}", where=f"{prof.id}",
-                          hint_zh="在配置中加入 proforma_* 参数（见 docs/proforma.md）",
-                          hint_en="add the proforma_* parameters (docs/proforma.md)")
+        raise PolicyError(
+            f"策略配置 {prof.id} 缺少资金平衡参数：{', '.join(missing)}",
+            f"profile {prof.id} lacks the pro forma parameters {', '.join(missing)}",
+            where=f"{prof.id}",
+            hint_zh="在配置中加入 proforma_* 参数（见 docs/proforma.md）",
+            hint_en="add the proforma_* parameters (docs/proforma.md)",
+        )
     return ProformaParams.from_values({p: prof.value(p, on) for p in PARAMETERS})
 
 
@@ -107,31 +130,40 @@ def unit_frame(store: Store, run_id: str, unit_ids: list[str] | None = None) -> 
     if unit_ids is not None:
         unknown = sorted(set(unit_ids) - set(units["unit_id"]))
         if unknown:
-            raise NotFoundError(f"方案批次 {run_id} 中没有单元 {', '.join(unknown)}",
-                                f"plan run {run_id} has no unit {', '.join(unknown)}",
-                                where="UNIT_ID",
-                                hint_zh="单元编号见 indspace lowuse plan 的输出",
-                                hint_en="unit ids are listed by `indspace lowuse plan`")
+            raise NotFoundError(
+                f"方案批次 {run_id} 中没有单元 {', '.join(unknown)}",
+                f"plan run {run_id} has no unit {', '.join(unknown)}",
+                where="UNIT_ID",
+                hint_zh="单元编号见 indspace lowuse plan 的输出",
+                hint_en="unit ids are listed by `indspace lowuse plan`",
+            )
         units = units[units["unit_id"].isin(unit_ids)]
     detail = pd.DataFrame(list(units["detail"]), index=units.index)
-    return pd.DataFrame({
-        "unit_id": units["unit_id"].to_numpy(), "district": units["district"].to_numpy(),
-        "area_m2": detail["area_m2"].astype("float64").to_numpy(),
-        "floor_area_m2": detail["floor_area_m2"].astype("float64").to_numpy(),
-        "collective_share": detail["collective_share"].astype("float64").to_numpy(),
-        "target_far": detail["target_far"].astype("float64").to_numpy(),
-        "project_type": units["project_type"].to_numpy(),
-        "recommended_mode": units["mode"].to_numpy()}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy(),
+            "district": units["district"].to_numpy(),
+            "area_m2": detail["area_m2"].astype("float64").to_numpy(),
+            "floor_area_m2": detail["floor_area_m2"].astype("float64").to_numpy(),
+            "collective_share": detail["collective_share"].astype("float64").to_numpy(),
+            "target_far": detail["target_far"].astype("float64").to_numpy(),
+            "project_type": units["project_type"].to_numpy(),
+            "recommended_mode": units["mode"].to_numpy(),
+        }
+    ).reset_index(drop=True)
 
 
 def check_modes(modes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
-        raise ValidationError(f"改造模式 {', '.join(bad) or '（空）'} 无效",
-                              f"unknown redevelopment mode {', '.join(bad) or '(none)'}",
-                              where="--mode", hint_zh=f"可选：{', '.join(MODES)}",
-                              hint_en=f"one of {', '.join(MODES)}")
-    return tuple(m for m in MODES if m in modes)   # canonical order
+        raise ValidationError(
+            f"改造模式 {', '.join(bad) or '（空）'} 无效",
+            f"unknown redevelopment mode {', '.join(bad) or '(none)'}",
+            where="--mode",
+            hint_zh=f"可选：{', '.join(MODES)}",
+            hint_en=f"one of {', '.join(MODES)}",
+        )
+    return tuple(m for m in MODES if m in modes)  # canonical order
 
 
 @dataclass
@@ -140,15 +172,19 @@ class Proforma:
 
     lowuse_run_id: str
     modes: tuple[str, ...]
-    summary: pd.DataFrame      # SUMMARY_COLUMNS, money as Decimal
-    cash_flows: pd.DataFrame   # unit_id, mode, year, project + parties + flows (Decimal)
-    tornado: pd.DataFrame      # unit_id, mode, parameter, npv_low/high/swing (Decimal)
-    detail: list[str]          # per summary row: JSON of the yearly flows and tornado
+    summary: pd.DataFrame  # SUMMARY_COLUMNS, money as Decimal
+    cash_flows: pd.DataFrame  # unit_id, mode, year, project + parties + flows (Decimal)
+    tornado: pd.DataFrame  # unit_id, mode, parameter, npv_low/high/swing (Decimal)
+    detail: list[str]  # per summary row: JSON of the yearly flows and tornado
     run: dict[str, Any] | None = None
 
 
-def compute(store: Store, unit_ids: list[str] | None, modes: tuple[str, ...] = MODES,
-            lowuse_run_id: str | None = None) -> Proforma:
+def compute(
+    store: Store,
+    unit_ids: list[str] | None,
+    modes: tuple[str, ...] = MODES,
+    lowuse_run_id: str | None = None,
+) -> Proforma:
     """Appraise ``unit_ids`` (None: all units) of the plan run under ``modes``."""
     modes = check_modes(modes)
     run = plan_run(store, lowuse_run_id)
@@ -157,21 +193,29 @@ def compute(store: Store, unit_ids: list[str] | None, modes: tuple[str, ...] = M
     return assemble(run["run_id"], frame, params, modes)
 
 
-def assemble(run_id: str, frame: pd.DataFrame, params: ProformaParams,
-             modes: tuple[str, ...]) -> Proforma:
+def assemble(
+    run_id: str, frame: pd.DataFrame, params: ProformaParams, modes: tuple[str, ...]
+) -> Proforma:
     """The engine on ``frame`` (see :func:`unit_frame`), rounded to 0.01 万元."""
     units = Units.from_frame(frame)
     result = appraise(units, params, modes)
     best = best_far(units, params, modes)
     torn = tornado(units, params, modes)
     head = result.frame()
-    summary = pd.DataFrame({
-        "unit_id": head["unit_id"], "mode": head["mode"], "far": head["far"],
-        "npv_wan": head["npv_wan"], "irr": head["irr"].round(6),
-        "payback_years": head["payback_years"].round(4),
-        **{f"balance_{p}_wan": head[f"balance_{p}_wan"] for p in PARTIES},
-        "funding_ratio": head["funding_ratio"].round(6), "best_far": best["best_far"],
-        "best_far_npv_wan": best["best_far_npv_wan"]})
+    summary = pd.DataFrame(
+        {
+            "unit_id": head["unit_id"],
+            "mode": head["mode"],
+            "far": head["far"],
+            "npv_wan": head["npv_wan"],
+            "irr": head["irr"].round(6),
+            "payback_years": head["payback_years"].round(4),
+            **{f"balance_{p}_wan": head[f"balance_{p}_wan"] for p in PARTIES},
+            "funding_ratio": head["funding_ratio"].round(6),
+            "best_far": best["best_far"],
+            "best_far_npv_wan": best["best_far_npv_wan"],
+        }
+    )
     for c in MONEY:
         summary[c] = [to_wan(x) for x in summary[c]]
     cash = cash_flow_frame(result, params)
@@ -185,9 +229,13 @@ def assemble(run_id: str, frame: pd.DataFrame, params: ProformaParams,
 def cash_flow_frame(result: Result, params: ProformaParams) -> pd.DataFrame:
     """One row per unit × mode × year: the project's cash flow, each party's and each flow."""
     rows, years = result.cash_flow.shape
-    out = pd.DataFrame({"unit_id": np.repeat(result.unit_id, years),
-                        "mode": np.repeat(result.mode, years),
-                        "year": np.tile(np.arange(years), rows)})
+    out = pd.DataFrame(
+        {
+            "unit_id": np.repeat(result.unit_id, years),
+            "mode": np.repeat(result.mode, years),
+            "year": np.tile(np.arange(years), rows),
+        }
+    )
     out["project_wan"] = [to_wan(x) for x in result.cash_flow.ravel()]
     for p in PARTIES:
         out[f"{p}_wan"] = [to_wan(x) for x in result.party_flows[p].ravel()]
@@ -201,8 +249,10 @@ def detail_json(result: Result, torn: pd.DataFrame) -> list[str]:
     money as 0.01 万元 text."""
     rows, years = result.cash_flow.shape
     project = np.array(wan_text(result.cash_flow), dtype=object).reshape(rows, years)
-    party = {p: np.array(wan_text(result.party_flows[p]), dtype=object).reshape(rows, years)
-             for p in PARTIES}
+    party = {
+        p: np.array(wan_text(result.party_flows[p]), dtype=object).reshape(rows, years)
+        for p in PARTIES
+    }
     totals = {n: wan_text(result.flows[n].sum(axis=1)) for n in (*COST_FLOWS, *REVENUE_FLOWS)}
     params = list(dict.fromkeys(torn["parameter"]))
     k = len(params)
@@ -210,18 +260,37 @@ def detail_json(result: Result, torn: pd.DataFrame) -> list[str]:
     high = np.array(wan_text(torn["npv_high_wan"].to_numpy()), dtype=object).reshape(k, rows)
     out = []
     for i in range(rows):
-        out.append(json.dumps({
-            "years": list(range(years)), "project_wan": list(project[i]),
-            "parties_wan": {p: list(party[p][i]) for p in PARTIES},
-            "flow_totals_wan": {n: totals[n][i] for n in totals},
-            "tornado": [{"parameter": params[j], "npv_low_wan": low[j, i],
-                         "npv_high_wan": high[j, i]} for j in range(k)]},
-            ensure_ascii=False, separators=(",", ":")))
+        out.append(
+            json.dumps(
+                {
+                    "years": list(range(years)),
+                    "project_wan": list(project[i]),
+                    "parties_wan": {p: list(party[p][i]) for p in PARTIES},
+                    "flow_totals_wan": {n: totals[n][i] for n in totals},
+                    "tornado": [
+                        {
+                            "parameter": params[j],
+                            "npv_low_wan": low[j, i],
+                            "npv_high_wan": high[j, i],
+                        }
+                        for j in range(k)
+                    ],
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        )
     return out
 
 
-def store_proforma(store: Store, pf: Proforma, run: dict[str, Any], *, actor: str = "cli",
-                   now: datetime | None = None) -> dict[str, Any]:
+def store_proforma(
+    store: Store,
+    pf: Proforma,
+    run: dict[str, Any],
+    *,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Keep the pro forma with its plan run (a new immutable pro forma run)."""
     at = now or datetime.now(UTC)
     rows = pf.summary.copy()
@@ -230,16 +299,31 @@ def store_proforma(store: Store, pf: Proforma, run: dict[str, Any], *, actor: st
     rows["detail_json"] = pf.detail
     summary = summarize(pf)
     prof = profile_of_run(run)
-    return save_proforma_run(store, {
-        "lowuse_run_id": pf.lowuse_run_id, "profile_id": prof.id,
-        "profile_hash": prof.content_hash, "method_date": run["method_date"],
-        "modes": ";".join(pf.modes), "created_at": at, "actor": actor,
-        "summary_json": json.dumps(summary, ensure_ascii=False, sort_keys=True)}, rows)
+    return save_proforma_run(
+        store,
+        {
+            "lowuse_run_id": pf.lowuse_run_id,
+            "profile_id": prof.id,
+            "profile_hash": prof.content_hash,
+            "method_date": run["method_date"],
+            "modes": ";".join(pf.modes),
+            "created_at": at,
+            "actor": actor,
+            "summary_json": json.dumps(summary, ensure_ascii=False, sort_keys=True),
+        },
+        rows,
+    )
 
 
-def run_proforma(store: Store, unit_ids: list[str] | None, modes: tuple[str, ...] = MODES,
-                 lowuse_run_id: str | None = None, *, actor: str = "cli",
-                 now: datetime | None = None) -> Proforma:
+def run_proforma(
+    store: Store,
+    unit_ids: list[str] | None,
+    modes: tuple[str, ...] = MODES,
+    lowuse_run_id: str | None = None,
+    *,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> Proforma:
     """Compute and store (the CLI's use case)."""
     run = plan_run(store, lowuse_run_id)
     pf = compute(store, unit_ids, modes, run["run_id"])
@@ -257,11 +341,18 @@ def summarize(pf: Proforma) -> dict[str, Any]:
             "units": len(part),
             "balanced": int(sum(1 for v in part["npv_wan"] if v is not None and v >= 0)),
             "npv_wan": str(sum((v for v in part["npv_wan"] if v is not None), to_wan(0.0))),
-            **{f"balance_{p}_wan": str(sum((v for v in part[f"balance_{p}_wan"]
-                                            if v is not None), to_wan(0.0)))
-               for p in PARTIES}}
-    return {"lowuse_run_id": pf.lowuse_run_id, "units": int(s["unit_id"].nunique()),
-            "modes": by_mode}
+            **{
+                f"balance_{p}_wan": str(
+                    sum((v for v in part[f"balance_{p}_wan"] if v is not None), to_wan(0.0))
+                )
+                for p in PARTIES
+            },
+        }
+    return {
+        "lowuse_run_id": pf.lowuse_run_id,
+        "units": int(s["unit_id"].nunique()),
+        "modes": by_mode,
+    }
 
 
 def write_proforma(path: Path, pf: Proforma) -> Path:
@@ -273,12 +364,18 @@ def write_proforma(path: Path, pf: Proforma) -> Path:
         if suffix == ".csv":
             csv_safe(pf.summary).to_csv(tmp, index=False, lineterminator="\n")
         elif suffix == ".xlsx":
-            write_sheets(tmp, {"资金平衡": text_money(pf.summary),
-                               "逐年现金流": text_money(pf.cash_flows),
-                               "敏感性": text_money(pf.tornado)})
+            write_sheets(
+                tmp,
+                {
+                    "资金平衡": text_money(pf.summary),
+                    "逐年现金流": text_money(pf.cash_flows),
+                    "敏感性": text_money(pf.tornado),
+                },
+            )
         else:
-            tmp.write_text(json.dumps(as_json(pf), ensure_ascii=False, indent=1) + "\n",
-                           encoding="utf-8")
+            tmp.write_text(
+                json.dumps(as_json(pf), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
     return path
 
 
@@ -307,14 +404,19 @@ def as_json(pf: Proforma) -> dict[str, Any]:
         row["mode_label"] = MODE_LABELS.get(row["mode"], row["mode"])
         row.update(json.loads(detail))
         rows.append(row)
-    return {"lowuse_run_id": pf.lowuse_run_id,
-            "proforma_run_id": pf.run["run_id"] if pf.run else None,
-            "modes": list(pf.modes), "summary": summarize(pf), "rows": rows}
+    return {
+        "lowuse_run_id": pf.lowuse_run_id,
+        "proforma_run_id": pf.run["run_id"] if pf.run else None,
+        "modes": list(pf.modes),
+        "summary": summarize(pf),
+        "rows": rows,
+    }
 
 
 # ------------------------------------------------------------------ API (web unit page)
-def unit_proforma(store: Store, run_id: str, unit_id: str, *, who: Principal,
-                  modes: tuple[str, ...] = MODES) -> dict[str, Any]:
+def unit_proforma(
+    store: Store, run_id: str, unit_id: str, *, who: Principal, modes: tuple[str, ...] = MODES
+) -> dict[str, Any]:
     """One unit's pro forma on plan run ``run_id`` under ``modes`` (computed from the stored
     plan and its stored profile: the same answer as the CLI stores), with the latest stored
     pro forma run that covers the unit, if any."""
@@ -346,16 +448,19 @@ def read_sqft_parcels(path: Path) -> pd.DataFrame:
     """The parcels CSV of ``indspace proforma sqft``, checked: every column present, numbers
     numeric (the first bad cell is named by row and column)."""
     if not path.exists():
-        raise NotFoundError(f"找不到输入文件 {path}", f"input file {path} not found",
-                            where="--input")
+        raise NotFoundError(
+            f"找不到输入文件 {path}", f"input file {path} not found", where="--input"
+        )
     frame = pd.read_csv(path, dtype={"parcel_id": str})
     missing = [c for c in SQFT_INPUT if c not in frame.columns]
     if missing:
-        raise ValidationError(f"{path.name} 缺少列 {', '.join(missing)}",
-                              f"{path.name} lacks the columns {', '.join(missing)}",
-                              where=f"{path.name}",
-                              hint_zh=f"需要的列：{', '.join(SQFT_INPUT)}",
-                              hint_en=f"required columns: {', '.join(SQFT_INPUT)}")
+        raise ValidationError(
+            f"{path.name} 缺少列 {', '.join(missing)}",
+            f"{path.name} lacks the columns {', '.join(missing)}",
+            where=f"{path.name}",
+            hint_zh=f"需要的列：{', '.join(SQFT_INPUT)}",
+            hint_en=f"required columns: {', '.join(SQFT_INPUT)}",
+        )
     for c in SQFT_INPUT[1:]:
         num = pd.to_numeric(frame[c], errors="coerce")
         bad = num.isna() & frame[c].notna()
@@ -364,14 +469,18 @@ def read_sqft_parcels(path: Path) -> pd.DataFrame:
             raise ValidationError(
                 f"{path.name} 第 {i + 2} 行 {c} 不是数字：{frame[c].iloc[i]!r}",
                 f"{path.name} row {i + 2}, column {c} is not a number: {frame[c].iloc[i]!r}",
-                where=f"{path.name}:{i + 2}:{c}", hint_zh="填写数字或留空",
-                hint_en="write a number or leave it empty")
+                where=f"{path.name}:{i + 2}:{c}",
+                hint_zh="填写数字或留空",
+                hint_en="write a number or leave it empty",
+            )
         frame[c] = num.astype("float64")
     if frame["parcel_id"].duplicated().any():
         dup = frame.loc[frame["parcel_id"].duplicated(), "parcel_id"].iloc[0]
-        raise ValidationError(f"{path.name} 宗地编号重复：{dup}",
-                              f"{path.name} has a duplicate parcel_id: {dup}",
-                              where=f"{path.name}:parcel_id")
+        raise ValidationError(
+            f"{path.name} 宗地编号重复：{dup}",
+            f"{path.name} has a duplicate parcel_id: {dup}",
+            where=f"{path.name}:parcel_id",
+        )
     return frame
 
 
@@ -381,9 +490,13 @@ def sqft(input_path: Path, form: str, out: Path) -> pd.DataFrame:
     positive profit fits, as UrbanSim's ``only_built``)."""
     forms = sorted(SqftConfig().forms)
     if form not in forms:
-        raise ValidationError(f"建筑形态 {form} 无效", f"unknown form {form}", where="--form",
-                              hint_zh=f"可选：{', '.join(forms)}",
-                              hint_en=f"one of {', '.join(forms)}")
+        raise ValidationError(
+            f"建筑形态 {form} 无效",
+            f"unknown form {form}",
+            where="--form",
+            hint_zh=f"可选：{', '.join(forms)}",
+            hint_en=f"one of {', '.join(forms)}",
+        )
     if out.suffix.lower() != ".csv":
         raise unsupported_format(out, (".csv",))
     result = sqft_proforma(read_sqft_parcels(input_path), form)[list(OUTPUT_COLUMNS)]
