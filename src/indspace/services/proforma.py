@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -340,19 +341,23 @@ def summarize(pf: Proforma) -> dict[str, Any]:
         by_mode[m] = {
             "units": len(part),
             "balanced": int(sum(1 for v in part["npv_wan"] if v is not None and v >= 0)),
-            "npv_wan": str(sum((v for v in part["npv_wan"] if v is not None), to_wan(0.0))),
-            **{
-                f"balance_{p}_wan": str(
-                    sum((v for v in part[f"balance_{p}_wan"] if v is not None), to_wan(0.0))
-                )
-                for p in PARTIES
-            },
+            "npv_wan": str(_total(part["npv_wan"])),
+            **{f"balance_{p}_wan": str(_total(part[f"balance_{p}_wan"])) for p in PARTIES},
         }
     return {
         "lowuse_run_id": pf.lowuse_run_id,
         "units": int(s["unit_id"].nunique()),
         "modes": by_mode,
     }
+
+
+def _total(values: pd.Series) -> Decimal:
+    """The exact sum of rounded amounts (None skipped)."""
+    total = Decimal("0.00")
+    for v in values:
+        if v is not None:
+            total += v
+    return total
 
 
 def write_proforma(path: Path, pf: Proforma) -> Path:
