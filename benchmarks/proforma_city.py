@@ -14,8 +14,7 @@ peak of one more):
   rounds and stores;
 - baseline: the same engine called once per unit (4 modes at a time) — what a per-project
   spreadsheet-style loop costs — on ``--sample`` units (default 60, one timed run), scaled
-  up to all
-  units (the full loop takes minutes). The ratio is ours ÷ the scaled baseline.
+  up to all units (the full loop takes minutes). The ratio is ours ÷ the scaled baseline.
 
 Also reported, untimed by the target: the service's rounding and JSON detail
 (``services.proforma.assemble``) on all units, and storing the run (``run_proforma``) on a
@@ -66,8 +65,10 @@ def main() -> None:
             frame = proforma.unit_frame(store, run["run_id"])
         units = Units.from_frame(frame)
         n = len(frame)
-        print(f"{n:,} units × {len(MODES)} modes = {n * len(MODES):,} rows; plan "
-              f"{run['run_id']}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print(
+            f"{n:,} units × {len(MODES)} modes = {n * len(MODES):,} rows; plan "
+            f"{run['run_id']}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
 
         def ours() -> None:
             appraise(units, params)
@@ -87,23 +88,34 @@ def main() -> None:
         loop = measure(per_unit, 1)
         scale = n / len(sample)
         scaled = {k: v * scale if k != "peak_mib" else v for k, v in loop.items()}
-        print(report(f"pro forma, every unit × 4 modes (target < {TARGET_S:.0f} s)", mine,
-                     scaled, "per-unit"))
+        print(
+            report(
+                f"pro forma, every unit × 4 modes (target < {TARGET_S:.0f} s)",
+                mine,
+                scaled,
+                "per-unit",
+            )
+        )
         print(f"  per-unit loop measured on {len(sample)} units, × {scale:.1f}")
-        print(f"  target: {'met' if mine['min_s'] < TARGET_S else 'NOT met'} "
-              f"({mine['min_s']:.2f} s min, {mine['median_s']:.2f} s median)")
+        print(
+            f"  target: {'met' if mine['min_s'] < TARGET_S else 'NOT met'} "
+            f"({mine['min_s']:.2f} s min, {mine['median_s']:.2f} s median)"
+        )
 
         t0 = time.perf_counter()
         pf = proforma.assemble(run["run_id"], frame, params, MODES)
-        print(f"  + rounding to 0.01 万元 and JSON detail (service): "
-              f"{time.perf_counter() - t0:.2f} s")
+        print(
+            f"  + rounding to 0.01 万元 and JSON detail (service): {time.perf_counter() - t0:.2f} s"
+        )
         copy = work / "copy.gpkg"
         shutil.copyfile(db, copy)
         with Store.open(copy) as store:
             t0 = time.perf_counter()
             proforma.store_proforma(store, pf, run, actor="bench")
-            print(f"  + storing {len(pf.summary):,} rows in the GeoPackage: "
-                  f"{time.perf_counter() - t0:.2f} s")
+            print(
+                f"  + storing {len(pf.summary):,} rows in the GeoPackage: "
+                f"{time.perf_counter() - t0:.2f} s"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
