@@ -41,6 +41,7 @@ from indspace.core.engines.proforma import (
     best_far,
     to_wan,
     tornado,
+    wan_decimals,
     wan_text,
 )
 from indspace.core.policy import load_profile
@@ -272,3 +273,4 @@ def test_money_is_rounded_to_a_hundredth_of_a_wan() -> None:
     xs = np.random.default_rng(3).normal(0, 1e4, 20_000)
     xs[:4] = [0.125, -0.125, 2.675, -0.004]
     assert wan_text(xs) == [str(to_wan(x)) for x in xs]
+    assert wan_decimals(xs) == [to_wan(x) for x in xs]

@@ -32,8 +32,8 @@ from indspace.core.engines.proforma import (
     Units,
     appraise,
     best_far,
-    to_wan,
     tornado,
+    wan_decimals,
     wan_text,
 )
 from indspace.core.engines.sqft_proforma import OUTPUT_COLUMNS, USES, SqftConfig, sqft_proforma
@@ -174,10 +174,14 @@ class Proforma:
     lowuse_run_id: str
     modes: tuple[str, ...]
     summary: pd.DataFrame  # SUMMARY_COLUMNS, money as Decimal
-    cash_flows: pd.DataFrame  # unit_id, mode, year, project + parties + flows (Decimal)
+    result: Result  # the engine's float figures (yearly flows)
     tornado: pd.DataFrame  # unit_id, mode, parameter, npv_low/high/swing (Decimal)
     detail: list[str]  # per summary row: JSON of the yearly flows and tornado
     run: dict[str, Any] | None = None
+
+    def cash_flows(self) -> pd.DataFrame:
+        """One row per unit × mode × year (built on demand: 15 rows per unit × mode)."""
+        return cash_flow_frame(self.result)
 
 
 def compute(
@@ -218,17 +222,17 @@ def assemble(
         }
     )
     for c in MONEY:
-        summary[c] = [to_wan(x) for x in summary[c]]
-    cash = cash_flow_frame(result, params)
+        summary[c] = wan_decimals(summary[c].to_numpy(dtype="float64"))
     torn_out = torn[["unit_id", "mode", "parameter"]].copy()
     for c in ("npv_low_wan", "npv_high_wan", "swing_wan"):
-        torn_out[c] = [to_wan(x) for x in torn[c]]
+        torn_out[c] = wan_decimals(torn[c].to_numpy(dtype="float64"))
     detail = detail_json(result, torn)
-    return Proforma(run_id, modes, summary, cash, torn_out, detail)
+    return Proforma(run_id, modes, summary, result, torn_out, detail)
 
 
-def cash_flow_frame(result: Result, params: ProformaParams) -> pd.DataFrame:
-    """One row per unit × mode × year: the project's cash flow, each party's and each flow."""
+def cash_flow_frame(result: Result) -> pd.DataFrame:
+    """One row per unit × mode × year: the project's cash flow, each party's and each flow
+    (money as 0.01 万元 text)."""
     rows, years = result.cash_flow.shape
     out = pd.DataFrame(
         {
@@ -237,11 +241,11 @@ def cash_flow_frame(result: Result, params: ProformaParams) -> pd.DataFrame:
             "year": np.tile(np.arange(years), rows),
         }
     )
-    out["project_wan"] = [to_wan(x) for x in result.cash_flow.ravel()]
+    out["project_wan"] = wan_text(result.cash_flow)
     for p in PARTIES:
-        out[f"{p}_wan"] = [to_wan(x) for x in result.party_flows[p].ravel()]
+        out[f"{p}_wan"] = wan_text(result.party_flows[p])
     for name in (*COST_FLOWS, *REVENUE_FLOWS):
-        out[f"{name}_wan"] = [to_wan(x) for x in result.flows[name].ravel()]
+        out[f"{name}_wan"] = wan_text(result.flows[name])
     return out
 
 
@@ -373,7 +377,7 @@ def write_proforma(path: Path, pf: Proforma) -> Path:
                 tmp,
                 {
                     "资金平衡": text_money(pf.summary),
-                    "逐年现金流": text_money(pf.cash_flows),
+                    "逐年现金流": pf.cash_flows(),
                     "敏感性": text_money(pf.tornado),
                 },
             )

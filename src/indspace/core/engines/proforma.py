@@ -584,11 +584,16 @@ def to_wan(x: float) -> Decimal | None:
 def wan_text(values: np.ndarray) -> list[str | None]:
     """Many amounts as the text of :func:`to_wan` (the same rounding: Python's ``.2f``
     rounds the exact binary value half-even, as ``Decimal.quantize`` does), fast."""
-    out: list[str | None] = []
-    for x in np.asarray(values, dtype="float64").ravel().tolist():
-        if x != x or x in (np.inf, -np.inf):
-            out.append(None)
-            continue
-        s = f"{x:.2f}"
-        out.append("0.00" if s == "-0.00" else s)
+    arr = np.asarray(values, dtype="float64").ravel()
+    out: list[str | None] = [format(x, ".2f") for x in arr.tolist()]
+    for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+        out[i] = None
+    for i in np.flatnonzero((arr <= 0) & (arr > -0.01)).tolist():  # no "-0.00"
+        if out[i] == "-0.00":
+            out[i] = "0.00"
     return out
+
+
+def wan_decimals(values: np.ndarray) -> list[Decimal | None]:
+    """Many amounts as :func:`to_wan` gives them (Decimal from the same text), fast."""
+    return [None if x is None else Decimal(x) for x in wan_text(values)]
