@@ -348,6 +348,7 @@ def _register_subcommands() -> None:
         cli_lines,
         cli_lowuse,
         cli_plans,
+        cli_proforma,
         cli_tiles,
         cli_users,
     )
@@ -355,6 +356,7 @@ def _register_subcommands() -> None:
     cli_evaluation.register(app, DbOpt, _STORE.db, _fail, console)
     cli_lines.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_lowuse.register(lowuse_app, DbOpt, _STORE.db, _fail, console)
+    cli_proforma.register(app, DbOpt, _STORE.db, _fail, console)
     cli_land.register(land_app, _fail, console)
     cli_controlline.register(controlline_app, DbOpt, _STORE.db, _fail, console)
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)

@@ -155,6 +155,38 @@ def test_lowuse_units(world: dict) -> None:  # type: ignore[type-arg]
     assert status(world, None, "GET", url) == 401
 
 
+def test_unit_proforma(world: dict) -> None:  # type: ignore[type-arg]
+    """A unit's pro forma (issue #18): four modes, balances adding up to the NPV, money as
+    0.01 万元 text; a district officer sees only the district's units."""
+    from decimal import Decimal
+
+    c, h = world["c"], world["h"]
+    run = c.get("/api/lowuse/runs", headers=h["admin"]).json()[-1]["run_id"]
+    items = c.get(f"/api/lowuse/runs/{run}/units", params={"limit": 1000},
+                  headers=h["admin"]).json()["items"]
+    mine = next(i["unit_id"] for i in items if i["district"] == D1)
+    other = next(i["unit_id"] for i in items if i["district"] == D2)
+    url = f"/api/lowuse/runs/{run}/units/{mine}/proforma"
+    body = c.get(url, headers=h["officer"]).json()
+    assert body["unit_id"] == mine and body["lowuse_run_id"] == run
+    assert [r["mode"] for r in body["rows"]] == ["gov_led_contiguous", "enterprise_led",
+                                                 "village_enterprise_coop", "operator_led"]
+    for r in body["rows"]:
+        parties = sum(Decimal(r[f"balance_{p}_wan"])
+                      for p in ("government", "operator", "owners", "collective"))
+        assert abs(parties - Decimal(r["npv_wan"])) <= Decimal("0.02")
+        assert r["npv_wan"] == str(Decimal(r["npv_wan"]).quantize(Decimal("0.01")))
+    one = c.get(url, params={"mode": "operator_led"}, headers=h["admin"]).json()
+    assert one["rows"][0] == body["rows"][3]           # the same numbers, one mode
+    assert c.get(url, params={"mode": "castle"}, headers=h["admin"]).status_code == 422
+    assert status(world, "officer", "GET",
+                  f"/api/lowuse/runs/{run}/units/{other}/proforma") == 403
+    assert status(world, "firm", "GET", url) == 403
+    assert status(world, None, "GET", url) == 401
+    assert status(world, "admin", "GET",
+                  f"/api/lowuse/runs/{run}/units/U-none/proforma") == 404
+
+
 def test_control_line_proposals_and_ledger(world: dict) -> None:  # type: ignore[type-arg]
     c, h, pid = world["c"], world["h"], world["proposal"]
     assert pid not in [p["proposal_id"] for p in

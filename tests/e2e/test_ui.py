@@ -141,3 +141,19 @@ def test_enterprise_page_from_the_results(page: Any, server: str) -> None:
     page.get_by_test_id("policies-table").wait_for()
     shot(page, "enterprise")
     assert not page.errors
+
+
+def test_unit_pro_forma_on_the_lowuse_page(page: Any, server: str) -> None:
+    """Low-efficiency page → click a unit → its pro forma under the four modes (issue #18)."""
+    login(page, server, "admin")
+    page.goto(f"{server}/#/lowuse")
+    table = page.get_by_test_id("lowuse-table")
+    table.locator("tbody tr").first.wait_for()
+    table.locator("tbody tr").first.click()
+    pf = page.get_by_test_id("proforma-table")
+    pf.locator("tbody tr").nth(3).wait_for()
+    assert pf.locator("tbody tr").count() == 4
+    text = page.get_by_test_id("proforma-card").inner_text()
+    assert "资金平衡测算" in text and "政府统筹连片改造" in text and "推荐" in text
+    shot(page, "lowuse-proforma")
+    assert not page.errors, page.errors

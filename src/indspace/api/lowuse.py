@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from indspace.api.deps import Limit, Offset, StoreDep, Who
-from indspace.services import lowuse
+from indspace.services import lowuse, proforma
 
 
 def router() -> APIRouter:
@@ -25,5 +25,16 @@ def router() -> APIRouter:
         recommended mode."""
         return lowuse.units_page(store, run_id, who=who, limit=limit, offset=offset,
                                  district=district)
+
+    @r.get("/runs/{run_id}/units/{unit_id}/proforma")
+    def unit_proforma(run_id: str, unit_id: str, store: StoreDep, who: Who,
+                      mode: str | None = None) -> dict[str, Any]:
+        """单元资金平衡测算（四种工改工模式或 mode 指定的一种）：逐年现金流、净现值、内部收益率、
+        回收期、各方资金平衡、敏感性与资金平衡最大的容积率；金额为 0.01 万元的十进制文本 /
+        a unit's pro forma under the four 工改工 modes (or ``mode``): yearly cash flows, NPV,
+        IRR, payback, each party's balance, tornado and the balance-maximising FAR; money as
+        decimal text in 0.01 万元."""
+        modes = (mode,) if mode else proforma.MODES
+        return proforma.unit_proforma(store, run_id, unit_id, who=who, modes=modes)
 
     return r

@@ -175,6 +175,7 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
     evaluation_tables(md)
     controlline_tables(md, srid)
     lowuse_tables(md)
+    proforma_tables(md)
     account_tables(md)
     return md
 
@@ -353,6 +354,48 @@ def lowuse_tables(md: MetaData) -> None:
         Column("detail_json", Text, nullable=False),
         Index("ux_lowuse_units_run_unit", "run_id", "unit_id", unique=True),
         sqlite_autoincrement=True, comment="连片改造单元（每批次）",
+    )
+
+
+def proforma_tables(md: MetaData) -> None:
+    """Pro forma runs on a low-efficiency plan run (issue #18): one immutable row per run and
+    one row per unit × 工改工 mode. Money columns are exact decimal text in 万元 (0.01)."""
+    Table(
+        "proforma_runs", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False, unique=True),
+        Column("lowuse_run_id", Text, nullable=False, comment="所依据的低效用地方案批次"),
+        Column("profile_id", Text, nullable=False),
+        Column("profile_hash", Text, nullable=False),
+        Column("method_date", Date, nullable=False, comment="取值日期（该日生效的参数）"),
+        Column("modes", Text, nullable=False, comment="测算的改造模式（;分隔）"),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("summary_json", Text, nullable=False),
+        sqlite_autoincrement=True, comment="资金平衡测算批次",
+    )
+    Table(
+        "proforma_results", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("lowuse_run_id", Text, nullable=False),
+        Column("unit_id", Text, nullable=False),
+        Column("mode", Text, nullable=False),
+        Column("far", Float, nullable=False, comment="测算容积率"),
+        Column("npv_wan", Text, comment="项目净现值（万元）"),
+        Column("irr", Float, comment="内部收益率"),
+        Column("payback_years", Float, comment="静态投资回收期（年）"),
+        Column("balance_government_wan", Text, comment="政府资金平衡（净现值，万元）"),
+        Column("balance_operator_wan", Text, comment="运营商资金平衡（万元）"),
+        Column("balance_owners_wan", Text, comment="原权利人资金平衡（万元）"),
+        Column("balance_collective_wan", Text, comment="村集体资金平衡（万元）"),
+        Column("funding_ratio", Float, comment="资金平衡比（收入现值 ÷ 成本现值）"),
+        Column("best_far", Float, comment="资金平衡最大的容积率"),
+        Column("best_far_npv_wan", Text, comment="该容积率下的净现值（万元）"),
+        Column("detail_json", Text, nullable=False,
+               comment="逐年现金流、各方逐年收支、分项合计、敏感性"),
+        Index("ux_proforma_results_run_unit_mode", "run_id", "unit_id", "mode", unique=True),
+        sqlite_autoincrement=True, comment="资金平衡测算结果（单元 × 模式）",
     )
 
 
