@@ -297,7 +297,8 @@ def choropleth(geoms: Sequence[BaseGeometry], labels: Sequence[str],
 
 def class_map(outlines: Sequence[BaseGeometry], outline_labels: Sequence[str],
               geoms: Sequence[BaseGeometry], classes_of: Sequence[str | None],
-              classes: Sequence[str], *, title: str, width: float = 640) -> str:
+              classes: Sequence[str], *, title: str, suffix: str = " 类",
+              width: float = 640) -> str:
     """Parcels coloured by class over area outlines (districts). One ``<path>`` per class
     holds all its parcels, so a city's tens of thousands of parcels stay a handful of SVG
     elements; parcels smaller than a dot are drawn as a dot-sized square."""
@@ -331,11 +332,11 @@ def class_map(outlines: Sequence[BaseGeometry], outline_labels: Sequence[str],
         p = g.representative_point()
         x, y = frame.point(p.x, p.y)
         out.append(_text(x, y, str(lab), anchor="middle", size=9, fill="#333"))
-    lx = width - 80
+    lx = width - 86
     for k, c in enumerate([*classes, ""]):
         y = top + 10 + k * 18
         out.append(f'<rect x="{_t(lx)}" y="{_t(y)}" width="14" height="14" '
                    f'fill="{colours.get(c, NO_DATA)}"/>')
-        out.append(_text(lx + 18, y + 11, f"{c} 类" if c else "未定 / none", size=9))
+        out.append(_text(lx + 18, y + 11, f"{c}{suffix}" if c else "未定 / none", size=9))
     out.append("</svg>")
     return "".join(out)

@@ -30,6 +30,12 @@ import pandas as pd
 from indspace.core.access import Principal
 from indspace.core.engines.mujun import STATUS_LABELS
 from indspace.core.engines.policies import apply_policies
+from indspace.core.engines.redevelop import (
+    MODE_LABELS,
+    OUTSIDE_CLASS_LABELS,
+    PROJECT_TYPE_LABELS,
+    PROJECT_TYPES,
+)
 from indspace.core.engines.zones import EVALUATED, rollup_zones
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile
@@ -578,12 +584,6 @@ def _pct(v: float) -> str:
 
 
 # ------------------------------------------------------------------ the low-efficiency report
-PROJECT_TYPE_LABELS = {"upgrade_in_place": "改造提升", "conversion": "更新转型",
-                       "relocation_transfer": "腾挪流转"}
-MODE_LABELS = {"enterprise_led": "企业自主改造", "village_enterprise_coop": "村企合作改造",
-               "operator_led": "运营商主导改造", "gov_led_contiguous": "政府主导连片改造"}
-
-
 def pro_forma_totals(store: Store, lowuse_run_id: str, units: pd.DataFrame
                      ) -> pd.DataFrame | None:
     """Hook for the redevelopment pro forma (another issue): the balance per unit —
@@ -720,10 +720,11 @@ def lowuse_report(store: Store, year: int | None = None, *, district: str | None
     members = members[members["unit_id"].isin(units["unit_id"])]
     members = members.merge(units[["unit_id", "type_label"]], on="unit_id", how="left")
     pg = parcels.merge(members, on="parcel_id", how="inner")
-    type_names = [PROJECT_TYPE_LABELS.get(t, t) for t in PROJECT_TYPE_LABELS]
+    type_names = [PROJECT_TYPE_LABELS.get(t, t) for t in PROJECT_TYPES]
     sections.append(Section("map", "地图 / Map", [], [Figure("改造单元宗地", svg.class_map(
         outlines.geometry.tolist(), outlines["name"].tolist(), pg.geometry.tolist(),
-        pg["type_label"].tolist(), type_names, title=f"{scope_name}改造单元宗地（按改造类型）"))]))
+        pg["type_label"].tolist(), type_names, suffix="",
+        title=f"{scope_name}改造单元宗地（按改造类型）"))]))
     unit_cols = [Column("单元", "unit_id"), Column("区县", "district_name"),
                  Column("宗地数", "parcel_count", "int"), Column("面积(亩)", "area_mu", "num"),
                  Column("潜在新增建筑面积(m²)", "potential_gfa_m2", "num"),
@@ -733,7 +734,8 @@ def lowuse_report(store: Store, year: int | None = None, *, district: str | None
             ["area_mu", "unit_id"], ascending=[False, True], ignore_index=True),
             sheet="改造单元", pdf_rows=PDF_ROWS)]))
     if summary.get("outside_firms"):
-        of = pd.DataFrame(sorted(summary["outside_firms"].items()), columns=["label", "n"])
+        of = pd.DataFrame([(OUTSIDE_CLASS_LABELS.get(k, k), v) for k, v in sorted(
+            summary["outside_firms"].items())], columns=["label", "n"])
         sections[0].items.append(Table("线外企业分类 / outside-line firms (city)", [
             Column("分类", "label"), Column("企业数", "n", "int")], of))
     created = run["created_at"]
