@@ -32,6 +32,7 @@ from typing import IO, Any, Literal
 import pandas as pd
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 Kind = Literal["text", "int", "num", "num1", "pct", "money"]
 FORMATS = ("pdf", "html", "xlsx")
@@ -116,6 +117,7 @@ def _env() -> Environment:
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["shown"] = shown
+    env.filters["cssstr"] = _css_string
     env.tests["figure"] = lambda item: isinstance(item, Figure)
     return env
 
@@ -123,6 +125,18 @@ def _env() -> Environment:
 def _template(name: str) -> str:
     return resources.files("indspace.reports").joinpath("templates", name).read_text(
         encoding="utf-8")
+
+
+def _css_string(text: str) -> Markup:
+    """``text`` as the inside of a double-quoted CSS string within a ``<style>`` element:
+    backslash, quote, newline and ``<`` escaped as CSS hex escapes."""
+    out = []
+    for ch in str(text):
+        if ch in '\\"<>&' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup("".join(out))
 
 
 def render_html(report: Report) -> str:

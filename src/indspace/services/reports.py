@@ -224,23 +224,42 @@ def _years(store: Store, run: dict[str, Any], profile: PolicyProfile,
         "emissions"])
     stored = runs.read_results(store, run["run_id"])
     out: list[_Year] = []
-    before = [y for y in range(year - depth, year)
-              if indicators["year"].eq(y).any()]
+    before = [y for y in range(year - depth, year) if indicators["year"].eq(y).any()]
+    kept = {y: _stored_run(store, y, str(run["profile_id"])) for y in before}
+    missing = [y for y in before if kept[y] is None]
     progress(0.1, "读取往年数据", "loading earlier years")
-    loaded = load_years(store, before, profile=profile) if before else {}
-    for k, y in enumerate(sorted(loaded)):
-        progress(0.1 + 0.5 * k / max(len(loaded), 1), f"计算 {y} 年度",
-                 f"evaluating {y}")
-        try:
-            m = profile.evaluation_method(method_date(y))
-        except PolicyError:
+    loaded = load_years(store, missing, profile=profile) if missing else {}
+    for k, y in enumerate(before):
+        progress(0.1 + 0.5 * k / max(len(before), 1), f"计算 {y} 年度", f"evaluating {y}")
+        prior = kept[y]
+        if prior is not None:                 # a stored run of that year: its rows
+            r = runs.read_results(store, str(prior["run_id"]))
+        elif y in loaded:
+            try:
+                m = profile.evaluation_method(method_date(y))
+            except PolicyError:
+                continue
+            r = compute(loaded[y], m, dual=False).results
+        else:
             continue
-        r = compute(loaded[y], m, dual=False).results
         res = r[["credit_code", "status", "grade", "policy_grade", "land_area_mu"]]
         out.append(_Year(y, res, _figures(res, indicators, y)))
     res = stored[["credit_code", "status", "grade", "policy_grade", "land_area_mu"]]
     out.append(_Year(year, res, _figures(res, indicators, year)))
     return out
+
+
+def _stored_run(store: Store, year: int, profile_id: str) -> dict[str, Any] | None:
+    """The stored run of an earlier year made with the same profile id (newest published,
+    else newest), or None: then that year is evaluated in memory."""
+    frame = runs.list_runs(store, year)
+    if frame.empty:
+        return None
+    frame = frame[frame["profile_id"] == profile_id].sort_values(["created_at", "fid"])
+    if frame.empty:
+        return None
+    published = frame[frame["state"] == "published"]
+    return dict((published if len(published) else frame).iloc[-1])
 
 
 def _figures(results: pd.DataFrame, indicators: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -418,7 +437,7 @@ def annual_report(store: Store, year: int | None = None, *, district: str | None
     status = mine["status"].value_counts()
     class_lines = [f"参评企业 {int(counts['evaluated'].iloc[0]) if len(counts) else 0:,} 家，"
                    f"定等 {int(counts['graded'].iloc[0]) if len(counts) else 0:,} 家；"
-                   + "，".join(f"{c} 类 {n:,} 家（{_pct(s)}）" for c, n, s in zip(
+                   + "，".join(f"{c} 类 {n:,} 家（{_share(s)}）" for c, n, s in zip(
                        classes, count_rows["n"], count_rows["share"], strict=True)) + "。",
                    "评价状态：" + "，".join(f"{STATUS_LABELS.get(k, k)} {int(v):,} 家"
                                         for k, v in sorted(status.items())) + "。"]
@@ -575,6 +594,10 @@ def annual_report(store: Store, year: int | None = None, *, district: str | None
 
 def _txt(v: float) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.2f}"
+
+
+def _share(v: float) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.1f}%"
 
 
 def _pct(v: float) -> str:
