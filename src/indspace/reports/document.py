@@ -175,7 +175,7 @@ def write_pdf(report: Report, target: str | PathLike[str] | IO[bytes]) -> None:
     from weasyprint import HTML
 
     html = render_html(report)
-    stamp = datetime(report.as_of.year, report.as_of.month, report.as_of.day).isoformat()
+    stamp = datetime(report.as_of.year, report.as_of.month, report.as_of.day).isoformat() + "Z"
     doc = HTML(string=html, base_url=".").render()
     doc.metadata.created = stamp
     doc.metadata.modified = stamp
