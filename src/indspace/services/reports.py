@@ -787,3 +787,91 @@ def make_report(store: Store, kind: str, fmt: str, out: Path, *, year: int | Non
     return {"kind": kind, "format": fmt, "title": report.title, "out": str(out),
             "bytes": out.stat().st_size, "footer": report.footer,
             "run_id": next((v for k, v in meta.items() if "批次" in k), None)}
+
+
+# ------------------------------------------------------------------ the web: background jobs
+MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+KEEP_SECONDS = 3600.0
+"""A generated file can be downloaded for an hour (as long as its job is remembered)."""
+
+
+@dataclass
+class ReportFile:
+    report_id: str
+    owner: str
+    path: Path
+    filename: str
+    media_type: str
+    ended: float
+
+
+class ReportFiles:
+    """Files the web generated, each downloadable by the account that asked for it only;
+    kept in a private temporary folder and forgotten (deleted) after ``KEEP_SECONDS``."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        import tempfile
+        import threading
+
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="indspace-reports-"))
+        self._files: dict[str, ReportFile] = {}
+        self._lock = threading.Lock()
+
+    def new_path(self, report_id: str, fmt: str) -> Path:
+        return self.folder / f"{report_id}.{fmt}"
+
+    def add(self, item: ReportFile) -> None:
+        import time
+
+        with self._lock:
+            now = time.monotonic()
+            for rid in [r for r, f in self._files.items() if now - f.ended > KEEP_SECONDS]:
+                self._files.pop(rid).path.unlink(missing_ok=True)
+            self._files[item.report_id] = item
+
+    def get(self, report_id: str, who: Principal) -> ReportFile:
+        """The file if ``who`` asked for it; 404 otherwise (as for an unknown id)."""
+        who.require_login()
+        with self._lock:
+            item = self._files.get(report_id)
+        if item is None or item.owner != who.username or not item.path.exists():
+            raise NotFoundError(f"报告 {report_id[:64]} 不存在或已过期",
+                                f"report {report_id[:64]} not found or expired",
+                                where="report_id",
+                                hint_zh="报告只对生成它的账户可见，生成一小时后删除",
+                                hint_en="a report is visible to the account that asked for "
+                                        "it and kept for an hour")
+        return item
+
+
+def start_report(store: Store, files: ReportFiles, kind: str, fmt: str, *,
+                 year: int | None, district: str | None, run_id: str | None,
+                 who: Principal) -> Callable[[Progress], dict[str, Any]]:
+    """Check now what can be refused at once (kind, format, the caller's scope, the run);
+    the returned work builds the file in the background and registers it for download."""
+    import time
+    import uuid
+
+    check_kind(kind)
+    fmt = check_format(fmt)
+    code = report_district(store, who, district)
+    if kind == "annual":
+        chosen = str(choose_run(store, year, run_id)["run_id"])
+    else:
+        chosen = str(choose_lowuse_run(store, run_id, year)["run_id"])
+    report_id = uuid.uuid4().hex
+
+    def work(progress: Progress) -> dict[str, Any]:
+        out = files.new_path(report_id, fmt)
+        summary = make_report(store, kind, fmt, out, district=code, run_id=chosen, who=who,
+                              progress=progress)
+        name = f"{kind}-{chosen}-{code or 'city'}.{fmt}"
+        files.add(ReportFile(report_id, who.username, out, name, MEDIA_TYPES[fmt],
+                             time.monotonic()))
+        return {"report_id": report_id, "kind": kind, "format": fmt,
+                "title": summary["title"], "filename": name, "bytes": summary["bytes"],
+                "run_id": chosen, "district": code,
+                "href": f"/api/reports/{report_id}/file"}
+
+    return work
