@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -295,13 +296,44 @@ def choropleth(geoms: Sequence[BaseGeometry], labels: Sequence[str],
     return "".join(out)
 
 
+CELL = 1.5
+"""Grid cell (SVG user units ≈ 0.4 mm at A4 width) of the parcels drawn as cells."""
+
+
+def _cells(frame: _Frame, x: np.ndarray, y: np.ndarray, rank: np.ndarray) -> dict[int, str]:
+    """Path data per class rank of the grid cells holding the points (x, y) (world
+    coordinates), each cell in the highest (worst) rank of its points, horizontal runs of
+    equal cells merged."""
+    if len(x) == 0:
+        return {}
+    px = (x - frame.minx) * frame.scale
+    py = frame.top + (frame.maxy - y) * frame.scale
+    col = np.floor(px / CELL).astype(np.int64)
+    row = np.floor(py / CELL).astype(np.int64)
+    cells = pd.DataFrame({"row": row, "col": col, "rank": rank})
+    cells = cells.groupby(["row", "col"], sort=True)["rank"].max().reset_index()
+    cells = cells.sort_values(["rank", "row", "col"], ignore_index=True)
+    new_run = ((cells["rank"].diff() != 0) | (cells["row"].diff() != 0)
+               | (cells["col"].diff() != 1))
+    cells["run"] = new_run.cumsum()
+    runs = cells.groupby("run").agg(rank=("rank", "first"), row=("row", "first"),
+                                    c0=("col", "min"), c1=("col", "max"))
+    out: dict[int, list[str]] = {}
+    for r in runs.itertuples(index=False):
+        w = (r.c1 - r.c0 + 1) * CELL
+        out.setdefault(int(r.rank), []).append(
+            f"M{_t(r.c0 * CELL)},{_t(r.row * CELL)}h{_t(w)}v{_t(CELL)}h{_t(-w)}Z")
+    return {k: "".join(v) for k, v in out.items()}
+
+
 def class_map(outlines: Sequence[BaseGeometry], outline_labels: Sequence[str],
               geoms: Sequence[BaseGeometry], classes_of: Sequence[str | None],
               classes: Sequence[str], *, title: str, suffix: str = " 类",
               width: float = 640) -> str:
     """Parcels coloured by class over area outlines (districts). One ``<path>`` per class
     holds all its parcels, so a city's tens of thousands of parcels stay a handful of SVG
-    elements; parcels smaller than a dot are drawn as a dot-sized square."""
+    elements; parcels smaller than two grid cells are drawn as grid cells (see
+    :func:`_cells`)."""
     top = 30.0
     bounds = shapely.union_all([g for g in outlines if g is not None]).bounds if outlines \
         else shapely.union_all(list(geoms)).bounds
@@ -314,20 +346,24 @@ def class_map(outlines: Sequence[BaseGeometry], outline_labels: Sequence[str],
         out.append(f'<path d="{frame.path(g)}" fill="#f4f4f4" stroke="#888" '
                    f'stroke-width="0.6"/>')
     arr = np.asarray(geoms, dtype=object)
-    cls = np.asarray([c if c is not None else "" for c in classes_of], dtype=object)
-    dot = 1.2 / frame.scale                                # 1.2 user units in metres
-    for c in [*classes, ""]:
-        pick = arr[cls == c]
-        if len(pick) == 0:
-            continue
-        centres = shapely.centroid(pick)
-        boxes = shapely.box(shapely.get_x(centres) - dot, shapely.get_y(centres) - dot,
-                            shapely.get_x(centres) + dot, shapely.get_y(centres) + dot)
-        small = shapely.area(pick) < (2 * dot) ** 2
-        shapes = np.where(small, boxes, pick)
-        d = "".join(frame.path(g) for g in shapes)
-        fill = colours.get(c, NO_DATA)
-        out.append(f'<path d="{d}" fill="{fill}" stroke="none"/>')
+    order = {c: i for i, c in enumerate(classes)}
+    rank = np.asarray([order.get(c, len(classes)) if c is not None else len(classes)
+                       for c in classes_of], dtype=np.int64)
+    keys = [*classes, ""]
+    # parcels smaller than a cell are drawn as cells of a CELL-unit grid, each cell in the
+    # worst class among its parcels, runs of equal cells as one rectangle: the drawing's
+    # size follows the map's resolution, not the number of parcels (a city has ~40 000)
+    xmin, ymin, xmax, ymax = (shapely.bounds(arr).T if len(arr) else
+                              np.zeros((4, 0)))
+    small = np.maximum(xmax - xmin, ymax - ymin) * frame.scale < 2 * CELL
+    big_paths: dict[int, list[str]] = {}
+    for i in np.flatnonzero(~small):
+        big_paths.setdefault(int(rank[i]), []).append(frame.path(arr[i]))
+    cells = _cells(frame, (xmin + xmax)[small] / 2, (ymin + ymax)[small] / 2, rank[small])
+    for k, c in enumerate(keys):
+        d = "".join(big_paths.get(k, [])) + cells.get(k, "")
+        if d:
+            out.append(f'<path d="{d}" fill="{colours.get(c, NO_DATA)}" stroke="none"/>')
     for g, lab in zip(outlines, outline_labels, strict=True):
         p = g.representative_point()
         x, y = frame.point(p.x, p.y)

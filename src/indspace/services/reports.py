@@ -65,7 +65,7 @@ from indspace.store import Store, runs
 KINDS = ("annual", "lowuse")
 """Reports built today. ``supply`` (contracts, alerts, idle land, collections) waits for
 the land-supply contracts of issue #17."""
-TREND_YEARS = 5
+TREND_YEARS = 3
 """The annual report's trend covers this many years (the run's and those before it with
 indicators in the store)."""
 CITY = "全市"
