@@ -39,6 +39,9 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             return
         console.print(f"{escape(summary['title'])} → {escape(str(out))} "
                       f"（{summary['bytes']:,} 字节 / bytes）")
+        for w in summary["warnings"]:
+            console.print(f"[yellow]提示 / note:[/] {escape(w['message_zh'])} / "
+                          f"{escape(w['message_en'])}")
 
     @group.command()
     def annual(

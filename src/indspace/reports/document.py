@@ -154,19 +154,20 @@ def _records(table: Table, limit: int | None) -> list[list[str]]:
 
 
 # ------------------------------------------------------------------ fonts
-CJK_FONT_HINT_ZH = "安装 Noto CJK 字体：sudo apt-get install fonts-noto-cjk（或 make fonts）"
+CJK_FONT_HINT_ZH = "安装 Noto CJK 字体：sudo apt-get install fonts-noto-cjk"
 CJK_FONT_HINT_EN = "install the Noto CJK fonts: sudo apt-get install fonts-noto-cjk"
 
 
-def cjk_fonts() -> list[str]:
+@lru_cache(maxsize=1)
+def cjk_fonts() -> tuple[str, ...]:
     """The Noto CJK font families fontconfig knows (empty without them or fontconfig)."""
     exe = shutil.which("fc-list")
     if exe is None:
-        return []
+        return ()
     out = subprocess.run([exe, ":lang=zh", "family"], capture_output=True, text=True,
                          check=False, timeout=30).stdout
     fams = {f.strip() for line in out.splitlines() for f in line.split(",")}
-    return sorted(f for f in fams if "Noto" in f and "CJK" in f)
+    return tuple(sorted(f for f in fams if "Noto" in f and "CJK" in f))
 
 
 # ------------------------------------------------------------------ PDF

@@ -42,6 +42,8 @@ from indspace.core.policy import PolicyProfile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.reports import svg
 from indspace.reports.document import (
+    CJK_FONT_HINT_EN,
+    CJK_FONT_HINT_ZH,
     FORMATS,
     Chart,
     Column,
@@ -49,6 +51,7 @@ from indspace.reports.document import (
     Report,
     Section,
     Table,
+    cjk_fonts,
     render,
 )
 from indspace.services.evaluation import (
@@ -784,9 +787,16 @@ def make_report(store: Store, kind: str, fmt: str, out: Path, *, year: int | Non
         render(report, fmt, tmp)
     progress(1.0, "完成", "done")
     meta = dict(report.meta)
+    warnings = []
+    if fmt == "pdf" and not cjk_fonts():
+        warnings.append({"message_zh": "未找到 Noto CJK 字体，PDF 中文可能无法显示；"
+                                       + CJK_FONT_HINT_ZH,
+                         "message_en": "no Noto CJK font found: the PDF's Chinese may not "
+                                       "show; " + CJK_FONT_HINT_EN})
     return {"kind": kind, "format": fmt, "title": report.title, "out": str(out),
             "bytes": out.stat().st_size, "footer": report.footer,
-            "run_id": next((v for k, v in meta.items() if "批次" in k), None)}
+            "run_id": next((v for k, v in meta.items() if "批次" in k), None),
+            "warnings": warnings}
 
 
 # ------------------------------------------------------------------ the web: background jobs
@@ -871,7 +881,7 @@ def start_report(store: Store, files: ReportFiles, kind: str, fmt: str, *,
                              time.monotonic()))
         return {"report_id": report_id, "kind": kind, "format": fmt,
                 "title": summary["title"], "filename": name, "bytes": summary["bytes"],
-                "run_id": chosen, "district": code,
+                "run_id": chosen, "district": code, "warnings": summary["warnings"],
                 "href": f"/api/reports/{report_id}/file"}
 
     return work
