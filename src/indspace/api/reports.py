@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from indspace.api import links as ln
 from indspace.api.deps import StoreDep, Who
 from indspace.services import reports
 from indspace.services.jobs import Jobs
@@ -28,7 +29,7 @@ class ReportIn(BaseModel):
 def router() -> APIRouter:
     r = APIRouter(prefix="/api/reports", tags=["reports 报告"])
 
-    @r.post("", status_code=202)
+    @r.post("", status_code=202, openapi_extra=ln.to_job())
     def create(body: ReportIn, store: StoreDep, who: Who, request: Request) -> dict[str, Any]:
         """生成报告（后台任务，202，轮询 GET /api/jobs/{id}；结果中的 href 为下载地址）/
         build a report for the caller's scope as a background job: 202 with the job; its
