@@ -470,7 +470,7 @@ def annual_report(store: Store, year: int | None = None, *, district: str | None
                  Column("同比", "tax_per_mu_yoy", "pct"), Column("名次变化", "rank_change", "int"),
                  Column("参评企业", "firms_evaluated", "int"),
                  Column("用地(亩)", "land_area_mu", "num"),
-                 Column("A+B 类用地占比", "ab_land_share", "pct")]
+                 Column(f"{'+'.join(classes[:2])} 类用地占比", "ab_land_share", "pct")]
     park_names = store.read_frame("parks", columns=["park_id", "name"])
     park_label = dict(zip(park_names["park_id"], park_names["name"], strict=True))
     dist_rank = ranking("district", lambda z: names.get(z, z))
