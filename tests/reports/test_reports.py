@@ -236,3 +236,21 @@ def test_cli_writes_the_report(small_demo: Path, tmp_path: Path) -> None:  # noq
     bad = run("report", "annual", "--year", "1999", "--db", str(small_demo), "--out",
               str(tmp_path / "x.pdf"), check=False)
     assert bad.returncode == 2 and "1999 年度没有评价批次" in bad.stderr
+
+
+def test_same_report_on_postgis(pg_url: str, rows: pd.DataFrame, tmp_path: Path) -> None:
+    """The small demo in PostGIS gives the same headline (and names no host in the footer)."""
+    from indspace.services.demo import build_demo_store
+
+    build_demo_store(pg_url, scale="small")
+    out = tmp_path / "pg.xlsx"
+    store = Store.open(pg_url)
+    try:
+        summary = make_report(store, "annual", "xlsx", out, year=YEAR)
+    finally:
+        store.close()
+    assert "127.0.0.1" not in summary["footer"] and "postgres@" not in summary["footer"]
+    head = openpyxl.load_workbook(out)["核心指标"]
+    assert head.cell(2, 1).value == "全市"
+    # the same Σtax ÷ Σland as from the GeoPackage rows
+    assert head.cell(2, 2).value == pytest.approx(per_mu(rows, "tax"), rel=1e-12)
