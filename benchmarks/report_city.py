@@ -49,13 +49,16 @@ def _run(args: list[str]) -> tuple[float, float]:
 
 
 def _build_only(db: str) -> tuple[float, float]:
-    code = ("import time; from indspace.store import Store; "
-            "from indspace.services.reports import annual_report; "
-            f"t = time.perf_counter(); annual_report(Store.open({db!r}), {YEAR}); "
-            "print(time.perf_counter() - t)")
+    code = (
+        "import time; from indspace.store import Store; "
+        "from indspace.services.reports import annual_report; "
+        f"t = time.perf_counter(); annual_report(Store.open({db!r}), {YEAR}); "
+        "print(time.perf_counter() - t)"
+    )
     cpu0 = _child_cpu()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     return float(out.strip().splitlines()[-1]), _child_cpu() - cpu0
 
 
@@ -70,27 +73,50 @@ def main() -> None:
         db = args.db
         if db is None:
             db = str(work / "city.gpkg")
-            subprocess.run([*CLI, "demo", "--scale", "city", "--no-serve", "--db", db],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [*CLI, "demo", "--scale", "city", "--no-serve", "--db", db],
+                check=True,
+                capture_output=True,
+            )
         times: dict[str, list[tuple[float, float]]] = {}
-        for _ in range(args.rounds):                   # formats interleaved per round
+        for _ in range(args.rounds):  # formats interleaved per round
             for fmt in args.formats.split(","):
                 out = work / f"annual.{fmt}"
-                times.setdefault(fmt, []).append(_run([
-                    "report", "annual", "--year", str(YEAR), "--db", db, "--format", fmt,
-                    "--out", str(out), "--json"]))
+                times.setdefault(fmt, []).append(
+                    _run(
+                        [
+                            "report",
+                            "annual",
+                            "--year",
+                            str(YEAR),
+                            "--db",
+                            db,
+                            "--format",
+                            fmt,
+                            "--out",
+                            str(out),
+                            "--json",
+                        ]
+                    )
+                )
             times.setdefault("build (service, no file)", []).append(_build_only(db))
-        print(f"indspace report annual --year {YEAR} on {db} ({args.rounds} rounds, "
-              f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print(
+            f"indspace report annual --year {YEAR} on {db} ({args.rounds} rounds, "
+            f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
         for name, rows in times.items():
             walls = [w for w, _ in rows]
             cpus = [c for _, c in rows]
-            line = (f"  {name:26s} wall min {min(walls):6.1f} s  median "
-                    f"{statistics.median(walls):6.1f} s   cpu min {min(cpus):6.1f} s  "
-                    f"median {statistics.median(cpus):6.1f} s")
+            line = (
+                f"  {name:26s} wall min {min(walls):6.1f} s  median "
+                f"{statistics.median(walls):6.1f} s   cpu min {min(cpus):6.1f} s  "
+                f"median {statistics.median(cpus):6.1f} s"
+            )
             if name == "pdf":
-                line += (f"   ratio to the {TARGET_S:.0f} s budget: wall "
-                         f"{min(walls) / TARGET_S:.2f}, cpu {min(cpus) / TARGET_S:.2f}")
+                line += (
+                    f"   ratio to the {TARGET_S:.0f} s budget: wall "
+                    f"{min(walls) / TARGET_S:.2f}, cpu {min(cpus) / TARGET_S:.2f}"
+                )
             print(line)
 
 

@@ -20,7 +20,8 @@ def test_officer_builds_and_downloads_its_report(page: Any, server: str) -> None
     page.goto(server + "/#/reports")
     page.get_by_test_id("report-form").wait_for()
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=report-year] input').value === '2025'")
+        "() => document.querySelector('[data-testid=report-year] input').value === '2025'"
+    )
     page.get_by_test_id("report-format").get_by_text("XLSX").click()
     page.get_by_test_id("report-make").click()
     page.get_by_test_id("report-download").wait_for(timeout=240_000)

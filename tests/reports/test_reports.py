@@ -41,8 +41,9 @@ def _tool(name: str) -> str:
 
 def _pdf_text(pdf: Path) -> list[str]:
     """The text of each page (pdftotext separates pages with a form feed)."""
-    out = subprocess.run([_tool("pdftotext"), str(pdf), "-"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [_tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return [p for p in out.split("\f") if p.strip()]
 
 
@@ -65,7 +66,8 @@ def rows(store: Store) -> pd.DataFrame:
     run_id = runs.list_runs(store, YEAR).iloc[-1]["run_id"]
     res = runs.read_results(store, run_id)
     ind = store.read_frame("indicators", where={"year": YEAR})[
-        ["credit_code", "tax", "value_added"]]
+        ["credit_code", "tax", "value_added"]
+    ]
     firms = store.read_frame("enterprises", columns=["credit_code", "district"])
     return res.merge(ind, on="credit_code", how="left").merge(firms, on="credit_code")
 
@@ -92,8 +94,8 @@ def test_annual_pdf_holds_the_headline_figures(annual_pdf: Path, rows: pd.DataFr
     assert f"{city_tax:,.2f}" in text
     assert f"{city_va:,.2f}" in text
     counted = rows[rows["status"].isin(COUNTED)]
-    assert f"{counted['tax'].sum():,.2f}" in text             # Σtax (万元)
-    assert f"{counted['land_area_mu'].sum():,.2f}" in text    # Σland (亩)
+    assert f"{counted['tax'].sum():,.2f}" in text  # Σtax (万元)
+    assert f"{counted['land_area_mu'].sum():,.2f}" in text  # Σland (亩)
     # one district: 海曙区 (330203), e.g. 73,341.31 ÷ 2,695.68 = 27.21
     hs = rows[rows["district"] == "330203"]
     assert f"{per_mu(hs, 'tax'):,.2f}" in text
@@ -111,13 +113,26 @@ def test_every_page_names_run_and_profile(annual_pdf: Path) -> None:
         assert "2025-ningbo-demo-v1" in page, k
         assert "ningbo-demo 2025.1" in page, k
         assert f"第 {k} / {len(pages)} 页" in page
-    toc = next(p for p in pages[:3] if "目录 / Contents" in p)   # after the headline
+    toc = next(p for p in pages[:3] if "目录 / Contents" in p)  # after the headline
     assert "地图 / Maps" in toc
 
 
 def test_page_one_is_not_blank(annual_pdf: Path, tmp_path: Path) -> None:
-    subprocess.run([_tool("pdftoppm"), "-png", "-r", "50", "-f", "1", "-l", "1",
-                    str(annual_pdf), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        [
+            _tool("pdftoppm"),
+            "-png",
+            "-r",
+            "50",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(annual_pdf),
+            str(tmp_path / "p"),
+        ],
+        check=True,
+    )
     png = next(tmp_path.glob("p*.png"))
     px = np.asarray(Image.open(png).convert("L"))
     dark = int((px < 200).sum())
@@ -126,8 +141,9 @@ def test_page_one_is_not_blank(annual_pdf: Path, tmp_path: Path) -> None:
 
 
 def test_embedded_fonts_are_cjk(annual_pdf: Path) -> None:
-    out = subprocess.run([_tool("pdffonts"), str(annual_pdf)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [_tool("pdffonts"), str(annual_pdf)], capture_output=True, text=True, check=True
+    ).stdout
     fonts = [line.split() for line in out.splitlines()[2:] if line.strip()]
     assert fonts
     for f in fonts:
@@ -142,24 +158,25 @@ def test_annual_xlsx_has_charts_and_frozen_headers(store: Store, tmp_path: Path)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == "概况"
     assert sum(len(ws._charts) for ws in wb.worksheets) >= 5
-    assert len(wb["概况"]._charts) >= 3                      # bar, line, pie, column…
+    assert len(wb["概况"]._charts) >= 3  # bar, line, pie, column…
     ranks = wb["区县排名"]
     assert ranks.freeze_panes == "A2"
     assert [c.value for c in ranks[1]][:3] == ["排名", "名称", "亩均税收(万元/亩)"]
     assert ranks.cell(2, 3).number_format == "#,##0.00"
-    assert ranks.max_row == 11                               # header + 10 districts
+    assert ranks.max_row == 11  # header + 10 districts
 
 
 def test_html_is_one_page_with_vector_charts(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "annual.html"
     make_report(store, "annual", "html", out, year=YEAR)
     html = out.read_text(encoding="utf-8")
-    assert html.count("<svg") >= 6                         # bars, trend, shares, maps …
+    assert html.count("<svg") >= 6  # bars, trend, shares, maps …
     assert "<img" not in html and "http" not in html.split("<svg", 1)[0].split("</style>")[1]
 
 
-def test_officer_report_covers_its_district(store: Store, rows: pd.DataFrame,
-                                            tmp_path: Path) -> None:
+def test_officer_report_covers_its_district(
+    store: Store, rows: pd.DataFrame, tmp_path: Path
+) -> None:
     officer = Principal("officer", "district_officer", district="330203")
     out = tmp_path / "hs.pdf"
     make_report(store, "annual", "pdf", out, year=YEAR, who=officer)
@@ -172,11 +189,18 @@ def test_officer_report_covers_its_district(store: Store, rows: pd.DataFrame,
     others = set(rows.loc[rows["district"] != "330203", "credit_code"])
     assert not any(code in text for code in others)
     with pytest.raises(ForbiddenError):
-        make_report(store, "annual", "pdf", tmp_path / "x.pdf", year=YEAR, district="330206",
-                    who=officer)
+        make_report(
+            store, "annual", "pdf", tmp_path / "x.pdf", year=YEAR, district="330206", who=officer
+        )
     with pytest.raises(ForbiddenError):
-        make_report(store, "annual", "pdf", tmp_path / "y.pdf", year=YEAR,
-                    who=Principal("firm", "enterprise", credit_code="X"))
+        make_report(
+            store,
+            "annual",
+            "pdf",
+            tmp_path / "y.pdf",
+            year=YEAR,
+            who=Principal("firm", "enterprise", credit_code="X"),
+        )
 
 
 def test_lowuse_report(store: Store, tmp_path: Path) -> None:
@@ -229,12 +253,32 @@ def test_classes_come_from_the_profile(store: Store) -> None:
 
 def test_cli_writes_the_report(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
     out = tmp_path / "cli.xlsx"
-    r = run("report", "annual", "--year", str(YEAR), "--district", "海曙区",
-            "--db", str(small_demo), "--out", str(out), "--json")
+    r = run(
+        "report",
+        "annual",
+        "--year",
+        str(YEAR),
+        "--district",
+        "海曙区",
+        "--db",
+        str(small_demo),
+        "--out",
+        str(out),
+        "--json",
+    )
     assert '"title": "2025 年度海曙区亩均效益评价报告"' in r.stdout
     assert openpyxl.load_workbook(out)["概况"]["A1"].value == "2025 年度海曙区亩均效益评价报告"
-    bad = run("report", "annual", "--year", "1999", "--db", str(small_demo), "--out",
-              str(tmp_path / "x.pdf"), check=False)
+    bad = run(
+        "report",
+        "annual",
+        "--year",
+        "1999",
+        "--db",
+        str(small_demo),
+        "--out",
+        str(tmp_path / "x.pdf"),
+        check=False,
+    )
     assert bad.returncode == 2 and "1999 年度没有评价批次" in bad.stderr
 
 

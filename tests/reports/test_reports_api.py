@@ -23,7 +23,7 @@ def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
 
 
 def _wait(client: TestClient, job: dict, headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    jobs = client.app.state.jobs                          # type: ignore[attr-defined]
+    jobs = client.app.state.jobs  # type: ignore[attr-defined]
     jobs.wait(job["job_id"], timeout=300)
     r = client.get(job["href"], headers=headers)
     assert r.status_code == 200, r.text
@@ -33,15 +33,16 @@ def _wait(client: TestClient, job: dict, headers: dict[str, str]) -> dict:  # ty
 def test_officer_gets_its_district_and_only_it(client: TestClient) -> None:
     officer = bearer(client, "officer")
     me = client.get("/api/auth/me", headers=officer).json()
-    r = client.post("/api/reports", json={"kind": "annual", "format": "xlsx", "year": 2025},
-                    headers=officer)
+    r = client.post(
+        "/api/reports", json={"kind": "annual", "format": "xlsx", "year": 2025}, headers=officer
+    )
     assert r.status_code == 202, r.text
     done = _wait(client, r.json(), officer)
     assert done["state"] == "done", done
     result = done["result"]
     assert result["district"] == me["district"]
     assert result["href"].startswith("/api/reports/")
-    assert "/tmp" not in str(result)                      # no server path reaches a client
+    assert "/tmp" not in str(result)  # no server path reaches a client
     f = client.get(result["href"], headers=officer)
     assert f.status_code == 200
     assert f.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -51,8 +52,9 @@ def test_officer_gets_its_district_and_only_it(client: TestClient) -> None:
     assert client.get(result["href"], headers=bearer(client, "officer2")).status_code == 404
     assert client.get(result["href"], headers=bearer(client, "admin")).status_code == 404
     # another district is refused at once (403), before any job starts
-    other = client.post("/api/reports", json={"kind": "annual", "year": 2025,
-                                              "district": "330206"}, headers=officer)
+    other = client.post(
+        "/api/reports", json={"kind": "annual", "year": 2025, "district": "330206"}, headers=officer
+    )
     assert other.status_code == 403, other.text
     assert other.json()["message_zh"]
 
@@ -65,11 +67,22 @@ def test_admin_pdf_and_refusals(client: TestClient) -> None:
     assert done["state"] == "done" and done["progress"] == 1.0
     f = client.get(done["result"]["href"], headers=admin)
     assert f.status_code == 200 and f.content.startswith(b"%PDF")
-    assert client.post("/api/reports", json={"kind": "annual", "year": 2025},
-                       headers=bearer(client, "firm")).status_code == 403
-    assert client.post("/api/reports", json={"kind": "annual", "year": 2025}
-                       ).status_code == 401
-    assert client.post("/api/reports", json={"kind": "annual", "year": 1999},
-                       headers=admin).status_code == 404
-    assert client.post("/api/reports", json={"kind": "supply", "year": 2025},
-                       headers=admin).status_code == 422
+    assert (
+        client.post(
+            "/api/reports", json={"kind": "annual", "year": 2025}, headers=bearer(client, "firm")
+        ).status_code
+        == 403
+    )
+    assert client.post("/api/reports", json={"kind": "annual", "year": 2025}).status_code == 401
+    assert (
+        client.post(
+            "/api/reports", json={"kind": "annual", "year": 1999}, headers=admin
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/reports", json={"kind": "supply", "year": 2025}, headers=admin
+        ).status_code
+        == 422
+    )

@@ -17,12 +17,16 @@ from indspace.services.jobs import Jobs
 
 class ReportIn(BaseModel):
     kind: Literal["annual", "lowuse"] = Field(
-        description="annual 年度亩均评价报告 | lowuse 低效用地改造方案报告")
+        description="annual 年度亩均评价报告 | lowuse 低效用地改造方案报告"
+    )
     format: Literal["pdf", "html", "xlsx"] = Field("pdf", description="文件格式 / format")
     year: int | None = Field(None, ge=1990, le=2100, description="年度 / year")
     district: str | None = Field(
-        None, max_length=64, description="区县代码或名称（区县工作人员固定为本区县）/ district "
-                                         "code or name (an officer's is always its own)")
+        None,
+        max_length=64,
+        description="区县代码或名称（区县工作人员固定为本区县）/ district "
+        "code or name (an officer's is always its own)",
+    )
     run_id: str | None = Field(None, max_length=128, description="批次 / run id")
 
 
@@ -35,14 +39,25 @@ def router() -> APIRouter:
         build a report for the caller's scope as a background job: 202 with the job; its
         result's ``href`` downloads the file."""
         files: reports.ReportFiles = request.app.state.report_files
-        work = reports.start_report(store, files, body.kind, body.format, year=body.year,
-                                    district=body.district, run_id=body.run_id, who=who)
+        work = reports.start_report(
+            store,
+            files,
+            body.kind,
+            body.format,
+            year=body.year,
+            district=body.district,
+            run_id=body.run_id,
+            who=who,
+        )
         jobs: Jobs = request.app.state.jobs
         return jobs.submit(f"report-{body.kind}", who, work)
 
     @r.get("/{report_id}/file", response_class=FileResponse)
-    def download(request: Request, who: Who, report_id: str = Path(
-            max_length=64, pattern=r"^[0-9a-f]{1,64}$")) -> FileResponse:
+    def download(
+        request: Request,
+        who: Who,
+        report_id: str = Path(max_length=64, pattern=r"^[0-9a-f]{1,64}$"),
+    ) -> FileResponse:
         """下载报告（仅生成它的账户）/ download a generated report (the account that asked)."""
         files: reports.ReportFiles = request.app.state.report_files
         item = files.get(report_id, who)

@@ -64,9 +64,9 @@ class Table:
     title: str
     columns: Sequence[Column]
     rows: pd.DataFrame
-    sheet: str | None = None             # its own XLSX sheet (else on the section's sheet)
+    sheet: str | None = None  # its own XLSX sheet (else on the section's sheet)
     chart: Chart | None = None
-    pdf_rows: int | None = None          # the PDF/HTML shows at most this many rows
+    pdf_rows: int | None = None  # the PDF/HTML shows at most this many rows
     note: str = ""
 
 
@@ -88,9 +88,9 @@ class Section:
 class Report:
     title: str
     subtitle: str
-    as_of: date                           # the date stamped into the files' metadata
-    meta: Sequence[tuple[str, str]]       # (label, value) shown on page 1 and sheet 1
-    footer: str                           # every page: source, run id, profile version
+    as_of: date  # the date stamped into the files' metadata
+    meta: Sequence[tuple[str, str]]  # (label, value) shown on page 1 and sheet 1
+    footer: str  # every page: source, run id, profile version
     sections: list[Section]
 
 
@@ -113,9 +113,14 @@ def shown(v: Any, kind: Kind) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("indspace.reports", "templates"),
-                      autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("indspace.reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["shown"] = shown
     env.filters["cssstr"] = _css_string
     env.tests["figure"] = lambda item: isinstance(item, Figure)
@@ -123,8 +128,9 @@ def _env() -> Environment:
 
 
 def _template(name: str) -> str:
-    return resources.files("indspace.reports").joinpath("templates", name).read_text(
-        encoding="utf-8")
+    return (
+        resources.files("indspace.reports").joinpath("templates", name).read_text(encoding="utf-8")
+    )
 
 
 def _css_string(text: str) -> Markup:
@@ -142,15 +148,16 @@ def _css_string(text: str) -> Markup:
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG)."""
     css = _template("report.css")
-    return _env().get_template("report.html.j2").render(report=report, css=css,
-                                                         records=_records)
+    return _env().get_template("report.html.j2").render(report=report, css=css, records=_records)
 
 
 def _records(table: Table, limit: int | None) -> list[list[str]]:
     rows = table.rows if limit is None else table.rows.head(limit)
     keys = [c.key for c in table.columns]
-    return [[shown(v, c.kind) for v, c in zip(rec, table.columns, strict=True)]
-            for rec in rows[keys].itertuples(index=False)]
+    return [
+        [shown(v, c.kind) for v, c in zip(rec, table.columns, strict=True)]
+        for rec in rows[keys].itertuples(index=False)
+    ]
 
 
 # ------------------------------------------------------------------ fonts
@@ -164,8 +171,9 @@ def cjk_fonts() -> tuple[str, ...]:
     exe = shutil.which("fc-list")
     if exe is None:
         return ()
-    out = subprocess.run([exe, ":lang=zh", "family"], capture_output=True, text=True,
-                         check=False, timeout=30).stdout
+    out = subprocess.run(
+        [exe, ":lang=zh", "family"], capture_output=True, text=True, check=False, timeout=30
+    ).stdout
     fams = {f.strip() for line in out.splitlines() for f in line.split(",")}
     return tuple(sorted(f for f in fams if "Noto" in f and "CJK" in f))
 
@@ -195,7 +203,7 @@ def _sheet_name(title: str, taken: set[str]) -> str:
     while name.lower() in taken:
         n += 1
         suffix = f"~{n}"
-        name = base[:_MAX_SHEET - len(suffix)] + suffix
+        name = base[: _MAX_SHEET - len(suffix)] + suffix
     taken.add(name.lower())
     return name
 
@@ -203,8 +211,17 @@ def _sheet_name(title: str, taken: set[str]) -> str:
 def _xformats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     base = {"font_name": "宋体", "font_size": 10}
     return {
-        "header": wb.add_format({**base, "bold": True, "text_wrap": True, "align": "center",
-                                 "valign": "vcenter", "border": 1, "bg_color": "#DDEBF7"}),
+        "header": wb.add_format(
+            {
+                **base,
+                "bold": True,
+                "text_wrap": True,
+                "align": "center",
+                "valign": "vcenter",
+                "border": 1,
+                "bg_color": "#DDEBF7",
+            }
+        ),
         "title": wb.add_format({**base, "bold": True, "font_size": 14}),
         "subtitle": wb.add_format({**base, "bold": True, "font_size": 11}),
         "label": wb.add_format({**base, "bold": True}),
@@ -223,8 +240,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _write_rows(ws: Any, fmt: dict[str, Any], table: Table, r0: int,
-                widths: dict[int, int]) -> int:
+def _write_rows(ws: Any, fmt: dict[str, Any], table: Table, r0: int, widths: dict[int, int]) -> int:
     """The table's header at row ``r0`` and its rows below; returns the last row."""
     for j, col in enumerate(table.columns):
         ws.write_string(r0, j, col.header, fmt["header"])
@@ -244,8 +260,9 @@ def _write_rows(ws: Any, fmt: dict[str, Any], table: Table, r0: int,
     return r0 + len(table.rows)
 
 
-def _add_chart(wb: xlsxwriter.Workbook, ws: Any, sheet: str, table: Table, r0: int,
-               r1: int, anchor: str) -> None:
+def _add_chart(
+    wb: xlsxwriter.Workbook, ws: Any, sheet: str, table: Table, r0: int, r1: int, anchor: str
+) -> None:
     spec = table.chart
     if spec is None or r1 <= r0:
         return
@@ -255,31 +272,47 @@ def _add_chart(wb: xlsxwriter.Workbook, ws: Any, sheet: str, table: Table, r0: i
     cat = keys.index(spec.category)
     for key in spec.values:
         j = keys.index(key)
-        chart.add_series({
-            "name": [sheet, r0, j], "categories": [sheet, r0 + 1, cat, r1, cat],
-            "values": [sheet, r0 + 1, j, r1, j],
-            **({"data_labels": {"percentage": True}} if spec.kind == "pie" else {})})
+        chart.add_series(
+            {
+                "name": [sheet, r0, j],
+                "categories": [sheet, r0 + 1, cat, r1, cat],
+                "values": [sheet, r0 + 1, j, r1, j],
+                **({"data_labels": {"percentage": True}} if spec.kind == "pie" else {}),
+            }
+        )
     chart.set_title({"name": spec.title, "name_font": {"name": "宋体", "size": 11}})
     if spec.kind == "bar":
         chart.set_y_axis({"reverse": True})
     if spec.kind != "pie" and len(spec.values) == 1:
         chart.set_legend({"none": True})
     n = r1 - r0
-    chart.set_size({"width": 640, "height": max(300, min(18 * n + 120, 900))
-                    if spec.kind == "bar" else 320})
+    chart.set_size(
+        {"width": 640, "height": max(300, min(18 * n + 120, 900)) if spec.kind == "bar" else 320}
+    )
     ws.insert_chart(anchor, chart)
 
 
 def write_xlsx(report: Report, target: str | PathLike[str] | IO[bytes]) -> None:
     """``概况`` (meta and every small table, one under the other, with their charts), then
     one sheet per table that asks for its own (``Table.sheet``): frozen header, filter."""
-    wb = xlsxwriter.Workbook(target, {
-        "in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False})
-    wb.set_properties({"title": report.title, "subject": report.subtitle,
-                       "author": "indspace", "comments": report.footer,
-                       "created": datetime(report.as_of.year, report.as_of.month,
-                                           report.as_of.day)})
+    wb = xlsxwriter.Workbook(
+        target,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    wb.set_properties(
+        {
+            "title": report.title,
+            "subject": report.subtitle,
+            "author": "indspace",
+            "comments": report.footer,
+            "created": datetime(report.as_of.year, report.as_of.month, report.as_of.day),
+        }
+    )
     fmt = _xformats(wb)
     taken: set[str] = set()
     main_name = _sheet_name("概况", taken)
@@ -308,10 +341,26 @@ def write_xlsx(report: Report, target: str | PathLike[str] | IO[bytes]) -> None:
             r1 = _write_rows(ws, fmt, item, r0, widths)
             if item.chart is not None:
                 anchor_col = len(item.columns) + 1
-                _add_chart(wb, ws, main_name, item, r0, r1,
-                           xlsxwriter.utility.xl_rowcol_to_cell(r0, anchor_col))
-                r1 = max(r1, r0 + (max(300, min(18 * (r1 - r0) + 120, 900))
-                                   if item.chart.kind == "bar" else 320) // 20 + 1)
+                _add_chart(
+                    wb,
+                    ws,
+                    main_name,
+                    item,
+                    r0,
+                    r1,
+                    xlsxwriter.utility.xl_rowcol_to_cell(r0, anchor_col),
+                )
+                r1 = max(
+                    r1,
+                    r0
+                    + (
+                        max(300, min(18 * (r1 - r0) + 120, 900))
+                        if item.chart.kind == "bar"
+                        else 320
+                    )
+                    // 20
+                    + 1,
+                )
             r = r1 + 2
     for j, w in widths.items():
         ws.set_column(j, j, min(w, 40) + 2)
@@ -326,8 +375,15 @@ def write_xlsx(report: Report, target: str | PathLike[str] | IO[bytes]) -> None:
         if table.columns:
             sh.autofilter(0, 0, max(r1, 0), len(table.columns) - 1)
         if table.chart is not None:
-            _add_chart(wb, sh, name, table, 0, r1,
-                       xlsxwriter.utility.xl_rowcol_to_cell(1, len(table.columns) + 1))
+            _add_chart(
+                wb,
+                sh,
+                name,
+                table,
+                0,
+                r1,
+                xlsxwriter.utility.xl_rowcol_to_cell(1, len(table.columns) + 1),
+            )
     ws.freeze_panes(3, 0)
     wb.close()
 
@@ -340,5 +396,5 @@ def render(report: Report, fmt: str, target: Path) -> None:
         write_html(report, target)
     elif fmt == "xlsx":
         write_xlsx(report, str(target))
-    else:                                               # the service checks first
+    else:  # the service checks first
         raise ValueError(f"unknown report format {fmt}")

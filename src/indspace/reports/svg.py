@@ -50,15 +50,27 @@ def _fmt(v: float, digits: int = 2) -> str:
 
 
 def _open(width: float, height: float, title: str) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_t(width)} {_t(height)}" '
-            f'width="100%" font-family="{FONT}" font-size="11" role="img" '
-            f'aria-label="{escape(title)}">']
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_t(width)} {_t(height)}" '
+        f'width="100%" font-family="{FONT}" font-size="11" role="img" '
+        f'aria-label="{escape(title)}">'
+    ]
 
 
-def _text(x: float, y: float, s: str, *, anchor: str = "start", size: float = 11,
-          weight: str = "normal", fill: str = "#222") -> str:
-    return (f'<text x="{_t(x)}" y="{_t(y)}" text-anchor="{anchor}" font-size="{_t(size)}" '
-            f'font-weight="{weight}" fill="{fill}">{escape(s)}</text>')
+def _text(
+    x: float,
+    y: float,
+    s: str,
+    *,
+    anchor: str = "start",
+    size: float = 11,
+    weight: str = "normal",
+    fill: str = "#222",
+) -> str:
+    return (
+        f'<text x="{_t(x)}" y="{_t(y)}" text-anchor="{anchor}" font-size="{_t(size)}" '
+        f'font-weight="{weight}" fill="{fill}">{escape(s)}</text>'
+    )
 
 
 def _nice_max(v: float) -> float:
@@ -72,9 +84,18 @@ def _nice_max(v: float) -> float:
 
 
 # ------------------------------------------------------------------ charts
-def hbar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, unit: str = "",
-               highlight: str | None = None, reference: float | None = None,
-               reference_label: str = "", width: float = 640, digits: int = 2) -> str:
+def hbar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    unit: str = "",
+    highlight: str | None = None,
+    reference: float | None = None,
+    reference_label: str = "",
+    width: float = 640,
+    digits: int = 2,
+) -> str:
     """Horizontal bars, one per label (in the given order), value printed at the bar end;
     ``highlight`` draws that label's bar in the second colour, ``reference`` a dashed line
     (e.g. the city-wide value)."""
@@ -90,22 +111,35 @@ def hbar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, un
         w = span * max(v, 0.0) / vmax
         colour = SECOND if highlight is not None and lab == highlight else ACCENT
         out.append(_text(left - 6, y + row * 0.65, str(lab)[:14], anchor="end"))
-        out.append(f'<rect x="{_t(left)}" y="{_t(y + 3)}" width="{_t(w)}" '
-                   f'height="{_t(row - 6)}" fill="{colour}"/>')
+        out.append(
+            f'<rect x="{_t(left)}" y="{_t(y + 3)}" width="{_t(w)}" '
+            f'height="{_t(row - 6)}" fill="{colour}"/>'
+        )
         out.append(_text(left + w + 4, y + row * 0.65, _fmt(v, digits), size=10))
     if reference is not None and not math.isnan(reference):
         x = left + span * reference / vmax
         y1 = top + row * len(labels)
-        out.append(f'<line x1="{_t(x)}" y1="{_t(top)}" x2="{_t(x)}" y2="{_t(y1)}" '
-                   f'stroke="#444" stroke-dasharray="4 3"/>')
-        out.append(_text(x, y1 + 14, f"{reference_label} {_fmt(reference, digits)}",
-                         anchor="middle", size=10))
+        out.append(
+            f'<line x1="{_t(x)}" y1="{_t(top)}" x2="{_t(x)}" y2="{_t(y1)}" '
+            f'stroke="#444" stroke-dasharray="4 3"/>'
+        )
+        out.append(
+            _text(
+                x, y1 + 14, f"{reference_label} {_fmt(reference, digits)}", anchor="middle", size=10
+            )
+        )
     out.append("</svg>")
     return "".join(out)
 
 
-def stacked_share_chart(labels: Sequence[str], counts: Sequence[Sequence[int]],
-                        classes: Sequence[str], *, title: str, width: float = 640) -> str:
+def stacked_share_chart(
+    labels: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    classes: Sequence[str],
+    *,
+    title: str,
+    width: float = 640,
+) -> str:
     """One 100 % bar per label split by class (counts[i][k] = firms of class k)."""
     row, top, left, right = 20.0, 48.0, 150.0, 20.0
     height = top + row * max(len(labels), 1) + 10
@@ -113,7 +147,7 @@ def stacked_share_chart(labels: Sequence[str], counts: Sequence[Sequence[int]],
     span = width - left - right
     out = _open(width, height, title)
     out.append(_text(0, 16, title, size=13, weight="bold"))
-    for k, c in enumerate(classes):                        # legend
+    for k, c in enumerate(classes):  # legend
         x = left + k * 70
         out.append(f'<rect x="{_t(x)}" y="26" width="12" height="12" fill="{colours[c]}"/>')
         out.append(_text(x + 16, 36, f"{c} 类", size=10))
@@ -125,18 +159,34 @@ def stacked_share_chart(labels: Sequence[str], counts: Sequence[Sequence[int]],
         for c, n in zip(classes, row_counts, strict=True):
             w = span * n / total if total else 0.0
             if w > 0:
-                out.append(f'<rect x="{_t(x)}" y="{_t(y + 3)}" width="{_t(w)}" '
-                           f'height="{_t(row - 6)}" fill="{colours[c]}"/>')
+                out.append(
+                    f'<rect x="{_t(x)}" y="{_t(y + 3)}" width="{_t(w)}" '
+                    f'height="{_t(row - 6)}" fill="{colours[c]}"/>'
+                )
                 if w > 26:
-                    out.append(_text(x + w / 2, y + row * 0.65, f"{100 * n / total:.0f}%",
-                                     anchor="middle", size=9))
+                    out.append(
+                        _text(
+                            x + w / 2,
+                            y + row * 0.65,
+                            f"{100 * n / total:.0f}%",
+                            anchor="middle",
+                            size=9,
+                        )
+                    )
             x += w
     out.append("</svg>")
     return "".join(out)
 
 
-def line_chart(xs: Sequence[int], series: Mapping[str, Sequence[float]], *, title: str,
-               unit: str = "", width: float = 640, height: float = 240) -> str:
+def line_chart(
+    xs: Sequence[int],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    unit: str = "",
+    width: float = 640,
+    height: float = 240,
+) -> str:
     """Lines over years (x) with a point and value label per year; NaN leaves a gap."""
     left, right, top, bottom = 60.0, 20.0, 44.0, 30.0
     allv = [float(v) for s in series.values() for v in s if v is not None and not math.isnan(v)]
@@ -152,38 +202,47 @@ def line_chart(xs: Sequence[int], series: Mapping[str, Sequence[float]], *, titl
     def py(v: float) -> float:
         return top + span_y * (1 - v / vmax)
 
-    for k in range(5):                                   # grid and y labels
+    for k in range(5):  # grid and y labels
         v = vmax * k / 4
-        out.append(f'<line x1="{_t(left)}" y1="{_t(py(v))}" x2="{_t(width - right)}" '
-                   f'y2="{_t(py(v))}" stroke="#e0e0e0"/>')
+        out.append(
+            f'<line x1="{_t(left)}" y1="{_t(py(v))}" x2="{_t(width - right)}" '
+            f'y2="{_t(py(v))}" stroke="#e0e0e0"/>'
+        )
         out.append(_text(left - 6, py(v) + 4, _fmt(v, 0), anchor="end", size=9))
     for i, x in enumerate(xs):
         out.append(_text(px(i), height - 10, str(x), anchor="middle", size=10))
     colours = [ACCENT, SECOND, "#31a354", "#756bb1"]
     for j, (name, vals) in enumerate(series.items()):
         colour = colours[j % len(colours)]
-        out.append(f'<rect x="{_t(left + j * 150)}" y="26" width="12" height="4" '
-                   f'fill="{colour}"/>')
+        out.append(f'<rect x="{_t(left + j * 150)}" y="26" width="12" height="4" fill="{colour}"/>')
         out.append(_text(left + j * 150 + 16, 32, name, size=10))
-        pts = [(px(i), py(float(v))) for i, v in enumerate(vals)
-               if v is not None and not math.isnan(float(v))]
+        pts = [
+            (px(i), py(float(v)))
+            for i, v in enumerate(vals)
+            if v is not None and not math.isnan(float(v))
+        ]
         if len(pts) > 1:
             d = " ".join(f"{_t(x)},{_t(y)}" for x, y in pts)
-            out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" '
-                       f'stroke-width="2"/>')
+            out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for i, v in enumerate(vals):
             if v is None or math.isnan(float(v)):
                 continue
-            out.append(f'<circle cx="{_t(px(i))}" cy="{_t(py(float(v)))}" r="3" '
-                       f'fill="{colour}"/>')
-            out.append(_text(px(i), py(float(v)) - 6, _fmt(float(v)), anchor="middle",
-                             size=9))
+            out.append(f'<circle cx="{_t(px(i))}" cy="{_t(py(float(v)))}" r="3" fill="{colour}"/>')
+            out.append(_text(px(i), py(float(v)) - 6, _fmt(float(v)), anchor="middle", size=9))
     out.append("</svg>")
     return "".join(out)
 
 
-def histogram(values: Sequence[float], *, title: str, unit: str = "", bins: int = 20,
-              clip_quantile: float = 0.98, width: float = 640, height: float = 220) -> str:
+def histogram(
+    values: Sequence[float],
+    *,
+    title: str,
+    unit: str = "",
+    bins: int = 20,
+    clip_quantile: float = 0.98,
+    width: float = 640,
+    height: float = 220,
+) -> str:
     """Counts of ``values`` in equal bins from 0 to their ``clip_quantile`` (the rest are
     counted in the last bin, labelled "≥")."""
     v = np.asarray([float(x) for x in values], dtype="float64")
@@ -204,18 +263,30 @@ def histogram(values: Sequence[float], *, title: str, unit: str = "", bins: int 
     for k in range(5):
         c = cmax * k / 4
         y = top + span_y * (1 - c / cmax)
-        out.append(f'<line x1="{_t(left)}" y1="{_t(y)}" x2="{_t(width - right)}" '
-                   f'y2="{_t(y)}" stroke="#e0e0e0"/>')
+        out.append(
+            f'<line x1="{_t(left)}" y1="{_t(y)}" x2="{_t(width - right)}" '
+            f'y2="{_t(y)}" stroke="#e0e0e0"/>'
+        )
         out.append(_text(left - 6, y + 4, _fmt(c, 0), anchor="end", size=9))
     for i, c in enumerate(counts):
         h = span_y * c / cmax
-        out.append(f'<rect x="{_t(left + i * bw + 1)}" y="{_t(top + span_y - h)}" '
-                   f'width="{_t(bw - 2)}" height="{_t(h)}" fill="{ACCENT}"/>')
+        out.append(
+            f'<rect x="{_t(left + i * bw + 1)}" y="{_t(top + span_y - h)}" '
+            f'width="{_t(bw - 2)}" height="{_t(h)}" fill="{ACCENT}"/>'
+        )
     for i in range(0, bins + 1, max(bins // 5, 1)):
         label = _fmt(edges[i], 0) + ("+" if i == bins else "")
         out.append(_text(left + i * bw, height - 18, label, anchor="middle", size=9))
-    out.append(_text(left + span_x / 2, height - 4, "企业数 / firms per bin", anchor="middle",
-                     size=9, fill="#666"))
+    out.append(
+        _text(
+            left + span_x / 2,
+            height - 4,
+            "企业数 / firms per bin",
+            anchor="middle",
+            size=9,
+            fill="#666",
+        )
+    )
     out.append("</svg>")
     return "".join(out)
 
@@ -224,8 +295,7 @@ def histogram(values: Sequence[float], *, title: str, unit: str = "", bins: int 
 class _Frame:
     """World (projected metres) → SVG user units, north up, aspect kept."""
 
-    def __init__(self, bounds: tuple[float, float, float, float], width: float,
-                 top: float) -> None:
+    def __init__(self, bounds: tuple[float, float, float, float], width: float, top: float) -> None:
         minx, miny, maxx, maxy = bounds
         dx, dy = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
         self.scale = width / dx
@@ -255,9 +325,16 @@ class _Frame:
         return (x - self.minx) * self.scale, self.top + (self.maxy - y) * self.scale
 
 
-def choropleth(geoms: Sequence[BaseGeometry], labels: Sequence[str],
-               values: Sequence[float], *, title: str, unit: str = "",
-               highlight: str | None = None, width: float = 640) -> str:
+def choropleth(
+    geoms: Sequence[BaseGeometry],
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    unit: str = "",
+    highlight: str | None = None,
+    width: float = 640,
+) -> str:
     """Areas shaded by value in 5 equal-width steps (grey without a value), each labelled
     with its name and value at a point inside it; ``highlight`` gets a thick outline."""
     top = 30.0
@@ -276,22 +353,30 @@ def choropleth(geoms: Sequence[BaseGeometry], labels: Sequence[str],
             fill = _SEQUENTIAL[k]
         else:
             fill = NO_DATA
-        stroke, sw = ("#d94801", "2.5") if highlight is not None and lab == highlight else (
-            "#555", "0.6")
-        out.append(f'<path d="{frame.path(g)}" fill="{fill}" stroke="{stroke}" '
-                   f'stroke-width="{sw}" fill-rule="evenodd"/>')
+        stroke, sw = (
+            ("#d94801", "2.5") if highlight is not None and lab == highlight else ("#555", "0.6")
+        )
+        out.append(
+            f'<path d="{frame.path(g)}" fill="{fill}" stroke="{stroke}" '
+            f'stroke-width="{sw}" fill-rule="evenodd"/>'
+        )
     for g, lab, v in zip(geoms, labels, vals, strict=True):
         p = g.representative_point()
         x, y = frame.point(p.x, p.y)
         out.append(_text(x, y, str(lab), anchor="middle", size=9, weight="bold"))
         out.append(_text(x, y + 11, _fmt(float(v)), anchor="middle", size=8))
-    lx = width - 120                                      # legend
+    lx = width - 120  # legend
     for k, colour in enumerate(_SEQUENTIAL):
         y = top + 10 + k * 18
-        out.append(f'<rect x="{_t(lx)}" y="{_t(y)}" width="14" height="14" fill="{colour}" '
-                   f'stroke="#555" stroke-width="0.5"/>')
-        out.append(_text(lx + 18, y + 11, f"{_fmt(lo + k * step, 1)}–"
-                         f"{_fmt(lo + (k + 1) * step, 1)}", size=9))
+        out.append(
+            f'<rect x="{_t(lx)}" y="{_t(y)}" width="14" height="14" fill="{colour}" '
+            f'stroke="#555" stroke-width="0.5"/>'
+        )
+        out.append(
+            _text(
+                lx + 18, y + 11, f"{_fmt(lo + k * step, 1)}–{_fmt(lo + (k + 1) * step, 1)}", size=9
+            )
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -313,48 +398,59 @@ def _cells(frame: _Frame, x: np.ndarray, y: np.ndarray, rank: np.ndarray) -> dic
     cells = pd.DataFrame({"row": row, "col": col, "rank": rank})
     cells = cells.groupby(["row", "col"], sort=True)["rank"].max().reset_index()
     cells = cells.sort_values(["rank", "row", "col"], ignore_index=True)
-    new_run = ((cells["rank"].diff() != 0) | (cells["row"].diff() != 0)
-               | (cells["col"].diff() != 1))
+    new_run = (cells["rank"].diff() != 0) | (cells["row"].diff() != 0) | (cells["col"].diff() != 1)
     cells["run"] = new_run.cumsum()
-    runs = cells.groupby("run").agg(rank=("rank", "first"), row=("row", "first"),
-                                    c0=("col", "min"), c1=("col", "max"))
+    runs = cells.groupby("run").agg(
+        rank=("rank", "first"), row=("row", "first"), c0=("col", "min"), c1=("col", "max")
+    )
     out: dict[int, list[str]] = {}
     for r in runs.itertuples(index=False):
         w = (r.c1 - r.c0 + 1) * CELL
         out.setdefault(int(r.rank), []).append(
-            f"M{_t(r.c0 * CELL)},{_t(r.row * CELL)}h{_t(w)}v{_t(CELL)}h{_t(-w)}Z")
+            f"M{_t(r.c0 * CELL)},{_t(r.row * CELL)}h{_t(w)}v{_t(CELL)}h{_t(-w)}Z"
+        )
     return {k: "".join(v) for k, v in out.items()}
 
 
-def class_map(outlines: Sequence[BaseGeometry], outline_labels: Sequence[str],
-              geoms: Sequence[BaseGeometry], classes_of: Sequence[str | None],
-              classes: Sequence[str], *, title: str, suffix: str = " 类",
-              width: float = 640) -> str:
+def class_map(
+    outlines: Sequence[BaseGeometry],
+    outline_labels: Sequence[str],
+    geoms: Sequence[BaseGeometry],
+    classes_of: Sequence[str | None],
+    classes: Sequence[str],
+    *,
+    title: str,
+    suffix: str = " 类",
+    width: float = 640,
+) -> str:
     """Parcels coloured by class over area outlines (districts). One ``<path>`` per class
     holds all its parcels, so a city's tens of thousands of parcels stay a handful of SVG
     elements; parcels smaller than two grid cells are drawn as grid cells (see
     :func:`_cells`)."""
     top = 30.0
-    bounds = shapely.union_all([g for g in outlines if g is not None]).bounds if outlines \
+    bounds = (
+        shapely.union_all([g for g in outlines if g is not None]).bounds
+        if outlines
         else shapely.union_all(list(geoms)).bounds
+    )
     frame = _Frame(bounds, width - 90, top)
     height = top + frame.height + 10
     colours = class_colours(classes)
     out = _open(width, height, title)
     out.append(_text(0, 16, title, size=13, weight="bold"))
     for g in outlines:
-        out.append(f'<path d="{frame.path(g)}" fill="#f4f4f4" stroke="#888" '
-                   f'stroke-width="0.6"/>')
+        out.append(f'<path d="{frame.path(g)}" fill="#f4f4f4" stroke="#888" stroke-width="0.6"/>')
     arr = np.asarray(geoms, dtype=object)
     order = {c: i for i, c in enumerate(classes)}
-    rank = np.asarray([order.get(c, len(classes)) if c is not None else len(classes)
-                       for c in classes_of], dtype=np.int64)
+    rank = np.asarray(
+        [order.get(c, len(classes)) if c is not None else len(classes) for c in classes_of],
+        dtype=np.int64,
+    )
     keys = [*classes, ""]
     # parcels smaller than a cell are drawn as cells of a CELL-unit grid, each cell in the
     # worst class among its parcels, runs of equal cells as one rectangle: the drawing's
     # size follows the map's resolution, not the number of parcels (a city has ~40 000)
-    xmin, ymin, xmax, ymax = (shapely.bounds(arr).T if len(arr) else
-                              np.zeros((4, 0)))
+    xmin, ymin, xmax, ymax = shapely.bounds(arr).T if len(arr) else np.zeros((4, 0))
     small = np.maximum(xmax - xmin, ymax - ymin) * frame.scale < 2 * CELL
     big_paths: dict[int, list[str]] = {}
     for i in np.flatnonzero(~small):
@@ -371,8 +467,10 @@ def class_map(outlines: Sequence[BaseGeometry], outline_labels: Sequence[str],
     lx = width - 86
     for k, c in enumerate([*classes, ""]):
         y = top + 10 + k * 18
-        out.append(f'<rect x="{_t(lx)}" y="{_t(y)}" width="14" height="14" '
-                   f'fill="{colours.get(c, NO_DATA)}"/>')
+        out.append(
+            f'<rect x="{_t(lx)}" y="{_t(y)}" width="14" height="14" '
+            f'fill="{colours.get(c, NO_DATA)}"/>'
+        )
         out.append(_text(lx + 18, y + 11, f"{c}{suffix}" if c else "未定 / none", size=9))
     out.append("</svg>")
     return "".join(out)
