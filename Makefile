@@ -21,6 +21,7 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@touch $@
 
 demo: setup
+	@fc-list :lang=zh family 2>/dev/null | grep -q "Noto.*CJK" || echo "提示 / note: 未找到 Noto CJK 字体，PDF 报告的中文将无法显示 / no Noto CJK font: PDF reports cannot show Chinese. 安装 / install: sudo apt-get install fonts-noto-cjk"
 	$(BIN)/indspace demo --scale $(SCALE) --db $(DB) $(ARGS)
 
 test: setup

@@ -337,6 +337,10 @@ users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+report_app = typer.Typer(
+    help="报告：年度亩均评价、低效用地改造（PDF / HTML / XLSX）/ reports for meetings: the "
+         "annual per-mu report, the low-efficiency redevelopment report", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 
 def _register_subcommands() -> None:
@@ -349,6 +353,7 @@ def _register_subcommands() -> None:
         cli_lowuse,
         cli_plans,
         cli_proforma,
+        cli_reports,
         cli_tiles,
         cli_users,
     )
@@ -363,6 +368,7 @@ def _register_subcommands() -> None:
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
     cli_audit.register(audit_app, DbOpt, _STORE.db, _fail, console)
     cli_plans.register(app, _fail, console)
+    cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

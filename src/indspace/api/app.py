@@ -23,6 +23,7 @@ from indspace.api import (
     jobs,
     lowuse,
     plan_check,
+    reports,
 )
 from indspace.api.ogc import router as ogc_router
 from indspace.api.spa import mount_spa
@@ -32,6 +33,7 @@ from indspace.services.accounts import Authenticator
 from indspace.services.info import store_info
 from indspace.services.jobs import Jobs
 from indspace.services.overview import district_overview
+from indspace.services.reports import ReportFiles
 from indspace.settings import deployment
 from indspace.store import Store
 
@@ -66,6 +68,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
     app.state.store = store
     app.state.auth = Authenticator(store)
     app.state.jobs = Jobs(scrub=deps.scrub_paths)
+    app.state.report_files = ReportFiles()
     app.state.public_layers = tuple(public_layers if public_layers is not None
                                     else deployment().public_layer_list)
     deps.install(app)
@@ -81,7 +84,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
             "eval_year": runs[-1]["year"] if runs else None})
 
     for module in (auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit,
-                   plan_check):
+                   plan_check, reports):
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))

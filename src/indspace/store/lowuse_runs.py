@@ -63,3 +63,13 @@ def lowuse_parcel(store: Store, run_id: str, parcel_id: str) -> dict[str, Any] |
                            .where(t.c.run_id == run_id, t.c.parcel_id == parcel_id)
                            ).mappings().first()
     return dict(row) if row else None
+
+
+def read_lowuse_parcel_units(store: Store, run_id: str) -> pd.DataFrame:
+    """parcel_id → unit_id of every parcel a low-efficiency run flagged (unit_id may be
+    missing for a parcel outside every unit)."""
+    t = store.table("lowuse_parcels")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.parcel_id, t.c.unit_id).where(t.c.run_id == run_id)
+                            .order_by(t.c.parcel_id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["parcel_id", "unit_id"])
