@@ -298,3 +298,38 @@ def test_same_report_on_postgis(pg_url: str, rows: pd.DataFrame, tmp_path: Path)
     assert head.cell(2, 1).value == "全市"
     # the same Σtax ÷ Σland as from the GeoPackage rows
     assert head.cell(2, 2).value == pytest.approx(per_mu(rows, "tax"), rel=1e-12)
+
+
+def test_lowuse_report_shows_the_stored_pro_forma(
+    small_demo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Once `indspace proforma --all --all-modes` has kept a pro forma with the plan run, the
+    low-efficiency report has a 资金平衡 sheet: one row per unit, under the unit's recommended
+    mode, with the kept NPV and party balances (万元, the stored decimal text)."""
+    from decimal import Decimal
+
+    from indspace.services.proforma import run_proforma
+    from indspace.store.proforma_runs import read_proforma_results
+
+    db = tmp_path / "small.gpkg"
+    shutil.copy(small_demo, db)
+    st = Store.open(db)
+    plan = list_lowuse_runs(st).iloc[-1]
+    units = read_lowuse_units(st, plan["run_id"])
+    pf = run_proforma(st, None)
+    kept = read_proforma_results(st, pf.run["run_id"])
+    xlsx = tmp_path / "lowuse.xlsx"
+    make_report(st, "lowuse", "xlsx", xlsx)
+    ws = openpyxl.load_workbook(xlsx)["资金平衡"]
+    header = [c.value for c in ws[1]]
+    got = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert set(got) == set(units["unit_id"])
+    first = units.sort_values("unit_id").iloc[0]
+    want = kept[(kept["unit_id"] == first["unit_id"]) & (kept["mode"] == first["mode"])]
+    assert len(want) == 1
+    npv = got[first["unit_id"]][header.index("项目净现值(万元)")]
+    assert Decimal(str(npv)) == Decimal(str(want["npv_wan"].iloc[0]))
+    pdf = tmp_path / "lowuse.pdf"
+    make_report(st, "lowuse", "pdf", pdf)
+    assert "资金平衡" in "\n".join(_pdf_text(pdf))

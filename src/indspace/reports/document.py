@@ -23,6 +23,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from os import PathLike
@@ -108,6 +109,8 @@ def shown(v: Any, kind: Kind) -> str:
         return f"{f:,.1f}"
     if kind == "pct":
         return f"{f * 100:.1f}%"
+    if isinstance(v, Decimal):  # exact money prints as kept, never through a float
+        return f"{v:,.2f}"
     return f"{f:,.2f}"
 
 

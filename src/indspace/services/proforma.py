@@ -36,6 +36,7 @@ from indspace.core.engines.proforma import (
     wan_decimals,
     wan_text,
 )
+from indspace.core.engines.redevelop import MODE_LABELS
 from indspace.core.engines.sqft_proforma import OUTPUT_COLUMNS, USES, SqftConfig, sqft_proforma
 from indspace.core.errors import NotFoundError, PolicyError, ValidationError
 from indspace.core.policy import PolicyProfile
@@ -49,12 +50,6 @@ from indspace.store.proforma_runs import (
     save_proforma_run,
 )
 
-MODE_LABELS = {
-    "gov_led_contiguous": "政府统筹连片改造",
-    "enterprise_led": "企业主导自主改造",
-    "village_enterprise_coop": "村企协作共赢改造",
-    "operator_led": "开发运营商驱动",
-}
 PARTY_LABELS = {
     "government": "政府",
     "operator": "运营商",
@@ -446,6 +441,23 @@ def unit_proforma(
     out["stored_proforma_run_id"] = stored
     out["unit_id"] = unit_id
     out["recommended_mode"] = frame["recommended_mode"].iloc[0]
+    return out
+
+
+def unit_balances(store: Store, lowuse_run_id: str) -> pd.DataFrame | None:
+    """Each unit's stored pro forma under its recommended mode, for the low-efficiency report:
+    ``unit_id, mode, npv_wan, balance_<party>_wan`` (exact decimals, 万元) from the latest
+    pro forma run kept with plan run ``lowuse_run_id``; None when none is kept."""
+    runs = list_proforma_runs(store, lowuse_run_id)
+    if runs.empty:
+        return None
+    rows = read_proforma_results(store, str(runs["run_id"].iloc[-1]))
+    units = read_lowuse_units(store, lowuse_run_id)[["unit_id", "mode"]]
+    chosen = rows.merge(units, on=["unit_id", "mode"], how="inner")
+    cols = ["unit_id", "mode", "npv_wan", *(f"balance_{p}_wan" for p in PARTIES)]
+    out = chosen[cols].sort_values("unit_id", kind="stable").reset_index(drop=True)
+    for c in cols[2:]:
+        out[c] = [None if v is None or v != v else Decimal(str(v)) for v in out[c]]
     return out
 
 

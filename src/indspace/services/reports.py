@@ -63,6 +63,7 @@ from indspace.services.evaluation import (
     run_profile,
 )
 from indspace.services.output import atomic
+from indspace.services.proforma import PARTY_LABELS, unit_balances
 from indspace.store import Store, runs
 
 KINDS = ("annual", "lowuse")
@@ -895,26 +896,16 @@ def _pct(v: float) -> str:
 
 # ------------------------------------------------------------------ the low-efficiency report
 def pro_forma_totals(store: Store, lowuse_run_id: str, units: pd.DataFrame) -> pd.DataFrame | None:
-    """Hook for the redevelopment pro forma (another issue): the balance per unit —
-    columns unit_id, cost_yuan, revenue_yuan, balance_yuan — or None while no pro forma is
-    stored. The low-efficiency report shows a 资金平衡 section only when this returns rows."""
-    finder = _pro_forma_reader()
-    if finder is None:
-        return None
-    frame = finder(store, lowuse_run_id)
+    """The stored pro forma of the plan run: each unit's project NPV and party balances
+    (万元, exact decimals) under its recommended mode, or None while no pro forma is kept
+    (``indspace proforma --all --all-modes``). The low-efficiency report shows a 资金平衡
+    section only when this returns rows."""
+    frame = unit_balances(store, lowuse_run_id)
     if frame is None or len(frame) == 0:
         return None
-    return frame[frame["unit_id"].isin(units["unit_id"])]
-
-
-def _pro_forma_reader() -> Callable[[Store, str], pd.DataFrame | None] | None:
-    """``indspace.services.proforma.unit_balances(store, lowuse_run_id)`` when that module
-    exists (the pro forma is being built elsewhere)."""
-    try:
-        from indspace.services import proforma  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(proforma, "unit_balances", None)
+    frame = frame[frame["unit_id"].isin(units["unit_id"])].copy()
+    frame["mode_label"] = [MODE_LABELS.get(m, m) for m in frame["mode"]]
+    return frame
 
 
 def choose_lowuse_run(store: Store, run_id: str | None, year: int | None) -> dict[str, Any]:
@@ -1103,9 +1094,12 @@ def lowuse_report(
                         "单元资金平衡 / balances per unit",
                         [
                             Column("单元", "unit_id"),
-                            Column("成本(元)", "cost_yuan", "money"),
-                            Column("收入(元)", "revenue_yuan", "money"),
-                            Column("平衡(元)", "balance_yuan", "money"),
+                            Column("推荐模式", "mode_label"),
+                            Column("项目净现值(万元)", "npv_wan", "money"),
+                            *(
+                                Column(f"{label}平衡(万元)", f"balance_{party}_wan", "money")
+                                for party, label in PARTY_LABELS.items()
+                            ),
                         ],
                         balances,
                         sheet="资金平衡",
