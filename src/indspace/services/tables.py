@@ -25,8 +25,17 @@ from indspace.store import Store, runs
 
 SYSTEM = Principal.system()
 
-SORTABLE = ("credit_code", "name", "district", "industry_code", "chain", "scale", "grade",
-            "score", "land_area_mu")
+SORTABLE = (
+    "credit_code",
+    "name",
+    "district",
+    "industry_code",
+    "chain",
+    "scale",
+    "grade",
+    "score",
+    "land_area_mu",
+)
 """Columns the table sorts on."""
 
 EXPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -53,8 +62,11 @@ def current_run(store: Store, run_id: str | None = None) -> dict[str, Any] | Non
     if frame.empty:
         return None
     live = frame[frame["state"] != "superseded"]
-    pick = (live if not live.empty else frame).sort_values(
-        ["year", "version", "created_at"], kind="stable").iloc[-1]
+    pick = (
+        (live if not live.empty else frame)
+        .sort_values(["year", "version", "created_at"], kind="stable")
+        .iloc[-1]
+    )
     return runs.get_run(store, str(pick["run_id"]))
 
 
@@ -63,8 +75,9 @@ def grade_classes(run: dict[str, Any], results: pd.DataFrame) -> list[str]:
     of its grading table, then those only its differentiated policies name, then any other
     value the results hold."""
     method = run_profile(run).evaluation_method(run["method_date"])
-    table = method.grading.quotas if method.grading.mode == "rank_quota" \
-        else method.grading.thresholds
+    table = (
+        method.grading.quotas if method.grading.mode == "rank_quota" else method.grading.thresholds
+    )
     out = list(table or {})
     for m in method.policies:
         if m.grade not in out:
@@ -73,18 +86,25 @@ def grade_classes(run: dict[str, Any], results: pd.DataFrame) -> list[str]:
     return out + seen
 
 
-def _frame(store: Store, who: Principal, run: dict[str, Any] | None, lang: str
-           ) -> tuple[pd.DataFrame, list[str]]:
+def _frame(
+    store: Store, who: Principal, run: dict[str, Any] | None, lang: str
+) -> tuple[pd.DataFrame, list[str]]:
     who.require_login()
-    firms = store.read_frame("enterprises", columns=["credit_code", "name", "district",
-                                                     "industry_code", "chain", "scale"])
+    firms = store.read_frame(
+        "enterprises",
+        columns=["credit_code", "name", "district", "industry_code", "chain", "scale"],
+    )
     firms = firms[who.mask(firms)]
     classes: list[str] = []
     if run is not None:
         res = runs.read_results(store, run["run_id"])
         classes = grade_classes(run, res)
-        firms = firms.merge(res[["credit_code", "grade", "score", "land_area_mu", "status"]],
-                            on="credit_code", how="left", validate="1:1")
+        firms = firms.merge(
+            res[["credit_code", "grade", "score", "land_area_mu", "status"]],
+            on="credit_code",
+            how="left",
+            validate="1:1",
+        )
     else:
         for c in ("grade", "score", "land_area_mu", "status"):
             firms[c] = None
@@ -93,14 +113,21 @@ def _frame(store: Store, who: Principal, run: dict[str, Any] | None, lang: str
     dist = dict(zip(names["admin_code"], names[col].fillna(names["name"]), strict=True))
     firms["district_name"] = firms["district"].map(dist).fillna(firms["district"])
     for src, group in (("chain", "chain"), ("scale", "scale"), ("status", "status")):
-        firms[f"{src}_label"] = firms[src].map(vocab.label_map(group, lang)).fillna(
-            firms[src])
+        firms[f"{src}_label"] = firms[src].map(vocab.label_map(group, lang)).fillna(firms[src])
     return firms, classes
 
 
-def _filtered(frame: pd.DataFrame, who: Principal, *, grade: str | None,
-              district: str | None, industry: str | None, chain: str | None,
-              sort: str, desc: bool) -> pd.DataFrame:
+def _filtered(
+    frame: pd.DataFrame,
+    who: Principal,
+    *,
+    grade: str | None,
+    district: str | None,
+    industry: str | None,
+    chain: str | None,
+    sort: str,
+    desc: bool,
+) -> pd.DataFrame:
     if district and who.role == "district_officer" and district != who.district:
         who.require_see(district, what=f"区县 {district}")
     if grade:
@@ -112,49 +139,93 @@ def _filtered(frame: pd.DataFrame, who: Principal, *, grade: str | None,
     if chain:
         frame = frame[frame["chain"] == chain]
     if sort not in SORTABLE:
-        raise ValidationError(f"不能按 {sort} 排序", f"cannot sort on {sort}", where="sort",
-                              hint_zh=f"可选：{', '.join(SORTABLE)}",
-                              hint_en=f"one of: {', '.join(SORTABLE)}")
+        raise ValidationError(
+            f"不能按 {sort} 排序",
+            f"cannot sort on {sort}",
+            where="sort",
+            hint_zh=f"可选：{', '.join(SORTABLE)}",
+            hint_en=f"one of: {', '.join(SORTABLE)}",
+        )
     keys = [sort] if sort == "credit_code" else [sort, "credit_code"]
     order = [not desc] + [True] * (len(keys) - 1)
     return frame.sort_values(keys, ascending=order, kind="stable", na_position="last")
 
 
-def enterprise_table(store: Store, *, who: Principal = SYSTEM, grade: str | None = None,
-                     district: str | None = None, industry: str | None = None,
-                     chain: str | None = None, sort: str = "credit_code", desc: bool = False,
-                     limit: int = 100, offset: int = 0, run_id: str | None = None,
-                     lang: str = "zh") -> dict[str, Any]:
+def enterprise_table(
+    store: Store,
+    *,
+    who: Principal = SYSTEM,
+    grade: str | None = None,
+    district: str | None = None,
+    industry: str | None = None,
+    chain: str | None = None,
+    sort: str = "credit_code",
+    desc: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+    run_id: str | None = None,
+    lang: str = "zh",
+) -> dict[str, Any]:
     """One page of the enterprise table: ``{run_id, year, grades, total, limit, offset,
     items}``; ``grades`` are the run's classes for the grade filter."""
     run = current_run(store, run_id)
     frame, classes = _frame(store, who, run, lang)
-    frame = _filtered(frame, who, grade=grade, district=district, industry=industry,
-                      chain=chain, sort=sort, desc=desc)
-    page = frame.iloc[offset:offset + limit]
+    frame = _filtered(
+        frame,
+        who,
+        grade=grade,
+        district=district,
+        industry=industry,
+        chain=chain,
+        sort=sort,
+        desc=desc,
+    )
+    page = frame.iloc[offset : offset + limit]
     items = json.loads(page.to_json(orient="records", force_ascii=False))
-    return {"run_id": run["run_id"] if run else None, "year": run["year"] if run else None,
-            "grades": classes, "total": len(frame), "limit": limit, "offset": offset,
-            "items": items}
+    return {
+        "run_id": run["run_id"] if run else None,
+        "year": run["year"] if run else None,
+        "grades": classes,
+        "total": len(frame),
+        "limit": limit,
+        "offset": offset,
+        "items": items,
+    }
 
 
-def enterprise_table_xlsx(store: Store, *, who: Principal = SYSTEM, grade: str | None = None,
-                          district: str | None = None, industry: str | None = None,
-                          chain: str | None = None, sort: str = "credit_code",
-                          desc: bool = False, run_id: str | None = None, lang: str = "zh"
-                          ) -> bytes:
+def enterprise_table_xlsx(
+    store: Store,
+    *,
+    who: Principal = SYSTEM,
+    grade: str | None = None,
+    district: str | None = None,
+    industry: str | None = None,
+    chain: str | None = None,
+    sort: str = "credit_code",
+    desc: bool = False,
+    run_id: str | None = None,
+    lang: str = "zh",
+) -> bytes:
     """Every row of the filtered, sorted table (all pages) as XLSX bytes: headers in the
     chosen language with units, labels not codes, text written as text."""
     run = current_run(store, run_id)
     frame, _ = _frame(store, who, run, lang)
-    frame = _filtered(frame, who, grade=grade, district=district, industry=industry,
-                      chain=chain, sort=sort, desc=desc)
+    frame = _filtered(
+        frame,
+        who,
+        grade=grade,
+        district=district,
+        industry=industry,
+        chain=chain,
+        sort=sort,
+        desc=desc,
+    )
     i = 2 if lang == "en" else 1
     out = frame[[c[0] for c in EXPORT_COLUMNS]].copy()
     out.columns = [c[i] for c in EXPORT_COLUMNS]
     buf = io.BytesIO()
     sheet = "enterprises" if lang == "en" else "企业名录"
     with excel_writer(buf) as xw:
-        xw.book.set_properties({"created": datetime(2000, 1, 1)})   # same rows, same bytes
+        xw.book.set_properties({"created": datetime(2000, 1, 1)})  # same rows, same bytes
         out.to_excel(xw, sheet_name=sheet, index=False, freeze_panes=(1, 0))
     return buf.getvalue()
