@@ -78,10 +78,10 @@ def grade_classes(run: dict[str, Any], results: pd.DataFrame) -> list[str]:
     table = (
         method.grading.quotas if method.grading.mode == "rank_quota" else method.grading.thresholds
     )
-    out = list(table or {})
+    out: list[str] = [str(g) for g in (table or {})]
     for m in method.policies:
         if m.grade not in out:
-            out.append(m.grade)
+            out.append(str(m.grade))
     seen = sorted(str(g) for g in results["grade"].dropna().unique() if str(g) not in out)
     return out + seen
 
