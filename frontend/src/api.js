@@ -2,8 +2,8 @@
 // token lives in sessionStorage), decodes the one error shape of docs/web-api.md and sends a
 // 401 to the login page. An endpoint the server does not have yet (FastAPI's plain 404/405,
 // no `error` field) becomes `err.unavailable`, which pages show as a clean "not available".
-import { reactive, ref } from 'vue'
-import { t, pick } from './i18n'
+import { reactive, ref, watch } from 'vue'
+import { lang, t, pick } from './i18n'
 
 const TOKEN_KEY = 'indspace.token'
 const USER_KEY = 'indspace.user'
@@ -223,4 +223,51 @@ export function useDistricts() {
       .catch(() => { districts.loaded = false })
   }
   return districts
+}
+
+// Words, not codes: the server's vocabulary (GET /api/vocabulary) in the current language,
+// loaded once per language. word('chain', '361-2025:fashion_consumer') → 时尚消费品.
+const vocab = reactive({ zh: null, en: null })
+function loadVocab(l) {
+  if (vocab[l] !== null) return
+  vocab[l] = {}
+  api('/api/vocabulary', { query: { lang: l }, noRedirect: true })
+    .then((v) => { vocab[l] = v || {} })
+    .catch(() => { vocab[l] = null })
+}
+watch(lang, loadVocab, { immediate: true })
+
+/** The label of a code in the current language (the code itself when unknown, — when empty). */
+export function word(group, code) {
+  if (code === null || code === undefined || code === '') return '—'
+  const words = vocab[lang.value] && vocab[lang.value][group]
+  return (words && words[code]) || String(code)
+}
+
+/** [{value: code, label}] of one vocabulary group, for filters. */
+export function wordOptions(group) {
+  const words = (vocab[lang.value] && vocab[lang.value][group]) || {}
+  return Object.entries(words).map(([value, label]) => ({ value, label }))
+}
+
+/** Download a GET endpoint's file with the session's token (an XLSX export). */
+export async function download(path, { query, filename }) {
+  let res
+  try {
+    res = await fetch(buildUrl(path, query), { headers: authHeaders() })
+  } catch {
+    throw new ApiError(0, {}, path)
+  }
+  if (!res.ok) {
+    await decode(res, path, false)
+  }
+  const blob = await res.blob()
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
 }

@@ -24,6 +24,7 @@ from indspace.api import (
     lowuse,
     plan_check,
     reports,
+    search,
 )
 from indspace.api.ogc import router as ogc_router
 from indspace.api.spa import mount_spa
@@ -83,7 +84,8 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
             "t": TEXT[lang], "lang": lang, "info": info, "overview": overview,
             "eval_year": runs[-1]["year"] if runs else None})
 
-    for module in (auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit,
+    # search first: /api/enterprises/table before catalog's /api/enterprises/{credit_code}
+    for module in (search, auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit,
                    plan_check, reports):
         app.include_router(module.router())
     app.include_router(auth.users_router())

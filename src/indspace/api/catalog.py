@@ -3,13 +3,13 @@ indicators (scoped), parcels (a public layer by default) and the map's parcel su
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
-from indspace.services import catalog
+from indspace.services import catalog, search
 from indspace.services.info import store_info
 from indspace.services.overview import district_overview
 from indspace.services.parcels import parcel_summary
@@ -37,9 +37,15 @@ def router() -> APIRouter:
         200, GetEnterprise=(ln.ENTERPRISE, {"credit_code": "$response.body#/items/0/credit_code"})))
     def enterprises(store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
                     district: str | None = None, scale: str | None = None,
-                    chain: str | None = None) -> dict[str, Any]:
+                    chain: str | None = None,
+                    q: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
         """企业列表（本账户范围内）/ enterprises within the caller's scope, filtered by
-        district, scale (above|below) or chain."""
+        district, scale (above|below) or chain; with ``q``: the firms whose name contains
+        it or whose credit code starts with it (best first, at most ``limit``)."""
+        if q is not None:
+            hits = search.search_enterprises(store, q, who=who, limit=limit + offset)
+            return {"q": hits["q"], "total": hits["total"], "limit": limit, "offset": offset,
+                    "items": hits["items"][offset:offset + limit]}
         return catalog.page(store, "enterprises", limit=limit, offset=offset, who=who,
                             filters={"district": district, "scale": scale, "chain": chain})
 

@@ -13,20 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-CHAIN_SYSTEM = "361-2025"
-CHAINS_361_2025: dict[str, str] = {
-    "green_petrochem": "绿色石化",
-    "nev_high_end_equipment": "新能源汽车及高端装备",
-    "new_materials": "新材料",
-    "ai_robotics": "人工智能与机器人",
-    "next_gen_it": "新一代信息技术",
-    "green_energy": "绿色能源",
-    "life_health": "生命健康",
-    "fashion_consumer": "时尚消费品",
-    "aerospace_marine": "航空航天与海工装备",
-    "future_industries": "前瞻性未来产业",
-}
-"""The 2025 "361" system (3 标志性 + 6 战略性 + 1 前瞻性), keyed by our English id."""
+from indspace.core import vocabulary
+
+CHAIN_SYSTEM = vocabulary.CHAIN_SYSTEM
+CHAINS_361_2025: dict[str, str] = {k: v[0] for k, v in vocabulary.CHAINS_361_2025.items()}
+"""The 2025 "361" system by our English id → its Chinese name (one owner:
+:mod:`indspace.core.vocabulary`)."""
 
 # (class code, word used in firm names, weight, chain key or "")
 INDUSTRIES: tuple[tuple[str, str, float, str], ...] = (

@@ -1,0 +1,135 @@
+"""Words, not codes (issue #16): the Chinese and English label of every code the web tables,
+exports and API show — industry chains, parks' kinds, enterprise scales, run, objection and
+proposal states, evaluation statuses and reasons, ledger directions and check findings.
+
+One vocabulary for the platform: the API serves it one language at a time
+(``GET /api/vocabulary?lang=zh``), exports write its labels instead of codes. A code with
+no entry is shown as itself (never an error: imported data may carry new codes). Labels
+that a policy profile owns (population names, grade classes) come from the profile.
+
+Chains are stored as ``<system>:<id>`` (``361-2025:fashion_consumer``); :func:`label`
+looks the id up under its system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGS = ("zh", "en")
+
+CHAIN_SYSTEM = "361-2025"
+CHAINS_361_2025: dict[str, tuple[str, str]] = {
+    "green_petrochem": ("绿色石化", "green petrochemicals"),
+    "nev_high_end_equipment": (
+        "新能源汽车及高端装备",
+        "new-energy vehicles and high-end equipment",
+    ),
+    "new_materials": ("新材料", "new materials"),
+    "ai_robotics": ("人工智能与机器人", "AI and robotics"),
+    "next_gen_it": ("新一代信息技术", "next-generation IT"),
+    "green_energy": ("绿色能源", "green energy"),
+    "life_health": ("生命健康", "life and health"),
+    "fashion_consumer": ("时尚消费品", "fashion consumer goods"),
+    "aerospace_marine": ("航空航天与海工装备", "aerospace and marine equipment"),
+    "future_industries": ("前瞻性未来产业", "future industries"),
+}
+"""The 2025 "361" system (3 标志性 + 6 战略性 + 1 前瞻性), keyed by our English id."""
+
+VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
+    "chain": {f"{CHAIN_SYSTEM}:{k}": v for k, v in CHAINS_361_2025.items()},
+    "scale": {"above": ("规上", "above scale"), "below": ("规下", "below scale")},
+    "right_type": {
+        "grant": ("出让", "granted"),
+        "allocation": ("划拨", "allocated"),
+        "lease": ("租赁", "leased"),
+        "collective": ("集体", "collective"),
+    },
+    "run_state": {
+        "computed": ("已计算", "computed"),
+        "published": ("公示中", "published"),
+        "superseded": ("已被新版本替代", "superseded"),
+        "final": ("已定稿", "final"),
+        "closed": ("已结束", "closed"),
+    },
+    "objection_state": {
+        "filed": ("待处理", "filed"),
+        "accepted": ("已采纳", "accepted"),
+        "rejected": ("已驳回", "rejected"),
+    },
+    "proposal_state": {
+        "draft": ("草稿", "draft"),
+        "reviewed": ("已审查", "reviewed"),
+        "approved": ("已批准", "approved"),
+        "in_force": ("已生效", "in force"),
+    },
+    "import_status": {"committed": ("已入库", "committed"), "rejected": ("整批拒绝", "rejected")},
+    "ledger_direction": {
+        "out": ("调出", "out"),
+        "in": ("补划", "in"),
+        "transfer_in": ("调剂转入", "transfer in"),
+        "transfer_out": ("调剂转出", "transfer out"),
+    },
+    "status": {
+        "graded": ("已评级", "graded"),
+        "vetoed": ("一票否决", "vetoed"),
+        "ungraded": ("不定等级（参照B类）", "ungraded (managed as class B)"),
+        "merged": ("并入宗地主评价", "merged into the landlord"),
+        "inherited": ("沿用宗地主等级", "landlord's grade inherited"),
+        "not_evaluated": ("不参评", "not evaluated"),
+    },
+    "reason": {
+        "no_indicators": ("无当年指标数据", "no figures for the year"),
+        "no_land": ("无可归属用地", "no attributable land"),
+        "out_of_scope": (
+            "不在评价范围（规模或用地面积）",
+            "outside the scope (scale or land area)",
+        ),
+        "exempt_industry": ("豁免行业（公用事业等）", "exempt industry (utilities etc.)"),
+        "new_firm": ("新设企业（培育期）", "new firm (ramp-up)"),
+        "land_ramp_up": ("供地未满培育期", "land granted within the ramp-up period"),
+        "veto": ("一票否决项", "veto item"),
+        "tenant_merged": ("承租企业并入宗地主", "tenant merged into the landlord"),
+        "tenant_inherits": ("承租企业沿用宗地主等级", "tenant inherits the landlord's grade"),
+    },
+    "check": {
+        "fragmented": ("补划用地不连片", "replacement land is fragmented"),
+        "too_small": ("补划用地面积过小", "replacement land is too small"),
+        "constraint_overlap": ("与管控区重叠", "overlaps a constraint area"),
+        "already_industrial": ("已是现状工业用地或控制线", "already industrial land"),
+    },
+    "constraint": {
+        "ecological_red_line": ("生态保护红线", "ecological red line"),
+        "permanent_basic_farmland": ("永久基本农田", "permanent basic farmland"),
+        "other": ("其他管控区", "other constraint area"),
+    },
+}
+"""group → code → (中文, English)."""
+
+
+def _lang(lang: str) -> int:
+    return 1 if lang == "en" else 0
+
+
+def label(group: str, code: object, lang: str = "zh") -> str:
+    """The label of ``code`` in ``group`` (the code itself when the vocabulary lacks it;
+    ``""`` for a missing value)."""
+    if code is None or (isinstance(code, float) and code != code):
+        return ""
+    text = str(code)
+    words = VOCABULARY.get(group, {})
+    hit = words.get(text)
+    if hit is not None:
+        return hit[_lang(lang)]
+    return text
+
+
+def labels(lang: str = "zh") -> dict[str, dict[str, str]]:
+    """The whole vocabulary in one language: group → code → label."""
+    i = _lang(lang)
+    return {g: {c: pair[i] for c, pair in words.items()} for g, words in VOCABULARY.items()}
+
+
+def label_map(group: str, lang: str = "zh") -> Mapping[str, str]:
+    """code → label of one group (for vectorised ``Series.map``)."""
+    i = _lang(lang)
+    return {c: pair[i] for c, pair in VOCABULARY.get(group, {}).items()}
