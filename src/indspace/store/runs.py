@@ -126,12 +126,15 @@ def latest_run(store: Store, year: int, profile_id: str | None = None) -> dict[s
 
 
 def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: pd.DataFrame,
-             parcels: pd.DataFrame, *, objection_ids: list[str] | None = None) -> dict[str, Any]:
+             parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
+             history: pd.DataFrame | None = None) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
     ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
     ``state``. The version is 1 + the highest version of the same year and profile, read
     inside the write transaction so that two writers cannot take the same number.
+    ``history`` (credit_code, year, policy_grade) is the grade history the run's policies
+    read (``run["history_years"]`` years before its year), kept for later steps.
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -147,6 +150,9 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
         _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
+        if history is not None:
+            _append(store, conn, "evaluation_history",
+                    history[["credit_code", "year", "policy_grade"]].assign(run_id=run_id))
         if objection_ids:
             o = store.table("evaluation_objections")
             conn.execute(sa.update(o).where(o.c.objection_id.in_(objection_ids))
@@ -169,6 +175,20 @@ def read_scores(store: Store, run_id: str, credit_code: str | None = None) -> pd
 
 def read_parcel_evaluations(store: Store, run_id: str) -> pd.DataFrame:
     return _read(store, "parcel_evaluations", run_id, None, "parcel_id")
+
+
+def read_history(store: Store, run_id: str) -> pd.DataFrame:
+    """The grade history a run kept (credit_code, year, policy_grade), in the order it was
+    written; empty for a run that kept none (see ``evaluation_runs.history_years``)."""
+    t = store.table("evaluation_history")
+    cols = [t.c.credit_code, t.c.year, t.c.policy_grade]
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(*cols).where(t.c.run_id == run_id)
+                            .order_by(t.c.fid)).cursor.fetchall()
+    frame = pd.DataFrame(rows, columns=["credit_code", "year", "policy_grade"])
+    frame["year"] = frame["year"].astype("int64")
+    frame["policy_grade"] = frame["policy_grade"].astype(object)
+    return frame
 
 
 def _read(store: Store, table: str, run_id: str, credit_code: str | None,

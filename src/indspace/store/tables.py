@@ -173,6 +173,19 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
         sqlite_autoincrement=True, comment="导入隔离区（被拒绝的行及原因）",
     )
     evaluation_tables(md)
+    Table(
+        "parcel_building_figures", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("source_version", Text, nullable=False, comment="建筑与宗地数据的内容版本"),
+        Column("storey_limit_m", Float, nullable=False, comment="层高超过该值计容加倍 (m)"),
+        Column("parcel_id", Text, nullable=False),
+        Column("footprint_m2", Float),
+        Column("floor_area_m2", Float),
+        Column("far_floor_m2", Float),
+        Column("mean_year_built", Float),
+        Index("ix_parcel_building_figures_source", "source_version", "storey_limit_m"),
+        sqlite_autoincrement=True, comment="宗地建筑指标（由建筑与宗地叠加得出，按内容版本保存）",
+    )
     controlline_tables(md, srid)
     lowuse_tables(md)
     account_tables(md)
@@ -201,6 +214,7 @@ def evaluation_tables(md: MetaData) -> None:
         Column("note", Text),
         Column("summary_json", Text, nullable=False),
         Column("profile_text", Text, comment="策略配置全文（YAML）"),
+        Column("history_years", Integer, comment="保存的往年等级年数"),
         Index("ix_evaluation_runs_year_profile", "year", "profile_id"),
         sqlite_autoincrement=True, comment="亩均评价批次（不可修改）",
     )
@@ -260,6 +274,16 @@ def evaluation_tables(md: MetaData) -> None:
         Column("land_grade", Text),
         Index("ux_parcel_evaluations_run_parcel", "run_id", "parcel_id", unique=True),
         sqlite_autoincrement=True, comment="地企双评：宗地评价",
+    )
+    Table(
+        "evaluation_history", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("credit_code", Text, nullable=False),
+        Column("year", Integer, nullable=False),
+        Column("policy_grade", Text),
+        Index("ix_evaluation_history_run", "run_id"),
+        sqlite_autoincrement=True, comment="亩均评价批次所用的往年政策等级",
     )
     Table(
         "evaluation_objections", md,
