@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from indspace.core.access import Principal
@@ -95,9 +96,8 @@ class Inputs:
 
     def digest(self) -> str:
         """A deterministic fingerprint of every frame (a run's ``inputs_hash``): names,
-        columns and dtypes, and each value hashed in its own column type (numbers by their
-        bits, text by its UTF-8 bytes; columns of other objects such as dates by their text)
-        — no per-cell conversion to text (city: ≈ 0.1 s instead of ≈ 1.3 s)."""
+        columns, dtypes and row counts, and every value as :func:`column_bytes` gives it —
+        no per-cell conversion to text (city: ≈ 0.1 s instead of ≈ 1.3 s)."""
         h = hashlib.sha256(f"inputs-v2:{self.year}".encode())
         names = ["firms", "indicators", "parcels", "occupancy", "building_stats"]
         if len(self.designations):
@@ -107,9 +107,37 @@ class Inputs:
             h.update(name.encode())
             h.update(",".join(f"{c}:{t}" for c, t in frame.dtypes.items()).encode())
             h.update(len(frame).to_bytes(8, "little"))
-            if len(frame.columns):
-                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            for col in frame.columns:
+                for part in column_bytes(frame[col]):
+                    h.update(part)
         return h.hexdigest()[:16]
+
+
+def column_bytes(col: pd.Series) -> list[bytes]:
+    """The values of one column as bytes that tell any two different columns of the same
+    dtype apart, without a Python call per cell: numbers and booleans by their bits (with
+    a missing-value mask for the nullable types), dates by their day number, text by its
+    UTF-8 bytes with each value's length and a missing-value mask; anything else by its
+    text."""
+    if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and col.dtype.kind in "iufb":
+        mask = np.asarray(col.isna(), dtype=bool)
+        data = col.to_numpy(dtype=col.dtype.numpy_dtype, na_value=0)
+        return [mask.tobytes(), np.ascontiguousarray(data).tobytes()]
+    if col.dtype.kind in "iufbmM":
+        return [np.ascontiguousarray(col.to_numpy()).tobytes()]
+    obj = col.to_numpy(dtype=object, na_value=None)
+    kind = pd.api.types.infer_dtype(obj, skipna=True)
+    if kind == "date":      # datetime.date (or None): the proleptic day number, −1 if none
+        days = np.fromiter((-1 if d is None else d.toordinal() for d in obj),
+                           dtype=np.int64, count=len(obj))
+        return [b"date", days.tobytes()]
+    missing = np.asarray(pd.isna(obj), dtype=bool)
+    if kind not in ("string", "empty"):
+        obj = np.array([str(v) for v in obj], dtype=object)
+    text = np.where(missing, "", obj)
+    lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+    return [missing.tobytes(), lengths.tobytes(),
+            "".join(text.tolist()).encode("utf-8", "surrogatepass")]
 
 
 def load_inputs(store: Store, year: int, profile: PolicyProfile | str = DEFAULT_PROFILE,
@@ -194,6 +222,8 @@ class Computation:
     adjustments: pd.DataFrame | None = None
     # the grade history the policies read (credit_code, year, policy_grade), None without one
     history: pd.DataFrame | None = None
+    # per year of the history: (year, method date, inputs hash) its grades came from
+    history_keys: list[tuple[int, date, str]] = field(default_factory=list)
 
 
 def attribution(inputs: Inputs, method: EvaluationMethod) -> Attribution:
@@ -229,23 +259,44 @@ def compute(inputs: Inputs, method: EvaluationMethod,
 
 def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *,
                   inputs: Mapping[int, Inputs] | None = None) -> pd.DataFrame:
-    """Policy grades of the ``years`` years before ``year`` (evaluated in memory); ``inputs``
-    holds those years' inputs when already loaded (:func:`load_years`), a year absent from it
-    has no indicators."""
+    """Policy grades of the ``years`` years before ``year``; ``inputs`` holds those years'
+    inputs when already loaded (:func:`load_years`), a year absent from it has no
+    indicators. See :func:`grade_history_keyed`."""
+    return grade_history_keyed(store, profile, year, years, inputs=inputs)[0]
+
+
+def grade_history_keyed(store: Store, profile: PolicyProfile, year: int, years: int, *,
+                        inputs: Mapping[int, Inputs] | None = None
+                        ) -> tuple[pd.DataFrame, list[tuple[int, date, str]]]:
+    """:func:`grade_history` and, per year in it, the (year, method date, inputs hash) its
+    grades come from.
+
+    Each year is evaluated under the method in force at its end. Its grades are a function
+    of the profile text, that method date and the year's inputs: when a stored run kept the
+    grades of the same year from the same three (:func:`~indspace.store.runs.find_history`)
+    they are read back, else the year is evaluated in memory — the same frame either way."""
     span = range(year - years, year)
     loaded = load_years(store, span, profile=profile) if inputs is None else inputs
-    rows = []
+    rows, keys = [], []
     for y in span:
         if y not in loaded:
             continue
+        on = method_date(y)
         try:
-            method = profile.evaluation_method(method_date(y))
+            method = profile.evaluation_method(on)
         except PolicyError:
             continue
-        r = compute(loaded[y], method, dual=False).results
-        rows.append(r[["credit_code", "policy_grade"]].assign(year=y))
+        digest = loaded[y].digest()
+        kept = runs.find_history(store, profile.content_hash, y, on, digest)
+        if kept is not None:
+            grades = runs.read_history(store, kept, y)[["credit_code", "policy_grade"]]
+        else:
+            grades = compute(loaded[y], method, dual=False).results[
+                ["credit_code", "policy_grade"]]
+        rows.append(grades.assign(year=y))
+        keys.append((y, on, digest))
     return (pd.concat(rows, ignore_index=True) if rows else
-            pd.DataFrame(columns=["credit_code", "year", "policy_grade"]))
+            pd.DataFrame(columns=["credit_code", "year", "policy_grade"])), keys
 
 
 @dataclass
@@ -297,9 +348,11 @@ def evaluate_year(store: Store, profile: PolicyProfile, year: int, on: date, *,
     if missing:
         have.update(load_years(store, missing, required=(year,) if year in missing else (),
                                profile=profile, on=on))
-    history = (grade_history(store, profile, year, depth, inputs=have) if depth > 0
-               else None)
-    return compute(have[year], method, history, dual=dual), have
+    history, keys = (grade_history_keyed(store, profile, year, depth, inputs=have)
+                     if depth > 0 else (None, []))
+    comp = compute(have[year], method, history, dual=dual)
+    comp.history_keys = keys
+    return comp, have
 
 
 def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
@@ -334,7 +387,8 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
             "history_years": history_depth(comp.method),
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
             _results_rows(comp.results), comp.scores, comp.dual.parcels,
-            objection_ids=objection_ids, history=comp.history)
+            objection_ids=objection_ids, history=comp.history,
+            history_keys=comp.history_keys)
         reused = False
     outcome = RunOutcome(run, comp, reused)
     if out is not None:
@@ -343,13 +397,18 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
     return outcome
 
 
+STORED_RESULT_COLUMNS = ("credit_code", "policy_grade")
+STORED_PARCEL_COLUMNS = ("parcel_id", "far", "vacant_share", "n_occupants")
+
+
 def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProfile
                        ) -> tuple[Computation, Inputs] | None:
     """What a stored run computed, read back for the steps that follow it (the
     low-efficiency plan on a run): its results, 地企双评 parcels and grade history as the run
     stored them, with the year's inputs and land attribution (the attribution is not
-    stored; it is recomputed, cheaply, from the same inputs). The scores, policies and
-    bonus items are not read (empty / None).
+    stored; it is recomputed, cheaply, from the same inputs). Only the result columns
+    :data:`STORED_RESULT_COLUMNS` and the parcel columns :data:`STORED_PARCEL_COLUMNS` are
+    read; the scores, policies and bonus items are not (empty / None).
 
     None when the run cannot stand for an evaluation now: it kept no grade history (made
     before revision 0012), or the store's inputs of its year are no longer those it was
@@ -364,8 +423,8 @@ def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProf
     if inputs.digest() != run["inputs_hash"]:
         return None
     run_id = run["run_id"]
-    results = runs.read_results(store, run_id).rename(columns={"group_label": "group"})
-    parcels = runs.read_parcel_evaluations(store, run_id)
+    results = runs.read_results(store, run_id, columns=STORED_RESULT_COLUMNS)
+    parcels = runs.read_parcel_evaluations(store, run_id, columns=STORED_PARCEL_COLUMNS)
     history = runs.read_history(store, run_id) if run["history_years"] else None
     comp = Computation(year, method, attribution(inputs, method), results, pd.DataFrame(),
                        DualResult(parcels, pd.DataFrame()), pd.DataFrame(), None, history)

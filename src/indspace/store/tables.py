@@ -30,6 +30,7 @@ land that replacement land may not overlap).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import (
@@ -75,8 +76,11 @@ def _entity_columns(entity: Entity, srid: int) -> list[Column[object]]:
     return cols
 
 
+@functools.cache
 def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
-    """All tables of the store for a deployment whose projected CRS is ``EPSG:srid``."""
+    """All tables of the store for a deployment whose projected CRS is ``EPSG:srid`` (built
+    once per SRID and shared: ≈ 0.1 s a build, and ``Store.meta`` asks for it on every
+    call; callers only read it)."""
     md = MetaData()
     for entity in ENTITIES.values():
         Table(
@@ -282,8 +286,18 @@ def evaluation_tables(md: MetaData) -> None:
         Column("credit_code", Text, nullable=False),
         Column("year", Integer, nullable=False),
         Column("policy_grade", Text),
-        Index("ix_evaluation_history_run", "run_id"),
+        Index("ix_evaluation_history_run", "run_id", "year"),
         sqlite_autoincrement=True, comment="亩均评价批次所用的往年政策等级",
+    )
+    Table(
+        "evaluation_history_years", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("year", Integer, nullable=False),
+        Column("method_date", Date, nullable=False, comment="该年等级的取值日期"),
+        Column("inputs_hash", Text, nullable=False, comment="该年输入数据哈希"),
+        Index("ix_evaluation_history_years_key", "year", "inputs_hash"),
+        sqlite_autoincrement=True, comment="往年等级的来源（取值日期、输入哈希）",
     )
     Table(
         "evaluation_objections", md,

@@ -9,7 +9,10 @@
 * ``evaluation_history``: the policy grades of the years before a run's year that the run's
   policies read (its grade history), written with the run; ``evaluation_runs.history_years``
   says how many years before the run's year were evaluated for it (empty: a run made before
-  this revision, whose history was not kept).
+  this revision, whose history was not kept). ``evaluation_history_years`` names, per run
+  and year of its history, the method date and the inputs hash that year's grades came
+  from: a later run whose history year has the same profile text, method date and inputs
+  reads those grades instead of evaluating the year again.
 
 Revision ID: 0012
 Revises: 0011
@@ -57,7 +60,20 @@ def upgrade() -> None:
         comment="亩均评价批次所用的往年政策等级",
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_evaluation_history_run", "evaluation_history", ["run_id"])
+    op.create_index("ix_evaluation_history_run", "evaluation_history", ["run_id", "year"])
+    op.create_table(
+        "evaluation_history_years",
+        sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("run_id", sa.Text(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("method_date", sa.Date(), nullable=False, comment="该年等级的取值日期"),
+        sa.Column("inputs_hash", sa.Text(), nullable=False, comment="该年输入数据哈希"),
+        sa.PrimaryKeyConstraint("fid"),
+        comment="往年等级的来源（取值日期、输入哈希）",
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_evaluation_history_years_key", "evaluation_history_years",
+                    ["year", "inputs_hash"])
     # ADD COLUMN: no table rebuild on SQLite
     op.add_column("evaluation_runs", sa.Column(
         "history_years", sa.Integer(), nullable=True, comment="保存的往年等级年数"))
@@ -66,6 +82,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("evaluation_runs") as batch_op:
         batch_op.drop_column("history_years")
+    op.drop_index("ix_evaluation_history_years_key", table_name="evaluation_history_years")
+    op.drop_table("evaluation_history_years")
     op.drop_index("ix_evaluation_history_run", table_name="evaluation_history")
     op.drop_table("evaluation_history")
     op.drop_index("ix_parcel_building_figures_source", table_name="parcel_building_figures")
