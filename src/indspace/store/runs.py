@@ -235,7 +235,8 @@ def _read(store: Store, table: str, run_id: str, credit_code: str | None,
     if credit_code is not None:
         q = q.where(t.c.credit_code == credit_code)
     with store.engine.connect() as conn:
-        rows = conn.execute(q.order_by(t.c[order], t.c.fid)).all()
+        # plain tuples: pandas builds a frame from SQLAlchemy Row objects ≈ 10× slower
+        rows = [tuple(r) for r in conn.execute(q.order_by(t.c[order], t.c.fid))]
     return pd.DataFrame(rows, columns=[c.name for c in cols])
 
 
