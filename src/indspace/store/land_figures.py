@@ -23,8 +23,7 @@ from indspace.store.store import Store
 from indspace.store.tables import history_name
 
 TABLE = "parcel_building_figures"
-FIGURE_COLUMNS = ("parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2",
-                  "mean_year_built")
+FIGURE_COLUMNS = ("parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2", "mean_year_built")
 
 
 def content_version(store: Store, names: Iterable[str]) -> str:
@@ -38,21 +37,25 @@ def content_version(store: Store, names: Iterable[str]) -> str:
     with store.engine.connect() as conn:
         for name in names:
             for table in (store.table(name), store.table(history_name(name))):
-                row = conn.execute(sa.select(
-                    sa.func.count(), sa.func.max(table.c.fid), sa.func.sum(table.c.version),
-                    sa.func.max(table.c.valid_from)).select_from(table)).one()
+                row = conn.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.max(table.c.fid),
+                        sa.func.sum(table.c.version),
+                        sa.func.max(table.c.valid_from),
+                    ).select_from(table)
+                ).one()
                 facts.append([table.name, *(None if v is None else str(v) for v in row)])
             if store.backend == "gpkg":
                 changed = conn.exec_driver_sql(
-                    "SELECT last_change FROM gpkg_contents WHERE table_name = ?",
-                    (name,)).scalar()
+                    "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (name,)
+                ).scalar()
                 facts.append([name, "last_change", changed])
     text = json.dumps(facts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def read_building_figures(store: Store, source_version: str,
-                          limit_m: float) -> pd.DataFrame | None:
+def read_building_figures(store: Store, source_version: str, limit_m: float) -> pd.DataFrame | None:
     """The figures kept for ``source_version`` and the storey-height limit ``limit_m``
     (sorted by parcel_id, the frame they were written from), or None when none are kept."""
     t = store.table(TABLE)
@@ -63,15 +66,22 @@ def read_building_figures(store: Store, source_version: str,
             return None
         rows = conn.execute(sa.select(*cols).where(*cond).order_by(t.c.fid)).cursor.fetchall()
     by_col = list(zip(*rows, strict=True)) if rows else [()] * len(FIGURE_COLUMNS)
-    frame = pd.DataFrame({
-        "parcel_id": pd.array(list(by_col[0]), dtype="string"),
-        **{c: np.array(by_col[i], dtype="float64") for i, c in enumerate(FIGURE_COLUMNS)
-           if i > 0}})
+    frame = pd.DataFrame(
+        {
+            "parcel_id": pd.array(list(by_col[0]), dtype="string"),
+            **{
+                c: np.array(by_col[i], dtype="float64")
+                for i, c in enumerate(FIGURE_COLUMNS)
+                if i > 0
+            },
+        }
+    )
     return frame
 
 
-def write_building_figures(store: Store, source_version: str,
-                           figures: dict[float, pd.DataFrame]) -> None:
+def write_building_figures(
+    store: Store, source_version: str, figures: dict[float, pd.DataFrame]
+) -> None:
     """Keep ``figures`` (per storey-height limit, :data:`FIGURE_COLUMNS`) for
     ``source_version`` in one transaction; figures of any other version are dropped (they
     describe tables that no longer exist). A store that cannot be written (read-only file
@@ -80,20 +90,26 @@ def write_building_figures(store: Store, source_version: str,
     try:
         _write(store, t, source_version, figures)
     except sa.exc.DBAPIError as e:
-        raise StoreError("无法保存宗地建筑指标", "the parcel building figures cannot be kept",
-                         where=TABLE, hint_zh=str(e.orig)[:200],
-                         hint_en="check that the store can be written") from e
+        raise StoreError(
+            "无法保存宗地建筑指标",
+            "the parcel building figures cannot be kept",
+            where=TABLE,
+            hint_zh=str(e.orig)[:200],
+            hint_en="check that the store can be written",
+        ) from e
 
 
-def _write(store: Store, t: sa.Table, source_version: str,
-           figures: dict[float, pd.DataFrame]) -> None:
+def _write(
+    store: Store, t: sa.Table, source_version: str, figures: dict[float, pd.DataFrame]
+) -> None:
     with store._write() as conn:
         conn.execute(sa.delete(t).where(t.c.source_version != source_version))
         for limit_m, frame in sorted(figures.items()):
             cond = (t.c.source_version == source_version, t.c.storey_limit_m == float(limit_m))
             if conn.execute(sa.select(t.c.fid).where(*cond).limit(1)).first() is not None:
-                continue            # another process kept them meanwhile
+                continue  # another process kept them meanwhile
             rows = pd.DataFrame(frame[list(FIGURE_COLUMNS)]).assign(
-                source_version=source_version, storey_limit_m=float(limit_m))
+                source_version=source_version, storey_limit_m=float(limit_m)
+            )
             rows["parcel_id"] = rows["parcel_id"].astype("string")
             _append(store, conn, TABLE, rows)

@@ -34,10 +34,8 @@ def upgrade() -> None:
     op.create_table(
         "parcel_building_figures",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("source_version", sa.Text(), nullable=False,
-                  comment="建筑与宗地数据的内容版本"),
-        sa.Column("storey_limit_m", sa.Float(), nullable=False,
-                  comment="层高超过该值计容加倍 (m)"),
+        sa.Column("source_version", sa.Text(), nullable=False, comment="建筑与宗地数据的内容版本"),
+        sa.Column("storey_limit_m", sa.Float(), nullable=False, comment="层高超过该值计容加倍 (m)"),
         sa.Column("parcel_id", sa.Text(), nullable=False),
         sa.Column("footprint_m2", sa.Float(), nullable=True),
         sa.Column("floor_area_m2", sa.Float(), nullable=True),
@@ -47,8 +45,11 @@ def upgrade() -> None:
         comment="宗地建筑指标（由建筑与宗地叠加得出，按内容版本保存）",
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_parcel_building_figures_source", "parcel_building_figures",
-                    ["source_version", "storey_limit_m"])
+    op.create_index(
+        "ix_parcel_building_figures_source",
+        "parcel_building_figures",
+        ["source_version", "storey_limit_m"],
+    )
     op.create_table(
         "evaluation_history",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
@@ -72,11 +73,14 @@ def upgrade() -> None:
         comment="往年等级的来源（取值日期、输入哈希）",
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_evaluation_history_years_key", "evaluation_history_years",
-                    ["year", "inputs_hash"])
+    op.create_index(
+        "ix_evaluation_history_years_key", "evaluation_history_years", ["year", "inputs_hash"]
+    )
     # ADD COLUMN: no table rebuild on SQLite
-    op.add_column("evaluation_runs", sa.Column(
-        "history_years", sa.Integer(), nullable=True, comment="保存的往年等级年数"))
+    op.add_column(
+        "evaluation_runs",
+        sa.Column("history_years", sa.Integer(), nullable=True, comment="保存的往年等级年数"),
+    )
 
 
 def downgrade() -> None:
