@@ -191,15 +191,26 @@ def test_history_years_are_read_back_from_an_earlier_run(store: Store) -> None:
     years = [k[0] for k in first.computation.history_keys]
     assert years == [2023, 2024]
     loaded = ev.load_years(store, range(2023, 2026), required=(2025,), profile=profile, on=ON)
-    for y, on, digest in first.computation.history_keys:
+    demo_run = runs.list_runs(store)["run_id"].iloc[0]
+    for y, on, digest, holder in first.computation.history_keys:
         assert on == ev.method_date(y) and digest == loaded[y].digest()
+        # the demo's own run evaluated the same year from the same inputs and profile text:
+        # this run read its grades and keeps a pointer to them
+        assert holder == demo_run
         found = runs.find_history(store, profile.content_hash, y, on, digest)
-        assert found is not None  # this run's, or the demo's identical one
+        assert found == demo_run
         # the kept grades equal the year evaluated anew, frame for frame
         fresh = ev.compute(loaded[y], profile.evaluation_method(on), dual=False).results
         want = fresh[["credit_code", "policy_grade"]].reset_index(drop=True)
         got = runs.read_history(store, found, y)[["credit_code", "policy_grade"]]
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # the run's history reads back through the pointers as it was computed
+    assert first.computation.history is not None
+    pd.testing.assert_frame_equal(
+        runs.read_history(store, first.run["run_id"]),
+        first.computation.history[["credit_code", "year", "policy_grade"]],
+        check_exact=True,
+    )
     # the whole history read back equals the history evaluated anew
     rows = []
     for y in (2023, 2024):

@@ -133,7 +133,7 @@ def latest_run(store: Store, year: int, profile_id: str | None = None) -> dict[s
 def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: pd.DataFrame,
              parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
              history: pd.DataFrame | None = None,
-             history_keys: Sequence[tuple[int, date, str]] = ()) -> dict[str, Any]:
+             history_keys: Sequence[HistoryKey] = ()) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
     ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
@@ -142,7 +142,8 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     ``history`` (credit_code, year, policy_grade) is the grade history the run's policies
     read (``run["history_years"]`` years before its year), kept for later steps;
     ``history_keys`` says, per year of it, the method date and inputs hash its grades came
-    from (:func:`find_history`).
+    from and the run already holding them (None: none; their rows are written with this
+    run), see :func:`find_history`.
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -158,13 +159,15 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
         _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
-        if history is not None:
+        if history is not None:       # the years another run holds: a pointer, no copy
+            held = {y for y, _, _, holder in history_keys if holder is not None}
+            own = history[~history["year"].isin(held)]
             _append(store, conn, "evaluation_history",
-                    history[["credit_code", "year", "policy_grade"]].assign(run_id=run_id))
+                    own[["credit_code", "year", "policy_grade"]].assign(run_id=run_id))
         if history_keys:
             conn.execute(sa.insert(store.table("evaluation_history_years")), [
-                {"run_id": run_id, "year": y, "method_date": on, "inputs_hash": digest}
-                for y, on, digest in history_keys])
+                {"run_id": run_id, "year": y, "method_date": on, "inputs_hash": digest,
+                 "grades_run_id": holder} for y, on, digest, holder in history_keys])
         if objection_ids:
             o = store.table("evaluation_objections")
             conn.execute(sa.update(o).where(o.c.objection_id.in_(objection_ids))
@@ -195,15 +198,20 @@ def read_parcel_evaluations(store: Store, run_id: str, *,
 
 def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataFrame:
     """The grade history a run kept (credit_code, year, policy_grade; only ``year``'s
-    rows if given), in the order it was written, policy_grade as pandas ``string`` (as the
-    evaluation gives it); empty for a run that kept none (``evaluation_runs.history_years``).
-    """
-    t = store.table("evaluation_history")
-    q = sa.select(t.c.credit_code, t.c.year, t.c.policy_grade).where(t.c.run_id == run_id)
+    rows if given), year by year in the order written, policy_grade as pandas ``string``
+    (as the evaluation gives it); a year another run holds is read from that run. Empty for
+    a run that kept none (``evaluation_runs.history_years``)."""
+    t, k = store.table("evaluation_history"), store.table("evaluation_history_years")
+    cols = (t.c.credit_code, t.c.year, t.c.policy_grade)
+    keys = sa.select(k.c.year, sa.func.coalesce(k.c.grades_run_id, k.c.run_id).label("src")
+                     ).where(k.c.run_id == run_id)
     if year is not None:
-        q = q.where(t.c.year == year)
+        keys = keys.where(k.c.year == year)
+    rows: list[Any] = []
     with store.engine.connect() as conn:
-        rows = conn.execute(q.order_by(t.c.fid)).cursor.fetchall()
+        for y, src in conn.execute(keys.order_by(k.c.year)).all():
+            rows += conn.execute(sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
+                                 .order_by(t.c.fid)).cursor.fetchall()
     by_col = list(zip(*rows, strict=True)) if rows else [(), (), ()]
     return pd.DataFrame({
         "credit_code": np.array(by_col[0], dtype=object),
@@ -211,13 +219,18 @@ def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataF
         "policy_grade": pd.array(list(by_col[2]), dtype="string")})
 
 
+HistoryKey = tuple[int, date, str, str | None]
+"""(year, method date, inputs hash, run holding the grades or None) of a history year."""
+
+
 def find_history(store: Store, profile_hash: str, year: int, method_date: date,
                  inputs_hash: str) -> str | None:
-    """The latest run whose grade history holds ``year`` evaluated from the profile text
-    ``profile_hash`` on ``method_date`` with inputs ``inputs_hash`` (its grades of that year
-    are then those an evaluation would give again), or None."""
+    """The run holding the grades of ``year`` evaluated from the profile text
+    ``profile_hash`` on ``method_date`` with inputs ``inputs_hash`` for the latest run that
+    used them (those grades are then the ones an evaluation would give again), or None."""
     h, r = store.table("evaluation_history_years"), store.table("evaluation_runs")
-    q = (sa.select(h.c.run_id).join(r, r.c.run_id == h.c.run_id)
+    q = (sa.select(sa.func.coalesce(h.c.grades_run_id, h.c.run_id))
+         .join(r, r.c.run_id == h.c.run_id)
          .where(h.c.year == year, h.c.inputs_hash == inputs_hash,
                 h.c.method_date == method_date, r.c.profile_hash == profile_hash)
          .order_by(h.c.fid.desc()).limit(1))

@@ -296,6 +296,7 @@ def evaluation_tables(md: MetaData) -> None:
         Column("year", Integer, nullable=False),
         Column("method_date", Date, nullable=False, comment="该年等级的取值日期"),
         Column("inputs_hash", Text, nullable=False, comment="该年输入数据哈希"),
+        Column("grades_run_id", Text, comment="等级所在批次（空：本批次）"),
         Index("ix_evaluation_history_years_key", "year", "inputs_hash"),
         sqlite_autoincrement=True, comment="往年等级的来源（取值日期、输入哈希）",
     )

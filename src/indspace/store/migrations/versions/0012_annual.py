@@ -12,7 +12,8 @@
   this revision, whose history was not kept). ``evaluation_history_years`` names, per run
   and year of its history, the method date and the inputs hash that year's grades came
   from: a later run whose history year has the same profile text, method date and inputs
-  reads those grades instead of evaluating the year again.
+  reads those grades instead of evaluating the year again, and keeps only a pointer to the
+  run holding them (``grades_run_id``) instead of a copy.
 
 Revision ID: 0012
 Revises: 0011
@@ -69,6 +70,7 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("method_date", sa.Date(), nullable=False, comment="该年等级的取值日期"),
         sa.Column("inputs_hash", sa.Text(), nullable=False, comment="该年输入数据哈希"),
+        sa.Column("grades_run_id", sa.Text(), nullable=True, comment="等级所在批次（空：本批次）"),
         sa.PrimaryKeyConstraint("fid"),
         comment="往年等级的来源（取值日期、输入哈希）",
         sqlite_autoincrement=True,
