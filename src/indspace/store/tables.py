@@ -20,6 +20,11 @@ enterprise, indicator and run), ``parcel_evaluations`` (地企双评, one row pe
 and ``evaluation_objections`` (异议: filed, accepted or rejected, and the run it produced).
 Results are written once with their run and never edited.
 
+The annual run (issue #14, revision 0012) adds ``evaluation_history`` and
+``evaluation_history_years`` (the grade history a run's policies read, and where each year's
+grades came from) and ``parcel_building_figures`` (the per-parcel result of the building
+overlay, keyed by a content version of buildings and parcels; owner ``services/land.py``).
+
 The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
 adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
 ``controlline_proposal_areas`` (its areas out and in, one feature per part),
