@@ -30,7 +30,11 @@ from indspace.services import evaluation as ev
 from indspace.services import land, lowuse
 from indspace.services.importing import import_file
 from indspace.store import Store, runs
-from indspace.store.land_figures import content_version, read_building_figures
+from indspace.store.land_figures import (
+    content_version,
+    read_building_figures,
+    write_building_figures,
+)
 from tests.cli.conftest import run
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -107,6 +111,10 @@ def test_kept_building_figures_equal_the_overlay_and_follow_imports(
     assert parcel in set(changed[changed].index)
     # only the current version's figures stay in the store
     assert read_building_figures(store, before, 8.0) is None
+    # figures computed from tables that changed meanwhile are not kept
+    tables = ("buildings", "parcels")
+    assert not write_building_figures(store, "x", {8.0: fresh}, tables=tables, content="0")
+    assert read_building_figures(store, "x", 8.0) is None
 
     # an edit through the store changes the version too
     imported = _version(store)

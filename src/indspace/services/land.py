@@ -150,18 +150,19 @@ def kept_building_stats(store: Store, limits: Iterable[float]) -> dict[float, pd
     )
 
     wanted = sorted({float(x) for x in limits})
-    version = f"{FIGURES_METHOD}:{content_version(store, ('buildings', 'parcels'))}"
+    tables = ("buildings", "parcels")
+    content = content_version(store, tables)
+    version = f"{FIGURES_METHOD}:{content}"
     found = {limit: read_building_figures(store, version, limit) for limit in wanted}
     missing = [limit for limit, frame in found.items() if frame is None]
     if missing:
         placed = store_overlay(store)
         computed = {limit: placed.stats(limit) for limit in missing}
         found.update(computed)
-        # kept only if neither table changed while they were read; a store that cannot be
-        # written now (read-only, locked by a long import) still gives the figures
-        if version == f"{FIGURES_METHOD}:{content_version(store, ('buildings', 'parcels'))}":
-            with contextlib.suppress(StoreError):
-                write_building_figures(store, version, computed)
+        # kept only if neither table changed while they were read (checked in the write);
+        # a store that cannot be written now (read-only, locked) still gives the figures
+        with contextlib.suppress(StoreError):
+            write_building_figures(store, version, computed, tables=tables, content=content)
     return {limit: frame for limit, frame in found.items() if frame is not None}
 
 

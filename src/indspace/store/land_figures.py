@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from indspace.core.errors import StoreError
 from indspace.store.runs import _append
@@ -33,24 +34,28 @@ def content_version(store: Store, names: Iterable[str]) -> str:
     ``valid_from``, and the same for its history table; on a GeoPackage also the layer's
     ``gpkg_contents.last_change`` (which GDAL clients such as QGIS update when they edit).
     Two aggregate queries per table; no row is read."""
-    facts: list[object] = []
     with store.engine.connect() as conn:
-        for name in names:
-            for table in (store.table(name), store.table(history_name(name))):
-                row = conn.execute(
-                    sa.select(
-                        sa.func.count(),
-                        sa.func.max(table.c.fid),
-                        sa.func.sum(table.c.version),
-                        sa.func.max(table.c.valid_from),
-                    ).select_from(table)
-                ).one()
-                facts.append([table.name, *(None if v is None else str(v) for v in row)])
-            if store.backend == "gpkg":
-                changed = conn.exec_driver_sql(
-                    "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (name,)
-                ).scalar()
-                facts.append([name, "last_change", changed])
+        return _content_version(store, conn, names)
+
+
+def _content_version(store: Store, conn: Connection, names: Iterable[str]) -> str:
+    facts: list[object] = []
+    for name in names:
+        for table in (store.table(name), store.table(history_name(name))):
+            row = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.max(table.c.fid),
+                    sa.func.sum(table.c.version),
+                    sa.func.max(table.c.valid_from),
+                ).select_from(table)
+            ).one()
+            facts.append([table.name, *(None if v is None else str(v) for v in row)])
+        if store.backend == "gpkg":
+            changed = conn.exec_driver_sql(
+                "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (name,)
+            ).scalar()
+            facts.append([name, "last_change", changed])
     text = json.dumps(facts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -80,15 +85,23 @@ def read_building_figures(store: Store, source_version: str, limit_m: float) -> 
 
 
 def write_building_figures(
-    store: Store, source_version: str, figures: dict[float, pd.DataFrame]
-) -> None:
+    store: Store,
+    source_version: str,
+    figures: dict[float, pd.DataFrame],
+    *,
+    tables: tuple[str, ...] = (),
+    content: str | None = None,
+) -> bool:
     """Keep ``figures`` (per storey-height limit, :data:`FIGURE_COLUMNS`) for
     ``source_version`` in one transaction; figures of any other version are dropped (they
-    describe tables that no longer exist). A store that cannot be written (read-only file
-    or database role) raises :class:`StoreError`."""
+    describe tables that no longer exist). With ``content`` (the :func:`content_version`
+    of ``tables`` the figures were computed from) nothing is written if the tables changed
+    meanwhile (checked inside the write transaction); returns whether they were kept. A
+    store that cannot be written (read-only file or database role) raises
+    :class:`StoreError`."""
     t = store.table(TABLE)
     try:
-        _write(store, t, source_version, figures)
+        return _write(store, t, source_version, figures, tables, content)
     except sa.exc.DBAPIError as e:
         raise StoreError(
             "无法保存宗地建筑指标",
@@ -100,9 +113,16 @@ def write_building_figures(
 
 
 def _write(
-    store: Store, t: sa.Table, source_version: str, figures: dict[float, pd.DataFrame]
-) -> None:
+    store: Store,
+    t: sa.Table,
+    source_version: str,
+    figures: dict[float, pd.DataFrame],
+    tables: tuple[str, ...],
+    content: str | None,
+) -> bool:
     with store._write() as conn:
+        if content is not None and _content_version(store, conn, tables) != content:
+            return False  # buildings or parcels changed while the figures were computed
         conn.execute(sa.delete(t).where(t.c.source_version != source_version))
         for limit_m, frame in sorted(figures.items()):
             cond = (t.c.source_version == source_version, t.c.storey_limit_m == float(limit_m))
@@ -113,3 +133,4 @@ def _write(
             )
             rows["parcel_id"] = rows["parcel_id"].astype("string")
             _append(store, conn, TABLE, rows)
+    return True
