@@ -351,7 +351,10 @@ class Store:
                     for name in frames:
                         if ENTITIES[name].geometry:
                             gpkg.update_extent(lambda s: conn.exec_driver_sql(s), name, GEOM)
-        except (sa.exc.IntegrityError, sqlite3.IntegrityError, *_pg_integrity_errors()) as e:
+        except Exception as e:
+            if not isinstance(e, (sa.exc.IntegrityError, sqlite3.IntegrityError,
+                                  *_pg_integrity_errors())):
+                raise
             raise StoreError("写入失败：主键重复或违反约束，本次写入已整体撤销",
                              "write failed: duplicate key or constraint violation; "
                              "nothing was written", hint_zh=str(getattr(e, "orig", e))[:200],
