@@ -16,6 +16,7 @@ from alembic.migration import MigrationContext
 
 from indspace.core.errors import NotFoundError, StoreError, ValidationError
 from indspace.store import Store
+from indspace.store.store import head_revision, shipped_head
 from indspace.store.tables import build_metadata
 
 T0 = datetime(2025, 12, 31, tzinfo=UTC)
@@ -68,6 +69,12 @@ def test_schema_matches_metadata_after_migration(store: Store) -> None:
     assert store.revision() == "0015"
     store.migrate()  # idempotent
     assert store.counts()["parcels"] == 3
+
+
+def test_shipped_head_without_alembic_is_alembics_head(store: Store) -> None:
+    """Opening a store compares its revision with the head read from the migration files
+    (no Alembic import at start-up); it must be the head Alembic finds."""
+    assert shipped_head() == head_revision() == store.revision()
 
 
 def test_round_trip_types_and_geometry(store: Store) -> None:

@@ -10,8 +10,10 @@ store. Both call the one engine, :mod:`indspace.core.engines.land_figures`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +31,7 @@ from indspace.core.engines.land_figures import (
     overlay_buildings,
     parcel_sums,
 )
-from indspace.core.errors import ValidationError
+from indspace.core.errors import StoreError, ValidationError
 from indspace.services._collector import collector_paused
 from indspace.services.output import atomic, unsupported_format, write_sheets
 from indspace.settings import DEFAULT_PROFILE, DEFAULT_SRID
@@ -125,7 +127,43 @@ def store_overlay(store: Store) -> StoreOverlay:
 
 def building_stats(store: Store, limit_m: float) -> pd.DataFrame:
     """Per-parcel building figures of the store (see :meth:`StoreOverlay.stats`)."""
-    return store_overlay(store).stats(limit_m)
+    return kept_building_stats(store, (limit_m,))[float(limit_m)]
+
+
+FIGURES_METHOD = "1"
+"""Version of the way the kept figures are computed (:meth:`StoreOverlay.stats`); part of
+their key, so that figures kept by an older method are computed anew."""
+
+
+def kept_building_stats(store: Store, limits: Iterable[float]) -> dict[float, pd.DataFrame]:
+    """Per storey-height limit, the per-parcel building figures of the store's current
+    buildings and parcels (:meth:`StoreOverlay.stats`, the same frame to the last bit).
+
+    They are read from the store when it keeps them for the current contents of both
+    tables (:func:`~indspace.store.land_figures.content_version`); else the buildings are
+    overlaid on the parcels and the figures kept for the next step. Any import or edit of
+    buildings or parcels changes the version, so figures are never read stale."""
+    from indspace.store.land_figures import (
+        content_version,
+        read_building_figures,
+        write_building_figures,
+    )
+
+    wanted = sorted({float(x) for x in limits})
+    tables = ("buildings", "parcels")
+    content = content_version(store, tables)
+    version = f"{FIGURES_METHOD}:{content}"
+    found = {limit: read_building_figures(store, version, limit) for limit in wanted}
+    missing = [limit for limit, frame in found.items() if frame is None]
+    if missing:
+        placed = store_overlay(store)
+        computed = {limit: placed.stats(limit) for limit in missing}
+        found.update(computed)
+        # kept only if neither table changed while they were read (checked in the write);
+        # a store that cannot be written now (read-only, locked) still gives the figures
+        with contextlib.suppress(StoreError):
+            write_building_figures(store, version, computed, tables=tables, content=content)
+    return {limit: frame for limit, frame in found.items() if frame is not None}
 
 
 # ------------------------------------------------------------------ the file tool
@@ -476,6 +514,7 @@ __all__ = [
     "FarResult",
     "StoreOverlay",
     "building_stats",
+    "kept_building_stats",
     "land_far",
     "store_overlay",
     "storey_limit",

@@ -40,6 +40,7 @@ from indspace.services.evaluation import (
     resolve_profile,
     run_day,
     run_profile,
+    stored_computation,
 )
 from indspace.services.output import (
     atomic,
@@ -80,17 +81,24 @@ def context(store: Store, year: int | None = None,
     """The context of ``year`` under ``profile`` with the values in force on ``method_on``
     (default: today in the deployment's time zone) — or, with ``evaluation_run_id``, that
     run's year, stored profile and method date (whatever happened to the file since)."""
+    stored = None
     if evaluation_run_id is not None:
         run = runs.get_run(store, evaluation_run_id)
         prof, year, on = run_profile(run), int(run["year"]), run["method_date"]
+        # what the run stored, while the store's inputs are still those it saw
+        stored = stored_computation(store, run, prof)
     else:
         if year is None:
             raise ValidationError("需要年度或评价批次", "give a year or an evaluation run",
                                   where="--year")
         prof = profile if isinstance(profile, PolicyProfile) else resolve_profile(profile)
         on = method_on or run_day(store, datetime.now(UTC))
-    comp, loaded = evaluate_year(store, prof, year, on)
-    return Context(year, prof, on, loaded[year], comp,
+    if stored is not None:
+        comp, inputs = stored
+    else:
+        comp, loaded = evaluate_year(store, prof, year, on)
+        inputs = loaded[year]
+    return Context(year, prof, on, inputs, comp,
                    pd.DataFrame(parcel_overlay(store, profile=prof)), evaluation_run_id)
 
 

@@ -83,14 +83,15 @@ def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
         if f is None:
             out[name] = vals
         elif f.dtype == "float":
-            out[name] = np.array([np.nan if v is None else v for v in vals], dtype="float64")
+            out[name] = np.array(vals, dtype="float64")     # None → NaN in numpy's cast
         elif f.dtype == "int":
             out[name] = pd.array(vals, dtype="Int64")
         elif f.dtype == "bool":
             out[name] = pd.array(vals, dtype="boolean")
-        elif f.dtype == "date":
-            out[name] = pd.Series([v if v is None or isinstance(v, date)
-                                   else date.fromisoformat(str(v)) for v in vals], dtype=object)
+        elif f.dtype == "date":   # each distinct value parsed once (days repeat a lot)
+            days = {v: v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
+                    for v in set(vals)}
+            out[name] = pd.Series([days[v] for v in vals], dtype=object)
         else:
             out[name] = pd.Series(vals, dtype=object)
     return pd.DataFrame(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -51,7 +51,12 @@ def _column_values(col: pd.Series) -> list[Any]:
         return out.tolist()             # type: ignore[no-any-return]
     if isinstance(col.dtype, pd.StringDtype):   # text: str, missing → None
         return col.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
-    return [_clean(v) for v in col.to_numpy(dtype=object)]
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        out = values.copy()                     # text in an object column: missing → None
+        out[pd.isna(values)] = None
+        return out.tolist()                     # type: ignore[no-any-return]
+    return [_clean(v) for v in values]
 
 
 def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> None:
@@ -126,12 +131,19 @@ def latest_run(store: Store, year: int, profile_id: str | None = None) -> dict[s
 
 
 def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: pd.DataFrame,
-             parcels: pd.DataFrame, *, objection_ids: list[str] | None = None) -> dict[str, Any]:
+             parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
+             history: pd.DataFrame | None = None,
+             history_keys: Sequence[HistoryKey] = ()) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
     ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
     ``state``. The version is 1 + the highest version of the same year and profile, read
     inside the write transaction so that two writers cannot take the same number.
+    ``history`` (credit_code, year, policy_grade) is the grade history the run's policies
+    read (``run["history_years"]`` years before its year), kept for later steps;
+    ``history_keys`` says, per year of it, the method date and inputs hash its grades came
+    from and the run already holding them (None: none; their rows are written with this
+    run), see :func:`find_history`.
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -147,6 +159,15 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
         _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
+        if history is not None:       # the years another run holds: a pointer, no copy
+            held = {y for y, _, _, holder in history_keys if holder is not None}
+            own = history[~history["year"].isin(held)]
+            _append(store, conn, "evaluation_history",
+                    own[["credit_code", "year", "policy_grade"]].assign(run_id=run_id))
+        if history_keys:
+            conn.execute(sa.insert(store.table("evaluation_history_years")), [
+                {"run_id": run_id, "year": y, "method_date": on, "inputs_hash": digest,
+                 "grades_run_id": holder} for y, on, digest, holder in history_keys])
         if objection_ids:
             o = store.table("evaluation_objections")
             conn.execute(sa.update(o).where(o.c.objection_id.in_(objection_ids))
@@ -159,27 +180,76 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     return {**row}
 
 
-def read_results(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
-    return _read(store, "evaluation_results", run_id, credit_code, "credit_code")
+def read_results(store: Store, run_id: str, credit_code: str | None = None, *,
+                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A run's results (``columns``: only these, else all), by credit_code."""
+    return _read(store, "evaluation_results", run_id, credit_code, "credit_code", columns)
 
 
 def read_scores(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
     return _read(store, "evaluation_scores", run_id, credit_code, "credit_code")
 
 
-def read_parcel_evaluations(store: Store, run_id: str) -> pd.DataFrame:
-    return _read(store, "parcel_evaluations", run_id, None, "parcel_id")
+def read_parcel_evaluations(store: Store, run_id: str, *,
+                            columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A run's 地企双评 parcels (``columns``: only these, else all), by parcel_id."""
+    return _read(store, "parcel_evaluations", run_id, None, "parcel_id", columns)
+
+
+def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataFrame:
+    """The grade history a run kept (credit_code, year, policy_grade; only ``year``'s
+    rows if given), year by year in the order written, policy_grade as pandas ``string``
+    (as the evaluation gives it); a year another run holds is read from that run. Empty for
+    a run that kept none (``evaluation_runs.history_years``)."""
+    t, k = store.table("evaluation_history"), store.table("evaluation_history_years")
+    cols = (t.c.credit_code, t.c.year, t.c.policy_grade)
+    keys = sa.select(k.c.year, sa.func.coalesce(k.c.grades_run_id, k.c.run_id).label("src")
+                     ).where(k.c.run_id == run_id)
+    if year is not None:
+        keys = keys.where(k.c.year == year)
+    rows: list[Any] = []
+    with store.engine.connect() as conn:
+        for y, src in conn.execute(keys.order_by(k.c.year)).all():
+            rows += conn.execute(sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
+                                 .order_by(t.c.fid)).cursor.fetchall()
+    by_col = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+    return pd.DataFrame({
+        "credit_code": np.array(by_col[0], dtype=object),
+        "year": np.array(by_col[1], dtype=np.int64),
+        "policy_grade": pd.array(list(by_col[2]), dtype="string")})
+
+
+HistoryKey = tuple[int, date, str, str | None]
+"""(year, method date, inputs hash, run holding the grades or None) of a history year."""
+
+
+def find_history(store: Store, profile_hash: str, year: int, method_date: date,
+                 inputs_hash: str) -> str | None:
+    """The run holding the grades of ``year`` evaluated from the profile text
+    ``profile_hash`` on ``method_date`` with inputs ``inputs_hash`` for the latest run that
+    used them (those grades are then the ones an evaluation would give again), or None."""
+    h, r = store.table("evaluation_history_years"), store.table("evaluation_runs")
+    q = (sa.select(sa.func.coalesce(h.c.grades_run_id, h.c.run_id))
+         .join(r, r.c.run_id == h.c.run_id)
+         .where(h.c.year == year, h.c.inputs_hash == inputs_hash,
+                h.c.method_date == method_date, r.c.profile_hash == profile_hash)
+         .order_by(h.c.fid.desc()).limit(1))
+    with store.engine.connect() as conn:
+        found = conn.execute(q).scalar()
+    return None if found is None else str(found)
 
 
 def _read(store: Store, table: str, run_id: str, credit_code: str | None,
-          order: str) -> pd.DataFrame:
+          order: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     t = store.table(table)
-    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
+    cols = ([t.c[c] for c in columns] if columns is not None else
+            [c for c in t.columns if c.name not in ("fid", "run_id")])
     q = sa.select(*cols).where(t.c.run_id == run_id)
     if credit_code is not None:
         q = q.where(t.c.credit_code == credit_code)
     with store.engine.connect() as conn:
-        rows = conn.execute(q.order_by(t.c[order], t.c.fid)).all()
+        # plain tuples: pandas builds a frame from SQLAlchemy Row objects ≈ 10× slower
+        rows = [tuple(r) for r in conn.execute(q.order_by(t.c[order], t.c.fid))]
     return pd.DataFrame(rows, columns=[c.name for c in cols])
 
 

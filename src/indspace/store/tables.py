@@ -20,6 +20,11 @@ enterprise, indicator and run), ``parcel_evaluations`` (地企双评, one row pe
 and ``evaluation_objections`` (异议: filed, accepted or rejected, and the run it produced).
 Results are written once with their run and never edited.
 
+The annual run (issue #14, revision 0012) adds ``evaluation_history`` and
+``evaluation_history_years`` (the grade history a run's policies read, and where each year's
+grades came from) and ``parcel_building_figures`` (the per-parcel result of the building
+overlay, keyed by a content version of buildings and parcels; owner ``services/land.py``).
+
 The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
 adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
 ``controlline_proposal_areas`` (its areas out and in, one feature per part),
@@ -30,6 +35,7 @@ land that replacement land may not overlap).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import (
@@ -75,8 +81,11 @@ def _entity_columns(entity: Entity, srid: int) -> list[Column[object]]:
     return cols
 
 
+@functools.cache
 def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
-    """All tables of the store for a deployment whose projected CRS is ``EPSG:srid``."""
+    """All tables of the store for a deployment whose projected CRS is ``EPSG:srid`` (built
+    once per SRID and shared: ≈ 0.1 s a build, and ``Store.meta`` asks for it on every
+    call; callers only read it)."""
     md = MetaData()
     for entity in ENTITIES.values():
         Table(
@@ -173,6 +182,19 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
         sqlite_autoincrement=True, comment="导入隔离区（被拒绝的行及原因）",
     )
     evaluation_tables(md)
+    Table(
+        "parcel_building_figures", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("source_version", Text, nullable=False, comment="建筑与宗地数据的内容版本"),
+        Column("storey_limit_m", Float, nullable=False, comment="层高超过该值计容加倍 (m)"),
+        Column("parcel_id", Text, nullable=False),
+        Column("footprint_m2", Float),
+        Column("floor_area_m2", Float),
+        Column("far_floor_m2", Float),
+        Column("mean_year_built", Float),
+        Index("ix_parcel_building_figures_source", "source_version", "storey_limit_m"),
+        sqlite_autoincrement=True, comment="宗地建筑指标（由建筑与宗地叠加得出，按内容版本保存）",
+    )
     controlline_tables(md, srid)
     lowuse_tables(md)
     proforma_tables(md)
@@ -202,6 +224,7 @@ def evaluation_tables(md: MetaData) -> None:
         Column("note", Text),
         Column("summary_json", Text, nullable=False),
         Column("profile_text", Text, comment="策略配置全文（YAML）"),
+        Column("history_years", Integer, comment="保存的往年等级年数"),
         Index("ix_evaluation_runs_year_profile", "year", "profile_id"),
         sqlite_autoincrement=True, comment="亩均评价批次（不可修改）",
     )
@@ -261,6 +284,27 @@ def evaluation_tables(md: MetaData) -> None:
         Column("land_grade", Text),
         Index("ux_parcel_evaluations_run_parcel", "run_id", "parcel_id", unique=True),
         sqlite_autoincrement=True, comment="地企双评：宗地评价",
+    )
+    Table(
+        "evaluation_history", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("credit_code", Text, nullable=False),
+        Column("year", Integer, nullable=False),
+        Column("policy_grade", Text),
+        Index("ix_evaluation_history_run", "run_id", "year"),
+        sqlite_autoincrement=True, comment="亩均评价批次所用的往年政策等级",
+    )
+    Table(
+        "evaluation_history_years", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("year", Integer, nullable=False),
+        Column("method_date", Date, nullable=False, comment="该年等级的取值日期"),
+        Column("inputs_hash", Text, nullable=False, comment="该年输入数据哈希"),
+        Column("grades_run_id", Text, comment="等级所在批次（空：本批次）"),
+        Index("ix_evaluation_history_years_key", "year", "inputs_hash"),
+        sqlite_autoincrement=True, comment="往年等级的来源（取值日期、输入哈希）",
     )
     Table(
         "evaluation_objections", md,

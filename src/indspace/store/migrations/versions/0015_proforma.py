@@ -15,7 +15,7 @@ from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import UtcDateTime
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

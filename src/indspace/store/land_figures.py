@@ -1,0 +1,136 @@
+"""Per-parcel building figures kept in the store (issue #14; the owner of the figures is
+:mod:`indspace.services.land`).
+
+The overlay of every building on every parcel is the costliest read of the annual run
+(150 000 building geometries on the city demo). Its per-parcel result is kept in
+``parcel_building_figures``, keyed by :func:`content_version` of the tables it came from and
+by the storey-height limit; a step finds it again while neither table has changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from indspace.core.errors import StoreError
+from indspace.store.runs import _append
+from indspace.store.store import Store
+from indspace.store.tables import history_name
+
+TABLE = "parcel_building_figures"
+FIGURE_COLUMNS = ("parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2", "mean_year_built")
+
+
+def content_version(store: Store, names: Iterable[str]) -> str:
+    """A version of the current contents of the entity tables ``names`` that changes with
+    every write the store makes to them: per table the row count, the highest ``fid`` (row
+    ids are never reused), the sum of record versions (an edit adds one), the latest
+    ``valid_from``, and the same for its history table; on a GeoPackage also the layer's
+    ``gpkg_contents.last_change`` (which GDAL clients such as QGIS update when they edit).
+    Two aggregate queries per table; no row is read."""
+    with store.engine.connect() as conn:
+        return _content_version(store, conn, names)
+
+
+def _content_version(store: Store, conn: Connection, names: Iterable[str]) -> str:
+    facts: list[object] = []
+    for name in names:
+        for table in (store.table(name), store.table(history_name(name))):
+            row = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.max(table.c.fid),
+                    sa.func.sum(table.c.version),
+                    sa.func.max(table.c.valid_from),
+                ).select_from(table)
+            ).one()
+            facts.append([table.name, *(None if v is None else str(v) for v in row)])
+        if store.backend == "gpkg":
+            changed = conn.exec_driver_sql(
+                "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (name,)
+            ).scalar()
+            facts.append([name, "last_change", changed])
+    text = json.dumps(facts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_building_figures(store: Store, source_version: str, limit_m: float) -> pd.DataFrame | None:
+    """The figures kept for ``source_version`` and the storey-height limit ``limit_m``
+    (sorted by parcel_id, the frame they were written from), or None when none are kept."""
+    t = store.table(TABLE)
+    cols = [t.c[c] for c in FIGURE_COLUMNS]
+    cond = (t.c.source_version == source_version, t.c.storey_limit_m == float(limit_m))
+    with store.engine.connect() as conn:
+        if conn.execute(sa.select(t.c.fid).where(*cond).limit(1)).first() is None:
+            return None
+        rows = conn.execute(sa.select(*cols).where(*cond).order_by(t.c.fid)).cursor.fetchall()
+    by_col = list(zip(*rows, strict=True)) if rows else [()] * len(FIGURE_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "parcel_id": pd.array(list(by_col[0]), dtype="string"),
+            **{
+                c: np.array(by_col[i], dtype="float64")
+                for i, c in enumerate(FIGURE_COLUMNS)
+                if i > 0
+            },
+        }
+    )
+    return frame
+
+
+def write_building_figures(
+    store: Store,
+    source_version: str,
+    figures: dict[float, pd.DataFrame],
+    *,
+    tables: tuple[str, ...] = (),
+    content: str | None = None,
+) -> bool:
+    """Keep ``figures`` (per storey-height limit, :data:`FIGURE_COLUMNS`) for
+    ``source_version`` in one transaction; figures of any other version are dropped (they
+    describe tables that no longer exist). With ``content`` (the :func:`content_version`
+    of ``tables`` the figures were computed from) nothing is written if the tables changed
+    meanwhile (checked inside the write transaction); returns whether they were kept. A
+    store that cannot be written (read-only file or database role) raises
+    :class:`StoreError`."""
+    t = store.table(TABLE)
+    try:
+        return _write(store, t, source_version, figures, tables, content)
+    except sa.exc.DBAPIError as e:
+        raise StoreError(
+            "无法保存宗地建筑指标",
+            "the parcel building figures cannot be kept",
+            where=TABLE,
+            hint_zh=str(e.orig)[:200],
+            hint_en="check that the store can be written",
+        ) from e
+
+
+def _write(
+    store: Store,
+    t: sa.Table,
+    source_version: str,
+    figures: dict[float, pd.DataFrame],
+    tables: tuple[str, ...],
+    content: str | None,
+) -> bool:
+    with store._write() as conn:
+        if content is not None and _content_version(store, conn, tables) != content:
+            return False  # buildings or parcels changed while the figures were computed
+        conn.execute(sa.delete(t).where(t.c.source_version != source_version))
+        for limit_m, frame in sorted(figures.items()):
+            cond = (t.c.source_version == source_version, t.c.storey_limit_m == float(limit_m))
+            if conn.execute(sa.select(t.c.fid).where(*cond).limit(1)).first() is not None:
+                continue  # another process kept them meanwhile
+            rows = pd.DataFrame(frame[list(FIGURE_COLUMNS)]).assign(
+                source_version=source_version, storey_limit_m=float(limit_m)
+            )
+            rows["parcel_id"] = rows["parcel_id"].astype("string")
+            _append(store, conn, TABLE, rows)
+    return True
