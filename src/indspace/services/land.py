@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,6 +151,9 @@ class FarResult:
     seconds: float
     crs: str
     notes: list[str]
+    # the geometries read (parcels, buildings): held by the result so that a short-lived
+    # caller (the CLI, which leaves by os._exit) never waits for them to be freed one by one
+    geometries: tuple[np.ndarray, np.ndarray] = field(default=(np.empty(0), np.empty(0)))
 
     @property
     def figures(self) -> pd.DataFrame:
@@ -236,17 +239,18 @@ def land_far(
         buildings = {**b_frame, "geometry": b_geom}
         ov = overlay_buildings(parcels, buildings, threads=threads)
         table = figure_table(parcels, buildings, ov, limit_job.result())
-    result = FarResult(
-        table,
-        ov,
-        ov.issue_counts(),
-        len(p_geom),
-        len(b_geom),
-        0.0,
-        f"EPSG:{p_epsg}",
-        notes,
-    )
-    _write_far(out, result, p_geom, p_epsg)
+        result = FarResult(
+            table,
+            ov,
+            ov.issue_counts(),
+            len(p_geom),
+            len(b_geom),
+            0.0,
+            f"EPSG:{p_epsg}",
+            notes,
+            (p_geom, b_geom),
+        )
+        _write_far(out, result, p_geom, p_epsg)  # still paused: the CSV makes many objects
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -370,10 +374,8 @@ class _ArrowColumn:
 
     def texts(self) -> np.ndarray:
         """Objects: text trimmed, numbers as text, None for missing or empty."""
-        values: list[Any] = []
-        for c in self.col.chunks:
-            values += c.to_pylist()
-        return _trimmed(values)
+        parts = [_arrow_texts(c) for c in self.col.chunks]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
 
 class _FrameColumn:
@@ -401,6 +403,41 @@ def _trimmed(values: list[Any]) -> np.ndarray:
         else (None if v is None or v != v else (str(v).strip() or None))
         for v in values
     ]
+    return out
+
+
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # what str.strip() removes
+_ASCII_SPACE[128:] = True  # a byte of a non-ASCII character: it may be a space (U+3000 …)
+
+
+def _arrow_texts(chunk: pa.Array) -> np.ndarray:
+    """One Arrow chunk as :func:`_trimmed` gives it. For strings, only the values whose
+    first or last byte may be white space are trimmed in Python (codes rarely are)."""
+    import pyarrow as pa
+
+    t = chunk.type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return _trimmed(chunk.to_pylist())
+    n = len(chunk)
+    out = np.empty(n, dtype=object)
+    out[:] = chunk.to_pylist()
+    if not n:
+        return out
+    offsets = np.frombuffer(
+        chunk.buffers()[1],
+        dtype=np.int64 if pa.types.is_large_string(t) else np.int32,
+        count=n + 1,
+        offset=chunk.offset * (8 if pa.types.is_large_string(t) else 4),
+    )
+    data = chunk.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    nonempty = np.diff(offsets) > 0
+    at = np.flatnonzero(nonempty)
+    first, last = data[offsets[:-1][at]], data[offsets[1:][at] - 1]
+    for i in at[_ASCII_SPACE[first] | _ASCII_SPACE[last]]:
+        out[i] = out[i].strip() or None
+    out[~nonempty] = None  # empty text, or missing
     return out
 
 
@@ -575,16 +612,18 @@ def _arrow_array(values: np.ndarray) -> pa.Array:
             pa.int64(), n, [None, pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))]
         )
     missing = np.equal(values, None)
-    encoded = [
-        b"" if v is None else ("'" + v if v.startswith(CSV_RISKY_START) else v).encode()
-        for v in (None if v is None else str(v) for v in values.tolist())
-    ]
+    texts = ["" if v is None else str(v) for v in values.tolist()]
+    risky = [i for i, v in enumerate(texts) if v.startswith(CSV_RISKY_START)]
+    for i in risky:  # written as text, never run as a formula (issue #15)
+        texts[i] = "'" + texts[i]
+    data = "".join(texts).encode()
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    if len(data) != lengths.sum():  # not all ASCII: lengths in bytes
+        lengths = np.fromiter((len(v.encode()) for v in texts), dtype=np.int64, count=n)
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n), out=offsets[1:])
+    np.cumsum(lengths, out=offsets[1:])
     return pa.Array.from_buffers(
-        pa.large_string(),
-        n,
-        [_validity(missing), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+        pa.large_string(), n, [_validity(missing), pa.py_buffer(offsets), pa.py_buffer(data)]
     )
 
 
