@@ -611,7 +611,7 @@ def _arrow_array(values: np.ndarray) -> pa.Array:
         return pa.Array.from_buffers(
             pa.int64(), n, [None, pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))]
         )
-    missing = np.equal(values, None)
+    missing = np.equal(values, None)  # type: ignore[call-overload]  # elementwise on objects
     texts = ["" if v is None else str(v) for v in values.tolist()]
     risky = [i for i, v in enumerate(texts) if v.startswith(CSV_RISKY_START)]
     for i in risky:  # written as text, never run as a formula (issue #15)

@@ -451,7 +451,8 @@ def _isna(values: Any) -> np.ndarray:
         return np.isnan(v)
     if v.dtype != object:
         return np.zeros(len(v), dtype=bool)
-    return np.equal(v, None) | (v != v)  # None, or NaN (the one value unequal to itself)
+    # None, or NaN (the one value unequal to itself)
+    return np.equal(v, None) | (v != v)  # type: ignore[call-overload]
 
 
 def _floats(s: Any) -> np.ndarray:
