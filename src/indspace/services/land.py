@@ -201,13 +201,10 @@ def land_far(
     t0 = time.perf_counter() if started is None else started
     if out.suffix.lower() not in OUT_FORMATS:
         raise unsupported_format(out, OUT_FORMATS)
-    gpkg_in = {parcels_path.suffix.lower(), buildings_path.suffix.lower()} == {".gpkg"}
-    if gpkg_in and out.suffix.lower() == ".csv":
-        # Arrow in, Arrow out: pyogrio need not load pandas and GeoPandas (≈ 0.35 s)
-        from indspace.ingest.files import pyogrio_without_pandas
-
-        pyogrio_without_pandas()
-    same = gpkg_in and parcels_path.resolve() == buildings_path.resolve()
+    same = (
+        parcels_path.suffix.lower() == ".gpkg"
+        and parcels_path.resolve() == buildings_path.resolve()
+    )
     if same:
         parcels_layer = parcels_layer or "parcels"
         buildings_layer = buildings_layer or "buildings"
