@@ -87,13 +87,6 @@ def quick_far_args(args: list[str]) -> dict[str, Any] | None:
     return found
 
 
-def arrow_only(parcels: Path, buildings: Path, out: Path) -> bool:
-    """Whether ``land far`` reads and writes through Arrow alone (no pandas): GeoPackage
-    inputs and a CSV output."""
-    suffixes = {parcels.suffix.lower(), buildings.suffix.lower()}
-    return suffixes == {".gpkg"} and out.suffix.lower() == ".csv"
-
-
 def standalone(args: list[str]) -> None:
     """``indspace land …`` on its own, without the store-backed commands (``_entry``).
 
@@ -109,12 +102,11 @@ def standalone(args: list[str]) -> None:
     try:
         quick = quick_far_args(args)
         if quick is not None:
-            if arrow_only(quick["parcels"], quick["buildings"], quick["out"]):
-                # this process reads and writes through Arrow alone and ends after the
-                # command: pyogrio need not load pandas and GeoPandas (≈ 0.35 s)
-                from indspace.ingest.files import pyogrio_without_pandas
+            from indspace.services.land import prepare_short_process
 
-                pyogrio_without_pandas()
+            # this process ends after the command: with GeoPackage inputs and a CSV output,
+            # pyogrio need not load pandas and GeoPandas (≈ 0.35 s)
+            prepare_short_process(quick["parcels"], quick["buildings"], quick["out"])
             # the result (and the geometries it holds) stays referenced until os._exit
             result = far(**quick, fail=_fail_quick)  # noqa: F841
         else:

@@ -252,6 +252,19 @@ def land_far(
     return result
 
 
+def prepare_short_process(parcels_path: Path, buildings_path: Path, out: Path) -> None:
+    """Prepare a process that runs one :func:`land_far` and ends (the standalone
+    ``indspace land far``): when it reads GeoPackages and writes CSV — Arrow alone — pyogrio
+    is imported without pandas and GeoPandas (see
+    :func:`indspace.ingest.files.pyogrio_without_pandas` and its caveat). Call it before
+    anything imports pyogrio; other inputs and outputs leave the process as it is."""
+    suffixes = {parcels_path.suffix.lower(), buildings_path.suffix.lower()}
+    if suffixes == {".gpkg"} and out.suffix.lower() == ".csv":
+        from indspace.ingest.files import pyogrio_without_pandas
+
+        pyogrio_without_pandas()
+
+
 def _storey_limit_of(profile: str | None, on: date | None) -> float:
     from indspace.services.profiles import resolve_profile
 
@@ -649,6 +662,7 @@ __all__ = [
     "StoreOverlay",
     "building_stats",
     "land_far",
+    "prepare_short_process",
     "store_overlay",
     "storey_limit",
 ]
