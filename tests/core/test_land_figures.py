@@ -208,3 +208,39 @@ def test_rotated_scene_gives_the_same_figures(figures: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(turned, figures, check_exact=False, rtol=1e-9, atol=1e-6)
     kinds = sorted(ov.issues["issue"])
     assert kinds == sorted(overlay_buildings(PARCELS, BUILDINGS).issues["issue"])
+
+
+def test_arrays_give_what_frames_give() -> None:
+    """The file tool hands the engine plain arrays (no pandas): the same overlay, figures
+    and data-quality list as from the frames."""
+    from indspace.core.engines.land_figures import figure_table
+
+    parcels = {
+        "parcel_id": PARCELS["parcel_id"].to_numpy(dtype=object),
+        "geometry": PARCELS["geometry"].to_numpy(dtype=object),
+    }
+    buildings = {
+        "building_id": BUILDINGS["building_id"].to_numpy(dtype=object),
+        "parcel_id": np.array([b[1] for b in B], dtype=object),
+        **{c: BUILDINGS[c].to_numpy(dtype=float) for c in ("floors", "height_m", "gfa_m2")},
+        "geometry": BUILDINGS["geometry"].to_numpy(dtype=object),
+    }
+    ov_a = overlay_buildings(parcels, buildings)
+    ov_f = overlay_buildings(PARCELS, BUILDINGS)
+    pd.testing.assert_frame_equal(ov_a.pieces, ov_f.pieces)
+    pd.testing.assert_frame_equal(ov_a.issues, ov_f.issues)
+    assert ov_a.issue_counts() == ov_f.issue_counts()
+    table = figure_table(parcels, buildings, ov_a, storey_limit_m=8.0)
+    assert list(table) == list(FIGURE_COLUMNS)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(table), land_figures(PARCELS, BUILDINGS, ov_f, storey_limit_m=8.0)
+    )
+
+
+def test_parcel_id_attribute_lookup_takes_the_first_of_repeated_ids() -> None:
+    from indspace.core.engines.land_figures import _positions
+
+    ids = np.array(["P1", "P2", "P1", None], dtype=object)
+    wanted = np.array(["P1", "P2", "P9", None, float("nan"), ""], dtype=object)
+    assert _positions(ids, wanted).tolist() == [0, 1, -1, -1, -1, -1]
+    assert _positions(ids, pd.array(["P2", None], dtype="string")).tolist() == [1, -1]

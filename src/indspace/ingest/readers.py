@@ -38,10 +38,8 @@ import datetime as dt
 import io
 import re
 import tempfile
-import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,30 +51,25 @@ import shapely
 
 from indspace.core.errors import IndspaceError, TooLargeError, ValidationError
 from indspace.core.geo.crs_detect import identify_epsg
+from indspace.ingest.files import (
+    _FORMAT_LABELS,
+    _UNSUPPORTED_HINTS,
+    FORMATS,
+    _check_file,
+    _collect_warnings,
+    _fail,
+    _format_of,
+    _gdal_layers,
+    _short,
+    _unreadable,
+)
 from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
 
 __all__ = ["FORMATS", "MAX_COLUMNS", "MAX_FEATURE_VERTICES", "MAX_FILE_VERTICES", "RawTable",
            "check_vertices", "list_layers", "read_table"]
 
-_FORMAT_LABELS = {"shapefile": "Shapefile", "geopackage": "GeoPackage", "geojson": "GeoJSON",
-                  "csv": "CSV", "xlsx": "Excel"}
-
-FORMATS: dict[str, str] = {
-    ".shp": "shapefile",
-    ".zip": "shapefile",
-    ".gpkg": "geopackage",
-    ".geojson": "geojson",
-    ".json": "geojson",
-    ".csv": "csv",
-    ".txt": "csv",
-    ".xlsx": "xlsx",
-}
-"""File extension (lower case) → format name."""
-
 _MAX_ZIP_BYTES = 4 * 1024**3
 """Largest total uncompressed size (bytes) of the shapefile parts extracted from a .zip."""
-_MAX_NOTES = 20
-"""Reading warnings beyond this many are summarised in one note."""
 _DBF_NAME_BYTES = 10
 """A DBF field name holds at most 10 bytes (plus a terminating NUL)."""
 MAX_COLUMNS = 2_000
@@ -97,17 +90,6 @@ _MAX_SPAN_LINES = 20
 span only decides which following lines belong to it and are not read as rows)."""
 _CSV_FIELD_LIMIT = csv.field_size_limit()
 """The csv module refuses longer cells (131 072 characters)."""
-
-_UNSUPPORTED_HINTS: dict[str, tuple[str, str]] = {
-    ".xls": ("请在 Excel/WPS 中另存为 .xlsx 或 CSV (UTF-8)", "save it as .xlsx or CSV (UTF-8)"),
-    ".et": ("请在 WPS 中另存为 .xlsx 或 CSV (UTF-8)", "save it from WPS as .xlsx or CSV (UTF-8)"),
-    ".dbf": ("请提供同名的 .shp（连同 .shx、.dbf、.prj、.cpg）", "give the .shp next to it "
-             "(with its .shx, .dbf, .prj and .cpg)"),
-    ".shx": ("请提供同名的 .shp", "give the .shp next to it"),
-    ".gdb": ("请先导出为 GeoPackage (.gpkg) 或 Shapefile", "export it to GeoPackage (.gpkg) or "
-             "Shapefile first"),
-}
-
 
 @dataclass(frozen=True, eq=False)
 class RawTable:
@@ -169,53 +151,6 @@ class RawTable:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _fail(zh: str, en: str, where: str, hint_zh: str | None = None,
-          hint_en: str | None = None) -> ValidationError:
-    return ValidationError(zh, en, where=where, hint_zh=hint_zh, hint_en=hint_en)
-
-
-def _short(e: BaseException) -> str:
-    """One-line detail of a library exception, without temporary /vsimem/ paths."""
-    text = " ".join(str(e).split()) or type(e).__name__
-    text = re.sub(r"/vsimem/\S+", "<memory>", text)
-    return text[:200] + ("…" if len(text) > 200 else "")
-
-
-def _unreadable(source: str, fmt_zh: str, fmt_en: str, e: BaseException) -> ValidationError:
-    kind_zh = f" {fmt_zh} " if fmt_zh else ""
-    kind_en = f"{fmt_en} " if fmt_en else ""
-    return _fail(
-        f"无法读取{kind_zh}文件，文件可能已损坏或格式不符（{_short(e)}）",
-        f"cannot read the {kind_en}file; it may be corrupt or not of this format ({_short(e)})",
-        source,
-        "请在 GIS 或表格软件中打开检查，重新导出后再导入",
-        "open it in a GIS or spreadsheet program to check it, export it again and retry",
-    )
-
-
-@contextmanager
-def _collect_warnings(notes: list[str]) -> Iterator[None]:
-    """Turn warnings raised by GDAL/pyogrio/openpyxl while reading into notes."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    seen: set[str] = set()
-    for w in caught:
-        if issubclass(w.category, DeprecationWarning | PendingDeprecationWarning
-                      | ResourceWarning):
-            continue
-        msg = " ".join(str(w.message).split())[:300]
-        if msg in seen:
-            continue
-        seen.add(msg)
-        if len(seen) > _MAX_NOTES:
-            continue
-        notes.append(f"读取时的警告：{msg} / warning while reading: {msg}")
-    if len(seen) > _MAX_NOTES:
-        n = len(seen) - _MAX_NOTES
-        notes.append(f"另有 {n} 条读取警告未列出 / {n} more reading warnings not listed")
 
 
 def _display_encoding(codec: str) -> str:
@@ -406,34 +341,6 @@ def list_layers(path: str | Path) -> list[str]:
         raise _unreadable(source, _FORMAT_LABELS[fmt], _FORMAT_LABELS[fmt], e) from e
 
 
-def _format_of(p: Path) -> str:
-    ext = p.suffix.lower()
-    if ext in FORMATS:
-        return FORMATS[ext]
-    supported = "、".join(FORMATS)
-    hint = _UNSUPPORTED_HINTS.get(ext, (f"支持的格式：{supported}",
-                                        f"supported: {', '.join(FORMATS)}"))
-    raise _fail(f"不支持的文件类型“{ext or '（无扩展名）'}”",
-                f"unsupported file type {ext or '(no extension)'!r}", str(p), *hint)
-
-
-def _check_file(p: Path) -> None:
-    source = str(p)
-    if p.is_dir():
-        raise _fail("这是一个文件夹，不是文件", "this is a folder, not a file", source,
-                    "请选择文件夹中的数据文件", "choose the data file inside it")
-    if not p.is_file():
-        raise _fail("文件不存在", "the file does not exist", source,
-                    "请检查路径和文件名", "check the path and file name")
-    try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise _fail("无法访问文件", f"cannot access the file ({_short(e)})", source) from e
-    if size == 0:
-        raise _fail("文件是空的（0 字节）", "the file is empty (0 bytes)", source,
-                    "请重新导出或复制该文件", "export or copy the file again")
-
-
 def _check_single_layer(p: Path, layer: str | None, names: list[str], source: str) -> None:
     if layer is not None and layer not in names:
         raise _fail(f"图层“{layer}”不存在；此文件只有图层：{'、'.join(names)}",
@@ -441,24 +348,6 @@ def _check_single_layer(p: Path, layer: str | None, names: list[str], source: st
 
 
 # --------------------------------------------------------------------------- GDAL layers
-
-
-def _gdal_layers(src: Path | bytes, source: str, driver: str, label: str) -> list[str]:
-    """Layer names of a GDAL source; raise unless GDAL reads it with ``driver``."""
-    notes: list[str] = []
-    buf: Any = io.BytesIO(src) if isinstance(src, bytes) else src
-    try:
-        with _collect_warnings(notes):
-            layers = pyogrio.list_layers(buf)
-            info = pyogrio.read_info(io.BytesIO(src) if isinstance(src, bytes) else src,
-                                     layer=0) if len(layers) else None
-    except Exception as e:
-        raise _unreadable(source, label, label, e) from e
-    if info is not None and info.get("driver") != driver:
-        raise _fail(f"文件内容不是 {label} 格式（GDAL 识别为 {info.get('driver')}）",
-                    f"the content is not {label} (GDAL reads it as {info.get('driver')})",
-                    source, "请检查文件扩展名是否正确", "check the file extension")
-    return [str(row[0]) for row in layers]
 
 
 def _geo_frame(src: Any, source: str, layer: str | int | None, fmt_en: str,

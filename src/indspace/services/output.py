@@ -17,12 +17,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from indspace.core.errors import ValidationError
+
+if TYPE_CHECKING:  # imported where a frame is written: `land far` writes CSV without pandas
+    import pandas as pd
 
 XLSX_TEXT_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
                      "strings_to_numbers": False}
@@ -33,6 +35,8 @@ CSV_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 
 def excel_writer(path: Any) -> pd.ExcelWriter:
     """A pandas XLSX writer (xlsxwriter) that writes strings as text, never as formulas."""
+    import pandas as pd
+
     return pd.ExcelWriter(path, engine="xlsxwriter",
                           engine_kwargs={"options": dict(XLSX_TEXT_OPTIONS)})
 
@@ -40,10 +44,13 @@ def excel_writer(path: Any) -> pd.ExcelWriter:
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with text cells that start like a formula prefixed by ``'``.
 
+    >>> import pandas as pd
     >>> safe = csv_safe(pd.DataFrame({"name": ["=1+2", "甲", "-x"], "n": [-1, 2, 3]}))
     >>> safe["name"].tolist(), safe["n"].tolist()
     (["'=1+2", '甲', "'-x"], [-1, 2, 3])
     """
+    import pandas as pd
+
     out = frame
     for c in frame.columns:
         col = frame[c]
@@ -64,7 +71,9 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def json_value(v: Any) -> Any:
     """One value as a JSON answer wants it: missing (None, NaN, NaT) → None, dates and
     times → ISO 8601, NumPy floats → Python floats; anything else as it is."""
-    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if type(v).__name__ == "NaTType":  # pandas' NaT (checked without importing pandas)
         return None
     if isinstance(v, datetime | date):
         return v.isoformat()

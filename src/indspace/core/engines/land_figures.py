@@ -43,6 +43,13 @@ Outputs: :class:`Overlay` (``pieces``: building_id, parcel_id, footprint_m2, sha
 ``issues``: :data:`ISSUE_COLUMNS`, kinds in :data:`ISSUE_KINDS`) and
 :func:`land_figures` (:data:`FIGURE_COLUMNS`, one row per parcel).
 
+The inputs may be DataFrames or plain mappings of column name → NumPy array: with arrays
+(object arrays for ids, float arrays for figures) nothing here imports pandas, and
+:func:`figure_table` gives the figures as arrays — the ``indspace land far`` file tool
+starts faster without it (issue #13). The frames (``pieces``, ``issues``,
+:func:`land_figures`) are built on request.
+
+>>> import pandas as pd
 >>> import shapely
 >>> parcels = pd.DataFrame({"parcel_id": ["P1", "P2"],
 ...                         "geometry": [shapely.box(0, 0, 100, 100),
@@ -59,14 +66,21 @@ Outputs: :class:`Overlay` (``pieces``: building_id, parcel_id, footprint_m2, sha
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import shapely
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Columns = Any
+"""A DataFrame or a mapping of column name → array (see the module docstring)."""
 
 FIGURE_COLUMNS = (
     "parcel_id",
@@ -127,8 +141,12 @@ class Overlay:
     building_ids, parcel_ids
         The inputs' ids (to build frames): building ids as given (an array with
         ``take``), parcel ids as an object array.
-    issues
-        Data-quality list (:data:`ISSUE_COLUMNS`).
+    issue_rows
+        Per data-quality kind (in :data:`ISSUE_KINDS` order): the building rows and the
+        area (m²) listed; :attr:`issues` is the list as a frame.
+    main, attr
+        Each building's main parcel row (−1: none) and its ``parcel_id`` attribute, for
+        :attr:`issues`.
     """
 
     building: np.ndarray
@@ -138,16 +156,44 @@ class Overlay:
     fallback: np.ndarray
     building_ids: Any = field(repr=False)
     parcel_ids: np.ndarray = field(repr=False)
-    issues: pd.DataFrame = field(repr=False)
+    issue_rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    main: np.ndarray = field(repr=False)
+    attr: Any = field(repr=False)
+
+    @cached_property
+    def issues(self) -> pd.DataFrame:
+        """The data-quality list (:data:`ISSUE_COLUMNS`): one row per listed building, kind
+        by kind in :data:`ISSUE_KINDS` order, buildings in row order."""
+        import pandas as pd
+
+        rows = []
+        for kind, (at, area) in self.issue_rows.items():
+            geo_pid = np.full(len(at), None, dtype=object)
+            known = self.main[at] >= 0
+            geo_pid[known] = self.parcel_ids[self.main[at][known]]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "building_id": _objects(self.building_ids, at),
+                        "issue": kind,
+                        "parcel_id": _none_for_na(_objects(self.attr, at)),
+                        "geometry_parcel_id": geo_pid,
+                        "area_m2": area,
+                    }
+                )
+            )
+        return pd.concat(rows, ignore_index=True)
 
     @property
     def pieces(self) -> pd.DataFrame:
         """One row per building and parcel it stands on (:data:`PIECE_COLUMNS`), in the
         order of the input rows (building, then parcel)."""
+        import pandas as pd
+
         o = np.lexsort((self.parcel, self.building))
         return pd.DataFrame(
             {
-                "building_id": np.asarray(self.building_ids.take(self.building[o]), dtype=object),
+                "building_id": _objects(self.building_ids, self.building[o]),
                 "parcel_id": self.parcel_ids[self.parcel[o]],
                 "footprint_m2": self.footprint[o],
                 "share": self.share[o],
@@ -157,13 +203,12 @@ class Overlay:
 
     def issue_counts(self) -> dict[str, int]:
         """Number of buildings of each data-quality kind (every kind, 0 included)."""
-        counts = self.issues["issue"].value_counts()
-        return {k: int(counts.get(k, 0)) for k in ISSUE_KINDS}
+        return {k: len(self.issue_rows[k][0]) if k in self.issue_rows else 0 for k in ISSUE_KINDS}
 
 
 def overlay_buildings(
-    parcels: pd.DataFrame,
-    buildings: pd.DataFrame,
+    parcels: Columns,
+    buildings: Columns,
     *,
     threads: int = 1,
     min_outside_m2: float = 0.01,
@@ -172,9 +217,9 @@ def overlay_buildings(
 
     Parameters
     ----------
-    parcels : DataFrame
+    parcels : DataFrame or mapping of arrays
         ``parcel_id`` and ``geometry`` (Polygon/MultiPolygon, projected metres).
-    buildings : DataFrame
+    buildings : DataFrame or mapping of arrays
         ``building_id``, ``geometry`` (None or empty: no geometry) and optionally
         ``parcel_id`` (the attribute: cross-check, and fallback without geometry).
     threads : int, default 1
@@ -192,12 +237,12 @@ def overlay_buildings(
     b_geom = np.asarray(buildings["geometry"], dtype=object)
     p_ids = np.asarray(parcels["parcel_id"], dtype=object)
     # building ids stay as given (e.g. Arrow strings): only the listed ones become objects
-    b_ids = pd.Series(buildings["building_id"]).array
+    b_ids = _column(buildings["building_id"])
     nb = len(b_geom)
     attr = (
-        pd.Series(buildings["parcel_id"]).array
+        _column(buildings["parcel_id"])
         if "parcel_id" in buildings
-        else pd.array(np.full(nb, None, dtype=object))
+        else np.full(nb, None, dtype=object)
     )
     bi, pi, piece, b_area, main = place(p_geom, b_geom, threads=threads)
 
@@ -220,12 +265,11 @@ def overlay_buildings(
     all_out = ~no_geom & (placed <= 0) & (b_area > 0)
     part_out = ~no_geom & ~all_out & (outside > min_outside_m2)
     has_attr = attr_pos >= 0
-    odd = np.flatnonzero(~has_attr & ~np.asarray(pd.isna(attr), dtype=bool))
+    odd = np.flatnonzero(~has_attr & ~_isna(attr))
     if len(odd):  # a parcel_id naming no parcel still counts
-        text = pd.Series(np.asarray(attr.take(odd), dtype=object), dtype=object)
-        has_attr[odd] = text.astype(str).str.strip().ne("").to_numpy()
+        has_attr[odd] = [str(v).strip() != "" for v in _objects(attr, odd)]
     disagrees = has_attr & (main >= 0) & (attr_pos != main)
-    rows = []
+    issue_rows = {}
     for kind, mask, area in (
         ("outside_parcels", all_out, b_area),
         ("partly_outside", part_out, outside),
@@ -234,23 +278,8 @@ def overlay_buildings(
         ("unplaced", no_geom & (attr_pos < 0), np.full(nb, np.nan)),
     ):
         at = np.flatnonzero(mask)
-        geo_pid = np.full(len(at), None, dtype=object)
-        known = main[at] >= 0
-        geo_pid[known] = p_ids[main[at][known]]
-        named = np.asarray(attr.take(at), dtype=object)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "building_id": np.asarray(b_ids.take(at), dtype=object),
-                    "issue": kind,
-                    "parcel_id": _none_for_na(named),
-                    "geometry_parcel_id": geo_pid,
-                    "area_m2": area[at],
-                }
-            )
-        )
-    issues = pd.concat(rows, ignore_index=True)
-    return Overlay(bi, pi, piece, share_geom, fallback, b_ids, p_ids, issues)
+        issue_rows[kind] = (at, area[at])
+    return Overlay(bi, pi, piece, share_geom, fallback, b_ids, p_ids, issue_rows, main, attr)
 
 
 def place(
@@ -316,9 +345,10 @@ def place(
 
 
 def land_figures(
-    parcels: pd.DataFrame, buildings: pd.DataFrame, overlay: Overlay, storey_limit_m: float
+    parcels: Columns, buildings: Columns, overlay: Overlay, storey_limit_m: float
 ) -> pd.DataFrame:
-    """One row per parcel (:data:`FIGURE_COLUMNS`), in the order of ``parcels``.
+    """One row per parcel (:data:`FIGURE_COLUMNS`), in the order of ``parcels`` (the
+    frame of :func:`figure_table`).
 
     Parameters
     ----------
@@ -334,25 +364,34 @@ def land_figures(
         Mean storey height above which the floor area counts twice in FAR (m; the policy
         profile's ``double_storey_height_m``).
     """
+    import pandas as pd
+
+    return pd.DataFrame(figure_table(parcels, buildings, overlay, storey_limit_m))
+
+
+def figure_table(
+    parcels: Columns, buildings: Columns, overlay: Overlay, storey_limit_m: float
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`land_figures` (:data:`FIGURE_COLUMNS`, in that order) as
+    arrays: ``parcel_id`` as given, the rest float64 (``n_buildings`` int64)."""
     _require(buildings, ("floors", "height_m", "gfa_m2"), "buildings")
     area = shapely.area(np.asarray(parcels["geometry"], dtype=object))
-    sums = parcel_sums(overlay, len(parcels), buildings, storey_limit_m)
+    sums = parcel_sums(overlay, len(area), buildings, storey_limit_m)
     with np.errstate(invalid="ignore", divide="ignore"):
         far = np.where(area > 0, sums["far_floor_m2"] / area, np.nan)
         coverage = np.where(area > 0, sums["footprint_m2"] / area, np.nan)
-    return pd.DataFrame(
-        {
-            "parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
-            "area_m2": area,
-            **sums,
-            "far": far,
-            "coverage": coverage,
-        }
-    )[list(FIGURE_COLUMNS)]
+    table = {
+        "parcel_id": np.asarray(parcels["parcel_id"], dtype=object),
+        "area_m2": area,
+        **sums,
+        "far": far,
+        "coverage": coverage,
+    }
+    return {c: table[c] for c in FIGURE_COLUMNS}
 
 
 def parcel_sums(
-    overlay: Overlay, n_parcels: int, buildings: pd.DataFrame, storey_limit_m: float
+    overlay: Overlay, n_parcels: int, buildings: Columns, storey_limit_m: float
 ) -> dict[str, np.ndarray]:
     """footprint_m2, floor_area_m2, far_floor_m2 (float) and n_buildings (int) per parcel
     row (see the module docstring for the counting rules)."""
@@ -385,39 +424,58 @@ def counts_twice(floors: np.ndarray, height_m: np.ndarray, storey_limit_m: float
 
 
 # ------------------------------------------------------------------ helpers
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+def _require(frame: Columns, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame]
     if missing:
         raise ValueError(f"{name}: missing column(s) {', '.join(missing)}")
 
 
-def _floats(s: pd.Series) -> np.ndarray:
+def _column(values: Any) -> Any:
+    """A column as an array with ``take``: a pandas column's own array (it stays compact),
+    else a NumPy array."""
+    return values.array if hasattr(values, "array") else np.asarray(values)
+
+
+def _objects(values: Any, at: np.ndarray) -> np.ndarray:
+    """``values[at]`` as an object array (values: a NumPy or pandas array)."""
+    return np.asarray(values.take(at), dtype=object)
+
+
+def _isna(values: Any) -> np.ndarray:
+    """Missing (None, NaN, pandas' NA/NaT) per value, as a bool array."""
+    pd = sys.modules.get("pandas")
+    if pd is not None:  # pandas' missing markers can exist only once pandas is imported
+        return np.asarray(pd.isna(values), dtype=bool)
+    v = np.asarray(values)
+    if v.dtype.kind == "f":
+        return np.isnan(v)
+    if v.dtype != object:
+        return np.zeros(len(v), dtype=bool)
+    # None, or NaN (the one value unequal to itself)
+    return np.equal(v, None) | (v != v)  # type: ignore[call-overload]
+
+
+def _floats(s: Any) -> np.ndarray:
+    """A numeric column as float64 (not a number: NaN)."""
+    if isinstance(s, np.ndarray) and s.dtype.kind in "fiub":
+        return s.astype("float64", copy=False)
+    import pandas as pd
+
     return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
     """Row of each wanted id in ``ids`` (−1: missing or unknown); the first row of a
     repeated id."""
-    index = pd.Index(pd.Series(ids, dtype=object))
-    if not index.is_unique:
-        index = index.drop_duplicates(keep="first")
-        rows = pd.Series(ids, dtype=object).drop_duplicates(keep="first").index.to_numpy()
-    else:
-        rows = np.arange(len(ids))
-    named = ~np.asarray(pd.isna(wanted), dtype=bool)
-    if not named.any():
-        return np.full(len(wanted), -1, dtype=np.int64)
+    at = np.flatnonzero(~_isna(wanted))
     pos = np.full(len(wanted), -1, dtype=np.int64)
-    at = np.flatnonzero(named)
-    pos[at] = index.get_indexer(
-        pd.Series(
-            np.asarray(
-                wanted.take(at) if hasattr(wanted, "take") else np.asarray(wanted)[at], dtype=object
-            ),
-            dtype=object,
-        )
-    )
-    return np.where(pos >= 0, rows[np.maximum(pos, 0)], -1).astype(np.int64)
+    if not len(at):
+        return pos
+    rows: dict[Any, int] = {}
+    for i, v in enumerate(np.asarray(ids, dtype=object).tolist()):
+        rows.setdefault(v, i)
+    pos[at] = [rows.get(v, -1) for v in _objects(wanted, at).tolist()]
+    return pos
 
 
 PREPARED_BLOCK = 8192
@@ -450,7 +508,7 @@ def _covers(
 
 def _none_for_na(values: np.ndarray) -> np.ndarray:
     out = values.copy()
-    out[np.asarray(pd.isna(values), dtype=bool)] = None
+    out[_isna(values)] = None
     return out
 
 

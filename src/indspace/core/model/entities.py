@@ -13,13 +13,15 @@ overwritten (see ``indspace.store``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from indspace.core.errors import ValidationError
 from indspace.core.model.credit_code import credit_code_problems, validate_credit_code
+
+if TYPE_CHECKING:  # pandas is imported where a frame is checked: the contracts need none
+    import pandas as pd
 
 DType = Literal["text", "int", "float", "bool", "date"]
 GeomType = Literal["MULTIPOLYGON", "POINT"]
@@ -225,6 +227,7 @@ def check_frame(entity: Entity, frame: pd.DataFrame, *, source: str = "frame") -
 
     Raises :class:`ValidationError` naming the first missing column or bad value.
 
+    >>> import pandas as pd
     >>> check_frame(PARKS, pd.DataFrame({"park_id": ["P1"], "name": ["x"], "tier": ["big"]}))
     Traceback (most recent call last):
     ...
@@ -260,6 +263,8 @@ def check_frame(entity: Entity, frame: pd.DataFrame, *, source: str = "frame") -
 
 
 def _check_credit_codes(col: pd.Series, f: Field, source: str) -> None:
+    import pandas as pd
+
     present = col.notna().to_numpy()
     problems = np.full(len(col), None, dtype=object)
     problems[present] = credit_code_problems(col.to_numpy(dtype=object)[present])
