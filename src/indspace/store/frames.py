@@ -4,12 +4,14 @@ branching beyond what the DBAPI needs)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from indspace.core.model.entities import Entity, Field
+from indspace.store.types import to_decimal
 
 
 def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[Any]:
@@ -31,6 +33,9 @@ def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[An
         dates = [None if pd.isna(v) else v.date() for v in conv]
         return [None if d is None else d.isoformat() for d in dates] if dates_as_text else dates
     mask = s.isna().to_numpy()
+    if f.dtype == "decimal":   # exact: Decimal for PostgreSQL, its text for SQLite
+        vals = [None if m else to_decimal(v) for v, m in zip(s.tolist(), mask, strict=True)]
+        return [None if v is None else str(v) for v in vals] if sqlite else vals
     if f.dtype == "float":
         arr = pd.to_numeric(s, errors="raise").astype("float64").to_numpy().astype(object)
         arr[mask] = None
@@ -74,7 +79,7 @@ def frame_columns(entity: Entity, frame: pd.DataFrame, *, sqlite: bool = False
 
 def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
     """Build a frame with the contract's dtypes from column lists read from the store:
-    float → float64 (NaN for missing), int → Int64, bool → boolean (both nullable),
+    float → float64 (NaN for missing), decimal → object column of ``Decimal``, int → Int64, bool → boolean (both nullable),
     date → object column of ``datetime.date`` (SQLite hands ISO text, PostgreSQL dates),
     text → object."""
     out: dict[str, Any] = {}
@@ -88,6 +93,9 @@ def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
             out[name] = pd.array(vals, dtype="Int64")
         elif f.dtype == "bool":
             out[name] = pd.array(vals, dtype="boolean")
+        elif f.dtype == "decimal":
+            out[name] = pd.Series([v if v is None or isinstance(v, Decimal)
+                                   else to_decimal(v) for v in vals], dtype=object)
         elif f.dtype == "date":
             out[name] = pd.Series([v if v is None or isinstance(v, date)
                                    else date.fromisoformat(str(v)) for v in vals], dtype=object)
