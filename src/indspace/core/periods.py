@@ -34,13 +34,14 @@ __all__ = ["WorkCalendar", "add_calendar", "period_end"]
 _NAT = np.datetime64("NaT", "D")
 
 
-def add_calendar(start: np.ndarray, *, years: int | np.ndarray = 0,
-                 months: int | np.ndarray = 0) -> np.ndarray:
+def add_calendar(
+    start: np.ndarray, *, years: int | np.ndarray = 0, months: int | np.ndarray = 0
+) -> np.ndarray:
     """The day ``years`` years and ``months`` months after each ``start`` (第二百零二条):
     the corresponding day, or the month's last day when there is none."""
     s = np.asarray(start, dtype="datetime64[D]")
     first = s.astype("datetime64[M]")
-    offset = (s - first.astype("datetime64[D]")).astype(np.int64)   # day of month − 1
+    offset = (s - first.astype("datetime64[D]")).astype(np.int64)  # day of month − 1
     shift = np.asarray(years, dtype=np.int64) * 12 + np.asarray(months, dtype=np.int64)
     target = first + shift
     last = (target + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
@@ -77,8 +78,10 @@ class WorkCalendar:
         if len(idx) and (~nat).any():
             inside = idx[~nat]
             if inside.min() < 0 or inside.max() >= len(self.next_working):
-                raise ValueError(f"day outside the working calendar {self.country} "
-                                 f"{self.first} + {len(self.next_working)} days")
+                raise ValueError(
+                    f"day outside the working calendar {self.country} "
+                    f"{self.first} + {len(self.next_working)} days"
+                )
         out = self.next_working[np.where(nat, 0, idx)]
         return np.where(nat, _NAT, out)
 
@@ -93,9 +96,9 @@ def _calendar(country: str, y0: int, y1: int) -> WorkCalendar:
     first = np.datetime64(f"{y0:04d}-01-01", "D")
     end = np.datetime64(f"{y1 + 1:04d}-01-01", "D")
     days = np.arange(first, end + np.timedelta64(40, "D"), dtype="datetime64[D]")
-    weekday = (days.astype(np.int64) + 3) % 7          # 1970-01-01 was a Thursday (3)
+    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (3)
     working = weekday < 5
-    extra = getattr(cal, "weekend_workdays", set())     # 调休: weekends worked
+    extra = getattr(cal, "weekend_workdays", set())  # 调休: weekends worked
     for table, flag in ((set(cal.keys()), False), (set(extra), True)):
         if table:
             pos = (np.array(sorted(table), dtype="datetime64[D]") - first).astype(np.int64)
@@ -106,8 +109,13 @@ def _calendar(country: str, y0: int, y1: int) -> WorkCalendar:
     return WorkCalendar(country, first, days[nxt])
 
 
-def period_end(start: np.ndarray, calendar: WorkCalendar, *, years: int | np.ndarray = 0,
-               months: int | np.ndarray = 0) -> np.ndarray:
+def period_end(
+    start: np.ndarray,
+    calendar: WorkCalendar,
+    *,
+    years: int | np.ndarray = 0,
+    months: int | np.ndarray = 0,
+) -> np.ndarray:
     """The last day of a period of ``years``/``months`` that starts after ``start``
     (第二百零一条 – 第二百零三条); the period is over from the next day."""
     return calendar.next_working_day(add_calendar(start, years=years, months=months))

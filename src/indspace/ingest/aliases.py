@@ -259,6 +259,9 @@ UNITS: dict[str, dict[str, Fraction]] = {
     "t": {"吨": F(1), "t": F(1), "千克": F(1, 1000), "kg": F(1, 1000), "万吨": F(10_000)},
     "m": {"米": F(1), "m": F(1)},
     "人": {"人": F(1)},
+    "年": {"年": F(1)},
+    "万元/亩": {"万元/亩": F(1), "元/亩": F(1, 10_000), "元/平方米": F(1, 15),
+               "元/m2": F(1, 15)},
 }
 """Contract unit → accepted spellings (normalised: NFKC, lower case) → factor to the contract
 unit. 1 亩 = 2000/3 m² exactly; 1 公顷 = 10 000 m²; 1 万元 = 10 000 元."""

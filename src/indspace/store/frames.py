@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.model.entities import Entity, Field
-from indspace.store.types import to_decimal
+from indspace.core.model.money import to_decimal
 
 
 def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[Any]:
@@ -79,9 +79,9 @@ def frame_columns(entity: Entity, frame: pd.DataFrame, *, sqlite: bool = False
 
 def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
     """Build a frame with the contract's dtypes from column lists read from the store:
-    float → float64 (NaN for missing), decimal → object column of ``Decimal``, int → Int64, bool → boolean (both nullable),
-    date → object column of ``datetime.date`` (SQLite hands ISO text, PostgreSQL dates),
-    text → object."""
+    float → float64 (NaN for missing), decimal → object column of ``Decimal``, int → Int64,
+    bool → boolean (both nullable), date → object column of ``datetime.date`` (SQLite hands
+    ISO text, PostgreSQL dates), text → object."""
     out: dict[str, Any] = {}
     for name, vals in rows.items():
         f = _find(entity, name)

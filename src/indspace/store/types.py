@@ -23,6 +23,7 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from indspace.core.model.money import to_decimal
 from indspace.settings import DEFAULT_SRID
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 
@@ -126,16 +127,6 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else to_decimal(value)
-
-
-def to_decimal(value: Any) -> Decimal:
-    """``value`` as an exact Decimal: Decimals and ints as they are, text parsed, a float by
-    its shortest repr (``0.1`` → ``Decimal('0.1')``, not the binary expansion)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(str(value).strip())
 
 
 class _SqliteDateTime(UserDefinedType[Any]):

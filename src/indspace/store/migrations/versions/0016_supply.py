@@ -37,15 +37,24 @@ def _contract_columns() -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("area_m2", sa.Float(), nullable=False, comment="出让面积 (m²)"),
         sa.Column("start_deadline", sa.Date(), nullable=True, comment="约定动工日期"),
         sa.Column("completion_deadline", sa.Date(), nullable=True, comment="约定竣工日期"),
-        sa.Column("investment_commitment_wan", ExactDecimal(), nullable=True,
-                  comment="承诺投资总额 (万元)"),
-        sa.Column("tax_per_mu_commitment_wan", ExactDecimal(), nullable=True,
-                  comment="承诺亩均税收 (万元/亩)"),
+        sa.Column(
+            "investment_commitment_wan",
+            ExactDecimal(),
+            nullable=True,
+            comment="承诺投资总额 (万元)",
+        ),
+        sa.Column(
+            "tax_per_mu_commitment_wan",
+            ExactDecimal(),
+            nullable=True,
+            comment="承诺亩均税收 (万元/亩)",
+        ),
         sa.Column("far_min", sa.Float(), nullable=True, comment="容积率下限"),
         sa.Column("far_max", sa.Float(), nullable=True, comment="容积率上限"),
         sa.Column("idle_cause", sa.Text(), nullable=True, comment="闲置原因"),
-        sa.Column("installment_special", sa.Boolean(), nullable=True,
-                  comment="特殊项目分期（24个月）"),
+        sa.Column(
+            "installment_special", sa.Boolean(), nullable=True, comment="特殊项目分期（24个月）"
+        ),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
         sa.Column("valid_from", UtcDateTime(), nullable=False, comment="版本生效时间"),
@@ -71,31 +80,46 @@ def _event_columns() -> list[sa.Column]:  # type: ignore[type-arg]
 def upgrade() -> None:
     srid = int(context.config.attributes["srid"])
     op.create_table(
-        "contracts", *_contract_columns(),
+        "contracts",
+        *_contract_columns(),
         sa.PrimaryKeyConstraint("fid"),
         sa.UniqueConstraint("contract_id", name="uq_contracts_key"),
-        comment="土地供应合同", sqlite_autoincrement=True)
+        comment="土地供应合同",
+        sqlite_autoincrement=True,
+    )
     op.create_index("ix_contracts_parcel_id", "contracts", ["parcel_id"])
     op.create_index("ix_contracts_credit_code", "contracts", ["credit_code"])
     op.create_table(
-        "contracts_history", *_contract_columns(),
+        "contracts_history",
+        *_contract_columns(),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
         sa.PrimaryKeyConstraint("fid"),
-        comment="土地供应合同（历史版本）", sqlite_autoincrement=True)
+        comment="土地供应合同（历史版本）",
+        sqlite_autoincrement=True,
+    )
     op.create_index("ix_contracts_history_key", "contracts_history", ["contract_id"])
     op.create_table(
-        "contract_events", *_event_columns(),
+        "contract_events",
+        *_event_columns(),
         sa.PrimaryKeyConstraint("fid"),
         sa.UniqueConstraint("contract_id", "event", "date", name="uq_contract_events_key"),
-        comment="合同履约事件", sqlite_autoincrement=True)
+        comment="合同履约事件",
+        sqlite_autoincrement=True,
+    )
     op.create_index("ix_contract_events_contract_id", "contract_events", ["contract_id"])
     op.create_table(
-        "contract_events_history", *_event_columns(),
+        "contract_events_history",
+        *_event_columns(),
         sa.Column("valid_to", UtcDateTime(), nullable=False, comment="版本失效时间"),
         sa.PrimaryKeyConstraint("fid"),
-        comment="合同履约事件（历史版本）", sqlite_autoincrement=True)
-    op.create_index("ix_contract_events_history_key", "contract_events_history",
-                    ["contract_id", "event", "date"])
+        comment="合同履约事件（历史版本）",
+        sqlite_autoincrement=True,
+    )
+    op.create_index(
+        "ix_contract_events_history_key",
+        "contract_events_history",
+        ["contract_id", "event", "date"],
+    )
     register_tables(TABLES, srid)
 
 
