@@ -260,7 +260,7 @@ UNITS: dict[str, dict[str, Fraction]] = {
     "m": {"米": F(1), "m": F(1)},
     "人": {"人": F(1)},
     "年": {"年": F(1)},
-    "万元/亩": {"万元/亩": F(1), "元/亩": F(1, 10_000), "元/平方米": F(1, 15),
+    "万元/亩": {"万元/亩": F(1), "万元": F(1), "元/亩": F(1, 10_000), "元/平方米": F(1, 15),
                "元/m2": F(1, 15)},
 }
 """Contract unit → accepted spellings (normalised: NFKC, lower case) → factor to the contract
