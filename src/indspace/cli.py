@@ -158,7 +158,7 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations, plans")
+             "control-lines, parks, designations, plans, contracts, contract-events")
 
 
 class ImportMode(Enum):
@@ -337,6 +337,10 @@ users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+supply_app = typer.Typer(
+    help="土地供应与全周期监管：供地方案、合同履约监管 / land supply and lifecycle "
+         "supervision: supply plans, contract monitoring", no_args_is_help=True)
+app.add_typer(supply_app, name="supply")
 
 
 def _register_subcommands() -> None:
@@ -347,6 +351,7 @@ def _register_subcommands() -> None:
         cli_land,
         cli_lines,
         cli_lowuse,
+        cli_supply,
         cli_tiles,
         cli_users,
     )
@@ -359,6 +364,7 @@ def _register_subcommands() -> None:
     cli_users.register(users_app, DbOpt, _STORE.db, _fail, console)
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
     cli_audit.register(audit_app, DbOpt, _STORE.db, _fail, console)
+    cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

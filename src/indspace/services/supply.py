@@ -310,3 +310,102 @@ def check_as_of(text: str) -> date:
             hint_zh="写成 YYYY-MM-DD，如 2025-06-30",
             hint_en="write YYYY-MM-DD, e.g. 2025-06-30",
         ) from e
+
+
+# --- supply planning ------------------------------------------------------------------------
+PROJECT_KEYS = ("credit_code", "industry_code", "mode", "term_years", "land_intensive",
+                "provincial_priority_industry", "land_cost_yuan_m2", "scattered_parcel",
+                "co_bidders", "chain_361", "little_giant", "single_champion",
+                "investment_commitment_wan", "output_per_mu_wan", "tax_per_mu_commitment_wan",
+                "start_deadline", "completion_deadline", "far_max")
+"""Keys a project file (``--project P.json``) may hold; docs/supply.md explains each."""
+
+
+def read_project(path: Path) -> dict[str, Any]:
+    """A project file: a JSON object with keys of :data:`PROJECT_KEYS` (bilingual errors)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValidationError(f"无法读取项目文件：{e}", f"cannot read the project file: {e}",
+                              where=str(path)) from e
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"项目文件不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列",
+                              f"the project file is not valid JSON: line {e.lineno}, "
+                              f"column {e.colno}", where=str(path),
+                              hint_zh="检查引号与逗号", hint_en="check quotes and commas") from e
+    if not isinstance(data, dict):
+        raise ValidationError("项目文件须为 JSON 对象", "the project file must be a JSON object",
+                              where=str(path))
+    unknown = sorted(set(data) - set(PROJECT_KEYS))
+    if unknown:
+        raise ValidationError(f"项目文件含未知字段：{', '.join(unknown)}",
+                              f"unknown key(s) in the project file: {', '.join(unknown)}",
+                              where=f"{path}: {unknown[0]}",
+                              hint_zh=f"可用字段：{', '.join(PROJECT_KEYS)}",
+                              hint_en=f"known keys: {', '.join(PROJECT_KEYS)}")
+    return data
+
+
+def plan_params(p: PolicyProfile, on: date, district: str | None, industry: str | None
+                ) -> Any:
+    from indspace.core.engines.supply_plan import PlanParams
+
+    by_district = p.value("min_plot_ratio_new_supply_by_district", on)
+    urban = p.value("urban_districts", on)
+    if district in by_district:
+        far = (float(by_district[district]), _source(p, "min_plot_ratio_new_supply_by_district",
+                                                     on))
+    elif district in urban:
+        far = (float(p.value("min_plot_ratio_new_supply_urban", on)),
+               _source(p, "min_plot_ratio_new_supply_urban", on))
+    else:
+        table = p.value("min_plot_ratio_by_industry", on)
+        v = table.get((industry or "")[:2])
+        far = (None if v is None else float(v), _source(p, "min_plot_ratio_by_industry", on))
+    return PlanParams(
+        terms=(p.value("supply_terms", on), _source(p, "supply_terms", on)),
+        min_price_by_grade=(p.value("min_land_price_yuan_m2_by_grade", on),
+                            _source(p, "min_land_price_yuan_m2_by_grade", on)),
+        priority=(p.value("priority_supply", on), _source(p, "priority_supply", on)),
+        agreement=(p.value("agreement_transfer_rules", on),
+                   _source(p, "agreement_transfer_rules", on)),
+        far_floor=far)
+
+
+def plan_supply(store: Store, parcel_id: str, project: dict[str, Any], on: date, *,
+                profile: PolicyProfile | str | None = None) -> dict[str, Any]:
+    """The supply plan of one stored parcel for ``project`` on day ``on``."""
+    from indspace.core.engines.supply_plan import plan
+    from indspace.core.errors import NotFoundError
+
+    p = _profile(profile)
+    parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "district",
+                                                   "owner_credit_code", "geometry"])
+    hit = parcels[parcels["parcel_id"] == parcel_id]
+    if hit.empty:
+        raise NotFoundError(f"宗地 {parcel_id} 不存在", f"parcel {parcel_id} does not exist",
+                            where="PARCEL_ID")
+    row = hit.iloc[0]
+    gap = float(p.value("agreement_transfer_rules", on).get("neighbour_max_gap_m") or 0)
+    others = parcels[parcels["parcel_id"] != parcel_id]
+    near = others[others.geometry.distance(row.geometry) <= gap]
+    grades = p.value("land_grade_by_district", on)
+    district = None if pd.isna(row["district"]) else str(row["district"])
+    parcel = {"parcel_id": parcel_id, "area_m2": float(row["area_m2"]), "district": district,
+              "land_grade": grades.get(district),
+              "neighbour_owners": sorted(near["owner_credit_code"].dropna().astype(str))}
+    code = project.get("credit_code")
+    designations: list[str] = []
+    chain = False
+    industry = project.get("industry_code")
+    if code:
+        d = store.read_frame("designations", where={"credit_code": code})
+        valid = d[(d["start"] <= on) & (d["end"].isna() | (d["end"] >= on))]
+        designations = sorted(set(valid["designation"]))
+        firm = store.read_frame("enterprises", where={"credit_code": code})
+        if len(firm):
+            chain = bool(pd.notna(firm["chain"].iloc[0]) and str(firm["chain"].iloc[0]))
+            industry = industry or firm["industry_code"].iloc[0]
+    out = plan(parcel, project, plan_params(p, on, district, industry),
+               designations=designations, chain_361=chain)
+    return {"as_of": on.isoformat(), "profile": p.id, **out}

@@ -179,20 +179,22 @@ def monitor(
     start = c["start_deadline"].to_numpy("datetime64[D]")
     start = np.where(np.isnat(agg["extension"]), start, np.maximum(agg["extension"], start))
     not_started = np.isnat(agg["start"]) & ~np.isnat(start)
-    src_idle = params.sources.get("idle", "")
-    for rule, years, amount, what in (
-        ("idle_1y", params.idle_years, fee, "土地闲置费 idle fee"),
+    for rule, years, amount, what, src in (
+        ("idle_1y", params.idle_years, fee, "土地闲置费 idle fee", params.sources.get("idle", "")),
         (
             "idle_2y",
             params.recovery_years,
             np.full(n, MISSING, np.int64),
             "无偿收回 recovery without compensation",
+            params.sources.get("recovery", ""),
         ),
     ):
         due = period_end(start, calendar, years=years)
         mask, status, since = status_of(due, not_started)
 
-        def idle_basis(i: np.ndarray, years: int = years, what: str = what) -> list[str]:
+        def idle_basis(
+            i: np.ndarray, years: int = years, what: str = what, src_idle: str = src
+        ) -> list[str]:
             return [
                 f"约定动工日 {s} 起满{years}年未动工 / not started {years} full year(s) after "
                 f"the agreed start {s}: {what}"
