@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 MICRO = 1_000_000
 """Units of an integer amount per 万元 (1 unit = 0.01 元 = 1 分)."""
@@ -36,9 +37,33 @@ def to_decimal(value: Any) -> Decimal:
 
 def micro_wan(values: Iterable[Any]) -> np.ndarray:
     """Amounts in 万元 (Decimal, text, int; None/NaN missing) → int64 units of 10⁻⁶ 万元,
-    :data:`MISSING` for missing; a finer amount is rounded half-even to the 分."""
+    :data:`MISSING` for missing; a finer amount is rounded half-even to the 分.
+
+    Fast path: Arrow converts the Decimals in C to ``decimal128(38, 6)``, whose unscaled
+    value *is* the amount in units (the low 64 bits, little-endian); anything else (text,
+    floats, more than 6 decimals, huge amounts) goes through :func:`_micro_slow`."""
+    vals = values if isinstance(values, list) else list(values)
+    try:
+        arr = pa.array([None if v is None or (isinstance(v, float) and v != v) else v
+                        for v in vals], type=pa.decimal128(38, 6))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return _micro_slow(vals)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64)
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        2 * arr.offset: 2 * (arr.offset + len(arr))].reshape(-1, 2)
+    low, high = words[:, 0], words[:, 1]
+    if not ((high == 0) & (low >= 0) | (high == -1) & (low < 0)).all():
+        return _micro_slow(vals)                    # beyond int64: exact, slowly
+    out = low.copy()
+    nulls = arr.is_null().to_numpy(zero_copy_only=False)
+    out[nulls] = MISSING
+    return out
+
+
+def _micro_slow(vals: list[Any]) -> np.ndarray:
     out = []
-    for v in values:
+    for v in vals:
         if v is None or (isinstance(v, float) and v != v):
             out.append(MISSING)
         else:
