@@ -87,7 +87,12 @@ def supply_params(on: date, profile: PolicyProfile | str | None = None) -> Suppl
 
 
 def _days(col: pd.Series) -> np.ndarray:
-    return pd.to_datetime(pd.Series(col, dtype=object)).to_numpy("datetime64[D]")
+    """Days (``datetime.date``, ISO text or None) → datetime64[D], converted by numpy in C."""
+    vals = pd.Series(col).to_numpy(dtype=object)
+    try:
+        return np.array(vals, dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        return pd.to_datetime(pd.Series(vals, dtype=object)).to_numpy("datetime64[D]")
 
 
 def terms_frame(contracts: pd.DataFrame) -> pd.DataFrame:
@@ -170,9 +175,11 @@ def engine_inputs(
     first_grant = grants.groupby(["parcel_id", "credit_code"])["signed"].min()
     later = first_grant.reindex(key).to_numpy("datetime64[D]")
     c["converted"] = ~np.isnat(later) & (later >= c["signed"].to_numpy("datetime64[D]"))
+    ids = pd.Index(c["contract_id"].to_numpy(dtype=object))
     e = pd.DataFrame(
         {
             "contract_id": events["contract_id"].to_numpy(dtype=object),
+            "contract_pos": ids.get_indexer(events["contract_id"].to_numpy(dtype=object)),
             "event": events["event"].to_numpy(dtype=object),
             "date": _days(events["date"]),
             "amount": micro_wan(events["amount_wan"]),

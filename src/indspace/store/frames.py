@@ -97,11 +97,23 @@ def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
             out[name] = pd.Series([v if v is None or isinstance(v, Decimal)
                                    else to_decimal(v) for v in vals], dtype=object)
         elif f.dtype == "date":
-            out[name] = pd.Series([v if v is None or isinstance(v, date)
-                                   else date.fromisoformat(str(v)) for v in vals], dtype=object)
+            out[name] = pd.Series(_dates(vals), dtype=object)
         else:
             out[name] = pd.Series(vals, dtype=object)
     return pd.DataFrame(out)
+
+
+def _dates(vals: list[Any]) -> list[Any]:
+    """ISO text or dates → ``datetime.date`` (None stays None), converted by numpy in C
+    when every value is a plain ISO day."""
+    try:
+        days = np.array(vals, dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        return [v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
+                for v in vals]
+    out = days.astype(object)
+    out[np.isnat(days)] = None
+    return out.tolist()  # type: ignore[no-any-return]
 
 
 def _find(entity: Entity, name: str) -> Field | None:

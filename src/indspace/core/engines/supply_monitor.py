@@ -122,17 +122,21 @@ def monitor(
     c = contracts.reset_index(drop=True)
     n = len(c)
     ids = c["contract_id"].to_numpy(dtype=object)
-    ev = events[events["date"].to_numpy("datetime64[D]") <= d]
-    pos = pd.Index(ids).get_indexer(ev["contract_id"])
-    ev = ev[pos >= 0].assign(_pos=pos[pos >= 0])
-    agg = _aggregate(ev, n)
+    # events as plain arrays, positions of their contracts (given, or looked up once)
+    keep = events["date"].to_numpy("datetime64[D]") <= d
+    if "contract_pos" in events.columns:
+        pos = events["contract_pos"].to_numpy(np.int64)
+    else:
+        pos = pd.Index(ids).get_indexer(events["contract_id"].to_numpy(dtype=object))
+    keep &= pos >= 0
+    agg = _aggregate(events, keep, pos[keep], n)
     price = c["price"].to_numpy(np.int64)
     area = c["area_m2"].to_numpy(np.float64)
     invest_commit = c["investment_commitment"].to_numpy(np.int64)
-    cause = c["idle_cause"].to_numpy(dtype=object)
-    waived = pd.Series(cause).isin(params.waiving_causes).to_numpy(bool)
+    waived = c["idle_cause"].isin(params.waiving_causes).to_numpy(bool)
+    mode = c["mode"].to_numpy(dtype=object)
     fee = np.where(waived, 0, share_of(price, params.idle_fee_rate))
-    out: list[pd.DataFrame] = []
+    out: list[dict[str, np.ndarray]] = []
 
     def emit(
         rule: str,
@@ -147,23 +151,22 @@ def monitor(
         if not mask.any():
             return
         idx = np.flatnonzero(mask)
+        k = len(idx)
 
-        def pick(v: np.ndarray | str | int) -> np.ndarray | str | int:
-            return v[idx] if isinstance(v, np.ndarray) else v
+        def pick(v: np.ndarray | str | int, dtype: str | type) -> np.ndarray:
+            return np.asarray(v[idx] if isinstance(v, np.ndarray) else np.full(k, v), dtype=dtype)
 
         out.append(
-            pd.DataFrame(
-                {
-                    "_pos": idx,
-                    "_rule": RULES.index(rule),
-                    "rule": rule,
-                    "status": pick(status),
-                    "since": np.asarray(pick(since), dtype="datetime64[D]"),
-                    "due": np.asarray(pick(due), dtype="datetime64[D]"),
-                    "amount_wan": np.asarray(pick(amount), dtype=np.int64),
-                    "basis": np.asarray(basis(idx), dtype=object),
-                }
-            )
+            {
+                "_pos": idx,
+                "_rule": np.full(k, RULES.index(rule)),
+                "rule": np.full(k, rule, dtype=object),
+                "status": pick(status, object),
+                "since": pick(since, "datetime64[D]"),
+                "due": pick(due, "datetime64[D]"),
+                "amount_wan": pick(amount, np.int64),
+                "basis": np.asarray(basis(idx), dtype=object),
+            }
         )
 
     def status_of(due: np.ndarray, when: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -255,7 +258,7 @@ def monitor(
 
     # --- installments ------------------------------------------------------------------------
     rules = params.installments
-    pays = c["mode"].isin(rules.modes).to_numpy(bool)
+    pays = pd.Series(mode).isin(rules.modes).to_numpy(bool)
     first_due, balance_due = deadlines(
         c["signed"].to_numpy("datetime64[D]"), c["special"].to_numpy(bool), rules, calendar
     )
@@ -357,7 +360,7 @@ def monitor(
     term = c["term_years"].to_numpy(np.int64)
     signed = c["signed"].to_numpy("datetime64[D]")
     lease_end = period_end(signed, calendar, years=term)
-    ltg = (c["mode"] == "lease_then_grant").to_numpy(bool) & ~c["converted"].to_numpy(bool)
+    ltg = (mode == "lease_then_grant") & ~c["converted"].to_numpy(bool)
     mask, status, since = status_of(lease_end, ltg)
     met = ~(tax_short | inv_short)
 
@@ -379,7 +382,7 @@ def monitor(
     expiry = add_calendar(signed, years=term)
     apply_by = expiry - np.timedelta64(params.renewal_lead_days, "D")
     renewable = (
-        c["mode"].isin(("grant", "flexible_term", "long_term_lease")).to_numpy(bool)
+        pd.Series(mode).isin(("grant", "flexible_term", "long_term_lease")).to_numpy(bool)
         & np.isnat(agg["renewal_application"])
         & (d <= expiry)
     )
@@ -411,49 +414,53 @@ def monitor(
         frame = pd.DataFrame({k: pd.Series(dtype=object) for k in ALERT_COLUMNS})
         frame["amount_wan"] = frame["amount_wan"].astype(np.int64)
         return frame
-    res = pd.concat(out, ignore_index=True).sort_values(["_pos", "_rule"], kind="stable")
-    p = res["_pos"].to_numpy()
-    res.insert(0, "contract_id", ids[p])
-    res.insert(1, "parcel_id", c["parcel_id"].to_numpy(dtype=object)[p])
-    res.insert(2, "credit_code", c["credit_code"].to_numpy(dtype=object)[p])
-    return res[list(ALERT_COLUMNS)].reset_index(drop=True)
+    cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
+    order = np.lexsort((cols["_rule"], cols["_pos"]))
+    p = cols["_pos"][order]
+    return pd.DataFrame(
+        {
+            "contract_id": ids[p],
+            "parcel_id": c["parcel_id"].to_numpy(dtype=object)[p],
+            "credit_code": c["credit_code"].to_numpy(dtype=object)[p],
+            **{k: cols[k][order] for k in ALERT_COLUMNS[3:]},
+        }
+    )
 
 
-def _aggregate(ev: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+def _aggregate(
+    events: pd.DataFrame, keep: np.ndarray, pos: np.ndarray, n: int
+) -> dict[str, np.ndarray]:
     """Per contract (position): first/last day of each event, amount paid, latest developed
-    area and investment, and what was paid and invested at the first transfer."""
-    pos = ev["_pos"].to_numpy(np.int64)
-    kind = ev["event"].to_numpy(dtype=object)
-    day = ev["date"].to_numpy("datetime64[D]")
+    area and investment, and what was paid and invested at the first transfer. ``keep``
+    selects the events counted (dated on or before the as-of day); ``pos`` their contracts."""
+    codes, kinds = pd.factorize(events["event"].to_numpy(dtype=object)[keep])
+    code_of = {k: i for i, k in enumerate(kinds)}
+    day = events["date"].to_numpy("datetime64[D]")[keep]
+    dint = day.astype(np.int64)
     out: dict[str, np.ndarray] = {}
+    big = np.iinfo(np.int64).max
 
-    def last(name: str, first: bool = False) -> np.ndarray:
-        m = kind == name
-        res = np.full(n, _NAT, dtype="datetime64[D]")
-        if m.any():
-            s = pd.Series(day[m]).groupby(pos[m])
-            g = s.min() if first else s.max()
-            res[g.index.to_numpy()] = g.to_numpy("datetime64[D]")
-        return res
+    def first_last(name: str, first: bool) -> np.ndarray:
+        res = np.full(n, big if first else -big, dtype=np.int64)
+        if name in code_of:
+            m = codes == code_of[name]
+            (np.minimum if first else np.maximum).at(res, pos[m], dint[m])
+        empty = res == (big if first else -big)
+        days = res.astype("datetime64[D]")
+        days[empty] = _NAT
+        return days
 
-    for name in (
-        "start",
-        "completion",
-        "acceptance",
-        "renewal_application",
-        "extension",
-        "resume",
-        "stop",
-    ):
-        out[name] = last(name, first=name in ("start",))
-    out["transfer"] = last("transfer", first=True)
-    amount = ev["amount"].to_numpy(np.int64)
-    pay = kind == "payment"
+    for name in ("completion", "acceptance", "renewal_application", "extension", "resume", "stop"):
+        out[name] = first_last(name, first=False)
+    out["start"] = first_last("start", first=True)
+    out["transfer"] = first_last("transfer", first=True)
+    amount = events["amount"].to_numpy(np.int64)[keep]
+    pay = codes == code_of.get("payment", -2)
     out["paid"] = _sum_int(pos[pay], np.maximum(amount[pay], 0), n)
     # latest reported developed area / investment (events in date order)
-    order = np.lexsort((day, pos))
-    dev = ev["developed_area_m2"].to_numpy(np.float64)[order]
-    inv = ev["invested"].to_numpy(np.int64)[order]
+    order = np.lexsort((dint, pos))
+    dev = events["developed_area_m2"].to_numpy(np.float64)[keep][order]
+    inv = events["invested"].to_numpy(np.int64)[keep][order]
     p_sorted = pos[order]
     out["developed_area_m2"] = _last_present(p_sorted, dev, ~np.isnan(dev), n, np.nan)
     out["invested"] = _last_present(p_sorted, inv, inv >= 0, n, MISSING)
