@@ -20,7 +20,7 @@ weekends: ``busday_offset`` cannot express them), for the four period rules ``id
 the ratio is indicative (ours does all nine rules).
 
 Run: ``.venv/bin/python benchmarks/supply_monitor.py [--contracts 100000] [--repeat 3]
-[--no-store]``
+[--no-store] [--no-baseline]``
 """
 
 from __future__ import annotations
@@ -187,6 +187,7 @@ def main() -> None:
     ap.add_argument("--contracts", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-store", action="store_true")
+    ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args()
     t0 = time.perf_counter()
     contracts, events = synthetic(args.contracts)
@@ -212,7 +213,11 @@ def main() -> None:
     svc = measure(
         lambda: monitor_frame(*engine_inputs(contracts, events), AS_OF, params), args.repeat
     )
-    base = measure(lambda: baseline(contracts, events, AS_OF), args.repeat)
+    base = (
+        None
+        if args.no_baseline
+        else measure(lambda: baseline(contracts, events, AS_OF), args.repeat)
+    )
     print(
         f"engine  : min {eng['min_s']:.2f} s  median {eng['median_s']:.2f} s  "
         f"peak {eng['peak_mib']:.0f} MiB"
@@ -221,14 +226,15 @@ def main() -> None:
         f"service : min {svc['min_s']:.2f} s  median {svc['median_s']:.2f} s  "
         f"peak {svc['peak_mib']:.0f} MiB"
     )
-    print(
-        f"baseline (4 rules, pandas): min {base['min_s']:.2f} s  median "
-        f"{base['median_s']:.2f} s  peak {base['peak_mib']:.0f} MiB"
-    )
-    print(
-        f"ratio engine / baseline: {eng['min_s'] / base['min_s']:.2f}×, "
-        f"service / baseline: {svc['min_s'] / base['min_s']:.2f}×"
-    )
+    if base is not None:
+        print(
+            f"baseline (4 rules, pandas): min {base['min_s']:.2f} s  median "
+            f"{base['median_s']:.2f} s  peak {base['peak_mib']:.0f} MiB"
+        )
+        print(
+            f"ratio engine / baseline: {eng['min_s'] / base['min_s']:.2f}x, "
+            f"service / baseline: {svc['min_s'] / base['min_s']:.2f}x"
+        )
     if args.no_store:
         return
     from indspace.store import Store

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from indspace.core.engines.supply_monitor import ALERT_COLUMNS, SupplyParams, monitor
 from indspace.core.errors import ValidationError
@@ -87,11 +88,12 @@ def supply_params(on: date, profile: PolicyProfile | str | None = None) -> Suppl
 
 
 def _days(col: pd.Series) -> np.ndarray:
-    """Days (``datetime.date``, ISO text or None) → datetime64[D], converted by numpy in C."""
+    """Days (``datetime.date``, ISO text or None) → datetime64[D]."""
     vals = pd.Series(col).to_numpy(dtype=object)
-    try:
-        return np.array(vals, dtype="datetime64[D]")
-    except (TypeError, ValueError):
+    try:   # Arrow converts date objects in C (numpy's object path is ~20x slower)
+        arr = pa.array(vals, type=pa.date32(), from_pandas=True)
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return pd.to_datetime(pd.Series(vals, dtype=object)).to_numpy("datetime64[D]")
 
 

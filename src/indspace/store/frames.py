@@ -106,7 +106,10 @@ def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
 def _dates(vals: list[Any]) -> list[Any]:
     """ISO text or dates → ``datetime.date`` (None stays None), converted by numpy in C
     when every value is a plain ISO day."""
-    try:
+    if not all(v is None or type(v) is str for v in vals):
+        return [v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
+                for v in vals]
+    try:   # ISO text (SQLite): parsed by numpy in C
         days = np.array(vals, dtype="datetime64[D]")
     except (TypeError, ValueError):
         return [v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
