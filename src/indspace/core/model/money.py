@@ -44,8 +44,7 @@ def micro_wan(values: Iterable[Any]) -> np.ndarray:
     floats, more than 6 decimals, huge amounts) goes through :func:`_micro_slow`."""
     vals = values if isinstance(values, list) else list(values)
     try:
-        arr = pa.array([None if v is None or (isinstance(v, float) and v != v) else v
-                        for v in vals], type=pa.decimal128(38, 6))
+        arr = pa.array(vals, type=pa.decimal128(38, 6), from_pandas=True)   # NaN → null
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return _micro_slow(vals)
     if len(arr) == 0:
