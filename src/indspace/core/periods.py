@@ -98,7 +98,7 @@ def _calendar(country: str, y0: int, y1: int) -> WorkCalendar:
     days = np.arange(first, end + np.timedelta64(40, "D"), dtype="datetime64[D]")
     weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (3)
     working = weekday < 5
-    extra = getattr(cal, "weekend_workdays", set())  # 调休: weekends worked
+    extra: set[date] = set(getattr(cal, "weekend_workdays", set()))  # 调休: weekends worked
     for table, flag in ((set(cal.keys()), False), (set(extra), True)):
         if table:
             pos = (np.array(sorted(table), dtype="datetime64[D]") - first).astype(np.int64)

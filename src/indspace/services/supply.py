@@ -361,6 +361,7 @@ def plan_params(p: PolicyProfile, on: date, district: str | None, industry: str 
 
     by_district = p.value("min_plot_ratio_new_supply_by_district", on)
     urban = p.value("urban_districts", on)
+    far: tuple[float | None, str]
     if district in by_district:
         far = (float(by_district[district]), _source(p, "min_plot_ratio_new_supply_by_district",
                                                      on))

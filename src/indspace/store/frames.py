@@ -34,8 +34,8 @@ def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[An
         return [None if d is None else d.isoformat() for d in dates] if dates_as_text else dates
     mask = s.isna().to_numpy()
     if f.dtype == "decimal":   # exact: Decimal for PostgreSQL, its text for SQLite
-        vals = [None if m else to_decimal(v) for v, m in zip(s.tolist(), mask, strict=True)]
-        return [None if v is None else str(v) for v in vals] if sqlite else vals
+        dec = [None if m else to_decimal(v) for v, m in zip(s.tolist(), mask, strict=True)]
+        return [None if v is None else str(v) for v in dec] if sqlite else dec
     if f.dtype == "float":
         arr = pd.to_numeric(s, errors="raise").astype("float64").to_numpy().astype(object)
         arr[mask] = None
