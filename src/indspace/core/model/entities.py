@@ -261,9 +261,9 @@ CONTRACT_EVENTS = Entity(
         SYNTH,
     ), "合同履约事件", extra_indexes=(("contract_id",),))
 """合同履约事件 (kind ``contract-events``): payments as made or scheduled (a payment dated
-after the as-of day is not yet paid), start, stop, resume, completion, acceptance (with
-``amount_wan`` = 达产 tax per mu achieved, if known), transfer, renewal application and
-extension (``date`` = the new start deadline)."""
+after the as-of day is not yet paid), start, stop, resume, completion, acceptance (checked
+against the firm's evaluated tax per mu and ``invested_wan``), transfer, renewal application
+and extension (``date`` = the new start deadline)."""
 
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
