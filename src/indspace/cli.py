@@ -158,7 +158,7 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations, plans")
+             "control-lines, parks, designations, plans, contracts, contract-events")
 
 
 class ImportMode(Enum):
@@ -341,6 +341,10 @@ report_app = typer.Typer(
     help="报告：年度亩均评价、低效用地改造（PDF / HTML / XLSX）/ reports for meetings: the "
          "annual per-mu report, the low-efficiency redevelopment report", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+supply_app = typer.Typer(
+    help="土地供应与全周期监管：供地方案、合同履约监管 / land supply and lifecycle "
+         "supervision: supply plans, contract monitoring", no_args_is_help=True)
+app.add_typer(supply_app, name="supply")
 
 
 def _register_subcommands() -> None:
@@ -354,6 +358,7 @@ def _register_subcommands() -> None:
         cli_plans,
         cli_proforma,
         cli_reports,
+        cli_supply,
         cli_tiles,
         cli_users,
     )
@@ -369,6 +374,7 @@ def _register_subcommands() -> None:
     cli_audit.register(audit_app, DbOpt, _STORE.db, _fail, console)
     cli_plans.register(app, _fail, console)
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
+    cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

@@ -22,6 +22,9 @@ DEFAULT_SRID = 4549
 DEFAULT_PROFILE = "ningbo-demo"
 """The bundled policy profile used when a command names none."""
 DEFAULT_PUBLIC_LAYERS = "parcels,buildings,control_lines,parks"
+DEFAULT_HOLIDAY_CALENDAR = "CN"
+"""法定休假日历 / statutory holiday calendar: the ``holidays`` package's country code (CN:
+State Council holidays with their 调休 working weekends) — ends periods per 民法典 第二百零三条."""
 
 _CONFIG = SettingsConfigDict(env_prefix="INDSPACE_", env_file=".env", extra="ignore")
 
@@ -49,6 +52,10 @@ class DeploymentSettings(BaseSettings):
                       description="库坐标系 EPSG 代码（投影坐标）/ the store's projected CRS")
     default_profile: str = Field(default=DEFAULT_PROFILE, min_length=1,
                                  description="默认政策配置 / default policy profile id")
+    holiday_calendar: str = Field(
+        default=DEFAULT_HOLIDAY_CALENDAR, min_length=2,
+        description="法定休假日历（holidays 包国家代码）/ statutory holiday calendar (a country "
+                    "code of the holidays package)")
     public_layers: str = Field(
         default=DEFAULT_PUBLIC_LAYERS,
         description="匿名用户可见的图层（逗号分隔）/ layers anonymous readers may see "

@@ -182,6 +182,14 @@ GLOSSARY_HEADERS = [
     ("buildings", "gfa_m2", "建筑面积"), ("occupancy", "floor_area_m2", "建筑面积"),
     ("enterprises", "scale", "规上 / 规下企业"), ("occupancy", "role", "自有 / 承租"),
     ("control-lines", "line_type", "一级/二级控制线"),
+    ("contracts", "contract_id", "合同编号"), ("contracts", "mode", "供地方式"),
+    ("contracts", "signed", "签订日期"), ("contracts", "term_years", "出让年限"),
+    ("contracts", "price_wan", "成交价款(万元)"), ("contracts", "start_deadline", "约定动工日期"),
+    ("contracts", "completion_deadline", "约定竣工日期"),
+    ("contracts", "investment_commitment_wan", "承诺投资总额(万元)"),
+    ("contracts", "tax_per_mu_commitment_wan", "承诺亩均税收(万元)"),
+    ("contracts", "far_min", "容积率下限"), ("contracts", "far_max", "容积率上限"),
+    ("contract-events", "event", "事件"),
     ("is_synthetic", "is_synthetic", "合成数据标记"),
 ]
 

@@ -47,6 +47,7 @@ from indspace.demo._attrs import (
     year_of,
 )
 from indspace.demo._buildings import ERA_2021, ERA_PRE2005, draw_far, make_buildings
+from indspace.demo._contracts import make_contracts
 from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
@@ -64,7 +65,7 @@ EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
 _FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG, \
-    _PLANS, _CODES = range(13)
+    _PLANS, _CODES, _CONTRACTS = range(14)
 # 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
 _DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
                        ("little_giant", 0.01))
@@ -98,6 +99,8 @@ class DemoCity:
     indicators: pd.DataFrame
     designations: pd.DataFrame
     plan_zones: gpd.GeoDataFrame
+    contracts: pd.DataFrame
+    contract_events: pd.DataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -142,6 +145,8 @@ def _frame(entity: Entity, data: dict[str, object], geometry: np.ndarray | None 
             cols[f.name] = np.asarray(v, dtype="int64")
         elif f.dtype == "float":
             cols[f.name] = np.asarray(v, dtype="float64")
+        elif f.dtype == "decimal":                     # exact money: Decimal or None
+            cols[f.name] = pd.Series(list(v), dtype=object)  # type: ignore[call-overload]
         else:
             cols[f.name] = np.asarray(v, dtype=bool)
     frame: pd.DataFrame
@@ -418,12 +423,20 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         rows.append(("bad_record", "indicators",
                      f"{codes[ind['firm'][k]]}|{ind['year'][k]}",
                      f"negative_employees: employees {ind['employees'][k]:.0f}"))
+    # land-supply contracts with one planted breach per rule (issue #17) ----------------------
+    c_cols, e_cols, c_rows = make_contracts(
+        parcel_ids, codes[owner], area, start, right == RIGHT_TYPES.index("grant"),
+        np.isin(np.arange(p), idle), as_of, _rng(seed, code, _CONTRACTS))
+    rows += c_rows
+    contracts = _frame(ENTITIES["contracts"], c_cols)
+    contract_events = _frame(ENTITIES["contract_events"], e_cols)
     return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
                                                _rng(seed, code, _DESIG)),
                     plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
                                            _rng(seed, code, _PLANS)),
+                    contracts=contracts, contract_events=contract_events,
                     anomalies=_anomalies(rows))
 
 

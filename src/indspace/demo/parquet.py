@@ -42,6 +42,8 @@ def _row_districts(table: str, frame: pd.DataFrame, firm_district: pd.Series) ->
         return frame["district"].to_numpy(dtype=str)
     if table in ("occupancy", "indicators", "designations"):
         return firm_district.reindex(frame["credit_code"]).to_numpy(dtype=str)
+    if table in ("contracts", "contract_events"):   # <parcel_id>-HT: parcel ids lead
+        return frame["contract_id"].astype(str).str.slice(0, 6).to_numpy(dtype=str)
     if table == "plan_zones":                       # GH-<district>-<seq>
         return frame["zone_id"].astype(str).str.slice(3, 9).to_numpy(dtype=str)
     if table == "anomalies":

@@ -44,6 +44,8 @@ KINDS: dict[str, str] = {
     "parks": "parks",
     "designations": "designations",
     "plans": "plan_zones",
+    "contracts": "contracts",
+    "contract-events": "contract_events",
 }
 """CLI kind (``indspace import KIND FILE``) → store table name."""
 
@@ -133,6 +135,34 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "approved": ("批复日期", "批准日期", "批复时间"),
         "document": ("批复文号", "批准文号", "批复文件", "PFWH"),
     },
+    "contracts": {
+        "contract_id": ("合同编号", "出让合同编号", "电子监管号", "合同号"),
+        "parcel_id": ("宗地代码", "地块编号", "宗地编号", "ZDDM"),
+        "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "受让人统一社会信用代码",
+                        "TYSHXYDM"),
+        "mode": ("供地方式", "供应方式", "出让方式"),
+        "signed": ("签订日期", "合同签订日期", "签约日期"),
+        "term_years": ("出让年限", "使用年限", "土地使用年限", "租赁年限"),
+        "price_wan": ("成交价款", "成交价", "出让价款", "合同价款", "土地价款"),
+        "area_m2": ("出让面积", "供地面积", "宗地面积", "合同面积"),
+        "start_deadline": ("约定动工日期", "约定开工日期", "约定开工时间"),
+        "completion_deadline": ("约定竣工日期", "约定竣工时间"),
+        "investment_commitment_wan": ("承诺投资总额", "约定投资总额", "投资强度承诺总额"),
+        "tax_per_mu_commitment_wan": ("承诺亩均税收", "约定亩均税收"),
+        "far_min": ("容积率下限", "约定容积率下限"),
+        "far_max": ("容积率上限", "约定容积率上限"),
+        "idle_cause": ("闲置原因",),
+        "installment_special": ("特殊项目分期", "特殊项目"),
+    },
+    "contract_events": {
+        "contract_id": ("合同编号", "出让合同编号", "电子监管号", "合同号"),
+        "event": ("事件", "事件类型", "履约事件"),
+        "date": ("日期", "事件日期", "发生日期"),
+        "amount_wan": ("金额", "缴款金额", "缴纳金额"),
+        "developed_area_m2": ("已开发面积", "已开发土地面积"),
+        "invested_wan": ("已完成投资", "累计完成投资", "已投资额"),
+        "note": ("备注", "说明"),
+    },
     "parks": {
         "park_id": ("园区编号", "园区代码"),
         "name": ("园区名称",),
@@ -172,6 +202,8 @@ EXTRAS: dict[str, dict[str, tuple[str, ...]]] = {
     "parks": {},
     "designations": {"certificate_no": ("证书编号",), "name": ("企业名称",)},
     "plan_zones": {"name": ("规划单元名称", "单元名称"), "district": ("所在区县", "区县")},
+    "contracts": {"name": ("受让人", "受让人名称", "企业名称")},
+    "contract_events": {},
 }
 """Recognised columns without a contract field: kept in ``ValidationResult.extras``.
 
@@ -227,6 +259,9 @@ UNITS: dict[str, dict[str, Fraction]] = {
     "t": {"吨": F(1), "t": F(1), "千克": F(1, 1000), "kg": F(1, 1000), "万吨": F(10_000)},
     "m": {"米": F(1), "m": F(1)},
     "人": {"人": F(1)},
+    "年": {"年": F(1)},
+    "万元/亩": {"万元/亩": F(1), "万元": F(1), "元/亩": F(1, 10_000), "元/平方米": F(1, 15),
+               "元/m2": F(1, 15)},
 }
 """Contract unit → accepted spellings (normalised: NFKC, lower case) → factor to the contract
 unit. 1 亩 = 2000/3 m² exactly; 1 公顷 = 10 000 m²; 1 万元 = 10 000 元."""
@@ -259,6 +294,25 @@ CHOICE_VALUES: dict[str, dict[str, str]] = {
              "tenant": "tenant"},
     "tier": {"战略产业园": "strategic", "strategic": "strategic", "优势产业社区": "community",
              "产业社区": "community", "community": "community"},
+    "mode": {"出让": "grant", "国有建设用地使用权出让": "grant", "grant": "grant",
+             "长期租赁": "long_term_lease", "租赁": "long_term_lease",
+             "long_term_lease": "long_term_lease",
+             "先租后让": "lease_then_grant", "lease_then_grant": "lease_then_grant",
+             "弹性年期出让": "flexible_term", "弹性年期": "flexible_term",
+             "flexible_term": "flexible_term",
+             "作价出资": "capital_contribution", "作价出资(入股)": "capital_contribution",
+             "capital_contribution": "capital_contribution"},
+    "event": {"缴款": "payment", "缴纳价款": "payment", "payment": "payment",
+              "动工": "start", "开工": "start", "start": "start",
+              "停工": "stop", "stop": "stop", "复工": "resume", "resume": "resume",
+              "竣工": "completion", "completion": "completion",
+              "达产验收": "acceptance", "验收": "acceptance", "acceptance": "acceptance",
+              "转让": "transfer", "transfer": "transfer",
+              "续期申请": "renewal_application", "renewal_application": "renewal_application",
+              "延期": "extension", "extension": "extension"},
+    "idle_cause": {"企业原因": "enterprise", "企业": "enterprise", "enterprise": "enterprise",
+                   "政府原因": "government", "政府": "government", "government": "government",
+                   "不可抗力": "force_majeure", "force_majeure": "force_majeure"},
     "line_type": {"一级": "level1", "一级控制线": "level1", "一级工业区块控制线": "level1",
                   "1": "level1", "level1": "level1", "二级": "level2", "二级控制线": "level2",
                   "二级工业区块控制线": "level2", "2": "level2", "level2": "level2"},

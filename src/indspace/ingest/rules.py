@@ -153,13 +153,13 @@ _CATALOGUE: tuple[Rule, ...] = (
        "credit code {value} is neither in the enterprise register nor in this import batch",
        "先导入企业（enterprises），或更正代码",
        "import the enterprise first (enterprises) or correct the code",
-       "indicators, occupancy, designations"),
+       "indicators, occupancy, designations, contracts"),
     _R("E115", "unknown_parcel", "error",
        "宗地代码 {value} 不存在",
        "parcel {value} does not exist",
        "先导入宗地（parcels），或更正宗地代码",
        "import the parcel first (parcels) or correct the parcel id",
-       "buildings, occupancy"),
+       "buildings, occupancy, contracts"),
     _R("E116", "bad_choice", "error",
        "「{header}」的取值无效：{value}；可填：{choices_zh}",
        "{header} has an invalid value: {value}; accepted: {choices_en}",
@@ -201,7 +201,7 @@ _CATALOGUE: tuple[Rule, ...] = (
        "「{end_header}」{end} 早于「{start_header}」{start}",
        "{end_header} {end} is before {start_header} {start}",
        "检查起止日期是否填反", "check whether start and end are swapped",
-       "parcels, occupancy, designations"),
+       "parcels, occupancy, designations, contracts"),
     _R("E123", "out_of_range", "error",
        "「{header}」的值 {value} 超出合理范围（{range}）",
        "{header} value {value} is outside the plausible range ({range})",
@@ -309,6 +309,47 @@ _CATALOGUE: tuple[Rule, ...] = (
        "check the coordinates and the district; a parcel across a district boundary is "
        "imported by the city administrator",
        "parcels, buildings (district officers)"),
+    _R("E138", "unknown_contract", "error",
+       "合同编号 {value} 不存在",
+       "contract {value} does not exist",
+       "先导入合同（contracts），或更正合同编号",
+       "import the contract first (contracts) or correct the contract id",
+       "contract-events"),
+    _R("E139", "installment_first_share", "error",
+       "分期缴款规则 installment_first_share：首期缴款 {value} 万元低于成交价款 {price} 万元的 "
+       "{share_pct}%（应不少于 {required} 万元；{source}）",
+       "installment rule installment_first_share: the first payment {value} 万元 is below "
+       "{share_pct}% of the price {price} 万元 (at least {required} 万元; {source})",
+       "首期按不低于规定比例缴纳；如为多笔，请合并为首期一笔",
+       "make the first payment at least that share; merge several first payments into one",
+       "contract-events"),
+    _R("E140", "installment_first_deadline", "error",
+       "分期缴款规则 installment_first_deadline：首期缴款日 {value} 晚于签订后 {first_months} "
+       "个月的期限 {due}（{source}）",
+       "installment rule installment_first_deadline: the first payment on {value} is after "
+       "the deadline {due}, {first_months} month(s) after signing ({source})",
+       "核对缴款日期与合同签订日期；首付款须在期限内缴纳",
+       "check the payment and signing dates; the first share is due by that day",
+       "contract-events"),
+    _R("E141", "installment_balance_deadline", "error",
+       "分期缴款规则 installment_balance_deadline：缴款日 {value} 晚于余款期限 {due}"
+       "（签订后 {months} 个月；只有经集体认定的特殊项目可延至 {special_months} 个月；{source}）",
+       "installment rule installment_balance_deadline: the payment on {value} is after the "
+       "balance deadline {due} ({months} months after signing; only a special project "
+       "approved collectively may take {special_months} months; {source})",
+       "在期限内缴清余款；确属特殊项目的，在合同中标注 特殊项目分期（installment_special）",
+       "pay the balance by the deadline; for an approved special project set "
+       "installment_special on the contract",
+       "contract-events"),
+    _R("E142", "installment_special_deadline", "error",
+       "分期缴款规则 installment_special_deadline：特殊项目缴款日 {value} 晚于余款期限 {due}"
+       "（签订后 {special_months} 个月；{source}）",
+       "installment rule installment_special_deadline: the special project's payment on "
+       "{value} is after the balance deadline {due} ({special_months} months after signing; "
+       "{source})",
+       "特殊项目也须在该期限内缴清全部价款",
+       "a special project too pays the whole price by that day",
+       "contract-events"),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}

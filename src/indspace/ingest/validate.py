@@ -35,6 +35,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
@@ -49,6 +50,9 @@ from shapely.errors import GEOSException
 
 from indspace.core.model.credit_code import check_char, credit_code_problems
 from indspace.core.model.entities import ENTITIES, Field, check_frame
+from indspace.core.model.installments import InstallmentRules, schedule_breaches
+from indspace.core.model.money import format_wan, micro_wan
+from indspace.core.periods import WorkCalendar
 from indspace.ingest.aliases import (
     CHOICE_VALUES,
     FALSE_VALUES,
@@ -62,7 +66,7 @@ from indspace.ingest.aliases import (
     table_for,
 )
 from indspace.ingest.rules import ISSUE_COLUMNS, RULES, render
-from indspace.settings import DEFAULT_SRID
+from indspace.settings import DEFAULT_HOLIDAY_CALENDAR, DEFAULT_SRID
 
 STORE_EPSG = DEFAULT_SRID
 """Default projected CRS of the store (the deployment default, ``indspace.settings``)."""
@@ -77,13 +81,18 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("buildings", "year_built"): (1800, 2100),
     ("buildings", "floors"): (1, 200),
     ("buildings", "height_m"): (0, 1000),
+    ("contracts", "term_years"): (1, 70),
+    ("contracts", "far_min"): (0, 20),
+    ("contracts", "far_max"): (0, 20),
 }
 """Plausible inclusive ranges (E123) of some numeric fields."""
-POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2")})
+POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2"),
+                                                   ("contracts", "area_m2"),
+                                                   ("contracts", "price_wan")})
 """Fields that must be > 0 (E123 for 0)."""
 ID_FIELDS = frozenset({"parcel_id", "building_id", "block_id", "park_id", "occupancy_id",
                        "land_use_code", "industry_code", "district", "zone_id",
-                       "planned_use"})
+                       "planned_use", "contract_id"})
 """Text fields normalised to half-width (NFKC) and trimmed; other text is only trimmed."""
 ONE_LINE_FIELDS = ID_FIELDS | {"credit_code", "owner_credit_code", "name"}
 """Codes, ids and names: one line of text, without line breaks or control characters (E130)."""
@@ -144,6 +153,17 @@ class ValidationContext:
     stored: pd.DataFrame | None = None
     """Current stored records of the table: key columns and the fields an update may not
     blank (required ones and :data:`KEEP_ON_UPDATE`); None skips E131."""
+    known_contracts: frozenset[str] | None = None
+    """Contract ids in the store (E138, contract-events); None skips."""
+    contract_terms: pd.DataFrame | None = None
+    """Stored contracts for the installment rules: ``contract_id``, ``mode``, ``signed``
+    (datetime64[D]), ``price`` (int64, 10⁻⁶ 万元), ``special`` (bool); None skips."""
+    stored_payments: pd.DataFrame | None = None
+    """Stored payment events: ``contract_id``, ``date`` (datetime64[D]), ``amount`` (int64)."""
+    installment_rules: InstallmentRules | None = None
+    """The profile's installment rules in force today (E139–E142); None skips."""
+    holiday_calendar: str = DEFAULT_HOLIDAY_CALENDAR
+    """Country code of the statutory holiday calendar (periods end on a working day)."""
 
 
 @dataclass(frozen=True)
@@ -404,6 +424,31 @@ def _to_float(s: pd.Series, txt: np.ndarray, missing: np.ndarray) -> np.ndarray:
     return num
 
 
+def _to_decimals(txt: np.ndarray, missing: np.ndarray, factor: Fraction
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact decimals (money) from cell text: ``1,234.50``, ``１２``, ``¥ 5`` are read; a
+    unit factor is applied exactly. Returns values (Decimal or None), missing, bad."""
+    n = len(txt)
+    vals = np.full(n, None, dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    present = np.flatnonzero(~missing)
+    if len(present):
+        clean = _nfkc(txt[present]).str.replace(r"[,\s¥]", "", regex=True).to_numpy(
+            dtype=object)
+        num, den = Decimal(factor.numerator), Decimal(factor.denominator)
+        for i, t in zip(present, clean, strict=True):
+            try:
+                d = Decimal(t)
+            except InvalidOperation:
+                bad[i] = True
+                continue
+            if not d.is_finite():
+                bad[i] = True
+                continue
+            vals[i] = d if factor == 1 else d * num / den
+    return vals, missing, bad
+
+
 def _scale(num: np.ndarray, factor: Fraction) -> np.ndarray:
     if factor == 1:
         return num
@@ -527,6 +572,8 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
                 bad |= np.isfinite(num) & (num != np.floor(num))
         num = np.where(bad, np.nan, num)
         return _Col(num, missing, bad, txt, hdr)
+    if f.dtype == "decimal":
+        return _Col(*_to_decimals(txt, missing, factor), txt, hdr)
     if f.dtype == "date":
         d = _to_dates(s, txt, missing)
         return _Col(d, missing, ~missing & np.isnat(d), txt, hdr)
@@ -891,8 +938,10 @@ def _occupancy_ids(cols: dict[str, _Col]) -> np.ndarray:
 
 
 def _empty_col(f: Field, n: int) -> _Col:
-    if f.dtype in ("float", "int", "bool"):
-        vals: np.ndarray = np.full(n, np.nan)
+    if f.dtype == "decimal":
+        vals: np.ndarray = _filled(n, None)
+    elif f.dtype in ("float", "int", "bool"):
+        vals = np.full(n, np.nan)
     elif f.dtype == "date":
         vals = np.full(n, _NAT)
     else:
@@ -1041,6 +1090,14 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
                 if (table, f.name) in POSITIVE:
                     iss.add("E123", f.name, np.isfinite(c.values) & (c.values == 0), c.raw,
                             header=hdr, range="> 0")
+        elif f.dtype == "decimal":
+            iss.add("E104", f.name, c.bad, c.raw, header=hdr, expected_zh="数字",
+                    expected_en="number")
+            neg = np.array([v is not None and v < 0 for v in c.values], dtype=bool)
+            iss.add("E106", f.name, neg, c.raw, header=hdr)
+            if (table, f.name) in POSITIVE:
+                zero = np.array([v is not None and v == 0 for v in c.values], dtype=bool)
+                iss.add("E123", f.name, zero, c.raw, header=hdr, range="> 0")
         elif f.dtype == "date":
             iss.add("E105", f.name, c.bad, c.raw, header=hdr)
         elif f.dtype == "bool":
@@ -1106,6 +1163,12 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
     elif table == "designations":
         _check_dates(cols, "start", "end", iss)
         _known(iss, cols, "credit_code", ctx.known_enterprises, "E114")
+    elif table == "contracts":
+        _check_dates(cols, "start_deadline", "completion_deadline", iss)
+        _known(iss, cols, "credit_code", ctx.known_enterprises, "E114")
+        _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
+    elif table == "contract_events":
+        _check_contract_events(cols, ctx, iss)
 
     _check_duplicates(entity.key, cols, iss, rows)
     _check_text(entity, cols, absent, iss)
@@ -1412,6 +1475,61 @@ def _check_occupancy(cols: dict[str, _Col], ctx: ValidationContext, iss: _Issues
     _known(iss, cols, "credit_code", ctx.known_enterprises, "E114")
     _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
     _known(iss, cols, "building_id", ctx.known_buildings, "E126")
+
+
+_INSTALLMENT_CODES = {"installment_first_share": "E139", "installment_first_deadline": "E140",
+                      "installment_balance_deadline": "E141",
+                      "installment_special_deadline": "E142"}
+
+
+def _check_contract_events(cols: dict[str, _Col], ctx: ValidationContext, iss: _Issues
+                           ) -> None:
+    """Known contract (E138); a payment has an amount (E101); the payment schedule of each
+    contract — stored payments with this file's rows over them — keeps the installment
+    rules (E139–E142, each naming its rule and clause)."""
+    _known(iss, cols, "contract_id", ctx.known_contracts, "E138")
+    ev, amt, day, cid = cols["event"], cols["amount_wan"], cols["date"], cols["contract_id"]
+    is_pay = ~ev.missing & ~ev.bad & (ev.values == "payment")
+    iss.add("E101", "amount_wan", is_pay & amt.missing, "")
+    rules, terms = ctx.installment_rules, ctx.contract_terms
+    if rules is None or terms is None or not len(terms):
+        return
+    ok = is_pay & ~amt.missing & ~amt.bad & ~day.missing & ~day.bad & ~cid.missing
+    pos = np.flatnonzero(ok)
+    if not len(pos):
+        return
+    batch = pd.DataFrame({"contract_id": cid.values[pos],
+                          "date": day.values[pos].astype("datetime64[D]"),
+                          "amount": micro_wan(amt.values[pos]), "pos": pos})
+    stored = ctx.stored_payments
+    if stored is not None and len(stored):
+        old = stored[stored["contract_id"].isin(set(batch["contract_id"]))]
+        key = pd.MultiIndex.from_frame(batch[["contract_id", "date"]])
+        old = old[~pd.MultiIndex.from_frame(old[["contract_id", "date"]]).isin(key)]
+        batch = pd.concat([batch, old.assign(pos=-1)[batch.columns]], ignore_index=True)
+    days = np.concatenate([batch["date"].to_numpy("datetime64[D]"),
+                           terms["signed"].to_numpy("datetime64[D]")])
+    cal = WorkCalendar.for_days(ctx.holiday_calendar, days)
+    found = schedule_breaches(terms, batch, rules, cal)
+    found = found[found["pos"] >= 0]
+    n = len(cid.values)
+    for name, code in _INSTALLMENT_CODES.items():
+        hit = found[found["rule"] == name]
+        if hit.empty:
+            continue
+        mask = np.zeros(n, dtype=bool)
+        at = hit["pos"].to_numpy(np.int64)
+        mask[at] = True
+        due, required, price = (_filled(n, ""), _filled(n, ""), _filled(n, ""))
+        due[at] = hit["due"].to_numpy("datetime64[D]").astype(str)
+        required[at] = [format_wan(v) for v in hit["required"]]
+        price[at] = [format_wan(v) for v in hit["price"]]
+        field_name = "amount_wan" if name == "installment_first_share" else "date"
+        value = amt.raw if field_name == "amount_wan" else day.values.astype(str).astype(object)
+        iss.add(code, field_name, mask, value, due=due, required=required, price=price,
+                share_pct=_fmt(float(rules.first_share) * 100),
+                first_months=rules.first_due_months, months=rules.balance_due_months,
+                special_months=rules.special_balance_due_months, source=rules.source)
 
 
 def _check_duplicates(key: tuple[str, ...], cols: dict[str, _Col], iss: _Issues,

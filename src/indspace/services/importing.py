@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from indspace.core.clock import local_day
 from indspace.core.errors import ValidationError
 from indspace.core.geo.crs_detect import detect_crs, to_crs
 from indspace.core.model.entities import ENTITIES
@@ -32,6 +33,7 @@ from indspace.ingest.report import write_report
 from indspace.ingest.validate import KEEP_ON_UPDATE, ValidationContext, validate
 from indspace.services._collector import collector_paused as _collector_paused
 from indspace.services.import_scope import check_officer_import, within_district
+from indspace.settings import deployment
 from indspace.store import Store
 from indspace.store.upsert import apply_import, record_rejected_run
 
@@ -46,6 +48,8 @@ BUNDLE_ORDER = (
     "indicators",
     "designations",
     "plans",
+    "contracts",
+    "contract-events",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -122,10 +126,11 @@ def _geometry(raw: RawTable, kind: str) -> tuple[np.ndarray, str | None]:
     )
 
 
-def _context(store: Store, table: str, year: int | None) -> ValidationContext:
+def _context(store: Store, table: str, year: int | None,
+             now: datetime | None = None) -> ValidationContext:
     """What validation needs to know about the store: keys that references may point at,
     the deployment boundary, and existing parcels (for overlap warnings)."""
-    needs_firms = table in ("indicators", "occupancy", "parcels", "designations")
+    needs_firms = table in ("indicators", "occupancy", "parcels", "designations", "contracts")
     firms = (
         frozenset(store.read_frame("enterprises", columns=["credit_code"]).credit_code)
         if needs_firms
@@ -133,7 +138,7 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
     )
     parcels = (
         frozenset(store.read_frame("parcels", columns=["parcel_id"]).parcel_id)
-        if table in ("occupancy", "buildings")
+        if table in ("occupancy", "buildings", "contracts")
         else None
     )
     districts = store.read_frame("districts", columns=["admin_code", "name", "geometry"])
@@ -152,7 +157,10 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
         if keep
         else None
     )
+    supply = (_supply_context(store, now or datetime.now(UTC)) if table == "contract_events"
+              else {})
     return ValidationContext(
+        **supply,
         known_enterprises=firms,
         known_parcels=parcels,
         districts=districts.geometry if len(districts) else None,
@@ -161,6 +169,22 @@ def _context(store: Store, table: str, year: int | None) -> ValidationContext:
         district_codes=names or None,
         stored=stored,
     )
+
+
+def _supply_context(store: Store, now: datetime) -> dict[str, Any]:
+    """Stored contracts and payments, and the installment rules in force today, for the
+    schedule checks of ``contract-events`` (E138–E142)."""
+    from indspace.services.supply import installment_rules, payment_frame, terms_frame
+
+    contracts = store.read_frame("contracts", columns=[
+        "contract_id", "mode", "signed", "price_wan", "installment_special"])
+    events = store.read_frame("contract_events", columns=["contract_id", "event", "date",
+                                                          "amount_wan"])
+    return {"known_contracts": frozenset(contracts["contract_id"]),
+            "contract_terms": terms_frame(contracts),
+            "stored_payments": payment_frame(events),
+            "installment_rules": installment_rules(local_day(now, store.tz)),
+            "holiday_calendar": deployment().holiday_calendar}
 
 
 def import_file(
@@ -246,7 +270,8 @@ def _import_file(
     headers = [c for c in frame.columns if c != "geometry"]
     resolution = resolve_headers(kind, headers)
     result = validate(
-        kind, frame, resolution, raw.row_numbers, _context(store, table, year), source=raw.source
+        kind, frame, resolution, raw.row_numbers, _context(store, table, year, clock()),
+        source=raw.source
     )
     if district is not None:
         result = within_district(store, table, result, district)

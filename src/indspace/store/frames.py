@@ -4,12 +4,14 @@ branching beyond what the DBAPI needs)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from indspace.core.model.entities import Entity, Field
+from indspace.core.model.money import to_decimal
 
 
 def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[Any]:
@@ -31,6 +33,9 @@ def _column_values(series: pd.Series, f: Field, sqlite: bool = False) -> list[An
         dates = [None if pd.isna(v) else v.date() for v in conv]
         return [None if d is None else d.isoformat() for d in dates] if dates_as_text else dates
     mask = s.isna().to_numpy()
+    if f.dtype == "decimal":   # exact: Decimal for PostgreSQL, its text for SQLite
+        dec = [None if m else to_decimal(v) for v, m in zip(s.tolist(), mask, strict=True)]
+        return [None if v is None else str(v) for v in dec] if sqlite else dec
     if f.dtype == "float":
         arr = pd.to_numeric(s, errors="raise").astype("float64").to_numpy().astype(object)
         arr[mask] = None
@@ -74,9 +79,9 @@ def frame_columns(entity: Entity, frame: pd.DataFrame, *, sqlite: bool = False
 
 def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
     """Build a frame with the contract's dtypes from column lists read from the store:
-    float → float64 (NaN for missing), int → Int64, bool → boolean (both nullable),
-    date → object column of ``datetime.date`` (SQLite hands ISO text, PostgreSQL dates),
-    text → object."""
+    float → float64 (NaN for missing), decimal → object column of ``Decimal``, int → Int64,
+    bool → boolean (both nullable), date → object column of ``datetime.date`` (SQLite hands
+    ISO text, PostgreSQL dates), text → object."""
     out: dict[str, Any] = {}
     for name, vals in rows.items():
         f = _find(entity, name)
@@ -88,13 +93,30 @@ def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
             out[name] = pd.array(vals, dtype="Int64")
         elif f.dtype == "bool":
             out[name] = pd.array(vals, dtype="boolean")
-        elif f.dtype == "date":   # each distinct value parsed once (days repeat a lot)
-            days = {v: v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
-                    for v in set(vals)}
-            out[name] = pd.Series([days[v] for v in vals], dtype=object)
+        elif f.dtype == "decimal":
+            out[name] = pd.Series([v if v is None or isinstance(v, Decimal)
+                                   else to_decimal(v) for v in vals], dtype=object)
+        elif f.dtype == "date":
+            out[name] = pd.Series(_dates(vals), dtype=object)
         else:
             out[name] = pd.Series(vals, dtype=object)
     return pd.DataFrame(out)
+
+
+def _dates(vals: list[Any]) -> list[Any]:
+    """ISO text or dates → ``datetime.date`` (None stays None), converted by numpy in C
+    when every value is a plain ISO day."""
+    if not all(v is None or type(v) is str for v in vals):
+        return [v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
+                for v in vals]
+    try:   # ISO text (SQLite): parsed by numpy in C
+        days = np.array(vals, dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        return [v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
+                for v in vals]
+    out = days.astype(object)
+    out[np.isnat(days)] = None
+    return out.tolist()  # type: ignore[no-any-return]
 
 
 def _find(entity: Entity, name: str) -> Field | None:

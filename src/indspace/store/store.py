@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -739,5 +740,7 @@ def _json(d: dict[str, Any]) -> str:
             return v.isoformat()
         if hasattr(v, "wkt"):
             return v.wkt
+        if isinstance(v, Decimal):   # money as its exact text
+            return str(v)
         return v
     return json.dumps({k: enc(v) for k, v in d.items()}, ensure_ascii=False, sort_keys=True)

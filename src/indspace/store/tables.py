@@ -54,10 +54,11 @@ from sqlalchemy.types import TypeEngine
 
 from indspace.core.model.entities import ENTITIES, Entity
 from indspace.settings import DEFAULT_SRID
-from indspace.store.types import Geometry, UtcDateTime
+from indspace.store.types import ExactDecimal, Geometry, UtcDateTime
 
 _SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
     "text": Text, "int": Integer, "float": Float, "bool": Boolean, "date": Date,
+    "decimal": ExactDecimal,
 }
 
 GEOM = "geom"

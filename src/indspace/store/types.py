@@ -5,6 +5,9 @@
   so no SQL function wrapping and no SpatiaLite is needed).
 * :class:`UtcDateTime` — GeoPackage ``DATETIME`` text ``YYYY-MM-DDTHH:MM:SS.sssZ`` on SQLite,
   ``timestamptz`` on PostgreSQL; always timezone-aware UTC in Python.
+* :class:`ExactDecimal` — money: ``NUMERIC`` on PostgreSQL, the exact decimal as ``TEXT`` on
+  SQLite (a GeoPackage NUMERIC column would be stored as a binary float); always
+  ``decimal.Decimal`` in Python (issue #17).
 
 Why not GeoAlchemy2: its GeoPackage dialect needs the SpatiaLite extension (mod_spatialite),
 which the embedded store must do without (docs/architecture.md).
@@ -13,12 +16,14 @@ which the embedded store must do without (docs/architecture.md).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from indspace.core.model.money import to_decimal
 from indspace.settings import DEFAULT_SRID
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 
@@ -99,6 +104,29 @@ class UtcDateTime(TypeDecorator[datetime]):
         if isinstance(value, datetime):
             return value.astimezone(UTC)
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """An exact decimal (money in 万元): NUMERIC on PostgreSQL, decimal text on SQLite."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy import Numeric
+
+            return dialect.type_descriptor(Numeric(asdecimal=True))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        d = to_decimal(value)
+        return d if dialect.name == "postgresql" else str(d)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else to_decimal(value)
 
 
 class _SqliteDateTime(UserDefinedType[Any]):

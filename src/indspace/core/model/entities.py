@@ -23,7 +23,9 @@ from indspace.core.model.credit_code import credit_code_problems, validate_credi
 if TYPE_CHECKING:  # pandas is imported where a frame is checked: the contracts need none
     import pandas as pd
 
-DType = Literal["text", "int", "float", "bool", "date"]
+DType = Literal["text", "int", "float", "bool", "date", "decimal"]
+"""``decimal``: exact money (``decimal.Decimal`` in Python, NUMERIC on PostGIS, the exact
+decimal text on GeoPackage) — never a float (issue #17)."""
 GeomType = Literal["MULTIPOLYGON", "POINT"]
 
 
@@ -215,9 +217,60 @@ PLAN_ZONES = Entity(
 国土空间 classification, e.g. ``1001`` 工业用地, ``0701`` 城镇住宅用地, or GB 50137 ``M1``,
 ``R2``) as approved on a day by a document (批复文号)."""
 
+CONTRACT_MODES = ("grant", "long_term_lease", "lease_then_grant", "flexible_term",
+                  "capital_contribution")
+"""供地方式: 出让, 长期租赁, 先租后让, 弹性年期出让, 作价出资 (land-rules E1–E4)."""
+CONTRACT_EVENT_TYPES = ("payment", "start", "stop", "resume", "completion", "acceptance",
+                        "transfer", "renewal_application", "extension")
+"""合同事件: 缴款, 动工, 停工, 复工, 竣工, 达产验收, 转让, 续期申请, 延期."""
+IDLE_CAUSES = ("enterprise", "government", "force_majeure")
+"""闲置原因 (land-rules D5): 企业原因, 政府原因, 不可抗力 — the last two waive the fee."""
+
+CONTRACTS = Entity(
+    "contracts", ("contract_id",), (
+        Field("contract_id", "text", "合同编号", required=True),
+        Field("parcel_id", "text", "宗地代码", required=True),
+        Field("credit_code", "text", "统一社会信用代码", required=True, credit_code=True),
+        Field("mode", "text", "供地方式", required=True, choices=CONTRACT_MODES),
+        Field("signed", "date", "签订日期", required=True),
+        Field("term_years", "int", "出让年限", unit="年", required=True),
+        Field("price_wan", "decimal", "成交价款", unit="万元", required=True),
+        Field("area_m2", "float", "出让面积", unit="m²", required=True),
+        Field("start_deadline", "date", "约定动工日期"),
+        Field("completion_deadline", "date", "约定竣工日期"),
+        Field("investment_commitment_wan", "decimal", "承诺投资总额", unit="万元"),
+        Field("tax_per_mu_commitment_wan", "decimal", "承诺亩均税收", unit="万元/亩"),
+        Field("far_min", "float", "容积率下限"),
+        Field("far_max", "float", "容积率上限"),
+        Field("idle_cause", "text", "闲置原因", choices=IDLE_CAUSES),
+        Field("installment_special", "bool", "特殊项目分期（24个月）"),
+        SYNTH,
+    ), "土地供应合同", extra_indexes=(("parcel_id",), ("credit_code",)))
+"""土地出让（租赁）合同 (kind ``contracts``, issue #17). ``idle_cause`` (land-rules D5) and
+``installment_special`` (财综〔2009〕74号: a special project approved collectively may pay the
+balance within 24 months instead of 12) are optional columns beyond the issue's list."""
+
+CONTRACT_EVENTS = Entity(
+    # one row per contract, event and day: two payments on one day are one row (their sum)
+    "contract_events", ("contract_id", "event", "date"), (
+        Field("contract_id", "text", "合同编号", required=True),
+        Field("event", "text", "事件", required=True, choices=CONTRACT_EVENT_TYPES),
+        Field("date", "date", "日期", required=True),
+        Field("amount_wan", "decimal", "金额", unit="万元"),
+        Field("developed_area_m2", "float", "已开发面积", unit="m²"),
+        Field("invested_wan", "decimal", "已完成投资", unit="万元"),
+        Field("note", "text", "备注"),
+        SYNTH,
+    ), "合同履约事件", extra_indexes=(("contract_id",),))
+"""合同履约事件 (kind ``contract-events``): payments as made or scheduled (a payment dated
+after the as-of day is not yet paid), start, stop, resume, completion, acceptance (checked
+against the firm's evaluated tax per mu and ``invested_wan``), transfer, renewal application
+and extension (``date`` = the new start deadline)."""
+
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
-                         OCCUPANCY, INDICATORS, DESIGNATIONS, PLAN_ZONES)
+                         OCCUPANCY, INDICATORS, DESIGNATIONS, PLAN_ZONES, CONTRACTS,
+                         CONTRACT_EVENTS)
 }
 """All stored entities by table name, in load order (referenced tables first)."""
 

@@ -1,0 +1,421 @@
+"""Land supply and full-lifecycle supervision (issue #17): the contract monitor as of a day.
+
+Reads contracts, their events, the firms' indicators and 亩均 grades from the store, the
+parameters in force on the as-of day from the policy profile, and hands them to the pure
+engine :mod:`indspace.core.engines.supply_monitor`. The result is one row per finding with
+the columns of the issue: ``contract_id, parcel_id, credit_code, rule, status, since, due,
+amount_wan, basis`` — ``amount_wan`` exact decimal text, dates ISO 8601; the same inputs and
+profile give byte-identical CSV/XLSX/JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from indspace.core.engines.supply_monitor import ALERT_COLUMNS, SupplyParams, monitor
+from indspace.core.errors import ValidationError
+from indspace.core.model.installments import InstallmentRules
+from indspace.core.model.money import MISSING, format_wan, fraction, micro_wan
+from indspace.core.periods import WorkCalendar
+from indspace.core.policy import PolicyProfile
+from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
+from indspace.services.profiles import resolve_profile
+from indspace.settings import deployment
+from indspace.store import Store
+
+MU_PER_M2 = 3 / 2000
+"""亩 per m² (1 亩 = 2000/3 m²)."""
+
+
+def _profile(profile: PolicyProfile | str | None) -> PolicyProfile:
+    if isinstance(profile, PolicyProfile):
+        return profile
+    return resolve_profile(profile or deployment().default_profile)
+
+
+def _source(p: PolicyProfile, name: str, on: date) -> str:
+    param = p.parameters[name]
+    days = sorted(d for d in param.values if d <= on)
+    return param.values[days[-1]].source if days else ""
+
+
+def installment_rules(on: date, profile: PolicyProfile | str | None = None) -> InstallmentRules:
+    """The profile's installment rules (财综〔2009〕74号) in force on ``on``."""
+    p = _profile(profile)
+    return InstallmentRules.from_profile(
+        p.value("installment_rules", on),
+        p.value("installment_modes", on),
+        _source(p, "installment_rules", on),
+    )
+
+
+def supply_params(on: date, profile: PolicyProfile | str | None = None) -> SupplyParams:
+    """Every supervision parameter in force on ``on``, with its source."""
+    p = _profile(profile)
+    stall = p.value("stall_rules", on)
+    renewal = p.value("renewal_rules", on)
+    return SupplyParams(
+        idle_fee_rate=fraction(p.value("idle_fee_rate", on)),
+        idle_years=int(p.value("idle_fee_after_years", on)),
+        recovery_years=int(p.value("idle_recovery_after_years", on)),
+        waiving_causes=tuple(p.value("idle_fee_waiving_causes", on)),
+        stall_area_share=fraction(stall["area_share"]),
+        stall_investment_share=fraction(stall["investment_share"]),
+        stall_years=int(stall["stopped_years"]),
+        installments=installment_rules(on, p),
+        transfer_min_investment=fraction(p.value("transfer_min_investment_share", on)),
+        renewal_lead_days=int(p.value("renewal_apply_lead_days", on)),
+        renewal_excluded_grades=tuple(renewal["excluded_grades"]),
+        renewal_requires_performance=bool(renewal["requires_performance"]),
+        notice_days=int(p.value("alert_notice_days", on)),
+        sources={
+            "idle": _source(p, "idle_fee_rate", on),
+            "stall": _source(p, "stall_rules", on),
+            "transfer": _source(p, "transfer_min_investment_share", on),
+            "renewal": _source(p, "renewal_apply_lead_days", on),
+            "lease": _source(p, "supply_terms", on),
+            "acceptance": "GF-2008-2601 履约条款；亩均评价数据 / contract clauses, 亩均 data",
+        },
+    )
+
+
+def _days(col: pd.Series) -> np.ndarray:
+    """Days (``datetime.date``, ISO text or None) → datetime64[D]."""
+    vals = pd.Series(col).to_numpy(dtype=object)
+    try:   # Arrow converts date objects in C (numpy's object path is ~20x slower)
+        arr = pa.array(vals, type=pa.date32(), from_pandas=True)
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return pd.to_datetime(pd.Series(vals, dtype=object)).to_numpy("datetime64[D]")
+
+
+def terms_frame(contracts: pd.DataFrame) -> pd.DataFrame:
+    """Stored contracts as the installment rules read them (money in 10⁻⁶ 万元)."""
+    return pd.DataFrame(
+        {
+            "contract_id": contracts["contract_id"].to_numpy(dtype=object),
+            "mode": contracts["mode"].to_numpy(dtype=object),
+            "signed": _days(contracts["signed"]),
+            "price": micro_wan(contracts["price_wan"]),
+            "special": contracts["installment_special"].fillna(False).to_numpy(bool),
+        }
+    )
+
+
+def payment_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """Stored payment events: ``contract_id``, ``date``, ``amount`` (10⁻⁶ 万元)."""
+    pay = events[events["event"] == "payment"]
+    return pd.DataFrame(
+        {
+            "contract_id": pay["contract_id"].to_numpy(dtype=object),
+            "date": _days(pay["date"]),
+            "amount": micro_wan(pay["amount_wan"]),
+        }
+    )
+
+
+def engine_inputs(
+    contracts: pd.DataFrame,
+    events: pd.DataFrame,
+    indicators: pd.DataFrame | None = None,
+    grades: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Store frames → the engine's columns. ``indicators``: ``credit_code, year, tax`` (the
+    latest year per firm is taken); ``grades``: ``credit_code, grade``."""
+    n = len(contracts)
+    c = pd.DataFrame(
+        {
+            "contract_id": contracts["contract_id"].to_numpy(dtype=object),
+            "parcel_id": contracts["parcel_id"].to_numpy(dtype=object),
+            "credit_code": contracts["credit_code"].to_numpy(dtype=object),
+            "mode": contracts["mode"].to_numpy(dtype=object),
+            "signed": _days(contracts["signed"]),
+            "term_years": pd.to_numeric(contracts["term_years"]).to_numpy(np.int64),
+            "price": micro_wan(contracts["price_wan"]),
+            "area_m2": contracts["area_m2"].to_numpy(np.float64),
+            "start_deadline": _days(contracts["start_deadline"]),
+            "completion_deadline": _days(contracts["completion_deadline"]),
+            "investment_commitment": micro_wan(contracts["investment_commitment_wan"]),
+            "tax_per_mu_commitment": np.array(
+                [np.nan if v is None else float(v) for v in contracts["tax_per_mu_commitment_wan"]],
+                dtype=np.float64,
+            ),
+            "idle_cause": contracts["idle_cause"].to_numpy(dtype=object),
+            "special": contracts["installment_special"].fillna(False).to_numpy(bool),
+        }
+    )
+    # the firm's evaluated tax on the contract's land (latest year with indicators)
+    achieved = np.full(n, np.nan)
+    if indicators is not None and len(indicators):
+        last = (
+            indicators.dropna(subset=["tax"])
+            .sort_values(["credit_code", "year"])
+            .drop_duplicates("credit_code", keep="last")
+            .set_index("credit_code")["tax"]
+        )
+        tax = c["credit_code"].map(last).to_numpy(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            achieved = tax / (c["area_m2"].to_numpy(np.float64) * MU_PER_M2)
+    c["achieved_tax_per_mu"] = achieved
+    grade = (
+        c["credit_code"].map(grades.set_index("credit_code")["grade"])
+        if grades is not None and len(grades)
+        else pd.Series([None] * n)
+    )
+    c["grade"] = grade.astype(object).where(grade.notna(), None).to_numpy(dtype=object)
+    # a lease-then-grant is converted once a grant for the same parcel and firm was signed
+    grants = c[c["mode"] == "grant"][["parcel_id", "credit_code", "signed"]]
+    key = pd.MultiIndex.from_frame(c[["parcel_id", "credit_code"]])
+    first_grant = grants.groupby(["parcel_id", "credit_code"])["signed"].min()
+    later = first_grant.reindex(key).to_numpy("datetime64[D]")
+    c["converted"] = ~np.isnat(later) & (later >= c["signed"].to_numpy("datetime64[D]"))
+    ids = pd.Index(c["contract_id"].to_numpy(dtype=object))
+    e = pd.DataFrame(
+        {
+            "contract_id": events["contract_id"].to_numpy(dtype=object),
+            "contract_pos": ids.get_indexer(events["contract_id"].to_numpy(dtype=object)),
+            "event": events["event"].to_numpy(dtype=object),
+            "date": _days(events["date"]),
+            "amount": micro_wan(events["amount_wan"]),
+            "developed_area_m2": pd.to_numeric(events["developed_area_m2"]).to_numpy(np.float64),
+            "invested": micro_wan(events["invested_wan"]),
+        }
+    )
+    return c, e
+
+
+def _grades(store: Store, as_of: date, profile: PolicyProfile) -> pd.DataFrame | None:
+    """The latest stored 亩均 grade of each firm (the last evaluated year before ``as_of``)."""
+    from indspace.store.runs import latest_run, read_results
+
+    for year in range(as_of.year - 1, as_of.year - 4, -1):
+        run = latest_run(store, year, profile.id)
+        if run is not None:
+            r = read_results(store, run["run_id"])
+            col = "policy_grade" if "policy_grade" in r.columns else "grade"
+            return pd.DataFrame({"credit_code": r["credit_code"], "grade": r[col]})
+    return None
+
+
+@dataclass
+class MonitorResult:
+    as_of: date
+    profile: str
+    alerts: pd.DataFrame
+    """:data:`ALERT_COLUMNS`, every cell text (amounts exact, dates ISO)."""
+
+    def summary(self) -> dict[str, Any]:
+        a = self.alerts
+        return {
+            "as_of": self.as_of.isoformat(),
+            "profile": self.profile,
+            "findings": len(a),
+            "contracts": int(a["contract_id"].nunique()),
+            "by_rule": {k: int(v) for k, v in sorted(a["rule"].value_counts().items())},
+            "by_status": {k: int(v) for k, v in sorted(a["status"].value_counts().items())},
+        }
+
+
+def run_monitor(
+    store: Store,
+    as_of: date,
+    *,
+    profile: PolicyProfile | str | None = None,
+    notice_days: int | None = None,
+    district: str | None = None,
+    credit_code: str | None = None,
+) -> MonitorResult:
+    """Findings on every contract as of ``as_of`` (contracts and events as recorded now).
+    ``district``: only contracts on that district's parcels; ``credit_code``: one firm's."""
+    p = _profile(profile)
+    contracts = store.read_frame("contracts")
+    if credit_code is not None:
+        contracts = contracts[contracts["credit_code"] == credit_code]
+    if district is not None:
+        parcels = store.read_frame("parcels", columns=["parcel_id", "district"])
+        mine = set(parcels.loc[parcels["district"] == district, "parcel_id"])
+        contracts = contracts[contracts["parcel_id"].isin(mine)]
+    events = store.read_frame("contract_events")
+    events = events[events["contract_id"].isin(set(contracts["contract_id"]))]
+    indicators = store.read_frame("indicators", columns=["credit_code", "year", "tax"])
+    indicators = indicators[indicators["year"] <= as_of.year]
+    c, e = engine_inputs(contracts, events, indicators, _grades(store, as_of, p))
+    alerts = monitor_frame(c, e, as_of, supply_params(as_of, p), notice_days=notice_days)
+    return MonitorResult(as_of, p.id, alerts)
+
+
+def monitor_frame(
+    c: pd.DataFrame,
+    e: pd.DataFrame,
+    as_of: date,
+    params: SupplyParams,
+    *,
+    notice_days: int | None = None,
+) -> pd.DataFrame:
+    """Run the engine on prepared inputs and format the result as text columns."""
+    days = np.concatenate(
+        [
+            c["signed"].to_numpy("datetime64[D]"),
+            c["start_deadline"].to_numpy("datetime64[D]"),
+            c["completion_deadline"].to_numpy("datetime64[D]"),
+            np.array([as_of], dtype="datetime64[D]"),
+        ]
+    )
+    years = c["term_years"].to_numpy(np.int64)
+    if len(years):  # leases end term years after signing: cover them too
+        days = np.concatenate(
+            [days, c["signed"].to_numpy("datetime64[D]") + (years * 366).astype("timedelta64[D]")]
+        )
+    cal = WorkCalendar.for_days(deployment().holiday_calendar, days)
+    raw = monitor(c, e, as_of, params, cal, notice_days)
+    out = raw.copy()
+    out["since"] = raw["since"].to_numpy("datetime64[D]").astype(str)
+    out["due"] = raw["due"].to_numpy("datetime64[D]").astype(str)
+    out["amount_wan"] = [
+        format_wan(v) if v != MISSING else "" for v in raw["amount_wan"].to_numpy(np.int64)
+    ]
+    for col in ("since", "due"):
+        out[col] = out[col].replace("NaT", "")
+    return out[list(ALERT_COLUMNS)].astype(object)
+
+
+def write_alerts(path: Path, alerts: pd.DataFrame) -> None:
+    """Alerts as ``.csv`` (UTF-8 with BOM, for Excel) or ``.xlsx``; refuses other suffixes."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise unsupported_format(path, [".csv", ".xlsx"])
+    with atomic(path) as tmp:
+        if suffix == ".csv":
+            csv_safe(alerts).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        else:
+            write_sheets(tmp, {"alerts": alerts})
+
+
+def alerts_json(result: MonitorResult) -> str:
+    return json.dumps(
+        {**result.summary(), "alerts": result.alerts.to_dict("records")},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def check_as_of(text: str) -> date:
+    """``--as-of`` text → a day, with a bilingual error."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise ValidationError(
+            f"日期无效：{text!r}",
+            f"invalid date {text!r}",
+            where="--as-of",
+            hint_zh="写成 YYYY-MM-DD，如 2025-06-30",
+            hint_en="write YYYY-MM-DD, e.g. 2025-06-30",
+        ) from e
+
+
+# --- supply planning ------------------------------------------------------------------------
+PROJECT_KEYS = ("credit_code", "industry_code", "mode", "term_years", "land_intensive",
+                "provincial_priority_industry", "land_cost_yuan_m2", "scattered_parcel",
+                "co_bidders", "chain_361", "little_giant", "single_champion",
+                "investment_commitment_wan", "output_per_mu_wan", "tax_per_mu_commitment_wan",
+                "start_deadline", "completion_deadline", "far_max")
+"""Keys a project file (``--project P.json``) may hold; docs/supply.md explains each."""
+
+
+def read_project(path: Path) -> dict[str, Any]:
+    """A project file: a JSON object with keys of :data:`PROJECT_KEYS` (bilingual errors)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValidationError(f"无法读取项目文件：{e}", f"cannot read the project file: {e}",
+                              where=str(path)) from e
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"项目文件不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列",
+                              f"the project file is not valid JSON: line {e.lineno}, "
+                              f"column {e.colno}", where=str(path),
+                              hint_zh="检查引号与逗号", hint_en="check quotes and commas") from e
+    if not isinstance(data, dict):
+        raise ValidationError("项目文件须为 JSON 对象", "the project file must be a JSON object",
+                              where=str(path))
+    unknown = sorted(set(data) - set(PROJECT_KEYS))
+    if unknown:
+        raise ValidationError(f"项目文件含未知字段：{', '.join(unknown)}",
+                              f"unknown key(s) in the project file: {', '.join(unknown)}",
+                              where=f"{path}: {unknown[0]}",
+                              hint_zh=f"可用字段：{', '.join(PROJECT_KEYS)}",
+                              hint_en=f"known keys: {', '.join(PROJECT_KEYS)}")
+    return data
+
+
+def plan_params(p: PolicyProfile, on: date, district: str | None, industry: str | None
+                ) -> Any:
+    from indspace.core.engines.supply_plan import PlanParams
+
+    by_district = p.value("min_plot_ratio_new_supply_by_district", on)
+    urban = p.value("urban_districts", on)
+    far: tuple[float | None, str]
+    if district in by_district:
+        far = (float(by_district[district]), _source(p, "min_plot_ratio_new_supply_by_district",
+                                                     on))
+    elif district in urban:
+        far = (float(p.value("min_plot_ratio_new_supply_urban", on)),
+               _source(p, "min_plot_ratio_new_supply_urban", on))
+    else:
+        table = p.value("min_plot_ratio_by_industry", on)
+        v = table.get((industry or "")[:2])
+        far = (None if v is None else float(v), _source(p, "min_plot_ratio_by_industry", on))
+    return PlanParams(
+        terms=(p.value("supply_terms", on), _source(p, "supply_terms", on)),
+        min_price_by_grade=(p.value("min_land_price_yuan_m2_by_grade", on),
+                            _source(p, "min_land_price_yuan_m2_by_grade", on)),
+        priority=(p.value("priority_supply", on), _source(p, "priority_supply", on)),
+        agreement=(p.value("agreement_transfer_rules", on),
+                   _source(p, "agreement_transfer_rules", on)),
+        far_floor=far)
+
+
+def plan_supply(store: Store, parcel_id: str, project: dict[str, Any], on: date, *,
+                profile: PolicyProfile | str | None = None) -> dict[str, Any]:
+    """The supply plan of one stored parcel for ``project`` on day ``on``."""
+    from indspace.core.engines.supply_plan import plan
+    from indspace.core.errors import NotFoundError
+
+    p = _profile(profile)
+    parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "district",
+                                                   "owner_credit_code", "geometry"])
+    hit = parcels[parcels["parcel_id"] == parcel_id]
+    if hit.empty:
+        raise NotFoundError(f"宗地 {parcel_id} 不存在", f"parcel {parcel_id} does not exist",
+                            where="PARCEL_ID")
+    row = hit.iloc[0]
+    gap = float(p.value("agreement_transfer_rules", on).get("neighbour_max_gap_m") or 0)
+    others = parcels[parcels["parcel_id"] != parcel_id]
+    near = others[others.geometry.distance(row.geometry) <= gap]
+    grades = p.value("land_grade_by_district", on)
+    district = None if pd.isna(row["district"]) else str(row["district"])
+    parcel = {"parcel_id": parcel_id, "area_m2": float(row["area_m2"]), "district": district,
+              "land_grade": grades.get(district),
+              "neighbour_owners": sorted(near["owner_credit_code"].dropna().astype(str))}
+    code = project.get("credit_code")
+    designations: list[str] = []
+    chain = False
+    industry = project.get("industry_code")
+    if code:
+        d = store.read_frame("designations", where={"credit_code": code})
+        valid = d[(d["start"] <= on) & (d["end"].isna() | (d["end"] >= on))]
+        designations = sorted(set(valid["designation"]))
+        firm = store.read_frame("enterprises", where={"credit_code": code})
+        if len(firm):
+            chain = bool(pd.notna(firm["chain"].iloc[0]) and str(firm["chain"].iloc[0]))
+            industry = industry or firm["industry_code"].iloc[0]
+    out = plan(parcel, project, plan_params(p, on, district, industry),
+               designations=designations, chain_361=chain)
+    return {"as_of": on.isoformat(), "profile": p.id, **out}
