@@ -18,22 +18,25 @@ Method
 1. Status (first match wins): no figures → ``not_evaluated/no_indicators``; a landless tenant
    under ``owner_merged`` → ``merged`` (figures added to its landlord, weighted by leased land);
    under ``owner_grade_inherited`` → ``inherited``; no land → ``not_evaluated/no_land``; no
-   population matches → ``not_evaluated/out_of_scope``; a veto flag → ``vetoed`` (D, §7: a
-   veto outranks every exemption); exempt industry, new firm, or land in ramp-up →
-   ``ungraded`` (参照B类); else ``graded``.
+   population matches → ``not_evaluated/out_of_scope``; a veto flag → ``vetoed`` (the worst
+   class, §7: a veto outranks every exemption); exempt industry, new firm, or land in
+   ramp-up → ``ungraded`` (参照B类); else ``graded``.
 2. value = numerator ÷ denominator × factor; missing when the denominator is ≤ 0 or a figure is
    missing. Benchmarks: fixed, or the comparison group's Σnumerator ÷ Σdenominator
    (``aggregate_ratio``), mean or median of values — over every scored firm of the group.
 3. points = max(value, 0) ÷ benchmark × weight, at most ``score_cap_ratio`` × weight; a missing
    value scores 0 or the group's mean points (``when_missing``).
 4. score = Σ points + min(Σ bonus, bonus_cap) − Σ penalty.
-5. ``rank_quota``: within each grading group r = 1 + #firms with a strictly higher score,
-   n = graded firms; r/n ≤ A → A, ≤ B → B, ≤ C → C, else D. Vetoed firms are D outside the
-   quota unless ``veto_in_quota``. Groups under ``min_group_size`` are pooled under
-   ``fallback_group_by``; still-small groups are graded and flagged ``review``.
-   ``score_threshold``: score ≥ A → A, ≥ B → B, ≥ C → C, else D.
+5. The classes are the profile's ``grading.scale`` (best → worst; Zhejiang: A, B, C, D).
+   ``rank_quota``: within each grading group r = 1 + #firms with a strictly higher score,
+   n = graded firms; the firm takes the first class whose quota r/n does not exceed
+   (A ≤ 0.25, B ≤ 0.70, C ≤ 0.95), else the worst. Vetoed firms are in the worst class
+   outside the quota unless ``veto_in_quota``. Groups under ``min_group_size`` are pooled
+   under ``fallback_group_by``; still-small groups are graded and flagged ``review``.
+   ``score_threshold``: the first class whose threshold the score reaches, else the worst.
 6. Merged and inherited tenants take the landlord's grade and policy grade; ungraded firms
-   get no grade and ``policy_grade`` B (so do tenants following an ungraded landlord).
+   get no grade and the ``policy_grade`` of ``scale.ungraded_as`` (参照B类管理; so do
+   tenants following an ungraded landlord).
 
 Outputs (:class:`EvaluationResult`): ``results`` one row per firm (columns in
 :data:`RESULT_COLUMNS` plus ``<indicator>``, ``<indicator>_points`` for every indicator of the
@@ -145,7 +148,8 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
     df["score"] = score
     _adjust(df, method, adjustments)
     _grade(df, method.grading, keys)
-    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
+    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded",
+                                           method.grading.scale.ungraded_as)
     _inherit(df)
     df["grade"] = df["grade"].astype("string")
     df["policy_grade"] = df["policy_grade"].astype("string")
@@ -459,8 +463,10 @@ def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
     vetoed = status == "vetoed"
     ranked = (status == "graded") | (vetoed & g.veto_in_quota)
     n = len(df)
+    classes = g.scale.codes
+    limited, worst = list(classes[:-1]), classes[-1]   # every class but the worst has a limit
     grade = np.full(n, None, dtype=object)
-    grade[vetoed] = "D"
+    grade[vetoed] = worst
     rank = np.full(n, np.nan)
     group_size = np.full(n, np.nan)
     group = np.full(n, None, dtype=object)
@@ -483,17 +489,15 @@ def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
         if g.mode == "rank_quota":
             q = g.quotas or {}
             share = sub_rank / size
-            sub_grade = np.select([share <= q["A"], share <= q["B"], share <= q["C"]],
-                                  ["A", "B", "C"], "D")
+            sub_grade = np.select([share <= q[c] for c in limited], limited, worst)
         else:
             t = g.thresholds or {}
-            sub_grade = np.select([score >= t["A"], score >= t["B"], score >= t["C"]],
-                                  ["A", "B", "C"], "D")
+            sub_grade = np.select([score >= t[c] for c in limited], limited, worst)
         group[ranked] = _label_of(code, labels)
         rank[ranked] = sub_rank
         group_size[ranked] = size
         review[ranked] = size < g.min_group_size
-        grade[ranked] = np.where(vetoed[ranked], "D", sub_grade).astype(object)
+        grade[ranked] = np.where(vetoed[ranked], worst, sub_grade).astype(object)
     # vetoed firms outside the quota still show their group for the reports
     out = vetoed & ~ranked
     if out.any():
