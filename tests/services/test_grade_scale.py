@@ -11,9 +11,9 @@ one more at 0.50, so on the same rows and scores, class by class (r = rank, n = 
 The good classes are 一类, 二类 and 三类 (= A and B), ungraded firms follow 三类 (= B), the
 policies of B are given to 二类 and 三类: so the policy money, the 地企双评 matrix on
 parcels that pass every land check (a failed check lowers a parcel one class, and one class
-of five is not one of four), the low-efficiency plan (units' project types and modes, the outside-line firms' classes and D
-runs) must come out the same as under ningbo-demo, with the class names changed. Nothing in
-the engines knows either set of names.
+of five is not one of four), the low-efficiency plan (units' project types and modes, the
+outside-line firms' classes and D runs) must come out the same as under ningbo-demo, with the
+class names changed. Nothing in the engines knows either set of names.
 """
 
 from __future__ import annotations
@@ -52,23 +52,30 @@ SCALE = """        scale:
 
 def five_class_profile(folder: Path) -> Path:
     """ningbo-demo as a user's file (id five-class) with the five classes above."""
-    text = resources.files("indspace.core.policy").joinpath(
-        "profiles/ningbo-demo.yaml").read_text(encoding="utf-8")
+    text = (
+        resources.files("indspace.core.policy")
+        .joinpath("profiles/ningbo-demo.yaml")
+        .read_text(encoding="utf-8")
+    )
     text = text.replace("id: ningbo-demo", "id: five-class")
     start = text.index("        scale:")
     end = text.index("        group_by: [district]\n", start)
     text = text[:start] + SCALE + text[end:]
-    text = text.replace("quotas: {A: 0.25, B: 0.70, C: 0.95}",
-                        "quotas: {一类: 0.25, 二类: 0.50, 三类: 0.70, 四类: 0.95}")
+    text = text.replace(
+        "quotas: {A: 0.25, B: 0.70, C: 0.95}",
+        "quotas: {一类: 0.25, 二类: 0.50, 三类: 0.70, 四类: 0.95}",
+    )
     text = text.replace("good_grades: [A, B]", "good_grades: [一类, 二类, 三类]")
     lines = []
     for line in text.splitlines(keepends=True):
         m = re.search(r"\{grade: ([ABCD]),", line)
         if m is None:
             lines.append(line)
-        elif m.group(1) == "B":                   # B's policies: 二类 and 三类
-            lines += [line.replace("{grade: B,", "{grade: 二类,"),
-                      line.replace("{grade: B,", "{grade: 三类,")]
+        elif m.group(1) == "B":  # B's policies: 二类 and 三类
+            lines += [
+                line.replace("{grade: B,", "{grade: 二类,"),
+                line.replace("{grade: B,", "{grade: 三类,"),
+            ]
         else:
             code = {"A": "一类", "C": "四类", "D": "五类"}[m.group(1)]
             lines.append(line.replace(f"{{grade: {m.group(1)},", f"{{grade: {code},"))
@@ -85,23 +92,26 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 @pytest.fixture(scope="module")
-def both(demo: Store, tmp_path_factory: pytest.TempPathFactory
-         ) -> tuple[ev.RunOutcome, ev.RunOutcome]:
+def both(
+    demo: Store, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[ev.RunOutcome, ev.RunOutcome]:
     folder = tmp_path_factory.mktemp("profile")
-    five = ev.run_evaluation(demo, 2025, str(five_class_profile(folder)), now=AT,
-                             method_on=ON, out=folder / "five.xlsx")
+    five = ev.run_evaluation(
+        demo, 2025, str(five_class_profile(folder)), now=AT, method_on=ON, out=folder / "five.xlsx"
+    )
     abcd = ev.run_evaluation(demo, 2025, "ningbo-demo", now=AT, method_on=ON)
     return five, abcd
 
 
 def test_the_five_classes_grade_the_demo_like_a_to_d(
-        both: tuple[ev.RunOutcome, ev.RunOutcome]) -> None:
+    both: tuple[ev.RunOutcome, ev.RunOutcome],
+) -> None:
     five, abcd = both
     a = five.computation.results.set_index("credit_code")
     b = abcd.computation.results.set_index("credit_code")
     assert a.index.equals(b.index)
     pd.testing.assert_series_equal(a["score"], b["score"], check_exact=True)
-    assert set(a["grade"].dropna()) == set(FIVE)          # every class is used
+    assert set(a["grade"].dropna()) == set(FIVE)  # every class is used
     for col in ("grade", "policy_grade"):
         mapped = a[col].map(AS_ABCD, na_action="ignore")
         assert mapped.fillna("—").tolist() == b[col].fillna("—").tolist(), col
@@ -112,13 +122,12 @@ def test_the_five_classes_grade_the_demo_like_a_to_d(
     assert a.loc[a["status"].eq("vetoed"), "grade"].eq("五类").all()
     assert a.loc[a["status"].eq("ungraded"), "policy_grade"].eq("三类").all()
     summary = five.summary()
-    assert set(summary["grades"]) == set(FIVE)          # stored as JSON with sorted keys
+    assert set(summary["grades"]) == set(FIVE)  # stored as JSON with sorted keys
     assert sum(summary["grades"].values()) == int(a["grade"].notna().sum())
-    assert five.out is not None and five.out.stat().st_size > 0   # the XLSX report
+    assert five.out is not None and five.out.stat().st_size > 0  # the XLSX report
 
 
-def test_policies_and_the_land_matrix_match(
-        both: tuple[ev.RunOutcome, ev.RunOutcome]) -> None:
+def test_policies_and_the_land_matrix_match(both: tuple[ev.RunOutcome, ev.RunOutcome]) -> None:
     five, abcd = both
     cols = ["credit_code", "measure_type", "amount"]
     pa = five.computation.policies
@@ -126,7 +135,9 @@ def test_policies_and_the_land_matrix_match(
     key = ["credit_code", "measure_type", "label"]
     pd.testing.assert_frame_equal(
         pa.drop(columns="grade").sort_values(key, ignore_index=True)[cols],
-        pb.drop(columns="grade").sort_values(key, ignore_index=True)[cols], check_exact=True)
+        pb.drop(columns="grade").sort_values(key, ignore_index=True)[cols],
+        check_exact=True,
+    )
     # land grades: the benefit class lowered one class per failed land check — one class of
     # five is not one of four (二类 − 1 = 三类, still good; B − 1 = C), so only parcels that
     # pass every check map class for class
@@ -135,27 +146,37 @@ def test_policies_and_the_land_matrix_match(
     assert set(da["land_grade"].dropna()) <= set(FIVE)
     clean = da["failed_checks"].eq("") & da["land_grade"].notna()
     assert clean.sum() > 0
-    assert da.loc[clean, "land_grade"].map(AS_ABCD).tolist() == \
-        db.loc[clean, "land_grade"].tolist()
+    assert da.loc[clean, "land_grade"].map(AS_ABCD).tolist() == db.loc[clean, "land_grade"].tolist()
     ma, mb = five.computation.dual.matrix, abcd.computation.dual.matrix
-    assert ma["enterprise_grade"].map(AS_ABCD, na_action="ignore").fillna("—").tolist() == \
-        mb["enterprise_grade"].fillna("—").tolist()
+    assert (
+        ma["enterprise_grade"].map(AS_ABCD, na_action="ignore").fillna("—").tolist()
+        == mb["enterprise_grade"].fillna("—").tolist()
+    )
     on_clean = ma["parcel_id"].isin(da.index[clean]).to_numpy()
     assert ma.loc[on_clean, "action"].tolist() == mb.loc[on_clean, "action"].tolist()
 
 
-def test_the_plan_on_the_run_matches(demo: Store,
-                                     both: tuple[ev.RunOutcome, ev.RunOutcome]) -> None:
+def test_the_plan_on_the_run_matches(
+    demo: Store, both: tuple[ev.RunOutcome, ev.RunOutcome]
+) -> None:
     five, abcd = both
     pa = lowuse.plan(demo, evaluation_run_id=five.run["run_id"], now=AT)
     pb = lowuse.plan(demo, evaluation_run_id=abcd.run["run_id"], now=AT)
     ua, ub = pa.units, pb.units
     assert [f"grade_{c}" for c in FIVE] == [c for c in ua.columns if c.startswith("grade_")]
-    for col in ("unit_id", "project_type", "mode", "mode_score", "d_share",
-                "good_occupant_share", "weak_occupant_share"):
+    for col in (
+        "unit_id",
+        "project_type",
+        "mode",
+        "mode_score",
+        "d_share",
+        "good_occupant_share",
+        "weak_occupant_share",
+    ):
         np.testing.assert_array_equal(ua[col].to_numpy(), ub[col].to_numpy(), err_msg=col)
-    assert (ua["grade_二类"].fillna(0) + ua["grade_三类"].fillna(0)).tolist() == \
-        ub["grade_B"].fillna(0).tolist()
+    assert (ua["grade_二类"].fillna(0) + ua["grade_三类"].fillna(0)).tolist() == ub[
+        "grade_B"
+    ].fillna(0).tolist()
     # the reasons name the classes of each profile
     assert ua["mode_reasons"].str.contains("A/B类企业占").sum() == 0
     fa = pa.outside_firms.set_index("credit_code")
@@ -163,12 +184,15 @@ def test_the_plan_on_the_run_matches(demo: Store,
     assert len(fa) > 0
     for col in ("outside_line_class", "outside_line_rule", "consecutive_d_years"):
         assert fa[col].tolist() == fb[col].tolist(), col
-    assert fa["grade"].map(AS_ABCD, na_action="ignore").fillna("—").tolist() == \
-        fb["grade"].fillna("—").tolist()
+    assert (
+        fa["grade"].map(AS_ABCD, na_action="ignore").fillna("—").tolist()
+        == fb["grade"].fillna("—").tolist()
+    )
 
 
 def test_zones_and_explain_name_the_five_classes(
-        demo: Store, both: tuple[ev.RunOutcome, ev.RunOutcome]) -> None:
+    demo: Store, both: tuple[ev.RunOutcome, ev.RunOutcome]
+) -> None:
     five, abcd = both
     za = ev.zone_rollup(demo, None, None, ("district",), run_id=five.run["run_id"])
     zb = ev.zone_rollup(demo, None, None, ("district",), run_id=abcd.run["run_id"])
@@ -178,7 +202,9 @@ def test_zones_and_explain_name_the_five_classes(
         assert za[col].tolist() == zb[col].tolist(), col
     res = five.computation.results
     best = res.loc[res["status"].eq("graded") & res["grade"].eq("一类"), "credit_code"].iloc[0]
-    assert ev.explain(demo, best, run_id=five.run["run_id"])["next_grade"]["note"] == \
-        "已是一类企业 / already 一类"
+    assert (
+        ev.explain(demo, best, run_id=five.run["run_id"])["next_grade"]["note"]
+        == "已是一类企业 / already 一类"
+    )
     third = res.loc[res["status"].eq("graded") & res["grade"].eq("三类"), "credit_code"].iloc[0]
     assert ev.explain(demo, third, run_id=five.run["run_id"])["next_grade"]["target"] == "二类"
