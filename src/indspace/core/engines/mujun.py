@@ -45,12 +45,15 @@ method); ``scores`` one row per firm × indicator with value, benchmark, weight,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from indspace.core.engines.land import Attribution, isin
 from indspace.core.policy.evaluation import EvaluationMethod, Grading, IndicatorSet
@@ -120,6 +123,78 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
                               year, adjustments)
 
 
+TEXT_COLUMNS = ("population", "group", "grade", "policy_grade", "status", "reason", "landlord")
+"""The result columns :func:`evaluate_years` returns as categoricals (few distinct values)."""
+
+
+def evaluate_years(firms: pd.DataFrame, indicators: Mapping[int, pd.DataFrame],
+                   attribution: Attribution | Mapping[int, Attribution],
+                   method: EvaluationMethod | Mapping[int, EvaluationMethod],
+                   adjustments: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Several years in one frame: :func:`evaluate` for each year of ``indicators`` (its
+    rows, in the order given), with that year's land, method and adjustments (one value for
+    all years, or a mapping by year).
+
+    The rows are year by year, credit_code ascending within a year; the columns those of
+    :attr:`EvaluationResult.results` (an indicator a year's method lacks is NaN that year),
+    with the :data:`TEXT_COLUMNS` as categoricals (categories sorted; values and missing
+    values as in the yearly results). Memory: each year is kept compact once evaluated (its
+    long scores table is never built, its text columns are categorical codes) and the frame
+    is put together column by column, each year's piece of a column freed as soon as the
+    column is joined — the years are never held twice, as a concatenation of the yearly
+    results would hold them (benchmarks/mujun_1m.py).
+    """
+    pieces: list[dict[str, Any]] = []
+    for year, ind in indicators.items():
+        att = attribution[year] if isinstance(attribution, Mapping) else attribution
+        m = method[year] if isinstance(method, Mapping) else method
+        adj = adjustments.get(year) if adjustments is not None else None
+        result = evaluate(firms, ind, att, m, year, adj).results
+        pieces.append(_compact(result))
+        del result
+    return _stack(pieces)
+
+
+def _compact(results: pd.DataFrame) -> dict[str, Any]:
+    """One year's results as columns: text as categoricals, numbers as their own arrays."""
+    out: dict[str, Any] = {"__rows__": len(results)}
+    for col in results.columns:
+        values = results[col]
+        if col in TEXT_COLUMNS:
+            out[col] = pd.Categorical(values.to_numpy(dtype=object))
+        elif isinstance(values.dtype, np.dtype):
+            arr = values.to_numpy()
+            # a view into a wider block would keep the whole block alive: own the column
+            out[col] = arr.copy() if arr.base is not None and arr.base.size > arr.size else arr
+        else:
+            out[col] = values.array
+    return out
+
+
+def _stack(pieces: list[dict[str, Any]]) -> pd.DataFrame:
+    """Join the yearly pieces column by column, freeing each piece as its column is joined."""
+    if not pieces:
+        return pd.DataFrame(columns=[*RESULT_COLUMNS])
+    order: list[str] = []
+    for p in pieces:
+        order += [c for c in p if c != "__rows__" and c not in order]
+    data: dict[str, Any] = {}
+    for col in order:
+        parts = [p.pop(col, None) for p in pieces]
+        if col in TEXT_COLUMNS:
+            data[col] = pd.Series(union_categoricals(
+                [x if x is not None else pd.Categorical([None] * p["__rows__"])
+                 for x, p in zip(parts, pieces, strict=True)], sort_categories=True))
+        elif all(isinstance(x, np.ndarray) for x in parts):
+            data[col] = np.concatenate(parts)
+        else:
+            data[col] = pd.concat(
+                [pd.Series(x) if x is not None else pd.Series(np.full(p["__rows__"], np.nan))
+                 for x, p in zip(parts, pieces, strict=True)], ignore_index=True)
+        del parts
+    return pd.DataFrame(data, copy=False)
+
+
 def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
                        adjustments: pd.DataFrame | None = None) -> EvaluationResult:
     """The evaluation of a frame made by :func:`assemble` (which it extends in place): lets a
@@ -139,14 +214,17 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
         rows = np.flatnonzero(sel)
         points, long = _score(df, rows, keys, method.indicator_sets[pop.indicator_set])
         total = None
+        whole = bool(sel.all())       # one population scores every row: no full-size copy
         for col, values in points.items():
-            columns.setdefault(col, np.full(n, np.nan))[sel] = values
+            if whole and col not in columns:
+                columns[col] = values
+            else:
+                columns.setdefault(col, np.full(n, np.nan))[sel] = values
             if col.endswith("_points"):      # Σ points left to right, as DataFrame.sum(axis=1)
                 total = values.copy() if total is None else total + values
         score[sel] = total
         parts.extend(long)
-    df["score"] = score
-    _adjust(df, method, adjustments)
+    _adjust(df, method, adjustments, score)
     _grade(df, method.grading, keys)
     df["policy_grade"] = df["grade"].where(df["status"] != "ungraded",
                                            method.grading.scale.ungraded_as)
@@ -441,21 +519,30 @@ def designation_items(designations: pd.DataFrame, on: date) -> pd.DataFrame:
 
 
 def _adjust(df: pd.DataFrame, method: EvaluationMethod,
-            adjustments: pd.DataFrame | None) -> None:
+            adjustments: pd.DataFrame | None, score: np.ndarray) -> None:
+    """score (Σ points, NaN: not scored) + min(Σ bonus, cap) − Σ penalty, into ``df`` with the
+    bonus and penalty points (NaN where not scored). Plain arrays: no frame-wide setitem
+    (which would consolidate the frame's float columns into one copied block)."""
     adj = method.adjustments
-    df["bonus_points"] = 0.0
-    df["penalty_points"] = 0.0
+    n = len(df)
+    earned = {"bonus_points": np.zeros(n), "penalty_points": np.zeros(n)}
     if adjustments is not None and len(adjustments):
         for items, col in ((adj.bonus, "bonus_points"), (adj.penalty, "penalty_points")):
             pts = {i.item: i.points for i in items}
             got = adjustments[adjustments["item"].isin(pts)]
             per_firm = got["item"].map(pts).groupby(got["credit_code"]).sum()
-            df[col] = df["credit_code"].map(per_firm).fillna(0.0).astype("float64")
+            earned[col] = df["credit_code"].map(per_firm).fillna(0.0).to_numpy(
+                dtype="float64", copy=True)
+    bonus, penalty = earned["bonus_points"], earned["penalty_points"]
     if adj.bonus_cap is not None:
-        df["bonus_points"] = df["bonus_points"].clip(upper=adj.bonus_cap)
-    scored = df["score"].notna()
-    df.loc[scored, "score"] += df.loc[scored, "bonus_points"] - df.loc[scored, "penalty_points"]
-    df.loc[~scored, ["bonus_points", "penalty_points"]] = np.nan
+        np.minimum(bonus, adj.bonus_cap, out=bonus)
+    scored = ~np.isnan(score)
+    score[scored] += bonus[scored] - penalty[scored]
+    bonus[~scored] = np.nan
+    penalty[~scored] = np.nan
+    df["score"] = score
+    df["bonus_points"] = bonus
+    df["penalty_points"] = penalty
 
 
 def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
