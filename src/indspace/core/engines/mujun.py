@@ -111,7 +111,9 @@ def _long_scores(results: pd.DataFrame, parts: list[dict[str, np.ndarray]]) -> p
     return pd.DataFrame({
         "credit_code": codes[pos[order]],
         "indicator": np.asarray(names, dtype=object)[name_rank[order]],
-        "value": cat("value"), "benchmark": cat("benchmark"), "weight": cat("weight"),
+        "value": cat("value"),
+        "benchmark": np.concatenate([p["bench_per"][p["bench_at"]] for p in parts])[order],
+        "weight": cat("weight"),
         "points": cat("points"), "missing": cat("missing")})
 
 
@@ -120,7 +122,7 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
              adjustments: pd.DataFrame | None = None) -> EvaluationResult:
     """Evaluate one year; see the module docstring for the method and the columns."""
     return evaluate_assembled(assemble(firms, indicators, attribution, method, year), method,
-                              year, adjustments)
+                              year, adjustments, consume=True)
 
 
 TEXT_COLUMNS = ("population", "group", "grade", "policy_grade", "status", "reason", "landlord")
@@ -162,6 +164,9 @@ def _compact(results: pd.DataFrame) -> dict[str, Any]:
         values = results[col]
         if col in TEXT_COLUMNS:
             out[col] = pd.Categorical(values.to_numpy(dtype=object))
+        elif col == "year" and isinstance(values.dtype, np.dtype) and len(values) \
+                and bool((values.to_numpy() == values.iat[0]).all()):
+            out[col] = (values.iat[0], values.dtype)    # one year: kept as (value, dtype)
         elif isinstance(values.dtype, np.dtype):
             arr = values.to_numpy()
             # a view into a wider block would keep the whole block alive: own the column
@@ -185,8 +190,13 @@ def _stack(pieces: list[dict[str, Any]]) -> pd.DataFrame:
             data[col] = pd.Series(union_categoricals(
                 [x if x is not None else pd.Categorical([None] * p["__rows__"])
                  for x, p in zip(parts, pieces, strict=True)], sort_categories=True))
-        elif all(isinstance(x, np.ndarray) for x in parts):
-            data[col] = np.concatenate(parts)
+        elif col == "year" and all(isinstance(x, tuple) for x in parts):
+            data[col] = np.concatenate([np.full(p["__rows__"], x[0], dtype=x[1])
+                                        for x, p in zip(parts, pieces, strict=True)])
+        elif all(isinstance(x, np.ndarray | tuple) for x in parts):
+            data[col] = np.concatenate([np.full(p["__rows__"], x[0], dtype=x[1])
+                                        if isinstance(x, tuple) else x
+                                        for x, p in zip(parts, pieces, strict=True)])
         else:
             data[col] = pd.concat(
                 [pd.Series(x) if x is not None else pd.Series(np.full(p["__rows__"], np.nan))
@@ -196,9 +206,12 @@ def _stack(pieces: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
-                       adjustments: pd.DataFrame | None = None) -> EvaluationResult:
+                       adjustments: pd.DataFrame | None = None, *,
+                       consume: bool = False) -> EvaluationResult:
     """The evaluation of a frame made by :func:`assemble` (which it extends in place): lets a
-    caller try changed figures or land without re-joining the inputs (engines/explain.py)."""
+    caller try changed figures or land without re-joining the inputs (engines/explain.py).
+    ``consume``: the frame is this call's alone — its input figures, veto flags and land
+    dates are deleted from it once scored (less memory while grading)."""
     _assign_status(df, method, year)
     n = len(df)
     keys = _KeyCodes(df)
@@ -224,6 +237,11 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
                 total = values.copy() if total is None else total + values
         score[sel] = total
         parts.extend(long)
+    if consume:          # inputs no later step reads (each its own block: freed here)
+        for col in (*FIGURES, *method.adjustments.veto_columns, "land_m2",
+                    "first_right_start", "has_figures"):
+            if col in df.columns:
+                del df[col]
     _adjust(df, method, adjustments, score)
     _grade(df, method.grading, keys)
     df["policy_grade"] = df["grade"].where(df["status"] != "ungraded",
@@ -452,8 +470,9 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
         if by not in group_codes:
             group_codes[by] = keys.groups(by, rows)
         codes = group_codes[by]
-        bench = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
-                           ind.benchmark.value, codes, num, den, value, ok, ind.factor)
+        per = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
+                         ind.benchmark.value, codes, num, den, value, ok, ind.factor)
+        bench = per[codes]
         with np.errstate(invalid="ignore", divide="ignore"):
             points = np.maximum(value, 0.0) / bench * ind.weight
         points[~np.isfinite(bench) | (bench <= 0)] = np.nan
@@ -469,8 +488,9 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
         points = np.where(np.isfinite(points), points, 0.0)
         out[f"{ind.name}_value"] = value
         out[f"{ind.name}_points"] = points
+        # the benchmark kept per group (expanded when the long table is built)
         longs.append({"indicator": np.asarray(ind.name), "pos": rows, "value": value,
-                      "benchmark": bench,
+                      "bench_per": per, "bench_at": codes,
                       "weight": np.broadcast_to(np.float64(ind.weight), len(rows)),
                       "points": points, "missing": missing})
     return out, longs
@@ -479,18 +499,20 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
 def _benchmark(mode: str, average: str, fixed: float | None, codes: np.ndarray,
                num: np.ndarray, den: np.ndarray, value: np.ndarray, ok: np.ndarray,
                factor: float) -> np.ndarray:
+    """The benchmark of each group (``codes``: dense group codes of the rows)."""
+    groups = int(codes.max(initial=-1)) + 1
     if mode == "fixed":
-        return np.full(len(codes), float(fixed))  # type: ignore[arg-type]
+        return np.full(groups, float(fixed))  # type: ignore[arg-type]
     if mode == "group_median":
-        med = pd.Series(value).groupby(codes).transform("median")
-        return med.to_numpy(dtype="float64")
+        med = pd.Series(value).groupby(codes).median()
+        return med.reindex(np.arange(groups)).to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         if average == "aggregate_ratio":
             per = (np.bincount(codes, np.where(ok, num, 0.0))
                    / np.bincount(codes, np.where(ok, den, 0.0)) * factor)
         else:
             per = np.bincount(codes, np.where(ok, value, 0.0)) / np.bincount(codes, ok)
-    return per[codes]
+    return per
 
 
 def designation_items(designations: pd.DataFrame, on: date) -> pd.DataFrame:
