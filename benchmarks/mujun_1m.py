@@ -25,13 +25,18 @@ median over ``--repeat``, memory the tracemalloc peak of one extra run
 (``_harness.measure``). For reference the script also measures the yearly results joined by
 ``pd.concat`` (the way before ``evaluate_years``), which holds every year twice at the end.
 
-Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--repeat 3]``
+Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--repeat 3]
+[--cpu]``; ``--cpu`` also compares process CPU time (the three functions rotated in one
+process, ``--repeat`` runs each, min), steadier than wall time on a loaded machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import time
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -193,6 +198,7 @@ def main() -> None:
     ap.add_argument("--firms", type=int, default=200_000)
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cpu", action="store_true", help="also compare process CPU time")
     args = ap.parse_args()
     years = range(2025 - args.years + 1, 2026)
     firms, ind = generate(args.firms, years)
@@ -237,6 +243,25 @@ def main() -> None:
     print(report(title, measure(ours, args.repeat), measure(baseline, args.repeat), "pandas"))
     print(report(title + " — yearly results + pd.concat",
                  measure(concatenated, args.repeat), measure(baseline, 1), "pandas"))
+    if args.cpu:
+        print(cpu_times({"evaluate_years": ours, "yearly + pd.concat": concatenated,
+                         "pandas": baseline}, args.repeat))
+
+
+def cpu_times(fns: dict[str, Any], repeat: int) -> str:
+    """Process CPU time of each function, min over ``repeat`` rounds (order rotated every
+    round), and each one's ratio to the last (the baseline)."""
+    names = list(fns)
+    seen: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(repeat):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            gc.collect()
+            t0 = time.process_time()
+            fns[k]()
+            seen[k].append(time.process_time() - t0)
+    base = min(seen[names[-1]])
+    return f"process CPU time (min of {repeat}):\n" + "\n".join(
+        f"  {k:20s}: {min(v):.2f} s  ({min(v) / base:.2f}×)" for k, v in seen.items())
 
 
 if __name__ == "__main__":
