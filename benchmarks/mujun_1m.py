@@ -11,30 +11,39 @@ district's Σnumerator ÷ Σdenominator, points capped at 2 × weight, rank quot
 No tenants, exemptions, adjustments or vetoes.
 
 * indspace: the method is read from a policy profile (``PROFILE``, through the memoised
-  policy book) and :func:`indspace.core.engines.mujun.evaluate` runs once per year (land
-  given as an :class:`~indspace.core.engines.land.Attribution`: firms only, no links);
+  policy book) and :func:`indspace.core.engines.mujun.evaluate_years` evaluates the five
+  years into one frame (:func:`~indspace.core.engines.mujun.evaluate` once per year, land
+  given as an :class:`~indspace.core.engines.land.Attribution`: firms only, no links; each
+  year kept compact, the frame joined column by column);
 * baseline: the same formula and quota rule as plain pandas ``groupby`` over all 1 M rows at
   once (:func:`pandas_baseline`); a check ties its constants to the profile's values.
 Like with like: both return, per enterprise-year, each indicator's value and points, the
 score, the rank, the group size and the grade, and must agree on all of them (1e-9; grades
 exactly); the engine also returns status, reason, population and group labels, which the
-baseline has no equivalent for. Time is min / median over ``--repeat``, memory the
-tracemalloc peak of one extra run (``_harness.measure``).
+baseline has no equivalent for (as categoricals: few distinct values). Time is min /
+median over ``--repeat``, memory the tracemalloc peak of one extra run
+(``_harness.measure``). For reference the script also measures the yearly results joined by
+``pd.concat`` (the way before ``evaluate_years``), which holds every year twice at the end.
 
-Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--repeat 3]``
+Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--repeat 3]
+[--cpu]``; ``--cpu`` also compares process CPU time (the three functions rotated in one
+process, ``--repeat`` runs each, min), steadier than wall time on a loaded machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import time
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from _harness import measure, report
 
 from indspace.core.engines.land import Attribution
-from indspace.core.engines.mujun import evaluate
+from indspace.core.engines.mujun import evaluate, evaluate_years
 from indspace.core.policy import parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 
@@ -189,6 +198,7 @@ def main() -> None:
     ap.add_argument("--firms", type=int, default=200_000)
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cpu", action="store_true", help="also compare process CPU time")
     args = ap.parse_args()
     years = range(2025 - args.years + 1, 2026)
     firms, ind = generate(args.firms, years)
@@ -200,6 +210,9 @@ def main() -> None:
     print(f"{args.firms:,} firms × {len(years)} years = {len(ind):,} enterprise-years")
 
     def ours() -> pd.DataFrame:
+        return evaluate_years(registry, per_year, att, m)
+
+    def concatenated() -> pd.DataFrame:
         return pd.concat([evaluate(registry, per_year[y], att, m, y).results for y in years],
                          ignore_index=True)
 
@@ -214,10 +227,41 @@ def main() -> None:
         np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float),
                                    rtol=1e-9, atol=1e-9, err_msg=col)
     assert (a["grade"].to_numpy(object) == b["grade"].to_numpy(object)).all(), "grades differ"
+    c = concatenated()
+    assert list(a.columns) == list(c.columns)
+    for col in c.columns:          # the same frame as the yearly results joined
+        left, right = a[col], c[col]
+        if isinstance(left.dtype, pd.CategoricalDtype):
+            left, right = left.astype(object), right.astype(object)
+        pd.testing.assert_series_equal(left, right, check_exact=True, check_dtype=False,
+                                       obj=col)
+    del c
     print(f"same values, points, scores, ranks (1e-9) and grades; grades "
           f"{a['grade'].value_counts().to_dict()}")
-    print(report("亩均 score + quota grade, 1 M enterprise-years (tracemalloc peak)",
-                 measure(ours, args.repeat), measure(baseline, args.repeat), "pandas"))
+    del a, b
+    title = "亩均 score + quota grade, 1 M enterprise-years (tracemalloc peak)"
+    print(report(title, measure(ours, args.repeat), measure(baseline, args.repeat), "pandas"))
+    print(report(title + " — yearly results + pd.concat",
+                 measure(concatenated, args.repeat), measure(baseline, 1), "pandas"))
+    if args.cpu:
+        print(cpu_times({"evaluate_years": ours, "yearly + pd.concat": concatenated,
+                         "pandas": baseline}, args.repeat))
+
+
+def cpu_times(fns: dict[str, Any], repeat: int) -> str:
+    """Process CPU time of each function, min over ``repeat`` rounds (order rotated every
+    round), and each one's ratio to the last (the baseline)."""
+    names = list(fns)
+    seen: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(repeat):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            gc.collect()
+            t0 = time.process_time()
+            fns[k]()
+            seen[k].append(time.process_time() - t0)
+    base = min(seen[names[-1]])
+    return f"process CPU time (min of {repeat}):\n" + "\n".join(
+        f"  {k:20s}: {min(v):.2f} s  ({min(v) / base:.2f}×)" for k, v in seen.items())
 
 
 if __name__ == "__main__":

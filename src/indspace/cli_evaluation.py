@@ -203,13 +203,16 @@ def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -
         if as_json:
             print(json.dumps(zone_rows(frame, kind), ensure_ascii=False))
             return
+        # one count column per class of the profile's grade scale (n_a … n_d for A–D)
+        per_class = [c for c in frame.columns if c.startswith("n_")]
         t = Table("排名 / rank", "区域 / zone", "亩均税收 / tax per mu", "同比 / y-o-y",
-                  "A", "B", "C", "D", "A+B 用地占比 / land share")
-        for r in part.itertuples(index=False):
-            yoy = "—" if r.tax_per_mu_yoy != r.tax_per_mu_yoy else f"{r.tax_per_mu_yoy:+.1%}"
-            t.add_row(_fmt(r.rank, 0) if r.rank == r.rank else "—", str(r.zone),
-                      _fmt(float(r.tax_per_mu), 2), yoy, str(r.n_a), str(r.n_b),
-                      str(r.n_c), str(r.n_d), f"{r.ab_land_share:.1%}")
+                  *(c[2:].upper() for c in per_class), "优等用地占比 / good-class land share")
+        for r in part.to_dict("records"):
+            yoy = ("—" if r["tax_per_mu_yoy"] != r["tax_per_mu_yoy"]
+                   else f"{r['tax_per_mu_yoy']:+.1%}")
+            t.add_row(_fmt(r["rank"], 0) if r["rank"] == r["rank"] else "—", str(r["zone"]),
+                      _fmt(float(r["tax_per_mu"]), 2), yoy, *(str(r[c]) for c in per_class),
+                      f"{r['ab_land_share']:.1%}")
         Console().print(t)
 
 

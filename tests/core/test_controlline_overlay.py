@@ -67,7 +67,7 @@ def test_multipolygon_with_a_part_outside() -> None:
     mp = MultiPolygon([box(10, 10, 30, 30), box(150, 10, 160, 20)])
     p, b = frames({"mp": mp, "mp_in": MultiPolygon([box(10, 10, 20, 20), box(50, 50, 60, 60)])},
                   LINE)
-    r = overlay(p, b)
+    r = overlay(p, b, tolerance_m=0.5)
     assert row(r, "mp")["status"] == "partial"
     assert row(r, "mp")["area_m2"] == pytest.approx(500.0)
     assert row(r, "mp")["inside_share"] == pytest.approx(0.8)
@@ -80,7 +80,7 @@ def test_parcel_across_two_blocks_and_overlapping_blocks() -> None:
     p, b = frames({"across": box(70, 10, 130, 50),             # 30 m in W, 30 m in E
                    "strip": box(140, 10, 260, 50)},            # 140–250 covered once: 110 m
                   blocks)
-    r = overlay(p, b)
+    r = overlay(p, b, tolerance_m=0.5)
     assert row(r, "across")["status"] == "inside"               # covered by the two together
     assert row(r, "across")["inside_share"] == 1.0
     strip = row(r, "strip")
@@ -92,7 +92,7 @@ def test_parcel_across_two_blocks_and_overlapping_blocks() -> None:
 def test_summary_by_district_and_park() -> None:
     p, b = frames({"in": box(10, 10, 50, 50), "half": box(80, 10, 120, 50),
                    "out": box(200, 0, 240, 40)}, LINE)
-    s = summarise(overlay(p, b), "district").set_index("district").loc["330212"]
+    s = summarise(overlay(p, b, tolerance_m=0.5), "district").set_index("district").loc["330212"]
     assert (s["n_inside"], s["n_partial"], s["n_outside"]) == (1, 1, 1)
     # land 1 600 + 1 600 + 1 600 = 4 800 m²; inside 1 600 + 800 = 2 400 → 0.5
     assert s["inside_land_share"] == pytest.approx(0.5)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from indspace.core.engines.land import attribute_land
-from indspace.core.engines.mujun import EvaluationResult, evaluate
+from indspace.core.engines.mujun import EvaluationResult, evaluate, evaluate_years
 from indspace.core.policy import load_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 
@@ -351,6 +351,70 @@ def test_veto_in_quota_takes_a_place() -> None:
     assert row(res, "V")["rank"] == 1
     assert grades(res) == {"V": "D", "W": "B", "X": "B", "Y": "C", "Z": "D"}
     assert row(res, "W")["group_size"] == 5
+
+
+THREE = {"classes": [{"code": "优", "label": "优等", "label_en": "good"},
+                     {"code": "良", "label": "良等", "label_en": "fair"},
+                     {"code": "差", "label": "差等", "label_en": "poor"}],
+         "good": ["优"], "ungraded_as": "良", "source": "test", "confidence": "I"}
+"""A three-class scale with other names: nothing in the engine knows A–D."""
+
+
+def test_a_scale_of_three_named_classes_by_threshold() -> None:
+    """score_threshold on the three classes 优 ≥ 40, 良 ≥ 20, else 差 (the worst):
+    V is vetoed → 差 whatever its 50; W 40 → 优; X 30 → 良; Y 20 → 良; Z 10 → 差."""
+    m = method(grading={"mode": "score_threshold", "scale": THREE,
+                        "thresholds": {"优": 40, "良": 20}})
+    res = run(_veto_case(), m)
+    assert grades(res) == {"V": "差", "W": "优", "X": "良", "Y": "良", "Z": "差"}
+    assert row(res, "V")["policy_grade"] == "差"
+
+
+@pytest.mark.parametrize(("grading", "message"), [
+    ({"quotas": {"A": 0.25, "B": 0.70, "C": 0.95}}, "needs quotas for 优 and 良"),
+    ({"quotas": {"优": 0.8, "良": 0.5}}, "quotas must satisfy 0 < 优 ≤ 良 ≤ 1"),
+    ({"quotas": {"优": 0.3, "良": 0.9}, "scale": {**THREE, "good": ["优", "差"]}},
+     "the worst class 差 cannot count as good"),
+    ({"quotas": {"优": 0.3, "良": 0.9}, "scale": {**THREE, "ungraded_as": "B"}},
+     r"unknown grade classes \['B'\]"),
+    ({"quotas": {"一": 0.3, "十一": 0.9}, "scale": {**THREE, "classes": [
+        {"code": c, "label": c, "label_en": c} for c in ("一", "十一", "差")], "good": ["一"],
+        "ungraded_as": "一"}}, "class 十一 ends with class 一"),
+])
+def test_the_scale_is_checked(grading: dict[str, Any], message: str) -> None:
+    spec = {"mode": "rank_quota", "scale": THREE, **grading}
+    with pytest.raises(ValueError, match=message):
+        method(grading=spec)
+
+
+def test_policies_name_classes_of_the_scale() -> None:
+    spec = {"mode": "rank_quota", "scale": THREE, "quotas": {"优": 0.3, "良": 0.9}}
+    with pytest.raises(ValueError, match=r"policies name unknown grade classes \['D'\]"):
+        method(grading=spec, policies=[{"grade": "D", "measure_type": "x", "label": "x"}])
+
+
+def test_evaluate_years_is_the_yearly_results_stacked() -> None:
+    """The veto case in 2023 and 2024: each year graded as alone (V D, W A, X B, Y C, Z D,
+    see above), the rows year by year, the text columns categorical, every value equal to
+    the yearly results joined."""
+    firms, indicators, parcels, occupancy = _veto_case().frames()
+    m = method()
+    years = (2023, 2024)
+    att = {y: attribute_land(parcels, occupancy, y, merge_landless_tenants=False)
+           for y in years}
+    out = evaluate_years(firms, {y: indicators for y in years}, att, m)
+    assert out["year"].tolist() == [2023] * 5 + [2024] * 5
+    assert out["grade"].dtype == "category" and out["status"].dtype == "category"
+    assert out["grade"].astype(object).tolist() == ["D", "A", "B", "C", "D"] * 2
+    alone = pd.concat([evaluate(firms, indicators, att[y], m, y).results for y in years],
+                      ignore_index=True)
+    assert list(out.columns) == list(alone.columns)
+    for col in alone.columns:
+        left, right = out[col], alone[col]
+        if isinstance(left.dtype, pd.CategoricalDtype):
+            left, right = left.astype(object), right.astype(object)
+        pd.testing.assert_series_equal(left, right, check_exact=True, check_dtype=False,
+                                       obj=col)
 
 
 # -- 5: exemptions ----------

@@ -35,7 +35,9 @@ NA = pd.NA
 ON = date(2025, 6, 1)
 VALUES = {n: load_profile("ningbo-demo").value(n, ON) for n in PARAMETERS}
 """The ningbo-demo values of every rule parameter; a test overrides one of them."""
-RULES = RedevelopRules.from_values(VALUES)
+SCALE = load_profile("ningbo-demo").evaluation_method(ON).grading.scale
+"""The ningbo-demo grade classes: A, B, C, D best → worst, A and B good."""
+RULES = RedevelopRules.from_values(VALUES, SCALE)
 
 
 def with_values(**changed: Any) -> RedevelopRules:
@@ -45,7 +47,7 @@ def with_values(**changed: Any) -> RedevelopRules:
     for name, value in changed.items():
         values[name] = {**VALUES[name], **value} if isinstance(value, dict) and isinstance(
             VALUES[name], dict) else value
-    return RedevelopRules.from_values(values)
+    return RedevelopRules.from_values(values, SCALE)
 
 
 def uid(district: str, n: int) -> str:
@@ -81,7 +83,7 @@ def test_bad_rule_values_are_refused() -> None:
     # a profile without the rules: the engine has no values of its own to fall back on
     with pytest.raises(PolicyError, match="district_fiscal_capacity"):
         RedevelopRules.from_values({k: v for k, v in VALUES.items()
-                                    if k != "district_fiscal_capacity"})
+                                    if k != "district_fiscal_capacity"}, SCALE)
 
 
 # -- 3. project type ---------------------------------------------------------------------------
@@ -355,7 +357,7 @@ def test_exit_years_and_columns_instead_of_history() -> None:
 
 def test_trailing_d_years() -> None:
     hist = pd.Series(["BCDD", "DDC", "D", "", None, "dd", "D-D"])
-    assert trailing_d_years(hist).tolist() == [2, 0, 1, 0, 0, 2, 1]
+    assert trailing_d_years(hist, SCALE).tolist() == [2, 0, 1, 0, 0, 2, 1]
 
 
 def test_empty_frames() -> None:

@@ -16,12 +16,15 @@ from shapely.geometry import MultiPolygon, box
 
 from indspace.core.engines.units import (
     MEMBER_COLUMNS,
-    UNIT_COLUMNS,
     components,
     contiguity_pairs,
     delineate,
+    unit_columns,
     unit_table,
 )
+
+ABCD = ("A", "B", "C", "D")
+"""The grade classes of the bundled profiles, best first (grading.scale)."""
 
 
 def frame(geoms: dict[str, object], district: str | None = "330203") -> gpd.GeoDataFrame:
@@ -211,8 +214,8 @@ def test_unit_table_by_hand() -> None:
     grades = {"E1": "A", "E2": "C", "E3": "D", "E5": "A"}           # E4 ungraded
     # per-parcel targets: P1 工业上楼 2.0, P2 M0 2.5, P3 2.0
     t = unit_table(members, attrs, stats=stats, occupants=occ, grades=grades,
-                   target_far=np.array([2.0, 2.5, 2.0]))
-    assert list(t.columns) == list(UNIT_COLUMNS)
+                   grade_classes=ABCD, target_far=np.array([2.0, 2.5, 2.0]))
+    assert list(t.columns) == list(unit_columns(ABCD))
     assert t["unit_id"].is_monotonic_increasing
     x = t.set_index("parcel_ids").loc["P1;P2"]
     y = t.set_index("parcel_ids").loc["P3"]
@@ -240,10 +243,12 @@ def test_unit_table_by_hand() -> None:
 
 def test_unit_table_scalar_and_series_targets() -> None:
     members, attrs, stats, _ = table_inputs()
-    t = unit_table(members, attrs, stats=stats, target_far=2.0).set_index("parcel_ids")
+    t = unit_table(members, attrs, stats=stats, grade_classes=ABCD,
+                   target_far=2.0).set_index("parcel_ids")
     assert t.loc["P1;P2", "potential_gfa_m2"] == pytest.approx(25_000.0)  # 40 000 − 15 000
     by_id = pd.Series({"P3": 2.5, "P2": 2.5, "P1": 2.5})
-    t = unit_table(members, attrs, stats=stats, target_far=by_id).set_index("parcel_ids")
+    t = unit_table(members, attrs, stats=stats, grade_classes=ABCD,
+                   target_far=by_id).set_index("parcel_ids")
     assert t.loc["P1;P2", "potential_gfa_m2"] == pytest.approx(35_000.0)  # 50 000 − 15 000
     assert t.loc["P3", "potential_gfa_m2"] == pytest.approx(12_500.0)     # 2.5 · 5 000
 
@@ -253,7 +258,7 @@ def test_potential_is_never_negative_and_floor_area_may_come_with_the_parcels() 
     p = frame({"Z": box(0, 0, 10, 10)})
     attrs = pd.DataFrame({"parcel_id": ["Z"], "area_m2": [100.0], "floor_area_m2": [300.0],
                           "far_floor_m2": [300.0]})
-    t = unit_table(delineate(p, 5.0), attrs, target_far=2.0)
+    t = unit_table(delineate(p, 5.0), attrs, grade_classes=ABCD, target_far=2.0)
     assert t.loc[0, "far"] == 3.0
     assert t.loc[0, "potential_gfa_m2"] == 0.0
 
@@ -261,7 +266,7 @@ def test_potential_is_never_negative_and_floor_area_may_come_with_the_parcels() 
 def test_unit_table_with_only_geometry() -> None:
     # no attributes: area from the geometry, the rest NA / NaN
     p = frame({"A": box(0, 0, 100, 100), "B": box(100, 0, 150, 100)})
-    t = unit_table(delineate(p, 0.0), p, target_far=2.0)
+    t = unit_table(delineate(p, 0.0), p, grade_classes=ABCD, target_far=2.0)
     assert t.loc[0, "area_m2"] == 15_000.0                          # 10 000 + 5 000
     assert t.loc[0, "parcel_ids"] == "A;B"
     assert pd.isna(t.loc[0, "n_owners"]) and pd.isna(t.loc[0, "grade_A"])
@@ -272,9 +277,11 @@ def test_unit_table_with_only_geometry() -> None:
 def test_unit_table_refuses_unknown_members_and_missing_targets() -> None:
     members, attrs, _, _ = table_inputs()
     with pytest.raises(ValueError, match="not in parcels"):
-        unit_table(members, attrs[attrs["parcel_id"] != "P3"], target_far=2.0)
+        unit_table(members, attrs[attrs["parcel_id"] != "P3"], grade_classes=ABCD,
+                   target_far=2.0)
     with pytest.raises(ValueError, match="target_far"):
-        unit_table(members, attrs, target_far=pd.Series({"P1": 2.0}))
+        unit_table(members, attrs, grade_classes=ABCD,
+                   target_far=pd.Series({"P1": 2.0}))
 
 
 def test_space_ledger_by_hand() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
-from indspace.core.engines.zones import ROLLUP_COLUMNS, rollup_zones, zone_map
+from indspace.core.engines.zones import rollup_columns, rollup_zones, zone_map
+from indspace.core.policy import load_profile
 
 #        status         grade  tax  VA   land   district  park  chains
 FIRMS = [
@@ -19,6 +22,11 @@ FIRMS = [
     ("F8", "merged",     "A",  20,  60,  0,   "鄞州区", None, []),       # F6's tenant
     ("F9", "not_evaluated", None, 999, 999, 99, "海曙区", "P3", []),     # never counted
 ]
+
+
+SCALE = load_profile("ningbo-demo").evaluation_method(date(2025, 1, 1)).grading.scale
+"""A, B, C, D best → worst; A and B good."""
+ROLLUP_COLUMNS = rollup_columns(SCALE)
 
 
 def _inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -43,7 +51,7 @@ def _row(out: pd.DataFrame, kind: str, zone: str) -> pd.Series:
 
 
 def test_district_golden() -> None:
-    out = rollup_zones(*_inputs())
+    out = rollup_zones(*_inputs(), SCALE)
     hs = _row(out, "district", "海曙区")
     # F1–F5 evaluated; F1–F4 graded (one each of A/B/C/D); F5 ungraded; F9 left out
     assert (hs["firms_evaluated"], hs["firms_graded"], hs["firms_ungraded"]) == (5, 4, 1)
@@ -68,7 +76,7 @@ def test_district_golden() -> None:
 
 
 def test_parks_and_chains_rank_with_ties() -> None:
-    out = rollup_zones(*_inputs())
+    out = rollup_zones(*_inputs(), SCALE)
     p1 = _row(out, "park", "P1")                             # F1 + F2 + F6
     assert p1["tax_per_mu"] == pytest.approx(360 / 40)
     assert p1["value_added_per_mu"] == pytest.approx(1500 / 40)
@@ -84,7 +92,7 @@ def test_parks_and_chains_rank_with_ties() -> None:
 
 
 def test_columns_and_order() -> None:
-    out = rollup_zones(*_inputs())
+    out = rollup_zones(*_inputs(), SCALE)
     assert list(out.columns) == [*ROLLUP_COLUMNS[:2], "year", *ROLLUP_COLUMNS[2:]]
     assert (out["year"] == 2024).all()
     assert out["zone_kind"].tolist() == ["chain"] * 3 + ["district"] * 2 + ["park"] * 2
@@ -100,7 +108,7 @@ def test_year_on_year_golden() -> None:
         "tax_per_mu": [5.0, 6.0], "value_added_per_mu": [25.0, 20.0],
         "ab_land_share": [0.5, 0.5], "d_land_share": [0.0, 0.5],
         "firms_evaluated": [4, 3], "rank": [1, 2]})
-    out = rollup_zones(*_inputs(), previous=previous)
+    out = rollup_zones(*_inputs(), SCALE, previous=previous)
     hs = _row(out, "district", "海曙区")
     assert hs["tax_per_mu_yoy"] == pytest.approx(4 / 5 - 1)         # −20 %
     assert hs["value_added_per_mu_yoy"] == pytest.approx(20 / 25 - 1)
@@ -117,8 +125,8 @@ def test_year_on_year_golden() -> None:
 
 
 def test_same_year_twice_changes_nothing() -> None:
-    first = rollup_zones(*_inputs())
-    again = rollup_zones(*_inputs(), previous=first)
+    first = rollup_zones(*_inputs(), SCALE)
+    again = rollup_zones(*_inputs(), SCALE, previous=first)
     assert (again["tax_per_mu_yoy"] == 0).all()
     assert (again["rank_change"] == 0).all()
     assert (again["firms_evaluated_change"] == 0).all()
@@ -129,7 +137,7 @@ def test_zone_without_land_has_no_rank() -> None:
     zones = pd.concat([zones, pd.DataFrame({"credit_code": ["F8", "F5"], "zone_kind": "park",
                                             "zone": ["P9", "P9"]})], ignore_index=True)
     figures.loc[figures["credit_code"] == "F5", "land_area_mu"] = 0.0
-    p9 = _row(rollup_zones(results, figures, zones), "park", "P9")
+    p9 = _row(rollup_zones(results, figures, zones, SCALE), "park", "P9")
     assert p9["firms_evaluated"] == 1 and p9["firms_graded"] == 0
     assert pd.isna(p9["tax_per_mu"]) and pd.isna(p9["rank"]) and pd.isna(p9["a_share"])
 

@@ -37,7 +37,6 @@ from indspace.core.policy.evaluation import EvaluationMethod, Population
 
 SUMMARY_SHEET = "汇总"
 UNGROUPED_SHEET = "未分组企业"
-GRADES = ("A", "B", "C", "D")
 META_LABELS = {
     "year": "评价年度", "jurisdiction": "评价区域", "profile_id": "策略配置",
     "profile_version": "策略配置版本", "profile_hash": "策略配置内容哈希",
@@ -277,7 +276,8 @@ def _write_summary(ws: Any, fmt: dict[str, Any], results: pd.DataFrame,
         r += 1
 
     r += 1
-    header = ["评价分组", "评价对象类别", "参评企业数", *(f"{g}类" for g in GRADES),
+    scale = method.grading.scale
+    header = ["评价分组", "评价对象类别", "参评企业数", *(c.label for c in scale.classes),
               "其中一票否决", "需复核企业数"]
     for j, h in enumerate(header):
         ws.write_string(r, j, h, fmt["header"])
@@ -292,7 +292,7 @@ def _write_summary(ws: Any, fmt: dict[str, Any], results: pd.DataFrame,
         ws.write_string(r, 1, pop.label if pop is not None else "", fmt["text"])
         counts = [int(in_g.sum())]
         counts += [int((in_g & grade.eq(x).fillna(False)).sum()) if grade is not None else 0
-                   for x in GRADES]
+                   for x in scale.codes]
         counts.append(int((in_g & results["status"].eq("vetoed")).sum()))
         counts.append(int((in_g & results["review"].eq(True)).sum())
                       if "review" in results else 0)

@@ -50,13 +50,16 @@ class Params:
     min_area_m2: float
     allow_transfer: bool
     max_gap_m: float
+    industrial_prefixes: tuple[str, ...]
 
     @classmethod
     def of(cls, profile: PolicyProfile, on: date) -> Params:
         return cls(ratio=float(profile.value("replacement_ratio", on)),
                    min_area_m2=float(profile.value("min_replacement_area_m2", on)),
                    allow_transfer=bool(profile.value("allow_inter_district_transfer", on)),
-                   max_gap_m=float(profile.value("replacement_max_gap_m", on)))
+                   max_gap_m=float(profile.value("replacement_max_gap_m", on)),
+                   industrial_prefixes=tuple(
+                       str(x) for x in profile.value("industrial_land_use_prefixes", on)))
 
 
 # ---------------------------------------------------------------- proposing
@@ -153,13 +156,15 @@ def _spec_of(store: Store, pid: str) -> L.ProposalSpec:
                           proposal_id=pid)
 
 
-def _industrial(store: Store, exclude: str | None) -> gpd.GeoDataFrame:
-    """Land that is already industrial: control-line blocks, industrial parcels, and the
+def _industrial(store: Store, exclude: str | None,
+                prefixes: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """Land that is already industrial: control-line blocks, industrial parcels (land-use
+    code under one of ``prefixes``, the profile's ``industrial_land_use_prefixes``), and the
     replacement land of other approved adjustments not yet in force."""
     blocks = store.read_frame("control_lines", columns=["block_id", "geometry"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "land_use_code", "geometry"])
     ind = parcels[parcels["land_use_code"].fillna("").astype(str)
-                  .str.startswith(L.INDUSTRIAL_LAND_USE_PREFIXES)]
+                  .str.startswith(prefixes)]
     pending = S.proposal_areas(store, states=["approved"])
     pending = pending[(pending["direction"] == "in") & (pending["proposal_id"] != exclude)]
     labels = (["控制线区块 / control-line block " + b for b in blocks["block_id"]]
@@ -175,7 +180,8 @@ def _problems(store: Store, spec: L.ProposalSpec, profile: PolicyProfile, at: da
     problems = L.check_replacement(spec.areas_in, min_area_m2=prm.min_area_m2,
                                    max_gap_m=prm.max_gap_m,
                                    constraints=S.read_constraint_areas(store),
-                                   industrial=_industrial(store, exclude))
+                                   industrial=_industrial(store, exclude,
+                                                          prm.industrial_prefixes))
     blocks = store.read_frame("control_lines", columns=["block_id", "geometry"])
     outside = L.out_outside_line(spec.areas_out, blocks)
     if outside > OUT_TOLERANCE_M2:

@@ -94,9 +94,13 @@ def create_demo_accounts(store: Store) -> list[dict[str, str]]:
     districts = sorted(firms["district"].dropna().unique())
     owners = set(store.read_frame("parcels", columns=["owner_credit_code"])
                  ["owner_credit_code"].dropna())
-    run = runs.list_runs(store).iloc[-1]["run_id"]
-    graded = runs.read_results(store, run)
-    low = set(graded.loc[graded["grade"].isin(["C", "D"]), "credit_code"])
+    from indspace.services.evaluation import run_profile
+
+    run = runs.get_run(store, runs.list_runs(store).iloc[-1]["run_id"])
+    graded = runs.read_results(store, run["run_id"])
+    # the weak classes of the run's own grade scale (C and D in the demo's profile)
+    weak = run_profile(run).evaluation_method(run["method_date"]).grading.scale.weak
+    low = set(graded.loc[graded["grade"].isin(list(weak)), "credit_code"])
     home = districts[0]
     mine = firms[(firms["district"] == home) & firms["credit_code"].isin(low & owners)]
     firm = mine.sort_values("credit_code").iloc[0]

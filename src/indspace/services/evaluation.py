@@ -344,7 +344,8 @@ class RunOutcome:
 
 def _summary(c: Computation) -> dict[str, Any]:
     r = c.results
-    grades = r["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    grades = r["grade"].value_counts().reindex(list(c.method.grading.scale.codes),
+                                               fill_value=0)
     return {"enterprises": len(r),
             "status": {k: int(v) for k, v in sorted(r["status"].value_counts().items())},
             "grades": {k: int(v) for k, v in grades.items()},
@@ -823,7 +824,7 @@ def zone_rollup(store: Store, year: int | None, profile_ref: str | None,
         own_land = comp.attribution.firms[["credit_code", "land_area_mu"]]
         figures = inputs.indicators[["credit_code", "tax", "value_added"]].merge(
             own_land, on="credit_code", how="left")
-        rolled = rollup_zones(comp.results, figures, zones, previous)
+        rolled = rollup_zones(comp.results, figures, zones, method.grading.scale, previous)
         previous = rolled
         frames.append(rolled)
     return frames[-1]

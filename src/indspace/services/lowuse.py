@@ -108,7 +108,8 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     figures = inputs.firms[["credit_code", "scale"]].merge(inputs.indicators, on="credit_code")
     use, parcel_fig, _, _ = parcel_figures(comp.attribution.links, figures)
     grades = comp.results.set_index("credit_code")["policy_grade"]
-    d_firm = use["credit_code"].map(grades).eq("D").fillna(False).astype(bool)
+    worst = comp.method.grading.scale.worst           # the grade_d criterion: "D" firms
+    d_firm = use["credit_code"].map(grades).eq(worst).fillna(False).astype(bool)
     any_d = d_firm.groupby(use["parcel_id"]).any()
     par = inputs.parcels
     industry = inputs.firms.set_index("credit_code")["industry_code"].astype("string").str[:2]
@@ -204,7 +205,8 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
         comp.attribution.links["tenure"] != "leased_out", ["parcel_id", "credit_code"]]
     grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
     units = unit_table(members, attrs, stats=inputs.building_stats, occupants=occupants,
-                       grades=grades, target_far=target_far(prof, on, low, lowuse))
+                       grades=grades, grade_classes=comp.method.grading.scale.codes,
+                       target_far=target_far(prof, on, low, lowuse))
     plans = planned_uses(store, prof, on, low.merge(members, on="parcel_id"))
     if plans is not None:
         units = units.merge(plans, on="unit_id", how="left")

@@ -37,7 +37,7 @@ STATUS_LABELS = {"inside": "线内", "outside": "线外", "partial": "部分在�
 
 
 def overlay(parcels: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, *,
-            tolerance_m: float = 0.5) -> pd.DataFrame:
+            tolerance_m: float) -> pd.DataFrame:
     geoms = np.asarray(parcels.geometry.values, dtype=object)
     blocks = np.asarray(lines.geometry.values, dtype=object)
     n = len(geoms)

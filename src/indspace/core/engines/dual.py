@@ -7,9 +7,12 @@
    engine as the enterprises: :func:`indspace.core.engines.mujun.evaluate`).
 2. Land checks against the control indicators of the profile's ``dual`` section: FAR
    (storeys over 8 m counted twice, 国土资发〔2008〕24号), building coefficient, vacant floor
-   share. Each failed check lowers the land grade one class (at most to D). A parcel nobody
-   uses is ``idle`` and D.
-3. The enterprise × land matrix gives the action the policy calls for.
+   share. Each failed check lowers the land grade one class (at most to the worst). A parcel
+   nobody uses is ``idle`` and in the worst class.
+3. The enterprise × land matrix gives the action the policy calls for: a firm or a parcel is
+   good when its class is one of the scale's ``good`` classes (A, B in Zhejiang).
+
+The classes (best → worst) are the method's ``grading.scale``; none is written here.
 
 Inputs: ``parcels`` (parcel_id, area_m2, district), ``stats`` (parcel_id, far_floor_m2,
 footprint_m2, floor_area_m2 — m², from the buildings overlaid on the parcels:
@@ -34,7 +37,6 @@ from indspace.core.engines.mujun import FIGURES, evaluate
 from indspace.core.model.units import m2_to_mu
 from indspace.core.policy.evaluation import Adjustments, EvaluationMethod, Exemptions
 
-GRADES = np.array(["A", "B", "C", "D"])
 ACTIONS = {
     "maintain": "保持（地企均优）",
     "upgrade_or_relocate": "优企劣地：改造提升或迁移入园",
@@ -104,17 +106,22 @@ def evaluate_parcels(parcels: pd.DataFrame, stats: pd.DataFrame, occupied: pd.Da
         text = np.where(failed[name].to_numpy(), text + "," + name, text)
     out["failed_checks"] = pd.Series(text, index=out.index).str.lstrip(",")
     failed = failed.drop(columns="idle")
+    scale = method.grading.scale
+    classes = np.array(scale.codes)
+    last = len(classes) - 1
     base = pd.Series(out["benefit_grade"], dtype="string").map(
-        {g: i for i, g in enumerate(GRADES)})
+        {g: i for i, g in enumerate(scale.codes)})
     steps = failed.sum(axis=1) if d.downgrade_per_failed_check else failed.any(axis=1) * 0
-    idx = (base + steps).clip(upper=3)
-    out["land_grade"] = pd.Series(GRADES[idx.fillna(3).astype(int).to_numpy()], index=out.index)
+    idx = (base + steps).clip(upper=last)
+    out["land_grade"] = pd.Series(classes[idx.fillna(last).astype(int).to_numpy()],
+                                  index=out.index)
     out.loc[base.isna() & ~idle, "land_grade"] = None
     out.index.name = "parcel_id"
     parcels_out = out.reset_index()[list(PARCEL_COLUMNS)].sort_values("parcel_id",
                                                                       ignore_index=True)
     return DualResult(parcels=parcels_out,
-                      matrix=_matrix(use, results, parcels_out.set_index("parcel_id")))
+                      matrix=_matrix(use, results, parcels_out.set_index("parcel_id"),
+                                     scale.good))
 
 
 def parcel_figures(links: pd.DataFrame, figures: pd.DataFrame
@@ -156,13 +163,14 @@ def _land_use(links: pd.DataFrame) -> pd.DataFrame:
     return use[use["use_m2"] > 0].reset_index(drop=True)
 
 
-def _matrix(use: pd.DataFrame, results: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
+def _matrix(use: pd.DataFrame, results: pd.DataFrame, parcels: pd.DataFrame,
+            good: tuple[str, ...]) -> pd.DataFrame:
     grade = results.set_index("credit_code")["policy_grade"]
     m = use[["credit_code", "parcel_id", "tenure"]].copy()
     m["enterprise_grade"] = m["credit_code"].map(grade)
     m["land_grade"] = m["parcel_id"].map(parcels["land_grade"])
-    good_firm = m["enterprise_grade"].isin(["A", "B"])
-    good_land = m["land_grade"].isin(["A", "B"])
+    good_firm = m["enterprise_grade"].isin(list(good))
+    good_land = m["land_grade"].isin(list(good))
     known = m["enterprise_grade"].notna() & m["land_grade"].notna()
     action = np.select(
         [good_firm & good_land, good_firm & ~good_land,

@@ -1,5 +1,7 @@
 """Distance to the next grade: how much more tax, or how much less land, lifts a firm one class.
 
+The classes and their order are the method's ``grading.scale`` (best → worst).
+
 Under group-average benchmarks and rank quotas one firm's change moves the benchmark and the
 other firms' scores too, so the answer is found by re-evaluating, not by a formula: the
 smallest extra tax Δ (万元, other figures unchanged) and the smallest land reduction R (亩)
@@ -26,7 +28,6 @@ from indspace.core.engines.mujun import assemble, evaluate, evaluate_assembled
 from indspace.core.model.units import mu_to_m2
 from indspace.core.policy.evaluation import EvaluationMethod
 
-_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3}
 _ITERATIONS = 60
 
 
@@ -48,16 +49,19 @@ def next_grade(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attri
         results = evaluate(firms, indicators, attribution, method, year, adjustments).results
     me = results.set_index("credit_code").loc[credit_code]
     grade = None if pd.isna(me["grade"]) else str(me["grade"])
+    scale = method.grading.scale
     if me["status"] != "graded":
+        like = scale.ungraded_as
         why = {"vetoed": "一票否决：消除否决事项后方可升级 / vetoed: remove the veto cause",
-               "ungraded": "不定等级（参照B类）/ ungraded (managed as B)",
+               "ungraded": f"不定等级（参照{like}类）/ ungraded (managed as {like})",
                "merged": "并入宗地主评价，等级随宗地主 / merged into the landlord",
                "inherited": "沿用宗地主等级 / takes the landlord's grade"}
         return NextGrade(grade, None, None, None, None,
                          why.get(str(me["status"]), "不参评 / not evaluated"))
-    if grade == "A":
-        return NextGrade(grade, None, None, None, None, "已是A类 / already A")
-    target = "ABCD"[_ORDER[str(grade)] - 1]
+    if grade == scale.best:
+        return NextGrade(grade, None, None, None, None,
+                         f"已是{scale.label(scale.best)} / already {scale.best}")
+    target = scale.codes[scale.rank(str(grade)) - 1]
 
     peers = results.loc[results["population"].eq(me["population"]), "credit_code"]
     tenants = results.loc[results["landlord"].isin(peers), "credit_code"]
@@ -74,7 +78,7 @@ def next_grade(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attri
     def better(df: pd.DataFrame) -> bool:
         r = evaluate_assembled(df, method, year, adjustments).results
         g = r.loc[r["credit_code"].eq(credit_code), "grade"].iloc[0]
-        return bool(pd.notna(g) and _ORDER[str(g)] < _ORDER[str(grade)])
+        return bool(pd.notna(g) and scale.rank(str(g)) < scale.rank(str(grade)))
 
     # the firm's tax as evaluated (its own, plus merged tenants' under owner_merged)
     tax0 = base.at[at, "tax"]

@@ -36,8 +36,6 @@ EPS_M2 = 1e-6
 """Balances within a millionth of a square metre of zero count as zero (float sums)."""
 OVERLAP_TOLERANCE_M2 = 1.0
 """Overlaps smaller than this (digitising slivers along shared edges) are ignored."""
-INDUSTRIAL_LAND_USE_PREFIXES = ("1001", "M")
-"""工业用地: 国土空间调查、规划、用途管制用地用海分类 1001xx, or the older GB 50137 M1–M3."""
 CONSTRAINT_KINDS = ("ecological_red_line", "permanent_basic_farmland", "other")
 """生态保护红线 / 永久基本农田 / 其他管控区."""
 CONSTRAINT_LABELS = {"ecological_red_line": "生态保护红线",

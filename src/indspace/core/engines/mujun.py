@@ -18,22 +18,25 @@ Method
 1. Status (first match wins): no figures → ``not_evaluated/no_indicators``; a landless tenant
    under ``owner_merged`` → ``merged`` (figures added to its landlord, weighted by leased land);
    under ``owner_grade_inherited`` → ``inherited``; no land → ``not_evaluated/no_land``; no
-   population matches → ``not_evaluated/out_of_scope``; a veto flag → ``vetoed`` (D, §7: a
-   veto outranks every exemption); exempt industry, new firm, or land in ramp-up →
-   ``ungraded`` (参照B类); else ``graded``.
+   population matches → ``not_evaluated/out_of_scope``; a veto flag → ``vetoed`` (the worst
+   class, §7: a veto outranks every exemption); exempt industry, new firm, or land in
+   ramp-up → ``ungraded`` (参照B类); else ``graded``.
 2. value = numerator ÷ denominator × factor; missing when the denominator is ≤ 0 or a figure is
    missing. Benchmarks: fixed, or the comparison group's Σnumerator ÷ Σdenominator
    (``aggregate_ratio``), mean or median of values — over every scored firm of the group.
 3. points = max(value, 0) ÷ benchmark × weight, at most ``score_cap_ratio`` × weight; a missing
    value scores 0 or the group's mean points (``when_missing``).
 4. score = Σ points + min(Σ bonus, bonus_cap) − Σ penalty.
-5. ``rank_quota``: within each grading group r = 1 + #firms with a strictly higher score,
-   n = graded firms; r/n ≤ A → A, ≤ B → B, ≤ C → C, else D. Vetoed firms are D outside the
-   quota unless ``veto_in_quota``. Groups under ``min_group_size`` are pooled under
-   ``fallback_group_by``; still-small groups are graded and flagged ``review``.
-   ``score_threshold``: score ≥ A → A, ≥ B → B, ≥ C → C, else D.
+5. The classes are the profile's ``grading.scale`` (best → worst; Zhejiang: A, B, C, D).
+   ``rank_quota``: within each grading group r = 1 + #firms with a strictly higher score,
+   n = graded firms; the firm takes the first class whose quota r/n does not exceed
+   (A ≤ 0.25, B ≤ 0.70, C ≤ 0.95), else the worst. Vetoed firms are in the worst class
+   outside the quota unless ``veto_in_quota``. Groups under ``min_group_size`` are pooled
+   under ``fallback_group_by``; still-small groups are graded and flagged ``review``.
+   ``score_threshold``: the first class whose threshold the score reaches, else the worst.
 6. Merged and inherited tenants take the landlord's grade and policy grade; ungraded firms
-   get no grade and ``policy_grade`` B (so do tenants following an ungraded landlord).
+   get no grade and the ``policy_grade`` of ``scale.ungraded_as`` (参照B类管理; so do
+   tenants following an ungraded landlord).
 
 Outputs (:class:`EvaluationResult`): ``results`` one row per firm (columns in
 :data:`RESULT_COLUMNS` plus ``<indicator>``, ``<indicator>_points`` for every indicator of the
@@ -42,12 +45,15 @@ method); ``scores`` one row per firm × indicator with value, benchmark, weight,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from indspace.core.engines.land import Attribution, isin
 from indspace.core.policy.evaluation import EvaluationMethod, Grading, IndicatorSet
@@ -105,7 +111,9 @@ def _long_scores(results: pd.DataFrame, parts: list[dict[str, np.ndarray]]) -> p
     return pd.DataFrame({
         "credit_code": codes[pos[order]],
         "indicator": np.asarray(names, dtype=object)[name_rank[order]],
-        "value": cat("value"), "benchmark": cat("benchmark"), "weight": cat("weight"),
+        "value": cat("value"),
+        "benchmark": np.concatenate([p["bench_per"][p["bench_at"]] for p in parts])[order],
+        "weight": cat("weight"),
         "points": cat("points"), "missing": cat("missing")})
 
 
@@ -114,13 +122,97 @@ def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribu
              adjustments: pd.DataFrame | None = None) -> EvaluationResult:
     """Evaluate one year; see the module docstring for the method and the columns."""
     return evaluate_assembled(assemble(firms, indicators, attribution, method, year), method,
-                              year, adjustments)
+                              year, adjustments, consume=True)
+
+
+TEXT_COLUMNS = ("population", "group", "grade", "policy_grade", "status", "reason", "landlord")
+"""The result columns :func:`evaluate_years` returns as categoricals (few distinct values)."""
+
+
+def evaluate_years(firms: pd.DataFrame, indicators: Mapping[int, pd.DataFrame],
+                   attribution: Attribution | Mapping[int, Attribution],
+                   method: EvaluationMethod | Mapping[int, EvaluationMethod],
+                   adjustments: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Several years in one frame: :func:`evaluate` for each year of ``indicators`` (its
+    rows, in the order given), with that year's land, method and adjustments (one value for
+    all years, or a mapping by year).
+
+    The rows are year by year, credit_code ascending within a year; the columns those of
+    :attr:`EvaluationResult.results` (an indicator a year's method lacks is NaN that year),
+    with the :data:`TEXT_COLUMNS` as categoricals (categories sorted; values and missing
+    values as in the yearly results). Memory: each year is kept compact once evaluated (its
+    long scores table is never built, its text columns are categorical codes) and the frame
+    is put together column by column, each year's piece of a column freed as soon as the
+    column is joined — the years are never held twice, as a concatenation of the yearly
+    results would hold them (benchmarks/mujun_1m.py).
+    """
+    pieces: list[dict[str, Any]] = []
+    for year, ind in indicators.items():
+        att = attribution[year] if isinstance(attribution, Mapping) else attribution
+        m = method[year] if isinstance(method, Mapping) else method
+        adj = adjustments.get(year) if adjustments is not None else None
+        result = evaluate(firms, ind, att, m, year, adj).results
+        pieces.append(_compact(result))
+        del result
+    return _stack(pieces)
+
+
+def _compact(results: pd.DataFrame) -> dict[str, Any]:
+    """One year's results as columns: text as categoricals, numbers as their own arrays."""
+    out: dict[str, Any] = {"__rows__": len(results)}
+    for col in results.columns:
+        values = results[col]
+        if col in TEXT_COLUMNS:       # factorise (≈ 3× faster than pd.Categorical(values))
+            codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=True)
+            out[col] = pd.Categorical.from_codes(codes, categories=uniques)
+        elif col == "year" and isinstance(values.dtype, np.dtype) and len(values) \
+                and bool((values.to_numpy() == values.iat[0]).all()):
+            out[col] = (values.iat[0], values.dtype)    # one year: kept as (value, dtype)
+        elif isinstance(values.dtype, np.dtype):
+            arr = values.to_numpy()
+            # a view into a wider block would keep the whole block alive: own the column
+            out[col] = arr.copy() if arr.base is not None and arr.base.size > arr.size else arr
+        else:
+            out[col] = values.array
+    return out
+
+
+def _stack(pieces: list[dict[str, Any]]) -> pd.DataFrame:
+    """Join the yearly pieces column by column, freeing each piece as its column is joined."""
+    if not pieces:
+        return pd.DataFrame(columns=[*RESULT_COLUMNS])
+    order: list[str] = []
+    for p in pieces:
+        order += [c for c in p if c != "__rows__" and c not in order]
+    data: dict[str, Any] = {}
+    for col in order:
+        parts = [p.pop(col, None) for p in pieces]
+        if col in TEXT_COLUMNS:
+            data[col] = pd.Series(union_categoricals(
+                [x if x is not None else pd.Categorical([None] * p["__rows__"])
+                 for x, p in zip(parts, pieces, strict=True)], sort_categories=True))
+        elif col == "year" and all(isinstance(x, tuple) for x in parts):
+            data[col] = np.concatenate([np.full(p["__rows__"], x[0], dtype=x[1])
+                                        for x, p in zip(parts, pieces, strict=True)])
+        elif all(isinstance(x, np.ndarray | tuple) for x in parts):
+            data[col] = np.concatenate([np.full(p["__rows__"], x[0], dtype=x[1])
+                                        if isinstance(x, tuple) else x
+                                        for x, p in zip(parts, pieces, strict=True)])
+        else:
+            data[col] = pd.concat(
+                [pd.Series(x) if x is not None else pd.Series(np.full(p["__rows__"], np.nan))
+                 for x, p in zip(parts, pieces, strict=True)], ignore_index=True)
+        del parts
+    return pd.DataFrame(data, copy=False)
 
 
 def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
-                       adjustments: pd.DataFrame | None = None) -> EvaluationResult:
+                       adjustments: pd.DataFrame | None = None, *,
+                       consume: bool = False) -> EvaluationResult:
     """The evaluation of a frame made by :func:`assemble` (which it extends in place): lets a
-    caller try changed figures or land without re-joining the inputs (engines/explain.py)."""
+    caller try changed figures or land without re-joining the inputs (engines/explain.py).
+    ``consume``: the frame is this call's alone — its input figures, veto flags and land
+    dates are deleted from it once scored (less memory while grading)."""
     _assign_status(df, method, year)
     n = len(df)
     keys = _KeyCodes(df)
@@ -136,16 +228,25 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
         rows = np.flatnonzero(sel)
         points, long = _score(df, rows, keys, method.indicator_sets[pop.indicator_set])
         total = None
+        whole = bool(sel.all())       # one population scores every row: no full-size copy
         for col, values in points.items():
-            columns.setdefault(col, np.full(n, np.nan))[sel] = values
+            if whole and col not in columns:
+                columns[col] = values
+            else:
+                columns.setdefault(col, np.full(n, np.nan))[sel] = values
             if col.endswith("_points"):      # Σ points left to right, as DataFrame.sum(axis=1)
                 total = values.copy() if total is None else total + values
         score[sel] = total
         parts.extend(long)
-    df["score"] = score
-    _adjust(df, method, adjustments)
+    if consume:          # inputs no later step reads (each its own block: freed here)
+        for col in (*FIGURES, *method.adjustments.veto_columns, "land_m2",
+                    "first_right_start", "has_figures"):
+            if col in df.columns:
+                del df[col]
+    _adjust(df, method, adjustments, score)
     _grade(df, method.grading, keys)
-    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded", "B")
+    df["policy_grade"] = df["grade"].where(df["status"] != "ungraded",
+                                           method.grading.scale.ungraded_as)
     _inherit(df)
     df["grade"] = df["grade"].astype("string")
     df["policy_grade"] = df["policy_grade"].astype("string")
@@ -370,8 +471,9 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
         if by not in group_codes:
             group_codes[by] = keys.groups(by, rows)
         codes = group_codes[by]
-        bench = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
-                           ind.benchmark.value, codes, num, den, value, ok, ind.factor)
+        per = _benchmark(ind.benchmark.mode, ind.benchmark.average_method,
+                         ind.benchmark.value, codes, num, den, value, ok, ind.factor)
+        bench = per[codes]
         with np.errstate(invalid="ignore", divide="ignore"):
             points = np.maximum(value, 0.0) / bench * ind.weight
         points[~np.isfinite(bench) | (bench <= 0)] = np.nan
@@ -387,8 +489,9 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
         points = np.where(np.isfinite(points), points, 0.0)
         out[f"{ind.name}_value"] = value
         out[f"{ind.name}_points"] = points
+        # the benchmark kept per group (expanded when the long table is built)
         longs.append({"indicator": np.asarray(ind.name), "pos": rows, "value": value,
-                      "benchmark": bench,
+                      "bench_per": per, "bench_at": codes,
                       "weight": np.broadcast_to(np.float64(ind.weight), len(rows)),
                       "points": points, "missing": missing})
     return out, longs
@@ -397,18 +500,20 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
 def _benchmark(mode: str, average: str, fixed: float | None, codes: np.ndarray,
                num: np.ndarray, den: np.ndarray, value: np.ndarray, ok: np.ndarray,
                factor: float) -> np.ndarray:
+    """The benchmark of each group (``codes``: dense group codes of the rows)."""
+    groups = int(codes.max(initial=-1)) + 1
     if mode == "fixed":
-        return np.full(len(codes), float(fixed))  # type: ignore[arg-type]
+        return np.full(groups, float(fixed))  # type: ignore[arg-type]
     if mode == "group_median":
-        med = pd.Series(value).groupby(codes).transform("median")
-        return med.to_numpy(dtype="float64")
+        med = pd.Series(value).groupby(codes).median()
+        return med.reindex(np.arange(groups)).to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         if average == "aggregate_ratio":
             per = (np.bincount(codes, np.where(ok, num, 0.0))
                    / np.bincount(codes, np.where(ok, den, 0.0)) * factor)
         else:
             per = np.bincount(codes, np.where(ok, value, 0.0)) / np.bincount(codes, ok)
-    return per[codes]
+    return per
 
 
 def designation_items(designations: pd.DataFrame, on: date) -> pd.DataFrame:
@@ -437,21 +542,30 @@ def designation_items(designations: pd.DataFrame, on: date) -> pd.DataFrame:
 
 
 def _adjust(df: pd.DataFrame, method: EvaluationMethod,
-            adjustments: pd.DataFrame | None) -> None:
+            adjustments: pd.DataFrame | None, score: np.ndarray) -> None:
+    """score (Σ points, NaN: not scored) + min(Σ bonus, cap) − Σ penalty, into ``df`` with the
+    bonus and penalty points (NaN where not scored). Plain arrays: no frame-wide setitem
+    (which would consolidate the frame's float columns into one copied block)."""
     adj = method.adjustments
-    df["bonus_points"] = 0.0
-    df["penalty_points"] = 0.0
+    n = len(df)
+    earned = {"bonus_points": np.zeros(n), "penalty_points": np.zeros(n)}
     if adjustments is not None and len(adjustments):
         for items, col in ((adj.bonus, "bonus_points"), (adj.penalty, "penalty_points")):
             pts = {i.item: i.points for i in items}
             got = adjustments[adjustments["item"].isin(pts)]
             per_firm = got["item"].map(pts).groupby(got["credit_code"]).sum()
-            df[col] = df["credit_code"].map(per_firm).fillna(0.0).astype("float64")
+            earned[col] = df["credit_code"].map(per_firm).fillna(0.0).to_numpy(
+                dtype="float64", copy=True)
+    bonus, penalty = earned["bonus_points"], earned["penalty_points"]
     if adj.bonus_cap is not None:
-        df["bonus_points"] = df["bonus_points"].clip(upper=adj.bonus_cap)
-    scored = df["score"].notna()
-    df.loc[scored, "score"] += df.loc[scored, "bonus_points"] - df.loc[scored, "penalty_points"]
-    df.loc[~scored, ["bonus_points", "penalty_points"]] = np.nan
+        np.minimum(bonus, adj.bonus_cap, out=bonus)
+    scored = ~np.isnan(score)
+    score[scored] += bonus[scored] - penalty[scored]
+    bonus[~scored] = np.nan
+    penalty[~scored] = np.nan
+    df["score"] = score
+    df["bonus_points"] = bonus
+    df["penalty_points"] = penalty
 
 
 def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
@@ -459,8 +573,10 @@ def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
     vetoed = status == "vetoed"
     ranked = (status == "graded") | (vetoed & g.veto_in_quota)
     n = len(df)
+    classes = g.scale.codes
+    limited, worst = list(classes[:-1]), classes[-1]   # every class but the worst has a limit
     grade = np.full(n, None, dtype=object)
-    grade[vetoed] = "D"
+    grade[vetoed] = worst
     rank = np.full(n, np.nan)
     group_size = np.full(n, np.nan)
     group = np.full(n, None, dtype=object)
@@ -483,17 +599,15 @@ def _grade(df: pd.DataFrame, g: Grading, keys: _KeyCodes | None = None) -> None:
         if g.mode == "rank_quota":
             q = g.quotas or {}
             share = sub_rank / size
-            sub_grade = np.select([share <= q["A"], share <= q["B"], share <= q["C"]],
-                                  ["A", "B", "C"], "D")
+            sub_grade = np.select([share <= q[c] for c in limited], limited, worst)
         else:
             t = g.thresholds or {}
-            sub_grade = np.select([score >= t["A"], score >= t["B"], score >= t["C"]],
-                                  ["A", "B", "C"], "D")
+            sub_grade = np.select([score >= t[c] for c in limited], limited, worst)
         group[ranked] = _label_of(code, labels)
         rank[ranked] = sub_rank
         group_size[ranked] = size
         review[ranked] = size < g.min_group_size
-        grade[ranked] = np.where(vetoed[ranked], "D", sub_grade).astype(object)
+        grade[ranked] = np.where(vetoed[ranked], worst, sub_grade).astype(object)
     # vetoed firms outside the quota still show their group for the reports
     out = vetoed & ~ranked
     if out.any():

@@ -9,9 +9,10 @@ Identifiers follow shared/domain/glossary.md.
 
    a. ``relocation_transfer`` 腾挪流转 — occupants move into parks, the land returns to the
       reserve — when ``inside_share`` < ``relocation_inside_share_below`` (G3: no industrial
-      future outside the line), or the D-class share > ``relocation_d_share_above`` (C4 镇海:
-      D class is the core of the 高耗低效 list). Both comparisons are strict: a unit exactly at
-      a threshold is not relocated. The reason lists every relocation trigger met.
+      future outside the line), or the share of the worst class (D) >
+      ``relocation_d_share_above`` (C4 镇海: D class is the core of the 高耗低效 list).
+      Both comparisons are strict: a unit exactly at a threshold is not relocated. The
+      reason lists every relocation trigger met.
    b. ``renewal_transformation`` 更新转型 — change to M0 or another use — when the plan
       allows it for the unit (``conversion_allowed``; G1: only through a 国土空间规划 change).
    c. ``upgrade_in_place`` 改造提升 — keep industrial use and raise FAR, including 零土地技改
@@ -27,12 +28,12 @@ Identifiers follow shared/domain/glossary.md.
    Each *factor* of the profile is a test ``metric op threshold`` on a unit; when it holds it
    adds its ``points`` (possibly negative) to the modes it names. Metrics (:data:`METRICS`):
    area_mu, n_owners, n_enterprises, collective_share, inside_share, far,
-   good_occupant_share = (grade_A + grade_B) ÷ graded occupants,
-   weak_occupant_share = (grade_C + grade_D) ÷ graded occupants, and fiscal_capacity (0–1,
-   from the unit's district). A NaN metric never fires. The mode with the highest total
-   wins; **ties go to the mode listed first in ``tie_order``** (ningbo-demo: enterprise_led,
-   village_enterprise_coop, operator_led, gov_led_contiguous — the least public money
-   first); the runner-up is the best of the other three under the same rule.
+   good_occupant_share = occupants in the scale's good classes (A, B) ÷ graded occupants,
+   weak_occupant_share = occupants in the other classes (C, D) ÷ graded occupants, and
+   fiscal_capacity (0–1, from the unit's district). A NaN metric never fires. The mode with
+   the highest total wins; **ties go to the mode listed first in ``tie_order``**
+   (ningbo-demo: enterprise_led, village_enterprise_coop, operator_led, gov_led_contiguous —
+   the least public money first); the runner-up is the best of the other three under the same rule.
    [``redevelopment_mode_scoring``, ``district_fiscal_capacity`` [U]]
 
 3. Outside-line firm class — :func:`classify_outside_firms` (seed: 线外企业分类管理清单;
@@ -42,7 +43,8 @@ Identifiers follow shared/domain/glossary.md.
    1. ``banned_industry``   → exit: ``banned_industry`` flag, or ``industry_code`` starts
       with a prefix of ``project_negative_list`` (H3: negative list = banned industries);
    2. ``risk_flag``         → exit: safety / environment risk flag (H1, H2);
-   3. ``consecutive_d``     → exit: graded D in the last ``exit_min_consecutive_d_years``
+   3. ``consecutive_d``     → exit: graded in the worst class (D) in the last
+      ``exit_min_consecutive_d_years``
       (``outside_exit_min_consecutive_d_years`` = 2) or more years in a row (H2);
    4. ``high_risk_use`` / ``idle_land`` → exit: land use under a prefix of
       ``high_risk_land_use_prefixes`` (100103 三类工业, H1 安全环保风险大) or idle land (D1);
@@ -64,10 +66,11 @@ Identifiers follow shared/domain/glossary.md.
 Input and output columns
 ------------------------
 ``classify_projects(units, rules, *, conversion_allowed=None)``
-    units: unit_id, inside_share (0–1), grade_A … grade_D (counts, NA allowed) — the
-    :data:`indspace.core.engines.units.UNIT_COLUMNS` table; optional ``d_land_share``
-    (land used by D-class occupants ÷ unit land, 0–1; used instead of the count share
-    grade_D ÷ Σ grades when present) and ``plan_allows_conversion`` (bool).
+    units: unit_id, inside_share (0–1), grade_<class> per class of the grade scale
+    (counts, NA allowed; grade_A … grade_D) — the :func:`indspace.core.engines.units.unit_table`
+    table; optional ``d_land_share`` (land used by worst-class occupants ÷ unit land, 0–1;
+    used instead of the count share grade_<worst> ÷ Σ grades when present) and
+    ``plan_allows_conversion`` (bool).
     Adds: d_share (float), d_share_basis (``land`` | ``occupants``),
     plan_allows_conversion (bool), project_type, project_type_label (中文),
     project_type_reason.
@@ -81,8 +84,9 @@ Input and output columns
     runner_up_label, runner_up_score, mode_reasons (the factors that fired, in profile
     order, then the verdict).
 ``classify_outside_firms(firms, rules)``
-    firms: credit_code; ``grade_history`` (one letter A/B/C/D per evaluation year, oldest
-    first, ``-`` for an ungraded year; e.g. ``"BCDD"``) and/or ``consecutive_d_years``
+    firms: credit_code; ``grade_history`` (the class codes of the evaluation years written
+    one after another, oldest first, ``-`` for an ungraded year; e.g. ``"BCDD"``) and/or
+    ``consecutive_d_years``
     (int) and ``grade`` (latest); optional industry_code, land_use_code, chain_361 (chain
     name or bool; empty / null / False = none), risk_flag, banned_industry, idle,
     low_efficiency, needs_expansion (bool, missing = False), land_retained (bool; missing
@@ -90,7 +94,9 @@ Input and output columns
     outside_line_class, outside_line_class_label (中文), outside_line_rule,
     outside_line_reason.
 
-All functions return a new frame with the input rows in their order and index.
+All functions return a new frame with the input rows in their order and index. The grade
+classes (which are good, which is the worst) are the evaluation method's ``grading.scale``,
+carried by :class:`RedevelopRules`; no class letter is written here.
 """
 
 from __future__ import annotations
@@ -105,6 +111,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.errors import PolicyError
+from indspace.core.policy.evaluation import GradeScale
 
 # -- identifiers and labels --------------------------------------------------------------------
 
@@ -132,8 +139,9 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "collective_share": ("集体土地占", "collective land", "share"),
     "inside_share": ("线内用地占", "land inside the line", "share"),
     "far": ("容积率", "FAR", "number"),
-    "good_occupant_share": ("A/B类企业占", "A/B-grade occupants", "share"),
-    "weak_occupant_share": ("C/D类企业占", "C/D-grade occupants", "share"),
+    # the two occupant shares are named after the scale's classes (_metric_names)
+    "good_occupant_share": ("优良等级企业占", "good-class occupants", "share"),
+    "weak_occupant_share": ("其余等级企业占", "other-class occupants", "share"),
     "fiscal_capacity": ("区县财力", "district fiscal capacity", "number"),
 }
 _OPS: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
@@ -262,15 +270,18 @@ PARAMETERS = ("redevelopment_project_type_rules", "redevelopment_mode_scoring",
 
 @dataclass(frozen=True)
 class RedevelopRules:
-    """The three rule sets, every value from the profile (the engine holds none)."""
+    """The three rule sets and the grade scale they read, every value from the profile (the
+    engine holds none)."""
 
     projects: ProjectTypeRules
     modes: ModeRules
     outside: OutsideFirmRules
+    scale: GradeScale
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> RedevelopRules:
-        """From profile values by parameter name (:data:`PARAMETERS`, all required)."""
+    def from_values(cls, values: Mapping[str, Any], scale: GradeScale) -> RedevelopRules:
+        """From profile values by parameter name (:data:`PARAMETERS`, all required) and the
+        evaluation method's grade scale."""
         _require(values, PARAMETERS, "profile")
         projects = ProjectTypeRules.from_values(values["redevelopment_project_type_rules"])
         modes = ModeRules.from_values(values["redevelopment_mode_scoring"],
@@ -278,13 +289,23 @@ class RedevelopRules:
         firm = dict(values["outside_line_firm_rules"])
         firm["exit_min_consecutive_d_years"] = values["outside_exit_min_consecutive_d_years"]
         firm["banned_industry_prefixes"] = values["project_negative_list"]
-        return cls(projects, modes, OutsideFirmRules.from_values(firm))
+        outside = OutsideFirmRules.from_values(firm)
+        unknown = [g for g in outside.good_grades if g not in scale.codes]
+        if unknown:
+            raise _fail("outside_line_firm_rules.good_grades",
+                        f"未知等级 {', '.join(unknown)}"
+                        f"（评价办法的等级：{'、'.join(scale.codes)}）",
+                        f"unknown grade classes {', '.join(unknown)} (the method's classes: "
+                        f"{', '.join(scale.codes)})")
+        return cls(projects, modes, outside, scale)
 
     @classmethod
     def from_profile(cls, profile: Any, on: date) -> RedevelopRules:
-        """From a :class:`~indspace.core.policy.profile.PolicyProfile` on date ``on``."""
+        """From a :class:`~indspace.core.policy.profile.PolicyProfile` on date ``on`` (the
+        grade scale of the evaluation method in force that day)."""
         return cls.from_values({n: profile.value(n, on) for n in PARAMETERS
-                                if n in profile.parameters})
+                                if n in profile.parameters},
+                               profile.evaluation_method(on).grading.scale)
 
 
 # -- formatting helpers ------------------------------------------------------------------------
@@ -327,11 +348,26 @@ def _num(frame: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _grade_shares(units: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(A+B, C+D, D, graded) occupant counts per unit; NA counts as 0."""
-    g = {x: np.nan_to_num(_num(units, f"grade_{x}")) for x in "ABCD"}
-    graded = g["A"] + g["B"] + g["C"] + g["D"]
-    return g["A"] + g["B"], g["C"] + g["D"], g["D"], graded
+def _grade_shares(units: pd.DataFrame, scale: GradeScale
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(good, weak, worst, graded) occupant counts per unit from the grade_<class> columns
+    (Zhejiang: A+B, C+D, D, A+B+C+D); NA counts as 0."""
+    g = {x: np.nan_to_num(_num(units, f"grade_{x}")) for x in scale.codes}
+
+    def total(classes: tuple[str, ...]) -> np.ndarray:
+        out = g[classes[0]]
+        for x in classes[1:]:
+            out = out + g[x]
+        return out
+
+    return total(scale.good), total(scale.weak), g[scale.worst], total(scale.codes)
+
+
+def _metric_names(scale: GradeScale) -> dict[str, tuple[str, str]]:
+    """The occupant-share metrics named after the scale: "A/B类企业占", "C/D-grade …"."""
+    good, weak = "/".join(scale.good), "/".join(scale.weak)
+    return {"good_occupant_share": (f"{good}类企业占", f"{good}-grade occupants"),
+            "weak_occupant_share": (f"{weak}类企业占", f"{weak}-grade occupants")}
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -378,7 +414,7 @@ def classify_projects(units: pd.DataFrame, rules: RedevelopRules, *,
         allow = (pd.Series(conversion_allowed, dtype=object).reindex(out["unit_id"].to_numpy())
                  .astype("boolean").fillna(False).to_numpy(dtype=bool))
     inside = _num(out, "inside_share")
-    _, _, d_count, graded = _grade_shares(out)
+    _, _, d_count, graded = _grade_shares(out, rules.scale)
     by_land = _num(out, "d_land_share") if "d_land_share" in out else np.full(n, np.nan)
     use_land = ~np.isnan(by_land)
     d_share = np.where(use_land, by_land, _ratio(d_count, graded))
@@ -391,8 +427,10 @@ def classify_projects(units: pd.DataFrame, rules: RedevelopRules, *,
     inside_t, d_t = _fmt(inside, "share"), _fmt(d_share, "share")
     lim_in = _thr(r.relocation_inside_share_below, "share")
     lim_d = _thr(r.relocation_d_share_above, "share")
-    d_zh = np.where(use_land, "D类企业用地占", "D类企业占企业数")
-    d_en = np.where(use_land, "land used by D-class occupants", "D-class share of occupants")
+    worst = rules.scale.worst
+    d_zh = np.where(use_land, f"{worst}类企业用地占", f"{worst}类企业占企业数")
+    d_en = np.where(use_land, f"land used by {worst}-class occupants",
+                    f"{worst}-class share of occupants")
     why_out = (np.where(outside, "控制线内用地仅占 " + inside_t + f"（低于 {lim_in}）", ""),
                np.where(outside, "only " + inside_t + " of the land inside the control line "
                         f"(below {lim_in})", ""))
@@ -473,7 +511,8 @@ def recommend_modes(units: pd.DataFrame, rules: RedevelopRules, *,
     capacity = {**m.fiscal_capacity, **{str(k): float(v)
                                         for k, v in (fiscal_capacity or {}).items()}}
     district = unit_districts(out, district_of_unit)
-    good, weak, _, graded = _grade_shares(out)
+    good, weak, _, graded = _grade_shares(out, rules.scale)
+    names = _metric_names(rules.scale)
     metrics = {name: _num(out, name) for name in METRICS}
     metrics["good_occupant_share"] = _ratio(good, graded)
     metrics["weak_occupant_share"] = _ratio(weak, graded)
@@ -492,6 +531,7 @@ def recommend_modes(units: pd.DataFrame, rules: RedevelopRules, *,
         for mode, pts in f.points:
             scores[:, col[mode]] += np.where(fired, pts, 0.0)
         zh_name, en_name, kind = METRICS[f.metric]
+        zh_name, en_name = names.get(f.metric, (zh_name, en_name))
         unit_zh = " 亩" if kind == "mu" else ""
         unit_en = " mu" if kind == "mu" else ""
         shown = _fmt(value, kind)
@@ -547,11 +587,35 @@ def recommend_modes(units: pd.DataFrame, rules: RedevelopRules, *,
 
 # -- 5. outside-line firms ---------------------------------------------------------------------
 
-def trailing_d_years(history: pd.Series) -> np.ndarray:
-    """Years graded D in a row up to the latest year, from histories like ``"BCDD"`` (oldest
-    first; ``-`` = ungraded) → 2. Missing history → 0."""
-    h = history.fillna("").astype(str).str.upper().str.replace(r"\s", "", regex=True)
-    return (h.str.len() - h.str.rstrip("D").str.len()).to_numpy(dtype=np.int64)
+def _histories(history: pd.Series, scale: GradeScale) -> pd.Series:
+    """Grade histories as text without spaces (upper-cased when the codes are)."""
+    h = history.fillna("").astype(str).str.replace(r"\s", "", regex=True)
+    return h.str.upper() if all(c == c.upper() for c in scale.codes) else h
+
+
+def trailing_d_years(history: pd.Series, scale: GradeScale) -> np.ndarray:
+    """Years graded in the worst class in a row up to the latest year, from histories of
+    class codes written one after another, oldest first (``-`` = ungraded): ``"BCDD"`` → 2
+    on the A–D scale. Missing history → 0."""
+    worst = scale.worst
+    h = _histories(history, scale)
+    if len(worst) == 1:
+        return (h.str.len() - h.str.rstrip(worst).str.len()).to_numpy(dtype=np.int64)
+    out = np.zeros(len(h), dtype=np.int64)
+    for i, text in enumerate(h.tolist()):
+        while text.endswith(worst):
+            text = text[:-len(worst)]
+            out[i] += 1
+    return out
+
+
+def _latest_class(history: pd.Series, scale: GradeScale) -> pd.Series:
+    """The class a history ends with, as written (None when it ends with an ungraded year)."""
+    h = history.fillna("").astype(str).str.strip()
+    latest = pd.Series([None] * len(h), index=history.index, dtype=object)
+    for code in scale.codes:      # no code ends with another (the scale checks it)
+        latest[h.str.endswith(code).to_numpy(dtype=bool)] = code
+    return latest
 
 
 def _prefixed(codes: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray:
@@ -570,14 +634,16 @@ def classify_outside_firms(firms: pd.DataFrame, rules: RedevelopRules) -> pd.Dat
     if "consecutive_d_years" in out:
         d_run = np.nan_to_num(_num(out, "consecutive_d_years")).astype(np.int64)
     else:
-        d_run = trailing_d_years(_col(out, "grade_history"))
+        d_run = trailing_d_years(_col(out, "grade_history"), rules.scale)
     if "grade" in out:
         grade = out["grade"].astype(object)
     elif "grade_history" in out:
-        grade = out["grade_history"].fillna("").astype(str).str.strip().str[-1:]
+        grade = _latest_class(out["grade_history"], rules.scale)
     else:
         grade = empty
-    grade = pd.Series(np.where(grade.isin(list("ABCD")), grade.to_numpy(dtype=object), None),
+    worst = rules.scale.worst
+    grade = pd.Series(np.where(grade.isin(list(rules.scale.codes)),
+                               grade.to_numpy(dtype=object), None),
                       index=out.index, dtype=object)
     chain = _col(out, "chain_361")
     if chain.dtype == bool or str(chain.dtype) == "boolean":
@@ -630,8 +696,9 @@ def classify_outside_firms(firms: pd.DataFrame, rules: RedevelopRules) -> pd.Dat
                             "industry " + code_t + " is banned → exit"),
         "risk_flag": (np.full(n, "存在安全或环保风险标记 → 关停退出", dtype=object),
                       np.full(n, "safety or environmental risk flag → exit", dtype=object)),
-        "consecutive_d": ("连续 " + run_t + f" 年 D 类（≥ {k} 年）→ 关停退出",
-                          "graded D for " + run_t + f" consecutive years (≥ {k}) → exit"),
+        "consecutive_d": ("连续 " + run_t + f" 年 {worst} 类（≥ {k} 年）→ 关停退出",
+                          f"graded {worst} for " + run_t
+                          + f" consecutive years (≥ {k}) → exit"),
         "chain_over_exit": (soft_zh + "，但属\"361\"产业链（" + chain_t
                             + "）→ 搬迁入园而非退出",
                             soft_en + ", but the firm is in a \"361\" chain (" + chain_t
@@ -656,12 +723,13 @@ def classify_outside_firms(firms: pd.DataFrame, rules: RedevelopRules) -> pd.Dat
             np.where(pending, "用地待认定保留（暂按保留）", "用地已认定保留")
             + "，" + grade_t + " 类 → 保留提升（允许零土地技改）"
             + np.where(low_eff, "；用地低效，须改造提升", "")
-            + np.where(d_run > 0, "；已连续 " + run_t + " 年 D 类，须关注", ""),
+            + np.where(d_run > 0, "；已连续 " + run_t + f" 年 {worst} 类，须关注", ""),
             np.where(pending, "land not yet recognised as retained (treated as retained)",
                      "land recognised as retained")
             + ", graded " + grade_en + " → retain (zero-land renovation allowed)"
             + np.where(low_eff, "; the land is low-efficiency: upgrade required", "")
-            + np.where(d_run > 0, "; D for " + run_t + " year(s) in a row: watch", "")),
+            + np.where(d_run > 0, f"; {worst} for " + run_t + " year(s) in a row: watch",
+                       "")),
         "not_retained": ("用地未认定保留，" + grade_t + " 类、无退出情形 → 搬迁入园",
                          "land not recognised as retained, graded " + grade_en
                          + ", no exit trigger → relocate into a park"),

@@ -35,7 +35,7 @@ in metres; ``gap_m`` ≥ 0 in metres (0 = touching or overlapping only).
 Output of :func:`delineate` (:data:`MEMBER_COLUMNS`): one row per parcel, parcel_id and
 unit_id, sorted by parcel_id (ids compared by code point, as Python's ``sorted``).
 
-:func:`unit_table` summarises the units (:data:`UNIT_COLUMNS`), one row per unit sorted by
+:func:`unit_table` summarises the units (:func:`unit_columns`), one row per unit sorted by
 unit_id; areas in m² and 亩 (1 亩 = 2000/3 m²), floor areas in m², FAR as a ratio, shares 0–1.
 """
 
@@ -54,11 +54,21 @@ import shapely
 from indspace.core.model.units import m2_to_mu
 
 MEMBER_COLUMNS = ("parcel_id", "unit_id")
-GRADE_LABELS = ("A", "B", "C", "D")
-UNIT_COLUMNS = ("unit_id", "parcel_count", "area_m2", "area_mu", "n_owners", "n_enterprises",
-                "floor_area_m2", "far_floor_m2", "far", "n_collective", "collective_share",
-                "inside_m2", "inside_share", "grade_A", "grade_B", "grade_C", "grade_D",
-                "target_far", "potential_gfa_m2", "parcel_ids")
+
+
+def unit_columns(grade_classes: Sequence[str]) -> tuple[str, ...]:
+    """The columns of :func:`unit_table`: one ``grade_<class>`` count per class of the
+    profile's grade scale (best first; Zhejiang: grade_A … grade_D).
+
+    >>> unit_columns(["I", "II"])[13:15]
+    ('grade_I', 'grade_II')
+    """
+    return ("unit_id", "parcel_count", "area_m2", "area_mu", "n_owners", "n_enterprises",
+            "floor_area_m2", "far_floor_m2", "far", "n_collective", "collective_share",
+            "inside_m2", "inside_share", *(f"grade_{g}" for g in grade_classes),
+            "target_far", "potential_gfa_m2", "parcel_ids")
+
+
 COLLECTIVE = "collective"
 """``right_type`` of 集体 land (entities.RIGHT_TYPES)."""
 HASH_DIGITS = 16
@@ -304,8 +314,9 @@ def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
                stats: pd.DataFrame | None = None,
                occupants: pd.DataFrame | None = None,
                grades: Mapping[str, str] | pd.Series | None = None,
+               grade_classes: Sequence[str],
                target_far: float | np.ndarray | pd.Series) -> pd.DataFrame:
-    """One row per unit (:data:`UNIT_COLUMNS`), sorted by unit_id.
+    """One row per unit (:func:`unit_columns`), sorted by unit_id.
 
     Parameters
     ----------
@@ -326,8 +337,12 @@ def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
         parcel_id, credit_code of the enterprises using each parcel (owners and tenants,
         filtered to the date wanted by the caller) → n_enterprises (distinct per unit).
     grades : mapping or Series, optional
-        credit_code → grade A/B/C/D → grade_A … grade_D: distinct occupants of the unit with
-        each grade (needs ``occupants``; ungraded occupants are not counted).
+        credit_code → grade (a class of ``grade_classes``) → grade_<class>: distinct
+        occupants of the unit with each grade (needs ``occupants``; ungraded occupants are
+        not counted).
+    grade_classes : sequence of str
+        The classes of the profile's grade scale, best first (``grading.scale``; Zhejiang:
+        A, B, C, D): one ``grade_<class>`` column each.
     target_far : float, array or Series
         FAR the unit should reach (工业上楼 2.0 in 市区, M0 2.5; land-rules §B1, see
         :func:`target_far_by_parcel`; no default: the value is the profile's): a scalar, an
@@ -403,12 +418,12 @@ def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
         else:
             out["inside_m2"] = nan
             out["inside_share"] = nan
-        for g in GRADE_LABELS:
+        for g in grade_classes:
             out[f"grade_{g}"] = _na_counts(k)
         if ent is not None and grades is not None:
             grade_of = pd.Series(grades, dtype=object)
             g_of = ent[1].map(grade_of).to_numpy(dtype=object)
-            for g in GRADE_LABELS:
+            for g in grade_classes:
                 sel = g_of == g
                 out[f"grade_{g}"] = _distinct(ent[0][sel], ent[1][sel], k)
         allowed = total(rows["target_far"].to_numpy(dtype=float)
@@ -416,7 +431,7 @@ def unit_table(members: pd.DataFrame, parcels: pd.DataFrame, *,
         out["target_far"] = share(allowed)
         out["potential_gfa_m2"] = np.maximum(allowed - existing, 0.0)
     out["parcel_ids"] = _joined_ids(unit_codes, members["parcel_id"], k)
-    return out[list(UNIT_COLUMNS)]
+    return out[list(unit_columns(grade_classes))]
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ Pure pandas, no I/O. One call rolls up one evaluated year.
 Inputs
 ------
 ``results``   :attr:`~indspace.core.engines.mujun.EvaluationResult.results`: credit_code,
-              status, grade (A–D or missing); ``year`` is carried over when present
+              status, grade (a class of the scale or missing); ``year`` is carried over
+              when present
+``scale``     the method's grade scale (``grading.scale``: classes best → worst, the good
+              ones; Zhejiang A, B, C, D with A and B good)
 ``figures``   the firms' own figures for the year: credit_code, tax (万元), value_added (万元),
               land_area_mu (亩, the attributed land). Own, i.e. *not* the tenant-merged
               figures: a merged tenant keeps its tax here and has no land, so a zone's sums
@@ -28,11 +31,13 @@ Output columns (one row per zone_kind × zone, sorted by zone_kind, rank, zone)
 ------------------------------------------------------------------------------
 zone_kind, zone, [year],
 firms_evaluated, firms_graded, firms_ungraded,
-n_a, n_b, n_c, n_d             firms by grade;
-a_share … d_share              n_x ÷ firms_graded (NaN when nothing is graded);
+n_<class>                      firms by grade, one column per class (lower case: n_a … n_d);
+<class>_share                  n_<class> ÷ firms_graded (NaN when nothing is graded);
 tax, value_added, land_area_mu sums (万元, 万元, 亩);
 tax_per_mu, value_added_per_mu Σtax ÷ Σland, Σvalue_added ÷ Σland (万元/亩; NaN without land);
-ab_land_share, d_land_share    land of A+B (of D) firms ÷ land of all counted firms;
+ab_land_share, d_land_share    land of the good-class (A+B) firms, and of the worst-class (D)
+                               firms, ÷ land of all counted firms (the names are kept
+                               whatever the scale's classes are called);
 rank                           among zones of the same kind by tax_per_mu, descending; ties
                                share the better rank (1, 1, 3); NaN tax_per_mu → no rank;
 tax_per_mu_yoy, value_added_per_mu_yoy   this ÷ last − 1 (fraction);
@@ -48,16 +53,20 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from indspace.core.policy.evaluation import GradeScale
+
 EVALUATED = ("graded", "vetoed", "ungraded")
 FOLLOWERS = ("merged", "inherited")
 ZONE_KINDS = ("district", "park", "chain")
-ROLLUP_COLUMNS = (
-    "zone_kind", "zone", "firms_evaluated", "firms_graded", "firms_ungraded",
-    "n_a", "n_b", "n_c", "n_d", "a_share", "b_share", "c_share", "d_share",
-    "tax", "value_added", "land_area_mu", "tax_per_mu", "value_added_per_mu",
-    "ab_land_share", "d_land_share", "rank",
-    "tax_per_mu_yoy", "value_added_per_mu_yoy", "ab_land_share_change", "d_land_share_change",
-    "firms_evaluated_change", "rank_change")
+def rollup_columns(scale: GradeScale) -> tuple[str, ...]:
+    """The output columns for a grade scale (A–D: n_a … n_d, a_share … d_share)."""
+    low = [c.lower() for c in scale.codes]
+    return ("zone_kind", "zone", "firms_evaluated", "firms_graded", "firms_ungraded",
+            *(f"n_{c}" for c in low), *(f"{c}_share" for c in low),
+            "tax", "value_added", "land_area_mu", "tax_per_mu", "value_added_per_mu",
+            "ab_land_share", "d_land_share", "rank",
+            "tax_per_mu_yoy", "value_added_per_mu_yoy", "ab_land_share_change",
+            "d_land_share_change", "firms_evaluated_change", "rank_change")
 _KEY = ["zone_kind", "zone"]
 
 
@@ -80,7 +89,7 @@ def zone_map(firms: pd.DataFrame, kinds: Iterable[str] = ZONE_KINDS) -> pd.DataF
 
 
 def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFrame,
-                 previous: pd.DataFrame | None = None) -> pd.DataFrame:
+                 scale: GradeScale, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-zone KPIs of one evaluated year; see the module docstring for the columns."""
     firms = results[["credit_code", "status", "grade"]].drop_duplicates("credit_code")
     firms = firms[firms["status"].isin(EVALUATED + FOLLOWERS)]
@@ -93,17 +102,19 @@ def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFra
 
     evaluated = firms["status"].isin(EVALUATED)
     grade = firms["grade"].astype("string").where(evaluated)
+    codes = scale.codes
+    counts = [f"n_{g.lower()}" for g in codes]
     firms = firms.assign(
         evaluated=evaluated.astype(int),
-        graded=(evaluated & grade.isin(list("ABCD")).fillna(False)).astype(int),
+        graded=(evaluated & grade.isin(list(codes)).fillna(False)).astype(int),
         ungraded=firms["status"].eq("ungraded").astype(int),
-        **{f"n_{g.lower()}": grade.eq(g).fillna(False).astype(int) for g in "ABCD"},
-        ab_land=firms["land_area_mu"].where(grade.isin(["A", "B"]).fillna(False), 0.0),
-        d_land=firms["land_area_mu"].where(grade.eq("D").fillna(False), 0.0))
+        **{f"n_{g.lower()}": grade.eq(g).fillna(False).astype(int) for g in codes},
+        ab_land=firms["land_area_mu"].where(grade.isin(list(scale.good)).fillna(False), 0.0),
+        d_land=firms["land_area_mu"].where(grade.eq(scale.worst).fillna(False), 0.0))
 
     links = zones[["credit_code", "zone_kind", "zone"]].dropna().drop_duplicates()
     joined = links.merge(firms, on="credit_code", how="inner")
-    sums = ["evaluated", "graded", "ungraded", "n_a", "n_b", "n_c", "n_d",
+    sums = ["evaluated", "graded", "ungraded", *counts,
             "tax", "value_added", "land_area_mu", "ab_land", "d_land"]
     out = joined.groupby(_KEY, sort=True)[sums].sum().reset_index()
     out = out.rename(columns={"evaluated": "firms_evaluated", "graded": "firms_graded",
@@ -112,8 +123,8 @@ def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFra
 
     graded = out["firms_graded"].where(out["firms_graded"] > 0).astype("float64")
     land = out["land_area_mu"].where(out["land_area_mu"] > 0)
-    for g in "abcd":
-        out[f"{g}_share"] = out[f"n_{g}"] / graded
+    for g in codes:
+        out[f"{g.lower()}_share"] = out[f"n_{g.lower()}"] / graded
     out["tax_per_mu"] = out["tax"] / land
     out["value_added_per_mu"] = out["value_added"] / land
     out["ab_land_share"] = out["ab_land"] / land
@@ -123,7 +134,7 @@ def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFra
     out = _year_on_year(out, previous)
     if "year" in results.columns and results["year"].notna().any():
         out.insert(2, "year", int(results["year"].dropna().iloc[0]))
-    cols = [c for c in ROLLUP_COLUMNS if c in out.columns]
+    cols = [c for c in rollup_columns(scale) if c in out.columns]
     if "year" in out.columns:
         cols.insert(2, "year")
     out = out.sort_values(["zone_kind", "rank", "zone"], na_position="last",

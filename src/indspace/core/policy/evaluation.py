@@ -10,21 +10,29 @@ A profile's ``evaluation`` section maps the date a method version takes effect t
           attribution_mode: owner_merged
           populations: [...]
           indicator_sets: {above_scale: {...}, below_scale: {...}}
-          grading: {mode: rank_quota, group_by: [district], quotas: {A: 0.25, B: 0.70, C: 0.95}}
+          grading:
+            mode: rank_quota
+            scale: {classes: [{code: A, label: A类, label_en: class A}, ...], good: [A, B],
+                    ungraded_as: B, source: ..., confidence: C}
+            group_by: [district]
+            quotas: {A: 0.25, B: 0.70, C: 0.95}
           policies: [...]
 
 Every number is data: the engine (``indspace.core.engines.mujun``) holds no weights,
-benchmarks or quotas of its own. Units follow the exchange format: money in 万元, land in 亩,
+benchmarks, quotas or grade letters of its own. The grade classes (分类等级) are the
+method's ``grading.scale``: named best → worst, with Chinese and English labels, the classes
+that count as good (A/B in Zhejiang) and the class whose policies an ungraded firm follows
+(参照B类管理); the worst class is the one vetoed firms get. Every engine reads them from
+here. Units follow the exchange format: money in 万元, land in 亩,
 energy in tce, electricity in kWh, emissions in t.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-GRADES = ("A", "B", "C", "D")
 
 # Input columns an indicator formula may use: the indicators contract plus the attributed
 # land (``land_area_mu``, from the land-attribution engine).
@@ -124,37 +132,130 @@ class Adjustments(_Strict):
     veto_columns: tuple[str, ...] = ("safety_veto", "environment_veto")
 
 
+class GradeClass(_Strict):
+    """One grade class: its code (written in results, e.g. ``A``) and labels."""
+
+    code: str = Field(pattern=r"^[^\s\-,;/|]+$",
+                      description="the class as written in results; no spaces, '-' (an "
+                                  "ungraded year in grade histories), ',', ';', '/' or '|'")
+    label: str = Field(min_length=1, description="Chinese label, e.g. A类")
+    label_en: str = Field(min_length=1, description="English label, e.g. class A")
+
+
+class GradeScale(_Strict):
+    """分类等级: the classes of a method, best → worst, with the source that sets them."""
+
+    classes: tuple[GradeClass, ...] = Field(min_length=2)
+    good: tuple[str, ...] = Field(
+        min_length=1, description="classes counted as good by the rules that split good from "
+                                  "weak (地企双评 matrix, unit occupant shares): A and B in "
+                                  "Zhejiang")
+    ungraded_as: str = Field(description="the class whose policies ungraded firms follow "
+                                         "(不定等级，参照B类管理)")
+    source: str = Field(min_length=1, description="文号 or publication")
+    confidence: str = Field(default="I", pattern="^[CIU]$")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GradeScale:
+        codes = self.codes
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"grade class codes repeat: {list(codes)}")
+        for a in codes:          # grade histories are codes written one after another
+            for b in codes:
+                if a != b and a.endswith(b):
+                    raise ValueError(f"grade class {a} ends with class {b}: a grade history "
+                                     "could not be read back")
+        unknown = [g for g in (*self.good, self.ungraded_as) if g not in codes]
+        if unknown:
+            raise ValueError(f"unknown grade classes {unknown} (classes: {list(codes)})")
+        if codes[-1] in self.good:
+            raise ValueError(f"the worst class {codes[-1]} cannot count as good")
+        return self
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Class codes, best first."""
+        return tuple(c.code for c in self.classes)
+
+    @property
+    def best(self) -> str:
+        return self.classes[0].code
+
+    @property
+    def worst(self) -> str:
+        """The worst class (vetoed firms; the "D" of D-class rules)."""
+        return self.classes[-1].code
+
+    @property
+    def weak(self) -> tuple[str, ...]:
+        """The classes not counted as good, best first (C and D in Zhejiang)."""
+        return tuple(c for c in self.codes if c not in self.good)
+
+    def rank(self, code: str) -> int:
+        """0 for the best class, 1 for the next, …"""
+        return self.codes.index(code)
+
+    def label(self, code: str) -> str:
+        return self.classes[self.rank(code)].label
+
+    def label_en(self, code: str) -> str:
+        return self.classes[self.rank(code)].label_en
+
+
+FOUR_CLASSES_BEFORE_ISSUE_14 = {
+    "classes": [{"code": c, "label": f"{c}类", "label_en": f"class {c}"} for c in "ABCD"],
+    "good": ["A", "B"], "ungraded_as": "B",
+    "source": "浙江省亩均效益综合评价 A/B/C/D 四类（mujun-evaluation.md §8）；"
+              "本字段出现前写成的策略配置 / Zhejiang's four classes, read for profiles "
+              "written before grading.scale existed",
+    "confidence": "C"}
+"""How a profile without ``grading.scale`` is read: profiles (and the profile texts stored
+with runs) written before the classes became data all meant Zhejiang's A/B/C/D. Every
+bundled profile names its scale explicitly."""
+
+
 class Grading(_Strict):
     mode: Literal["rank_quota", "score_threshold"]
+    scale: GradeScale = Field(
+        default_factory=lambda: GradeScale.model_validate(FOUR_CLASSES_BEFORE_ISSUE_14),
+        description="the grade classes, best → worst (absent: the four classes A–D)")
     group_by: tuple[str, ...] = Field(
         default=(), description="enterprise columns forming the grading group within the "
                                 "population, e.g. [district]")
     fallback_group_by: tuple[str, ...] | None = Field(
         default=None, description="groups smaller than min_group_size are pooled under these "
                                   "columns (dropping the finer split)")
-    quotas: dict[Literal["A", "B", "C"], float] | None = None
-    thresholds: dict[Literal["A", "B", "C"], float] | None = None
+    quotas: dict[str, float] | None = Field(
+        default=None, description="rank share up to which a firm is in each class but the "
+                                  "worst (class code → share), e.g. {A: 0.25, B: 0.70, C: 0.95}")
+    thresholds: dict[str, float] | None = Field(
+        default=None, description="lowest score of each class but the worst")
     min_group_size: int = Field(default=20, ge=1)
     veto_in_quota: bool = False
 
     @model_validator(mode="after")
     def _mode_params(self) -> Grading:
         table = self.quotas if self.mode == "rank_quota" else self.thresholds
-        if table is None or set(table) != {"A", "B", "C"}:
+        above = self.scale.codes[:-1]          # every class but the worst has a limit
+        names = f"{', '.join(above[:-1])} and {above[-1]}" if len(above) > 1 else above[0]
+        if table is None or set(table) != set(above):
             need = "quotas" if self.mode == "rank_quota" else "thresholds"
-            raise ValueError(f"grading mode '{self.mode}' needs {need} for A, B and C")
-        a, b, c = table["A"], table["B"], table["C"]
-        if self.mode == "rank_quota" and not 0 < a <= b <= c <= 1:
-            raise ValueError("quotas must satisfy 0 < A ≤ B ≤ C ≤ 1")
-        if self.mode == "score_threshold" and not a >= b >= c:
-            raise ValueError("thresholds must satisfy A ≥ B ≥ C")
+            raise ValueError(f"grading mode '{self.mode}' needs {need} for {names}")
+        limits = [table[c] for c in above]
+        if self.mode == "rank_quota" and not (
+                limits[0] > 0 and limits[-1] <= 1
+                and all(x <= y for x, y in pairwise(limits))):
+            raise ValueError(f"quotas must satisfy 0 < {' ≤ '.join(above)} ≤ 1")
+        if self.mode == "score_threshold" and not all(
+                x >= y for x, y in pairwise(limits)):
+            raise ValueError(f"thresholds must satisfy {' ≥ '.join(above)}")
         return self
 
 
 class PolicyMeasure(_Strict):
     """差别化政策 row: (grade, measure_type, amount, unit, consecutive_years_min)."""
 
-    grade: Literal["A", "B", "C", "D"]
+    grade: str = Field(description="a class of the method's grading.scale")
     measure_type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     amount: float | None = None
@@ -194,6 +295,11 @@ class EvaluationMethod(_Strict):
         names = [p.name for p in self.populations]
         if len(names) != len(set(names)):
             raise ValueError(f"population names repeat: {names}")
+        codes = self.grading.scale.codes
+        bad = sorted({m.grade for m in self.policies if m.grade not in codes})
+        if bad:
+            raise ValueError(f"policies name unknown grade classes {bad} "
+                             f"(classes: {list(codes)})")
         return self
 
 
