@@ -37,10 +37,28 @@ def _docstrings(tree: ast.AST) -> set[int]:
     }
 
 
+NUMPY_TIME = {"datetime64", "timedelta64"}
+"""``np.timedelta64(1, "D")``: "D" is numpy's day unit there, not a grade."""
+
+
+def _time_units(tree: ast.AST) -> set[int]:
+    """ids of string constants passed to numpy's datetime64/timedelta64 (time units)."""
+    return {
+        id(arg)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute | ast.Name)
+        and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
+        in NUMPY_TIME
+        for arg in node.args
+        if isinstance(arg, ast.Constant)
+    }
+
+
 def grade_letters_in(source: str, filename: str = "<src>") -> list[tuple[int, str]]:
     """(line, literal) for every grade-letter literal in the code of ``source``."""
     tree = ast.parse(source, filename)
-    skip = _docstrings(tree)
+    skip = _docstrings(tree) | _time_units(tree)
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
@@ -99,3 +117,9 @@ def test_the_scan_ignores_prose_and_other_strings() -> None:
         '    return "ABC1" + "Ab" + "D类企业占用" + "class D"\n'
     )
     assert grade_letters_in(code) == []
+
+
+def test_numpy_day_units_are_not_grades() -> None:
+    """``np.timedelta64(1, "D")`` names numpy's day unit; a "D" beside it is still caught."""
+    code = 'a = np.timedelta64(1, "D") + datetime64(x, "D")\ng = np.where(m, "D", g)\n'
+    assert grade_letters_in(code) == [(2, "D")]

@@ -188,18 +188,9 @@ def source_name(store: Store) -> str:
 
 
 def grade_classes(method: EvaluationMethod, seen: Sequence[Any] = ()) -> list[str]:
-    """The method's classes, best first: the profile's own list when it has one, else the
-    classes its grading table names (in table order), then the classes ``seen`` in results
-    or policies that the table leaves implicit (the lowest)."""
-    own = getattr(method, "grades", None) or getattr(method.grading, "classes", None)
-    if own:
-        return [str(getattr(g, "name", g)) for g in own]
-    table = method.grading.quotas or method.grading.thresholds or {}
-    out = [str(k) for k in table]
-    rest = {str(g) for g in seen if isinstance(g, str) and g} | {
-        str(m.grade) for m in method.policies
-    }
-    return out + sorted(rest - set(out))
+    """The method's classes, best first (the profile's ``grading.scale``); ``seen`` is kept
+    for callers that pass the results' grades, which the scale already covers."""
+    return list(method.grading.scale.codes)
 
 
 def _target(profile: PolicyProfile, name: str, on: date, district: str | None) -> float | None:
@@ -378,7 +369,9 @@ def annual_report(
     rolled: dict[int, pd.DataFrame] = {}
     previous = None
     for y in years:
-        rolled[y.year] = previous = rollup_zones(y.results, y.figures, zones, previous)
+        rolled[y.year] = previous = rollup_zones(
+            y.results, y.figures, zones, method.grading.scale, previous
+        )
     now = rolled[year]
     scope_name = names.get(code, code) if code else CITY
     scope_kind, scope_zone = ("district", code) if code else ("city", CITY)

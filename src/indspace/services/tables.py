@@ -71,17 +71,10 @@ def current_run(store: Store, run_id: str | None = None) -> dict[str, Any] | Non
 
 
 def grade_classes(run: dict[str, Any], results: pd.DataFrame) -> list[str]:
-    """The grade classes of ``run`` in the profile's order (best first): the graded classes
-    of its grading table, then those only its differentiated policies name, then any other
-    value the results hold."""
+    """The grade classes of ``run`` in its profile's order (best first, ``grading.scale``),
+    then any other value the results hold (none, for a run of that profile)."""
     method = run_profile(run).evaluation_method(run["method_date"])
-    table = (
-        method.grading.quotas if method.grading.mode == "rank_quota" else method.grading.thresholds
-    )
-    out: list[str] = [str(g) for g in (table or {})]
-    for m in method.policies:
-        if m.grade not in out:
-            out.append(str(m.grade))
+    out = list(method.grading.scale.codes)
     seen = sorted(str(g) for g in results["grade"].dropna().unique() if str(g) not in out)
     return out + seen
 
