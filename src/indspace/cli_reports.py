@@ -40,15 +40,28 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
         run: str | None,
         db: str,
         as_json: bool,
+        as_of: str | None = None,
     ) -> None:
         from indspace.services.reports import make_report
         from indspace.store import Store
 
         chosen = fmt or out.suffix.lstrip(".") or "pdf"
         try:
+            day = None
+            if as_of is not None:
+                from indspace.services.supply import check_as_of
+
+                day = check_as_of(as_of)
             with console.status("生成报告 / building the report …"):
                 summary = make_report(
-                    Store.open(db), kind, chosen, out, year=year, district=district, run_id=run
+                    Store.open(db),
+                    kind,
+                    chosen,
+                    out,
+                    year=year,
+                    district=district,
+                    run_id=run,
+                    as_of=day,
                 )
         except IndspaceError as e:
             fail(e, as_json)
@@ -105,3 +118,24 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
         """低效用地改造方案报告：改造单元、类型、模式、新增空间 / the low-efficiency
         redevelopment report: units, project types, modes, space gained."""
         _make("lowuse", out, fmt, year, district, run, db, as_json)
+
+    @group.command()
+    def supply(
+        out: OutOpt,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of",
+                help="监管基准日 YYYY-MM-DD（默认部署时区的今日）/ the day to report as of "
+                "(default: today in the deployment's time zone)",
+            ),
+        ] = None,
+        district: DistrictOpt = None,
+        fmt: FormatOpt = None,
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """土地供应与履约监管报告：合同、监管发现（按规则与状态）、闲置土地、价款征收 /
+        the land-supply report: contracts, findings by rule and status, idle land,
+        collections."""
+        _make("supply", out, fmt, None, district, None, db, as_json, as_of)

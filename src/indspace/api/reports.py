@@ -3,6 +3,7 @@ caller's scope, then downloaded by the account that asked for them."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -16,8 +17,9 @@ from indspace.services.jobs import Jobs
 
 
 class ReportIn(BaseModel):
-    kind: Literal["annual", "lowuse"] = Field(
-        description="annual 年度亩均评价报告 | lowuse 低效用地改造方案报告"
+    kind: Literal["annual", "lowuse", "supply"] = Field(
+        description="annual 年度亩均评价报告 | lowuse 低效用地改造方案报告 | "
+        "supply 土地供应与履约监管报告"
     )
     format: Literal["pdf", "html", "xlsx"] = Field("pdf", description="文件格式 / format")
     year: int | None = Field(None, ge=1990, le=2100, description="年度 / year")
@@ -28,6 +30,10 @@ class ReportIn(BaseModel):
         "code or name (an officer's is always its own)",
     )
     run_id: str | None = Field(None, max_length=128, description="批次 / run id")
+    as_of: date | None = Field(
+        None,
+        description="供地报告的监管基准日（缺省今日）/ the supply report's day (default today)",
+    )
 
 
 def router() -> APIRouter:
@@ -48,6 +54,7 @@ def router() -> APIRouter:
             district=body.district,
             run_id=body.run_id,
             who=who,
+            as_of=body.as_of,
         )
         jobs: Jobs = request.app.state.jobs
         return jobs.submit(f"report-{body.kind}", who, work)

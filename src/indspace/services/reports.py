@@ -66,9 +66,9 @@ from indspace.services.output import atomic
 from indspace.services.proforma import PARTY_LABELS, unit_balances
 from indspace.store import Store, runs
 
-KINDS = ("annual", "lowuse")
-"""Reports built today. ``supply`` (contracts, alerts, idle land, collections) waits for
-the land-supply contracts of issue #17."""
+KINDS = ("annual", "lowuse", "supply")
+"""Reports built today: the annual 亩均 report, the low-efficiency plan report and the
+land-supply report (contracts, alerts, idle land, collections) as of a day."""
 TREND_YEARS = 3
 """The annual report's trend covers this many years (the run's and those before it with
 indicators in the store)."""
@@ -101,13 +101,6 @@ def check_format(fmt: str) -> str:
 
 
 def check_kind(kind: str) -> str:
-    if kind == "supply":
-        raise ValidationError(
-            "供地报告尚未提供：土地供应合同（议题 #17）尚未建设",
-            "the supply report is not available yet: land-supply "
-            "contracts (issue #17) are not built",
-            where="kind",
-        )
     if kind not in KINDS:
         raise ValidationError(
             f"未知报告：{kind}（可选：{' / '.join(KINDS)}）",
@@ -1184,8 +1177,323 @@ def lowuse_report(
     )
 
 
+# ------------------------------------------------------------------ the supply report
+RULE_LABELS = {
+    "idle_1y": "闲置满一年",
+    "idle_2y": "闲置满两年",
+    "stalled_1y": "停工满一年",
+    "late_completion": "逾期竣工",
+    "installment_overdue": "逾期欠缴",
+    "acceptance_shortfall": "达产验收不达标",
+    "transfer_blocked": "违规转让",
+    "lease_conversion_due": "先租后让到期",
+    "renewal_window": "续期申请",
+}
+"""Chinese names of the monitor's rules (core/engines/supply_monitor.RULES)."""
+STATUS_NAMES = {"overdue": "已逾期", "upcoming": "即将到期", "breach": "违约"}
+SUPPLY_MODE_LABELS = {"grant": "出让", "lease": "租赁", "lease_then_grant": "先租后让"}
+
+
+def _wan_sum(texts: Sequence[Any]) -> str:
+    """Σ of exact 万元 texts (blank = none) as exact decimal text; never a float."""
+    from indspace.core.model.money import format_wan, micro_wan
+
+    vals = [t for t in texts if t is not None and str(t) != ""]
+    return format_wan(int(micro_wan(vals).sum())) if vals else "0"
+
+
+def report_today(store: Store) -> date:
+    """Today in the deployment's time zone (core/clock)."""
+    from datetime import UTC, datetime
+
+    from indspace.core.clock import local_day
+
+    return local_day(datetime.now(UTC), store.tz)
+
+
+def supply_report(
+    store: Store,
+    year: int | None = None,
+    *,
+    district: str | None = None,
+    run_id: str | None = None,
+    as_of: date | None = None,
+    who: Principal = SYSTEM,
+    progress: Progress = _quiet,
+) -> Report:
+    """The land-supply report as of a day: contracts, the monitor's findings by rule and
+    status, idle land and its fees, collections, for the city or one district."""
+    from indspace.core.engines.supply_monitor import RULES, STATUSES
+    from indspace.core.model.money import format_wan, micro_wan
+    from indspace.services.supply import run_monitor
+
+    code = report_district(store, who, district)
+    day = as_of or report_today(store)
+    names = district_names(store)
+    scope_name = names.get(code, code) if code else CITY
+    progress(0.1, "读取合同", "reading contracts")
+    contracts = store.read_frame("contracts")
+    parcels = store.read_frame("parcels", columns=["parcel_id", "district"])
+    contracts = contracts.merge(parcels, on="parcel_id", how="left")
+    contracts = contracts[_day_series(contracts["signed"]) <= np.datetime64(day, "D")]
+    if code is not None:
+        contracts = contracts[contracts["district"] == code]
+    contracts = contracts.sort_values("contract_id", ignore_index=True)
+    contracts["district_name"] = contracts["district"].map(lambda z: names.get(z, z))
+    contracts["mode_label"] = contracts["mode"].map(lambda m: SUPPLY_MODE_LABELS.get(m, m))
+    contracts["micro"] = micro_wan(contracts["price_wan"])
+    contracts["area_mu"] = contracts["area_m2"].astype(float) * 3 / 2000
+    progress(0.3, "合同监管", "monitoring contracts")
+    result = run_monitor(store, day, district=code)
+    alerts = result.alerts.copy()
+    alerts["micro"] = [
+        int(micro_wan([a])[0]) if a != "" else 0 for a in alerts["amount_wan"].tolist()
+    ]
+    alerts["rule_label"] = alerts["rule"].map(lambda r: RULE_LABELS.get(r, r))
+    alerts["status_label"] = alerts["status"].map(lambda s: STATUS_NAMES.get(s, s))
+
+    def contract_rollup(col: str) -> pd.DataFrame:
+        g = (
+            contracts.groupby(col, sort=True)
+            .agg(n=("contract_id", "count"), area_mu=("area_mu", "sum"), micro=("micro", "sum"))
+            .reset_index()
+            .rename(columns={col: "label"})
+        )
+        g["price"] = [format_wan(int(v)) for v in g["micro"]]
+        return g
+
+    by_mode = contract_rollup("mode_label")
+    by_district = contract_rollup("district_name")
+    price_total = format_wan(int(contracts["micro"].sum()))
+    c_cols = [
+        Column("类别", "label"),
+        Column("合同数", "n", "int"),
+        Column("面积(亩)", "area_mu", "num"),
+        Column("成交价款(万元)", "price"),
+    ]
+    # findings: rule × status counts and exact amounts
+    grid = pd.crosstab(alerts["rule"], alerts["status"]) if len(alerts) else pd.DataFrame()
+    grid = grid.reindex(index=list(RULES), columns=list(STATUSES), fill_value=0)
+    per_rule = pd.DataFrame(
+        {
+            "rule": list(RULES),
+            "label": [f"{RULE_LABELS[r]} {r}" for r in RULES],
+            **{s: grid[s].to_numpy() for s in STATUSES},
+        }
+    )
+    per_rule["n"] = per_rule[list(STATUSES)].sum(axis=1)
+    per_rule["amount"] = [
+        format_wan(int(alerts.loc[alerts["rule"] == r, "micro"].sum())) for r in RULES
+    ]
+    rule_cols = [
+        Column("规则 / rule", "label"),
+        Column("已逾期 overdue", "overdue", "int"),
+        Column("即将到期 upcoming", "upcoming", "int"),
+        Column("违约 breach", "breach", "int"),
+        Column("合计 / findings", "n", "int"),
+        Column("金额(万元)", "amount"),
+    ]
+    # idle land: idle_1y (fee) and idle_2y (recovery)
+    idle = alerts[alerts["rule"].isin(["idle_1y", "idle_2y", "stalled_1y"])]
+    idle = idle.merge(
+        contracts[["contract_id", "area_mu", "district_name"]], on="contract_id", how="left"
+    )
+    idle_rows = (
+        idle.groupby(["rule", "status"], sort=True)
+        .agg(n=("contract_id", "count"), area_mu=("area_mu", "sum"), micro=("micro", "sum"))
+        .reset_index()
+    )
+    idle_rows["label"] = [
+        f"{RULE_LABELS.get(r, r)}（{STATUS_NAMES.get(s, s)}）"
+        for r, s in zip(idle_rows["rule"], idle_rows["status"], strict=True)
+    ]
+    idle_rows["fee"] = [format_wan(int(v)) for v in idle_rows["micro"]]
+    # collections: payments recorded by the day against the price; overdue installments
+    events = store.read_frame("contract_events")
+    pay = events[
+        (events["event"] == "payment")
+        & events["contract_id"].isin(set(contracts["contract_id"]))
+        & (_day_series(events["date"]) <= np.datetime64(day, "D"))
+    ]
+    paid = int(micro_wan(pay["amount_wan"]).sum()) if len(pay) else 0
+    price = int(contracts["micro"].sum())
+    inst = alerts[alerts["rule"] == "installment_overdue"]
+    coll = pd.DataFrame(
+        [
+            {"label": "成交价款 / price", "n": len(contracts), "amount": format_wan(price)},
+            {
+                "label": "已缴（截至基准日）/ paid by the day",
+                "n": len(pay),
+                "amount": format_wan(paid),
+            },
+            {"label": "未缴 / unpaid", "n": len(contracts), "amount": format_wan(price - paid)},
+            *(
+                {
+                    "label": f"欠缴{STATUS_NAMES[s]} / installments {s}",
+                    "n": int((inst["status"] == s).sum()),
+                    "amount": format_wan(int(inst.loc[inst["status"] == s, "micro"].sum())),
+                }
+                for s in ("overdue", "upcoming")
+            ),
+        ]
+    )
+    footer = (
+        f"数据来源：indspace 库 {source_name(store)} · 监管基准日 {day.isoformat()} · "
+        f"策略配置 {result.profile}"
+    )
+    meta = [
+        ("基准日 / as of", day.isoformat()),
+        ("范围 / scope", scope_name + (f"（{code}）" if code else "")),
+        ("策略配置 / profile", result.profile),
+        ("合同数 / contracts", f"{len(contracts):,}"),
+        ("发现 / findings", f"{len(alerts):,}"),
+    ]
+    lines = [
+        f"截至 {day.isoformat()}，{scope_name}土地供应合同 {len(contracts):,} 份，面积 "
+        f"{float(contracts['area_mu'].sum()):,.2f} 亩，成交价款 {price_total} 万元；"
+        f"监管发现 {len(alerts):,} 条，涉及合同 {alerts['contract_id'].nunique():,} 份。",
+        "各规则发现数 / findings per rule: "
+        + "；".join(f"{r} {int(n)}" for r, n in zip(per_rule["rule"], per_rule["n"], strict=True)),
+    ]
+    found = per_rule[per_rule["n"] > 0]
+    findings = alerts.merge(
+        contracts[["contract_id", "district_name"]], on="contract_id", how="left"
+    ).sort_values(["rule", "status", "contract_id"], ignore_index=True)
+    progress(0.7, "排版", "laying out")
+    sections = [
+        Section(
+            "summary",
+            "概况 / Summary",
+            lines,
+            [
+                Table(
+                    "按供地方式 / contracts by mode",
+                    c_cols,
+                    by_mode,
+                    chart=Chart("pie", "label", ["area_mu"], "供地方式（面积）"),
+                ),
+                Table(
+                    "按区县 / contracts by district",
+                    c_cols,
+                    by_district,
+                    chart=Chart("bar", "label", ["area_mu"], "各区县供地面积（亩）"),
+                ),
+            ],
+        ),
+        Section(
+            "alerts",
+            "监管发现 / Findings by rule and status",
+            [
+                "状态：已逾期（期限已过）、即将到期（在提醒期内）、违约（违约行为已发生）。"
+                " / overdue: the period ended; upcoming: due within the notice window; "
+                "breach: an act broke the contract."
+            ],
+            [
+                Table(
+                    "按规则与状态 / by rule and status",
+                    rule_cols,
+                    per_rule,
+                    sheet="监管发现汇总",
+                    chart=Chart(
+                        "bar",
+                        "label",
+                        list(STATUSES),
+                        "各规则发现数",
+                        stacked=True,
+                    ),
+                ),
+                Figure(
+                    "各规则发现数",
+                    svg.hbar_chart(
+                        [RULE_LABELS[r] for r in found["rule"]],
+                        [float(v) for v in found["n"]],
+                        title="各规则发现数",
+                        unit="条",
+                        digits=0,
+                    ),
+                ),
+            ],
+        ),
+        Section(
+            "idle",
+            "闲置土地 / Idle land",
+            ["土地闲置费与无偿收回依据策略配置（国土资源部令第53号）。"],
+            [
+                Table(
+                    "闲置与停工 / idle and stalled",
+                    [
+                        Column("类别", "label"),
+                        Column("宗数", "n", "int"),
+                        Column("面积(亩)", "area_mu", "num"),
+                        Column("土地闲置费(万元)", "fee"),
+                    ],
+                    idle_rows,
+                )
+            ],
+        ),
+        Section(
+            "collections",
+            "价款征收 / Collections",
+            [],
+            [
+                Table(
+                    "价款与分期缴款 / price and installments",
+                    [
+                        Column("项目", "label"),
+                        Column("笔数", "n", "int"),
+                        Column("金额(万元)", "amount"),
+                    ],
+                    coll,
+                    chart=None,
+                )
+            ],
+        ),
+        Section(
+            "findings",
+            "发现清单 / Findings",
+            [],
+            [
+                Table(
+                    "监管发现 / findings",
+                    [
+                        Column("合同", "contract_id"),
+                        Column("宗地", "parcel_id"),
+                        Column("区县", "district_name"),
+                        Column("企业", "credit_code"),
+                        Column("规则", "rule_label"),
+                        Column("状态", "status_label"),
+                        Column("起", "since"),
+                        Column("期限", "due"),
+                        Column("金额(万元)", "amount_wan"),
+                    ],
+                    findings,
+                    sheet="监管发现",
+                    pdf_rows=PDF_ROWS,
+                )
+            ],
+        ),
+    ]
+    return Report(
+        title=f"{scope_name}土地供应与履约监管报告（截至 {day.isoformat()}）",
+        subtitle=f"Land supply and contract supervision · {scope_name} · as of {day.isoformat()}",
+        as_of=day,
+        meta=meta,
+        footer=footer,
+        sections=sections,
+    )
+
+
+def _day_series(col: pd.Series) -> np.ndarray:
+    """Days (date objects or ISO text) → datetime64[D]."""
+    return pd.to_datetime(pd.Series(col, dtype=object).astype(str)).to_numpy("datetime64[D]")
+
+
 # ------------------------------------------------------------------ one entry point
-BUILDERS: dict[str, Callable[..., Report]] = {"annual": annual_report, "lowuse": lowuse_report}
+BUILDERS: dict[str, Callable[..., Report]] = {
+    "annual": annual_report,
+    "lowuse": lowuse_report,
+    "supply": supply_report,
+}
 
 
 def make_report(
@@ -1197,14 +1505,17 @@ def make_report(
     year: int | None = None,
     district: str | None = None,
     run_id: str | None = None,
+    as_of: date | None = None,
     who: Principal = SYSTEM,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
-    """Build report ``kind`` and write it as ``fmt`` to ``out`` (atomically); a summary."""
+    """Build report ``kind`` and write it as ``fmt`` to ``out`` (atomically); a summary.
+    ``as_of`` is the supply report's day (default today in the deployment's time zone)."""
     check_kind(kind)
     fmt = check_format(fmt)
+    extra = {"as_of": as_of} if kind == "supply" else {}
     report = BUILDERS[kind](
-        store, year, district=district, run_id=run_id, who=who, progress=progress
+        store, year, district=district, run_id=run_id, who=who, progress=progress, **extra
     )
     with atomic(out) as tmp:
         render(report, fmt, tmp)
@@ -1301,6 +1612,7 @@ def start_report(
     district: str | None,
     run_id: str | None,
     who: Principal,
+    as_of: date | None = None,
 ) -> Callable[[Progress], dict[str, Any]]:
     """Check now what can be refused at once (kind, format, the caller's scope, the run);
     the returned work builds the file in the background and registers it for download."""
@@ -1310,8 +1622,12 @@ def start_report(
     check_kind(kind)
     fmt = check_format(fmt)
     code = report_district(store, who, district)
+    day: date | None = None
     if kind == "annual":
         chosen = str(choose_run(store, year, run_id)["run_id"])
+    elif kind == "supply":  # no run: the report is as of a day (default today)
+        day = as_of or report_today(store)
+        chosen = day.isoformat()
     else:
         chosen = str(choose_lowuse_run(store, run_id, year)["run_id"])
     report_id = uuid.uuid4().hex
@@ -1319,7 +1635,15 @@ def start_report(
     def work(progress: Progress) -> dict[str, Any]:
         out = files.new_path(report_id, fmt)
         summary = make_report(
-            store, kind, fmt, out, district=code, run_id=chosen, who=who, progress=progress
+            store,
+            kind,
+            fmt,
+            out,
+            district=code,
+            run_id=None if kind == "supply" else chosen,
+            as_of=day,
+            who=who,
+            progress=progress,
         )
         name = f"{kind}-{chosen}-{code or 'city'}.{fmt}"
         files.add(
