@@ -1225,7 +1225,9 @@ def supply_report(
     status, idle land and its fees, collections, for the city or one district."""
     from indspace.core.engines.supply_monitor import RULES, STATUSES
     from indspace.core.model.money import format_wan, micro_wan
+    from indspace.services.profiles import resolve_profile
     from indspace.services.supply import run_monitor
+    from indspace.settings import deployment
 
     code = report_district(store, who, district)
     day = as_of or report_today(store)
@@ -1244,7 +1246,9 @@ def supply_report(
     contracts["micro"] = micro_wan(contracts["price_wan"])
     contracts["area_mu"] = contracts["area_m2"].astype(float) * 3 / 2000
     progress(0.3, "合同监管", "monitoring contracts")
-    result = run_monitor(store, day, district=code)
+    profile = resolve_profile(deployment().default_profile)
+    version = f"{profile.id} {profile.version}（{profile.content_hash[:12]}）"
+    result = run_monitor(store, day, profile=profile, district=code)
     alerts = result.alerts.copy()
     alerts["micro"] = [
         int(micro_wan([a])[0]) if a != "" else 0 for a in alerts["amount_wan"].tolist()
@@ -1339,12 +1343,12 @@ def supply_report(
     )
     footer = (
         f"数据来源：indspace 库 {source_name(store)} · 监管基准日 {day.isoformat()} · "
-        f"策略配置 {result.profile}"
+        f"策略配置 {version}"
     )
     meta = [
         ("基准日 / as of", day.isoformat()),
         ("范围 / scope", scope_name + (f"（{code}）" if code else "")),
-        ("策略配置 / profile", result.profile),
+        ("策略配置 / profile", version),
         ("合同数 / contracts", f"{len(contracts):,}"),
         ("发现 / findings", f"{len(alerts):,}"),
     ]
