@@ -81,8 +81,24 @@ def test_admin_pdf_and_refusals(client: TestClient) -> None:
         == 404
     )
     assert (
-        client.post(
-            "/api/reports", json={"kind": "supply", "year": 2025}, headers=admin
-        ).status_code
+        client.post("/api/reports", json={"kind": "bogus", "year": 2025}, headers=admin).status_code
         == 422
     )
+
+
+def test_supply_report_job_as_of_a_day(client: TestClient) -> None:
+    officer = bearer(client, "officer")
+    me = client.get("/api/auth/me", headers=officer).json()
+    r = client.post(
+        "/api/reports",
+        json={"kind": "supply", "format": "xlsx", "as_of": "2025-12-31"},
+        headers=officer,
+    )
+    assert r.status_code == 202, r.text
+    done = _wait(client, r.json(), officer)
+    assert done["state"] == "done", done
+    result = done["result"]
+    assert result["district"] == me["district"] and result["run_id"] == "2025-12-31"
+    f = client.get(result["href"], headers=officer)
+    wb = openpyxl.load_workbook(io.BytesIO(f.content))
+    assert "截至 2025-12-31" in wb["概况"]["A1"].value and "全市" not in wb["概况"]["A1"].value
