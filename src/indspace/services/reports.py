@@ -1226,7 +1226,7 @@ def supply_report(
     from indspace.core.engines.supply_monitor import RULES, STATUSES
     from indspace.core.model.money import format_wan, micro_wan
     from indspace.services.profiles import resolve_profile
-    from indspace.services.supply import run_monitor
+    from indspace.services.supply import run_monitor, supply_params
     from indspace.settings import deployment
 
     code = report_district(store, who, district)
@@ -1249,6 +1249,7 @@ def supply_report(
     profile = resolve_profile(deployment().default_profile)
     version = f"{profile.id} {profile.version}（{profile.content_hash[:12]}）"
     result = run_monitor(store, day, profile=profile, district=code)
+    idle_source = supply_params(day, profile).sources.get("idle", "") or "—"
     alerts = result.alerts.copy()
     alerts["micro"] = [
         int(micro_wan([a])[0]) if a != "" else 0 for a in alerts["amount_wan"].tolist()
@@ -1421,7 +1422,7 @@ def supply_report(
         Section(
             "idle",
             "闲置土地 / Idle land",
-            ["土地闲置费与无偿收回依据策略配置（国土资源部令第53号）。"],
+            [f"土地闲置费与无偿收回的依据（取自策略配置）/ basis from the profile: {idle_source}"],
             [
                 Table(
                     "闲置与停工 / idle and stalled",
