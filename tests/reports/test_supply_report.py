@@ -24,6 +24,7 @@ from indspace.core.engines.supply_monitor import RULES
 from indspace.core.errors import ForbiddenError
 from indspace.services.reports import make_report
 from indspace.services.supply import run_monitor
+from indspace.settings import deployment
 from indspace.store import Store
 from tests.cli.conftest import run, small_demo  # noqa: F401  (shared session fixture)
 from tests.conftest import need
@@ -79,7 +80,9 @@ def test_pdf_holds_contracts_and_exact_price(store: Store, city_pdf: str) -> Non
     assert f"土地供应合同{len(signed):,}份" in city_pdf
     assert f"成交价款{format(total.normalize(), 'f')}万元" in city_pdf
     # footer: source, as-of day and the profile version
-    assert "监管基准日2025-12-31" in city_pdf and "策略配置ningbo-demo" in city_pdf
+    assert (
+        "监管基准日2025-12-31" in city_pdf and f"策略配置{deployment().default_profile}" in city_pdf
+    )
 
 
 def test_xlsx_opens_with_a_chart_and_exact_idle_fees(store: Store, tmp_path: Path) -> None:
