@@ -338,8 +338,9 @@ app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 report_app = typer.Typer(
-    help="报告：年度亩均评价、低效用地改造（PDF / HTML / XLSX）/ reports for meetings: the "
-         "annual per-mu report, the low-efficiency redevelopment report", no_args_is_help=True)
+    help="报告：年度亩均评价、低效用地改造、土地供应监管（PDF / HTML / XLSX）/ reports for "
+         "meetings: the annual per-mu report, the low-efficiency redevelopment report, the "
+         "land-supply report", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 supply_app = typer.Typer(
     help="土地供应与全周期监管：供地方案、合同履约监管 / land supply and lifecycle "

@@ -1,5 +1,9 @@
-"""Reports people hand to a meeting (issue #21): the annual 亩均 report and the
-low-efficiency redevelopment report, as PDF, HTML or XLSX.
+"""Reports people hand to a meeting (issue #21): the annual 亩均 report, the
+low-efficiency redevelopment report and the land-supply report, as PDF, HTML or XLSX.
+
+The supply report is made as of a day (default today in the deployment's time zone) from
+the store's contracts and the contract monitor (services/supply.run_monitor); its amounts
+are the monitor's exact decimal text and integer sums of them, never floats.
 
 Both are built from what the store holds — a stored evaluation run (published, else the
 newest of its year) or a stored low-efficiency plan run — and rendered by
