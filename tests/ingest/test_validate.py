@@ -442,8 +442,16 @@ def test_buildings_off_their_parcels_name_the_area_and_the_parcel() -> None:
     assert accepted(res) == {2}
 
 
+SUPPLY_RULES = {"E138", "E139", "E140", "E141", "E142"}
+"""Raised where a contract's stored schedule is known (an unknown contract, the installment
+rules; services/importing.py): each is triggered in tests/supply/test_contract_import.py."""
+
+
 def test_every_rule_has_a_case() -> None:
-    assert set(CASES) | READER_RULES | OFFICER_RULES == set(RULES)
+    assert set(CASES) | READER_RULES | OFFICER_RULES | SUPPLY_RULES == set(RULES)
+    supply_tests = (Path(__file__).parents[1] / "supply" / "test_contract_import.py").read_text(
+        encoding="utf-8")
+    assert all(f'"{code}"' in supply_tests for code in SUPPLY_RULES)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))

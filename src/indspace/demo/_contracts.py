@@ -53,7 +53,7 @@ def make_contracts(
     exclude: np.ndarray,
     as_of: date,
     rng: np.random.Generator,
-) -> tuple[dict[str, object], dict[str, object], list[tuple[str, ...]]]:
+) -> tuple[dict[str, object], dict[str, object], list[tuple[str, str, str, str]]]:
     """Contract and event columns (entity field → values) and anomaly rows of one district.
 
     ``start``: the parcels' right start (datetime64[D]); ``exclude``: parcels that get no
@@ -78,11 +78,11 @@ def make_contracts(
         "mode": ["grant"] * n,
         "signed": list(signed),
         "term_years": [CLEAN_TERM_YEARS] * n,
-        "price_wan": price,
+        "price_wan": [p for p in price],  # a list[object] for the column dict
         "area_m2": list(area),
         "start_deadline": [_months(s, 6) for s in signed],
         "completion_deadline": [_months(s, 24) for s in signed],
-        "investment_commitment_wan": invest,
+        "investment_commitment_wan": [v for v in invest],
         "tax_per_mu_commitment_wan": [None] * n,
         "far_min": [1.0] * n,
         "far_max": [3.0] * n,
@@ -127,7 +127,7 @@ def make_contracts(
     k = min(len(PLANTS), n)
     planted = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, "int64")
     case_of = {int(j): PLANTS[i][0] for i, j in enumerate(planted)}
-    rows: list[tuple[str, ...]] = []
+    rows: list[tuple[str, str, str, str]] = []
     for j in range(n):
         cid = str(c["contract_id"][j])
         s = signed[j]
