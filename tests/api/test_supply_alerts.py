@@ -99,11 +99,15 @@ def test_officer_sees_only_their_district(client, heads, me, store, parcel_distr
     theirs = {a["contract_id"] for a in rows(client, heads["officer2"])}
     assert theirs and not theirs & {a["contract_id"] for a in got}
     # asking for another district is refused, naming it
-    r = client.get("/api/supply/alerts", params={"as_of": AS_OF, "district": other},
-                   headers=heads["officer"])
+    r = client.get(
+        "/api/supply/alerts", params={"as_of": AS_OF, "district": other}, headers=heads["officer"]
+    )
     assert r.status_code == 403 and other in r.text
-    r = client.get("/api/supply/alerts.xlsx", params={"as_of": AS_OF, "district": other},
-                   headers=heads["officer"])
+    r = client.get(
+        "/api/supply/alerts.xlsx",
+        params={"as_of": AS_OF, "district": other},
+        headers=heads["officer"],
+    )
     assert r.status_code == 403
 
 
@@ -120,8 +124,9 @@ def test_anonymous_and_bad_input_are_refused(client, heads) -> None:  # type: ig
     assert client.get("/api/supply/alerts", params={"as_of": AS_OF}).status_code == 401
     r = client.get("/api/supply/alerts", params={"as_of": "2025-13-01"}, headers=heads["admin"])
     assert r.status_code in (400, 422) and "as_of" in r.text
-    r = client.get("/api/supply/alerts", params={"as_of": AS_OF, "rule": "nope"},
-                   headers=heads["admin"])
+    r = client.get(
+        "/api/supply/alerts", params={"as_of": AS_OF, "rule": "nope"}, headers=heads["admin"]
+    )
     assert r.status_code in (400, 422) and "idle_1y" in r.text  # the hint lists the rules
 
 
@@ -134,13 +139,23 @@ def test_xlsx_holds_exactly_the_filtered_rows(client, heads) -> None:  # type: i
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
     table = list(ws.iter_rows(values_only=True))
-    assert table[0] == ("合同编号", "宗地代码", "统一社会信用代码", "规则", "状态", "起始日",
-                        "期限日", "金额（万元）", "依据")
+    assert table[0] == (
+        "合同编号",
+        "宗地代码",
+        "统一社会信用代码",
+        "规则",
+        "状态",
+        "起始日",
+        "期限日",
+        "金额（万元）",
+        "依据",
+    )
     assert [(c[0], c[3], c[7] or "") for c in table[1:]] == [
         (a["contract_id"], a["rule_label"], a["amount_wan"]) for a in want
     ]
     # every cell is a string cell: amounts stay exact decimal text, nothing is a formula
-    assert all(c.data_type == "s" for row in ws.iter_rows(min_row=2) for c in row
-               if c.value is not None)
+    assert all(
+        c.data_type == "s" for row in ws.iter_rows(min_row=2) for c in row if c.value is not None
+    )
     again = client.get("/api/supply/alerts.xlsx", params=params, headers=heads["admin"])
     assert again.content == r.content  # same rows, same bytes
