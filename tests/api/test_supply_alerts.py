@@ -159,3 +159,18 @@ def test_xlsx_holds_exactly_the_filtered_rows(client, heads) -> None:  # type: i
     )
     again = client.get("/api/supply/alerts.xlsx", params=params, headers=heads["admin"])
     assert again.content == r.content  # same rows, same bytes
+
+
+def test_an_enterprise_with_findings_sees_only_its_own(store) -> None:  # type: ignore[no-untyped-def]
+    # The demo firm account holds no contract with findings, so its scope is also checked on
+    # a firm that has some: an enterprise principal of that firm, through the service.
+    from indspace.core.access import Principal
+    from indspace.services.supply import scoped_alerts
+
+    full = run_monitor(store, DEMO_AS_OF).alerts
+    code = full["credit_code"].value_counts().index[0]
+    who = Principal("firm-x", "enterprise", credit_code=code)
+    got = scoped_alerts(store, DEMO_AS_OF, who=who).alerts
+    assert len(got) == int((full["credit_code"] == code).sum()) > 0
+    assert set(got["credit_code"]) == {code}
+    assert len(got) < len(full)  # the other firms' findings are not there
