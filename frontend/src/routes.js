@@ -31,6 +31,8 @@ export const routes = [
   { path: '/reports', name: 'reports', title: 'nav.reports', menu: true,
     roles: ['city_admin', 'district_officer', 'auditor'],
     component: () => import('./pages/ReportsPage.vue') },
+  { path: '/supply-alerts', name: 'supplyalerts', title: 'nav.supply', menu: true,
+    component: () => import('./pages/SupplyAlertsPage.vue') },
   { path: '/audit', name: 'audit', title: 'nav.audit', menu: true,
     roles: ['city_admin', 'auditor'],
     component: () => import('./pages/AuditPage.vue') },

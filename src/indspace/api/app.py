@@ -25,6 +25,7 @@ from indspace.api import (
     plan_check,
     reports,
     search,
+    supply,
 )
 from indspace.api.ogc import router as ogc_router
 from indspace.api.spa import mount_spa
@@ -86,7 +87,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
 
     # search first: /api/enterprises/table before catalog's /api/enterprises/{credit_code}
     for module in (search, auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit,
-                   plan_check, reports):
+                   plan_check, reports, supply):
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))

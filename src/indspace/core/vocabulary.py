@@ -97,6 +97,22 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "constraint_overlap": ("与管控区重叠", "overlaps a constraint area"),
         "already_industrial": ("已是现状工业用地或控制线", "already industrial land"),
     },
+    "supply_rule": {
+        "idle_1y": ("闲置满一年", "idle one year"),
+        "idle_2y": ("闲置满两年", "idle two years"),
+        "stalled_1y": ("停工满一年", "stalled one year"),
+        "late_completion": ("逾期竣工", "late completion"),
+        "installment_overdue": ("逾期欠缴价款", "installment overdue"),
+        "acceptance_shortfall": ("达产验收不达标", "acceptance shortfall"),
+        "transfer_blocked": ("违规转让", "transfer blocked"),
+        "lease_conversion_due": ("先租后让到期转换", "lease-then-grant conversion due"),
+        "renewal_window": ("续期申请提醒", "renewal window"),
+    },
+    "supply_status": {
+        "overdue": ("已逾期", "overdue"),
+        "upcoming": ("即将到期", "upcoming"),
+        "breach": ("违约", "breach"),
+    },
     "constraint": {
         "ecological_red_line": ("生态保护红线", "ecological red line"),
         "permanent_basic_farmland": ("永久基本农田", "permanent basic farmland"),

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from indspace.core.access import Principal
 from indspace.core.engines.supply_monitor import ALERT_COLUMNS, SupplyParams, monitor
-from indspace.core.errors import ValidationError
+from indspace.core.errors import ForbiddenError, ValidationError
 from indspace.core.model.installments import InstallmentRules
 from indspace.core.model.money import MISSING, format_wan, fraction, micro_wan
 from indspace.core.periods import WorkCalendar
@@ -307,7 +308,7 @@ def alerts_json(result: MonitorResult) -> str:
     )
 
 
-def check_as_of(text: str) -> date:
+def check_as_of(text: str, where: str = "--as-of") -> date:
     """``--as-of`` text → a day, with a bilingual error."""
     try:
         return date.fromisoformat(text)
@@ -315,7 +316,7 @@ def check_as_of(text: str) -> date:
         raise ValidationError(
             f"日期无效：{text!r}",
             f"invalid date {text!r}",
-            where="--as-of",
+            where=where,
             hint_zh="写成 YYYY-MM-DD，如 2025-06-30",
             hint_en="write YYYY-MM-DD, e.g. 2025-06-30",
         ) from e
@@ -419,3 +420,107 @@ def plan_supply(store: Store, parcel_id: str, project: dict[str, Any], on: date,
     out = plan(parcel, project, plan_params(p, on, district, industry),
                designations=designations, chain_361=chain)
     return {"as_of": on.isoformat(), "profile": p.id, **out}
+
+
+# --- alerts for a caller (API and web) ------------------------------------------------------
+ALERT_EXPORT_COLUMNS = (
+    ("contract_id", "合同编号", "contract id"),
+    ("parcel_id", "宗地代码", "parcel id"),
+    ("credit_code", "统一社会信用代码", "credit code"),
+    ("rule_label", "规则", "rule"),
+    ("status_label", "状态", "status"),
+    ("since", "起始日", "since"),
+    ("due", "期限日", "due"),
+    ("amount_wan", "金额（万元）", "amount (10k yuan)"),
+    ("basis", "依据", "basis"),
+)
+"""(column, 中文表头含单位, English header) of the alerts export, in order."""
+
+
+def _check_choice(value: str | None, allowed: tuple[str, ...], name: str) -> None:
+    if value is not None and value not in allowed:
+        raise ValidationError(
+            f"{name} 取值无效：{value[:40]!r}",
+            f"invalid {name}: {value[:40]!r}",
+            where=name,
+            hint_zh=f"可选：{', '.join(allowed)}",
+            hint_en=f"one of: {', '.join(allowed)}",
+        )
+
+
+def scoped_alerts(
+    store: Store,
+    as_of: str | date,
+    *,
+    who: Principal,
+    within: int | None = None,
+    district: str | None = None,
+    rule: str | None = None,
+    status: str | None = None,
+    profile: PolicyProfile | str | None = None,
+    lang: str = "zh",
+) -> MonitorResult:
+    """The monitor's findings the caller may see, filtered: city-wide roles see every
+    contract, a district officer only contracts on parcels of its district (403 naming the
+    district when another is asked for), an enterprise account only its own contracts.
+    Adds ``rule_label`` and ``status_label`` in ``lang``."""
+    from indspace.core import vocabulary
+    from indspace.core.engines.supply_monitor import RULES, STATUSES
+
+    who.require_login()
+    day = as_of if isinstance(as_of, date) else check_as_of(str(as_of)[:40], "as_of")
+    _check_choice(rule, RULES, "rule")
+    _check_choice(status, STATUSES, "status")
+    if within is not None and within < 0:
+        raise ValidationError(f"within 不能为负：{within}", f"within must be >= 0: {within}",
+                              where="within", hint_zh="填写 0 或正整数天数",
+                              hint_en="give 0 or a positive number of days")
+    credit_code: str | None = None
+    if who.role == "district_officer":
+        if district is not None and district != who.district:
+            raise ForbiddenError(f"无权查看区县 {district[:20]}",
+                                 f"district {district[:20]} is outside this account's scope",
+                                 where="district")
+        district = who.district
+    elif who.role == "enterprise":
+        credit_code = who.credit_code or ""
+    elif not who.city_wide:
+        raise ForbiddenError("无权查看供地监管预警", "supply alerts are outside this "
+                             "account's scope", where="supply alerts")
+    result = run_monitor(store, day, profile=profile, notice_days=within, district=district,
+                         credit_code=credit_code)
+    a = result.alerts
+    if rule is not None:
+        a = a[a["rule"] == rule]
+    if status is not None:
+        a = a[a["status"] == status]
+    a = a.reset_index(drop=True).copy()
+    rules = vocabulary.label_map("supply_rule", lang)
+    statuses = vocabulary.label_map("supply_status", lang)
+    a["rule_label"] = [rules.get(r, r) for r in a["rule"]]
+    a["status_label"] = [statuses.get(s, s) for s in a["status"]]
+    return MonitorResult(result.as_of, result.profile, a)
+
+
+def alerts_payload(result: MonitorResult) -> dict[str, Any]:
+    """The JSON answer: the summary and every row (cells are text)."""
+    return {**result.summary(), "alerts": result.alerts.to_dict("records")}
+
+
+def alerts_xlsx(result: MonitorResult, lang: str = "zh") -> bytes:
+    """Exactly the rows of ``result`` as XLSX bytes: headers in ``lang`` with units, every
+    cell a string cell (formula-looking text stays text), the same bytes for the same rows."""
+    import io
+    from datetime import datetime
+
+    from indspace.services.output import excel_writer
+
+    i = 2 if lang == "en" else 1
+    out = result.alerts[[c[0] for c in ALERT_EXPORT_COLUMNS]].copy()
+    out.columns = [c[i] for c in ALERT_EXPORT_COLUMNS]
+    buf = io.BytesIO()
+    with excel_writer(buf) as xw:
+        xw.book.set_properties({"created": datetime(2000, 1, 1)})
+        out.to_excel(xw, sheet_name="alerts" if lang == "en" else "供地监管预警", index=False,
+                     freeze_panes=(1, 0))
+    return buf.getvalue()
