@@ -174,3 +174,14 @@ def test_an_enterprise_with_findings_sees_only_its_own(store) -> None:  # type: 
     assert len(got) == int((full["credit_code"] == code).sum()) > 0
     assert set(got["credit_code"]) == {code}
     assert len(got) < len(full)  # the other firms' findings are not there
+
+
+def test_as_of_defaults_to_today_in_the_deployment_time_zone(client, heads, store) -> None:  # type: ignore[no-untyped-def]
+    """Without ``as_of`` the monitor runs as of today in the store's time zone (the one clock:
+    services.controlline.today), like ``indspace supply monitor`` without ``--as-of``."""
+    from indspace.services.controlline import today
+
+    before = today(store)
+    r = client.get("/api/supply/alerts", headers=heads["admin"])
+    assert r.status_code == 200, r.text
+    assert r.json()["as_of"] in {before.isoformat(), today(store).isoformat()}

@@ -12,7 +12,12 @@ from indspace.services import supply
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AsOf = Annotated[
-    str, Query(max_length=40, description="监管基准日 YYYY-MM-DD / the day to monitor as of")
+    str | None,
+    Query(
+        max_length=40,
+        description="监管基准日 YYYY-MM-DD，缺省为今天（部署时区）/ the day to monitor as of; "
+        "default today in the deployment's time zone",
+    ),
 ]
 Within = Annotated[
     int | None,
@@ -38,7 +43,7 @@ def router() -> APIRouter:
     def alerts(
         store: StoreDep,
         who: Who,
-        as_of: AsOf,
+        as_of: AsOf = None,
         within: Within = None,
         district: District = None,
         rule: Rule = None,
@@ -64,7 +69,7 @@ def router() -> APIRouter:
     def alerts_xlsx(
         store: StoreDep,
         who: Who,
-        as_of: AsOf,
+        as_of: AsOf = None,
         within: Within = None,
         district: District = None,
         rule: Rule = None,

@@ -450,7 +450,7 @@ def _check_choice(value: str | None, allowed: tuple[str, ...], name: str) -> Non
 
 def scoped_alerts(
     store: Store,
-    as_of: str | date,
+    as_of: str | date | None,
     *,
     who: Principal,
     within: int | None = None,
@@ -468,7 +468,12 @@ def scoped_alerts(
     from indspace.core.engines.supply_monitor import RULES, STATUSES
 
     who.require_login()
-    day = as_of if isinstance(as_of, date) else check_as_of(str(as_of)[:40], "as_of")
+    if as_of is None:  # today in the deployment's time zone (the one clock)
+        from indspace.services.controlline import today
+
+        day = today(store)
+    else:
+        day = as_of if isinstance(as_of, date) else check_as_of(str(as_of)[:40], "as_of")
     _check_choice(rule, RULES, "rule")
     _check_choice(status, STATUSES, "status")
     if within is not None and within < 0:
