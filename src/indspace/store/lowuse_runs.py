@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from indspace.core.errors import NotFoundError
-from indspace.store.runs import _append
+from indspace.store.runs import _append, next_version
 from indspace.store.store import Store
 
 
@@ -18,12 +18,9 @@ def save_lowuse_run(store: Store, run: dict[str, Any], parcels: pd.DataFrame,
     """Insert the run and its rows in one transaction; ``run_id`` = lowuse-YEAR-vN."""
     t = store.table("lowuse_runs")
     with store._write() as conn:
-        if store.backend == "postgis":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                         {"k": f"lowuse_runs:{run['year']}"})
-        n = conn.execute(sa.select(sa.func.count()).select_from(t)
-                         .where(t.c.year == run["year"])).scalar_one()
-        run_id = f"lowuse-{run['year']}-v{n + 1}"
+        n = next_version(store, conn, sa.select(sa.func.count()).select_from(t)
+                         .where(t.c.year == run["year"]), f"lowuse_runs:{run['year']}")
+        run_id = f"lowuse-{run['year']}-v{n}"
         row = {**run, "run_id": run_id}
         conn.execute(sa.insert(t).values(**row))
         _append(store, conn, "lowuse_parcels", parcels.assign(run_id=run_id))

@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from indspace.core.errors import NotFoundError
-from indspace.store.runs import _append
+from indspace.store.runs import _append, next_version
 from indspace.store.store import Store
 
 
@@ -18,15 +18,13 @@ def save_proforma_run(store: Store, run: dict[str, Any], results: pd.DataFrame) 
     t = store.table("proforma_runs")
     lowuse_run_id = run["lowuse_run_id"]
     with store._write() as conn:
-        if store.backend == "postgis":
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"proforma_runs:{lowuse_run_id}"},
-            )
-        n = conn.execute(
-            sa.select(sa.func.count()).select_from(t).where(t.c.lowuse_run_id == lowuse_run_id)
-        ).scalar_one()
-        run_id = f"proforma-{lowuse_run_id}-v{n + 1}"
+        n = next_version(
+            store,
+            conn,
+            sa.select(sa.func.count()).select_from(t).where(t.c.lowuse_run_id == lowuse_run_id),
+            f"proforma_runs:{lowuse_run_id}",
+        )
+        run_id = f"proforma-{lowuse_run_id}-v{n}"
         row = {**run, "run_id": run_id}
         conn.execute(sa.insert(t).values(**row))
         _append(

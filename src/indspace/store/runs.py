@@ -59,6 +59,16 @@ def _column_values(col: pd.Series) -> list[Any]:
     return [_clean(v) for v in values]
 
 
+def next_version(store: Store, conn: sa.Connection, count: sa.Select[Any], lock_key: str
+                 ) -> int:
+    """The next version number of a series of runs: ``count`` (a COUNT or MAX of the series'
+    versions) + 1, read after taking the series' lock on PostGIS so that two writers of the
+    same series never get the same number (GeoPackage: the write lock already serialises)."""
+    if store.backend == "postgis":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock_key})
+    return int(conn.execute(count).scalar_one() or 0) + 1
+
+
 def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> None:
     """Bulk-append ``frame`` (columns = table columns) inside the caller's transaction."""
     if frame.empty:
@@ -149,10 +159,8 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     with store._write() as conn:
         q = sa.select(sa.func.max(t.c.version)).where(t.c.year == run["year"],
                                                      t.c.profile_id == run["profile_id"])
-        if store.backend == "postgis":   # serialise writers of the same year and profile
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                         {"k": f"evaluation_runs:{run['year']}:{run['profile_id']}"})
-        version = (conn.execute(q).scalar_one() or 0) + 1
+        version = next_version(store, conn, q,
+                               f"evaluation_runs:{run['year']}:{run['profile_id']}")
         run_id = f"{run['year']}-{run['profile_id']}-v{version}"
         row = {**run, "run_id": run_id, "version": version, "state": "computed"}
         conn.execute(sa.insert(t).values(**row))
