@@ -184,9 +184,9 @@ def source_name(store: Store) -> str:
     return str(store.engine.url.database or "postgis")
 
 
-def grade_classes(method: EvaluationMethod, seen: Sequence[Any] = ()) -> list[str]:
-    """The method's classes, best first (the profile's ``grading.scale``); ``seen`` is kept
-    for callers that pass the results' grades, which the scale already covers."""
+def grade_classes(method: EvaluationMethod) -> list[str]:
+    """The method's classes, best first (the profile's ``grading.scale``); enterprise and
+    land grades of a run are both codes of that scale."""
     return list(method.grading.scale.codes)
 
 
@@ -359,7 +359,7 @@ def annual_report(
     progress(0.05, "读取评价批次", "reading the run")
     years = _years(store, run, profile, progress)
     this = years[-1]
-    classes = grade_classes(method, this.results["grade"].dropna().unique().tolist())
+    classes = grade_classes(method)
     progress(0.65, "汇总区县、园区、产业链", "rolling up districts, parks and chains")
     parks = firm_parks(store)
     zones = _zones(firms, parks, code)
@@ -817,7 +817,7 @@ def annual_report(
         pe[["parcel_id", "land_grade"]], on="parcel_id", how="left"
     )
     outlines = dgeo if code is None else dgeo[dgeo["admin_code"] == code]
-    land_classes = grade_classes(method, pe["land_grade"].dropna().unique().tolist())
+    land_classes = grade_classes(method)
     map_sec = Section(
         "maps",
         "地图 / Maps",
