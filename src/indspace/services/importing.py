@@ -50,6 +50,7 @@ BUNDLE_ORDER = (
     "plans",
     "contracts",
     "contract-events",
+    "demands",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
