@@ -356,6 +356,7 @@ def _register_subcommands() -> None:
         cli_land,
         cli_lines,
         cli_lowuse,
+        cli_match,
         cli_plans,
         cli_proforma,
         cli_reports,
@@ -376,6 +377,7 @@ def _register_subcommands() -> None:
     cli_plans.register(app, _fail, console)
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
     cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
+    cli_match.register(app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

@@ -63,27 +63,76 @@ DEMAND_KINDS = ("land", "floor")
 POLLUTION_CLASSES = (1, 2, 3)
 """一类 / 二类 / 三类工业 (100101 / 100102 / 100103)."""
 DEMAND_COLUMNS = (
-    "demand_id", "credit_code", "kind", "min_area_m2", "max_area_m2", "min_load_kn_m2",
-    "min_clear_height_m", "min_power_kva", "pollution_class", "chain",
-    "max_rent_yuan_m2_month", "districts", "start",
+    "demand_id",
+    "credit_code",
+    "kind",
+    "min_area_m2",
+    "max_area_m2",
+    "min_load_kn_m2",
+    "min_clear_height_m",
+    "min_power_kva",
+    "pollution_class",
+    "chain",
+    "max_rent_yuan_m2_month",
+    "districts",
+    "start",
 )
 """The demand exchange format (issue #19), in order."""
 SPACE_COLUMNS = (
-    "space_id", "kind", "area_m2", "load_kn_m2", "clear_height_m", "power_kva",
-    "max_pollution_class", "district", "park_id", "rent_yuan_m2_month", "available_from",
+    "space_id",
+    "kind",
+    "area_m2",
+    "load_kn_m2",
+    "clear_height_m",
+    "power_kva",
+    "max_pollution_class",
+    "district",
+    "park_id",
+    "rent_yuan_m2_month",
+    "available_from",
 )
 """The supply-inventory exchange format (issue #19), in order."""
-CONSTRAINTS = ("kind", "area", "load", "clear_height", "power", "pollution", "district",
-               "timing", "rent")
+CONSTRAINTS = (
+    "kind",
+    "area",
+    "load",
+    "clear_height",
+    "power",
+    "pollution",
+    "district",
+    "timing",
+    "rent",
+)
 """The hard constraints, in the order an unmatched demand's reasons are listed."""
-CONSTRAINT_ZH = {"kind": "类型", "area": "面积区间", "load": "楼面荷载", "clear_height": "净高",
-                 "power": "用电容量", "pollution": "污染类别", "district": "区县",
-                 "timing": "可用日期", "rent": "租金上限"}
+CONSTRAINT_ZH = {
+    "kind": "类型",
+    "area": "面积区间",
+    "load": "楼面荷载",
+    "clear_height": "净高",
+    "power": "用电容量",
+    "pollution": "污染类别",
+    "district": "区县",
+    "timing": "可用日期",
+    "rent": "租金上限",
+}
 OBJECTIVES = ("count-then-rent", "weighted")
 MATCH_COLUMNS = (
-    "demand_id", "credit_code", "kind", "space_id", "space_kind", "district", "park_id",
-    "area_m2", "rent_yuan_m2_month", "rent_yuan_month", "score", "n_candidates", "cost_rank",
-    "binding", "reason_zh", "reason_en",
+    "demand_id",
+    "credit_code",
+    "kind",
+    "space_id",
+    "space_kind",
+    "district",
+    "park_id",
+    "area_m2",
+    "rent_yuan_m2_month",
+    "rent_yuan_month",
+    "score",
+    "n_candidates",
+    "cost_rank",
+    "binding",
+    "reason_zh",
+    "reason_en",
 )
 """One row per demand: the space it got (empty when none), its monthly rent (元, exact),
 its score (weighted objective), how many spaces met every hard constraint, the rank of the
@@ -123,8 +172,17 @@ class MatchWeights:
         ...     "binding_slack_share": 0.05, "binding_slack_days": 30}).serve
         1.0
         """
-        floats = ("serve", "rent", "chain_leader", "chain_suppliers", "park_specialisation",
-                  "commute", "affinity_scale_m", "commute_scale_m", "binding_slack_share")
+        floats = (
+            "serve",
+            "rent",
+            "chain_leader",
+            "chain_suppliers",
+            "park_specialisation",
+            "commute",
+            "affinity_scale_m",
+            "commute_scale_m",
+            "binding_slack_share",
+        )
         kw: dict[str, Any] = {k: float(value[k]) for k in floats}
         kw["binding_slack_days"] = int(value["binding_slack_days"])
         return cls(**kw, source=source)
@@ -171,11 +229,11 @@ class MatchResult:
 
 # ------------------------------------------------------------------------------ inputs
 
+
 def _num(frame: pd.DataFrame, col: str, default: float = np.nan) -> np.ndarray:
     if col not in frame:
         return np.full(len(frame), default)
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64",
-                                                                na_value=np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _days(frame: pd.DataFrame, col: str, default: date) -> np.ndarray:
@@ -203,20 +261,22 @@ def rent_fen(values: Any) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def _district_masks(demand_districts: pd.Series, space_district: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _district_masks(
+    demand_districts: pd.Series, space_district: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Bit masks: each space's district one bit, each demand's allowed districts (all bits
     when it names none; a district no space is in sets no bit)."""
     names = sorted({str(x) for x in space_district if isinstance(x, str) and x})
     bit = {n: i for i, n in enumerate(names)}
     if len(names) > 62:
         raise ValueError("more than 62 districts")
-    s_mask = np.array([np.int64(1) << bit[x] if isinstance(x, str) and x in bit else 0
-                       for x in space_district], dtype=np.int64)
+    s_mask = np.array(
+        [np.int64(1) << bit[x] if isinstance(x, str) and x in bit else 0 for x in space_district],
+        dtype=np.int64,
+    )
     d_mask = np.empty(len(demand_districts), dtype=np.int64)
     for i, v in enumerate(demand_districts.tolist()):
-        parts = [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) \
-            else []
+        parts = [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) else []
         if not parts:
             d_mask[i] = -1
         else:
@@ -257,7 +317,8 @@ def _arrays(demands: pd.DataFrame, spaces: pd.DataFrame, as_of: date) -> _Arrays
     kinds = {k: i for i, k in enumerate(DEMAND_KINDS)}
     d_mask, s_mask = _district_masks(
         demands["districts"] if "districts" in demands else pd.Series([None] * len(demands)),
-        spaces["district"].to_numpy(dtype=object))
+        spaces["district"].to_numpy(dtype=object),
+    )
     d_poll = _num(demands, "pollution_class")
     s_poll = _num(spaces, "max_pollution_class")
     return _Arrays(
@@ -270,8 +331,11 @@ def _arrays(demands: pd.DataFrame, spaces: pd.DataFrame, as_of: date) -> _Arrays
         d_poll=np.nan_to_num(d_poll, nan=1.0),
         d_mask=d_mask,
         d_start=_days(demands, "start", as_of),
-        d_rent=rent_fen(demands["max_rent_yuan_m2_month"].tolist()
-                        if "max_rent_yuan_m2_month" in demands else [None] * len(demands)),
+        d_rent=rent_fen(
+            demands["max_rent_yuan_m2_month"].tolist()
+            if "max_rent_yuan_m2_month" in demands
+            else [None] * len(demands)
+        ),
         s_kind=spaces["kind"].map(kinds).fillna(-2).to_numpy(np.int64),
         s_area=_num(spaces, "area_m2"),
         s_load=_num(spaces, "load_kn_m2"),
@@ -353,38 +417,50 @@ def candidate_pairs(a: _Arrays) -> Pairs:
 
 # ------------------------------------------------------------------------------ objective
 
+
 def _rent_units(a: _Arrays, pairs: Pairs) -> np.ndarray:
     """Monthly rent of each pair in 10⁻⁴ 元: 分/m²/month × area in 0.01 m² (exact ints)."""
     area_cm = np.rint(a.s_area[pairs.s] * 100).astype(np.int64)
     return np.maximum(a.s_rent[pairs.s], 0) * area_cm
 
 
-def _nearest(points_x: np.ndarray, points_y: np.ndarray, anchors: pd.DataFrame
-             ) -> np.ndarray:
+def _nearest(points_x: np.ndarray, points_y: np.ndarray, anchors: pd.DataFrame) -> np.ndarray:
     """Distance (m) from each point to the nearest anchor (inf when none / no point)."""
     out = np.full(len(points_x), np.inf)
     have = ~(np.isnan(points_x) | np.isnan(points_y))
     if not len(anchors) or not have.any():
         return out
-    tree = shapely.STRtree(shapely.points(anchors["x"].to_numpy(float),
-                                          anchors["y"].to_numpy(float)))
+    tree = shapely.STRtree(
+        shapely.points(anchors["x"].to_numpy(float), anchors["y"].to_numpy(float))
+    )
     idx = np.flatnonzero(have)
-    (src, _), dist = tree.query_nearest(shapely.points(points_x[idx], points_y[idx]),
-                                        return_distance=True, all_matches=False)
+    (src, _), dist = tree.query_nearest(
+        shapely.points(points_x[idx], points_y[idx]), return_distance=True, all_matches=False
+    )
     out[idx[src]] = dist
     return out
 
 
-def score_terms(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: Pairs,
-                weights: MatchWeights, context: MatchContext) -> dict[str, np.ndarray]:
+def score_terms(
+    demands: pd.DataFrame,
+    spaces: pd.DataFrame,
+    a: _Arrays,
+    pairs: Pairs,
+    weights: MatchWeights,
+    context: MatchContext,
+) -> dict[str, np.ndarray]:
     """The weighted objective's terms per pair, each in [0, 1] (0 where data is missing)."""
     n = len(pairs.d)
     sx, sy = _num(spaces, "x"), _num(spaces, "y")
-    chain = demands["chain"].fillna("").astype(str).to_numpy(dtype=object) \
-        if "chain" in demands else np.full(len(demands), "", dtype=object)
+    chain = (
+        demands["chain"].fillna("").astype(str).to_numpy(dtype=object)
+        if "chain" in demands
+        else np.full(len(demands), "", dtype=object)
+    )
     # rent: against the demand's ceiling, or the dearest space of the inventory
-    ref = np.where(a.d_rent[pairs.d] > 0, a.d_rent[pairs.d],
-                   max(int(a.s_rent.max(initial=0)), 1)).astype(float)
+    ref = np.where(
+        a.d_rent[pairs.d] > 0, a.d_rent[pairs.d], max(int(a.s_rent.max(initial=0)), 1)
+    ).astype(float)
     rent = np.clip(1.0 - np.maximum(a.s_rent[pairs.s], 0) / ref, 0.0, 1.0)
     terms = {"rent": rent}
     # chain affinity: nearest 链主 / supplier of the demand's chain to the space
@@ -398,7 +474,7 @@ def score_terms(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: 
                 sel = anchors[(anchors["chain"] == ch) & (anchors["role"] == role)]
                 if not len(sel):
                     continue
-                dist = _nearest(sx, sy, sel)                  # per space, for this chain
+                dist = _nearest(sx, sy, sel)  # per space, for this chain
                 m = chain[pairs.d] == ch
                 t[m] = np.exp(-dist[pairs.s[m]] / weights.affinity_scale_m)
         terms[name] = t
@@ -406,9 +482,10 @@ def score_terms(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: 
     t = np.zeros(n)
     pc = context.park_chains
     if pc is not None and len(pc) and "park_id" in spaces:
-        key = pd.Series(pc["share"].to_numpy(float),
-                        index=pd.MultiIndex.from_arrays([pc["park_id"].astype(str),
-                                                         pc["chain"].astype(str)]))
+        key = pd.Series(
+            pc["share"].to_numpy(float),
+            index=pd.MultiIndex.from_arrays([pc["park_id"].astype(str), pc["chain"].astype(str)]),
+        )
         park = spaces["park_id"].fillna("").astype(str).to_numpy(dtype=object)
         idx = pd.MultiIndex.from_arrays([park[pairs.s], chain[pairs.d]])
         t = key.reindex(idx).fillna(0.0).to_numpy(float)
@@ -416,8 +493,9 @@ def score_terms(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: 
     # commute: from the firm's present site to the space
     dx, dy = _num(demands, "x"), _num(demands, "y")
     dist = np.hypot(sx[pairs.s] - dx[pairs.d], sy[pairs.s] - dy[pairs.d])
-    terms["commute"] = np.where(np.isnan(dist), 0.0,
-                                np.exp(-np.nan_to_num(dist, nan=0.0) / weights.commute_scale_m))
+    terms["commute"] = np.where(
+        np.isnan(dist), 0.0, np.exp(-np.nan_to_num(dist, nan=0.0) / weights.commute_scale_m)
+    )
     return terms
 
 
@@ -430,6 +508,7 @@ def score_units(terms: dict[str, np.ndarray], weights: MatchWeights) -> np.ndarr
 
 
 # ------------------------------------------------------------------------------ solvers
+
 
 def solve_flow(pairs: Pairs, cost: np.ndarray, *, max_count: bool) -> np.ndarray:
     """The exact assignment as a min-cost flow (OR-Tools): source → demand → space → sink,
@@ -444,12 +523,11 @@ def solve_flow(pairs: Pairs, cost: np.ndarray, *, max_count: bool) -> np.ndarray
     su, s_node = np.unique(pairs.s, return_inverse=True)
     nd, ns = len(du), len(su)
     src, sink = 0, nd + ns + 1
-    tails = np.concatenate([np.zeros(nd, np.int64), 1 + d_node.astype(np.int64),
-                            1 + nd + np.arange(ns)])
-    heads = np.concatenate([1 + np.arange(nd), 1 + nd + s_node.astype(np.int64),
-                            np.full(ns, sink)])
-    costs = np.concatenate([np.zeros(nd, np.int64), cost.astype(np.int64),
-                            np.zeros(ns, np.int64)])
+    tails = np.concatenate(
+        [np.zeros(nd, np.int64), 1 + d_node.astype(np.int64), 1 + nd + np.arange(ns)]
+    )
+    heads = np.concatenate([1 + np.arange(nd), 1 + nd + s_node.astype(np.int64), np.full(ns, sink)])
+    costs = np.concatenate([np.zeros(nd, np.int64), cost.astype(np.int64), np.zeros(ns, np.int64)])
     caps = np.ones(len(tails), np.int64)
     if not max_count:
         tails = np.append(tails, src)
@@ -463,7 +541,7 @@ def solve_flow(pairs: Pairs, cost: np.ndarray, *, max_count: bool) -> np.ndarray
     status = smcf.solve_max_flow_with_min_cost() if max_count else smcf.solve()
     if status != smcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow status {status}")
-    flows = smcf.flows(arcs[nd:nd + len(pairs.d)])
+    flows = smcf.flows(arcs[nd : nd + len(pairs.d)])
     return np.flatnonzero(flows > 0)
 
 
@@ -481,7 +559,7 @@ def greedy(pairs: Pairs, pref: np.ndarray, order: np.ndarray) -> np.ndarray:
     taken = np.zeros(int(pairs.s.max()) + 1, dtype=bool)
     chosen: list[int] = []
     ss = pairs.s[srt]
-    for b, e in zip(starts.tolist(), stops.tolist(), strict=True):   # one pass per demand
+    for b, e in zip(starts.tolist(), stops.tolist(), strict=True):  # one pass per demand
         free = np.flatnonzero(~taken[ss[b:e]])
         if len(free):
             j = b + int(free[0])
@@ -490,19 +568,30 @@ def greedy(pairs: Pairs, pref: np.ndarray, order: np.ndarray) -> np.ndarray:
     return np.asarray(sorted(chosen), dtype=np.int64)
 
 
-def _solution(pairs: Pairs, chosen: np.ndarray, rent_u: np.ndarray, score_u: np.ndarray,
-              optimal: bool) -> Solution:
-    return Solution(chosen=chosen, served=len(chosen), rent_units=int(rent_u[chosen].sum()),
-                    score_units=int(score_u[chosen].sum()), optimal=optimal)
+def _solution(
+    pairs: Pairs, chosen: np.ndarray, rent_u: np.ndarray, score_u: np.ndarray, optimal: bool
+) -> Solution:
+    return Solution(
+        chosen=chosen,
+        served=len(chosen),
+        rent_units=int(rent_u[chosen].sum()),
+        score_units=int(score_u[chosen].sum()),
+        optimal=optimal,
+    )
 
 
 def objective_value(sol: Solution, objective: str) -> dict[str, Any]:
     """The objective as reported: served, total monthly rent (元, exact) and Σ score."""
-    return {"served": sol.served,
-            "rent_yuan_month": str(Decimal(sol.rent_units).scaleb(-4).quantize(Decimal("0.01"))),
-            "score": round(sol.score_units / _SCORE_SCALE, 6),
-            "value": (sol.served if objective == "count-then-rent"
-                      else round(sol.score_units / _SCORE_SCALE, 6))}
+    return {
+        "served": sol.served,
+        "rent_yuan_month": str(Decimal(sol.rent_units).scaleb(-4).quantize(Decimal("0.01"))),
+        "score": round(sol.score_units / _SCORE_SCALE, 6),
+        "value": (
+            sol.served
+            if objective == "count-then-rent"
+            else round(sol.score_units / _SCORE_SCALE, 6)
+        ),
+    }
 
 
 def gap(best: Solution, other: Solution, objective: str) -> float:
@@ -517,9 +606,16 @@ def gap(best: Solution, other: Solution, objective: str) -> float:
 
 # ------------------------------------------------------------------------------ driver
 
-def match(demands: pd.DataFrame, spaces: pd.DataFrame, *, as_of: date,
-          objective: str = "count-then-rent", weights: MatchWeights,
-          context: MatchContext | None = None) -> MatchResult:
+
+def match(
+    demands: pd.DataFrame,
+    spaces: pd.DataFrame,
+    *,
+    as_of: date,
+    objective: str = "count-then-rent",
+    weights: MatchWeights,
+    context: MatchContext | None = None,
+) -> MatchResult:
     """Assign demands to spaces (see the module docstring). ``summary`` holds ``objective``
     (the optimum), ``greedy_objective`` (the first-come baseline), ``gap`` (the solver's
     proven gap: 0), ``greedy_gap`` and the pair counts."""
@@ -540,8 +636,9 @@ def match(demands: pd.DataFrame, spaces: pd.DataFrame, *, as_of: date,
     order = _first_come(demands, a)
     g = greedy(pairs, cost, order)
     base = _solution(pairs, g, rent_u, score_u, optimal=False)
-    matches = explain(demands, spaces, a, pairs, chosen, rent_u, score_u, terms, cost,
-                      weights, context, objective)
+    matches = explain(
+        demands, spaces, a, pairs, chosen, rent_u, score_u, terms, cost, weights, context, objective
+    )
     summary = {
         "objective_name": objective,
         "objective": objective_value(best, objective),
@@ -567,6 +664,7 @@ def _first_come(demands: pd.DataFrame, a: _Arrays) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ explanation
 
+
 def _binding(a: _Arrays, d: np.ndarray, s: np.ndarray, w: MatchWeights) -> list[str]:
     """Per matched pair, the constraints with slack ≤ the profile's share (days for timing),
     tightest first, as ``name(slack)`` ;-joined."""
@@ -574,34 +672,52 @@ def _binding(a: _Arrays, d: np.ndarray, s: np.ndarray, w: MatchWeights) -> list[
     with np.errstate(divide="ignore", invalid="ignore"):
         area = a.s_area[s]
         slack["area_min"] = np.where(a.d_min[d] > 0, (area - a.d_min[d]) / a.d_min[d], np.nan)
-        slack["area_max"] = np.where(np.isfinite(a.d_max[d]),
-                                     (a.d_max[d] - area) / a.d_max[d], np.nan)
-        for name, req, have in (("load", a.d_load, a.s_load),
-                                ("clear_height", a.d_height, a.s_height),
-                                ("power", a.d_power, a.s_power)):
+        slack["area_max"] = np.where(
+            np.isfinite(a.d_max[d]), (a.d_max[d] - area) / a.d_max[d], np.nan
+        )
+        for name, req, have in (
+            ("load", a.d_load, a.s_load),
+            ("clear_height", a.d_height, a.s_height),
+            ("power", a.d_power, a.s_power),
+        ):
             slack[name] = (have[s] - req[d]) / req[d]
         slack["pollution"] = np.where(a.s_poll[s] == a.d_poll[d], 0.0, np.nan)
-        slack["rent"] = np.where(a.d_rent[d] > 0,
-                                 (a.d_rent[d] - a.s_rent[s]) / a.d_rent[d], np.nan)
+        slack["rent"] = np.where(a.d_rent[d] > 0, (a.d_rent[d] - a.s_rent[s]) / a.d_rent[d], np.nan)
     days = (a.d_start[d] - a.s_from[s]).astype(float)
     out: list[str] = []
     names = list(slack)
     mat = np.column_stack([slack[n] for n in names]) if len(d) else np.empty((0, len(names)))
     for i in range(len(d)):
-        items = [(float(mat[i, j]), names[j]) for j in range(len(names))
-                 if np.isfinite(mat[i, j]) and mat[i, j] <= w.binding_slack_share]
+        items = [
+            (float(mat[i, j]), names[j])
+            for j in range(len(names))
+            if np.isfinite(mat[i, j]) and mat[i, j] <= w.binding_slack_share
+        ]
         if days[i] <= w.binding_slack_days:
             items.append((days[i] / 1e6, "timing"))
         items.sort()
-        out.append(";".join(f"{n}({v:.3f})" if n != "timing" else f"timing({int(v * 1e6)}d)"
-                            for v, n in items))
+        out.append(
+            ";".join(
+                f"{n}({v:.3f})" if n != "timing" else f"timing({int(v * 1e6)}d)" for v, n in items
+            )
+        )
     return out
 
 
-def explain(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: Pairs,
-            chosen: np.ndarray, rent_u: np.ndarray, score_u: np.ndarray,
-            terms: dict[str, np.ndarray], cost: np.ndarray, weights: MatchWeights,
-            context: MatchContext, objective: str) -> pd.DataFrame:
+def explain(
+    demands: pd.DataFrame,
+    spaces: pd.DataFrame,
+    a: _Arrays,
+    pairs: Pairs,
+    chosen: np.ndarray,
+    rent_u: np.ndarray,
+    score_u: np.ndarray,
+    terms: dict[str, np.ndarray],
+    cost: np.ndarray,
+    weights: MatchWeights,
+    context: MatchContext,
+    objective: str,
+) -> pd.DataFrame:
     """One row per demand with the chosen space and why (:data:`MATCH_COLUMNS`)."""
     nd = len(demands)
     n_cand = np.bincount(pairs.d, minlength=nd)
@@ -617,14 +733,20 @@ def explain(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: Pair
     d_idx = np.flatnonzero(has)
     s_idx = pairs.s[pi]
     binding = _binding(a, d_idx, s_idx, weights)
-    out = pd.DataFrame({
-        "demand_id": demands["demand_id"].astype(str),
-        "credit_code": demands["credit_code"] if "credit_code" in demands else "",
-        "kind": demands["kind"],
-    })
+    out = pd.DataFrame(
+        {
+            "demand_id": demands["demand_id"].astype(str),
+            "credit_code": demands.get("credit_code", ""),
+            "kind": demands["kind"],
+        }
+    )
     sp = spaces.iloc[s_idx]
-    for col, src in (("space_id", "space_id"), ("space_kind", "kind"),
-                     ("district", "district"), ("park_id", "park_id")):
+    for col, src in (
+        ("space_id", "space_id"),
+        ("space_kind", "kind"),
+        ("district", "district"),
+        ("park_id", "park_id"),
+    ):
         v = np.full(nd, "", dtype=object)
         if src in spaces:
             v[d_idx] = sp[src].fillna("").astype(str).to_numpy(dtype=object)
@@ -636,8 +758,7 @@ def explain(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: Pair
     rent[d_idx] = [str(Decimal(int(v)).scaleb(-2)) for v in a.s_rent[s_idx]]
     out["rent_yuan_m2_month"] = rent
     month = np.full(nd, None, dtype=object)
-    month[d_idx] = [str(Decimal(int(v)).scaleb(-4).quantize(Decimal("0.01")))
-                    for v in rent_u[pi]]
+    month[d_idx] = [str(Decimal(int(v)).scaleb(-4).quantize(Decimal("0.01"))) for v in rent_u[pi]]
     out["rent_yuan_month"] = month
     score = np.full(nd, np.nan)
     score[d_idx] = score_u[pi] / _SCORE_SCALE
@@ -649,32 +770,50 @@ def explain(demands: pd.DataFrame, spaces: pd.DataFrame, a: _Arrays, pairs: Pair
     b = np.full(nd, "", dtype=object)
     b[d_idx] = binding
     out["binding"] = b
-    zh, en = _reasons(demands, a, pairs, d_idx, pi, n_cand, rank, rent_u, terms, objective,
-                      context)
+    zh, en = _reasons(demands, a, pairs, d_idx, pi, n_cand, rank, rent_u, terms, objective, context)
     out["reason_zh"] = zh
     out["reason_en"] = en
     return out[list(MATCH_COLUMNS)]
 
 
-def _reasons(demands: pd.DataFrame, a: _Arrays, pairs: Pairs, d_idx: np.ndarray,
-             pi: np.ndarray, n_cand: np.ndarray, rank: np.ndarray, rent_u: np.ndarray,
-             terms: dict[str, np.ndarray], objective: str, context: MatchContext
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _reasons(
+    demands: pd.DataFrame,
+    a: _Arrays,
+    pairs: Pairs,
+    d_idx: np.ndarray,
+    pi: np.ndarray,
+    n_cand: np.ndarray,
+    rank: np.ndarray,
+    rent_u: np.ndarray,
+    terms: dict[str, np.ndarray],
+    objective: str,
+    context: MatchContext,
+) -> tuple[np.ndarray, np.ndarray]:
     nd = len(demands)
     zh = np.full(nd, "", dtype=object)
     en = np.full(nd, "", dtype=object)
-    no_leader = context.anchors is None or not len(context.anchors) or \
-        not (context.anchors["role"] == "chain_leader").any()
+    no_leader = (
+        context.anchors is None
+        or not len(context.anchors)
+        or not (context.anchors["role"] == "chain_leader").any()
+    )
     for k, (d, p) in enumerate(zip(d_idx.tolist(), pi.tolist(), strict=True)):
         n, r = int(n_cand[d]), int(rank[p])
         yuan = Decimal(int(rent_u[p])).scaleb(-4).quantize(Decimal("0.01"))
         if objective == "count-then-rent":
-            zh[d] = (f"满足全部硬约束的空间 {n} 个；月租金 {yuan} 元，在其候选中排第 {r} 低"
-                     + ("" if r == 1 else "（更便宜的候选已分配给其他需求，使满足需求数最多、总租金最低）"))
-            en[d] = (f"{n} spaces meet every hard constraint; monthly rent {yuan} yuan, "
-                     f"rank {r} among them"
-                     + ("" if r == 1 else " (cheaper candidates serve other demands so that "
-                        "the most demands are served at the lowest total rent)"))
+            zh[d] = f"满足全部硬约束的空间 {n} 个；月租金 {yuan} 元，在其候选中排第 {r} 低" + (
+                "" if r == 1 else "（更便宜的候选已分配给其他需求，使满足需求数最多、总租金最低）"
+            )
+            en[d] = (
+                f"{n} spaces meet every hard constraint; monthly rent {yuan} yuan, "
+                f"rank {r} among them"
+                + (
+                    ""
+                    if r == 1
+                    else " (cheaper candidates serve other demands so that "
+                    "the most demands are served at the lowest total rent)"
+                )
+            )
         else:
             parts = ", ".join(f"{t}={terms[t][p]:.3f}" for t in TERMS)
             zh[d] = f"满足全部硬约束的空间 {n} 个；按得分排第 {r}；分项 {parts}"
@@ -688,8 +827,10 @@ def _reasons(demands: pd.DataFrame, a: _Arrays, pairs: Pairs, d_idx: np.ndarray,
     for d in np.flatnonzero(~served).tolist():
         if n_cand[d]:
             zh[d] = f"满足全部硬约束的空间 {int(n_cand[d])} 个，均已分配给其他需求（全局最优）"
-            en[d] = (f"all {int(n_cand[d])} spaces meeting every hard constraint serve "
-                     "other demands in the optimum")
+            en[d] = (
+                f"all {int(n_cand[d])} spaces meeting every hard constraint serve "
+                "other demands in the optimum"
+            )
             continue
         if pairs.passing["kind"][d] == 0:
             failing = ["kind"]
@@ -697,7 +838,8 @@ def _reasons(demands: pd.DataFrame, a: _Arrays, pairs: Pairs, d_idx: np.ndarray,
             failing = ["area"]
         else:
             failing = [c for c in CONSTRAINTS[2:] if pairs.passing[c][d] == 0] or ["combined"]
-        zh[d] = "无满足全部硬约束的空间：" + "、".join(CONSTRAINT_ZH.get(c, "多项约束组合")
-                                              for c in failing)
+        zh[d] = "无满足全部硬约束的空间：" + "、".join(
+            CONSTRAINT_ZH.get(c, "多项约束组合") for c in failing
+        )
         en[d] = "no space meets every hard constraint: " + ", ".join(failing)
     return zh, en
