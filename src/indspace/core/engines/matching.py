@@ -204,8 +204,9 @@ class Pairs:
     s: np.ndarray
     passing: dict[str, np.ndarray] = field(default_factory=dict)
     """Per constraint, per demand: how many spaces of its kind pass that constraint alone
-    (kind: spaces of the kind; area: within the window; others: within the window and
-    passing that constraint) — the reasons of an unmatched demand."""
+    (kind: spaces of the kind; area: within the window; others — counted only for demands
+    without any pair — within the window and passing that constraint): the reasons of a
+    demand no space fits."""
 
 
 @dataclass
@@ -353,29 +354,41 @@ def _spec_ok(req: np.ndarray, have: np.ndarray, land: np.ndarray) -> np.ndarray:
     return np.isnan(req) | (have >= req) | (np.isnan(have) & land)
 
 
-def _pair_checks(a: _Arrays, d: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
-    """Every constraint beyond kind and area on the pairs (d, s): bool arrays."""
-    land = a.s_kind[s] == 0
-    return {
-        "load": _spec_ok(a.d_load[d], a.s_load[s], land),
-        "clear_height": _spec_ok(a.d_height[d], a.s_height[s], land),
-        "power": _spec_ok(a.d_power[d], a.s_power[s], land),
-        "pollution": a.d_poll[d] <= a.s_poll[s],
-        "district": (a.d_mask[d] & a.s_mask[s]) != 0,
-        "timing": a.s_from[s] <= a.d_start[d],
-        "rent": (a.d_rent[d] < 0) | ((a.s_rent[s] >= 0) & (a.s_rent[s] <= a.d_rent[d])),
-    }
+_CHECKS = {
+    # most selective and cheapest first: the pairs are compacted after each check
+    "district": lambda a, d, s: (a.d_mask[d] & a.s_mask[s]) != 0,
+    "timing": lambda a, d, s: a.s_from[s] <= a.d_start[d],
+    "pollution": lambda a, d, s: a.d_poll[d] <= a.s_poll[s],
+    "rent": lambda a, d, s: (a.d_rent[d] < 0) | ((a.s_rent[s] >= 0) & (a.s_rent[s] <= a.d_rent[d])),
+    "load": lambda a, d, s: _spec_ok(a.d_load[d], a.s_load[s], a.s_kind[s] == 0),
+    "clear_height": lambda a, d, s: _spec_ok(a.d_height[d], a.s_height[s], a.s_kind[s] == 0),
+    "power": lambda a, d, s: _spec_ok(a.d_power[d], a.s_power[s], a.s_kind[s] == 0),
+}
+"""Every constraint beyond kind and area, on arrays of pairs (d, s)."""
+
+
+def _window(lo: np.ndarray, counts: np.ndarray, dk: np.ndarray, sk: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of demands ``dk`` with the slices ``sk[lo : lo + counts]``, expanded at
+    once (np.repeat of the demand, arange within each slice)."""
+    total = int(counts.sum())
+    rep_d = np.repeat(dk, counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    pos = np.arange(total) - first + np.repeat(lo, counts)
+    return rep_d, sk[pos]
 
 
 def candidate_pairs(a: _Arrays) -> Pairs:
     """All (demand, space) pairs meeting every hard constraint, generated without a dense
     demand × space loop: the spaces of each kind sorted by area, each demand's area window is
     one slice of them (two ``searchsorted``), and the slices of a block of demands are
-    expanded at once and filtered column by column."""
+    expanded at once and filtered check by check, keeping the survivors. For the demands
+    left with no pair, each check is then counted alone over their windows (the reasons)."""
     nd = len(a.d_kind)
     d_out: list[np.ndarray] = []
     s_out: list[np.ndarray] = []
     passing = {c: np.zeros(nd, dtype=np.int64) for c in CONSTRAINTS}
+    windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for k in range(len(DEMAND_KINDS)):
         sk = np.flatnonzero(a.s_kind == k)
         sk = sk[np.argsort(a.s_area[sk], kind="stable")]
@@ -388,30 +401,30 @@ def candidate_pairs(a: _Arrays) -> Pairs:
         hi = np.searchsorted(areas, a.d_max[dk], side="right")
         counts = np.maximum(hi - lo, 0)
         passing["area"][dk] = counts
+        windows.append((dk, lo, counts, sk))
         # blocks of demands holding at most _PAIR_CHUNK pairs (one demand may exceed it)
         ends = np.cumsum(counts)
         start = 0
         while start < len(dk):
             base = ends[start - 1] if start else 0
-            stop = int(np.searchsorted(ends, base + _PAIR_CHUNK, side="right"))
-            stop = max(stop, start + 1)
-            c = counts[start:stop]
-            total = int(c.sum())
-            if total:
-                rep_d = np.repeat(dk[start:stop], c)
-                first = np.repeat(np.cumsum(c) - c, c)
-                pos = np.arange(total) - first + np.repeat(lo[start:stop], c)
-                rep_s = sk[pos]
-                checks = _pair_checks(a, rep_d, rep_s)
-                ok = np.ones(total, dtype=bool)
-                for name, m in checks.items():
-                    passing[name] += np.bincount(rep_d[m], minlength=nd)
-                    ok &= m
-                d_out.append(rep_d[ok])
-                s_out.append(rep_s[ok])
+            stop = max(int(np.searchsorted(ends, base + _PAIR_CHUNK, side="right")), start + 1)
+            rep_d, rep_s = _window(lo[start:stop], counts[start:stop], dk[start:stop], sk)
+            for check in _CHECKS.values():
+                m = check(a, rep_d, rep_s)
+                rep_d, rep_s = rep_d[m], rep_s[m]
+            d_out.append(rep_d)
+            s_out.append(rep_s)
             start = stop
     d = np.concatenate(d_out) if d_out else np.empty(0, np.int64)
     s = np.concatenate(s_out) if s_out else np.empty(0, np.int64)
+    # reasons of the demands without a pair: how many of their window pass each check alone
+    none = np.bincount(d, minlength=nd) == 0
+    for dk, lo, counts, sk in windows:
+        sel = none[dk] & (counts > 0)
+        if sel.any():
+            rep_d, rep_s = _window(lo[sel], counts[sel], dk[sel], sk)
+            for name, check in _CHECKS.items():
+                passing[name] += np.bincount(rep_d[check(a, rep_d, rep_s)], minlength=nd)
     return Pairs(d=d.astype(np.int64), s=s.astype(np.int64), passing=passing)
 
 
@@ -424,19 +437,17 @@ def _rent_units(a: _Arrays, pairs: Pairs) -> np.ndarray:
     return np.maximum(a.s_rent[pairs.s], 0) * area_cm
 
 
-def _nearest(points_x: np.ndarray, points_y: np.ndarray, anchors: pd.DataFrame) -> np.ndarray:
-    """Distance (m) from each point to the nearest anchor (inf when none / no point)."""
-    out = np.full(len(points_x), np.inf)
-    have = ~(np.isnan(points_x) | np.isnan(points_y))
+def _nearest(points: np.ndarray, anchors: pd.DataFrame) -> np.ndarray:
+    """Distance (m) from each point to the nearest anchor (inf when none / empty point)."""
+    out = np.full(len(points), np.inf)
+    have = ~shapely.is_empty(points) & ~shapely.is_missing(points)
     if not len(anchors) or not have.any():
         return out
     tree = shapely.STRtree(
         shapely.points(anchors["x"].to_numpy(float), anchors["y"].to_numpy(float))
     )
     idx = np.flatnonzero(have)
-    (src, _), dist = tree.query_nearest(
-        shapely.points(points_x[idx], points_y[idx]), return_distance=True, all_matches=False
-    )
+    (src, _), dist = tree.query_nearest(points[idx], return_distance=True, all_matches=False)
     out[idx[src]] = dist
     return out
 
@@ -445,54 +456,55 @@ def score_terms(
     demands: pd.DataFrame,
     spaces: pd.DataFrame,
     a: _Arrays,
-    pairs: Pairs,
+    d: np.ndarray,
+    s: np.ndarray,
     weights: MatchWeights,
     context: MatchContext,
 ) -> dict[str, np.ndarray]:
-    """The weighted objective's terms per pair, each in [0, 1] (0 where data is missing)."""
-    n = len(pairs.d)
+    """The weighted objective's terms of the pairs (d, s), each in [0, 1] (0 where data is
+    missing): rent against the demand's ceiling (or the dearest space of the inventory);
+    e^(−distance/scale) from the space to the nearest 链主 and to the nearest supplier of the
+    demand's chain; the share of the space's park's firms in that chain; e^(−distance/scale)
+    from the firm's present site to the space."""
+    n = len(d)
     sx, sy = _num(spaces, "x"), _num(spaces, "y")
-    chain = (
-        demands["chain"].fillna("").astype(str).to_numpy(dtype=object)
-        if "chain" in demands
-        else np.full(len(demands), "", dtype=object)
-    )
-    # rent: against the demand's ceiling, or the dearest space of the inventory
-    ref = np.where(
-        a.d_rent[pairs.d] > 0, a.d_rent[pairs.d], max(int(a.s_rent.max(initial=0)), 1)
-    ).astype(float)
-    rent = np.clip(1.0 - np.maximum(a.s_rent[pairs.s], 0) / ref, 0.0, 1.0)
-    terms = {"rent": rent}
-    # chain affinity: nearest 链主 / supplier of the demand's chain to the space
+    chains = demands["chain"] if "chain" in demands else pd.Series([None] * len(demands))
+    d_chain, names = pd.factorize(chains.fillna("").astype(str))
+    d_chain = np.where(np.asarray(names)[d_chain] == "", -1, d_chain) if len(names) else d_chain
+    ref = np.where(a.d_rent[d] > 0, a.d_rent[d], max(int(a.s_rent.max(initial=0)), 1))
+    terms = {"rent": np.clip(1.0 - np.maximum(a.s_rent[s], 0) / ref.astype(float), 0.0, 1.0)}
+    pair_chain = d_chain[d] if n else np.empty(0, np.int64)
+    anchors = context.anchors
     for role, name in (("chain_leader", "chain_leader"), ("supplier", "chain_suppliers")):
         t = np.zeros(n)
-        anchors = context.anchors
         if anchors is not None and len(anchors):
-            for ch in np.unique(chain[pairs.d]):
-                if not ch:
-                    continue
-                sel = anchors[(anchors["chain"] == ch) & (anchors["role"] == role)]
+            a_chain = pd.Index(names).get_indexer(anchors["chain"].astype(str))
+            a_role = anchors["role"].to_numpy(dtype=object) == role
+            for c in np.unique(pair_chain[pair_chain >= 0]):
+                sel = anchors[(a_chain == c) & a_role]
                 if not len(sel):
                     continue
-                dist = _nearest(sx, sy, sel)  # per space, for this chain
-                m = chain[pairs.d] == ch
-                t[m] = np.exp(-dist[pairs.s[m]] / weights.affinity_scale_m)
+                m = pair_chain == c
+                need, inv = np.unique(s[m], return_inverse=True)
+                ok = ~(np.isnan(sx[need]) | np.isnan(sy[need]))
+                pts = np.full(len(need), None, dtype=object)
+                pts[ok] = shapely.points(sx[need][ok], sy[need][ok])
+                dist = _nearest(pts, sel)
+                t[m] = np.exp(-dist[inv] / weights.affinity_scale_m)
         terms[name] = t
-    # park specialisation: the share of the space's park's firms in the demand's chain
     t = np.zeros(n)
     pc = context.park_chains
-    if pc is not None and len(pc) and "park_id" in spaces:
-        key = pd.Series(
-            pc["share"].to_numpy(float),
-            index=pd.MultiIndex.from_arrays([pc["park_id"].astype(str), pc["chain"].astype(str)]),
-        )
-        park = spaces["park_id"].fillna("").astype(str).to_numpy(dtype=object)
-        idx = pd.MultiIndex.from_arrays([park[pairs.s], chain[pairs.d]])
-        t = key.reindex(idx).fillna(0.0).to_numpy(float)
+    if pc is not None and len(pc) and "park_id" in spaces and n:
+        s_park, parks = pd.factorize(spaces["park_id"].fillna("").astype(str))
+        table = np.zeros((len(parks) + 1, len(names) + 1))
+        pi = pd.Index(parks).get_indexer(pc["park_id"].astype(str))
+        ci = pd.Index(names).get_indexer(pc["chain"].astype(str))
+        ok = (pi >= 0) & (ci >= 0)
+        table[pi[ok], ci[ok]] = pc["share"].to_numpy(float)[ok]
+        t = np.where(pair_chain >= 0, table[s_park[s], pair_chain], 0.0)
     terms["park_specialisation"] = np.clip(t, 0.0, 1.0)
-    # commute: from the firm's present site to the space
     dx, dy = _num(demands, "x"), _num(demands, "y")
-    dist = np.hypot(sx[pairs.s] - dx[pairs.d], sy[pairs.s] - dy[pairs.d])
+    dist = np.hypot(sx[s] - dx[d], sy[s] - dy[d])
     terms["commute"] = np.where(
         np.isnan(dist), 0.0, np.exp(-np.nan_to_num(dist, nan=0.0) / weights.commute_scale_m)
     )
@@ -627,14 +639,28 @@ def match(
     a = _arrays(demands, spaces, as_of)
     pairs = candidate_pairs(a)
     rent_u = _rent_units(a, pairs)
-    terms = score_terms(demands, spaces, a, pairs, weights, context)
-    score_u = score_units(terms, weights)
     weighted = objective == "weighted"
-    cost = -score_u if weighted else rent_u
-    chosen = solve_flow(pairs, cost, max_count=not weighted)
-    best = _solution(pairs, chosen, rent_u, score_u, optimal=True)
+    n = len(pairs.d)
     order = _first_come(demands, a)
-    g = greedy(pairs, cost, order)
+    if weighted:
+        terms = score_terms(demands, spaces, a, pairs.d, pairs.s, weights, context)
+        score_u = score_units(terms, weights)
+        cost = -score_u
+        chosen = solve_flow(pairs, cost, max_count=False)
+        g = greedy(pairs, cost, order)
+    else:
+        cost = rent_u
+        chosen = solve_flow(pairs, cost, max_count=True)
+        g = greedy(pairs, cost, order)
+        # scores are reported, not optimised: computed for the chosen pairs only
+        some = np.union1d(chosen, g)
+        part = score_terms(demands, spaces, a, pairs.d[some], pairs.s[some], weights, context)
+        terms = {k: np.zeros(n) for k in TERMS}
+        for k in TERMS:
+            terms[k][some] = part[k]
+        score_u = np.zeros(n, np.int64)
+        score_u[some] = score_units(part, weights)
+    best = _solution(pairs, chosen, rent_u, score_u, optimal=True)
     base = _solution(pairs, g, rent_u, score_u, optimal=False)
     matches = explain(
         demands, spaces, a, pairs, chosen, rent_u, score_u, terms, cost, weights, context, objective
