@@ -53,6 +53,12 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any, console:
             Path | None,
             typer.Option("--supply-out", help="写出所用供给清单 .csv / write the inventory used"),
         ] = None,
+        save: Annotated[
+            bool,
+            typer.Option(
+                "--save", help="保存为匹配批次（网页读取）/ keep as a run (the web page reads it)"
+            ),
+        ] = False,
         profile: Annotated[str, typer.Option("--profile", help="策略配置 / policy profile")] = (
             _PROFILE
         ),
@@ -83,6 +89,8 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any, console:
                 svc.write_matches(out, result.result.matches)
             if supply_out is not None:
                 svc.write_spaces(supply_out, result.spaces)
+            if save:
+                saved = svc.save_run(store, result, objective=objective, on=day, profile=profile)
         except IndspaceError as e:
             fail(e, as_json)
         if as_json:
@@ -100,3 +108,5 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any, console:
         )
         if out is not None:
             console.print(f"结果 / result → {escape(str(out))}")
+        if save:
+            console.print(f"已保存批次 / saved run {saved['run_id']}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from indspace.core.access import Principal
 from indspace.core.engines.matching import (
     DEMAND_COLUMNS,
     MATCH_COLUMNS,
@@ -39,7 +40,7 @@ from indspace.core.engines.matching import (
     MatchWeights,
     match,
 )
-from indspace.core.errors import ValidationError
+from indspace.core.errors import ForbiddenError, ValidationError
 from indspace.core.model.money import to_decimal
 from indspace.core.policy import PolicyProfile
 from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
@@ -624,3 +625,107 @@ def default_day(store: Store) -> date:
     from indspace.services.controlline import today
 
     return today(store)
+
+
+# ------------------------------------------------------------------------------ stored runs
+
+
+def save_run(
+    store: Store,
+    result: MatchRun,
+    *,
+    objective: str,
+    on: date,
+    profile: PolicyProfile | str | None = None,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Keep a run and its rows (``match-AS_OF-vN``); the page and the export read them."""
+    from indspace.store.match_runs import save_match_run
+
+    p = _profile(profile)
+    run = {
+        "objective": objective,
+        "as_of": on,
+        "profile_id": p.id,
+        "profile_hash": p.content_hash,
+        "created_at": now or datetime.now(UTC),
+        "actor": actor,
+        "summary_json": json.dumps(result.summary(), ensure_ascii=False, sort_keys=True),
+    }
+    return save_match_run(store, run, result.result.matches)
+
+
+def _scope(store: Store, who: Principal, rows: pd.DataFrame) -> pd.DataFrame:
+    """City-wide roles see every demand; a district officer the demands of its district's
+    firms and those matched into its district; an enterprise its own demands."""
+    who.require_login()
+    if who.city_wide:
+        return rows
+    if who.role == "district_officer":
+        firms = store.read_frame("enterprises", columns=["credit_code", "district"])
+        home = set(firms.loc[firms["district"] == who.district, "credit_code"])
+        return rows[rows["credit_code"].isin(home) | (rows["district"] == who.district)]
+    if who.role == "enterprise":
+        return rows[rows["credit_code"] == (who.credit_code or "")]
+    raise ForbiddenError(
+        "无权查看供需匹配", "matching is outside this account's scope", where="matching"
+    )
+
+
+def stored_rows(
+    store: Store,
+    run_id: str | None,
+    *,
+    who: Principal,
+    served: str | None = None,
+    district: str | None = None,
+    q: str | None = None,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A stored run (default: the latest) and the rows the caller may see, filtered by
+    ``served`` (``yes``/``no``), the matched space's ``district`` and a text ``q`` in the
+    demand id or credit code."""
+    from indspace.store.match_runs import get_match_run, list_match_runs, read_match_results
+
+    who.require_login()
+    if run_id is None:
+        runs = list_match_runs(store)
+        if not len(runs):
+            return {}, pd.DataFrame(columns=list(MATCH_COLUMNS))
+        run_id = str(runs.iloc[-1]["run_id"])
+    run = get_match_run(store, run_id)
+    rows = _scope(store, who, read_match_results(store, run_id))
+    if served not in (None, "", "yes", "no"):
+        raise ValidationError(
+            f"served 只能为 yes 或 no：{served[:20]!r}",
+            f"served must be yes or no: {served[:20]!r}",
+            where="served",
+        )
+    if served == "yes":
+        rows = rows[rows["space_id"].fillna("") != ""]
+    elif served == "no":
+        rows = rows[rows["space_id"].fillna("") == ""]
+    if district:
+        rows = rows[rows["district"] == district]
+    if q:
+        rows = rows[
+            rows["demand_id"].str.contains(q, regex=False)
+            | rows["credit_code"].fillna("").str.contains(q, regex=False)
+        ]
+    run = {
+        "run_id": run["run_id"],
+        "objective": run["objective"],
+        "as_of": run["as_of"].isoformat() if isinstance(run["as_of"], date) else run["as_of"],
+        "profile_id": run["profile_id"],
+        "summary": json.loads(run["summary_json"]),
+    }
+    return run, rows.reset_index(drop=True)
+
+
+def page_payload(
+    run: dict[str, Any], rows: pd.DataFrame, offset: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    """The JSON answer: the run and its summary, the filtered count and one page of rows."""
+    part = rows.iloc[offset : offset + limit].astype(object)
+    part = part.where(pd.notna(part), None)
+    return {**run, "total": len(rows), "offset": offset, "rows": part.to_dict("records")}
