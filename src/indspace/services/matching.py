@@ -651,7 +651,8 @@ def save_run(
         "profile_hash": p.content_hash,
         "created_at": now or datetime.now(UTC),
         "actor": actor,
-        "summary_json": json.dumps(result.summary(), ensure_ascii=False, sort_keys=True),
+        # without the solve time: the same inputs keep the same stored run
+        "summary_json": json.dumps(result.result.summary, ensure_ascii=False, sort_keys=True),
     }
     return save_match_run(store, run, result.result.matches)
 
