@@ -32,7 +32,7 @@ def make_demands(
     other_districts: list[str],
     as_of: date,
     rng: np.random.Generator,
-) -> dict[str, np.ndarray]:
+) -> dict[str, object]:
     """Columns of the ``demands`` entity for district ``code`` (GB/T 2260)."""
     n = int(len(firm_codes) * DEMANDS_PER_FIRM)
     firm = (
