@@ -408,3 +408,13 @@ def test_output_columns_and_binding() -> None:
     res = run([demand("D1", min_load_kn_m2=8.0)], [space("S1", available_from=DAY)])
     assert list(res.matches.columns) == list(MATCH_COLUMNS)
     assert res.matches["binding"].iloc[0] == "load(0.000);pollution(0.000);timing(0d)"
+
+
+def test_same_inputs_same_output() -> None:
+    rng = np.random.default_rng(7)
+    dem, sp = _instance(rng, 30, 60)
+    for objective in ("count-then-rent", "weighted"):
+        a = run(dem, sp, objective)
+        b = run(dem, sp, objective)
+        assert a.matches.to_csv(index=False) == b.matches.to_csv(index=False)
+        assert a.summary == b.summary
