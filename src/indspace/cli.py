@@ -158,7 +158,7 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations, plans, contracts, contract-events")
+             "control-lines, parks, designations, plans, contracts, contract-events, demands")
 
 
 class ImportMode(Enum):
@@ -356,6 +356,7 @@ def _register_subcommands() -> None:
         cli_land,
         cli_lines,
         cli_lowuse,
+        cli_match,
         cli_plans,
         cli_proforma,
         cli_reports,
@@ -376,6 +377,7 @@ def _register_subcommands() -> None:
     cli_plans.register(app, _fail, console)
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
     cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
+    cli_match.register(app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

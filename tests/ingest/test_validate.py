@@ -447,8 +447,16 @@ SUPPLY_RULES = {"E138", "E139", "E140", "E141", "E142"}
 rules; services/importing.py): each is triggered in tests/supply/test_contract_import.py."""
 
 
+DEMAND_RULES = {"E150", "E151"}
+"""Raised on the demands kind (the district list needs the store's districts): each is
+triggered in tests/matching/test_demand_import.py."""
+
+
 def test_every_rule_has_a_case() -> None:
-    assert set(CASES) | READER_RULES | OFFICER_RULES | SUPPLY_RULES == set(RULES)
+    assert set(CASES) | READER_RULES | OFFICER_RULES | SUPPLY_RULES | DEMAND_RULES == set(RULES)
+    demand_tests = (Path(__file__).parents[1] / "matching" / "test_demand_import.py"
+                    ).read_text(encoding="utf-8")
+    assert all(f'"{code}"' in demand_tests for code in DEMAND_RULES)
     supply_tests = (Path(__file__).parents[1] / "supply" / "test_contract_import.py").read_text(
         encoding="utf-8")
     assert all(f'"{code}"' in supply_tests for code in SUPPLY_RULES)

@@ -48,6 +48,7 @@ from indspace.demo._attrs import (
 )
 from indspace.demo._buildings import ERA_2021, ERA_PRE2005, draw_far, make_buildings
 from indspace.demo._contracts import make_contracts
+from indspace.demo._demands import make_demands
 from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
@@ -65,7 +66,7 @@ EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
 _FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG, \
-    _PLANS, _CODES, _CONTRACTS = range(14)
+    _PLANS, _CODES, _CONTRACTS, _DEMANDS = range(15)
 # 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
 _DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
                        ("little_giant", 0.01))
@@ -101,6 +102,7 @@ class DemoCity:
     plan_zones: gpd.GeoDataFrame
     contracts: pd.DataFrame
     contract_events: pd.DataFrame
+    demands: pd.DataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -437,6 +439,10 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                     plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
                                            _rng(seed, code, _PLANS)),
                     contracts=contracts, contract_events=contract_events,
+                    demands=_frame(ENTITIES["demands"], make_demands(
+                        code, codes, chain,
+                        [c for c in plan.districts["admin_code"].astype(str) if c != code],
+                        as_of, _rng(seed, code, _DEMANDS))),
                     anomalies=_anomalies(rows))
 
 

@@ -8,7 +8,7 @@ for every entity table and ``anomalies``. Spatial tables are GeoParquet (geopand
 ``to_parquet``: WKB geometry, CRS EPSG:4549 in the ``geo`` metadata); the others are plain
 Parquet. Rows go to the partition of their district: the ``district`` column where the table
 has one, ``admin_code`` for ``districts``, the enterprise's district for ``occupancy``,
-``indicators`` and ``designations``, and the record's district for ``anomalies``.
+``indicators``, ``designations`` and ``demands``, and the record's district for ``anomalies``.
 
 Following the hive convention the partition column is **not** repeated inside the files
 (tools such as pyarrow, dask and DuckDB add it from the directory name and refuse a second
@@ -40,7 +40,7 @@ def _row_districts(table: str, frame: pd.DataFrame, firm_district: pd.Series) ->
         return frame["admin_code"].to_numpy(dtype=str)
     if "district" in frame.columns:
         return frame["district"].to_numpy(dtype=str)
-    if table in ("occupancy", "indicators", "designations"):
+    if table in ("occupancy", "indicators", "designations", "demands"):
         return firm_district.reindex(frame["credit_code"]).to_numpy(dtype=str)
     if table in ("contracts", "contract_events"):   # <parcel_id>-HT: parcel ids lead
         return frame["contract_id"].astype(str).str.slice(0, 6).to_numpy(dtype=str)

@@ -46,6 +46,7 @@ KINDS: dict[str, str] = {
     "plans": "plan_zones",
     "contracts": "contracts",
     "contract-events": "contract_events",
+    "demands": "demands",
 }
 """CLI kind (``indspace import KIND FILE``) → store table name."""
 
@@ -154,6 +155,21 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "idle_cause": ("闲置原因",),
         "installment_special": ("特殊项目分期", "特殊项目"),
     },
+    "demands": {
+        "demand_id": ("需求编号", "需求代码", "项目编号"),
+        "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "TYSHXYDM"),
+        "kind": ("需求类型", "空间类型", "用地用房类型"),
+        "min_area_m2": ("需求面积下限", "最小面积", "面积下限", "需求面积"),
+        "max_area_m2": ("需求面积上限", "最大面积", "面积上限"),
+        "min_load_kn_m2": ("楼面荷载", "荷载要求", "最低楼面荷载"),
+        "min_clear_height_m": ("净高", "净高要求", "最低净高", "层高要求"),
+        "min_power_kva": ("用电容量", "用电需求", "配电容量"),
+        "pollution_class": ("污染类别", "工业用地类别", "污染等级"),
+        "chain": ("产业链", "\"361\"产业链", "所属产业链"),
+        "max_rent_yuan_m2_month": ("可承受租金上限", "租金上限", "最高租金"),
+        "districts": ("意向区县", "意向区域", "选址区县"),
+        "start": ("需求起始日期", "需求日期", "计划入驻日期", "入驻时间"),
+    },
     "contract_events": {
         "contract_id": ("合同编号", "出让合同编号", "电子监管号", "合同号"),
         "event": ("事件", "事件类型", "履约事件"),
@@ -204,6 +220,7 @@ EXTRAS: dict[str, dict[str, tuple[str, ...]]] = {
     "plan_zones": {"name": ("规划单元名称", "单元名称"), "district": ("所在区县", "区县")},
     "contracts": {"name": ("受让人", "受让人名称", "企业名称")},
     "contract_events": {},
+    "demands": {"name": ("企业名称",), "industry_code": ("行业代码", "国民经济行业代码")},
 }
 """Recognised columns without a contract field: kept in ``ValidationResult.extras``.
 
@@ -259,6 +276,10 @@ UNITS: dict[str, dict[str, Fraction]] = {
     "t": {"吨": F(1), "t": F(1), "千克": F(1, 1000), "kg": F(1, 1000), "万吨": F(10_000)},
     "m": {"米": F(1), "m": F(1)},
     "人": {"人": F(1)},
+    "kN/m²": {"kn/m2": F(1), "千牛/平方米": F(1), "kn/平方米": F(1), "kpa": F(1)},
+    "kVA": {"kva": F(1), "千伏安": F(1), "mva": F(1000), "兆伏安": F(1000)},
+    "元/m²/月": {"元/平方米/月": F(1), "元/m2/月": F(1), "元/平方米·月": F(1),
+                "元/m2·月": F(1), "元/月/平方米": F(1), "元/月/m2": F(1)},
     "年": {"年": F(1)},
     "万元/亩": {"万元/亩": F(1), "万元": F(1), "元/亩": F(1, 10_000), "元/平方米": F(1, 15),
                "元/m2": F(1, 15)},
@@ -275,6 +296,8 @@ MJDW_CODES: dict[str, str] = {"1": "平方米", "2": "亩", "3": "公顷"}
 
 # --- values ----------------------------------------------------------------------------------
 CHOICE_VALUES: dict[str, dict[str, str]] = {
+    "kind": {"用地": "land", "土地": "land", "land": "land",
+             "用房": "floor", "厂房": "floor", "楼层": "floor", "floor": "floor"},
     "designation": {"高新技术企业": "high_tech_enterprise",
                     "国家高新技术企业": "high_tech_enterprise", "高新": "high_tech_enterprise",
                     "high_tech_enterprise": "high_tech_enterprise",

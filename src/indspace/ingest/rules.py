@@ -350,6 +350,18 @@ _CATALOGUE: tuple[Rule, ...] = (
        "特殊项目也须在该期限内缴清全部价款",
        "a special project too pays the whole price by that day",
        "contract-events"),
+    _R("E150", "area_window", "error",
+       "「{header}」{value} 小于需求面积下限 {min_area}",
+       "{header} {value} is below the minimum area {min_area}",
+       "面积上限须不小于下限；只有下限时上限留空",
+       "the maximum area must not be below the minimum; leave it empty when there is none",
+       "demands"),
+    _R("E151", "unknown_district", "error",
+       "意向区县中的“{district}”不是库中的区县",
+       "'{district}' in the districts is not a district of the store",
+       "填写区县代码（330212）、全称（鄞州区）或简称（鄞州），多个用分号 ; 分隔",
+       "write district codes (330212), full or short names (鄞州区, 鄞州), joined with ;",
+       "demands"),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}

@@ -84,15 +84,20 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("contracts", "term_years"): (1, 70),
     ("contracts", "far_min"): (0, 20),
     ("contracts", "far_max"): (0, 20),
+    ("demands", "pollution_class"): (1, 3),
+    ("demands", "min_clear_height_m"): (0, 100),
+    ("demands", "min_load_kn_m2"): (0, 1000),
 }
 """Plausible inclusive ranges (E123) of some numeric fields."""
 POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2"),
                                                    ("contracts", "area_m2"),
-                                                   ("contracts", "price_wan")})
+                                                   ("contracts", "price_wan"),
+                                                   ("demands", "min_area_m2"),
+                                                   ("demands", "max_area_m2")})
 """Fields that must be > 0 (E123 for 0)."""
 ID_FIELDS = frozenset({"parcel_id", "building_id", "block_id", "park_id", "occupancy_id",
                        "land_use_code", "industry_code", "district", "zone_id",
-                       "planned_use", "contract_id"})
+                       "planned_use", "contract_id", "demand_id", "chain"})
 """Text fields normalised to half-width (NFKC) and trimmed; other text is only trimmed."""
 ONE_LINE_FIELDS = ID_FIELDS | {"credit_code", "owner_credit_code", "name"}
 """Codes, ids and names: one line of text, without line breaks or control characters (E130)."""
@@ -1169,6 +1174,8 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
     elif table == "contract_events":
         _check_contract_events(cols, ctx, iss)
+    elif table == "demands":
+        _check_demands(cols, ctx, iss)
 
     _check_duplicates(entity.key, cols, iss, rows)
     _check_text(entity, cols, absent, iss)
@@ -1353,6 +1360,35 @@ def _check_dates(cols: dict[str, _Col], start: str, end: str, iss: _Issues) -> N
     wrong = both & (e.values < s.values)
     iss.add("E122", end, wrong, e.raw, start_header=s.header, end_header=e.header,
             start=s.values.astype(str).astype(object), end=e.values.astype(str).astype(object))
+
+
+def _check_demands(cols: dict[str, _Col], ctx: ValidationContext, iss: _Issues) -> None:
+    """E150 (maximum area below the minimum) and E151 (a district of the ;-joined list the
+    store does not know); names in the list are stored as their GB/T 2260 codes, joined by
+    ``;`` in the order given, without repeats."""
+    lo, hi = cols["min_area_m2"].values, cols["max_area_m2"].values
+    with np.errstate(invalid="ignore"):
+        wrong = np.isfinite(lo) & np.isfinite(hi) & (hi < lo)
+    iss.add("E150", "max_area_m2", wrong, cols["max_area_m2"].raw,
+            header=cols["max_area_m2"].header, min_area=_fmts(lo))
+    if not ctx.district_codes:
+        return
+    codes = set(ctx.district_codes.values())
+    lookup = {**{c: c for c in codes}, **ctx.district_codes}
+    d = cols["districts"]
+    vals = np.array(d.values, dtype=object)
+    bad_name = _filled(len(vals), None)
+    for i, v in enumerate(vals):
+        if not isinstance(v, str) or not v:
+            continue
+        parts = [p.strip() for p in re.split(r"[;；,，、]", v) if p.strip()]
+        unknown = [p for p in parts if p not in lookup]
+        if unknown:
+            bad_name[i] = unknown[0]
+            continue
+        vals[i] = ";".join(dict.fromkeys(lookup[p] for p in parts))
+    d.values = vals
+    iss.add("E151", "districts", pd.notna(bad_name), d.raw, district=bad_name)
 
 
 def _same_crs(data: Any, crs: Any) -> Any:

@@ -65,7 +65,8 @@ def build_demo_store(db: str | Path, *, scale: str = "city", seed: int = 2025042
 def evaluate_demo(store: Store) -> str:
     """The pipeline after loading: the 亩均 evaluation (and 地企双评) of the demo's last year
     with the ``ningbo-demo`` profile, stored as a run, then the low-efficiency plan (units,
-    project types, modes) stored as a run; returns the evaluation run id."""
+    project types, modes) stored as a run, then the supply–demand matching (issue #19)
+    stored as a run; returns the evaluation run id."""
     from indspace.services.evaluation import run_evaluation
     from indspace.services.lowuse import plan
 
@@ -73,7 +74,22 @@ def evaluate_demo(store: Store) -> str:
                              note="demo pipeline", now=DEMO_EVALUATED_AT)
     plan(store, evaluation_run_id=str(outcome.run["run_id"]), actor="indspace demo",
          now=DEMO_EVALUATED_AT)
+    match_demo(store)
     return str(outcome.run["run_id"])
+
+
+def match_demo(store: Store) -> str:
+    """The demo's demands matched (count-then-rent) to the supply the store gives on the
+    as-of day, kept as a run for the web page; returns its run id."""
+    from indspace.services import matching
+
+    demands = matching.read_demands(store, None)
+    result = matching.run(store, demands=demands, spaces=None, on=DEMO_AS_OF,
+                          profile=DEMO_PROFILE)
+    saved = matching.save_run(store, result, objective="count-then-rent", on=DEMO_AS_OF,
+                              profile=DEMO_PROFILE, actor="indspace demo",
+                              now=DEMO_EVALUATED_AT)
+    return str(saved["run_id"])
 
 
 DEMO_PASSWORDS = {"admin": "demo-admin-2025", "officer": "demo-officer-2025",

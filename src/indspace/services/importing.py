@@ -50,6 +50,7 @@ BUNDLE_ORDER = (
     "plans",
     "contracts",
     "contract-events",
+    "demands",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -223,6 +224,25 @@ def import_file(
                             year=year, mode=mode, strict=strict, actor=actor,
                             report_dir=report_dir, clock=clock, source_name=source_name,
                             district=district)
+
+
+def validate_file(store: Store, kind: str, path: str | Path, *,
+                  encoding: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and validate a file of a non-spatial ``kind`` against the store, writing
+    nothing: the accepted rows typed per contract and every issue (rows refused while
+    reading included), as ``indspace import`` would report them. Used where a file is an
+    input of a computation rather than data to keep (``indspace match --demands``)."""
+    table = table_for(kind)
+    if ENTITIES[table].geometry is not None:
+        raise ValueError(f"{kind} is spatial: import it")
+    raw = read_table(Path(path), encoding=encoding)
+    resolution = resolve_headers(kind, list(raw.frame.columns))
+    result = validate(kind, raw.frame.copy(), resolution, raw.row_numbers,
+                      _context(store, table, None, datetime.now(UTC)), source=raw.source)
+    issues = (pd.concat([raw.rejected, result.issues], ignore_index=True)
+              .sort_values("source_row", kind="stable", ignore_index=True)
+              if len(raw.rejected) else result.issues)
+    return result.valid, issues
 
 
 def _import_file(

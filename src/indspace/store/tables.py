@@ -199,6 +199,7 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
     controlline_tables(md, srid)
     lowuse_tables(md)
     proforma_tables(md)
+    match_tables(md)
     account_tables(md)
     return md
 
@@ -442,6 +443,45 @@ def proforma_tables(md: MetaData) -> None:
         Index("ux_proforma_results_run_unit_mode", "run_id", "unit_id", "mode", unique=True),
         sqlite_autoincrement=True, comment="资金平衡测算结果（单元 × 模式）",
     )
+
+
+def match_tables(md: MetaData) -> None:
+    """Supply–demand matching runs (issue #19): one row per run, one per demand of a run
+    (the columns of ``indspace.core.engines.matching.MATCH_COLUMNS``; rents as exact decimal
+    text)."""
+    Table(
+        "match_runs", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False, unique=True),
+        Column("objective", Text, nullable=False, comment="目标函数"),
+        Column("as_of", Date, nullable=False, comment="基准日"),
+        Column("profile_id", Text, nullable=False),
+        Column("profile_hash", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("summary_json", Text, nullable=False),
+        sqlite_autoincrement=True, comment="供需匹配批次",
+    )
+    Table(
+        "match_results", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        *[Column(name, typ, comment=zh) for name, typ, zh in MATCH_RESULT_COLUMNS],
+        Index("ux_match_results_run_demand", "run_id", "demand_id", unique=True),
+        sqlite_autoincrement=True, comment="供需匹配结果（每个需求一行）",
+    )
+
+
+MATCH_RESULT_COLUMNS: list[tuple[str, Any, str]] = [
+    ("demand_id", Text, "需求编号"), ("credit_code", Text, "统一社会信用代码"),
+    ("kind", Text, "需求类型"), ("space_id", Text, "空间编号"), ("space_kind", Text, "空间类型"),
+    ("district", Text, "区县"), ("park_id", Text, "园区"), ("area_m2", Float, "面积 (m²)"),
+    ("rent_yuan_m2_month", Text, "租金 (元/m²/月)"), ("rent_yuan_month", Text, "月租金 (元)"),
+    ("score", Float, "得分"), ("n_candidates", Integer, "候选空间数"),
+    ("cost_rank", Integer, "候选中排名"), ("binding", Text, "紧约束"),
+    ("reason_zh", Text, "说明"), ("reason_en", Text, "reason"),
+]
+"""The stored columns of a match row, in MATCH_COLUMNS order (name, SQL type, label)."""
 
 
 def controlline_tables(md: MetaData, srid: int) -> None:

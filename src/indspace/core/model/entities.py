@@ -267,10 +267,36 @@ after the as-of day is not yet paid), start, stop, resume, completion, acceptanc
 against the firm's evaluated tax per mu and ``invested_wan``), transfer, renewal application
 and extension (``date`` = the new start deadline)."""
 
+DEMAND_KINDS = ("land", "floor")
+"""空间需求类型: 用地 (land) / 用房 (floor)."""
+
+DEMANDS = Entity(
+    "demands", ("demand_id",), (
+        Field("demand_id", "text", "需求编号", required=True),
+        Field("credit_code", "text", "统一社会信用代码", required=True, credit_code=True),
+        Field("kind", "text", "需求类型", required=True, choices=DEMAND_KINDS),
+        Field("min_area_m2", "float", "需求面积下限", unit="m²", required=True),
+        Field("max_area_m2", "float", "需求面积上限", unit="m²"),
+        Field("min_load_kn_m2", "float", "楼面荷载", unit="kN/m²"),
+        Field("min_clear_height_m", "float", "净高", unit="m"),
+        Field("min_power_kva", "float", "用电容量", unit="kVA"),
+        Field("pollution_class", "int", "污染类别"),
+        Field("chain", "text", "\"361\"产业链"),
+        Field("max_rent_yuan_m2_month", "decimal", "可承受租金上限", unit="元/m²/月"),
+        Field("districts", "text", "意向区县"),
+        Field("start", "date", "需求起始日期"),
+        SYNTH,
+    ), "空间需求画像", extra_indexes=(("credit_code",),))
+"""空间需求画像 (kind ``demands``, issue #19; land-rules K1): a firm's need for land or floor
+space — area window (m²), floor load (kN/m²), clear height (m), power (kVA), pollution class
+(1/2/3 = 一/二/三类工业, 100101/2/3), its "361" chain, the highest rent it accepts (元/m²/月,
+exact), the districts it would go to (GB/T 2260 codes, ;-joined; empty = any) and the day it
+wants the space from."""
+
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
                          OCCUPANCY, INDICATORS, DESIGNATIONS, PLAN_ZONES, CONTRACTS,
-                         CONTRACT_EVENTS)
+                         CONTRACT_EVENTS, DEMANDS)
 }
 """All stored entities by table name, in load order (referenced tables first)."""
 
