@@ -27,8 +27,8 @@ pytestmark = pytest.mark.xdist_group("small_demo")
 
 @pytest.fixture(scope="module")
 def world(
-    small_demo: Path,
-    tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+    small_demo: Path,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[TestClient, dict[str, dict[str, str]], Path]]:
     db = tmp_path_factory.mktemp("wf-api") / "wf.gpkg"
     shutil.copyfile(small_demo, db)
