@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from indspace.core.clock import start_of_day
-from indspace.core.engines.ledger import EPS_M2, Booking, LineEdits, mu
+from indspace.core.engines.ledger import EPS_M2, STATE_LABELS, Booking, LineEdits, mu
 from indspace.core.errors import (
     BalanceError,
     ConflictError,
@@ -43,8 +43,7 @@ PROPOSALS = "controlline_proposals"
 AREAS = "controlline_proposal_areas"
 LEDGER = "controlline_ledger"
 CONSTRAINTS = "constraint_areas"
-STATE_ZH = {"draft": "草稿", "reviewed": "已审查", "approved": "已批准", "in_force": "已生效",
-            "rejected": "已驳回", "withdrawn": "已撤回"}
+STATE_ZH = STATE_LABELS
 OPEN_STATES = ("draft", "reviewed")
 """States a proposal may be rejected or withdrawn from: before approval books the ledger."""
 
