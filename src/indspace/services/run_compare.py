@@ -13,6 +13,7 @@ apply_policies`) over those stored rows with the run's own profile.
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ import pandas as pd
 from indspace.core.access import Principal
 from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import ValidationError
+from indspace.core.model.entities import ENTITIES
 from indspace.services.evaluation import run_profile
 from indspace.services.output import excel_writer
 from indspace.store import Store, runs
@@ -69,11 +71,15 @@ def run_figures(store: Store, run: dict[str, Any]) -> pd.DataFrame:
         run["run_id"],
         columns=("credit_code", "score", "rank", "grade", "policy_grade", "land_area_mu", "status"),
     )
-    figures = store.read_frame(
-        "indicators", recorded_at=run["created_at"], where={"year": int(run["year"])}
-    )
-    figures = figures.drop(columns=[c for c in ("year", "geometry") if c in figures.columns])
     method = run_profile(run).evaluation_method(run["method_date"])
+    stored = {f.name for f in ENTITIES["indicators"].fields}
+    bases = {m.basis for m in method.policies if m.basis in stored}
+    figures = store.read_frame(
+        "indicators",
+        recorded_at=run["created_at"],
+        where={"year": int(run["year"])},
+        columns=["credit_code", "year", *sorted({"tax", "value_added"} | bases)],
+    ).drop(columns="year")
     history = (
         runs.read_history(store, run["run_id"])
         if run.get("history_years")
@@ -88,7 +94,7 @@ def run_figures(store: Store, run: dict[str, Any]) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["tax_per_mu"] = (out["tax"].astype("float64") / land).where(land > 0)
         out["va_per_mu"] = (out["value_added"].astype("float64") / land).where(land > 0)
-    out["money"] = [yuan(money.get(c)) for c in out["credit_code"]]
+    out["money"] = [yuan(v) for v in out["credit_code"].map(money).to_numpy(dtype=object)]
     return out
 
 
@@ -173,13 +179,13 @@ def compare_runs(
     if moved_only:
         frame = frame[frame["moved"]]
     keys = [k for k, _, _ in COMPARE_COLUMNS] + ["moved"]
-    items = []
-    for row in frame[keys].to_dict("records"):
-        item = {k: _clean(v) for k, v in row.items()}
-        for k in ("money_a", "money_b", "money_delta"):
-            item[k] = None if item[k] is None else str(item[k])
-        item["moved"] = bool(item["moved"])
-        items.append(item)
+    out = frame[keys].copy()
+    for k in ("money_a", "money_b", "money_delta"):
+        out[k] = [None if v is None else str(v) for v in out[k]]
+    out["class_move"] = out["class_move"].astype("Int64")
+    out["moved"] = out["moved"].astype(bool)
+    # one vectorised encoding (15 significant digits) instead of a Python call per cell
+    items = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
     return {"summary": summary, "items": items}
 
 
