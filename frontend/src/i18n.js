@@ -2,6 +2,7 @@
 // side by side, so that neither language can be forgotten. Chinese is the default.
 // Terms follow shared/domain/glossary.md.
 import { ref, watch } from 'vue'
+import { WORKFLOW_TEXTS } from './texts/workflows.js'
 
 const LANG_KEY = 'indspace.lang'
 export const lang = ref(localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh')
@@ -468,6 +469,7 @@ const TEXTS = {
   'common.all': ['全部', 'All'],
   'common.reload': ['刷新', 'Reload'],
   'common.search': ['查询', 'Search'],
+  ...WORKFLOW_TEXTS,
 }
 
 export function t(key, params) {

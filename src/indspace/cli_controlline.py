@@ -86,6 +86,38 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
         done(row, as_json, "已审查 / reviewed")
 
     @group.command()
+    def reject(proposal_id: IdArg,
+               note: Annotated[str, typer.Option("--note", help="驳回理由 / why")] = "",
+               actor: ActorOpt = "cli", db: db_opt = default_db,
+               as_json: JsonOpt = False) -> None:
+        """驳回：草稿或已审查 → 已驳回（终态，不记账）/ reject: draft or reviewed →
+        rejected (final; nothing is booked)."""
+        from indspace.services import controlline_ledger as svc
+        from indspace.store import Store
+
+        try:
+            row = svc.reject(Store.open(db), proposal_id, actor=actor, note=note)
+        except IndspaceError as e:
+            fail(e, as_json)
+        done(row, as_json, "已驳回 / rejected")
+
+    @group.command()
+    def withdraw(proposal_id: IdArg,
+                 note: Annotated[str, typer.Option("--note", help="撤回理由 / why")] = "",
+                 actor: ActorOpt = "cli", db: db_opt = default_db,
+                 as_json: JsonOpt = False) -> None:
+        """撤回：草稿或已审查 → 已撤回（终态，不记账）/ withdraw: draft or reviewed →
+        withdrawn (final; nothing is booked)."""
+        from indspace.services import controlline_ledger as svc
+        from indspace.store import Store
+
+        try:
+            row = svc.withdraw(Store.open(db), proposal_id, actor=actor, note=note)
+        except IndspaceError as e:
+            fail(e, as_json)
+        done(row, as_json, "已撤回 / withdrawn")
+
+    @group.command()
     def approve(proposal_id: IdArg, actor: ActorOpt = "cli", profile: ProfileOpt = _PROFILE,
                 db: db_opt = default_db, as_json: JsonOpt = False) -> None:
         """批准并记入占补平衡台账（结余不得为负）/ approve and book the ledger (a district's

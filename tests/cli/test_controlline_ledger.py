@@ -81,3 +81,26 @@ def test_constraint_layer_load(tmp_path: Path) -> None:
     bad = run("controlline", "constraints", str(layer).replace("red", "none"), "--db", db,
               check=False)
     assert bad.returncode == 2 and "无法读取管控区图层" in bad.stderr
+
+
+def test_reject_and_withdraw_from_the_command_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "lines.gpkg")
+    s = Store.create(db)
+    load(s)
+    s.close()
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps({"district": "330212", "reason": "补划储备",
+                                "in": {"type": "Polygon", "coordinates": _ring(100, 0, 130, 100)}},
+                               ensure_ascii=False), encoding="utf-8")
+    a = json.loads(run("controlline", "propose", str(path), "--db", db, "--json").stdout)
+    b = json.loads(run("controlline", "propose", str(path), "--db", db, "--json").stdout)
+    got = json.loads(run("controlline", "reject", a["proposal_id"], "--note", "不连片", "--db",
+                         db, "--json").stdout)
+    assert (got["state"], got["close_note"]) == ("rejected", "不连片")
+    r = run("controlline", "withdraw", b["proposal_id"], "--db", db)
+    assert "已撤回 / withdrawn" in r.stderr
+    refused = run("controlline", "review", a["proposal_id"], "--db", db, "--json", check=False)
+    assert refused.returncode == 2
+    assert json.loads(refused.stdout)["error"] == "ProposalStateError"
+    rows = json.loads(run("controlline", "proposals", "--db", db, "--json").stdout)
+    assert [r["state"] for r in rows] == ["rejected", "withdrawn"]

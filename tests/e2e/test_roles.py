@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import PASSWORDS, login, logout, serving, shot
+from tests.e2e.test_search_export import colours
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
@@ -214,7 +215,15 @@ def test_publish_object_accept_new_version(page: Any, base: str) -> None:
     page.get_by_test_id("breakdown-table").wait_for(timeout=SLOW)
     page.get_by_test_id("objection-button").click()
     page.get_by_test_id("objection-submit").wait_for()
-    # the figure defaults to 税收 / tax; the firm claims a much higher tax than recorded
+    # the figure defaults to 税收 / tax, shown with its unit and the firm's current value
+    tax_now = api(base, f"/api/evaluation/runs/{v1['run_id']}/objection-fields/{firm}",
+                  "firm")["fields"]
+    tax_now = next(f for f in tax_now if f["field"] == "tax")["value"]
+    page.get_by_test_id("objection-unit").filter(has_text="万元").wait_for()
+    shown = page.get_by_test_id("objection-current-value").inner_text().replace(",", "")
+    assert float(shown) == pytest.approx(tax_now, abs=1e-4), (shown, tax_now)
+    assert "万元" in page.get_by_test_id("objection-dialog").inner_text()
+    # the firm claims a much higher tax than recorded
     field(page, "objection-value").fill("99")
     field(page, "objection-reason").fill("税务局完税证明显示全年实缴税收 99 万元（e2e）")
     shot(page, "roles-4-firm-objection-form")
@@ -232,13 +241,48 @@ def test_publish_object_accept_new_version(page: Any, base: str) -> None:
     assert page.get_by_test_id("publish-run").count() == 0  # not the officer's to do
     shot(page, "roles-5-officer-objection")
     page.get_by_test_id("objection-accept").click()
-    message_box_confirm(page, "核实完税证明，予以采纳（e2e）")
+    # The preview comes first (computed in memory): the figure before and after, this firm's
+    # recomputed class; 接受 is enabled only once it is there.
+    dialog = page.get_by_test_id("objection-preview")
+    dialog.wait_for()
+    page.get_by_test_id("preview-table").wait_for(timeout=SLOW)
+    assert "99" in page.get_by_test_id("preview-after-value").inner_text()
+    assert "万元" in page.get_by_test_id("preview-after-value").inner_text()
+    assert page.get_by_test_id("preview-after-grade").inner_text().strip()
+    preview = api(base, f"/api/evaluation/objections/{filed[0]['objection_id']}/preview",
+                  "officer")
+    assert preview["value_after"] == 99.0 and preview["stored"] is False
+    assert api(base, "/api/evaluation/runs", "admin")[-1]["run_id"] == v1["run_id"]  # no run
+    png = shot(page, "roles-5-officer-preview")
+    assert colours(page, png) > 20, "screenshot looks blank"
+    field(page, "preview-note").fill("核实完税证明，予以采纳（e2e）")
+    page.get_by_test_id("preview-accept").click()
+    # the progress of the recomputation is on screen, inside the dialog
+    progress = page.locator("[data-testid=objection-preview] [data-testid=resolve-progress]")
+    progress.wait_for(timeout=SLOW)
+    assert progress.is_visible() and progress.bounding_box()["y"] < 860
+    shot(page, "roles-5-officer-accepting")
     # Accepting recomputes the run as version 2, which the page switches to.
     page.get_by_test_id("run-version").filter(has_text="v2").wait_for(timeout=SLOW)
+    # the handled case stays visible under the version it made
+    page.locator("[data-testid=objections-table] [data-state=accepted]").wait_for(timeout=SLOW)
+    page.get_by_test_id("objection-settled-here").first.wait_for()
     shot(page, "roles-5-officer-accepted")
     obj = api(base, f"/api/evaluation/objections?run_id={v1['run_id']}", "officer")[0]
     v2 = obj["resolved_run_id"]
     assert obj["state"] == "accepted" and v2.endswith("-v2"), obj
+
+    # ... and the two versions side by side: who moved, by how much, the money effect
+    page.get_by_test_id("compare-link").click()
+    page.get_by_test_id("compare-summary").wait_for(timeout=SLOW)
+    cmp = api(base, f"/api/evaluation/compare?run_a={v1['run_id']}&run_b={v2}", "officer")
+    assert cmp["summary"]["firms"] == page.get_by_test_id("compare-table").locator(
+        ".el-table__body tr").count() > 0
+    mine = next(r for r in cmp["items"] if r["credit_code"] == firm)
+    assert mine["tax_per_mu_b"] > mine["tax_per_mu_a"]   # 99 万元 on the same land
+    png = shot(page, "roles-5-officer-compare")
+    assert colours(page, png) > 20, "screenshot looks blank"
+    page.goto(f"{base}/#/evaluation")
 
     # 6. The run picker lists both versions, the newest (v2) first and selected by default.
     page.reload()
@@ -261,6 +305,9 @@ def test_publish_object_accept_new_version(page: Any, base: str) -> None:
     assert summary.locator(f"[data-grade={grade['grade']}]").count() >= 1
     page.locator("[data-testid=enterprise-objections] [data-state=accepted]").wait_for()
     assert v2 in page.get_by_test_id("enterprise-objections").inner_text()
+    # v1, superseded by v2, takes no more objections: no form, the reason instead
+    page.get_by_test_id("objection-closed").filter(has_text=v2).wait_for()
+    assert page.get_by_test_id("objection-button").count() == 0
     shot(page, "roles-6-firm-enterprise-v2")
     assert not page.errors, page.errors
 

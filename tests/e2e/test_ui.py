@@ -108,7 +108,8 @@ def test_language_switch(page: Any, server: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "route", ["enterprise", "evaluation", "imports", "lowuse", "controlline", "audit", "login"]
+    "route",
+    ["enterprise", "evaluation", "compare", "imports", "lowuse", "controlline", "audit", "login"],
 )
 def test_every_page_renders_without_a_crash(page: Any, server: str, route: str) -> None:
     """Each page shows its content, a clean "not available" state, or the login page."""

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from indspace.api import links as ln
 from indspace.api.deps import PublicLayers, StoreDep, Who, with_etag
@@ -25,7 +25,10 @@ RecordedAt = Annotated[str | None, Query(
 
 
 class Enforce(BaseModel):
-    on: date | None = None
+    on: date | None = Field(None, description="生效日（enforce）/ the day it takes effect")
+    note: str = Field("", max_length=2000,
+                      description="驳回或撤回理由（reject / withdraw）/ why it is rejected or "
+                                  "withdrawn")
 
 
 def router() -> APIRouter:
@@ -33,7 +36,8 @@ def router() -> APIRouter:
 
     @r.get("/proposals")
     def proposals(store: StoreDep, who: Who,
-                  state: Literal["draft", "reviewed", "approved", "in_force"] | None = None
+                  state: Literal["draft", "reviewed", "approved", "in_force", "rejected",
+                                 "withdrawn"] | None = None
                   ) -> list[dict[str, Any]]:
         """控制线调整方案 / adjustment proposals within the caller's district."""
         return adjustments.proposals(store, who=who, state=state)
@@ -64,15 +68,23 @@ def router() -> APIRouter:
     @r.post("/proposals/{proposal_id}/{action}", openapi_extra=ln.links(
         200, NextAction=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
                                            "header.If-Match": "$response.header.ETag"})))
-    def act(proposal_id: str, action: Literal["review", "approve", "enforce"],
+    def act(proposal_id: str,
+            action: Literal["review", "approve", "enforce", "reject", "withdraw"],
             store: StoreDep, who: Who, response: Response,
             if_match: Annotated[str | None, Header()] = None,
             body: Enforce | None = None) -> dict[str, Any]:
-        """审核 / 批准（记入占补平衡台账）/ 生效；须带 If-Match / review, approve (books the
-        ledger) or put in force; If-Match required."""
+        """审核 / 批准（记入占补平衡台账）/ 生效 / 驳回 / 撤回（草稿或已审查的方案）；须带
+        If-Match / review, approve (books the ledger), put in force, reject or withdraw (a
+        draft or reviewed proposal); If-Match required."""
         return with_etag(response, adjustments.act(
             store, proposal_id, action, who=who, if_match=if_match or "",
-            on=body.on if body else None))
+            on=body.on if body else None, note=body.note if body else ""))
+
+    @r.get("/proposals/{proposal_id}/map")
+    def proposal_map(proposal_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
+        """调整方案的调出 / 补划范围（GeoJSON，EPSG:4326）与占补平衡影响 / a proposal's areas
+        out and in (GeoJSON, EPSG:4326) and its effect on the district's ledger balance."""
+        return adjustments.proposal_map(store, proposal_id, who=who)
 
     @r.get("/ledger")
     def ledger(store: StoreDep, who: Who, district: str | None = None,

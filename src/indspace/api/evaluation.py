@@ -12,9 +12,11 @@ from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, StoreDep, Who, Year, with_etag
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
+from indspace.services import objection_preview, run_compare
 from indspace.services.jobs import Jobs
 from indspace.settings import deployment
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PROFILE = deployment().default_profile   # the deployment context, read at the edge
 
 
@@ -103,10 +105,45 @@ def router() -> APIRouter:
 
     @r.get("/evaluation/objections")
     def objections(store: StoreDep, who: Who, run_id: str | None = None,
-                   state: Literal["filed", "accepted", "rejected"] | None = None
-                   ) -> list[dict[str, Any]]:
-        """异议列表（本账户范围内）/ objections within the caller's scope, each with etag."""
-        return ev.objections_list(store, run_id=run_id, state=state, who=who)
+                   state: Literal["filed", "accepted", "rejected"] | None = None,
+                   with_resolved: bool = False) -> list[dict[str, Any]]:
+        """异议列表（本账户范围内；with_resolved：同时列出采纳后产生该批次的异议）/
+        objections within the caller's scope, each with etag; ``with_resolved`` adds those
+        whose acceptance made ``run_id``."""
+        return ev.objections_list(store, run_id=run_id, state=state,
+                                  with_resolved=with_resolved, who=who)
+
+    @r.get("/evaluation/objections/{objection_id}/preview")
+    def preview(objection_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
+        """采纳预览（不保存）：更正前后数值、本企业重算等级、等级将变化的其他企业 / what
+        accepting would do, computed in memory and not stored: the figure before and after,
+        this firm's recomputed class and the other firms whose class would change."""
+        return objection_preview.preview_objection(store, objection_id, who=who)
+
+    @r.get("/evaluation/runs/{run_id}/objection-fields/{credit_code}")
+    def objection_fields(run_id: str, credit_code: str, store: StoreDep, who: Who
+                         ) -> dict[str, Any]:
+        """异议表单：可更正指标、单位与当前值，批次是否受理异议 / the objection form's
+        figures with unit and current value, and whether the run takes objections."""
+        return objection_preview.objection_fields(store, run_id, credit_code, who=who)
+
+    @r.get("/evaluation/compare")
+    def compare(run_a: str, run_b: str, store: StoreDep, who: Who,
+                moved_only: bool = False) -> dict[str, Any]:
+        """两个版本比较：等级变化、得分、亩均数值与差别化政策金额（元）/ two runs of a year:
+        who moved class, by how much, and the policy money effect (yuan, decimal text)."""
+        return run_compare.compare_runs(store, run_a, run_b, moved_only=moved_only, who=who)
+
+    @r.get("/evaluation/compare.xlsx", response_class=Response,
+           responses={200: {"content": {XLSX: {}}}})
+    def compare_xlsx(run_a: str, run_b: str, store: StoreDep, who: Who,
+                     moved_only: bool = False,
+                     lang: Literal["zh", "en"] = "zh") -> Response:
+        """导出 Excel：版本比较 / the comparison as XLSX (headers with units)."""
+        body = run_compare.compare_xlsx(store, run_a, run_b, moved_only=moved_only,
+                                        lang=lang, who=who)
+        return Response(body, media_type=XLSX, headers={
+            "Content-Disposition": 'attachment; filename="compare.xlsx"'})
 
     @r.get("/evaluation/objections/{objection_id}", openapi_extra=ln.links(
         200, Resolve=(ln.RESOLVE, {"objection_id": "$response.body#/objection_id",

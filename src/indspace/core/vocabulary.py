@@ -61,6 +61,8 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "reviewed": ("已审查", "reviewed"),
         "approved": ("已批准", "approved"),
         "in_force": ("已生效", "in force"),
+        "rejected": ("已驳回", "rejected"),
+        "withdrawn": ("已撤回", "withdrawn"),
     },
     "import_status": {"committed": ("已入库", "committed"), "rejected": ("整批拒绝", "rejected")},
     "ledger_direction": {

@@ -18,19 +18,22 @@ from sqlalchemy.exc import IntegrityError
 
 from indspace.core.access import Principal
 from indspace.core.clock import local_day
-from indspace.core.engines.ledger import parse_proposal
-from indspace.core.errors import ConflictError, IndspaceError, ValidationError
+from indspace.core.engines.ledger import mu, parse_proposal
+from indspace.core.errors import ConflictError, ForbiddenError, IndspaceError, ValidationError
 from indspace.services import controlline_ledger as ledger_service
 from indspace.services.etags import check_etag, etag_of
 from indspace.services.output import json_value
 from indspace.store import Store
 from indspace.store import controlline as rows
 
-ETAG_FIELDS = ("proposal_id", "state", "reviewed_at", "approved_at", "enforced_at")
-Action = Literal["review", "approve", "enforce"]
+ETAG_FIELDS = ("proposal_id", "state", "reviewed_at", "approved_at", "enforced_at",
+               "closed_at")
+Action = Literal["review", "approve", "enforce", "reject", "withdraw"]
 WHO_ACTS: dict[str, tuple[str, ...]] = {"review": ("city_admin", "district_officer"),
                                         "approve": ("city_admin",),
-                                        "enforce": ("city_admin",)}
+                                        "enforce": ("city_admin",),
+                                        "reject": ("city_admin", "district_officer"),
+                                        "withdraw": ("city_admin", "district_officer")}
 
 
 def _out(row: dict[str, Any]) -> dict[str, Any]:
@@ -84,14 +87,24 @@ def propose(store: Store, data: dict[str, Any], *, who: Principal) -> dict[str, 
 
 
 def act(store: Store, pid: str, action: Action, *, who: Principal, if_match: str,
-        on: date | None = None) -> dict[str, Any]:
-    """Move a proposal one state on (review / approve / enforce) if ``if_match`` is its
+        on: date | None = None, note: str = "") -> dict[str, Any]:
+    """Move a proposal one state on (review / approve / enforce), or close it (reject: a
+    reviewer; withdraw: its proposer or a city administrator) if ``if_match`` is its
     current ETag."""
     who.require_role(*WHO_ACTS[action])
     current = rows.get_proposal(store, pid)
     who.require_edit(current["district"], what=f"调整方案 {pid}")
     check_etag(if_match, _out(current)["etag"], what=f"调整方案 {pid}")
-    if action == "review":
+    if action == "withdraw" and who.role != "city_admin" \
+            and current["created_by"] != who.username:
+        raise ForbiddenError(f"只有提交人 {current['created_by']} 或市级管理员可以撤回"
+                             f"调整方案 {pid}",
+                             f"only its proposer {current['created_by']} or a city "
+                             f"administrator may withdraw proposal {pid}", where=pid)
+    if action in ("reject", "withdraw"):
+        close = ledger_service.reject if action == "reject" else ledger_service.withdraw
+        close(store, pid, actor=who.username, note=note)
+    elif action == "review":
         ledger_service.review(store, pid, actor=who.username)
     elif action == "approve":
         ledger_service.approve(store, pid, actor=who.username)
@@ -113,3 +126,37 @@ def ledger(store: Store, *, who: Principal, district: str | None = None,
         district = who.district
     report = ledger_service.ledger(store, district, as_of)
     return report.to_dict()
+
+
+def proposal_map(store: Store, pid: str, *, who: Principal) -> dict[str, Any]:
+    """A proposal's areas out (调出) and in (补划) as GeoJSON in EPSG:4326 for the map, with
+    its 占补平衡 effect (m² and 亩; 1 亩 = 2000/3 m²): ``area_out``, ``area_in``,
+    ``obligation`` = out × ``replacement_ratio`` (甬政办发〔2025〕1号, the profile's value on
+    the day), ``effect`` = in − obligation, the district's ``balance`` now and
+    ``balance_after`` approval (for a proposal already approved or in force its bookings
+    are in the balance: ``balance_after`` = ``balance``; a rejected or withdrawn one books
+    nothing)."""
+    row = proposal(store, pid, who=who)
+    areas = rows.proposal_areas(store, pid)
+    if len(areas):
+        areas = areas.to_crs(4326)
+    features = json.loads(areas.to_json(drop_id=True)) if len(areas) else {
+        "type": "FeatureCollection", "features": []}
+    today = local_day(datetime.now(UTC), store.tz)
+    prm = ledger_service.Params.of(ledger_service.resolve_profile(
+        ledger_service.DEFAULT_PROFILE), today)
+    out_m2, in_m2 = float(row["area_out_m2"]), float(row["area_in_m2"])
+    obligation = out_m2 * prm.ratio
+    balance = float(ledger_service.ledger(store, row["district"]).balances["balance_m2"].sum())
+    pending = row["state"] in rows.OPEN_STATES
+    after = balance + in_m2 - obligation if pending else balance
+    effect = {"ratio": prm.ratio, "booked": row["state"] in ("approved", "in_force")}
+    for k, v in (("area_out", out_m2), ("area_in", in_m2), ("obligation", obligation),
+                 ("effect", in_m2 - obligation), ("balance", balance),
+                 ("balance_after", after)):
+        effect[f"{k}_m2"] = round(v, 2)
+        effect[f"{k}_mu"] = round(mu(v), 4)
+    if areas is not None and len(areas):
+        minx, miny, maxx, maxy = areas.total_bounds
+        features["bbox"] = [float(minx), float(miny), float(maxx), float(maxy)]
+    return {"proposal": row, "areas": features, "effect": effect}

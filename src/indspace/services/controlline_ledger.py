@@ -266,6 +266,18 @@ def enforce(store: Store, pid: str, *, on: date | datetime, actor: str = "cli",
                      new_blocks=new_blocks)
 
 
+def reject(store: Store, pid: str, *, actor: str = "cli", note: str = "",
+           at: datetime | None = None) -> dict[str, Any]:
+    """draft | reviewed → rejected (final; nothing is booked)."""
+    return S.close(store, pid, "rejected", at=at or _now(), actor=actor, note=note)
+
+
+def withdraw(store: Store, pid: str, *, actor: str = "cli", note: str = "",
+             at: datetime | None = None) -> dict[str, Any]:
+    """draft | reviewed → withdrawn by its proposer (final; nothing is booked)."""
+    return S.close(store, pid, "withdrawn", at=at or _now(), actor=actor, note=note)
+
+
 def line_as_of(store: Store, day: date, *,
                recorded_at: datetime | None = None) -> gpd.GeoDataFrame:
     """The control line in force on ``day`` (deployment time zone), as recorded now or as

@@ -717,13 +717,21 @@ def objection_etag(obj: dict[str, Any]) -> str:
 
 
 def objections_list(store: Store, *, run_id: str | None = None, state: str | None = None,
-                    who: Principal = SYSTEM) -> list[dict[str, Any]]:
+                    with_resolved: bool = False, who: Principal = SYSTEM
+                    ) -> list[dict[str, Any]]:
     """Objections the caller may see (its district's or its own firm's), each with its
-    ``etag`` for a later resolve."""
+    ``etag`` for a later resolve. With ``run_id`` and ``with_resolved``, also those whose
+    acceptance made ``run_id`` (filed against its parent): a corrected version lists the
+    cases it settles."""
     who.require_login()
-    frame = runs.list_objections(store, run_id)
+    frame = runs.list_objections(store, None if with_resolved else run_id)
     if frame.empty:
         return []
+    if with_resolved and run_id is not None:
+        frame = frame[(frame["run_id"] == run_id)
+                      | (frame["resolved_run_id"] == run_id).fillna(False).astype(bool)]
+        if frame.empty:
+            return []
     firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
     frame = frame.merge(firms, on="credit_code", how="left", validate="m:1")
     frame = frame[who.mask(frame)]
@@ -838,9 +846,16 @@ def runs_list(store: Store, year: int | None = None, *, who: Principal = SYSTEM
     who.require_login()
     frame = runs.list_runs(store, year)
     out = []
+    children: dict[str, str] = {}
+    if not frame.empty:
+        kids = runs.list_runs(store)
+        kids = kids[kids["parent_run_id"].notna()].sort_values("version")
+        for parent, child in zip(kids["parent_run_id"], kids["run_id"], strict=True):
+            children.setdefault(parent, child)
     for row in ([] if frame.empty else frame.drop(columns=["fid", "profile_text"])
                 .to_dict("records")):
         row["summary"] = json.loads(row.pop("summary_json"))
+        row["superseded_by"] = children.get(row["run_id"])
         out.append({k: json_value(v) for k, v in row.items()})
     return out
 
@@ -851,6 +866,7 @@ def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[st
     row.pop("fid", None)
     row.pop("profile_text", None)
     row["summary"] = json.loads(row.pop("summary_json"))
+    row["superseded_by"] = runs.superseded_by(store, run_id)
     return {k: json_value(v) for k, v in row.items()}
 
 

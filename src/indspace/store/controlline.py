@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from indspace.core.clock import start_of_day
-from indspace.core.engines.ledger import EPS_M2, Booking, LineEdits, mu
+from indspace.core.engines.ledger import EPS_M2, STATE_LABELS, Booking, LineEdits, mu
 from indspace.core.errors import (
     BalanceError,
     ConflictError,
@@ -43,7 +43,9 @@ PROPOSALS = "controlline_proposals"
 AREAS = "controlline_proposal_areas"
 LEDGER = "controlline_ledger"
 CONSTRAINTS = "constraint_areas"
-STATE_ZH = {"draft": "草稿", "reviewed": "已审查", "approved": "已批准", "in_force": "已生效"}
+STATE_ZH = STATE_LABELS
+OPEN_STATES = ("draft", "reviewed")
+"""States a proposal may be rejected or withdrawn from: before approval books the ledger."""
 
 
 def _decode(store: Store, raw: Sequence[Any]) -> list[Any]:
@@ -220,6 +222,35 @@ def review(store: Store, pid: str, *, at: datetime, actor: str,
             state="reviewed", reviewed_at=at, reviewed_by=actor, checks_json=checks_json))
         store._audit(conn, at, actor, "review", PROPOSALS, pid, json.dumps({"state": "draft"}),
                      json.dumps({"state": "reviewed"}), "")
+    return get_proposal(store, pid)
+
+
+def close(store: Store, pid: str, state: str, *, at: datetime, actor: str,
+          note: str) -> dict[str, Any]:
+    """draft | reviewed → ``rejected`` (a reviewer says no) or ``withdrawn`` (the proposer
+    takes it back): final states; the proposal and its areas stay, with who closed it, when
+    and why, and the transition in the audit log. Nothing was booked before approval, so
+    the ledger is untouched."""
+    if state not in ("rejected", "withdrawn"):
+        raise ValueError(state)
+    p = store.table(PROPOSALS)
+    zh, en = ("驳回", "reject it") if state == "rejected" else ("撤回", "withdraw it")
+    with store._write() as conn:
+        row = _locked(store, conn, pid)
+        if row["state"] not in OPEN_STATES:
+            now = row["state"]
+            raise ProposalStateError(
+                f"调整方案 {pid} 当前状态为{STATE_ZH.get(now, now)}（{now}），不能{zh}："
+                "只有草稿或已审查的方案可以驳回或撤回",
+                f"proposal {pid} is {now}; cannot {en}: only a draft or reviewed proposal "
+                "can be rejected or withdrawn", where=pid,
+                hint_zh="已批准的方案已记入占补平衡台账，须另提调整方案",
+                hint_en="an approved proposal has booked the ledger; file another adjustment")
+        conn.execute(sa.update(p).where(p.c.proposal_id == pid).values(
+            state=state, closed_at=at, closed_by=actor, close_note=note))
+        store._audit(conn, at, actor, "reject" if state == "rejected" else "withdraw",
+                     PROPOSALS, pid, json.dumps({"state": row["state"]}),
+                     json.dumps({"state": state}), note)
     return get_proposal(store, pid)
 
 

@@ -291,6 +291,20 @@ def _locked_run(store: Store, conn: Connection, run_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+def _child_run(conn: Connection, store: Store, run_id: str) -> str | None:
+    t = store.table("evaluation_runs")
+    found = conn.execute(sa.select(t.c.run_id).where(t.c.parent_run_id == run_id)
+                         .order_by(t.c.version).limit(1)).scalar()
+    return None if found is None else str(found)
+
+
+def superseded_by(store: Store, run_id: str) -> str | None:
+    """The first corrected version made from ``run_id`` (an accepted objection's re-run,
+    whose ``parent_run_id`` it is), or None: a superseded run takes no more objections."""
+    with store.engine.connect() as conn:
+        return _child_run(conn, store, run_id)
+
+
 def add_objection(store: Store, objection: dict[str, Any]) -> dict[str, Any]:
     """File an objection against a published run while its window is open."""
     o = store.table("evaluation_objections")
@@ -302,6 +316,14 @@ def add_objection(store: Store, objection: dict[str, Any]) -> dict[str, Any]:
                 f"批次 {run['run_id']} 未处于公示期（状态 {run['state']}），不能提出异议",
                 f"run {run['run_id']} is not published (state {run['state']}); "
                 "objections are accepted only during publication", where=run["run_id"])
+        child = _child_run(conn, store, run["run_id"])
+        if child is not None:
+            raise ValidationError(
+                f"批次 {run['run_id']} 已被更正版本 {child} 取代，不再受理异议",
+                f"run {run['run_id']} has been superseded by the corrected version {child}; "
+                "it takes no more objections", where=run["run_id"],
+                hint_zh=f"如有异议，请针对 {child}（公示后）提出",
+                hint_en=f"object to {child} once it is published")
         if at > run["objection_deadline"]:
             raise ValidationError(
                 f"异议期已于 {run['objection_deadline'].isoformat()} 结束",

@@ -512,6 +512,9 @@ def controlline_tables(md: MetaData, srid: int) -> None:
         Column("enforced_at", UtcDateTime()),
         Column("enforced_by", Text),
         Column("edits_json", Text),
+        Column("closed_at", UtcDateTime(), comment="驳回或撤回时间"),
+        Column("closed_by", Text, comment="驳回或撤回人"),
+        Column("close_note", Text, comment="驳回或撤回理由"),
         sqlite_autoincrement=True, comment="控制线调整方案",
     )
     Table(

@@ -40,8 +40,9 @@ CONSTRAINT_KINDS = ("ecological_red_line", "permanent_basic_farmland", "other")
 """生态保护红线 / 永久基本农田 / 其他管控区."""
 CONSTRAINT_LABELS = {"ecological_red_line": "生态保护红线",
                      "permanent_basic_farmland": "永久基本农田", "other": "其他管控区"}
-STATES = ("draft", "reviewed", "approved", "in_force")
-STATE_LABELS = {"draft": "草稿", "reviewed": "已审查", "approved": "已批准", "in_force": "已生效"}
+STATES = ("draft", "reviewed", "approved", "in_force", "rejected", "withdrawn")
+STATE_LABELS = {"draft": "草稿", "reviewed": "已审查", "approved": "已批准", "in_force": "已生效",
+                "rejected": "已驳回", "withdrawn": "已撤回"}
 KIND_LABELS = {"out": "调出", "in": "补划", "transfer_in": "调剂转入",
                "transfer_out": "调剂转出"}
 
