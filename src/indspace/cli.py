@@ -346,6 +346,10 @@ supply_app = typer.Typer(
     help="土地供应与全周期监管：供地方案、合同履约监管 / land supply and lifecycle "
          "supervision: supply plans, contract monitoring", no_args_is_help=True)
 app.add_typer(supply_app, name="supply")
+market_app = typer.Typer(
+    help="二级市场监管：转让、分割销售、转租、抵押的风险扫描 / secondary-market supervision: "
+         "risk scan of transfers, strata sales, subleases and mortgages", no_args_is_help=True)
+app.add_typer(market_app, name="market")
 
 
 def _register_subcommands() -> None:
@@ -356,6 +360,7 @@ def _register_subcommands() -> None:
         cli_land,
         cli_lines,
         cli_lowuse,
+        cli_market,
         cli_plans,
         cli_proforma,
         cli_reports,
@@ -376,6 +381,7 @@ def _register_subcommands() -> None:
     cli_plans.register(app, _fail, console)
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
     cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
+    cli_market.register(market_app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()
