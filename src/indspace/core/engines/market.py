@@ -137,13 +137,15 @@ def _contract_state(tx: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFr
     the day, its price and commitment, and the payments and investment on or before the day."""
     t = pd.DataFrame({"pos": np.arange(len(tx)), "parcel_id": tx["parcel_id"].to_numpy(object),
                       "day": tx["date"].to_numpy("datetime64[D]")})
-    m = t.merge(contracts, on="parcel_id", how="inner")
+    m = t.merge(contracts.astype({"parcel_id": object, "contract_id": object}),
+                on="parcel_id", how="inner")
     m = m[m["signed"].to_numpy("datetime64[D]") <= m["day"].to_numpy("datetime64[D]")]
     m = m.sort_values(["pos", "signed", "contract_id"]).drop_duplicates("pos", keep="last")
     if m.empty:
         return pd.DataFrame({"pos": [], "price": [], "commitment": [], "paid": [],
                              "invested": []})
-    e = m[["pos", "contract_id", "day"]].merge(events, on="contract_id", how="inner")
+    e = m[["pos", "contract_id", "day"]].merge(events.astype({"contract_id": object}),
+                                               on="contract_id", how="inner")
     e = e[e["date"].to_numpy("datetime64[D]") <= e["day"].to_numpy("datetime64[D]")]
     pay = e[(e["event"] == "payment") & (e["amount"] != MISSING)]
     paid = pay.groupby("pos")["amount"].sum()
@@ -329,7 +331,7 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     # 9. buyer without a production record -----------------------------------------------------
     year = day.astype("datetime64[Y]").astype(np.int64) + 1970
     buyer = tx["buyer_credit_code"].to_numpy(object)
-    prod = production[["credit_code", "year"]]
+    prod = production[["credit_code", "year"]].astype({"credit_code": object})
     q = pd.DataFrame({"pos": np.arange(n), "credit_code": buyer, "ty": year})
     hit = q.merge(prod, on="credit_code", how="inner")
     yrs = hit["year"].to_numpy(np.int64)
