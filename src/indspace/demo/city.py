@@ -51,6 +51,7 @@ from indspace.demo._contracts import make_contracts
 from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
+from indspace.demo._transactions import make_transactions
 from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
 from indspace.demo.boundaries import PROJECT_CRS
 
@@ -65,7 +66,7 @@ EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
 _FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG, \
-    _PLANS, _CODES, _CONTRACTS = range(14)
+    _PLANS, _CODES, _CONTRACTS, _MARKET = range(15)
 # 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
 _DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
                        ("little_giant", 0.01))
@@ -101,6 +102,7 @@ class DemoCity:
     plan_zones: gpd.GeoDataFrame
     contracts: pd.DataFrame
     contract_events: pd.DataFrame
+    transactions: pd.DataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -142,7 +144,9 @@ def _frame(entity: Entity, data: dict[str, object], geometry: np.ndarray | None 
         elif f.dtype == "date":
             cols[f.name] = np.asarray(v, dtype="datetime64[D]").astype(object)
         elif f.dtype == "int":
-            cols[f.name] = np.asarray(v, dtype="int64")
+            vals = list(v)  # type: ignore[call-overload]
+            cols[f.name] = (pd.array(vals, dtype="Int64") if any(x is None for x in vals)
+                            else np.asarray(vals, dtype="int64"))
         elif f.dtype == "float":
             cols[f.name] = np.asarray(v, dtype="float64")
         elif f.dtype == "decimal":                     # exact money: Decimal or None
@@ -428,8 +432,26 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         parcel_ids, codes[owner], area, start, right == RIGHT_TYPES.index("grant"),
         np.isin(np.arange(p), idle), as_of, _rng(seed, code, _CONTRACTS))
     rows += c_rows
+    # secondary-market transactions with one planted flag per rule (issue #19) -------------
+    contract_parcels = {key.rsplit("-", 1)[0] for _, _, key, _ in c_rows}
+    eligible = outside & ~used & ~np.isin(parcel_ids, list(contract_parcels))
+    yrs = ind["year"]
+    rev = ind["revenue"] > 0
+    producing = (np.isin(np.arange(n), ind["firm"][rev & (yrs == as_of.year)])
+                 & np.isin(np.arange(n), ind["firm"][rev & (yrs == as_of.year - 2)]))
+    stored_gfa = np.bincount(ba.parcel, gfa, minlength=p)
+    first_bld = np.where(np.bincount(ba.parcel, minlength=p) > 0, first_b, -1)
+    t_cols, tc_cols, te_cols, t_rows = make_transactions(
+        code, parcel_ids, codes[owner], area, land_use, stored_gfa, first_bld, building_ids,
+        eligible, codes, V.IND_CODE[industry], producing, as_of, _rng(seed, code, _MARKET))
+    rows += t_rows
+    for k, v in tc_cols.items():
+        c_cols[k] = list(c_cols[k]) + v          # type: ignore[call-overload]
+    for k, v in te_cols.items():
+        e_cols[k] = list(e_cols[k]) + v          # type: ignore[call-overload]
     contracts = _frame(ENTITIES["contracts"], c_cols)
     contract_events = _frame(ENTITIES["contract_events"], e_cols)
+    transactions = _frame(ENTITIES["transactions"], t_cols)
     return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
@@ -437,7 +459,7 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                     plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
                                            _rng(seed, code, _PLANS)),
                     contracts=contracts, contract_events=contract_events,
-                    anomalies=_anomalies(rows))
+                    transactions=transactions, anomalies=_anomalies(rows))
 
 
 def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> pd.DataFrame:

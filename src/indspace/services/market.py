@@ -82,6 +82,22 @@ def _parcel_parks(store: Store) -> pd.DataFrame:
             .drop_duplicates("parcel_id", ignore_index=True))
 
 
+def _parcel_floor_area(store: Store) -> pd.Series:
+    """parcel_id → floor area (m²) of the buildings standing on it, by geometry (the
+    building's representative point; its ``parcel_id`` attribute is only a cross-check)."""
+    import geopandas as gpd
+
+    b = store.read_frame("buildings", columns=["gfa_m2", "geometry"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
+    if b.empty or parcels.empty:
+        return pd.Series(dtype=np.float64)
+    pts = gpd.GeoDataFrame({"gfa_m2": pd.to_numeric(b["gfa_m2"]).fillna(0.0).to_numpy()},
+                           geometry=b.geometry.representative_point(), crs=b.crs)
+    hit = gpd.sjoin(pts, parcels, predicate="within", how="inner")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    return hit.groupby("parcel_id")["gfa_m2"].sum()
+
+
 def engine_frames(store: Store, as_of: date, min_share: Any) -> dict[str, pd.DataFrame]:
     """The engine's inputs from the store (transactions dated on or before ``as_of``)."""
     from indspace.services.evaluation import firm_parks
@@ -91,8 +107,7 @@ def engine_frames(store: Store, as_of: date, min_share: Any) -> dict[str, pd.Dat
     tx = tx[day <= np.datetime64(as_of, "D")].reset_index(drop=True)
     parcels = store.read_frame("parcels", columns=["parcel_id", "district", "land_use_code"])
     parcels = pd.DataFrame(parcels).drop(columns="geometry", errors="ignore")
-    b = store.read_frame("buildings", columns=["parcel_id", "gfa_m2"])
-    gfa = pd.DataFrame(b).groupby("parcel_id")["gfa_m2"].sum()
+    gfa = _parcel_floor_area(store)
     parks = _parcel_parks(store).set_index("parcel_id")["park_id"]
     firms = pd.DataFrame(store.read_frame("enterprises",
                                           columns=["credit_code", "industry_code", "chain"]))
