@@ -15,7 +15,7 @@ invested) that raises no finding of the supply monitor as of ``as_of``.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
 
@@ -160,8 +160,9 @@ def make_transactions(
             cid = f"{parcel_ids[k]}-ZR"
             signed = a - np.timedelta64(60, "D")
             price = _wan(600, land)
-            paid = (price / 2).quantize(Decimal("0.01")) if case == \
-                "transfer_before_payment" else price
+            # the first installment: at least half of the price, rounded up to the 分
+            half = (price / 2).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+            paid = half if case == "transfer_before_payment" else price
             for col, v in (("contract_id", cid), ("parcel_id", str(parcel_ids[k])),
                            ("credit_code", s), ("mode", "grant"), ("signed", signed),
                            ("term_years", 50), ("price_wan", price), ("area_m2", land),
