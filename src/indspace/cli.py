@@ -382,6 +382,7 @@ def _register_subcommands() -> None:
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
     cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
     cli_market.register(market_app, DbOpt, _STORE.db, _fail, console)
+    cli_market.register_clusters(app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

@@ -67,3 +67,49 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
             f"{s['flagged_transactions']:,} / {s['transactions']:,} 笔交易 / transactions")
         if out is not None:
             console.print(f"结果 / result → {escape(str(out))}")
+
+
+def register_clusters(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
+                      console: Console) -> None:
+    @app.command()
+    def clusters(
+        year: Annotated[int, typer.Option("--year", help="年度 / year of the figures")],
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="结果文件 .xlsx（每表一页）/ .csv（园区与产业链一览，其余表"
+                         "另存为 <名>_<表>.csv）/ .json / the result file: .xlsx (a sheet per "
+                         "table), .csv (zones; the other tables beside it), .json"),
+        ] = None,
+        profile: ProfileOpt = _PROFILE,
+        db: db_opt = default_db,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """产业集群与产业链：各"2070"园区与"361"产业链的企业、用地、产值、亩均、区位熵、集中度
+        （HHI）、链条完整度与缺失环节、链主及其配套企业分布、补链招商目标 / clusters and chains:
+        per park and chain the firms, land, output, per-mu figures, location quotients,
+        concentration (HHI), completeness and missing links, chain leaders and their
+        suppliers, and investment-promotion targets."""
+        from indspace.services.clusters import clusters_json, run_clusters, write_clusters
+        from indspace.store import Store
+
+        try:
+            result = run_clusters(Store.open(db), year, profile=profile)
+            files = write_clusters(out, result) if out is not None else []
+        except IndspaceError as e:
+            fail(e, as_json)
+        if as_json:
+            print(clusters_json(result))
+            return
+        s = result.summary()
+        t = Table("产业链 / chain", "企业 / firms", "完整度 / completeness", "缺失 / missing",
+                  "链主 / leaders")
+        z = result.tables["zones"]
+        for r in z[z["zone_kind"] == "chain"].itertuples(index=False):
+            t.add_row(str(r.zone), f"{r.firms:,}", f"{r.completeness:.0%}",
+                      str(r.missing_links), str(r.leaders))
+        Console().print(t)
+        Console().print(f"{s['year']}: {s['parks']} 个园区 / parks, {s['chains']} 条产业链 / "
+                        f"chains, {s['leaders']} 家链主 / leaders, {s['targets']} 个招商目标 / "
+                        "targets")
+        for f in files:
+            console.print(f"结果 / result → {escape(str(f))}")

@@ -455,18 +455,44 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
     return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
-                                               _rng(seed, code, _DESIG)),
+                                               _rng(seed, code, _DESIG),
+                                               _chain_leaders(codes, chain, above, ind,
+                                                              as_of)),
                     plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
                                            _rng(seed, code, _PLANS)),
                     contracts=contracts, contract_events=contract_events,
                     transactions=transactions, anomalies=_anomalies(rows))
 
 
-def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> pd.DataFrame:
+def _chain_leaders(codes: np.ndarray, chain: np.ndarray, above: np.ndarray,
+                   ind: dict[str, np.ndarray], as_of: date) -> np.ndarray:
+    """链主 of the district (issue #19): per "361" chain, the above-scale firm with the largest
+    revenue in ``as_of.year`` (the lower credit code on a tie)."""
+    last = ind["year"] == as_of.year
+    firm, rev = ind["firm"][last], ind["revenue"][last]
+    ok = above[firm] & (chain[firm] != None)  # noqa: E711  (object array of str / None)
+    firm, rev = firm[ok], rev[ok]
+    if not len(firm):
+        return np.zeros(0, dtype=object)
+    order = np.lexsort((codes[firm], -rev, chain[firm].astype(str)))
+    ch = chain[firm][order].astype(str)
+    first = np.r_[True, ch[1:] != ch[:-1]]
+    return np.sort(codes[firm][order][first]).astype(object)
+
+
+def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator,
+                  leaders: np.ndarray | None = None) -> pd.DataFrame:
     """Designations of above-scale firms: each type held by its share of firms, a 3-year
-    certificate starting on 1 January of one of the 4 years up to ``as_of``."""
+    certificate starting on 1 January of one of the 4 years up to ``as_of``; the chain
+    leaders (``leaders``) hold 链主 from 1 January of the year before ``as_of`` for 3 years."""
     parts: dict[str, list[np.ndarray]] = {"credit_code": [], "designation": [], "start": [],
                                           "end": []}
+    if leaders is not None and len(leaders):
+        k = len(leaders)
+        parts["credit_code"].append(leaders)
+        parts["designation"].append(np.full(k, "chain_leader", dtype=object))
+        parts["start"].append(np.full(k, f"{as_of.year - 1}-01-01", dtype="datetime64[D]"))
+        parts["end"].append(np.full(k, f"{as_of.year + 1}-12-31", dtype="datetime64[D]"))
     for kind, share in _DESIGNATION_SHARES:
         held = codes[rng.random(len(codes)) < share]
         first = rng.integers(as_of.year - 3, as_of.year + 1, len(held))
