@@ -85,7 +85,7 @@ def location_quotients(firms: pd.DataFrame) -> pd.DataFrame:
     >>> f = pd.DataFrame({"district": ["A", "A", "B", "B"], "chain": ["c", None, "c", "d"],
     ...                   "output_wan": [30.0, 70.0, 10.0, 90.0]})
     >>> location_quotients(f).values.tolist()   # c: A (30/100)/(40/200) = 1.5, B 0.5
-    [['A', 'c', 30.0, 1.5], ['B', 'c', 10.0, 0.5], ['B', 'd', 90.0, 1.8]]
+    [['A', 'c', 30.0, 1.5], ['B', 'c', 10.0, 0.5], ['B', 'd', 90.0, 2.0]]
     """
     out = firms["output_wan"].fillna(0.0)
     total = float(out.sum())
