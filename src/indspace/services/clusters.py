@@ -151,3 +151,26 @@ def clusters_json(result: ClusterResult) -> str:
                        **{k: json.loads(v.to_json(orient="records", force_ascii=False))
                           for k, v in result.tables.items()}},
                       ensure_ascii=False, sort_keys=True)
+
+
+def clusters_payload(store: Store, year: int | None, *, who: Any,
+                     profile: PolicyProfile | str | None = None) -> dict[str, Any]:
+    """Every table of the cluster analysis for any logged-in role (aggregates of parks and
+    chains; the 链主 are published designations), with each park's name and a point for the
+    map (EPSG:4326). ``year`` defaults to the latest year with indicators."""
+    who.require_login()
+    if year is None:
+        years = pd.to_numeric(store.read_frame("indicators", columns=["year"])["year"])
+        if years.empty:
+            raise ValidationError("没有企业指标", "no indicators", where="year",
+                                  hint_zh="先导入企业年度指标", hint_en="import indicators first")
+        year = int(years.max())
+    result = run_clusters(store, year, profile=profile)
+    out = json.loads(clusters_json(result))
+    parks = store.read_frame("parks", columns=["park_id", "name", "geometry"])
+    pts = parks.geometry.representative_point().to_crs(4326) if len(parks) else []
+    out["park_points"] = [{"park_id": pid, "name": name, "lon": round(p.x, 6),
+                           "lat": round(p.y, 6)}
+                          for pid, name, p in zip(parks["park_id"], parks["name"], pts,
+                                                  strict=True)]
+    return out

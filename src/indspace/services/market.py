@@ -230,3 +230,52 @@ def scan_json(result: MarketResult) -> str:
                        "watch": _records(result.watch),
                        "indicators": _records(result.indicators)},
                       ensure_ascii=False, sort_keys=True)
+
+
+def scoped_scan(store: Store, as_of: str | date | None, *, who: Any,
+                district: str | None = None, rule: str | None = None,
+                profile: PolicyProfile | str | None = None) -> dict[str, Any]:
+    """The scan as the caller may see it (the web page and ``GET /api/market/scan``):
+    city-wide roles every district, a district officer its own (403 for another), an
+    enterprise account only the flags on its own purchases; the market indicators (volumes
+    and median prices, aggregates) for any logged-in role. ``as_of`` defaults to today in the
+    deployment's time zone."""
+    from indspace.core.errors import ForbiddenError, ValidationError
+
+    who.require_login()
+    if as_of is None:
+        from indspace.services.controlline import today
+
+        day = today(store)
+    else:
+        day = as_of if isinstance(as_of, date) else check_as_of(str(as_of)[:40], "as_of")
+    if rule is not None and rule not in engine.RULES:
+        raise ValidationError(f"未知规则：{rule[:40]}", f"unknown rule {rule[:40]}",
+                              where="rule", hint_zh="可选：" + "、".join(engine.RULES),
+                              hint_en="one of " + ", ".join(engine.RULES))
+    buyer: str | None = None
+    if who.role == "district_officer":
+        if district is not None and district != who.district:
+            raise ForbiddenError(f"无权查看区县 {district[:20]}",
+                                 f"district {district[:20]} is outside this account's scope",
+                                 where="district")
+        district = who.district
+    elif who.role == "enterprise":
+        buyer = who.credit_code or ""
+    elif not who.city_wide:
+        raise ForbiddenError("无权查看二级市场监管", "market supervision is outside this "
+                             "account's scope", where="market")
+    all_districts = run_scan(store, day, profile=profile)
+    result = all_districts
+    flags = result.flags
+    if district is not None:
+        flags = flags[flags["district"] == district]
+    if buyer is not None:
+        flags = flags[flags["buyer_credit_code"] == buyer]
+    if rule is not None:
+        flags = flags[flags["rule"] == rule]
+    watch = engine.watch_list(flags)
+    return {**MarketResult(day, result.profile, flags.reset_index(drop=True), watch,
+                           result.indicators, result.transactions).summary(),
+            "flags": _records(flags), "watch": _records(watch),
+            "indicators": _records(result.indicators), "rules": list(engine.RULES)}
