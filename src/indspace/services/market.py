@@ -237,7 +237,8 @@ def scoped_scan(store: Store, as_of: str | date | None, *, who: Any,
                 profile: PolicyProfile | str | None = None) -> dict[str, Any]:
     """The scan as the caller may see it (the web page and ``GET /api/market/scan``):
     city-wide roles every district, a district officer its own (403 for another), an
-    enterprise account only the flags on its own purchases; the market indicators (volumes
+    enterprise account only the flags on its own purchases (``flags`` is the list of rows,
+    ``flag_count`` its length); the market indicators (volumes
     and median prices, aggregates) for any logged-in role. ``as_of`` defaults to today in the
     deployment's time zone."""
     from indspace.core.errors import ForbiddenError, ValidationError
@@ -277,5 +278,5 @@ def scoped_scan(store: Store, as_of: str | date | None, *, who: Any,
     watch = engine.watch_list(flags)
     return {**MarketResult(day, result.profile, flags.reset_index(drop=True), watch,
                            result.indicators, result.transactions).summary(),
-            "flags": _records(flags), "watch": _records(watch),
+            "flag_count": len(flags), "flags": _records(flags), "watch": _records(watch),
             "indicators": _records(result.indicators), "rules": list(engine.RULES)}
