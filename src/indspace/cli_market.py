@@ -23,13 +23,19 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
     def scan(
         as_of: Annotated[
             str,
-            typer.Option("--as-of", help="监管基准日 YYYY-MM-DD（含当日及以前的交易）/ scan the "
-                         "transactions dated on or before this day"),
+            typer.Option(
+                "--as-of",
+                help="监管基准日 YYYY-MM-DD（含当日及以前的交易）/ scan the "
+                "transactions dated on or before this day",
+            ),
         ],
         out: Annotated[
             Path | None,
-            typer.Option("--out", help="每条风险一行 .csv / .xlsx（另含关注名单与市场指标）/ one "
-                         "row per flag (.xlsx adds the watch list and the indicators)"),
+            typer.Option(
+                "--out",
+                help="每条风险一行 .csv / .xlsx（另含关注名单与市场指标）/ one "
+                "row per flag (.xlsx adds the watch list and the indicators)",
+            ),
         ] = None,
         district: Annotated[
             str | None,
@@ -64,21 +70,26 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
         Console().print(t)
         Console().print(
             f"截至 / as of {s['as_of']}: {s['flags']:,} 条风险 / flags on "
-            f"{s['flagged_transactions']:,} / {s['transactions']:,} 笔交易 / transactions")
+            f"{s['flagged_transactions']:,} / {s['transactions']:,} 笔交易 / transactions"
+        )
         if out is not None:
             console.print(f"结果 / result → {escape(str(out))}")
 
 
-def register_clusters(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
-                      console: Console) -> None:
+def register_clusters(
+    app: typer.Typer, db_opt: Any, default_db: str, fail: Any, console: Console
+) -> None:
     @app.command()
     def clusters(
         year: Annotated[int, typer.Option("--year", help="年度 / year of the figures")],
         out: Annotated[
             Path | None,
-            typer.Option("--out", help="结果文件 .xlsx（每表一页）/ .csv（园区与产业链一览，其余表"
-                         "另存为 <名>_<表>.csv）/ .json / the result file: .xlsx (a sheet per "
-                         "table), .csv (zones; the other tables beside it), .json"),
+            typer.Option(
+                "--out",
+                help="结果文件 .xlsx（每表一页）/ .csv（园区与产业链一览，其余表"
+                "另存为 <名>_<表>.csv）/ .json / the result file: .xlsx (a sheet per "
+                "table), .csv (zones; the other tables beside it), .json",
+            ),
         ] = None,
         profile: ProfileOpt = _PROFILE,
         db: db_opt = default_db,
@@ -101,15 +112,27 @@ def register_clusters(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
             print(clusters_json(result))
             return
         s = result.summary()
-        t = Table("产业链 / chain", "企业 / firms", "完整度 / completeness", "缺失 / missing",
-                  "链主 / leaders")
+        t = Table(
+            "产业链 / chain",
+            "企业 / firms",
+            "完整度 / completeness",
+            "缺失 / missing",
+            "链主 / leaders",
+        )
         z = result.tables["zones"]
         for r in z[z["zone_kind"] == "chain"].itertuples(index=False):
-            t.add_row(str(r.zone), f"{r.firms:,}", f"{r.completeness:.0%}",
-                      str(r.missing_links), str(r.leaders))
+            t.add_row(
+                str(r.zone),
+                f"{r.firms:,}",
+                f"{r.completeness:.0%}",
+                str(r.missing_links),
+                str(r.leaders),
+            )
         Console().print(t)
-        Console().print(f"{s['year']}: {s['parks']} 个园区 / parks, {s['chains']} 条产业链 / "
-                        f"chains, {s['leaders']} 家链主 / leaders, {s['targets']} 个招商目标 / "
-                        "targets")
+        Console().print(
+            f"{s['year']}: {s['parks']} 个园区 / parks, {s['chains']} 条产业链 / "
+            f"chains, {s['leaders']} 家链主 / leaders, {s['targets']} 个招商目标 / "
+            "targets"
+        )
         for f in files:
             console.print(f"结果 / result → {escape(str(f))}")

@@ -36,24 +36,28 @@ def test_market_scan_scoped(client: TestClient, heads: dict[str, dict[str, str]]
     assert admin.status_code == 200, admin.text
     body = admin.json()
     assert body["flags"] and body["watch"] and body["indicators"]
-    assert set(body["by_rule"]) == set(body["rules"])        # every rule planted
+    assert set(body["by_rule"]) == set(body["rules"])  # every rule planted
     me = client.get("/api/auth/me", headers=heads["officer"]).json()
-    officer = client.get("/api/market/scan", params={"as_of": AS_OF},
-                         headers=heads["officer"]).json()
+    officer = client.get(
+        "/api/market/scan", params={"as_of": AS_OF}, headers=heads["officer"]
+    ).json()
     assert officer["flags"] and {f["district"] for f in officer["flags"]} == {me["district"]}
     assert len(officer["flags"]) == sum(f["district"] == me["district"] for f in body["flags"])
     other = next(f["district"] for f in body["flags"] if f["district"] != me["district"])
-    r = client.get("/api/market/scan", params={"as_of": AS_OF, "district": other},
-                   headers=heads["officer"])
+    r = client.get(
+        "/api/market/scan", params={"as_of": AS_OF, "district": other}, headers=heads["officer"]
+    )
     assert r.status_code == 403
     firm = client.get("/api/market/scan", params={"as_of": AS_OF}, headers=heads["firm"])
     fme = client.get("/api/auth/me", headers=heads["firm"]).json()
     assert {f["buyer_credit_code"] for f in firm.json()["flags"]} <= {fme["credit_code"]}
-    bad = client.get("/api/market/scan", params={"as_of": AS_OF, "rule": "nope"},
-                     headers=heads["admin"])
+    bad = client.get(
+        "/api/market/scan", params={"as_of": AS_OF, "rule": "nope"}, headers=heads["admin"]
+    )
     assert bad.status_code == 422
-    flips = client.get("/api/market/scan", params={"as_of": AS_OF, "rule": "flip"},
-                       headers=heads["admin"]).json()["flags"]
+    flips = client.get(
+        "/api/market/scan", params={"as_of": AS_OF, "rule": "flip"}, headers=heads["admin"]
+    ).json()["flags"]
     assert flips and {f["rule"] for f in flips} == {"flip"}
 
 

@@ -29,8 +29,10 @@ P = MarketParams(
     heavy_land_use_codes=("100103",),
     transfer_kinds=("land_transfer", "strata_sale"),
     transfer_min_investment=Fraction(1, 4),
-    benchmarks_yuan_m2={"land_transfer": {"default": 1200.0, "D2": 2000.0},
-                        "strata_sale": {"default": 5000.0}},
+    benchmarks_yuan_m2={
+        "land_transfer": {"default": 1200.0, "D2": 2000.0},
+        "strata_sale": {"default": 5000.0},
+    },
     weights={"price_premium": 50.0, "flip": 60.0, "strata_share_exceeded": 60.0},
 )
 BUYER = "B1"
@@ -40,30 +42,69 @@ WAN = 1_000_000  # units of 10⁻⁶ 万元 per 万元
 def tx(**kw: object) -> dict[str, object]:
     """A clean land transfer: 1 000 m² at the benchmark 1 200 元/m² = 120 万元."""
     row: dict[str, object] = {
-        "transaction_id": "T1", "kind": "land_transfer", "parcel_id": "P1",
-        "building_id": None, "floor": None, "area_m2": 1000.0, "price": 120 * WAN,
-        "date": np.datetime64("2025-06-30"), "seller_credit_code": "S1",
-        "buyer_credit_code": BUYER, "buyer_use": "production", "district": "D1",
-        "park_id": None, "land_use_code": "100101", "parcel_gfa_m2": 4000.0,
-        "buyer_industry_code": "3484", "buyer_chain": "c1"}
+        "transaction_id": "T1",
+        "kind": "land_transfer",
+        "parcel_id": "P1",
+        "building_id": None,
+        "floor": None,
+        "area_m2": 1000.0,
+        "price": 120 * WAN,
+        "date": np.datetime64("2025-06-30"),
+        "seller_credit_code": "S1",
+        "buyer_credit_code": BUYER,
+        "buyer_use": "production",
+        "district": "D1",
+        "park_id": None,
+        "land_use_code": "100101",
+        "parcel_gfa_m2": 4000.0,
+        "buyer_industry_code": "3484",
+        "buyer_chain": "c1",
+    }
     row.update(kw)
     return row
 
 
-def run(rows: list[dict[str, object]], contracts: pd.DataFrame | None = None,
-        events: pd.DataFrame | None = None, park_chains: pd.DataFrame | None = None,
-        production: pd.DataFrame | None = None) -> pd.DataFrame:
+def run(
+    rows: list[dict[str, object]],
+    contracts: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    park_chains: pd.DataFrame | None = None,
+    production: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     t = pd.DataFrame(rows)
     t["date"] = t["date"].to_numpy("datetime64[D]")
-    c = contracts if contracts is not None else pd.DataFrame(
-        {"contract_id": [], "parcel_id": [], "signed": np.array([], "datetime64[D]"),
-         "price": np.array([], np.int64), "investment_commitment": np.array([], np.int64)})
-    e = events if events is not None else pd.DataFrame(
-        {"contract_id": [], "event": [], "date": np.array([], "datetime64[D]"),
-         "amount": np.array([], np.int64), "invested": np.array([], np.int64)})
+    c = (
+        contracts
+        if contracts is not None
+        else pd.DataFrame(
+            {
+                "contract_id": [],
+                "parcel_id": [],
+                "signed": np.array([], "datetime64[D]"),
+                "price": np.array([], np.int64),
+                "investment_commitment": np.array([], np.int64),
+            }
+        )
+    )
+    e = (
+        events
+        if events is not None
+        else pd.DataFrame(
+            {
+                "contract_id": [],
+                "event": [],
+                "date": np.array([], "datetime64[D]"),
+                "amount": np.array([], np.int64),
+                "invested": np.array([], np.int64),
+            }
+        )
+    )
     pc = park_chains if park_chains is not None else pd.DataFrame({"park_id": [], "chain": []})
-    prod = production if production is not None else pd.DataFrame(
-        {"credit_code": [BUYER], "year": [2024]})
+    prod = (
+        production
+        if production is not None
+        else pd.DataFrame({"credit_code": [BUYER], "year": [2024]})
+    )
     return scan(t, c, e, prod, pc, P)
 
 
@@ -94,17 +135,29 @@ def test_price_premium_boundary() -> None:
 def test_flip_within_three_calendar_years() -> None:
     # first transfer 2022-06-30; 3 calendar years later is 2025-06-30 (第二百零二条)
     first = tx(transaction_id="T0", date=np.datetime64("2022-06-30"))
-    f = run([first, tx(date=np.datetime64("2025-06-30"))],
-            production=pd.DataFrame({"credit_code": [BUYER] * 2, "year": [2022, 2024]}))
+    f = run(
+        [first, tx(date=np.datetime64("2025-06-30"))],
+        production=pd.DataFrame({"credit_code": [BUYER] * 2, "year": [2022, 2024]}),
+    )
     assert rules(f) == [("T1", "flip")]
     assert "2022-06-30" in f["reason"].iloc[0]
     # one day later: outside the window
-    g = run([first, tx(date=np.datetime64("2025-07-01"))],
-            production=pd.DataFrame({"credit_code": [BUYER] * 2, "year": [2022, 2024]}))
+    g = run(
+        [first, tx(date=np.datetime64("2025-07-01"))],
+        production=pd.DataFrame({"credit_code": [BUYER] * 2, "year": [2022, 2024]}),
+    )
     assert g.empty
     # strata units: another floor of the same building is another asset
-    s0 = tx(transaction_id="S0", kind="strata_sale", building_id="B", floor=1, area_m2=600.0,
-            price=300 * WAN, date=np.datetime64("2024-01-01"), parcel_gfa_m2=10_000.0)
+    s0 = tx(
+        transaction_id="S0",
+        kind="strata_sale",
+        building_id="B",
+        floor=1,
+        area_m2=600.0,
+        price=300 * WAN,
+        date=np.datetime64("2024-01-01"),
+        parcel_gfa_m2=10_000.0,
+    )
     s1 = dict(s0, transaction_id="S1", floor=2, date=np.datetime64("2024-02-01"))
     assert run([s0, s1]).empty
     s2 = dict(s0, transaction_id="S2", date=np.datetime64("2024-03-01"))
@@ -112,19 +165,26 @@ def test_flip_within_three_calendar_years() -> None:
 
 
 def test_transfer_before_payment_and_investment() -> None:
-    contracts = pd.DataFrame({
-        "contract_id": ["C1"], "parcel_id": ["P1"],
-        "signed": np.array(["2024-01-10"], "datetime64[D]"),
-        "price": np.array([100 * WAN], np.int64),
-        "investment_commitment": np.array([400 * WAN], np.int64)})
+    contracts = pd.DataFrame(
+        {
+            "contract_id": ["C1"],
+            "parcel_id": ["P1"],
+            "signed": np.array(["2024-01-10"], "datetime64[D]"),
+            "price": np.array([100 * WAN], np.int64),
+            "investment_commitment": np.array([400 * WAN], np.int64),
+        }
+    )
 
     def events(paid_wan: int, invested_wan: int) -> pd.DataFrame:
-        return pd.DataFrame({
-            "contract_id": ["C1", "C1", "C1"],
-            "event": ["payment", "start", "payment"],
-            "date": np.array(["2024-01-20", "2024-06-01", "2025-07-01"], "datetime64[D]"),
-            "amount": np.array([paid_wan * WAN, MISSING, 1 * WAN], np.int64),
-            "invested": np.array([MISSING, invested_wan * WAN, MISSING], np.int64)})
+        return pd.DataFrame(
+            {
+                "contract_id": ["C1", "C1", "C1"],
+                "event": ["payment", "start", "payment"],
+                "date": np.array(["2024-01-20", "2024-06-01", "2025-07-01"], "datetime64[D]"),
+                "amount": np.array([paid_wan * WAN, MISSING, 1 * WAN], np.int64),
+                "invested": np.array([MISSING, invested_wan * WAN, MISSING], np.int64),
+            }
+        )
 
     # paid 100 of 100 万元; invested 100 of 400 = 25 % exactly → clean (the 2025-07-01
     # payment lies after the day and does not count)
@@ -148,8 +208,7 @@ def test_buyer_industry_not_allowed() -> None:
     assert run([tx(buyer_industry_code="2614", land_use_code="100103")]).empty
     # park K with lead chain c2 only: a c1 buyer is not allowed, a c2 buyer is
     pc = pd.DataFrame({"park_id": ["K"], "chain": ["c2"]})
-    assert rules(run([tx(park_id="K")], park_chains=pc)) == [
-        ("T1", "buyer_industry_not_allowed")]
+    assert rules(run([tx(park_id="K")], park_chains=pc)) == [("T1", "buyer_industry_not_allowed")]
     assert run([tx(park_id="K", buyer_chain="c2")], park_chains=pc).empty
     # a park without lead chains allows any buyer; a mortgage is not an occupant
     assert run([tx(park_id="L")], park_chains=pc).empty
@@ -157,12 +216,21 @@ def test_buyer_industry_not_allowed() -> None:
 
 
 def test_strata_share_and_unit() -> None:
-    base = {"kind": "strata_sale", "building_id": "B", "parcel_gfa_m2": 4000.0,
-            "price": 300 * WAN}   # 600 m² × 5 000 元/m² = 300 万元: at the benchmark
+    base = {
+        "kind": "strata_sale",
+        "building_id": "B",
+        "parcel_gfa_m2": 4000.0,
+        "price": 300 * WAN,
+    }  # 600 m² × 5 000 元/m² = 300 万元: at the benchmark
     a = tx(transaction_id="A", floor=1, area_m2=600.0, date=np.datetime64("2025-01-01"), **base)
     b = tx(transaction_id="B", floor=2, area_m2=600.0, date=np.datetime64("2025-02-01"), **base)
-    c = tx(transaction_id="C", floor=3, area_m2=800.0, date=np.datetime64("2025-03-01"),
-           **{**base, "price": 400 * WAN})
+    c = tx(
+        transaction_id="C",
+        floor=3,
+        area_m2=800.0,
+        date=np.datetime64("2025-03-01"),
+        **{**base, "price": 400 * WAN},
+    )
     d = tx(transaction_id="D", floor=4, area_m2=600.0, date=np.datetime64("2025-04-01"), **base)
     # cumulative 600, 1 200, 2 000 m² of 4 000 → 15 %, 30 %, 50 % (= the limit: not beyond)
     assert run([a, b, c]).empty
@@ -171,10 +239,22 @@ def test_strata_share_and_unit() -> None:
     assert rules(f) == [("D", "strata_share_exceeded")]
     assert f["risk_score"].tolist() == [78.0]
     # a unit of exactly 500 m² is allowed; 499 m² is not
-    assert run([tx(kind="strata_sale", area_m2=500.0, price=250 * WAN, building_id="B",
-                   floor=1)]).empty
-    assert rules(run([tx(kind="strata_sale", area_m2=499.0, price=2495 * WAN // 10,
-                         building_id="B", floor=1)])) == [("T1", "strata_unit_too_small")]
+    assert run(
+        [tx(kind="strata_sale", area_m2=500.0, price=250 * WAN, building_id="B", floor=1)]
+    ).empty
+    assert rules(
+        run(
+            [
+                tx(
+                    kind="strata_sale",
+                    area_m2=499.0,
+                    price=2495 * WAN // 10,
+                    building_id="B",
+                    floor=1,
+                )
+            ]
+        )
+    ) == [("T1", "strata_unit_too_small")]
 
 
 def test_sublease_use_and_buyer_production() -> None:
@@ -195,17 +275,27 @@ def test_park_lead_chains_and_summaries() -> None:
     fc = pd.DataFrame({"credit_code": list("abcde"), "chain": ["x", "x", "y", None, "z"]})
     # K: x 2/4 = 50 %, y 1/4 = 25 % (= the share: lead); L: z 1/1
     assert park_lead_chains(fp, fc, Fraction(1, 4)).values.tolist() == [
-        ["K", "x"], ["K", "y"], ["L", "z"]]
-    f = run([tx(price=200 * WAN, kind="land_transfer", buyer_use="production"),
-             tx(transaction_id="T2", kind="sublease", buyer_use="office", price=MISSING)])
+        ["K", "x"],
+        ["K", "y"],
+        ["L", "z"],
+    ]
+    f = run(
+        [
+            tx(price=200 * WAN, kind="land_transfer", buyer_use="production"),
+            tx(transaction_id="T2", kind="sublease", buyer_use="office", price=MISSING),
+        ]
+    )
     w = watch_list(f)
     # T1 premium: 2 000 元/m² ÷ 1 200 − 1 = 0.6667 → 50 × 0.6667/0.3 = 111 → capped 100
     assert w[["district", "buyer_credit_code", "flags", "transactions"]].values.tolist() == [
-        ["D1", BUYER, 2, 2]]
-    assert w["risk_total"].tolist() == [pytest.approx(150.0)]   # 100 + 50 (default weight)
-    t = pd.DataFrame([tx(), tx(transaction_id="T2", price=180 * WAN),
-                      tx(transaction_id="T3", price=MISSING)])
+        ["D1", BUYER, 2, 2]
+    ]
+    assert w["risk_total"].tolist() == [pytest.approx(150.0)]  # 100 + 50 (default weight)
+    t = pd.DataFrame(
+        [tx(), tx(transaction_id="T2", price=180 * WAN), tx(transaction_id="T3", price=MISSING)]
+    )
     ind = indicators(t)
     # three transfers, 3 000 m²; median of 1 200 and 1 800 元/m² = 1 500
     assert ind[["transactions", "area_m2", "median_price_yuan_m2"]].values.tolist() == [
-        [3, 3000.0, 1500.0]]
+        [3, 3000.0, 1500.0]
+    ]

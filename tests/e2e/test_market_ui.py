@@ -31,12 +31,16 @@ def colours(path: Path) -> int:
 
 def canvas_drawn(page: Any, test_id: str) -> bool:
     """The chart's canvas has non-transparent pixels."""
-    return bool(page.evaluate(
-        """id => { const c = document.querySelector(`[data-testid=${id}] canvas`);
+    return bool(
+        page.evaluate(
+            """id => { const c = document.querySelector(`[data-testid=${id}] canvas`);
                    if (!c) return false;
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
-                   return false }""", test_id))
+                   return false }""",
+            test_id,
+        )
+    )
 
 
 def test_market_page_lists_the_scan(page: Any, server: str, small_demo: Path) -> None:
@@ -46,13 +50,16 @@ def test_market_page_lists_the_scan(page: Any, server: str, small_demo: Path) ->
     page.goto(f"{server}/#/market?as_of={DEMO_AS_OF.isoformat()}")
     page.get_by_test_id("market-page").wait_for()
     page.wait_for_function(
-        f"n => document.querySelectorAll('{FLAG_ROWS}').length === n", arg=len(expected))
+        f"n => document.querySelectorAll('{FLAG_ROWS}').length === n", arg=len(expected)
+    )
     assert expected["transaction_id"].iloc[0] in page.locator(FLAG_ROWS).first.inner_text()
-    assert "分割销售" in page.get_by_test_id("mkt-flags").inner_text()   # Chinese kind label
+    assert "分割销售" in page.get_by_test_id("mkt-flags").inner_text()  # Chinese kind label
     summary = page.get_by_test_id("mkt-summary").inner_text()
     assert f"共 {len(expected)} 条" in summary and "object" not in summary
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=mkt-watch] "
-                           ".el-table__body tbody tr').length > 0")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=mkt-watch] "
+        ".el-table__body tbody tr').length > 0"
+    )
     assert canvas_drawn(page, "mkt-volume-chart") and canvas_drawn(page, "mkt-median-chart")
     assert colours(shot(page, "market")) > 50
     assert not page.errors
@@ -66,10 +73,12 @@ def test_clusters_page_shows_chains_and_map(page: Any, server: str, small_demo: 
     page.goto(f"{server}/#/clusters")
     page.get_by_test_id("clusters-page").wait_for()
     page.wait_for_function(
-        f"n => document.querySelectorAll('{CHAIN_ROWS}').length === n", arg=n_chains)
-    assert "时尚消费品" in page.get_by_test_id("cl-chains").inner_text()   # chain label
+        f"n => document.querySelectorAll('{CHAIN_ROWS}').length === n", arg=n_chains
+    )
+    assert "时尚消费品" in page.get_by_test_id("cl-chains").inner_text()  # chain label
     assert page.locator("[data-testid=cl-leaders] .el-table__body tbody tr").count() == len(
-        result.tables["leaders"])
+        result.tables["leaders"]
+    )
     assert canvas_drawn(page, "cl-map") and canvas_drawn(page, "cl-completeness")
     assert colours(shot(page, "clusters")) > 50
     assert not page.errors

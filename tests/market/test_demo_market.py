@@ -48,8 +48,7 @@ def demo_store(request: pytest.FixtureRequest) -> Iterator[Store]:
 def test_scan_finds_exactly_the_planted_flags(demo_store: Store) -> None:
     planted = demo_store.anomalies()
     planted = planted[planted["kind"] == "market_flag"]
-    expected = set(zip(planted["record_key"], planted["detail"].str.split(":").str[0],
-                       strict=True))
+    expected = set(zip(planted["record_key"], planted["detail"].str.split(":").str[0], strict=True))
     assert {rule for _, rule in expected} == set(RULES)  # every rule is planted
     result = run_scan(demo_store, DEMO_AS_OF)
     found = set(zip(result.flags["transaction_id"], result.flags["rule"], strict=True))
@@ -58,8 +57,12 @@ def test_scan_finds_exactly_the_planted_flags(demo_store: Store) -> None:
     # every district has a watch list and indicators for every kind
     districts = set(demo_store.read_frame("districts", columns=["admin_code"])["admin_code"])
     assert set(result.watch["district"]) == districts
-    assert set(result.indicators["kind"]) == {"land_transfer", "strata_sale", "sublease",
-                                              "mortgage"}
+    assert set(result.indicators["kind"]) == {
+        "land_transfer",
+        "strata_sale",
+        "sublease",
+        "mortgage",
+    }
     # the half-paid contracts of the transfer cases are no supply finding
     alerts = run_monitor(demo_store, DEMO_AS_OF).alerts
     assert not alerts["contract_id"].str.endswith("-ZR").any()

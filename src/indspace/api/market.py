@@ -11,20 +11,28 @@ from fastapi import APIRouter, Query
 from indspace.api.deps import StoreDep, Who
 from indspace.services import clusters, market
 
-AsOf = Annotated[str | None, Query(max_length=40, description="基准日 YYYY-MM-DD，缺省今天 / "
-                                   "the day to scan as of; default today")]
+AsOf = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="基准日 YYYY-MM-DD，缺省今天 / the day to scan as of; default today",
+    ),
+]
 District = Annotated[str | None, Query(max_length=20, description="区县 / district admin code")]
 Rule = Annotated[str | None, Query(max_length=40, description="规则 / rule, e.g. flip")]
-Year = Annotated[int | None, Query(ge=1900, le=2100, description="年度 / year (default: the "
-                                   "latest with indicators)")]
+Year = Annotated[
+    int | None,
+    Query(ge=1900, le=2100, description="年度 / year (default: the latest with indicators)"),
+]
 
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/api", tags=["market 二级市场与产业集群"])
 
     @r.get("/market/scan")
-    def scan(store: StoreDep, who: Who, as_of: AsOf = None, district: District = None,
-             rule: Rule = None) -> dict[str, Any]:
+    def scan(
+        store: StoreDep, who: Who, as_of: AsOf = None, district: District = None, rule: Rule = None
+    ) -> dict[str, Any]:
         """二级市场监管：风险交易、各区县关注名单与市场指标（成交量、单价中位数）/ market
         flags, watch lists per district and indicators (volumes, median unit prices)."""
         return market.scoped_scan(store, as_of, who=who, district=district, rule=rule)

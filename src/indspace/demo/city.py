@@ -51,8 +51,8 @@ from indspace.demo._contracts import make_contracts
 from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
-from indspace.demo._transactions import make_transactions
 from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
+from indspace.demo._transactions import make_transactions
 from indspace.demo.boundaries import PROJECT_CRS
 
 __all__ = ["ANOMALY_COLUMNS", "DEFAULT_AS_OF", "DEFAULT_SEED", "SIZES", "DemoCity",

@@ -37,17 +37,23 @@ def _profile(profile: PolicyProfile | str | None) -> PolicyProfile:
     return resolve_profile(profile or deployment().default_profile)
 
 
-def cluster_params(on: date, profile: PolicyProfile | str | None = None
-                   ) -> tuple[ClusterParams, str, str]:
+def cluster_params(
+    on: date, profile: PolicyProfile | str | None = None
+) -> tuple[ClusterParams, str, str]:
     """The parameters in force on ``on``, the chain template id and the rule's source."""
     p = _profile(profile)
     r = p.value("cluster_rules", on)
     prov = p.provision("cluster_rules", on)
-    return (ClusterParams(leader_min_output_wan=float(r["leader_min_output_wan"]),
-                          leader_top_n=int(r["leader_top_n"]),
-                          supplier_radius_m=float(r["supplier_radius_m"]),
-                          target_parks_per_chain=int(r["target_parks_per_chain"])),
-            str(r["chain_template"]), prov.source if prov else "")
+    return (
+        ClusterParams(
+            leader_min_output_wan=float(r["leader_min_output_wan"]),
+            leader_top_n=int(r["leader_top_n"]),
+            supplier_radius_m=float(r["supplier_radius_m"]),
+            target_parks_per_chain=int(r["target_parks_per_chain"]),
+        ),
+        str(r["chain_template"]),
+        prov.source if prov else "",
+    )
 
 
 def cluster_inputs(store: Store, year: int) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
@@ -55,26 +61,43 @@ def cluster_inputs(store: Store, year: int) -> tuple[pd.DataFrame, pd.DataFrame,
     from indspace.services.evaluation import firm_parks
 
     day = date(year, 12, 31)
-    firms = pd.DataFrame(store.read_frame(
-        "enterprises", columns=["credit_code", "district", "industry_code", "chain"]))
-    ind = store.read_frame("indicators", columns=["credit_code", "year", "revenue", "tax",
-                                                  "value_added"])
+    firms = pd.DataFrame(
+        store.read_frame(
+            "enterprises", columns=["credit_code", "district", "industry_code", "chain"]
+        )
+    )
+    ind = store.read_frame(
+        "indicators", columns=["credit_code", "year", "revenue", "tax", "value_added"]
+    )
     ind = ind[pd.to_numeric(ind["year"]) == year].set_index("credit_code")
     if ind.empty:
-        raise ValidationError(f"{year} 年没有企业指标", f"no indicators for {year}",
-                              where="--year", hint_zh="先导入该年度指标（indicators）或换一个年度",
-                              hint_en="import that year's indicators or choose another year")
-    occ = store.read_frame("occupancy", as_of=day,
-                           columns=["credit_code", "parcel_id", "land_area_m2"])
+        raise ValidationError(
+            f"{year} 年没有企业指标",
+            f"no indicators for {year}",
+            where="--year",
+            hint_zh="先导入该年度指标（indicators）或换一个年度",
+            hint_en="import that year's indicators or choose another year",
+        )
+    occ = store.read_frame(
+        "occupancy", as_of=day, columns=["credit_code", "parcel_id", "land_area_m2"]
+    )
     land = pd.to_numeric(occ["land_area_m2"]).fillna(0.0).groupby(occ["credit_code"]).sum()
-    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code",
-                                                   "geometry"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code", "geometry"])
     pts = parcels.geometry.representative_point()
-    xy = pd.DataFrame({"credit_code": parcels["owner_credit_code"].to_numpy(object),
-                       "parcel_id": parcels["parcel_id"].to_numpy(object),
-                       "x": pts.x.to_numpy(), "y": pts.y.to_numpy()}).dropna(
-        subset=["credit_code"]).sort_values(["credit_code", "parcel_id"]).drop_duplicates(
-        "credit_code").set_index("credit_code")
+    xy = (
+        pd.DataFrame(
+            {
+                "credit_code": parcels["owner_credit_code"].to_numpy(object),
+                "parcel_id": parcels["parcel_id"].to_numpy(object),
+                "x": pts.x.to_numpy(),
+                "y": pts.y.to_numpy(),
+            }
+        )
+        .dropna(subset=["credit_code"])
+        .sort_values(["credit_code", "parcel_id"])
+        .drop_duplicates("credit_code")
+        .set_index("credit_code")
+    )
     code = firms["credit_code"].to_numpy(object)
     f = firms.assign(
         output_wan=pd.to_numeric(ind["revenue"]).reindex(code).to_numpy(np.float64),
@@ -82,7 +105,8 @@ def cluster_inputs(store: Store, year: int) -> tuple[pd.DataFrame, pd.DataFrame,
         value_added_wan=pd.to_numeric(ind["value_added"]).reindex(code).to_numpy(np.float64),
         land_mu=land.reindex(code).fillna(0.0).to_numpy(np.float64) / M2_PER_MU,
         x=xy["x"].reindex(code).to_numpy(np.float64),
-        y=xy["y"].reindex(code).to_numpy(np.float64))
+        y=xy["y"].reindex(code).to_numpy(np.float64),
+    )
     f = f[f["credit_code"].isin(ind.index)].reset_index(drop=True)
     f["chain"] = f["chain"].where(pd.notna(f["chain"]), None)
     d = store.read_frame("designations", columns=["credit_code", "designation", "start", "end"])
@@ -103,23 +127,30 @@ class ClusterResult:
 
     def summary(self) -> dict[str, Any]:
         z = self.tables["zones"]
-        return {"year": self.year, "profile": self.profile, "template": self.template,
-                "parks": int((z["zone_kind"] == "park").sum()),
-                "chains": int((z["zone_kind"] == "chain").sum()),
-                "leaders": len(self.tables["leaders"]),
-                "targets": len(self.tables["targets"]),
-                "missing_links_city": int(z.loc[z["zone_kind"] == "chain", "missing_links"]
-                                          .str.len().gt(0).sum())}
+        return {
+            "year": self.year,
+            "profile": self.profile,
+            "template": self.template,
+            "parks": int((z["zone_kind"] == "park").sum()),
+            "chains": int((z["zone_kind"] == "chain").sum()),
+            "leaders": len(self.tables["leaders"]),
+            "targets": len(self.tables["targets"]),
+            "missing_links_city": int(
+                z.loc[z["zone_kind"] == "chain", "missing_links"].str.len().gt(0).sum()
+            ),
+        }
 
 
-def run_clusters(store: Store, year: int, *, profile: PolicyProfile | str | None = None
-                 ) -> ClusterResult:
+def run_clusters(
+    store: Store, year: int, *, profile: PolicyProfile | str | None = None
+) -> ClusterResult:
     p = _profile(profile)
     params, template, source = cluster_params(date(year, 12, 31), p)
     links = load_templates(template).links_frame()
     firms, parks, designated = cluster_inputs(store, year)
-    return ClusterResult(year, p.id, template, source,
-                         cluster_tables(firms, parks, designated, links, params))
+    return ClusterResult(
+        year, p.id, template, source, cluster_tables(firms, parks, designated, links, params)
+    )
 
 
 def write_clusters(path: Path, result: ClusterResult) -> list[Path]:
@@ -140,21 +171,31 @@ def write_clusters(path: Path, result: ClusterResult) -> list[Path]:
     for name in TABLES:
         target = path if name == "zones" else path.with_name(f"{path.stem}_{name}.csv")
         with atomic(target) as tmp:
-            csv_safe(result.tables[name]).to_csv(tmp, index=False, encoding="utf-8-sig",
-                                                 lineterminator="\n")
+            csv_safe(result.tables[name]).to_csv(
+                tmp, index=False, encoding="utf-8-sig", lineterminator="\n"
+            )
         out.append(target)
     return out
 
 
 def clusters_json(result: ClusterResult) -> str:
-    return json.dumps({**result.summary(), "source": result.source,
-                       **{k: json.loads(v.to_json(orient="records", force_ascii=False))
-                          for k, v in result.tables.items()}},
-                      ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        {
+            **result.summary(),
+            "source": result.source,
+            **{
+                k: json.loads(v.to_json(orient="records", force_ascii=False))
+                for k, v in result.tables.items()
+            },
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
 
 
-def clusters_payload(store: Store, year: int | None, *, who: Any,
-                     profile: PolicyProfile | str | None = None) -> dict[str, Any]:
+def clusters_payload(
+    store: Store, year: int | None, *, who: Any, profile: PolicyProfile | str | None = None
+) -> dict[str, Any]:
     """Every table of the cluster analysis for any logged-in role (aggregates of parks and
     chains; the 链主 are published designations), with each park's name and a point for the
     map (EPSG:4326). ``year`` defaults to the latest year with indicators."""
@@ -162,15 +203,20 @@ def clusters_payload(store: Store, year: int | None, *, who: Any,
     if year is None:
         years = pd.to_numeric(store.read_frame("indicators", columns=["year"])["year"])
         if years.empty:
-            raise ValidationError("没有企业指标", "no indicators", where="year",
-                                  hint_zh="先导入企业年度指标", hint_en="import indicators first")
+            raise ValidationError(
+                "没有企业指标",
+                "no indicators",
+                where="year",
+                hint_zh="先导入企业年度指标",
+                hint_en="import indicators first",
+            )
         year = int(years.max())
     result = run_clusters(store, year, profile=profile)
     out = json.loads(clusters_json(result))
     parks = store.read_frame("parks", columns=["park_id", "name", "geometry"])
     pts = parks.geometry.representative_point().to_crs(4326) if len(parks) else []
-    out["park_points"] = [{"park_id": pid, "name": name, "lon": round(p.x, 6),
-                           "lat": round(p.y, 6)}
-                          for pid, name, p in zip(parks["park_id"], parks["name"], pts,
-                                                  strict=True)]
+    out["park_points"] = [
+        {"park_id": pid, "name": name, "lon": round(p.x, 6), "lat": round(p.y, 6)}
+        for pid, name, p in zip(parks["park_id"], parks["name"], pts, strict=True)
+    ]
     return out

@@ -75,8 +75,18 @@ RULES = (
     "buyer_no_production",
 )
 """The market rules, in output order."""
-FLAG_COLUMNS = ("transaction_id", "kind", "parcel_id", "district", "date",
-                "buyer_credit_code", "rule", "risk_score", "reason", "source")
+FLAG_COLUMNS = (
+    "transaction_id",
+    "kind",
+    "parcel_id",
+    "district",
+    "date",
+    "buyer_credit_code",
+    "rule",
+    "risk_score",
+    "reason",
+    "source",
+)
 FEN_PER_YUAN = 100
 """1 unit of the integer money (10⁻⁶ 万元) is 1 分 = 0.01 元."""
 
@@ -101,8 +111,9 @@ class MarketParams:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def park_lead_chains(firm_parks: pd.DataFrame, firm_chains: pd.DataFrame,
-                     min_share: Fraction) -> pd.DataFrame:
+def park_lead_chains(
+    firm_parks: pd.DataFrame, firm_chains: pd.DataFrame, min_share: Fraction
+) -> pd.DataFrame:
     """A park's lead chains (主导产业链): the chains of at least ``min_share`` of its firms
     (firms without a chain count in the denominator).
 
@@ -115,14 +126,20 @@ def park_lead_chains(firm_parks: pd.DataFrame, firm_chains: pd.DataFrame,
     >>> park_lead_chains(fp, fc, Fraction(3, 10)).values.tolist()
     [['P', 'x']]
     """
-    m = firm_parks[["credit_code", "park"]].drop_duplicates().merge(
-        firm_chains[["credit_code", "chain"]], on="credit_code", how="left")
+    m = (
+        firm_parks[["credit_code", "park"]]
+        .drop_duplicates()
+        .merge(firm_chains[["credit_code", "chain"]], on="credit_code", how="left")
+    )
     total = m.groupby("park")["credit_code"].transform("size").to_numpy(np.int64)
     m = m.assign(total=total).dropna(subset=["chain"])
-    g = m.groupby(["park", "chain"], as_index=False).agg(n=("credit_code", "size"),
-                                                        total=("total", "first"))
-    keep = g["n"].to_numpy(np.int64) * min_share.denominator >= \
-        g["total"].to_numpy(np.int64) * min_share.numerator
+    g = m.groupby(["park", "chain"], as_index=False).agg(
+        n=("credit_code", "size"), total=("total", "first")
+    )
+    keep = (
+        g["n"].to_numpy(np.int64) * min_share.denominator
+        >= g["total"].to_numpy(np.int64) * min_share.numerator
+    )
     out = g.loc[keep, ["park", "chain"]].rename(columns={"park": "park_id"})
     return out.sort_values(["park_id", "chain"], ignore_index=True)
 
@@ -131,38 +148,52 @@ def _fmt(x: np.ndarray, digits: int = 2) -> np.ndarray:
     return np.array([f"{v:.{digits}f}" for v in x], dtype=object)
 
 
-def _contract_state(tx: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFrame
-                    ) -> pd.DataFrame:
+def _contract_state(
+    tx: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
     """Per transaction (by position ``pos``): the parcel's latest contract signed on or before
     the day, its price and commitment, and the payments and investment on or before the day."""
-    t = pd.DataFrame({"pos": np.arange(len(tx)), "parcel_id": tx["parcel_id"].to_numpy(object),
-                      "day": tx["date"].to_numpy("datetime64[D]")})
-    m = t.merge(contracts.astype({"parcel_id": object, "contract_id": object}),
-                on="parcel_id", how="inner")
+    t = pd.DataFrame(
+        {
+            "pos": np.arange(len(tx)),
+            "parcel_id": tx["parcel_id"].to_numpy(object),
+            "day": tx["date"].to_numpy("datetime64[D]"),
+        }
+    )
+    m = t.merge(
+        contracts.astype({"parcel_id": object, "contract_id": object}), on="parcel_id", how="inner"
+    )
     m = m[m["signed"].to_numpy("datetime64[D]") <= m["day"].to_numpy("datetime64[D]")]
     m = m.sort_values(["pos", "signed", "contract_id"]).drop_duplicates("pos", keep="last")
     if m.empty:
-        return pd.DataFrame({"pos": [], "price": [], "commitment": [], "paid": [],
-                             "invested": []})
-    e = m[["pos", "contract_id", "day"]].merge(events.astype({"contract_id": object}),
-                                               on="contract_id", how="inner")
+        return pd.DataFrame({"pos": [], "price": [], "commitment": [], "paid": [], "invested": []})
+    e = m[["pos", "contract_id", "day"]].merge(
+        events.astype({"contract_id": object}), on="contract_id", how="inner"
+    )
     e = e[e["date"].to_numpy("datetime64[D]") <= e["day"].to_numpy("datetime64[D]")]
     pay = e[(e["event"] == "payment") & (e["amount"] != MISSING)]
     paid = pay.groupby("pos")["amount"].sum()
     inv = e[e["invested"] != MISSING].groupby("pos")["invested"].max()
     pos = m["pos"].to_numpy(np.int64)
-    return pd.DataFrame({
-        "pos": pos,
-        "price": m["price"].to_numpy(np.int64),
-        "commitment": m["investment_commitment"].to_numpy(np.int64),
-        "paid": paid.reindex(pos, fill_value=0).to_numpy(np.int64),
-        "invested": inv.reindex(pos, fill_value=0).to_numpy(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "pos": pos,
+            "price": m["price"].to_numpy(np.int64),
+            "commitment": m["investment_commitment"].to_numpy(np.int64),
+            "paid": paid.reindex(pos, fill_value=0).to_numpy(np.int64),
+            "invested": inv.reindex(pos, fill_value=0).to_numpy(np.int64),
+        }
+    )
 
 
-def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFrame,
-         production: pd.DataFrame, park_chains: pd.DataFrame, params: MarketParams
-         ) -> pd.DataFrame:
+def scan(
+    transactions: pd.DataFrame,
+    contracts: pd.DataFrame,
+    events: pd.DataFrame,
+    production: pd.DataFrame,
+    park_chains: pd.DataFrame,
+    params: MarketParams,
+) -> pd.DataFrame:
     """Every flag of every transaction (see the module docstring for the columns)."""
     tx = transactions.reset_index(drop=True)
     n = len(tx)
@@ -174,8 +205,14 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     occupant = np.isin(kind, ("land_transfer", "strata_sale", "sublease"))
     parts: list[pd.DataFrame] = []
 
-    def add(rule: str, mask: np.ndarray, severity: np.ndarray | float,
-            zh: np.ndarray | str, en: np.ndarray | str, source: str) -> None:
+    def add(
+        rule: str,
+        mask: np.ndarray,
+        severity: np.ndarray | float,
+        zh: np.ndarray | str,
+        en: np.ndarray | str,
+        source: str,
+    ) -> None:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
@@ -183,9 +220,18 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
         score = np.minimum(100.0, np.round(params.weights.get(rule, 50.0) * sev, 1))
         zh_a = np.broadcast_to(np.asarray(zh, dtype=object), (n,))[idx]
         en_a = np.broadcast_to(np.asarray(en, dtype=object), (n,))[idx]
-        parts.append(pd.DataFrame({
-            "pos": idx, "rule_no": RULES.index(rule), "rule": rule, "risk_score": score,
-            "reason": zh_a + " / " + en_a, "source": source}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "pos": idx,
+                    "rule_no": RULES.index(rule),
+                    "rule": rule,
+                    "risk_score": score,
+                    "reason": zh_a + " / " + en_a,
+                    "source": source,
+                }
+            )
+        )
 
     # 1-2. transfer before full payment / 25 % of the investment (Art. 39) -------------------
     st = _contract_state(tx[is_transfer], contracts, events)
@@ -196,10 +242,18 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
         unpaid[pos] = paid < price_c
         zh = np.full(n, "", object)
         en = np.full(n, "", object)
-        zh[pos] = ["转让前出让价款未付清：已缴 " + f"{a / 1e6:.2f}" + " 万元，应缴 "
-                   + f"{b / 1e6:.2f}" + " 万元" for a, b in zip(paid, price_c, strict=True)]
-        en[pos] = [f"transferred before the land price was paid: {a / 1e6:.2f} of "
-                   f"{b / 1e6:.2f} 万元 paid" for a, b in zip(paid, price_c, strict=True)]
+        zh[pos] = [
+            "转让前出让价款未付清：已缴 "
+            + f"{a / 1e6:.2f}"
+            + " 万元，应缴 "
+            + f"{b / 1e6:.2f}"
+            + " 万元"
+            for a, b in zip(paid, price_c, strict=True)
+        ]
+        en[pos] = [
+            f"transferred before the land price was paid: {a / 1e6:.2f} of {b / 1e6:.2f} 万元 paid"
+            for a, b in zip(paid, price_c, strict=True)
+        ]
         add("transfer_before_payment", unpaid, 1.0, zh, en, params.sources.get("transfer", ""))
         commit, inv = st["commitment"].to_numpy(np.int64), st["invested"].to_numpy(np.int64)
         share = params.transfer_min_investment
@@ -210,12 +264,15 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
             ratio[pos] = inv / commit
         zh2 = np.full(n, "", object)
         en2 = np.full(n, "", object)
-        zh2[pos] = [f"转让前开发投资仅完成 {r:.1%}（应不少于 {float(share):.0%}）"
-                    for r in ratio[pos]]
-        en2[pos] = [f"transferred with {r:.1%} of the committed investment done (at least "
-                    f"{float(share):.0%} required)" for r in ratio[pos]]
-        add("transfer_before_investment", low, 1.0, zh2, en2,
-            params.sources.get("transfer", ""))
+        zh2[pos] = [
+            f"转让前开发投资仅完成 {r:.1%}（应不少于 {float(share):.0%}）" for r in ratio[pos]
+        ]
+        en2[pos] = [
+            f"transferred with {r:.1%} of the committed investment done (at least "
+            f"{float(share):.0%} required)"
+            for r in ratio[pos]
+        ]
+        add("transfer_before_investment", low, 1.0, zh2, en2, params.sources.get("transfer", ""))
 
     # 3. price premium over the benchmark ----------------------------------------------------
     district = tx["district"].to_numpy(object)
@@ -225,7 +282,8 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
         if on.any():
             d = pd.Series(district[on], dtype=object)
             bench[on] = d.map(lambda x, t=table: t.get(x, t.get("default", np.nan))).to_numpy(
-                np.float64)
+                np.float64
+            )
     has = (price != MISSING) & ~np.isnan(bench) & (area > 0)
     s = params.premium_max_share
     limit_fen = (s.denominator + s.numerator) * bench * FEN_PER_YUAN * area
@@ -233,19 +291,39 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     with np.errstate(divide="ignore", invalid="ignore"):
         unit = price / FEN_PER_YUAN / area
         prem = unit / bench - 1
-    add("price_premium", over, prem / float(s),
-        "成交单价 " + _fmt(unit, 0) + " 元/m²，高于基准 " + _fmt(bench, 0) + " 元/m² 的 "
-        + _fmt(prem * 100, 1) + "%（上限 " + f"{float(s):.0%}" + "）",
-        "unit price " + _fmt(unit, 0) + " 元/m² is " + _fmt(prem * 100, 1)
-        + "% above the benchmark " + _fmt(bench, 0) + " 元/m² (limit " + f"{float(s):.0%}"
-        + ")", params.sources.get("benchmark", ""))
+    add(
+        "price_premium",
+        over,
+        prem / float(s),
+        "成交单价 "
+        + _fmt(unit, 0)
+        + " 元/m²，高于基准 "
+        + _fmt(bench, 0)
+        + " 元/m² 的 "
+        + _fmt(prem * 100, 1)
+        + "%（上限 "
+        + f"{float(s):.0%}"
+        + "）",
+        "unit price "
+        + _fmt(unit, 0)
+        + " 元/m² is "
+        + _fmt(prem * 100, 1)
+        + "% above the benchmark "
+        + _fmt(bench, 0)
+        + " 元/m² (limit "
+        + f"{float(s):.0%}"
+        + ")",
+        params.sources.get("benchmark", ""),
+    )
 
     # 4. flipped within N years -----------------------------------------------------------------
     floor = pd.Series(tx["floor"], dtype=object).map(lambda v: "" if pd.isna(v) else str(v))
     bld = pd.Series(tx["building_id"], dtype=object).fillna("")
-    asset = np.where(kind == "strata_sale",
-                     tx["parcel_id"].astype(str) + "|" + bld + "|" + floor,
-                     tx["parcel_id"].astype(str)).astype(object)
+    asset = np.where(
+        kind == "strata_sale",
+        tx["parcel_id"].astype(str) + "|" + bld + "|" + floor,
+        tx["parcel_id"].astype(str),
+    ).astype(object)
     order = np.lexsort((tx["transaction_id"].to_numpy(str), day, asset))
     order = order[is_transfer[order]]
     a_s, d_s = asset[order], day[order]
@@ -259,12 +337,22 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     flip[order] = flip_s
     prev_all = np.full(n, np.datetime64("NaT"), "datetime64[D]")
     prev_all[order] = np.where(same, prev, np.datetime64("NaT"))
-    add("flip", flip, 1.0,
-        "同一资产上次转让于 " + prev_all.astype(str).astype(object) + "，"
-        + str(params.resale_watch_years) + " 年内再次转让",
-        "the same asset was transferred on " + prev_all.astype(str).astype(object)
-        + ", again within " + str(params.resale_watch_years) + " years",
-        params.sources.get("market", ""))
+    add(
+        "flip",
+        flip,
+        1.0,
+        "同一资产上次转让于 "
+        + prev_all.astype(str).astype(object)
+        + "，"
+        + str(params.resale_watch_years)
+        + " 年内再次转让",
+        "the same asset was transferred on "
+        + prev_all.astype(str).astype(object)
+        + ", again within "
+        + str(params.resale_watch_years)
+        + " years",
+        params.sources.get("market", ""),
+    )
 
     # 5. buyer's industry not allowed by the parcel or the park's chain ------------------------
     ind = pd.Series(tx["buyer_industry_code"], dtype=object).fillna("").astype(str)
@@ -280,19 +368,37 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     allowed = pair.isin(pd.MultiIndex.from_frame(park_chains[["park_id", "chain"]]))
     known = pd.notna(tx["buyer_industry_code"]).to_numpy(bool) | pd.notna(chain)
     bad_park = occupant & known & has_lead & ~allowed & ~bad_land
-    zh = np.where(bad_land, "受让方行业 " + ind.to_numpy(object) + " 须三类工业用地，宗地用途为 "
-                  + tx["land_use_code"].astype(str).to_numpy(object),
-                  "受让方产业链 " + pd.Series(chain, dtype=object).fillna("无").astype(str)
-                  .to_numpy(object) + " 不属园区 " + pd.Series(park, dtype=object).fillna("")
-                  .astype(str).to_numpy(object) + " 的主导产业链")
-    en = np.where(bad_land, "buyer industry " + ind.to_numpy(object)
-                  + " needs class-3 industrial land; the parcel is "
-                  + tx["land_use_code"].astype(str).to_numpy(object),
-                  "buyer chain " + pd.Series(chain, dtype=object).fillna("none").astype(str)
-                  .to_numpy(object) + " is not a lead chain of park "
-                  + pd.Series(park, dtype=object).fillna("").astype(str).to_numpy(object))
-    add("buyer_industry_not_allowed", bad_land | bad_park, 1.0, zh, en,
-        params.sources.get("market", ""))
+    zh = np.where(
+        bad_land,
+        "受让方行业 "
+        + ind.to_numpy(object)
+        + " 须三类工业用地，宗地用途为 "
+        + tx["land_use_code"].astype(str).to_numpy(object),
+        "受让方产业链 "
+        + pd.Series(chain, dtype=object).fillna("无").astype(str).to_numpy(object)
+        + " 不属园区 "
+        + pd.Series(park, dtype=object).fillna("").astype(str).to_numpy(object)
+        + " 的主导产业链",
+    )
+    en = np.where(
+        bad_land,
+        "buyer industry "
+        + ind.to_numpy(object)
+        + " needs class-3 industrial land; the parcel is "
+        + tx["land_use_code"].astype(str).to_numpy(object),
+        "buyer chain "
+        + pd.Series(chain, dtype=object).fillna("none").astype(str).to_numpy(object)
+        + " is not a lead chain of park "
+        + pd.Series(park, dtype=object).fillna("").astype(str).to_numpy(object),
+    )
+    add(
+        "buyer_industry_not_allowed",
+        bad_land | bad_park,
+        1.0,
+        zh,
+        en,
+        params.sources.get("market", ""),
+    )
 
     # 6-7. strata sales: share of the parcel's floor area, minimum unit ------------------------
     strata = kind == "strata_sale"
@@ -306,27 +412,54 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     beyond = strata & (gfa > 0) & (cum_all * ms.denominator > gfa * ms.numerator)
     with np.errstate(divide="ignore", invalid="ignore"):
         shr = cum_all / gfa
-    add("strata_share_exceeded", beyond, shr / float(ms),
-        "累计分割销售 " + _fmt(cum_all, 0) + " m²，占宗地建筑面积 " + _fmt(shr * 100, 1)
-        + "%（上限 " + f"{float(ms):.0%}" + "）",
-        "strata sales reach " + _fmt(cum_all, 0) + " m², " + _fmt(shr * 100, 1)
-        + "% of the parcel's floor area (limit " + f"{float(ms):.0%}" + ")",
-        params.sources.get("market", ""))
+    add(
+        "strata_share_exceeded",
+        beyond,
+        shr / float(ms),
+        "累计分割销售 "
+        + _fmt(cum_all, 0)
+        + " m²，占宗地建筑面积 "
+        + _fmt(shr * 100, 1)
+        + "%（上限 "
+        + f"{float(ms):.0%}"
+        + "）",
+        "strata sales reach "
+        + _fmt(cum_all, 0)
+        + " m², "
+        + _fmt(shr * 100, 1)
+        + "% of the parcel's floor area (limit "
+        + f"{float(ms):.0%}"
+        + ")",
+        params.sources.get("market", ""),
+    )
     small = strata & (area < params.strata_min_unit_m2)
     with np.errstate(divide="ignore"):
         sev_small = params.strata_min_unit_m2 / area
-    add("strata_unit_too_small", small, np.minimum(sev_small, 2.0),
+    add(
+        "strata_unit_too_small",
+        small,
+        np.minimum(sev_small, 2.0),
         "分割单元 " + _fmt(area, 0) + " m²，小于最小单元 " + f"{params.strata_min_unit_m2:.0f} m²",
-        "strata unit of " + _fmt(area, 0) + " m² is below the minimum "
-        + f"{params.strata_min_unit_m2:.0f} m²", params.sources.get("market", ""))
+        "strata unit of "
+        + _fmt(area, 0)
+        + " m² is below the minimum "
+        + f"{params.strata_min_unit_m2:.0f} m²",
+        params.sources.get("market", ""),
+    )
 
     # 8. sublease to a non-industrial use -------------------------------------------------------
     use = pd.Series(tx["buyer_use"], dtype=object)
     non_ind = (kind == "sublease") & ~use.isin(params.industrial_uses).to_numpy(bool)
-    add("sublease_non_industrial", non_ind, 1.0,
+    add(
+        "sublease_non_industrial",
+        non_ind,
+        1.0,
         "转租用途为 " + use.fillna("未填").astype(str).to_numpy(object) + "，非工业用途",
-        "sublet for " + use.fillna("unstated").astype(str).to_numpy(object)
-        + ", not an industrial use", params.sources.get("market", ""))
+        "sublet for "
+        + use.fillna("unstated").astype(str).to_numpy(object)
+        + ", not an industrial use",
+        params.sources.get("market", ""),
+    )
 
     # 9. buyer without a production record -----------------------------------------------------
     year = day.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -335,34 +468,41 @@ def scan(transactions: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFra
     q = pd.DataFrame({"pos": np.arange(n), "credit_code": buyer, "ty": year})
     hit = q.merge(prod, on="credit_code", how="inner")
     yrs = hit["year"].to_numpy(np.int64)
-    ok_rows = (yrs <= hit["ty"].to_numpy(np.int64)) & \
-        (yrs >= hit["ty"].to_numpy(np.int64) - params.production_record_years)
+    ok_rows = (yrs <= hit["ty"].to_numpy(np.int64)) & (
+        yrs >= hit["ty"].to_numpy(np.int64) - params.production_record_years
+    )
     has_prod = np.zeros(n, bool)
     has_prod[hit.loc[ok_rows, "pos"].to_numpy(np.int64)] = True
     y0 = (year - params.production_record_years).astype(str).astype(object)
     y1 = year.astype(str).astype(object)
-    add("buyer_no_production", (kind != "mortgage") & ~has_prod, 1.0,
+    add(
+        "buyer_no_production",
+        (kind != "mortgage") & ~has_prod,
+        1.0,
         "受让方在 " + y0 + "–" + y1 + " 年无营业收入记录",
         "the buyer has no year with revenue in " + y0 + "–" + y1,
-        params.sources.get("market", ""))
+        params.sources.get("market", ""),
+    )
 
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FLAG_COLUMNS})
     f = pd.concat(parts, ignore_index=True)
     pos = f["pos"].to_numpy(np.int64)
-    out = pd.DataFrame({
-        "transaction_id": tx["transaction_id"].to_numpy(object)[pos],
-        "kind": kind[pos],
-        "parcel_id": tx["parcel_id"].to_numpy(object)[pos],
-        "district": district[pos],
-        "date": day[pos],
-        "buyer_credit_code": buyer[pos],
-        "rule": f["rule"].to_numpy(object),
-        "risk_score": f["risk_score"].to_numpy(np.float64),
-        "reason": f["reason"].to_numpy(object),
-        "source": f["source"].to_numpy(object),
-        "_rule_no": f["rule_no"].to_numpy(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "transaction_id": tx["transaction_id"].to_numpy(object)[pos],
+            "kind": kind[pos],
+            "parcel_id": tx["parcel_id"].to_numpy(object)[pos],
+            "district": district[pos],
+            "date": day[pos],
+            "buyer_credit_code": buyer[pos],
+            "rule": f["rule"].to_numpy(object),
+            "risk_score": f["risk_score"].to_numpy(np.float64),
+            "reason": f["reason"].to_numpy(object),
+            "source": f["source"].to_numpy(object),
+            "_rule_no": f["rule_no"].to_numpy(np.int64),
+        }
+    )
     out = out.sort_values(["transaction_id", "_rule_no"], kind="stable", ignore_index=True)
     return out[list(FLAG_COLUMNS)]
 
@@ -372,18 +512,35 @@ def watch_list(flags: pd.DataFrame) -> pd.DataFrame:
     flags, rules (``;``-joined, rule order), the transactions' summed and maximum risk score;
     sorted by district, summed score descending, buyer."""
     if flags.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in (
-            "district", "buyer_credit_code", "flags", "rules", "transactions", "risk_total",
-            "risk_max")})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=object)
+                for c in (
+                    "district",
+                    "buyer_credit_code",
+                    "flags",
+                    "rules",
+                    "transactions",
+                    "risk_total",
+                    "risk_max",
+                )
+            }
+        )
     f = flags.assign(_no=flags["rule"].map({r: i for i, r in enumerate(RULES)}))
     g = f.sort_values("_no").groupby(["district", "buyer_credit_code"], dropna=False)
-    out = g.agg(flags=("rule", "size"),
-                rules=("rule", lambda s: ";".join(dict.fromkeys(s))),
-                transactions=("transaction_id", "nunique"),
-                risk_total=("risk_score", "sum"), risk_max=("risk_score", "max")).reset_index()
+    out = g.agg(
+        flags=("rule", "size"),
+        rules=("rule", lambda s: ";".join(dict.fromkeys(s))),
+        transactions=("transaction_id", "nunique"),
+        risk_total=("risk_score", "sum"),
+        risk_max=("risk_score", "max"),
+    ).reset_index()
     out["risk_total"] = out["risk_total"].round(1)
-    return out.sort_values(["district", "risk_total", "buyer_credit_code"],
-                           ascending=[True, False, True], ignore_index=True)
+    return out.sort_values(
+        ["district", "risk_total", "buyer_credit_code"],
+        ascending=[True, False, True],
+        ignore_index=True,
+    )
 
 
 def indicators(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -395,13 +552,21 @@ def indicators(transactions: pd.DataFrame) -> pd.DataFrame:
     area = tx["area_m2"].to_numpy(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         unit = np.where((price != MISSING) & (area > 0), price / FEN_PER_YUAN / area, np.nan)
-    f = pd.DataFrame({"district": tx["district"].to_numpy(object),
-                      "kind": tx["kind"].to_numpy(object),
-                      "year": day.astype("datetime64[Y]").astype(np.int64) + 1970,
-                      "area_m2": area, "unit": unit})
+    f = pd.DataFrame(
+        {
+            "district": tx["district"].to_numpy(object),
+            "kind": tx["kind"].to_numpy(object),
+            "year": day.astype("datetime64[Y]").astype(np.int64) + 1970,
+            "area_m2": area,
+            "unit": unit,
+        }
+    )
     g = f.groupby(["district", "kind", "year"], dropna=False)
-    out = g.agg(transactions=("area_m2", "size"), area_m2=("area_m2", "sum"),
-                median_price_yuan_m2=("unit", "median")).reset_index()
+    out = g.agg(
+        transactions=("area_m2", "size"),
+        area_m2=("area_m2", "sum"),
+        median_price_yuan_m2=("unit", "median"),
+    ).reset_index()
     out["area_m2"] = out["area_m2"].round(2)
     out["median_price_yuan_m2"] = out["median_price_yuan_m2"].round(2)
     return out.sort_values(["district", "kind", "year"], ignore_index=True)

@@ -42,10 +42,15 @@ class ChainTemplates(BaseModel):
     def links_frame(self) -> pd.DataFrame:
         """One row per (chain, link, code prefix): chain (``<system>:<id>``, as stored on
         firms), link_id, stage, name_zh, name_en, code, source."""
-        rows = [(f"{self.system}:{c}", k.id, k.stage, k.name_zh, k.name_en, code, t.source)
-                for c, t in self.chains.items() for k in t.links for code in k.codes]
-        return pd.DataFrame(rows, columns=["chain", "link_id", "stage", "name_zh", "name_en",
-                                           "code", "source"])
+        rows = [
+            (f"{self.system}:{c}", k.id, k.stage, k.name_zh, k.name_en, code, t.source)
+            for c, t in self.chains.items()
+            for k in t.links
+            for code in k.codes
+        ]
+        return pd.DataFrame(
+            rows, columns=["chain", "link_id", "stage", "name_zh", "name_en", "code", "source"]
+        )
 
 
 def load_templates(template_id: str = "361-2025") -> ChainTemplates:
@@ -53,11 +58,15 @@ def load_templates(template_id: str = "361-2025") -> ChainTemplates:
     folder = resources.files(__package__).joinpath("chains")
     have = sorted(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".yaml"))
     if template_id not in have:
-        raise PolicyError(f"未知产业链模板：{template_id}（可选：{', '.join(have)}）",
-                          f"unknown chain template {template_id} (have: {', '.join(have)})")
+        raise PolicyError(
+            f"未知产业链模板：{template_id}（可选：{', '.join(have)}）",
+            f"unknown chain template {template_id} (have: {', '.join(have)})",
+        )
     text = folder.joinpath(f"{template_id}.yaml").read_text(encoding="utf-8")
     try:
         return ChainTemplates.model_validate(yaml.safe_load(text))
     except ValueError as e:
-        raise PolicyError(f"产业链模板 {template_id} 格式错误：{e}",
-                          f"chain template {template_id} is malformed: {e}") from e
+        raise PolicyError(
+            f"产业链模板 {template_id} 格式错误：{e}",
+            f"chain template {template_id} is malformed: {e}",
+        ) from e

@@ -34,12 +34,8 @@ def _columns() -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("area_m2", sa.Float(), nullable=False, comment="交易面积 (m²)"),
         sa.Column("price_wan", ExactDecimal(), nullable=True, comment="成交价 (万元)"),
         sa.Column("date", sa.Date(), nullable=False, comment="交易日期"),
-        sa.Column(
-            "seller_credit_code", sa.Text(), nullable=True, comment="出让方统一社会信用代码"
-        ),
-        sa.Column(
-            "buyer_credit_code", sa.Text(), nullable=False, comment="受让方统一社会信用代码"
-        ),
+        sa.Column("seller_credit_code", sa.Text(), nullable=True, comment="出让方统一社会信用代码"),
+        sa.Column("buyer_credit_code", sa.Text(), nullable=False, comment="受让方统一社会信用代码"),
         sa.Column("buyer_use", sa.Text(), nullable=True, comment="受让方用途"),
         sa.Column("is_synthetic", sa.Boolean(), nullable=True, comment="合成数据标记"),
         sa.Column("version", sa.Integer(), nullable=False, comment="版本号"),
