@@ -69,7 +69,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
             t.add_row(k, f"{v:,}")
         Console().print(t)
         Console().print(
-            f"截至 / as of {s['as_of']}: {s['flags']:,} 条风险 / flags on "
+            f"截至 / as of {s['as_of']}: {s['flag_count']:,} 条风险 / flags on "
             f"{s['flagged_transactions']:,} / {s['transactions']:,} 笔交易 / transactions"
         )
         if out is not None:
@@ -131,7 +131,7 @@ def register_clusters(
         Console().print(t)
         Console().print(
             f"{s['year']}: {s['parks']} 个园区 / parks, {s['chains']} 条产业链 / "
-            f"chains, {s['leaders']} 家链主 / leaders, {s['targets']} 个招商目标 / "
+            f"chains, {s['leader_count']} 家链主 / leaders, {s['target_count']} 个招商目标 / "
             "targets"
         )
         for f in files:

@@ -133,8 +133,8 @@ class ClusterResult:
             "template": self.template,
             "parks": int((z["zone_kind"] == "park").sum()),
             "chains": int((z["zone_kind"] == "chain").sum()),
-            "leaders": len(self.tables["leaders"]),
-            "targets": len(self.tables["targets"]),
+            "leader_count": len(self.tables["leaders"]),
+            "target_count": len(self.tables["targets"]),
             "missing_links_city": int(
                 z.loc[z["zone_kind"] == "chain", "missing_links"].str.len().gt(0).sum()
             ),
@@ -145,9 +145,9 @@ def run_clusters(
     store: Store, year: int, *, profile: PolicyProfile | str | None = None
 ) -> ClusterResult:
     p = _profile(profile)
+    firms, parks, designated = cluster_inputs(store, year)
     params, template, source = cluster_params(date(year, 12, 31), p)
     links = load_templates(template).links_frame()
-    firms, parks, designated = cluster_inputs(store, year)
     return ClusterResult(
         year, p.id, template, source, cluster_tables(firms, parks, designated, links, params)
     )

@@ -209,7 +209,7 @@ class MarketResult:
             "as_of": self.as_of.isoformat(),
             "profile": self.profile,
             "transactions": self.transactions,
-            "flags": len(f),
+            "flag_count": len(f),
             "flagged_transactions": int(f["transaction_id"].nunique()),
             "by_rule": {
                 r: int((f["rule"] == r).sum()) for r in engine.RULES if (f["rule"] == r).any()
