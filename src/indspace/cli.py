@@ -158,7 +158,7 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations, plans, contracts, contract-events")
+             "control-lines, parks, designations, plans, contracts, contract-events, transactions")
 
 
 class ImportMode(Enum):

@@ -445,13 +445,14 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         code, parcel_ids, codes[owner], area, land_use, stored_gfa, first_bld, building_ids,
         eligible, codes, V.IND_CODE[industry], producing, as_of, _rng(seed, code, _MARKET))
     rows += t_rows
-    for k, v in tc_cols.items():
-        c_cols[k] = list(c_cols[k]) + v          # type: ignore[call-overload]
-    for k, v in te_cols.items():
-        e_cols[k] = list(e_cols[k]) + v          # type: ignore[call-overload]
+    for col, vals in tc_cols.items():
+        c_cols[col] = list(c_cols[col]) + vals    # type: ignore[call-overload]
+    for col, vals in te_cols.items():
+        e_cols[col] = list(e_cols[col]) + vals    # type: ignore[call-overload]
     contracts = _frame(ENTITIES["contracts"], c_cols)
     contract_events = _frame(ENTITIES["contract_events"], e_cols)
-    transactions = _frame(ENTITIES["transactions"], t_cols)
+    t_data: dict[str, object] = {col: vals for col, vals in t_cols.items()}
+    transactions = _frame(ENTITIES["transactions"], t_data)
     return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
