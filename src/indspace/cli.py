@@ -158,7 +158,8 @@ def serve(
 
 
 KIND_HELP = ("数据类型 / kind: enterprises, indicators, parcels, buildings, occupancy, "
-             "control-lines, parks, designations, plans, contracts, contract-events, demands")
+             "control-lines, parks, designations, plans, contracts, contract-events, demands, "
+             "transactions")
 
 
 class ImportMode(Enum):
@@ -346,6 +347,10 @@ supply_app = typer.Typer(
     help="土地供应与全周期监管：供地方案、合同履约监管 / land supply and lifecycle "
          "supervision: supply plans, contract monitoring", no_args_is_help=True)
 app.add_typer(supply_app, name="supply")
+market_app = typer.Typer(
+    help="二级市场监管：转让、分割销售、转租、抵押的风险扫描 / secondary-market supervision: "
+         "risk scan of transfers, strata sales, subleases and mortgages", no_args_is_help=True)
+app.add_typer(market_app, name="market")
 
 
 def _register_subcommands() -> None:
@@ -356,6 +361,7 @@ def _register_subcommands() -> None:
         cli_land,
         cli_lines,
         cli_lowuse,
+        cli_market,
         cli_match,
         cli_plans,
         cli_proforma,
@@ -378,6 +384,8 @@ def _register_subcommands() -> None:
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
     cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
     cli_match.register(app, DbOpt, _STORE.db, _fail, console)
+    cli_market.register(market_app, DbOpt, _STORE.db, _fail, console)
+    cli_market.register_clusters(app, DbOpt, _STORE.db, _fail, console)
 
 
 _register_subcommands()

@@ -22,6 +22,7 @@ from indspace.api import (
     imports,
     jobs,
     lowuse,
+    market,
     matching,
     plan_check,
     reports,
@@ -88,7 +89,7 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
 
     # search first: /api/enterprises/table before catalog's /api/enterprises/{credit_code}
     for module in (search, auth, catalog, evaluation, lowuse, controlline, imports, jobs, audit,
-                   plan_check, reports, supply, matching):
+                   plan_check, reports, supply, matching, market):
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))

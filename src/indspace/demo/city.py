@@ -53,6 +53,7 @@ from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
 from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
+from indspace.demo._transactions import make_transactions
 from indspace.demo.boundaries import PROJECT_CRS
 
 __all__ = ["ANOMALY_COLUMNS", "DEFAULT_AS_OF", "DEFAULT_SEED", "SIZES", "DemoCity",
@@ -66,7 +67,7 @@ EARLIEST_AS_OF = date(2023, 1, 1)
 """Idle land needs grants from 2021 at least two years old."""
 
 _FIRMS, _PARCELS, _LAYOUT, _ATTRS, _PLANT, _BUILD, _OCC, _ECON, _NAMES, _LINES, _DESIG, \
-    _PLANS, _CODES, _CONTRACTS, _DEMANDS = range(15)
+    _PLANS, _CODES, _CONTRACTS, _DEMANDS, _MARKET = range(16)
 # 企业资质认定 among above-scale firms: share holding each, certificates of 3 years [demo]
 _DESIGNATION_SHARES = (("high_tech_enterprise", 0.12), ("specialised_sme", 0.05),
                        ("little_giant", 0.01))
@@ -103,6 +104,7 @@ class DemoCity:
     contracts: pd.DataFrame
     contract_events: pd.DataFrame
     demands: pd.DataFrame
+    transactions: pd.DataFrame
     anomalies: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -144,7 +146,9 @@ def _frame(entity: Entity, data: dict[str, object], geometry: np.ndarray | None 
         elif f.dtype == "date":
             cols[f.name] = np.asarray(v, dtype="datetime64[D]").astype(object)
         elif f.dtype == "int":
-            cols[f.name] = np.asarray(v, dtype="int64")
+            vals = list(v)  # type: ignore[call-overload]
+            cols[f.name] = (pd.array(vals, dtype="Int64") if any(x is None for x in vals)
+                            else np.asarray(vals, dtype="int64"))
         elif f.dtype == "float":
             cols[f.name] = np.asarray(v, dtype="float64")
         elif f.dtype == "decimal":                     # exact money: Decimal or None
@@ -430,12 +434,33 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         parcel_ids, codes[owner], area, start, right == RIGHT_TYPES.index("grant"),
         np.isin(np.arange(p), idle), as_of, _rng(seed, code, _CONTRACTS))
     rows += c_rows
+    # secondary-market transactions with one planted flag per rule (issue #19) -------------
+    contract_parcels = {key.rsplit("-", 1)[0] for _, _, key, _ in c_rows}
+    eligible = outside & ~used & ~np.isin(parcel_ids, list(contract_parcels))
+    yrs = ind["year"]
+    rev = ind["revenue"] > 0
+    producing = (np.isin(np.arange(n), ind["firm"][rev & (yrs == as_of.year)])
+                 & np.isin(np.arange(n), ind["firm"][rev & (yrs == as_of.year - 2)]))
+    stored_gfa = np.bincount(ba.parcel, gfa, minlength=p)
+    first_bld = np.where(np.bincount(ba.parcel, minlength=p) > 0, first_b, -1)
+    t_cols, tc_cols, te_cols, t_rows = make_transactions(
+        code, parcel_ids, codes[owner], area, land_use, stored_gfa, first_bld, building_ids,
+        eligible, codes, V.IND_CODE[industry], producing, as_of, _rng(seed, code, _MARKET))
+    rows += t_rows
+    for col, vals in tc_cols.items():
+        c_cols[col] = list(c_cols[col]) + vals    # type: ignore[call-overload]
+    for col, vals in te_cols.items():
+        e_cols[col] = list(e_cols[col]) + vals    # type: ignore[call-overload]
     contracts = _frame(ENTITIES["contracts"], c_cols)
     contract_events = _frame(ENTITIES["contract_events"], e_cols)
+    t_data: dict[str, object] = {col: vals for col, vals in t_cols.items()}
+    transactions = _frame(ENTITIES["transactions"], t_data)
     return DemoCity(districts=drow, parks=parks, control_lines=lines, enterprises=ent,
                     parcels=parcels, buildings=buildings, occupancy=occ, indicators=inds,
                     designations=_designations(codes[above], as_of,
-                                               _rng(seed, code, _DESIG)),
+                                               _rng(seed, code, _DESIG),
+                                               _chain_leaders(codes, chain, above, ind,
+                                                              as_of)),
                     plan_zones=_plan_zones(code, land.clusters, bounds, as_of,
                                            _rng(seed, code, _PLANS)),
                     contracts=contracts, contract_events=contract_events,
@@ -443,14 +468,38 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                         code, codes, chain,
                         [c for c in plan.districts["admin_code"].astype(str) if c != code],
                         as_of, _rng(seed, code, _DEMANDS))),
-                    anomalies=_anomalies(rows))
+                    transactions=transactions, anomalies=_anomalies(rows))
 
 
-def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator) -> pd.DataFrame:
+def _chain_leaders(codes: np.ndarray, chain: np.ndarray, above: np.ndarray,
+                   ind: dict[str, np.ndarray], as_of: date) -> np.ndarray:
+    """链主 of the district (issue #19): per "361" chain, the above-scale firm with the largest
+    revenue in ``as_of.year`` (the lower credit code on a tie)."""
+    last = ind["year"] == as_of.year
+    firm, rev = ind["firm"][last], ind["revenue"][last]
+    ok = above[firm] & (chain[firm] != None)  # noqa: E711  (object array of str / None)
+    firm, rev = firm[ok], rev[ok]
+    if not len(firm):
+        return np.zeros(0, dtype=object)
+    order = np.lexsort((codes[firm], -rev, chain[firm].astype(str)))
+    ch = chain[firm][order].astype(str)
+    first = np.r_[True, ch[1:] != ch[:-1]]
+    return np.sort(codes[firm][order][first]).astype(object)
+
+
+def _designations(codes: np.ndarray, as_of: date, rng: np.random.Generator,
+                  leaders: np.ndarray | None = None) -> pd.DataFrame:
     """Designations of above-scale firms: each type held by its share of firms, a 3-year
-    certificate starting on 1 January of one of the 4 years up to ``as_of``."""
+    certificate starting on 1 January of one of the 4 years up to ``as_of``; the chain
+    leaders (``leaders``) hold 链主 from 1 January of the year before ``as_of`` for 3 years."""
     parts: dict[str, list[np.ndarray]] = {"credit_code": [], "designation": [], "start": [],
                                           "end": []}
+    if leaders is not None and len(leaders):
+        k = len(leaders)
+        parts["credit_code"].append(leaders)
+        parts["designation"].append(np.full(k, "chain_leader", dtype=object))
+        parts["start"].append(np.full(k, f"{as_of.year - 1}-01-01", dtype="datetime64[D]"))
+        parts["end"].append(np.full(k, f"{as_of.year + 1}-12-31", dtype="datetime64[D]"))
     for kind, share in _DESIGNATION_SHARES:
         held = codes[rng.random(len(codes)) < share]
         first = rng.integers(as_of.year - 3, as_of.year + 1, len(held))

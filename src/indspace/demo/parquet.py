@@ -44,12 +44,16 @@ def _row_districts(table: str, frame: pd.DataFrame, firm_district: pd.Series) ->
         return firm_district.reindex(frame["credit_code"]).to_numpy(dtype=str)
     if table in ("contracts", "contract_events"):   # <parcel_id>-HT: parcel ids lead
         return frame["contract_id"].astype(str).str.slice(0, 6).to_numpy(dtype=str)
+    if table == "transactions":                     # JY-<district>-<seq>
+        return frame["transaction_id"].astype(str).str.slice(3, 9).to_numpy(dtype=str)
     if table == "plan_zones":                       # GH-<district>-<seq>
         return frame["zone_id"].astype(str).str.slice(3, 9).to_numpy(dtype=str)
     if table == "anomalies":
         key = frame["record_key"].astype(str)
-        return np.where(frame["table_name"] == "indicators", key.str.slice(2, 8),
-                        key.str.slice(0, 6)).astype(str)
+        table_name = frame["table_name"]
+        return np.select([table_name == "indicators", table_name == "transactions"],
+                         [key.str.slice(2, 8), key.str.slice(3, 9)],
+                         key.str.slice(0, 6)).astype(str)
     raise ValueError(f"no district rule for table {table!r}")
 
 

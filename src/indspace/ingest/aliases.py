@@ -47,6 +47,7 @@ KINDS: dict[str, str] = {
     "contracts": "contracts",
     "contract-events": "contract_events",
     "demands": "demands",
+    "transactions": "transactions",
 }
 """CLI kind (``indspace import KIND FILE``) → store table name."""
 
@@ -179,6 +180,22 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "invested_wan": ("已完成投资", "累计完成投资", "已投资额"),
         "note": ("备注", "说明"),
     },
+    "transactions": {
+        "transaction_id": ("交易编号", "交易号", "合同编号", "备案编号"),
+        "kind": ("交易类型", "交易方式", "类型"),
+        "parcel_id": ("宗地代码", "地块编号", "宗地编号", "ZDDM"),
+        "building_id": ("建筑编号", "幢号", "楼栋编号"),
+        "floor": ("楼层", "所在楼层", "层次"),
+        "area_m2": ("交易面积", "面积", "建筑面积", "土地面积"),
+        "price_wan": ("成交价", "成交价款", "交易价格", "交易金额", "租金总额", "抵押金额"),
+        "date": ("交易日期", "成交日期", "登记日期", "签约日期"),
+        "seller_credit_code": ("出让方统一社会信用代码", "转让方统一社会信用代码",
+                               "卖方统一社会信用代码", "出租方统一社会信用代码",
+                               "抵押人统一社会信用代码"),
+        "buyer_credit_code": ("受让方统一社会信用代码", "买方统一社会信用代码",
+                              "承租方统一社会信用代码", "抵押权人统一社会信用代码"),
+        "buyer_use": ("受让方用途", "用途", "拟用途", "承租用途"),
+    },
     "parks": {
         "park_id": ("园区编号", "园区代码"),
         "name": ("园区名称",),
@@ -221,6 +238,8 @@ EXTRAS: dict[str, dict[str, tuple[str, ...]]] = {
     "contracts": {"name": ("受让人", "受让人名称", "企业名称")},
     "contract_events": {},
     "demands": {"name": ("企业名称",), "industry_code": ("行业代码", "国民经济行业代码")},
+    "transactions": {"buyer_name": ("受让方", "受让方名称", "买方"),
+                     "seller_name": ("出让方", "转让方", "卖方")},
 }
 """Recognised columns without a contract field: kept in ``ValidationResult.extras``.
 
@@ -333,6 +352,19 @@ CHOICE_VALUES: dict[str, dict[str, str]] = {
               "转让": "transfer", "transfer": "transfer",
               "续期申请": "renewal_application", "renewal_application": "renewal_application",
               "延期": "extension", "extension": "extension"},
+    "transaction_kind": {"土地使用权转让": "land_transfer", "转让": "land_transfer",
+                         "土地转让": "land_transfer", "land_transfer": "land_transfer",
+                         "分割销售": "strata_sale", "分割转让": "strata_sale",
+                         "分割出售": "strata_sale", "strata_sale": "strata_sale",
+                         "转租": "sublease", "出租": "sublease", "sublease": "sublease",
+                         "抵押": "mortgage", "mortgage": "mortgage"},
+    "buyer_use": {"生产": "production", "工业": "production", "制造": "production",
+                  "production": "production", "研发": "rd", "rd": "rd",
+                  "仓储": "storage", "物流仓储": "storage", "storage": "storage",
+                  "办公": "office", "office": "office", "商业": "commercial",
+                  "零售": "commercial", "commercial": "commercial", "居住": "residential",
+                  "住宅": "residential", "residential": "residential",
+                  "其他": "other", "other": "other"},
     "idle_cause": {"企业原因": "enterprise", "企业": "enterprise", "enterprise": "enterprise",
                    "政府原因": "government", "政府": "government", "government": "government",
                    "不可抗力": "force_majeure", "force_majeure": "force_majeure"},
@@ -340,7 +372,7 @@ CHOICE_VALUES: dict[str, dict[str, str]] = {
                   "1": "level1", "level1": "level1", "二级": "level2", "二级控制线": "level2",
                   "二级工业区块控制线": "level2", "2": "level2", "level2": "level2"},
 }
-"""Choice field → accepted value (normalised) → stored value."""
+"""Choice field (or its ``Field.vocabulary``) → accepted value (normalised) → stored value."""
 
 RIGHT_TYPE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("集体", "collective"), ("collective", "collective"),

@@ -159,7 +159,7 @@ _CATALOGUE: tuple[Rule, ...] = (
        "parcel {value} does not exist",
        "先导入宗地（parcels），或更正宗地代码",
        "import the parcel first (parcels) or correct the parcel id",
-       "buildings, occupancy, contracts"),
+       "buildings, occupancy, contracts, transactions"),
     _R("E116", "bad_choice", "error",
        "「{header}」的取值无效：{value}；可填：{choices_zh}",
        "{header} has an invalid value: {value}; accepted: {choices_en}",
@@ -226,7 +226,7 @@ _CATALOGUE: tuple[Rule, ...] = (
        "building {value} does not exist",
        "先导入建筑（buildings），或更正建筑编号",
        "import the building first (buildings) or correct the building id",
-       "occupancy"),
+       "occupancy, transactions"),
     _R("E127", "malformed_line", "error",
        "第 {lines} 行不是完整的 CSV 行（{detail_zh}），未导入；其后的行照常读取",
        "line {lines} is not a well-formed CSV line ({detail_en}); it is not imported, the "

@@ -93,11 +93,13 @@ POSITIVE: frozenset[tuple[str, str]] = frozenset({("parcels", "area_m2"),
                                                    ("contracts", "area_m2"),
                                                    ("contracts", "price_wan"),
                                                    ("demands", "min_area_m2"),
-                                                   ("demands", "max_area_m2")})
+                                                   ("demands", "max_area_m2"),
+                                                   ("transactions", "area_m2")})
 """Fields that must be > 0 (E123 for 0)."""
 ID_FIELDS = frozenset({"parcel_id", "building_id", "block_id", "park_id", "occupancy_id",
                        "land_use_code", "industry_code", "district", "zone_id",
-                       "planned_use", "contract_id", "demand_id", "chain"})
+                       "planned_use", "contract_id", "demand_id", "chain",
+                       "transaction_id"})
 """Text fields normalised to half-width (NFKC) and trimmed; other text is only trimmed."""
 ONE_LINE_FIELDS = ID_FIELDS | {"credit_code", "owner_credit_code", "name"}
 """Codes, ids and names: one line of text, without line breaks or control characters (E130)."""
@@ -608,7 +610,8 @@ def _parse_values(f: Field, s: pd.Series, factor: Fraction, header: str) -> _Col
                 hit = pd.isna(got) & norm.str.contains(kw, regex=False).to_numpy(dtype=bool)
                 got[hit] = val
         else:
-            got = norm.map(CHOICE_VALUES.get(f.name, {c: c for c in f.choices})).to_numpy(
+            vocab = CHOICE_VALUES.get(f.vocabulary or f.name, {c: c for c in f.choices})
+            got = norm.map(vocab).to_numpy(
                 dtype=object)
         got = _blank(got, pd.isna(got) | missing)
         return _Col(got, missing, ~missing & pd.isna(got), txt, hdr)
@@ -1115,7 +1118,7 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
             pz, pe = _credit_problem_text(prob, norm)
             iss.add("E102", f.name, c.bad, c.raw, header=hdr, problem_zh=pz, problem_en=pe)
         elif f.choices is not None:
-            vocab = CHOICE_VALUES.get(f.name)
+            vocab = CHOICE_VALUES.get(f.vocabulary or f.name)
             zh = "、".join(dict.fromkeys(k for k in (vocab or {}) if not k.isascii())) or (
                 "、".join(dict.fromkeys(k for k, _ in RIGHT_TYPE_KEYWORDS if not k.isascii())))
             iss.add("E116", f.name, c.bad, c.raw, header=hdr, choices_zh=zh,
@@ -1176,6 +1179,9 @@ def validate(kind: str, frame: pd.DataFrame, resolution: HeaderResolution,
         _check_contract_events(cols, ctx, iss)
     elif table == "demands":
         _check_demands(cols, ctx, iss)
+    elif table == "transactions":
+        _known(iss, cols, "parcel_id", ctx.known_parcels, "E115")
+        _known(iss, cols, "building_id", ctx.known_buildings, "E126")
 
     _check_duplicates(entity.key, cols, iss, rows)
     _check_text(entity, cols, absent, iss)

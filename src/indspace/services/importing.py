@@ -51,6 +51,7 @@ BUNDLE_ORDER = (
     "contracts",
     "contract-events",
     "demands",
+    "transactions",
 )
 """Kinds in dependency order: referenced records first."""
 _SIDE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -139,7 +140,12 @@ def _context(store: Store, table: str, year: int | None,
     )
     parcels = (
         frozenset(store.read_frame("parcels", columns=["parcel_id"]).parcel_id)
-        if table in ("occupancy", "buildings", "contracts")
+        if table in ("occupancy", "buildings", "contracts", "transactions")
+        else None
+    )
+    buildings = (
+        frozenset(store.read_frame("buildings", columns=["building_id"]).building_id)
+        if table == "transactions"
         else None
     )
     districts = store.read_frame("districts", columns=["admin_code", "name", "geometry"])
@@ -164,6 +170,7 @@ def _context(store: Store, table: str, year: int | None,
         **supply,
         known_enterprises=firms,
         known_parcels=parcels,
+        known_buildings=buildings,
         districts=districts.geometry if len(districts) else None,
         existing_parcels=existing,
         year=year,

@@ -41,6 +41,10 @@ class Field:
     choices: tuple[str, ...] | None = None
     credit_code: bool = False
     """Values must be valid 统一社会信用代码 (GB 32100-2015 check character)."""
+    vocabulary: str | None = None
+    """Key of the accepted spellings of a choice field in ``indspace.ingest.aliases.
+    CHOICE_VALUES`` when it is not the field name (a generic name such as ``kind`` has
+    different values in different tables)."""
 
 
 @dataclass(frozen=True)
@@ -292,11 +296,39 @@ space — area window (m²), floor load (kN/m²), clear height (m), power (kVA),
 (1/2/3 = 一/二/三类工业, 100101/2/3), its "361" chain, the highest rent it accepts (元/m²/月,
 exact), the districts it would go to (GB/T 2260 codes, ;-joined; empty = any) and the day it
 wants the space from."""
+TRANSACTION_KINDS = ("land_transfer", "strata_sale", "sublease", "mortgage")
+"""交易类型: 土地使用权转让, 分割销售, 转租, 抵押 (glossary: transactions)."""
+BUYER_USES = ("production", "rd", "storage", "office", "commercial", "residential", "other")
+"""受让方（承租方）用途: 生产, 研发, 仓储, 办公, 商业, 居住, 其他 — which of them count as
+industrial is the profile's ``market_rules.industrial_uses``."""
+
+TRANSACTIONS = Entity(
+    "transactions", ("transaction_id",), (
+        Field("transaction_id", "text", "交易编号", required=True),
+        Field("kind", "text", "交易类型", required=True, choices=TRANSACTION_KINDS,
+              vocabulary="transaction_kind"),
+        Field("parcel_id", "text", "宗地代码", required=True),
+        Field("building_id", "text", "建筑编号"),
+        Field("floor", "int", "楼层"),
+        Field("area_m2", "float", "交易面积", unit="m²", required=True),
+        Field("price_wan", "decimal", "成交价", unit="万元"),
+        Field("date", "date", "交易日期", required=True),
+        Field("seller_credit_code", "text", "出让方统一社会信用代码", credit_code=True),
+        Field("buyer_credit_code", "text", "受让方统一社会信用代码", required=True,
+              credit_code=True),
+        Field("buyer_use", "text", "受让方用途", choices=BUYER_USES),
+        SYNTH,
+    ), "二级市场交易", extra_indexes=(("parcel_id",), ("buyer_credit_code",)))
+"""二级市场交易 (kind ``transactions``, issue #19): transfers of land-use rights, strata
+sales of floor space, subleases and mortgages. ``area_m2`` is land area for a land transfer
+or mortgage, floor area otherwise; ``price_wan`` is the price (a sublease: the rent of the
+whole term; a mortgage: the secured amount) — exact decimal. The buyer need not be in the
+enterprise register (a buyer without production records is itself a finding)."""
 
 ENTITIES: dict[str, Entity] = {
     e.table: e for e in (DISTRICTS, PARKS, CONTROL_LINES, ENTERPRISES, PARCELS, BUILDINGS,
                          OCCUPANCY, INDICATORS, DESIGNATIONS, PLAN_ZONES, CONTRACTS,
-                         CONTRACT_EVENTS, DEMANDS)
+                         CONTRACT_EVENTS, DEMANDS, TRANSACTIONS)
 }
 """All stored entities by table name, in load order (referenced tables first)."""
 

@@ -17,7 +17,7 @@ from indspace.store.migrations.helpers import register_tables
 from indspace.store.types import ExactDecimal, UtcDateTime
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
