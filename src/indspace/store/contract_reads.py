@@ -25,12 +25,28 @@ from indspace.core.model.money import micro_wan_text
 from indspace.store.store import Store
 
 CONTRACT_COLUMNS = (
-    "contract_id", "parcel_id", "credit_code", "mode", "signed", "term_years", "price_wan",
-    "area_m2", "start_deadline", "completion_deadline", "investment_commitment_wan",
-    "tax_per_mu_commitment_wan", "idle_cause", "installment_special",
+    "contract_id",
+    "parcel_id",
+    "credit_code",
+    "mode",
+    "signed",
+    "term_years",
+    "price_wan",
+    "area_m2",
+    "start_deadline",
+    "completion_deadline",
+    "investment_commitment_wan",
+    "tax_per_mu_commitment_wan",
+    "idle_cause",
+    "installment_special",
 )
 EVENT_COLUMNS = (
-    "contract_id", "event", "date", "amount_wan", "developed_area_m2", "invested_wan",
+    "contract_id",
+    "event",
+    "date",
+    "amount_wan",
+    "developed_area_m2",
+    "invested_wan",
 )
 
 
@@ -42,13 +58,15 @@ def _scope(store: Store, credit_code: str | None, district: str | None) -> list[
         conds.append(t.c.credit_code == credit_code)
     if district is not None:
         parcels = store.table("parcels")
-        conds.append(t.c.parcel_id.in_(
-            sa.select(parcels.c.parcel_id).where(parcels.c.district == district)))
+        conds.append(
+            t.c.parcel_id.in_(sa.select(parcels.c.parcel_id).where(parcels.c.district == district))
+        )
     return conds
 
 
-def _fetch(store: Store, name: str, columns: tuple[str, ...], where: list[Any]
-           ) -> dict[str, list[Any]]:
+def _fetch(
+    store: Store, name: str, columns: tuple[str, ...], where: list[Any]
+) -> dict[str, list[Any]]:
     """Columns of the current rows of ``name`` from the DBAPI cursor, in natural-key order
     (code-point order of the text, as :meth:`Store.read_frame` sorts: PostgreSQL compares
     with the ``C`` collation): money, days and text as text (no type processing per cell),
@@ -56,11 +74,18 @@ def _fetch(store: Store, name: str, columns: tuple[str, ...], where: list[Any]
     t = store.table(name)
     entity = ENTITIES[name]
     fields = {f.name: f for f in entity.fields}
-    sel = [sa.cast(t.c[c], sa.Text).label(c) if fields[c].dtype in ("decimal", "date")
-           else sa.type_coerce(t.c[c], sa.Text).label(c) if fields[c].dtype == "text"
-           else t.c[c] for c in columns]
-    order = [t.c[k].collate("C") if store.backend == "postgis" and fields[k].dtype == "text"
-             else t.c[k] for k in entity.key]
+    sel = [
+        sa.cast(t.c[c], sa.Text).label(c)
+        if fields[c].dtype in ("decimal", "date")
+        else sa.type_coerce(t.c[c], sa.Text).label(c)
+        if fields[c].dtype == "text"
+        else t.c[c]
+        for c in columns
+    ]
+    order = [
+        t.c[k].collate("C") if store.backend == "postgis" and fields[k].dtype == "text" else t.c[k]
+        for k in entity.key
+    ]
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(*sel).where(*where).order_by(*order)).cursor.fetchall()
     return {c: [r[i] for r in rows] for i, c in enumerate(columns)}  # faster than zip(*rows)
@@ -89,17 +114,21 @@ def _convert(name: str, data: dict[str, list[Any]]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def read_contracts_exact(store: Store, *, credit_code: str | None = None,
-                         district: str | None = None) -> pd.DataFrame:
+def read_contracts_exact(
+    store: Store, *, credit_code: str | None = None, district: str | None = None
+) -> pd.DataFrame:
     """Current contracts (:data:`CONTRACT_COLUMNS`), optionally one firm's and/or those on one
     district's parcels, sorted by ``contract_id``; money in int64 units of 10⁻⁶ 万元, days
     ``datetime64[D]``. ``term_years`` is required by the contract (int64)."""
-    return _convert("contracts", _fetch(store, "contracts", CONTRACT_COLUMNS,
-                                        _scope(store, credit_code, district)))
+    return _convert(
+        "contracts",
+        _fetch(store, "contracts", CONTRACT_COLUMNS, _scope(store, credit_code, district)),
+    )
 
 
-def read_events_exact(store: Store, *, credit_code: str | None = None,
-                      district: str | None = None) -> pd.DataFrame:
+def read_events_exact(
+    store: Store, *, credit_code: str | None = None, district: str | None = None
+) -> pd.DataFrame:
     """Current events (:data:`EVENT_COLUMNS`) of the contracts
     :func:`read_contracts_exact` reads with the same filters, sorted by contract, event and
     day; money in int64 units of 10⁻⁶ 万元, days ``datetime64[D]``."""
