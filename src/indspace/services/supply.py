@@ -24,7 +24,14 @@ from indspace.core.access import Principal
 from indspace.core.engines.supply_monitor import ALERT_COLUMNS, SupplyParams, monitor
 from indspace.core.errors import ForbiddenError, ValidationError
 from indspace.core.model.installments import InstallmentRules
-from indspace.core.model.money import MISSING, format_wan, fraction, micro_wan
+from indspace.core.model.money import (
+    MISSING,
+    display_wan,
+    display_wan_text,
+    format_wan,
+    fraction,
+    micro_wan,
+)
 from indspace.core.periods import WorkCalendar
 from indspace.core.policy import PolicyProfile
 from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
@@ -330,8 +337,30 @@ def monitor_frame(
     return out[list(ALERT_COLUMNS)].astype(object)
 
 
+def displayed(alerts: pd.DataFrame) -> pd.DataFrame:
+    """The alerts with ``amount_wan`` as people read it (:func:`display_wan`: 万元 to 2
+    decimals, 4 below 1 万元) instead of the exact text."""
+    out = alerts.copy()
+    out["amount_wan"] = [display_wan_text(v) for v in alerts["amount_wan"]]
+    return out
+
+
+def amount_totals(alerts: pd.DataFrame) -> dict[str, str]:
+    """Per rule, the exact sum of the findings' amounts, displayed (rules without amounts
+    left out)."""
+    micro = micro_wan([v if v else None for v in alerts["amount_wan"]])
+    out = {}
+    for rule in dict.fromkeys(alerts["rule"]):
+        m = micro[(alerts["rule"] == rule).to_numpy() & (micro >= 0)]
+        if len(m):
+            out[str(rule)] = display_wan(int(m.sum()))
+    return out
+
+
 def write_alerts(path: Path, alerts: pd.DataFrame) -> None:
-    """Alerts as ``.csv`` (UTF-8 with BOM, for Excel) or ``.xlsx``; refuses other suffixes."""
+    """Alerts as ``.csv`` (UTF-8 with BOM, for Excel; ``amount_wan`` exact, for machines) or
+    ``.xlsx`` (``amount_wan`` displayed, for people: :func:`displayed`); refuses other
+    suffixes."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise unsupported_format(path, [".csv", ".xlsx"])
@@ -339,7 +368,7 @@ def write_alerts(path: Path, alerts: pd.DataFrame) -> None:
         if suffix == ".csv":
             csv_safe(alerts).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         else:
-            write_sheets(tmp, {"alerts": alerts})
+            write_sheets(tmp, {"alerts": displayed(alerts)})
 
 
 def alerts_json(result: MonitorResult) -> str:
@@ -473,7 +502,7 @@ ALERT_EXPORT_COLUMNS = (
     ("status_label", "状态", "status"),
     ("since", "起始日", "since"),
     ("due", "期限日", "due"),
-    ("amount_wan", "金额（万元）", "amount (10k yuan)"),
+    ("amount_display", "金额（万元）", "amount (10k yuan)"),
     ("basis", "依据", "basis"),
 )
 """(column, 中文表头含单位, English header) of the alerts export, in order."""
@@ -522,6 +551,29 @@ def scoped_alerts(
         raise ValidationError(f"within 不能为负：{within}", f"within must be >= 0: {within}",
                               where="within", hint_zh="填写 0 或正整数天数",
                               hint_en="give 0 or a positive number of days")
+    district, credit_code = _caller_scope(who, district)
+    result = run_monitor(
+        store, day, profile=profile, notice_days=within, district=district, credit_code=credit_code
+    )
+    a = result.alerts
+    if rule is not None:
+        a = a[a["rule"] == rule]
+    if status is not None:
+        a = a[a["status"] == status]
+    a = a.reset_index(drop=True).copy()
+    rules = vocabulary.label_map("supply_rule", lang)
+    statuses = vocabulary.label_map("supply_status", lang)
+    a["rule_label"] = [rules.get(r, r) for r in a["rule"]]
+    a["status_label"] = [statuses.get(s, s) for s in a["status"]]
+    # for the page and the export: 万元 to 2 decimals (4 below 1 万元); amount_wan stays exact
+    a["amount_display"] = [display_wan_text(v) for v in a["amount_wan"]]
+    return MonitorResult(result.as_of, result.profile, a)
+
+
+def _caller_scope(who: Principal, district: str | None) -> tuple[str | None, str | None]:
+    """(district, credit_code) the caller's view is narrowed to: an officer's own district
+    (403 naming another one asked for), an enterprise's own contracts, city-wide roles as
+    asked."""
     credit_code: str | None = None
     if who.role == "district_officer":
         if district is not None and district != who.district:
@@ -534,19 +586,47 @@ def scoped_alerts(
     elif not who.city_wide:
         raise ForbiddenError("无权查看供地监管预警", "supply alerts are outside this "
                              "account's scope", where="supply alerts")
-    result = run_monitor(store, day, profile=profile, notice_days=within, district=district,
-                         credit_code=credit_code)
+    return district, credit_code
+
+
+CONTRACT_STATUSES = ("breach", "warning", "normal", "none")
+"""A parcel's contract status on the map (vocabulary group ``contract_status``): ``breach``
+— a contract on it has an overdue or breach finding; ``warning`` — only findings due within
+the notice window; ``normal`` — contracts without findings; ``none`` — no contract (within
+the caller's scope)."""
+
+
+def parcel_contract_status(
+    store: Store,
+    as_of: str | date | None,
+    *,
+    who: Principal,
+    within: int | None = None,
+    profile: PolicyProfile | str | None = None,
+    lang: str = "zh",
+) -> dict[str, Any]:
+    """Per parcel, its contracts' status as of a day (:data:`CONTRACT_STATUSES`), for the
+    map's colouring, within the caller's scope (as :func:`scoped_alerts`): the parcel ids of
+    each status except ``none`` (every parcel not listed), sorted, with the labels."""
+    from indspace.core import vocabulary
+    from indspace.store.contract_reads import read_contracts_exact
+
+    result = scoped_alerts(store, as_of, who=who, within=within, profile=profile, lang=lang)
+    district, credit_code = _caller_scope(who, None)
+    contracts = read_contracts_exact(store, credit_code=credit_code, district=district)
     a = result.alerts
-    if rule is not None:
-        a = a[a["rule"] == rule]
-    if status is not None:
-        a = a[a["status"] == status]
-    a = a.reset_index(drop=True).copy()
-    rules = vocabulary.label_map("supply_rule", lang)
-    statuses = vocabulary.label_map("supply_status", lang)
-    a["rule_label"] = [rules.get(r, r) for r in a["rule"]]
-    a["status_label"] = [statuses.get(s, s) for s in a["status"]]
-    return MonitorResult(result.as_of, result.profile, a)
+    breach = set(a.loc[a["status"].isin(["overdue", "breach"]), "parcel_id"])
+    warning = set(a.loc[a["status"] == "upcoming", "parcel_id"]) - breach
+    normal = set(contracts["parcel_id"]) - breach - warning
+    labels = vocabulary.label_map("contract_status", lang)
+    ids = {"breach": breach, "warning": warning, "normal": normal}
+    return {
+        "as_of": result.as_of.isoformat(),
+        "profile": result.profile,
+        "parcels": {k: sorted(v) for k, v in ids.items()},
+        "counts": {k: len(v) for k, v in ids.items()},
+        "labels": {k: labels.get(k, k) for k in CONTRACT_STATUSES},
+    }
 
 
 def alerts_payload(result: MonitorResult) -> dict[str, Any]:

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.model.installments import InstallmentRules, deadlines
-from indspace.core.model.money import MISSING, share_of
+from indspace.core.model.money import MISSING, display_wan, share_of
 from indspace.core.periods import WorkCalendar, add_calendar, period_end
 
 ALERT_COLUMNS = (
@@ -495,10 +495,8 @@ def _last_present(
 
 
 def _wan(micro: int) -> str:
-    if micro < 0:
-        return "—"
-    q, r = divmod(int(micro), 1_000_000)
-    return f"{q}" if r == 0 else f"{q}.{r:06d}".rstrip("0")
+    """An amount in the basis text, as people read it (:func:`display_wan`), — missing."""
+    return "—" if micro < 0 else display_wan(int(micro))
 
 
 def _num(x: float) -> str:

@@ -110,6 +110,40 @@ def format_wan(micro: int) -> str:
     return "" if d is None else format(d, "f")
 
 
+DISPLAY_SMALL_BELOW = MICRO
+"""Amounts below this (1 万元) are shown to 4 decimals (1 元), larger ones to 2 (100 元)."""
+
+
+def display_wan(micro: int) -> str:
+    """An amount for people (screens, XLSX, the CLI, the basis text): 万元 to 2 decimals
+    (0.01 万元 = 100 元), or to 4 decimals (1 元) when it is below 1 万元 so a small amount is
+    not shown as 0.00; rounded half-even from the exact amount; '' for missing. Files meant
+    for machines (CSV, JSON) keep the exact text (:func:`format_wan`).
+
+    >>> [display_wan(m) for m in (321_836_794, 283_262, 0, 1_000_000, 5_000, -1)]
+    ['321.84', '0.2833', '0.00', '1.00', '0.0050', '']
+    """
+    m = int(micro)
+    if m < 0:
+        return ""
+    places = 2 if m >= DISPLAY_SMALL_BELOW else 4
+    if m == 0:
+        places = 2
+    unit = 10 ** (6 - places)  # integer half-even rounding: exact, no Decimal per cell
+    q, r = divmod(m, unit)
+    if 2 * r > unit or (2 * r == unit and q % 2):
+        q += 1
+    whole, frac = divmod(q, 10**places)
+    return f"{whole}.{frac:0{places}d}"
+
+
+def display_wan_text(text: str | None) -> str:
+    """:func:`display_wan` of an exact amount text ('' or None: '')."""
+    if text is None or text == "":
+        return ""
+    return display_wan(int(micro_wan([text])[0]))
+
+
 def share_of(micro: np.ndarray, share: Fraction) -> np.ndarray:
     """``share`` × each amount, rounded down to the unit (exact integer arithmetic)."""
     return (micro * share.numerator) // share.denominator
