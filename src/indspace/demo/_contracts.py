@@ -253,7 +253,7 @@ def _showcase(codes: np.ndarray, tpm: np.ndarray | None) -> list[int]:
     at least two contracts and the lowest known tax per mu (ties: the lowest code)."""
     if tpm is None or len(codes) == 0:
         return []
-    uniq, inv, counts = np.unique(codes.astype(str), return_inverse=True, return_counts=True)
+    _, inv, counts = np.unique(codes.astype(str), return_inverse=True, return_counts=True)
     ok = (counts[inv] >= 2) & np.isfinite(tpm)
     if not ok.any():
         return []
