@@ -145,13 +145,13 @@ def make_contracts(
     if k == len(PLANTS) and len(showcase):
         # the showcase firm's contracts take the SHOWCASE cases; the contracts that had them
         # take the cases the showcase contracts had (each case still planted exactly once)
-        for case, j in zip(SHOWCASE, showcase, strict=False):
+        for plant, j in zip(SHOWCASE, showcase, strict=False):
             was = case_of.get(j)
-            holder = next(i for i, v in case_of.items() if v == case)
+            holder = next(i for i, v in case_of.items() if v == plant)
             case_of.pop(holder)
             if was is not None:
                 case_of[holder] = was
-            case_of[j] = case
+            case_of[j] = plant
     rows: list[tuple[str, str, str, str]] = []
     for j in range(n):
         cid = str(c["contract_id"][j])
