@@ -49,6 +49,20 @@ from _harness import measure, report
 TARGET_S = 5.0
 
 
+def child_cpu(fn: object) -> float:
+    """CPU seconds (user + system) the child processes of one call of ``fn`` used: steadier
+    than wall time on the shared machine."""
+    import resource
+
+    def used() -> float:
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    before = used()
+    fn()  # type: ignore[operator]
+    return used() - before
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", default=None, help="an existing city demo store (else built)")
@@ -137,18 +151,24 @@ def main() -> None:
                 [str(exe), "proforma", "--all", "--all-modes", "--db", str(copy), *extra],
                 check=True,
                 stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 env={**os.environ, "COLUMNS": "200"},
             )
 
         plain = measure(cli, args.repeat)
         js = measure(lambda: cli("--json"), args.repeat)
-        for name, m in (
-            ("service run_proforma (read + compute + round + store)", svc),
-            ("CLI `indspace proforma --all --all-modes` (new process)", plain),
-            ("CLI with --json (every row's headline figures on stdout)", js),
+        cpu_plain, cpu_js = child_cpu(cli), child_cpu(lambda: cli("--json"))
+        svc_cpu = time.process_time()
+        service()
+        svc_cpu = time.process_time() - svc_cpu
+        for name, m, cpu in (
+            ("service run_proforma (read + compute + round + store)", svc, svc_cpu),
+            ("CLI `indspace proforma --all --all-modes` (new process)", plain, cpu_plain),
+            ("CLI with --json (every row's headline figures on stdout)", js, cpu_js),
         ):
             print(
-                f"  {name}: min {m['min_s']:.2f} s  median {m['median_s']:.2f} s"
+                f"  {name}: min {m['min_s']:.2f} s  median {m['median_s']:.2f} s  "
+                f"CPU {cpu:.2f} s"
                 + (f"  peak {m['peak_mib']:.0f} MiB" if "service" in name else "")
             )
         print(

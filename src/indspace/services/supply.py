@@ -225,16 +225,34 @@ def engine_inputs(
     )
     c["grade"] = grade.astype(object).where(grade.notna(), None).to_numpy(dtype=object)
     # a lease-then-grant is converted once a grant for the same parcel and firm was signed
-    grants = c[c["mode"] == "grant"][["parcel_id", "credit_code", "signed"]]
-    key = pd.MultiIndex.from_frame(c[["parcel_id", "credit_code"]])
-    first_grant = grants.groupby(["parcel_id", "credit_code"])["signed"].min()
-    later = first_grant.reindex(key).to_numpy("datetime64[D]")
-    c["converted"] = ~np.isnat(later) & (later >= c["signed"].to_numpy("datetime64[D]"))
+    # (only leases need the look-up: the few of them, and the grants on their parcels)
+    mode = c["mode"].to_numpy(dtype=object)
+    lease = np.flatnonzero(mode == "lease_then_grant")
+    converted = np.zeros(n, dtype=bool)
+    if len(lease):
+        parcel = c["parcel_id"].to_numpy(dtype=object)
+        on_lease = (mode == "grant") & pd.Index(parcel[lease]).get_indexer(parcel).__ge__(0)
+        grants = c.loc[on_lease, ["parcel_id", "credit_code", "signed"]]
+        first_grant = grants.groupby(["parcel_id", "credit_code"])["signed"].min()
+        key = pd.MultiIndex.from_frame(c.loc[lease, ["parcel_id", "credit_code"]])
+        later = first_grant.reindex(key).to_numpy("datetime64[D]")
+        converted[lease] = ~np.isnat(later) & (
+            later >= c["signed"].to_numpy("datetime64[D]")[lease]
+        )
+    c["converted"] = converted
     ids = pd.Index(c["contract_id"].to_numpy(dtype=object))
+    # each event's contract: looked up once per run of equal ids (events come grouped by
+    # contract from the store, so ~100 000 look-ups instead of ~450 000)
+    ev_ids = events["contract_id"].to_numpy(dtype=object)
+    if len(ev_ids):
+        starts = np.flatnonzero(np.r_[True, ev_ids[1:] != ev_ids[:-1]])
+        pos = np.repeat(ids.get_indexer(ev_ids[starts]), np.diff(np.r_[starts, len(ev_ids)]))
+    else:
+        pos = np.zeros(0, dtype=np.int64)
     e = pd.DataFrame(
         {
             "contract_id": _text(events["contract_id"]),
-            "contract_pos": ids.get_indexer(events["contract_id"].to_numpy(dtype=object)),
+            "contract_pos": pos,
             "event": _text(events["event"]),
             "date": events["date"].to_numpy("datetime64[D]"),
             "amount": events["amount_wan"].to_numpy(np.int64),

@@ -417,12 +417,17 @@ def monitor(
     cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
     order = np.lexsort((cols["_rule"], cols["_pos"]))
     p = cols["_pos"][order]
+    text = {
+        "contract_id": ids[p],
+        "parcel_id": c["parcel_id"].to_numpy(dtype=object)[p],
+        "credit_code": c["credit_code"].to_numpy(dtype=object)[p],
+        **{k: cols[k][order] for k in ALERT_COLUMNS[3:]},
+    }
+    # text stays Python objects (pandas would convert each column to its string type)
     return pd.DataFrame(
         {
-            "contract_id": ids[p],
-            "parcel_id": c["parcel_id"].to_numpy(dtype=object)[p],
-            "credit_code": c["credit_code"].to_numpy(dtype=object)[p],
-            **{k: cols[k][order] for k in ALERT_COLUMNS[3:]},
+            k: pd.Series(v, dtype=object) if v.dtype == object else v
+            for k, v in text.items()
         }
     )
 
