@@ -31,6 +31,7 @@ from indspace.core.model.money import (
     format_wan,
     fraction,
     micro_wan,
+    micro_wan_text,
 )
 from indspace.core.periods import WorkCalendar
 from indspace.core.policy import PolicyProfile
@@ -366,7 +367,7 @@ def displayed(alerts: pd.DataFrame) -> pd.DataFrame:
 def amount_totals(alerts: pd.DataFrame) -> dict[str, str]:
     """Per rule, the exact sum of the findings' amounts, displayed (rules without amounts
     left out)."""
-    micro = micro_wan([v if v else None for v in alerts["amount_wan"]])
+    micro = micro_wan_text([v if v else None for v in alerts["amount_wan"]])
     out = {}
     for rule in dict.fromkeys(alerts["rule"]):
         m = micro[(alerts["rule"] == rule).to_numpy() & (micro >= 0)]

@@ -141,7 +141,7 @@ def display_wan_text(text: str | None) -> str:
     """:func:`display_wan` of an exact amount text ('' or None: '')."""
     if text is None or text == "":
         return ""
-    return display_wan(int(micro_wan([text])[0]))
+    return display_wan(int(micro_wan_text([text])[0]))
 
 
 def share_of(micro: np.ndarray, share: Fraction) -> np.ndarray:
