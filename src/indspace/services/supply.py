@@ -27,7 +27,6 @@ from indspace.core.model.installments import InstallmentRules
 from indspace.core.model.money import (
     MISSING,
     display_wan,
-    display_wan_text,
     format_wan,
     fraction,
     micro_wan,
@@ -360,8 +359,13 @@ def displayed(alerts: pd.DataFrame) -> pd.DataFrame:
     """The alerts with ``amount_wan`` as people read it (:func:`display_wan`: 万元 to 2
     decimals, 4 below 1 万元) instead of the exact text."""
     out = alerts.copy()
-    out["amount_wan"] = [display_wan_text(v) for v in alerts["amount_wan"]]
+    out["amount_wan"] = _display(alerts["amount_wan"])
     return out
+
+
+def _display(amounts: pd.Series) -> list[str]:
+    """Exact amount texts ('' for none) as :func:`display_wan` shows them, parsed at once."""
+    return [display_wan(int(m)) for m in micro_wan_text([v or None for v in amounts])]
 
 
 def amount_totals(alerts: pd.DataFrame) -> dict[str, str]:
@@ -585,7 +589,7 @@ def scoped_alerts(
     a["rule_label"] = [rules.get(r, r) for r in a["rule"]]
     a["status_label"] = [statuses.get(s, s) for s in a["status"]]
     # for the page and the export: 万元 to 2 decimals (4 below 1 万元); amount_wan stays exact
-    a["amount_display"] = [display_wan_text(v) for v in a["amount_wan"]]
+    a["amount_display"] = _display(a["amount_wan"])
     return MonitorResult(result.as_of, result.profile, a)
 
 
