@@ -140,6 +140,8 @@ const TEXTS = {
   'map.colour_by': ['着色', 'Colour by'],
   'map.by_grade': ['企业亩均等级', 'Enterprise grade'],
   'map.by_land_grade': ['地企双评宗地等级', 'Land grade (dual evaluation)'],
+  'map.by_contract': ['合同履约状态', 'Contract status'],
+  'map.contract_as_of': ['截至 {d}', 'as of {d}'],
   'map.layers': ['图层', 'Layers'],
   'map.legend': ['图例', 'Legend'],
   'map.login_for_grades': ['登录后可查看等级与低效用地图层', 'Log in to see grades and low-efficiency land'],

@@ -150,11 +150,7 @@ def _units(
         if out is not None:
             write_proforma(out, pf)
     if as_json:
-        data = to_json(pf)
-        if all_units:  # headline rows only; yearly flows in --out
-            for row in data["rows"]:
-                for k in ("years", "project_wan", "parties_wan", "flow_totals_wan", "tornado"):
-                    row.pop(k, None)
+        data = to_json(pf, detail=not all_units)  # --all: headline rows; yearly flows in --out
         data["out"] = str(out) if out else None
         print(json.dumps(data, ensure_ascii=False))
         return

@@ -59,6 +59,7 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
         lease-then-grant conversions and renewal windows."""
         from indspace.services.supply import (
             alerts_json,
+            amount_totals,
             check_as_of,
             run_monitor,
             write_alerts,
@@ -83,9 +84,10 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
             print(alerts_json(result))
             return
         s = result.summary()
-        t = Table("规则 / rule", "发现 / findings")
+        totals = amount_totals(result.alerts)
+        t = Table("规则 / rule", "发现 / findings", "金额合计 / amount (万元)")
         for k, v in s["by_rule"].items():
-            t.add_row(k, f"{v:,}")
+            t.add_row(k, f"{v:,}", totals.get(k, ""))
         Console().print(t)
         Console().print(
             f"截至 / as of {s['as_of']}: {s['findings']:,} 条发现 / findings, "

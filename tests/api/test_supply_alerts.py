@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import openpyxl
@@ -114,8 +115,18 @@ def test_officer_sees_only_their_district(client, heads, me, store, parcel_distr
 def test_firm_sees_only_its_own_contracts(client, heads, me, store) -> None:  # type: ignore[no-untyped-def]
     code = me["firm"]["credit_code"]
     got = rows(client, heads["firm"])
-    assert {a["credit_code"] for a in got} <= {code}
+    # the demo firm holds planted breaches (demo/_contracts.py SHOWCASE): it sees them
+    assert got and {a["credit_code"] for a in got} == {code}
     assert len(got) == len(run_monitor(store, DEMO_AS_OF, credit_code=code).alerts)
+    planted = store.anomalies()
+    planted = planted[planted["kind"] == "contract_breach"]
+    mine = {
+        (k, d.split(":")[0])
+        for k, d in zip(planted["record_key"], planted["detail"], strict=True)
+        if k in {a["contract_id"] for a in got}
+    }
+    assert {(a["contract_id"], a["rule"]) for a in got} == mine
+    assert {a["rule"] for a in got} >= {"idle_1y", "installment_overdue"}
     # the firm's district filter cannot widen its view
     assert len(rows(client, heads["firm"], district=me["officer2"]["district"])) <= len(got)
 
@@ -151,9 +162,16 @@ def test_xlsx_holds_exactly_the_filtered_rows(client, heads) -> None:  # type: i
         "依据",
     )
     assert [(c[0], c[3], c[7] or "") for c in table[1:]] == [
-        (a["contract_id"], a["rule_label"], a["amount_wan"]) for a in want
+        (a["contract_id"], a["rule_label"], a["amount_display"]) for a in want
     ]
-    # every cell is a string cell: amounts stay exact decimal text, nothing is a formula
+    # amounts for people: 万元 to 2 decimals (4 below 1 万元), rounded half-even from the
+    # exact amount, which the JSON keeps (the demo's unpaid halves have 6 decimals)
+    for a in want:
+        exact = Decimal(a["amount_wan"])
+        places = Decimal("0.01") if exact >= 1 else Decimal("0.0001")
+        assert a["amount_display"] == str(exact.quantize(places, rounding=ROUND_HALF_EVEN))
+    assert any(len(a["amount_wan"].split(".")[-1]) > 2 for a in want)
+    # every cell is a string cell: amounts stay decimal text, nothing is a formula
     assert all(
         c.data_type == "s" for row in ws.iter_rows(min_row=2) for c in row if c.value is not None
     )
@@ -162,8 +180,8 @@ def test_xlsx_holds_exactly_the_filtered_rows(client, heads) -> None:  # type: i
 
 
 def test_an_enterprise_with_findings_sees_only_its_own(store) -> None:  # type: ignore[no-untyped-def]
-    # The demo firm account holds no contract with findings, so its scope is also checked on
-    # a firm that has some: an enterprise principal of that firm, through the service.
+    # The scope is also checked on the firm with the most findings: an enterprise principal
+    # of that firm, through the service.
     from indspace.core.access import Principal
     from indspace.services.supply import scoped_alerts
 

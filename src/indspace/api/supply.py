@@ -94,4 +94,18 @@ def router() -> APIRouter:
             body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
 
+    @r.get("/parcel-status")
+    def parcel_status(
+        store: StoreDep,
+        who: Who,
+        as_of: AsOf = None,
+        within: Within = None,
+        lang: Lang = "zh",
+    ) -> dict[str, Any]:
+        """宗地合同状态（地图着色）：违约、预警、正常各自的宗地编号，其余为无合同；按账户范围 /
+        each parcel's contract status as of a day, for colouring the map: the parcel ids in
+        breach, with warnings and normal; every other parcel has no contract (within the
+        caller's scope)."""
+        return supply.parcel_contract_status(store, as_of, who=who, within=within, lang=lang)
+
     return r

@@ -115,6 +115,12 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "upcoming": ("即将到期", "upcoming"),
         "breach": ("违约", "breach"),
     },
+    "contract_status": {
+        "breach": ("违约", "in breach"),
+        "warning": ("预警", "warning"),
+        "normal": ("正常", "normal"),
+        "none": ("无合同", "no contract"),
+    },
     "constraint": {
         "ecological_red_line": ("生态保护红线", "ecological red line"),
         "permanent_basic_farmland": ("永久基本农田", "permanent basic farmland"),

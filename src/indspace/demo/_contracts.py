@@ -11,6 +11,13 @@ Ten of them per district (or fewer in a tiny district) are replaced by a planted
 dated relative to ``as_of`` so that exactly the listed rules fire (``PLANTS``); the anomaly
 list records one row per expected (contract, rule). The planted ``idle_land`` parcels
 (granted 2021 or later) get no contract.
+
+Each district has a *showcase firm*: the owner of at least two contracts with the lowest tax
+per mu in the last year (the weakest performer, graded C or D by the demo's evaluation). Its
+contracts carry the cases of ``SHOWCASE`` (an idle-land fee, an overdue installment and a
+renewal application due), so a firm account (``indspace demo``'s ``firm``, see
+``services.demo.create_demo_accounts``) sees its own alerts and deadlines; the other cases
+go to randomly chosen contracts as before.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ PLANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """Planted case → the rules the monitor must report for it as of ``as_of``."""
 
+SHOWCASE = ("idle_1y", "installment_overdue", "renewal_window")
+"""The planted cases given to the district's showcase firm, in order (as many as it holds
+contracts)."""
+
 CLEAN_TERM_YEARS = 50
 _DAY = np.timedelta64(1, "D")
 
@@ -53,11 +64,13 @@ def make_contracts(
     exclude: np.ndarray,
     as_of: date,
     rng: np.random.Generator,
+    owner_tpm: np.ndarray | None = None,
 ) -> tuple[dict[str, object], dict[str, object], list[tuple[str, str, str, str]]]:
     """Contract and event columns (entity field → values) and anomaly rows of one district.
 
     ``start``: the parcels' right start (datetime64[D]); ``exclude``: parcels that get no
-    contract (the planted idle land)."""
+    contract (the planted idle land); ``owner_tpm``: the owner's tax per mu in the last year
+    (万元/亩, NaN unknown), which picks the showcase firm (module docstring)."""
     a = np.datetime64(as_of, "D")
     latest = _months(a, -36)
     ok = is_grant & ~exclude & (start >= np.datetime64("2005-01-01")) & (start <= latest)
@@ -127,6 +140,18 @@ def make_contracts(
     k = min(len(PLANTS), n)
     planted = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, "int64")
     case_of = {int(j): PLANTS[i][0] for i, j in enumerate(planted)}
+    showcase = _showcase(np.asarray(c["credit_code"], dtype=object),
+                         None if owner_tpm is None else owner_tpm[idx])
+    if k == len(PLANTS) and len(showcase):
+        # the showcase firm's contracts take the SHOWCASE cases; the contracts that had them
+        # take the cases the showcase contracts had (each case still planted exactly once)
+        for plant, j in zip(SHOWCASE, showcase, strict=False):
+            was = case_of.get(j)
+            holder = next(i for i, v in case_of.items() if v == plant)
+            case_of.pop(holder)
+            if was is not None:
+                case_of[holder] = was
+            case_of[j] = plant
     rows: list[tuple[str, str, str, str]] = []
     for j in range(n):
         cid = str(c["contract_id"][j])
@@ -221,3 +246,18 @@ def make_contracts(
             c["completion_deadline"][j] = _months(s, 24)
             clean(s=s)
     return dict(c), dict(ev), rows
+
+
+def _showcase(codes: np.ndarray, tpm: np.ndarray | None) -> list[int]:
+    """Positions of the showcase firm's contracts (first ``len(SHOWCASE)``): the firm with
+    at least two contracts and the lowest known tax per mu (ties: the lowest code)."""
+    if tpm is None or len(codes) == 0:
+        return []
+    _, inv, counts = np.unique(codes.astype(str), return_inverse=True, return_counts=True)
+    ok = (counts[inv] >= 2) & np.isfinite(tpm)
+    if not ok.any():
+        return []
+    cand = np.flatnonzero(ok)
+    best = cand[np.lexsort((codes[cand].astype(str), tpm[cand]))[0]]
+    mine = np.flatnonzero(inv == inv[best])
+    return [int(j) for j in mine[: len(SHOWCASE)]]

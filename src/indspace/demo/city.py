@@ -430,9 +430,10 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                      f"{codes[ind['firm'][k]]}|{ind['year'][k]}",
                      f"negative_employees: employees {ind['employees'][k]:.0f}"))
     # land-supply contracts with one planted breach per rule (issue #17) ----------------------
+    owner_tpm = np.array([tpm_last.get(int(o), np.nan) for o in owner], dtype="float64")
     c_cols, e_cols, c_rows = make_contracts(
         parcel_ids, codes[owner], area, start, right == RIGHT_TYPES.index("grant"),
-        np.isin(np.arange(p), idle), as_of, _rng(seed, code, _CONTRACTS))
+        np.isin(np.arange(p), idle), as_of, _rng(seed, code, _CONTRACTS), owner_tpm)
     rows += c_rows
     # secondary-market transactions with one planted flag per rule (issue #19) -------------
     contract_parcels = {key.rsplit("-", 1)[0] for _, _, key, _ in c_rows}

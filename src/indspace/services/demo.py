@@ -100,9 +100,10 @@ DEMO_PASSWORDS = {"admin": "demo-admin-2025", "officer": "demo-officer-2025",
 
 def create_demo_accounts(store: Store) -> list[dict[str, str]]:
     """One account per role (and a second district officer, to show the district wall):
-    the officer's district is the first district by code; the enterprise user's firm is the
-    lowest-coded firm of that district graded C or D in the demo run and owning a parcel —
-    the one an objection makes sense for."""
+    the officer's district is the first district by code; the enterprise user's firm is, of
+    the firms of that district graded C or D in the demo run and owning a parcel (the ones an
+    objection makes sense for), the one holding the most contracts with planted breaches (the
+    district's showcase firm), then the lowest-coded."""
     from indspace.services.accounts import create_user
     from indspace.store import runs
 
@@ -119,7 +120,14 @@ def create_demo_accounts(store: Store) -> list[dict[str, str]]:
     low = set(graded.loc[graded["grade"].isin(list(weak)), "credit_code"])
     home = districts[0]
     mine = firms[(firms["district"] == home) & firms["credit_code"].isin(low & owners)]
-    firm = mine.sort_values("credit_code").iloc[0]
+    # prefer the firm holding the most contracts with planted breaches (the district's
+    # showcase firm of demo/_contracts.py), so the account sees its own alerts and deadlines
+    anomalies = store.anomalies()
+    breached = set(anomalies.loc[anomalies["kind"] == "contract_breach", "record_key"])
+    contracts = store.read_frame("contracts", columns=["contract_id", "credit_code"])
+    held = contracts[contracts["contract_id"].isin(breached)]["credit_code"].value_counts()
+    mine = mine.assign(breaches=mine["credit_code"].map(held).fillna(0).astype(int))
+    firm = mine.sort_values(["breaches", "credit_code"], ascending=[False, True]).iloc[0]
     at = datetime(DEMO_AS_OF.year, DEMO_AS_OF.month, DEMO_AS_OF.day, tzinfo=UTC)
     specs = [("admin", "city_admin", {}, "市级管理员 / city admin", "全市 / city-wide"),
              ("officer", "district_officer", {"district": home}, "区县工作人员 / district "

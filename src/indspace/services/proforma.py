@@ -11,7 +11,7 @@ in files and the store).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -164,15 +164,39 @@ def check_modes(modes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass
 class Proforma:
-    """A pro forma on a plan run: headline rows, yearly flows, tornado."""
+    """A pro forma on a plan run: the headline rows (exact, rounded), and the engine's float
+    figures from which the yearly flows and the tornado are built when an output asks for them
+    (a unit's page, ``--out .xlsx/.json``): the headline rows of every unit are cheap, the
+    per-unit detail of 24 000 rows is not (issue #18: < 5 s for the city's units × 4 modes)."""
 
     lowuse_run_id: str
     modes: tuple[str, ...]
     summary: pd.DataFrame  # SUMMARY_COLUMNS, money as Decimal
     result: Result  # the engine's float figures (yearly flows)
-    tornado: pd.DataFrame  # unit_id, mode, parameter, npv_low/high/swing (Decimal)
-    detail: list[str]  # per summary row: JSON of the yearly flows and tornado
+    units: Units
+    params: ProformaParams
     run: dict[str, Any] | None = None
+    _torn: pd.DataFrame | None = field(default=None, repr=False)
+
+    def tornado_raw(self) -> pd.DataFrame:
+        """The engine's tornado (float 万元), computed once, on first use."""
+        if self._torn is None:
+            self._torn = tornado(self.units, self.params, self.modes)
+        return self._torn
+
+    @property
+    def tornado(self) -> pd.DataFrame:
+        """``unit_id, mode, parameter, npv_low_wan, npv_high_wan, swing_wan`` (Decimal)."""
+        torn = self.tornado_raw()
+        out = torn[["unit_id", "mode", "parameter"]].copy()
+        for c in ("npv_low_wan", "npv_high_wan", "swing_wan"):
+            out[c] = wan_decimals(torn[c].to_numpy(dtype="float64"))
+        return out
+
+    @property
+    def detail(self) -> list[str]:
+        """Per summary row: JSON of the yearly flows and tornado (see :func:`detail_json`)."""
+        return detail_json(self.result, self.tornado_raw())
 
     def cash_flows(self) -> pd.DataFrame:
         """One row per unit × mode × year (built on demand: 15 rows per unit × mode)."""
@@ -196,33 +220,28 @@ def compute(
 def assemble(
     run_id: str, frame: pd.DataFrame, params: ProformaParams, modes: tuple[str, ...]
 ) -> Proforma:
-    """The engine on ``frame`` (see :func:`unit_frame`), rounded to 0.01 万元."""
+    """The engine on ``frame`` (see :func:`unit_frame`): headline figures rounded to 0.01 万元
+    now; yearly detail and tornado when asked for (:class:`Proforma`)."""
     units = Units.from_frame(frame)
     result = appraise(units, params, modes)
     best = best_far(units, params, modes)
-    torn = tornado(units, params, modes)
-    head = result.frame()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        funding = np.where(result.pv_cost > 0, result.pv_revenue / result.pv_cost, np.nan)
     summary = pd.DataFrame(
         {
-            "unit_id": head["unit_id"],
-            "mode": head["mode"],
-            "far": head["far"],
-            "npv_wan": head["npv_wan"],
-            "irr": head["irr"].round(6),
-            "payback_years": head["payback_years"].round(4),
-            **{f"balance_{p}_wan": head[f"balance_{p}_wan"] for p in PARTIES},
-            "funding_ratio": head["funding_ratio"].round(6),
-            "best_far": best["best_far"],
-            "best_far_npv_wan": best["best_far_npv_wan"],
+            "unit_id": result.unit_id,
+            "mode": result.mode,
+            "far": result.far,
+            "npv_wan": wan_decimals(result.npv),
+            "irr": np.round(result.irr, 6),
+            "payback_years": np.round(result.payback_years, 4),
+            **{f"balance_{p}_wan": wan_decimals(result.balances[p]) for p in PARTIES},
+            "funding_ratio": np.round(funding, 6),
+            "best_far": best["best_far"].to_numpy(),
+            "best_far_npv_wan": wan_decimals(best["best_far_npv_wan"].to_numpy("float64")),
         }
     )
-    for c in MONEY:
-        summary[c] = wan_decimals(summary[c].to_numpy(dtype="float64"))
-    torn_out = torn[["unit_id", "mode", "parameter"]].copy()
-    for c in ("npv_low_wan", "npv_high_wan", "swing_wan"):
-        torn_out[c] = wan_decimals(torn[c].to_numpy(dtype="float64"))
-    detail = detail_json(result, torn)
-    return Proforma(run_id, modes, summary, result, torn_out, detail)
+    return Proforma(run_id, modes, summary, result, units, params)
 
 
 def cash_flow_frame(result: Result) -> pd.DataFrame:
@@ -296,7 +315,9 @@ def store_proforma(
     rows = pf.summary.copy()
     for c in MONEY:
         rows[c] = [None if v is None else str(v) for v in rows[c]]
-    rows["detail_json"] = pf.detail
+    # the yearly detail is not kept: it is recomputed from the plan run when a unit asks for
+    # it (:func:`stored_unit_detail`, the unit page) — same inputs, same figures
+    rows["detail_json"] = ""
     summary = summarize(pf)
     prof = profile_of_run(run)
     return save_proforma_run(
@@ -399,15 +420,28 @@ def _plain(v: Any) -> Any:
     return str(v) if not isinstance(v, (int, float, str)) else v
 
 
-def as_json(pf: Proforma) -> dict[str, Any]:
+def _plain_column(col: pd.Series) -> list[Any]:
+    """:func:`_plain` of every cell, column-wise (floats: NaN/inf → None)."""
+    if col.dtype.kind == "f":
+        arr = col.to_numpy(dtype="float64")
+        out: list[Any] = arr.tolist()
+        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+            out[i] = None
+        return out
+    return [_plain(v) for v in col.tolist()]
+
+
+def as_json(pf: Proforma, *, detail: bool = True) -> dict[str, Any]:
     """The pro forma as JSON: money as decimal text (0.01 万元); each row with its yearly
-    flows and tornado."""
-    rows = []
-    for rec, detail in zip(pf.summary.to_dict("records"), pf.detail, strict=True):
-        row = {k: _plain(v) for k, v in rec.items()}
-        row["mode_label"] = MODE_LABELS.get(row["mode"], row["mode"])
-        row.update(json.loads(detail))
-        rows.append(row)
+    flows and tornado (``detail=False``: the headline figures only)."""
+    s = pf.summary
+    cols = [_plain_column(s[c]) for c in s.columns]
+    keys = [*s.columns, "mode_label"]
+    labels = [MODE_LABELS.get(m, m) for m in cols[list(s.columns).index("mode")]]
+    rows = [dict(zip(keys, vals, strict=True)) for vals in zip(*cols, labels, strict=True)]
+    if detail:
+        for row, extra in zip(rows, pf.detail, strict=True):
+            row.update(json.loads(extra))
     return {
         "lowuse_run_id": pf.lowuse_run_id,
         "proforma_run_id": pf.run["run_id"] if pf.run else None,
@@ -441,6 +475,40 @@ def unit_proforma(
     out["stored_proforma_run_id"] = stored
     out["unit_id"] = unit_id
     out["recommended_mode"] = frame["recommended_mode"].iloc[0]
+    return out
+
+
+def stored_unit_detail(store: Store, proforma_run_id: str, unit_id: str) -> dict[str, Any]:
+    """One unit's yearly flows and tornado for a stored pro forma run, recomputed from the
+    run's plan run with the profile the run used (the stored run keeps the headline figures
+    only). Deterministic: the headline figures equal the stored ones; a profile that changed
+    since the run (another hash) is refused rather than silently giving other figures."""
+    runs = list_proforma_runs(store)
+    hit = runs[runs["run_id"] == proforma_run_id]
+    if hit.empty:
+        raise NotFoundError(
+            f"资金平衡测算批次 {proforma_run_id} 不存在",
+            f"pro forma run {proforma_run_id} not found",
+            where="proforma_run_id",
+        )
+    pf_run = dict(hit.iloc[0])
+    run = plan_run(store, str(pf_run["lowuse_run_id"]))
+    prof = profile_of_run(run)
+    if prof.content_hash != pf_run["profile_hash"]:
+        raise PolicyError(
+            f"策略配置 {prof.id} 自测算批次 {proforma_run_id} 以来已修改，无法重算其逐年明细",
+            f"profile {prof.id} changed since pro forma run {proforma_run_id}: its yearly "
+            "detail cannot be recomputed",
+            where=proforma_run_id,
+            hint_zh="对方案批次重新运行 indspace proforma",
+            hint_en="run `indspace proforma` on the plan run again",
+        )
+    modes = tuple(str(pf_run["modes"]).split(";"))
+    frame = unit_frame(store, run["run_id"], [unit_id])
+    pf = assemble(run["run_id"], frame, params_of_run(run), modes)
+    pf.run = pf_run
+    out = as_json(pf)
+    out["unit_id"] = unit_id
     return out
 
 

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.model.installments import InstallmentRules, deadlines
-from indspace.core.model.money import MISSING, share_of
+from indspace.core.model.money import MISSING, display_wan, share_of
 from indspace.core.periods import WorkCalendar, add_calendar, period_end
 
 ALERT_COLUMNS = (
@@ -417,12 +417,17 @@ def monitor(
     cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
     order = np.lexsort((cols["_rule"], cols["_pos"]))
     p = cols["_pos"][order]
+    text = {
+        "contract_id": ids[p],
+        "parcel_id": c["parcel_id"].to_numpy(dtype=object)[p],
+        "credit_code": c["credit_code"].to_numpy(dtype=object)[p],
+        **{k: cols[k][order] for k in ALERT_COLUMNS[3:]},
+    }
+    # text stays Python objects (pandas would convert each column to its string type)
     return pd.DataFrame(
         {
-            "contract_id": ids[p],
-            "parcel_id": c["parcel_id"].to_numpy(dtype=object)[p],
-            "credit_code": c["credit_code"].to_numpy(dtype=object)[p],
-            **{k: cols[k][order] for k in ALERT_COLUMNS[3:]},
+            k: pd.Series(v, dtype=object) if v.dtype == object else v
+            for k, v in text.items()
         }
     )
 
@@ -495,10 +500,8 @@ def _last_present(
 
 
 def _wan(micro: int) -> str:
-    if micro < 0:
-        return "—"
-    q, r = divmod(int(micro), 1_000_000)
-    return f"{q}" if r == 0 else f"{q}.{r:06d}".rstrip("0")
+    """An amount in the basis text, as people read it (:func:`display_wan`), — missing."""
+    return "—" if micro < 0 else display_wan(int(micro))
 
 
 def _num(x: float) -> str:

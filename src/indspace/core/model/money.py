@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 MICRO = 1_000_000
 """Units of an integer amount per 万元 (1 unit = 0.01 元 = 1 分)."""
@@ -47,13 +48,37 @@ def micro_wan(values: Iterable[Any]) -> np.ndarray:
         arr = pa.array(vals, type=pa.decimal128(38, 6), from_pandas=True)   # NaN → null
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return _micro_slow(vals)
+    out = _units(arr)
+    return _micro_slow(vals) if out is None else out
+
+
+def micro_wan_text(texts: list[str | None]) -> np.ndarray:
+    """Decimal texts of 万元 (as a store keeps them; None missing) → int64 units of 10⁻⁶ 万元,
+    exactly as :func:`micro_wan` gives them, parsed in C by Arrow (no ``Decimal`` per cell).
+    Text Arrow cannot take exactly (more than 6 decimals, stray spaces) goes through
+    :func:`micro_wan`.
+
+    >>> micro_wan_text(["1990.959126", None, "3", "1E+2"]).tolist()
+    [1990959126, -1, 3000000, 100000000]
+    """
+    try:
+        arr = pc.cast(pa.array(texts, type=pa.string()), pa.decimal128(38, 6))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return micro_wan(texts)
+    out = _units(arr)
+    return micro_wan(texts) if out is None else out
+
+
+def _units(arr: pa.Array) -> np.ndarray | None:
+    """The unscaled values of a ``decimal128(38, 6)`` array as int64 (nulls →
+    :data:`MISSING`); None when one does not fit in 64 bits."""
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64)
     words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
         2 * arr.offset: 2 * (arr.offset + len(arr))].reshape(-1, 2)
     low, high = words[:, 0], words[:, 1]
     if not ((high == 0) & (low >= 0) | (high == -1) & (low < 0)).all():
-        return _micro_slow(vals)                    # beyond int64: exact, slowly
+        return None                                 # beyond int64: exact, slowly
     out = low.copy()
     nulls = arr.is_null().to_numpy(zero_copy_only=False)
     out[nulls] = MISSING
@@ -83,6 +108,40 @@ def format_wan(micro: int) -> str:
     the same text on every store and platform."""
     d = decimal_wan(micro)
     return "" if d is None else format(d, "f")
+
+
+DISPLAY_SMALL_BELOW = MICRO
+"""Amounts below this (1 万元) are shown to 4 decimals (1 元), larger ones to 2 (100 元)."""
+
+
+def display_wan(micro: int) -> str:
+    """An amount for people (screens, XLSX, the CLI, the basis text): 万元 to 2 decimals
+    (0.01 万元 = 100 元), or to 4 decimals (1 元) when it is below 1 万元 so a small amount is
+    not shown as 0.00; rounded half-even from the exact amount; '' for missing. Files meant
+    for machines (CSV, JSON) keep the exact text (:func:`format_wan`).
+
+    >>> [display_wan(m) for m in (321_836_794, 283_262, 0, 1_000_000, 5_000, -1)]
+    ['321.84', '0.2833', '0.00', '1.00', '0.0050', '']
+    """
+    m = int(micro)
+    if m < 0:
+        return ""
+    places = 2 if m >= DISPLAY_SMALL_BELOW else 4
+    if m == 0:
+        places = 2
+    unit = 10 ** (6 - places)  # integer half-even rounding: exact, no Decimal per cell
+    q, r = divmod(m, unit)
+    if 2 * r > unit or (2 * r == unit and q % 2):
+        q += 1
+    whole, frac = divmod(q, 10**places)
+    return f"{whole}.{frac:0{places}d}"
+
+
+def display_wan_text(text: str | None) -> str:
+    """:func:`display_wan` of an exact amount text ('' or None: '')."""
+    if text is None or text == "":
+        return ""
+    return display_wan(int(micro_wan_text([text])[0]))
 
 
 def share_of(micro: np.ndarray, share: Fraction) -> np.ndarray:
