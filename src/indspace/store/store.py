@@ -484,12 +484,21 @@ class Store:
         """Run ``query`` (selecting ``attr`` then, if spatial, the raw geometry) into a frame.
 
         Bind parameters go through SQLAlchemy; rows come straight from the DBAPI cursor (no
-        per-row Row objects) and are typed column-wise in ``typed_frame``.
+        per-row Row objects) and are typed column-wise in ``typed_frame``. SQLite hands plain
+        scalars (int, float, str, bytes, None), so its rows are turned into columns by one
+        numpy copy into an object matrix (≈ 2× faster than ``zip(*rows)`` and lists).
         """
         rows = conn.execute(query).cursor.fetchall()
-        by_col: list[tuple[Any, ...]] = (list(zip(*rows, strict=True)) if rows
-                                         else [()] * (len(attr) + spatial))
-        frame = typed_frame(entity, {c: list(by_col[i]) for i, c in enumerate(attr)})
+        width = len(attr) + spatial
+        by_col: Sequence[Sequence[Any]]
+        if rows and self.backend == "gpkg":
+            matrix = np.empty((len(rows), width), dtype=object)
+            matrix[...] = rows
+            by_col = [matrix[:, i] for i in range(width)]
+        else:
+            by_col = ([list(c) for c in zip(*rows, strict=True)] if rows
+                      else [[] for _ in range(width)])
+        frame = typed_frame(entity, {c: by_col[i] for i, c in enumerate(attr)})
         if spatial:
             raw = list(by_col[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
