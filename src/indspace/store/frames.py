@@ -78,6 +78,17 @@ def frame_columns(entity: Entity, frame: pd.DataFrame, *, sqlite: bool = False
     }
 
 
+def row_columns(rows: Sequence[Sequence[Any]], width: int) -> list[np.ndarray]:
+    """DBAPI rows → ``width`` columns as 1-D object arrays, by one numpy copy into an object
+    matrix (≈ 2× faster than ``zip(*rows)``). For rows of scalars only (numbers, text,
+    dates, ``Decimal``, ``bytes``, None): a ``memoryview`` or a sequence inside a row would
+    be taken by numpy as a nested array."""
+    matrix = np.empty((len(rows), width), dtype=object)
+    if len(rows):
+        matrix[...] = rows
+    return [matrix[:, i] for i in range(width)]
+
+
 def typed_frame(entity: Entity, rows: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """Build a frame with the contract's dtypes from column lists read from the store:
     float → float64 (NaN for missing), decimal → object column of ``Decimal``, int → Int64,

@@ -37,7 +37,7 @@ from indspace.core.errors import NotFoundError, StoreError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity, check_frame
 from indspace.settings import DEFAULT_SRID, DEFAULT_TIME_ZONE
 from indspace.store import gpkg, postgis
-from indspace.store.frames import frame_columns, typed_frame
+from indspace.store.frames import frame_columns, row_columns, typed_frame
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 from indspace.store.sqlite_rows import insert_columns
 from indspace.store.tables import GEOM, build_metadata, history_name
@@ -491,10 +491,8 @@ class Store:
         rows = conn.execute(query).cursor.fetchall()
         width = len(attr) + spatial
         by_col: Sequence[Sequence[Any]]
-        if rows and self.backend == "gpkg":
-            matrix = np.empty((len(rows), width), dtype=object)
-            matrix[...] = rows
-            by_col = [matrix[:, i] for i in range(width)]
+        if rows and self.backend == "gpkg":   # sqlite3: plain scalars
+            by_col = row_columns(rows, width)
         else:
             by_col = ([list(c) for c in zip(*rows, strict=True)] if rows
                       else [[] for _ in range(width)])
