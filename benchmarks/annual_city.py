@@ -27,8 +27,8 @@ machine's) every command compiles ≈ 70 indspace modules from source again (≈
 per process); ``--no-compile`` measures that way.
 
 Run: ``.venv/bin/python benchmarks/annual_city.py [--db city.gpkg] [--rounds 3]
-[--services] [--cold] [--no-compile]`` (without ``--db`` the city demo store is built first into a temporary
-folder, ~20 s).
+[--services] [--cold] [--no-compile]`` (without ``--db`` the city demo store is built first
+into a temporary folder, ~20 s).
 """
 
 from __future__ import annotations

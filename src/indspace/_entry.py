@@ -27,5 +27,5 @@ def main() -> None:
     from indspace.cli import app
 
     if batch:
-        gc.freeze()   # the modules and objects of start-up live as long as the process
+        gc.freeze()  # the modules and objects of start-up live as long as the process
     app(prog_name="indspace")
