@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -73,6 +74,19 @@ class Context:
     comp: Computation
     overlay: pd.DataFrame          # parcel_id, status, inside_m2 … (control line now)
     evaluation_run_id: str | None = None
+    _parcel_attrs: pd.DataFrame | None = None
+
+    def parcel_attrs(self, store: Store) -> pd.DataFrame:
+        """The current parcels' attributes the steps read (:data:`PARCEL_ATTRS`, sorted by
+        parcel_id), read from the store once per context."""
+        if self._parcel_attrs is None:
+            self._parcel_attrs = store.read_frame("parcels", columns=list(PARCEL_ATTRS))
+        return self._parcel_attrs
+
+
+PARCEL_ATTRS = ("parcel_id", "district", "area_m2", "owner_credit_code", "right_type",
+                "land_use_code")
+"""The parcel columns the low-efficiency steps read besides the year's inputs."""
 
 
 def context(store: Store, year: int | None = None,
@@ -119,8 +133,8 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     ids = par["parcel_id"]
     table = pd.DataFrame({
         "parcel_id": ids, "district": par["district"], "area_m2": par["area_m2"],
-        "land_use_code": store.read_frame("parcels", columns=["parcel_id", "land_use_code"])
-        .set_index("parcel_id")["land_use_code"].reindex(ids).to_numpy(),
+        "land_use_code": ctx.parcel_attrs(store).set_index("parcel_id")["land_use_code"]
+        .reindex(ids).to_numpy(),
         "right_start": par["right_start"],
         "owner_credit_code": par["owner_credit_code"],
         "division": par["owner_credit_code"].map(industry).to_numpy(),
@@ -192,9 +206,7 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
     if lowuse is None:
         lowuse = identify_parcels(store, ctx=ctx)
     low_ids = set(lowuse.loc[lowuse["low_efficiency"], "parcel_id"])
-    parcels = store.read_frame("parcels", columns=["parcel_id", "district", "area_m2",
-                                                   "owner_credit_code", "right_type",
-                                                   "geometry"])
+    parcels = _parcel_shapes(store, ctx)
     low = parcels[parcels["parcel_id"].isin(low_ids)].reset_index(drop=True)
     members = delineate(low, gap)
     inside = ctx.overlay.set_index("parcel_id")["inside_m2"]
@@ -211,6 +223,19 @@ def delineate_units(store: Store, year: int | None = None, *, gap_m: float | Non
     if plans is not None:
         units = units.merge(plans, on="unit_id", how="left")
     return members, units
+
+
+def _parcel_shapes(store: Store, ctx: Context) -> gpd.GeoDataFrame:
+    """The current parcels (parcel_id, district, area_m2, owner_credit_code, right_type,
+    geometry), sorted by parcel_id: the attributes of :meth:`Context.parcel_attrs` with the
+    geometries the context's control-line overlay already read (the same parcels in the
+    same order), so that the geometries are not read and decoded twice."""
+    attrs, overlay = ctx.parcel_attrs(store), ctx.overlay
+    if "geometry" not in overlay.columns or not np.array_equal(
+            overlay["parcel_id"].to_numpy(dtype=object), attrs["parcel_id"].to_numpy(dtype=object)):
+        return store.read_frame("parcels", columns=[*PARCEL_ATTRS[:-1], "geometry"])
+    return gpd.GeoDataFrame(attrs[list(PARCEL_ATTRS[:-1])],
+                            geometry=gpd.GeoSeries(overlay["geometry"].array, crs=store.srid))
 
 
 def planned_uses(store: Store, profile: PolicyProfile, on: date,
@@ -279,8 +304,7 @@ def outside_line_firms(store: Store, ctx: Context, lowuse: pd.DataFrame) -> pd.D
     main = owners.sort_values(["owner_credit_code", "area_m2", "parcel_id"],
                               ascending=[True, False, True]).drop_duplicates("owner_credit_code")
     flags = lowuse.set_index("parcel_id")
-    uses = store.read_frame("parcels", columns=["parcel_id", "land_use_code"]) \
-        .set_index("parcel_id")["land_use_code"]
+    uses = ctx.parcel_attrs(store).set_index("parcel_id")["land_use_code"]
     firms = ctx.inputs.firms.set_index("credit_code")
     history = recent_grades(store, ctx, 2)
     hist = pd.concat([history, ctx.comp.results[["credit_code", "policy_grade"]]

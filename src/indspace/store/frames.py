@@ -3,6 +3,7 @@ branching beyond what the DBAPI needs)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -77,11 +78,22 @@ def frame_columns(entity: Entity, frame: pd.DataFrame, *, sqlite: bool = False
     }
 
 
-def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
+def row_columns(rows: Sequence[Sequence[Any]], width: int) -> list[np.ndarray]:
+    """DBAPI rows → ``width`` columns as 1-D object arrays, by one numpy copy into an object
+    matrix (≈ 2× faster than ``zip(*rows)``). For rows of scalars only (numbers, text,
+    dates, ``Decimal``, ``bytes``, None): a ``memoryview`` or a sequence inside a row would
+    be taken by numpy as a nested array."""
+    matrix = np.empty((len(rows), width), dtype=object)
+    if len(rows):
+        matrix[...] = rows
+    return [matrix[:, i] for i in range(width)]
+
+
+def typed_frame(entity: Entity, rows: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """Build a frame with the contract's dtypes from column lists read from the store:
     float → float64 (NaN for missing), decimal → object column of ``Decimal``, int → Int64,
     bool → boolean (both nullable), date → object column of ``datetime.date`` (SQLite hands
-    ISO text, PostgreSQL dates), text → object."""
+    ISO text, PostgreSQL dates), text → object. A column is a list or a 1-D object array."""
     out: dict[str, Any] = {}
     for name, vals in rows.items():
         f = _find(entity, name)
@@ -103,10 +115,10 @@ def typed_frame(entity: Entity, rows: dict[str, list[Any]]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _dates(vals: list[Any]) -> list[Any]:
+def _dates(vals: Sequence[Any]) -> list[Any]:
     """ISO text or dates → ``datetime.date`` (None stays None), converted by numpy in C
     when every value is a plain ISO day."""
-    if not all(v is None or type(v) is str for v in vals):
+    if not set(map(type, vals)) <= _TEXT_OR_NONE:
         return [v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
                 for v in vals]
     try:   # ISO text (SQLite): parsed by numpy in C
@@ -117,6 +129,9 @@ def _dates(vals: list[Any]) -> list[Any]:
     out = days.astype(object)
     out[np.isnat(days)] = None
     return out.tolist()  # type: ignore[no-any-return]
+
+
+_TEXT_OR_NONE = {str, type(None)}
 
 
 def _find(entity: Entity, name: str) -> Field | None:

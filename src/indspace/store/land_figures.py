@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from indspace.core.errors import StoreError
+from indspace.store.frames import row_columns
 from indspace.store.runs import _append
 from indspace.store.store import Store
 from indspace.store.tables import history_name
@@ -70,10 +71,10 @@ def read_building_figures(store: Store, source_version: str, limit_m: float) -> 
         if conn.execute(sa.select(t.c.fid).where(*cond).limit(1)).first() is None:
             return None
         rows = conn.execute(sa.select(*cols).where(*cond).order_by(t.c.fid)).cursor.fetchall()
-    by_col = list(zip(*rows, strict=True)) if rows else [()] * len(FIGURE_COLUMNS)
+    by_col = row_columns(rows, len(FIGURE_COLUMNS))
     frame = pd.DataFrame(
         {
-            "parcel_id": pd.array(list(by_col[0]), dtype="string"),
+            "parcel_id": pd.array(by_col[0], dtype="string"),
             **{
                 c: np.array(by_col[i], dtype="float64")
                 for i, c in enumerate(FIGURE_COLUMNS)

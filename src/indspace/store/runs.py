@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from indspace.core.errors import ConflictError, NotFoundError, ValidationError
 from indspace.store import postgis
+from indspace.store.frames import row_columns
 from indspace.store.store import Store
 
 RUN_STATES = ("computed", "published", "closed")
@@ -215,16 +216,18 @@ def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataF
                      ).where(k.c.run_id == run_id)
     if year is not None:
         keys = keys.where(k.c.year == year)
-    rows: list[Any] = []
+    parts: list[list[np.ndarray]] = []
     with store.engine.connect() as conn:
         for y, src in conn.execute(keys.order_by(k.c.year)).all():
-            rows += conn.execute(sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
-                                 .order_by(t.c.fid)).cursor.fetchall()
-    by_col = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+            rows = conn.execute(sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
+                                .order_by(t.c.fid)).cursor.fetchall()
+            parts.append(row_columns(rows, 3))
+    by_col = ([np.concatenate([p[i] for p in parts]) for i in range(3)] if parts
+              else row_columns([], 3))
     return pd.DataFrame({
-        "credit_code": np.array(by_col[0], dtype=object),
-        "year": np.array(by_col[1], dtype=np.int64),
-        "policy_grade": pd.array(list(by_col[2]), dtype="string")})
+        "credit_code": by_col[0],
+        "year": by_col[1].astype(np.int64),
+        "policy_grade": pd.array(by_col[2], dtype="string")})
 
 
 HistoryKey = tuple[int, date, str, str | None]

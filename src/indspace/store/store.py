@@ -37,7 +37,7 @@ from indspace.core.errors import NotFoundError, StoreError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity, check_frame
 from indspace.settings import DEFAULT_SRID, DEFAULT_TIME_ZONE
 from indspace.store import gpkg, postgis
-from indspace.store.frames import frame_columns, typed_frame
+from indspace.store.frames import frame_columns, row_columns, typed_frame
 from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
 from indspace.store.sqlite_rows import insert_columns
 from indspace.store.tables import GEOM, build_metadata, history_name
@@ -484,12 +484,19 @@ class Store:
         """Run ``query`` (selecting ``attr`` then, if spatial, the raw geometry) into a frame.
 
         Bind parameters go through SQLAlchemy; rows come straight from the DBAPI cursor (no
-        per-row Row objects) and are typed column-wise in ``typed_frame``.
+        per-row Row objects) and are typed column-wise in ``typed_frame``. SQLite hands plain
+        scalars (int, float, str, bytes, None), so its rows are turned into columns by one
+        numpy copy into an object matrix (≈ 2× faster than ``zip(*rows)`` and lists).
         """
         rows = conn.execute(query).cursor.fetchall()
-        by_col: list[tuple[Any, ...]] = (list(zip(*rows, strict=True)) if rows
-                                         else [()] * (len(attr) + spatial))
-        frame = typed_frame(entity, {c: list(by_col[i]) for i, c in enumerate(attr)})
+        width = len(attr) + spatial
+        by_col: Sequence[Sequence[Any]]
+        if rows and self.backend == "gpkg":   # sqlite3: plain scalars
+            by_col = row_columns(rows, width)
+        else:
+            by_col = ([list(c) for c in zip(*rows, strict=True)] if rows
+                      else [[] for _ in range(width)])
+        frame = typed_frame(entity, {c: by_col[i] for i, c in enumerate(attr)})
         if spatial:
             raw = list(by_col[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
