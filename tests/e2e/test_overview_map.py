@@ -140,8 +140,9 @@ def test_map_officer_first_view_legend_panels_and_district_names(page: Any, serv
         "els => els.map(e => e.dataset.colour)"))
     assert colours <= legend, colours - legend
     # low-efficiency units are hatched and outlined, not a fill colour mixing with the grades
-    assert page.evaluate(
-        "() => window.__indspaceMap.getPaintProperty('lowuse-fill', 'fill-pattern')") == "lowuse-hatch"
+    pattern = page.evaluate(
+        "() => window.__indspaceMap.getPaintProperty('lowuse-fill', 'fill-pattern')")
+    assert pattern == "lowuse-hatch"
     # the land-grade mode has its own entries
     page.get_by_test_id("colour-by").get_by_text("地企双评宗地等级").click()
     page.get_by_test_id("legend-land_grade-A").wait_for()
