@@ -88,6 +88,8 @@ function registerGcj02(template) {
 /** Add the basemap's raster layers under everything else (no-op for `none`). */
 export function addBasemap(m, conf) {
   if (!conf || !conf.layers || !conf.layers.length) return false
+  // under the data: before the first layer that is neither the background nor a basemap
+  const first = m.getStyle().layers.find((x) => x.type !== 'background' && !x.id.startsWith('basemap-'))
   for (const l of conf.layers) {
     let tiles = l.tiles
     if (conf.gcj02) {
@@ -96,7 +98,8 @@ export function addBasemap(m, conf) {
     }
     m.addSource(`basemap-${l.id}`, { type: 'raster', tiles, tileSize: l.tile_size || 256,
       attribution: conf.attribution || '' })
-    m.addLayer({ id: `basemap-${l.id}`, type: 'raster', source: `basemap-${l.id}` })
+    m.addLayer({ id: `basemap-${l.id}`, type: 'raster', source: `basemap-${l.id}` }, first && first.id)
   }
+  if (conf.attribution) m.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: conf.attribution }))
   return true
 }
