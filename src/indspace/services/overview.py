@@ -358,3 +358,19 @@ def basemap(kind: str, *, key: str = "", url: str = "", gcj02: bool = False,
         kind = "none"
     return {"kind": kind, "layers": layers, "gcj02": bool(gcj02 and kind == "xyz"),
             "attribution": attribution if layers else ""}
+
+
+def basemap_origins(conf: dict[str, Any]) -> list[str]:
+    """The origins (``scheme://host[:port]``) the basemap's tiles come from, for the
+    Content-Security-Policy of the web UI (its ``connect-src`` and ``img-src``)."""
+    from urllib.parse import urlsplit
+
+    out: list[str] = []
+    for layer in conf.get("layers", []):
+        for url in layer.get("tiles", []):
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origin = f"{parts.scheme}://{parts.netloc}"
+                if origin not in out:
+                    out.append(origin)
+    return out
