@@ -111,3 +111,9 @@ class ApiSettings(BaseSettings):
 def deployment() -> DeploymentSettings:
     """The deployment context, read from the environment once per process (at the edge)."""
     return DeploymentSettings()
+
+
+@lru_cache(maxsize=1)
+def basemap_settings() -> BasemapSettings:
+    """The basemap settings, read from the environment once per process (at the edge)."""
+    return BasemapSettings()  # type: ignore[call-arg]  # defaults come from the fields

@@ -48,14 +48,21 @@ def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
 def sums(db: Path, run: str, year: int, district: str | None) -> dict[str, float]:
     store = Store.open(db)
     with store.engine.connect() as conn:
-        row = conn.execute(sa.text(SUMS), {"run": run, "year": year,
-                                          "district": district}).mappings().one()
+        row = (
+            conn.execute(sa.text(SUMS), {"run": run, "year": year, "district": district})
+            .mappings()
+            .one()
+        )
     return {k: float(v) for k, v in row.items()}
 
 
 @pytest.mark.parametrize(("user", "district"), [("admin", None), ("officer", "330203")])
-def test_headline_figures_match_the_stored_run(client: TestClient, small_demo: Path,  # noqa: F811
-                                               user: str, district: str | None) -> None:
+def test_headline_figures_match_the_stored_run(
+    client: TestClient,
+    small_demo: Path,  # noqa: F811
+    user: str,
+    district: str | None,
+) -> None:
     body = client.get("/api/overview", headers=bearer(client, user)).json()
     run = body["run"]["run_id"]
     s = sums(small_demo, run, body["year"], district)
@@ -74,18 +81,24 @@ def test_headline_figures_match_the_stored_run(client: TestClient, small_demo: P
     assert body["scope"]["kind"] == ("district" if district else "city")
 
 
-def test_district_rows_and_lowuse_against_the_stored_runs(client: TestClient,
-                                                          small_demo: Path) -> None:  # noqa: F811
+def test_district_rows_and_lowuse_against_the_stored_runs(
+    client: TestClient,
+    small_demo: Path,  # noqa: F811
+) -> None:
     body = client.get("/api/overview", headers=bearer(client, "admin")).json()
     store = Store.open(small_demo)
     with store.engine.connect() as conn:
-        units = pd.read_sql(sa.text("SELECT district, area_mu FROM lowuse_units WHERE run_id = :r"),
-                            conn, params={"r": body["lowuse"]["run_id"]})
+        units = pd.read_sql(
+            sa.text("SELECT district, area_mu FROM lowuse_units WHERE run_id = :r"),
+            conn,
+            params={"r": body["lowuse"]["run_id"]},
+        )
     assert body["lowuse"]["area_mu"] == pytest.approx(units["area_mu"].sum(), abs=0.01)
     # 盘活目标 30 000 亩 (ningbo-demo low_efficiency_target_mu, 甬政办发〔2025〕1号)
     assert body["lowuse"]["target_mu"] == 30000.0
-    assert body["lowuse"]["share_of_target"] == pytest.approx(units["area_mu"].sum() / 30000,
-                                                              abs=1e-4)
+    assert body["lowuse"]["share_of_target"] == pytest.approx(
+        units["area_mu"].sum() / 30000, abs=1e-4
+    )
     run = body["run"]["run_id"]
     rows = {r["admin_code"]: r for r in body["districts"]}
     assert len(rows) == 10
@@ -93,7 +106,8 @@ def test_district_rows_and_lowuse_against_the_stored_runs(client: TestClient,
         s = sums(small_demo, run, body["year"], code)
         assert rows[code]["tax_per_mu"] == pytest.approx(s["tax"] / s["land"], abs=1e-4)
         assert rows[code]["lowuse_area_mu"] == pytest.approx(
-            units.loc[units["district"] == code, "area_mu"].sum(), abs=0.01)
+            units.loc[units["district"] == code, "area_mu"].sum(), abs=0.01
+        )
 
 
 def test_scope_is_enforced(client: TestClient) -> None:
@@ -114,8 +128,12 @@ def test_district_geojson_and_basemap(client: TestClient) -> None:
     assert {"admin_code", "name", "name_en", "label_lon", "label_lat"} <= set(p)
     assert 120 < p["label_lon"] < 123 and 28 < p["label_lat"] < 31  # Ningbo, EPSG:4326
     # the offline demo has no basemap
-    assert client.get("/api/basemap").json() == {"kind": "none", "layers": [], "gcj02": False,
-                                                 "attribution": ""}
+    assert client.get("/api/basemap").json() == {
+        "kind": "none",
+        "layers": [],
+        "gcj02": False,
+        "attribution": "",
+    }
 
 
 def test_basemap_choices() -> None:
@@ -126,6 +144,8 @@ def test_basemap_choices() -> None:
     first = t["layers"][0]["tiles"][0]
     assert "tk=KEY" in first and "TILEMATRIXSET=w" in first
     assert t["gcj02"] is False
-    assert basemap("tianditu")["kind"] == "none"            # no key, no basemap
+    assert basemap("tianditu")["kind"] == "none"  # no key, no basemap
     x = basemap("xyz", url="https://tiles.example/{z}/{x}/{y}.png", gcj02=True)
-    assert x["gcj02"] is True and x["layers"][0]["tiles"] == ["https://tiles.example/{z}/{x}/{y}.png"]
+    assert x["gcj02"] is True and x["layers"][0]["tiles"] == [
+        "https://tiles.example/{z}/{x}/{y}.png"
+    ]

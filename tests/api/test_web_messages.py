@@ -21,10 +21,14 @@ from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fi
 def test_cli_advice_is_rewritten_for_the_web() -> None:
     assert web_text("请另存为 UTF-8 编码，或用 --encoding 指定编码") == "请另存为 UTF-8 编码"
     assert web_text("save it as UTF-8, or pass --encoding") == "save it as UTF-8"
-    assert web_text("请用 --encoding 指定编码（如 GBK、UTF-8、BIG5）") == \
-        "请将文件另存为 UTF-8 编码后重新上传"
-    assert web_text("pass --encoding (e.g. GBK, UTF-8, BIG5)") == \
-        "save the file as UTF-8 and upload it again"
+    assert (
+        web_text("请用 --encoding 指定编码（如 GBK、UTF-8、BIG5）")
+        == "请将文件另存为 UTF-8 编码后重新上传"
+    )
+    assert (
+        web_text("pass --encoding (e.g. GBK, UTF-8, BIG5)")
+        == "save the file as UTF-8 and upload it again"
+    )
 
 
 def test_an_unreadable_upload_gives_no_cli_flag(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -63,8 +63,12 @@ def magenta_share(png: Path) -> float:
 
 @pytest.mark.parametrize("gcj02", [False, True])
 def test_an_xyz_basemap_is_drawn_under_the_data(
-    page: Any, small_demo: Path, tmp_path: Path, tiles: tuple[str, list[str]],
-    monkeypatch: pytest.MonkeyPatch, gcj02: bool,
+    page: Any,
+    small_demo: Path,
+    tmp_path: Path,
+    tiles: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    gcj02: bool,
 ) -> None:
     url, asked = tiles
     asked.clear()
@@ -77,9 +81,11 @@ def test_an_xyz_basemap_is_drawn_under_the_data(
         assert conf["kind"] == "xyz" and conf["gcj02"] is gcj02
         page.goto(base + "/#/map")
         page.wait_for_function(
-            "() => window.__indspaceMap && window.__indspaceMap.getLayer('basemap-xyz')")
+            "() => window.__indspaceMap && window.__indspaceMap.getLayer('basemap-xyz')"
+        )
         source = page.evaluate(
-            "() => window.__indspaceMap.getStyle().sources['basemap-xyz'].tiles[0]")
+            "() => window.__indspaceMap.getStyle().sources['basemap-xyz'].tiles[0]"
+        )
         assert source == ("gcj02://{z}/{x}/{y}" if gcj02 else url)
         page.wait_for_function("() => window.__indspaceMap.loaded()")
         page.wait_for_timeout(800)

@@ -111,7 +111,8 @@ def test_overview_firm_sees_its_own_figures_and_its_parcels(page: Any, server: s
     assert sorted(ids) == sorted(f["properties"]["parcel_id"] for f in mine["items"]["features"])
     page.wait_for_function("() => window.__indspaceMap && window.__indspaceMap.loaded()")
     page.wait_for_function(
-        "() => window.__indspaceMap.queryRenderedFeatures({layers: ['parcels-mine']}).length > 0")
+        "() => window.__indspaceMap.queryRenderedFeatures({layers: ['parcels-mine']}).length > 0"
+    )
     png = shot(page, "map-firm-my-parcels")
     assert ink(page, png) > 20_000
     assert not page.errors
@@ -120,28 +121,46 @@ def test_overview_firm_sees_its_own_figures_and_its_parcels(page: Any, server: s
 def test_map_officer_first_view_legend_panels_and_district_names(page: Any, server: str) -> None:
     login(page, server, "officer")
     page.goto(server + "/#/map")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=district-label]')"
-                           f".length === {N_DISTRICTS}")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=district-label]').length === {N_DISTRICTS}"
+    )
     names = page.locator("[data-testid=district-label]").all_inner_texts()
     assert "海曙区" in names
     # the first view is over the officer's district with parcels drawn (no zoom needed)
     page.wait_for_function("() => window.__indspaceMap.loaded()")
     page.wait_for_function(
-        "() => window.__indspaceMap.queryRenderedFeatures({layers: ['parcels-fill']}).length > 0")
+        "() => window.__indspaceMap.queryRenderedFeatures({layers: ['parcels-fill']}).length > 0"
+    )
     assert page.get_by_test_id("zoom-hint").count() == 0
-    for key in ("district", "control_lines", "parks", "lowuse_units", "buildings", "grade-A",
-                "grade-B", "grade-C", "grade-D", "grade-none", "parcel"):
+    for key in (
+        "district",
+        "control_lines",
+        "parks",
+        "lowuse_units",
+        "buildings",
+        "grade-A",
+        "grade-B",
+        "grade-C",
+        "grade-D",
+        "grade-none",
+        "parcel",
+    ):
         assert page.get_by_test_id(f"legend-{key}").count() == 1, key
     # every fill colour the grade layer can draw has its legend entry
     paint = page.evaluate(
-        "() => JSON.stringify(window.__indspaceMap.getPaintProperty('grades-fill', 'fill-color'))")
+        "() => JSON.stringify(window.__indspaceMap.getPaintProperty('grades-fill', 'fill-color'))"
+    )
     colours = set(re.findall(r"#[0-9a-fA-F]{6}", paint))
-    legend = set(page.locator("[data-testid=legend] [data-colour]").evaluate_all(
-        "els => els.map(e => e.dataset.colour)"))
+    legend = set(
+        page.locator("[data-testid=legend] [data-colour]").evaluate_all(
+            "els => els.map(e => e.dataset.colour)"
+        )
+    )
     assert colours <= legend, colours - legend
     # low-efficiency units are hatched and outlined, not a fill colour mixing with the grades
     pattern = page.evaluate(
-        "() => window.__indspaceMap.getPaintProperty('lowuse-fill', 'fill-pattern')")
+        "() => window.__indspaceMap.getPaintProperty('lowuse-fill', 'fill-pattern')"
+    )
     assert pattern == "lowuse-hatch"
     # the land-grade mode has its own entries
     page.get_by_test_id("colour-by").get_by_text("地企双评宗地等级").click()
@@ -161,28 +180,61 @@ def test_map_officer_first_view_legend_panels_and_district_names(page: Any, serv
 def test_map_city_first_view_aggregates_districts(page: Any, server: str) -> None:
     login(page, server, "admin")
     page.goto(server + "/#/map")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=district-label]')"
-                           f".length === {N_DISTRICTS}")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=district-label]').length === {N_DISTRICTS}"
+    )
     page.wait_for_function("() => window.__indspaceMap.loaded()")
     # zoomed out over the city: the districts are filled by their industrial land
     page.wait_for_function(
-        "() => window.__indspaceMap.queryRenderedFeatures({layers: ['districts-fill']}).length > 0")
+        "() => window.__indspaceMap.queryRenderedFeatures({layers: ['districts-fill']}).length > 0"
+    )
     assert page.get_by_test_id("legend-district-aggregate").count() == 1
     png = shot(page, "map-city")
     assert ink(page, png) > 20_000
     assert not page.errors
 
 
-RAW_CODES = ("361-2025:", "fashion_consumer", "new_materials", "above_scale", "below_scale",
-             "committed", "already_industrial", "upgrade_in_place", "renewal_transformation",
-             "relocation_transfer", "gov_led_contiguous", "enterprise_led", "operator_led",
-             "grade_d", "low_tax", "in_force", "superseded", "transfer_in", "not_evaluated",
-             "ungraded", "graded", "vetoed", "control-lines", "--encoding")
+RAW_CODES = (
+    "361-2025:",
+    "fashion_consumer",
+    "new_materials",
+    "above_scale",
+    "below_scale",
+    "committed",
+    "already_industrial",
+    "upgrade_in_place",
+    "renewal_transformation",
+    "relocation_transfer",
+    "gov_led_contiguous",
+    "enterprise_led",
+    "operator_led",
+    "grade_d",
+    "low_tax",
+    "in_force",
+    "superseded",
+    "transfer_in",
+    "not_evaluated",
+    "ungraded",
+    "graded",
+    "vetoed",
+    "control-lines",
+    "--encoding",
+)
 """Codes that must never be shown as such in the Chinese UI (issue #16: words, not codes)."""
 
 
-@pytest.mark.parametrize("route", ["/#/overview", "/#/enterprise", "/#/evaluation",
-                                   "/#/lowuse", "/#/controlline", "/#/imports", "/#/map"])
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/#/overview",
+        "/#/enterprise",
+        "/#/evaluation",
+        "/#/lowuse",
+        "/#/controlline",
+        "/#/imports",
+        "/#/map",
+    ],
+)
 def test_chinese_ui_shows_no_raw_codes(page: Any, server: str, route: str) -> None:
     login(page, server, "admin")
     page.goto(server + route)

@@ -13,7 +13,7 @@ from indspace.services import catalog, search
 from indspace.services.info import store_info
 from indspace.services.overview import basemap, district_geojson, district_overview, overview
 from indspace.services.parcels import parcel_summary
-from indspace.settings import BasemapSettings
+from indspace.settings import basemap_settings
 
 
 def router() -> APIRouter:
@@ -53,7 +53,7 @@ def router() -> APIRouter:
     @r.get("/basemap")
     def basemap_config() -> dict[str, Any]:
         """地图底图配置 / the deployment's basemap (none in the offline demo)."""
-        b = BasemapSettings()
+        b = basemap_settings()
         return basemap(b.basemap, key=b.basemap_key, url=b.basemap_url,
                        gcj02=b.basemap_gcj02, attribution=b.basemap_attribution)
 

@@ -149,9 +149,9 @@ def csp_with(origins: list[str]) -> str:
 def install(app: FastAPI) -> None:
     """Error handlers (one bilingual body shape) and the security-headers middleware."""
     from indspace.services.overview import basemap, basemap_origins
-    from indspace.settings import BasemapSettings
+    from indspace.settings import basemap_settings
 
-    b = BasemapSettings()
+    b = basemap_settings()
     csp = csp_with(basemap_origins(basemap(b.basemap, key=b.basemap_key, url=b.basemap_url,
                                            gcj02=b.basemap_gcj02)))
 

@@ -39,13 +39,18 @@ def district_overview(store: Store, width: int = 600) -> dict[str, Any]:
     land = p.groupby("district")["area_m2"].sum()
     n_parcels = p.groupby("district").size()
     n_ent = e.groupby("district").size()
-    rows = [{"admin_code": r.admin_code, "name": r.name, "name_en": r.name_en,
-             "parcels": int(n_parcels.get(r.admin_code, 0)),
-             "enterprises": int(n_ent.get(r.admin_code, 0)),
-             "industrial_land_mu": round(float(m2_to_mu(land.get(r.admin_code, 0.0))), 1)}
-            for r in d.itertuples()]
-    svg: dict[str, Any] = {"width": width, "height": 0, "districts": [], "blocks": [],
-                           "parks": []}
+    rows = [
+        {
+            "admin_code": r.admin_code,
+            "name": r.name,
+            "name_en": r.name_en,
+            "parcels": int(n_parcels.get(r.admin_code, 0)),
+            "enterprises": int(n_ent.get(r.admin_code, 0)),
+            "industrial_land_mu": round(float(m2_to_mu(land.get(r.admin_code, 0.0))), 1),
+        }
+        for r in d.itertuples()
+    ]
+    svg: dict[str, Any] = {"width": width, "height": 0, "districts": [], "blocks": [], "parks": []}
     if len(d):
         minx, miny, maxx, maxy = d.total_bounds
         k = width / (maxx - minx)
@@ -53,13 +58,18 @@ def district_overview(store: Store, width: int = 600) -> dict[str, Any]:
         simple = shapely.simplify(d.geometry.values, 300.0)
         label_at = shapely.point_on_surface(d.geometry.values)
         for row, geom, pt in zip(d.itertuples(), simple, label_at, strict=True):
-            svg["districts"].append({
-                "name": row.name, "name_en": row.name_en, "d": _svg_path(geom, minx, maxy, k),
-                "x": round((pt.x - minx) * k, 1), "y": round((maxy - pt.y) * k, 1)})
+            svg["districts"].append(
+                {
+                    "name": row.name,
+                    "name_en": row.name_en,
+                    "d": _svg_path(geom, minx, maxy, k),
+                    "x": round((pt.x - minx) * k, 1),
+                    "y": round((maxy - pt.y) * k, 1),
+                }
+            )
         for layer, key in (("control_lines", "blocks"), ("parks", "parks")):
             g = store.read_frame(layer, columns=["name", "geometry"])
-            for name, geom in zip(g.name, shapely.simplify(g.geometry.values, 50.0),
-                                  strict=True):
+            for name, geom in zip(g.name, shapely.simplify(g.geometry.values, 50.0), strict=True):
                 svg[key].append({"name": name, "d": _svg_path(geom, minx, maxy, k)})
     labels = {name: (e.label_zh, name) for name, e in ENTITIES.items()}
     return {"rows": rows, "svg": svg, "labels": labels}
@@ -83,30 +93,45 @@ def _live_run(store: Store, year: int) -> dict[str, Any] | None:
     if frame.empty:
         return None
     live = frame[frame["state"] != "superseded"]
-    pick = (live if not live.empty else frame).sort_values(
-        ["version", "created_at"], kind="stable").iloc[-1]
+    pick = (
+        (live if not live.empty else frame)
+        .sort_values(["version", "created_at"], kind="stable")
+        .iloc[-1]
+    )
     return runs.get_run(store, str(pick["run_id"]))
 
 
-def _rollup(store: Store, run: dict[str, Any], firms: pd.DataFrame,
-            previous: pd.DataFrame | None) -> pd.DataFrame:
+def _rollup(
+    store: Store, run: dict[str, Any], firms: pd.DataFrame, previous: pd.DataFrame | None
+) -> pd.DataFrame:
     """City and district roll-up of a stored run: its stored grades and attributed land,
     the year's own tax and value added (万元) — no grade is recomputed."""
     from indspace.core.engines.zones import rollup_zones
 
     year = int(run["year"])
-    results = runs.read_results(store, str(run["run_id"]),
-                                columns=["credit_code", "status", "grade", "land_area_mu"])
+    results = runs.read_results(
+        store, str(run["run_id"]), columns=["credit_code", "status", "grade", "land_area_mu"]
+    )
     ind = store.read_frame("indicators", columns=["credit_code", "year", "tax", "value_added"])
     ind = ind[ind["year"] == year]
     figures = results[["credit_code", "land_area_mu"]].merge(
-        ind[["credit_code", "tax", "value_added"]], on="credit_code", how="left")
-    zones = pd.concat([
-        pd.DataFrame({"credit_code": firms["credit_code"], "zone_kind": "city",
-                      "zone": CITY_ZONE}),
-        pd.DataFrame({"credit_code": firms["credit_code"], "zone_kind": "district",
-                      "zone": firms["district"]}),
-    ], ignore_index=True).dropna()
+        ind[["credit_code", "tax", "value_added"]], on="credit_code", how="left"
+    )
+    zones = pd.concat(
+        [
+            pd.DataFrame(
+                {"credit_code": firms["credit_code"], "zone_kind": "city", "zone": CITY_ZONE}
+            ),
+            pd.DataFrame(
+                {
+                    "credit_code": firms["credit_code"],
+                    "zone_kind": "district",
+                    "zone": firms["district"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    ).dropna()
     scale = run_profile(run).evaluation_method(run["method_date"]).grading.scale
     return rollup_zones(results, figures, zones, scale, previous)
 
@@ -141,8 +166,14 @@ def _lowuse_target(run: dict[str, Any] | None) -> float | None:
         return None
 
 
-def overview(store: Store, *, who: Principal, year: int | None = None,
-             district: str | None = None, lang: str = "zh") -> dict[str, Any]:
+def overview(
+    store: Store,
+    *,
+    who: Principal,
+    year: int | None = None,
+    district: str | None = None,
+    lang: str = "zh",
+) -> dict[str, Any]:
     """The landing page's figures, read from stored runs (nothing is re-evaluated).
 
     Scope: the city for city-wide roles (or ``district``), the officer's own district (another
@@ -161,32 +192,49 @@ def overview(store: Store, *, who: Principal, year: int | None = None,
     elif who.role == "enterprise":
         district = None
     if district and district not in known:
-        raise NotFoundError(f"区县 {district} 不存在", f"district {district} not found",
-                            where="district", hint_zh="从区县列表中选择",
-                            hint_en="choose a district from the list")
+        raise NotFoundError(
+            f"区县 {district} 不存在",
+            f"district {district} not found",
+            where="district",
+            hint_zh="从区县列表中选择",
+            hint_en="choose a district from the list",
+        )
     if year is None:
         all_runs = runs.list_runs(store)
         year = None if all_runs.empty else int(all_runs["year"].max())
     run = _live_run(store, year) if year is not None else None
     prev_run = _live_run(store, year - 1) if year is not None else None
     firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
-    name_of = {str(r.admin_code): (r.name if lang != "en" else (r.name_en or r.name))
-               for r in names.itertuples()}
+    name_of = {
+        str(r.admin_code): (r.name if lang != "en" else (r.name_en or r.name))
+        for r in names.itertuples()
+    }
 
     scope: dict[str, Any]
     if who.role == "enterprise":
         row = firms[firms["credit_code"] == who.credit_code]
-        scope = {"kind": "enterprise", "code": who.credit_code,
-                 "name": str(row["name"].iloc[0]) if len(row) else who.credit_code}
+        scope = {
+            "kind": "enterprise",
+            "code": who.credit_code,
+            "name": str(row["name"].iloc[0]) if len(row) else who.credit_code,
+        }
     elif district:
         scope = {"kind": "district", "code": district, "name": name_of.get(district, district)}
     else:
-        scope = {"kind": "city", "code": None,
-                 "name": "全市" if lang != "en" else "whole city"}
+        scope = {"kind": "city", "code": None, "name": "全市" if lang != "en" else "whole city"}
 
-    out: dict[str, Any] = {"scope": scope, "year": year, "run": None, "previous_run": None,
-                           "classes": [], "headline": None, "enterprise": None,
-                           "lowuse": None, "ledger": None, "districts": []}
+    out: dict[str, Any] = {
+        "scope": scope,
+        "year": year,
+        "run": None,
+        "previous_run": None,
+        "classes": [],
+        "headline": None,
+        "enterprise": None,
+        "lowuse": None,
+        "ledger": None,
+        "districts": [],
+    }
     prev_roll = None
     if prev_run is not None:
         prev_roll = _rollup(store, prev_run, firms, None)
@@ -196,43 +244,63 @@ def overview(store: Store, *, who: Principal, year: int | None = None,
         roll = _rollup(store, run, firms, prev_roll)
         scale = run_profile(run).evaluation_method(run["method_date"]).grading.scale
         out["classes"] = list(scale.codes)
-        out["run"] = {"run_id": run["run_id"], "year": int(run["year"]),
-                      "version": int(run["version"]), "state": run["state"],
-                      "state_label": vocab.label("run_state", run["state"], lang)}
+        out["run"] = {
+            "run_id": run["run_id"],
+            "year": int(run["year"]),
+            "version": int(run["version"]),
+            "state": run["state"],
+            "state_label": vocab.label("run_state", run["state"], lang),
+        }
         key = ("district", district) if district else ("city", CITY_ZONE)
         hit = roll[(roll["zone_kind"] == key[0]) & (roll["zone"] == key[1])]
-        prev_hit = (None if prev_roll is None else
-                    prev_roll[(prev_roll["zone_kind"] == key[0]) & (prev_roll["zone"] == key[1])])
+        prev_hit = (
+            None
+            if prev_roll is None
+            else prev_roll[(prev_roll["zone_kind"] == key[0]) & (prev_roll["zone"] == key[1])]
+        )
         if who.role != "enterprise":
             out["headline"] = _headline(hit, prev_hit, out["classes"])
         else:
             out["enterprise"] = _firm_figures(store, run, prev_run, who.credit_code, lang)
         for r in roll[roll["zone_kind"] == "district"].itertuples():
-            out["districts"].append({
-                "admin_code": r.zone, "name": name_of.get(str(r.zone), r.zone),
-                "tax_per_mu": _num(r.tax_per_mu), "value_added_per_mu": _num(r.value_added_per_mu),
-                "tax_per_mu_yoy": _num(r.tax_per_mu_yoy),
-                "value_added_per_mu_yoy": _num(r.value_added_per_mu_yoy),
-                "firms_evaluated": int(r.firms_evaluated),
-                "rank": None if pd.isna(r.rank) else int(r.rank),
-                **{f"{c.lower()}_share": _num(getattr(r, f"{c.lower()}_share"))
-                   for c in out["classes"]}})
+            out["districts"].append(
+                {
+                    "admin_code": r.zone,
+                    "name": name_of.get(str(r.zone), r.zone),
+                    "tax_per_mu": _num(r.tax_per_mu),
+                    "value_added_per_mu": _num(r.value_added_per_mu),
+                    "tax_per_mu_yoy": _num(r.tax_per_mu_yoy),
+                    "value_added_per_mu_yoy": _num(r.value_added_per_mu_yoy),
+                    "firms_evaluated": int(r.firms_evaluated),
+                    "rank": None if pd.isna(r.rank) else int(r.rank),
+                    **{
+                        f"{c.lower()}_share": _num(getattr(r, f"{c.lower()}_share"))
+                        for c in out["classes"]
+                    },
+                }
+            )
     lrun, units = _lowuse(store, year)
     target = _lowuse_target(lrun)
     by_district = units.groupby("district")["area_mu"].sum() if len(units) else pd.Series()
     if lrun is not None and who.role != "enterprise":
         mine = units if not district else units[units["district"] == district]
         area = float(mine["area_mu"].sum())
-        out["lowuse"] = {"run_id": lrun["run_id"], "year": int(lrun["year"]),
-                         "units": len(mine), "area_mu": _num(area, 2),
-                         "target_mu": _num(target, 2),
-                         "share_of_target": _num(area / target) if target else None}
+        out["lowuse"] = {
+            "run_id": lrun["run_id"],
+            "year": int(lrun["year"]),
+            "units": len(mine),
+            "area_mu": _num(area, 2),
+            "target_mu": _num(target, 2),
+            "share_of_target": _num(area / target) if target else None,
+        }
     if who.role != "enterprise":
         from indspace.services.controlline_ledger import ledger
 
         bal = ledger(store, district).balances
-        out["ledger"] = {c: _num(float(bal[c].sum()), 4) if c in bal else None
-                         for c in ("out_mu", "obligation_mu", "in_mu", "balance_mu")}
+        out["ledger"] = {
+            c: _num(float(bal[c].sum()), 4) if c in bal else None
+            for c in ("out_mu", "obligation_mu", "in_mu", "balance_mu")
+        }
     ledger_by = {}
     if who.role != "enterprise":
         from indspace.services.controlline_ledger import ledger as _ledger
@@ -240,15 +308,20 @@ def overview(store: Store, *, who: Principal, year: int | None = None,
         lb = _ledger(store, None).balances
         ledger_by = dict(zip(lb["district"], lb["balance_mu"], strict=True)) if len(lb) else {}
     for row in out["districts"]:
-        row["lowuse_area_mu"] = (_num(float(by_district.get(row["admin_code"], 0.0)), 2)
-                                 if lrun is not None and who.role != "enterprise" else None)
-        row["ledger_balance_mu"] = (_num(float(ledger_by.get(row["admin_code"], 0.0)))
-                                    if who.role != "enterprise" else None)
+        row["lowuse_area_mu"] = (
+            _num(float(by_district.get(row["admin_code"], 0.0)), 2)
+            if lrun is not None and who.role != "enterprise"
+            else None
+        )
+        row["ledger_balance_mu"] = (
+            _num(float(ledger_by.get(row["admin_code"], 0.0))) if who.role != "enterprise" else None
+        )
     return out
 
 
-def _headline(hit: pd.DataFrame, prev: pd.DataFrame | None, classes: list[str]
-              ) -> dict[str, Any] | None:
+def _headline(
+    hit: pd.DataFrame, prev: pd.DataFrame | None, classes: list[str]
+) -> dict[str, Any] | None:
     if hit.empty:
         return None
     r = hit.iloc[0]
@@ -261,16 +334,19 @@ def _headline(hit: pd.DataFrame, prev: pd.DataFrame | None, classes: list[str]
         "value_added_per_mu_previous": None if p is None else _num(p["value_added_per_mu"]),
         "tax_per_mu_yoy": _num(r["tax_per_mu_yoy"]),
         "value_added_per_mu_yoy": _num(r["value_added_per_mu_yoy"]),
-        "tax_wan": _num(r["tax"], 2), "value_added_wan": _num(r["value_added"], 2),
+        "tax_wan": _num(r["tax"], 2),
+        "value_added_wan": _num(r["value_added"], 2),
         "land_area_mu": _num(r["land_area_mu"], 4),
-        "firms_evaluated": int(r["firms_evaluated"]), "firms_graded": int(r["firms_graded"]),
+        "firms_evaluated": int(r["firms_evaluated"]),
+        "firms_graded": int(r["firms_graded"]),
         "counts": counts,
         "shares": {c: _num(r[f"{c.lower()}_share"]) for c in classes},
     }
 
 
-def _firm_figures(store: Store, run: dict[str, Any], prev_run: dict[str, Any] | None,
-                  code: str | None, lang: str) -> dict[str, Any] | None:
+def _firm_figures(
+    store: Store, run: dict[str, Any], prev_run: dict[str, Any] | None, code: str | None, lang: str
+) -> dict[str, Any] | None:
     """A firm's own figures in a stored run (and the previous year's): grade, score, rank,
     own tax and value added (万元) over its attributed land (亩)."""
     if not code:
@@ -281,26 +357,34 @@ def _firm_figures(store: Store, run: dict[str, Any], prev_run: dict[str, Any] | 
         if res.empty:
             return None
         x = res.iloc[0]
-        ind = store.read_frame("indicators", columns=["credit_code", "year", "tax",
-                                                      "value_added"])
+        ind = store.read_frame("indicators", columns=["credit_code", "year", "tax", "value_added"])
         ind = ind[(ind["credit_code"] == code) & (ind["year"] == int(r["year"]))]
         tax = float(ind["tax"].iloc[0]) if len(ind) and pd.notna(ind["tax"].iloc[0]) else None
-        va = (float(ind["value_added"].iloc[0])
-              if len(ind) and pd.notna(ind["value_added"].iloc[0]) else None)
+        va = (
+            float(ind["value_added"].iloc[0])
+            if len(ind) and pd.notna(ind["value_added"].iloc[0])
+            else None
+        )
         land = float(x["land_area_mu"]) if pd.notna(x["land_area_mu"]) else None
 
         def per(v: float | None) -> float | None:
             return _num(v / land) if v is not None and land else None
 
-        return {"run_id": r["run_id"], "year": int(r["year"]),
-                "grade": None if pd.isna(x["grade"]) else str(x["grade"]),
-                "score": _num(x["score"], 2), "status": x["status"],
-                "status_label": vocab.label("status", x["status"], lang),
-                "rank": None if pd.isna(x["rank"]) else int(x["rank"]),
-                "group_size": None if pd.isna(x["group_size"]) else int(x["group_size"]),
-                "land_area_mu": _num(land), "tax_wan": _num(tax, 2),
-                "value_added_wan": _num(va, 2),
-                "tax_per_mu": per(tax), "value_added_per_mu": per(va)}
+        return {
+            "run_id": r["run_id"],
+            "year": int(r["year"]),
+            "grade": None if pd.isna(x["grade"]) else str(x["grade"]),
+            "score": _num(x["score"], 2),
+            "status": x["status"],
+            "status_label": vocab.label("status", x["status"], lang),
+            "rank": None if pd.isna(x["rank"]) else int(x["rank"]),
+            "group_size": None if pd.isna(x["group_size"]) else int(x["group_size"]),
+            "land_area_mu": _num(land),
+            "tax_wan": _num(tax, 2),
+            "value_added_wan": _num(va, 2),
+            "tax_per_mu": per(tax),
+            "value_added_per_mu": per(va),
+        }
 
     now = one(run)
     if now is None:
@@ -325,39 +409,59 @@ def district_geojson(store: Store) -> dict[str, Any]:
     geo = gpd.GeoSeries(shapely.set_precision(geo.values, 1e-6), crs=4326)
     feats = []
     for row, g, p in zip(d.itertuples(), geo, pts, strict=True):
-        feats.append({"type": "Feature",
-                      "properties": {"admin_code": row.admin_code, "name": row.name,
-                                     "name_en": row.name_en,
-                                     "label_lon": round(p.x, 6), "label_lat": round(p.y, 6)},
-                      "geometry": shapely.geometry.mapping(g)})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "admin_code": row.admin_code,
+                    "name": row.name,
+                    "name_en": row.name_en,
+                    "label_lon": round(p.x, 6),
+                    "label_lat": round(p.y, 6),
+                },
+                "geometry": shapely.geometry.mapping(g),
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
-TIANDITU_WMTS = ("https://t{n}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-                 "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-                 "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+TIANDITU_WMTS = (
+    "https://t{n}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+    "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
 """天地图 WMTS (矢量底图 vec + 注记 cva), Web-Mercator matrix set ``w`` on the CGCS2000
 datum; ``t0``–``t7`` are its mirror hosts."""
 
 
-def basemap(kind: str, *, key: str = "", url: str = "", gcj02: bool = False,
-            attribution: str = "") -> dict[str, Any]:
+def basemap(
+    kind: str, *, key: str = "", url: str = "", gcj02: bool = False, attribution: str = ""
+) -> dict[str, Any]:
     """What the map draws under the data: ``{kind, layers[{tiles[], tile_size}], gcj02,
     attribution}``. ``none`` (the offline demo) and a 天地图 or XYZ source without its key or
     URL give no layer, so the map still works offline."""
     layers: list[dict[str, Any]] = []
     if kind == "tianditu" and key:
         for layer in ("vec", "cva"):
-            layers.append({"id": f"tianditu-{layer}", "tile_size": 256, "tiles": [
-                TIANDITU_WMTS.format(n=n, layer=layer, key=key) for n in range(8)]})
+            layers.append(
+                {
+                    "id": f"tianditu-{layer}",
+                    "tile_size": 256,
+                    "tiles": [TIANDITU_WMTS.format(n=n, layer=layer, key=key) for n in range(8)],
+                }
+            )
         attribution = attribution or "© 天地图 / Tianditu (国家地理信息公共服务平台)"
         gcj02 = False
     elif kind == "xyz" and url:
         layers.append({"id": "xyz", "tile_size": 256, "tiles": [url]})
     else:
         kind = "none"
-    return {"kind": kind, "layers": layers, "gcj02": bool(gcj02 and kind == "xyz"),
-            "attribution": attribution if layers else ""}
+    return {
+        "kind": kind,
+        "layers": layers,
+        "gcj02": bool(gcj02 and kind == "xyz"),
+        "attribution": attribution if layers else "",
+    }
 
 
 def basemap_origins(conf: dict[str, Any]) -> list[str]:
