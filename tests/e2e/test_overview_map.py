@@ -74,6 +74,18 @@ def test_overview_city_administrator(page: Any, server: str) -> None:
     page.wait_for_timeout(600)  # chart animations
     png = shot(page, "overview-city")
     assert ink(page, png) > 20_000, "overview screenshot looks blank"
+    # the map and the bar chart follow the chosen figure
+    page.get_by_test_id("overview-figure").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="低效用地单元面积").first.click()
+    page.get_by_text("各区县低效用地单元面积").wait_for()
+    # one language at a time: English labels, no Chinese left on the figures
+    page.get_by_test_id("lang-switch").click()
+    page.get_by_text("Tax per mu (10k yuan/mu)").wait_for()
+    for testid in ("kpi-tax", "kpi-va", "kpi-firms", "kpi-lowuse", "kpi-ledger", "class-table"):
+        text = page.get_by_test_id(testid).inner_text()
+        assert not re.search(r"[\u4e00-\u9fff]", text), (testid, text)
+    assert "Whole city" in page.get_by_test_id("overview-scope").inner_text()
+    page.get_by_test_id("lang-switch").click()
     assert not page.errors
 
 
