@@ -149,3 +149,32 @@ def test_basemap_choices() -> None:
     assert x["gcj02"] is True and x["layers"][0]["tiles"] == [
         "https://tiles.example/{z}/{x}/{y}.png"
     ]
+
+
+def test_figures_follow_a_new_import(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+    """The roll-ups are kept per audit-log position: an import after a first answer moves
+    the next one (+100 万元 of one graded firm's tax → the city's Σtax + 100)."""
+    import shutil
+
+    from indspace.core.access import Principal
+    from indspace.services.overview import overview
+    from indspace.services.uploads import upload
+
+    db = tmp_path / "copy.gpkg"
+    shutil.copy(small_demo, db)
+    store = Store.open(db)
+    admin = Principal("admin", "city_admin")
+    before = overview(store, who=admin)["headline"]
+    ind = store.read_frame("indicators")
+    row = ind[(ind["year"] == 2025) & (ind["credit_code"] == "9133020301UHU9FE2T")]
+    row = row.drop(columns=["is_synthetic"])
+    assert len(row) == 1  # a graded firm of 海曙 (land 8.06 亩, tax 28.05 万元)
+    row = row.assign(tax=row["tax"].astype(float) + 100.0)
+    data = row.to_csv(index=False).encode("utf-8")
+    upload(store, "indicators", "fix.csv", data, who=admin)
+    after = overview(store, who=admin)["headline"]
+    assert after["tax_wan"] == pytest.approx(before["tax_wan"] + 100.0, abs=0.01)
+    # 亩均税收 moves by 100 ÷ Σland: e.g. 100 ÷ 42 218.13 亩 ≈ +0.0024 万元/亩
+    assert after["tax_per_mu"] == pytest.approx(
+        before["tax_per_mu"] + 100.0 / before["land_area_mu"], abs=1e-4
+    )

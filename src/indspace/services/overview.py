@@ -3,6 +3,7 @@ districts, industrial control-line blocks and "2070" parks."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -101,58 +102,76 @@ def _live_run(store: Store, year: int) -> dict[str, Any] | None:
     return runs.get_run(store, str(pick["run_id"]))
 
 
-def _rollup(
-    store: Store, run: dict[str, Any], firms: pd.DataFrame, previous: pd.DataFrame | None
-) -> pd.DataFrame:
+def _rollup(store: Store, run: dict[str, Any], previous: pd.DataFrame | None) -> pd.DataFrame:
     """City and district roll-up of a stored run: its stored grades and attributed land,
     the year's own tax and value added (万元) — no grade is recomputed."""
     from indspace.core.engines.zones import rollup_zones
 
-    year = int(run["year"])
-    results = runs.read_results(
-        store, str(run["run_id"]), columns=["credit_code", "status", "grade", "land_area_mu"]
-    )
-    ind = store.read_frame("indicators", columns=["credit_code", "year", "tax", "value_added"])
-    ind = ind[ind["year"] == year]
-    figures = results[["credit_code", "land_area_mu"]].merge(
-        ind[["credit_code", "tax", "value_added"]], on="credit_code", how="left"
-    )
+    figures = runs.read_run_figures(store, str(run["run_id"]), int(run["year"]))
     zones = pd.concat(
         [
             pd.DataFrame(
-                {"credit_code": firms["credit_code"], "zone_kind": "city", "zone": CITY_ZONE}
+                {"credit_code": figures["credit_code"], "zone_kind": "city", "zone": CITY_ZONE}
             ),
             pd.DataFrame(
                 {
-                    "credit_code": firms["credit_code"],
+                    "credit_code": figures["credit_code"],
                     "zone_kind": "district",
-                    "zone": firms["district"],
+                    "zone": figures["district"],
                 }
             ),
         ],
         ignore_index=True,
     ).dropna()
     scale = run_profile(run).evaluation_method(run["method_date"]).grading.scale
-    return rollup_zones(results, figures, zones, scale, previous)
+    return rollup_zones(figures, figures, zones, scale, previous)
 
 
 CITY_ZONE = "city"
 
+_ROLLUPS: dict[tuple[str, str | None, str | None, int], tuple[Any, Any]] = {}
+_ROLLUPS_LOCK = threading.Lock()
+_ROLLUPS_MAX = 16
+
+
+def _rollups(
+    store: Store, run: dict[str, Any] | None, prev_run: dict[str, Any] | None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The roll-ups of ``run`` (with changes against ``prev_run``) and of ``prev_run``, kept
+    in memory per store, runs and audit-log position: every write that can move them (an
+    import, a run, a correction, a booking) appends to the append-only audit log, so a newer
+    last entry means a new key and the figures are never stale."""
+    from indspace.store.tiles import last_audit_fid
+
+    key = (
+        str(store.engine.url),
+        None if run is None else str(run["run_id"]),
+        None if prev_run is None else str(prev_run["run_id"]),
+        last_audit_fid(store),
+    )
+    with _ROLLUPS_LOCK:
+        hit = _ROLLUPS.get(key)
+    if hit is not None:
+        return hit
+    prev_roll = None if prev_run is None else _rollup(store, prev_run, None)
+    roll = None if run is None else _rollup(store, run, prev_roll)
+    with _ROLLUPS_LOCK:
+        if len(_ROLLUPS) >= _ROLLUPS_MAX:
+            _ROLLUPS.pop(next(iter(_ROLLUPS)))
+        _ROLLUPS[key] = (roll, prev_roll)
+    return roll, prev_roll
+
 
 def _lowuse(store: Store, on_year: int | None) -> tuple[dict[str, Any] | None, pd.DataFrame]:
     """The newest low-efficiency run (of ``on_year`` when it has one) and its units."""
-    from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units
+    from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_unit_areas
 
     frame = list_lowuse_runs(store)
     if frame.empty:
         return None, pd.DataFrame(columns=["district", "area_mu", "unit_id"])
     same = frame[frame["year"] == on_year]
     run = dict((same if not same.empty else frame).sort_values(["created_at", "fid"]).iloc[-1])
-    try:
-        units = read_lowuse_units(store, str(run["run_id"]))
-    except NotFoundError:
-        units = pd.DataFrame(columns=["district", "area_mu", "unit_id"])
-    return run, units
+    return run, read_lowuse_unit_areas(store, str(run["run_id"]))
 
 
 def _lowuse_target(run: dict[str, Any] | None) -> float | None:
@@ -204,7 +223,6 @@ def overview(
         year = None if all_runs.empty else int(all_runs["year"].max())
     run = _live_run(store, year) if year is not None else None
     prev_run = _live_run(store, year - 1) if year is not None else None
-    firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
     name_of = {
         str(r.admin_code): (r.name if lang != "en" else (r.name_en or r.name))
         for r in names.itertuples()
@@ -212,12 +230,11 @@ def overview(
 
     scope: dict[str, Any]
     if who.role == "enterprise":
-        row = firms[firms["credit_code"] == who.credit_code]
-        scope = {
-            "kind": "enterprise",
-            "code": who.credit_code,
-            "name": str(row["name"].iloc[0]) if len(row) else who.credit_code,
-        }
+        try:
+            firm_name = str(store.get("enterprises", who.credit_code)["name"])
+        except NotFoundError:
+            firm_name = str(who.credit_code)
+        scope = {"kind": "enterprise", "code": who.credit_code, "name": firm_name}
     elif district:
         scope = {"kind": "district", "code": district, "name": name_of.get(district, district)}
     else:
@@ -235,13 +252,10 @@ def overview(
         "ledger": None,
         "districts": [],
     }
-    prev_roll = None
+    roll, prev_roll = _rollups(store, run, prev_run)
     if prev_run is not None:
-        prev_roll = _rollup(store, prev_run, firms, None)
         out["previous_run"] = {"run_id": prev_run["run_id"], "year": int(prev_run["year"])}
-    roll = None
-    if run is not None:
-        roll = _rollup(store, run, firms, prev_roll)
+    if run is not None and roll is not None:
         scale = run_profile(run).evaluation_method(run["method_date"]).grading.scale
         out["classes"] = list(scale.codes)
         out["run"] = {
@@ -296,17 +310,17 @@ def overview(
     if who.role != "enterprise":
         from indspace.services.controlline_ledger import ledger
 
-        bal = ledger(store, district).balances
+        every = ledger(store, None).balances  # one read: the scope's and each district's
+        bal = every[every["district"] == district] if district and len(every) else every
         out["ledger"] = {
             c: _num(float(bal[c].sum()), 4) if c in bal else None
             for c in ("out_mu", "obligation_mu", "in_mu", "balance_mu")
         }
-    ledger_by = {}
-    if who.role != "enterprise":
-        from indspace.services.controlline_ledger import ledger as _ledger
-
-        lb = _ledger(store, None).balances
-        ledger_by = dict(zip(lb["district"], lb["balance_mu"], strict=True)) if len(lb) else {}
+        ledger_by = (
+            dict(zip(every["district"], every["balance_mu"], strict=True)) if len(every) else {}
+        )
+    else:
+        ledger_by = {}
     for row in out["districts"]:
         row["lowuse_area_mu"] = (
             _num(float(by_district.get(row["admin_code"], 0.0)), 2)
@@ -353,18 +367,12 @@ def _firm_figures(
         return None
 
     def one(r: dict[str, Any]) -> dict[str, Any] | None:
-        res = runs.read_results(store, str(r["run_id"]), code)
+        res = runs.read_run_figures(store, str(r["run_id"]), int(r["year"]), code)
         if res.empty:
             return None
         x = res.iloc[0]
-        ind = store.read_frame("indicators", columns=["credit_code", "year", "tax", "value_added"])
-        ind = ind[(ind["credit_code"] == code) & (ind["year"] == int(r["year"]))]
-        tax = float(ind["tax"].iloc[0]) if len(ind) and pd.notna(ind["tax"].iloc[0]) else None
-        va = (
-            float(ind["value_added"].iloc[0])
-            if len(ind) and pd.notna(ind["value_added"].iloc[0])
-            else None
-        )
+        tax = None if pd.isna(x["tax"]) else float(x["tax"])
+        va = None if pd.isna(x["value_added"]) else float(x["value_added"])
         land = float(x["land_area_mu"]) if pd.notna(x["land_area_mu"]) else None
 
         def per(v: float | None) -> float | None:
