@@ -1,5 +1,6 @@
 // Number, date and district formatting shared by the pages.
 import { lang } from './i18n'
+import { word } from './api'
 
 export function num(v, digits = 2) {
   if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—'
@@ -25,6 +26,14 @@ export function districtName(districts, code) {
   const row = (districts.rows || []).find((r) => r.admin_code === code)
   if (!row) return code || '—'
   return lang.value === 'en' ? row.name_en || row.name : row.name
+}
+
+/** A grading group `population/district` (`above_scale/330203`) in words: 规上工业企业 · 海曙区. */
+export function groupLabel(districts, code) {
+  if (!code) return '—'
+  const [pop, d] = String(code).split('/')
+  const p = word('population', pop)
+  return d ? `${p} · ${districtName(districts, d)}` : p
 }
 
 export const GRADE_COLOURS = { A: '#2e9e44', B: '#2f6fd6', C: '#f08c00', D: '#d9342b' }

@@ -14,7 +14,8 @@ import './style.css'
 const router = createRouter({
   history: createWebHashHistory(),
   routes: [
-    { path: '/', redirect: '/map' },
+    // the landing page: the overview after login, the public map for a visitor
+    { path: '/', redirect: () => (session.token ? '/overview' : '/map') },
     ...routes.map((r) => ({ path: r.path, name: r.name, component: r.component, meta: r })),
     { path: '/:rest(.*)*', redirect: '/map' },
   ],

@@ -7,7 +7,10 @@
 //   menu     show in the side menu
 //   roles    roles that see the menu entry (omit: everyone); the server enforces access
 //   layout   'blank' for pages without the top bar and menu (login)
+//   login    the page needs a login (hidden from the menu of an anonymous visitor)
 export const routes = [
+  { path: '/overview', name: 'overview', title: 'nav.overview', menu: true, login: true,
+    component: () => import('./pages/OverviewPage.vue') },
   { path: '/map', name: 'map', title: 'nav.map', menu: true,
     component: () => import('./pages/MapPage.vue') },
   { path: '/enterprise', name: 'enterprises', title: 'nav.enterprise', menu: true,
@@ -52,5 +55,6 @@ export const routes = [
 
 /** Menu entries for a user (null when anonymous: every entry, the server says no). */
 export function menuFor(user) {
-  return routes.filter((r) => r.menu && (!r.roles || !user || r.roles.includes(user.role)))
+  return routes.filter((r) => r.menu && (!r.login || user)
+    && (!r.roles || !user || r.roles.includes(user.role)))
 }

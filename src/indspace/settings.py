@@ -10,6 +10,7 @@ anonymous readers may see. It is the only place in ``src/`` that names them
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -80,6 +81,26 @@ class DeploymentSettings(BaseSettings):
         return [x.strip() for x in self.public_layers.split(",") if x.strip()]
 
 
+class BasemapSettings(BaseSettings):
+    """The map's basemap (issue #16): none (the offline demo), 天地图 or any XYZ source.
+
+    ``INDSPACE_BASEMAP`` = ``none`` | ``tianditu`` | ``xyz``; ``INDSPACE_BASEMAP_KEY`` the
+    deployment's 天地图 key (tk); ``INDSPACE_BASEMAP_URL`` an XYZ template
+    (``https://…/{z}/{x}/{y}.png``); ``INDSPACE_BASEMAP_GCJ02`` true when the XYZ source draws
+    in GCJ-02 (国测局) coordinates, so the UI shifts its tiles onto CGCS2000/WGS 84 data;
+    ``INDSPACE_BASEMAP_ATTRIBUTION`` the credit line. 天地图 is served from its Web-Mercator
+    tile matrix set (``w``), which is on the CGCS2000 datum: no offset is applied."""
+
+    model_config = _CONFIG
+    basemap: Literal["none", "tianditu", "xyz"] = Field(
+        "none", description="底图 / basemap: none | tianditu | xyz")
+    basemap_key: str = Field("", description="天地图密钥 (tk) / the deployment's 天地图 key")
+    basemap_url: str = Field("", description="XYZ 瓦片地址模板 / XYZ tile URL template")
+    basemap_gcj02: bool = Field(False, description="XYZ 底图为 GCJ-02 坐标 / the XYZ source "
+                                                   "uses GCJ-02 coordinates")
+    basemap_attribution: str = Field("", description="底图署名 / attribution")
+
+
 class ApiSettings(BaseSettings):
     model_config = _CONFIG
     host: str = "127.0.0.1"
@@ -90,3 +111,9 @@ class ApiSettings(BaseSettings):
 def deployment() -> DeploymentSettings:
     """The deployment context, read from the environment once per process (at the edge)."""
     return DeploymentSettings()
+
+
+@lru_cache(maxsize=1)
+def basemap_settings() -> BasemapSettings:
+    """The basemap settings, read from the environment once per process (at the edge)."""
+    return BasemapSettings()  # type: ignore[call-arg]  # defaults come from the fields

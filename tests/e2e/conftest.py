@@ -124,12 +124,12 @@ def shot(page: Any, name: str) -> Path:
 
 
 def login(page: Any, base: str, user: str) -> None:
-    """Log in through the login page (lands on the map)."""
+    """Log in through the login page (lands on the overview, 首页)."""
     page.goto(base + "/#/login")
     page.get_by_test_id("login-username").fill(user)
     page.get_by_test_id("login-password").fill(PASSWORDS[user])
     page.get_by_test_id("login-submit").click()
-    page.wait_for_url("**/#/map")
+    page.wait_for_url("**/#/overview")
     page.get_by_test_id("user").wait_for()
 
 

@@ -87,7 +87,10 @@ def owned_parcel(base: str, district: str) -> dict[str, Any]:
 
 def wait_map(page: Any) -> None:
     """The map object (exposed on window for tests) with its layers added and tiles loaded
-    (parcels themselves start at zoom 12: the city view shows lines and parks only)."""
+    (parcels themselves start at zoom 12: the city view shows lines and parks only). Login
+    lands on the overview (首页): the map is opened from the side menu."""
+    if "#/map" not in page.url:
+        page.get_by_test_id("menu-map").click()
     page.get_by_test_id("map-canvas").wait_for(state="visible")
     page.wait_for_function(
         "() => { const m = window.__indspaceMap; return m && m.getLayer('parcels-fill')"

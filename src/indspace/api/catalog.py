@@ -3,7 +3,7 @@ indicators (scoped), parcels (a public layer by default) and the map's parcel su
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -11,8 +11,9 @@ from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
 from indspace.services import catalog, search
 from indspace.services.info import store_info
-from indspace.services.overview import district_overview
+from indspace.services.overview import basemap, district_geojson, district_overview, overview
 from indspace.services.parcels import parcel_summary
+from indspace.settings import basemap_settings
 
 
 def router() -> APIRouter:
@@ -32,6 +33,29 @@ def router() -> APIRouter:
         """各区县汇总 / per-district totals."""
         rows: list[dict[str, Any]] = district_overview(store)["rows"]
         return rows
+
+    @r.get("/districts/geojson")
+    def districts_geojson(store: StoreDep) -> dict[str, Any]:
+        """区县边界与注记点（EPSG:4326）/ district boundaries and label points (GeoJSON)."""
+        return district_geojson(store)
+
+    @r.get("/overview")
+    def overview_figures(store: StoreDep, who: Who,
+                         year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+                         district: Annotated[str | None, Query(max_length=12)] = None,
+                         lang: Annotated[Literal["zh", "en"], Query()] = "zh"
+                         ) -> dict[str, Any]:
+        """首页 / the overview of the caller's scope (city, its district, its firm), read
+        from stored runs: 亩均税收, 亩均增加值 and their change, class counts and shares,
+        low-efficiency area against the target, ledger balance, per-district figures."""
+        return overview(store, who=who, year=year, district=district or None, lang=lang)
+
+    @r.get("/basemap")
+    def basemap_config() -> dict[str, Any]:
+        """地图底图配置 / the deployment's basemap (none in the offline demo)."""
+        b = basemap_settings()
+        return basemap(b.basemap, key=b.basemap_key, url=b.basemap_url,
+                       gcj02=b.basemap_gcj02, attribution=b.basemap_attribution)
 
     @r.get("/enterprises", openapi_extra=ln.links(
         200, GetEnterprise=(ln.ENTERPRISE, {"credit_code": "$response.body#/items/0/credit_code"})))

@@ -136,8 +136,24 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 Swagger page working (it loads its script from a CDN), so it gets no CSP."""
 
 
+def csp_with(origins: list[str]) -> str:
+    """:data:`CSP` that also lets the map fetch and draw tiles from ``origins`` (the
+    deployment's basemap, ``INDSPACE_BASEMAP``); :data:`CSP` itself without any."""
+    if not origins:
+        return CSP
+    extra = " ".join(origins)
+    return (CSP.replace("connect-src 'self'", f"connect-src 'self' {extra}")
+            .replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {extra}"))
+
+
 def install(app: FastAPI) -> None:
     """Error handlers (one bilingual body shape) and the security-headers middleware."""
+    from indspace.services.overview import basemap, basemap_origins
+    from indspace.settings import basemap_settings
+
+    b = basemap_settings()
+    csp = csp_with(basemap_origins(basemap(b.basemap, key=b.basemap_key, url=b.basemap_url,
+                                           gcj02=b.basemap_gcj02)))
 
     @app.exception_handler(IndspaceError)
     async def _error(request: Request, exc: IndspaceError) -> JSONResponse:
@@ -179,7 +195,7 @@ def install(app: FastAPI) -> None:
             response.headers.setdefault(k, v)
         path = request.url.path
         if not path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("Content-Security-Policy", csp)
         if path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

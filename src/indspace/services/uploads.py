@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from indspace.core.access import Principal
-from indspace.core.errors import ForbiddenError, TooLargeError, ValidationError
+from indspace.core.errors import ForbiddenError, IndspaceError, TooLargeError, ValidationError
 from indspace.ingest.aliases import KINDS
 from indspace.ingest.readers import MAX_COLUMNS
 from indspace.services.import_scope import check_officer_import
@@ -139,6 +139,33 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+WEB_ADVICE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"请用 --encoding 指定编码（[^）]*）"), "请将文件另存为 UTF-8 编码后重新上传"),
+    (re.compile(r"[；，;,]?\s*或用 --encoding 指定编码"), ""),
+    (re.compile(r"pass --encoding \([^)]*\)"), "save the file as UTF-8 and upload it again"),
+    (re.compile(r",?\s*or pass --encoding"), ""),
+)
+"""Command-line advice (``--encoding`` of ``indspace import``) rewritten for a web user, who
+has no flags to pass: the web upload detects the encoding, so the advice is to save the
+file as UTF-8 (issue #16: no CLI flags in web messages)."""
+
+
+def web_text(text: str | None) -> str | None:
+    """``text`` with command-line advice replaced by what a web user can do."""
+    if not text:
+        return text
+    for pattern, repl in WEB_ADVICE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _web_error(err: IndspaceError) -> IndspaceError:
+    for attr in ("message_zh", "message_en", "hint_zh", "hint_en"):
+        setattr(err, attr, web_text(getattr(err, attr)))
+    err.args = (str(err),)
+    return err
+
+
 def import_job(store: Store, kind: str, path: Path, filename: str, *, who: Principal,
                year: int | None = None
                ) -> Callable[[Callable[[float, str, str], None]], dict[str, Any]]:
@@ -146,15 +173,20 @@ def import_job(store: Store, kind: str, path: Path, filename: str, *, who: Princ
 
     def work(progress: Callable[[float, str, str], None]) -> dict[str, Any]:
         progress(0.1, "读取与校验", "reading and validating")
-        result = import_file(store, kind, path, year=year, actor=who.username,
-                             report_dir=path.parent / "reports", source_name=filename,
-                             district=_officer_district(who))
+        try:
+            result = import_file(store, kind, path, year=year, actor=who.username,
+                                 report_dir=path.parent / "reports", source_name=filename,
+                                 district=_officer_district(who))
+        except IndspaceError as e:
+            raise _web_error(e) from None
         progress(0.9, "生成校验报告", "collecting the report")
         body = result.to_json()
         body.pop("report", None)
         body.pop("report_xlsx", None)
         body["source"] = filename
-        body["issues"] = [_iso(r) for r in import_issues(store, result.import_id)[:1000]]
+        body["issues"] = [_iso({**r, "message_zh": web_text(r["message_zh"]),
+                                "message_en": web_text(r["message_en"])})
+                          for r in import_issues(store, result.import_id)[:1000]]
         return body
 
     return work
@@ -205,4 +237,6 @@ def report(store: Store, import_id: str, *, who: Principal) -> list[dict[str, An
         raise ForbiddenError(f"无权查看导入 {import_id[:64]}",
                              f"import {import_id[:64]} is not this account's",
                              where="import_id")
-    return [_iso(r) for r in import_issues(store, import_id)]
+    return [_iso({**r, "message_zh": web_text(r["message_zh"]),
+                  "message_en": web_text(r["message_en"])})
+            for r in import_issues(store, import_id)]

@@ -51,6 +51,16 @@ def read_lowuse_units(store: Store, run_id: str) -> pd.DataFrame:
     return frame
 
 
+def read_lowuse_unit_areas(store: Store, run_id: str) -> pd.DataFrame:
+    """unit_id, district and area_mu (亩) of a run's units (no detail: a light read for
+    totals); empty for a run without units."""
+    t = store.table("lowuse_units")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.unit_id, t.c.district, t.c.area_mu)
+                            .where(t.c.run_id == run_id).order_by(t.c.unit_id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["unit_id", "district", "area_mu"])
+
+
 def lowuse_parcel(store: Store, run_id: str, parcel_id: str) -> dict[str, Any] | None:
     """One parcel's row of a low-efficiency run (criteria, triggers, unit), or None when the
     run did not flag it."""

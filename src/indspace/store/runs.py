@@ -195,6 +195,33 @@ def read_results(store: Store, run_id: str, credit_code: str | None = None, *,
     return _read(store, "evaluation_results", run_id, credit_code, "credit_code", columns)
 
 
+def read_run_figures(store: Store, run_id: str, year: int,
+                     credit_code: str | None = None) -> pd.DataFrame:
+    """A run's stored results (credit_code, status, grade, land_area_mu, score, rank,
+    group_size) with each firm's current district and its own tax and value added of
+    ``year`` (万元, float; missing when the firm has no figures that year), in one indexed
+    read — what a roll-up of a stored run needs (the overview, issue #16)."""
+    r, e, i = (store.table("evaluation_results"), store.table("enterprises"),
+               store.table("indicators"))
+    cols = [r.c.credit_code, r.c.status, r.c.grade, r.c.land_area_mu, r.c.score, r.c.rank,
+            r.c.group_size, e.c.district, i.c.tax, i.c.value_added]
+    q = (sa.select(*cols)
+         .select_from(r.outerjoin(e, e.c.credit_code == r.c.credit_code)
+                      .outerjoin(i, sa.and_(i.c.credit_code == r.c.credit_code,
+                                            i.c.year == year)))
+         .where(r.c.run_id == run_id))
+    if credit_code is not None:
+        q = q.where(r.c.credit_code == credit_code)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q.order_by(r.c.credit_code)).cursor.fetchall()
+    names = [c.name for c in cols]
+    by_col = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    frame = pd.DataFrame({n: list(v) for n, v in zip(names, by_col, strict=True)})
+    for c in ("land_area_mu", "score", "tax", "value_added"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    return frame
+
+
 def read_scores(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
     return _read(store, "evaluation_scores", run_id, credit_code, "credit_code")
 
