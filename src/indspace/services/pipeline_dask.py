@@ -83,37 +83,46 @@ def file_box(path: Path) -> Box | None:
 
 
 def _meets(a: Box, b: Box, pad: float = 0.0) -> bool:
-    return not (a[2] + pad < b[0] or b[2] + pad < a[0] or a[3] + pad < b[1]
-                or b[3] + pad < a[1])
+    return not (a[2] + pad < b[0] or b[2] + pad < a[0] or a[3] + pad < b[1] or b[3] + pad < a[1])
 
 
 # ------------------------------------------------------------------ partition tasks
 def _within_box(frame: gpd.GeoDataFrame, box: Box, pad: float = 0.0) -> gpd.GeoDataFrame:
     """Rows of ``frame`` whose envelope meets ``box`` widened by ``pad`` metres."""
     b = frame.geometry.bounds.to_numpy()
-    ok = ~((b[:, 2] + pad < box[0]) | (box[2] + pad < b[:, 0]) | (b[:, 3] + pad < box[1])
-           | (box[3] + pad < b[:, 1]))
+    ok = ~(
+        (b[:, 2] + pad < box[0])
+        | (box[2] + pad < b[:, 0])
+        | (b[:, 3] + pad < box[1])
+        | (box[3] + pad < b[:, 1])
+    )
     return frame[ok]
 
 
-def _overlay_partition(parcels: gpd.GeoDataFrame, limit_m: float,
-                       *buildings: gpd.GeoDataFrame) -> pd.DataFrame:
+def _overlay_partition(
+    parcels: gpd.GeoDataFrame, limit_m: float, *buildings: gpd.GeoDataFrame
+) -> pd.DataFrame:
     from indspace.services.pipeline import parcel_stats
 
-    near = pd.concat([b for b in buildings if len(b)], ignore_index=True) if any(
-        len(b) for b in buildings) else buildings[0]
+    near = (
+        pd.concat([b for b in buildings if len(b)], ignore_index=True)
+        if any(len(b) for b in buildings)
+        else buildings[0]
+    )
     near = near.drop_duplicates("building_id").sort_values("building_id", ignore_index=True)
     return parcel_stats(parcels, near, limit_m)
 
 
-def _line_partition(parcels: gpd.GeoDataFrame, code: str, lines: gpd.GeoDataFrame,
-                    tolerance_m: float) -> pd.DataFrame:
+def _line_partition(
+    parcels: gpd.GeoDataFrame, code: str, lines: gpd.GeoDataFrame, tolerance_m: float
+) -> pd.DataFrame:
     frame = parcels.assign(district=code)[["parcel_id", "district", "geometry"]]
     return line_overlay(frame, lines, tolerance_m=tolerance_m)
 
 
-def _pairs_partition(own: gpd.GeoDataFrame, box: Box, gap_m: float,
-                     *others: gpd.GeoDataFrame) -> pd.DataFrame:
+def _pairs_partition(
+    own: gpd.GeoDataFrame, box: Box, gap_m: float, *others: gpd.GeoDataFrame
+) -> pd.DataFrame:
     """Contiguity pairs (parcel ids) among ``own`` low-efficiency parcels and between them
     and the neighbours' within ``gap_m`` of ``box``."""
     halo = [_within_box(o, box, gap_m) for o in others]
@@ -123,30 +132,42 @@ def _pairs_partition(own: gpd.GeoDataFrame, box: Box, gap_m: float,
     ids = frame["parcel_id"].to_numpy(dtype=object)
     mine = np.zeros(len(frame), bool)
     mine[: len(own)] = True
-    keep = mine[i] | mine[j]          # pairs wholly in a neighbour are the neighbour's
+    keep = mine[i] | mine[j]  # pairs wholly in a neighbour are the neighbour's
     return pd.DataFrame({"a": ids[i[keep]], "b": ids[j[keep]]})
 
 
 # ------------------------------------------------------------------ the run
-def connect(scheduler: str | None, n_workers: int | None, memory_limit: str
-            ) -> tuple[Any, Any]:
+def connect(scheduler: str | None, n_workers: int | None, memory_limit: str) -> tuple[Any, Any]:
     """A client of the scheduler at ``scheduler``, else of a new LocalCluster (returned
     too, to be closed)."""
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=n_workers or default_workers(), threads_per_worker=1,
-                           memory_limit=memory_limit, processes=True,
-                           dashboard_address=":0")
+    cluster = LocalCluster(
+        n_workers=n_workers or default_workers(),
+        threads_per_worker=1,
+        memory_limit=memory_limit,
+        processes=True,
+        dashboard_address=":0",
+    )
     return Client(cluster), cluster
 
 
-def run_dask(input_dir: Path, year: int, profile: PolicyProfile, on: date, out: Path, *,
-             scheduler: str | None = None, n_workers: int | None = None,
-             memory_limit: str = "3GiB", progress: Progress | None = None,
-             on_dashboard: Callable[[str], None] | None = None,
-             on_tasks: Callable[[int, int], None] | None = None) -> PipelineResult:
+def run_dask(
+    input_dir: Path,
+    year: int,
+    profile: PolicyProfile,
+    on: date,
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    memory_limit: str = "3GiB",
+    progress: Progress | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
+    on_tasks: Callable[[int, int], None] | None = None,
+) -> PipelineResult:
     """Every step on a Dask cluster (see the module docstring); the same outputs as
     :func:`indspace.services.pipeline.run_local`."""
     import dask
@@ -167,10 +188,10 @@ def run_dask(input_dir: Path, year: int, profile: PolicyProfile, on: date, out: 
         b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
         p_box = [file_box(f) for f in p_files]
         b_box = [file_box(f) for f in b_files]
-        parcels = dask_geopandas.read_parquet([str(f) for f in p_files],
-                                              columns=["parcel_id", "geometry"])
-        buildings = dask_geopandas.read_parquet([str(f) for f in b_files],
-                                                columns=BUILDING_COLUMNS)
+        parcels = dask_geopandas.read_parquet(
+            [str(f) for f in p_files], columns=["parcel_id", "geometry"]
+        )
+        buildings = dask_geopandas.read_parquet([str(f) for f in b_files], columns=BUILDING_COLUMNS)
         p_parts, b_parts = parcels.to_delayed(), buildings.to_delayed()
         b_at = {c: k for k, c in enumerate(b_codes)}
         limit = storey_limit(profile, on)
@@ -182,25 +203,28 @@ def run_dask(input_dir: Path, year: int, profile: PolicyProfile, on: date, out: 
         tasks = []
         for i, code in enumerate(codes):
             own = [b_parts[b_at[code]]] if code in b_at else []
-            halo = [dask.delayed(_within_box)(b_parts[k], p_box[i])
-                    for k, c in enumerate(b_codes)
-                    if c != code and (p_box[i] is None or b_box[k] is None
-                                      or _meets(p_box[i], b_box[k]))]
-            if p_box[i] is None:   # no bbox metadata: every other partition is a neighbour
+            halo = [
+                dask.delayed(_within_box)(b_parts[k], p_box[i])
+                for k, c in enumerate(b_codes)
+                if c != code
+                and (p_box[i] is None or b_box[k] is None or _meets(p_box[i], b_box[k]))
+            ]
+            if p_box[i] is None:  # no bbox metadata: every other partition is a neighbour
                 halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
             tasks.append(dask.delayed(_overlay_partition)(p_parts[i], limit, *own, *halo))
-        line_tasks = [dask.delayed(_line_partition)(p_parts[i], code, lines_f, tol)
-                      for i, code in enumerate(codes)]
+        line_tasks = [
+            dask.delayed(_line_partition)(p_parts[i], code, lines_f, tol)
+            for i, code in enumerate(codes)
+        ]
         futures = client.compute(tasks + line_tasks)
-        done = 0
-        for _ in as_completed(futures):
-            done += 1
+        for done, _ in enumerate(as_completed(futures), start=1):
             if on_tasks:
                 on_tasks(done, len(futures))
         results = client.gather(futures)
         stats = pd.concat(results[: len(codes)], ignore_index=True).sort_values(
-            "parcel_id", ignore_index=True)
-        lines = pd.concat(results[len(codes):], ignore_index=True)
+            "parcel_id", ignore_index=True
+        )
+        lines = pd.concat(results[len(codes) :], ignore_index=True)
 
         step("evaluate")
         # grading groups span partitions: statistics over the whole input, once
@@ -209,15 +233,25 @@ def run_dask(input_dir: Path, year: int, profile: PolicyProfile, on: date, out: 
         comp = comp_f.result()
 
         step("lowuse")
-        low_futs = [client.submit(lowuse_table, t_f, comp_f, stats_f, lines_o, profile, year,
-                                  on, [code], pure=False) for code in codes]
+        low_futs = [
+            client.submit(
+                lowuse_table, t_f, comp_f, stats_f, lines_o, profile, year, on, [code], pure=False
+            )
+            for code in codes
+        ]
         lowuse = pd.concat(client.gather(low_futs), ignore_index=True)
 
         step("units")
-        all_parcels = gpd.GeoDataFrame(pd.concat(
-            [gpd.read_parquet(f).assign(district=c) for c, f in zip(codes, p_files,
-                                                                       strict=True)],
-            ignore_index=True), crs=parcels.crs)
+        all_parcels = gpd.GeoDataFrame(
+            pd.concat(
+                [
+                    gpd.read_parquet(f).assign(district=c)
+                    for c, f in zip(codes, p_files, strict=True)
+                ],
+                ignore_index=True,
+            ),
+            crs=parcels.crs,
+        )
         low = low_parcels(all_parcels, lowuse)
         gap = unit_gap(profile, on)
         by_district = {c: low[low["district"] == c] for c in codes}
@@ -226,20 +260,20 @@ def run_dask(input_dir: Path, year: int, profile: PolicyProfile, on: date, out: 
         for c, own in by_district.items():
             if not len(own):
                 continue
-            others = [by_district[o] for o in boxes
-                      if o != c and _meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
-            pair_tasks.append(client.submit(_pairs_partition, own, boxes[c], gap, *others,
-                                            pure=False))
-        pairs = pd.concat(client.gather(pair_tasks) or [pd.DataFrame({"a": [], "b": []})],
-                          ignore_index=True)
+            others = [by_district[o] for o in boxes if o != c and _meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
+            pair_tasks.append(
+                client.submit(_pairs_partition, own, boxes[c], gap, *others, pure=False)
+            )
+        pairs = pd.concat(
+            client.gather(pair_tasks) or [pd.DataFrame({"a": [], "b": []})], ignore_index=True
+        )
         members = stitch_units(low, pairs)
         units = units_of(members, low, t, comp, stats, lines, lowuse, profile, on)
 
         step("supply")
         alerts = supply_alerts(t, comp, profile, on)
         step("write")
-        frames = result_frames(all_parcels, stats, comp, lines, lowuse, members, units,
-                               alerts)
+        frames = result_frames(all_parcels, stats, comp, lines, lowuse, members, units, alerts)
         result = finish(out, "dask", year, on, profile, frames, comp)
         result.dashboard = dashboard
         return result
