@@ -31,6 +31,7 @@ same input folder.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from datetime import date
@@ -150,6 +151,7 @@ def connect(scheduler: str | None, n_workers: int | None, memory_limit: str) -> 
         memory_limit=memory_limit,
         processes=True,
         dashboard_address=":0",
+        silence_logs=logging.WARNING,
     )
     return Client(cluster), cluster
 
