@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from indspace.cli import app
 from indspace.demo import build_city
 from indspace.demo.parquet import write_partitioned_geoparquet
-from indspace.services.pipeline import OUTPUTS, run_local
+from indspace.services.pipeline import OUTPUTS
 from indspace.services.pipeline_dask import run_dask
 from indspace.services.profiles import resolve_profile
 

@@ -205,14 +205,15 @@ def run_dask(
         tasks = []
         for i, code in enumerate(codes):
             own = [b_parts[b_at[code]]] if code in b_at else []
-            halo = [
-                dask.delayed(_within_box)(b_parts[k], p_box[i])
-                for k, c in enumerate(b_codes)
-                if c != code
-                and (p_box[i] is None or b_box[k] is None or _meets(p_box[i], b_box[k]))
-            ]
-            if p_box[i] is None:  # no bbox metadata: every other partition is a neighbour
+            box = p_box[i]
+            if box is None:  # no bbox metadata: every other partition is a neighbour
                 halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
+            else:
+                halo = [
+                    dask.delayed(_within_box)(b_parts[k], box)
+                    for k, c in enumerate(b_codes)
+                    if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
+                ]
             tasks.append(dask.delayed(_overlay_partition)(p_parts[i], limit, *own, *halo))
         line_tasks = [
             dask.delayed(_line_partition)(p_parts[i], code, lines_f, tol)
