@@ -135,7 +135,15 @@ def _optional(input_dir: Path, table: str) -> pd.DataFrame | None:
     return read_partitioned_geoparquet(input_dir, table) if districts_of(input_dir, table) else None
 
 
-def read_tables(input_dir: Path, on: date) -> Tables:
+def read_lines(input_dir: Path, on: date) -> gpd.GeoDataFrame:
+    """The control-line blocks in force on ``on`` (none when the input has no blocks)."""
+    lines = _optional(input_dir, "control_lines")
+    if lines is None:
+        return gpd.GeoDataFrame({"block_id": [], "park_id": []}, geometry=[], crs="EPSG:4549")
+    return lines_in_force(lines, on)
+
+
+def read_tables(input_dir: Path, on: date, *, lines: gpd.GeoDataFrame | None = None) -> Tables:
     """The whole-input tabular frames in their contract shape (sorted by key)."""
     firms = read_partitioned_geoparquet(input_dir, "enterprises")[
         ["credit_code", "name", "district", "industry_code", "chain", "scale", "founded"]
@@ -169,16 +177,12 @@ def read_tables(input_dir: Path, on: date) -> Tables:
     indicators = read_partitioned_geoparquet(input_dir, "indicators").drop(
         columns=["is_synthetic"], errors="ignore"
     )
-    designations = _optional(input_dir, "designations") if True else None
+    designations = _optional(input_dir, "designations")
     if designations is None:
         designations = pd.DataFrame(columns=["credit_code", "designation", "start", "end"])
     designations = designations[["credit_code", "designation", "start", "end"]]
-    lines = _optional(input_dir, "control_lines")
-    lines = (
-        lines_in_force(lines, on)
-        if lines is not None
-        else gpd.GeoDataFrame({"block_id": [], "park_id": []}, geometry=[], crs="EPSG:4549")
-    )
+    if lines is None:
+        lines = read_lines(input_dir, on)
     zones = _optional(input_dir, "plan_zones")
     contracts = _optional(input_dir, "contracts")
     events = _optional(input_dir, "contract_events") if contracts is not None else None

@@ -12,10 +12,11 @@ the geometric work done partition by partition on the cluster's workers:
   same pieces in the same order (the same bits as the local engine);
 * **control-line overlay** — per parcel partition, the blocks in force broadcast to all;
 * **evaluation and 地企双评** — grading groups span partitions (an industry across the
-  city), so their statistics are computed once over the whole (tabular, small) input and
-  every firm graded against them: the benchmarks a single-machine run gives;
-* **low-efficiency identification** — per district (its one group statistic, the
-  same-industry average tax per mu, is per district);
+  city), so their statistics are computed once over the whole (tabular, small) input in the
+  client, while the workers overlay, and every firm graded against them: the benchmarks a
+  single-machine run gives;
+* **low-efficiency identification** — vectorised over the whole parcel table in the
+  client (its one group statistic, the same-industry average tax per mu, is per district);
 * **contiguous units** — each partition finds the contiguity pairs of its low-efficiency
   parcels and of those of its neighbours within the gap of its box; the pairs of all
   partitions are *stitched* into one graph, whose connected components are the units
@@ -57,6 +58,7 @@ from indspace.services.pipeline import (
     finish,
     low_parcels,
     lowuse_table,
+    read_lines,
     read_tables,
     result_frames,
     supply_alerts,
@@ -172,10 +174,6 @@ def run_dask(
 ) -> PipelineResult:
     """Every step on a Dask cluster (see the module docstring); the same outputs as
     :func:`indspace.services.pipeline.run_local`."""
-    import dask
-    import dask_geopandas
-    from distributed import as_completed
-
     step = progress or (lambda _name: None)
     check_input(input_dir)
     client, cluster = connect(scheduler, n_workers, memory_limit)
@@ -185,76 +183,35 @@ def run_dask(
             on_dashboard(dashboard)
         step("read")
         codes = districts_of(input_dir, "parcels")
-        b_codes = districts_of(input_dir, "buildings")
-        p_files = [input_dir / "parcels" / f"district={c}" / PART_FILE for c in codes]
-        b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
-        p_box = [file_box(f) for f in p_files]
-        b_box = [file_box(f) for f in b_files]
-        parcels = dask_geopandas.read_parquet(
-            [str(f) for f in p_files], columns=["parcel_id", "geometry"]
-        )
-        buildings = dask_geopandas.read_parquet([str(f) for f in b_files], columns=BUILDING_COLUMNS)
-        p_parts, b_parts = parcels.to_delayed(), buildings.to_delayed()
-        b_at = {c: k for k, c in enumerate(b_codes)}
-        limit = storey_limit(profile, on)
         tol = float(profile.value("control_line_boundary_tolerance_m", on))
-        t = read_tables(input_dir, on)
-        lines_f = client.scatter(t.lines, broadcast=True)
-
-        step("overlay")
-        tasks = []
-        for i, code in enumerate(codes):
-            own = [b_parts[b_at[code]]] if code in b_at else []
-            box = p_box[i]
-            if box is None:  # no bbox metadata: every other partition is a neighbour
-                halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
-            else:
-                halo = [
-                    dask.delayed(_within_box)(b_parts[k], box)
-                    for k, c in enumerate(b_codes)
-                    if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
-                ]
-            tasks.append(dask.delayed(_overlay_partition)(p_parts[i], limit, *own, *halo))
-        line_tasks = [
-            dask.delayed(_line_partition)(p_parts[i], code, lines_f, tol)
-            for i, code in enumerate(codes)
-        ]
-        futures = client.compute(tasks + line_tasks)
-        for done, _ in enumerate(as_completed(futures), start=1):
-            if on_tasks:
-                on_tasks(done, len(futures))
-        results = client.gather(futures)
-        stats = pd.concat(results[: len(codes)], ignore_index=True).sort_values(
-            "parcel_id", ignore_index=True
-        )
-        lines = pd.concat(results[len(codes) :], ignore_index=True)
-
-        step("evaluate")
-        # grading groups span partitions: statistics over the whole input, once
-        t_f, stats_f, lines_o = client.scatter([t, stats, lines])
-        comp_f = client.submit(evaluate_tables, t_f, stats_f, profile, year, on, pure=False)
-        comp = comp_f.result()
-
-        step("lowuse")
-        low_futs = [
-            client.submit(
-                lowuse_table, t_f, comp_f, stats_f, lines_o, profile, year, on, [code], pure=False
-            )
-            for code in codes
-        ]
-        lowuse = pd.concat(client.gather(low_futs), ignore_index=True)
-
-        step("units")
+        blocks = read_lines(input_dir, on)
+        futures = overlay_futures(client, input_dir, storey_limit(profile, on), blocks, tol)
+        # while the workers overlay: the tabular inputs and the parcels' shapes, here
+        t = read_tables(input_dir, on, lines=blocks)
         all_parcels = gpd.GeoDataFrame(
             pd.concat(
                 [
-                    gpd.read_parquet(f).assign(district=c)
-                    for c, f in zip(codes, p_files, strict=True)
+                    gpd.read_parquet(input_dir / "parcels" / f"district={c}" / PART_FILE).assign(
+                        district=c
+                    )
+                    for c in codes
                 ],
                 ignore_index=True,
-            ),
-            crs=parcels.crs,
+            )
         )
+        step("overlay")
+        stats, on_line = gather_overlay(client, futures, len(codes), on_tasks)
+        lines = on_line if on_line is not None else pd.DataFrame()
+
+        step("evaluate")
+        # grading groups span partitions (an industry across districts): their statistics
+        # over the whole (tabular) input, once — the single-machine benchmarks
+        comp = evaluate_tables(t, stats, profile, year, on)
+
+        step("lowuse")
+        lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
+
+        step("units")
         low = low_parcels(all_parcels, lowuse)
         gap = unit_gap(profile, on)
         by_district = {c: low[low["district"] == c] for c in codes}
@@ -284,6 +241,68 @@ def run_dask(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def overlay_futures(
+    client: Any,
+    input_dir: Path,
+    limit_m: float,
+    blocks: gpd.GeoDataFrame | None = None,
+    tolerance_m: float = 0.0,
+) -> list[Any]:
+    """Submit the overlay of every parcel partition (its own district's buildings plus the
+    halo) and, with ``blocks``, its control-line overlay: futures, the overlays first."""
+    import dask
+    import dask_geopandas
+
+    codes = districts_of(input_dir, "parcels")
+    b_codes = districts_of(input_dir, "buildings")
+    p_files = [input_dir / "parcels" / f"district={c}" / PART_FILE for c in codes]
+    b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
+    p_box = [file_box(f) for f in p_files]
+    b_box = [file_box(f) for f in b_files]
+    parcels = dask_geopandas.read_parquet(
+        [str(f) for f in p_files], columns=["parcel_id", "geometry"]
+    )
+    buildings = dask_geopandas.read_parquet([str(f) for f in b_files], columns=BUILDING_COLUMNS)
+    p_parts, b_parts = parcels.to_delayed(), buildings.to_delayed()
+    b_at = {c: k for k, c in enumerate(b_codes)}
+    tasks = []
+    for i, code in enumerate(codes):
+        own = [b_parts[b_at[code]]] if code in b_at else []
+        box = p_box[i]
+        if box is None:  # no bbox metadata: every other partition is a neighbour
+            halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
+        else:
+            halo = [
+                dask.delayed(_within_box)(b_parts[k], box)
+                for k, c in enumerate(b_codes)
+                if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
+            ]
+        tasks.append(dask.delayed(_overlay_partition)(p_parts[i], limit_m, *own, *halo))
+    if blocks is not None:
+        blocks_f = client.scatter(blocks, broadcast=True)
+        tasks += [
+            dask.delayed(_line_partition)(p_parts[i], code, blocks_f, tolerance_m)
+            for i, code in enumerate(codes)
+        ]
+    return list(client.compute(tasks))
+
+
+def gather_overlay(
+    client: Any, futures: list[Any], n: int, on_tasks: Callable[[int, int], None] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The per-parcel figures (sorted by parcel_id) and the control-line overlay (None
+    without it) of :func:`overlay_futures`' ``n`` partitions."""
+    from distributed import as_completed
+
+    for done, _ in enumerate(as_completed(futures), start=1):
+        if on_tasks:
+            on_tasks(done, len(futures))
+    results = client.gather(futures)
+    stats = pd.concat(results[:n], ignore_index=True).sort_values("parcel_id", ignore_index=True)
+    lines = pd.concat(results[n:], ignore_index=True) if len(results) > n else None
+    return stats, lines
 
 
 def stitch_units(low: gpd.GeoDataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
