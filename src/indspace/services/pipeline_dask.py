@@ -261,10 +261,15 @@ def overlay_futures(
     b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
     p_box = [file_box(f) for f in p_files]
     b_box = [file_box(f) for f in b_files]
+    # one partition per file; the directory names are not parsed as hive keys (the files
+    # do not need them, and a name that is not a number would break the type inference)
+    flat = {"partitioning": None}
     parcels = dask_geopandas.read_parquet(
-        [str(f) for f in p_files], columns=["parcel_id", "geometry"]
+        [str(f) for f in p_files], columns=["parcel_id", "geometry"], dataset=flat
     )
-    buildings = dask_geopandas.read_parquet([str(f) for f in b_files], columns=BUILDING_COLUMNS)
+    buildings = dask_geopandas.read_parquet(
+        [str(f) for f in b_files], columns=BUILDING_COLUMNS, dataset=flat
+    )
     p_parts, b_parts = parcels.to_delayed(), buildings.to_delayed()
     b_at = {c: k for k, c in enumerate(b_codes)}
     tasks = []
