@@ -5,11 +5,13 @@ the geometric work done partition by partition on the cluster's workers:
 
 * **overlay** — ``dask_geopandas.read_parquet`` gives one partition per district file; each
   parcel partition is overlaid (the one overlay engine, ``core/engines/land_figures.py``) on
-  its own district's buildings plus a *halo*: the buildings of every other partition whose
-  envelope meets the partition's bounding box (from the GeoParquet ``bbox`` metadata, no
-  data read). A building across a district border is thus placed on both sides exactly as
-  on the whole input; buildings are kept in building-id order, so each parcel's sums add the
-  same pieces in the same order (the same bits as the local engine);
+  its own district's buildings plus a *halo*: the buildings of the other partitions whose
+  envelope meets a parcel's envelope (only partitions whose GeoParquet ``bbox`` metadata
+  meets the partition's are looked at). A building across a district border is thus
+  placed on both sides exactly as on the whole input; buildings are kept in building-id
+  order, so each parcel's sums add the same pieces in the same order (the same bits as the
+  local engine). Only the parcels' envelopes travel to the neighbouring building partitions
+  and only the halo buildings travel back (not whole partitions);
 * **control-line overlay** — per parcel partition, the blocks in force broadcast to all;
 * **evaluation and 地企双评** — grading groups span partitions (an industry across the
   city), so their statistics are computed once over the whole (tabular, small) input in the
@@ -100,6 +102,24 @@ def _within_box(frame: gpd.GeoDataFrame, box: Box, pad: float = 0.0) -> gpd.GeoD
         | (box[3] + pad < b[:, 1])
     )
     return frame[ok]
+
+
+def _envelopes(parcels: gpd.GeoDataFrame) -> np.ndarray:
+    """The parcels' envelopes (n × 4: minx, miny, maxx, maxy; m)."""
+    import shapely
+
+    return shapely.bounds(np.asarray(parcels.geometry.values, dtype=object))
+
+
+def _near_parcels(buildings: gpd.GeoDataFrame, envelopes: np.ndarray) -> gpd.GeoDataFrame:
+    """The buildings whose envelope meets one of ``envelopes`` (a neighbouring partition's
+    parcels) — every building the overlay could place on those parcels: the halo."""
+    import shapely
+
+    ok = ~np.isnan(envelopes).any(axis=1)
+    tree = shapely.STRtree(shapely.box(*envelopes[ok].T))
+    hit = tree.query(np.asarray(buildings.geometry.values, dtype=object))
+    return buildings.iloc[np.unique(hit[0])]
 
 
 def _overlay_partition(
@@ -279,8 +299,9 @@ def overlay_futures(
         if box is None:  # no bbox metadata: every other partition is a neighbour
             halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
         else:
+            envelopes = dask.delayed(_envelopes)(p_parts[i])
             halo = [
-                dask.delayed(_within_box)(b_parts[k], box)
+                dask.delayed(_near_parcels)(b_parts[k], envelopes)
                 for k, c in enumerate(b_codes)
                 if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
             ]
