@@ -103,3 +103,18 @@ def test_supply_alerts_equal(both: tuple[Path, Path]) -> None:
     a, b = read(local, "supply_alerts"), read(dask, "supply_alerts")
     assert len(a) > 0
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_input_is_a_bilingual_error(tmp_path: Path, split_input: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["pipeline", "--input", str(tmp_path / "none"), "--year", "2025",
+                              "--out", str(tmp_path / "o"), "--engine", "local", "--json"])
+    assert res.exit_code == 2
+    err = json.loads(res.stdout.strip().splitlines()[-1])
+    assert "输入目录缺少分区表" in err["message_zh"] and "parcels" in err["message_en"]
+    res = runner.invoke(app, ["pipeline", "--input", str(split_input), "--year", "2031",
+                              "--out", str(tmp_path / "o"), "--engine", "local", "--json"])
+    assert res.exit_code == 2
+    err = json.loads(res.stdout.strip().splitlines()[-1])
+    assert err["where"] == "--year" and "2025" in err["message_en"]
+    assert not (tmp_path / "o").exists()

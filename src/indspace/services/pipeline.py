@@ -221,6 +221,20 @@ def parcel_stats(parcels: pd.DataFrame, buildings: pd.DataFrame, limit_m: float)
     return StoreOverlay(p, b, overlay_buildings(p, b)).stats(limit_m)
 
 
+def check_year(t: Tables, year: int) -> None:
+    """The input must hold indicators of ``year`` (checked before any heavy step)."""
+    if (t.indicators["year"] == year).any():
+        return
+    have = ", ".join(str(int(y)) for y in sorted(t.indicators["year"].unique())) or "—"
+    raise ValidationError(
+        f"输入中没有 {year} 年度的企业指标（现有：{have}）",
+        f"no indicators for {year} in the input (present: {have})",
+        where="--year",
+        hint_zh="换一个年度",
+        hint_en="pick another year",
+    )
+
+
 def evaluate_tables(
     t: Tables, stats: pd.DataFrame, profile: PolicyProfile, year: int, on: date
 ) -> Computation:
@@ -238,16 +252,9 @@ def evaluate_tables(
             Inputs(y, t.firms, ind, base, t.occupancy, stats, t.designations) if len(ind) else None
         )
 
+    check_year(t, year)
     this = inputs_of(year)
-    if this is None:
-        have = ", ".join(str(int(y)) for y in sorted(t.indicators["year"].unique())) or "—"
-        raise ValidationError(
-            f"输入中没有 {year} 年度的企业指标（现有：{have}）",
-            f"no indicators for {year} in the input (present: {have})",
-            where="--year",
-            hint_zh="换一个年度",
-            hint_en="pick another year",
-        )
+    assert this is not None
     history = None
     if depth > 0:
         rows = []
@@ -473,6 +480,7 @@ def run_local(
     check_input(input_dir)
     step("read")
     t = read_tables(input_dir, on)
+    check_year(t, year)
     parcels = read_partitioned_geoparquet(input_dir, "parcels")
     buildings = read_partitioned_geoparquet(input_dir, "buildings")[BUILDING_COLUMNS]
     step("overlay")

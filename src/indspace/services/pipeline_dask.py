@@ -55,6 +55,7 @@ from indspace.services.pipeline import (
     PipelineResult,
     Progress,
     check_input,
+    check_year,
     districts_of,
     evaluate_tables,
     finish,
@@ -208,6 +209,7 @@ def run_dask(
         futures = overlay_futures(client, input_dir, storey_limit(profile, on), blocks, tol)
         # while the workers overlay: the tabular inputs and the parcels' shapes, here
         t = read_tables(input_dir, on, lines=blocks)
+        check_year(t, year)
         all_parcels = gpd.GeoDataFrame(
             pd.concat(
                 [
