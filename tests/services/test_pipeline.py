@@ -34,7 +34,7 @@ def split_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     city = build_city("small")
     parcels = city.parcels
     mine = (parcels["district"] == MOVED_FROM).to_numpy()
-    moved = mine & (np.cumsum(mine) % 2 == 0)          # every other parcel of the district
+    moved = mine & (np.cumsum(mine) % 2 == 0)  # every other parcel of the district
     city.parcels = parcels.assign(district=parcels["district"].mask(moved, MOVED_TO))
     out = tmp_path_factory.mktemp("split") / "input"
     write_partitioned_geoparquet(city, out)
@@ -46,14 +46,30 @@ def both(split_input: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     base = tmp_path_factory.mktemp("runs")
     profile = resolve_profile("ningbo-demo")
     runner = CliRunner()
-    res = runner.invoke(app, ["pipeline", "--input", str(split_input), "--year", str(YEAR),
-                              "--out", str(base / "local"), "--engine", "local",
-                              "--profile", "ningbo-demo", "--method-date", ON.isoformat(),
-                              "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "pipeline",
+            "--input",
+            str(split_input),
+            "--year",
+            str(YEAR),
+            "--out",
+            str(base / "local"),
+            "--engine",
+            "local",
+            "--profile",
+            "ningbo-demo",
+            "--method-date",
+            ON.isoformat(),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout.strip().splitlines()[-1])["engine"] == "local"
-    result = run_dask(split_input, YEAR, profile, ON, base / "dask", n_workers=2,
-                      memory_limit="1GiB")
+    result = run_dask(
+        split_input, YEAR, profile, ON, base / "dask", n_workers=2, memory_limit="1GiB"
+    )
     assert result.dashboard
     return base / "local", base / "dask"
 
@@ -65,7 +81,8 @@ def read(run: Path, name: str) -> pd.DataFrame:
 def test_the_case_crosses_partitions(both: tuple[Path, Path], split_input: Path) -> None:
     local, _ = both
     members = read(local, "unit_members").merge(
-        read(local, "lowuse")[["parcel_id", "district"]], on="parcel_id")
+        read(local, "lowuse")[["parcel_id", "district"]], on="parcel_id"
+    )
     spans = members.groupby("unit_id")["district"].nunique()
     assert (spans > 1).sum() >= 1, "no unit straddles two partitions"
     # buildings in the MOVED_FROM partition standing on parcels now in MOVED_TO
@@ -107,13 +124,39 @@ def test_supply_alerts_equal(both: tuple[Path, Path]) -> None:
 
 def test_bad_input_is_a_bilingual_error(tmp_path: Path, split_input: Path) -> None:
     runner = CliRunner()
-    res = runner.invoke(app, ["pipeline", "--input", str(tmp_path / "none"), "--year", "2025",
-                              "--out", str(tmp_path / "o"), "--engine", "local", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "pipeline",
+            "--input",
+            str(tmp_path / "none"),
+            "--year",
+            "2025",
+            "--out",
+            str(tmp_path / "o"),
+            "--engine",
+            "local",
+            "--json",
+        ],
+    )
     assert res.exit_code == 2
     err = json.loads(res.stdout.strip().splitlines()[-1])
     assert "输入目录缺少分区表" in err["message_zh"] and "parcels" in err["message_en"]
-    res = runner.invoke(app, ["pipeline", "--input", str(split_input), "--year", "2031",
-                              "--out", str(tmp_path / "o"), "--engine", "local", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "pipeline",
+            "--input",
+            str(split_input),
+            "--year",
+            "2031",
+            "--out",
+            str(tmp_path / "o"),
+            "--engine",
+            "local",
+            "--json",
+        ],
+    )
     assert res.exit_code == 2
     err = json.loads(res.stdout.strip().splitlines()[-1])
     assert err["where"] == "--year" and "2025" in err["message_en"]
