@@ -26,6 +26,12 @@ def land_far(path: str) -> pd.DataFrame:
     buildings = gpd.read_file(
         path, layer="buildings", columns=["floors", "height_m", "gfa_m2"], use_arrow=True
     )
+    return figures(parcels, buildings)
+
+
+def figures(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The per-parcel table of ``parcels`` (parcel_id, geometry) and ``buildings`` (floors,
+    height_m, gfa_m2, geometry), each with a default RangeIndex."""
     pairs = gpd.sjoin(buildings, parcels, how="inner", predicate="intersects")
     b = pairs.index.to_numpy()
     p = pairs["index_right"].to_numpy()

@@ -363,6 +363,7 @@ def _register_subcommands() -> None:
         cli_lowuse,
         cli_market,
         cli_match,
+        cli_pipeline,
         cli_plans,
         cli_proforma,
         cli_reports,
@@ -381,6 +382,7 @@ def _register_subcommands() -> None:
     cli_tiles.register(app, DbOpt, _STORE.db, _fail, console)
     cli_audit.register(audit_app, DbOpt, _STORE.db, _fail, console)
     cli_plans.register(app, _fail, console)
+    cli_pipeline.register(app, _fail, console)
     cli_reports.register(report_app, DbOpt, _STORE.db, _fail, console)
     cli_supply.register(supply_app, DbOpt, _STORE.db, _fail, console)
     cli_match.register(app, DbOpt, _STORE.db, _fail, console)

@@ -48,3 +48,20 @@ def test_parts_stream_and_refuse_overwrite(tmp_path: Path) -> None:
     assert counts["districts"] == 2
     with pytest.raises(FileExistsError):
         write_partitioned_geoparquet(iter_city_parts("small", districts=["330205"]), tmp_path)
+
+
+def test_one_district_per_process_writes_the_same_bytes(tmp_path: Path) -> None:
+    """``demo --parquet`` on every core (one district per process, issue #20) writes the
+    files one process writes, byte for byte."""
+    from indspace.services.demo import build_demo_parquet
+
+    one = build_demo_parquet(tmp_path / "one", scale="small", workers=1)
+    two = build_demo_parquet(tmp_path / "two", scale="small", workers=2)
+    assert one.counts == two.counts and one.anomalies == two.anomalies
+    files = sorted(p.relative_to(tmp_path / "one")
+                   for p in (tmp_path / "one").rglob("*.parquet"))
+    assert len(files) > 100
+    assert files == sorted(p.relative_to(tmp_path / "two")
+                           for p in (tmp_path / "two").rglob("*.parquet"))
+    for f in files:
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f

@@ -118,7 +118,15 @@ def context(store: Store, year: int | None = None,
 
 def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     """Every parcel with the numbers the low-efficiency test reads (see engines/lowuse.py)."""
-    inputs, comp = ctx.inputs, ctx.comp
+    return parcel_frame(ctx.inputs, ctx.comp, ctx.overlay,
+                        ctx.parcel_attrs(store).set_index("parcel_id")["land_use_code"])
+
+
+def parcel_frame(inputs: Inputs, comp: Computation, overlay: pd.DataFrame,
+                 land_use_code: pd.Series) -> pd.DataFrame:
+    """:func:`parcel_table` from frames: the year's inputs and evaluation, the control-line
+    overlay (parcel_id, status) and each parcel's land-use code (indexed by parcel_id) — the
+    store-free form the annual pipeline uses (``indspace pipeline``)."""
     figures = inputs.firms[["credit_code", "scale"]].merge(inputs.indicators, on="credit_code")
     use, parcel_fig, _, _ = parcel_figures(comp.attribution.links, figures)
     grades = comp.results.set_index("credit_code")["policy_grade"]
@@ -129,12 +137,11 @@ def parcel_table(store: Store, ctx: Context) -> pd.DataFrame:
     industry = inputs.firms.set_index("credit_code")["industry_code"].astype("string").str[:2]
     dual = comp.dual.parcels.set_index("parcel_id")
     stats = inputs.building_stats.set_index("parcel_id")
-    line = ctx.overlay.set_index("parcel_id")["status"]
+    line = overlay.set_index("parcel_id")["status"]
     ids = par["parcel_id"]
     table = pd.DataFrame({
         "parcel_id": ids, "district": par["district"], "area_m2": par["area_m2"],
-        "land_use_code": ctx.parcel_attrs(store).set_index("parcel_id")["land_use_code"]
-        .reindex(ids).to_numpy(),
+        "land_use_code": land_use_code.reindex(ids).to_numpy(),
         "right_start": par["right_start"],
         "owner_credit_code": par["owner_credit_code"],
         "division": par["owner_credit_code"].map(industry).to_numpy(),
@@ -245,9 +252,18 @@ def planned_uses(store: Store, profile: PolicyProfile, on: date,
     ``planned_use_rules`` (its units never convert)."""
     if "planned_use_rules" not in profile.parameters:
         return None
-    rules = PlannedUseRules.from_values(profile.value("planned_use_rules", on))
     zones = store.read_frame("plan_zones", columns=["zone_id", "planned_use", "approved",
                                                     "document", "geometry"])
+    return zone_uses(zones, profile, on, parcels)
+
+
+def zone_uses(zones: pd.DataFrame, profile: PolicyProfile, on: date,
+              parcels: pd.DataFrame) -> pd.DataFrame | None:
+    """:func:`planned_uses` from the plan-zone frame (zone_id, planned_use, approved,
+    document, geometry)."""
+    if "planned_use_rules" not in profile.parameters:
+        return None
+    rules = PlannedUseRules.from_values(profile.value("planned_use_rules", on))
     out = planned_use_by_unit(parcels[["unit_id", "geometry"]], zones, on, rules)
     # the approval day as ISO text (stored in the run's JSON detail, shown in exports)
     out["plan_approved"] = [d.isoformat() if isinstance(d, date) else None

@@ -100,9 +100,18 @@ def delineate(parcels: gpd.GeoDataFrame, gap_m: float) -> pd.DataFrame:
     """
     if not np.isfinite(gap_m) or gap_m < 0:
         raise ValueError(f"gap_m must be a finite distance ≥ 0 in metres, got {gap_m!r}")
-    ids, by_id = _sorted_ids(parcels)
     geoms = np.asarray(parcels.geometry.values, dtype=object)
-    labels = components(len(geoms), *contiguity_pairs(geoms, gap_m))
+    return label_units(parcels, components(len(geoms), *contiguity_pairs(geoms, gap_m)))
+
+
+def label_units(parcels: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """parcel_id, unit_id of ``parcels`` grouped by ``labels`` (one label per row, e.g. from
+    :func:`components`): the unit ids depend only on which parcels are grouped together (the
+    sorted member ids and the first member's district), not on the label values — so a
+    grouping stitched from partitions (``indspace pipeline --engine dask``) gets the ids
+    :func:`delineate` gives."""
+    ids, by_id = _sorted_ids(parcels)
+    labels = np.asarray(labels)
     # members of a unit together, in parcel-id order; unit k = rows starts[k] … starts[k+1]−1
     order = by_id[np.argsort(labels[by_id], kind="stable")]
     lab = labels[order]

@@ -1,0 +1,265 @@
+"""The overlay + FAR + aggregation step of ``indspace pipeline`` against what a GIS
+engineer would write, at 1×, 2×, 4× and 8× the city (issue #20 item 5).
+
+Contenders, each its own process on the same partitioned GeoParquet, every result checked
+against the local engine's (per-parcel floor area and FAR to 1e-6):
+
+* ``dask`` — the pipeline's step on a LocalCluster of 2 workers × 1 thread
+  (:func:`indspace.services.pipeline_dask.overlay_futures`: per parcel partition, its
+  district's buildings plus the halo), cluster start-up included;
+* ``local`` — the same engine on the whole input in one process
+  (:func:`indspace.services.pipeline.parcel_stats`);
+* ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
+  ``np.bincount``) on ``gpd.read_parquet`` of every partition;
+* ``duckdb`` — the query of ``landfar_duckdb.py`` over ``read_parquet`` of the partitions
+  (DuckDB 1.5.5 spatial).
+
+Each writes ``parcel_id, floor_area_m2, far_floor_m2, far`` as Parquet. Reported: wall time
+(process start included) and the peak summed RSS of the process tree (workers included),
+sampled every 0.1 s.
+
+Bigger inputs are tiled from the city (``indspace demo --scale city --parquet DIR``): copy
+``j`` of the parcels and buildings shifted 200 km × j east, ids suffixed ``~j``, partitions
+``district=<code>~j``.
+
+Run: ``.venv/bin/python benchmarks/pipeline_scale.py --city DIR [--scales 1 2 4 8]
+[--contenders dask local geopandas duckdb]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+HERE = Path(__file__).resolve().parent
+PART = "part-0.parquet"
+SHIFT_M = 200_000.0
+LIMIT_M = 8.0
+
+
+def tile(city: Path, out: Path, k: int) -> Path:
+    """``k`` copies of the city's parcels and buildings as partitioned GeoParquet."""
+    import geopandas as gpd
+    import shapely
+
+    for table, key in (("parcels", "parcel_id"), ("buildings", "building_id")):
+        for f in sorted((city / table).glob(f"district=*/{PART}")):
+            code = f.parent.name.split("=", 1)[1]
+            frame = gpd.read_parquet(f)
+            for j in range(k):
+                part = frame.copy()
+                if j:
+                    part[key] = part[key] + f"~{j}"
+                    if table == "buildings":
+                        part["parcel_id"] = part["parcel_id"].where(
+                            part["parcel_id"].isna(), part["parcel_id"] + f"~{j}"
+                        )
+                    part = part.set_geometry(
+                        shapely.transform(
+                            part.geometry.values, lambda xy, j=j: xy + np.array([SHIFT_M * j, 0.0])
+                        )
+                    )
+                name = code if not j else f"{code}~{j}"
+                dest = out / table / f"district={name}" / PART
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                part.to_parquet(dest, compression="zstd", index=False)
+    return out
+
+
+# ------------------------------------------------------------------ contenders
+def run_dask(src: Path, dst: Path) -> None:
+    from indspace.services.pipeline_dask import connect, gather_overlay, overlay_futures
+
+    client, cluster = connect(None, 2, "3GiB")
+    try:
+        futures = overlay_futures(client, src, LIMIT_M)
+        n = len(list((src / "parcels").iterdir()))
+        stats, _ = gather_overlay(client, futures, n)
+    finally:
+        client.close()
+        cluster.close()
+    _write_engine(src, stats, dst)
+
+
+def run_local(src: Path, dst: Path) -> None:
+    import geopandas as gpd
+
+    from indspace.services.pipeline import BUILDING_COLUMNS, parcel_stats
+
+    parcels = _read(src, "parcels", ["parcel_id", "geometry"])
+    buildings = _read(src, "buildings", BUILDING_COLUMNS).sort_values(
+        "building_id", ignore_index=True
+    )
+    stats = parcel_stats(gpd.GeoDataFrame(parcels), buildings, LIMIT_M)
+    _write_engine(src, stats, dst)
+
+
+def _read(src: Path, table: str, columns: list[str]):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        pd.concat(
+            [
+                gpd.read_parquet(f, columns=columns)
+                for f in sorted((src / table).glob(f"district=*/{PART}"))
+            ],
+            ignore_index=True,
+        )
+    )
+
+
+def _write_engine(src: Path, stats: pd.DataFrame, dst: Path) -> None:
+    """FAR per parcel from the engine's sums and the parcels' areas."""
+    import pyarrow.parquet as pq
+    import shapely
+
+    area = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "parcel_id": t.column("parcel_id").to_pandas(),
+                    "area": shapely.area(
+                        shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False))
+                    ),
+                }
+            )
+            for t in (
+                pq.read_table(f, columns=["parcel_id", "geometry"])
+                for f in sorted((src / "parcels").glob(f"district=*/{PART}"))
+            )
+        ],
+        ignore_index=True,
+    ).set_index("parcel_id")["area"]
+    far = stats["far_floor_m2"].to_numpy() / area.reindex(stats["parcel_id"]).to_numpy()
+    pd.DataFrame(
+        {
+            "parcel_id": stats["parcel_id"].astype(str),
+            "floor_area_m2": stats["floor_area_m2"],
+            "far_floor_m2": stats["far_floor_m2"],
+            "far": far,
+        }
+    ).to_parquet(dst, index=False)
+
+
+def run_geopandas(src: Path, dst: Path) -> None:
+    sys.path.insert(0, str(HERE))
+    from landfar_geopandas import figures
+
+    parcels = _read(src, "parcels", ["parcel_id", "geometry"])
+    buildings = _read(src, "buildings", ["floors", "height_m", "gfa_m2", "geometry"])
+    out = figures(parcels, buildings)
+    out = out[out["n_buildings"] > 0]
+    out[["parcel_id", "floor_area_m2", "far_floor_m2", "far"]].to_parquet(dst, index=False)
+
+
+def run_duckdb(src: Path, dst: Path) -> None:
+    sys.path.insert(0, str(HERE))
+    from landfar_duckdb import QUERY, connect
+
+    q = QUERY.replace(
+        "ST_Read($path, layer = 'parcels')",
+        f"read_parquet('{src}/parcels/*/{PART}', hive_partitioning = false)",
+    )
+    q = q.replace(
+        "ST_Read($path, layer = 'buildings')",
+        f"read_parquet('{src}/buildings/*/{PART}', hive_partitioning = false)",
+    )
+    q = q.replace("SELECT parcel_id, geom,", "SELECT parcel_id, geometry AS geom,")
+    q = q.replace("ST_Area(geom) AS area_m2", "ST_Area(geometry) AS area_m2")
+    q = q.replace("SELECT geom, floors", "SELECT geometry AS geom, floors")
+    q = q.replace("ST_Area(geom) AS foot", "ST_Area(geometry) AS foot")
+    con = connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(
+        f"COPY (SELECT parcel_id, floor_area_m2, far_floor_m2, far FROM ({q}) "
+        f"WHERE n_buildings > 0) TO '{dst}' (FORMAT parquet)"
+    )
+
+
+CONTENDERS = {
+    "dask": run_dask,
+    "local": run_local,
+    "geopandas": run_geopandas,
+    "duckdb": run_duckdb,
+}
+
+
+def measure(contender: str, src: Path, dst: Path) -> tuple[float, float]:
+    """(wall s, peak summed RSS MiB of the process tree)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.executable, __file__, "--run", contender, str(src), str(dst)])
+    proc, peak = psutil.Process(p.pid), 0
+    while p.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(
+                peak,
+                proc.memory_info().rss
+                + sum(c.memory_info().rss for c in proc.children(recursive=True)),
+            )
+        time.sleep(0.1)
+    if p.returncode:
+        raise SystemExit(f"{contender} failed ({p.returncode})")
+    return time.perf_counter() - t0, peak / 2**20
+
+
+def check(reference: Path, other: Path, name: str) -> None:
+    a = pd.read_parquet(reference).set_index("parcel_id").sort_index()
+    b = pd.read_parquet(other).set_index("parcel_id").sort_index()
+    common = a.index.intersection(b.index)
+    assert len(common) >= 0.99 * len(a), f"{name}: {len(common)} of {len(a)} parcels"
+    for col in ("floor_area_m2", "far"):
+        diff = np.nanmax(np.abs(a.loc[common, col].to_numpy() - b.loc[common, col].to_numpy()))
+        assert diff <= 1e-6 * max(1.0, float(np.nanmax(np.abs(a[col])))), (name, col, diff)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--city", type=Path)
+    ap.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
+    ap.add_argument("--run", nargs=3)
+    args = ap.parse_args()
+    if args.run:
+        name, src, dst = args.run
+        CONTENDERS[name](Path(src), Path(dst))
+        return
+    print("| size | parcels | buildings | " + " | ".join(args.contenders) + " |")
+    print("|---|---|---|" + "---|" * len(args.contenders), flush=True)
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        for k in args.scales:
+            src = args.city if k == 1 else tile(args.city, Path(tmp) / f"x{k}", k)
+            n_p = sum(
+                len(pd.read_parquet(f, columns=["parcel_id"]))
+                for f in (src / "parcels").glob(f"*/{PART}")
+            )
+            n_b = sum(
+                len(pd.read_parquet(f, columns=["building_id"]))
+                for f in (src / "buildings").glob(f"*/{PART}")
+            )
+            cells, ref = [], None
+            for name in args.contenders:
+                dst = Path(tmp) / f"{name}-{k}.parquet"
+                wall, peak = measure(name, src, dst)
+                if ref is None:
+                    ref = dst
+                else:
+                    check(ref, dst, name)
+                cells.append(f"{wall:.1f} s, {peak:,.0f} MiB")
+            print(f"| {k}× city | {n_p:,} | {n_b:,} | " + " | ".join(cells) + " |", flush=True)
+            if k != 1:
+                import shutil
+
+                shutil.rmtree(src)
+
+
+if __name__ == "__main__":
+    main()

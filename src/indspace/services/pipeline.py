@@ -1,0 +1,534 @@
+"""The annual pipeline over partitioned GeoParquet, without a store (issue #20).
+
+Input: the layout :func:`indspace.demo.parquet.write_partitioned_geoparquet` writes (and
+``indspace demo --scale province`` produces): ``DIR/<table>/district=<code>/part-0.parquet``,
+one partition per district (the first four digits of a code are its city), GeoParquet in
+EPSG:4549 metres for the spatial tables.
+
+Steps, each one of the existing engines (no second implementation):
+
+1. building–parcel overlay → per-parcel floor area, FAR (``core/engines/land_figures.py``,
+   the 8 m rule of 国土资发〔2008〕24号 from the profile's ``double_storey_height_m``);
+2. land attribution, 亩均 evaluation and 地企双评 with the grade history the policies need
+   (:func:`indspace.services.evaluation.compute`, the function every store-backed run uses);
+3. control-line overlay (``core/engines/controlline.py``), low-efficiency identification
+   (``core/engines/lowuse.py``) and contiguous redevelopment units (``core/engines/units.py``);
+4. contract monitoring (``core/engines/supply_monitor.py``) where contracts exist.
+
+``engine="local"`` runs them on this machine on the whole input;
+:mod:`indspace.services.pipeline_dask` runs the same steps on a Dask cluster, partition by
+partition, with the same results. Outputs (``OUT/``, every file sorted by its key, the same
+bytes for the same inputs): see :data:`OUTPUTS`, plus ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.controlline import overlay as line_overlay
+from indspace.core.engines.land_figures import overlay_buildings
+from indspace.core.engines.lowuse import identify
+from indspace.core.engines.units import delineate, unit_table
+from indspace.core.errors import PolicyError, ValidationError
+from indspace.core.policy import PolicyProfile
+from indspace.demo.parquet import PART_FILE, read_partitioned_geoparquet
+from indspace.services.evaluation import (
+    Computation,
+    Inputs,
+    compute,
+    history_depth,
+    method_date,
+)
+from indspace.services.land import StoreOverlay, storey_limit
+from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
+
+ENGINES = ("local", "dask")
+OUTPUTS = {
+    "parcel_figures": "parcel_figures.parquet",  # parcel_id, footprint/floor/far floor m²
+    "evaluation": "evaluation.parquet",  # one row per firm: scores, grades
+    "land_grades": "land_grades.parquet",  # 地企双评, one row per parcel
+    "controlline": "controlline.parquet",  # GeoParquet: parcel against the line
+    "lowuse": "lowuse.parquet",  # GeoParquet: every parcel, criteria
+    "unit_members": "unit_members.parquet",  # parcel_id → unit_id
+    "units": "units.parquet",  # one row per contiguous unit
+    "supply_alerts": "supply_alerts.parquet",  # contract findings (if contracts)
+}
+BUILDING_COLUMNS = [
+    "building_id",
+    "parcel_id",
+    "floors",
+    "height_m",
+    "gfa_m2",
+    "year_built",
+    "geometry",
+]
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Tables:
+    """The tabular (non-geometric) inputs of the year, whole; the geometry stays in
+    partitions for the Dask engine."""
+
+    firms: pd.DataFrame
+    parcels: pd.DataFrame  # parcel_id, area_m2, right_start, district, owner, use
+    occupancy: pd.DataFrame
+    indicators: pd.DataFrame  # every year present
+    designations: pd.DataFrame
+    lines: gpd.GeoDataFrame  # control-line blocks in force on the method date
+    zones: pd.DataFrame | None
+    contracts: pd.DataFrame | None
+    events: pd.DataFrame | None
+
+
+@dataclass
+class PipelineResult:
+    engine: str
+    year: int
+    on: date
+    profile: str
+    out: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    dashboard: str | None = None
+
+
+# ------------------------------------------------------------------ input
+def districts_of(input_dir: Path, table: str) -> list[str]:
+    """Admin codes of the partitions of ``table`` (sorted)."""
+    return sorted(
+        f.parent.name.split("=", 1)[1]
+        for f in (Path(input_dir) / table).glob(f"district=*/{PART_FILE}")
+    )
+
+
+def check_input(input_dir: Path) -> None:
+    """The folder must hold at least the partitioned parcels, buildings, enterprises,
+    indicators and occupancy."""
+    missing = [
+        t
+        for t in ("parcels", "buildings", "enterprises", "indicators", "occupancy")
+        if not districts_of(input_dir, t)
+    ]
+    if missing:
+        raise ValidationError(
+            f"输入目录缺少分区表：{', '.join(missing)}（{input_dir}）",
+            f"the input folder lacks partitioned tables: {', '.join(missing)} ({input_dir})",
+            where=str(input_dir),
+            hint_zh="应为 <表>/district=<代码>/part-0.parquet，"
+            "如 indspace demo --scale province 的输出",
+            hint_en="expected <table>/district=<code>/part-0.parquet, e.g. the output of "
+            "indspace demo --scale province",
+        )
+
+
+def _optional(input_dir: Path, table: str) -> pd.DataFrame | None:
+    return read_partitioned_geoparquet(input_dir, table) if districts_of(input_dir, table) else None
+
+
+def read_lines(input_dir: Path, on: date) -> gpd.GeoDataFrame:
+    """The control-line blocks in force on ``on`` (none when the input has no blocks)."""
+    lines = _optional(input_dir, "control_lines")
+    if lines is None:
+        return gpd.GeoDataFrame({"block_id": [], "park_id": []}, geometry=[], crs="EPSG:4549")
+    return lines_in_force(lines, on)
+
+
+def read_tables(input_dir: Path, on: date, *, lines: gpd.GeoDataFrame | None = None) -> Tables:
+    """The whole-input tabular frames in their contract shape (sorted by key)."""
+    firms = read_partitioned_geoparquet(input_dir, "enterprises")[
+        ["credit_code", "name", "district", "industry_code", "chain", "scale", "founded"]
+    ]
+    parcels = read_partitioned_geoparquet(input_dir, "parcels")
+    parcels = pd.DataFrame(
+        parcels[
+            [
+                "parcel_id",
+                "area_m2",
+                "right_start",
+                "district",
+                "owner_credit_code",
+                "land_use_code",
+                "right_type",
+            ]
+        ]
+    )
+    occupancy = read_partitioned_geoparquet(input_dir, "occupancy")[
+        [
+            "credit_code",
+            "parcel_id",
+            "building_id",
+            "role",
+            "land_area_m2",
+            "floor_area_m2",
+            "start",
+            "end",
+        ]
+    ]
+    indicators = read_partitioned_geoparquet(input_dir, "indicators").drop(
+        columns=["is_synthetic"], errors="ignore"
+    )
+    designations = _optional(input_dir, "designations")
+    if designations is None:
+        designations = pd.DataFrame(columns=["credit_code", "designation", "start", "end"])
+    designations = designations[["credit_code", "designation", "start", "end"]]
+    if lines is None:
+        lines = read_lines(input_dir, on)
+    zones = _optional(input_dir, "plan_zones")
+    contracts = _optional(input_dir, "contracts")
+    events = _optional(input_dir, "contract_events") if contracts is not None else None
+    return Tables(
+        firms, parcels, occupancy, indicators, designations, lines, zones, contracts, events
+    )
+
+
+def lines_in_force(lines: gpd.GeoDataFrame, on: date) -> gpd.GeoDataFrame:
+    """Blocks valid on the day ``on`` (``effective_from`` ≤ on ≤ ``effective_to``, ends
+    inclusive, empty = open — as the store's valid time)."""
+    day = pd.Timestamp(on)
+    start = pd.to_datetime(lines["effective_from"])
+    end = pd.to_datetime(lines["effective_to"])
+    ok = (start.isna() | (start <= day)) & (end.isna() | (end >= day))
+    return lines.loc[ok.to_numpy(dtype=bool), ["block_id", "park_id", "geometry"]].reset_index(
+        drop=True
+    )
+
+
+# ------------------------------------------------------------------ steps
+def parcel_stats(parcels: pd.DataFrame, buildings: pd.DataFrame, limit_m: float) -> pd.DataFrame:
+    """Per-parcel building figures of ``parcels`` (:meth:`StoreOverlay.stats`: the overlay
+    engine, the frame the evaluation reads). ``buildings`` must hold every building whose
+    envelope meets a parcel of ``parcels``, in building-id order (then each parcel's sums
+    add the same pieces in the same order as on the whole input: the same bits)."""
+    p = pd.DataFrame(
+        {
+            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+            "geometry": np.asarray(parcels.geometry.values, dtype=object),
+        }
+    )
+    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
+        geometry=np.asarray(buildings.geometry.values, dtype=object)
+    )
+    return StoreOverlay(p, b, overlay_buildings(p, b)).stats(limit_m)
+
+
+def check_year(t: Tables, year: int) -> None:
+    """The input must hold indicators of ``year`` (checked before any heavy step)."""
+    if (t.indicators["year"] == year).any():
+        return
+    have = ", ".join(str(int(y)) for y in sorted(t.indicators["year"].unique())) or "—"
+    raise ValidationError(
+        f"输入中没有 {year} 年度的企业指标（现有：{have}）",
+        f"no indicators for {year} in the input (present: {have})",
+        where="--year",
+        hint_zh="换一个年度",
+        hint_en="pick another year",
+    )
+
+
+def evaluate_tables(
+    t: Tables, stats: pd.DataFrame, profile: PolicyProfile, year: int, on: date
+) -> Computation:
+    """The year's evaluation as :func:`indspace.services.evaluation.evaluate_year` makes it
+    (method in force on ``on``, each history year under the method in force at its end),
+    from frames. Grading groups are formed over the whole input, so a group spanning
+    partitions gets one benchmark."""
+    method = profile.evaluation_method(on)
+    depth = history_depth(method)
+    base = t.parcels[["parcel_id", "area_m2", "right_start", "district", "owner_credit_code"]]
+
+    def inputs_of(y: int) -> Inputs | None:
+        ind = t.indicators[t.indicators["year"] == y].reset_index(drop=True)
+        return (
+            Inputs(y, t.firms, ind, base, t.occupancy, stats, t.designations) if len(ind) else None
+        )
+
+    check_year(t, year)
+    this = inputs_of(year)
+    assert this is not None
+    history = None
+    if depth > 0:
+        rows = []
+        for y in range(year - depth, year):
+            inp = inputs_of(y)
+            if inp is None:
+                continue
+            try:
+                m = profile.evaluation_method(method_date(y))
+            except PolicyError:
+                continue
+            rows.append(
+                compute(inp, m, dual=False).results[["credit_code", "policy_grade"]].assign(year=y)
+            )
+        history = (
+            pd.concat(rows, ignore_index=True)
+            if rows
+            else pd.DataFrame(columns=["credit_code", "year", "policy_grade"])
+        )
+    return compute(this, method, history)
+
+
+def lowuse_table(
+    t: Tables,
+    comp: Computation,
+    stats: pd.DataFrame,
+    lines: pd.DataFrame,
+    profile: PolicyProfile,
+    year: int,
+    on: date,
+    districts: list[str] | None = None,
+) -> pd.DataFrame:
+    """Low-efficiency identification of the parcels of ``districts`` (default all). The
+    only group statistic (the same-industry average tax per mu) is per district, so a
+    district's parcels are identified alone with the same result."""
+    inputs = Inputs(
+        year,
+        t.firms,
+        t.indicators[t.indicators["year"] == year],
+        t.parcels[["parcel_id", "area_m2", "right_start", "district", "owner_credit_code"]],
+        t.occupancy,
+        stats,
+        t.designations,
+    )
+    table = parcel_frame(inputs, comp, lines, t.parcels.set_index("parcel_id")["land_use_code"])
+    if districts is not None:
+        table = table[table["district"].isin(districts)]
+    return identify(table, params_from_profile(profile, on), year)
+
+
+def unit_gap(profile: PolicyProfile, on: date) -> float:
+    return float(profile.value("redevelopment_unit_adjacency_m", on))
+
+
+def units_of(
+    members: pd.DataFrame,
+    low: gpd.GeoDataFrame,
+    t: Tables,
+    comp: Computation,
+    stats: pd.DataFrame,
+    lines: pd.DataFrame,
+    lowuse: pd.DataFrame,
+    profile: PolicyProfile,
+    on: date,
+) -> pd.DataFrame:
+    """One row per unit, as :func:`indspace.services.lowuse.delineate_units` builds it."""
+    inside = lines.set_index("parcel_id")["inside_m2"]
+    attrs = pd.DataFrame(low.drop(columns="geometry")).assign(
+        inside_m2=low["parcel_id"].map(inside).to_numpy()
+    )
+    links = comp.attribution.links
+    occupants = links.loc[links["tenure"] != "leased_out", ["parcel_id", "credit_code"]]
+    grades = comp.results.set_index("credit_code")["policy_grade"].dropna()
+    units = unit_table(
+        members,
+        attrs,
+        stats=stats,
+        occupants=occupants,
+        grades=grades,
+        grade_classes=comp.method.grading.scale.codes,
+        target_far=target_far(profile, on, low, lowuse),
+    )
+    if t.zones is not None:
+        plans = zone_uses(t.zones, profile, on, low.merge(members, on="parcel_id"))
+        if plans is not None:
+            units = units.merge(plans, on="unit_id", how="left")
+    return units
+
+
+def low_parcels(parcels: gpd.GeoDataFrame, lowuse: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The low-efficiency parcels (parcel_id, district, area_m2, owner, right_type,
+    geometry), in parcel-id order."""
+    ids = set(lowuse.loc[lowuse["low_efficiency"], "parcel_id"])
+    low = parcels[parcels["parcel_id"].isin(ids)]
+    return low[
+        ["parcel_id", "district", "area_m2", "owner_credit_code", "right_type", "geometry"]
+    ].sort_values("parcel_id", ignore_index=True)
+
+
+def supply_alerts(
+    t: Tables, comp: Computation, profile: PolicyProfile, on: date
+) -> pd.DataFrame | None:
+    """Contract findings as of ``on`` with this run's grades (None without contracts)."""
+    if t.contracts is None or not len(t.contracts):
+        return None
+    from indspace.services.supply import engine_inputs, monitor_frame, supply_params
+
+    ind = t.indicators.loc[t.indicators["year"] <= on.year, ["credit_code", "year", "tax"]]
+    grades = pd.DataFrame(
+        {"credit_code": comp.results["credit_code"], "grade": comp.results["policy_grade"]}
+    )
+    events = (
+        t.events
+        if t.events is not None
+        else pd.DataFrame(
+            columns=[
+                "contract_id",
+                "event",
+                "date",
+                "amount_wan",
+                "developed_area_m2",
+                "invested_wan",
+                "note",
+            ]
+        )
+    )
+    c, e = engine_inputs(t.contracts, events, ind, grades)
+    return monitor_frame(c, e, on, supply_params(on, profile))
+
+
+# ------------------------------------------------------------------ output
+def write_outputs(out: Path, frames: dict[str, pd.DataFrame | None]) -> dict[str, int]:
+    """Write each frame (GeoParquet when it has geometry), sorted as given; the rows
+    written per output."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name, frame in frames.items():
+        if frame is None:
+            continue
+        path = out / OUTPUTS[name]
+        frame = frame.reset_index(drop=True)
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(path, compression="zstd", index=False)
+        else:
+            pd.DataFrame(frame).to_parquet(path, compression="zstd", index=False)
+        counts[name] = len(frame)
+    return counts
+
+
+def summarise(
+    comp: Computation,
+    lowuse: pd.DataFrame,
+    units: pd.DataFrame,
+    alerts: pd.DataFrame | None,
+    counts: dict[str, int],
+) -> dict[str, Any]:
+    r = comp.results
+    grades = r["grade"].value_counts().reindex(list(comp.method.grading.scale.codes), fill_value=0)
+    out: dict[str, Any] = {
+        "enterprises": len(r),
+        "grades": {k: int(v) for k, v in grades.items()},
+        "land_grades": {
+            k: int(v) for k, v in sorted(comp.dual.parcels["land_grade"].value_counts().items())
+        },
+        "low_efficiency_parcels": int(lowuse["low_efficiency"].sum()),
+        "units": len(units),
+        "rows": dict(sorted(counts.items())),
+    }
+    if alerts is not None:
+        out["supply_findings"] = len(alerts)
+    return out
+
+
+def finish(
+    out: Path,
+    engine: str,
+    year: int,
+    on: date,
+    profile: PolicyProfile,
+    frames: dict[str, pd.DataFrame | None],
+    comp: Computation,
+    extra: dict[str, Any] | None = None,
+) -> PipelineResult:
+    """Write the outputs and ``summary.json`` (keys sorted; no timing, so the same inputs
+    give the same bytes)."""
+    counts = write_outputs(out, frames)
+    summary = {
+        "year": year,
+        "method_date": on.isoformat(),
+        "profile": profile.id,
+        "profile_hash": profile.content_hash,
+        **summarise(
+            comp,
+            frames["lowuse"],
+            frames["units"],  # type: ignore[arg-type]
+            frames.get("supply_alerts"),
+            counts,
+        ),
+        **(extra or {}),
+    }
+    (out / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8"
+    )
+    return PipelineResult(engine, year, on, profile.id, out, counts, summary)
+
+
+def sort_by(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
+    return frame.sort_values(list(keys), ignore_index=True, kind="stable")
+
+
+# ------------------------------------------------------------------ the local engine
+def run_local(
+    input_dir: Path,
+    year: int,
+    profile: PolicyProfile,
+    on: date,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Every step on this machine over the whole input (the single-machine engines)."""
+    step = progress or (lambda _name: None)
+    check_input(input_dir)
+    step("read")
+    t = read_tables(input_dir, on)
+    check_year(t, year)
+    parcels = read_partitioned_geoparquet(input_dir, "parcels")
+    buildings = read_partitioned_geoparquet(input_dir, "buildings")[BUILDING_COLUMNS]
+    step("overlay")
+    stats = parcel_stats(parcels, buildings, storey_limit(profile, on))
+    del buildings
+    step("evaluate")
+    comp = evaluate_tables(t, stats, profile, year, on)
+    step("controlline")
+    tol = float(profile.value("control_line_boundary_tolerance_m", on))
+    lines = line_overlay(parcels[["parcel_id", "district", "geometry"]], t.lines, tolerance_m=tol)
+    step("lowuse")
+    lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
+    step("units")
+    low = low_parcels(parcels, lowuse)
+    members = delineate(low, unit_gap(profile, on))
+    units = units_of(members, low, t, comp, stats, lines, lowuse, profile, on)
+    step("supply")
+    alerts = supply_alerts(t, comp, profile, on)
+    step("write")
+    frames = result_frames(parcels, stats, comp, lines, lowuse, members, units, alerts)
+    return finish(out, "local", year, on, profile, frames, comp)
+
+
+def result_frames(
+    parcels: gpd.GeoDataFrame,
+    stats: pd.DataFrame,
+    comp: Computation,
+    lines: pd.DataFrame,
+    lowuse: pd.DataFrame,
+    members: pd.DataFrame,
+    units: pd.DataFrame,
+    alerts: pd.DataFrame | None,
+) -> dict[str, pd.DataFrame | None]:
+    """The output frames, each sorted by its key, geometry attached where it is a map."""
+    geom = parcels.set_index("parcel_id").geometry
+    lines = sort_by(lines, "parcel_id")
+    lowuse = sort_by(lowuse, "parcel_id")
+    return {
+        "parcel_figures": sort_by(stats, "parcel_id"),
+        "evaluation": sort_by(comp.results, "credit_code"),
+        "land_grades": sort_by(comp.dual.parcels, "parcel_id"),
+        "controlline": gpd.GeoDataFrame(
+            lines, geometry=geom.reindex(lines["parcel_id"]).values, crs=parcels.crs
+        ),
+        "lowuse": gpd.GeoDataFrame(
+            lowuse, geometry=geom.reindex(lowuse["parcel_id"]).values, crs=parcels.crs
+        ),
+        "unit_members": sort_by(members, "parcel_id"),
+        "units": sort_by(units, "unit_id"),
+        "supply_alerts": alerts,
+    }
