@@ -8,6 +8,7 @@ found again, not recomputed into a copy) and byte-identical output files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +33,7 @@ from indspace.core.engines.mujun import (
     evaluate,
 )
 from indspace.core.engines.policies import apply_policies
-from indspace.core.errors import NotFoundError, PolicyError, ValidationError
+from indspace.core.errors import NotFoundError, PolicyError, StoreError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
@@ -413,17 +414,73 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
             "profile_hash": profile.content_hash, "profile_text": profile.text,
             "method_date": on, "inputs_hash": digest, "parent_run_id": parent_run_id,
             "created_at": at, "actor": actor, "note": note,
-            "history_years": history_depth(comp.method),
+            "history_years": history_depth(comp.method), "derived_version": DERIVED_VERSION,
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
             _results_rows(comp.results), comp.scores, comp.dual.parcels,
             objection_ids=objection_ids, history=comp.history,
-            history_keys=comp.history_keys)
+            history_keys=comp.history_keys, policies=_policy_rows(comp.policies),
+            zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]),
+                                    comp.method))
         reused = False
     outcome = RunOutcome(run, comp, reused)
     if out is not None:
         write_output(out, comp, run, profile)
         outcome.out = out
     return outcome
+
+
+DERIVED_VERSION = 1
+"""``evaluation_runs.derived_version`` of a run that stored its policies, zone sums and the
+scores' numerators, denominators and benchmark groups (revision 0019)."""
+
+
+def _policy_rows(policies: pd.DataFrame) -> pd.DataFrame:
+    from indspace.core.engines.policies import COLUMNS
+
+    out = policies.reindex(columns=list(COLUMNS)).copy()
+    out["consecutive_years"] = out["consecutive_years"].astype("Int64")
+    return out
+
+
+def run_zone_sums(store: Store, comp: Computation, inputs: Inputs) -> pd.DataFrame:
+    """The zone sums (districts, 2070 parks, 361 chains) of a computed year, as a run stores
+    them (:func:`~indspace.core.engines.zones.zone_sums`)."""
+    from indspace.core.engines.zones import zone_map, zone_sums
+
+    zones = zone_map(inputs.firms, ("district", "chain"))
+    parks = firm_parks(store, inputs.parcels)
+    zones = pd.concat([zones, parks.assign(zone_kind="park").rename(
+        columns={"park": "zone"})[["credit_code", "zone_kind", "zone"]]], ignore_index=True)
+    own_land = comp.attribution.firms[["credit_code", "land_area_mu"]]
+    figures = inputs.indicators[["credit_code", "tax", "value_added"]].merge(
+        own_land, on="credit_code", how="left")
+    return zone_sums(comp.results, figures, zones, comp.method.grading.scale)
+
+
+def _zone_rows_stored(sums: pd.DataFrame, method: EvaluationMethod) -> pd.DataFrame:
+    """Zone sums with the class counts folded into ``grade_counts`` (JSON, class → firms)."""
+    from indspace.core.engines.zones import SUM_COLUMNS
+
+    codes = method.grading.scale.codes
+    counts = sums[[f"n_{c.lower()}" for c in codes]].to_numpy(dtype=np.int64)
+    out = sums[["zone_kind", "zone", *SUM_COLUMNS]].copy()
+    out["grade_counts"] = [json.dumps(dict(zip(codes, map(int, row), strict=True)),
+                                      ensure_ascii=False) for row in counts]
+    return out
+
+
+def _zone_sums_read(frame: pd.DataFrame, method: EvaluationMethod) -> pd.DataFrame:
+    """The stored zone rows as :func:`~indspace.core.engines.zones.zone_sums` gave them."""
+    from indspace.core.engines.zones import SUM_COLUMNS
+
+    codes = method.grading.scale.codes
+    counts = [json.loads(t) for t in frame["grade_counts"]]
+    out = frame[["zone_kind", "zone", *SUM_COLUMNS[:3]]].copy()
+    for c in codes:
+        out[f"n_{c.lower()}"] = np.array([int(d.get(c, 0)) for d in counts], dtype=np.int64)
+    for c in SUM_COLUMNS[3:]:
+        out[c] = frame[c].astype("float64")
+    return out.sort_values(["zone_kind", "zone"], ignore_index=True)
 
 
 STORED_RESULT_COLUMNS = ("credit_code", "policy_grade")
@@ -571,6 +628,155 @@ def explain(store: Store, credit_code: str, year: int | None = None,
         "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
                      for row in pol.drop(columns="credit_code").to_dict("records")],
     }
+
+
+# ------------------------------------------------------- answers read from a stored run
+def answer_run(store: Store, year: int, profile_ref: str) -> dict[str, Any]:
+    """The run the web answers read for ``year`` and a bundled profile: the newest version
+    that stored its explanations and roll-ups (revision 0019). Not found: evaluate first."""
+    profile_id = resolve_profile(profile_ref).id
+    run = runs.latest_derived_run(store, year, profile_id)
+    if run is None:
+        raise NotFoundError(
+            f"{year} 年度尚无策略配置 {profile_id} 的评价批次",
+            f"no evaluation run of {year} with profile {profile_id}", where="evaluation_runs",
+            hint_zh="请市级管理员先计算该年度的亩均评价",
+            hint_en="a city administrator computes that year's evaluation first")
+    return run
+
+
+def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
+                   who: Principal = SYSTEM) -> dict[str, Any]:
+    """:func:`explain` of a stored run, read, not computed: the firm's stored result,
+    scores and policy measures, its result in the newest run of the year before with the
+    same profile, and the distance to the next grade from the run's own rows of the firm's
+    groups (:func:`~indspace.core.engines.explain.next_grade_stored`). Same keys and, for a
+    run of revision 0019, the same numbers as :func:`explain` with ``run_id``."""
+    from indspace.core.engines.explain import next_grade_stored
+
+    require_firm(who, store, credit_code)
+    run_id = str(run["run_id"])
+    year, on = int(run["year"]), run["method_date"]
+    profile = run_profile(run)
+    method = profile.evaluation_method(on)
+    res = runs.read_results(store, run_id, credit_code)
+    firm = store.read_frame("enterprises", columns=["credit_code", "name"],
+                            where={"credit_code": credit_code})
+    if firm.empty or res.empty:
+        raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
+                            where="enterprises")
+    me = res.iloc[0]
+    scores = runs.read_scores(store, run_id, credit_code)
+    labels = {i.name: (i.label, i.unit) for s in method.indicator_sets.values()
+              for i in s.indicators}
+    prev = _previous_stored(store, run, credit_code)
+    breakdown = []
+    for sc in scores.itertuples(index=False):
+        label, unit = labels[sc.indicator]
+        breakdown.append({
+            "indicator": sc.indicator, "label": label, "unit": unit, "value": _num(sc.value),
+            "benchmark": _num(sc.benchmark), "weight": sc.weight, "points": _num(sc.points),
+            "missing": bool(sc.missing),
+            "previous_value": _num(prev["values"].get(sc.indicator)) if prev else None})
+    if me["status"] == "graded":
+        pop_results, pop_scores = _population_rows(store, run, str(me["population"]))
+        nxt = next_grade_stored(pop_results, pop_scores, method, credit_code)
+    else:
+        nxt = next_grade_stored(res, scores.iloc[0:0], method, credit_code)
+    pol = runs.read_policies(store, run_id, credit_code)
+    return {
+        "credit_code": credit_code, "name": firm.iloc[0]["name"], "year": year,
+        "profile": profile.id, "profile_version": profile.version,
+        "profile_hash": profile.content_hash, "method_date": on.isoformat(),
+        "run_id": run_id,
+        "status": me["status"], "status_label": STATUS_LABELS.get(me["status"], ""),
+        "reason": me["reason"] or None, "reason_label": REASON_LABELS.get(me["reason"]),
+        "population": me["population"], "group": me["group_label"],
+        "land_area_mu": _num(me["land_area_mu"]), "score": _num(me["score"]),
+        "rank": _num(me["rank"]), "group_size": _num(me["group_size"]),
+        "grade": None if pd.isna(me["grade"]) else me["grade"],
+        "policy_grade": None if pd.isna(me["policy_grade"]) else me["policy_grade"],
+        "landlord": None if pd.isna(me["landlord"]) else me["landlord"],
+        "breakdown": breakdown,
+        "previous": prev and {k: v for k, v in prev.items() if k != "values"},
+        "next_grade": {"target": nxt.target, "extra_tax_wan": nxt.extra_tax_wan,
+                       "extra_tax_per_mu": nxt.extra_tax_per_mu,
+                       "land_reduction_mu": nxt.land_reduction_mu, "note": nxt.note or None},
+        "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
+                     for row in pol.drop(columns="credit_code").to_dict("records")],
+    }
+
+
+def _previous_stored(store: Store, run: Mapping[str, Any], code: str
+                     ) -> dict[str, Any] | None:
+    """The firm's result in the newest stored run of the year before (same profile id)."""
+    prev_runs = runs.list_runs(store, int(run["year"]) - 1)
+    if prev_runs.empty:
+        return None
+    same = prev_runs[prev_runs["profile_id"] == run["profile_id"]]
+    if same.empty:
+        return None
+    prev_id = str(same.sort_values("version").iloc[-1]["run_id"])
+    res = runs.read_results(store, prev_id, code, columns=("score", "grade", "rank"))
+    if res.empty:
+        return None
+    me = res.iloc[0]
+    s = runs.read_scores(store, prev_id, code, columns=("indicator", "value"))
+    return {"year": int(run["year"]) - 1, "score": _num(me["score"]),
+            "grade": None if pd.isna(me["grade"]) else me["grade"],
+            "rank": _num(me["rank"]), "values": dict(zip(s["indicator"], s["value"],
+                                                         strict=True))}
+
+
+_POPULATION_ROWS: dict[tuple[Any, ...], dict[str, tuple[pd.DataFrame, pd.DataFrame]]] = {}
+_POPULATION_ROWS_KEPT = 4
+NEXT_GRADE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "status", "grade",
+                             "score", "bonus_points", "penalty_points", "land_area_mu")
+NEXT_GRADE_SCORE_COLUMNS = ("credit_code", "indicator", "numerator", "denominator",
+                            "points", "bench_group")
+
+
+def _population_rows(store: Store, run: Mapping[str, Any], population: str
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored result and score rows of one population of a run, read once per run and
+    kept in memory (a run's rows never change; the key holds the run's identity, so a store
+    rebuilt under the same path is read again); at most a few runs are kept."""
+    key = (str(store.engine.url), run["run_id"], run["inputs_hash"], run["profile_hash"],
+           str(run["created_at"]))
+    kept = _POPULATION_ROWS.get(key)
+    if kept is None:
+        res = runs.read_results(store, str(run["run_id"]), columns=NEXT_GRADE_RESULT_COLUMNS)
+        sc = runs.read_scores(store, str(run["run_id"]), columns=NEXT_GRADE_SCORE_COLUMNS)
+        kept = {}
+        pop_of = res.set_index("credit_code")["population"]
+        sc_pop = sc["credit_code"].map(pop_of)
+        for pop, rows in res.groupby("population", sort=False):
+            kept[str(pop)] = (rows.reset_index(drop=True),
+                              sc[sc_pop.eq(pop).to_numpy()].reset_index(drop=True))
+        while len(_POPULATION_ROWS) >= _POPULATION_ROWS_KEPT:
+            _POPULATION_ROWS.pop(next(iter(_POPULATION_ROWS)))
+        _POPULATION_ROWS[key] = kept
+    return kept[population]
+
+
+def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTEM
+                 ) -> pd.DataFrame:
+    """:func:`zone_rollup` of a stored run, read, not computed: the run's zone sums turned
+    into the roll-up, year-on-year against the zone sums of the newest run of the year
+    before with the same profile (none: the year-on-year columns are empty)."""
+    from indspace.core.engines.zones import zone_kpis
+
+    who.require_login()
+    method = run_profile(run).evaluation_method(run["method_date"])
+    year = int(run["year"])
+    sums = _zone_sums_read(runs.read_zones(store, str(run["run_id"])), method)
+    previous = None
+    before = runs.latest_derived_run(store, year - 1, str(run["profile_id"]))
+    if before is not None:
+        prev_method = run_profile(before).evaluation_method(before["method_date"])
+        prev_sums = _zone_sums_read(runs.read_zones(store, str(before["run_id"])), prev_method)
+        previous = zone_kpis(prev_sums, prev_method.grading.scale, None, year - 1)
+    return zone_kpis(sums, method.grading.scale, previous, year)
 
 
 def _run_or_ref(store: Store, run_id: str | None, year: int | None,
@@ -769,24 +975,44 @@ def firm_grades(store: Store, credit_code: str, *, who: Principal = SYSTEM
 
 
 # ------------------------------------------------------ zones (districts, parks, chains)
-def firm_parks(store: Store) -> pd.DataFrame:
+def firm_parks(store: Store, firms: pd.DataFrame | None = None) -> pd.DataFrame:
     """credit_code → park_id: the park ("2070" zone) holding a point inside each parcel the
-    firm owns; a firm owning parcels in several parks is counted in each."""
+    firm owns; a firm owning parcels in several parks is counted in each. The parcel → park
+    mapping is kept in the store for the current parks and parcels
+    (:mod:`indspace.store.parcel_parks`) and computed from the geometries only when they
+    changed. ``firms``: the parcels' owners (parcel_id, owner_credit_code) if already read."""
+    from indspace.store import parcel_parks
+
+    version = parcel_parks.version(store)
+    mapping = parcel_parks.read(store, version)
+    if mapping is None:
+        mapping = _parcel_parks(store)
+        with contextlib.suppress(StoreError):   # a read-only store still gets the answer
+            parcel_parks.write(store, version, mapping)
+    owners = (firms if firms is not None else
+              store.read_frame("parcels", columns=["parcel_id", "owner_credit_code"]))
+    hit = mapping.merge(owners[["parcel_id", "owner_credit_code"]], on="parcel_id")
+    out = hit[["owner_credit_code", "park_id"]].dropna().drop_duplicates()
+    return out.rename(columns={"owner_credit_code": "credit_code", "park_id": "park"}) \
+        .sort_values(["credit_code", "park"], ignore_index=True)
+
+
+def _parcel_parks(store: Store) -> pd.DataFrame:
+    """parcel_id → park_id from the geometries: the park holding each parcel's
+    representative point."""
     import geopandas as gpd
 
     parks = store.read_frame("parks", columns=["park_id", "geometry"])
-    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code",
-                                                   "geometry"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
     if parks.empty or parcels.empty:
-        return pd.DataFrame({"credit_code": pd.Series(dtype="string"),
-                             "park": pd.Series(dtype="string")})
+        return pd.DataFrame({"parcel_id": pd.Series(dtype=object),
+                             "park_id": pd.Series(dtype=object)})
     points = gpd.GeoDataFrame(parcels.drop(columns="geometry"),
                               geometry=parcels.geometry.representative_point(),
                               crs=parcels.crs)
     hit = gpd.sjoin(points, parks, predicate="within", how="inner")
-    out = hit[["owner_credit_code", "park_id"]].dropna().drop_duplicates()
-    return out.rename(columns={"owner_credit_code": "credit_code", "park_id": "park"}) \
-        .sort_values(["credit_code", "park"], ignore_index=True)
+    return (hit[["parcel_id", "park_id"]].dropna().drop_duplicates()
+            .sort_values(["parcel_id", "park_id"], ignore_index=True))
 
 
 def zone_rollup(store: Store, year: int | None, profile_ref: str | None,

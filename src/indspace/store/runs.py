@@ -143,7 +143,9 @@ def latest_run(store: Store, year: int, profile_id: str | None = None) -> dict[s
 def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: pd.DataFrame,
              parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
              history: pd.DataFrame | None = None,
-             history_keys: Sequence[HistoryKey] = ()) -> dict[str, Any]:
+             history_keys: Sequence[HistoryKey] = (),
+             policies: pd.DataFrame | None = None,
+             zones: pd.DataFrame | None = None) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
     ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
@@ -153,7 +155,9 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     read (``run["history_years"]`` years before its year), kept for later steps;
     ``history_keys`` says, per year of it, the method date and inputs hash its grades came
     from and the run already holding them (None: none; their rows are written with this
-    run), see :func:`find_history`.
+    run), see :func:`find_history`. ``policies`` (the policy measures per firm) and
+    ``zones`` (the zone sums, class counts in ``grade_counts`` as JSON) are what pages show
+    about the run (revision 0019).
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -167,6 +171,10 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
         _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
+        if policies is not None:
+            _append(store, conn, "evaluation_policies", policies.assign(run_id=run_id))
+        if zones is not None:
+            _append(store, conn, "evaluation_zones", zones.assign(run_id=run_id))
         if history is not None:       # the years another run holds: a pointer, no copy
             held = {y for y, _, _, holder in history_keys if holder is not None}
             own = history[~history["year"].isin(held)]
@@ -194,8 +202,44 @@ def read_results(store: Store, run_id: str, credit_code: str | None = None, *,
     return _read(store, "evaluation_results", run_id, credit_code, "credit_code", columns)
 
 
-def read_scores(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
-    return _read(store, "evaluation_scores", run_id, credit_code, "credit_code")
+def read_scores(store: Store, run_id: str, credit_code: str | None = None, *,
+                columns: Sequence[str] | None = None) -> pd.DataFrame:
+    return _read(store, "evaluation_scores", run_id, credit_code, "credit_code", columns)
+
+
+def read_policies(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
+    """A run's policy measures (revision 0019), by credit_code then measure_type."""
+    t = store.table("evaluation_policies")
+    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
+    q = sa.select(*cols).where(t.c.run_id == run_id)
+    if credit_code is not None:
+        q = q.where(t.c.credit_code == credit_code)
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(q.order_by(t.c.credit_code,
+                                                          t.c.measure_type, t.c.fid))]
+    return pd.DataFrame(rows, columns=[c.name for c in cols])
+
+
+def read_zones(store: Store, run_id: str) -> pd.DataFrame:
+    """A run's zone sums (revision 0019), as written (zone_kind, zone order)."""
+    t = store.table("evaluation_zones")
+    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(
+            sa.select(*cols).where(t.c.run_id == run_id).order_by(t.c.fid))]
+    return pd.DataFrame(rows, columns=[c.name for c in cols])
+
+
+def latest_derived_run(store: Store, year: int, profile_id: str) -> dict[str, Any] | None:
+    """The newest version of ``year``'s runs with ``profile_id`` that stored what pages show
+    (``derived_version`` set, revision 0019), or None."""
+    t = store.table("evaluation_runs")
+    q = (sa.select(t).where(t.c.year == year, t.c.profile_id == profile_id,
+                            t.c.derived_version.is_not(None))
+         .order_by(t.c.version.desc()).limit(1))
+    with store.engine.connect() as conn:
+        row = conn.execute(q).mappings().first()
+    return dict(row) if row else None
 
 
 def read_parcel_evaluations(store: Store, run_id: str, *,

@@ -91,6 +91,23 @@ def zone_map(firms: pd.DataFrame, kinds: Iterable[str] = ZONE_KINDS) -> pd.DataF
 def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFrame,
                  scale: GradeScale, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-zone KPIs of one evaluated year; see the module docstring for the columns."""
+    year = (int(results["year"].dropna().iloc[0])
+            if "year" in results.columns and results["year"].notna().any() else None)
+    return zone_kpis(zone_sums(results, figures, zones, scale), scale, previous, year)
+
+
+SUM_COLUMNS = ("firms_evaluated", "firms_graded", "firms_ungraded", "tax", "value_added",
+               "land_area_mu", "ab_land", "d_land")
+"""The additive columns of :func:`zone_sums` besides the class counts ``n_<class>``."""
+
+
+def zone_sums(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFrame,
+              scale: GradeScale) -> pd.DataFrame:
+    """The additive part of the roll-up (what a run stores, issue #16): per zone_kind ×
+    zone with at least one evaluated firm, sorted by zone_kind and zone: firms_evaluated,
+    firms_graded, firms_ungraded, n_<class> per class, tax, value_added (万元),
+    land_area_mu, ab_land and d_land (亩: land of the good classes and of the worst class).
+    :func:`zone_kpis` turns it into the roll-up."""
     firms = results[["credit_code", "status", "grade"]].drop_duplicates("credit_code")
     firms = firms[firms["status"].isin(EVALUATED + FOLLOWERS)]
     fig = figures.drop_duplicates("credit_code").set_index("credit_code").reindex(
@@ -119,8 +136,15 @@ def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFra
     out = joined.groupby(_KEY, sort=True)[sums].sum().reset_index()
     out = out.rename(columns={"evaluated": "firms_evaluated", "graded": "firms_graded",
                               "ungraded": "firms_ungraded"})
-    out = out[out["firms_evaluated"] > 0].reset_index(drop=True)
+    return out[out["firms_evaluated"] > 0].reset_index(drop=True)
 
+
+def zone_kpis(sums: pd.DataFrame, scale: GradeScale, previous: pd.DataFrame | None = None,
+              year: int | None = None) -> pd.DataFrame:
+    """The roll-up of :func:`zone_sums` (shares, per-mu figures, ranks, year-on-year against
+    ``previous``, a roll-up of the year before); arithmetic only."""
+    codes = scale.codes
+    out = sums.copy()
     graded = out["firms_graded"].where(out["firms_graded"] > 0).astype("float64")
     land = out["land_area_mu"].where(out["land_area_mu"] > 0)
     for g in codes:
@@ -132,8 +156,8 @@ def rollup_zones(results: pd.DataFrame, figures: pd.DataFrame, zones: pd.DataFra
     out["rank"] = out.groupby("zone_kind")["tax_per_mu"].rank(
         method="min", ascending=False).astype("Int64")
     out = _year_on_year(out, previous)
-    if "year" in results.columns and results["year"].notna().any():
-        out.insert(2, "year", int(results["year"].dropna().iloc[0]))
+    if year is not None:
+        out.insert(2, "year", year)
     cols = [c for c in rollup_columns(scale) if c in out.columns]
     if "year" in out.columns:
         cols.insert(2, "year")
