@@ -416,10 +416,9 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
             "created_at": at, "actor": actor, "note": note,
             "history_years": history_depth(comp.method), "derived_version": DERIVED_VERSION,
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
-            _results_rows(comp.results), comp.scores, comp.dual.parcels,
+            _results_rows(comp.results, loaded[year].indicators), comp.scores, comp.dual.parcels,
             objection_ids=objection_ids, history=comp.history,
-            history_keys=comp.history_keys, policies=_policy_rows(comp.policies),
-            zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]),
+            history_keys=comp.history_keys, zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]),
                                     comp.method))
         reused = False
     outcome = RunOutcome(run, comp, reused)
@@ -432,14 +431,6 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
 DERIVED_VERSION = 1
 """``evaluation_runs.derived_version`` of a run that stored its policies, zone sums and the
 scores' numerators, denominators and benchmark groups (revision 0019)."""
-
-
-def _policy_rows(policies: pd.DataFrame) -> pd.DataFrame:
-    from indspace.core.engines.policies import COLUMNS
-
-    out = policies.reindex(columns=list(COLUMNS)).copy()
-    out["consecutive_years"] = out["consecutive_years"].astype("Int64")
-    return out
 
 
 def run_zone_sums(store: Store, comp: Computation, inputs: Inputs) -> pd.DataFrame:
@@ -517,11 +508,21 @@ def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProf
     return comp, inputs
 
 
-def _results_rows(results: pd.DataFrame) -> pd.DataFrame:
+def _results_rows(results: pd.DataFrame, indicators: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
+    """The stored result rows; with the year's ``indicators``, each firm's own policy-basis
+    figures (:data:`~indspace.store.tables.POLICY_BASES`) beside them."""
     cols = ["credit_code", "population", "group", "land_area_mu", "score", "rank", "group_size",
             "grade", "policy_grade", "status", "reason", "landlord", "bonus_points",
             "penalty_points", "review"]
     r = results[cols].rename(columns={"group": "group_label"}).copy()
+    if indicators is not None:
+        from indspace.store.tables import POLICY_BASES
+
+        own = indicators.drop_duplicates("credit_code").set_index("credit_code")
+        for name in POLICY_BASES:
+            r[name] = (r["credit_code"].map(pd.to_numeric(own[name], errors="coerce"))
+                       .astype("float64") if name in own.columns else np.nan)
     for c in ("rank", "group_size"):
         r[c] = r[c].astype("Int64")
     r["review"] = r["review"].astype(bool)
@@ -683,7 +684,7 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
         nxt = next_grade_stored(pop_results, pop_scores, method, credit_code)
     else:
         nxt = next_grade_stored(res, scores.iloc[0:0], method, credit_code)
-    pol = runs.read_policies(store, run_id, credit_code)
+    pol = _policies_stored(store, run, me, method)
     return {
         "credit_code": credit_code, "name": firm.iloc[0]["name"], "year": year,
         "profile": profile.id, "profile_version": profile.version,
@@ -705,6 +706,25 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
         "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
                      for row in pol.drop(columns="credit_code").to_dict("records")],
     }
+
+
+def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
+                     method: EvaluationMethod) -> pd.DataFrame:
+    """The firm's differentiated-policy measures and money, arithmetic on its stored row
+    (policy grade, land, own basis figures) and its stored grade history — what
+    :func:`~indspace.core.engines.policies.apply_policies` gave in the run."""
+    from indspace.store.tables import POLICY_BASES
+
+    code = str(me["credit_code"])
+    history = (runs.read_history(store, str(run["run_id"]), credit_code=code)
+               if run.get("history_years") else None)
+    result = pd.DataFrame({"credit_code": [code], "policy_grade": [me["policy_grade"]],
+                           "land_area_mu": [me["land_area_mu"]]})
+    figures = pd.DataFrame({"credit_code": [code],
+                            **{b: [me.get(b)] for b in POLICY_BASES}})
+    hist = history if history is not None else pd.DataFrame(
+        columns=["credit_code", "year", "policy_grade"])
+    return apply_policies(result, figures, hist, method.policies, int(run["year"]))
 
 
 def _previous_stored(store: Store, run: Mapping[str, Any], code: str

@@ -144,7 +144,6 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
              parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
              history: pd.DataFrame | None = None,
              history_keys: Sequence[HistoryKey] = (),
-             policies: pd.DataFrame | None = None,
              zones: pd.DataFrame | None = None) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
@@ -155,9 +154,8 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     read (``run["history_years"]`` years before its year), kept for later steps;
     ``history_keys`` says, per year of it, the method date and inputs hash its grades came
     from and the run already holding them (None: none; their rows are written with this
-    run), see :func:`find_history`. ``policies`` (the policy measures per firm) and
-    ``zones`` (the zone sums, class counts in ``grade_counts`` as JSON) are what pages show
-    about the run (revision 0019).
+    run), see :func:`find_history`. ``zones`` (the zone sums, class counts in
+    ``grade_counts`` as JSON) is what the roll-up pages show about the run (revision 0019).
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -171,8 +169,6 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
         _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
-        if policies is not None:
-            _append(store, conn, "evaluation_policies", policies.assign(run_id=run_id))
         if zones is not None:
             _append(store, conn, "evaluation_zones", zones.assign(run_id=run_id))
         if history is not None:       # the years another run holds: a pointer, no copy
@@ -207,19 +203,6 @@ def read_scores(store: Store, run_id: str, credit_code: str | None = None, *,
     return _read(store, "evaluation_scores", run_id, credit_code, "credit_code", columns)
 
 
-def read_policies(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
-    """A run's policy measures (revision 0019), by credit_code then measure_type."""
-    t = store.table("evaluation_policies")
-    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
-    q = sa.select(*cols).where(t.c.run_id == run_id)
-    if credit_code is not None:
-        q = q.where(t.c.credit_code == credit_code)
-    with store.engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(q.order_by(t.c.credit_code,
-                                                          t.c.measure_type, t.c.fid))]
-    return pd.DataFrame(rows, columns=[c.name for c in cols])
-
-
 def read_zones(store: Store, run_id: str) -> pd.DataFrame:
     """A run's zone sums (revision 0019), as written (zone_kind, zone order)."""
     t = store.table("evaluation_zones")
@@ -248,7 +231,8 @@ def read_parcel_evaluations(store: Store, run_id: str, *,
     return _read(store, "parcel_evaluations", run_id, None, "parcel_id", columns)
 
 
-def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataFrame:
+def read_history(store: Store, run_id: str, year: int | None = None,
+                 credit_code: str | None = None) -> pd.DataFrame:
     """The grade history a run kept (credit_code, year, policy_grade; only ``year``'s
     rows if given), year by year in the order written, policy_grade as pandas ``string``
     (as the evaluation gives it); a year another run holds is read from that run. Empty for
@@ -262,8 +246,10 @@ def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataF
     rows: list[Any] = []
     with store.engine.connect() as conn:
         for y, src in conn.execute(keys.order_by(k.c.year)).all():
-            rows += conn.execute(sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
-                                 .order_by(t.c.fid)).cursor.fetchall()
+            q = sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
+            if credit_code is not None:
+                q = q.where(t.c.credit_code == credit_code)
+            rows += conn.execute(q.order_by(t.c.fid)).cursor.fetchall()
     by_col = list(zip(*rows, strict=True)) if rows else [(), (), ()]
     return pd.DataFrame({
         "credit_code": np.array(by_col[0], dtype=object),

@@ -25,7 +25,7 @@ The annual run (issue #14, revision 0012) adds ``evaluation_history`` and
 grades came from) and ``parcel_building_figures`` (the per-parcel result of the building
 overlay, keyed by a content version of buildings and parcels; owner ``services/land.py``).
 Revision 0019 (issue #16) keeps what a page shows about a run with it: the scores' numerators,
-denominators and benchmark groups, ``evaluation_policies`` and ``evaluation_zones``.
+denominators and benchmark groups, ``evaluation_zones`` and ``parcel_parks``.
 
 The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
 adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
@@ -205,6 +205,11 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
     return md
 
 
+POLICY_BASES = ("electricity_kwh", "water_t", "energy_tce", "emissions")
+"""The firm's own figures a run keeps with its results (revision 0019): the bases that
+differentiated-policy money is charged on (kWh, t, tce, t)."""
+
+
 def evaluation_tables(md: MetaData) -> None:
     """Tables of the 亩均 evaluation runs (see the module docstring)."""
     Table(
@@ -251,6 +256,8 @@ def evaluation_tables(md: MetaData) -> None:
         Column("bonus_points", Float),
         Column("penalty_points", Float),
         Column("review", Boolean, nullable=False),
+        *(Column(name, Float, comment="差别化政策计费基数（企业本身）")
+          for name in POLICY_BASES),
         Index("ux_evaluation_results_run_code", "run_id", "credit_code", unique=True),
         sqlite_autoincrement=True, comment="亩均评价结果（每企业每批次一行）",
     )
@@ -270,24 +277,6 @@ def evaluation_tables(md: MetaData) -> None:
         Column("bench_group", Integer, comment="基准比较组（批次内编号）"),
         Index("ix_evaluation_scores_run_code", "run_id", "credit_code"),
         sqlite_autoincrement=True, comment="亩均评价单项得分",
-    )
-    Table(
-        "evaluation_policies", md,
-        Column("fid", Integer, primary_key=True, autoincrement=True),
-        Column("run_id", Text, nullable=False),
-        Column("credit_code", Text, nullable=False),
-        Column("grade", Text),
-        Column("measure_type", Text, nullable=False),
-        Column("label", Text),
-        Column("amount", Float),
-        Column("unit", Text),
-        Column("basis", Text),
-        Column("basis_value", Float),
-        Column("consecutive_years", Integer),
-        Column("money_yuan", Float, comment="元/年"),
-        Column("note", Text),
-        Index("ix_evaluation_policies_run_code", "run_id", "credit_code"),
-        sqlite_autoincrement=True, comment="亩均评价批次的差别化政策（每企业每措施一行）",
     )
     Table(
         "evaluation_zones", md,

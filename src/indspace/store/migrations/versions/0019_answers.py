@@ -5,9 +5,10 @@
   benchmark group the firm is compared in, an integer unique within the run): with the
   stored values, points and benchmarks they let the distance to the next grade be found
   from the run's own rows, without evaluating the year again.
-* ``evaluation_policies``: the differentiated-policy measures of every firm of the run
-  (electricity and water surcharges, tax relief …) with their money, as the run computed
-  them.
+* ``evaluation_results`` gains the firm's own ``electricity_kwh``, ``water_t``,
+  ``energy_tce`` and ``emissions`` of the year (the figures differentiated-policy money is
+  charged on): a firm's measures and their money are then arithmetic on its stored row and
+  its stored grade history.
 * ``evaluation_zones``: the sums of every district, 2070 park and 361 chain of the run
   (firms, class counts as JSON, tax, value added, land, good-class and worst-class land),
   from which the roll-up (per-mu figures, shares, ranks, year-on-year) is arithmetic.
@@ -32,6 +33,8 @@ down_revision = "0016"
 branch_labels = None
 depends_on = None
 
+POLICY_BASES = ("electricity_kwh", "water_t", "energy_tce", "emissions")
+
 
 def upgrade() -> None:
     # ADD COLUMN: no table rebuild on SQLite
@@ -41,29 +44,11 @@ def upgrade() -> None:
                                                  comment="指标分母（评价所用数值）"))
     op.add_column("evaluation_scores", sa.Column("bench_group", sa.Integer(), nullable=True,
                                                  comment="基准比较组（批次内编号）"))
+    for name in POLICY_BASES:
+        op.add_column("evaluation_results", sa.Column(name, sa.Float(), nullable=True,
+                                                      comment="差别化政策计费基数（企业本身）"))
     op.add_column("evaluation_runs", sa.Column("derived_version", sa.Integer(), nullable=True,
                                                comment="随批次保存的解释与汇总的版本"))
-    op.create_table(
-        "evaluation_policies",
-        sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("run_id", sa.Text(), nullable=False),
-        sa.Column("credit_code", sa.Text(), nullable=False),
-        sa.Column("grade", sa.Text(), nullable=True),
-        sa.Column("measure_type", sa.Text(), nullable=False),
-        sa.Column("label", sa.Text(), nullable=True),
-        sa.Column("amount", sa.Float(), nullable=True),
-        sa.Column("unit", sa.Text(), nullable=True),
-        sa.Column("basis", sa.Text(), nullable=True),
-        sa.Column("basis_value", sa.Float(), nullable=True),
-        sa.Column("consecutive_years", sa.Integer(), nullable=True),
-        sa.Column("money_yuan", sa.Float(), nullable=True, comment="元/年"),
-        sa.Column("note", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("fid"),
-        comment="亩均评价批次的差别化政策（每企业每措施一行）",
-        sqlite_autoincrement=True,
-    )
-    op.create_index("ix_evaluation_policies_run_code", "evaluation_policies",
-                    ["run_id", "credit_code"])
     op.create_table(
         "evaluation_zones",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
@@ -102,10 +87,11 @@ def downgrade() -> None:
     op.drop_table("parcel_parks")
     op.drop_index("ix_evaluation_zones_run", table_name="evaluation_zones")
     op.drop_table("evaluation_zones")
-    op.drop_index("ix_evaluation_policies_run_code", table_name="evaluation_policies")
-    op.drop_table("evaluation_policies")
     with op.batch_alter_table("evaluation_runs") as batch_op:
         batch_op.drop_column("derived_version")
+    with op.batch_alter_table("evaluation_results") as batch_op:
+        for name in POLICY_BASES:
+            batch_op.drop_column(name)
     with op.batch_alter_table("evaluation_scores") as batch_op:
         batch_op.drop_column("bench_group")
         batch_op.drop_column("denominator")
