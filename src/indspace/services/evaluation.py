@@ -679,9 +679,9 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
             "benchmark": _num(sc.benchmark), "weight": sc.weight, "points": _num(sc.points),
             "missing": bool(sc.missing),
             "previous_value": _num(prev["values"].get(sc.indicator)) if prev else None})
-    if me["status"] == "graded":
-        pop_results, pop_scores = _population_rows(store, run, str(me["population"]))
-        nxt = next_grade_stored(pop_results, pop_scores, method, credit_code)
+    if me["status"] == "graded" and grade_searchable(me, method):
+        prepared = _population_rows(store, run, method, str(me["population"]))
+        nxt = next_grade_stored(prepared, None, method, credit_code, me)
     else:
         nxt = next_grade_stored(res, scores.iloc[0:0], method, credit_code)
     pol = _policies_stored(store, run, me, method)
@@ -703,40 +703,39 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
         "next_grade": {"target": nxt.target, "extra_tax_wan": nxt.extra_tax_wan,
                        "extra_tax_per_mu": nxt.extra_tax_per_mu,
                        "land_reduction_mu": nxt.land_reduction_mu, "note": nxt.note or None},
-        "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
-                     for row in pol.drop(columns="credit_code").to_dict("records")],
+        "policies": pol,
     }
 
 
 def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
-                     method: EvaluationMethod) -> pd.DataFrame:
+                     method: EvaluationMethod) -> list[dict[str, Any]]:
     """The firm's differentiated-policy measures and money, arithmetic on its stored row
-    (policy grade, land, own basis figures) and its stored grade history — what
-    :func:`~indspace.core.engines.policies.apply_policies` gave in the run."""
+    (policy grade, land, own basis figures) and its stored grade history
+    (:func:`~indspace.core.engines.policies.firm_policies`: the rows
+    :func:`~indspace.core.engines.policies.apply_policies` gave in the run)."""
+    from indspace.core.engines.policies import firm_policies
     from indspace.store.tables import POLICY_BASES
 
     code = str(me["credit_code"])
-    history = (runs.read_history(store, str(run["run_id"]), credit_code=code)
-               if run.get("history_years") else None)
-    result = pd.DataFrame({"credit_code": [code], "policy_grade": [me["policy_grade"]],
-                           "land_area_mu": [me["land_area_mu"]]})
-    figures = pd.DataFrame({"credit_code": [code],
-                            **{b: [me.get(b)] for b in POLICY_BASES}})
-    hist = history if history is not None else pd.DataFrame(
-        columns=["credit_code", "year", "policy_grade"])
-    return apply_policies(result, figures, hist, method.policies, int(run["year"]))
+    history: dict[int, str | None] = {}
+    if run.get("history_years"):
+        h = runs.read_history(store, str(run["run_id"]), credit_code=code)
+        history = {int(y): (None if pd.isna(g) else str(g))
+                   for y, g in zip(h["year"], h["policy_grade"], strict=True)}
+    grade = None if pd.isna(me["policy_grade"]) else str(me["policy_grade"])
+    land = me["land_area_mu"]
+    return firm_policies(grade, float("nan") if land is None else float(land),
+                         {b: None if me.get(b) is None or pd.isna(me.get(b)) else
+                          float(me.get(b)) for b in POLICY_BASES},
+                         history, method.policies, int(run["year"]))
 
 
 def _previous_stored(store: Store, run: Mapping[str, Any], code: str
                      ) -> dict[str, Any] | None:
     """The firm's result in the newest stored run of the year before (same profile id)."""
-    prev_runs = runs.list_runs(store, int(run["year"]) - 1)
-    if prev_runs.empty:
+    prev_id = runs.latest_run_id(store, int(run["year"]) - 1, str(run["profile_id"]))
+    if prev_id is None:
         return None
-    same = prev_runs[prev_runs["profile_id"] == run["profile_id"]]
-    if same.empty:
-        return None
-    prev_id = str(same.sort_values("version").iloc[-1]["run_id"])
     res = runs.read_results(store, prev_id, code, columns=("score", "grade", "rank"))
     if res.empty:
         return None
@@ -748,35 +747,50 @@ def _previous_stored(store: Store, run: Mapping[str, Any], code: str
                                                          strict=True))}
 
 
-_POPULATION_ROWS: dict[tuple[Any, ...], dict[str, tuple[pd.DataFrame, pd.DataFrame]]] = {}
+_POPULATION_ROWS: dict[tuple[Any, ...], dict[str, Any]] = {}
 _POPULATION_ROWS_KEPT = 4
 NEXT_GRADE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "status", "grade",
-                             "score", "bonus_points", "penalty_points", "land_area_mu")
+                             "bonus_points", "penalty_points", "land_area_mu")
 NEXT_GRADE_SCORE_COLUMNS = ("credit_code", "indicator", "numerator", "denominator",
                             "points", "bench_group")
 
 
-def _population_rows(store: Store, run: Mapping[str, Any], population: str
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The stored result and score rows of one population of a run, read once per run and
-    kept in memory (a run's rows never change; the key holds the run's identity, so a store
-    rebuilt under the same path is read again); at most a few runs are kept."""
-    key = (str(store.engine.url), run["run_id"], run["inputs_hash"], run["profile_hash"],
-           str(run["created_at"]))
+def grade_searchable(me: Mapping[str, Any], method: EvaluationMethod) -> bool:
+    """A graded firm below the best class (one whose next grade is searched)."""
+    return bool(pd.notna(me["grade"]) and me["grade"] != method.grading.scale.best)
+
+
+def _run_key(store: Store, run: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A run's identity in this process's memory: the store and the run's own fields (a
+    store rebuilt under the same path gives another key)."""
+    return (str(store.engine.url), run["run_id"], run["inputs_hash"], run["profile_hash"],
+            str(run["created_at"]))
+
+
+def _population_rows(store: Store, run: Mapping[str, Any], method: EvaluationMethod,
+                     population: str) -> Any:
+    """The stored result and score rows of one population of a run as arrays
+    (:func:`~indspace.core.engines.explain.stored_population`), read once per run and kept
+    in memory: a run's rows never change. At most a few runs are kept."""
+    from indspace.core.engines.explain import stored_population
+
+    key = _run_key(store, run)
     kept = _POPULATION_ROWS.get(key)
     if kept is None:
         res = runs.read_results(store, str(run["run_id"]), columns=NEXT_GRADE_RESULT_COLUMNS)
         sc = runs.read_scores(store, str(run["run_id"]), columns=NEXT_GRADE_SCORE_COLUMNS)
-        kept = {}
-        pop_of = res.set_index("credit_code")["population"]
-        sc_pop = sc["credit_code"].map(pop_of)
-        for pop, rows in res.groupby("population", sort=False):
-            kept[str(pop)] = (rows.reset_index(drop=True),
-                              sc[sc_pop.eq(pop).to_numpy()].reset_index(drop=True))
+        kept = {"results": res, "scores": sc, "populations": {}}
         while len(_POPULATION_ROWS) >= _POPULATION_ROWS_KEPT:
             _POPULATION_ROWS.pop(next(iter(_POPULATION_ROWS)))
         _POPULATION_ROWS[key] = kept
-    return kept[population]
+    pops = kept["populations"]
+    if population not in pops:
+        pops[population] = stored_population(kept["results"], kept["scores"], method,
+                                             population)
+    return pops[population]
+
+
+_ROLLUPS: dict[tuple[Any, ...], pd.DataFrame] = {}
 
 
 def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTEM
@@ -787,16 +801,23 @@ def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTE
     from indspace.core.engines.zones import zone_kpis
 
     who.require_login()
-    method = run_profile(run).evaluation_method(run["method_date"])
     year = int(run["year"])
+    before = runs.latest_derived_run(store, year - 1, str(run["profile_id"]))
+    key = (*_run_key(store, run), None if before is None else _run_key(store, before))
+    if key in _ROLLUPS:              # the same two stored runs: the same roll-up
+        return _ROLLUPS[key]
+    method = run_profile(run).evaluation_method(run["method_date"])
     sums = _zone_sums_read(runs.read_zones(store, str(run["run_id"])), method)
     previous = None
-    before = runs.latest_derived_run(store, year - 1, str(run["profile_id"]))
     if before is not None:
         prev_method = run_profile(before).evaluation_method(before["method_date"])
         prev_sums = _zone_sums_read(runs.read_zones(store, str(before["run_id"])), prev_method)
         previous = zone_kpis(prev_sums, prev_method.grading.scale, None, year - 1)
-    return zone_kpis(sums, method.grading.scale, previous, year)
+    out = zone_kpis(sums, method.grading.scale, previous, year)
+    while len(_ROLLUPS) >= 16:
+        _ROLLUPS.pop(next(iter(_ROLLUPS)))
+    _ROLLUPS[key] = out
+    return out
 
 
 def _run_or_ref(store: Store, run_id: str | None, year: int | None,
@@ -1100,6 +1121,11 @@ def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[st
     return {k: json_value(v) for k, v in row.items()}
 
 
+PAGE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "land_area_mu", "score",
+                       "rank", "group_size", "grade", "policy_grade", "status", "reason",
+                       "landlord", "bonus_points", "penalty_points", "review")
+
+
 def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int = 0,
                      grade: str | None = None, group: str | None = None,
                      status: str | None = None, order: str = "credit_code",
@@ -1111,7 +1137,7 @@ def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int
     runs.get_run(store, run_id)                      # a clear 404 for an unknown run
     if who.role == "district_officer" and district not in (None, who.district):
         who.require_see(district, what=f"区县 {district}")
-    frame = runs.read_results(store, run_id)
+    frame = runs.read_results(store, run_id, columns=PAGE_RESULT_COLUMNS)
     firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
     frame = frame.merge(firms, on="credit_code", how="left", validate="m:1")
     frame = frame[who.mask(frame)]

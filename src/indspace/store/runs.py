@@ -213,6 +213,16 @@ def read_zones(store: Store, run_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.name for c in cols])
 
 
+def latest_run_id(store: Store, year: int, profile_id: str) -> str | None:
+    """The id of the newest version of ``year``'s runs with ``profile_id``, or None."""
+    t = store.table("evaluation_runs")
+    q = (sa.select(t.c.run_id).where(t.c.year == year, t.c.profile_id == profile_id)
+         .order_by(t.c.version.desc()).limit(1))
+    with store.engine.connect() as conn:
+        found = conn.execute(q).scalar()
+    return None if found is None else str(found)
+
+
 def latest_derived_run(store: Store, year: int, profile_id: str) -> dict[str, Any] | None:
     """The newest version of ``year``'s runs with ``profile_id`` that stored what pages show
     (``derived_version`` set, revision 0019), or None."""

@@ -139,18 +139,78 @@ def _no_next(me: pd.Series, grade: str | None, method: EvaluationMethod) -> Next
 _LAND = ("land_area_mu", "land_m2")
 
 
-def next_grade_stored(results: pd.DataFrame, scores: pd.DataFrame,
-                      method: EvaluationMethod, credit_code: str) -> NextGrade:
+@dataclass
+class StoredPopulation:
+    """A stored run's rows of one population as arrays, ready for :func:`next_grade_stored`
+    (built once per run and population by :func:`stored_population`)."""
+
+    codes: np.ndarray                    # the scored firms (graded, vetoed, ungraded)
+    at: dict[str, int]                   # credit_code → position
+    status: np.ndarray
+    group_label: np.ndarray
+    grade: np.ndarray
+    land_mu: np.ndarray
+    adjust: np.ndarray                   # bonus − penalty points
+    num: dict[str, np.ndarray]           # per indicator: numerator, denominator, points,
+    den: dict[str, np.ndarray]           # benchmark group of each firm
+    points: dict[str, np.ndarray]
+    bench: dict[str, np.ndarray]
+
+
+def stored_population(results: pd.DataFrame, scores: pd.DataFrame,
+                      method: EvaluationMethod, population: str) -> StoredPopulation:
+    """The arrays of one population from a stored run's rows.
+
+    ``results``: the run's result rows (credit_code, population, group_label, status,
+    grade, bonus_points, penalty_points, land_area_mu); ``scores``: the stored
+    per-indicator rows of the same firms (credit_code, indicator, numerator, denominator,
+    points, bench_group; :data:`~indspace.core.engines.mujun.SCORE_COLUMNS`)."""
+    pop = next(p for p in method.populations if p.name == population)
+    iset = method.indicator_sets[pop.indicator_set]
+    res = results[results["population"].eq(population)
+                  & results["status"].isin(["graded", "vetoed", "ungraded"])]
+    codes = res["credit_code"].to_numpy(dtype=object)
+    at = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+    sc = scores[scores["credit_code"].isin(at)]
+    pos = sc["credit_code"].map(at).to_numpy(dtype=np.int64)
+    names = sc["indicator"].to_numpy(dtype=object)
+
+    def column(ind: str, col: str) -> np.ndarray:
+        out = np.full(n, np.nan)
+        hit = names == ind
+        out[pos[hit]] = sc[col].to_numpy(dtype="float64", na_value=np.nan)[hit]
+        return out
+
+    inds = [i.name for i in iset.indicators]
+    return StoredPopulation(
+        codes=codes, at=at, status=res["status"].to_numpy(dtype=object),
+        group_label=res["group_label"].to_numpy(dtype=object),
+        grade=res["grade"].to_numpy(dtype=object),
+        land_mu=res["land_area_mu"].to_numpy(dtype="float64", na_value=np.nan),
+        adjust=(res["bonus_points"].to_numpy(dtype="float64", na_value=0.0)
+                - res["penalty_points"].to_numpy(dtype="float64", na_value=0.0)),
+        num={i: column(i, "numerator") for i in inds},
+        den={i: column(i, "denominator") for i in inds},
+        points={i: np.nan_to_num(column(i, "points")) for i in inds},
+        bench={i: column(i, "bench_group") for i in inds})
+
+
+def next_grade_stored(results: pd.DataFrame | StoredPopulation, scores: pd.DataFrame | None,
+                      method: EvaluationMethod, credit_code: str,
+                      me: pd.Series | None = None) -> NextGrade:
     """:func:`next_grade` from a stored run's rows, without evaluating anything again.
 
-    ``results``: the run's rows of (at least) the firm's population — credit_code,
-    population, group_label, status, grade, score, bonus_points, penalty_points,
-    land_area_mu. ``scores``: the stored per-indicator rows of those firms — credit_code,
-    indicator, numerator, denominator, points, bench_group (the run's own benchmark groups;
-    :data:`~indspace.core.engines.mujun.SCORE_COLUMNS`). Amounts in 万元 and 亩, rounded up
-    as in :func:`next_grade`.
+    ``results`` and ``scores`` as for :func:`stored_population` (or its result, with
+    ``scores`` None and the firm's stored result row ``me``: status, grade, population,
+    group_label, land_area_mu). Amounts in 万元 and 亩, rounded up as in :func:`next_grade`.
     """
-    me = results.set_index("credit_code").loc[credit_code]
+    if isinstance(results, StoredPopulation):
+        assert me is not None
+        stored = results
+    else:
+        me = results.set_index("credit_code").loc[credit_code]
+        stored = None
     grade = None if pd.isna(me["grade"]) else str(me["grade"])
     scale = method.grading.scale
     stop = _no_next(me, grade, method)
@@ -160,40 +220,23 @@ def next_grade_stored(results: pd.DataFrame, scores: pd.DataFrame,
     pop = next(p for p in method.populations if p.name == me["population"])
     iset = method.indicator_sets[pop.indicator_set]
     g = method.grading
-
-    res = results[results["population"].eq(me["population"])
-                  & results["status"].isin(["graded", "vetoed", "ungraded"])]
-    codes = res["credit_code"].to_numpy(dtype=object)
-    at_of = {c: i for i, c in enumerate(codes)}
-    a = at_of[credit_code]
-    n = len(codes)
-    sc = scores[scores["credit_code"].isin(at_of)]
-    pos = sc["credit_code"].map(at_of).to_numpy(dtype=np.int64)
-    names = sc["indicator"].to_numpy(dtype=object)
-
-    def column(ind: str, col: str) -> np.ndarray:
-        out = np.full(n, np.nan)
-        hit = names == ind
-        out[pos[hit]] = sc[col].to_numpy(dtype="float64", na_value=np.nan)[hit]
-        return out
-
-    num = {i.name: column(i.name, "numerator") for i in iset.indicators}
-    den = {i.name: column(i.name, "denominator") for i in iset.indicators}
-    points = {i.name: np.nan_to_num(column(i.name, "points")) for i in iset.indicators}
-    bench = {i.name: column(i.name, "bench_group") for i in iset.indicators}
-    adjust = (res["bonus_points"].to_numpy(dtype="float64", na_value=0.0)
-              - res["penalty_points"].to_numpy(dtype="float64", na_value=0.0))
-    status = res["status"].to_numpy(dtype=object)
-    ranked = (status == "graded") | ((status == "vetoed") & g.veto_in_quota)
-    group = np.flatnonzero(ranked & (res["group_label"].to_numpy(dtype=object)
-                                     == me["group_label"]))
+    if stored is None:
+        assert isinstance(results, pd.DataFrame) and scores is not None
+        stored = stored_population(results, scores, method, str(me["population"]))
+    a = stored.at[credit_code]
+    num, den, points, bench = stored.num, stored.den, stored.points, stored.bench
+    ranked = (stored.status == "graded") | ((stored.status == "vetoed") & g.veto_in_quota)
+    group = np.flatnonzero(ranked & (stored.group_label == me["group_label"]))
     size = len(group)
+    mine_at = int(np.flatnonzero(group == a)[0])
+    adjust = stored.adjust[group]
     members = {i.name: np.flatnonzero(bench[i.name] == bench[i.name][a])
                for i in iset.indicators}
+    by_name = {i.name: i for i in iset.indicators}
 
     def points_with(ind_name: str, n_a: float, d_a: float) -> np.ndarray:
         """The indicator's points of the firm's benchmark group, the firm's figures set."""
-        ind = next(i for i in iset.indicators if i.name == ind_name)
+        ind = by_name[ind_name]
         m = members[ind_name]
         nu, de = num[ind_name][m].copy(), den[ind_name][m].copy()
         me_at = int(np.flatnonzero(m == a)[0])
@@ -227,8 +270,8 @@ def next_grade_stored(results: pd.DataFrame, scores: pd.DataFrame,
                    else points[ind.name])[group]
             total = pts.copy() if total is None else total + pts
         assert total is not None
-        score = np.round(total + adjust[group], _SCORE_DECIMALS)
-        mine = score[int(np.flatnonzero(group == a)[0])]
+        score = np.round(total + adjust, _SCORE_DECIMALS)
+        mine = score[mine_at]
         if g.mode == "rank_quota":
             share = (1 + int((score > mine).sum())) / size
             new = next((c for c in scale.codes[:-1] if share <= (g.quotas or {})[c]),
