@@ -416,10 +416,11 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
             "created_at": at, "actor": actor, "note": note,
             "history_years": history_depth(comp.method), "derived_version": DERIVED_VERSION,
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
-            _results_rows(comp.results, loaded[year].indicators), comp.scores, comp.dual.parcels,
-            objection_ids=objection_ids, history=comp.history,
-            history_keys=comp.history_keys, zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]),
-                                    comp.method))
+            _results_rows(comp.results), comp.scores[list(STORED_SCORE_COLUMNS)],
+            comp.dual.parcels, objection_ids=objection_ids, history=comp.history,
+            history_keys=comp.history_keys,
+            zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]), comp.method),
+            columns=_kept_columns(comp, loaded[year]))
         reused = False
     outcome = RunOutcome(run, comp, reused)
     if out is not None:
@@ -508,25 +509,38 @@ def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProf
     return comp, inputs
 
 
-def _results_rows(results: pd.DataFrame, indicators: pd.DataFrame | None = None
-                  ) -> pd.DataFrame:
-    """The stored result rows; with the year's ``indicators``, each firm's own policy-basis
-    figures (:data:`~indspace.store.tables.POLICY_BASES`) beside them."""
+def _results_rows(results: pd.DataFrame) -> pd.DataFrame:
     cols = ["credit_code", "population", "group", "land_area_mu", "score", "rank", "group_size",
             "grade", "policy_grade", "status", "reason", "landlord", "bonus_points",
             "penalty_points", "review"]
     r = results[cols].rename(columns={"group": "group_label"}).copy()
-    if indicators is not None:
-        from indspace.store.tables import POLICY_BASES
-
-        own = indicators.drop_duplicates("credit_code").set_index("credit_code")
-        for name in POLICY_BASES:
-            r[name] = (r["credit_code"].map(pd.to_numeric(own[name], errors="coerce"))
-                       .astype("float64") if name in own.columns else np.nan)
     for c in ("rank", "group_size"):
         r[c] = r[c].astype("Int64")
     r["review"] = r["review"].astype(bool)
     return r
+
+
+STORED_SCORE_COLUMNS = ("credit_code", "indicator", "value", "benchmark", "weight", "points",
+                        "missing")
+KEPT_SCORE_COLUMNS = ("numerator", "denominator", "bench_group")
+"""Kept as whole columns beside the score rows (``evaluation_columns``, revision 0019)."""
+
+
+def _kept_columns(comp: Computation, inputs: Inputs) -> dict[tuple[str, str], np.ndarray]:
+    """The per-firm columns a run keeps beside its rows: the scores' numerators,
+    denominators and benchmark groups, and each result firm's own policy-basis figures
+    (aligned with the result rows, sorted by credit_code)."""
+    from indspace.core.engines.policies import FIGURE_BASES
+
+    out = {("evaluation_scores", c): comp.scores[c].to_numpy() for c in KEPT_SCORE_COLUMNS}
+    own = inputs.indicators.drop_duplicates("credit_code").set_index("credit_code")
+    codes = comp.results["credit_code"]
+    for name in FIGURE_BASES:
+        out[("evaluation_results", name)] = (
+            codes.map(pd.to_numeric(own[name], errors="coerce")).to_numpy(
+                dtype="float64", na_value=np.nan)
+            if name in own.columns else np.full(len(codes), np.nan))
+    return out
 
 
 def output_frame(c: Computation) -> pd.DataFrame:
@@ -710,11 +724,10 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
 def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
                      method: EvaluationMethod) -> list[dict[str, Any]]:
     """The firm's differentiated-policy measures and money, arithmetic on its stored row
-    (policy grade, land, own basis figures) and its stored grade history
+    (policy grade, land), its kept basis figures and its stored grade history
     (:func:`~indspace.core.engines.policies.firm_policies`: the rows
     :func:`~indspace.core.engines.policies.apply_policies` gave in the run)."""
-    from indspace.core.engines.policies import firm_policies
-    from indspace.store.tables import POLICY_BASES
+    from indspace.core.engines.policies import FIGURE_BASES, firm_policies
 
     code = str(me["credit_code"])
     history: dict[int, str | None] = {}
@@ -722,11 +735,13 @@ def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
         h = runs.read_history(store, str(run["run_id"]), credit_code=code)
         history = {int(y): (None if pd.isna(g) else str(g))
                    for y, g in zip(h["year"], h["policy_grade"], strict=True)}
+    kept = _run_rows(store, run)
+    row = kept["results"].iloc[kept["at"][code]]
+    figures = {b: (None if b not in row.index or pd.isna(row[b]) else float(row[b]))
+               for b in FIGURE_BASES}
     grade = None if pd.isna(me["policy_grade"]) else str(me["policy_grade"])
     land = me["land_area_mu"]
-    return firm_policies(grade, float("nan") if land is None else float(land),
-                         {b: None if me.get(b) is None or pd.isna(me.get(b)) else
-                          float(me.get(b)) for b in POLICY_BASES},
+    return firm_policies(grade, float("nan") if land is None else float(land), figures,
                          history, method.policies, int(run["year"]))
 
 
@@ -751,8 +766,6 @@ _POPULATION_ROWS: dict[tuple[Any, ...], dict[str, Any]] = {}
 _POPULATION_ROWS_KEPT = 4
 NEXT_GRADE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "status", "grade",
                              "bonus_points", "penalty_points", "land_area_mu")
-NEXT_GRADE_SCORE_COLUMNS = ("credit_code", "indicator", "numerator", "denominator",
-                            "points", "bench_group")
 
 
 def grade_searchable(me: Mapping[str, Any], method: EvaluationMethod) -> bool:
@@ -767,22 +780,36 @@ def _run_key(store: Store, run: Mapping[str, Any]) -> tuple[Any, ...]:
             str(run["created_at"]))
 
 
-def _population_rows(store: Store, run: Mapping[str, Any], method: EvaluationMethod,
-                     population: str) -> Any:
-    """The stored result and score rows of one population of a run as arrays
-    (:func:`~indspace.core.engines.explain.stored_population`), read once per run and kept
-    in memory: a run's rows never change. At most a few runs are kept."""
-    from indspace.core.engines.explain import stored_population
-
+def _run_rows(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's stored result and score rows with the columns kept beside them, read once
+    per run and kept in memory (a run's rows never change); at most a few runs are kept."""
     key = _run_key(store, run)
     kept = _POPULATION_ROWS.get(key)
     if kept is None:
-        res = runs.read_results(store, str(run["run_id"]), columns=NEXT_GRADE_RESULT_COLUMNS)
-        sc = runs.read_scores(store, str(run["run_id"]), columns=NEXT_GRADE_SCORE_COLUMNS)
-        kept = {"results": res, "scores": sc, "populations": {}}
+        run_id = str(run["run_id"])
+        res = runs.read_in_order(store, "evaluation_results", run_id,
+                                 NEXT_GRADE_RESULT_COLUMNS)
+        for name, values in runs.read_columns(store, run_id, "evaluation_results").items():
+            res[name] = values
+        sc = runs.read_in_order(store, "evaluation_scores", run_id, ("credit_code",
+                                                                      "indicator", "points"))
+        for name, values in runs.read_columns(store, run_id, "evaluation_scores").items():
+            sc[name] = values
+        kept = {"results": res, "scores": sc, "populations": {},
+                "at": {c: i for i, c in enumerate(res["credit_code"])}}
         while len(_POPULATION_ROWS) >= _POPULATION_ROWS_KEPT:
             _POPULATION_ROWS.pop(next(iter(_POPULATION_ROWS)))
         _POPULATION_ROWS[key] = kept
+    return kept
+
+
+def _population_rows(store: Store, run: Mapping[str, Any], method: EvaluationMethod,
+                     population: str) -> Any:
+    """One population of a run's kept rows as arrays
+    (:func:`~indspace.core.engines.explain.stored_population`), built once per run."""
+    from indspace.core.engines.explain import stored_population
+
+    kept = _run_rows(store, run)
     pops = kept["populations"]
     if population not in pops:
         pops[population] = stored_population(kept["results"], kept["scores"], method,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -144,7 +144,8 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
              parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
              history: pd.DataFrame | None = None,
              history_keys: Sequence[HistoryKey] = (),
-             zones: pd.DataFrame | None = None) -> dict[str, Any]:
+             zones: pd.DataFrame | None = None,
+             columns: Mapping[tuple[str, str], np.ndarray] | None = None) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
     ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
@@ -155,7 +156,9 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     ``history_keys`` says, per year of it, the method date and inputs hash its grades came
     from and the run already holding them (None: none; their rows are written with this
     run), see :func:`find_history`. ``zones`` (the zone sums, class counts in
-    ``grade_counts`` as JSON) is what the roll-up pages show about the run (revision 0019).
+    ``grade_counts`` as JSON) is what the roll-up pages show about the run; ``columns``
+    ((table, name) → array aligned with the rows given for that table) the per-firm
+    figures kept beside them, each as one value (revision 0019).
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -171,6 +174,10 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
         if zones is not None:
             _append(store, conn, "evaluation_zones", zones.assign(run_id=run_id))
+        if columns:
+            conn.execute(sa.insert(store.table("evaluation_columns")), [
+                {"run_id": run_id, "rows_of": table, "name": name,
+                 **_column_blob(values)} for (table, name), values in columns.items()])
         if history is not None:       # the years another run holds: a pointer, no copy
             held = {y for y, _, _, holder in history_keys if holder is not None}
             own = history[~history["year"].isin(held)]
@@ -201,6 +208,36 @@ def read_results(store: Store, run_id: str, credit_code: str | None = None, *,
 def read_scores(store: Store, run_id: str, credit_code: str | None = None, *,
                 columns: Sequence[str] | None = None) -> pd.DataFrame:
     return _read(store, "evaluation_scores", run_id, credit_code, "credit_code", columns)
+
+
+def _column_blob(values: np.ndarray) -> dict[str, Any]:
+    """One column as stored in ``evaluation_columns``: little-endian int64 or float64."""
+    arr = np.asarray(values)
+    dtype = "<i8" if arr.dtype.kind in "iub" else "<f8"
+    return {"dtype": dtype, "data": np.ascontiguousarray(arr, dtype=dtype).tobytes()}
+
+
+def read_columns(store: Store, run_id: str, rows_of: str) -> dict[str, np.ndarray]:
+    """The per-firm columns a run kept beside its ``rows_of`` rows (revision 0019), each
+    aligned with those rows in ``fid`` order (:func:`read_in_order`); empty for an older
+    run."""
+    t = store.table("evaluation_columns")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.name, t.c.dtype, t.c.data).where(
+            t.c.run_id == run_id, t.c.rows_of == rows_of)).all()
+    return {name: np.frombuffer(bytes(data), dtype=dtype) for name, dtype, data in rows}
+
+
+def read_in_order(store: Store, table: str, run_id: str, columns: Sequence[str]
+                  ) -> pd.DataFrame:
+    """A run's rows of ``table`` in the order written (``fid``): the order of its
+    :func:`read_columns`."""
+    t = store.table(table)
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(
+            sa.select(*(t.c[c] for c in columns)).where(t.c.run_id == run_id)
+            .order_by(t.c.fid))]
+    return pd.DataFrame(rows, columns=list(columns))
 
 
 def read_zones(store: Store, run_id: str) -> pd.DataFrame:

@@ -24,8 +24,9 @@ The annual run (issue #14, revision 0012) adds ``evaluation_history`` and
 ``evaluation_history_years`` (the grade history a run's policies read, and where each year's
 grades came from) and ``parcel_building_figures`` (the per-parcel result of the building
 overlay, keyed by a content version of buildings and parcels; owner ``services/land.py``).
-Revision 0019 (issue #16) keeps what a page shows about a run with it: the scores' numerators,
-denominators and benchmark groups, ``evaluation_zones`` and ``parcel_parks``.
+Revision 0019 (issue #16) keeps what a page shows about a run with it: ``evaluation_columns``
+(per-firm figures beside the result and score rows, one array per column), ``evaluation_zones``
+and ``parcel_parks``.
 
 The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
 adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
@@ -47,6 +48,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -205,11 +207,6 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
     return md
 
 
-POLICY_BASES = ("electricity_kwh", "water_t", "energy_tce", "emissions")
-"""The firm's own figures a run keeps with its results (revision 0019): the bases that
-differentiated-policy money is charged on (kWh, t, tce, t)."""
-
-
 def evaluation_tables(md: MetaData) -> None:
     """Tables of the 亩均 evaluation runs (see the module docstring)."""
     Table(
@@ -256,8 +253,6 @@ def evaluation_tables(md: MetaData) -> None:
         Column("bonus_points", Float),
         Column("penalty_points", Float),
         Column("review", Boolean, nullable=False),
-        *(Column(name, Float, comment="差别化政策计费基数（企业本身）")
-          for name in POLICY_BASES),
         Index("ux_evaluation_results_run_code", "run_id", "credit_code", unique=True),
         sqlite_autoincrement=True, comment="亩均评价结果（每企业每批次一行）",
     )
@@ -272,9 +267,6 @@ def evaluation_tables(md: MetaData) -> None:
         Column("weight", Float, nullable=False),
         Column("points", Float, nullable=False),
         Column("missing", Boolean, nullable=False),
-        Column("numerator", Float, comment="指标分子（评价所用数值）"),
-        Column("denominator", Float, comment="指标分母（评价所用数值）"),
-        Column("bench_group", Integer, comment="基准比较组（批次内编号）"),
         Index("ix_evaluation_scores_run_code", "run_id", "credit_code"),
         sqlite_autoincrement=True, comment="亩均评价单项得分",
     )
@@ -295,6 +287,17 @@ def evaluation_tables(md: MetaData) -> None:
         Column("d_land", Float, nullable=False, comment="最劣等级企业用地（亩）"),
         Index("ix_evaluation_zones_run", "run_id", "zone_kind"),
         sqlite_autoincrement=True, comment="亩均评价批次的区县、园区、产业链汇总",
+    )
+    Table(
+        "evaluation_columns", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("rows_of", Text, nullable=False, comment="所对应的表（按 fid 顺序）"),
+        Column("name", Text, nullable=False),
+        Column("dtype", Text, nullable=False, comment="<f8 或 <i8"),
+        Column("data", LargeBinary, nullable=False),
+        Index("ix_evaluation_columns_run", "run_id", "rows_of"),
+        sqlite_autoincrement=True, comment="亩均评价批次逐企业附加数值（整列保存）",
     )
     Table(
         "parcel_parks", md,

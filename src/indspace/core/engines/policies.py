@@ -27,6 +27,9 @@ import pandas as pd
 from indspace.core.model.units import mu_to_m2
 from indspace.core.policy.evaluation import PolicyMeasure
 
+FIGURE_BASES = ("electricity_kwh", "water_t", "energy_tce", "emissions")
+"""The firm figures a measure can be charged on (kWh, t, tce, t; the land bases come from
+the result)."""
 COLUMNS = ("credit_code", "grade", "measure_type", "label", "amount", "unit", "basis",
            "basis_value", "consecutive_years", "money_yuan", "note")
 
