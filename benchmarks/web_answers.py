@@ -53,9 +53,12 @@ YEAR = 2025
 def start_server(db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     out = log.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "indspace", "serve", "--db", str(db),
-                             "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indspace", "serve", "--db", str(db), "--port", str(port)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -79,12 +82,21 @@ def pct(values: list[float], q: float) -> float:
 
 def summary(name: str, ms: list[float], target: float | None) -> dict[str, Any]:
     p50, p95 = statistics.median(ms), pct(ms, 0.95)
-    met = "" if target is None else (f"  (target p95 ≤ {target:.0f} ms: "
-                                      f"{'met' if p95 <= target else 'NOT met'})")
-    print(f"  {name:<28} n={len(ms):<3} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-          f"max {max(ms):7.1f} ms{met}")
-    return {"n": len(ms), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
-            "max_ms": round(max(ms), 1)}
+    met = (
+        ""
+        if target is None
+        else (f"  (target p95 ≤ {target:.0f} ms: {'met' if p95 <= target else 'NOT met'})")
+    )
+    print(
+        f"  {name:<28} n={len(ms):<3} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+        f"max {max(ms):7.1f} ms{met}"
+    )
+    return {
+        "n": len(ms),
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(ms), 1),
+    }
 
 
 def timed(client: httpx.Client, url: str, params: dict[str, Any]) -> float:
@@ -101,9 +113,10 @@ def firms_of_run(client: httpx.Client, n: int, seed: int) -> list[str]:
     run = max(runs, key=lambda r: r["version"])
     codes: list[str] = []
     while True:
-        page = client.get(f"/api/evaluation/runs/{run['run_id']}/results",
-                          params={"status": "graded", "limit": 1000,
-                                  "offset": len(codes)}).json()
+        page = client.get(
+            f"/api/evaluation/runs/{run['run_id']}/results",
+            params={"status": "graded", "limit": 1000, "offset": len(codes)},
+        ).json()
         codes += [i["credit_code"] for i in page["items"]]
         if not page["items"] or len(codes) >= page["total"]:
             break
@@ -111,29 +124,29 @@ def firms_of_run(client: httpx.Client, n: int, seed: int) -> list[str]:
     return random.Random(seed).sample(codes, n)
 
 
-def browser_times(base: str, codes: list[str], token: str, user: dict[str, Any]
-                  ) -> list[float]:
+def browser_times(base: str, codes: list[str], token: str, user: dict[str, Any]) -> list[float]:
     exe = chromium_path()
     if not exe:
         print("  enterprise page: Chromium not found, skipped")
         return []
     from playwright.sync_api import sync_playwright
 
-    init = ("sessionStorage.setItem('indspace.token', %s);"
-            "sessionStorage.setItem('indspace.user', %s);"
-            % (json.dumps(token), json.dumps(json.dumps(user))))
+    init = (
+        f"sessionStorage.setItem('indspace.token', {json.dumps(token)});"
+        f"sessionStorage.setItem('indspace.user', {json.dumps(json.dumps(user))});"
+    )
     out = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        for i, code in enumerate([codes[0], *codes]):       # the first load warms the cache
-            ctx = browser.new_context(viewport={"width": 1400, "height": 860},
-                                      locale="zh-CN")
+        for i, code in enumerate([codes[0], *codes]):  # the first load warms the cache
+            ctx = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
             ctx.add_init_script(init)
             page = ctx.new_page()
             t0 = time.perf_counter()
             page.goto(f"{base}/#/enterprise/{code}")
             page.locator("[data-testid=enterprise-summary] .grade-tag").first.wait_for(
-                state="visible", timeout=60_000)
+                state="visible", timeout=60_000
+            )
             ms = (time.perf_counter() - t0) * 1000
             if i:
                 out.append(ms)
@@ -153,13 +166,27 @@ def main() -> None:
     db = args.db
     if db is None:
         db = work / "city.gpkg"
-        subprocess.run([sys.executable, "-m", "indspace", "demo", "--scale", "city", "--db",
-                        str(db), "--no-serve"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "indspace",
+                "demo",
+                "--scale",
+                "city",
+                "--db",
+                str(db),
+                "--no-serve",
+            ],
+            check=True,
+            capture_output=True,
+        )
     proc, base = start_server(db, work / "serve.log")
     try:
         with httpx.Client(base_url=base, timeout=120) as client:
-            login = client.post("/api/auth/login", json={"username": "admin",
-                                                         "password": PASSWORDS["admin"]}).json()
+            login = client.post(
+                "/api/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]}
+            ).json()
             client.headers["Authorization"] = f"Bearer {login['token']}"
             codes = firms_of_run(client, args.requests, args.seed)
             t0 = time.perf_counter()
@@ -168,24 +195,33 @@ def main() -> None:
             t0 = time.perf_counter()
             client.get("/api/evaluation/zones", params={"year": YEAR, "kind": "district"})
             first_zones = (time.perf_counter() - t0) * 1000
-            print(f"city demo {db.name}: server warm-up (first request after start) "
-                  f"explain {first_explain:.0f} ms, zones {first_zones:.0f} ms")
-            explain = [timed(client, f"/api/evaluation/explain/{c}", {"year": YEAR})
-                       for c in codes]
+            print(
+                f"city demo {db.name}: server warm-up (first request after start) "
+                f"explain {first_explain:.0f} ms, zones {first_zones:.0f} ms"
+            )
+            explain = [timed(client, f"/api/evaluation/explain/{c}", {"year": YEAR}) for c in codes]
             kinds = ("district", "park", "chain")
-            zones = [timed(client, "/api/evaluation/zones",
-                           {"year": YEAR, "kind": kinds[i % 3]})
-                     for i in range(args.requests)]
-            results = {"explain": summary("GET /api/evaluation/explain", explain, 100),
-                       "zones": summary("GET /api/evaluation/zones", zones, 200)}
-            pages = browser_times(base, codes[:args.pages], login["token"], login["user"])
+            zones = [
+                timed(client, "/api/evaluation/zones", {"year": YEAR, "kind": kinds[i % 3]})
+                for i in range(args.requests)
+            ]
+            results = {
+                "explain": summary("GET /api/evaluation/explain", explain, 100),
+                "zones": summary("GET /api/evaluation/zones", zones, 200),
+            }
+            pages = browser_times(base, codes[: args.pages], login["token"], login["user"])
             if pages:
                 p50 = statistics.median(pages)
-                print(f"  {'enterprise page → grade':<28} n={len(pages):<3} p50 {p50:7.1f} ms  "
-                      f"max {max(pages):7.1f} ms  (target ≤ 1000 ms: "
-                      f"{'met' if max(pages) <= 1000 else 'NOT met by the max'})")
-                results["page"] = {"n": len(pages), "p50_ms": round(p50, 1),
-                                   "max_ms": round(max(pages), 1)}
+                print(
+                    f"  {'enterprise page → grade':<28} n={len(pages):<3} p50 {p50:7.1f} ms  "
+                    f"max {max(pages):7.1f} ms  (target ≤ 1000 ms: "
+                    f"{'met' if max(pages) <= 1000 else 'NOT met by the max'})"
+                )
+                results["page"] = {
+                    "n": len(pages),
+                    "p50_ms": round(p50, 1),
+                    "max_ms": round(max(pages), 1),
+                }
             print(json.dumps(results))
     finally:
         proc.terminate()

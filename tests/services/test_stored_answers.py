@@ -30,8 +30,7 @@ T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 @pytest.fixture(params=["gpkg", "postgis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = str(tmp_path / "s.gpkg") if request.param == "gpkg" else \
-        request.getfixturevalue("pg_url")
+    url = str(tmp_path / "s.gpkg") if request.param == "gpkg" else request.getfixturevalue("pg_url")
     s = Store.create(url, overwrite=True)
     for kind, path in exchange_files(tmp_path).items():
         assert import_file(s, kind, path, report_dir=tmp_path / "reports").rejected == 0
@@ -41,12 +40,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def forbid_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every way into an evaluation raises: an answer that still comes is read."""
+
     def boom(*_: Any, **__: Any) -> Any:
         raise AssertionError("the evaluation was computed")
 
-    for target, name in ((ev, "compute"), (ev, "evaluate_year"), (ev, "load_years"),
-                         (ev, "_previous"), (mujun, "evaluate"),
-                         (mujun, "evaluate_assembled"), (explain_engine, "next_grade")):
+    for target, name in (
+        (ev, "compute"),
+        (ev, "evaluate_year"),
+        (ev, "load_years"),
+        (ev, "_previous"),
+        (mujun, "evaluate"),
+        (mujun, "evaluate_assembled"),
+        (explain_engine, "next_grade"),
+    ):
         monkeypatch.setattr(target, name, boom)
 
 
@@ -55,8 +61,9 @@ def plain(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str).replace("-0.0,", "0.0,"))
 
 
-def test_explain_and_zones_read_the_stored_run(store: Store,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explain_and_zones_read_the_stored_run(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = ev.run_evaluation(store, 2024, "huangyan-2022", now=T0)
     run = runs.get_run(store, out.run["run_id"])
     assert run["derived_version"] == ev.DERIVED_VERSION
@@ -67,8 +74,9 @@ def test_explain_and_zones_read_the_stored_run(store: Store,
     for code in H:
         stored = ev.explain_stored(store, code, run)
         want, got = plain(computed[code]), plain(stored)
-        want["population"] = want["population"] if isinstance(want["population"], str) \
-            else None      # the computing path gives NaN for a firm outside every population
+        want["population"] = (
+            want["population"] if isinstance(want["population"], str) else None
+        )  # the computing path gives NaN for a firm outside every population
         assert got == want, code
     pd.testing.assert_frame_equal(ev.zones_stored(store, run), rollup, check_dtype=False)
     assert ev.answer_run(store, 2024, "huangyan-2022")["run_id"] == run["run_id"]

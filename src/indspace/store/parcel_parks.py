@@ -32,9 +32,11 @@ def read(store: Store, source_version: str) -> pd.DataFrame | None:
     whose parcel_id is empty."""
     t = store.table(TABLE)
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.parcel_id, t.c.park_id)
-                            .where(t.c.source_version == source_version)
-                            .order_by(t.c.fid)).cursor.fetchall()
+        rows = conn.execute(
+            sa.select(t.c.parcel_id, t.c.park_id)
+            .where(t.c.source_version == source_version)
+            .order_by(t.c.fid)
+        ).cursor.fetchall()
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["parcel_id", "park_id"])

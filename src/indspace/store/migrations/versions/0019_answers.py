@@ -34,11 +34,14 @@ branch_labels = None
 depends_on = None
 
 
-
 def upgrade() -> None:
     # ADD COLUMN: no table rebuild on SQLite
-    op.add_column("evaluation_runs", sa.Column("derived_version", sa.Integer(), nullable=True,
-                                               comment="随批次保存的解释与汇总的版本"))
+    op.add_column(
+        "evaluation_runs",
+        sa.Column(
+            "derived_version", sa.Integer(), nullable=True, comment="随批次保存的解释与汇总的版本"
+        ),
+    )
     op.create_table(
         "evaluation_zones",
         sa.Column("fid", sa.Integer(), autoincrement=True, nullable=False),
