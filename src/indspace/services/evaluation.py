@@ -730,12 +730,8 @@ def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
     from indspace.core.engines.policies import FIGURE_BASES, firm_policies
 
     code = str(me["credit_code"])
-    history: dict[int, str | None] = {}
-    if run.get("history_years"):
-        h = runs.read_history(store, str(run["run_id"]), credit_code=code)
-        history = {int(y): (None if pd.isna(g) else str(g))
-                   for y, g in zip(h["year"], h["policy_grade"], strict=True)}
     kept = _run_rows(store, run)
+    history = kept["history"].get(code, {})
     row = kept["results"].iloc[kept["at"][code]]
     figures = {b: (None if b not in row.index or pd.isna(row[b]) else float(row[b]))
                for b in FIGURE_BASES}
@@ -781,8 +777,9 @@ def _run_key(store: Store, run: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _run_rows(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
-    """A run's stored result and score rows with the columns kept beside them, read once
-    per run and kept in memory (a run's rows never change); at most a few runs are kept."""
+    """A run's stored result and score rows with the columns kept beside them and its
+    grade history by firm, read once per run and kept in memory (a run's rows never
+    change); at most a few runs are kept."""
     key = _run_key(store, run)
     kept = _POPULATION_ROWS.get(key)
     if kept is None:
@@ -795,7 +792,14 @@ def _run_rows(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
                                                                       "indicator", "points"))
         for name, values in runs.read_columns(store, run_id, "evaluation_scores").items():
             sc[name] = values
-        kept = {"results": res, "scores": sc, "populations": {},
+        history: dict[str, dict[int, str | None]] = {}
+        if run.get("history_years"):
+            h = runs.read_history(store, run_id)
+            for c, y, g in zip(h["credit_code"], h["year"].tolist(),
+                               h["policy_grade"].to_numpy(dtype=object, na_value=None),
+                               strict=True):
+                history.setdefault(c, {})[y] = g
+        kept = {"results": res, "scores": sc, "populations": {}, "history": history,
                 "at": {c: i for i, c in enumerate(res["credit_code"])}}
         while len(_POPULATION_ROWS) >= _POPULATION_ROWS_KEPT:
             _POPULATION_ROWS.pop(next(iter(_POPULATION_ROWS)))
