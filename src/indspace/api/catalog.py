@@ -11,7 +11,7 @@ from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
 from indspace.services import catalog, search
 from indspace.services.info import store_info
-from indspace.services.overview import district_overview
+from indspace.services.overview import district_rows
 from indspace.services.parcels import parcel_summary
 
 
@@ -30,8 +30,7 @@ def router() -> APIRouter:
     @r.get("/districts")
     def districts(store: StoreDep) -> list[dict[str, Any]]:
         """各区县汇总 / per-district totals."""
-        rows: list[dict[str, Any]] = district_overview(store)["rows"]
-        return rows
+        return district_rows(store)
 
     @r.get("/enterprises", openapi_extra=ln.links(
         200, GetEnterprise=(ln.ENTERPRISE, {"credit_code": "$response.body#/items/0/credit_code"})))

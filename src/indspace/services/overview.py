@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from indspace.core.model.entities import ENTITIES
@@ -24,20 +25,29 @@ def _svg_path(geom: Any, minx: float, maxy: float, k: float) -> str:
     return " ".join(parts)
 
 
-def district_overview(store: Store, width: int = 600) -> dict[str, Any]:
-    """Per-district parcel/enterprise counts and industrial land in 亩, plus SVG layers
-    (district outlines with labels, control-line blocks, parks) scaled to ``width`` px."""
-    d = store.read_frame("districts", columns=["admin_code", "name", "name_en", "geometry"])
+def district_rows(store: Store, districts: pd.DataFrame | None = None
+                  ) -> list[dict[str, Any]]:
+    """Per-district parcel and enterprise counts and industrial land (亩), without the
+    overview's map layers (``GET /api/districts``: no geometry is read)."""
+    d = districts if districts is not None else store.read_frame(
+        "districts", columns=["admin_code", "name", "name_en"])
     p = store.read_frame("parcels", columns=["district", "area_m2"])
     e = store.read_frame("enterprises", columns=["district"])
     land = p.groupby("district")["area_m2"].sum()
     n_parcels = p.groupby("district").size()
     n_ent = e.groupby("district").size()
-    rows = [{"admin_code": r.admin_code, "name": r.name, "name_en": r.name_en,
+    return [{"admin_code": r.admin_code, "name": r.name, "name_en": r.name_en,
              "parcels": int(n_parcels.get(r.admin_code, 0)),
              "enterprises": int(n_ent.get(r.admin_code, 0)),
              "industrial_land_mu": round(float(m2_to_mu(land.get(r.admin_code, 0.0))), 1)}
             for r in d.itertuples()]
+
+
+def district_overview(store: Store, width: int = 600) -> dict[str, Any]:
+    """Per-district parcel/enterprise counts and industrial land in 亩, plus SVG layers
+    (district outlines with labels, control-line blocks, parks) scaled to ``width`` px."""
+    d = store.read_frame("districts", columns=["admin_code", "name", "name_en", "geometry"])
+    rows = district_rows(store, d)
     svg: dict[str, Any] = {"width": width, "height": 0, "districts": [], "blocks": [],
                            "parks": []}
     if len(d):
