@@ -25,10 +25,21 @@ def _svg_path(geom: Any, minx: float, maxy: float, k: float) -> str:
     return " ".join(parts)
 
 
+_DISTRICT_ROWS: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+
 def district_rows(store: Store, districts: pd.DataFrame | None = None
                   ) -> list[dict[str, Any]]:
     """Per-district parcel and enterprise counts and industrial land (亩), without the
-    overview's map layers (``GET /api/districts``: no geometry is read)."""
+    overview's map layers (``GET /api/districts``: no geometry is read). Kept in memory
+    for the current contents of the three tables
+    (:func:`~indspace.store.land_figures.content_version`: any write changes it)."""
+    from indspace.store.land_figures import content_version
+
+    key = (str(store.engine.url),
+           content_version(store, ("districts", "parcels", "enterprises")))
+    if districts is None and key in _DISTRICT_ROWS:
+        return [dict(r) for r in _DISTRICT_ROWS[key]]
     d = districts if districts is not None else store.read_frame(
         "districts", columns=["admin_code", "name", "name_en"])
     p = store.read_frame("parcels", columns=["district", "area_m2"])
@@ -36,11 +47,15 @@ def district_rows(store: Store, districts: pd.DataFrame | None = None
     land = p.groupby("district")["area_m2"].sum()
     n_parcels = p.groupby("district").size()
     n_ent = e.groupby("district").size()
-    return [{"admin_code": r.admin_code, "name": r.name, "name_en": r.name_en,
+    rows = [{"admin_code": r.admin_code, "name": r.name, "name_en": r.name_en,
              "parcels": int(n_parcels.get(r.admin_code, 0)),
              "enterprises": int(n_ent.get(r.admin_code, 0)),
              "industrial_land_mu": round(float(m2_to_mu(land.get(r.admin_code, 0.0))), 1)}
             for r in d.itertuples()]
+    if len(_DISTRICT_ROWS) > 8:
+        _DISTRICT_ROWS.clear()
+    _DISTRICT_ROWS[key] = rows
+    return [dict(r) for r in rows]
 
 
 def district_overview(store: Store, width: int = 600) -> dict[str, Any]:
