@@ -204,8 +204,8 @@ def main() -> None:
             client.get("/api/evaluation/zones", params={"year": YEAR, "kind": "district"})
             first_zones = (time.perf_counter() - t0) * 1000
             print(
-                f"city demo {db.name}: server warm-up (first request after start) "
-                f"explain {first_explain:.0f} ms, zones {first_zones:.0f} ms"
+                f"city demo {db.name}: server warm-up (first requests after start) "
+                f"explain ×{len(warm)} {first_explain:.0f} ms, zones {first_zones:.0f} ms"
             )
             explain = [timed(client, f"/api/evaluation/explain/{c}", {"year": YEAR}) for c in codes]
             kinds = ("district", "park", "chain")
