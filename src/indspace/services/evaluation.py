@@ -677,9 +677,12 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
     res = runs.read_results(store, run_id, credit_code)
     firm = store.read_frame("enterprises", columns=["credit_code", "name"],
                             where={"credit_code": credit_code})
-    if firm.empty or res.empty:
+    if firm.empty:
         raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
                             where="enterprises")
+    if res.empty:
+        raise NotFoundError(f"评价批次 {run_id} 中没有企业 {credit_code}",
+                            f"enterprise {credit_code} is not in run {run_id}", where=run_id)
     me = res.iloc[0]
     scores = runs.read_scores(store, run_id, credit_code)
     labels = {i.name: (i.label, i.unit) for s in method.indicator_sets.values()
