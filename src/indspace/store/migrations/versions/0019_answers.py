@@ -26,12 +26,17 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
+
+from indspace.settings import DEFAULT_SRID
+from indspace.store.migrations.helpers import register_tables
 
 revision = "0019"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
+
+TABLES = ["evaluation_zones", "evaluation_columns", "parcel_parks"]
 
 
 def upgrade() -> None:
@@ -86,9 +91,14 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_parcel_parks_source", "parcel_parks", ["source_version"])
+    # attribute tables in the GeoPackage catalogue (visible to GIS clients)
+    register_tables(TABLES, int(context.config.attributes.get("srid", DEFAULT_SRID)))
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        names = ", ".join(f"'{t}'" for t in TABLES)
+        op.execute(f"DELETE FROM gpkg_contents WHERE table_name IN ({names})")
     op.drop_index("ix_evaluation_columns_run", table_name="evaluation_columns")
     op.drop_table("evaluation_columns")
     op.drop_index("ix_parcel_parks_source", table_name="parcel_parks")
