@@ -89,7 +89,7 @@ def router() -> APIRouter:
         """企业等级解释（读取该年度最新评价批次保存的结果）/ why a firm has its grade and
         what lifts it one class, read from the year's newest stored run."""
         run = ev.answer_run(store, year, _bundled(profile))
-        return ev.explain_stored(store, credit_code, run, who=who)
+        return ev.explain_answer(store, credit_code, run, who=who)
 
     @r.get("/enterprises/{credit_code}/grades")
     def grades(credit_code: str, store: StoreDep, who: Who) -> list[dict[str, Any]]:
@@ -104,7 +104,7 @@ def router() -> APIRouter:
         district, park or chain, read from the year's newest stored run."""
         who.require_login()
         run = ev.answer_run(store, year, _bundled(profile))
-        return ev.zone_rows(ev.zones_stored(store, run, who=who), kind)
+        return ev.zone_rows(ev.zones_answer(store, run, who=who), kind)
 
     @r.get("/evaluation/objections")
     def objections(store: StoreDep, who: Who, run_id: str | None = None,

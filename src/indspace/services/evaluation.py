@@ -648,9 +648,14 @@ def explain(store: Store, credit_code: str, year: int | None = None,
 # ------------------------------------------------------- answers read from a stored run
 def answer_run(store: Store, year: int, profile_ref: str) -> dict[str, Any]:
     """The run the web answers read for ``year`` and a bundled profile: the newest version
-    that stored its explanations and roll-ups (revision 0019). Not found: evaluate first."""
+    that stored its explanations and roll-ups (revision 0019), else the newest run made
+    before that revision (:func:`explain_answer` and :func:`zones_answer` then compute it
+    as before). No run: evaluate first."""
     profile_id = resolve_profile(profile_ref).id
     run = runs.latest_derived_run(store, year, profile_id)
+    if run is None:                  # only runs made before revision 0019, if any
+        older = runs.latest_run_id(store, year, profile_id)
+        run = None if older is None else runs.get_run(store, older)
     if run is None:
         raise NotFoundError(
             f"{year} 年度尚无策略配置 {profile_id} 的评价批次",
@@ -658,6 +663,24 @@ def answer_run(store: Store, year: int, profile_ref: str) -> dict[str, Any]:
             hint_zh="请市级管理员先计算该年度的亩均评价",
             hint_en="a city administrator computes that year's evaluation first")
     return run
+
+
+def explain_answer(store: Store, credit_code: str, run: Mapping[str, Any], *,
+                   who: Principal = SYSTEM) -> dict[str, Any]:
+    """The web explanation of a run: read (:func:`explain_stored`) for a run of revision
+    0019 or later, computed (:func:`explain`) for an older run that stored nothing more."""
+    if run.get("derived_version"):
+        return explain_stored(store, credit_code, run, who=who)
+    return explain(store, credit_code, run_id=str(run["run_id"]), who=who)
+
+
+def zones_answer(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTEM
+                 ) -> pd.DataFrame:
+    """The web roll-up of a run: read (:func:`zones_stored`) or, for a run older than
+    revision 0019, computed (:func:`zone_rollup`)."""
+    if run.get("derived_version"):
+        return zones_stored(store, run, who=who)
+    return zone_rollup(store, None, None, run_id=str(run["run_id"]), who=who)
 
 
 def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
