@@ -75,9 +75,11 @@ def test_errors_have_one_bilingual_shape(client: TestClient) -> None:
 
 
 def test_demo_pipeline_stored_an_evaluation_run(client: TestClient) -> None:
+    """The demo evaluates its five years (each on 31 March of the year after)."""
     runs = client.get("/api/evaluation/runs").json()
-    assert [r["run_id"] for r in runs] == ["2025-ningbo-demo-v1"]
-    run = runs[0]
+    assert [r["run_id"] for r in runs] == [f"{y}-ningbo-demo-v1" for y in range(2021, 2026)]
+    assert [r["created_at"][:10] for r in runs] == [f"{y}-03-31" for y in range(2022, 2027)]
+    run = runs[-1]
     assert run["state"] == "computed" and run["created_at"].startswith("2026-03-31")
     grades = run["summary"]["grades"]
     assert grades["A"] > grades["D"] > 0
@@ -91,7 +93,7 @@ def test_run_results_are_paged_filtered_and_ranked(client: TestClient) -> None:
     page = client.get(url, params={"grade": "A", "limit": 7}).json()
     assert len(page["items"]) == 7 and {i["grade"] for i in page["items"]} == {"A"}
     runs = client.get("/api/evaluation/runs").json()
-    assert page["total"] == runs[0]["summary"]["grades"]["A"]
+    assert page["total"] == runs[-1]["summary"]["grades"]["A"]
     group = page["items"][0]["group_label"]
     ranked = client.get(url, params={"group": group, "order": "rank", "limit": 1000}).json()
     ranks = [i["rank"] for i in ranked["items"] if i["rank"] is not None]
@@ -106,6 +108,38 @@ def test_explain_endpoint(client: TestClient) -> None:
                       params={"year": 2025}).json()
     assert data["grade"] == "C" and data["next_grade"]["target"] == "B"
     assert data["score"] == pytest.approx(item["score"])
+    assert data["run_id"] == "2025-ningbo-demo-v1" and data["previous"]["year"] == 2024
+
+
+def test_explain_and_zones_read_the_stored_run(client: TestClient, small_demo: Path,  # noqa: F811
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers come from the stored run: with every evaluation path made to fail they
+    still come, with the numbers the computing path gives for the same run (a C firm with a
+    next-grade search, a B firm, each zone kind)."""
+    from indspace.services import evaluation as ev
+    from indspace.store import Store
+    from tests.services.test_stored_answers import forbid_evaluation, plain
+
+    url = "/api/evaluation/runs/2025-ningbo-demo-v1/results"
+    codes = [client.get(url, params={"grade": g, "limit": 1}).json()["items"][0]["credit_code"]
+             for g in ("C", "B")]
+    store = Store(small_demo)
+    try:
+        want = {c: plain(ev.explain(store, c, run_id="2025-ningbo-demo-v1")) for c in codes}
+        rollup = ev.zone_rollup(store, None, None, run_id="2025-ningbo-demo-v1")
+    finally:
+        store.close()
+    forbid_evaluation(monkeypatch)
+    for code in codes:
+        got = client.get(f"/api/evaluation/explain/{code}", params={"year": 2025})
+        assert got.status_code == 200, got.text
+        assert plain(got.json()) == want[code], code
+    for kind in ("district", "park", "chain"):
+        rows = client.get("/api/evaluation/zones", params={"year": 2025, "kind": kind}).json()
+        assert rows == plain(ev.zone_rows(rollup, kind)), kind
+        assert len(rows) > 0
+    missing = client.get("/api/evaluation/zones", params={"year": 2019})
+    assert missing.status_code == 404 and "评价批次" in missing.json()["message_zh"]
 
 
 def test_landing_links_the_latest_evaluation(client: TestClient) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from indspace.core.engines.explain import NextGrade, next_grade
+from indspace.core.engines.explain import NextGrade, next_grade, next_grade_stored
 from indspace.core.engines.land import Attribution, attribute_land
 from indspace.core.engines.mujun import evaluate
 from indspace.core.model.units import mu_to_m2
@@ -315,3 +315,34 @@ def test_below_scale_land_suggestion_respects_the_floor(
     assert 4 - l2.land_reduction_mu >= 3.0                           # stays on the list
     r = result(less_land(frames, "L2", l2.land_reduction_mu), m, "L2")
     assert (r["population"], r["grade"]) == ("all", "B")
+
+
+# -- the same answers from a run's stored rows (issue #16) ----------
+
+def stored_suggest(frames: Frames, m: EvaluationMethod, code: str) -> NextGrade:
+    """:func:`next_grade_stored` on exactly the rows a run stores: the results (group as
+    ``group_label``) and the long scores with numerators, denominators, benchmark groups."""
+    firms, ind, att = frames
+    ev = evaluate(firms, ind, att, m, YEAR)
+    results = ev.results.rename(columns={"group": "group_label"})
+    return next_grade_stored(results, ev.scores, m, code)
+
+
+@pytest.mark.parametrize("case", ["fixed", "group_average", "below_scale"])
+def test_stored_rows_give_the_same_suggestion(case: str, request: pytest.FixtureRequest
+                                              ) -> None:
+    """Every firm of the hand-built cases above: the suggestion from the stored rows equals
+    the re-evaluating engine's, field for field (same bisection on the same arithmetic)."""
+    frames, m = request.getfixturevalue(case)
+    for code in frames[0]["credit_code"]:
+        assert stored_suggest(frames, m, code) == suggest(frames, m, code), code
+
+
+def test_stored_rows_group_average_by_hand(group_average: tuple[Frames, EvaluationMethod]
+                                           ) -> None:
+    """G3 B → A against the moving benchmark (worked out above): d ≥ 441/61 万元/亩, so the
+    extra tax is 3 × 441/61 = 21.688525 万元, suggested 21.69 (rounded up to 0.01)."""
+    frames, m = group_average
+    nxt = stored_suggest(frames, m, "G3")
+    assert nxt.target == "A" and nxt.extra_tax_wan == 21.69
+    assert one_class_up("B", grade_of(more_tax(frames, "G3", 21.69), m, "G3"))

@@ -199,11 +199,12 @@ def test_history_years_are_read_back_from_an_earlier_run(store: Store) -> None:
     years = [k[0] for k in first.computation.history_keys]
     assert years == [2023, 2024]
     loaded = ev.load_years(store, range(2023, 2026), required=(2025,), profile=profile, on=ON)
-    demo_run = runs.list_runs(store)["run_id"].iloc[0]
     for y, on, digest, holder in first.computation.history_keys:
         assert on == ev.method_date(y) and digest == loaded[y].digest()
-        # the demo's own run evaluated the same year from the same inputs and profile text:
-        # this run read its grades and keeps a pointer to them
+        # the demo evaluates 2021–2025 oldest first; the demo run of the year after y was
+        # the first to evaluate y's grades (from the same inputs and profile text) as
+        # history: this run read them and keeps a pointer to that run
+        demo_run = f"{y + 1}-ningbo-demo-v1"
         assert holder == demo_run
         found = runs.find_history(store, profile.content_hash, y, on, digest)
         assert found == demo_run

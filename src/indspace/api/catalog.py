@@ -11,7 +11,12 @@ from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
 from indspace.services import catalog, search
 from indspace.services.info import store_info
-from indspace.services.overview import basemap, district_geojson, district_overview, overview
+from indspace.services.overview import (
+    basemap,
+    district_geojson,
+    district_rows,
+    overview,
+)
 from indspace.services.parcels import parcel_summary
 from indspace.settings import basemap_settings
 
@@ -31,8 +36,7 @@ def router() -> APIRouter:
     @r.get("/districts")
     def districts(store: StoreDep) -> list[dict[str, Any]]:
         """各区县汇总 / per-district totals."""
-        rows: list[dict[str, Any]] = district_overview(store)["rows"]
-        return rows
+        return district_rows(store)
 
     @r.get("/districts/geojson")
     def districts_geojson(store: StoreDep) -> dict[str, Any]:

@@ -88,8 +88,10 @@ def router() -> APIRouter:
     @r.get("/evaluation/explain/{credit_code}")
     def explain(credit_code: str, store: StoreDep, who: Who, year: Year,
                 profile: str = _PROFILE) -> dict[str, Any]:
-        """企业等级解释 / why a firm has its grade and what lifts it one class."""
-        return ev.explain(store, credit_code, year, _bundled(profile), who=who)
+        """企业等级解释（读取该年度最新评价批次保存的结果）/ why a firm has its grade and
+        what lifts it one class, read from the year's newest stored run."""
+        run = ev.answer_run(store, year, _bundled(profile))
+        return ev.explain_answer(store, credit_code, run, who=who)
 
     @r.get("/enterprises/{credit_code}/grades")
     def grades(credit_code: str, store: StoreDep, who: Who) -> list[dict[str, Any]]:
@@ -100,8 +102,11 @@ def router() -> APIRouter:
     def zones(store: StoreDep, who: Who, year: Year,
               kind: Literal["district", "park", "chain"] = "district",
               profile: str = _PROFILE) -> list[dict[str, Any]]:
-        """区县 / 园区 / 产业链汇总排名 / roll-up per district, park or chain."""
-        return ev.zone_rows(ev.zone_rollup(store, year, _bundled(profile), who=who), kind)
+        """区县 / 园区 / 产业链汇总排名（读取该年度最新评价批次保存的汇总）/ roll-up per
+        district, park or chain, read from the year's newest stored run."""
+        who.require_login()
+        run = ev.answer_run(store, year, _bundled(profile))
+        return ev.zone_rows(ev.zones_answer(store, run, who=who), kind)
 
     @r.get("/evaluation/objections")
     def objections(store: StoreDep, who: Who, run_id: str | None = None,

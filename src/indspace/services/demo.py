@@ -20,7 +20,11 @@ DEMO_AS_OF = date(2025, 12, 31)
 """The demo's data date: every demo record's first version is valid from this day."""
 DEMO_EVALUATED_AT = datetime(2026, 3, 31, tzinfo=UTC)
 """When the demo's evaluation of its last year is recorded (fixed, so the demo is
-reproducible; a real run records the clock)."""
+reproducible; a real run records the clock). Each earlier year is evaluated on the same day
+of its following year (:data:`DEMO_YEARS`)."""
+DEMO_YEARS = 5
+"""The demo evaluates its last five years (2021–2025), oldest first, so that every trend
+(a firm's grades, a zone's year-on-year change) has five points."""
 
 Progress = Callable[[str, int], None]
 
@@ -64,14 +68,19 @@ def build_demo_store(db: str | Path, *, scale: str = "city", seed: int = 2025042
 
 
 def evaluate_demo(store: Store) -> str:
-    """The pipeline after loading: the 亩均 evaluation (and 地企双评) of the demo's last year
-    with the ``ningbo-demo`` profile, stored as a run, then the low-efficiency plan (units,
-    project types, modes) stored as a run, then the supply–demand matching (issue #19)
-    stored as a run; returns the evaluation run id."""
+    """The pipeline after loading: the 亩均 evaluation (and 地企双评) of the demo's last
+    :data:`DEMO_YEARS` years with the ``ningbo-demo`` profile, each stored as a run (each
+    year on 31 March of the year after it), then the low-efficiency plan of the last year
+    (units, project types, modes) stored as a run, then the supply–demand matching (issue
+    #19) stored as a run; returns the last evaluation run id."""
     from indspace.services.evaluation import run_evaluation
     from indspace.services.lowuse import plan
 
-    outcome = run_evaluation(store, DEMO_AS_OF.year, DEMO_PROFILE, actor="indspace demo",
+    last = DEMO_AS_OF.year
+    for year in range(last - DEMO_YEARS + 1, last):
+        run_evaluation(store, year, DEMO_PROFILE, actor="indspace demo",
+                       note="demo pipeline", now=DEMO_EVALUATED_AT.replace(year=year + 1))
+    outcome = run_evaluation(store, last, DEMO_PROFILE, actor="indspace demo",
                              note="demo pipeline", now=DEMO_EVALUATED_AT)
     plan(store, evaluation_run_id=str(outcome.run["run_id"]), actor="indspace demo",
          now=DEMO_EVALUATED_AT)

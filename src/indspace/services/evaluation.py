@@ -8,6 +8,7 @@ found again, not recomputed into a copy) and byte-identical output files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +33,7 @@ from indspace.core.engines.mujun import (
     evaluate,
 )
 from indspace.core.engines.policies import apply_policies
-from indspace.core.errors import NotFoundError, PolicyError, ValidationError
+from indspace.core.errors import NotFoundError, PolicyError, StoreError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
@@ -413,17 +414,65 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
             "profile_hash": profile.content_hash, "profile_text": profile.text,
             "method_date": on, "inputs_hash": digest, "parent_run_id": parent_run_id,
             "created_at": at, "actor": actor, "note": note,
-            "history_years": history_depth(comp.method),
+            "history_years": history_depth(comp.method), "derived_version": DERIVED_VERSION,
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
-            _results_rows(comp.results), comp.scores, comp.dual.parcels,
-            objection_ids=objection_ids, history=comp.history,
-            history_keys=comp.history_keys)
+            _results_rows(comp.results), comp.scores[list(STORED_SCORE_COLUMNS)],
+            comp.dual.parcels, objection_ids=objection_ids, history=comp.history,
+            history_keys=comp.history_keys,
+            zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]), comp.method),
+            columns=_kept_columns(comp, loaded[year]))
         reused = False
     outcome = RunOutcome(run, comp, reused)
     if out is not None:
         write_output(out, comp, run, profile)
         outcome.out = out
     return outcome
+
+
+DERIVED_VERSION = 1
+"""``evaluation_runs.derived_version`` of a run that stored its policies, zone sums and the
+scores' numerators, denominators and benchmark groups (revision 0019)."""
+
+
+def run_zone_sums(store: Store, comp: Computation, inputs: Inputs) -> pd.DataFrame:
+    """The zone sums (districts, 2070 parks, 361 chains) of a computed year, as a run stores
+    them (:func:`~indspace.core.engines.zones.zone_sums`)."""
+    from indspace.core.engines.zones import zone_map, zone_sums
+
+    zones = zone_map(inputs.firms, ("district", "chain"))
+    parks = firm_parks(store, inputs.parcels)
+    zones = pd.concat([zones, parks.assign(zone_kind="park").rename(
+        columns={"park": "zone"})[["credit_code", "zone_kind", "zone"]]], ignore_index=True)
+    own_land = comp.attribution.firms[["credit_code", "land_area_mu"]]
+    figures = inputs.indicators[["credit_code", "tax", "value_added"]].merge(
+        own_land, on="credit_code", how="left")
+    return zone_sums(comp.results, figures, zones, comp.method.grading.scale)
+
+
+def _zone_rows_stored(sums: pd.DataFrame, method: EvaluationMethod) -> pd.DataFrame:
+    """Zone sums with the class counts folded into ``grade_counts`` (JSON, class → firms)."""
+    from indspace.core.engines.zones import SUM_COLUMNS
+
+    codes = method.grading.scale.codes
+    counts = sums[[f"n_{c.lower()}" for c in codes]].to_numpy(dtype=np.int64)
+    out = sums[["zone_kind", "zone", *SUM_COLUMNS]].copy()
+    out["grade_counts"] = [json.dumps(dict(zip(codes, map(int, row), strict=True)),
+                                      ensure_ascii=False) for row in counts]
+    return out
+
+
+def _zone_sums_read(frame: pd.DataFrame, method: EvaluationMethod) -> pd.DataFrame:
+    """The stored zone rows as :func:`~indspace.core.engines.zones.zone_sums` gave them."""
+    from indspace.core.engines.zones import SUM_COLUMNS
+
+    codes = method.grading.scale.codes
+    counts = [json.loads(t) for t in frame["grade_counts"]]
+    out = frame[["zone_kind", "zone", *SUM_COLUMNS[:3]]].copy()
+    for c in codes:
+        out[f"n_{c.lower()}"] = np.array([int(d.get(c, 0)) for d in counts], dtype=np.int64)
+    for c in SUM_COLUMNS[3:]:
+        out[c] = frame[c].astype("float64")
+    return out.sort_values(["zone_kind", "zone"], ignore_index=True)
 
 
 STORED_RESULT_COLUMNS = ("credit_code", "policy_grade")
@@ -469,6 +518,29 @@ def _results_rows(results: pd.DataFrame) -> pd.DataFrame:
         r[c] = r[c].astype("Int64")
     r["review"] = r["review"].astype(bool)
     return r
+
+
+STORED_SCORE_COLUMNS = ("credit_code", "indicator", "value", "benchmark", "weight", "points",
+                        "missing")
+KEPT_SCORE_COLUMNS = ("numerator", "denominator", "bench_group")
+"""Kept as whole columns beside the score rows (``evaluation_columns``, revision 0019)."""
+
+
+def _kept_columns(comp: Computation, inputs: Inputs) -> dict[tuple[str, str], np.ndarray]:
+    """The per-firm columns a run keeps beside its rows: the scores' numerators,
+    denominators and benchmark groups, and each result firm's own policy-basis figures
+    (aligned with the result rows, sorted by credit_code)."""
+    from indspace.core.engines.policies import FIGURE_BASES
+
+    out = {("evaluation_scores", c): comp.scores[c].to_numpy() for c in KEPT_SCORE_COLUMNS}
+    own = inputs.indicators.drop_duplicates("credit_code").set_index("credit_code")
+    codes = comp.results["credit_code"]
+    for name in FIGURE_BASES:
+        out[("evaluation_results", name)] = (
+            codes.map(pd.to_numeric(own[name], errors="coerce")).to_numpy(
+                dtype="float64", na_value=np.nan)
+            if name in own.columns else np.full(len(codes), np.nan))
+    return out
 
 
 def output_frame(c: Computation) -> pd.DataFrame:
@@ -571,6 +643,238 @@ def explain(store: Store, credit_code: str, year: int | None = None,
         "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
                      for row in pol.drop(columns="credit_code").to_dict("records")],
     }
+
+
+# ------------------------------------------------------- answers read from a stored run
+def answer_run(store: Store, year: int, profile_ref: str) -> dict[str, Any]:
+    """The run the web answers read for ``year`` and a bundled profile: the newest version
+    that stored its explanations and roll-ups (revision 0019), else the newest run made
+    before that revision (:func:`explain_answer` and :func:`zones_answer` then compute it
+    as before). No run: evaluate first."""
+    profile_id = resolve_profile(profile_ref).id
+    run = runs.latest_derived_run(store, year, profile_id)
+    if run is None:                  # only runs made before revision 0019, if any
+        older = runs.latest_run_id(store, year, profile_id)
+        run = None if older is None else runs.get_run(store, older)
+    if run is None:
+        raise NotFoundError(
+            f"{year} 年度尚无策略配置 {profile_id} 的评价批次",
+            f"no evaluation run of {year} with profile {profile_id}", where="evaluation_runs",
+            hint_zh="请市级管理员先计算该年度的亩均评价",
+            hint_en="a city administrator computes that year's evaluation first")
+    return run
+
+
+def explain_answer(store: Store, credit_code: str, run: Mapping[str, Any], *,
+                   who: Principal = SYSTEM) -> dict[str, Any]:
+    """The web explanation of a run: read (:func:`explain_stored`) for a run of revision
+    0019 or later, computed (:func:`explain`) for an older run that stored nothing more."""
+    if run.get("derived_version"):
+        return explain_stored(store, credit_code, run, who=who)
+    return explain(store, credit_code, run_id=str(run["run_id"]), who=who)
+
+
+def zones_answer(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTEM
+                 ) -> pd.DataFrame:
+    """The web roll-up of a run: read (:func:`zones_stored`) or, for a run older than
+    revision 0019, computed (:func:`zone_rollup`)."""
+    if run.get("derived_version"):
+        return zones_stored(store, run, who=who)
+    return zone_rollup(store, None, None, run_id=str(run["run_id"]), who=who)
+
+
+def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
+                   who: Principal = SYSTEM) -> dict[str, Any]:
+    """:func:`explain` of a stored run, read, not computed: the firm's stored result,
+    scores and policy measures, its result in the newest run of the year before with the
+    same profile, and the distance to the next grade from the run's own rows of the firm's
+    groups (:func:`~indspace.core.engines.explain.next_grade_stored`). Same keys and, for a
+    run of revision 0019, the same numbers as :func:`explain` with ``run_id``."""
+    from indspace.core.engines.explain import next_grade_stored
+
+    require_firm(who, store, credit_code)
+    run_id = str(run["run_id"])
+    year, on = int(run["year"]), run["method_date"]
+    profile = run_profile(run)
+    method = profile.evaluation_method(on)
+    res = runs.read_results(store, run_id, credit_code)
+    firm = store.read_frame("enterprises", columns=["credit_code", "name"],
+                            where={"credit_code": credit_code})
+    if firm.empty:
+        raise NotFoundError(f"企业 {credit_code} 不存在", f"enterprise {credit_code} not found",
+                            where="enterprises")
+    if res.empty:
+        raise NotFoundError(f"评价批次 {run_id} 中没有企业 {credit_code}",
+                            f"enterprise {credit_code} is not in run {run_id}", where=run_id)
+    me = res.iloc[0]
+    scores = runs.read_scores(store, run_id, credit_code)
+    labels = {i.name: (i.label, i.unit) for s in method.indicator_sets.values()
+              for i in s.indicators}
+    prev = _previous_stored(store, run, credit_code)
+    breakdown = []
+    for sc in scores.itertuples(index=False):
+        label, unit = labels[sc.indicator]
+        breakdown.append({
+            "indicator": sc.indicator, "label": label, "unit": unit, "value": _num(sc.value),
+            "benchmark": _num(sc.benchmark), "weight": sc.weight, "points": _num(sc.points),
+            "missing": bool(sc.missing),
+            "previous_value": _num(prev["values"].get(sc.indicator)) if prev else None})
+    if me["status"] == "graded" and grade_searchable(me, method):
+        prepared = _population_rows(store, run, method, str(me["population"]))
+        nxt = next_grade_stored(prepared, None, method, credit_code, me)
+    else:
+        nxt = next_grade_stored(res, scores.iloc[0:0], method, credit_code)
+    pol = _policies_stored(store, run, me, method)
+    return {
+        "credit_code": credit_code, "name": firm.iloc[0]["name"], "year": year,
+        "profile": profile.id, "profile_version": profile.version,
+        "profile_hash": profile.content_hash, "method_date": on.isoformat(),
+        "run_id": run_id,
+        "status": me["status"], "status_label": STATUS_LABELS.get(me["status"], ""),
+        "reason": me["reason"] or None, "reason_label": REASON_LABELS.get(me["reason"]),
+        "population": me["population"], "group": me["group_label"],
+        "land_area_mu": _num(me["land_area_mu"]), "score": _num(me["score"]),
+        "rank": _num(me["rank"]), "group_size": _num(me["group_size"]),
+        "grade": None if pd.isna(me["grade"]) else me["grade"],
+        "policy_grade": None if pd.isna(me["policy_grade"]) else me["policy_grade"],
+        "landlord": None if pd.isna(me["landlord"]) else me["landlord"],
+        "breakdown": breakdown,
+        "previous": prev and {k: v for k, v in prev.items() if k != "values"},
+        "next_grade": {"target": nxt.target, "extra_tax_wan": nxt.extra_tax_wan,
+                       "extra_tax_per_mu": nxt.extra_tax_per_mu,
+                       "land_reduction_mu": nxt.land_reduction_mu, "note": nxt.note or None},
+        "policies": pol,
+    }
+
+
+def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
+                     method: EvaluationMethod) -> list[dict[str, Any]]:
+    """The firm's differentiated-policy measures and money, arithmetic on its stored row
+    (policy grade, land), its kept basis figures and its stored grade history
+    (:func:`~indspace.core.engines.policies.firm_policies`: the rows
+    :func:`~indspace.core.engines.policies.apply_policies` gave in the run)."""
+    from indspace.core.engines.policies import FIGURE_BASES, firm_policies
+
+    code = str(me["credit_code"])
+    kept = _run_rows(store, run)
+    history = kept["history"].get(code, {})
+    row = kept["results"].iloc[kept["at"][code]]
+    figures = {b: (None if b not in row.index or pd.isna(row[b]) else float(row[b]))
+               for b in FIGURE_BASES}
+    grade = None if pd.isna(me["policy_grade"]) else str(me["policy_grade"])
+    land = me["land_area_mu"]
+    return firm_policies(grade, float("nan") if land is None else float(land), figures,
+                         history, method.policies, int(run["year"]))
+
+
+def _previous_stored(store: Store, run: Mapping[str, Any], code: str
+                     ) -> dict[str, Any] | None:
+    """The firm's result in the newest stored run of the year before (same profile id)."""
+    prev_id = runs.latest_run_id(store, int(run["year"]) - 1, str(run["profile_id"]))
+    if prev_id is None:
+        return None
+    res = runs.read_results(store, prev_id, code, columns=("score", "grade", "rank"))
+    if res.empty:
+        return None
+    me = res.iloc[0]
+    s = runs.read_scores(store, prev_id, code, columns=("indicator", "value"))
+    return {"year": int(run["year"]) - 1, "score": _num(me["score"]),
+            "grade": None if pd.isna(me["grade"]) else me["grade"],
+            "rank": _num(me["rank"]), "values": dict(zip(s["indicator"], s["value"],
+                                                         strict=True))}
+
+
+_POPULATION_ROWS: dict[tuple[Any, ...], dict[str, Any]] = {}
+_POPULATION_ROWS_KEPT = 4
+NEXT_GRADE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "status", "grade",
+                             "bonus_points", "penalty_points", "land_area_mu")
+
+
+def grade_searchable(me: Mapping[str, Any], method: EvaluationMethod) -> bool:
+    """A graded firm below the best class (one whose next grade is searched)."""
+    return bool(pd.notna(me["grade"]) and me["grade"] != method.grading.scale.best)
+
+
+def _run_key(store: Store, run: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A run's identity in this process's memory: the store and the run's own fields (a
+    store rebuilt under the same path gives another key)."""
+    return (str(store.engine.url), run["run_id"], run["inputs_hash"], run["profile_hash"],
+            str(run["created_at"]))
+
+
+def _run_rows(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's stored result and score rows with the columns kept beside them and its
+    grade history by firm, read once per run and kept in memory (a run's rows never
+    change); at most a few runs are kept."""
+    key = _run_key(store, run)
+    kept = _POPULATION_ROWS.get(key)
+    if kept is None:
+        run_id = str(run["run_id"])
+        res = runs.read_in_order(store, "evaluation_results", run_id,
+                                 NEXT_GRADE_RESULT_COLUMNS)
+        for name, values in runs.read_columns(store, run_id, "evaluation_results").items():
+            res[name] = values
+        sc = runs.read_in_order(store, "evaluation_scores", run_id, ("credit_code",
+                                                                      "indicator", "points"))
+        for name, values in runs.read_columns(store, run_id, "evaluation_scores").items():
+            sc[name] = values
+        history: dict[str, dict[int, str | None]] = {}
+        if run.get("history_years"):
+            h = runs.read_history(store, run_id)
+            for c, y, g in zip(h["credit_code"], h["year"].tolist(),
+                               h["policy_grade"].to_numpy(dtype=object, na_value=None),
+                               strict=True):
+                history.setdefault(c, {})[y] = g
+        kept = {"results": res, "scores": sc, "populations": {}, "history": history,
+                "at": {c: i for i, c in enumerate(res["credit_code"])}}
+        while len(_POPULATION_ROWS) >= _POPULATION_ROWS_KEPT:
+            _POPULATION_ROWS.pop(next(iter(_POPULATION_ROWS)))
+        _POPULATION_ROWS[key] = kept
+    return kept
+
+
+def _population_rows(store: Store, run: Mapping[str, Any], method: EvaluationMethod,
+                     population: str) -> Any:
+    """One population of a run's kept rows as arrays
+    (:func:`~indspace.core.engines.explain.stored_population`), built once per run."""
+    from indspace.core.engines.explain import stored_population
+
+    kept = _run_rows(store, run)
+    pops = kept["populations"]
+    if population not in pops:
+        pops[population] = stored_population(kept["results"], kept["scores"], method,
+                                             population)
+    return pops[population]
+
+
+_ROLLUPS: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTEM
+                 ) -> pd.DataFrame:
+    """:func:`zone_rollup` of a stored run, read, not computed: the run's zone sums turned
+    into the roll-up, year-on-year against the zone sums of the newest run of the year
+    before with the same profile (none: the year-on-year columns are empty)."""
+    from indspace.core.engines.zones import zone_kpis
+
+    who.require_login()
+    year = int(run["year"])
+    before = runs.latest_derived_run(store, year - 1, str(run["profile_id"]))
+    key = (*_run_key(store, run), None if before is None else _run_key(store, before))
+    if key in _ROLLUPS:              # the same two stored runs: the same roll-up
+        return _ROLLUPS[key]
+    method = run_profile(run).evaluation_method(run["method_date"])
+    sums = _zone_sums_read(runs.read_zones(store, str(run["run_id"])), method)
+    previous = None
+    if before is not None:
+        prev_method = run_profile(before).evaluation_method(before["method_date"])
+        prev_sums = _zone_sums_read(runs.read_zones(store, str(before["run_id"])), prev_method)
+        previous = zone_kpis(prev_sums, prev_method.grading.scale, None, year - 1)
+    out = zone_kpis(sums, method.grading.scale, previous, year)
+    while len(_ROLLUPS) >= 16:
+        _ROLLUPS.pop(next(iter(_ROLLUPS)))
+    _ROLLUPS[key] = out
+    return out
 
 
 def _run_or_ref(store: Store, run_id: str | None, year: int | None,
@@ -777,24 +1081,44 @@ def firm_grades(store: Store, credit_code: str, *, who: Principal = SYSTEM
 
 
 # ------------------------------------------------------ zones (districts, parks, chains)
-def firm_parks(store: Store) -> pd.DataFrame:
+def firm_parks(store: Store, firms: pd.DataFrame | None = None) -> pd.DataFrame:
     """credit_code → park_id: the park ("2070" zone) holding a point inside each parcel the
-    firm owns; a firm owning parcels in several parks is counted in each."""
+    firm owns; a firm owning parcels in several parks is counted in each. The parcel → park
+    mapping is kept in the store for the current parks and parcels
+    (:mod:`indspace.store.parcel_parks`) and computed from the geometries only when they
+    changed. ``firms``: the parcels' owners (parcel_id, owner_credit_code) if already read."""
+    from indspace.store import parcel_parks
+
+    version = parcel_parks.version(store)
+    mapping = parcel_parks.read(store, version)
+    if mapping is None:
+        mapping = _parcel_parks(store)
+        with contextlib.suppress(StoreError):   # a read-only store still gets the answer
+            parcel_parks.write(store, version, mapping)
+    owners = (firms if firms is not None else
+              store.read_frame("parcels", columns=["parcel_id", "owner_credit_code"]))
+    hit = mapping.merge(owners[["parcel_id", "owner_credit_code"]], on="parcel_id")
+    out = hit[["owner_credit_code", "park_id"]].dropna().drop_duplicates()
+    return out.rename(columns={"owner_credit_code": "credit_code", "park_id": "park"}) \
+        .sort_values(["credit_code", "park"], ignore_index=True)
+
+
+def _parcel_parks(store: Store) -> pd.DataFrame:
+    """parcel_id → park_id from the geometries: the park holding each parcel's
+    representative point."""
     import geopandas as gpd
 
     parks = store.read_frame("parks", columns=["park_id", "geometry"])
-    parcels = store.read_frame("parcels", columns=["parcel_id", "owner_credit_code",
-                                                   "geometry"])
+    parcels = store.read_frame("parcels", columns=["parcel_id", "geometry"])
     if parks.empty or parcels.empty:
-        return pd.DataFrame({"credit_code": pd.Series(dtype="string"),
-                             "park": pd.Series(dtype="string")})
+        return pd.DataFrame({"parcel_id": pd.Series(dtype=object),
+                             "park_id": pd.Series(dtype=object)})
     points = gpd.GeoDataFrame(parcels.drop(columns="geometry"),
                               geometry=parcels.geometry.representative_point(),
                               crs=parcels.crs)
     hit = gpd.sjoin(points, parks, predicate="within", how="inner")
-    out = hit[["owner_credit_code", "park_id"]].dropna().drop_duplicates()
-    return out.rename(columns={"owner_credit_code": "credit_code", "park_id": "park"}) \
-        .sort_values(["credit_code", "park"], ignore_index=True)
+    return (hit[["parcel_id", "park_id"]].dropna().drop_duplicates()
+            .sort_values(["parcel_id", "park_id"], ignore_index=True))
 
 
 def zone_rollup(store: Store, year: int | None, profile_ref: str | None,
@@ -870,6 +1194,11 @@ def run_detail(store: Store, run_id: str, *, who: Principal = SYSTEM) -> dict[st
     return {k: json_value(v) for k, v in row.items()}
 
 
+PAGE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "land_area_mu", "score",
+                       "rank", "group_size", "grade", "policy_grade", "status", "reason",
+                       "landlord", "bonus_points", "penalty_points", "review")
+
+
 def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int = 0,
                      grade: str | None = None, group: str | None = None,
                      status: str | None = None, order: str = "credit_code",
@@ -881,7 +1210,7 @@ def run_results_page(store: Store, run_id: str, *, limit: int = 100, offset: int
     runs.get_run(store, run_id)                      # a clear 404 for an unknown run
     if who.role == "district_officer" and district not in (None, who.district):
         who.require_see(district, what=f"区县 {district}")
-    frame = runs.read_results(store, run_id)
+    frame = runs.read_results(store, run_id, columns=PAGE_RESULT_COLUMNS)
     firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
     frame = frame.merge(firms, on="credit_code", how="left", validate="m:1")
     frame = frame[who.mask(frame)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -144,7 +144,9 @@ def latest_run(store: Store, year: int, profile_id: str | None = None) -> dict[s
 def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: pd.DataFrame,
              parcels: pd.DataFrame, *, objection_ids: list[str] | None = None,
              history: pd.DataFrame | None = None,
-             history_keys: Sequence[HistoryKey] = ()) -> dict[str, Any]:
+             history_keys: Sequence[HistoryKey] = (),
+             zones: pd.DataFrame | None = None,
+             columns: Mapping[tuple[str, str], np.ndarray] | None = None) -> dict[str, Any]:
     """Write a new run with all its rows in ONE transaction; assign its version number.
 
     ``run`` holds the ``evaluation_runs`` columns except ``run_id``, ``version`` and
@@ -154,7 +156,10 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
     read (``run["history_years"]`` years before its year), kept for later steps;
     ``history_keys`` says, per year of it, the method date and inputs hash its grades came
     from and the run already holding them (None: none; their rows are written with this
-    run), see :func:`find_history`.
+    run), see :func:`find_history`. ``zones`` (the zone sums, class counts in
+    ``grade_counts`` as JSON) is what the roll-up pages show about the run; ``columns``
+    ((table, name) → array aligned with the rows given for that table) the per-firm
+    figures kept beside them, each as one value (revision 0019).
     """
     t = store.table("evaluation_runs")
     with store._write() as conn:
@@ -168,6 +173,12 @@ def save_run(store: Store, run: dict[str, Any], results: pd.DataFrame, scores: p
         _append(store, conn, "evaluation_results", results.assign(run_id=run_id))
         _append(store, conn, "evaluation_scores", scores.assign(run_id=run_id))
         _append(store, conn, "parcel_evaluations", parcels.assign(run_id=run_id))
+        if zones is not None:
+            _append(store, conn, "evaluation_zones", zones.assign(run_id=run_id))
+        if columns:
+            conn.execute(sa.insert(store.table("evaluation_columns")), [
+                {"run_id": run_id, "rows_of": table, "name": name,
+                 **_column_blob(values)} for (table, name), values in columns.items()])
         if history is not None:       # the years another run holds: a pointer, no copy
             held = {y for y, _, _, holder in history_keys if holder is not None}
             own = history[~history["year"].isin(held)]
@@ -222,8 +233,71 @@ def read_run_figures(store: Store, run_id: str, year: int,
     return frame
 
 
-def read_scores(store: Store, run_id: str, credit_code: str | None = None) -> pd.DataFrame:
-    return _read(store, "evaluation_scores", run_id, credit_code, "credit_code")
+def read_scores(store: Store, run_id: str, credit_code: str | None = None, *,
+                columns: Sequence[str] | None = None) -> pd.DataFrame:
+    return _read(store, "evaluation_scores", run_id, credit_code, "credit_code", columns)
+
+
+def _column_blob(values: np.ndarray) -> dict[str, Any]:
+    """One column as stored in ``evaluation_columns``: little-endian int64 or float64."""
+    arr = np.asarray(values)
+    dtype = "<i8" if arr.dtype.kind in "iub" else "<f8"
+    return {"dtype": dtype, "data": np.ascontiguousarray(arr, dtype=dtype).tobytes()}
+
+
+def read_columns(store: Store, run_id: str, rows_of: str) -> dict[str, np.ndarray]:
+    """The per-firm columns a run kept beside its ``rows_of`` rows (revision 0019), each
+    aligned with those rows in ``fid`` order (:func:`read_in_order`); empty for an older
+    run."""
+    t = store.table("evaluation_columns")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.name, t.c.dtype, t.c.data).where(
+            t.c.run_id == run_id, t.c.rows_of == rows_of)).all()
+    return {name: np.frombuffer(bytes(data), dtype=dtype) for name, dtype, data in rows}
+
+
+def read_in_order(store: Store, table: str, run_id: str, columns: Sequence[str]
+                  ) -> pd.DataFrame:
+    """A run's rows of ``table`` in the order written (``fid``): the order of its
+    :func:`read_columns`."""
+    t = store.table(table)
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(
+            sa.select(*(t.c[c] for c in columns)).where(t.c.run_id == run_id)
+            .order_by(t.c.fid))]
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def read_zones(store: Store, run_id: str) -> pd.DataFrame:
+    """A run's zone sums (revision 0019), as written (zone_kind, zone order)."""
+    t = store.table("evaluation_zones")
+    cols = [c for c in t.columns if c.name not in ("fid", "run_id")]
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(
+            sa.select(*cols).where(t.c.run_id == run_id).order_by(t.c.fid))]
+    return pd.DataFrame(rows, columns=[c.name for c in cols])
+
+
+def latest_run_id(store: Store, year: int, profile_id: str) -> str | None:
+    """The id of the newest version of ``year``'s runs with ``profile_id``, or None."""
+    t = store.table("evaluation_runs")
+    q = (sa.select(t.c.run_id).where(t.c.year == year, t.c.profile_id == profile_id)
+         .order_by(t.c.version.desc()).limit(1))
+    with store.engine.connect() as conn:
+        found = conn.execute(q).scalar()
+    return None if found is None else str(found)
+
+
+def latest_derived_run(store: Store, year: int, profile_id: str) -> dict[str, Any] | None:
+    """The newest version of ``year``'s runs with ``profile_id`` that stored what pages show
+    (``derived_version`` set, revision 0019), or None."""
+    t = store.table("evaluation_runs")
+    q = (sa.select(t).where(t.c.year == year, t.c.profile_id == profile_id,
+                            t.c.derived_version.is_not(None))
+         .order_by(t.c.version.desc()).limit(1))
+    with store.engine.connect() as conn:
+        row = conn.execute(q).mappings().first()
+    return dict(row) if row else None
 
 
 def read_parcel_evaluations(store: Store, run_id: str, *,
@@ -232,7 +306,8 @@ def read_parcel_evaluations(store: Store, run_id: str, *,
     return _read(store, "parcel_evaluations", run_id, None, "parcel_id", columns)
 
 
-def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataFrame:
+def read_history(store: Store, run_id: str, year: int | None = None,
+                 credit_code: str | None = None) -> pd.DataFrame:
     """The grade history a run kept (credit_code, year, policy_grade; only ``year``'s
     rows if given), year by year in the order written, policy_grade as pandas ``string``
     (as the evaluation gives it); a year another run holds is read from that run. Empty for
@@ -246,9 +321,10 @@ def read_history(store: Store, run_id: str, year: int | None = None) -> pd.DataF
     parts: list[list[np.ndarray]] = []
     with store.engine.connect() as conn:
         for y, src in conn.execute(keys.order_by(k.c.year)).all():
-            rows = conn.execute(sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
-                                .order_by(t.c.fid)).cursor.fetchall()
-            parts.append(row_columns(rows, 3))
+            q = sa.select(*cols).where(t.c.run_id == src, t.c.year == y)
+            if credit_code is not None:
+                q = q.where(t.c.credit_code == credit_code)
+            parts.append(row_columns(conn.execute(q.order_by(t.c.fid)).cursor.fetchall(), 3))
     by_col = ([np.concatenate([p[i] for p in parts]) for i in range(3)] if parts
               else row_columns([], 3))
     return pd.DataFrame({

@@ -24,6 +24,9 @@ The annual run (issue #14, revision 0012) adds ``evaluation_history`` and
 ``evaluation_history_years`` (the grade history a run's policies read, and where each year's
 grades came from) and ``parcel_building_figures`` (the per-parcel result of the building
 overlay, keyed by a content version of buildings and parcels; owner ``services/land.py``).
+Revision 0019 (issue #16) keeps what a page shows about a run with it: ``evaluation_columns``
+(per-firm figures beside the result and score rows, one array per column), ``evaluation_zones``
+and ``parcel_parks``.
 
 The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
 adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
@@ -45,6 +48,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -227,6 +231,7 @@ def evaluation_tables(md: MetaData) -> None:
         Column("summary_json", Text, nullable=False),
         Column("profile_text", Text, comment="策略配置全文（YAML）"),
         Column("history_years", Integer, comment="保存的往年等级年数"),
+        Column("derived_version", Integer, comment="随批次保存的解释与汇总的版本"),
         Index("ix_evaluation_runs_year_profile", "year", "profile_id"),
         sqlite_autoincrement=True, comment="亩均评价批次（不可修改）",
     )
@@ -265,6 +270,44 @@ def evaluation_tables(md: MetaData) -> None:
         Column("missing", Boolean, nullable=False),
         Index("ix_evaluation_scores_run_code", "run_id", "credit_code"),
         sqlite_autoincrement=True, comment="亩均评价单项得分",
+    )
+    Table(
+        "evaluation_zones", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("zone_kind", Text, nullable=False),
+        Column("zone", Text, nullable=False),
+        Column("firms_evaluated", Integer, nullable=False),
+        Column("firms_graded", Integer, nullable=False),
+        Column("firms_ungraded", Integer, nullable=False),
+        Column("grade_counts", Text, nullable=False, comment="各等级企业数（JSON）"),
+        Column("tax", Float, nullable=False, comment="万元"),
+        Column("value_added", Float, nullable=False, comment="万元"),
+        Column("land_area_mu", Float, nullable=False, comment="亩"),
+        Column("ab_land", Float, nullable=False, comment="优等级企业用地（亩）"),
+        Column("d_land", Float, nullable=False, comment="最劣等级企业用地（亩）"),
+        Index("ix_evaluation_zones_run", "run_id", "zone_kind"),
+        sqlite_autoincrement=True, comment="亩均评价批次的区县、园区、产业链汇总",
+    )
+    Table(
+        "evaluation_columns", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Text, nullable=False),
+        Column("rows_of", Text, nullable=False, comment="所对应的表（按 fid 顺序）"),
+        Column("name", Text, nullable=False),
+        Column("dtype", Text, nullable=False, comment="<f8 或 <i8"),
+        Column("data", LargeBinary, nullable=False),
+        Index("ix_evaluation_columns_run", "run_id", "rows_of"),
+        sqlite_autoincrement=True, comment="亩均评价批次逐企业附加数值（整列保存）",
+    )
+    Table(
+        "parcel_parks", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("source_version", Text, nullable=False, comment="园区与宗地数据的内容版本"),
+        Column("parcel_id", Text, nullable=False),
+        Column("park_id", Text, nullable=False),
+        Index("ix_parcel_parks_source", "source_version"),
+        sqlite_autoincrement=True, comment="宗地所在园区（按内容版本保存）",
     )
     Table(
         "parcel_evaluations", md,

@@ -75,7 +75,12 @@ _SCORE_DECIMALS = 9  # ranks compare scores rounded to 1e-9: float noise never s
 
 
 SCORE_COLUMNS = ("credit_code", "indicator", "value", "benchmark", "weight", "points",
-                 "missing")
+                 "missing", "numerator", "denominator", "bench_group")
+"""``numerator`` and ``denominator`` are the figures the value is the ratio of, as evaluated
+(tenants' figures merged); ``bench_group`` numbers the benchmark group the firm is compared
+in, unique within one evaluation (population × the benchmark's group_by): with them the
+distance to the next grade can be found from the stored rows (engines/explain.py)."""
+_BENCH_GROUP_STRIDE = 1_000_000   # bench_group = population index × stride + group code
 
 
 class EvaluationResult:
@@ -114,7 +119,9 @@ def _long_scores(results: pd.DataFrame, parts: list[dict[str, np.ndarray]]) -> p
         "value": cat("value"),
         "benchmark": np.concatenate([p["bench_per"][p["bench_at"]] for p in parts])[order],
         "weight": cat("weight"),
-        "points": cat("points"), "missing": cat("missing")})
+        "points": cat("points"), "missing": cat("missing"),
+        "numerator": cat("numerator"), "denominator": cat("denominator"),
+        "bench_group": cat("bench_group")})
 
 
 def evaluate(firms: pd.DataFrame, indicators: pd.DataFrame, attribution: Attribution,
@@ -221,12 +228,13 @@ def evaluate_assembled(df: pd.DataFrame, method: EvaluationMethod, year: int,
     parts: list[dict[str, np.ndarray]] = []
     population = df["population"].to_numpy(dtype=object)
     scored_status = isin(df["status"], ("graded", "vetoed", "ungraded"))
-    for pop in method.populations:
+    for p_index, pop in enumerate(method.populations):
         sel = (population == pop.name) & scored_status
         if not sel.any():
             continue
         rows = np.flatnonzero(sel)
-        points, long = _score(df, rows, keys, method.indicator_sets[pop.indicator_set])
+        points, long = _score(df, rows, keys, method.indicator_sets[pop.indicator_set],
+                              p_index * _BENCH_GROUP_STRIDE)
         total = None
         whole = bool(sel.all())       # one population scores every row: no full-size copy
         for col, values in points.items():
@@ -455,9 +463,10 @@ def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
     return _KeyCodes(df).groups(cols, np.arange(len(df)))
 
 
-def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorSet
-           ) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
-    """Points per indicator for the firms ``rows`` of one population."""
+def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorSet,
+           group_base: int = 0) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
+    """Points per indicator for the firms ``rows`` of one population (``group_base``: added
+    to its benchmark group codes so that they are unique across populations)."""
     out: dict[str, np.ndarray] = {}
     longs = []
     group_codes: dict[tuple[str, ...], np.ndarray] = {}
@@ -493,7 +502,8 @@ def _score(df: pd.DataFrame, rows: np.ndarray, keys: _KeyCodes, iset: IndicatorS
         longs.append({"indicator": np.asarray(ind.name), "pos": rows, "value": value,
                       "bench_per": per, "bench_at": codes,
                       "weight": np.broadcast_to(np.float64(ind.weight), len(rows)),
-                      "points": points, "missing": missing})
+                      "points": points, "missing": missing, "numerator": num,
+                      "denominator": den, "bench_group": codes + group_base})
     return out, longs
 
 

@@ -18,7 +18,8 @@ empty), the profile's measures and the year. Output: one row per firm and measur
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ import pandas as pd
 from indspace.core.model.units import mu_to_m2
 from indspace.core.policy.evaluation import PolicyMeasure
 
+FIGURE_BASES = ("electricity_kwh", "water_t", "energy_tce", "emissions")
+"""The firm figures a measure can be charged on (kWh, t, tce, t; the land bases come from
+the result)."""
 COLUMNS = ("credit_code", "grade", "measure_type", "label", "amount", "unit", "basis",
            "basis_value", "consecutive_years", "money_yuan", "note")
 
@@ -74,3 +78,48 @@ def apply_policies(results: pd.DataFrame, figures: pd.DataFrame, history: pd.Dat
     hit["basis_value"] = basis_value
     hit["money_yuan"] = (hit["amount"] * hit["basis_value"]).round(2)
     return hit[list(COLUMNS)].sort_values(["credit_code", "measure_type"], ignore_index=True)
+
+
+def firm_policies(policy_grade: str | None, land_area_mu: float,
+                  figures: Mapping[str, float | None], history: Mapping[int, str | None],
+                  measures: Sequence[PolicyMeasure], year: int) -> list[dict[str, Any]]:
+    """:func:`apply_policies` for ONE firm, without a frame (a stored run's explanation reads
+    it per request): the same rows in the same order, as dicts of the :data:`COLUMNS` but
+    ``credit_code``, a missing number as None. ``history``: the firm's policy grade in
+    earlier years (year → grade); ``figures``: its own basis figures of the year."""
+    if not measures or policy_grade is None:
+        return []
+    years = 1
+    y = year - 1
+    while history.get(y) == policy_grade:
+        years += 1
+        y -= 1
+    chosen: dict[str, PolicyMeasure] = {}
+    for m in measures:
+        if m.grade != policy_grade or years < m.consecutive_years_min:
+            continue
+        best = chosen.get(m.measure_type)
+        if best is None or m.consecutive_years_min >= best.consecutive_years_min:
+            chosen[m.measure_type] = m
+    out = []
+    for kind in sorted(chosen):
+        m = chosen[kind]
+        basis_value: float | None
+        if m.basis == "land_area_mu":
+            basis_value = float(land_area_mu)
+        elif m.basis == "land_area_m2":
+            basis_value = float(mu_to_m2(land_area_mu))
+        elif m.basis != "none" and figures.get(m.basis) is not None:
+            basis_value = float(figures[m.basis])  # type: ignore[arg-type]
+        else:
+            basis_value = None
+        if basis_value is not None and np.isnan(basis_value):
+            basis_value = None
+        money = (None if m.amount is None or basis_value is None
+                 else float(np.round(np.float64(m.amount) * basis_value, 2)))
+        row = m.model_dump()
+        out.append({"grade": policy_grade, "measure_type": kind, "label": row.get("label"),
+                    "amount": None if m.amount is None else float(m.amount),
+                    "unit": row.get("unit"), "basis": m.basis, "basis_value": basis_value,
+                    "consecutive_years": years, "money_yuan": money, "note": row.get("note")})
+    return out

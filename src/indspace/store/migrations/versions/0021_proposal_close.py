@@ -15,7 +15,7 @@ from alembic import op
 from indspace.store.types import UtcDateTime
 
 revision = "0021"
-down_revision = "0016"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
