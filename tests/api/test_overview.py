@@ -76,8 +76,15 @@ def test_headline_figures_match_the_stored_run(
     assert hl["counts"]["A"] == int(s["n_a"])
     assert hl["shares"]["A"] == pytest.approx(s["n_a"] / s["graded"], abs=1e-4)
     assert sum(hl["counts"].values()) == hl["firms_graded"]
-    # one run per year in the small demo: no previous year, no change (never a made-up one)
-    assert body["previous_run"] is None and hl["tax_per_mu_yoy"] is None
+    # the demo evaluates five years: the change is against the previous year's run, from its
+    # own stored rows — yoy = (Σtax₂₀₂₅ ÷ Σland₂₀₂₅) ÷ (Σtax₂₀₂₄ ÷ Σland₂₀₂₄) − 1
+    prev = body["previous_run"]
+    assert prev["year"] == body["year"] - 1
+    p = sums(small_demo, prev["run_id"], prev["year"], district)
+    assert hl["tax_per_mu_previous"] == pytest.approx(p["tax"] / p["land"], abs=1e-4)
+    assert hl["tax_per_mu_yoy"] == pytest.approx(
+        (s["tax"] / s["land"]) / (p["tax"] / p["land"]) - 1, abs=1e-4
+    )
     assert body["scope"]["kind"] == ("district" if district else "city")
 
 
