@@ -623,13 +623,26 @@ def explain(store: Store, credit_code: str, year: int | None = None,
                                 adjustments=comp.adjustments)
     pol = comp.policies[comp.policies["credit_code"].eq(credit_code)]
     name = inputs.firms.set_index("credit_code").at[credit_code, "name"]
+    return _explanation(
+        credit_code, name, year, profile, on, run_id, me, me["group"], breakdown, prev, nxt,
+        [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
+         for row in pol.drop(columns="credit_code").to_dict("records")])
+
+
+def _explanation(credit_code: str, name: Any, year: int, profile: PolicyProfile, on: date,
+                 run_id: str | None, me: pd.Series, group: Any, breakdown: list[Any],
+                 prev: dict[str, Any] | None, nxt: NextGrade, policies: list[Any]
+                 ) -> dict[str, Any]:
+    """The answer of :func:`explain` and :func:`explain_stored` (one shape for both): the
+    firm's result row ``me``, its score breakdown, last year's figures, the distance to the
+    next grade and the policy amounts."""
     return {
         "credit_code": credit_code, "name": name, "year": year, "profile": profile.id,
         "profile_version": profile.version, "profile_hash": profile.content_hash,
         "method_date": on.isoformat(), "run_id": run_id,
         "status": me["status"], "status_label": STATUS_LABELS.get(me["status"], ""),
         "reason": me["reason"] or None, "reason_label": REASON_LABELS.get(me["reason"]),
-        "population": me["population"], "group": me["group"],
+        "population": me["population"], "group": group,
         "land_area_mu": _num(me["land_area_mu"]), "score": _num(me["score"]),
         "rank": _num(me["rank"]), "group_size": _num(me["group_size"]),
         "grade": None if pd.isna(me["grade"]) else me["grade"],
@@ -640,8 +653,7 @@ def explain(store: Store, credit_code: str, year: int | None = None,
         "next_grade": {"target": nxt.target, "extra_tax_wan": nxt.extra_tax_wan,
                        "extra_tax_per_mu": nxt.extra_tax_per_mu,
                        "land_reduction_mu": nxt.land_reduction_mu, "note": nxt.note or None},
-        "policies": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
-                     for row in pol.drop(columns="credit_code").to_dict("records")],
+        "policies": policies,
     }
 
 
@@ -725,26 +737,8 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
     else:
         nxt = next_grade_stored(res, scores.iloc[0:0], method, credit_code)
     pol = _policies_stored(store, run, me, method)
-    return {
-        "credit_code": credit_code, "name": firm.iloc[0]["name"], "year": year,
-        "profile": profile.id, "profile_version": profile.version,
-        "profile_hash": profile.content_hash, "method_date": on.isoformat(),
-        "run_id": run_id,
-        "status": me["status"], "status_label": STATUS_LABELS.get(me["status"], ""),
-        "reason": me["reason"] or None, "reason_label": REASON_LABELS.get(me["reason"]),
-        "population": me["population"], "group": me["group_label"],
-        "land_area_mu": _num(me["land_area_mu"]), "score": _num(me["score"]),
-        "rank": _num(me["rank"]), "group_size": _num(me["group_size"]),
-        "grade": None if pd.isna(me["grade"]) else me["grade"],
-        "policy_grade": None if pd.isna(me["policy_grade"]) else me["policy_grade"],
-        "landlord": None if pd.isna(me["landlord"]) else me["landlord"],
-        "breakdown": breakdown,
-        "previous": prev and {k: v for k, v in prev.items() if k != "values"},
-        "next_grade": {"target": nxt.target, "extra_tax_wan": nxt.extra_tax_wan,
-                       "extra_tax_per_mu": nxt.extra_tax_per_mu,
-                       "land_reduction_mu": nxt.land_reduction_mu, "note": nxt.note or None},
-        "policies": pol,
-    }
+    return _explanation(credit_code, firm.iloc[0]["name"], year, profile, on, run_id, me,
+                        me["group_label"], breakdown, prev, nxt, pol)
 
 
 def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,

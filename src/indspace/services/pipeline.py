@@ -48,7 +48,7 @@ from indspace.services.evaluation import (
     history_depth,
     method_date,
 )
-from indspace.services.land import StoreOverlay, storey_limit
+from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay, storey_limit
 from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
 
 ENGINES = ("local", "dask")
@@ -62,15 +62,8 @@ OUTPUTS = {
     "units": "units.parquet",  # one row per contiguous unit
     "supply_alerts": "supply_alerts.parquet",  # contract findings (if contracts)
 }
-BUILDING_COLUMNS = [
-    "building_id",
-    "parcel_id",
-    "floors",
-    "height_m",
-    "gfa_m2",
-    "year_built",
-    "geometry",
-]
+BUILDING_COLUMNS = list(STORE_BUILDING_COLUMNS)
+"""The building columns the overlay reads: the same as from a store."""
 Progress = Callable[[str], None]
 
 
