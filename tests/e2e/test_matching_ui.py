@@ -40,8 +40,15 @@ def test_matching_page_lists_the_stored_run(page: Any, server: str, small_demo: 
     page.get_by_test_id("mat-served").click()
     page.locator(".el-select-dropdown__item:visible", has_text="未匹配").first.click()
     unserved = int((rows["space_id"].fillna("") == "").sum())
+    # wait for the filtered list itself (the served list may hold as many rows): every row
+    # an unserved demand with its reason
     page.wait_for_function(
-        f"n => document.querySelectorAll('{ROWS}').length === n", arg=min(100, unserved)
+        """n => { const rows = [...document.querySelectorAll('SELECTOR')];
+                  return rows.length === n && rows.every(
+                      r => r.innerText.includes('均已分配') || r.innerText.includes('无满足')) }""".replace(
+            "SELECTOR", ROWS
+        ),
+        arg=min(100, unserved),
     )
     assert all("均已分配" in t or "无满足" in t for t in page.locator(ROWS).all_inner_texts())
     assert not page.errors

@@ -50,6 +50,7 @@ from indspace.services.evaluation import (
 )
 from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay, storey_limit
 from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
+from indspace.settings import deployment
 
 ENGINES = ("local", "dask")
 OUTPUTS = {
@@ -132,7 +133,9 @@ def read_lines(input_dir: Path, on: date) -> gpd.GeoDataFrame:
     """The control-line blocks in force on ``on`` (none when the input has no blocks)."""
     lines = _optional(input_dir, "control_lines")
     if lines is None:
-        return gpd.GeoDataFrame({"block_id": [], "park_id": []}, geometry=[], crs="EPSG:4549")
+        return gpd.GeoDataFrame(
+            {"block_id": [], "park_id": []}, geometry=[], crs=f"EPSG:{deployment().srid}"
+        )
     return lines_in_force(lines, on)
 
 

@@ -490,13 +490,14 @@ class Store:
         """
         rows = conn.execute(query).cursor.fetchall()
         width = len(attr) + spatial
-        by_col: Sequence[Sequence[Any]]
+        by_col: list[Any]  # columns: object arrays (gpkg) or lists
         if rows and self.backend == "gpkg":   # sqlite3: plain scalars
             by_col = row_columns(rows, width)
         else:
             by_col = ([list(c) for c in zip(*rows, strict=True)] if rows
                       else [[] for _ in range(width)])
-        frame = typed_frame(entity, {c: by_col[i] for i, c in enumerate(attr)})
+        columns: dict[str, Any] = {c: by_col[i] for i, c in enumerate(attr)}
+        frame = typed_frame(entity, columns)
         if spatial:
             raw = list(by_col[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
