@@ -17,6 +17,12 @@ from tests.e2e.conftest import login, shot
 pytestmark = pytest.mark.xdist_group("small_demo")
 
 ROWS = "[data-testid=mat-table] .el-table__body tbody tr"
+UNSERVED_ROWS = (
+    "n => { const rows = [...document.querySelectorAll('" + ROWS + "')];"
+    " return rows.length === n && rows.every("
+    "r => r.innerText.includes('均已分配') || r.innerText.includes('无满足')) }"
+)
+"""True once the table holds ``n`` rows, each an unserved demand with its reason."""
 
 
 def test_matching_page_lists_the_stored_run(page: Any, server: str, small_demo: Path) -> None:
@@ -42,13 +48,6 @@ def test_matching_page_lists_the_stored_run(page: Any, server: str, small_demo: 
     unserved = int((rows["space_id"].fillna("") == "").sum())
     # wait for the filtered list itself (the served list may hold as many rows): every row
     # an unserved demand with its reason
-    page.wait_for_function(
-        """n => { const rows = [...document.querySelectorAll('SELECTOR')];
-                  return rows.length === n && rows.every(
-                      r => r.innerText.includes('均已分配') || r.innerText.includes('无满足')) }""".replace(
-            "SELECTOR", ROWS
-        ),
-        arg=min(100, unserved),
-    )
+    page.wait_for_function(UNSERVED_ROWS, arg=min(100, unserved))
     assert all("均已分配" in t or "无满足" in t for t in page.locator(ROWS).all_inner_texts())
     assert not page.errors
