@@ -48,7 +48,9 @@ function elementPlusDirect() {
 // Long-lived vendor chunks: they change only when package-lock.json changes.
 function manualChunks(id) {
   if (!id.includes('node_modules')) return undefined
-  if (id.includes('maplibre-gl')) return 'maplibre'
+  // maplibre (and the drawing adapters that import it) only with the map pages: left to
+  // Rollup's own splitting so that no page without a map loads it
+  if (id.includes('maplibre-gl') || id.includes('terra-draw')) return undefined
   if (id.includes('echarts') || id.includes('zrender')) return 'echarts'
   if (id.includes('element-plus') || id.includes('@element-plus') || id.includes('@floating-ui')
       || id.includes('lodash') || id.includes('@vueuse') || id.includes('async-validator')
