@@ -36,6 +36,10 @@ DEMAND_HEADER = [
 ]
 
 
+SUMMARY_KEYS = ("objective", "greedy_objective", "gap", "seconds")
+"""The JSON summary's keys that issue #19 names (a contract on the keys, not on any time)."""
+
+
 def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
@@ -117,7 +121,7 @@ def test_match_cli_contract(db: Path, tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     summary = json.loads(r.stdout)
-    assert {"objective", "greedy_objective", "gap", "seconds"} <= set(summary)
+    assert set(SUMMARY_KEYS) <= set(summary)
     # D1 (first) needs load 8 in 鄞州: only S1; D2 takes S2: both served, 150 × (20 + 25)
     assert summary["objective"]["served"] == 2
     assert summary["objective"]["rent_yuan_month"] == "6750.00"
