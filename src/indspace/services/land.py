@@ -152,14 +152,11 @@ def kept_building_stats(store: Store, limits: Iterable[float]) -> dict[float, pd
     buildings and parcels (:meth:`StoreOverlay.stats`, the same frame to the last bit).
 
     They are read from the store when it keeps them for the current contents of both
-    tables (:func:`~indspace.store.land_figures.content_version`); else the buildings are
+    tables (:func:`~indspace.store.stamps.content_version`); else the buildings are
     overlaid on the parcels and the figures kept for the next step. Any import or edit of
     buildings or parcels changes the version, so figures are never read stale."""
-    from indspace.store.land_figures import (
-        content_version,
-        read_building_figures,
-        write_building_figures,
-    )
+    from indspace.store.land_figures import read_building_figures, write_building_figures
+    from indspace.store.stamps import content_version
 
     wanted = sorted({float(x) for x in limits})
     tables = ("buildings", "parcels")

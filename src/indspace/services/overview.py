@@ -39,8 +39,8 @@ def district_rows(store: Store, districts: pd.DataFrame | None = None
     """Per-district parcel and enterprise counts and industrial land (亩), without the
     overview's map layers (``GET /api/districts``: no geometry is read). Kept in memory
     for the current contents of the three tables
-    (:func:`~indspace.store.land_figures.content_version`: any write changes it)."""
-    from indspace.store.land_figures import content_version
+    (:func:`~indspace.store.stamps.content_version`: any write changes it)."""
+    from indspace.store.stamps import content_version
 
     key = (str(store.engine.url),
            content_version(store, ("districts", "parcels", "enterprises")))

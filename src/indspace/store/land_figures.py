@@ -3,62 +3,25 @@
 
 The overlay of every building on every parcel is the costliest read of the annual run
 (150 000 building geometries on the city demo). Its per-parcel result is kept in
-``parcel_building_figures``, keyed by :func:`content_version` of the tables it came from and
-by the storey-height limit; a step finds it again while neither table has changed.
+``parcel_building_figures``, keyed by the content version of the tables it came from
+(:func:`~indspace.store.stamps.content_version`) and by the storey-height limit; a step
+finds it again while neither table has changed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from indspace.core.errors import StoreError
 from indspace.store.frames import row_columns
 from indspace.store.runs import _append
+from indspace.store.stamps import content_version_in
 from indspace.store.store import Store
-from indspace.store.tables import history_name
 
 TABLE = "parcel_building_figures"
 FIGURE_COLUMNS = ("parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2", "mean_year_built")
-
-
-def content_version(store: Store, names: Iterable[str]) -> str:
-    """A version of the current contents of the entity tables ``names`` that changes with
-    every write the store makes to them: per table the row count, the highest ``fid`` (row
-    ids are never reused), the sum of record versions (an edit adds one), the latest
-    ``valid_from``, and the same for its history table; on a GeoPackage also the layer's
-    ``gpkg_contents.last_change`` (which GDAL clients such as QGIS update when they edit).
-    Two aggregate queries per table; no row is read."""
-    with store.engine.connect() as conn:
-        return _content_version(store, conn, names)
-
-
-def _content_version(store: Store, conn: Connection, names: Iterable[str]) -> str:
-    facts: list[object] = []
-    for name in names:
-        for table in (store.table(name), store.table(history_name(name))):
-            row = conn.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.max(table.c.fid),
-                    sa.func.sum(table.c.version),
-                    sa.func.max(table.c.valid_from),
-                ).select_from(table)
-            ).one()
-            facts.append([table.name, *(None if v is None else str(v) for v in row)])
-        if store.backend == "gpkg":
-            changed = conn.exec_driver_sql(
-                "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (name,)
-            ).scalar()
-            facts.append([name, "last_change", changed])
-    text = json.dumps(facts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def read_building_figures(store: Store, source_version: str, limit_m: float) -> pd.DataFrame | None:
@@ -95,11 +58,11 @@ def write_building_figures(
 ) -> bool:
     """Keep ``figures`` (per storey-height limit, :data:`FIGURE_COLUMNS`) for
     ``source_version`` in one transaction; figures of any other version are dropped (they
-    describe tables that no longer exist). With ``content`` (the :func:`content_version`
-    of ``tables`` the figures were computed from) nothing is written if the tables changed
-    meanwhile (checked inside the write transaction); returns whether they were kept. A
-    store that cannot be written (read-only file or database role) raises
-    :class:`StoreError`."""
+    describe tables that no longer exist). With ``content`` (the content version of the
+    ``tables`` the figures were computed from, :func:`~indspace.store.stamps.content_version`)
+    nothing is written if the tables changed meanwhile (checked inside the write
+    transaction); returns whether they were kept. A store that cannot be written (read-only
+    file or database role) raises :class:`StoreError`."""
     t = store.table(TABLE)
     try:
         return _write(store, t, source_version, figures, tables, content)
@@ -122,7 +85,7 @@ def _write(
     content: str | None,
 ) -> bool:
     with store._write() as conn:
-        if content is not None and _content_version(store, conn, tables) != content:
+        if content is not None and content_version_in(conn, tables) != content:
             return False  # buildings or parcels changed while the figures were computed
         conn.execute(sa.delete(t).where(t.c.source_version != source_version))
         for limit_m, frame in sorted(figures.items()):

@@ -4,7 +4,7 @@
 A parcel is in the park that holds a point inside it (its representative point). Finding it
 reads every parcel geometry (≈ 0.3 s on the city demo), too slow for every evaluation run;
 the result is kept in ``parcel_parks`` keyed by the
-:func:`~indspace.store.land_figures.content_version` of ``parks`` and ``parcels`` and found
+:func:`~indspace.store.stamps.content_version` of ``parks`` and ``parcels`` and found
 again while neither table has changed (any import or edit changes the version).
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from indspace.store.land_figures import _content_version, content_version
 from indspace.store.runs import _append
+from indspace.store.stamps import content_version, content_version_in
 from indspace.store.store import Store
 
 TABLE = "parcel_parks"
@@ -51,7 +51,7 @@ def write(store: Store, source_version: str, mapping: pd.DataFrame) -> bool:
     if rows.empty:
         rows = pd.DataFrame({"parcel_id": [""], "park_id": [""]})
     with store._write() as conn:
-        if _content_version(store, conn, SOURCES) != source_version:
+        if content_version_in(conn, SOURCES) != source_version:
             return False
         conn.execute(sa.delete(t))
         _append(store, conn, TABLE, rows.assign(source_version=source_version))

@@ -188,6 +188,12 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
     )
     evaluation_tables(md)
     Table(
+        "data_stamps", md,
+        Column("table_name", Text, primary_key=True),
+        Column("stamp", Integer, nullable=False, comment="每次写入加一"),
+        comment="数据戳：各表每次写入加一（由触发器维护）",
+    )
+    Table(
         "parcel_building_figures", md,
         Column("fid", Integer, primary_key=True, autoincrement=True),
         Column("source_version", Text, nullable=False, comment="建筑与宗地数据的内容版本"),
@@ -232,6 +238,7 @@ def evaluation_tables(md: MetaData) -> None:
         Column("profile_text", Text, comment="策略配置全文（YAML）"),
         Column("history_years", Integer, comment="保存的往年等级年数"),
         Column("derived_version", Integer, comment="随批次保存的解释与汇总的版本"),
+        Column("inputs_version", Text, comment="所读输入表的数据戳（读取之前取得）"),
         Index("ix_evaluation_runs_year_profile", "year", "profile_id"),
         sqlite_autoincrement=True, comment="亩均评价批次（不可修改）",
     )
