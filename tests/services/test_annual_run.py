@@ -30,11 +30,8 @@ from indspace.services import evaluation as ev
 from indspace.services import land, lowuse
 from indspace.services.importing import import_file
 from indspace.store import Store, runs
-from indspace.store.land_figures import (
-    content_version,
-    read_building_figures,
-    write_building_figures,
-)
+from indspace.store.land_figures import read_building_figures, write_building_figures
+from indspace.store.stamps import content_version
 from tests.cli.conftest import run
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -160,6 +157,16 @@ def test_plan_on_a_run_reads_what_the_run_stored(store: Store) -> None:
 
     stored = ev.stored_computation(store, run_row, profile)
     assert stored is not None  # the plan reads the run
+    # nothing was written since the run: its data stamps say so, the inputs are not hashed
+    # again and the occupancy records are not read — the kept land attribution stands for them
+    assert run_row["inputs_version"] is not None
+    kept_comp, kept_inputs = stored
+    assert kept_inputs.occupancy.empty
+    for name in ("links", "firms"):
+        pd.testing.assert_frame_equal(
+            getattr(kept_comp.attribution, name),
+            getattr(out.computation.attribution, name).reset_index(drop=True),
+            check_exact=True, obj=name)
     on_run = lowuse.plan(store, evaluation_run_id=run_row["run_id"], now=AT)
     again = lowuse.plan(store, 2025, profile=profile, method_on=ON, now=AT)  # evaluates
     _plans_equal(on_run, again)
@@ -182,6 +189,12 @@ def test_plan_on_a_run_reads_what_the_run_stored(store: Store) -> None:
         lowuse.plan(store, evaluation_run_id=run_row["run_id"], now=AT),
         lowuse.plan(store, 2025, profile=profile, method_on=ON, now=AT),
     )
+    # corrected back: the stamps moved on, but the inputs hash again to the run's — the run
+    # stands for them once more, found by reading and hashing them in full
+    store.update("indicators", (code, 2025), {"tax": tax}, at=datetime.now(UTC),
+                 actor="test", reason="correction undone")
+    again_stored = ev.stored_computation(store, run_row, profile)
+    assert again_stored is not None and not again_stored[1].occupancy.empty
 
 
 def test_run_without_kept_history_is_evaluated_again(store: Store) -> None:

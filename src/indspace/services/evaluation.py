@@ -43,6 +43,7 @@ from indspace.services.profiles import resolve_profile
 from indspace.services.scope import require_firm
 from indspace.settings import DEFAULT_PROFILE
 from indspace.store import Store, runs
+from indspace.store.stamps import content_version
 
 OBJECTION_FIELDS = tuple(f for f in FIGURES if f != "water_t")
 OUTPUT_FORMATS = (".csv", ".json", ".xlsx")
@@ -168,9 +169,15 @@ def load_inputs(store: Store, year: int, profile: PolicyProfile | str = DEFAULT_
     return load_years(store, (year,), required=(year,), profile=profile, on=on)[year]
 
 
+INPUT_TABLES = ("enterprises", "indicators", "parcels", "occupancy", "designations",
+                "buildings")
+"""The entity tables a year's :class:`Inputs` come from (:func:`load_years`); their
+content version (:func:`~indspace.store.stamps.content_version`) is stored with a run."""
+
+
 def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = (),
-               profile: PolicyProfile | str = DEFAULT_PROFILE, on: date | None = None
-               ) -> dict[int, Inputs]:
+               profile: PolicyProfile | str = DEFAULT_PROFILE, on: date | None = None,
+               occupancy: bool = True) -> dict[int, Inputs]:
     """The inputs of several years (e.g. the evaluated year and the years before it).
 
     The static tables (enterprises, parcels, occupancy, buildings → per-parcel stats) are read
@@ -185,6 +192,9 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
     The per-parcel building figures come from geometry (:mod:`indspace.services.land`); the
     storey height counted twice in FAR is ``profile``'s value in force on the method date
     ``on`` (a run's), else at each year's end.
+
+    ``occupancy=False`` leaves the occupancy records unread (an empty frame): for a step that
+    reads a stored run's land attribution instead (:func:`stored_computation`).
     """
     need = sorted(set(required))
     wanted = need + sorted(set(years) - set(need))
@@ -200,11 +210,10 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
         return {}
     prof = resolve_profile(profile) if isinstance(profile, str) else profile
     limits = {y: storey_limit(prof, on or method_date(y)) for y in indicators}
-    firms, parcels, occupancy, stats = _static_inputs(store, set(limits.values()))
+    firms, parcels, occ, stats = _static_inputs(store, set(limits.values()), occupancy)
     designations = store.read_frame("designations", columns=[
         "credit_code", "designation", "start", "end"])
-    return {y: Inputs(y, firms, indicators[y], parcels, occupancy, stats[limits[y]],
-                      designations)
+    return {y: Inputs(y, firms, indicators[y], parcels, occ, stats[limits[y]], designations)
             for y in sorted(indicators)}
 
 
@@ -217,19 +226,23 @@ def _no_indicators(store: Store, year: int) -> NotFoundError:
                          hint_en="import that year's indicators first")
 
 
-def _static_inputs(store: Store, limits: Iterable[float]
+OCCUPANCY_COLUMNS = ["credit_code", "parcel_id", "building_id", "role", "land_area_m2",
+                     "floor_area_m2", "start", "end"]
+
+
+def _static_inputs(store: Store, limits: Iterable[float], occupancy: bool = True
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
                               dict[float, pd.DataFrame]]:
-    """enterprises, parcels, occupancy and, per storey-height limit, the per-parcel
-    building stats from the overlay of buildings on parcels (not per year)."""
+    """enterprises, parcels, occupancy (empty unless ``occupancy``) and, per storey-height
+    limit, the per-parcel building stats from the overlay of buildings on parcels (not per
+    year)."""
     firms = store.read_frame("enterprises", columns=[
         "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
                                                    "district", "owner_credit_code"])
-    occupancy = store.read_frame("occupancy", columns=[
-        "credit_code", "parcel_id", "building_id", "role", "land_area_m2", "floor_area_m2",
-        "start", "end"])
-    return firms, parcels, occupancy, kept_building_stats(store, limits)
+    occ = (store.read_frame("occupancy", columns=OCCUPANCY_COLUMNS) if occupancy else
+           store.read_frame("occupancy", columns=OCCUPANCY_COLUMNS, limit=0))
+    return firms, parcels, occ, kept_building_stats(store, limits)
 
 
 @dataclass
@@ -403,6 +416,7 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
                else resolve_profile(profile_ref))
     at = now or datetime.now(UTC)
     on = method_on or run_day(store, at)
+    version = content_version(store, INPUT_TABLES)    # before reading: never newer than them
     comp, loaded = evaluate_year(store, profile, year, on)
     digest = comp.inputs_hash or loaded[year].digest()
     found = runs.find_run(store, year, profile.id, profile.content_hash, digest, on)
@@ -412,7 +426,8 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
         run = runs.save_run(store, {
             "year": year, "profile_id": profile.id, "profile_version": profile.version,
             "profile_hash": profile.content_hash, "profile_text": profile.text,
-            "method_date": on, "inputs_hash": digest, "parent_run_id": parent_run_id,
+            "method_date": on, "inputs_hash": digest, "inputs_version": version,
+            "parent_run_id": parent_run_id,
             "created_at": at, "actor": actor, "note": note,
             "history_years": history_depth(comp.method), "derived_version": DERIVED_VERSION,
             "summary_json": json.dumps(_summary(comp), ensure_ascii=False, sort_keys=True)},
@@ -420,7 +435,9 @@ def run_evaluation(store: Store, year: int, profile_ref: str | PolicyProfile, *,
             comp.dual.parcels, objection_ids=objection_ids, history=comp.history,
             history_keys=comp.history_keys,
             zones=_zone_rows_stored(run_zone_sums(store, comp, loaded[year]), comp.method),
-            columns=_kept_columns(comp, loaded[year]))
+            columns=_kept_columns(comp, loaded[year]),
+            frames={ATTRIBUTION_LINKS: comp.attribution.links,
+                    ATTRIBUTION_FIRMS: comp.attribution.firms})
         reused = False
     outcome = RunOutcome(run, comp, reused)
     if out is not None:
@@ -479,32 +496,50 @@ STORED_RESULT_COLUMNS = ("credit_code", "policy_grade")
 STORED_PARCEL_COLUMNS = ("parcel_id", "far", "vacant_share", "n_occupants")
 
 
+ATTRIBUTION_LINKS, ATTRIBUTION_FIRMS = "attribution_links", "attribution_firms"
+"""Names of the land attribution's two frames as a run keeps them (:func:`runs.save_run`)."""
+
+
 def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProfile
                        ) -> tuple[Computation, Inputs] | None:
     """What a stored run computed, read back for the steps that follow it (the
-    low-efficiency plan on a run): its results, 地企双评 parcels and grade history as the run
-    stored them, with the year's inputs and land attribution (the attribution is not
-    stored; it is recomputed, cheaply, from the same inputs). Only the result columns
+    low-efficiency plan on a run): its results, 地企双评 parcels, grade history and land
+    attribution as the run stored them, with the year's inputs. Only the result columns
     :data:`STORED_RESULT_COLUMNS` and the parcel columns :data:`STORED_PARCEL_COLUMNS` are
     read; the scores, policies and bonus items are not (empty / None).
 
+    The store's inputs must still be those the run was computed from. When the run kept
+    the content version of its input tables (:data:`INPUT_TABLES`, revision 0024) and its
+    attribution, and no write touched those tables since, that is known from their data
+    stamps alone: the inputs are read without the occupancy records (the kept attribution
+    stands for them; ``inputs.occupancy`` is empty) and not hashed again. Otherwise they
+    are read in full and hashed, and must give the run's ``inputs_hash``.
+
     None when the run cannot stand for an evaluation now: it kept no grade history (made
     before revision 0012), or the store's inputs of its year are no longer those it was
-    computed from (a different ``inputs_hash``) — the caller then evaluates anew."""
+    computed from — the caller then evaluates anew."""
     if run.get("history_years") is None:
         return None
     year, on = int(run["year"]), run["method_date"]
     method = profile.evaluation_method(on)
     if history_depth(method) != run["history_years"]:
         return None
-    inputs = load_years(store, (year,), required=(year,), profile=profile, on=on)[year]
-    if inputs.digest() != run["inputs_hash"]:
-        return None
     run_id = run["run_id"]
+    links = runs.read_kept_frame(store, run_id, ATTRIBUTION_LINKS)
+    firms = runs.read_kept_frame(store, run_id, ATTRIBUTION_FIRMS)
+    kept = links is not None and firms is not None
+    unchanged = (kept and run.get("inputs_version") is not None
+                 and content_version(store, INPUT_TABLES) == run["inputs_version"])
+    inputs = load_years(store, (year,), required=(year,), profile=profile, on=on,
+                        occupancy=not unchanged)[year]
+    if not unchanged and inputs.digest() != run["inputs_hash"]:
+        return None
+    att = (Attribution(firms, links) if links is not None and firms is not None
+           else attribution(inputs, method))
     results = runs.read_results(store, run_id, columns=STORED_RESULT_COLUMNS)
     parcels = runs.read_parcel_evaluations(store, run_id, columns=STORED_PARCEL_COLUMNS)
     history = runs.read_history(store, run_id) if run["history_years"] else None
-    comp = Computation(year, method, attribution(inputs, method), results, pd.DataFrame(),
+    comp = Computation(year, method, att, results, pd.DataFrame(),
                        DualResult(parcels, pd.DataFrame()), pd.DataFrame(), None, history)
     return comp, inputs
 
