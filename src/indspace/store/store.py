@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -331,6 +330,8 @@ class Store:
         Each frame must satisfy its entity contract; geometries must already be in the
         store's CRS (``EPSG:{srid}``). A duplicate natural key fails the whole write.
         """
+        import geopandas as gpd  # here, not at the top: an attribute-only step never loads it
+
         for name, frame in frames.items():
             check_frame(ENTITIES[name], frame, source=name)
             if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None \
@@ -499,6 +500,8 @@ class Store:
         columns: dict[str, Any] = {c: by_col[i] for i, c in enumerate(attr)}
         frame = typed_frame(entity, columns)
         if spatial:
+            import geopandas as gpd  # see write_frames
+
             raw = list(by_col[len(attr)])
             geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
             frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
