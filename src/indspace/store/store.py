@@ -307,7 +307,8 @@ class Store:
 
     # ---------------------------------------------------------------- meta
     def meta(self) -> dict[str, str]:
-        t = build_metadata().tables["store_meta"]
+        t = build_metadata(DEFAULT_SRID).tables["store_meta"]  # the cache entry of
+        # the store's own metadata on a store in the default CRS (one build per process)
         with self.engine.connect() as conn:
             return {k: v for k, v in conn.execute(sa.select(t.c.key, t.c.value).order_by(t.c.key))}
 
@@ -316,7 +317,7 @@ class Store:
             self._set_meta(conn, values)
 
     def _set_meta(self, conn: Connection, values: dict[str, str]) -> None:
-        t = build_metadata().tables["store_meta"]
+        t = build_metadata(DEFAULT_SRID).tables["store_meta"]
         for k, v in values.items():
             conn.execute(sa.delete(t).where(t.c.key == k))
             conn.execute(sa.insert(t).values(key=k, value=str(v)))
