@@ -285,3 +285,23 @@ def test_text_columns_with_the_same_characters_differ() -> None:
     # dates by day number, missing distinct from any day
     assert key([date(2024, 1, 1)]) != key([date(2024, 1, 2)])
     assert key([date(2024, 1, 1), None]) != key([date(2024, 1, 1), date(1, 1, 1)])
+
+
+def test_unchanged_inputs_find_the_run_without_computing(store: Store) -> None:
+    """The same profile text and method date on input tables nobody wrote since: the run
+    is found from the data stamps alone (nothing read or computed: no computation)."""
+    first = ev.run_evaluation(store, 2025, "ningbo-demo", now=AT, method_on=ON)
+    assert not first.reused and first.computation is not None
+    again = ev.run_evaluation(store, 2025, "ningbo-demo", now=AT, method_on=ON)
+    assert again.reused and again.computation is None
+    assert again.run["run_id"] == first.run["run_id"]
+    # writes to an input table move its stamp: the year is read and hashed again (a value
+    # changed and changed back hashes alike, so the same run is found — after computing it)
+    code = runs.read_results(store, first.run["run_id"])["credit_code"].iloc[0]
+    tax = store.get("indicators", (code, 2025))["tax"]
+    for value in (tax + 1.0, tax):
+        store.update("indicators", (code, 2025), {"tax": value}, at=datetime.now(UTC),
+                     actor="test", reason="corrected and corrected back")
+    third = ev.run_evaluation(store, 2025, "ningbo-demo", now=AT, method_on=ON)
+    assert third.reused and third.computation is not None
+    assert third.run["run_id"] == first.run["run_id"]

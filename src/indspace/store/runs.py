@@ -97,14 +97,20 @@ def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> 
 
 
 def find_run(store: Store, year: int, profile_id: str, profile_hash: str,
-             inputs_hash: str, method_date: date) -> dict[str, Any] | None:
-    """The latest run computed from exactly these inputs, this profile text and this
-    method date, if any."""
+             inputs_hash: str | None, method_date: date, *,
+             inputs_version: str | None = None) -> dict[str, Any] | None:
+    """The latest run computed from exactly these inputs (``inputs_hash``, or the content
+    version ``inputs_version`` of its input tables), this profile text and this method
+    date, if any."""
     t = store.table("evaluation_runs")
+    same = (t.c.inputs_hash == inputs_hash if inputs_hash is not None else
+            t.c.inputs_version == inputs_version)
+    if inputs_hash is None and inputs_version is None:
+        raise ValueError("find_run needs inputs_hash or inputs_version")
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(t).where(
             t.c.year == year, t.c.profile_id == profile_id, t.c.profile_hash == profile_hash,
-            t.c.inputs_hash == inputs_hash, t.c.method_date == method_date)
+            same, t.c.method_date == method_date)
             .order_by(t.c.version.desc())).mappings().first()
     return dict(row) if row else None
 
