@@ -52,11 +52,7 @@ def _content_version(store: Store, conn: Connection, names: Iterable[str]) -> st
                 ).select_from(table)
             ).one()
             facts.append([table.name, *(None if v is None else str(v) for v in row)])
-        if store.backend == "gpkg":
-            changed = conn.exec_driver_sql(
-                "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (name,)
-            ).scalar()
-            facts.append([name, "last_change", changed])
+        facts.extend(store.layer_change_facts(conn, name))
     text = json.dumps(facts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
