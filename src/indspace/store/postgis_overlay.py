@@ -36,59 +36,64 @@ COLUMNS = ("parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2", "mean_y
            "area_m2", "far")
 
 OVERLAY_SQL = """
-WITH b AS (
-    SELECT building_id, parcel_id AS attr, floors::float8 AS floors, height_m, gfa_m2,
-           year_built::float8 AS year_built, geom, coalesce(ST_Area(geom), 0) AS foot
-    FROM {buildings}
-), pairs AS MATERIALIZED (
-    SELECT b.building_id, p.parcel_id, ST_Covers(p.geom, b.geom) AS covered
-    FROM b JOIN {parcels} p ON p.geom && b.geom
+WITH pairs AS MATERIALIZED (
+    SELECT b.building_id, p.parcel_id, ST_Covers(p.geom, b.geom) AS covered,
+           ST_Area(b.geom) AS foot
+    FROM {parcels} p JOIN {buildings} b ON b.geom && p.geom
 ), whole AS (
-    SELECT DISTINCT ON (building_id) building_id, parcel_id
+    SELECT DISTINCT ON (building_id) building_id, parcel_id, foot
     FROM pairs WHERE covered
     ORDER BY building_id, parcel_id COLLATE "C"
-), cut AS (
-    SELECT x.building_id, x.parcel_id, ST_Area(ST_Intersection(p.geom, b.geom)) AS clip
-    FROM pairs x
-    JOIN b USING (building_id)
-    JOIN {parcels} p ON p.parcel_id = x.parcel_id
+), rest AS MATERIALIZED (
+    SELECT x.building_id, x.parcel_id, x.foot FROM pairs x
     WHERE NOT EXISTS (SELECT 1 FROM whole w WHERE w.building_id = x.building_id)
 ), pieces AS (
-    SELECT w.building_id, w.parcel_id, b.foot AS clip, false AS fallback
-    FROM whole w JOIN b USING (building_id)
+    SELECT building_id, parcel_id, foot AS clip, foot, false AS fallback FROM whole
     UNION ALL
-    SELECT building_id, parcel_id, clip, false FROM cut WHERE clip > 0
+    SELECT building_id, parcel_id, clip, foot, false FROM (
+        SELECT r.building_id, r.parcel_id, ST_Area(ST_Intersection(p.geom, b.geom)) AS clip,
+               r.foot
+        FROM rest r
+        JOIN {buildings} b USING (building_id)
+        JOIN {parcels} p ON p.parcel_id = r.parcel_id
+    ) c WHERE clip > 0
     UNION ALL
-    SELECT b.building_id, b.attr, 0.0, true
-    FROM b JOIN {parcels} p ON p.parcel_id = b.attr
+    SELECT b.building_id, b.parcel_id, 0.0, 0.0, true
+    FROM {buildings} b JOIN {parcels} p ON p.parcel_id = b.parcel_id
     WHERE b.geom IS NULL OR ST_IsEmpty(b.geom)
-), figures AS (
-    SELECT x.parcel_id, x.clip, b.year_built,
-           CASE WHEN x.fallback THEN 1.0 WHEN b.foot > 0 THEN x.clip / b.foot ELSE 0.0 END
+), shares AS (
+    SELECT x.parcel_id, x.clip, b.year_built::float8 AS year_built, b.gfa_m2,
+           b.floors::float8 AS floors,
+           CASE WHEN x.fallback THEN 1.0 WHEN x.foot > 0 THEN x.clip / x.foot ELSE 0.0 END
                AS share,
-           b.gfa_m2, b.floors,
            coalesce(b.floors > 0 AND b.height_m / nullif(b.floors, 0) > :limit, false)
                AS doubled
-    FROM pieces x JOIN b USING (building_id)
+    FROM pieces x JOIN {buildings} b USING (building_id)
 ), floors AS (
     SELECT parcel_id, clip, year_built, share, gfa_m2, doubled,
            coalesce(CASE WHEN gfa_m2 IS NOT NULL THEN gfa_m2 * share
                          ELSE clip * floors END, 0.0) AS fl
-    FROM figures
+    FROM shares
+), sums AS (
+    SELECT parcel_id,
+           sum(clip) AS footprint_m2,
+           sum(fl) AS floor_area_m2,
+           sum(CASE WHEN doubled THEN 2.0 * fl ELSE fl END) AS far_floor_m2,
+           sum((coalesce(gfa_m2 * share, 0.0) + 1e-9) * year_built)
+               FILTER (WHERE year_built IS NOT NULL)
+             / sum(coalesce(gfa_m2 * share, 0.0) + 1e-9)
+               FILTER (WHERE year_built IS NOT NULL) AS mean_year_built
+    FROM floors GROUP BY parcel_id
 )
-SELECT f.parcel_id,
-       sum(f.clip) AS footprint_m2,
-       sum(f.fl) AS floor_area_m2,
-       sum(CASE WHEN f.doubled THEN 2.0 * f.fl ELSE f.fl END) AS far_floor_m2,
-       sum((coalesce(f.gfa_m2 * f.share, 0.0) + 1e-9) * f.year_built)
-           FILTER (WHERE f.year_built IS NOT NULL)
-         / sum(coalesce(f.gfa_m2 * f.share, 0.0) + 1e-9)
-           FILTER (WHERE f.year_built IS NOT NULL) AS mean_year_built,
+SELECT s.parcel_id, s.footprint_m2, s.floor_area_m2, s.far_floor_m2, s.mean_year_built,
        ST_Area(p.geom) AS area_m2
-FROM floors f JOIN {parcels} p USING (parcel_id)
-GROUP BY f.parcel_id, p.geom
-ORDER BY f.parcel_id COLLATE "C"
+FROM sums s JOIN {parcels} p USING (parcel_id)
+ORDER BY s.parcel_id COLLATE "C"
 """
+SETTINGS = {"jit": "off", "work_mem": "64MB"}
+"""Session settings for the statement (``SET LOCAL``): the planner's estimates for the
+spatial join are far too high, so JIT compilation (≈ 2.8 s on the city) would cost more
+than it saves; the sorts of the pairs fit in memory instead of spilling to disk."""
 
 
 def overlay_query(parcels: str = "parcels", buildings: str = "buildings") -> str:
@@ -102,7 +107,9 @@ def overlay_figures(store: Store, limit_m: float) -> pd.DataFrame:
     """Per-parcel building figures of the store's current parcels and buildings, computed in
     the database: :data:`COLUMNS`, one row per parcel with a building, sorted by
     parcel_id (the frame of ``StoreOverlay.stats`` plus area_m2 and far)."""
-    with store.engine.connect() as conn:
+    with store.engine.connect() as conn, conn.begin():
+        for name, value in SETTINGS.items():
+            conn.execute(sa.text(f"SET LOCAL {name} = '{value}'"))
         rows = conn.execute(sa.text(overlay_query()), {"limit": float(limit_m)}).all()
     frame = pd.DataFrame(rows, columns=list(COLUMNS[:-1]))
     for c in COLUMNS[1:-1]:
