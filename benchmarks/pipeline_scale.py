@@ -221,10 +221,12 @@ def load_postgis(src: Path, dst: Path) -> None:
 def run_postgis(src: Path, dst: Path) -> None:
     import sqlalchemy as sa
 
-    from indspace.store.postgis_overlay import overlay_query
+    from indspace.store.postgis_overlay import SETTINGS, overlay_query
 
     engine = sa.create_engine(PG_URL)
     with engine.connect() as conn:
+        for key, value in SETTINGS.items():
+            conn.execute(sa.text(f"SET {key} = '{value}'"))
         rows = conn.execute(sa.text(overlay_query()), {"limit": LIMIT_M}).all()
     engine.dispose()
     out = pd.DataFrame(
