@@ -62,30 +62,48 @@ def test_no_module_outside_store_asks_which_backend_it_has() -> None:
 
 def test_the_check_finds_branching() -> None:
     """The pattern of the check above catches each way of asking (it can fail)."""
-    for line in ('if store.backend == "postgis":', "x = a if s.backend != 'gpkg' else b",
-                 'if store.backend in ("gpkg",):', "if self.store.backend not in names:"):
+    for line in (
+        'if store.backend == "postgis":',
+        "x = a if s.backend != 'gpkg' else b",
+        'if store.backend in ("gpkg",):',
+        "if self.store.backend not in names:",
+    ):
         assert BRANCHING.search(line), line
     assert not BRANCHING.search('"backend": store.backend,')
 
 
 def _indexes(store: Store, table: str) -> list[tuple[str, str]]:
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
-            "ORDER BY indexname"), {"t": table})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
+                    "ORDER BY indexname"
+                ),
+                {"t": table},
+            )
+        ]
 
 
 def _constraints(store: Store, table: str) -> list[tuple[str, str]]:
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = CAST(:t AS regclass) ORDER BY conname"), {"t": table})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = CAST(:t AS regclass) ORDER BY conname"
+                ),
+                {"t": table},
+            )
+        ]
 
 
 def test_a_bulk_load_builds_the_same_indexes_after_it(pg_url: str) -> None:
     store = Store.create(pg_url)
     before = _indexes(store, "parcels"), _constraints(store, "parcels")
-    assert any("gist" in d for _, d in before[0])           # the spatial index exists
+    assert any("gist" in d for _, d in before[0])  # the spatial index exists
     assert any(d.startswith("UNIQUE") for _, d in before[1])  # and the key's constraint
     n = BULK_MIN_ROWS + 5
     frame = parcels(n)
@@ -96,9 +114,10 @@ def test_a_bulk_load_builds_the_same_indexes_after_it(pg_url: str) -> None:
     assert back["parcel_id"].tolist() == sorted(frame["parcel_id"])
     assert np.allclose(back.geometry.area.to_numpy(), 50.0 * 60.0)
     assert back["right_start"].iloc[0] == frame["right_start"].iloc[0]
-    with store.engine.connect() as conn:   # the planner knows the table after the load
-        est = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'parcels'")
-                           ).scalar()
+    with store.engine.connect() as conn:  # the planner knows the table after the load
+        est = conn.execute(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'parcels'")
+        ).scalar()
     assert est == n
     store.close()
 
@@ -111,5 +130,5 @@ def test_a_duplicate_key_in_a_bulk_load_fails_whole(pg_url: str) -> None:
         store.write_frames({"parcels": frame}, valid_from=T0)
     assert "主键重复" in e.value.message_zh
     assert store.count("parcels") == 0
-    assert len(_indexes(store, "parcels")) >= 2   # nothing of the load's DDL stayed
+    assert len(_indexes(store, "parcels")) >= 2  # nothing of the load's DDL stayed
     store.close()

@@ -42,28 +42,47 @@ X, Y = 600_000.0, 3_300_000.0
 
 def _parcels() -> gpd.GeoDataFrame:
     boxes = [shapely.box(X, Y, X + 100, Y + 100), shapely.box(X + 100, Y, X + 200, Y + 100)]
-    return gpd.GeoDataFrame({
-        "parcel_id": ["P1", "P2"], "area_m2": [10_000.0, 10_000.0],
-        "owner_credit_code": ["91310110666007217T"] * 2, "district": ["330212"] * 2,
-        "is_synthetic": [True, True],
-    }, geometry=[shapely.MultiPolygon([b]) for b in boxes], crs=4549)
+    return gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P1", "P2"],
+            "area_m2": [10_000.0, 10_000.0],
+            "owner_credit_code": ["91310110666007217T"] * 2,
+            "district": ["330212"] * 2,
+            "is_synthetic": [True, True],
+        },
+        geometry=[shapely.MultiPolygon([b]) for b in boxes],
+        crs=4549,
+    )
 
 
 def _buildings() -> gpd.GeoDataFrame:
-    geoms = [shapely.MultiPolygon([shapely.box(X + 10, Y + 10, X + 30, Y + 30)]),
-             shapely.MultiPolygon([shapely.box(X + 90, Y + 10, X + 110, Y + 20)]), None]
-    return gpd.GeoDataFrame({
-        "building_id": ["B1", "B2", "B3"], "parcel_id": [None, None, "P2"],
-        "floors": [3, 2, 5], "height_m": [9.0, 20.0, 15.0], "gfa_m2": [None, 400.0, 500.0],
-        "year_built": [2000, 2010, 2020], "district": ["330212"] * 3,
-        "is_synthetic": [True] * 3,
-    }, geometry=geoms, crs=4549)
+    geoms = [
+        shapely.MultiPolygon([shapely.box(X + 10, Y + 10, X + 30, Y + 30)]),
+        shapely.MultiPolygon([shapely.box(X + 90, Y + 10, X + 110, Y + 20)]),
+        None,
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "building_id": ["B1", "B2", "B3"],
+            "parcel_id": [None, None, "P2"],
+            "floors": [3, 2, 5],
+            "height_m": [9.0, 20.0, 15.0],
+            "gfa_m2": [None, 400.0, 500.0],
+            "year_built": [2000, 2010, 2020],
+            "district": ["330212"] * 3,
+            "is_synthetic": [True] * 3,
+        },
+        geometry=geoms,
+        crs=4549,
+    )
 
 
 def test_golden_case_in_the_database_and_by_the_engine(pg_url: str) -> None:
     store = Store.create(pg_url)
-    store.write_frames({"enterprises": enterprises(), "parcels": _parcels(),
-                        "buildings": _buildings()}, valid_from=T0)
+    store.write_frames(
+        {"enterprises": enterprises(), "parcels": _parcels(), "buildings": _buildings()},
+        valid_from=T0,
+    )
     got = store.overlay_figures(8.0)
     assert got is not None
     assert got["parcel_id"].tolist() == ["P1", "P2"]
@@ -72,7 +91,8 @@ def test_golden_case_in_the_database_and_by_the_engine(pg_url: str) -> None:
     assert got["far_floor_m2"].tolist() == pytest.approx([1600.0, 900.0], abs=1e-9)
     assert got["far"].tolist() == pytest.approx([0.16, 0.09], abs=1e-12)
     assert got["mean_year_built"].tolist() == pytest.approx(
-        [2010.0, (2010 * 200 + 2020 * 500) / 700], abs=1e-6)
+        [2010.0, (2010 * 200 + 2020 * 500) / 700], abs=1e-6
+    )
     engine = land.store_overlay(store).stats(8.0)
     _assert_equal(engine, got)
     store.close()

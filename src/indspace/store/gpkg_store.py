@@ -72,17 +72,23 @@ class GpkgStore(Store):
 
     def _check_exists(self) -> None:
         if not self.file.exists():
-            raise StoreError(f"数据库文件不存在：{self.file}",
-                             f"store file not found: {self.file}",
-                             hint_zh="先运行 indspace init 或 indspace demo",
-                             hint_en="run `indspace init` or `indspace demo` first")
+            raise StoreError(
+                f"数据库文件不存在：{self.file}",
+                f"store file not found: {self.file}",
+                hint_zh="先运行 indspace init 或 indspace demo",
+                hint_en="run `indspace init` or `indspace demo` first",
+            )
 
     def _prepare_create(self, overwrite: bool) -> None:
         path = self.file
         if path.exists():
             if not overwrite:
-                raise StoreError(f"文件已存在：{path}", f"file exists: {path}",
-                                 hint_zh="加 --overwrite 以重建", hint_en="pass --overwrite")
+                raise StoreError(
+                    f"文件已存在：{path}",
+                    f"file exists: {path}",
+                    hint_zh="加 --overwrite 以重建",
+                    hint_en="pass --overwrite",
+                )
             self.engine.dispose()
             path.unlink()
             for suffix in ("-wal", "-shm", "-journal"):
@@ -98,15 +104,18 @@ class GpkgStore(Store):
             where=self.display_name,
             hint_zh="稍后重试；如有 QGIS 等程序正在编辑该文件，请先保存并关闭",
             hint_en="retry later; if QGIS or another program is editing the file, "
-                    "save and close it first")
+            "save and close it first",
+        )
 
-    def _writer_lock(self, wait_s: float, on_wait: Callable[[str], None] | None
-                     ) -> contextlib.AbstractContextManager[None]:
+    def _writer_lock(
+        self, wait_s: float, on_wait: Callable[[str], None] | None
+    ) -> contextlib.AbstractContextManager[None]:
         return file_lock(self.file, wait_s, on_wait)
 
     # ---------------------------------------------------------------- writes
-    def _insert(self, conn: Connection, entity: Entity, frame: pd.DataFrame,
-                valid_from: datetime) -> int:
+    def _insert(
+        self, conn: Connection, entity: Entity, frame: pd.DataFrame, valid_from: datetime
+    ) -> int:
         n = len(frame)
         if n == 0:
             return 0
@@ -121,17 +130,27 @@ class GpkgStore(Store):
             geoms = np.asarray(frame.geometry.values, dtype=object)
             bounds = shapely.bounds(geoms)
             cols[GEOM] = to_gpkg(geoms, self.srid, bounds=bounds, mutable=True)
-            start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
-                                 ).scalar_one() + 1
-            gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols), list(cols.values()),
-                             np.arange(start, start + n, dtype=np.int64), bounds, same)
+            start = (
+                conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))).scalar_one() + 1
+            )
+            gpkg.bulk_insert(
+                cursor,
+                entity.table,
+                GEOM,
+                list(cols),
+                list(cols.values()),
+                np.arange(start, start + n, dtype=np.int64),
+                bounds,
+                same,
+            )
         else:
             insert_columns(cursor, entity.table, list(cols), list(cols.values()), same)
         cursor.close()
         return n
 
-    def append_rows(self, conn: Connection, table: str, columns: list[str],
-                    rows: Iterable[tuple[Any, ...]]) -> None:
+    def append_rows(
+        self, conn: Connection, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]
+    ) -> None:
         raw = conn.connection.driver_connection
         assert raw is not None
         cur = raw.cursor()
@@ -159,8 +178,10 @@ class GpkgStore(Store):
         return from_gpkg(raw)
 
     def box_sql(self, table: str) -> tuple[str, str]:
-        return (f"JOIN rtree_{table}_{GEOM} i ON i.id = p.fid",
-                "i.minx <= :maxx AND i.maxx >= :minx AND i.miny <= :maxy AND i.maxy >= :miny")
+        return (
+            f"JOIN rtree_{table}_{GEOM} i ON i.id = p.fid",
+            "i.minx <= :maxx AND i.maxx >= :minx AND i.miny <= :maxy AND i.maxy >= :miny",
+        )
 
     def extent_sql(self, table: str) -> str:
         return f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{table}_{GEOM}"

@@ -32,8 +32,15 @@ import sqlalchemy as sa
 if TYPE_CHECKING:
     from indspace.store.store import Store
 
-COLUMNS = ("parcel_id", "footprint_m2", "floor_area_m2", "far_floor_m2", "mean_year_built",
-           "area_m2", "far")
+COLUMNS = (
+    "parcel_id",
+    "footprint_m2",
+    "floor_area_m2",
+    "far_floor_m2",
+    "mean_year_built",
+    "area_m2",
+    "far",
+)
 
 OVERLAY_SQL = """
 WITH pairs AS MATERIALIZED (
@@ -115,7 +122,8 @@ def overlay_figures(store: Store, limit_m: float) -> pd.DataFrame:
     for c in COLUMNS[1:-1]:
         frame[c] = frame[c].astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame["far"] = np.where(frame["area_m2"] > 0,
-                                frame["far_floor_m2"] / frame["area_m2"], np.nan)
+        frame["far"] = np.where(
+            frame["area_m2"] > 0, frame["far_floor_m2"] / frame["area_m2"], np.nan
+        )
     frame["parcel_id"] = frame["parcel_id"].astype("string")
     return frame

@@ -54,13 +54,15 @@ class PostgisStore(Store):
     def _prepare_migrate(self, conn: Connection) -> None:
         postgis.ensure_extension(conn)
 
-    def _writer_lock(self, wait_s: float, on_wait: Callable[[str], None] | None
-                     ) -> contextlib.AbstractContextManager[None]:
+    def _writer_lock(
+        self, wait_s: float, on_wait: Callable[[str], None] | None
+    ) -> contextlib.AbstractContextManager[None]:
         return advisory_lock(self.engine, self.display_name, wait_s, on_wait)
 
     # ---------------------------------------------------------------- writes
-    def _insert(self, conn: Connection, entity: Entity, frame: pd.DataFrame,
-                valid_from: datetime) -> int:
+    def _insert(
+        self, conn: Connection, entity: Entity, frame: pd.DataFrame, valid_from: datetime
+    ) -> int:
         n = len(frame)
         if n == 0:
             return 0
@@ -71,19 +73,22 @@ class PostgisStore(Store):
         cols["version"] = [1] * n
         cols["valid_from"] = [valid_from.astimezone(UTC)] * n
         with postgis.indexes_after_load(conn, entity.table, n):
-            postgis.copy_rows(conn, entity.table, list(cols), zip(*cols.values(), strict=True),
-                              binary=True)
+            postgis.copy_rows(
+                conn, entity.table, list(cols), zip(*cols.values(), strict=True), binary=True
+            )
         return n
 
-    def append_rows(self, conn: Connection, table: str, columns: list[str],
-                    rows: Iterable[tuple[Any, ...]]) -> None:
+    def append_rows(
+        self, conn: Connection, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]
+    ) -> None:
         postgis.copy_rows(conn, table, columns, rows)
 
     # ---------------------------------------------------------------- reads
     def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:
         # binary WKB parses ~2× faster than the hex text form
-        return sa.func.ST_AsBinary(sa.type_coerce(t.c[GEOM], sa.Text()),
-                                   type_=sa.LargeBinary()).label("geom_raw")
+        return sa.func.ST_AsBinary(
+            sa.type_coerce(t.c[GEOM], sa.Text()), type_=sa.LargeBinary()
+        ).label("geom_raw")
 
     def geom_sql(self, expr: str) -> str:
         return f"ST_AsBinary({expr})"
@@ -95,8 +100,10 @@ class PostgisStore(Store):
         return ("", f"p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {self.srid})")
 
     def extent_sql(self, table: str) -> str:
-        return (f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-                f"FROM (SELECT ST_Extent(geom) AS e FROM {table}) s")
+        return (
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            f"FROM (SELECT ST_Extent(geom) AS e FROM {table}) s"
+        )
 
     def round_sql(self, expr: str, digits: int) -> str:
         return f"round(({expr})::numeric, {int(digits)})::float8"
@@ -112,8 +119,10 @@ class PostgisStore(Store):
 
     def estimated_count(self, name: str) -> int:
         with self.engine.connect() as conn:
-            est = conn.execute(sa.text("SELECT reltuples::bigint FROM pg_class "
-                                       "WHERE oid = to_regclass(:t)"), {"t": name}).scalar()
+            est = conn.execute(
+                sa.text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+                {"t": name},
+            ).scalar()
         if est is not None and int(est) >= 0:
             return int(est)
         return self.count(name)
