@@ -122,8 +122,12 @@ class Store:
     backend: ClassVar[Backend]
     """The backend's name, for display (``indspace info``); never to branch on."""
 
-    def __new__(cls, db: str | Path, **_kw: Any) -> Store:
+    def __new__(cls, db: str | Path | None = None, **_kw: Any) -> Store:
+        # ``db`` may be left out by copy/pickle, which call ``cls.__new__(cls)`` on the
+        # concrete class; ``Store(db)`` itself picks the class from the address
         if cls is Store:
+            if db is None:
+                raise TypeError("Store() needs a GeoPackage path or a PostgreSQL URL")
             cls = backend_class(resolve_url(db))
         return super().__new__(cls)
 
