@@ -39,7 +39,8 @@ def test_store_writes_and_plain_sql_raise_the_stamp(db_url: str) -> None:
     assert s1["buildings"] == 0                                       # untouched table
     # an edit made outside the store (a GIS user's SQL) is seen too
     with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE parcels SET area_m2 = area_m2 + 1 WHERE parcel_id = '330212001001GB00001'"))
+        conn.execute(sa.text("UPDATE parcels SET area_m2 = area_m2 + 1 "
+                             "WHERE parcel_id = '330212001001GB00001'"))
     v2 = content_version(store, ("parcels",))
     assert _stamps(store)["parcels"] > s1["parcels"]
     assert v2 != content_version(store, ("enterprises",))

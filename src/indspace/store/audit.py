@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,10 +52,11 @@ def entry_hash(row: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical(row, prev_hash).encode()).hexdigest()
 
 
-def append(conn: Connection, t: sa.Table, postgres: bool, row: dict[str, Any]) -> None:
-    """Insert one entry chained onto the last one, under the audit lock."""
-    if postgres:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('indspace:audit_log'))"))
+def append(conn: Connection, t: sa.Table, lock: Callable[[Connection, str], None],
+           row: dict[str, Any]) -> None:
+    """Insert one entry chained onto the last one, under the audit lock (``lock``: the
+    store's :meth:`~indspace.store.store.Store.xact_lock`)."""
+    lock(conn, "indspace:audit_log")
     prev = conn.execute(sa.select(t.c.entry_hash).order_by(t.c.fid.desc()).limit(1)
                         ).scalar()
     prev = prev or GENESIS

@@ -83,8 +83,7 @@ def _fetch(
         for c in columns
     ]
     order = [
-        t.c[k].collate("C") if store.backend == "postgis" and fields[k].dtype == "text" else t.c[k]
-        for k in entity.key
+        store.key_order(t.c[k], fields[k].dtype == "text") for k in entity.key
     ]
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(*sel).where(*where).order_by(*order)).cursor.fetchall()

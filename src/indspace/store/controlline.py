@@ -34,8 +34,6 @@ from indspace.core.errors import (
     StoreError,
 )
 from indspace.core.model.entities import ENTITIES, check_frame
-from indspace.store import gpkg
-from indspace.store.geometry import from_ewkb, from_gpkg
 from indspace.store.store import Store
 from indspace.store.tables import GEOM
 
@@ -49,8 +47,7 @@ OPEN_STATES = ("draft", "reviewed")
 
 
 def _decode(store: Store, raw: Sequence[Any]) -> list[Any]:
-    geoms = from_gpkg(list(raw)) if store.backend == "gpkg" else from_ewkb(list(raw))
-    return list(geoms)
+    return list(store.decode_geoms(list(raw)))
 
 
 def _spatial_frame(store: Store, conn: Connection, table: str, cols: list[str],
@@ -83,8 +80,7 @@ def write_constraint_areas(store: Store, frame: gpd.GeoDataFrame, *, at: datetim
                 conn.execute(sa.insert(t), rows)
             store._audit(conn, at, actor, "replace" if replace else "insert", CONSTRAINTS,
                          "*", None, json.dumps({"rows": len(rows)}), "constraint areas")
-            if store.backend == "gpkg":
-                gpkg.update_extent(lambda s: conn.exec_driver_sql(s), CONSTRAINTS, GEOM)
+            store.refresh_extents(conn, [CONSTRAINTS])
     except sa.exc.IntegrityError as e:
         raise StoreError("管控区编号重复，本次写入已撤销", "duplicate constraint area id; nothing "
                          "was written", where=CONSTRAINTS, hint_zh=str(e.orig)[:200],
@@ -105,8 +101,7 @@ def insert_proposal(store: Store, row: dict[str, Any],
     p, a = store.table(PROPOSALS), store.table(AREAS)
     at = row["created_at"]
     with store._write() as conn:
-        if store.backend == "postgis":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('controlline:ids'))"))
+        store.xact_lock(conn, "controlline:ids")
         pid = row.get("proposal_id")
         if not pid:
             pid = _next_id(conn, p, f"CL-{at.year}-")
@@ -123,8 +118,8 @@ def insert_proposal(store: Store, row: dict[str, Any],
                 proposal_id=pid, direction=direction, part=parts[direction],
                 area_m2=float(g.area), **{GEOM: g if g.geom_type == "MultiPolygon"
                                           else MultiPolygon([g])}))
-        if store.backend == "gpkg" and areas:
-            gpkg.update_extent(lambda s: conn.exec_driver_sql(s), AREAS, GEOM)
+        if areas:
+            store.refresh_extents(conn, [AREAS])
         store._audit(conn, at, row["created_by"], "propose", PROPOSALS, pid, None,
                      json.dumps({k: v for k, v in full.items() if k != "created_at"},
                                 ensure_ascii=False, sort_keys=True, default=str), row["reason"])
@@ -184,9 +179,7 @@ def proposal_areas(store: Store, pid: str | None = None, *,
 
 def _locked(store: Store, conn: Connection, pid: str) -> dict[str, Any]:
     p = store.table(PROPOSALS)
-    q = sa.select(p).where(p.c.proposal_id == pid)
-    if store.backend == "postgis":
-        q = q.with_for_update()
+    q = store.for_update(sa.select(p).where(p.c.proposal_id == pid))
     row = conn.execute(q).mappings().first()
     if row is None:
         raise _not_found(pid)
@@ -273,10 +266,8 @@ def approve(store: Store, pid: str, *, at: datetime, actor: str, ratio: float,
         _expect(row, "reviewed", "批准", "approve it")
         districts = sorted({row["district"], *([row["transfer_from"]]
                                                if row["transfer_from"] else [])})
-        if store.backend == "postgis":
-            for d in districts:  # sorted: two transfers in opposite directions cannot deadlock
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                             {"k": f"controlline:balance:{d}"})
+        for d in districts:  # sorted: two transfers in opposite directions cannot deadlock
+            store.xact_lock(conn, f"controlline:balance:{d}")
         before = _balances(store, conn, districts)
         bookings = plan(row, before)
         after = dict(before)
@@ -316,8 +307,7 @@ def enforce(store: Store, pid: str, *, at: datetime, on: date, actor: str,
     p = store.table(PROPOSALS)
     entity = ENTITIES["control_lines"]
     with store._write() as conn:
-        if store.backend == "postgis":   # one line edit at a time: edits read, then write
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('controlline:lines'))"))
+        store.xact_lock(conn, "controlline:lines")  # one line edit at a time: read, then write
         row = _locked(store, conn, pid)
         _expect(row, "approved", "生效", "put it in force")
         cur = store.table("control_lines")
@@ -338,8 +328,7 @@ def enforce(store: Store, pid: str, *, at: datetime, on: date, actor: str,
             store._insert(conn, entity, added, at)
             store._audit(conn, at, actor, "insert", "control_lines",
                          ",".join(added["block_id"]), None, None, reason)
-        if store.backend == "gpkg":
-            gpkg.update_extent(lambda s: conn.exec_driver_sql(s), "control_lines", GEOM)
+        store.refresh_extents(conn, ["control_lines"])
         summary = {"changed": sorted(edits.changed), "retired": edits.retired,
                    "added": list(added["block_id"]) if len(added) else []}
         conn.execute(sa.update(p).where(p.c.proposal_id == pid).values(

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from indspace.core.errors import ConflictError, NotFoundError, ValidationError
-from indspace.store import postgis
 from indspace.store.frames import row_columns
 from indspace.store.store import Store
 
@@ -65,8 +64,7 @@ def next_version(store: Store, conn: sa.Connection, count: sa.Select[Any], lock_
     """The next version number of a series of runs: ``count`` (a COUNT or MAX of the series'
     versions) + 1, read after taking the series' lock on PostGIS so that two writers of the
     same series never get the same number (GeoPackage: the write lock already serialises)."""
-    if store.backend == "postgis":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock_key})
+    store.xact_lock(conn, lock_key)
     return int(conn.execute(count).scalar_one() or 0) + 1
 
 
@@ -84,16 +82,7 @@ def _append(store: Store, conn: Connection, table: str, frame: pd.DataFrame) -> 
     cols = list(frame.columns)
     rows: Iterable[tuple[Any, ...]] = zip(*(_column_values(frame[c]) for c in cols),
                                           strict=True)
-    if store.backend == "postgis":
-        postgis.copy_rows(conn, table, cols, rows)
-        return
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    cur = raw.cursor()
-    names = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" for _ in cols)
-    cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
-    cur.close()
+    store.append_rows(conn, table, cols, rows)
 
 
 def find_run(store: Store, year: int, profile_id: str, profile_hash: str,
@@ -444,9 +433,7 @@ def publish_run(store: Store, run_id: str, at: datetime, deadline: datetime,
 
 def _locked_run(store: Store, conn: Connection, run_id: str) -> dict[str, Any]:
     t = store.table("evaluation_runs")
-    q = sa.select(t).where(t.c.run_id == run_id)
-    if store.backend == "postgis":
-        q = q.with_for_update()
+    q = store.for_update(sa.select(t).where(t.c.run_id == run_id))
     row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFoundError(f"评价批次 {run_id} 不存在", f"evaluation run {run_id} not found",

@@ -1,5 +1,13 @@
 """One repository API over two backends: a GeoPackage file (default) or PostGIS.
 
+:class:`Store` is the interface and the logic both backends share (entity contracts,
+history, audit chain, two times); :class:`~indspace.store.gpkg_store.GpkgStore` and
+:class:`~indspace.store.postgis_store.PostgisStore` implement the backend primitives it
+calls (bulk writes, raw geometry, locks, index boxes), as pygeoapi's providers implement
+one base class. ``Store(url_or_path)``, :meth:`Store.open` and :meth:`Store.create` return
+the right one; code outside ``store/`` never asks which it has (``store.backend`` is a name
+for display only).
+
 >>> store = Store.create("indspace.gpkg")            # doctest: +SKIP
 >>> store.write_frame("parcels", parcels, valid_from=as_of)   # doctest: +SKIP
 >>> store.update("parcels", "330212001001GB00001", {"area_m2": 5012.0},
@@ -12,22 +20,22 @@ one transaction each; edits keep history (the old version moves to ``<table>_his
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -35,13 +43,8 @@ from indspace.core.clock import end_of_day
 from indspace.core.errors import NotFoundError, StoreError, ValidationError
 from indspace.core.model.entities import ENTITIES, Entity, check_frame
 from indspace.settings import DEFAULT_SRID, DEFAULT_TIME_ZONE
-from indspace.store import gpkg, postgis
-from indspace.store.frames import frame_columns, row_columns, typed_frame
-from indspace.store.geometry import from_ewkb, from_gpkg, to_ewkb_hex, to_gpkg
-from indspace.store.sqlite_rows import insert_columns
+from indspace.store.frames import typed_frame
 from indspace.store.tables import GEOM, build_metadata, history_name
-from indspace.store.types import UtcDateTime
-from indspace.store.writer_lock import advisory_lock, file_lock
 
 Backend = Literal["gpkg", "postgis"]
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -107,40 +110,31 @@ POOL_SIZE = 10
 """PostgreSQL connections a store keeps open at most (opened lazily, kept)."""
 
 
-def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"isolation_level": None})
-
-        @sa.event.listens_for(engine, "connect")
-        def _connect(dbapi_conn: Any, record: Any) -> None:
-            gpkg.on_connect(dbapi_conn, record)
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # pysqlite's own transaction handling skips DDL; take control so that every
-            # write (DDL included) is one atomic transaction (SQLAlchemy's documented recipe).
-            # Writers take the write lock up front (IMMEDIATE), readers do not (DEFERRED).
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
-
-        return engine
-    # Connections are kept, never churned: a PostgreSQL backend's first ST_Transform between
-    # two CRS costs 100–500 ms (PROJ set-up), so an overflow connection opened and closed per
-    # request made cold vector tiles slow. A pool of POOL_SIZE kept connections pays that
-    # set-up a few times only (the tile service builds at most that many tiles at once);
-    # overflow stays allowed so that nested reads can never wait on each other.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=20)
-
-
 class Store:
-    """The indspace store: tables of the entity contracts, with history, on one backend."""
+    """The indspace store: tables of the entity contracts, with history, on one backend.
+
+    ``Store(db)`` gives a :class:`~indspace.store.gpkg_store.GpkgStore` for a GeoPackage
+    path and a :class:`~indspace.store.postgis_store.PostgisStore` for a PostgreSQL URL.
+    The methods below marked *backend primitive* are what each backend implements; the
+    rest is shared."""
+
+    backend: ClassVar[Backend]
+    """The backend's name, for display (``indspace info``); never to branch on."""
+
+    def __new__(cls, db: str | Path | None = None, **_kw: Any) -> Store:
+        # ``db`` may be left out by copy/pickle, which call ``cls.__new__(cls)`` on the
+        # concrete class; ``Store(db)`` itself picks the class from the address
+        if cls is Store:
+            if db is None:
+                raise TypeError("Store() needs a GeoPackage path or a PostgreSQL URL")
+            cls = backend_class(resolve_url(db))
+        return super().__new__(cls)
 
     def __init__(self, db: str | Path, *, write_wait_s: float = WRITE_WAIT_S) -> None:
         self.url = resolve_url(db)
         self.write_wait_s = write_wait_s
-        self.backend: Backend = "gpkg" if self.url.startswith("sqlite") else "postgis"
-        self.path = Path(self.url.removeprefix("sqlite:///")) if self.backend == "gpkg" else None
-        self.engine = _make_engine(self.url)
+        self.path: Path | None = None
+        self.engine = self._make_engine(self.url)
         self._srid: int | None = None
         self._tz: tzinfo | None = None
         self._md: sa.MetaData | None = None
@@ -158,14 +152,9 @@ class Store:
                 with conn.begin():
                     yield conn
         except sa.exc.OperationalError as e:
-            if self.backend == "gpkg" and "locked" in str(e.orig).lower():
-                raise StoreError(
-                    "数据库正被其他程序写入，等待后仍无法写入",
-                    "the store is being written by another program and stayed locked",
-                    where=self.display_name,
-                    hint_zh="稍后重试；如有 QGIS 等程序正在编辑该文件，请先保存并关闭",
-                    hint_en="retry later; if QGIS or another program is editing the file, "
-                            "save and close it first") from e
+            clear = self._write_failure(e)
+            if clear is not None:
+                raise clear from e
             raise
 
     @contextmanager
@@ -177,23 +166,15 @@ class Store:
         to finish, telling ``on_wait`` once that it waits; then raises a bilingual
         :class:`StoreError`. See :mod:`indspace.store.writer_lock`."""
         wait = self.write_wait_s if wait_s is None else wait_s
-        if self.path is not None:
-            with file_lock(self.path, wait, on_wait):
-                yield
-        else:
-            with advisory_lock(self.engine, self.display_name, wait, on_wait):
-                yield
+        with self._writer_lock(wait, on_wait):
+            yield
 
     # ---------------------------------------------------------------- lifecycle
     @classmethod
     def open(cls, db: str | Path, *, write_wait_s: float = WRITE_WAIT_S) -> Store:
         """Open an existing, initialised store; raise a clear error otherwise."""
         store = cls(db, write_wait_s=write_wait_s)
-        if store.path is not None and not store.path.exists():
-            raise StoreError(f"数据库文件不存在：{store.path}",
-                             f"store file not found: {store.path}",
-                             hint_zh="先运行 indspace init 或 indspace demo",
-                             hint_en="run `indspace init` or `indspace demo` first")
+        store._check_exists()
         try:
             store.srid  # noqa: B018 — reads store_meta, proving the schema exists
         except sa.exc.SQLAlchemyError as e:
@@ -214,20 +195,7 @@ class Store:
         and are recorded in ``store_meta``: a store holds one deployment's data."""
         zone = ZoneInfo(time_zone).key   # an unknown zone fails here, before any file exists
         store = cls(db)
-        if store.path is not None:
-            if store.path.exists():
-                if not overwrite:
-                    raise StoreError(f"文件已存在：{store.path}", f"file exists: {store.path}",
-                                     hint_zh="加 --overwrite 以重建", hint_en="pass --overwrite")
-                store.engine.dispose()
-                store.path.unlink()
-                for suffix in ("-wal", "-shm", "-journal"):
-                    Path(str(store.path) + suffix).unlink(missing_ok=True)
-            store.path.parent.mkdir(parents=True, exist_ok=True)
-        else:
-            postgis.ensure_database(store.engine.url)
-            if overwrite:
-                store.drop_all()
+        store._prepare_create(overwrite)
         store.migrate(srid)
         store.set_meta({"time_zone": zone})
         return store
@@ -240,8 +208,7 @@ class Store:
             existing = None
         srid = existing or srid
         with self._write() as conn:
-            if self.backend == "postgis":
-                postgis.ensure_extension(conn)
+            self._prepare_migrate(conn)
             from alembic import command
             from alembic.config import Config
 
@@ -279,8 +246,7 @@ class Store:
 
     @property
     def display_name(self) -> str:
-        if self.path is not None:
-            return str(self.path)
+        """Where the store is, for messages (a file path, or the URL without password)."""
         return self.engine.url.render_as_string(hide_password=True)
 
     @property
@@ -350,10 +316,7 @@ class Store:
                         progress(name, written[name])
                 self._audit(conn, valid_from, actor, "bulk_insert", ",".join(frames),
                             "*", None, json.dumps(written, sort_keys=True), reason)
-                if self.backend == "gpkg":
-                    for name in frames:
-                        if ENTITIES[name].geometry:
-                            gpkg.update_extent(lambda s: conn.exec_driver_sql(s), name, GEOM)
+                self.refresh_extents(conn, [n for n in frames if ENTITIES[n].geometry])
         except Exception as e:
             if not isinstance(e, (sa.exc.IntegrityError, sqlite3.IntegrityError,
                                   *_pg_integrity_errors())):
@@ -368,39 +331,6 @@ class Store:
                     actor: str = "system", reason: str = "bulk load") -> int:
         return self.write_frames({name: frame}, valid_from=valid_from, actor=actor,
                                  reason=reason)[name]
-
-    def _insert(self, conn: Connection, entity: Entity, frame: pd.DataFrame,
-                valid_from: datetime) -> int:
-        n = len(frame)
-        if n == 0:
-            return 0
-        cols = frame_columns(entity, frame, sqlite=self.backend == "gpkg")
-        bounds = None
-        if entity.geometry:
-            geoms = np.asarray(frame.geometry.values, dtype=object)
-            bounds = shapely.bounds(geoms)
-            cols[GEOM] = (to_gpkg(geoms, self.srid, bounds=bounds, mutable=True)
-                          if self.backend == "gpkg" else to_ewkb_hex(geoms, self.srid))
-        if self.backend == "postgis":
-            cols["version"] = [1] * n
-            cols["valid_from"] = [valid_from.astimezone(UTC)] * n
-            postgis.copy_rows(conn, entity.table, list(cols), zip(*cols.values(), strict=True))
-        else:
-            t = self.table(entity.table)
-            stamp = UtcDateTime().process_bind_param(valid_from, conn.dialect)
-            same = {"version": 1, "valid_from": stamp}
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            cursor = raw.cursor()
-            if bounds is not None:
-                start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.fid), 0))
-                                     ).scalar_one() + 1
-                gpkg.bulk_insert(cursor, entity.table, GEOM, list(cols), list(cols.values()),
-                                 np.arange(start, start + n, dtype=np.int64), bounds, same)
-            else:
-                insert_columns(cursor, entity.table, list(cols), list(cols.values()), same)
-            cursor.close()
-        return n
 
     def write_anomalies(self, frame: pd.DataFrame) -> int:
         t = self.table("demo_anomalies")
@@ -492,29 +422,16 @@ class Store:
         """
         rows = conn.execute(query).cursor.fetchall()
         width = len(attr) + spatial
-        by_col: list[Any]  # columns: object arrays (gpkg) or lists
-        if rows and self.backend == "gpkg":   # sqlite3: plain scalars
-            by_col = row_columns(rows, width)
-        else:
-            by_col = ([list(c) for c in zip(*rows, strict=True)] if rows
-                      else [[] for _ in range(width)])
+        by_col = (self._row_columns(rows, width) if rows
+                  else [[] for _ in range(width)])
         columns: dict[str, Any] = {c: by_col[i] for i, c in enumerate(attr)}
         frame = typed_frame(entity, columns)
         if spatial:
             import geopandas as gpd  # see write_frames
 
-            raw = list(by_col[len(attr)])
-            geoms = from_gpkg(raw) if self.backend == "gpkg" else from_ewkb(raw)
+            geoms = self.decode_geoms(list(by_col[len(attr)]))
             frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=self.srid))
         return frame
-
-    def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:
-        # Skip per-row type processing; geometries are decoded vectorised afterwards.
-        # PostGIS: binary WKB parses ~2× faster than the hex text form.
-        if self.backend == "gpkg":
-            return sa.type_coerce(t.c[GEOM], sa.LargeBinary()).label("geom_raw")
-        return sa.func.ST_AsBinary(sa.type_coerce(t.c[GEOM], sa.Text()),
-                                   type_=sa.LargeBinary()).label("geom_raw")
 
     def get(self, name: str, key: Any) -> dict[str, Any]:
         """The current record for a natural key (a scalar or a tuple for compound keys)."""
@@ -556,15 +473,9 @@ class Store:
                 sa.select(sa.func.count()).select_from(t).where(*conds)).scalar_one())
 
     def estimated_count(self, name: str) -> int:
-        """Rows of a table as the planner estimates them (PostGIS: ``pg_class.reltuples``,
-        no scan); exact on a GeoPackage or on a PostgreSQL table never analysed."""
-        if self.backend == "postgis":
-            with self.engine.connect() as conn:
-                est = conn.execute(sa.text("SELECT reltuples::bigint FROM pg_class "
-                                           "WHERE oid = to_regclass(:t)"), {"t": name}
-                                   ).scalar()
-            if est is not None and int(est) >= 0:
-                return int(est)
+        """Rows of a table as the backend estimates them cheaply (PostGIS:
+        ``pg_class.reltuples``, no scan); exact where there is no estimate (a GeoPackage,
+        a PostgreSQL table never analysed)."""
         return self.count(name)
 
     def anomalies(self) -> pd.DataFrame:
@@ -681,9 +592,7 @@ class Store:
         entity = ENTITIES[name]
         t = self.table(name)
         with self._write() if outer is None else nullcontext(outer) as conn:
-            q = sa.select(t).where(*self._key_cond(t, entity, key))
-            if self.backend == "postgis":
-                q = q.with_for_update()
+            q = self.for_update(sa.select(t).where(*self._key_cond(t, entity, key)))
             row = conn.execute(q).mappings().first()
             if row is None:
                 raise NotFoundError(f"{entity.label_zh} {key} 不存在", f"{name} {key} not found",
@@ -720,7 +629,7 @@ class Store:
             append_legacy(conn, self.table("audit_log"), at=at, actor=actor, action=action,
                           table=table, key=key, before=before, after=after, reason=reason)
             return
-        append(conn, self.table("audit_log"), self.backend == "postgis", {
+        append(conn, self.table("audit_log"), self.xact_lock, {
             "at": datetime.now(UTC), "effective_at": at, "actor": actor, "action": action,
             "table_name": table, "record_key": key, "before_json": before,
             "after_json": after, "reason": reason})
@@ -732,6 +641,105 @@ class Store:
             cols = {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
             self._chained = "entry_hash" in cols
         return self._chained
+
+
+    # ---------------------------------------------------------------- backend primitives
+    # What a backend implements (GpkgStore, PostgisStore). Store modules (runs, tiles,
+    # controlline, …) call these instead of asking which backend they have.
+    @classmethod
+    def _make_engine(cls, url: str) -> Engine:
+        raise NotImplementedError
+
+    def _check_exists(self) -> None:
+        """Raise a clear error when the store to open is plainly missing (a file)."""
+
+    def _prepare_create(self, overwrite: bool) -> None:
+        """Make room for a new store (a file, a database), emptied with ``overwrite``."""
+        raise NotImplementedError
+
+    def _prepare_migrate(self, conn: Connection) -> None:
+        """Before the migrations run in ``conn`` (e.g. an extension they need)."""
+
+    def _write_failure(self, e: sa.exc.OperationalError) -> StoreError | None:
+        """The bilingual error for a failed write transaction, None to re-raise ``e``."""
+        return None
+
+    def _writer_lock(self, wait_s: float, on_wait: Callable[[str], None] | None
+                     ) -> contextlib.AbstractContextManager[None]:
+        """The one-importer-at-a-time lock (see :meth:`writer`)."""
+        raise NotImplementedError
+
+    def _insert(self, conn: Connection, entity: Entity, frame: pd.DataFrame,
+                valid_from: datetime) -> int:
+        """Bulk-insert new records (version 1, ``valid_from``) of a checked frame."""
+        raise NotImplementedError
+
+    def append_rows(self, conn: Connection, table: str, columns: list[str],
+                    rows: Iterable[tuple[Any, ...]]) -> None:
+        """Bulk-append plain rows (values in ``columns`` order) inside ``conn``'s write."""
+        raise NotImplementedError
+
+    def refresh_extents(self, conn: Connection, tables: Sequence[str]) -> None:
+        """After a write to the spatial ``tables``: keep their recorded extents true."""
+
+    def _row_columns(self, rows: Sequence[Any], width: int) -> list[Any]:
+        """Rows of a DBAPI cursor (non-empty) → ``width`` columns."""
+        return [list(c) for c in zip(*rows, strict=True)]
+
+    def _raw_geom(self, t: sa.Table) -> sa.ColumnElement[Any]:
+        """The geometry column of ``t`` as raw bytes labelled ``geom_raw`` (decoded
+        vectorised afterwards by :meth:`decode_geoms`; no per-row type processing)."""
+        raise NotImplementedError
+
+    def geom_sql(self, expr: str) -> str:
+        """SQL text of the raw bytes of geometry ``expr`` (the :meth:`decode_geoms` input)."""
+        raise NotImplementedError
+
+    def decode_geoms(self, raw: list[Any]) -> np.ndarray:
+        """Raw geometry values read through :meth:`_raw_geom` / :meth:`geom_sql` → Shapely."""
+        raise NotImplementedError
+
+    def box_sql(self, table: str) -> tuple[str, str]:
+        """(join, condition) picking rows of alias ``p`` of ``table`` whose index box meets
+        :minx, :miny, :maxx, :maxy (store CRS), served by the spatial index."""
+        raise NotImplementedError
+
+    def extent_sql(self, table: str) -> str:
+        """SQL of one row (minx, miny, maxx, maxy) of ``table``'s current geometries."""
+        raise NotImplementedError
+
+    def round_sql(self, expr: str, digits: int) -> str:
+        """SQL rounding the float ``expr`` to ``digits`` decimals, as a float."""
+        raise NotImplementedError
+
+    def key_order(self, column: sa.ColumnElement[Any], text: bool) -> sa.ColumnElement[Any]:
+        """``column`` as an ORDER BY term sorting text by code point (as Python does)."""
+        return column
+
+    def for_update(self, q: sa.Select[Any]) -> sa.Select[Any]:
+        """``q`` locking the rows it reads until the write commits (where rows lock)."""
+        return q
+
+    def xact_lock(self, conn: Connection, key: str) -> None:
+        """Serialise writers of ``key`` until ``conn``'s transaction ends (a GeoPackage's
+        write transaction already serialises every writer)."""
+
+
+    def overlay_figures(self, limit_m: float) -> pd.DataFrame | None:
+        """Per-parcel building figures computed in the database (the server path), or None
+        where the backend does not compute them (the engine does, in the caller)."""
+        return None
+
+
+def backend_class(url: str) -> type[Store]:
+    """The store class for a resolved SQLAlchemy URL (:func:`resolve_url`)."""
+    if url.startswith("sqlite"):
+        from indspace.store.gpkg_store import GpkgStore
+
+        return GpkgStore
+    from indspace.store.postgis_store import PostgisStore
+
+    return PostgisStore
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -38,9 +38,8 @@ import sqlalchemy as sa
 from indspace.core.geo.tiles import BUFFER, EXTENT, tile_size
 from indspace.core.model.entities import ENTITIES
 from indspace.core.model.units import M2_PER_MU
-from indspace.store.geometry import from_ewkb, from_gpkg
 from indspace.store.store import Store
-from indspace.store.tables import GEOM, history_name
+from indspace.store.tables import history_name
 
 Box = tuple[float, float, float, float]
 """(minx, miny, maxx, maxy) in the store CRS, metres."""
@@ -151,18 +150,15 @@ def postgis_tile(store: Store, layer: str, z: int, x: int, y: int, *, tolerance_
 def _box_sql(store: Store, table: str) -> tuple[str, str]:
     """(join, condition) picking rows of alias ``p`` of ``table`` whose index box meets
     :minx, :miny, :maxx, :maxy (store CRS)."""
-    if store.backend == "gpkg":
-        return (f"JOIN rtree_{table}_{GEOM} i ON i.id = p.fid",
-                "i.minx <= :maxx AND i.maxx >= :minx AND i.miny <= :maxy AND i.maxy >= :miny")
-    return ("", f"p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {store.srid})")
+    return store.box_sql(table)
 
 
 def _geom_expr(store: Store, expr: str) -> str:
-    return expr if store.backend == "gpkg" else f"ST_AsBinary({expr})"
+    return store.geom_sql(expr)
 
 
 def _decode(store: Store, raw: list[Any]) -> np.ndarray:
-    return from_gpkg(raw) if store.backend == "gpkg" else from_ewkb(raw)
+    return store.decode_geoms(raw)
 
 
 def _frame(store: Store, sql: str, params: dict[str, Any], columns: list[str]
@@ -196,8 +192,7 @@ def layer_features(store: Store, layer: str, box: Box, *, eval_run: str | None =
                f"{_geom_expr(store, 'p.geom')} FROM parcels p {join} WHERE {cond}")
     elif layer == "lowuse_units":
         cols = ["fid", *LAYER_COLUMNS[layer]]
-        rounded = "round(u.area_mu, 2)" if store.backend == "gpkg" else \
-            "round(u.area_mu::numeric, 2)::float8"
+        rounded = store.round_sql("u.area_mu", 2)
         sql = (f"SELECT u.fid, u.unit_id, u.project_type, u.mode, {rounded}, "
                f"{_geom_expr(store, 'p.geom')} FROM parcels p {join} "
                "JOIN lowuse_parcels lp ON lp.run_id = :lowuse_run AND lp.parcel_id = p.parcel_id "
@@ -222,11 +217,7 @@ def features_in_box(store: Store, table: str, box: Box, columns: list[str]
 
 def table_bounds(store: Store, table: str) -> Box | None:
     """The bounding box of a spatial table's current rows (store CRS), None when empty."""
-    if store.backend == "gpkg":
-        sql = f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{table}_{GEOM}"
-    else:
-        sql = (f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-               f"FROM (SELECT ST_Extent(geom) AS e FROM {table}) s")
+    sql = store.extent_sql(table)
     with store.engine.connect() as conn:
         row = conn.execute(sa.text(sql)).first()
     if row is None or row[0] is None:
