@@ -14,26 +14,12 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from indspace.core.engines.matching import MATCH_COLUMNS, SPACE_COLUMNS
+from indspace.core.engines.matching import DEMAND_COLUMNS, MATCH_COLUMNS, SPACE_COLUMNS
 from indspace.store import Store
 from tests.conftest import run
 
 CODE = "91330200MA2AAAAA0G"
-DEMAND_HEADER = [
-    "demand_id",
-    "credit_code",
-    "kind",
-    "min_area_m2",
-    "max_area_m2",
-    "min_load_kn_m2",
-    "min_clear_height_m",
-    "min_power_kva",
-    "pollution_class",
-    "chain",
-    "max_rent_yuan_m2_month",
-    "districts",
-    "start",
-]
+DEMAND_HEADER = list(DEMAND_COLUMNS)
 
 
 SUMMARY_KEYS = ("objective", "greedy_objective", "gap", "seconds")
