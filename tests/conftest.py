@@ -8,13 +8,21 @@ with a reason when the server or PostGIS is missing — except when ``CI=true`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from indspace.store import Store
 
 
 def _node_id_compat() -> None:
@@ -79,18 +87,77 @@ def pg_server() -> str:
     return PG_ADMIN
 
 
+@contextlib.contextmanager
+def pg_database(server: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database on ``server`` (a copy of the database ``template`` if named, which
+    nobody may be connected to), its URL; dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh, empty database for one test; dropped afterwards."""
-    name = f"indspace_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = pg_server.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database(pg_server, "indspace_test") as url:
+        yield url
+
+
+# ------------------------------------------------------------------ the small demo city
+# Built once per test session (per xdist worker) on each store; every test gets its own copy,
+# so a test that writes cannot change what another one reads. Request the fixture from here:
+# importing a fixture into a test module makes pytest build it again for that module.
+INDSPACE = [sys.executable, "-m", "indspace"]
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real command line, as a user would."""
+    return subprocess.run([*INDSPACE, *args], capture_output=True, text=True, check=check,
+                          timeout=600)
+
+
+@pytest.fixture(scope="session")
+def small_demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo city built once per worker by `indspace demo --scale small --no-serve`.
+    Only read it (or copy it); tests take :func:`small_demo`."""
+    db = tmp_path_factory.mktemp("demo") / "small.gpkg"
+    run("demo", "--scale", "small", "--no-serve", "--db", str(db))
+    return db
+
+
+@pytest.fixture(scope="module")
+def small_demo(small_demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo city as a GeoPackage: a copy of the one build for each test module."""
+    db = tmp_path_factory.mktemp("demo-copy") / "small.gpkg"
+    shutil.copyfile(small_demo_build, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def small_demo_pg_build(pg_server: str) -> Iterator[str]:
+    """The small demo city in PostGIS, built once per worker; its database name. Never
+    opened by a test: it is the template of :func:`small_demo_pg` copies."""
+    from indspace.services.demo import build_demo_store
+
+    with pg_database(pg_server, "indspace_demo") as url:
+        build_demo_store(url, scale="small")  # closes its store: no connection is left
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def small_demo_pg(pg_server: str, small_demo_pg_build: str) -> Iterator[str]:
+    """The small demo city in a fresh PostGIS database of its own (a copy of the one build);
+    its URL."""
+    with pg_database(pg_server, "indspace_demo_copy", template=small_demo_pg_build) as url:
+        yield url
 
 
 @pytest.fixture(params=["gpkg", "postgis"])
@@ -107,3 +174,19 @@ def gdal_bin() -> str:
     if exe is None:
         need("gdal-bin", "ogrinfo is not on PATH (apt-get install gdal-bin)")
     return str(exe)
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def demo_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same test on the small demo city in both stores, each a fresh copy of its own (the
+    test may write)."""
+    from indspace.store import Store
+
+    if request.param == "gpkg":
+        url = str(tmp_path / "small.gpkg")
+        shutil.copyfile(request.getfixturevalue("small_demo_build"), url)
+    else:
+        url = request.getfixturevalue("small_demo_pg")
+    store = Store.open(url)
+    yield store
+    store.close()

@@ -13,11 +13,10 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     """Logged in as the demo's city administrator (sees the whole city)."""
     with TestClient(create_app(small_demo)) as c:
         c.headers.update(bearer(c, "admin"))
@@ -111,7 +110,7 @@ def test_explain_endpoint(client: TestClient) -> None:
     assert data["run_id"] == "2025-ningbo-demo-v1" and data["previous"]["year"] == 2024
 
 
-def test_explain_and_zones_read_the_stored_run(client: TestClient, small_demo: Path,  # noqa: F811
+def test_explain_and_zones_read_the_stored_run(client: TestClient, small_demo: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The answers come from the stored run: with every evaluation path made to fail they
     still come, with the numbers the computing path gives for the same run (a C firm with a

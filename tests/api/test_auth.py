@@ -19,16 +19,15 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 
 
-def test_passwords_are_stored_as_argon2_hashes_only(small_demo: Path) -> None:  # noqa: F811
+def test_passwords_are_stored_as_argon2_hashes_only(small_demo: Path) -> None:
     store = Store.open(small_demo)
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT username, password_hash FROM users").all()
@@ -113,7 +112,7 @@ def test_address_ceiling_stops_spraying_many_accounts() -> None:
     assert e.value.retry_after == 200            # 300 − (100 − 0)
 
 
-def test_login_rate_limit_over_http(small_demo: Path) -> None:  # noqa: F811
+def test_login_rate_limit_over_http(small_demo: Path) -> None:
     with TestClient(create_app(small_demo)) as client:   # its own limiter
         _five_failures_then_429(client)
 

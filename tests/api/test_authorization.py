@@ -25,7 +25,6 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 RUN = "2025-ningbo-demo-v1"
 D1, D2 = "330203", "330205"
@@ -33,7 +32,7 @@ USERS = ("admin", "officer", "officer2", "firm", "auditor")
 
 
 @pytest.fixture(scope="module")
-def world(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+def world(small_demo: Path, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[dict]:  # type: ignore[type-arg]
     db = tmp_path_factory.mktemp("authz") / "demo.gpkg"
     shutil.copy(small_demo, db)

@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from indspace.services.demo import DEMO_PASSWORDS
-from tests.cli.conftest import small_demo  # noqa: F401  (shared session fixture)
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
@@ -28,7 +27,7 @@ HEALTH_TIMEOUT_S = 5.0
 
 @pytest.fixture(scope="module")
 def served(
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")

@@ -15,13 +15,12 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 AS_OF = DEMO_AS_OF.isoformat()
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 

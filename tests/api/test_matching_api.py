@@ -19,16 +19,14 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
-
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 
 
-def test_matches_pages_scope_and_export(client: TestClient, small_demo: Path) -> None:  # noqa: F811
+def test_matches_pages_scope_and_export(client: TestClient, small_demo: Path) -> None:
     store = Store.open(small_demo)
     run = list_match_runs(store).iloc[-1]
     stored = read_match_results(store, str(run["run_id"]))

@@ -19,16 +19,14 @@ from indspace.store import Store
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
-
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo), raise_server_exceptions=False) as c:
         yield c
 
 
-def test_anonymous_pages_name_no_server_folder(client: TestClient, small_demo: Path) -> None:  # noqa: F811
+def test_anonymous_pages_name_no_server_folder(client: TestClient, small_demo: Path) -> None:
     store = Store.open(small_demo)
     ids = {
         "parcel_id": store.read_frame("parcels", columns=["parcel_id"]).iloc[0, 0],
@@ -79,7 +77,7 @@ def test_a_job_result_is_scrubbed_like_an_error() -> None:
 
 
 def test_the_audit_page_names_a_cli_import_by_its_file(
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     tmp_path: Path,
 ) -> None:
     import shutil

@@ -21,14 +21,13 @@ from indspace.api.app import create_app
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 BBOX = (121.5, 29.8, 121.8, 29.9)  # lon/lat window over Beilun / Yinzhou in the demo city
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 
@@ -168,7 +167,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(small_demo: Path) -> Iterator[str]:  # noqa: F811
+def served(small_demo: Path) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(small_demo), host="127.0.0.1",
                                            port=port, log_level="warning"))
@@ -238,7 +237,7 @@ def test_ogrinfo_reads_the_service(gdal_bin: str, served: str, client: TestClien
     assert f"parcel_id (String) = {pid}" in one and "MULTIPOLYGON" in one
 
 
-def test_datetime_serves_the_records_as_they_stood(small_demo: Path,  # noqa: F811
+def test_datetime_serves_the_records_as_they_stood(small_demo: Path,
                                                    tmp_path: Path) -> None:
     """``datetime`` = a valid day (deployment time zone), ``recorded_at`` = what the store
     knew then (history included); an interval → 400."""

@@ -18,7 +18,6 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 SUMS = """
 SELECT sum(coalesce(i.tax, 0)) AS tax, sum(coalesce(i.value_added, 0)) AS va,
@@ -40,7 +39,7 @@ the land the run attributed (0 for a merged tenant). 亩均税收 = Σtax ÷ Σl
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 
@@ -59,7 +58,7 @@ def sums(db: Path, run: str, year: int, district: str | None) -> dict[str, float
 @pytest.mark.parametrize(("user", "district"), [("admin", None), ("officer", "330203")])
 def test_headline_figures_match_the_stored_run(
     client: TestClient,
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     user: str,
     district: str | None,
 ) -> None:
@@ -90,7 +89,7 @@ def test_headline_figures_match_the_stored_run(
 
 def test_district_rows_and_lowuse_against_the_stored_runs(
     client: TestClient,
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
 ) -> None:
     body = client.get("/api/overview", headers=bearer(client, "admin")).json()
     store = Store.open(small_demo)
@@ -158,7 +157,7 @@ def test_basemap_choices() -> None:
     ]
 
 
-def test_figures_follow_a_new_import(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_figures_follow_a_new_import(small_demo: Path, tmp_path: Path) -> None:
     """The roll-ups are kept per audit-log position: an import after a first answer moves
     the next one (+100 万元 of one graded firm's tax → the city's Σtax + 100)."""
     import shutil

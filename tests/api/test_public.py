@@ -26,7 +26,6 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 CODE = re.compile(rf"(?<![0-9A-Z])[{CHARSET}]{{18}}(?![0-9A-Z])")
 
@@ -36,7 +35,7 @@ def codes_in(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo), raise_server_exceptions=False) as c:
         yield c
 
@@ -107,7 +106,7 @@ def sweep(c: TestClient, headers: dict[str, str], ids: dict[str, Any]) -> dict[s
     return found
 
 
-def test_no_anonymous_response_contains_a_credit_code(client: TestClient, small_demo: Path) -> None:  # noqa: F811
+def test_no_anonymous_response_contains_a_credit_code(client: TestClient, small_demo: Path) -> None:
     ids = _samples(small_demo)
     found = sweep(client, {}, ids)
     assert len(found) >= 15  # the sweep did look at many bodies
@@ -128,7 +127,7 @@ def test_no_anonymous_response_contains_a_credit_code(client: TestClient, small_
 )
 def test_anonymous_reverse_lookup_by_owner_is_refused(
     client: TestClient,
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     url: str,
 ) -> None:
     ids = _samples(small_demo)

@@ -17,13 +17,12 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 _state: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="module")
-def api_schema(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+def api_schema(small_demo: Path, tmp_path_factory: pytest.TempPathFactory
                ) -> Any:
     db = tmp_path_factory.mktemp("fuzz") / "demo.gpkg"
     shutil.copy(small_demo, db)              # the fuzzer writes (objections, imports, …)

@@ -17,13 +17,12 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 FIRM_NAME = "宁波海曙博辉铸造有限公司"  # a firm of the small demo (district 330203)
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 
@@ -34,7 +33,7 @@ def heads(client: TestClient) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def firms(small_demo: Path):  # type: ignore[no-untyped-def]  # noqa: F811
+def firms(small_demo: Path):  # type: ignore[no-untyped-def]
     return Store.open(small_demo).read_frame("enterprises")
 
 
@@ -118,7 +117,7 @@ def test_one_search_box_finds_enterprises_and_parcels(client: TestClient, heads)
 def test_table_has_grades_of_the_newest_run_and_filters(
     client: TestClient,
     heads,
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
 ) -> None:
     store = Store.open(small_demo)
     run = runs.list_runs(store).iloc[-1]

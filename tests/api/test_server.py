@@ -21,12 +21,11 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 
 @pytest.fixture(scope="module")
 def world(
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
     db = tmp_path_factory.mktemp("server") / "demo.gpkg"

@@ -20,12 +20,10 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
-
 
 @pytest.fixture(scope="module")
 def app_and_headers(
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Any, dict[str, str]]:
     db = tmp_path_factory.mktemp("stateful") / "demo.gpkg"

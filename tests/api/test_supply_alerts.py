@@ -20,13 +20,12 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 AS_OF = DEMO_AS_OF.isoformat()
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 
@@ -42,7 +41,7 @@ def me(client: TestClient, heads) -> dict[str, dict]:  # type: ignore[no-untyped
 
 
 @pytest.fixture(scope="module")
-def store(small_demo: Path) -> Store:  # noqa: F811
+def store(small_demo: Path) -> Store:
     return Store.open(small_demo)
 
 

@@ -15,8 +15,6 @@ from indspace.store import Store
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
-
 
 def test_cli_advice_is_rewritten_for_the_web() -> None:
     assert web_text("请另存为 UTF-8 编码，或用 --encoding 指定编码") == "请另存为 UTF-8 编码"
@@ -31,7 +29,7 @@ def test_cli_advice_is_rewritten_for_the_web() -> None:
     )
 
 
-def test_an_unreadable_upload_gives_no_cli_flag(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_an_unreadable_upload_gives_no_cli_flag(small_demo: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.gpkg"
     shutil.copy(small_demo, db)
     store = Store.open(db)

@@ -19,7 +19,6 @@ from shapely.geometry import box
 
 from indspace.api.app import create_app
 from tests.api.conftest import bearer
-from tests.cli.conftest import small_demo  # noqa: F401  (shared session fixture)
 from tests.e2e.test_workflows import DISTRICT, empty_spot
 
 pytestmark = pytest.mark.xdist_group("small_demo")
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.xdist_group("small_demo")
 
 @pytest.fixture(scope="module")
 def world(
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[TestClient, dict[str, dict[str, str]], Path]]:
     db = tmp_path_factory.mktemp("wf-api") / "wf.gpkg"

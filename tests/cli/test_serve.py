@@ -17,13 +17,13 @@ from pathlib import Path
 import mapbox_vector_tile
 import pytest
 
-from tests.cli.conftest import info_json, small_demo  # noqa: F401  (shared session fixture)
+from tests.cli.conftest import info_json
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
 
 @pytest.fixture(scope="module")
-def served(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+def served(small_demo: Path, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,7 +51,7 @@ def served(small_demo: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F
 
 
 def test_ogrinfo_counts_what_the_store_holds(served: str, gdal_bin: str,
-                                             small_demo: Path) -> None:  # noqa: F811
+                                             small_demo: Path) -> None:
     expected = info_json(small_demo)["counts"]["parcels"]
     out = subprocess.run([gdal_bin, "-ro", "-so", f"OAPIF:{served}/ogc", "parcels"],
                          capture_output=True, text=True, timeout=120, check=True).stdout

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import small_demo  # noqa: F401  (shared session fixture)
 from tests.conftest import need
 
 ROOT = Path(__file__).parents[2]
@@ -84,7 +83,16 @@ def serving(db: Path, log: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def server(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
+def small_demo(small_demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the small demo for the whole session: the server below and the browser
+    tests that check its pages read the same file."""
+    db = tmp_path_factory.mktemp("e2e-demo") / "small.gpkg"
+    shutil.copyfile(small_demo_build, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def server(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`indspace serve` over the small demo (read-only use) on a free port; its base URL."""
     with serving(small_demo, tmp_path_factory.mktemp("serve") / "serve.log") as base:
         yield base

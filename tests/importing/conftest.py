@@ -5,11 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import small_demo  # noqa: F401  (session fixture, one build per worker)
-
 
 @pytest.fixture
-def store_path(small_demo: Path, tmp_path: Path) -> Path:  # noqa: F811
+def store_path(small_demo: Path, tmp_path: Path) -> Path:
     """A private copy of the small demo store (imports mutate it)."""
     dst = tmp_path / "store.gpkg"
     shutil.copy(small_demo, dst)

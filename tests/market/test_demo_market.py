@@ -9,40 +9,11 @@ anomaly table (kind ``market_flag``); every other transaction is clean. As of th
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-import sqlalchemy as sa
-
 from indspace.core.engines.market import RULES
-from indspace.services.demo import DEMO_AS_OF, build_demo_store
+from indspace.services.demo import DEMO_AS_OF
 from indspace.services.market import run_scan
 from indspace.services.supply import run_monitor
 from indspace.store import Store
-from tests.cli.conftest import small_demo  # noqa: F401  (shared session fixture)
-
-
-@pytest.fixture(params=["gpkg", "postgis"])
-def demo_store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "gpkg":
-        path: Path = request.getfixturevalue("small_demo")
-        s = Store.open(path)
-        yield s
-        s.close()
-        return
-    server: str = request.getfixturevalue("pg_server")
-    name = f"indspace_market_{uuid.uuid4().hex[:10]}"
-    url = server.rsplit("/", 1)[0] + "/" + name
-    build_demo_store(url, scale="small")
-    s = Store.open(url)
-    yield s
-    s.close()
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_scan_finds_exactly_the_planted_flags(demo_store: Store) -> None:

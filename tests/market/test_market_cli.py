@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import run, small_demo  # noqa: F401  (shared session fixture)
+from tests.cli.conftest import run
 
 
-def test_market_scan_files_json_and_errors(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_market_scan_files_json_and_errors(small_demo: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     for out in (a, b):
         run("market", "scan", "--as-of", "2025-12-31", "--out", str(out), "--db", str(small_demo))
@@ -39,7 +39,7 @@ def test_market_scan_files_json_and_errors(small_demo: Path, tmp_path: Path) -> 
     assert help_text.index("二级市场监管") < help_text.index("secondary-market")
 
 
-def test_clusters_files(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_clusters_files(small_demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "clusters.csv"
     run("clusters", "--year", "2025", "--out", str(out), "--db", str(small_demo))
     for name in (

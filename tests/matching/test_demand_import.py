@@ -14,27 +14,14 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from indspace.core.engines.matching import DEMAND_COLUMNS
 from indspace.core.model.entities import ENTITIES
 from indspace.services.importing import import_file
 from indspace.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CODE = "91330200MA2AAAAA0G"
-HEADER = [
-    "demand_id",
-    "credit_code",
-    "kind",
-    "min_area_m2",
-    "max_area_m2",
-    "min_load_kn_m2",
-    "min_clear_height_m",
-    "min_power_kva",
-    "pollution_class",
-    "chain",
-    "max_rent_yuan_m2_month",
-    "districts",
-    "start",
-]
+HEADER = list(DEMAND_COLUMNS)
 
 
 @pytest.fixture

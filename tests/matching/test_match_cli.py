@@ -6,34 +6,20 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import geopandas as gpd
 import pytest
 import shapely
 
-from indspace.core.engines.matching import MATCH_COLUMNS, SPACE_COLUMNS
+from indspace.core.engines.matching import DEMAND_COLUMNS, MATCH_COLUMNS, SPACE_COLUMNS
 from indspace.store import Store
+from tests.conftest import run
 
 CODE = "91330200MA2AAAAA0G"
-DEMAND_HEADER = [
-    "demand_id",
-    "credit_code",
-    "kind",
-    "min_area_m2",
-    "max_area_m2",
-    "min_load_kn_m2",
-    "min_clear_height_m",
-    "min_power_kva",
-    "pollution_class",
-    "chain",
-    "max_rent_yuan_m2_month",
-    "districts",
-    "start",
-]
+DEMAND_HEADER = list(DEMAND_COLUMNS)
 
 
 SUMMARY_KEYS = ("objective", "greedy_objective", "gap", "seconds")
@@ -48,12 +34,18 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "indspace", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
+def match_cli(db: Path, demands: Path, supply: Path, *options: str) -> CompletedProcess[str]:
+    """``indspace match`` on the store ``db`` with these demand and supply files (its exit
+    code is the test's to check)."""
+    return run(
+        "match",
+        "--db",
+        str(db),
+        "--demands",
+        str(demands),
+        "--supply",
+        str(supply),
+        *options,
         check=False,
     )
 
@@ -103,14 +95,10 @@ def test_match_cli_contract(db: Path, tmp_path: Path) -> None:
         ],
     )
     out = tmp_path / "matches.csv"
-    r = cli(
-        "match",
-        "--db",
-        str(db),
-        "--demands",
-        str(demands),
-        "--supply",
-        str(supply),
+    r = match_cli(
+        db,
+        demands,
+        supply,
         "--out",
         str(out),
         "--objective",
@@ -130,14 +118,10 @@ def test_match_cli_contract(db: Path, tmp_path: Path) -> None:
         rows = list(csv.reader(f))
     assert rows[0] == list(MATCH_COLUMNS)
     assert [(r[0], r[3]) for r in rows[1:]] == [("D1", "S1"), ("D2", "S2")]
-    r = cli(
-        "match",
-        "--db",
-        str(db),
-        "--demands",
-        str(demands),
-        "--supply",
-        str(supply),
+    r = match_cli(
+        db,
+        demands,
+        supply,
         "--out",
         str(tmp_path / "w.xlsx"),
         "--objective",
@@ -164,18 +148,7 @@ def test_match_cli_bad_files_name_row_and_field(db: Path, tmp_path: Path) -> Non
             ["S1", "floor", "150", "8", "6", "100", "1", "330212", "", "20", ""],
         ],
     )
-    r = cli(
-        "match",
-        "--db",
-        str(db),
-        "--demands",
-        str(demands),
-        "--supply",
-        str(supply),
-        "--out",
-        str(tmp_path / "m.csv"),
-        "--json",
-    )
+    r = match_cli(db, demands, supply, "--out", str(tmp_path / "m.csv"), "--json")
     assert r.returncode == 2
     err = json.loads(r.stdout)
     assert err["where"] == "d.csv" and "row 2 max_area_m2" in err["message_en"]
@@ -195,24 +168,11 @@ def test_match_cli_bad_files_name_row_and_field(db: Path, tmp_path: Path) -> Non
             ["S2", "floor", "abc", "8", "6", "100", "1", "330212", "", "20", ""],
         ],
     )
-    r = cli(
-        "match",
-        "--db",
-        str(db),
-        "--demands",
-        str(good),
-        "--supply",
-        str(bad_supply),
-        "--out",
-        str(tmp_path / "m.csv"),
-        "--json",
-    )
+    r = match_cli(db, good, bad_supply, "--out", str(tmp_path / "m.csv"), "--json")
     assert r.returncode == 2
     err = json.loads(r.stdout)
     assert err["where"] == "s2.csv: 第 3 行 / row 3, area_m2"
     assert "not a number" in err["message_en"] and "不是数字" in err["message_zh"]
     wrong_header = _csv(tmp_path / "s3.csv", [*SPACE_COLUMNS[:-1], "ready"], [])
-    r = cli(
-        "match", "--db", str(db), "--demands", str(good), "--supply", str(wrong_header), "--json"
-    )
+    r = match_cli(db, good, wrong_header, "--json")
     assert r.returncode == 2 and "available_from" in json.loads(r.stdout)["message_en"]

@@ -24,7 +24,7 @@ from indspace.core.errors import ForbiddenError, ValidationError
 from indspace.services.reports import grade_classes, make_report
 from indspace.store import Store, runs
 from indspace.store.lowuse_runs import list_lowuse_runs, read_lowuse_units
-from tests.cli.conftest import run, small_demo  # noqa: F401  (shared session fixture)
+from tests.cli.conftest import run
 from tests.conftest import need
 
 YEAR = 2025
@@ -53,7 +53,7 @@ def _flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:  # noqa: F811
+def store(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A private copy of the small demo (reports only read; the copy keeps it that way)."""
     dst = tmp_path_factory.mktemp("reports") / "small.gpkg"
     shutil.copy(small_demo, dst)
@@ -251,7 +251,7 @@ def test_classes_come_from_the_profile(store: Store) -> None:
     assert set(classes) >= {m.grade for m in method.policies}
 
 
-def test_cli_writes_the_report(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_writes_the_report(small_demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli.xlsx"
     r = run(
         "report",
@@ -282,13 +282,10 @@ def test_cli_writes_the_report(small_demo: Path, tmp_path: Path) -> None:  # noq
     assert bad.returncode == 2 and "1999 年度没有评价批次" in bad.stderr
 
 
-def test_same_report_on_postgis(pg_url: str, rows: pd.DataFrame, tmp_path: Path) -> None:
+def test_same_report_on_postgis(small_demo_pg: str, rows: pd.DataFrame, tmp_path: Path) -> None:
     """The small demo in PostGIS gives the same headline (and names no host in the footer)."""
-    from indspace.services.demo import build_demo_store
-
-    build_demo_store(pg_url, scale="small")
     out = tmp_path / "pg.xlsx"
-    store = Store.open(pg_url)
+    store = Store.open(small_demo_pg)
     try:
         summary = make_report(store, "annual", "xlsx", out, year=YEAR)
     finally:
@@ -301,7 +298,7 @@ def test_same_report_on_postgis(pg_url: str, rows: pd.DataFrame, tmp_path: Path)
 
 
 def test_lowuse_report_shows_the_stored_pro_forma(
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
     tmp_path: Path,
 ) -> None:
     """Once `indspace proforma --all --all-modes` has kept a pro forma with the plan run, the

@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 
 from indspace.api.app import create_app
 from tests.api.conftest import bearer
-from tests.cli.conftest import small_demo  # noqa: F401  (shared session fixture)
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
 

@@ -26,7 +26,6 @@ from indspace.services.reports import make_report
 from indspace.services.supply import run_monitor
 from indspace.settings import deployment
 from indspace.store import Store
-from tests.cli.conftest import run, small_demo  # noqa: F401  (shared session fixture)
 from tests.conftest import need
 
 AS_OF = date(2025, 12, 31)
@@ -47,7 +46,7 @@ def _pdf_text(pdf: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def store(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:  # noqa: F811
+def store(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
     dst = tmp_path_factory.mktemp("supply-report") / "small.gpkg"
     shutil.copy(small_demo, dst)
     return Store.open(dst)

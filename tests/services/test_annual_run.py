@@ -15,8 +15,6 @@ On the small demo city, on both backends:
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,32 +30,16 @@ from indspace.services.importing import import_file
 from indspace.store import Store, runs
 from indspace.store.land_figures import read_building_figures, write_building_figures
 from indspace.store.stamps import content_version
-from tests.cli.conftest import run
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ON = date(2026, 3, 1)
 PLAN_FRAMES = ("parcels", "units", "outside_firms", "ledger")
 
 
-@pytest.fixture(scope="module")
-def small_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "small.gpkg"
-    run("demo", "--scale", "small", "--no-serve", "--db", str(db))
-    return db
-
-
-@pytest.fixture(params=["gpkg", "postgis"])
-def store(request: pytest.FixtureRequest, small_gpkg: Path, tmp_path: Path) -> Iterator[Store]:
-    """A fresh copy of the small demo city (2021–2025, buildings, tenants, one run)."""
-    if request.param == "gpkg":
-        url = str(tmp_path / "small.gpkg")
-        shutil.copyfile(small_gpkg, url)
-    else:
-        url = request.getfixturevalue("pg_url")
-        run("demo", "--scale", "small", "--no-serve", "--db", url)
-    s = Store.open(url)
-    yield s
-    s.close()
+@pytest.fixture
+def store(demo_store: Store) -> Store:
+    """A fresh copy of the small demo city on each store (the tests write runs into it)."""
+    return demo_store
 
 
 def _version(store: Store) -> str:

@@ -9,41 +9,21 @@ buildings, tenants), on both backends.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from indspace.core.errors import NotFoundError
 from indspace.services import evaluation as ev
 from indspace.store import Store
-from tests.cli.conftest import run
 
 YEARS = range(2021, 2026)
 FRAMES = ("firms", "indicators", "parcels", "occupancy", "building_stats")
 
 
-@pytest.fixture(scope="module")
-def small_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "small.gpkg"
-    run("demo", "--scale", "small", "--no-serve", "--db", str(db))
-    return db
-
-
-@pytest.fixture(params=["gpkg", "postgis"])
-def store(request: pytest.FixtureRequest, small_gpkg: Path, tmp_path: Path) -> Iterator[Store]:
-    """A fresh copy of the small demo city (the run tests write runs into it)."""
-    if request.param == "gpkg":
-        url = str(tmp_path / "small.gpkg")
-        shutil.copyfile(small_gpkg, url)
-    else:
-        url = request.getfixturevalue("pg_url")
-        run("demo", "--scale", "small", "--no-serve", "--db", url)
-    s = Store.open(url)
-    yield s
-    s.close()
+@pytest.fixture
+def store(demo_store: Store) -> Store:
+    """A fresh copy of the small demo city on each store (the tests write runs into it)."""
+    return demo_store
 
 
 def test_load_years_equals_load_inputs_year_by_year(store: Store) -> None:

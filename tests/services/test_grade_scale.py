@@ -29,7 +29,6 @@ import pytest
 
 from indspace.services import evaluation as ev
 from indspace.services import lowuse
-from indspace.services.demo import build_demo_store
 from indspace.store import Store
 
 ON = date(2026, 6, 30)
@@ -85,10 +84,8 @@ def five_class_profile(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    path = tmp_path_factory.mktemp("demo") / "small.gpkg"
-    build_demo_store(path, scale="small")
-    return Store.open(str(path))
+def demo(small_demo: Path) -> Store:
+    return Store.open(str(small_demo))  # the module's own copy: the tests write runs
 
 
 @pytest.fixture(scope="module")

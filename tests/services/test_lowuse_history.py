@@ -4,12 +4,12 @@ year's evaluation computed equals one evaluated anew (services/lowuse.py)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from indspace.services import lowuse
-from indspace.services.demo import build_demo_store
 from indspace.services.evaluation import grade_history
 from indspace.store import Store
 
@@ -28,11 +28,9 @@ def test_grade_letters_in_year_order() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def demo(small_demo: Path) -> Store:
     """The small demo store: indicators for 2021–2025, so 2025 has two years before it."""
-    path = tmp_path_factory.mktemp("demo") / "small.gpkg"
-    build_demo_store(path, scale="small")
-    return Store.open(str(path))
+    return Store.open(str(small_demo))  # the module\'s own copy: the tests write runs
 
 
 def test_recent_grades_equal_a_fresh_grade_history(demo: Store) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.cli.conftest import run, small_demo  # noqa: F401  (shared session fixture)
+from tests.cli.conftest import run
 
 COLUMNS = ["contract_id", "parcel_id", "credit_code", "rule", "status", "since", "due",
            "amount_wan", "basis"]
 
 
-def test_monitor_csv_xlsx_json(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_monitor_csv_xlsx_json(small_demo: Path, tmp_path: Path) -> None:
     a, b, x = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "alerts.xlsx"
     out = run("supply", "monitor", "--as-of", "2025-12-31", "--out", str(a), "--json",
               "--db", str(small_demo))
@@ -40,7 +40,7 @@ def test_monitor_csv_xlsx_json(small_demo: Path, tmp_path: Path) -> None:  # noq
     assert all(r["parcel_id"].startswith("330203") for r in one["alerts"])
 
 
-def test_monitor_errors_are_bilingual(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_monitor_errors_are_bilingual(small_demo: Path, tmp_path: Path) -> None:
     bad = run("supply", "monitor", "--as-of", "2025-13-01", "--db", str(small_demo),
               check=False)
     assert bad.returncode != 0
@@ -51,7 +51,7 @@ def test_monitor_errors_are_bilingual(small_demo: Path, tmp_path: Path) -> None:
     assert wrong.returncode != 0 and "不支持的输出格式" in wrong.stdout + wrong.stderr
 
 
-def test_plan_json(small_demo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_plan_json(small_demo: Path, tmp_path: Path) -> None:
     project = tmp_path / "p.json"
     project.write_text(json.dumps({"mode": "grant", "term_years": 50,
                                    "investment_commitment_wan": 9000}), encoding="utf-8")

@@ -69,12 +69,9 @@ def test_committed_build_is_complete() -> None:
 
 
 @pytest.fixture(scope="module")
-def client(small_demo: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(small_demo: Path) -> Iterator[TestClient]:
     with TestClient(create_app(small_demo)) as c:
         yield c
-
-
-from tests.cli.conftest import small_demo  # noqa: E402,F401  (shared session fixture)
 
 
 @pytest.mark.xdist_group("small_demo")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
@@ -77,6 +78,32 @@ PublicLayers = Annotated[tuple[str, ...], Depends(public_layers)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="偏移 / offset")]
 Year = Annotated[int, Query(ge=1990, le=2100, description="年度 / year")]
+District = Annotated[
+    str | None, Query(max_length=20, description="区县（行政区划代码）/ district admin code")
+]
+
+
+@dataclass(frozen=True)
+class EnterpriseFilters:
+    """The enterprise filters of a query string, each optional: the grade (in the run),
+    district (admin code), industry (GB/T 4754 code prefix) and "361" chain."""
+
+    grade: str | None = None
+    district: str | None = None
+    industry: str | None = None
+    chain: str | None = None
+
+
+def enterprise_filters(
+    grade: Annotated[str | None, Query(description="等级 / grade")] = None,
+    district: Annotated[str | None, Query(description="区县 / district admin code")] = None,
+    industry: Annotated[str | None, Query(description="行业代码前缀 / industry prefix")] = None,
+    chain: Annotated[str | None, Query(description="产业链 / chain")] = None,
+) -> EnterpriseFilters:
+    return EnterpriseFilters(grade, district, industry, chain)
+
+
+Filters = Annotated[EnterpriseFilters, Depends(enterprise_filters)]
 
 
 def with_etag(response: Response, body: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from indspace.api.deps import StoreDep, Who
+from indspace.api.deps import District, StoreDep, Who
 from indspace.services import clusters, market
 
 AsOf = Annotated[
@@ -18,7 +18,6 @@ AsOf = Annotated[
         description="基准日 YYYY-MM-DD，缺省今天 / the day to scan as of; default today",
     ),
 ]
-District = Annotated[str | None, Query(max_length=20, description="区县 / district admin code")]
 Rule = Annotated[str | None, Query(max_length=40, description="规则 / rule, e.g. flip")]
 Year = Annotated[
     int | None,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from indspace.api.deps import StoreDep, Who
+from indspace.api.deps import District, StoreDep, Who
 from indspace.services import matching
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -18,9 +18,6 @@ RunId = Annotated[
 Served = Annotated[
     Literal["yes", "no"] | None,
     Query(description="是否已匹配 / only served (yes) or unserved (no) demands"),
-]
-District = Annotated[
-    str | None, Query(max_length=20, description="空间所在区县 / district of the space")
 ]
 Q = Annotated[str | None, Query(max_length=40, description="需求编号或信用代码 / id or code")]
 

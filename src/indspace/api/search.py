@@ -4,11 +4,12 @@ turns codes into words (one language at a time)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
+from indspace.api.deps import Filters, Limit, Offset, PublicLayers, StoreDep, Who
 from indspace.core import vocabulary
 from indspace.services import search, tables
 
@@ -45,12 +46,9 @@ def router() -> APIRouter:
     def table(
         store: StoreDep,
         who: Who,
+        filters: Filters,
         limit: Limit = 20,
         offset: Offset = 0,
-        grade: str | None = None,
-        district: str | None = None,
-        industry: str | None = None,
-        chain: str | None = None,
         sort: str = "credit_code",
         desc: bool = False,
         run_id: str | None = None,
@@ -61,10 +59,7 @@ def router() -> APIRouter:
         return tables.enterprise_table(
             store,
             who=who,
-            grade=grade,
-            district=district,
-            industry=industry,
-            chain=chain,
+            **asdict(filters),
             sort=sort,
             desc=desc,
             limit=limit,
@@ -79,10 +74,7 @@ def router() -> APIRouter:
     def table_xlsx(
         store: StoreDep,
         who: Who,
-        grade: str | None = None,
-        district: str | None = None,
-        industry: str | None = None,
-        chain: str | None = None,
+        filters: Filters,
         sort: str = "credit_code",
         desc: bool = False,
         run_id: str | None = None,
@@ -92,10 +84,7 @@ def router() -> APIRouter:
         body = tables.enterprise_table_xlsx(
             store,
             who=who,
-            grade=grade,
-            district=district,
-            industry=industry,
-            chain=chain,
+            **asdict(filters),
             sort=sort,
             desc=desc,
             run_id=run_id,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from indspace.api.deps import StoreDep, Who
+from indspace.api.deps import District, StoreDep, Who
 from indspace.services import supply
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,9 +27,6 @@ Within = Annotated[
         description="提前 N 天列为即将到期（缺省取"
         "策略配置）/ list deadlines within N days as upcoming",
     ),
-]
-District = Annotated[
-    str | None, Query(max_length=20, description="区县（行政区划代码）/ district admin code")
 ]
 Rule = Annotated[str | None, Query(max_length=40, description="规则 / rule, e.g. idle_1y")]
 Status = Annotated[str | None, Query(max_length=20, description="状态 overdue / upcoming / breach")]

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from indspace.core.model.entities import ENTITIES
 from indspace.core.periods import add_calendar
 
 PLANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -103,19 +104,7 @@ def make_contracts(
         "installment_special": [False] * n,
         "is_synthetic": [True] * n,
     }
-    ev: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "contract_id",
-            "event",
-            "date",
-            "amount_wan",
-            "developed_area_m2",
-            "invested_wan",
-            "note",
-            "is_synthetic",
-        )
-    }
+    ev: dict[str, list[object]] = {k: [] for k in ENTITIES["contract_events"].columns}
 
     def add(
         cid: str,

@@ -19,6 +19,7 @@ from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
 
+from indspace.core.model.entities import ENTITIES
 from indspace.demo._firms import credit_codes
 
 PLANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -38,20 +39,6 @@ HEAVY_PREFIXES = ("25", "26", "28", "1713", "1752")
 CLEAN_YUAN_M2 = {"land_transfer": 1000, "strata_sale": 4000, "sublease": 500, "mortgage": 800}
 PREMIUM_YUAN_M2 = 4000
 """Above 1.3 × the highest land benchmark of the profile (2 400 元/m²)."""
-_COLUMNS = (
-    "transaction_id",
-    "kind",
-    "parcel_id",
-    "building_id",
-    "floor",
-    "area_m2",
-    "price_wan",
-    "date",
-    "seller_credit_code",
-    "buyer_credit_code",
-    "buyer_use",
-    "is_synthetic",
-)
 
 
 def _wan(yuan_m2: int, area: float) -> Decimal:
@@ -90,42 +77,9 @@ def make_transactions(
         heavy |= np.char.startswith(firm_industry.astype(str), p)
     light = np.flatnonzero(producing & ~heavy)
     heavy_ok = np.flatnonzero(producing & heavy)
-    tx: dict[str, list[object]] = {k: [] for k in _COLUMNS}
-    con: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "contract_id",
-            "parcel_id",
-            "credit_code",
-            "mode",
-            "signed",
-            "term_years",
-            "price_wan",
-            "area_m2",
-            "start_deadline",
-            "completion_deadline",
-            "investment_commitment_wan",
-            "tax_per_mu_commitment_wan",
-            "far_min",
-            "far_max",
-            "idle_cause",
-            "installment_special",
-            "is_synthetic",
-        )
-    }
-    ev: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "contract_id",
-            "event",
-            "date",
-            "amount_wan",
-            "developed_area_m2",
-            "invested_wan",
-            "note",
-            "is_synthetic",
-        )
-    }
+    tx: dict[str, list[object]] = {k: [] for k in ENTITIES["transactions"].columns}
+    con: dict[str, list[object]] = {k: [] for k in ENTITIES["contracts"].columns}
+    ev: dict[str, list[object]] = {k: [] for k in ENTITIES["contract_events"].columns}
     rows: list[tuple[str, str, str, str]] = []
     if len(light) < 2:
         return tx, con, ev, rows

@@ -39,6 +39,7 @@ from indspace.core.engines.land_figures import overlay_buildings
 from indspace.core.engines.lowuse import identify
 from indspace.core.engines.units import delineate, unit_table
 from indspace.core.errors import PolicyError, ValidationError
+from indspace.core.model.entities import ENTITIES, SYNTH
 from indspace.core.policy import PolicyProfile
 from indspace.demo.parquet import PART_FILE, read_partitioned_geoparquet
 from indspace.services.evaluation import (
@@ -366,15 +367,7 @@ def supply_alerts(
         t.events
         if t.events is not None
         else pd.DataFrame(
-            columns=[
-                "contract_id",
-                "event",
-                "date",
-                "amount_wan",
-                "developed_area_m2",
-                "invested_wan",
-                "note",
-            ]
+            columns=[c for c in ENTITIES["contract_events"].columns if c != SYNTH.name]
         )
     )
     c, e = engine_inputs(t.contracts, events, ind, grades)

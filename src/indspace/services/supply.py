@@ -34,6 +34,7 @@ from indspace.core.model.money import (
 )
 from indspace.core.periods import WorkCalendar
 from indspace.core.policy import PolicyProfile
+from indspace.core.policy.clauses import supply_clauses
 from indspace.services.output import atomic, csv_safe, unsupported_format, write_sheets
 from indspace.services.profiles import resolve_profile
 from indspace.settings import deployment
@@ -90,7 +91,7 @@ def supply_params(on: date, profile: PolicyProfile | str | None = None) -> Suppl
             "transfer": _source(p, "transfer_min_investment_share", on),
             "renewal": _source(p, "renewal_apply_lead_days", on),
             "lease": _source(p, "supply_terms", on),
-            "acceptance": "GF-2008-2601 履约条款；亩均评价数据 / contract clauses, 亩均 data",
+            "acceptance": supply_clauses().acceptance_basis,
         },
     )
 
@@ -474,7 +475,8 @@ def plan_params(p: PolicyProfile, on: date, district: str | None, industry: str 
         priority=(p.value("priority_supply", on), _source(p, "priority_supply", on)),
         agreement=(p.value("agreement_transfer_rules", on),
                    _source(p, "agreement_transfer_rules", on)),
-        far_floor=far)
+        far_floor=far,
+        clauses=supply_clauses())
 
 
 def plan_supply(store: Store, parcel_id: str, project: dict[str, Any], on: date, *,

@@ -148,6 +148,28 @@ def _fmt(x: np.ndarray, digits: int = 2) -> np.ndarray:
     return np.array([f"{v:.{digits}f}" for v in x], dtype=object)
 
 
+def _text(values: np.ndarray, missing: str) -> np.ndarray:
+    """Values as text per row (``missing`` where there is none)."""
+    return pd.Series(values, dtype=object).fillna(missing).astype(str).to_numpy(object)
+
+
+_NOT_ALLOWED_WORDS = {
+    "zh": (
+        ("受让方行业 ", " 须三类工业用地，宗地用途为 "),
+        ("受让方产业链 ", " 不属园区 ", " 的主导产业链"),
+        "无",
+    ),
+    "en": (
+        ("buyer industry ", " needs class-3 industrial land; the parcel is "),
+        ("buyer chain ", " is not a lead chain of park ", ""),
+        "none",
+    ),
+}
+"""The words of rule ``buyer_industry_not_allowed``'s reason, per language: around the
+buyer's industry and the parcel's land use (class-3 land), around the buyer's chain and the
+park (not a lead chain), and for a buyer without a chain."""
+
+
 def _contract_state(
     tx: pd.DataFrame, contracts: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
@@ -368,28 +390,14 @@ def scan(
     allowed = pair.isin(pd.MultiIndex.from_frame(park_chains[["park_id", "chain"]]))
     known = pd.notna(tx["buyer_industry_code"]).to_numpy(bool) | pd.notna(chain)
     bad_park = occupant & known & has_lead & ~allowed & ~bad_land
-    zh = np.where(
-        bad_land,
-        "受让方行业 "
-        + ind.to_numpy(object)
-        + " 须三类工业用地，宗地用途为 "
-        + tx["land_use_code"].astype(str).to_numpy(object),
-        "受让方产业链 "
-        + pd.Series(chain, dtype=object).fillna("无").astype(str).to_numpy(object)
-        + " 不属园区 "
-        + pd.Series(park, dtype=object).fillna("").astype(str).to_numpy(object)
-        + " 的主导产业链",
-    )
-    en = np.where(
-        bad_land,
-        "buyer industry "
-        + ind.to_numpy(object)
-        + " needs class-3 industrial land; the parcel is "
-        + tx["land_use_code"].astype(str).to_numpy(object),
-        "buyer chain "
-        + pd.Series(chain, dtype=object).fillna("none").astype(str).to_numpy(object)
-        + " is not a lead chain of park "
-        + pd.Series(park, dtype=object).fillna("").astype(str).to_numpy(object),
+    ind_t, use = ind.to_numpy(object), tx["land_use_code"].astype(str).to_numpy(object)
+    zh, en = (
+        np.where(
+            bad_land,
+            land[0] + ind_t + land[1] + use,
+            lead[0] + _text(chain, no_chain) + lead[1] + _text(park, "") + lead[2],
+        )
+        for land, lead, no_chain in _NOT_ALLOWED_WORDS.values()
     )
     add(
         "buyer_industry_not_allowed",

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from indspace.core.model.money import to_decimal
+from indspace.core.policy.clauses import SupplyClauses
 
 MU_M2 = Decimal(2000) / Decimal(3)
 _FEN = Decimal("0.000001")  # 1 分 in 万元
@@ -31,6 +32,8 @@ class PlanParams:
     priority: tuple[dict[str, Any], str]
     agreement: tuple[dict[str, Any], str]
     far_floor: tuple[float | None, str]
+    clauses: SupplyClauses
+    """The conditions' labels and clauses, and the notes (``policy/clauses/supply.yaml``)."""
 
 
 def _wan(yuan_m2: Decimal, area_m2: Decimal) -> Decimal:
@@ -120,10 +123,7 @@ def plan(
         "reserve_floor_total_wan": None if floor is None else _text(_wan(floor, area)),
     }
     if reasons and not qualifies:
-        price["priority_note"] = (
-            "名单内项目，但须同时属省优先发展产业且用地集约 / listed, but the floor needs a "
-            "provincial priority industry and land-intensive use"
-        )
+        price["priority_note"] = params.clauses.priority_note
 
     agreement, agreement_src = params.agreement
     code = project.get("credit_code")
@@ -154,36 +154,31 @@ def plan(
 
     far_floor, far_src = params.far_floor
     conditions = []
-    notice = "出让公告 履约条件 (land-rules F3)"
-    for key, label, clause in (
-        ("investment_commitment_wan", "投资总额 / investment", "GF-2008-2601 第十三条（投资强度）"),
-        ("output_per_mu_wan", "亩均产值 / output per mu", notice),
-        ("tax_per_mu_commitment_wan", "亩均税收 / tax per mu", notice),
-        ("start_deadline", "约定动工日期 / agreed start", "国土资源部令第53号 第二条"),
-        ("completion_deadline", "约定竣工日期 / agreed completion", "GF-2008-2601 第十六条"),
-    ):
-        if project.get(key) is not None:
+    for c in params.clauses.plan_conditions:
+        if project.get(c.key) is not None:
+            value = str(project[c.key])
             conditions.append(
-                {"condition": key, "label": label, "value": str(project[key]), "clause": clause}
+                {"condition": c.key, "label": c.label, "value": value, "clause": c.clause}
             )
     if far_floor is not None:
         far_max = project.get("far_max")
         conditions.append(
             {
                 "condition": "far_window",
-                "label": "容积率 / FAR window",
+                "label": params.clauses.far_window_label,
                 "value": f"{far_floor:g}–{far_max if far_max is not None else '—'}",
                 "clause": far_src,
             }
         )
     if project.get("investment_commitment_wan") is not None:
         per_mu = to_decimal(project["investment_commitment_wan"]) / (area / MU_M2)
+        intensity = params.clauses.investment_intensity
         conditions.append(
             {
-                "condition": "investment_intensity_wan_per_mu",
-                "label": "投资强度 / investment per mu",
+                "condition": intensity.key,
+                "label": intensity.label,
                 "value": _text(per_mu.quantize(Decimal("0.01"))),
-                "clause": "国土资发〔2008〕24号 投资强度",
+                "clause": intensity.clause,
             }
         )
     return {

@@ -8,10 +8,10 @@ from importlib import resources
 from typing import Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from indspace.core.errors import PolicyError
+from indspace.core.policy.bundled import read_bundled
 
 Stage = Literal["upstream", "midstream", "downstream"]
 STAGES: tuple[str, ...] = ("upstream", "midstream", "downstream")
@@ -62,11 +62,4 @@ def load_templates(template_id: str = "361-2025") -> ChainTemplates:
             f"未知产业链模板：{template_id}（可选：{', '.join(have)}）",
             f"unknown chain template {template_id} (have: {', '.join(have)})",
         )
-    text = folder.joinpath(f"{template_id}.yaml").read_text(encoding="utf-8")
-    try:
-        return ChainTemplates.model_validate(yaml.safe_load(text))
-    except ValueError as e:
-        raise PolicyError(
-            f"产业链模板 {template_id} 格式错误：{e}",
-            f"chain template {template_id} is malformed: {e}",
-        ) from e
+    return read_bundled(ChainTemplates, "chains", template_id, "产业链模板", "chain template")
