@@ -62,6 +62,7 @@ from indspace.services.pipeline import (
     low_parcels,
     lowuse_table,
     read_lines,
+    read_parcel_shapes,
     read_tables,
     result_frames,
     supply_alerts,
@@ -207,22 +208,13 @@ def run_dask(
         tol = float(profile.value("control_line_boundary_tolerance_m", on))
         blocks = read_lines(input_dir, on)
         futures = overlay_futures(client, input_dir, storey_limit(profile, on), blocks, tol)
-        # while the workers overlay: the tabular inputs and the parcels' shapes, here
+        # while the workers overlay: the tabular inputs (no shapes) and the parcels' WKB
         t = read_tables(input_dir, on, lines=blocks)
         check_year(t, year)
-        all_parcels = gpd.GeoDataFrame(
-            pd.concat(
-                [
-                    gpd.read_parquet(input_dir / "parcels" / f"district={c}" / PART_FILE).assign(
-                        district=c
-                    )
-                    for c in codes
-                ],
-                ignore_index=True,
-            )
-        )
+        shapes = read_parcel_shapes(input_dir)
         step("overlay")
         stats, on_line = gather_overlay(client, futures, len(codes), on_tasks)
+        del futures
         lines = on_line if on_line is not None else pd.DataFrame()
 
         step("evaluate")
@@ -234,7 +226,7 @@ def run_dask(
         lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
 
         step("units")
-        low = low_parcels(all_parcels, lowuse)
+        low = low_parcels(t.parcels, lowuse, shapes)
         gap = unit_gap(profile, on)
         by_district = {c: low[low["district"] == c] for c in codes}
         boxes = {c: tuple(g.total_bounds) for c, g in by_district.items() if len(g)}
@@ -254,9 +246,10 @@ def run_dask(
 
         step("supply")
         alerts = supply_alerts(t, comp, profile, on)
+        del t
         step("write")
-        frames = result_frames(all_parcels, stats, comp, lines, lowuse, members, units, alerts)
-        result = finish(out, "dask", year, on, profile, frames, comp)
+        frames = result_frames(stats, comp, lines, lowuse, members, units, alerts)
+        result = finish(out, "dask", year, on, profile, frames, comp, shapes)
         result.dashboard = dashboard
         return result
     finally:
