@@ -76,10 +76,10 @@ def tile(city: Path, out: Path, k: int) -> Path:
 
 
 # ------------------------------------------------------------------ contenders
-def run_dask(src: Path, dst: Path) -> None:
+def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
     from indspace.services.pipeline_dask import connect, gather_overlay, overlay_futures
 
-    client, cluster = connect(None, 2, "3GiB")
+    client, cluster = connect(None, 2, "3GiB", threads=threads)
     try:
         futures = overlay_futures(client, src, LIMIT_M)
         n = len(list((src / "parcels").iterdir()))
@@ -185,8 +185,13 @@ def run_duckdb(src: Path, dst: Path) -> None:
     )
 
 
+def run_dask_threads(src: Path, dst: Path) -> None:
+    run_dask(src, dst, threads=True)
+
+
 CONTENDERS = {
     "dask": run_dask,
+    "dask-threads": run_dask_threads,
     "local": run_local,
     "geopandas": run_geopandas,
     "duckdb": run_duckdb,

@@ -162,18 +162,23 @@ def _pairs_partition(
 
 
 # ------------------------------------------------------------------ the run
-def connect(scheduler: str | None, n_workers: int | None, memory_limit: str) -> tuple[Any, Any]:
+def connect(
+    scheduler: str | None, n_workers: int | None, memory_limit: str, *, threads: bool = False
+) -> tuple[Any, Any]:
     """A client of the scheduler at ``scheduler``, else of a new LocalCluster (returned
-    too, to be closed)."""
+    too, to be closed): ``n_workers`` processes of one thread each, or with ``threads`` one
+    worker in this process with ``n_workers`` threads (no worker start-up, no partition
+    moved between processes; Shapely 2 releases the GIL in its vectorised operations)."""
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
+    n = n_workers or default_workers()
     cluster = LocalCluster(
-        n_workers=n_workers or default_workers(),
-        threads_per_worker=1,
+        n_workers=1 if threads else n,
+        threads_per_worker=n if threads else 1,
         memory_limit=memory_limit,
-        processes=True,
+        processes=not threads,
         dashboard_address=":0",
         silence_logs=logging.WARNING,
     )
