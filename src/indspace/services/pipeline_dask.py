@@ -1,9 +1,10 @@
-"""The annual pipeline on a Dask cluster (dask-geopandas on ``dask.distributed``, issue #20).
+"""The annual pipeline on a Dask cluster (GeoPandas partitions on ``dask.distributed``, issue #20).
 
 The same steps and engines as :mod:`indspace.services.pipeline` (``--engine local``), with
 the geometric work done partition by partition on the cluster's workers:
 
-* **overlay** — ``dask_geopandas.read_parquet`` gives one partition per district file; each
+* **overlay** — one task per district file reads it on a worker (``client.submit`` over
+  the paths: no dask-dataframe graph to build, see docs/performance.md); each
   parcel partition is overlaid (the one overlay engine, ``core/engines/land_figures.py``) on
   its own district's buildings plus a *halo*: the buildings of the other partitions whose
   envelope meets a parcel's envelope (only partitions whose GeoParquet ``bbox`` metadata
@@ -161,6 +162,22 @@ def _pairs_partition(
     return pd.DataFrame({"a": ids[i[keep]], "b": ids[j[keep]]})
 
 
+def release_memory() -> None:
+    """Return freed heap memory to the OS (glibc ``malloc_trim``; elsewhere nothing): a
+    process keeps what pandas and GEOS freed, which counts against the cluster's memory
+    while it waits for its next task."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL(name).malloc_trim(0)
+
+
 # ------------------------------------------------------------------ the run
 def connect(
     scheduler: str | None, n_workers: int | None, memory_limit: str, *, threads: bool = False
@@ -217,18 +234,23 @@ def run_dask(
         t = read_tables(input_dir, on, lines=blocks)
         check_year(t, year)
         shapes = read_parcel_shapes(input_dir)
+        release_memory()  # what reading and sorting the tables freed
         step("overlay")
         stats, on_line = gather_overlay(client, futures, len(codes), on_tasks)
         del futures
+        # the workers are idle until the units step: hand their freed heap back to the OS
+        client.run(release_memory)
         lines = on_line if on_line is not None else pd.DataFrame()
 
         step("evaluate")
         # grading groups span partitions (an industry across districts): their statistics
         # over the whole (tabular) input, once — the single-machine benchmarks
         comp = evaluate_tables(t, stats, profile, year, on)
+        release_memory()  # the history years' evaluations
 
         step("lowuse")
         lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
+        release_memory()
 
         step("units")
         low = low_parcels(t.parcels, lowuse, shapes)
@@ -263,6 +285,11 @@ def run_dask(
             cluster.close()
 
 
+def _read_part(path: str, columns: list[str]) -> gpd.GeoDataFrame:
+    """One GeoParquet partition (on a worker)."""
+    return gpd.read_parquet(path, columns=columns)
+
+
 def overlay_futures(
     client: Any,
     input_dir: Path,
@@ -271,26 +298,28 @@ def overlay_futures(
     tolerance_m: float = 0.0,
 ) -> list[Any]:
     """Submit the overlay of every parcel partition (its own district's buildings plus the
-    halo) and, with ``blocks``, its control-line overlay: futures, the overlays first."""
-    import dask
-    import dask_geopandas
+    halo) and, with ``blocks``, its control-line overlay: futures, the overlays first.
 
+    One future per task with ``client.submit`` over the files' paths (the workers read
+    their partitions; no dask-dataframe graph to build): the partitions a task needs are
+    known from the files' ``bbox`` metadata before anything is read."""
+    import uuid
+
+    run = uuid.uuid4().hex[:8]  # keys of this call only (a shared cluster keeps others')
     codes = districts_of(input_dir, "parcels")
     b_codes = districts_of(input_dir, "buildings")
     p_files = [input_dir / "parcels" / f"district={c}" / PART_FILE for c in codes]
     b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
     p_box = [file_box(f) for f in p_files]
     b_box = [file_box(f) for f in b_files]
-    # one partition per file; the directory names are not parsed as hive keys (the files
-    # do not need them, and a name that is not a number would break the type inference)
-    flat = {"partitioning": None}
-    parcels = dask_geopandas.read_parquet(
-        [str(f) for f in p_files], columns=["parcel_id", "geometry"], dataset=flat
-    )
-    buildings = dask_geopandas.read_parquet(
-        [str(f) for f in b_files], columns=BUILDING_COLUMNS, dataset=flat
-    )
-    p_parts, b_parts = parcels.to_delayed(), buildings.to_delayed()
+    p_parts = [
+        client.submit(_read_part, str(f), ["parcel_id", "geometry"], key=f"parcels-{c}-{run}")
+        for f, c in zip(p_files, codes, strict=True)
+    ]
+    b_parts = [
+        client.submit(_read_part, str(f), BUILDING_COLUMNS, key=f"buildings-{c}-{run}")
+        for f, c in zip(b_files, b_codes, strict=True)
+    ]
     b_at = {c: k for k, c in enumerate(b_codes)}
     tasks = []
     for i, code in enumerate(codes):
@@ -299,20 +328,26 @@ def overlay_futures(
         if box is None:  # no bbox metadata: every other partition is a neighbour
             halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
         else:
-            envelopes = dask.delayed(_envelopes)(p_parts[i])
+            envelopes = client.submit(_envelopes, p_parts[i], key=f"envelopes-{code}-{run}")
             halo = [
-                dask.delayed(_near_parcels)(b_parts[k], envelopes)
+                client.submit(_near_parcels, b_parts[k], envelopes, key=f"halo-{code}-{c}-{run}")
                 for k, c in enumerate(b_codes)
                 if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
             ]
-        tasks.append(dask.delayed(_overlay_partition)(p_parts[i], limit_m, *own, *halo))
+        tasks.append(
+            client.submit(
+                _overlay_partition, p_parts[i], limit_m, *own, *halo, key=f"overlay-{code}-{run}"
+            )
+        )
     if blocks is not None:
-        blocks_f = client.scatter(blocks, broadcast=True)
+        [blocks_f] = client.scatter([blocks], broadcast=True)
         tasks += [
-            dask.delayed(_line_partition)(p_parts[i], code, blocks_f, tolerance_m)
+            client.submit(
+                _line_partition, p_parts[i], code, blocks_f, tolerance_m, key=f"lines-{code}-{run}"
+            )
             for i, code in enumerate(codes)
         ]
-    return list(client.compute(tasks))
+    return tasks
 
 
 def gather_overlay(
