@@ -5,12 +5,12 @@ Contenders, each its own process on the same partitioned GeoParquet, every resul
 against the local engine's (per-parcel floor area and FAR to 1e-6):
 
 * ``dask`` — the pipeline's step on a LocalCluster of 2 workers × 1 thread
-  (:func:`indspace.services.pipeline_dask.overlay_futures`: per parcel partition, its
+  (:func:`indspace.services.pipeline_overlay.overlay_futures`: per parcel partition, its
   district's buildings plus the halo), cluster start-up included;
 * ``dask-threads`` — the same on a LocalCluster of one in-process worker with 2 threads
   (``connect(..., threads=True)``);
 * ``local`` — the same engine on the whole input in one process
-  (:func:`indspace.services.pipeline.parcel_stats`);
+  (:func:`indspace.services.pipeline_overlay.parcel_stats`);
 * ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
   ``np.bincount``) on ``gpd.read_parquet`` of every partition;
 * ``duckdb`` — the query of ``landfar_duckdb.py`` over ``read_parquet`` of the partitions
@@ -84,7 +84,7 @@ def tile(city: Path, out: Path, k: int) -> Path:
 
 # ------------------------------------------------------------------ contenders
 def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
-    from indspace.services.pipeline_dask import connect, gather_overlay, overlay_futures
+    from indspace.services.pipeline_overlay import connect, gather_overlay, overlay_futures
 
     client, cluster = connect(None, 2, "3GiB", threads=threads)
     try:
@@ -100,7 +100,7 @@ def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
 def run_local(src: Path, dst: Path) -> None:
     import geopandas as gpd
 
-    from indspace.services.pipeline import BUILDING_COLUMNS, parcel_stats
+    from indspace.services.pipeline_overlay import BUILDING_COLUMNS, parcel_stats
 
     parcels = _read(src, "parcels", ["parcel_id", "geometry"])
     buildings = _read(src, "buildings", BUILDING_COLUMNS).sort_values(

@@ -36,7 +36,6 @@ import pandas as pd
 import pyarrow as pa
 
 from indspace.core.engines.controlline import overlay as line_overlay
-from indspace.core.engines.land_figures import overlay_buildings
 from indspace.core.engines.lowuse import identify
 from indspace.core.engines.units import delineate, unit_table
 from indspace.core.errors import PolicyError, ValidationError
@@ -49,8 +48,9 @@ from indspace.services.evaluation import (
     history_depth,
     method_date,
 )
-from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay, storey_limit
+from indspace.services.land import storey_limit
 from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
+from indspace.services.pipeline_overlay import BUILDING_COLUMNS, districts_of, parcel_stats
 from indspace.settings import deployment
 
 ENGINES = ("local", "dask")
@@ -64,8 +64,6 @@ OUTPUTS = {
     "units": "units.parquet",  # one row per contiguous unit
     "supply_alerts": "supply_alerts.parquet",  # contract findings (if contracts)
 }
-BUILDING_COLUMNS = list(STORE_BUILDING_COLUMNS)
-"""The building columns the overlay reads: the same as from a store."""
 Progress = Callable[[str], None]
 
 
@@ -98,14 +96,6 @@ class PipelineResult:
 
 
 # ------------------------------------------------------------------ input
-def districts_of(input_dir: Path, table: str) -> list[str]:
-    """Admin codes of the partitions of ``table`` (sorted)."""
-    return sorted(
-        f.parent.name.split("=", 1)[1]
-        for f in (Path(input_dir) / table).glob(f"district=*/{PART_FILE}")
-    )
-
-
 def check_input(input_dir: Path) -> None:
     """The folder must hold at least the partitioned parcels, buildings, enterprises,
     indicators and occupancy."""
@@ -235,7 +225,10 @@ def read_parcel_shapes(input_dir: Path) -> ParcelShapes:
     pyarrow only."""
     import pyarrow.parquet as pq
 
-    ids, wkb, types, geo = [], [], set(), {}
+    ids: list[np.ndarray] = []
+    wkb: list[pa.Array] = []
+    types: set[str] = set()
+    geo: dict[str, Any] = {}
     for code in districts_of(input_dir, "parcels"):
         f = Path(input_dir) / "parcels" / f"district={code}" / PART_FILE
         table = pq.read_table(f, columns=["parcel_id", "geometry"])
@@ -255,23 +248,6 @@ def read_parcel_shapes(input_dir: Path) -> ParcelShapes:
 
 
 # ------------------------------------------------------------------ steps
-def parcel_stats(parcels: pd.DataFrame, buildings: pd.DataFrame, limit_m: float) -> pd.DataFrame:
-    """Per-parcel building figures of ``parcels`` (:meth:`StoreOverlay.stats`: the overlay
-    engine, the frame the evaluation reads). ``buildings`` must hold every building whose
-    envelope meets a parcel of ``parcels``, in building-id order (then each parcel's sums
-    add the same pieces in the same order as on the whole input: the same bits)."""
-    p = pd.DataFrame(
-        {
-            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-            "geometry": np.asarray(parcels.geometry.values, dtype=object),
-        }
-    )
-    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
-        geometry=np.asarray(buildings.geometry.values, dtype=object)
-    )
-    return StoreOverlay(p, b, overlay_buildings(p, b)).stats(limit_m)
-
-
 def check_year(t: Tables, year: int) -> None:
     """The input must hold indicators of ``year`` (checked before any heavy step)."""
     if (t.indicators["year"] == year).any():
