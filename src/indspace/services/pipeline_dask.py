@@ -131,16 +131,18 @@ def run_dask(
         step("units")
         low = low_parcels(t.parcels, lowuse, shapes)
         gap = unit_gap(profile, on)
-        by_district = {c: low[low["district"] == c] for c in codes}
-        boxes = {c: tuple(g.total_bounds) for c, g in by_district.items() if len(g)}
+        by_district = {c: g for c, g in low.groupby("district", sort=True) if len(g)}
+        boxes = {c: tuple(g.total_bounds) for c, g in by_district.items()}
+        # each district's low parcels sent once (a future), not once per neighbour's task
+        on_workers = dict(zip(by_district, client.scatter(list(by_district.values())), strict=True))
+        del by_district
         pair_tasks = []
-        for c, own in by_district.items():
-            if not len(own):
-                continue
-            others = [by_district[o] for o in boxes if o != c and _meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
+        for c in boxes:
+            others = [on_workers[o] for o in boxes if o != c and _meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
             pair_tasks.append(
-                client.submit(_pairs_partition, own, boxes[c], gap, *others, pure=False)
+                client.submit(_pairs_partition, on_workers[c], boxes[c], gap, *others, pure=False)
             )
+        del on_workers
         pairs = pd.concat(
             client.gather(pair_tasks) or [pd.DataFrame({"a": [], "b": []})], ignore_index=True
         )
