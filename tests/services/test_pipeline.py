@@ -142,6 +142,43 @@ def test_supply_alerts_equal(both: tuple[Path, Path]) -> None:
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_threads_cluster_gives_the_same_results(
+    both: tuple[Path, Path], split_input: Path, tmp_path: Path
+) -> None:
+    """``--threads``: one in-process worker with 2 threads, the same output files as the
+    local engine."""
+    local, _ = both
+    res = CliRunner().invoke(
+        app,
+        [
+            "pipeline",
+            "--input",
+            str(split_input),
+            "--year",
+            str(YEAR),
+            "--out",
+            str(tmp_path / "threads"),
+            "--engine",
+            "dask",
+            "--threads",
+            "--workers",
+            "2",
+            "--profile",
+            "ningbo-demo",
+            "--method-date",
+            ON.isoformat(),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["engine"] == "dask"
+    for name in OUTPUTS:
+        if (local / OUTPUTS[name]).exists():
+            a, b = read(local, name), read(tmp_path / "threads", name)
+            assert len(a) > 0
+            pd.testing.assert_frame_equal(a, b, obj=name)
+
+
 def test_bad_input_is_a_bilingual_error(tmp_path: Path, split_input: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(

@@ -88,6 +88,7 @@ def run_dask(
     scheduler: str | None = None,
     n_workers: int | None = None,
     memory_limit: str = "3GiB",
+    threads: bool = False,
     progress: Progress | None = None,
     on_dashboard: Callable[[str], None] | None = None,
     on_tasks: Callable[[int, int], None] | None = None,
@@ -96,7 +97,7 @@ def run_dask(
     :func:`indspace.services.pipeline.run_local`."""
     step = progress or (lambda _name: None)
     check_input(input_dir)
-    client, cluster = connect(scheduler, n_workers, memory_limit)
+    client, cluster = connect(scheduler, n_workers, memory_limit, threads=threads)
     try:
         dashboard = client.dashboard_link
         if on_dashboard:
