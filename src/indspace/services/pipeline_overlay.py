@@ -114,9 +114,22 @@ def _near_parcels(buildings: gpd.GeoDataFrame, envelopes: np.ndarray) -> gpd.Geo
     import shapely
 
     ok = ~np.isnan(envelopes).any(axis=1)
-    tree = shapely.STRtree(shapely.box(*envelopes[ok].T))
-    hit = tree.query(np.asarray(buildings.geometry.values, dtype=object))
-    return buildings.iloc[np.unique(hit[0])]
+    env = envelopes[ok]
+    if not len(env):
+        return buildings.iloc[:0]
+    geoms = np.asarray(buildings.geometry.values, dtype=object)
+    # first the buildings whose envelope meets the parcels' common box (arithmetic on the
+    # bounds: most of a neighbouring partition is outside it), then the tree on those only
+    b = shapely.bounds(geoms)
+    lo, hi = env[:, :2].min(axis=0), env[:, 2:].max(axis=0)
+    at = np.flatnonzero(
+        (b[:, 0] <= hi[0]) & (b[:, 2] >= lo[0]) & (b[:, 1] <= hi[1]) & (b[:, 3] >= lo[1])
+    )
+    if not len(at):
+        return buildings.iloc[:0]
+    tree = shapely.STRtree(shapely.box(*env.T))
+    hit = tree.query(geoms[at])
+    return buildings.iloc[at[np.unique(hit[0])]]
 
 
 def _overlay_partition(
