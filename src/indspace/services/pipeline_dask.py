@@ -56,13 +56,13 @@ from indspace.services.pipeline import (
     units_of,
 )
 from indspace.services.pipeline_overlay import (
-    _meets,
-    _pairs_partition,
     connect,
     default_workers,
     file_box,
     gather_overlay,
+    meets,
     overlay_futures,
+    pairs_partition,
     release_memory,
 )
 
@@ -139,9 +139,9 @@ def run_dask(
         del by_district
         pair_tasks = []
         for c in boxes:
-            others = [on_workers[o] for o in boxes if o != c and _meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
+            others = [on_workers[o] for o in boxes if o != c and meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
             pair_tasks.append(
-                client.submit(_pairs_partition, on_workers[c], boxes[c], gap, *others, pure=False)
+                client.submit(pairs_partition, on_workers[c], boxes[c], gap, *others, pure=False)
             )
         del on_workers
         pairs = pd.concat(

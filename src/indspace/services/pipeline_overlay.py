@@ -84,7 +84,7 @@ def file_box(path: Path) -> Box | None:
     return tuple(float(v) for v in box[:4]) if box else None  # type: ignore[return-value]
 
 
-def _meets(a: Box, b: Box, pad: float = 0.0) -> bool:
+def meets(a: Box, b: Box, pad: float = 0.0) -> bool:
     return not (a[2] + pad < b[0] or b[2] + pad < a[0] or a[3] + pad < b[1] or b[3] + pad < a[1])
 
 
@@ -151,7 +151,7 @@ def _line_partition(
     return line_overlay(frame, lines, tolerance_m=tolerance_m)
 
 
-def _pairs_partition(
+def pairs_partition(
     own: gpd.GeoDataFrame, box: Box, gap_m: float, *others: gpd.GeoDataFrame
 ) -> pd.DataFrame:
     """Contiguity pairs (parcel ids) among ``own`` low-efficiency parcels and between them
@@ -254,7 +254,7 @@ def overlay_futures(
             halo = [
                 client.submit(_near_parcels, b_parts[k], envelopes, key=f"halo-{code}-{c}-{run}")
                 for k, c in enumerate(b_codes)
-                if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
+                if c != code and ((bk := b_box[k]) is None or meets(box, bk))
             ]
         tasks.append(
             client.submit(
