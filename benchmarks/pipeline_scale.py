@@ -5,10 +5,12 @@ Contenders, each its own process on the same partitioned GeoParquet, every resul
 against the local engine's (per-parcel floor area and FAR to 1e-6):
 
 * ``dask`` — the pipeline's step on a LocalCluster of 2 workers × 1 thread
-  (:func:`indspace.services.pipeline_dask.overlay_futures`: per parcel partition, its
+  (:func:`indspace.services.pipeline_overlay.overlay_futures`: per parcel partition, its
   district's buildings plus the halo), cluster start-up included;
+* ``dask-threads`` — the same on a LocalCluster of one in-process worker with 2 threads
+  (``connect(..., threads=True)``);
 * ``local`` — the same engine on the whole input in one process
-  (:func:`indspace.services.pipeline.parcel_stats`);
+  (:func:`indspace.services.pipeline_overlay.parcel_stats`);
 * ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
   ``np.bincount``) on ``gpd.read_parquet`` of every partition;
 * ``duckdb`` — the query of ``landfar_duckdb.py`` over ``read_parquet`` of the partitions
@@ -21,15 +23,18 @@ against the local engine's (per-parcel floor area and FAR to 1e-6):
   (the server's memory is not in its peak: only the client process tree is sampled).
 
 Each writes ``parcel_id, floor_area_m2, far_floor_m2, far`` as Parquet. Reported: wall time
-(process start included) and the peak summed RSS of the process tree (workers included),
-sampled every 0.1 s.
+(process start included), the CPU time of the process tree (``RUSAGE_CHILDREN``: on a shared,
+loaded machine the fairer figure) and the peak summed RSS of the process tree (workers
+included), sampled every 0.1 s; with ``--rounds N`` the contenders run interleaved N times
+and the minima (the peak: the maximum) are shown, with the load average at the end of the
+row.
 
 Bigger inputs are tiled from the city (``indspace demo --scale city --parquet DIR``): copy
 ``j`` of the parcels and buildings shifted 200 km × j east, ids suffixed ``~j``, partitions
 ``district=<code>~j``.
 
 Run: ``.venv/bin/python benchmarks/pipeline_scale.py --city DIR [--scales 1 2 4 8]
-[--contenders dask local geopandas duckdb]``
+[--contenders dask dask-threads local geopandas duckdb] [--rounds 3]``
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -83,10 +89,10 @@ def tile(city: Path, out: Path, k: int) -> Path:
 
 
 # ------------------------------------------------------------------ contenders
-def run_dask(src: Path, dst: Path) -> None:
-    from indspace.services.pipeline_dask import connect, gather_overlay, overlay_futures
+def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
+    from indspace.services.pipeline_overlay import connect, gather_overlay, overlay_futures
 
-    client, cluster = connect(None, 2, "3GiB")
+    client, cluster = connect(None, 2, "3GiB", threads=threads)
     try:
         futures = overlay_futures(client, src, LIMIT_M)
         n = len(list((src / "parcels").iterdir()))
@@ -100,7 +106,7 @@ def run_dask(src: Path, dst: Path) -> None:
 def run_local(src: Path, dst: Path) -> None:
     import geopandas as gpd
 
-    from indspace.services.pipeline import BUILDING_COLUMNS, parcel_stats
+    from indspace.services.pipeline_overlay import BUILDING_COLUMNS, parcel_stats
 
     parcels = _read(src, "parcels", ["parcel_id", "geometry"])
     buildings = _read(src, "buildings", BUILDING_COLUMNS).sort_values(
@@ -244,8 +250,13 @@ def run_postgis(src: Path, dst: Path) -> None:
     out[["parcel_id", "floor_area_m2", "far_floor_m2", "far"]].to_parquet(dst, index=False)
 
 
+def run_dask_threads(src: Path, dst: Path) -> None:
+    run_dask(src, dst, threads=True)
+
+
 CONTENDERS = {
     "dask": run_dask,
+    "dask-threads": run_dask_threads,
     "local": run_local,
     "geopandas": run_geopandas,
     "duckdb": run_duckdb,
@@ -255,8 +266,11 @@ PREPARE = {"postgis": ("postgis-load", load_postgis)}
 """A contender's step run (and timed) before it, on the same data: reported apart."""
 
 
-def measure(contender: str, src: Path, dst: Path) -> tuple[float, float]:
-    """(wall s, peak summed RSS MiB of the process tree)."""
+def measure(contender: str, src: Path, dst: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s of the process tree, peak summed RSS MiB of the process tree). The
+    CPU time is that of the reaped descendants (``RUSAGE_CHILDREN``: the contender and the
+    cluster's processes it started and waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.Popen([sys.executable, __file__, "--run", contender, str(src), str(dst)])
     proc, peak = psutil.Process(p.pid), 0
@@ -270,7 +284,10 @@ def measure(contender: str, src: Path, dst: Path) -> tuple[float, float]:
         time.sleep(0.1)
     if p.returncode:
         raise SystemExit(f"{contender} failed ({p.returncode})")
-    return time.perf_counter() - t0, peak / 2**20
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, peak / 2**20
 
 
 def check(reference: Path, other: Path, name: str) -> None:
@@ -289,6 +306,9 @@ def main() -> None:
     ap.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
     ap.add_argument("--run", nargs=3)
+    ap.add_argument(
+        "--rounds", type=int, default=1, help="runs per contender (min wall, min CPU reported)"
+    )
     args = ap.parse_args()
     if args.run:
         name, src, dst = args.run
@@ -309,20 +329,33 @@ def main() -> None:
                 len(pd.read_parquet(f, columns=["building_id"]))
                 for f in (src / "buildings").glob(f"*/{PART}")
             )
-            cells, ref = [], None
-            for name in args.contenders:
-                if name in PREPARE:
-                    step = PREPARE[name][0]
-                    wall, peak = measure(step, src, Path(tmp) / f"{step}-{k}.parquet")
-                    prepared.append(f"{step} at {k}× city: {wall:.1f} s, {peak:,.0f} MiB")
-                dst = Path(tmp) / f"{name}-{k}.parquet"
-                wall, peak = measure(name, src, dst)
-                if ref is None:
-                    ref = dst
-                else:
-                    check(ref, dst, name)
-                cells.append(f"{wall:.1f} s, {peak:,.0f} MiB")
-            print(f"| {k}× city | {n_p:,} | {n_b:,} | " + " | ".join(cells) + " |", flush=True)
+            runs: dict[str, list[tuple[float, float, float]]] = {n: [] for n in args.contenders}
+            ref = None
+            for _ in range(args.rounds):  # contenders interleaved: the same load for each
+                for name in args.contenders:
+                    if name in PREPARE:
+                        step = PREPARE[name][0]
+                        wall, cpu, peak = measure(step, src, Path(tmp) / f"{step}-{k}.parquet")
+                        prepared.append(
+                            f"{step} at {k}× city: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+                            f"{peak:,.0f} MiB"
+                        )
+                    dst = Path(tmp) / f"{name}-{k}.parquet"
+                    runs[name].append(measure(name, src, dst))
+                    if ref is None:
+                        ref = dst
+                    elif dst != ref:
+                        check(ref, dst, name)
+            cells = [
+                f"{min(r[0] for r in rs):.1f} s wall, {min(r[1] for r in rs):.1f} s CPU, "
+                f"{max(r[2] for r in rs):,.0f} MiB"
+                for rs in runs.values()
+            ]
+            print(
+                f"| {k}× city | {n_p:,} | {n_b:,} | " + " | ".join(cells) + " |"
+                f" load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
             if k != 1:
                 import shutil
 

@@ -75,6 +75,16 @@ def register(app: typer.Typer, fail: Any, console: Console) -> None:
         memory_limit: Annotated[
             str, typer.Option(help="LocalCluster 每进程内存上限 / memory limit per worker")
         ] = "3GiB",
+        threads: Annotated[
+            bool,
+            typer.Option(
+                "--threads/--processes",
+                help="LocalCluster 用本进程内的线程（无进程启动与分区传送）"
+                "或多进程（默认，可限内存）/ LocalCluster of threads in this process "
+                "(no worker start-up, no partition moved) or of processes (default; the "
+                "memory limit applies)",
+            ),
+        ] = False,
         method_date: Annotated[
             datetime | None,
             typer.Option(
@@ -134,6 +144,7 @@ def register(app: typer.Typer, fail: Any, console: Console) -> None:
                         scheduler=scheduler,
                         n_workers=workers,
                         memory_limit=memory_limit,
+                        threads=threads,
                         progress=step,
                         on_dashboard=dashboard,
                         on_tasks=lambda d, n: prog.update(tiles, completed=d, total=n),

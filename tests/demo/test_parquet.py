@@ -33,6 +33,18 @@ def test_round_trip(small_city: DemoCity, tmp_path: Path) -> None:
     assert (one["district"] == "330205").all() and len(one) > 0
 
 
+def test_columns_read_without_decoding_the_shapes(small_city: DemoCity, tmp_path: Path) -> None:
+    write_partitioned_geoparquet(small_city, tmp_path)
+    full = read_partitioned_geoparquet(tmp_path, "parcels")
+    some = read_partitioned_geoparquet(tmp_path, "parcels", columns=["district", "area_m2"])
+    # the key is always read (rows sorted by it); no geometry asked: a plain DataFrame
+    assert set(some.columns) == {"parcel_id", "district", "area_m2"}
+    assert type(some) is pd.DataFrame
+    pd.testing.assert_frame_equal(some, pd.DataFrame(full[list(some.columns)]))
+    shaped = read_partitioned_geoparquet(tmp_path, "parcels", columns=["parcel_id", "geometry"])
+    assert shaped.crs.to_epsg() == 4549 and shaped.geometry.equals(full.geometry)
+
+
 def test_generic_hive_reader_sees_the_partition_as_text(small_city: DemoCity,
                                                           tmp_path: Path) -> None:
     write_partitioned_geoparquet(small_city, tmp_path)

@@ -115,11 +115,68 @@ def test_same_grades_members_and_areas(both: tuple[Path, Path]) -> None:
     assert s_l == s_d and s_l["units"] > 0 and sum(s_l["grades"].values()) > 0
 
 
+@pytest.mark.parametrize("name", ["controlline", "lowuse"])
+def test_maps_carry_each_parcels_input_shape(
+    both: tuple[Path, Path], split_input: Path, name: str
+) -> None:
+    """The maps are written from the input's WKB bytes, not decoded: each row's geometry is
+    its parcel's shape in the input, and the file reads back as GeoParquet in EPSG:4549."""
+    import geopandas as gpd
+
+    from indspace.demo.parquet import read_partitioned_geoparquet
+
+    parcels = read_partitioned_geoparquet(split_input, "parcels").set_index("parcel_id")
+    for run in both:
+        out = gpd.read_parquet(run / OUTPUTS[name])
+        assert out.crs.to_epsg() == 4549 and len(out) == len(parcels)
+        want = parcels.geometry.reindex(out["parcel_id"])
+        # the same WKB bytes, row by row (None where the input has no shape)
+        assert out.geometry.to_wkb().tolist() == want.to_wkb().tolist()
+        assert out.geometry.notna().sum() > 0.9 * len(out)
+
+
 def test_supply_alerts_equal(both: tuple[Path, Path]) -> None:
     local, dask = both
     a, b = read(local, "supply_alerts"), read(dask, "supply_alerts")
     assert len(a) > 0
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_threads_cluster_gives_the_same_results(
+    both: tuple[Path, Path], split_input: Path, tmp_path: Path
+) -> None:
+    """``--threads``: one in-process worker with 2 threads, the same output files as the
+    local engine."""
+    local, _ = both
+    res = CliRunner().invoke(
+        app,
+        [
+            "pipeline",
+            "--input",
+            str(split_input),
+            "--year",
+            str(YEAR),
+            "--out",
+            str(tmp_path / "threads"),
+            "--engine",
+            "dask",
+            "--threads",
+            "--workers",
+            "2",
+            "--profile",
+            "ningbo-demo",
+            "--method-date",
+            ON.isoformat(),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["engine"] == "dask"
+    for name in OUTPUTS:
+        if (local / OUTPUTS[name]).exists():
+            a, b = read(local, name), read(tmp_path / "threads", name)
+            assert len(a) > 0
+            pd.testing.assert_frame_equal(a, b, obj=name)
 
 
 def test_bad_input_is_a_bilingual_error(tmp_path: Path, split_input: Path) -> None:

@@ -100,7 +100,8 @@ def write_partitioned_geoparquet(city: DemoCity | Iterable[DemoCity], out_dir: P
 
 
 def read_partitioned_geoparquet(out_dir: Path | str, table: str,
-                                districts: Iterable[str] | None = None) -> pd.DataFrame:
+                                districts: Iterable[str] | None = None,
+                                columns: Iterable[str] | None = None) -> pd.DataFrame:
     """Read one table written by :func:`write_partitioned_geoparquet` back into its contract
     shape (``district`` restored as text where the entity has it), sorted by key.
 
@@ -111,6 +112,10 @@ def read_partitioned_geoparquet(out_dir: Path | str, table: str,
         An entity table name or ``"anomalies"``.
     districts : iterable of str, optional
         Admin codes to read (default: all partitions).
+    columns : iterable of str, optional
+        Contract columns to read (default: all, with the geometry of a spatial table). The
+        key columns are always read (the rows are sorted by them); without ``geometry``
+        among them a spatial table is read as a plain DataFrame, its shapes not decoded.
     """
     root = Path(out_dir) / table
     wanted = None if districts is None else {str(d) for d in districts}
@@ -120,9 +125,16 @@ def read_partitioned_geoparquet(out_dir: Path | str, table: str,
         raise FileNotFoundError(f"no partitions of {table!r} under {root}")
     entity = ENTITIES.get(table)
     spatial = entity is not None and entity.geometry is not None
+    wanted_cols = None if columns is None else list(columns)
+    read = None  # the columns stored in the files (the partition column is not)
+    if wanted_cols is not None and entity is not None:
+        keep = set(wanted_cols) | set(entity.key)
+        spatial = spatial and "geometry" in keep
+        read = [c for c in entity.columns + (["geometry"] if spatial else [])
+                if c in keep and c != "district"]
     frames = []
     for f in files:
-        frame = gpd.read_parquet(f) if spatial else pd.read_parquet(f)
+        frame = gpd.read_parquet(f, columns=read) if spatial else pd.read_parquet(f, columns=read)
         if entity is not None and "district" in entity.columns:
             frame.insert(0, "district", pd.array([f.parent.name.split("=", 1)[1]] * len(frame),
                                                  dtype="str"))
@@ -131,4 +143,6 @@ def read_partitioned_geoparquet(out_dir: Path | str, table: str,
     if entity is None:
         return merged
     cols = entity.columns + (["geometry"] if spatial else [])
+    if wanted_cols is not None:
+        cols = [c for c in cols if c in set(wanted_cols) | set(entity.key)]
     return merged[cols].sort_values(list(entity.key), ignore_index=True)

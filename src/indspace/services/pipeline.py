@@ -33,9 +33,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from indspace.core.engines.controlline import overlay as line_overlay
-from indspace.core.engines.land_figures import overlay_buildings
 from indspace.core.engines.lowuse import identify
 from indspace.core.engines.units import delineate, unit_table
 from indspace.core.errors import PolicyError, ValidationError
@@ -49,8 +49,9 @@ from indspace.services.evaluation import (
     history_depth,
     method_date,
 )
-from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay, storey_limit
+from indspace.services.land import storey_limit
 from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
+from indspace.services.pipeline_overlay import BUILDING_COLUMNS, districts_of, parcel_stats
 from indspace.settings import deployment
 
 ENGINES = ("local", "dask")
@@ -64,8 +65,6 @@ OUTPUTS = {
     "units": "units.parquet",  # one row per contiguous unit
     "supply_alerts": "supply_alerts.parquet",  # contract findings (if contracts)
 }
-BUILDING_COLUMNS = list(STORE_BUILDING_COLUMNS)
-"""The building columns the overlay reads: the same as from a store."""
 Progress = Callable[[str], None]
 
 
@@ -98,14 +97,6 @@ class PipelineResult:
 
 
 # ------------------------------------------------------------------ input
-def districts_of(input_dir: Path, table: str) -> list[str]:
-    """Admin codes of the partitions of ``table`` (sorted)."""
-    return sorted(
-        f.parent.name.split("=", 1)[1]
-        for f in (Path(input_dir) / table).glob(f"district=*/{PART_FILE}")
-    )
-
-
 def check_input(input_dir: Path) -> None:
     """The folder must hold at least the partitioned parcels, buildings, enterprises,
     indicators and occupancy."""
@@ -142,35 +133,33 @@ def read_lines(input_dir: Path, on: date) -> gpd.GeoDataFrame:
 
 def read_tables(input_dir: Path, on: date, *, lines: gpd.GeoDataFrame | None = None) -> Tables:
     """The whole-input tabular frames in their contract shape (sorted by key)."""
-    firms = read_partitioned_geoparquet(input_dir, "enterprises")[
-        ["credit_code", "name", "district", "industry_code", "chain", "scale", "founded"]
+    firm_cols = ["credit_code", "name", "district", "industry_code", "chain", "scale", "founded"]
+    firms = read_partitioned_geoparquet(input_dir, "enterprises", columns=firm_cols)[firm_cols]
+    parcel_cols = [
+        "parcel_id",
+        "area_m2",
+        "right_start",
+        "district",
+        "owner_credit_code",
+        "land_use_code",
+        "right_type",
     ]
-    parcels = read_partitioned_geoparquet(input_dir, "parcels")
+    # the columns only: the shapes stay in the files (the overlay reads them partition by
+    # partition)
     parcels = pd.DataFrame(
-        parcels[
-            [
-                "parcel_id",
-                "area_m2",
-                "right_start",
-                "district",
-                "owner_credit_code",
-                "land_use_code",
-                "right_type",
-            ]
-        ]
+        read_partitioned_geoparquet(input_dir, "parcels", columns=parcel_cols)[parcel_cols]
     )
-    occupancy = read_partitioned_geoparquet(input_dir, "occupancy")[
-        [
-            "credit_code",
-            "parcel_id",
-            "building_id",
-            "role",
-            "land_area_m2",
-            "floor_area_m2",
-            "start",
-            "end",
-        ]
+    occ_cols = [
+        "credit_code",
+        "parcel_id",
+        "building_id",
+        "role",
+        "land_area_m2",
+        "floor_area_m2",
+        "start",
+        "end",
     ]
+    occupancy = read_partitioned_geoparquet(input_dir, "occupancy", columns=occ_cols)[occ_cols]
     indicators = read_partitioned_geoparquet(input_dir, "indicators").drop(
         columns=["is_synthetic"], errors="ignore"
     )
@@ -200,24 +189,66 @@ def lines_in_force(lines: gpd.GeoDataFrame, on: date) -> gpd.GeoDataFrame:
     )
 
 
+@dataclass
+class ParcelShapes:
+    """Every parcel's shape as the WKB bytes of the input files, not decoded: the outputs'
+    geometry (the same bytes for both engines) and the shapes of a few parcels on request.
+    ≈ 100 bytes a rectangle, so a province's 1.2 M parcels hold ≈ 0.15 GB here where
+    decoded Shapely objects and a GeoDataFrame would hold several times that."""
+
+    index: pd.Index  # parcel_id → row of ``wkb``
+    wkb: pa.Array  # binary
+    geo: dict[str, Any]  # the GeoParquet ``geo`` metadata of the files (crs, types)
+
+    def take(self, parcel_ids: Any) -> pa.Array:
+        """The WKB of ``parcel_ids`` (each must be known), in that order."""
+        at = self.index.get_indexer(np.asarray(parcel_ids, dtype=object))
+        if (at < 0).any():
+            raise KeyError("parcel ids without a shape in the input")
+        return self.wkb.take(pa.array(at))
+
+    def frame(self, parcel_ids: Any, attrs: pd.DataFrame) -> gpd.GeoDataFrame:
+        """``attrs`` (rows of ``parcel_ids``) with those parcels' shapes decoded."""
+        import shapely
+        from pyproj import CRS
+
+        geoms = shapely.from_wkb(self.take(parcel_ids).to_numpy(zero_copy_only=False))
+        crs = self.geo.get("crs")
+        return gpd.GeoDataFrame(
+            attrs.reset_index(drop=True),
+            geometry=geoms,
+            crs=CRS.from_json_dict(crs) if isinstance(crs, dict) else crs,
+        )
+
+
+def read_parcel_shapes(input_dir: Path) -> ParcelShapes:
+    """The parcels' ids and WKB of every partition (:class:`ParcelShapes`), read with
+    pyarrow only."""
+    import pyarrow.parquet as pq
+
+    ids: list[np.ndarray] = []
+    wkb: list[pa.Array] = []
+    types: set[str] = set()
+    geo: dict[str, Any] = {}
+    for code in districts_of(input_dir, "parcels"):
+        f = Path(input_dir) / "parcels" / f"district={code}" / PART_FILE
+        table = pq.read_table(f, columns=["parcel_id", "geometry"])
+        meta = json.loads((table.schema.metadata or {}).get(b"geo", b"{}"))
+        col = meta.get("columns", {}).get("geometry", {})
+        types.update(col.get("geometry_types", []))
+        geo.setdefault("crs", col.get("crs"))
+        ids.append(table.column("parcel_id").to_numpy(zero_copy_only=False))
+        wkb.append(table.column("geometry").combine_chunks().cast(pa.binary()))
+    geo["geometry_types"] = sorted(types)
+    all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=object)
+    return ParcelShapes(
+        pd.Index(all_ids.astype(object)),
+        pa.concat_arrays(wkb) if wkb else pa.array([], type=pa.binary()),
+        geo,
+    )
+
+
 # ------------------------------------------------------------------ steps
-def parcel_stats(parcels: pd.DataFrame, buildings: pd.DataFrame, limit_m: float) -> pd.DataFrame:
-    """Per-parcel building figures of ``parcels`` (:meth:`StoreOverlay.stats`: the overlay
-    engine, the frame the evaluation reads). ``buildings`` must hold every building whose
-    envelope meets a parcel of ``parcels``, in building-id order (then each parcel's sums
-    add the same pieces in the same order as on the whole input: the same bits)."""
-    p = pd.DataFrame(
-        {
-            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-            "geometry": np.asarray(parcels.geometry.values, dtype=object),
-        }
-    )
-    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
-        geometry=np.asarray(buildings.geometry.values, dtype=object)
-    )
-    return StoreOverlay(p, b, overlay_buildings(p, b)).stats(limit_m)
-
-
 def check_year(t: Tables, year: int) -> None:
     """The input must hold indicators of ``year`` (checked before any heavy step)."""
     if (t.indicators["year"] == year).any():
@@ -341,14 +372,18 @@ def units_of(
     return units
 
 
-def low_parcels(parcels: gpd.GeoDataFrame, lowuse: pd.DataFrame) -> gpd.GeoDataFrame:
+def low_parcels(
+    parcels: pd.DataFrame, lowuse: pd.DataFrame, shapes: ParcelShapes
+) -> gpd.GeoDataFrame:
     """The low-efficiency parcels (parcel_id, district, area_m2, owner, right_type,
-    geometry), in parcel-id order."""
+    geometry), in parcel-id order: ``parcels`` is the tabular parcel table, the shapes of
+    these parcels only are decoded."""
     ids = set(lowuse.loc[lowuse["low_efficiency"], "parcel_id"])
-    low = parcels[parcels["parcel_id"].isin(ids)]
-    return low[
-        ["parcel_id", "district", "area_m2", "owner_credit_code", "right_type", "geometry"]
+    low = parcels.loc[
+        parcels["parcel_id"].isin(ids),
+        ["parcel_id", "district", "area_m2", "owner_credit_code", "right_type"],
     ].sort_values("parcel_id", ignore_index=True)
+    return shapes.frame(low["parcel_id"], low)
 
 
 def supply_alerts(
@@ -375,20 +410,36 @@ def supply_alerts(
 
 
 # ------------------------------------------------------------------ output
-def write_outputs(out: Path, frames: dict[str, pd.DataFrame | None]) -> dict[str, int]:
-    """Write each frame (GeoParquet when it has geometry), sorted as given; the rows
-    written per output."""
+GEO_OUTPUTS = ("controlline", "lowuse")
+"""Outputs that are maps: GeoParquet with each row's parcel shape (the input's WKB)."""
+
+
+def write_outputs(
+    out: Path, frames: dict[str, pd.DataFrame | None], shapes: ParcelShapes
+) -> dict[str, int]:
+    """Write each frame sorted as given — the :data:`GEO_OUTPUTS` as GeoParquet with the
+    parcels' shapes from ``shapes`` (the input files' WKB bytes, GeoParquet 1.1 metadata
+    with the input's CRS) — and return the rows written per output."""
+    import pyarrow.parquet as pq
+
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name, frame in frames.items():
         if frame is None:
             continue
         path = out / OUTPUTS[name]
-        frame = frame.reset_index(drop=True)
-        if isinstance(frame, gpd.GeoDataFrame):
-            frame.to_parquet(path, compression="zstd", index=False)
-        else:
-            pd.DataFrame(frame).to_parquet(path, compression="zstd", index=False)
+        frame = pd.DataFrame(frame).reset_index(drop=True)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if name in GEO_OUTPUTS:
+            table = table.append_column("geometry", shapes.take(frame["parcel_id"]))
+            col = {"encoding": "WKB", "geometry_types": shapes.geo["geometry_types"]}
+            if shapes.geo.get("crs") is not None:
+                col["crs"] = shapes.geo["crs"]
+            geo = {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": col}}
+            table = table.replace_schema_metadata(
+                {**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()}
+            )
+        pq.write_table(table, path, compression="zstd")
         counts[name] = len(frame)
     return counts
 
@@ -425,11 +476,12 @@ def finish(
     profile: PolicyProfile,
     frames: dict[str, pd.DataFrame | None],
     comp: Computation,
+    shapes: ParcelShapes,
     extra: dict[str, Any] | None = None,
 ) -> PipelineResult:
     """Write the outputs and ``summary.json`` (keys sorted; no timing, so the same inputs
     give the same bytes)."""
-    counts = write_outputs(out, frames)
+    counts = write_outputs(out, frames, shapes)
     summary = {
         "year": year,
         "method_date": on.isoformat(),
@@ -470,7 +522,8 @@ def run_local(
     step("read")
     t = read_tables(input_dir, on)
     check_year(t, year)
-    parcels = read_partitioned_geoparquet(input_dir, "parcels")
+    parcels = read_partitioned_geoparquet(input_dir, "parcels", columns=["parcel_id", "geometry"])
+    parcels["district"] = t.parcels["district"].to_numpy()  # both sorted by parcel_id
     buildings = read_partitioned_geoparquet(input_dir, "buildings")[BUILDING_COLUMNS]
     step("overlay")
     stats = parcel_stats(parcels, buildings, storey_limit(profile, on))
@@ -483,18 +536,18 @@ def run_local(
     step("lowuse")
     lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
     step("units")
-    low = low_parcels(parcels, lowuse)
+    shapes = read_parcel_shapes(input_dir)
+    low = low_parcels(t.parcels, lowuse, shapes)
     members = delineate(low, unit_gap(profile, on))
     units = units_of(members, low, t, comp, stats, lines, lowuse, profile, on)
     step("supply")
     alerts = supply_alerts(t, comp, profile, on)
     step("write")
-    frames = result_frames(parcels, stats, comp, lines, lowuse, members, units, alerts)
-    return finish(out, "local", year, on, profile, frames, comp)
+    frames = result_frames(stats, comp, lines, lowuse, members, units, alerts)
+    return finish(out, "local", year, on, profile, frames, comp, shapes)
 
 
 def result_frames(
-    parcels: gpd.GeoDataFrame,
     stats: pd.DataFrame,
     comp: Computation,
     lines: pd.DataFrame,
@@ -503,20 +556,14 @@ def result_frames(
     units: pd.DataFrame,
     alerts: pd.DataFrame | None,
 ) -> dict[str, pd.DataFrame | None]:
-    """The output frames, each sorted by its key, geometry attached where it is a map."""
-    geom = parcels.set_index("parcel_id").geometry
-    lines = sort_by(lines, "parcel_id")
-    lowuse = sort_by(lowuse, "parcel_id")
+    """The output frames, each sorted by its key (the maps get their geometry when written,
+    :func:`write_outputs`)."""
     return {
         "parcel_figures": sort_by(stats, "parcel_id"),
         "evaluation": sort_by(comp.results, "credit_code"),
         "land_grades": sort_by(comp.dual.parcels, "parcel_id"),
-        "controlline": gpd.GeoDataFrame(
-            lines, geometry=geom.reindex(lines["parcel_id"]).values, crs=parcels.crs
-        ),
-        "lowuse": gpd.GeoDataFrame(
-            lowuse, geometry=geom.reindex(lowuse["parcel_id"]).values, crs=parcels.crs
-        ),
+        "controlline": sort_by(pd.DataFrame(lines), "parcel_id"),
+        "lowuse": sort_by(pd.DataFrame(lowuse), "parcel_id"),
         "unit_members": sort_by(members, "parcel_id"),
         "units": sort_by(units, "unit_id"),
         "supply_alerts": alerts,

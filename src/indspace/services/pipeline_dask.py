@@ -1,17 +1,11 @@
-"""The annual pipeline on a Dask cluster (dask-geopandas on ``dask.distributed``, issue #20).
+"""The annual pipeline on a Dask cluster (GeoPandas partitions on ``dask.distributed``, issue #20).
 
 The same steps and engines as :mod:`indspace.services.pipeline` (``--engine local``), with
 the geometric work done partition by partition on the cluster's workers:
 
-* **overlay** — ``dask_geopandas.read_parquet`` gives one partition per district file; each
-  parcel partition is overlaid (the one overlay engine, ``core/engines/land_figures.py``) on
-  its own district's buildings plus a *halo*: the buildings of the other partitions whose
-  envelope meets a parcel's envelope (only partitions whose GeoParquet ``bbox`` metadata
-  meets the partition's are looked at). A building across a district border is thus
-  placed on both sides exactly as on the whole input; buildings are kept in building-id
-  order, so each parcel's sums add the same pieces in the same order (the same bits as the
-  local engine). Only the parcels' envelopes travel to the neighbouring building partitions
-  and only the halo buildings travel back (not whole partitions);
+* **overlay** — per parcel partition, on its district's buildings plus the halo of the
+  neighbouring partitions' buildings (:func:`indspace.services.pipeline_overlay.overlay_futures`,
+  one future per task over the files' paths);
 * **control-line overlay** — per parcel partition, the blocks in force broadcast to all;
 * **evaluation and 地企双评** — grading groups span partitions (an industry across the
   city), so their statistics are computed once over the whole (tabular, small) input in the
@@ -33,25 +27,17 @@ same input folder.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from indspace.core.engines.controlline import overlay as line_overlay
-from indspace.core.engines.units import components, contiguity_pairs, label_units
+from indspace.core.engines.units import components, label_units
 from indspace.core.policy import PolicyProfile
-from indspace.demo.parquet import PART_FILE
 from indspace.services.land import storey_limit
 from indspace.services.pipeline import (
-    BUILDING_COLUMNS,
     PipelineResult,
     Progress,
     check_input,
@@ -62,123 +48,36 @@ from indspace.services.pipeline import (
     low_parcels,
     lowuse_table,
     read_lines,
+    read_parcel_shapes,
     read_tables,
     result_frames,
     supply_alerts,
     unit_gap,
     units_of,
 )
+from indspace.services.pipeline_overlay import (
+    connect,
+    default_workers,
+    file_box,
+    gather_overlay,
+    meets,
+    overlay_futures,
+    pairs_partition,
+    release_memory,
+)
 
-Box = tuple[float, float, float, float]
-
-
-def default_workers() -> int:
-    """Workers of the default LocalCluster: one per core, at most 2 (memory, see
-    docs/performance.md)."""
-    return max(1, min(2, os.cpu_count() or 1))
-
-
-def file_box(path: Path) -> Box | None:
-    """The bounding box a GeoParquet file declares in its ``geo`` metadata (None: none)."""
-    import pyarrow.parquet as pq
-
-    meta = pq.read_schema(path).metadata or {}
-    geo = json.loads(meta.get(b"geo", b"{}"))
-    box = geo.get("columns", {}).get(geo.get("primary_column", "geometry"), {}).get("bbox")
-    return tuple(float(v) for v in box[:4]) if box else None  # type: ignore[return-value]
-
-
-def _meets(a: Box, b: Box, pad: float = 0.0) -> bool:
-    return not (a[2] + pad < b[0] or b[2] + pad < a[0] or a[3] + pad < b[1] or b[3] + pad < a[1])
-
-
-# ------------------------------------------------------------------ partition tasks
-def _within_box(frame: gpd.GeoDataFrame, box: Box, pad: float = 0.0) -> gpd.GeoDataFrame:
-    """Rows of ``frame`` whose envelope meets ``box`` widened by ``pad`` metres."""
-    b = frame.geometry.bounds.to_numpy()
-    ok = ~(
-        (b[:, 2] + pad < box[0])
-        | (box[2] + pad < b[:, 0])
-        | (b[:, 3] + pad < box[1])
-        | (box[3] + pad < b[:, 1])
-    )
-    return frame[ok]
-
-
-def _envelopes(parcels: gpd.GeoDataFrame) -> np.ndarray:
-    """The parcels' envelopes (n × 4: minx, miny, maxx, maxy; m)."""
-    import shapely
-
-    return shapely.bounds(np.asarray(parcels.geometry.values, dtype=object))
-
-
-def _near_parcels(buildings: gpd.GeoDataFrame, envelopes: np.ndarray) -> gpd.GeoDataFrame:
-    """The buildings whose envelope meets one of ``envelopes`` (a neighbouring partition's
-    parcels) — every building the overlay could place on those parcels: the halo."""
-    import shapely
-
-    ok = ~np.isnan(envelopes).any(axis=1)
-    tree = shapely.STRtree(shapely.box(*envelopes[ok].T))
-    hit = tree.query(np.asarray(buildings.geometry.values, dtype=object))
-    return buildings.iloc[np.unique(hit[0])]
-
-
-def _overlay_partition(
-    parcels: gpd.GeoDataFrame, limit_m: float, *buildings: gpd.GeoDataFrame
-) -> pd.DataFrame:
-    from indspace.services.pipeline import parcel_stats
-
-    near = (
-        pd.concat([b for b in buildings if len(b)], ignore_index=True)
-        if any(len(b) for b in buildings)
-        else buildings[0]
-    )
-    near = near.drop_duplicates("building_id").sort_values("building_id", ignore_index=True)
-    return parcel_stats(parcels, near, limit_m)
-
-
-def _line_partition(
-    parcels: gpd.GeoDataFrame, code: str, lines: gpd.GeoDataFrame, tolerance_m: float
-) -> pd.DataFrame:
-    frame = parcels.assign(district=code)[["parcel_id", "district", "geometry"]]
-    return line_overlay(frame, lines, tolerance_m=tolerance_m)
-
-
-def _pairs_partition(
-    own: gpd.GeoDataFrame, box: Box, gap_m: float, *others: gpd.GeoDataFrame
-) -> pd.DataFrame:
-    """Contiguity pairs (parcel ids) among ``own`` low-efficiency parcels and between them
-    and the neighbours' within ``gap_m`` of ``box``."""
-    halo = [_within_box(o, box, gap_m) for o in others]
-    frame = pd.concat([own, *[h for h in halo if len(h)]], ignore_index=True)
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    i, j = contiguity_pairs(geoms, gap_m)
-    ids = frame["parcel_id"].to_numpy(dtype=object)
-    mine = np.zeros(len(frame), bool)
-    mine[: len(own)] = True
-    keep = mine[i] | mine[j]  # pairs wholly in a neighbour are the neighbour's
-    return pd.DataFrame({"a": ids[i[keep]], "b": ids[j[keep]]})
-
+__all__ = [
+    "connect",
+    "default_workers",
+    "file_box",
+    "gather_overlay",
+    "overlay_futures",
+    "release_memory",
+    "run_dask",
+    "stitch_units",
+]
 
 # ------------------------------------------------------------------ the run
-def connect(scheduler: str | None, n_workers: int | None, memory_limit: str) -> tuple[Any, Any]:
-    """A client of the scheduler at ``scheduler``, else of a new LocalCluster (returned
-    too, to be closed)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(
-        n_workers=n_workers or default_workers(),
-        threads_per_worker=1,
-        memory_limit=memory_limit,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.WARNING,
-    )
-    return Client(cluster), cluster
-
-
 def run_dask(
     input_dir: Path,
     year: int,
@@ -189,6 +88,7 @@ def run_dask(
     scheduler: str | None = None,
     n_workers: int | None = None,
     memory_limit: str = "3GiB",
+    threads: bool = False,
     progress: Progress | None = None,
     on_dashboard: Callable[[str], None] | None = None,
     on_tasks: Callable[[int, int], None] | None = None,
@@ -197,7 +97,7 @@ def run_dask(
     :func:`indspace.services.pipeline.run_local`."""
     step = progress or (lambda _name: None)
     check_input(input_dir)
-    client, cluster = connect(scheduler, n_workers, memory_limit)
+    client, cluster = connect(scheduler, n_workers, memory_limit, threads=threads)
     try:
         dashboard = client.dashboard_link
         if on_dashboard:
@@ -207,45 +107,43 @@ def run_dask(
         tol = float(profile.value("control_line_boundary_tolerance_m", on))
         blocks = read_lines(input_dir, on)
         futures = overlay_futures(client, input_dir, storey_limit(profile, on), blocks, tol)
-        # while the workers overlay: the tabular inputs and the parcels' shapes, here
+        # while the workers overlay: the tabular inputs (no shapes) and the parcels' WKB
         t = read_tables(input_dir, on, lines=blocks)
         check_year(t, year)
-        all_parcels = gpd.GeoDataFrame(
-            pd.concat(
-                [
-                    gpd.read_parquet(input_dir / "parcels" / f"district={c}" / PART_FILE).assign(
-                        district=c
-                    )
-                    for c in codes
-                ],
-                ignore_index=True,
-            )
-        )
+        shapes = read_parcel_shapes(input_dir)
+        release_memory()  # what reading and sorting the tables freed
         step("overlay")
         stats, on_line = gather_overlay(client, futures, len(codes), on_tasks)
+        del futures
+        # the workers are idle until the units step: hand their freed heap back to the OS
+        client.run(release_memory)
         lines = on_line if on_line is not None else pd.DataFrame()
 
         step("evaluate")
         # grading groups span partitions (an industry across districts): their statistics
         # over the whole (tabular) input, once — the single-machine benchmarks
         comp = evaluate_tables(t, stats, profile, year, on)
+        release_memory()  # the history years' evaluations
 
         step("lowuse")
         lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
+        release_memory()
 
         step("units")
-        low = low_parcels(all_parcels, lowuse)
+        low = low_parcels(t.parcels, lowuse, shapes)
         gap = unit_gap(profile, on)
-        by_district = {c: low[low["district"] == c] for c in codes}
-        boxes = {c: tuple(g.total_bounds) for c, g in by_district.items() if len(g)}
+        by_district = {c: g for c, g in low.groupby("district", sort=True) if len(g)}
+        boxes = {c: tuple(g.total_bounds) for c, g in by_district.items()}
+        # each district's low parcels sent once (a future), not once per neighbour's task
+        on_workers = dict(zip(by_district, client.scatter(list(by_district.values())), strict=True))
+        del by_district
         pair_tasks = []
-        for c, own in by_district.items():
-            if not len(own):
-                continue
-            others = [by_district[o] for o in boxes if o != c and _meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
+        for c in boxes:
+            others = [on_workers[o] for o in boxes if o != c and meets(boxes[c], boxes[o], gap)]  # type: ignore[arg-type]
             pair_tasks.append(
-                client.submit(_pairs_partition, own, boxes[c], gap, *others, pure=False)
+                client.submit(pairs_partition, on_workers[c], boxes[c], gap, *others, pure=False)
             )
+        del on_workers
         pairs = pd.concat(
             client.gather(pair_tasks) or [pd.DataFrame({"a": [], "b": []})], ignore_index=True
         )
@@ -254,83 +152,16 @@ def run_dask(
 
         step("supply")
         alerts = supply_alerts(t, comp, profile, on)
+        del t
         step("write")
-        frames = result_frames(all_parcels, stats, comp, lines, lowuse, members, units, alerts)
-        result = finish(out, "dask", year, on, profile, frames, comp)
+        frames = result_frames(stats, comp, lines, lowuse, members, units, alerts)
+        result = finish(out, "dask", year, on, profile, frames, comp, shapes)
         result.dashboard = dashboard
         return result
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def overlay_futures(
-    client: Any,
-    input_dir: Path,
-    limit_m: float,
-    blocks: gpd.GeoDataFrame | None = None,
-    tolerance_m: float = 0.0,
-) -> list[Any]:
-    """Submit the overlay of every parcel partition (its own district's buildings plus the
-    halo) and, with ``blocks``, its control-line overlay: futures, the overlays first."""
-    import dask
-    import dask_geopandas
-
-    codes = districts_of(input_dir, "parcels")
-    b_codes = districts_of(input_dir, "buildings")
-    p_files = [input_dir / "parcels" / f"district={c}" / PART_FILE for c in codes]
-    b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
-    p_box = [file_box(f) for f in p_files]
-    b_box = [file_box(f) for f in b_files]
-    # one partition per file; the directory names are not parsed as hive keys (the files
-    # do not need them, and a name that is not a number would break the type inference)
-    flat = {"partitioning": None}
-    parcels = dask_geopandas.read_parquet(
-        [str(f) for f in p_files], columns=["parcel_id", "geometry"], dataset=flat
-    )
-    buildings = dask_geopandas.read_parquet(
-        [str(f) for f in b_files], columns=BUILDING_COLUMNS, dataset=flat
-    )
-    p_parts, b_parts = parcels.to_delayed(), buildings.to_delayed()
-    b_at = {c: k for k, c in enumerate(b_codes)}
-    tasks = []
-    for i, code in enumerate(codes):
-        own = [b_parts[b_at[code]]] if code in b_at else []
-        box = p_box[i]
-        if box is None:  # no bbox metadata: every other partition is a neighbour
-            halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
-        else:
-            envelopes = dask.delayed(_envelopes)(p_parts[i])
-            halo = [
-                dask.delayed(_near_parcels)(b_parts[k], envelopes)
-                for k, c in enumerate(b_codes)
-                if c != code and ((bk := b_box[k]) is None or _meets(box, bk))
-            ]
-        tasks.append(dask.delayed(_overlay_partition)(p_parts[i], limit_m, *own, *halo))
-    if blocks is not None:
-        blocks_f = client.scatter(blocks, broadcast=True)
-        tasks += [
-            dask.delayed(_line_partition)(p_parts[i], code, blocks_f, tolerance_m)
-            for i, code in enumerate(codes)
-        ]
-    return list(client.compute(tasks))
-
-
-def gather_overlay(
-    client: Any, futures: list[Any], n: int, on_tasks: Callable[[int, int], None] | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The per-parcel figures (sorted by parcel_id) and the control-line overlay (None
-    without it) of :func:`overlay_futures`' ``n`` partitions."""
-    from distributed import as_completed
-
-    for done, _ in enumerate(as_completed(futures), start=1):
-        if on_tasks:
-            on_tasks(done, len(futures))
-    results = client.gather(futures)
-    stats = pd.concat(results[:n], ignore_index=True).sort_values("parcel_id", ignore_index=True)
-    lines = pd.concat(results[n:], ignore_index=True) if len(results) > n else None
-    return stats, lines
 
 
 def stitch_units(low: gpd.GeoDataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

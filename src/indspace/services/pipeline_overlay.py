@@ -1,0 +1,288 @@
+"""The overlay step of the annual pipeline on a Dask cluster, and the cluster itself
+(issue #20): the partition tasks the workers run import only this module, GeoPandas and the
+two overlay engines — not the evaluation, the store or SQLAlchemy (≈ 1 s of CPU per process
+less; see docs/performance.md).
+
+* :func:`overlay_futures` — per parcel partition (one district file) the building–parcel
+  overlay (the one overlay engine, ``core/engines/land_figures.py``) on its own district's
+  buildings plus a *halo*: the buildings of the other partitions whose envelope meets a
+  parcel's envelope (only partitions whose GeoParquet ``bbox`` metadata meets the
+  partition's are read). A building across a district border is thus placed on both sides
+  exactly as on the whole input; buildings are kept in building-id order, so each parcel's
+  sums add the same pieces in the same order (the same bits as the local engine). Only the
+  parcels' envelopes travel to the neighbouring building partitions and only the halo
+  buildings travel back. With the control-line blocks, the control-line overlay per parcel
+  partition too;
+* :func:`connect` — a LocalCluster (processes, or one in-process worker with threads) or a
+  running scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from indspace.core.engines.controlline import overlay as line_overlay
+from indspace.core.engines.land_figures import overlay_buildings
+from indspace.core.engines.units import contiguity_pairs
+from indspace.demo.parquet import PART_FILE
+from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay
+
+BUILDING_COLUMNS = list(STORE_BUILDING_COLUMNS)
+"""The building columns the overlay reads: the same as from a store."""
+
+
+def districts_of(input_dir: Path, table: str) -> list[str]:
+    """Admin codes of the partitions of ``table`` (sorted)."""
+    return sorted(
+        f.parent.name.split("=", 1)[1]
+        for f in (Path(input_dir) / table).glob(f"district=*/{PART_FILE}")
+    )
+
+
+def parcel_stats(parcels: pd.DataFrame, buildings: pd.DataFrame, limit_m: float) -> pd.DataFrame:
+    """Per-parcel building figures of ``parcels`` (:meth:`StoreOverlay.stats`: the overlay
+    engine, the frame the evaluation reads). ``buildings`` must hold every building whose
+    envelope meets a parcel of ``parcels``, in building-id order (then each parcel's sums
+    add the same pieces in the same order as on the whole input: the same bits)."""
+    p = pd.DataFrame(
+        {
+            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+            "geometry": np.asarray(parcels.geometry.values, dtype=object),
+        }
+    )
+    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
+        geometry=np.asarray(buildings.geometry.values, dtype=object)
+    )
+    return StoreOverlay(p, b, overlay_buildings(p, b)).stats(limit_m)
+
+
+Box = tuple[float, float, float, float]
+
+
+def default_workers() -> int:
+    """Workers of the default LocalCluster: one per core, at most 2 (memory, see
+    docs/performance.md)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def file_box(path: Path) -> Box | None:
+    """The bounding box a GeoParquet file declares in its ``geo`` metadata (None: none)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    geo = json.loads(meta.get(b"geo", b"{}"))
+    box = geo.get("columns", {}).get(geo.get("primary_column", "geometry"), {}).get("bbox")
+    return tuple(float(v) for v in box[:4]) if box else None  # type: ignore[return-value]
+
+
+def meets(a: Box, b: Box, pad: float = 0.0) -> bool:
+    return not (a[2] + pad < b[0] or b[2] + pad < a[0] or a[3] + pad < b[1] or b[3] + pad < a[1])
+
+
+# ------------------------------------------------------------------ partition tasks
+def _within_box(frame: gpd.GeoDataFrame, box: Box, pad: float = 0.0) -> gpd.GeoDataFrame:
+    """Rows of ``frame`` whose envelope meets ``box`` widened by ``pad`` metres."""
+    b = frame.geometry.bounds.to_numpy()
+    ok = ~(
+        (b[:, 2] + pad < box[0])
+        | (box[2] + pad < b[:, 0])
+        | (b[:, 3] + pad < box[1])
+        | (box[3] + pad < b[:, 1])
+    )
+    return frame[ok]
+
+
+def _envelopes(parcels: gpd.GeoDataFrame) -> np.ndarray:
+    """The parcels' envelopes (n × 4: minx, miny, maxx, maxy; m)."""
+    import shapely
+
+    return shapely.bounds(np.asarray(parcels.geometry.values, dtype=object))
+
+
+def _near_parcels(buildings: gpd.GeoDataFrame, envelopes: np.ndarray) -> gpd.GeoDataFrame:
+    """The buildings whose envelope meets one of ``envelopes`` (a neighbouring partition's
+    parcels) — every building the overlay could place on those parcels: the halo."""
+    import shapely
+
+    ok = ~np.isnan(envelopes).any(axis=1)
+    env = envelopes[ok]
+    if not len(env):
+        return buildings.iloc[:0]
+    geoms = np.asarray(buildings.geometry.values, dtype=object)
+    # first the buildings whose envelope meets the parcels' common box (arithmetic on the
+    # bounds: most of a neighbouring partition is outside it), then the tree on those only
+    b = shapely.bounds(geoms)
+    lo, hi = env[:, :2].min(axis=0), env[:, 2:].max(axis=0)
+    at = np.flatnonzero(
+        (b[:, 0] <= hi[0]) & (b[:, 2] >= lo[0]) & (b[:, 1] <= hi[1]) & (b[:, 3] >= lo[1])
+    )
+    if not len(at):
+        return buildings.iloc[:0]
+    tree = shapely.STRtree(shapely.box(*env.T))
+    hit = tree.query(geoms[at])
+    return buildings.iloc[at[np.unique(hit[0])]]
+
+
+def _overlay_partition(
+    parcels: gpd.GeoDataFrame, limit_m: float, *buildings: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    near = (
+        pd.concat([b for b in buildings if len(b)], ignore_index=True)
+        if any(len(b) for b in buildings)
+        else buildings[0]
+    )
+    near = near.drop_duplicates("building_id").sort_values("building_id", ignore_index=True)
+    return parcel_stats(parcels, near, limit_m)
+
+
+def _line_partition(
+    parcels: gpd.GeoDataFrame, code: str, lines: gpd.GeoDataFrame, tolerance_m: float
+) -> pd.DataFrame:
+    frame = parcels.assign(district=code)[["parcel_id", "district", "geometry"]]
+    return line_overlay(frame, lines, tolerance_m=tolerance_m)
+
+
+def pairs_partition(
+    own: gpd.GeoDataFrame, box: Box, gap_m: float, *others: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Contiguity pairs (parcel ids) among ``own`` low-efficiency parcels and between them
+    and the neighbours' within ``gap_m`` of ``box``."""
+    halo = [_within_box(o, box, gap_m) for o in others]
+    frame = pd.concat([own, *[h for h in halo if len(h)]], ignore_index=True)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    i, j = contiguity_pairs(geoms, gap_m)
+    ids = frame["parcel_id"].to_numpy(dtype=object)
+    mine = np.zeros(len(frame), bool)
+    mine[: len(own)] = True
+    keep = mine[i] | mine[j]  # pairs wholly in a neighbour are the neighbour's
+    return pd.DataFrame({"a": ids[i[keep]], "b": ids[j[keep]]})
+
+
+def release_memory() -> None:
+    """Return freed heap memory to the OS (glibc ``malloc_trim``; elsewhere nothing): a
+    process keeps what pandas and GEOS freed, which counts against the cluster's memory
+    while it waits for its next task."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL(name).malloc_trim(0)
+
+
+# ------------------------------------------------------------------ cluster
+def connect(
+    scheduler: str | None, n_workers: int | None, memory_limit: str, *, threads: bool = False
+) -> tuple[Any, Any]:
+    """A client of the scheduler at ``scheduler``, else of a new LocalCluster (returned
+    too, to be closed): ``n_workers`` processes of one thread each, or with ``threads`` one
+    worker in this process with ``n_workers`` threads (no worker start-up, no partition
+    moved between processes; Shapely 2 releases the GIL in its vectorised operations)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    n = n_workers or default_workers()
+    cluster = LocalCluster(
+        n_workers=1 if threads else n,
+        threads_per_worker=n if threads else 1,
+        memory_limit=memory_limit,
+        processes=not threads,
+        dashboard_address=":0",
+        silence_logs=logging.WARNING,
+    )
+    return Client(cluster), cluster
+
+
+def _read_part(path: str, columns: list[str]) -> gpd.GeoDataFrame:
+    """One GeoParquet partition (on a worker)."""
+    return gpd.read_parquet(path, columns=columns)
+
+
+def overlay_futures(
+    client: Any,
+    input_dir: Path,
+    limit_m: float,
+    blocks: gpd.GeoDataFrame | None = None,
+    tolerance_m: float = 0.0,
+) -> list[Any]:
+    """Submit the overlay of every parcel partition (its own district's buildings plus the
+    halo) and, with ``blocks``, its control-line overlay: futures, the overlays first.
+
+    One future per task with ``client.submit`` over the files' paths (the workers read
+    their partitions; no dask-dataframe graph to build): the partitions a task needs are
+    known from the files' ``bbox`` metadata before anything is read."""
+    import uuid
+
+    run = uuid.uuid4().hex[:8]  # keys of this call only (a shared cluster keeps others')
+    codes = districts_of(input_dir, "parcels")
+    b_codes = districts_of(input_dir, "buildings")
+    p_files = [input_dir / "parcels" / f"district={c}" / PART_FILE for c in codes]
+    b_files = [input_dir / "buildings" / f"district={c}" / PART_FILE for c in b_codes]
+    p_box = [file_box(f) for f in p_files]
+    b_box = [file_box(f) for f in b_files]
+    p_parts = [
+        client.submit(_read_part, str(f), ["parcel_id", "geometry"], key=f"parcels-{c}-{run}")
+        for f, c in zip(p_files, codes, strict=True)
+    ]
+    b_parts = [
+        client.submit(_read_part, str(f), BUILDING_COLUMNS, key=f"buildings-{c}-{run}")
+        for f, c in zip(b_files, b_codes, strict=True)
+    ]
+    b_at = {c: k for k, c in enumerate(b_codes)}
+    tasks = []
+    for i, code in enumerate(codes):
+        own = [b_parts[b_at[code]]] if code in b_at else []
+        box = p_box[i]
+        if box is None:  # no bbox metadata: every other partition is a neighbour
+            halo = [b_parts[k] for k, c in enumerate(b_codes) if c != code]
+        else:
+            envelopes = client.submit(_envelopes, p_parts[i], key=f"envelopes-{code}-{run}")
+            halo = [
+                client.submit(_near_parcels, b_parts[k], envelopes, key=f"halo-{code}-{c}-{run}")
+                for k, c in enumerate(b_codes)
+                if c != code and ((bk := b_box[k]) is None or meets(box, bk))
+            ]
+        tasks.append(
+            client.submit(
+                _overlay_partition, p_parts[i], limit_m, *own, *halo, key=f"overlay-{code}-{run}"
+            )
+        )
+    if blocks is not None:
+        [blocks_f] = client.scatter([blocks], broadcast=True)
+        tasks += [
+            client.submit(
+                _line_partition, p_parts[i], code, blocks_f, tolerance_m, key=f"lines-{code}-{run}"
+            )
+            for i, code in enumerate(codes)
+        ]
+    return tasks
+
+
+def gather_overlay(
+    client: Any, futures: list[Any], n: int, on_tasks: Callable[[int, int], None] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The per-parcel figures (sorted by parcel_id) and the control-line overlay (None
+    without it) of :func:`overlay_futures`' ``n`` partitions."""
+    from distributed import as_completed
+
+    for done, _ in enumerate(as_completed(futures), start=1):
+        if on_tasks:
+            on_tasks(done, len(futures))
+    results = client.gather(futures)
+    stats = pd.concat(results[:n], ignore_index=True).sort_values("parcel_id", ignore_index=True)
+    lines = pd.concat(results[n:], ignore_index=True) if len(results) > n else None
+    return stats, lines
