@@ -391,7 +391,7 @@ class TileService:
                                    lines_version=self._lines_version,
                                    tolerance_m=self.tolerance_m)
         if layer_id == "parcels" and len(feats):
-            status = feats["line_status"].to_numpy(dtype=object)
+            status = np.array(feats["line_status"].to_numpy(dtype=object), dtype=object)
             todo = np.flatnonzero(pd.isna(status))   # no valid kept row: compute
             if len(todo):
                 part = feats.iloc[todo]
