@@ -294,6 +294,9 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--settle", type=float, default=5.0,
+                    help="seconds every server is given after it answers, before the passes "
+                    "(its start-up work: indspace warms its database connections)")
     ap.add_argument("--base-src", help="also run the indspace code of this src/ directory "
                     "(e.g. an exported older commit) as the server 'indspace base'")
     ap.add_argument("--base-pg", help="the database for --base-src (its schema revision)")
@@ -315,6 +318,7 @@ def main() -> None:
         for rnd in range(args.rounds):
             for name, pg, factory in (servers if rnd % 2 == 0 else servers[::-1]):
                 proc, template = factory()
+                time.sleep(args.settle)
                 try:
                     for pass_no in (1, 2):
                         kind = "cold: cache misses" if pass_no == 1 else "warm: cache hits"

@@ -16,7 +16,8 @@ valid kept row (edited since, lines changed since, nothing kept yet) gets it com
 tile time, so the kept table makes cold tiles fast and is never a source of stale status.
 A service started with ``refresh=True`` (the API's) refreshes the table in a background
 thread when it finds it missing or out of date, and after the audit log shows an edit of
-parcels or lines.
+parcels or lines; with ``warm=True`` (the API's) it opens the connections its builds will
+use at start, so that the first tiles do not pay PostgreSQL's per-connection PROJ set-up.
 
 The cache (:class:`TileCache`) is an in-memory LRU of encoded tiles bounded in bytes. Each
 entry remembers its buffered outline in the store CRS. :meth:`TileService.poll` reads the
@@ -262,7 +263,8 @@ class TileService:
 
     def __init__(self, store: Store, *, cache: TileCache | None = None,
                  use_cache: bool = True, poll_interval: float = POLL_INTERVAL,
-                 profile: str = DEFAULT_PROFILE, refresh: bool = False) -> None:
+                 profile: str = DEFAULT_PROFILE, refresh: bool = False,
+                 warm: bool = False) -> None:
         from indspace.services.evaluation import resolve_profile
 
         self.store = store
@@ -286,6 +288,15 @@ class TileService:
         self._refresh_again = False
         if refresh and line_status.kept(store) != (self._lines_version, self.tolerance_m):
             self._refresh_soon()
+        if warm:
+            threading.Thread(target=self._warm, name="tiles-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        """Warm the store connections the builds will use (PostgreSQL: PROJ set-up)."""
+        try:
+            sql.warm_connections(self.store, BUILD_SLOTS)
+        except Exception:   # a failed warm-up only leaves the first tiles slower
+            log.warning("tiles: the store connections were not warmed", exc_info=True)
 
     # -------------------------------------------------------------- metadata
     def tilejson(self, layer_id: str, tiles_url: str) -> dict[str, Any]:

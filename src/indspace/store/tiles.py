@@ -164,6 +164,28 @@ def encoded_tile(store: Store, layer: str, z: int, x: int, y: int, *, tolerance_
     return bytes(out) if out else b""
 
 
+def warm_connections(store: Store, n: int) -> int:
+    """Open ``n`` pooled connections at once and have each transform one parcel to EPSG:3857
+    and back, so that the first tiles a server builds do not pay a PostgreSQL backend's PROJ
+    set-up (100–500 ms per backend, see docs/performance.md); returns how many were warmed
+    (0 on a GeoPackage, whose transforms run in this process, or without parcels)."""
+    if store.backend != "postgis":
+        return 0
+    sql = sa.text("SELECT ST_Transform(ST_Transform(p.geom, 3857), :srid) FROM parcels p "
+                  "WHERE p.geom IS NOT NULL LIMIT 1")
+    conns = []
+    try:
+        for _ in range(n):
+            conns.append(store.engine.connect())
+        for conn in conns:
+            if conn.execute(sql, {"srid": store.srid}).first() is None:
+                return 0
+        return len(conns)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
 # ------------------------------------------------------------------ box reads (both backends)
 def _box_sql(store: Store, table: str) -> tuple[str, str]:
     """(join, condition) picking rows of alias ``p`` of ``table`` whose index box meets
