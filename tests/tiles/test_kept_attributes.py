@@ -174,3 +174,21 @@ def test_new_run_changes_cold_grade_tiles(store: Store) -> None:
     firm = set(owners.index[owners["owner_credit_code"] == code])
     assert after == {p: ("D" if p in firm else g) for p, g in shown.items()}
     assert after[pid] == "D" != shown[pid]
+
+
+def test_server_service_keeps_missing_statuses_and_warms(store: Store) -> None:
+    """The API's service (refresh=True) keeps the statuses when none are kept, in the
+    background; until then tiles compute them (the same answer)."""
+    with store._write() as conn:
+        conn.execute(sa.delete(store.table(line_status.TABLE)))
+    assert line_status.kept(store) is None
+    plain = TileService(store, use_cache=False)
+    computed = statuses(plain.build("parcels", *TILE))
+    svc = TileService(store, use_cache=False, refresh=True, warm=True)
+    svc.wait_refresh(timeout=300)
+    assert line_status.kept(store) == (line_status.version(store), svc.tolerance_m)
+    assert statuses(svc.build("parcels", *TILE)) == computed
+    # PostgreSQL: the builds' connections are opened and their PROJ set up; GeoPackage:
+    # transforms run in this process, nothing to warm
+    warmed = tile_sql.warm_connections(store, 2)
+    assert warmed == (2 if store.engine.dialect.name == "postgresql" else 0)
