@@ -185,7 +185,7 @@ def test_server_service_keeps_missing_statuses_and_warms(store: Store) -> None:
     plain = TileService(store, use_cache=False)
     computed = statuses(plain.build("parcels", *TILE))
     svc = TileService(store, use_cache=False, refresh=True, warm=True)
-    svc.wait_refresh(timeout=300)
+    svc.wait_background(timeout=300)
     assert line_status.kept(store) == (line_status.version(store), svc.tolerance_m)
     assert statuses(svc.build("parcels", *TILE)) == computed
     # PostgreSQL: the builds' connections are opened and their PROJ set up; GeoPackage:

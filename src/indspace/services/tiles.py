@@ -288,8 +288,11 @@ class TileService:
         self._refresh_again = False
         if refresh and line_status.kept(store) != (self._lines_version, self.tolerance_m):
             self._refresh_soon()
+        self._warm_thread: threading.Thread | None = None
         if warm:
-            threading.Thread(target=self._warm, name="tiles-warm", daemon=True).start()
+            self._warm_thread = threading.Thread(target=self._warm, name="tiles-warm",
+                                                 daemon=True)
+            self._warm_thread.start()
 
     def _warm(self) -> None:
         """Warm the store connections the builds will use (PostgreSQL: PROJ set-up)."""
@@ -544,11 +547,12 @@ class TileService:
                     return
                 self._refresh_again = False
 
-    def wait_refresh(self, timeout: float | None = None) -> None:
-        """Wait for a running background refresh (tests, benchmarks)."""
-        thread = self._refresh_thread
-        if thread is not None:
-            thread.join(timeout)
+    def wait_background(self, timeout: float | None = None) -> None:
+        """Wait for the background work (connection warm-up, a running refresh) to end, e.g.
+        before the store is closed (tests, benchmarks)."""
+        for thread in (self._warm_thread, self._refresh_thread):
+            if thread is not None:
+                thread.join(timeout)
 
     def _advance_watermark(self) -> None:
         now = time.monotonic()
