@@ -519,10 +519,9 @@ class TileService:
                               "parcel_version": parcels["version"].to_numpy(),
                               "parcel_id": parcels["parcel_id"].to_numpy(),
                               "line_status": status.to_numpy()})
-        kept = line_status.write(self.store, version, self.tolerance_m, frame)
-        if kept:
-            self._lines_version = version
-        return kept
+        # the lines version the builds pass stays the one the polls read (a refresh that
+        # ends after a newer edit was polled must not set an older one back)
+        return line_status.write(self.store, version, self.tolerance_m, frame)
 
     def _refresh_soon(self) -> None:
         """Refresh the kept line status in a background thread (one at a time; a request
