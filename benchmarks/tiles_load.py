@@ -6,9 +6,10 @@ seeded random order). Each server runs in its own uvicorn subprocess (one worker
 log) on 127.0.0.1; the same asyncio/httpx client code loads the list with 10 and with 100
 concurrent clients and records each request's latency and status.
 
-* indspace: ``GET /tiles/parcels/{z}/{x}/{y}.mvt`` (attributes incl. ``line_status``, which
-  PostGIS computes per tile against the control line). Pass 1 on a fresh server is all cache
-  misses (every tile built by PostGIS); pass 2 repeats the list (all cache hits).
+* indspace: ``GET /tiles/parcels/{z}/{x}/{y}.mvt`` (attributes incl. ``line_status``, read
+  from the kept ``parcel_line_status`` since issue #16; before, PostGIS computed it per tile
+  against the control line). Pass 1 on a fresh server is all cache misses (every tile built
+  by PostGIS); pass 2 repeats the list (all cache hits).
 * TiPg: ``GET /collections/public.parcels/tiles/WebMercatorQuad/{z}/{x}/{y}?properties=…``
   (the parcel columns, no line status), buffer set to 64 like ours and the per-tile feature
   cap raised to 100 000 so that z12 tiles are complete. TiPg has no tile cache: its two
@@ -18,8 +19,14 @@ TiPg's dependencies (asyncpg, buildpg, starlette-cramjam, its FastAPI/pydantic p
 not indspace's: the script installs it once into a throw-away venv ``.tools/tipg-venv``
 (``uv venv`` with the system Python, ``UV_PYTHON_DOWNLOADS=never``), never into ``.venv``.
 
-Run: ``.venv/bin/python benchmarks/tiles_load.py [--scale city] [--pg URL] [--reuse]``
-(``--reuse`` keeps an existing benchmark database instead of rebuilding the demo).
+Run: ``.venv/bin/python benchmarks/tiles_load.py [--scale city] [--pg URL] [--reuse]
+[--rounds N] [--port P]`` (``--reuse`` keeps an existing benchmark database instead of
+rebuilding the demo; ``--rounds`` repeats every measurement on fresh servers, alternating
+which server goes first, and the table gives each round; ``--port`` uses P and P+1 instead
+of free ports). Each row also gives CPU time per request (user + system, ``psutil``) of
+the server process and of the PostgreSQL backends connected to the server's database (the
+tile SQL runs there; on a shared machine these are steadier than latencies), and the load
+average is printed before and after.
 """
 
 from __future__ import annotations
@@ -33,9 +40,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
+import psutil
 import sqlalchemy as sa
 
 from indspace.core.geo.tiles import lonlat_to_tile
@@ -132,18 +141,24 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def indspace_server(pg: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def indspace_server(pg: str, port: int = 0, src: str | None = None
+                    ) -> tuple[subprocess.Popen[bytes], str]:
+    """The indspace app in its own uvicorn process; ``src``: another checkout's ``src``
+    directory put first on the path (``--base-src``: the code before a change)."""
+    port = port or free_port()
     code = ("import uvicorn, sys; from indspace.api.app import create_app; "
             "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
             "log_level='warning', access_log=False)")
-    proc = start([sys.executable, "-c", code, pg, str(port)], dict(os.environ), port, "/tiles")
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
+    proc = start([sys.executable, "-c", code, pg, str(port)], env, port, "/tiles")
     return proc, f"http://127.0.0.1:{port}/tiles/parcels/{{z}}/{{x}}/{{y}}.mvt"
 
 
-def tipg_server(pg: str) -> tuple[subprocess.Popen[bytes], str]:
+def tipg_server(pg: str, port: int = 0) -> tuple[subprocess.Popen[bytes], str]:
     exe = ensure_tipg()
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "DATABASE_URL": pg.replace("postgresql+psycopg://", "postgresql://"),
            "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.parcels"]',
            "TIPG_TILE_BUFFER": "64", "TIPG_MAX_FEATURES_PER_TILE": "100000"}
@@ -237,40 +252,98 @@ def same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) -> 
     return f"{sum(d == 0 for d in diffs)}/{len(diffs)} sample tiles carry the same parcels"
 
 
+def cpu_s(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU seconds of a server process so far."""
+    t = psutil.Process(proc.pid).cpu_times()
+    return float(t.user + t.system)
+
+
+def db_cpu(pg: str) -> dict[int, float]:
+    """User + system CPU seconds so far of each PostgreSQL backend connected to the
+    database of ``pg`` (the server is local: the backends are processes of this machine)."""
+    url = sa.make_url(pg)
+    eng = sa.create_engine(url.set(database="postgres"))
+    try:
+        with eng.connect() as conn:
+            pids = [int(r[0]) for r in conn.execute(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": url.database})]
+    finally:
+        eng.dispose()
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        out[pid] = float(t.user + t.system)
+    return out
+
+
+def db_cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends spent between two :func:`db_cpu` samples (a backend that
+    started in between counts from 0; one that ended in between is lost: the servers keep
+    their connections, so this is rare)."""
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", default="city")
     ap.add_argument("--pg", default=PG_DEFAULT)
     ap.add_argument("--per-zoom", type=int, default=120)
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--settle", type=float, default=5.0,
+                    help="seconds every server is given after it answers, before the passes "
+                    "(its start-up work: indspace warms its database connections)")
+    ap.add_argument("--base-src", help="also run the indspace code of this src/ directory "
+                    "(e.g. an exported older commit) as the server 'indspace base'")
+    ap.add_argument("--base-pg", help="the database for --base-src (its schema revision)")
     args = ap.parse_args()
     build_db(args.pg, args.scale, args.reuse)
     tiles = tile_list(args.pg, args.per_zoom)
     print(f"{len(tiles)} tile URLs, z{ZOOMS.start}–z{ZOOMS.stop - 1}")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    ports = (args.port, args.port + 1, args.port + 2) if args.port else (0, 0, 0)
+    servers: tuple[tuple[str, str, Any], ...] = (
+        ("indspace", args.pg, lambda: indspace_server(args.pg, ports[0])),
+        ("TiPg", args.pg, lambda: tipg_server(args.pg, ports[1])))
+    if args.base_src:
+        base_pg = args.base_pg or args.pg
+        servers += (("indspace base", base_pg,
+                     lambda: indspace_server(base_pg, ports[2], args.base_src)),)
     rows = []
     for clients in (10, 100):
-        for name, factory in (("indspace", indspace_server), ("TiPg", tipg_server)):
-            proc, template = factory(args.pg)
-            try:
-                for pass_no in (1, 2):
-                    label = name if name == "TiPg" else (
-                        f"{name} ({'cold: cache misses' if pass_no == 1 else 'warm: cache hits'})")
-                    rows.append((label, clients, pass_no,
-                                 asyncio.run(load(template, tiles, clients))))
-            finally:
-                stop(proc)
-    a, b = indspace_server(args.pg), tipg_server(args.pg)
+        for rnd in range(args.rounds):
+            for name, pg, factory in (servers if rnd % 2 == 0 else servers[::-1]):
+                proc, template = factory()
+                time.sleep(args.settle)
+                try:
+                    for pass_no in (1, 2):
+                        kind = "cold: cache misses" if pass_no == 1 else "warm: cache hits"
+                        label = name if name == "TiPg" else f"{name} ({kind})"
+                        c0, d0 = cpu_s(proc), db_cpu(pg)
+                        r = asyncio.run(load(template, tiles, clients))
+                        r["cpu_ms"] = (cpu_s(proc) - c0) / r["n"] * 1000
+                        r["db_ms"] = db_cpu_spent(d0, db_cpu(pg)) / r["n"] * 1000
+                        rows.append((label, clients, rnd + 1, pass_no, r))
+                finally:
+                    stop(proc)
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    a, b = indspace_server(args.pg, ports[0]), tipg_server(args.pg, ports[1])
     try:
         print(same_features(a[1], b[1], tiles[:30]))
     finally:
         stop(a[0])
         stop(b[0])
-    print(f"\n{'server':34s} {'clients':>7s} {'pass':>4s} {'n':>5s} {'errors':>6s} "
-          f"{'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'req/s':>8s} {'MiB':>6s}")
-    for label, clients, pass_no, r in rows:
-        print(f"{label:34s} {clients:7d} {pass_no:4d} {r['n']:5.0f} {r['errors']:6.0f} "
+    print(f"\n{'server':34s} {'clients':>7s} {'round':>5s} {'pass':>4s} {'n':>5s} {'errors':>6s} "
+          f"{'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'req/s':>8s} {'MiB':>6s} "
+          f"{'CPU ms/req':>10s} {'DB CPU ms/req':>13s}")
+    for label, clients, rnd, pass_no, r in sorted(rows, key=lambda t: (t[1], t[0], t[3], t[2])):
+        print(f"{label:34s} {clients:7d} {rnd:5d} {pass_no:4d} {r['n']:5.0f} {r['errors']:6.0f} "
               f"{r['p50']:8.1f} {r['p95']:8.1f} {r['max']:8.1f} {r['rps']:8.1f} "
-              f"{r['mib']:6.1f}")
+              f"{r['mib']:6.1f} {r['cpu_ms']:10.2f} {r['db_ms']:13.2f}")
 
 
 if __name__ == "__main__":

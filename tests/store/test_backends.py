@@ -28,11 +28,6 @@ from tests.store.test_store import enterprises, parcels
 T0 = datetime(2025, 12, 31, tzinfo=UTC)
 SRC = Path(__file__).resolve().parents[2] / "src" / "indspace"
 BRANCHING = re.compile(r"\bbackend\s*(==|!=|\bin\b|\bnot in\b)")
-PENDING = {
-    # removed on branch tiles16 (the tile service asks the store for its tile path);
-    # delete this entry when that branch is merged
-    "services/tiles.py": 'if self.store.backend == "postgis":',
-}
 
 
 def test_the_right_class_for_each_kind_of_address(tmp_path: Path, pg_url: str) -> None:
@@ -55,7 +50,7 @@ def test_no_module_outside_store_asks_which_backend_it_has() -> None:
         if rel.startswith("store/"):
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if BRANCHING.search(line) and PENDING.get(rel) != line.strip():
+            if BRANCHING.search(line):
                 found.append(f"{rel}:{n}: {line.strip()}")
     assert found == []
 

@@ -66,7 +66,7 @@ def test_schema_matches_metadata_after_migration(store: Store) -> None:
                 or (type_ == "index" and name.endswith("_geom")))})
         diffs = compare_metadata(ctx, build_metadata(store.srid))
     assert diffs == []
-    assert store.revision() == "0024"
+    assert store.revision() == "0025"
     store.migrate()  # idempotent
     assert store.counts()["parcels"] == 3
 
@@ -204,6 +204,6 @@ def test_upgrade_from_first_revision_keeps_data(db_url: str) -> None:
     s.write_frames({"enterprises": enterprises(), "parcels": parcels()}, valid_from=T0)
     s.close()
     s = Store.open(db_url)  # opening an older store migrates it
-    assert s.revision() == "0024"
+    assert s.revision() == "0025"
     assert s.counts()["parcels"] == 3 and len(s.read_frame("enterprises")) == 1
     s.close()

@@ -29,7 +29,7 @@ def router(store: Store, guard: Guard | None = None,
            tiles: service.TileService | None = None) -> APIRouter:
     """The ``/tiles`` routes over ``store`` (one tile service: its cache). ``tiles`` may
     pass a service built by the caller (tests: a cache without poll delay)."""
-    svc = tiles or service.TileService(store)
+    svc = tiles or service.TileService(store, refresh=True, warm=True)
     r = APIRouter(prefix="/tiles", tags=["Vector tiles / 矢量瓦片"])
 
     def allow(request: Request, layer_id: str) -> service.Scope | None:

@@ -61,10 +61,19 @@ def build_demo_store(db: str | Path, *, scale: str = "city", seed: int = 2025042
     if progress:
         progress("evaluate", 0)
     evaluate_demo(store)
+    keep_line_status(store)
     accounts = create_demo_accounts(store)
     result = DemoResult(store.display_name, scale, seed, counts, n_anom, accounts)
     store.close()
     return result
+
+
+def keep_line_status(store: Store) -> None:
+    """Keep every parcel's control-line status for the map tiles (``parcel_line_status``),
+    as a server would after the import, so that the demo's first tiles read it."""
+    from indspace.services.tiles import TileService
+
+    TileService(store, use_cache=False).refresh_line_status()
 
 
 def evaluate_demo(store: Store) -> str:

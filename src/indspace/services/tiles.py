@@ -4,11 +4,20 @@ Layers and attributes are the contract of ``docs/web-api.md``; tiles are WebMerc
 (EPSG:3857), extent 4096, buffer 64, one layer per tile, the store's ``fid`` as feature id.
 An empty tile is ``b""`` (served as HTTP 204).
 
-* PostGIS: the whole tile is built by one SQL statement (``store.tiles.postgis_tile``).
+* PostGIS: the whole tile is built by one SQL statement (``store.tiles.encoded_tile``).
 * GeoPackage: the features in the tile's buffered box are read through the R-tree, moved to
   tile units with one vectorised transform, clipped to the buffer, snapped to the integer
   grid (``shapely.set_precision``, which also drops collapsed slivers), oriented, and encoded
   by ``mapbox_vector_tile``.
+
+A parcel's ``line_status`` is read from ``parcel_line_status`` (``store.line_status``), kept
+by :meth:`TileService.refresh_line_status` with the overlay engine; a parcel without a
+valid kept row (edited since, lines changed since, nothing kept yet) gets it computed at
+tile time, so the kept table makes cold tiles fast and is never a source of stale status.
+A service started with ``refresh=True`` (the API's) refreshes the table in a background
+thread when it finds it missing or out of date, and after the audit log shows an edit of
+parcels or lines; with ``warm=True`` (the API's) it opens the connections its builds will
+use at start, so that the first tiles do not pay PostgreSQL's per-connection PROJ set-up.
 
 The cache (:class:`TileCache`) is an in-memory LRU of encoded tiles bounded in bytes. Each
 entry remembers its buffered outline in the store CRS. :meth:`TileService.poll` reads the
@@ -21,6 +30,7 @@ exactly the cached tiles whose outline intersects one of them are dropped
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -51,9 +61,10 @@ from indspace.core.geo.tiles import (
 )
 from indspace.core.model.units import M2_PER_MU
 from indspace.settings import DEFAULT_PROFILE
-from indspace.store import Store
+from indspace.store import Store, line_status
 from indspace.store import tiles as sql
 
+log = logging.getLogger(__name__)
 MVT = "application/vnd.mapbox-vector-tile"
 POLL_INTERVAL = 0.5
 """Seconds between two reads of the audit log (a request polls when this much has passed)."""
@@ -252,7 +263,8 @@ class TileService:
 
     def __init__(self, store: Store, *, cache: TileCache | None = None,
                  use_cache: bool = True, poll_interval: float = POLL_INTERVAL,
-                 profile: str = DEFAULT_PROFILE) -> None:
+                 profile: str = DEFAULT_PROFILE, refresh: bool = False,
+                 warm: bool = False) -> None:
         from indspace.services.evaluation import resolve_profile
 
         self.store = store
@@ -269,6 +281,25 @@ class TileService:
         self._gaps: dict[int, float] = {}
         self._runs = sql.latest_runs(store)
         self._slots = threading.BoundedSemaphore(BUILD_SLOTS)
+        self._lines_version = line_status.version(store)
+        self._refresh = refresh
+        self._refresh_lock = threading.Lock()
+        self._refresh_thread: threading.Thread | None = None
+        self._refresh_again = False
+        if refresh and line_status.kept(store) != (self._lines_version, self.tolerance_m):
+            self._refresh_soon()
+        self._warm_thread: threading.Thread | None = None
+        if warm:
+            self._warm_thread = threading.Thread(target=self._warm, name="tiles-warm",
+                                                 daemon=True)
+            self._warm_thread.start()
+
+    def _warm(self) -> None:
+        """Warm the store connections the builds will use (PostgreSQL: PROJ set-up)."""
+        try:
+            sql.warm_connections(self.store, BUILD_SLOTS)
+        except Exception:   # a failed warm-up only leaves the first tiles slower
+            log.warning("tiles: the store connections were not warmed", exc_info=True)
 
     # -------------------------------------------------------------- metadata
     def tilejson(self, layer_id: str, tiles_url: str) -> dict[str, Any]:
@@ -344,10 +375,12 @@ class TileService:
         """Build one tile from the store (no cache)."""
         eval_run, lowuse_run = self._runs
         scope = scope if layer_id in SCOPED_LAYERS else None
-        if self.store.backend == "postgis":
-            return sql.postgis_tile(self.store, layer_id, z, x, y, tolerance_m=self.tolerance_m,
-                                    eval_run=eval_run, lowuse_run=lowuse_run, scope=scope)
-        return self.encode_in_process(layer_id, z, x, y, scope)
+        data = sql.encoded_tile(self.store, layer_id, z, x, y, tolerance_m=self.tolerance_m,
+                                lines_version=self._lines_version, eval_run=eval_run,
+                                lowuse_run=lowuse_run, scope=scope)
+        if data is None:            # the store does not encode tiles: encode here
+            data = self.encode_in_process(layer_id, z, x, y, scope)
+        return data
 
     def tile_area(self, z: int, x: int, y: int) -> shapely.Geometry:
         """The tile grown by its buffer, as a polygon in the store CRS (edges densified)."""
@@ -368,11 +401,17 @@ class TileService:
         eval_run, lowuse_run = self._runs
         feats = sql.layer_features(self.store, layer_id, area.bounds, eval_run=eval_run,
                                    lowuse_run=lowuse_run,
-                                   scope=scope if layer_id in SCOPED_LAYERS else None)
+                                   scope=scope if layer_id in SCOPED_LAYERS else None,
+                                   lines_version=self._lines_version,
+                                   tolerance_m=self.tolerance_m)
         if layer_id == "parcels" and len(feats):
-            lines = sql.features_in_box(self.store, "control_lines",
-                                        tuple(feats.total_bounds), ["block_id"])
-            status = overlay(feats, lines, tolerance_m=self.tolerance_m)["status"].to_numpy()
+            status = np.array(feats["line_status"].to_numpy(dtype=object), dtype=object)
+            todo = np.flatnonzero(pd.isna(status))   # no valid kept row: compute
+            if len(todo):
+                part = feats.iloc[todo]
+                lines = sql.features_in_box(self.store, "control_lines",
+                                            tuple(part.total_bounds), ["block_id"])
+                status[todo] = overlay(part, lines, tolerance_m=self.tolerance_m)["status"]
             feats = feats.assign(area_mu=np.round(feats["area_m2"].to_numpy(float) / M2_PER_MU,
                                                   2), line_status=status)
         elif layer_id == "lowuse_units" and len(feats):
@@ -435,12 +474,14 @@ class TileService:
         rows = rows[~rows["fid"].isin(self._seen)]
         changed: dict[str, list[np.ndarray]] = {}
         runs_moved = False
+        edited: set[str] = set()
         for row in rows.itertuples(index=False):
             self._seen.add(int(row.fid))
             if row.action in ("evaluate", "lowuse"):
                 runs_moved = True
                 continue
             for table in str(row.table_name).split(","):
+                edited.add(table)
                 if table not in LAYER_TABLE_EFFECTS:
                     continue
                 keys = (None if row.action not in ("update", "retire", "insert")
@@ -451,6 +492,10 @@ class TileService:
                 if table == "control_lines" and len(geoms):
                     # line_status of every parcel the old or new block touches may change
                     changed.setdefault("parcels", []).append(self._parcels_touching(geoms))
+        if "control_lines" in edited:
+            self._lines_version = line_status.version(self.store)
+        if self._refresh and edited & {"parcels", "control_lines"}:
+            self._refresh_soon()
         if runs_moved:
             for lay, geoms in self._run_changes().items():
                 changed.setdefault(lay, []).append(geoms)
@@ -458,6 +503,55 @@ class TileService:
         if self.cache is None or not changed:
             return 0
         return self.cache.invalidate({lay: np.concatenate(g) for lay, g in changed.items()})
+
+    # -------------------------------------------------------------- kept line status
+    def refresh_line_status(self) -> bool:
+        """Compute every current parcel's control-line status with the overlay engine (all
+        current blocks, this service's boundary tolerance) and keep it
+        (``store.line_status``); returns whether it was kept (not when the lines changed
+        meanwhile). City demo: ≈ 1–2 s."""
+        version = line_status.version(self.store)
+        world = (-1e12, -1e12, 1e12, 1e12)
+        parcels = sql.features_in_box(self.store, "parcels", world, ["version", "parcel_id"])
+        lines = sql.features_in_box(self.store, "control_lines", world, ["block_id"])
+        status = overlay(parcels, lines, tolerance_m=self.tolerance_m)["status"]
+        frame = pd.DataFrame({"parcel_fid": parcels["fid"].to_numpy(),
+                              "parcel_version": parcels["version"].to_numpy(),
+                              "parcel_id": parcels["parcel_id"].to_numpy(),
+                              "line_status": status.to_numpy()})
+        # the lines version the builds pass stays the one the polls read (a refresh that
+        # ends after a newer edit was polled must not set an older one back)
+        return line_status.write(self.store, version, self.tolerance_m, frame)
+
+    def _refresh_soon(self) -> None:
+        """Refresh the kept line status in a background thread (one at a time; a request
+        made while one runs makes it run once more at its end)."""
+        with self._refresh_lock:
+            if self._refresh_thread is not None and self._refresh_thread.is_alive():
+                self._refresh_again = True
+                return
+            self._refresh_thread = threading.Thread(target=self._refresh_loop,
+                                                    name="tiles-line-status", daemon=True)
+            self._refresh_thread.start()
+
+    def _refresh_loop(self) -> None:
+        while True:
+            try:
+                self.refresh_line_status()
+            except Exception:   # a closed or read-only store: tiles compute the status
+                log.warning("tiles: the parcels' line status was not refreshed", exc_info=True)
+            with self._refresh_lock:
+                if not self._refresh_again:
+                    self._refresh_thread = None
+                    return
+                self._refresh_again = False
+
+    def wait_background(self, timeout: float | None = None) -> None:
+        """Wait for the background work (connection warm-up, a running refresh) to end, e.g.
+        before the store is closed (tests, benchmarks)."""
+        for thread in (self._warm_thread, self._refresh_thread):
+            if thread is not None:
+                thread.join(timeout)
 
     def _advance_watermark(self) -> None:
         now = time.monotonic()

@@ -26,7 +26,9 @@ grades came from) and ``parcel_building_figures`` (the per-parcel result of the 
 overlay, keyed by a content version of buildings and parcels; owner ``services/land.py``).
 Revision 0019 (issue #16) keeps what a page shows about a run with it: ``evaluation_columns``
 (per-firm figures beside the result and score rows, one array per column), ``evaluation_zones``
-and ``parcel_parks``.
+and ``parcel_parks``. Revision 0025 (issue #16) keeps ``parcel_line_status`` (each parcel's
+control-line status for the vector tiles, keyed by a content version of the lines; owner
+``store/line_status.py``).
 
 The control-line adjustments (issue #7) add ``controlline_proposals`` (one row per
 adjustment: district, reason, documents, state draft → reviewed → approved → in_force),
@@ -205,6 +207,18 @@ def build_metadata(srid: int = DEFAULT_SRID) -> MetaData:
         Column("mean_year_built", Float),
         Index("ix_parcel_building_figures_source", "source_version", "storey_limit_m"),
         sqlite_autoincrement=True, comment="宗地建筑指标（由建筑与宗地叠加得出，按内容版本保存）",
+    )
+    Table(
+        "parcel_line_status", md,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        Column("source_version", Text, nullable=False, comment="控制线数据的内容版本"),
+        Column("tolerance_m", Float, nullable=False, comment="边界容差 (m)"),
+        Column("parcel_fid", Integer, nullable=False),
+        Column("parcel_version", Integer, nullable=False),
+        Column("parcel_id", Text, nullable=False),
+        Column("line_status", Text, nullable=False, comment="inside|partial|outside"),
+        Index("ix_parcel_line_status_parcel", "parcel_fid", "parcel_version"),
+        sqlite_autoincrement=True, comment="宗地控制线状态（瓦片用，按控制线内容版本保存）",
     )
     controlline_tables(md, srid)
     lowuse_tables(md)
