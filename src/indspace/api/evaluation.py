@@ -86,10 +86,15 @@ def router() -> APIRouter:
         return ev.run_detail(store, run_id, who=who)
 
     @r.get("/evaluation/explain/{credit_code}")
-    def explain(credit_code: str, store: StoreDep, who: Who, year: Year,
+    def explain(credit_code: str, store: StoreDep, who: Who,
+                year: Annotated[int | None, Query(
+                    ge=1990, le=2100, description="年度（省略：最新评价年度）/ year "
+                    "(omitted: the newest evaluated year)")] = None,
                 profile: str = _PROFILE) -> dict[str, Any]:
-        """企业等级解释（读取该年度最新评价批次保存的结果）/ why a firm has its grade and
-        what lifts it one class, read from the year's newest stored run."""
+        """企业等级解释（读取该年度最新评价批次保存的结果；不给年度则为最新评价年度）/ why
+        a firm has its grade and what lifts it one class, read from the year's newest
+        stored run (no ``year``: the newest year evaluated with the profile; the answer's
+        ``year`` says which)."""
         run = ev.answer_run(store, year, _bundled(profile))
         return ev.explain_answer(store, credit_code, run, who=who)
 

@@ -658,12 +658,21 @@ def _explanation(credit_code: str, name: Any, year: int, profile: PolicyProfile,
 
 
 # ------------------------------------------------------- answers read from a stored run
-def answer_run(store: Store, year: int, profile_ref: str) -> dict[str, Any]:
+def answer_run(store: Store, year: int | None, profile_ref: str) -> dict[str, Any]:
     """The run the web answers read for ``year`` and a bundled profile: the newest version
     that stored its explanations and roll-ups (revision 0019), else the newest run made
     before that revision (:func:`explain_answer` and :func:`zones_answer` then compute it
-    as before). No run: evaluate first."""
+    as before). ``year`` None: the newest year evaluated with that profile (the year the
+    runs list and the pages show first). No run: evaluate first."""
     profile_id = resolve_profile(profile_ref).id
+    if year is None:
+        year = runs.latest_year(store, profile_id)
+        if year is None:
+            raise NotFoundError(
+                f"尚无策略配置 {profile_id} 的评价批次",
+                f"no evaluation run with profile {profile_id} yet", where="evaluation_runs",
+                hint_zh="请市级管理员先计算亩均评价",
+                hint_en="a city administrator computes an evaluation first")
     run = runs.latest_derived_run(store, year, profile_id)
     if run is None:                  # only runs made before revision 0019, if any
         older = runs.latest_run_id(store, year, profile_id)
