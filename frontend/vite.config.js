@@ -47,6 +47,9 @@ function elementPlusDirect() {
 
 // Long-lived vendor chunks: they change only when package-lock.json changes.
 function manualChunks(id) {
+  // the small components most pages share, with the modules they import (api, i18n, format),
+  // in one chunk loaded with the entry: a page's chunk then needs no request per component
+  if (/\/src\/components\/(ApiState|GradeTag|EChart)\.vue/.test(id)) return 'shared'
   if (!id.includes('node_modules')) return undefined
   // maplibre (and the drawing adapters that import it) only with the map pages: left to
   // Rollup's own splitting so that no page without a map loads it
