@@ -139,10 +139,15 @@ def router() -> APIRouter:
 
     @r.get("/evaluation/compare")
     def compare(run_a: str, run_b: str, store: StoreDep, who: Who,
-                moved_only: bool = False) -> dict[str, Any]:
-        """两个版本比较：等级变化、得分、亩均数值与差别化政策金额（元）/ two runs of a year:
-        who moved class, by how much, and the policy money effect (yuan, decimal text)."""
-        return run_compare.compare_runs(store, run_a, run_b, moved_only=moved_only, who=who)
+                moved_only: bool = False,
+                limit: Annotated[int | None, Query(ge=1, le=10000, description=(
+                    "每页行数（省略：全部）/ rows per page (omitted: all)"))] = None,
+                offset: Offset = 0) -> dict[str, Any]:
+        """两个版本比较：等级变化、得分、亩均数值与差别化政策金额（元）；可分页 / two runs of a
+        year: who moved class, by how much, and the policy money effect (yuan, decimal
+        text); ``limit``/``offset`` give one page (``total`` counts all rows)."""
+        return run_compare.compare_runs(store, run_a, run_b, moved_only=moved_only,
+                                        limit=limit, offset=offset, who=who)
 
     @r.get("/evaluation/compare.xlsx", response_class=Response,
            responses={200: {"content": {XLSX: {}}}})
