@@ -187,7 +187,7 @@ def test_export_holds_exactly_the_filtered_rows(client: TestClient, heads) -> No
 
 def test_vocabulary_labels_every_chain_one_language_at_a_time(
     client: TestClient,
-    firms,  # type: ignore[no-untyped-def]
+    firms,
     small_demo: Path,  # noqa: F811
 ) -> None:
     zh = client.get("/api/vocabulary", params={"lang": "zh"}).json()
