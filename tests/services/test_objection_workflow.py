@@ -158,8 +158,14 @@ def test_preview_reads_the_runs_history_and_keeps_the_land(
     monkeypatch.setattr(ev, "attribution", boom)
     assert op.preview_objection(store, obj["objection_id"]) == first
     parcel = store.read_frame("parcels", columns=["parcel_id", "area_m2"]).iloc[0]
-    store.update("parcels", parcel["parcel_id"], {"area_m2": float(parcel["area_m2"]) + 1.0},
-                 at=T0 + timedelta(days=1), actor="test", reason="touch")
+    store.update(
+        "parcels",
+        parcel["parcel_id"],
+        {"area_m2": float(parcel["area_m2"]) + 1.0},
+        at=T0 + timedelta(days=1),
+        actor="test",
+        reason="touch",
+    )
     with pytest.raises(AssertionError, match="recomputed"):
         op.preview_objection(store, obj["objection_id"])
 
