@@ -18,7 +18,10 @@ all on the city, reported); they are kept in memory for that run.
 * enterprise page: Chromium (``/usr/bin/chromium``, Debian's, through Playwright) opens
   ``/#/enterprise/{code}`` in a fresh browser context already logged in (token in
   sessionStorage) for 10 of the firms; the time from ``goto`` to the grade tag of the
-  summary being visible (the page loads its script bundle, the runs, the explanation).
+  summary being visible (the page loads its script bundle, the runs, the explanation),
+  on the client's clock and on the page's own (navigation start → the frame painting the
+  grade). Then the same firms reached by a link inside the running app (the enterprise
+  list open): the page's own clock from the hash change to the frame painting the grade.
 
 Latencies are client wall times (the machine is shared: the medians are the steadier
 figures). Nothing here asserts a duration; the figures go to docs/performance.md.
@@ -193,6 +196,59 @@ def browser_times(
     return out, in_page
 
 
+IN_APP = """async (code) => {
+  const t0 = performance.now();
+  location.hash = '#/enterprise/' + code;
+  await new Promise((resolve) => {
+    const seen = () => {
+      const page = document.querySelector('[data-testid=enterprise-page]');
+      return page && page.innerText.includes(code)
+        && document.querySelector('[data-testid=enterprise-summary] .grade-tag');
+    };
+    if (seen()) return resolve();
+    const mo = new MutationObserver(() => { if (seen()) { mo.disconnect(); resolve(); } });
+    mo.observe(document, {childList: true, subtree: true, characterData: true});
+  });
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  return performance.now() - t0;
+}"""
+"""In the page: go to a firm's page by its link (hash change, the app already loaded) and
+return the ms until the frame that paints that firm's grade."""
+
+
+def in_app_times(base: str, codes: list[str], token: str, user: dict[str, Any]) -> list[float]:
+    """Milliseconds (the page's own clock) from following a link to a firm's page inside
+    the running app (the enterprise list open, its bundle loaded: how a user reaches the
+    page day to day) to the frame that paints its grade; one context, ``codes[0]`` first
+    as a warm-up (the page's chunk is then cached)."""
+    exe = chromium_path()
+    if not exe:
+        return []
+    from playwright.sync_api import sync_playwright
+
+    init = (
+        f"sessionStorage.setItem('indspace.token', {json.dumps(token)});"
+        f"sessionStorage.setItem('indspace.user', {json.dumps(json.dumps(user))});"
+    )
+    out = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+        ctx.add_init_script(init)
+        page = ctx.new_page()
+        page.goto(f"{base}/#/enterprise")
+        page.wait_for_load_state("networkidle")
+        for i, code in enumerate([codes[0], *codes]):
+            ms = page.evaluate(IN_APP, code)
+            if i:
+                out.append(ms)
+            page.evaluate("location.hash = '#/enterprise'")
+            page.wait_for_load_state("networkidle")
+        ctx.close()
+        browser.close()
+    return out
+
+
 GRADE_WATCH = """
 window.__longTasks = [];
 try {
@@ -300,6 +356,8 @@ def main() -> None:
             if pages:
                 results["page"] = summary("enterprise page → grade", pages, 1000)
                 results["page_own_clock"] = summary("  (page's own clock)", in_page, 1000)
+                in_app = in_app_times(base, codes[: args.pages], login["token"], login["user"])
+                results["page_in_app"] = summary("  (link inside the app)", in_app, 1000)
             results["load_average"] = [round(x, 2) for x in os.getloadavg()]
             print(f"  load average at the end: {results['load_average']}")
             print(json.dumps(results))
