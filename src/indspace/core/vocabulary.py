@@ -75,8 +75,8 @@ LAND_USE: dict[str, tuple[str, str]] = {
 }
 """用地分类 (``land_use_code``) → (中文, English). The numeric codes are those of the
 用地用海分类; the GB/T 21010 土地利用现状分类 codes (0601 工业用地 …) are not listed: the
-same digits mean other classes there (0601 is 种植设施建设用地 in the 用地用海分类), so a
-parcel's code is read in the one system the field carries."""
+same digits mean other classes there (06 is 工矿仓储用地 in GB/T 21010, 农业设施建设用地 in
+the 用地用海分类), so a parcel's code is read in the one system the field carries."""
 
 VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
     "chain": {f"{CHAIN_SYSTEM}:{k}": v for k, v in CHAINS_361_2025.items()},
