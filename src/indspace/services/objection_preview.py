@@ -1,11 +1,18 @@
 """What accepting an objection would do, before anyone accepts it (issue #16 item 5).
 
 :func:`preview_objection` re-evaluates the objected run's year in memory with the one figure
-replaced by the firm's claimed value — the same :func:`~indspace.services.evaluation.
-evaluate_year` an acceptance runs, with the run's stored profile and method date — and sets
-it against the run as stored: the figure before and after, this firm's score, rank, class and
-policy amount before and after, and every other firm whose class would change (group
-averages and rank quotas make one firm's correction move others). Nothing is stored.
+replaced by the firm's claimed value — the engines an acceptance runs, with the run's stored
+profile, method date and grade history — and sets it against the run as stored: the figure
+before and after, this firm's score, rank, class and policy amount before and after, and
+every other firm whose class would change (group averages and rank quotas make one firm's
+correction move others). Nothing is stored.
+
+What the run stored is read, not recomputed (issue #16: ~2.6 s of CPU per preview on the
+city before): its grade history (no earlier year is loaded or evaluated), its results and
+the firm's money on the "before" side; only the objecting firm's policy measures are
+computed; the year's land (tables and attribution, which a figure correction cannot change)
+is kept in the process per content version (:func:`~indspace.services.evaluation.
+kept_year_inputs`), so a second preview re-evaluates the indicators only.
 
 :func:`objection_fields` gives the objection form its fields with their units (万元, kWh,
 …) and the firm's current value of each.
