@@ -21,6 +21,11 @@ const router = createRouter({
   ],
 })
 
+// A page's first request starts with the navigation, beside the page's script chunk.
+router.beforeEach((to) => {
+  if (to.meta.prefetch && session.token) to.meta.prefetch(to)
+})
+
 router.afterEach((to) => {
   document.title = `${t(to.meta.title || 'app.title')} · ${t('app.title')}`
 })

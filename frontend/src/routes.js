@@ -8,6 +8,16 @@
 //   roles    roles that see the menu entry (omit: everyone); the server enforces access
 //   layout   'blank' for pages without the top bar and menu (login)
 //   login    the page needs a login (hidden from the menu of an anonymous visitor)
+//   prefetch (to) => void: start the page's first request while its chunk loads (prefetch.js)
+import { api } from './api'
+import { prefetch } from './prefetch'
+
+/** The enterprise page's explanation (no year: the newest evaluated one), keyed by firm. */
+export function explainRequest(code) {
+  return api(`/api/evaluation/explain/${encodeURIComponent(code)}`)
+}
+export const explainKey = (code) => `explain:${code}`
+
 export const routes = [
   { path: '/overview', name: 'overview', title: 'nav.overview', menu: true, login: true,
     component: () => import('./pages/OverviewPage.vue') },
@@ -16,7 +26,8 @@ export const routes = [
   { path: '/enterprise', name: 'enterprises', title: 'nav.enterprise', menu: true,
     component: () => import('./pages/EnterpriseList.vue') },
   { path: '/enterprise/:code', name: 'enterprise', title: 'nav.enterprise',
-    component: () => import('./pages/EnterprisePage.vue'), activeMenu: '/enterprise' },
+    component: () => import('./pages/EnterprisePage.vue'), activeMenu: '/enterprise',
+    prefetch: (to) => { const code = String(to.params.code || ''); if (code) prefetch(explainKey(code), () => explainRequest(code)) } },
   { path: '/evaluation', name: 'evaluation', title: 'nav.evaluation', menu: true,
     roles: ['city_admin', 'district_officer', 'auditor'],
     component: () => import('./pages/EvaluationPage.vue') },

@@ -110,6 +110,41 @@ def test_explain_endpoint(client: TestClient) -> None:
     assert data["run_id"] == "2025-ningbo-demo-v1" and data["previous"]["year"] == 2024
 
 
+def test_explain_without_year_reads_the_newest_evaluated_year(client: TestClient) -> None:
+    """No ``year``: the newest year the runs list shows (2025 of 2021–2025), the same answer
+    as with ``year=2025``; an explicit older year still answers that year."""
+    url = "/api/evaluation/runs/2025-ningbo-demo-v1/results"
+    code = client.get(url, params={"grade": "C", "limit": 1}).json()["items"][0]["credit_code"]
+    newest = max(r["year"] for r in client.get("/api/evaluation/runs").json())
+    assert newest == 2025
+    bare = client.get(f"/api/evaluation/explain/{code}")
+    assert bare.status_code == 200, bare.text
+    assert bare.json()["year"] == 2025 and bare.json()["run_id"] == "2025-ningbo-demo-v1"
+    assert bare.json() == client.get(f"/api/evaluation/explain/{code}",
+                                     params={"year": 2025}).json()
+    older = client.get(f"/api/evaluation/explain/{code}", params={"year": 2023}).json()
+    assert older["year"] == 2023 and older["run_id"] == "2023-ningbo-demo-v1"
+    assert client.get(f"/api/evaluation/explain/{code}", params={"year": 1900}).status_code == 422
+
+
+def test_explain_without_year_and_without_runs_says_so(tmp_path: Path) -> None:
+    """A store with no run: no newest year to default to, a 404 in both languages that
+    says what to do (evaluate first)."""
+    from indspace.core.errors import NotFoundError
+    from indspace.services import evaluation as ev
+    from indspace.store import Store
+
+    store = Store.create(tmp_path / "empty.gpkg")
+    try:
+        with pytest.raises(NotFoundError) as err:
+            ev.answer_run(store, None, "ningbo-demo")
+    finally:
+        store.close()
+    e = err.value
+    assert e.http_status == 404 and "评价批次" in e.message_zh and "run" in e.message_en
+    assert e.hint_zh and e.hint_en
+
+
 def test_explain_and_zones_read_the_stored_run(client: TestClient, small_demo: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The answers come from the stored run: with every evaluation path made to fail they

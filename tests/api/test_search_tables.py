@@ -184,7 +184,11 @@ def test_export_holds_exactly_the_filtered_rows(client: TestClient, heads) -> No
     assert client.get("/api/enterprises/table.xlsx").status_code == 401
 
 
-def test_vocabulary_labels_every_chain_one_language_at_a_time(client: TestClient, firms) -> None:
+def test_vocabulary_labels_every_chain_one_language_at_a_time(
+    client: TestClient,
+    firms,
+    small_demo: Path,  # noqa: F811
+) -> None:
     zh = client.get("/api/vocabulary", params={"lang": "zh"}).json()
     en = client.get("/api/vocabulary", params={"lang": "en"}).json()
     for chain in firms["chain"].dropna().unique():
@@ -194,3 +198,12 @@ def test_vocabulary_labels_every_chain_one_language_at_a_time(client: TestClient
     assert zh["ledger_direction"]["out"] == "调出" and en["ledger_direction"]["out"] == "out"
     assert zh["check"]["already_industrial"] != "already_industrial"
     assert set(zh) == set(en) and all(set(zh[g]) == set(en[g]) for g in zh)
+    # every land-use class (用地分类) of the demo's parcels has its words
+    store = Store.open(small_demo)
+    try:
+        uses = store.read_frame("parcels", columns=["land_use_code"])["land_use_code"]
+    finally:
+        store.close()
+    assert len(uses.dropna().unique()) >= 3
+    for code in uses.dropna().unique():
+        assert zh["land_use"][code] != code and en["land_use"][code] != zh["land_use"][code]

@@ -30,17 +30,24 @@ def colours(path: Path) -> int:
 
 
 def canvas_drawn(page: Any, test_id: str) -> bool:
-    """The chart's canvas has non-transparent pixels."""
-    return bool(
-        page.evaluate(
+    """The chart's canvas has non-transparent pixels, once drawn (ECharts loads when the
+    chart mounts and the browser is idle, so the canvas comes after the tables): waits up
+    to 15 s for it, False if it stays blank."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
             """id => { const c = document.querySelector(`[data-testid=${id}] canvas`);
                    if (!c) return false;
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
                    return false }""",
-            test_id,
+            arg=test_id,
+            timeout=15_000,
         )
-    )
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def test_market_page_lists_the_scan(page: Any, server: str, small_demo: Path) -> None:

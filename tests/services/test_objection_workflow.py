@@ -133,6 +133,41 @@ def test_compare_versions_with_the_money_effect(store: Store) -> None:
     header = [c.value for c in ws[1]]
     assert "新差别化政策金额（元）" in header and "原亩均税收（万元/亩）" in header
     assert ws.max_row == 1 + 4
+    # a page of the same rows: limit / offset over the movers-first order, total of all
+    page = rc.compare_runs(store, run_id, v2, limit=2, offset=1)
+    assert page["total"] == 4 and page["items"] == c["items"][1:3]
+    assert page["summary"] == s
+    moved = rc.compare_runs(store, run_id, v2, moved_only=True, limit=1)
+    assert moved["total"] == 2 and moved["items"] == c["items"][:1]
+
+
+def test_preview_reads_the_runs_history_and_keeps_the_land(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview takes the grade history the run stored (no earlier year is evaluated or
+    read) and, asked again, the year's land attribution kept for the same land tables: with
+    both made to fail the second preview is the same; a write to the parcels drops the
+    kept land (the attribution is computed again)."""
+    _run_id, obj = _objected(store, "zhejiang-reference")
+    first = op.preview_objection(store, obj["objection_id"])
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(ev, "grade_history_keyed", boom)
+    monkeypatch.setattr(ev, "attribution", boom)
+    assert op.preview_objection(store, obj["objection_id"]) == first
+    parcel = store.read_frame("parcels", columns=["parcel_id", "area_m2"]).iloc[0]
+    store.update(
+        "parcels",
+        parcel["parcel_id"],
+        {"area_m2": float(parcel["area_m2"]) + 1.0},
+        at=T0 + timedelta(days=1),
+        actor="test",
+        reason="touch",
+    )
+    with pytest.raises(AssertionError, match="recomputed"):
+        op.preview_objection(store, obj["objection_id"])
 
 
 def test_superseded_version_refuses_objections_and_keeps_its_cases(store: Store) -> None:

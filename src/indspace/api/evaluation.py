@@ -86,10 +86,15 @@ def router() -> APIRouter:
         return ev.run_detail(store, run_id, who=who)
 
     @r.get("/evaluation/explain/{credit_code}")
-    def explain(credit_code: str, store: StoreDep, who: Who, year: Year,
+    def explain(credit_code: str, store: StoreDep, who: Who,
+                year: Annotated[int | None, Query(
+                    ge=1990, le=2100, description="年度（省略：最新评价年度）/ year "
+                    "(omitted: the newest evaluated year)")] = None,
                 profile: str = _PROFILE) -> dict[str, Any]:
-        """企业等级解释（读取该年度最新评价批次保存的结果）/ why a firm has its grade and
-        what lifts it one class, read from the year's newest stored run."""
+        """企业等级解释（读取该年度最新评价批次保存的结果；不给年度则为最新评价年度）/ why
+        a firm has its grade and what lifts it one class, read from the year's newest
+        stored run (no ``year``: the newest year evaluated with the profile; the answer's
+        ``year`` says which)."""
         run = ev.answer_run(store, year, _bundled(profile))
         return ev.explain_answer(store, credit_code, run, who=who)
 
@@ -134,10 +139,15 @@ def router() -> APIRouter:
 
     @r.get("/evaluation/compare")
     def compare(run_a: str, run_b: str, store: StoreDep, who: Who,
-                moved_only: bool = False) -> dict[str, Any]:
-        """两个版本比较：等级变化、得分、亩均数值与差别化政策金额（元）/ two runs of a year:
-        who moved class, by how much, and the policy money effect (yuan, decimal text)."""
-        return run_compare.compare_runs(store, run_a, run_b, moved_only=moved_only, who=who)
+                moved_only: bool = False,
+                limit: Annotated[int | None, Query(ge=1, le=10000, description=(
+                    "每页行数（省略：全部）/ rows per page (omitted: all)"))] = None,
+                offset: Offset = 0) -> dict[str, Any]:
+        """两个版本比较：等级变化、得分、亩均数值与差别化政策金额（元）；可分页 / two runs of a
+        year: who moved class, by how much, and the policy money effect (yuan, decimal
+        text); ``limit``/``offset`` give one page (``total`` counts all rows)."""
+        return run_compare.compare_runs(store, run_a, run_b, moved_only=moved_only,
+                                        limit=limit, offset=offset, who=who)
 
     @r.get("/evaluation/compare.xlsx", response_class=Response,
            responses={200: {"content": {XLSX: {}}}})

@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.staticfiles import NotModifiedResponse
 
 APP_DIR = Path(__file__).parent.parent / "web" / "static" / "app"
 
@@ -30,18 +32,55 @@ The web UI has not been built: run <code>npm ci &amp;&amp; npm run build</code> 
 </body></html>"""
 
 
+KEPT_BYTES = 4 * 1024 * 1024
+"""An asset up to this size is answered from memory (the whole bundle is ~3 MB)."""
+
+
 class AssetFiles(StaticFiles):
-    """Static files with a year-long cache for content-hashed names."""
+    """Static files with a year-long cache for content-hashed names, answered from memory.
+
+    Starlette's ``FileResponse`` reads a file in 64 kB pieces, each on a worker thread: the
+    enterprise page's first load asks for ~1 MB of script in a dozen files at once, and on a
+    busy single-worker server those thread hops held up the page's API answers (issue #16).
+    A file's bytes are kept after its first read (keyed by path, size and mtime: a rebuilt
+    bundle is read again) and sent in one piece, with the same ETag / Last-Modified headers
+    and 304 answers as ``FileResponse``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: dict[str, tuple[tuple[int, int], bytes]] = {}
 
     def file_response(
         self, full_path: Any, stat_result: Any, scope: Any, status_code: int = 200
     ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
+        response: Response
+        if stat_result.st_size > KEPT_BYTES:
+            response = super().file_response(full_path, stat_result, scope, status_code)
+        else:
+            stat_headers = FileResponse(full_path, stat_result=stat_result)
+            if self.is_not_modified(stat_headers.headers, Headers(scope=scope)):
+                response = NotModifiedResponse(stat_headers.headers)
+            else:
+                response = Response(
+                    self._bytes(str(full_path), stat_result),
+                    status_code=status_code,
+                    media_type=stat_headers.media_type,
+                )
+                for name in ("etag", "last-modified"):
+                    response.headers[name] = stat_headers.headers[name]
         if HASHED.search(str(full_path)):
             response.headers["Cache-Control"] = LONG_CACHE
         else:
             response.headers["Cache-Control"] = "no-cache"
         return response
+
+    def _bytes(self, path: str, stat_result: Any) -> bytes:
+        key = (stat_result.st_size, stat_result.st_mtime_ns)
+        kept = self._kept.get(path)
+        if kept is None or kept[0] != key:
+            kept = (key, Path(path).read_bytes())
+            self._kept[path] = kept
+        return kept[1]
 
 
 def mount_spa(app: FastAPI, app_dir: Path = APP_DIR) -> None:

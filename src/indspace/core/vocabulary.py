@@ -1,6 +1,7 @@
 """Words, not codes (issue #16): the Chinese and English label of every code the web tables,
 exports and API show — industry chains, parks' kinds, enterprise scales, run, objection and
-proposal states, evaluation statuses and reasons, ledger directions and check findings.
+proposal states, evaluation statuses and reasons, ledger directions, check findings and the
+land-use classes of parcels (用地分类).
 
 One vocabulary for the platform: the API serves it one language at a time
 (``GET /api/vocabulary?lang=zh``), exports write its labels instead of codes. A code with
@@ -35,8 +36,51 @@ CHAINS_361_2025: dict[str, tuple[str, str]] = {
 }
 """The 2025 "361" system (3 标志性 + 6 战略性 + 1 前瞻性), keyed by our English id."""
 
+LAND_USE: dict[str, tuple[str, str]] = {
+    # 国土空间调查、规划、用途管制用地用海分类 (自然资办发〔2023〕234号): the system a parcel's
+    # ``land_use_code`` carries (shared/domain/reference-data.md §1)
+    "07": ("居住用地", "residential land"),
+    "08": ("公共管理与公共服务用地", "public administration and service land"),
+    "0802": ("科研用地", "research and development land"),
+    "09": ("商业服务业用地", "commercial and business-service land"),
+    "10": ("工矿用地", "industrial and mining land"),
+    "1001": ("工业用地", "industrial land"),
+    "100101": ("一类工业用地", "class 1 industrial land (little or no disturbance)"),
+    "100102": ("二类工业用地", "class 2 industrial land (some disturbance)"),
+    "100103": ("三类工业用地", "class 3 industrial land (serious pollution or risk)"),
+    "1001M0": ("新型产业用地（M0，地方子类）", "new industrial land (M0, local sub-class)"),
+    "1002": ("采矿用地", "mining land"),
+    "1003": ("盐田", "salt pans"),
+    "11": ("仓储用地", "warehousing land"),
+    "1101": ("物流仓储用地", "logistics and warehousing land"),
+    "110101": ("一类物流仓储用地", "class 1 logistics and warehousing land"),
+    "110102": ("二类物流仓储用地", "class 2 logistics and warehousing land"),
+    "110103": ("三类物流仓储用地", "class 3 logistics and warehousing land"),
+    "1102": ("储备库用地", "reserve depot land"),
+    "12": ("交通运输用地", "transport land"),
+    "13": ("公用设施用地", "public utility land"),
+    "14": ("绿地与开敞空间用地", "green and open space"),
+    "15": ("特殊用地", "special-use land"),
+    "16": ("留白用地", "reserved land (留白)"),
+    "17": ("陆地水域", "inland water"),
+    "1901": ("工业用海", "industrial sea use"),
+    "23": ("其他土地", "other land"),
+    # GB 50137-2011 (older urban plans): letter codes, unambiguous beside the numeric ones
+    "M1": ("一类工业用地（GB 50137）", "class 1 industrial land (GB 50137)"),
+    "M2": ("二类工业用地（GB 50137）", "class 2 industrial land (GB 50137)"),
+    "M3": ("三类工业用地（GB 50137）", "class 3 industrial land (GB 50137)"),
+    "W1": ("一类物流仓储用地（GB 50137）", "class 1 logistics and warehousing land (GB 50137)"),
+    "W2": ("二类物流仓储用地（GB 50137）", "class 2 logistics and warehousing land (GB 50137)"),
+    "W3": ("三类物流仓储用地（GB 50137）", "class 3 logistics and warehousing land (GB 50137)"),
+}
+"""用地分类 (``land_use_code``) → (中文, English). The numeric codes are those of the
+用地用海分类; the GB/T 21010 土地利用现状分类 codes (0601 工业用地 …) are not listed: the
+same digits mean other classes there (06 is 工矿仓储用地 in GB/T 21010, 农业设施建设用地 in
+the 用地用海分类), so a parcel's code is read in the one system the field carries."""
+
 VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
     "chain": {f"{CHAIN_SYSTEM}:{k}": v for k, v in CHAINS_361_2025.items()},
+    "land_use": LAND_USE,
     "scale": {"above": ("规上", "above scale"), "below": ("规下", "below scale")},
     "right_type": {
         "grant": ("出让", "granted"),

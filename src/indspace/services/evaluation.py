@@ -9,6 +9,7 @@ found again, not recomputed into a copy) and byte-identical output files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -217,6 +218,41 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
             for y in sorted(indicators)}
 
 
+_KEPT_LAND: dict[tuple[Any, ...], tuple[Inputs, Attribution]] = {}
+KEPT_LAND_TABLES = ("enterprises", "parcels", "occupancy", "buildings", "designations")
+
+
+def kept_year_inputs(store: Store, year: int, profile: PolicyProfile, on: date,
+                     method: EvaluationMethod, run: Mapping[str, Any] | None = None
+                     ) -> tuple[Inputs, Attribution]:
+    """The year's inputs (:func:`load_inputs`) and land attribution, the tables other than
+    the indicators and the attribution kept in this process per content version of
+    :data:`KEPT_LAND_TABLES` (:func:`~indspace.store.stamps.content_version`: any
+    write to them reads them again); the indicators are always read. For repeated
+    in-memory re-evaluations of one year (the objection preview). With the ``run`` of that
+    year (its profile and method date), the attribution it kept is used while its input
+    tables are unchanged (:func:`kept_attribution`), and the occupancy is not read (the
+    inputs then carry none: re-evaluate them with ``compute(..., dual=False, att=...)``)."""
+    key = (str(store.engine.url), content_version(store, KEPT_LAND_TABLES), year,
+           storey_limit(profile, on), method.attribution_mode)
+    kept = _KEPT_LAND.get(key)
+    indicators = store.read_frame("indicators", where={"year": year})
+    if indicators.empty:
+        raise _no_indicators(store, year)
+    if kept is None:
+        att, unchanged = kept_attribution(store, run) if run is not None else (None, False)
+        if att is not None and unchanged:
+            inputs = load_years(store, (year,), required=(year,), profile=profile, on=on,
+                                occupancy=False)[year]
+        else:
+            inputs = load_inputs(store, year, profile, on)
+            att = attribution(inputs, method)
+        kept = (inputs, att)
+        _KEPT_LAND.clear()           # one version of the land at a time
+        _KEPT_LAND[key] = kept
+    return dataclasses.replace(kept[0], indicators=indicators), kept[1]
+
+
 def _no_indicators(store: Store, year: int) -> NotFoundError:
     years = store.read_frame("indicators", columns=["year"])["year"]
     have = ", ".join(str(int(y)) for y in sorted(years.dropna().unique())) or "无 / none"
@@ -272,10 +308,15 @@ def attribution(inputs: Inputs, method: EvaluationMethod) -> Attribution:
 
 
 def compute(inputs: Inputs, method: EvaluationMethod,
-            history: pd.DataFrame | None = None, *, dual: bool = True) -> Computation:
-    """All engines for one year, in memory (no store writes); ``dual=False`` skips 地企双评."""
+            history: pd.DataFrame | None = None, *, dual: bool = True,
+            att: Attribution | None = None,
+            policies_for: Iterable[str] | None = None) -> Computation:
+    """All engines for one year, in memory (no store writes); ``dual=False`` skips 地企双评.
+    ``att``: the year's land attribution when the caller has it for these inputs' land
+    (:func:`kept_year_inputs`); ``policies_for``: the policy measures of these firms only
+    (a firm's measures read its own rows alone)."""
     year = inputs.year
-    att = attribution(inputs, method)
+    att = attribution(inputs, method) if att is None else att
     # bonus items: the designations valid on the evaluation date (the end of the year)
     adjustments = designation_items(inputs.designations, date(year, 12, 31))
     ev = evaluate(inputs.firms, inputs.indicators, att, method, year, adjustments)
@@ -289,7 +330,12 @@ def compute(inputs: Inputs, method: EvaluationMethod,
                   DualResult(pd.DataFrame(columns=list(PARCEL_COLUMNS)), pd.DataFrame()))
     hist = history if history is not None else pd.DataFrame(
         columns=["credit_code", "year", "policy_grade"])
-    policies = apply_policies(ev.results, inputs.indicators, hist, method.policies, year)
+    results = ev.results
+    if policies_for is not None:
+        only = list(policies_for)
+        results = results[results["credit_code"].isin(only)]
+        hist = hist[hist["credit_code"].isin(only)]
+    policies = apply_policies(results, inputs.indicators, hist, method.policies, year)
     return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies,
                        adjustments, history)
 
@@ -507,6 +553,19 @@ ATTRIBUTION_LINKS, ATTRIBUTION_FIRMS = "attribution_links", "attribution_firms"
 """Names of the land attribution's two frames as a run keeps them (:func:`runs.save_run`)."""
 
 
+def kept_attribution(store: Store, run: Mapping[str, Any]) -> tuple[Attribution | None, bool]:
+    """The land attribution the run kept (None for a run made before revision 0024) and
+    whether its input tables (:data:`INPUT_TABLES`) are unchanged since, by their data
+    stamps (then the kept attribution is that of the store's current inputs)."""
+    links = runs.read_kept_frame(store, run["run_id"], ATTRIBUTION_LINKS)
+    firms = runs.read_kept_frame(store, run["run_id"], ATTRIBUTION_FIRMS)
+    if links is None or firms is None:
+        return None, False
+    unchanged = (run.get("inputs_version") is not None
+                 and content_version(store, INPUT_TABLES) == run["inputs_version"])
+    return Attribution(firms, links), unchanged
+
+
 def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProfile
                        ) -> tuple[Computation, Inputs] | None:
     """What a stored run computed, read back for the steps that follow it (the
@@ -532,17 +591,12 @@ def stored_computation(store: Store, run: Mapping[str, Any], profile: PolicyProf
     if history_depth(method) != run["history_years"]:
         return None
     run_id = run["run_id"]
-    links = runs.read_kept_frame(store, run_id, ATTRIBUTION_LINKS)
-    firms = runs.read_kept_frame(store, run_id, ATTRIBUTION_FIRMS)
-    kept = links is not None and firms is not None
-    unchanged = (kept and run.get("inputs_version") is not None
-                 and content_version(store, INPUT_TABLES) == run["inputs_version"])
+    kept, unchanged = kept_attribution(store, run)
     inputs = load_years(store, (year,), required=(year,), profile=profile, on=on,
                         occupancy=not unchanged)[year]
     if not unchanged and inputs.digest() != run["inputs_hash"]:
         return None
-    att = (Attribution(firms, links) if links is not None and firms is not None
-           else attribution(inputs, method))
+    att = kept if kept is not None else attribution(inputs, method)
     results = runs.read_results(store, run_id, columns=STORED_RESULT_COLUMNS)
     parcels = runs.read_parcel_evaluations(store, run_id, columns=STORED_PARCEL_COLUMNS)
     history = runs.read_history(store, run_id) if run["history_years"] else None
@@ -700,12 +754,21 @@ def _explanation(credit_code: str, name: Any, year: int, profile: PolicyProfile,
 
 
 # ------------------------------------------------------- answers read from a stored run
-def answer_run(store: Store, year: int, profile_ref: str) -> dict[str, Any]:
+def answer_run(store: Store, year: int | None, profile_ref: str) -> dict[str, Any]:
     """The run the web answers read for ``year`` and a bundled profile: the newest version
     that stored its explanations and roll-ups (revision 0019), else the newest run made
     before that revision (:func:`explain_answer` and :func:`zones_answer` then compute it
-    as before). No run: evaluate first."""
+    as before). ``year`` None: the newest year evaluated with that profile (the year the
+    runs list and the pages show first). No run: evaluate first."""
     profile_id = resolve_profile(profile_ref).id
+    if year is None:
+        year = runs.latest_year(store, profile_id)
+        if year is None:
+            raise NotFoundError(
+                f"尚无策略配置 {profile_id} 的评价批次",
+                f"no evaluation run with profile {profile_id} yet", where="evaluation_runs",
+                hint_zh="请市级管理员先计算亩均评价",
+                hint_en="a city administrator computes an evaluation first")
     run = runs.latest_derived_run(store, year, profile_id)
     if run is None:                  # only runs made before revision 0019, if any
         older = runs.latest_run_id(store, year, profile_id)
@@ -778,12 +841,12 @@ def explain_stored(store: Store, credit_code: str, run: Mapping[str, Any], *,
         nxt = next_grade_stored(prepared, None, method, credit_code, me)
     else:
         nxt = next_grade_stored(res, scores.iloc[0:0], method, credit_code)
-    pol = _policies_stored(store, run, me, method)
+    pol = policies_stored(store, run, me, method)
     return _explanation(credit_code, firm.iloc[0]["name"], year, profile, on, run_id, me,
                         me["group_label"], breakdown, prev, nxt, pol)
 
 
-def _policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
+def policies_stored(store: Store, run: Mapping[str, Any], me: pd.Series,
                      method: EvaluationMethod) -> list[dict[str, Any]]:
     """The firm's differentiated-policy measures and money, arithmetic on its stored row
     (policy grade, land), its kept basis figures and its stored grade history
@@ -831,7 +894,7 @@ def grade_searchable(me: Mapping[str, Any], method: EvaluationMethod) -> bool:
     return bool(pd.notna(me["grade"]) and me["grade"] != method.grading.scale.best)
 
 
-def _run_key(store: Store, run: Mapping[str, Any]) -> tuple[Any, ...]:
+def run_key(store: Store, run: Mapping[str, Any]) -> tuple[Any, ...]:
     """A run's identity in this process's memory: the store and the run's own fields (a
     store rebuilt under the same path gives another key)."""
     return (str(store.engine.url), run["run_id"], run["inputs_hash"], run["profile_hash"],
@@ -842,7 +905,7 @@ def _run_rows(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
     """A run's stored result and score rows with the columns kept beside them and its
     grade history by firm, read once per run and kept in memory (a run's rows never
     change); at most a few runs are kept."""
-    key = _run_key(store, run)
+    key = run_key(store, run)
     kept = _POPULATION_ROWS.get(key)
     if kept is None:
         run_id = str(run["run_id"])
@@ -896,7 +959,7 @@ def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTE
     who.require_login()
     year = int(run["year"])
     before = runs.latest_derived_run(store, year - 1, str(run["profile_id"]))
-    key = (*_run_key(store, run), None if before is None else _run_key(store, before))
+    key = (*run_key(store, run), None if before is None else run_key(store, before))
     if key in _ROLLUPS:              # the same two stored runs: the same roll-up
         return _ROLLUPS[key]
     method = run_profile(run).evaluation_method(run["method_date"])

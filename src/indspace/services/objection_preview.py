@@ -1,11 +1,18 @@
 """What accepting an objection would do, before anyone accepts it (issue #16 item 5).
 
 :func:`preview_objection` re-evaluates the objected run's year in memory with the one figure
-replaced by the firm's claimed value — the same :func:`~indspace.services.evaluation.
-evaluate_year` an acceptance runs, with the run's stored profile and method date — and sets
-it against the run as stored: the figure before and after, this firm's score, rank, class and
-policy amount before and after, and every other firm whose class would change (group
-averages and rank quotas make one firm's correction move others). Nothing is stored.
+replaced by the firm's claimed value — the engines an acceptance runs, with the run's stored
+profile, method date and grade history — and sets it against the run as stored: the figure
+before and after, this firm's score, rank, class and policy amount before and after, and
+every other firm whose class would change (group averages and rank quotas make one firm's
+correction move others). Nothing is stored.
+
+What the run stored is read, not recomputed (issue #16: ~2.6 s of CPU per preview on the
+city before): its grade history (no earlier year is loaded or evaluated), its results and
+the firm's money on the "before" side; only the objecting firm's policy measures are
+computed; the year's land (tables and attribution, which a figure correction cannot change)
+is kept in the process per content version (:func:`~indspace.services.evaluation.
+kept_year_inputs`), so a second preview re-evaluates the indicators only.
 
 :func:`objection_fields` gives the objection form its fields with their units (万元, kWh,
 …) and the firm's current value of each.
@@ -92,11 +99,19 @@ def preview_objection(
     year, on = int(run["year"]), run["method_date"]
     profile = ev.run_profile(run)
     method = profile.evaluation_method(on)
-    depth = ev.history_depth(method)
-    loaded = ev.load_years(
-        store, range(year - depth, year + 1), required=(year,), profile=profile, on=on
+    stored_history = run.get("history_years") is not None and (
+        run["history_years"] == ev.history_depth(method)
     )
-    inputs = loaded[year]
+    if stored_history:
+        # the run's own grade history (what its policies read), its year's land kept
+        inputs, att = ev.kept_year_inputs(store, year, profile, on, method, run)
+        history = runs.read_history(store, run["run_id"]) if run["history_years"] else None
+    else:  # a run made before its history was stored (revision 0012): evaluate as before
+        depth = ev.history_depth(method)
+        loaded = ev.load_years(
+            store, range(year - depth, year + 1), required=(year,), profile=profile, on=on
+        )
+        inputs, att = loaded[year], None
     ind = inputs.indicators
     row = ind["credit_code"].eq(code)
     if not row.any():
@@ -108,10 +123,22 @@ def preview_objection(
     before_value = _clean(ind.loc[row, field].iloc[0])
     changed = ind.copy()
     changed.loc[row, field] = float(obj["claimed_value"])
-    loaded[year] = dataclasses.replace(inputs, indicators=changed)
-    comp, _ = ev.evaluate_year(store, profile, year, on, loaded=loaded, dual=False)
+    if stored_history:
+        comp = ev.compute(
+            dataclasses.replace(inputs, indicators=changed),
+            method,
+            history,
+            dual=False,
+            att=att,
+            policies_for=[code],
+        )
+    else:
+        loaded[year] = dataclasses.replace(inputs, indicators=changed)
+        comp, _ = ev.evaluate_year(store, profile, year, on, loaded=loaded, dual=False)
 
-    before = run_figures(store, run).set_index("credit_code")
+    before = runs.read_results(
+        store, run["run_id"], columns=("credit_code", "score", "rank", "grade", "policy_grade")
+    ).set_index("credit_code")
     after = comp.results.set_index("credit_code")
     money = comp.policies.groupby("credit_code")["money_yuan"].sum(min_count=1)
     firms = store.read_frame("enterprises", columns=["credit_code", "name", "district"])
@@ -129,7 +156,7 @@ def preview_objection(
             "policy_grade": _clean(r["policy_grade"]),
         }
 
-    me_before = {**side(before, code), "money_yuan": _money(before["money"].get(code))}
+    me_before = {**side(before, code), "money_yuan": _money(_money_before(store, run, code))}
     me_after = {**side(after, code), "money_yuan": _money(yuan(money.get(code)))}
     codes = sorted(set(before.index) | set(after.index))
     grade_b = before["grade"].reindex(codes).astype("string").fillna("")
@@ -169,6 +196,21 @@ def preview_objection(
         "others_outside_scope": len(frame) - len(visible),
         "stored": False,
     }
+
+
+def _money_before(store: Store, run: dict[str, Any], code: str) -> Decimal | None:
+    """The firm's policy money in the run as stored: from the kept basis figures and grade
+    history of a run of revision 0019 (:func:`~indspace.services.evaluation.
+    policies_stored`), else from the run's figures (:func:`run_figures`)."""
+    if not run.get("derived_version"):
+        return run_figures(store, run).set_index("credit_code")["money"].get(code)
+    method = ev.run_profile(run).evaluation_method(run["method_date"])
+    me = runs.read_results(store, run["run_id"], code)
+    if me.empty:
+        return None
+    rows = ev.policies_stored(store, run, me.iloc[0], method)
+    amounts = [r["money_yuan"] for r in rows if r.get("money_yuan") is not None]
+    return yuan(sum(amounts)) if amounts else None
 
 
 def _money(v: Decimal | None) -> str | None:

@@ -25,7 +25,7 @@ from indspace.core.access import Principal
 from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import ValidationError
 from indspace.core.model.entities import ENTITIES
-from indspace.services.evaluation import run_profile
+from indspace.services.evaluation import run_key, run_profile
 from indspace.services.output import excel_writer
 from indspace.store import Store, runs
 
@@ -62,10 +62,30 @@ def yuan(value: float | None) -> Decimal | None:
     return Decimal(repr(float(value))).quantize(CENT)
 
 
+_FIGURES: dict[tuple[Any, ...], pd.DataFrame] = {}
+_FIGURES_KEPT = 4
+
+
 def run_figures(store: Store, run: dict[str, Any]) -> pd.DataFrame:
     """Per firm of a stored run: ``credit_code, score, rank, grade, policy_grade,
     land_area_mu, tax, value_added, tax_per_mu, va_per_mu`` (万元/亩) and ``money`` (元,
-    Decimal: the sum of the firm's differentiated-policy amounts; None when none apply)."""
+    Decimal: the sum of the firm's differentiated-policy amounts; None when none apply).
+
+    A function of the run alone (its stored rows, its history and the indicators as the
+    store knew them when it was made), so it is kept in this process per run (a few runs):
+    a comparison's next page, its "moved only" view and its export read it again. The
+    frame is shared: callers copy before changing it."""
+    key = run_key(store, run)
+    kept = _FIGURES.get(key)
+    if kept is None:
+        kept = _run_figures(store, run)
+        while len(_FIGURES) >= _FIGURES_KEPT:
+            _FIGURES.pop(next(iter(_FIGURES)))
+        _FIGURES[key] = kept
+    return kept
+
+
+def _run_figures(store: Store, run: dict[str, Any]) -> pd.DataFrame:
     res = runs.read_results(
         store,
         run["run_id"],
@@ -172,12 +192,23 @@ def compare_frame(
 
 
 def compare_runs(
-    store: Store, run_a: str, run_b: str, *, moved_only: bool = False, who: Principal = SYSTEM
+    store: Store,
+    run_a: str,
+    run_b: str,
+    *,
+    moved_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+    who: Principal = SYSTEM,
 ) -> dict[str, Any]:
-    """:func:`compare_frame` as JSON: ``summary`` and ``items`` (money as decimal text)."""
+    """:func:`compare_frame` as JSON: ``summary``, ``total`` (rows after ``moved_only``) and
+    ``items`` (money as decimal text): all of them, or ``limit`` rows from ``offset`` (moved
+    firms first, then by credit code; a page of a city's 30 000 firms, not all)."""
     frame, summary = compare_frame(store, run_a, run_b, who=who)
     if moved_only:
         frame = frame[frame["moved"]]
+    total = len(frame)
+    frame = frame.iloc[offset : None if limit is None else offset + limit]
     keys = [k for k, _, _ in COMPARE_COLUMNS] + ["moved"]
     out = frame[keys].copy()
     for k in ("money_a", "money_b", "money_delta"):
@@ -186,7 +217,7 @@ def compare_runs(
     out["moved"] = out["moved"].astype(bool)
     # one vectorised encoding (15 significant digits) instead of a Python call per cell
     items = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
-    return {"summary": summary, "items": items}
+    return {"summary": summary, "total": total, "items": items}
 
 
 def compare_xlsx(

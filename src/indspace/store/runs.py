@@ -330,6 +330,16 @@ def latest_run_id(store: Store, year: int, profile_id: str) -> str | None:
     return None if found is None else str(found)
 
 
+def latest_year(store: Store, profile_id: str) -> int | None:
+    """The newest year that has a run with ``profile_id`` (the year the runs list shows
+    first), or None without runs."""
+    t = store.table("evaluation_runs")
+    q = sa.select(sa.func.max(t.c.year)).where(t.c.profile_id == profile_id)
+    with store.engine.connect() as conn:
+        found = conn.execute(q).scalar()
+    return None if found is None else int(found)
+
+
 def latest_derived_run(store: Store, year: int, profile_id: str) -> dict[str, Any] | None:
     """The newest version of ``year``'s runs with ``profile_id`` that stored what pages show
     (``derived_version`` set, revision 0019), or None."""

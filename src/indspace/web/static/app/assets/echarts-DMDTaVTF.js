@@ -1,0 +1,1 @@
+import{e as b,u as a,i as s,a as l,b as t,c as i,d as n,f as $,g as e,h as r,j as m,k as o,l as f,m as p}from"./echarts-DY_v9FKF.js";import"./vendor-Bp379WL5.js";a([s,l,t,i,n,$,e,r,m,o,f,p]);export{b as default};
