@@ -187,7 +187,7 @@ def test_export_holds_exactly_the_filtered_rows(client: TestClient, heads) -> No
 def test_vocabulary_labels_every_chain_one_language_at_a_time(
     client: TestClient,
     firms,
-    small_demo: Path,  # noqa: F811
+    small_demo: Path,
 ) -> None:
     zh = client.get("/api/vocabulary", params={"lang": "zh"}).json()
     en = client.get("/api/vocabulary", params={"lang": "en"}).json()
