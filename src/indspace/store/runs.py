@@ -91,11 +91,11 @@ def find_run(store: Store, year: int, profile_id: str, profile_hash: str,
     """The latest run computed from exactly these inputs (``inputs_hash``, or the content
     version ``inputs_version`` of its input tables), this profile text and this method
     date, if any."""
+    if inputs_hash is None and inputs_version is None:
+        raise ValueError("find_run needs inputs_hash or inputs_version")
     t = store.table("evaluation_runs")
     same = (t.c.inputs_hash == inputs_hash if inputs_hash is not None else
             t.c.inputs_version == inputs_version)
-    if inputs_hash is None and inputs_version is None:
-        raise ValueError("find_run needs inputs_hash or inputs_version")
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(t).where(
             t.c.year == year, t.c.profile_id == profile_id, t.c.profile_hash == profile_hash,
@@ -281,9 +281,9 @@ def read_kept_frame(store: Store, run_id: str, name: str) -> pd.DataFrame | None
     # text kept as Python objects comes back as pandas' string dtype: make it objects again
     meta = table.schema.pandas_metadata or {}
     for col in meta.get("columns", []):
-        name = col.get("name")
-        if col.get("numpy_type") == "object" and name in frame.columns:
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+        column = col.get("name")
+        if col.get("numpy_type") == "object" and column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
 
 
