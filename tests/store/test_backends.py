@@ -43,12 +43,12 @@ def test_the_right_class_for_each_kind_of_address(tmp_path: Path, pg_url: str) -
     gpkg.close()
 
 
-def test_no_module_outside_store_asks_which_backend_it_has() -> None:
+def test_no_module_but_the_store_classes_asks_which_backend_it_has() -> None:
     found = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel.startswith("store/"):
-            continue
+        if rel in ("store/store.py", "store/gpkg_store.py", "store/postgis_store.py"):
+            continue  # the interface and its two classes
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if BRANCHING.search(line):
                 found.append(f"{rel}:{n}: {line.strip()}")

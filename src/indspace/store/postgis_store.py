@@ -34,6 +34,7 @@ class PostgisStore(Store):
     """A store in a PostgreSQL database with the PostGIS extension."""
 
     backend: ClassVar[Backend] = "postgis"
+    encodes_tiles: ClassVar[bool] = True
 
     # ---------------------------------------------------------------- lifecycle
     @classmethod

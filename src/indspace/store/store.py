@@ -120,6 +120,9 @@ class Store:
 
     backend: ClassVar[Backend]
     """The backend's name, for display (``indspace info``); never to branch on."""
+    encodes_tiles: ClassVar[bool] = False
+    """Whether the database encodes vector tiles itself (PostGIS ``ST_AsMVT``); else the
+    caller encodes the features it reads (:mod:`indspace.store.tiles`)."""
 
     def __new__(cls, db: str | Path | None = None, **_kw: Any) -> Store:
         # ``db`` may be left out by copy/pickle, which call ``cls.__new__(cls)`` on the

@@ -149,7 +149,7 @@ def encoded_tile(store: Store, layer: str, z: int, x: int, y: int, *, tolerance_
     """One MVT tile of ``layer`` encoded by the database (empty bytes: no feature), or None
     when the backend does not encode tiles (GeoPackage: the caller encodes
     :func:`layer_features`)."""
-    if store.backend != "postgis":
+    if not store.encodes_tiles:
         return None
     sql = _PG_TILE.format(extent=EXTENT, buffer=BUFFER, body=_pg_body(layer, scope),
                           cols=", ".join(["s.fid", *(f"s.{c}" for c in LAYER_COLUMNS[layer])]))
@@ -168,7 +168,7 @@ def warm_connections(store: Store, n: int) -> int:
     and back, so that the first tiles a server builds do not pay a PostgreSQL backend's PROJ
     set-up (100–500 ms per backend, see docs/performance.md); returns how many were warmed
     (0 on a GeoPackage, whose transforms run in this process, or without parcels)."""
-    if store.backend != "postgis":
+    if not store.encodes_tiles:
         return 0
     sql = sa.text("SELECT ST_Transform(ST_Transform(p.geom, 3857), :srid) FROM parcels p "
                   "WHERE p.geom IS NOT NULL LIMIT 1")
