@@ -5,7 +5,7 @@
 delete — whoever writes: the store, a migration, ``ogr2ogr``, QGIS editing the GeoPackage,
 ``psql``. Reading the stamps of a few tables is one indexed query, so a step can tell
 whether the tables it depends on changed since a result was computed without reading or
-hashing them (:func:`indspace.store.stamps.content_version`).
+hashing them (:func:`content_version`).
 
 GeoPackage (SQLite) has row triggers only: each written row raises the stamp once (city
 buildings: ≈ 0.2–0.5 s more on a 150 000-row import). PostgreSQL raises it once per
