@@ -38,6 +38,7 @@ from indspace.core.errors import NotFoundError, PolicyError, StoreError, Validat
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.services.etags import check_etag, etag_of
+from indspace.services.kept import Kept
 from indspace.services.land import kept_building_stats, storey_limit
 from indspace.services.output import atomic, csv_safe, json_value, unsupported_format
 from indspace.services.profiles import resolve_profile
@@ -218,8 +219,8 @@ def load_years(store: Store, years: Iterable[int], *, required: Iterable[int] = 
             for y in sorted(indicators)}
 
 
-_KEPT_LAND: dict[tuple[Any, ...], tuple[Inputs, Attribution]] = {}
-KEPT_LAND_TABLES = ("enterprises", "parcels", "occupancy", "buildings", "designations")
+_KEPT_LAND: Kept[tuple[Inputs, Attribution]] = Kept(1)   # one version of the land at a time
+KEPT_LAND_TABLES = tuple(t for t in INPUT_TABLES if t != "indicators")
 
 
 def kept_year_inputs(store: Store, year: int, profile: PolicyProfile, on: date,
@@ -236,10 +237,7 @@ def kept_year_inputs(store: Store, year: int, profile: PolicyProfile, on: date,
     key = (str(store.engine.url), content_version(store, KEPT_LAND_TABLES), year,
            storey_limit(profile, on), method.attribution_mode)
     kept = _KEPT_LAND.get(key)
-    indicators = store.read_frame("indicators", where={"year": year})
-    if indicators.empty:
-        raise _no_indicators(store, year)
-    if kept is None:
+    if kept is None:             # read now: the year's indicators come with the land
         att, unchanged = kept_attribution(store, run) if run is not None else (None, False)
         if att is not None and unchanged:
             inputs = load_years(store, (year,), required=(year,), profile=profile, on=on,
@@ -247,9 +245,10 @@ def kept_year_inputs(store: Store, year: int, profile: PolicyProfile, on: date,
         else:
             inputs = load_inputs(store, year, profile, on)
             att = attribution(inputs, method)
-        kept = (inputs, att)
-        _KEPT_LAND.clear()           # one version of the land at a time
-        _KEPT_LAND[key] = kept
+        return _KEPT_LAND.put(key, (inputs, att))
+    indicators = store.read_frame("indicators", where={"year": year})
+    if indicators.empty:
+        raise _no_indicators(store, year)
     return dataclasses.replace(kept[0], indicators=indicators), kept[1]
 
 
@@ -883,8 +882,7 @@ def _previous_stored(store: Store, run: Mapping[str, Any], code: str
                                                          strict=True))}
 
 
-_POPULATION_ROWS: dict[tuple[Any, ...], dict[str, Any]] = {}
-_POPULATION_ROWS_KEPT = 4
+_POPULATION_ROWS: Kept[dict[str, Any]] = Kept(4)
 NEXT_GRADE_RESULT_COLUMNS = ("credit_code", "population", "group_label", "status", "grade",
                              "bonus_points", "penalty_points", "land_area_mu")
 
@@ -926,9 +924,7 @@ def _run_rows(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
                 history.setdefault(c, {})[y] = g
         kept = {"results": res, "scores": sc, "populations": {}, "history": history,
                 "at": {c: i for i, c in enumerate(res["credit_code"])}}
-        while len(_POPULATION_ROWS) >= _POPULATION_ROWS_KEPT:
-            _POPULATION_ROWS.pop(next(iter(_POPULATION_ROWS)))
-        _POPULATION_ROWS[key] = kept
+        _POPULATION_ROWS.put(key, kept)
     return kept
 
 
@@ -946,7 +942,7 @@ def _population_rows(store: Store, run: Mapping[str, Any], method: EvaluationMet
     return pops[population]
 
 
-_ROLLUPS: dict[tuple[Any, ...], pd.DataFrame] = {}
+_ROLLUPS: Kept[pd.DataFrame] = Kept(16)
 
 
 def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTEM
@@ -960,8 +956,9 @@ def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTE
     year = int(run["year"])
     before = runs.latest_derived_run(store, year - 1, str(run["profile_id"]))
     key = (*run_key(store, run), None if before is None else run_key(store, before))
-    if key in _ROLLUPS:              # the same two stored runs: the same roll-up
-        return _ROLLUPS[key]
+    hit = _ROLLUPS.get(key)          # the same two stored runs: the same roll-up
+    if hit is not None:
+        return hit
     method = run_profile(run).evaluation_method(run["method_date"])
     sums = _zone_sums_read(runs.read_zones(store, str(run["run_id"])), method)
     previous = None
@@ -969,11 +966,7 @@ def zones_stored(store: Store, run: Mapping[str, Any], *, who: Principal = SYSTE
         prev_method = run_profile(before).evaluation_method(before["method_date"])
         prev_sums = _zone_sums_read(runs.read_zones(store, str(before["run_id"])), prev_method)
         previous = zone_kpis(prev_sums, prev_method.grading.scale, None, year - 1)
-    out = zone_kpis(sums, method.grading.scale, previous, year)
-    while len(_ROLLUPS) >= 16:
-        _ROLLUPS.pop(next(iter(_ROLLUPS)))
-    _ROLLUPS[key] = out
-    return out
+    return _ROLLUPS.put(key, zone_kpis(sums, method.grading.scale, previous, year))
 
 
 def _run_or_ref(store: Store, run_id: str | None, year: int | None,

@@ -3,7 +3,6 @@ districts, industrial control-line blocks and "2070" parks."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from indspace.core.errors import NotFoundError, PolicyError
 from indspace.core.model.entities import ENTITIES
 from indspace.core.model.units import m2_to_mu
 from indspace.services.evaluation import run_profile
+from indspace.services.kept import Kept
 from indspace.store import Store, runs
 
 
@@ -148,9 +148,7 @@ def _rollup(store: Store, run: dict[str, Any], previous: pd.DataFrame | None) ->
 
 CITY_ZONE = "city"
 
-_ROLLUPS: dict[tuple[str, str | None, str | None, int], tuple[Any, Any]] = {}
-_ROLLUPS_LOCK = threading.Lock()
-_ROLLUPS_MAX = 16
+_ROLLUPS: Kept[tuple[Any, Any]] = Kept(16)
 
 
 def _rollups(
@@ -168,17 +166,12 @@ def _rollups(
         None if prev_run is None else str(prev_run["run_id"]),
         last_audit_fid(store),
     )
-    with _ROLLUPS_LOCK:
-        hit = _ROLLUPS.get(key)
+    hit = _ROLLUPS.get(key)
     if hit is not None:
         return hit
     prev_roll = None if prev_run is None else _rollup(store, prev_run, None)
     roll = None if run is None else _rollup(store, run, prev_roll)
-    with _ROLLUPS_LOCK:
-        if len(_ROLLUPS) >= _ROLLUPS_MAX:
-            _ROLLUPS.pop(next(iter(_ROLLUPS)))
-        _ROLLUPS[key] = (roll, prev_roll)
-    return roll, prev_roll
+    return _ROLLUPS.put(key, (roll, prev_roll))
 
 
 def _lowuse(store: Store, on_year: int | None) -> tuple[dict[str, Any] | None, pd.DataFrame]:

@@ -26,6 +26,7 @@ from indspace.core.engines.policies import apply_policies
 from indspace.core.errors import ValidationError
 from indspace.core.model.entities import ENTITIES
 from indspace.services.evaluation import run_key, run_profile
+from indspace.services.kept import Kept
 from indspace.services.output import excel_writer
 from indspace.store import Store, runs
 
@@ -62,8 +63,7 @@ def yuan(value: float | None) -> Decimal | None:
     return Decimal(repr(float(value))).quantize(CENT)
 
 
-_FIGURES: dict[tuple[Any, ...], pd.DataFrame] = {}
-_FIGURES_KEPT = 4
+_FIGURES: Kept[pd.DataFrame] = Kept(4)
 
 
 def run_figures(store: Store, run: dict[str, Any]) -> pd.DataFrame:
@@ -78,10 +78,7 @@ def run_figures(store: Store, run: dict[str, Any]) -> pd.DataFrame:
     key = run_key(store, run)
     kept = _FIGURES.get(key)
     if kept is None:
-        kept = _run_figures(store, run)
-        while len(_FIGURES) >= _FIGURES_KEPT:
-            _FIGURES.pop(next(iter(_FIGURES)))
-        _FIGURES[key] = kept
+        kept = _FIGURES.put(key, _run_figures(store, run))
     return kept
 
 
