@@ -26,9 +26,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from indspace.core.errors import StoreError
-from indspace.store.runs import _append
-from indspace.store.stamps import content_version, content_version_in
+from indspace.store.stamps import content_version, replace_kept
 from indspace.store.store import Store
 
 TABLE = "parcel_line_status"
@@ -60,22 +58,8 @@ def write(store: Store, source_version: str, tolerance_m: float, frame: pd.DataF
     transaction, replacing any other kept rows, unless the lines changed meanwhile (checked
     inside the write transaction); returns whether the rows were kept. Rows of parcels
     edited meanwhile are kept too: their version no longer matches, so they are not read."""
-    t = store.table(TABLE)
     rows = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in COLUMNS}).assign(
         source_version=source_version, tolerance_m=float(tolerance_m)
     )
-    try:
-        with store._write() as conn:
-            if content_version_in(conn, SOURCES) != source_version:
-                return False
-            conn.execute(sa.delete(t))
-            _append(store, conn, TABLE, rows)
-    except sa.exc.DBAPIError as e:
-        raise StoreError(
-            "无法保存宗地控制线状态",
-            "the parcels' control-line status cannot be kept",
-            where=TABLE,
-            hint_zh=str(e.orig)[:200],
-            hint_en="check that the store can be written",
-        ) from e
-    return True
+    return replace_kept(store, TABLE, rows, SOURCES, source_version,
+                        what_zh="宗地控制线状态", what_en="parcels' control-line status")

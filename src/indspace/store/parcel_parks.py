@@ -13,8 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from indspace.store.runs import _append
-from indspace.store.stamps import content_version, content_version_in
+from indspace.store.stamps import content_version, replace_kept
 from indspace.store.store import Store
 
 TABLE = "parcel_parks"
@@ -46,13 +45,8 @@ def read(store: Store, source_version: str) -> pd.DataFrame | None:
 def write(store: Store, source_version: str, mapping: pd.DataFrame) -> bool:
     """Keep ``mapping`` (parcel_id, park_id) for ``source_version``, dropping any other
     version, unless the source tables changed meanwhile; returns whether it was kept."""
-    t = store.table(TABLE)
     rows = mapping[["parcel_id", "park_id"]].astype(object)
     if rows.empty:
         rows = pd.DataFrame({"parcel_id": [""], "park_id": [""]})
-    with store._write() as conn:
-        if content_version_in(conn, SOURCES) != source_version:
-            return False
-        conn.execute(sa.delete(t))
-        _append(store, conn, TABLE, rows.assign(source_version=source_version))
-    return True
+    return replace_kept(store, TABLE, rows.assign(source_version=source_version), SOURCES,
+                        source_version, what_zh="宗地所在园区", what_en="parcels' parks")

@@ -21,8 +21,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from indspace.core.errors import StoreError
 
 if TYPE_CHECKING:
     from indspace.store.store import Store
@@ -105,3 +108,26 @@ def content_version_in(conn: Connection, names: Iterable[str]) -> str:
     if any(v is None for v in found.values()):
         return f"unstamped:{uuid.uuid4().hex}"
     return hashlib.sha256(json.dumps(sorted(found.items())).encode()).hexdigest()[:16]
+
+
+def replace_kept(store: Store, table: str, rows: pd.DataFrame, sources: Iterable[str],
+                 version: str, *, what_zh: str, what_en: str) -> bool:
+    """Replace every row of the kept table ``table`` by ``rows`` in one write transaction,
+    unless the content version of ``sources`` is no longer ``version`` (they changed while
+    the rows were computed; checked inside the transaction); returns whether the rows were
+    kept. A store that cannot be written raises a bilingual :class:`StoreError` naming
+    ``what_zh`` / ``what_en``."""
+    from indspace.store.runs import _append
+
+    t = store.table(table)
+    try:
+        with store._write() as conn:
+            if content_version_in(conn, sources) != version:
+                return False
+            conn.execute(sa.delete(t))
+            _append(store, conn, table, rows)
+    except sa.exc.DBAPIError as e:
+        raise StoreError(f"无法保存{what_zh}", f"the {what_en} cannot be kept", where=table,
+                         hint_zh=str(e.orig)[:200],
+                         hint_en="check that the store can be written") from e
+    return True
