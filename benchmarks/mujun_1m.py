@@ -22,11 +22,15 @@ score, the rank, the group size and the grade, and must agree on all of them (1e
 exactly); the engine also returns status, reason, population and group labels, which the
 baseline has no equivalent for (as categoricals: few distinct values). Time is min /
 median over ``--repeat``, memory the tracemalloc peak of one extra run
-(``_harness.measure``). For reference the script also measures the yearly results joined by
-``pd.concat`` (the way before ``evaluate_years``), which holds every year twice at the end.
+(``_harness.measure``). tracemalloc sees NumPy and Python allocations but not Arrow's own
+allocator, which holds the pyarrow-backed string columns (credit codes, districts) of both
+sides; so the peak resident memory is measured too, each side in a fresh process on the same
+generated data (``--rss``: the rise of VmHWM over VmRSS before the run, Linux). For
+reference the script also measures the yearly results joined by ``pd.concat`` (the way
+before ``evaluate_years``), which holds every year twice at the end.
 
 Run: ``.venv/bin/python benchmarks/mujun_1m.py [--firms 200000] [--years 5] [--repeat 3]
-[--cpu]``; ``--cpu`` also compares process CPU time (the three functions rotated in one
+[--cpu] [--rss]``; ``--cpu`` also compares process CPU time (the three functions rotated in one
 process, ``--repeat`` runs each, min), steadier than wall time on a loaded machine.
 """
 
@@ -34,6 +38,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import subprocess
+import sys
 import time
 from datetime import date
 from typing import Any
@@ -199,6 +205,9 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cpu", action="store_true", help="also compare process CPU time")
+    ap.add_argument("--rss", action="store_true",
+                    help="also compare the peak resident memory, each side in a fresh process")
+    ap.add_argument("--rss-child", choices=("ours", "pandas"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     years = range(2025 - args.years + 1, 2026)
     firms, ind = generate(args.firms, years)
@@ -207,7 +216,6 @@ def main() -> None:
     att, m = land_attribution(firms), method()
     _check_profile_matches_the_baseline(m)
     registry = firms.drop(columns="land_area_mu")       # the enterprises table
-    print(f"{args.firms:,} firms × {len(years)} years = {len(ind):,} enterprise-years")
 
     def ours() -> pd.DataFrame:
         return evaluate_years(registry, per_year, att, m)
@@ -218,6 +226,11 @@ def main() -> None:
 
     def baseline() -> pd.DataFrame:
         return pandas_baseline(firms, ind)
+
+    if args.rss_child:
+        print(rss_rise(ours if args.rss_child == "ours" else baseline))
+        return
+    print(f"{args.firms:,} firms × {len(years)} years = {len(ind):,} enterprise-years")
 
     a = ours()
     b = baseline().sort_values(["year", "credit_code"], ignore_index=True)
@@ -246,6 +259,37 @@ def main() -> None:
     if args.cpu:
         print(cpu_times({"evaluate_years": ours, "yearly + pd.concat": concatenated,
                          "pandas": baseline}, args.repeat))
+    if args.rss:
+        rise = {}
+        for side in ("ours", "pandas", "ours", "pandas"):     # twice each, interleaved
+            out = subprocess.run([sys.executable, __file__, "--rss-child", side,
+                                  "--firms", str(args.firms), "--years", str(args.years)],
+                                 check=True, capture_output=True, text=True).stdout
+            rise.setdefault(side, []).append(float(out.split()[-1]))
+        print("peak resident memory over the run (VmHWM − VmRSS before, fresh process, "
+              "max of 2):\n" + "\n".join(f"  {k:8s}: {max(v):.0f} MiB" for k, v in rise.items()))
+
+
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def rss_rise(fn: Any) -> float:
+    """How far the resident set rises above its size before ``fn()`` (MiB): the high-water
+    mark is reset first (``clear_refs`` 5, Linux ≥ 4.0), then read after the run. Counts
+    every allocator — NumPy's, Python's and Arrow's."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")
+    before = _status_mib("VmRSS")
+    result = fn()
+    peak = _status_mib("VmHWM")
+    del result
+    return peak - before
 
 
 def cpu_times(fns: dict[str, Any], repeat: int) -> str:

@@ -405,6 +405,7 @@ def test_evaluate_years_is_the_yearly_results_stacked() -> None:
     out = evaluate_years(firms, {y: indicators for y in years}, att, m)
     assert out["year"].tolist() == [2023] * 5 + [2024] * 5
     assert out["grade"].dtype == "category" and out["status"].dtype == "category"
+    assert out["district"].dtype == "category" and out["scale"].dtype == "category"
     assert out["grade"].astype(object).tolist() == ["D", "A", "B", "C", "D"] * 2
     alone = pd.concat([evaluate(firms, indicators, att[y], m, y).results for y in years],
                       ignore_index=True)
@@ -831,3 +832,16 @@ def test_shuffled_inputs_same_results() -> None:
     again = run_frames(*shuffled, m, adjustments=RICH_ADJUSTMENTS.iloc[::-1])
     pd.testing.assert_frame_equal(base.results, again.results)
     pd.testing.assert_frame_equal(base.scores, again.scores)
+
+
+def test_an_evaluation_without_scores_gives_the_same_results() -> None:
+    """``scores=False`` (what :func:`evaluate_years` asks for) keeps no per-indicator rows:
+    the results are the same, and asking for the scores is an error, not an empty table."""
+    firms, indicators, parcels, occupancy = _veto_case().frames()
+    att = attribute_land(parcels, occupancy, 2024, merge_landless_tenants=False)
+    full = evaluate(firms, indicators, att, method(), 2024)
+    lean = evaluate(firms, indicators, att, method(), 2024, scores=False)
+    pd.testing.assert_frame_equal(lean.results, full.results)
+    assert len(full.scores) > 0
+    with pytest.raises(ValueError, match="kept no per-indicator scores"):
+        _ = lean.scores
