@@ -189,3 +189,36 @@ def test_a_day_is_read_in_the_store_time_zone(tmp_path: Path) -> None:
         seen[zone] = len(store.read_frame("parks", as_of=date(2025, 12, 30)))
         store.close()
     assert seen == {"Asia/Shanghai": 0, "America/New_York": 1}
+
+
+CLOCK_DAY = re.compile(r"\b(?:date|datetime)\.today\(\)|local_day\(\s*datetime\.now\(")
+"""A day read from the wall clock by hand: ``date.today()`` (the machine's zone) or
+``local_day(datetime.now(...), tz)`` (a second copy of :func:`indspace.core.clock.today`)."""
+
+
+def test_only_the_clock_reads_today() -> None:
+    """One owner of "today": :func:`indspace.core.clock.today` in the deployment's time
+    zone. ``date.today()`` is the machine's day — on a server in UTC, yesterday until 08:00
+    in Beijing — and a hand-made ``local_day(datetime.now(UTC), tz)`` is a second copy."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel == "core/clock.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if CLOCK_DAY.search(line):
+                found.append(f"src/indspace/{rel}:{n}: {line.strip()}")
+    assert not found, "use indspace.core.clock.today(tz):\n" + "\n".join(found)
+    assert CLOCK_DAY.search("on or date.today()")  # the pattern finds what it is for
+    assert CLOCK_DAY.search("day = local_day(datetime.now(UTC), store.tz)")
+
+
+def test_today_is_the_day_in_the_given_zone() -> None:
+    """At any instant the day on Kiritimati (UTC+14) is 1 or 2 days after the day at UTC−12
+    (26 hours apart): the machine's own date would make them equal."""
+    from zoneinfo import ZoneInfo
+
+    from indspace.core.clock import today
+
+    ahead, behind = today(ZoneInfo("Pacific/Kiritimati")), today(ZoneInfo("Etc/GMT+12"))
+    assert (ahead - behind).days in (1, 2)

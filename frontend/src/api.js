@@ -215,6 +215,29 @@ export function totalOf(data) {
 
 // District names (admin_code → {name, name_en}), loaded once.
 const districts = reactive({ rows: [], loaded: false })
+// "As of today" is today in the deployment's time zone (GET /api/clock), never the
+// browser's own date: a browser in another zone, or just after midnight, would ask for
+// another day than the one the server books.
+let clock = null
+export function deploymentToday() {
+  if (!clock) {
+    clock = api('/api/clock', { noRedirect: true }).then((r) => r.today)
+    clock.catch(() => { clock = null })
+  }
+  return clock
+}
+
+// A page's "as of" day: the one a link gave (?as_of=YYYY-MM-DD), else empty — the server
+// then answers as of its today, and keepServerDay shows that day once the answer is in.
+export function asOfFrom(route) {
+  const given = route.query.as_of || ''
+  return ref(/^\d{4}-\d{2}-\d{2}$/.test(given) ? given : '')
+}
+
+export function keepServerDay(asOf, data) {
+  watch(data, (d) => { if (d && d.as_of && !asOf.value) asOf.value = d.as_of }, { immediate: true })
+}
+
 export function useDistricts() {
   if (!districts.loaded) {
     districts.loaded = true

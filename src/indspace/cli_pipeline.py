@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,7 +100,7 @@ def register(app: typer.Typer, fail: Any, console: Console) -> None:
     ) -> None:
         """年度流水线：分区 GeoParquet 上的叠加、亩均评价、地企双评、低效用地、连片单元、控制线与
         合同监管 / the annual pipeline over partitioned GeoParquet."""
-        from indspace.core.clock import local_day
+        from indspace.core.clock import today
         from indspace.services.profiles import resolve_profile
         from indspace.settings import deployment
 
@@ -108,7 +108,7 @@ def register(app: typer.Typer, fail: Any, console: Console) -> None:
         try:
             ctx = deployment()
             prof = resolve_profile(profile or ctx.default_profile)
-            on = method_date.date() if method_date else local_day(datetime.now(UTC), ctx.tz)
+            on = method_date.date() if method_date else today(ctx.tz)
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

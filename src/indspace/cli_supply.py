@@ -122,17 +122,13 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any, consol
         联合竞买资格、合同应载条件，逐项附条款 / supply plan of a parcel: modes and terms,
         reserve price, negotiated-grant and joint-bidding eligibility, contract conditions,
         each with its clause."""
-        from datetime import UTC, datetime
-
-        from indspace.core.clock import local_day
+        from indspace.core.clock import today
         from indspace.services.supply import check_as_of, plan_supply, read_project
         from indspace.store import Store
 
         try:
             store = Store.open(db)
-            day = (
-                check_as_of(as_of) if as_of is not None else local_day(datetime.now(UTC), store.tz)
-            )
+            day = check_as_of(as_of) if as_of is not None else today(store.tz)
             result = plan_supply(store, parcel_id, read_project(project), day, profile=profile)
         except IndspaceError as e:
             fail(e, as_json)

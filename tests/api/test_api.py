@@ -179,3 +179,15 @@ def test_explain_and_zones_read_the_stored_run(client: TestClient, small_demo: P
 def test_landing_links_the_latest_evaluation(client: TestClient) -> None:
     page = client.get("/about").text
     assert "/api/evaluation/runs" in page and "/api/evaluation/zones?year=2025" in page
+
+
+def test_clock_gives_today_in_the_store_time_zone(client: TestClient) -> None:
+    """The UI's default "as of" day comes from the server: today in the deployment's zone
+    (the demo's Asia/Shanghai, UTC+8), which from 16:00 UTC on is the next UTC day."""
+    from datetime import UTC, datetime, timedelta
+
+    body = client.get("/api/clock").json()
+    assert body["time_zone"] == "Asia/Shanghai"
+    now = datetime.now(UTC)
+    assert body["today"] in {(now + timedelta(hours=8, seconds=s)).date().isoformat()
+                             for s in (-60, 0, 60)}

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from indspace.core.clock import today
 from indspace.services.demo import DEMO_AS_OF
 from indspace.services.supply import run_monitor
 from indspace.store import Store
@@ -34,6 +35,13 @@ def test_alerts_page_lists_the_monitor_rows(
     page.goto(f"{server}/#/supply-alerts")
     page.get_by_test_id("supply-alerts-page").wait_for()
     box = date_input(page)
+    # opened without a day, the page shows the server's today (the store's time zone, not
+    # the browser's): the day the alerts are computed as of
+    server_today = today(Store.open(small_demo).tz).isoformat()
+    page.wait_for_function(
+        "d => document.querySelector('[data-testid=sup-as-of] input').value === d",
+        arg=server_today,
+    )
     box.fill(DEMO_AS_OF.isoformat())
     box.press("Enter")
     page.wait_for_function(

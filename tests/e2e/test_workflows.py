@@ -165,6 +165,8 @@ def test_a_proposal_drawn_rejected_drawn_again_and_enforced(
     row_of(page, second).get_by_test_id("proposal-enforce").click()
     box.wait_for()
     assert "生效" in box.inner_text()
+    # the day it names is the server's today (GET /api/clock), the day then booked
+    assert api(base, "/api/clock", "admin")["today"] in box.inner_text()
     message_box_confirm(page)
     row_of(page, second).locator("[data-state=in_force]").wait_for(timeout=SLOW)
     page.get_by_test_id("proposal-detail").filter(has_text=second).wait_for()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from indspace.api import links as ln
 from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
 from indspace.services import catalog, search
+from indspace.services.controlline import today
 from indspace.services.info import store_info
 from indspace.services.overview import (
     basemap,
@@ -32,6 +33,12 @@ def router() -> APIRouter:
     def info(store: StoreDep) -> dict[str, Any]:
         """库概况 / counts, CRS, schema revision and policy profiles."""
         return store_info(store, public=True)
+
+    @r.get("/clock")
+    def clock(store: StoreDep) -> dict[str, str]:
+        """今天（部署时区）：各处“截至日”的缺省值 / today in the deployment's time zone, the
+        default "as of" day everywhere (not the browser's day)."""
+        return {"today": today(store).isoformat(), "time_zone": str(store.tz)}
 
     @r.get("/districts")
     def districts(store: StoreDep) -> list[dict[str, Any]]:

@@ -7,8 +7,9 @@ line, the 占补平衡 ledger, OGC ``datetime`` — goes through :func:`day_boun
 :func:`end_of_day`, so a line put in force on 2026-03-01 is absent as of 2026-02-28 and
 present as of 2026-03-01 everywhere.
 
-Pure: the time zone is passed in (``indspace.settings.DeploymentSettings.tz``); nothing here
-reads the clock or the environment.
+The time zone is passed in (``indspace.settings.DeploymentSettings.tz``, or the store's);
+nothing here reads the environment. :func:`today` is the one place in the code that reads
+the wall clock for a day; everything else is pure.
 
 >>> from zoneinfo import ZoneInfo
 >>> tz = ZoneInfo("Asia/Shanghai")
@@ -23,7 +24,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-__all__ = ["day_bounds", "end_of_day", "last_instant", "local_day", "parse_moment", "start_of_day"]
+__all__ = [
+    "day_bounds",
+    "end_of_day",
+    "last_instant",
+    "local_day",
+    "parse_moment",
+    "start_of_day",
+    "today",
+]
 
 
 def _plain_day(day: date) -> date:
@@ -72,6 +81,13 @@ def local_day(instant: datetime, tz: tzinfo) -> date:
         return instant.astimezone(tz).date()
     except OverflowError:  # beyond year 9999 (or before year 1) in that zone
         return date.max if instant.year == date.max.year else date.min
+
+
+def today(tz: tzinfo) -> date:
+    """Today in ``tz`` (the deployment's time zone): the default "as of" day everywhere —
+    not the machine's local date, which on a server in UTC is yesterday until 08:00 in
+    Beijing."""
+    return local_day(datetime.now(UTC), tz)
 
 
 def last_instant(day: date, tz: tzinfo) -> datetime:

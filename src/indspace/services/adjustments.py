@@ -9,7 +9,7 @@ ledger) and putting the new line in force are the city administrator's.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pyproj.exceptions import CRSError
@@ -17,7 +17,7 @@ from shapely.errors import ShapelyError
 from sqlalchemy.exc import IntegrityError
 
 from indspace.core.access import Principal
-from indspace.core.clock import local_day
+from indspace.core.clock import today
 from indspace.core.engines.ledger import mu, parse_proposal
 from indspace.core.errors import ConflictError, ForbiddenError, IndspaceError, ValidationError
 from indspace.services import controlline_ledger as ledger_service
@@ -109,7 +109,7 @@ def act(store: Store, pid: str, action: Action, *, who: Principal, if_match: str
     elif action == "approve":
         ledger_service.approve(store, pid, actor=who.username)
     else:
-        ledger_service.enforce(store, pid, on=on or local_day(datetime.now(UTC), store.tz),
+        ledger_service.enforce(store, pid, on=on or today(store.tz),
                                actor=who.username)
     return _out(rows.get_proposal(store, pid))
 
@@ -142,9 +142,9 @@ def proposal_map(store: Store, pid: str, *, who: Principal) -> dict[str, Any]:
         areas = areas.to_crs(4326)
     features = json.loads(areas.to_json(drop_id=True)) if len(areas) else {
         "type": "FeatureCollection", "features": []}
-    today = local_day(datetime.now(UTC), store.tz)
+    day = today(store.tz)
     prm = ledger_service.Params.of(ledger_service.resolve_profile(
-        ledger_service.DEFAULT_PROFILE), today)
+        ledger_service.DEFAULT_PROFILE), day)
     out_m2, in_m2 = float(row["area_out_m2"]), float(row["area_in_m2"])
     obligation = out_m2 * prm.ratio
     balance = float(ledger_service.ledger(store, row["district"]).balances["balance_m2"].sum())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from indspace.core.clock import local_day
+from indspace.core.clock import today as clock_today
 from indspace.core.engines.controlline import COLUMNS, STATUS_LABELS, overlay, summarise
 from indspace.core.engines.projects import PROJECT_TYPES
 from indspace.core.engines.projects import check_project as check
@@ -29,8 +29,8 @@ HEADERS_ZH = {"parcel_id": "宗地代码", "district": "区县", "area_m2": "宗
 
 
 def today(store: Store) -> date:
-    """Today in the deployment's time zone (the store's)."""
-    return local_day(datetime.now(UTC), store.tz)
+    """Today in the deployment's time zone (the store's; :func:`indspace.core.clock.today`)."""
+    return clock_today(store.tz)
 
 
 def lines_in_force(store: Store, as_of: date, recorded_at: datetime | None = None

@@ -301,13 +301,13 @@ def prepare_short_process(parcels_path: Path, buildings_path: Path, out: Path) -
 
 
 def _storey_limit_of(profile: str | None, on: date | None) -> float:
+    from indspace.core.clock import today
     from indspace.services.profiles import resolve_profile
+    from indspace.settings import deployment
 
     if profile is None:
-        from indspace.settings import deployment
-
         profile = deployment().default_profile
-    return storey_limit(resolve_profile(profile), on or date.today())
+    return storey_limit(resolve_profile(profile), on or today(deployment().tz))
 
 
 _FIELDS = {

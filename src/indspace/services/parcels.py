@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from indspace.core.access import Principal
-from indspace.core.clock import local_day
+from indspace.core.clock import today
 from indspace.core.engines.controlline import STATUS_LABELS, overlay
 from indspace.core.errors import NotFoundError
 from indspace.core.model.units import M2_PER_MU
@@ -60,7 +59,7 @@ def parcel_summary(store: Store, parcel_id: str, *, who: Principal = SYSTEM,
     eval_run, lowuse_run = latest_runs(store)      # the runs the map's tiles show
     run = _latest_run(store, eval_run)
     profile = resolve_profile(run["profile_id"] if run else DEFAULT_PROFILE)
-    on = local_day(datetime.now(UTC), store.tz)
+    on = today(store.tz)
     tol = float(profile.value("control_line_boundary_tolerance_m", on))
     ov = overlay(gpd.GeoDataFrame(frame, geometry=[geom], crs=lines.crs), lines, tolerance_m=tol)
     row = ov.iloc[0]

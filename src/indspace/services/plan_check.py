@@ -3,13 +3,13 @@ approval date, run the pure checker, answer one JSON-ready dict (CLI ``check-pla
 ``POST /api/plans/check`` and the web form all show this dict).
 
 No store: a plan is checked on its own. ``today`` (the default approval date) is passed in by
-the edge (:func:`today`, the deployment's time zone through ``core.clock``).
+the edge (:func:`indspace.core.clock.today`, the deployment's time zone).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
@@ -17,19 +17,24 @@ from typing import Any
 
 import pydantic
 
-from indspace.core.clock import local_day
+from indspace.core.clock import today  # the default approval date, for the edges
 from indspace.core.engines import plan_check as engine
 from indspace.core.errors import ValidationError
 from indspace.core.model.plan import Plan
 from indspace.core.policy import PolicyProfile
 
+__all__ = [
+    "MAX_PLAN_BYTES",
+    "check_plan",
+    "plan_from_data",
+    "read_plan",
+    "read_plan_file",
+    "rules_on",
+    "today",
+]
+
 MAX_PLAN_BYTES = 1_000_000
 """A plan file or body above this size is refused (a plan is a few kB)."""
-
-
-def today(tz: tzinfo) -> date:
-    """Today in the deployment's time zone: the approval date of a plan that names none."""
-    return local_day(datetime.now(UTC), tz)
 
 
 # ------------------------------------------------------------------ reading a plan

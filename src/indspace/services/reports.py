@@ -1208,11 +1208,9 @@ def _wan_sum(texts: Sequence[Any]) -> str:
 
 def report_today(store: Store) -> date:
     """Today in the deployment's time zone (core/clock)."""
-    from datetime import UTC, datetime
+    from indspace.core.clock import today
 
-    from indspace.core.clock import local_day
-
-    return local_day(datetime.now(UTC), store.tz)
+    return today(store.tz)
 
 
 def supply_report(

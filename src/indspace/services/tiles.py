@@ -36,7 +36,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from indspace.core.clock import local_day
+from indspace.core.clock import today
 from indspace.core.engines.controlline import overlay
 from indspace.core.errors import NotFoundError, ValidationError
 from indspace.core.geo.tiles import (
@@ -271,7 +270,7 @@ class TileService:
         self.cache = (cache or TileCache()) if use_cache else None
         self.poll_interval = poll_interval
         self.tolerance_m = float(resolve_profile(profile).value(
-            "control_line_boundary_tolerance_m", local_day(datetime.now(UTC), store.tz)))
+            "control_line_boundary_tolerance_m", today(store.tz)))
         self._to_3857 = _transformer(store.srid, 3857)
         self._to_store = _transformer(3857, store.srid)
         self._poll_lock = threading.Lock()
