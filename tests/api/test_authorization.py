@@ -154,6 +154,28 @@ def test_lowuse_units(world: dict) -> None:  # type: ignore[type-arg]
     assert status(world, None, "GET", url) == 401
 
 
+def test_lowuse_units_largest_first(world: dict) -> None:  # type: ignore[type-arg]
+    """By default the largest units come first (ties by unit id); ``sort=gfa`` by the floor
+    area to gain, ``sort=unit_id`` by id; an unknown order is a 422 naming the choices."""
+    c, h = world["c"], world["h"]
+    run = c.get("/api/lowuse/runs", headers=h["admin"]).json()[-1]["run_id"]
+    url = f"/api/lowuse/runs/{run}/units"
+
+    def keys(sort: str | None, *cols: str) -> list[tuple]:  # type: ignore[type-arg]
+        params = {"limit": 1000, **({"sort": sort} if sort else {})}
+        body = c.get(url, params=params, headers=h["admin"]).json()
+        return [tuple(i[k] for k in cols) for i in body["items"]]
+
+    by_area = keys(None, "area_mu", "unit_id")
+    assert len(by_area) > 2 and by_area[0][0] > by_area[-1][0]
+    assert by_area == sorted(by_area, key=lambda r: (-r[0], r[1]))
+    by_gfa = keys("gfa", "potential_gfa_m2", "unit_id")
+    assert by_gfa == sorted(by_gfa, key=lambda r: (-r[0], r[1]))
+    ids = keys("unit_id", "unit_id")
+    assert ids == sorted(ids) and set(ids) == {(r[1],) for r in by_area}
+    assert status(world, "admin", "GET", url, params={"sort": "name"}) == 422
+
+
 def test_unit_proforma(world: dict) -> None:  # type: ignore[type-arg]
     """A unit's pro forma (issue #18): four modes, balances adding up to the NPV, money as
     0.01 万元 text; a district officer sees only the district's units."""

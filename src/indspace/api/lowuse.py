@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from indspace.api.deps import Limit, Offset, StoreDep, Who
 from indspace.services import lowuse, proforma
@@ -20,11 +20,16 @@ def router() -> APIRouter:
 
     @r.get("/runs/{run_id}/units")
     def units(run_id: str, store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
-              district: str | None = None) -> dict[str, Any]:
+              district: str | None = None,
+              sort: Annotated[Literal["area", "gfa", "unit_id"], Query(
+                  description="排序：area 面积从大到小（缺省）、gfa 可增建筑面积从大到小、"
+                              "unit_id 单元编号 / order: area (largest first, default), gfa "
+                              "(most floor area to gain first), unit_id")] = "area",
+              ) -> dict[str, Any]:
         """连片改造单元（项目类型、推荐模式）/ redevelopment units with project type and
         recommended mode."""
         return lowuse.units_page(store, run_id, who=who, limit=limit, offset=offset,
-                                 district=district)
+                                 district=district, sort=sort)
 
     @r.get("/runs/{run_id}/units/{unit_id}/proforma")
     def unit_proforma(run_id: str, unit_id: str, store: StoreDep, who: Who,
