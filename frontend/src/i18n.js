@@ -285,6 +285,7 @@ const TEXTS = {
   'eval.count': ['数量', 'Count'],
   'eval.share': ['占比', 'Share'],
   'eval.enterprises': ['参评企业', 'Enterprises evaluated'],
+  'eval.followers': ['另有 {n} 家承租企业沿用宗地主等级', 'plus {n} tenants sharing their landlord\'s grade'],
   'eval.rankings': ['汇总排名', 'Rankings'],
   'eval.kind.district': ['区县', 'Districts'],
   'eval.kind.park': ['园区', 'Parks'],

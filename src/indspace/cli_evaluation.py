@@ -222,9 +222,18 @@ def _print_summary(s: dict[str, Any]) -> None:
     out.print(f"[bold]{s['run_id']}[/] {reused}")
     out.print(f"配置 / profile {s['profile']} {s['profile_version']} ({s['profile_hash']}), "
               f"输入 / inputs {s['inputs_hash']}")
-    t = Table("等级 / grade", "企业数 / firms")
-    for g, n in s["grades"].items():
-        t.add_row(g, f"{n:,}")
+    own = s.get("grades_evaluated")
+    if own is not None:   # firms graded in their own right, as the overview counts them
+        out.print(f"参评企业 / firms evaluated: {s['evaluated']:,}"
+                  f"（全部企业 / all firms {s['enterprises']:,}）")
+        t = Table("等级 / grade", "参评企业 / evaluated firms",
+                  "含沿用宗地主等级的承租企业 / with tenants sharing a landlord's grade")
+        for g, n in own.items():
+            t.add_row(g, f"{n:,}", f"{s['grades'][g]:,}")
+    else:
+        t = Table("等级 / grade", "企业数 / firms")
+        for g, n in s["grades"].items():
+            t.add_row(g, f"{n:,}")
     out.print(t)
     st = Table("状态 / status", "企业数 / firms")
     for k, n in s["status"].items():

@@ -87,6 +87,23 @@ def test_demo_pipeline_stored_an_evaluation_run(client: TestClient) -> None:
     assert client.get("/api/evaluation/runs/nope").status_code == 404
 
 
+def test_run_summary_counts_firms_as_the_overview_does(client: TestClient) -> None:
+    """The evaluation page and the overview show one distribution for one run: the firms
+    graded in their own right (graded or vetoed), with the tenants that share a landlord's
+    grade counted apart — ``grades`` (every firm with a grade) is the sum of both."""
+    run = client.get("/api/evaluation/runs").json()[-1]
+    s = run["summary"]
+    head = client.get("/api/overview", params={"year": run["year"]}).json()["headline"]
+    assert s["grades_evaluated"] == head["counts"]
+    assert s["evaluated"] == head["firms_evaluated"]
+    assert sum(s["grades_evaluated"].values()) == head["firms_graded"]
+    st = s["status"]
+    assert s["evaluated"] == st.get("graded", 0) + st.get("ungraded", 0) + st.get("vetoed", 0)
+    followers = st.get("merged", 0) + st.get("inherited", 0)
+    assert followers > 0  # the demo has tenants merged into their landlords
+    assert sum(s["grades"].values()) - sum(s["grades_evaluated"].values()) <= followers
+
+
 def test_run_results_are_paged_filtered_and_ranked(client: TestClient) -> None:
     url = "/api/evaluation/runs/2025-ningbo-demo-v1/results"
     page = client.get(url, params={"grade": "A", "limit": 7}).json()

@@ -25,7 +25,7 @@ from indspace.core.access import Principal
 from indspace.core.clock import local_day
 from indspace.core.engines.dual import PARCEL_COLUMNS, DualResult, evaluate_parcels
 from indspace.core.engines.explain import NextGrade, next_grade
-from indspace.core.engines.land import Attribution, active_in_year, attribute_land
+from indspace.core.engines.land import Attribution, active_in_year, attribute_land, isin
 from indspace.core.engines.mujun import (
     FIGURES,
     REASON_LABELS,
@@ -34,6 +34,7 @@ from indspace.core.engines.mujun import (
     evaluate,
 )
 from indspace.core.engines.policies import apply_policies
+from indspace.core.engines.zones import EVALUATED
 from indspace.core.errors import NotFoundError, PolicyError, StoreError, ValidationError
 from indspace.core.policy import PolicyProfile, load_profile, parse_profile
 from indspace.core.policy.evaluation import EvaluationMethod
@@ -402,12 +403,21 @@ class RunOutcome:
 
 
 def _summary(c: Computation) -> dict[str, Any]:
+    """The run's counts. ``grades`` counts every firm with a grade, tenants that share their
+    landlord's included; ``grades_evaluated`` only the firms graded in their own right
+    (graded or vetoed): the distribution the quota rule makes, which the overview and the
+    zone roll-ups show; ``evaluated`` the firms evaluated in their own right (参评企业) — both
+    as :mod:`indspace.core.engines.zones` counts them."""
     r = c.results
-    grades = r["grade"].value_counts().reindex(list(c.method.grading.scale.codes),
-                                               fill_value=0)
+    codes = list(c.method.grading.scale.codes)
+    grades = r["grade"].value_counts().reindex(codes, fill_value=0)
+    status = r["status"]
+    own = r.loc[isin(status, EVALUATED), "grade"].value_counts().reindex(codes, fill_value=0)
     return {"enterprises": len(r),
-            "status": {k: int(v) for k, v in sorted(r["status"].value_counts().items())},
+            "evaluated": int(isin(status, EVALUATED).sum()),
+            "status": {k: int(v) for k, v in sorted(status.value_counts().items())},
             "grades": {k: int(v) for k, v in grades.items()},
+            "grades_evaluated": {k: int(v) for k, v in own.items()},
             "land_grades": {k: int(v) for k, v in sorted(
                 c.dual.parcels["land_grade"].value_counts().items())},
             "review_groups": sorted(r.loc[r["review"].astype(bool), "group"].dropna().unique()
