@@ -75,6 +75,8 @@ const TEXTS = {
   'cl.lead_chain': ['主导产业链', 'Lead chain'],
   'cl.leader': ['链主', 'Leader'],
   'cl.basis': ['认定方式', 'Basis'],
+  'cl.basis.designation': ['认定名单', 'designated'],
+  'cl.basis.rule': ['按产值规则', 'by output rule'],
   'cl.suppliers': ['配套企业', 'Suppliers'],
   'cl.near': ['半径内占比', 'Share within radius'],
   'cl.park': ['园区', 'Park'],

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from indspace.core.vocabulary import label
 from indspace.services.clusters import run_clusters
 from indspace.services.demo import DEMO_AS_OF
 from indspace.services.market import run_scan
@@ -82,7 +83,14 @@ def test_clusters_page_shows_chains_and_map(page: Any, server: str, small_demo: 
     page.wait_for_function(
         f"n => document.querySelectorAll('{CHAIN_ROWS}').length === n", arg=n_chains
     )
-    assert "时尚消费品" in page.get_by_test_id("cl-chains").inner_text()  # chain label
+    chains_text = page.get_by_test_id("cl-chains").inner_text()
+    assert "时尚消费品" in chains_text  # chain label
+    # missing links by their names in the chain templates, never their ids
+    missing = {m for s in zones.loc[zones["zone_kind"] == "chain", "missing_links"]
+               for m in str(s or "").split(";") if m}
+    assert missing, "the small demo has chains with missing links"
+    for link in missing:
+        assert link not in chains_text and label("chain_link", link) in chains_text
     assert page.locator("[data-testid=cl-leaders] .el-table__body tbody tr").count() == len(
         result.tables["leaders"]
     )

@@ -1,6 +1,7 @@
 """Words, not codes (issue #16): the Chinese and English label of every code the web tables,
 exports and API show — industry chains, parks' kinds, enterprise scales, run, objection and
-proposal states, evaluation statuses and reasons, ledger directions, check findings and the
+proposal states, evaluation statuses and reasons, ledger directions, check findings, the links
+of industry chains (from the chain templates) and the
 land-use classes of parcels (用地分类).
 
 One vocabulary for the platform: the API serves it one language at a time
@@ -15,6 +16,7 @@ looks the id up under its system.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 LANGS = ("zh", "en")
 
@@ -207,6 +209,29 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
 """group → code → (中文, English)."""
 
 
+@cache
+def _chain_links() -> dict[str, tuple[str, str]]:
+    """产业链环节 (a chain's links, as ``missing_links`` names them) → (中文, English), from
+    the bundled chain templates of :data:`CHAIN_SYSTEM` — the policy files own the names.
+    Read on first use: parsing the templates is not paid by every import."""
+    from indspace.core.policy.chains import load_templates
+
+    out: dict[str, tuple[str, str]] = {}
+    for chain in load_templates(CHAIN_SYSTEM).chains.values():
+        for link in chain.links:
+            out.setdefault(link.id, (link.name_zh, link.name_en))
+    return out
+
+
+LAZY_GROUPS = {"chain_link": _chain_links}
+"""Groups whose words are read from policy files on first use."""
+
+
+def _words(group: str) -> Mapping[str, tuple[str, str]]:
+    lazy = LAZY_GROUPS.get(group)
+    return lazy() if lazy is not None else VOCABULARY.get(group, {})
+
+
 def _lang(lang: str) -> int:
     return 1 if lang == "en" else 0
 
@@ -217,8 +242,7 @@ def label(group: str, code: object, lang: str = "zh") -> str:
     if code is None or (isinstance(code, float) and code != code):
         return ""
     text = str(code)
-    words = VOCABULARY.get(group, {})
-    hit = words.get(text)
+    hit = _words(group).get(text)
     if hit is not None:
         return hit[_lang(lang)]
     return text
@@ -227,10 +251,10 @@ def label(group: str, code: object, lang: str = "zh") -> str:
 def labels(lang: str = "zh") -> dict[str, dict[str, str]]:
     """The whole vocabulary in one language: group → code → label."""
     i = _lang(lang)
-    return {g: {c: pair[i] for c, pair in words.items()} for g, words in VOCABULARY.items()}
+    return {g: {c: pair[i] for c, pair in _words(g).items()} for g in [*VOCABULARY, *LAZY_GROUPS]}
 
 
 def label_map(group: str, lang: str = "zh") -> Mapping[str, str]:
     """code → label of one group (for vectorised ``Series.map``)."""
     i = _lang(lang)
-    return {c: pair[i] for c, pair in VOCABULARY.get(group, {}).items()}
+    return {c: pair[i] for c, pair in _words(group).items()}
