@@ -209,6 +209,7 @@ const TEXTS = {
   'ent.rank': ['组内排名', 'Rank in group'],
   'ent.group': ['评价分组', 'Grading group'],
   'ent.status': ['评价状态', 'Status'],
+  'ent.landlord': ['宗地主', 'landlord'],
   'ent.land_area': ['用地面积（亩）', 'Land area (mu)'],
   'ent.previous': ['上年', 'Last year'],
   'ent.breakdown': ['指标明细', 'Indicator breakdown'],

@@ -200,6 +200,15 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "partial": ("部分线内", "partly inside"),
         "outside": ("线外", "outside"),
     },
+    "policy_basis": {  # what a differentiated policy's amount is charged on
+        "electricity_kwh": ("用电量（kWh）", "electricity (kWh)"),
+        "water_t": ("用水量（t）", "water (t)"),
+        "energy_tce": ("综合能耗（tce）", "energy (tce)"),
+        "emissions": ("排放量（t）", "emissions (t)"),
+        "land_area_m2": ("用地面积（m²）", "land area (m²)"),
+        "land_area_mu": ("用地面积（亩）", "land area (mu)"),
+        "none": ("—", "—"),
+    },
     "constraint": {
         "ecological_red_line": ("生态保护红线", "ecological red line"),
         "permanent_basic_farmland": ("永久基本农田", "permanent basic farmland"),
