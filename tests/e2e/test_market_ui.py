@@ -61,7 +61,10 @@ def test_market_page_lists_the_scan(page: Any, server: str, small_demo: Path) ->
         f"n => document.querySelectorAll('{FLAG_ROWS}').length === n", arg=len(expected)
     )
     assert expected["transaction_id"].iloc[0] in page.locator(FLAG_ROWS).first.inner_text()
-    assert "分割销售" in page.get_by_test_id("mkt-flags").inner_text()  # Chinese kind label
+    flags_text = page.get_by_test_id("mkt-flags").inner_text()
+    assert "分割销售" in flags_text  # Chinese kind label
+    for rule in set(expected["rule"]):  # rules by name, never by code
+        assert label("market_rule", rule) in flags_text and rule not in flags_text
     summary = page.get_by_test_id("mkt-summary").inner_text()
     assert f"共 {len(expected)} 条" in summary and "object" not in summary
     page.wait_for_function(

@@ -200,6 +200,21 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "partial": ("部分线内", "partly inside"),
         "outside": ("线外", "outside"),
     },
+    "market_rule": {  # core/engines/market.RULES (land-rules I1–I5)
+        "transfer_before_payment": ("价款未付清即转让", "transfer before full payment"),
+        "transfer_before_investment": ("开发投资未达规定比例即转让", "transfer before the required share is invested"),
+        "price_premium": ("成交价明显偏高", "price well above the benchmark"),
+        "flip": ("短期内再次转让", "resold within the watch period"),
+        "buyer_industry_not_allowed": ("受让方产业不符", "buyer's industry not allowed here"),
+        "strata_share_exceeded": ("分割销售超比例", "strata sales above the allowed share"),
+        "strata_unit_too_small": ("分割单元过小", "strata unit below the minimum size"),
+        "sublease_non_industrial": ("转租用于非工业用途", "sublease for a non-industrial use"),
+        "buyer_no_production": ("受让方无生产记录", "buyer without production records"),
+    },
+    "demand_kind": {
+        "floor": ("厂房空间", "floor space"),
+        "land": ("用地", "land"),
+    },
     "policy_basis": {  # what a differentiated policy's amount is charged on
         "electricity_kwh": ("用电量（kWh）", "electricity (kWh)"),
         "water_t": ("用水量（t）", "water (t)"),
