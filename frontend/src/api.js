@@ -2,7 +2,7 @@
 // token lives in sessionStorage), decodes the one error shape of docs/web-api.md and sends a
 // 401 to the login page. An endpoint the server does not have yet (FastAPI's plain 404/405,
 // no `error` field) becomes `err.unavailable`, which pages show as a clean "not available".
-import { reactive, ref, watch } from 'vue'
+import { computed, reactive, ref, watch } from 'vue'
 import { lang, t, pick } from './i18n'
 
 const TOKEN_KEY = 'indspace.token'
@@ -236,6 +236,14 @@ export function asOfFrom(route) {
 
 export function keepServerDay(asOf, data) {
   watch(data, (d) => { if (d && d.as_of && !asOf.value) asOf.value = d.as_of }, { immediate: true })
+}
+
+// The districts a user may pick in a filter: a district officer its own district only.
+export function useMyDistricts(districts) {
+  return computed(() => {
+    const u = session.user
+    return u && u.role === 'district_officer' ? districts.rows.filter((d) => d.admin_code === u.district) : districts.rows
+  })
 }
 
 export function useDistricts() {
