@@ -539,25 +539,27 @@ def _covers(
 
 
 def _is_rect(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """True for a polygon that is exactly its envelope: no holes, a ring of 5 coordinates
-    (4 corners and the closing one) each at a corner of the envelope, consecutive ones
-    differing in exactly one of x, y (edges along the axes, no diagonal: not a bow tie), the
-    first 4 distinct, the envelope of positive width and height. Such a polygon covers a
-    geometry exactly when its envelope holds the geometry's envelope."""
+    """True for a polygon, or a multipolygon of one part, that is exactly its envelope:
+    no holes, a ring of 5 coordinates (4 corners and the closing one) each at a corner of
+    the envelope, consecutive ones differing in exactly one of x, y (edges along the axes,
+    no diagonal: not a bow tie), the first 4 distinct, the envelope of positive width and
+    height. Such a polygon covers a geometry exactly when its envelope holds the
+    geometry's envelope."""
     n = len(geoms)
     out = np.zeros(n, dtype=bool)
     if not n:
         return out
+    kind = shapely.get_type_id(geoms)
     cand = np.flatnonzero(
-        (shapely.get_type_id(geoms) == 3)
+        ((kind == 3) | (kind == 6))  # a polygon, or a multipolygon of one part
         & (shapely.get_num_coordinates(geoms) == 5)
         & (bounds[:, 2] > bounds[:, 0])
         & (bounds[:, 3] > bounds[:, 1])
     )
-    cand = cand[shapely.get_num_interior_rings(geoms[cand]) == 0]
     if not len(cand):
         return out
-    xy = shapely.get_coordinates(shapely.get_exterior_ring(geoms[cand])).reshape(-1, 5, 2)
+    # 5 coordinates in all: one ring (a hole would need 4 more), of one part
+    xy = shapely.get_coordinates(geoms[cand]).reshape(-1, 5, 2)
     bx = bounds[cand]
     x_ok = (xy[:, :, 0] == bx[:, [0]]) | (xy[:, :, 0] == bx[:, [2]])
     y_ok = (xy[:, :, 1] == bx[:, [1]]) | (xy[:, :, 1] == bx[:, [3]])
