@@ -104,16 +104,11 @@ def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
 
 
 def run_local(src: Path, dst: Path) -> None:
-    import geopandas as gpd
+    from indspace.services.pipeline_overlay import parcel_stats, read_overlay_input
 
-    from indspace.services.pipeline_overlay import BUILDING_COLUMNS, parcel_stats
-
-    parcels = _read(src, "parcels", ["parcel_id", "geometry"])
-    buildings = _read(src, "buildings", BUILDING_COLUMNS).sort_values(
-        "building_id", ignore_index=True
-    )
-    stats = parcel_stats(gpd.GeoDataFrame(parcels), buildings, LIMIT_M)
-    _write_engine(src, stats, dst)
+    parcels, buildings, area = read_overlay_input(src, threads=2)
+    stats = parcel_stats(parcels, buildings, LIMIT_M, threads=2)
+    _write_far(stats, pd.Series(area, index=parcels["parcel_id"]), dst)
 
 
 def _read(src: Path, table: str, columns: list[str]):
@@ -131,27 +126,32 @@ def _read(src: Path, table: str, columns: list[str]):
 
 
 def _write_engine(src: Path, stats: pd.DataFrame, dst: Path) -> None:
-    """FAR per parcel from the engine's sums and the parcels' areas."""
+    """FAR per parcel from the engine's sums and the parcels' areas (read again here: the
+    cluster's tasks return the sums only)."""
     import pyarrow.parquet as pq
     import shapely
 
-    area = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "parcel_id": t.column("parcel_id").to_pandas(),
-                    "area": shapely.area(
-                        shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False))
-                    ),
-                }
-            )
-            for t in (
-                pq.read_table(f, columns=["parcel_id", "geometry"])
-                for f in sorted((src / "parcels").glob(f"district=*/{PART}"))
-            )
-        ],
-        ignore_index=True,
-    ).set_index("parcel_id")["area"]
+    tables = [
+        pq.read_table(f, columns=["parcel_id", "geometry"])
+        for f in sorted((src / "parcels").glob(f"district=*/{PART}"))
+    ]
+    area = pd.Series(
+        np.concatenate(
+            [
+                shapely.area(shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False)))
+                for t in tables
+            ]
+        ),
+        index=np.concatenate(
+            [t.column("parcel_id").to_numpy(zero_copy_only=False) for t in tables]
+        ),
+    )
+    _write_far(stats, area, dst)
+
+
+def _write_far(stats: pd.DataFrame, area: pd.Series, dst: Path) -> None:
+    """``parcel_id, floor_area_m2, far_floor_m2, far`` of the engine's sums, ``area`` (m²)
+    indexed by parcel_id."""
     far = stats["far_floor_m2"].to_numpy() / area.reindex(stats["parcel_id"]).to_numpy()
     pd.DataFrame(
         {
