@@ -112,10 +112,18 @@ class StoreOverlay:
         )[ov.building]
         ok = np.isfinite(year)
         weight = np.nan_to_num(gfa * ov.share, nan=0.0)[ok] + 1e-9
-        pid = self.parcels["parcel_id"].to_numpy(dtype=object)[ov.parcel[ok]]
-        frame = pd.DataFrame({"parcel_id": pid, "w": weight, "wy": weight * year[ok]})
-        sums = frame.groupby("parcel_id").sum()
-        return sums["wy"] / sums["w"]
+        # grouped by the parcel ids' codes (integers: cheaper than grouping the id strings,
+        # the same groups and the same rows in each, so the same sums)
+        codes, ids = pd.factorize(self.parcels["parcel_id"].to_numpy(dtype=object))
+        key = codes[ov.parcel[ok]]
+        known = key >= 0  # a missing parcel id is no group, as in a groupby
+        wy = weight * year[ok]
+        frame = pd.DataFrame({"k": key[known], "w": weight[known], "wy": wy[known]})
+        sums = frame.groupby("k").sum()
+        return pd.Series(
+            (sums["wy"] / sums["w"]).to_numpy(),
+            index=pd.Index(np.asarray(ids, dtype=object)[sums.index.to_numpy()], name="parcel_id"),
+        )
 
 
 def store_overlay(store: Store) -> StoreOverlay:

@@ -94,16 +94,18 @@ def read_overlay_input(
         root = Path(input_dir) / name
         return [root / f"district={c}" / PART_FILE for c in districts_of(input_dir, name)]
 
-    def sorted_by(t: pa.Table, key: str) -> pa.Table:
+    def frame(t: pa.Table, key: str) -> pd.DataFrame:
+        """The rows by ``key`` (each file is sorted, the files in turn need not be: a
+        tiled input), the WKB decoded; the WKB reordered as a NumPy array of bytes objects
+        (cheaper than Arrow's ``take`` of the binary column)."""
         ids = t.column(key)
+        wkb = t.column("geometry").to_numpy(zero_copy_only=False)
+        rest = t.drop_columns(["geometry"])
         if len(t) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
-            t = t.take(pc.sort_indices(ids))
-        return t
-
-    def frame(t: pa.Table) -> pd.DataFrame:
-        geom = shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False))
-        out = t.drop_columns(["geometry"]).to_pandas()
-        out["geometry"] = geom
+            order = pc.sort_indices(ids)
+            rest, wkb = rest.take(order), wkb[order.to_numpy()]
+        out = rest.to_pandas()
+        out["geometry"] = shapely.from_wkb(wkb)
         return out
 
     b_cols = [c for c in BUILDING_COLUMNS if c != "geometry"] + ["geometry"]
@@ -115,10 +117,11 @@ def read_overlay_input(
                 [(f, ["parcel_id", "geometry"]) for f in p_files] + [(f, b_cols) for f in b_files],
             )
         )
-        p_t = sorted_by(pa.concat_tables(reads[: len(p_files)]), "parcel_id")
-        b_t = sorted_by(pa.concat_tables(reads[len(p_files) :]), "building_id")
+        p_t = pa.concat_tables(reads[: len(p_files)])
+        b_t = pa.concat_tables(reads[len(p_files) :])
         del reads
-        parcels_f, buildings_f = pool.submit(frame, p_t), pool.submit(frame, b_t)
+        parcels_f = pool.submit(frame, p_t, "parcel_id")
+        buildings_f = pool.submit(frame, b_t, "building_id")
         parcels, buildings = parcels_f.result(), buildings_f.result()
     return parcels, buildings[list(BUILDING_COLUMNS)], shapely.area(parcels["geometry"].to_numpy())
 

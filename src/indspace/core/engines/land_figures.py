@@ -477,6 +477,13 @@ def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
     pos = np.full(len(wanted), -1, dtype=np.int64)
     if not len(at):
         return pos
+    pd = sys.modules.get("pandas")
+    if pd is not None:  # pandas' hash table (the same equality as a dict), no Python loop
+        index = pd.Index(np.asarray(ids, dtype=object))
+        first = ~index.duplicated()
+        hit = index[first].get_indexer(pd.Index(_objects(wanted, at)))
+        pos[at] = np.where(hit >= 0, np.flatnonzero(first)[hit], -1)
+        return pos
     rows: dict[Any, int] = {}
     for i, v in enumerate(np.asarray(ids, dtype=object).tolist()):
         rows.setdefault(v, i)
