@@ -24,17 +24,19 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+# GeoPandas at import, not lazily: a worker unpickling a GeoDataFrame on its event loop
+# while a task thread first imports GeoPandas fails (a partly initialised module)
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from indspace.core.engines.controlline import overlay as line_overlay
 from indspace.core.engines.land_figures import overlay_buildings
+from indspace.core.engines.units import contiguity_pairs
 from indspace.core.model.partitions import PART_FILE
 from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay
-
-if TYPE_CHECKING:  # GeoPandas is imported where a partition is read as a GeoDataFrame
-    import geopandas as gpd
 
 BUILDING_COLUMNS = list(STORE_BUILDING_COLUMNS)
 """The building columns the overlay reads: the same as from a store."""
@@ -208,8 +210,6 @@ def _overlay_partition(
 def _line_partition(
     parcels: gpd.GeoDataFrame, code: str, lines: gpd.GeoDataFrame, tolerance_m: float
 ) -> pd.DataFrame:
-    from indspace.core.engines.controlline import overlay as line_overlay
-
     frame = parcels.assign(district=code)[["parcel_id", "district", "geometry"]]
     return line_overlay(frame, lines, tolerance_m=tolerance_m)
 
@@ -219,8 +219,6 @@ def pairs_partition(
 ) -> pd.DataFrame:
     """Contiguity pairs (parcel ids) among ``own`` low-efficiency parcels and between them
     and the neighbours' within ``gap_m`` of ``box``."""
-    from indspace.core.engines.units import contiguity_pairs
-
     halo = [_within_box(o, box, gap_m) for o in others]
     frame = pd.concat([own, *[h for h in halo if len(h)]], ignore_index=True)
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -274,8 +272,6 @@ def connect(
 
 def _read_part(path: str, columns: list[str]) -> gpd.GeoDataFrame:
     """One GeoParquet partition (on a worker)."""
-    import geopandas as gpd
-
     return gpd.read_parquet(path, columns=columns)
 
 

@@ -479,9 +479,9 @@ def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
         return pos
     pd = sys.modules.get("pandas")
     if pd is not None:  # pandas' hash table (the same equality as a dict), no Python loop
-        index = pd.Index(np.asarray(ids, dtype=object))
+        index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
         first = ~index.duplicated()
-        hit = index[first].get_indexer(pd.Index(_objects(wanted, at)))
+        hit = index[first].get_indexer(pd.Index(_objects(wanted, at), dtype=object))
         pos[at] = np.where(hit >= 0, np.flatnonzero(first)[hit], -1)
         return pos
     rows: dict[Any, int] = {}
