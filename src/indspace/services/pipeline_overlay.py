@@ -271,8 +271,17 @@ def connect(
 
 
 def _read_part(path: str, columns: list[str]) -> gpd.GeoDataFrame:
-    """One GeoParquet partition (on a worker)."""
-    return gpd.read_parquet(path, columns=columns)
+    """One GeoParquet partition (on a worker), read as :func:`read_overlay_input` reads:
+    Arrow, the WKB decoded by Shapely, no CRS object (the tasks use the shapes only; the
+    CRS costs a pyproj import and a parse per file)."""
+    import pyarrow.parquet as pq
+    import shapely
+
+    t = pq.ParquetFile(path).read(columns=columns)
+    frame = t.drop_columns(["geometry"]).to_pandas()
+    return gpd.GeoDataFrame(
+        frame, geometry=shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False))
+    )[columns]
 
 
 def overlay_futures(
