@@ -33,8 +33,11 @@ Bigger inputs are tiled from the city (``indspace demo --scale city --parquet DI
 ``j`` of the parcels and buildings shifted 200 km × j east, ids suffixed ``~j``, partitions
 ``district=<code>~j``.
 
+``--input DIR`` benchmarks one partitioned folder as it is (the province: ``indspace demo
+--scale province --parquet DIR``), after the city sizes or alone.
+
 Run: ``.venv/bin/python benchmarks/pipeline_scale.py --city DIR [--scales 1 2 4 8]
-[--contenders dask dask-threads local geopandas duckdb] [--rounds 3]``
+[--input DIR] [--contenders dask dask-threads local geopandas duckdb] [--rounds 3]``
 """
 
 from __future__ import annotations
@@ -104,16 +107,11 @@ def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
 
 
 def run_local(src: Path, dst: Path) -> None:
-    import geopandas as gpd
+    from indspace.services.pipeline_overlay import parcel_stats, read_overlay_input
 
-    from indspace.services.pipeline_overlay import BUILDING_COLUMNS, parcel_stats
-
-    parcels = _read(src, "parcels", ["parcel_id", "geometry"])
-    buildings = _read(src, "buildings", BUILDING_COLUMNS).sort_values(
-        "building_id", ignore_index=True
-    )
-    stats = parcel_stats(gpd.GeoDataFrame(parcels), buildings, LIMIT_M)
-    _write_engine(src, stats, dst)
+    parcels, buildings, area = read_overlay_input(src, threads=2)
+    stats = parcel_stats(parcels, buildings, LIMIT_M, threads=2)
+    _write_far(stats, pd.Series(area, index=parcels["parcel_id"]), dst)
 
 
 def _read(src: Path, table: str, columns: list[str]):
@@ -131,27 +129,32 @@ def _read(src: Path, table: str, columns: list[str]):
 
 
 def _write_engine(src: Path, stats: pd.DataFrame, dst: Path) -> None:
-    """FAR per parcel from the engine's sums and the parcels' areas."""
+    """FAR per parcel from the engine's sums and the parcels' areas (read again here: the
+    cluster's tasks return the sums only)."""
     import pyarrow.parquet as pq
     import shapely
 
-    area = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "parcel_id": t.column("parcel_id").to_pandas(),
-                    "area": shapely.area(
-                        shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False))
-                    ),
-                }
-            )
-            for t in (
-                pq.read_table(f, columns=["parcel_id", "geometry"])
-                for f in sorted((src / "parcels").glob(f"district=*/{PART}"))
-            )
-        ],
-        ignore_index=True,
-    ).set_index("parcel_id")["area"]
+    tables = [
+        pq.read_table(f, columns=["parcel_id", "geometry"])
+        for f in sorted((src / "parcels").glob(f"district=*/{PART}"))
+    ]
+    area = pd.Series(
+        np.concatenate(
+            [
+                shapely.area(shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False)))
+                for t in tables
+            ]
+        ),
+        index=np.concatenate(
+            [t.column("parcel_id").to_numpy(zero_copy_only=False) for t in tables]
+        ),
+    )
+    _write_far(stats, area, dst)
+
+
+def _write_far(stats: pd.DataFrame, area: pd.Series, dst: Path) -> None:
+    """``parcel_id, floor_area_m2, far_floor_m2, far`` of the engine's sums, ``area`` (m²)
+    indexed by parcel_id."""
     far = stats["far_floor_m2"].to_numpy() / area.reindex(stats["parcel_id"]).to_numpy()
     pd.DataFrame(
         {
@@ -303,6 +306,11 @@ def check(reference: Path, other: Path, name: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--city", type=Path)
+    ap.add_argument(
+        "--input",
+        type=Path,
+        help="one partitioned folder benchmarked as it is (e.g. the province), not tiled",
+    )
     ap.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
     ap.add_argument("--run", nargs=3)
@@ -319,8 +327,14 @@ def main() -> None:
     print("| size | parcels | buildings | " + " | ".join(args.contenders) + " |")
     print("|---|---|---|" + "---|" * len(args.contenders), flush=True)
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
-        for k in args.scales:
-            src = args.city if k == 1 else tile(args.city, Path(tmp) / f"x{k}", k)
+        sizes = [(k, f"{k}× city") for k in args.scales] if args.city else []
+        if args.input:
+            sizes.append((0, args.input.name))
+        for k, label in sizes:
+            if k == 0:
+                src = args.input
+            else:
+                src = args.city if k == 1 else tile(args.city, Path(tmp) / f"x{k}", k)
             n_p = sum(
                 len(pd.read_parquet(f, columns=["parcel_id"]))
                 for f in (src / "parcels").glob(f"*/{PART}")
@@ -337,7 +351,7 @@ def main() -> None:
                         step = PREPARE[name][0]
                         wall, cpu, peak = measure(step, src, Path(tmp) / f"{step}-{k}.parquet")
                         prepared.append(
-                            f"{step} at {k}× city: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+                            f"{step} at {label}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
                             f"{peak:,.0f} MiB"
                         )
                     dst = Path(tmp) / f"{name}-{k}.parquet"
@@ -352,11 +366,11 @@ def main() -> None:
                 for rs in runs.values()
             ]
             print(
-                f"| {k}× city | {n_p:,} | {n_b:,} | " + " | ".join(cells) + " |"
+                f"| {label} | {n_p:,} | {n_b:,} | " + " | ".join(cells) + " |"
                 f" load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-            if k != 1:
+            if k > 1:
                 import shutil
 
                 shutil.rmtree(src)

@@ -244,3 +244,57 @@ def test_parcel_id_attribute_lookup_takes_the_first_of_repeated_ids() -> None:
     wanted = np.array(["P1", "P2", "P9", None, float("nan"), ""], dtype=object)
     assert _positions(ids, wanted).tolist() == [0, 1, -1, -1, -1, -1]
     assert _positions(ids, pd.array(["P2", None], dtype="string")).tolist() == [1, -1]
+
+
+def test_rectangle_test_knows_a_rectangle_from_its_lookalikes() -> None:
+    from indspace.core.engines.land_figures import _is_rect
+
+    geoms = np.array(
+        [
+            shapely.box(0, 0, 10, 5),  # a rectangle
+            shapely.MultiPolygon([shapely.box(0, 0, 10, 5)]),  # one part: a rectangle too
+            shapely.Polygon([(0, 0), (0, 5), (10, 5), (10, 0)]),  # the other way round
+            shapely.Polygon([(0, 0), (10, 5), (10, 0), (0, 5)]),  # bow tie on the corners
+            shapely.Polygon([(0, 0), (10, 0), (10, 5), (0, 5), (0, 2)]),  # 6 coordinates
+            shapely.box(0, 0, 10, 5).difference(shapely.box(4, 1, 6, 2)),  # a hole
+            shapely.affinity.rotate(shapely.box(0, 0, 10, 5), 30),  # turned
+            shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]),
+            shapely.Polygon([(0, 0), (10, 0), (10, 0), (0, 0)]),  # no height
+            shapely.Polygon(),
+            None,
+        ],
+        dtype=object,
+    )
+    assert _is_rect(geoms, shapely.bounds(geoms)).tolist() == [True] * 3 + [False] * 8
+
+
+def test_covers_from_the_bounds_is_what_geos_says() -> None:
+    """Rectangle parcels decide ``covers`` from the bounds, the others ask GEOS: both must
+    give GEOS's answer for every pair, buildings on, inside and across the edges."""
+    from indspace.core.engines.land_figures import _covers, _Workers
+
+    rng = np.random.default_rng(20)
+    parcels = np.array(
+        [
+            shapely.box(0, 0, 100, 100),
+            shapely.MultiPolygon([shapely.box(100, 0, 200, 100)]),
+            shapely.affinity.rotate(shapely.box(0, 100, 100, 200), 10),
+            shapely.box(100, 100, 200, 200).difference(shapely.box(140, 140, 160, 160)),
+            shapely.box(140, 140, 160, 160),
+        ],
+        dtype=object,
+    )
+    # corners on a 10 m grid so many buildings touch or run along parcel edges exactly
+    x0, y0 = rng.integers(-2, 20, 400) * 10.0, rng.integers(-2, 20, 400) * 10.0
+    w, h = rng.integers(1, 5, 400) * 10.0, rng.integers(1, 5, 400) * 10.0
+    buildings = shapely.box(x0, y0, x0 + w, y0 + h)
+    buildings[::37] = None
+    bi, pi = shapely.STRtree(parcels).query(buildings)
+    with _Workers(1) as workers:
+        got = _covers(
+            parcels, buildings, pi, bi, workers, shapely.bounds(parcels), shapely.bounds(buildings)
+        )
+    want = shapely.covers(parcels[pi], buildings[bi])
+    assert got.tolist() == want.tolist()
+    assert 50 < got.sum() < len(got) - 50  # both answers are well represented
+    assert not any(shapely.is_prepared(parcels))  # the caller's parcels left unprepared

@@ -28,11 +28,10 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.model.entities import ENTITIES
+from indspace.core.model.partitions import PART_FILE
 from indspace.demo.city import DemoCity
 
-__all__ = ["read_partitioned_geoparquet", "write_partitioned_geoparquet"]
-
-PART_FILE = "part-0.parquet"
+__all__ = ["PART_FILE", "read_partitioned_geoparquet", "write_partitioned_geoparquet"]
 
 
 def _row_districts(table: str, frame: pd.DataFrame, firm_district: pd.Series) -> np.ndarray:

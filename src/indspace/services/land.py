@@ -79,21 +79,22 @@ class StoreOverlay:
         import pandas as pd
 
         sums = parcel_sums(self.overlay, len(self.parcels), self.buildings, limit_m)
+        codes, _ = self._codes()
+        rows = np.flatnonzero(sums["n_buildings"] > 0)
+        _, first = np.unique(codes[rows], return_index=True)  # a repeated id: its first row
+        rows = rows[np.sort(first)]
         frame = pd.DataFrame(
             {
-                "parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object),
-                "footprint_m2": sums["footprint_m2"],
-                "floor_area_m2": sums["floor_area_m2"],
-                "far_floor_m2": sums["far_floor_m2"],
+                "parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object)[rows],
+                "footprint_m2": sums["footprint_m2"][rows],
+                "floor_area_m2": sums["floor_area_m2"][rows],
+                "far_floor_m2": sums["far_floor_m2"][rows],
+                "code": codes[rows],
             }
         )
-        frame = frame[sums["n_buildings"] > 0]
-        frame = frame.drop_duplicates("parcel_id").sort_values("parcel_id", ignore_index=True)
-        frame["mean_year_built"] = (
-            frame["parcel_id"]
-            .map(self.mean_year_built())
-            .to_numpy(dtype="float64", na_value=np.nan)
-        )
+        frame = frame.sort_values("parcel_id", ignore_index=True)
+        by_code = np.append(self._mean_year_by_code(), np.nan)  # code −1 (no id): NaN
+        frame["mean_year_built"] = by_code[frame.pop("code").to_numpy()]
         frame["parcel_id"] = frame["parcel_id"].astype("string")
         return frame
 
@@ -101,6 +102,25 @@ class StoreOverlay:
         """Per parcel_id: mean year built of its buildings, weighted by the floor area each
         has there (``gfa_m2`` × share; a building without gfa_m2 weighs almost nothing, so
         that buildings of unknown floor area count equally)."""
+        import pandas as pd
+
+        _, ids = self._codes()
+        mean = self._mean_year_by_code()
+        has = np.flatnonzero(~np.isnan(mean))
+        return pd.Series(
+            mean[has], index=pd.Index(np.asarray(ids, dtype=object)[has], name="parcel_id")
+        )
+
+    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each parcel row's id code (−1: no id) and the distinct ids (pandas' factorize)."""
+        import pandas as pd
+
+        return pd.factorize(self.parcels["parcel_id"].to_numpy(dtype=object))
+
+    def _mean_year_by_code(self) -> np.ndarray:
+        """:meth:`mean_year_built` per id code (NaN: no building with a year). Grouped by
+        the codes (integers: cheaper than grouping the id strings; the same groups with the
+        same rows in the same order, so the same sums)."""
         import pandas as pd
 
         ov, b = self.overlay, self.buildings
@@ -112,10 +132,15 @@ class StoreOverlay:
         )[ov.building]
         ok = np.isfinite(year)
         weight = np.nan_to_num(gfa * ov.share, nan=0.0)[ok] + 1e-9
-        pid = self.parcels["parcel_id"].to_numpy(dtype=object)[ov.parcel[ok]]
-        frame = pd.DataFrame({"parcel_id": pid, "w": weight, "wy": weight * year[ok]})
-        sums = frame.groupby("parcel_id").sum()
-        return sums["wy"] / sums["w"]
+        codes, ids = self._codes()
+        key = codes[ov.parcel[ok]]
+        known = key >= 0  # a missing parcel id is no group, as in a groupby
+        wy = weight * year[ok]
+        frame = pd.DataFrame({"k": key[known], "w": weight[known], "wy": wy[known]})
+        sums = frame.groupby("k").sum()
+        out = np.full(len(ids), np.nan)
+        out[sums.index.to_numpy()] = (sums["wy"] / sums["w"]).to_numpy()
+        return out
 
 
 def store_overlay(store: Store) -> StoreOverlay:

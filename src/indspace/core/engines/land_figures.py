@@ -304,8 +304,9 @@ def place(
     del tree
     if not len(bi):
         return empty, empty, np.zeros(0), b_area, main
+    p_bounds, b_bounds = shapely.bounds(parcels), shapely.bounds(buildings)
     with _Workers(threads) as workers:
-        covered = _covers(parcels, buildings, pi, bi, workers)
+        covered = _covers(parcels, buildings, pi, bi, workers, p_bounds, b_bounds)
         # a covered building belongs whole to its first covering parcel row
         cb, cp = bi[covered], pi[covered]
         del covered
@@ -320,8 +321,13 @@ def place(
         part = np.zeros(len(rb))
         if len(rb):
             # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
-            pb, bb = shapely.bounds(parcels[rp]), shapely.bounds(buildings[rb])
-            boxes = _is_box(parcels[rp], pb) & _is_box(buildings[rb], bb)
+            up, ub = np.unique(rp), np.unique(rb)  # each geometry tested once, not per pair
+            p_box = np.zeros(len(parcels), bool)
+            p_box[up] = _is_box(parcels[up], p_bounds[up])
+            b_box = np.zeros(nb, bool)
+            b_box[ub] = _is_box(buildings[ub], b_bounds[ub])
+            pb, bb = p_bounds[rp], b_bounds[rb]
+            boxes = p_box[rp] & b_box[rb]
             w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
             h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
             part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
@@ -471,6 +477,13 @@ def _positions(ids: np.ndarray, wanted: Any) -> np.ndarray:
     pos = np.full(len(wanted), -1, dtype=np.int64)
     if not len(at):
         return pos
+    pd = sys.modules.get("pandas")
+    if pd is not None:  # pandas' hash table (the same equality as a dict), no Python loop
+        index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
+        first = ~index.duplicated()
+        hit = index[first].get_indexer(pd.Index(_objects(wanted, at), dtype=object))
+        pos[at] = np.where(hit >= 0, np.flatnonzero(first)[hit], -1)
+        return pos
     rows: dict[Any, int] = {}
     for i, v in enumerate(np.asarray(ids, dtype=object).tolist()):
         rows.setdefault(v, i)
@@ -484,26 +497,91 @@ rectangle), so preparing all 200 000 parcels of a city at once would hold ≈ 30
 
 
 def _covers(
-    parcels: np.ndarray, buildings: np.ndarray, pi: np.ndarray, bi: np.ndarray, workers: _Workers
+    parcels: np.ndarray,
+    buildings: np.ndarray,
+    pi: np.ndarray,
+    bi: np.ndarray,
+    workers: _Workers,
+    p_bounds: np.ndarray,
+    b_bounds: np.ndarray,
 ) -> np.ndarray:
-    """``covers(parcels[pi], buildings[bi])`` with the parcels prepared block by block (and
-    released again: the caller's geometries are left as they came)."""
-    order = np.argsort(pi, kind="stable")
+    """``covers(parcels[pi], buildings[bi])``.
+
+    A parcel that is exactly its envelope (:func:`_is_rect`) covers a building if and only
+    if the building's envelope lies within the parcel's: comparisons of the pairs' bounds,
+    no GEOS call. The other parcels are prepared block by block (and released again: the
+    caller's geometries are left as they came) and tested with GEOS."""
+    out = np.zeros(len(pi), dtype=bool)
+    rect = _is_rect(parcels, p_bounds)
+    fast = rect[pi]
+    at = np.flatnonzero(fast)
+    if len(at):
+        pb, bb = p_bounds[pi[at]], b_bounds[bi[at]]
+        # NaN bounds (an empty building) compare False: not covered, as GEOS says
+        out[at] = (
+            (bb[:, 0] >= pb[:, 0])
+            & (bb[:, 1] >= pb[:, 1])
+            & (bb[:, 2] <= pb[:, 2])
+            & (bb[:, 3] <= pb[:, 3])
+        )
+    slow = np.flatnonzero(~fast)
+    if not len(slow):
+        return out
+    order = slow[np.argsort(pi[slow], kind="stable")]
     ps, bs = pi[order], bi[order]
-    out = np.empty(len(pi), dtype=bool)
+    res = np.empty(len(order), dtype=bool)
     for lo in range(0, len(parcels), PREPARED_BLOCK):
         a, b = np.searchsorted(ps, (lo, lo + PREPARED_BLOCK))
         if a == b:
             continue
         block = parcels[lo : lo + PREPARED_BLOCK]
-        shapely.prepare(block)
-        out[a:b] = workers.map2(
+        todo = block[~rect[lo : lo + PREPARED_BLOCK]]
+        shapely.prepare(todo)
+        res[a:b] = workers.map2(
             lambda x, y: shapely.covers(parcels[x], buildings[y]), ps[a:b], bs[a:b]
         )
-        shapely.destroy_prepared(block)
-    covered = np.empty_like(out)
-    covered[order] = out
-    return covered
+        shapely.destroy_prepared(todo)
+    out[order] = res
+    return out
+
+
+def _is_rect(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """True for a polygon, or a multipolygon of one part, that is exactly its envelope:
+    no holes, a ring of 5 coordinates (4 corners and the closing one) each at a corner of
+    the envelope, consecutive ones differing in exactly one of x, y (edges along the axes,
+    no diagonal: not a bow tie), the first 4 distinct, the envelope of positive width and
+    height. Such a polygon covers a geometry exactly when its envelope holds the
+    geometry's envelope."""
+    n = len(geoms)
+    out = np.zeros(n, dtype=bool)
+    if not n:
+        return out
+    kind = shapely.get_type_id(geoms)
+    cand = np.flatnonzero(
+        ((kind == 3) | (kind == 6))  # a polygon, or a multipolygon of one part
+        & (shapely.get_num_coordinates(geoms) == 5)
+        & (bounds[:, 2] > bounds[:, 0])
+        & (bounds[:, 3] > bounds[:, 1])
+    )
+    if not len(cand):
+        return out
+    # 5 coordinates in all: one ring (a hole would need 4 more), of one part
+    xy = shapely.get_coordinates(geoms[cand]).reshape(-1, 5, 2)
+    bx = bounds[cand]
+    x_ok = (xy[:, :, 0] == bx[:, [0]]) | (xy[:, :, 0] == bx[:, [2]])
+    y_ok = (xy[:, :, 1] == bx[:, [1]]) | (xy[:, :, 1] == bx[:, [3]])
+    step = xy[:, 1:, :] != xy[:, :-1, :]
+    one_axis = step[:, :, 0] ^ step[:, :, 1]
+    corners = (xy[:, :4, 0] == bx[:, [2]]) * 2 + (xy[:, :4, 1] == bx[:, [3]])
+    distinct = np.sort(corners, axis=1) == np.arange(4)
+    out[cand] = (
+        x_ok.all(axis=1)
+        & y_ok.all(axis=1)
+        & one_axis.all(axis=1)
+        & distinct.all(axis=1)
+        & (xy[:, 0, :] == xy[:, 4, :]).all(axis=1)
+    )
+    return out
 
 
 def _none_for_na(values: np.ndarray) -> np.ndarray:
