@@ -202,7 +202,10 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
     },
     "market_rule": {  # core/engines/market.RULES (land-rules I1–I5)
         "transfer_before_payment": ("价款未付清即转让", "transfer before full payment"),
-        "transfer_before_investment": ("开发投资未达规定比例即转让", "transfer before the required share is invested"),
+        "transfer_before_investment": (
+            "开发投资未达规定比例即转让",
+            "transfer before the required share is invested",
+        ),
         "price_premium": ("成交价明显偏高", "price well above the benchmark"),
         "flip": ("短期内再次转让", "resold within the watch period"),
         "buyer_industry_not_allowed": ("受让方产业不符", "buyer's industry not allowed here"),
