@@ -196,8 +196,10 @@ def line_chart(
     out.append(_text(0, 16, title + (f"（{unit}）" if unit else ""), size=13, weight="bold"))
     n = len(xs)
 
+    inset = 30.0  # the first and last points kept clear of the y labels and the edge
+
     def px(i: int) -> float:
-        return left + (span_x * i / (n - 1) if n > 1 else span_x / 2)
+        return left + (inset + (span_x - 2 * inset) * i / (n - 1) if n > 1 else span_x / 2)
 
     def py(v: float) -> float:
         return top + span_y * (1 - v / vmax)
