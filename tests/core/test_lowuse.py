@@ -15,7 +15,7 @@ C5 = {"min_area_mu": 3, "tax_ratio_to_avg": 0.5, "min_tax_per_mu": 4, "min_plot_
       "plot_ratio_to_standard": 0.6, "low_far_tax_exemption": 8,
       "low_far_exemption_standard_below": 1.0, "max_vacant_share": 0.5,
       "building_age_years": 30, "conforming_use_prefixes": ["1001", "1101"],
-      "idle_after_years": 1, "ramp_up_land_years": 3,
+      "idle_after_years": 1, "ramp_up_land_years": 3, "tax_average_by_scale": False,
       "triggers": ["low_far+low_tax", "grade_d", "idle"]}
 """The land-rules C5 default test (the engine has no values of its own)."""
 
@@ -74,3 +74,32 @@ def test_triggers_are_configurable_and_checked() -> None:
     with pytest.raises(PolicyError, match="missing building_age_years"):
         LowuseParams.from_values({k: v for k, v in C5.items() if k != "building_age_years"},
                                  {})
+
+
+def test_the_average_within_the_owners_population() -> None:
+    # one district, division 13 (A6 minimum 1.0, so no low-FAR exemption), five 10-亩 parcels
+    # all at FAR 0.8 < 1.0 (low_far); tax 万元 → per 亩:
+    #   A 规上 600 → 60, B 规上 400 → 40, C 规下 100 → 10, D 规下 140 → 14, E 规下 40 → 4
+    t = table(parcel_id=["A", "B", "C", "D", "E"], area_m2=[10 * MU] * 5,
+              land_use_code=["100101"] * 5, right_start=pd.to_datetime(["2000-01-01"] * 5),
+              division=["13"] * 5, tax=[600.0, 400.0, 100.0, 140.0, 40.0], far=[0.8] * 5,
+              vacant_share=[0.0] * 5, n_occupants=[1] * 5, mean_year_built=[2000] * 5,
+              floor_area_m2=[5000.0] * 5, line_status=["inside"] * 5, any_d=[False] * 5,
+              scale=["above", "above", "below", "below", "below"])
+    # mixed: Σ 1 280 / 50 亩 = 25.6, half 12.8 → C (10) and E (4) are low; D (14) is not
+    mixed = identify(t, params(), 2025).set_index("parcel_id")
+    assert mixed.loc["C", "industry_avg_tax_per_mu"] == pytest.approx(25.6)
+    assert list(mixed.index[mixed["low_efficiency"]]) == ["C", "E"]
+    # by population: 规上 1 000 / 20 = 50 (half 25: A, B fine); 规下 280 / 30 = 9.333…,
+    # half 4.667 → only E (4; and 4 is not below the 4 万元/亩 floor) is low
+    own = identify(t, params(tax_average_by_scale=True), 2025).set_index("parcel_id")
+    assert own.loc["A", "industry_avg_tax_per_mu"] == pytest.approx(50.0)
+    assert own.loc["C", "industry_avg_tax_per_mu"] == pytest.approx(280 / 30)
+    assert list(own.index[own["low_tax"]]) == ["E"]
+    assert list(own.index[own["low_efficiency"]]) == ["E"]
+    with pytest.raises(PolicyError, match="true or false"):
+        params(tax_average_by_scale="yes")
+    # a profile written before the option (a past run's stored copy) keeps the mixed average
+    older = LowuseParams.from_values({k: v for k, v in C5.items()
+                                      if k != "tax_average_by_scale"}, {})
+    assert older.tax_average_by_scale is False

@@ -134,7 +134,8 @@ def parcel_frame(inputs: Inputs, comp: Computation, overlay: pd.DataFrame,
     d_firm = use["credit_code"].map(grades).eq(worst).fillna(False).astype(bool)
     any_d = d_firm.groupby(use["parcel_id"]).any()
     par = inputs.parcels
-    industry = inputs.firms.set_index("credit_code")["industry_code"].astype("string").str[:2]
+    firms = inputs.firms.set_index("credit_code")
+    industry = firms["industry_code"].astype("string").str[:2]
     dual = comp.dual.parcels.set_index("parcel_id")
     stats = inputs.building_stats.set_index("parcel_id")
     line = overlay.set_index("parcel_id")["status"]
@@ -145,6 +146,7 @@ def parcel_frame(inputs: Inputs, comp: Computation, overlay: pd.DataFrame,
         "right_start": par["right_start"],
         "owner_credit_code": par["owner_credit_code"],
         "division": par["owner_credit_code"].map(industry).to_numpy(),
+        "scale": par["owner_credit_code"].map(firms["scale"]).to_numpy(),
         "tax": ids.map(parcel_fig["tax"]).to_numpy(dtype="float64", na_value=np.nan),
         "far": ids.map(dual["far"]).to_numpy(dtype="float64", na_value=np.nan),
         "vacant_share": ids.map(dual["vacant_share"]).to_numpy(dtype="float64",

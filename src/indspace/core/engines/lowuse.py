@@ -9,7 +9,13 @@ Criteria (identifier — rule):
 * ``low_tax``           — 亩均税收 of the parcel (Σ occupants' tax, each firm's tax split over its
                           parcels by land used, ÷ parcel 亩) < ``tax_ratio_to_avg`` × the
                           same-industry (GB/T 4754 division of the principal owner) district
-                          average (Σ tax ÷ Σ 亩), or < ``min_tax_per_mu``;
+                          average (Σ tax ÷ Σ 亩), or < ``min_tax_per_mu``. With
+                          ``tax_average_by_scale`` the average is also taken within the
+                          principal owner's population (规上 / 规下, column ``scale``), as the
+                          亩均 evaluation benchmarks each population on its own average
+                          (mujun-evaluation §2, §8): 规下 亩均税收 is about a third of 规上
+                          (synthetic-data §1: 11.6–16.6 vs 43 万元/亩), so against a mixed
+                          average nearly every 规下 parcel is "below half" whatever it pays;
 * ``low_far``           — FAR (storeys > 8 m counted twice) < ``min_plot_ratio``, or <
                           ``plot_ratio_to_standard`` × the industry minimum (A6), unless the A6
                           minimum is < ``low_far_exemption_standard_below`` (1.0) and
@@ -35,7 +41,8 @@ criteria (grade_d, low_tax, low_far, vacant) but not from idle, outside_line or 
 Input ``parcels`` columns: parcel_id, district, area_m2, land_use_code, right_start, division
 (2-digit industry of the principal owner), tax (万元, Σ apportioned; NaN: no occupant),
 far, vacant_share, n_occupants, mean_year_built, floor_area_m2, line_status
-(inside|outside|partial), any_d (bool). Output: the same rows with, per criterion, a bool
+(inside|outside|partial), any_d (bool), and with ``tax_average_by_scale`` scale (population of
+the principal owner: above|below). Output: the same rows with, per criterion, a bool
 column, plus tax_per_mu, industry_avg_tax_per_mu, industry_min_far, building_age,
 ``criteria`` (met criteria joined by ``;`` in the order above), ``n_criteria``, ``tested``
 and ``low_efficiency``.
@@ -65,7 +72,8 @@ CRITERION_LABELS = {
 @dataclass(frozen=True)
 class LowuseParams:
     """The thresholds of the test, all from the profile (``low_efficiency_criteria`` and
-    ``min_plot_ratio_by_industry``); the engine holds none."""
+    ``min_plot_ratio_by_industry``); the engine holds none. ``tax_average_by_scale`` may be
+    left out: false, the average over both populations (profiles older than the option)."""
 
     min_area_mu: float
     tax_ratio_to_avg: float
@@ -79,6 +87,7 @@ class LowuseParams:
     conforming_use_prefixes: tuple[str, ...]
     idle_after_years: float
     ramp_up_land_years: float
+    tax_average_by_scale: bool
     triggers: tuple[str, ...]
     min_plot_ratio_by_industry: dict[str, float]
 
@@ -88,6 +97,9 @@ class LowuseParams:
         """From the profile's ``low_efficiency_criteria`` (every field but the last) and
         ``min_plot_ratio_by_industry`` (division → FAR)."""
         names = [f.name for f in fields(cls) if f.name != "min_plot_ratio_by_industry"]
+        # added later: a profile without it (e.g. the copy a past run stored) keeps the
+        # average over both populations it was computed with
+        criteria = {"tax_average_by_scale": False, **criteria}
         unknown = sorted(set(criteria) - set(names))
         missing = [n for n in names if n not in criteria]
         if unknown or missing:
@@ -99,8 +111,18 @@ class LowuseParams:
         raw: dict[str, Any] = {}
         for n in names:
             v = criteria[n]
-            raw[n] = tuple(str(x) for x in v) if n in ("conforming_use_prefixes",
-                                                       "triggers") else float(v)
+            if n in ("conforming_use_prefixes", "triggers"):
+                raw[n] = tuple(str(x) for x in v)
+            elif n == "tax_average_by_scale":
+                if not isinstance(v, bool):
+                    raise PolicyError(
+                        f"low_efficiency_criteria.tax_average_by_scale 应为 true 或 false，"
+                        f"现为 {v!r}",
+                        f"low_efficiency_criteria.tax_average_by_scale must be true or false, "
+                        f"got {v!r}", where="low_efficiency_criteria.tax_average_by_scale")
+                raw[n] = v
+            else:
+                raw[n] = float(v)
         return cls(**raw, min_plot_ratio_by_industry={str(k): float(v)
                                                       for k, v in by_industry.items()})
 
@@ -115,6 +137,8 @@ def identify(parcels: pd.DataFrame, params: LowuseParams, year: int) -> pd.DataF
     # same-industry district average: Σ tax ÷ Σ 亩 over occupied parcels of the group
     occupied = df["n_occupants"].to_numpy() > 0
     key = df["district"].astype(str) + "/" + df["division"].fillna("—").astype(str)
+    if params.tax_average_by_scale:
+        key = key + "/" + df["scale"].fillna("—").astype(str)
     sums = pd.DataFrame({"key": key[occupied], "tax": np.nan_to_num(tax)[occupied],
                          "mu": area_mu[occupied]}).groupby("key").sum()
     avg = (sums["tax"] / sums["mu"].where(sums["mu"] > 0))
