@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 import sqlalchemy as sa
 
 from indspace.core.engines.controlline import overlay
@@ -192,3 +193,46 @@ def test_server_service_keeps_missing_statuses_and_warms(store: Store) -> None:
     # transforms run in this process, nothing to warm
     warmed = tile_sql.warm_connections(store, 2)
     assert warmed == (2 if store.engine.dialect.name == "postgresql" else 0)
+
+
+def kept_rows(store: Store) -> pd.DataFrame:
+    """The kept line-status rows by parcel_id: the row's own fid, parcel version, status."""
+    t = store.table(line_status.TABLE)
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.parcel_id, t.c.fid, t.c.parcel_version,
+                                      t.c.line_status)).all()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["parcel_id", "fid", "parcel_version", "line_status"]
+                        ).set_index("parcel_id").sort_index()
+
+
+def test_refresh_after_parcel_edits_replaces_only_their_rows(store: Store) -> None:
+    """Only parcels changed (the lines and tolerance are those of the kept rows): the refresh
+    computes the parcels without a valid row, replaces their rows, drops a retired parcel's
+    row and leaves every other row as it was (the same row, not rewritten)."""
+    svc = TileService(store, use_cache=False, poll_interval=0)
+    assert svc.refresh_line_status()
+    before = kept_rows(store)
+    in_tile = set(statuses(svc.build("parcels", *TILE)))   # left alone for the other tests
+    inside = sorted(p for p in before.index[before["line_status"] == "inside"]
+                    if p not in in_tile)
+    moved, gone = inside[0], inside[1]
+    geom = store.read_frame("parcels", where={"parcel_id": moved}).geometry.iloc[0]
+    at = datetime.now(UTC)
+    # 200 km east: away from every control-line block → outside
+    store.update("parcels", moved, {"geometry": shapely.affinity.translate(geom, 200_000, 0)},
+                 at=at, actor="test", reason="partial line status refresh test")
+    store.retire("parcels", gone, at=at, actor="test", reason="partial line status refresh test")
+
+    assert svc.refresh_line_status()
+    after = kept_rows(store)
+    assert after.loc[moved, "parcel_version"] == before.loc[moved, "parcel_version"] + 1
+    assert after.loc[moved, "line_status"] == "outside" == engine_statuses(svc, {moved})[moved]
+    assert after.loc[moved, "fid"] != before.loc[moved, "fid"]         # a new row
+    assert gone not in after.index
+    rest = before.drop(index=[moved, gone])
+    pd.testing.assert_frame_equal(after.drop(index=[moved]), rest)    # same rows, same fids
+    # every current parcel has a valid row again; a second refresh has nothing to do
+    assert line_status.stale(store, line_status.version(store), svc.tolerance_m).empty
+    assert svc.refresh_line_status()
+    pd.testing.assert_frame_equal(kept_rows(store), after)

@@ -19,6 +19,10 @@ query itself, row by row:
 
 A parcel without a valid row gets its status computed at tile time (the older, slower
 path), so a tile is never stale, only slower until the table is refreshed.
+
+A refresh after parcel edits alone (the lines and the tolerance those of the kept rows)
+recomputes only the parcels without a valid row (:func:`stale`) and replaces just their rows
+(:func:`update`); a change of the lines or of the tolerance rewrites every row (:func:`write`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from indspace.store.stamps import content_version, replace_kept
+from indspace.core.errors import StoreError
+from indspace.store.stamps import content_version, content_version_in, replace_kept
 from indspace.store.store import Store
 
 TABLE = "parcel_line_status"
@@ -63,3 +68,53 @@ def write(store: Store, source_version: str, tolerance_m: float, frame: pd.DataF
     )
     return replace_kept(store, TABLE, rows, SOURCES, source_version,
                         what_zh="宗地控制线状态", what_en="parcels' control-line status")
+
+
+def stale(store: Store, source_version: str, tolerance_m: float) -> pd.DataFrame:
+    """``fid``, ``version`` and ``parcel_id`` of the current parcels without a valid kept row
+    for ``source_version`` and ``tolerance_m`` (the same join the tile query reads by)."""
+    sql = ("SELECT p.fid, p.version, p.parcel_id FROM parcels p "
+           "LEFT JOIN parcel_line_status k ON k.parcel_fid = p.fid "
+           "AND k.parcel_version = p.version AND k.source_version = :v "
+           "AND k.tolerance_m = :tol WHERE k.parcel_fid IS NULL ORDER BY p.fid")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text(sql), {"v": source_version,
+                                           "tol": float(tolerance_m)}).all()
+    return pd.DataFrame(rows, columns=["fid", "version", "parcel_id"])
+
+
+_CHUNK = 500
+"""Parcel ids per ``IN (…)`` list (well under SQLite's bound-parameter limit)."""
+
+
+def update(store: Store, source_version: str, tolerance_m: float, frame: pd.DataFrame) -> bool:
+    """Replace the kept rows of ``frame``'s parcels (:data:`COLUMNS`; by parcel_id) by
+    ``frame`` and drop the rows of parcels no longer current, in one transaction, unless the
+    lines changed meanwhile or the kept rows are no longer those of ``source_version`` and
+    ``tolerance_m`` (a full refresh ran meanwhile); returns whether the rows were kept."""
+    t = store.table(TABLE)
+    rows = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in COLUMNS}).assign(
+        source_version=source_version, tolerance_m=float(tolerance_m)
+    )
+    ids = [str(x) for x in rows["parcel_id"]]
+    from indspace.store.runs import _append
+
+    try:
+        with store._write() as conn:
+            if content_version_in(conn, SOURCES) != source_version:
+                return False
+            other = conn.execute(sa.select(t.c.fid).where(
+                (t.c.source_version != source_version)
+                | (t.c.tolerance_m != float(tolerance_m))).limit(1)).first()
+            if other is not None:
+                return False
+            for i in range(0, len(ids), _CHUNK):
+                conn.execute(sa.delete(t).where(t.c.parcel_id.in_(ids[i:i + _CHUNK])))
+            current = sa.select(store.table("parcels").c.fid)
+            conn.execute(sa.delete(t).where(t.c.parcel_fid.not_in(current)))
+            _append(store, conn, TABLE, rows)
+    except sa.exc.DBAPIError as e:
+        raise StoreError("无法保存宗地控制线状态",
+                         "the parcels' control-line status cannot be kept", where=TABLE, hint_zh=str(e.orig)[:200],
+                         hint_en="check that the store can be written") from e
+    return True

@@ -260,6 +260,24 @@ def features_in_box(store: Store, table: str, box: Box, columns: list[str]
     return _frame(store, sql, _box_params(box), ["fid", *columns])
 
 
+def features_by_fid(store: Store, table: str, fids: list[int], columns: list[str]
+                    ) -> gpd.GeoDataFrame:
+    """``fid``, ``columns`` and geometry of the rows of ``table`` with these fids."""
+    sel = ", ".join(f"p.{c}" for c in ["fid", *columns])
+    parts = []
+    for i in range(0, len(fids), 500):
+        chunk = [int(f) for f in fids[i:i + 500]]
+        names = ", ".join(f":f{j}" for j in range(len(chunk)))
+        sql = (f"SELECT {sel}, {_geom_expr(store, 'p.geom')} FROM {table} p "
+               f"WHERE p.fid IN ({names}) ORDER BY p.fid")
+        parts.append(_frame(store, sql, {f"f{j}": f for j, f in enumerate(chunk)},
+                            ["fid", *columns]))
+    if not parts:
+        return _frame(store, f"SELECT {sel}, {_geom_expr(store, 'p.geom')} FROM {table} p "
+                      "WHERE 1 = 0", {}, ["fid", *columns])
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=store.srid)
+
+
 def table_bounds(store: Store, table: str) -> Box | None:
     """The bounding box of a spatial table's current rows (store CRS), None when empty."""
     sql = store.extent_sql(table)
