@@ -30,8 +30,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from indspace.core.errors import StoreError
-from indspace.store.stamps import content_version, content_version_in, replace_kept
+from indspace.store.stamps import content_version, content_version_in, kept_write, replace_kept
 from indspace.store.store import Store
 
 TABLE = "parcel_line_status"
@@ -39,6 +38,7 @@ SOURCES = ("control_lines",)
 COLUMNS = ("parcel_fid", "parcel_version", "parcel_id", "line_status")
 """The columns of a kept frame (besides the version and tolerance the rows are keyed by)."""
 
+WHAT_ZH, WHAT_EN = "宗地控制线状态", "parcels' control-line status"
 Kept = tuple[str, float]
 """(content version of the lines, boundary tolerance in m) of the kept rows."""
 
@@ -58,16 +58,19 @@ def kept(store: Store) -> Kept | None:
     return None if row is None else (str(row[0]), float(row[1]))
 
 
+def _rows(frame: pd.DataFrame, source_version: str, tolerance_m: float) -> pd.DataFrame:
+    return pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in COLUMNS}).assign(
+        source_version=source_version, tolerance_m=float(tolerance_m))
+
+
 def write(store: Store, source_version: str, tolerance_m: float, frame: pd.DataFrame) -> bool:
     """Keep ``frame`` (:data:`COLUMNS`) for ``source_version`` and ``tolerance_m`` in one
     transaction, replacing any other kept rows, unless the lines changed meanwhile (checked
     inside the write transaction); returns whether the rows were kept. Rows of parcels
     edited meanwhile are kept too: their version no longer matches, so they are not read."""
-    rows = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in COLUMNS}).assign(
-        source_version=source_version, tolerance_m=float(tolerance_m)
-    )
+    rows = _rows(frame, source_version, tolerance_m)
     return replace_kept(store, TABLE, rows, SOURCES, source_version,
-                        what_zh="宗地控制线状态", what_en="parcels' control-line status")
+                        what_zh=WHAT_ZH, what_en=WHAT_EN)
 
 
 def stale(store: Store, source_version: str, tolerance_m: float) -> pd.DataFrame:
@@ -93,28 +96,21 @@ def update(store: Store, source_version: str, tolerance_m: float, frame: pd.Data
     lines changed meanwhile or the kept rows are no longer those of ``source_version`` and
     ``tolerance_m`` (a full refresh ran meanwhile); returns whether the rows were kept."""
     t = store.table(TABLE)
-    rows = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in COLUMNS}).assign(
-        source_version=source_version, tolerance_m=float(tolerance_m)
-    )
+    rows = _rows(frame, source_version, tolerance_m)
     ids = [str(x) for x in rows["parcel_id"]]
     from indspace.store.runs import _append
 
-    try:
-        with store._write() as conn:
-            if content_version_in(conn, SOURCES) != source_version:
-                return False
-            other = conn.execute(sa.select(t.c.fid).where(
-                (t.c.source_version != source_version)
-                | (t.c.tolerance_m != float(tolerance_m))).limit(1)).first()
-            if other is not None:
-                return False
-            for i in range(0, len(ids), _CHUNK):
-                conn.execute(sa.delete(t).where(t.c.parcel_id.in_(ids[i:i + _CHUNK])))
-            current = sa.select(store.table("parcels").c.fid)
-            conn.execute(sa.delete(t).where(t.c.parcel_fid.not_in(current)))
-            _append(store, conn, TABLE, rows)
-    except sa.exc.DBAPIError as e:
-        raise StoreError("无法保存宗地控制线状态",
-                         "the parcels' control-line status cannot be kept", where=TABLE, hint_zh=str(e.orig)[:200],
-                         hint_en="check that the store can be written") from e
+    with kept_write(store, TABLE, what_zh=WHAT_ZH, what_en=WHAT_EN) as conn:
+        if content_version_in(conn, SOURCES) != source_version:
+            return False
+        other = conn.execute(sa.select(t.c.fid).where(
+            (t.c.source_version != source_version)
+            | (t.c.tolerance_m != float(tolerance_m))).limit(1)).first()
+        if other is not None:
+            return False
+        for i in range(0, len(ids), _CHUNK):
+            conn.execute(sa.delete(t).where(t.c.parcel_id.in_(ids[i:i + _CHUNK])))
+        current = sa.select(store.table("parcels").c.fid)
+        conn.execute(sa.delete(t).where(t.c.parcel_fid.not_in(current)))
+        _append(store, conn, TABLE, rows)
     return True

@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -120,14 +121,23 @@ def replace_kept(store: Store, table: str, rows: pd.DataFrame, sources: Iterable
     from indspace.store.runs import _append
 
     t = store.table(table)
+    with kept_write(store, table, what_zh=what_zh, what_en=what_en) as conn:
+        if content_version_in(conn, sources) != version:
+            return False
+        conn.execute(sa.delete(t))
+        _append(store, conn, table, rows)
+    return True
+
+
+@contextmanager
+def kept_write(store: Store, table: str, *, what_zh: str, what_en: str
+               ) -> Iterator[Connection]:
+    """A write transaction on the kept table ``table``; a store that cannot be written
+    raises a bilingual :class:`StoreError` naming ``what_zh`` / ``what_en``."""
     try:
         with store._write() as conn:
-            if content_version_in(conn, sources) != version:
-                return False
-            conn.execute(sa.delete(t))
-            _append(store, conn, table, rows)
+            yield conn
     except sa.exc.DBAPIError as e:
         raise StoreError(f"无法保存{what_zh}", f"the {what_en} cannot be kept", where=table,
                          hint_zh=str(e.orig)[:200],
                          hint_en="check that the store can be written") from e
-    return True
