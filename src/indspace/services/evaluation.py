@@ -266,12 +266,33 @@ OCCUPANCY_COLUMNS = ["credit_code", "parcel_id", "building_id", "role", "land_ar
                      "floor_area_m2", "start", "end"]
 
 
+StaticInputs = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[float, pd.DataFrame]]
+_KEPT_STATIC: Kept[StaticInputs] = Kept(1)   # one version of the static tables at a time
+
+
 def _static_inputs(store: Store, limits: Iterable[float], occupancy: bool = True
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
-                              dict[float, pd.DataFrame]]:
+                   ) -> StaticInputs:
     """enterprises, parcels, occupancy (empty unless ``occupancy``) and, per storey-height
     limit, the per-parcel building stats from the overlay of buildings on parcels (not per
-    year)."""
+    year). Kept in this process per content version of :data:`KEPT_LAND_TABLES` (any write
+    to them reads them again), so that consecutive evaluations (the demo's five years, a
+    run then its low-efficiency plan) read them once; like the frames one
+    :func:`load_years` shares between its years, they are only read, never changed."""
+    key = (str(store.engine.url), content_version(store, KEPT_LAND_TABLES),
+           tuple(sorted({float(x) for x in limits})), occupancy)
+    kept = _KEPT_STATIC.get(key)
+    if kept is not None:
+        return kept
+    if not occupancy:       # the tables kept with the occupancy serve, less the occupancy
+        full = _KEPT_STATIC.get((*key[:3], True))
+        if full is not None:
+            none = store.read_frame("occupancy", columns=OCCUPANCY_COLUMNS, limit=0)
+            return full[0], full[1], none, full[3]
+    return _KEPT_STATIC.put(key, _read_static_inputs(store, key[2], occupancy))
+
+
+def _read_static_inputs(store: Store, limits: Iterable[float], occupancy: bool
+                        ) -> StaticInputs:
     firms = store.read_frame("enterprises", columns=[
         "credit_code", "name", "district", "industry_code", "chain", "scale", "founded"])
     parcels = store.read_frame("parcels", columns=["parcel_id", "area_m2", "right_start",
