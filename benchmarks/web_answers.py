@@ -42,6 +42,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,32 @@ def start_server(
             proc.terminate()
             raise SystemExit(f"indspace serve did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.3)
+
+
+@contextmanager
+def admin_client(
+    db: Path, log: Path, port: int | None, src: Path | None, *, timeout: float
+) -> Iterator[tuple[subprocess.Popen[bytes], str, httpx.Client, dict[str, Any]]]:
+    """:func:`start_server`, then an HTTP client logged in as the demo admin: (server
+    process, base URL, client, login answer); the server is stopped at the end."""
+    proc, base = start_server(db, log, port, src)
+    try:
+        with httpx.Client(base_url=base, timeout=timeout) as client:
+            login = client.post(
+                "/api/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]}
+            ).json()
+            client.headers["Authorization"] = f"Bearer {login['token']}"
+            yield proc, base, client, login
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the load average at the end and the results as one JSON line."""
+    results["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"  load average at the end: {results['load_average']}")
+    print(json.dumps(results))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -321,49 +349,43 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-    proc, base = start_server(db, work / "serve.log", args.port, args.src)
-    try:
-        with httpx.Client(base_url=base, timeout=120) as client:
-            login = client.post(
-                "/api/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]}
-            ).json()
-            client.headers["Authorization"] = f"Bearer {login['token']}"
-            codes, warm = firms_of_run(client, args.requests, args.seed)
-            t0 = time.perf_counter()
-            for code in warm:  # one firm per population, not in the sample
-                client.get(f"/api/evaluation/explain/{code}", params={"year": YEAR})
-            first_explain = (time.perf_counter() - t0) * 1000
-            t0 = time.perf_counter()
-            client.get("/api/evaluation/zones", params={"year": YEAR, "kind": "district"})
-            first_zones = (time.perf_counter() - t0) * 1000
-            print(
-                f"city demo {db.name}: server warm-up (first requests after start) "
-                f"explain ×{len(warm)} {first_explain:.0f} ms, zones {first_zones:.0f} ms"
-            )
-            explain = [timed(client, f"/api/evaluation/explain/{c}", {"year": YEAR}) for c in codes]
-            kinds = ("district", "park", "chain")
-            zones = [
-                timed(client, "/api/evaluation/zones", {"year": YEAR, "kind": kinds[i % 3]})
-                for i in range(args.requests)
-            ]
-            results = {
-                "explain": summary("GET /api/evaluation/explain", explain, 100),
-                "zones": summary("GET /api/evaluation/zones", zones, 200),
-            }
-            pages, in_page = browser_times(
-                base, codes[: args.pages], login["token"], login["user"], timeline=args.timeline
-            )
-            if pages:
-                results["page"] = summary("enterprise page → grade", pages, 1000)
-                results["page_own_clock"] = summary("  (page's own clock)", in_page, 1000)
-                in_app = in_app_times(base, codes[: args.pages], login["token"], login["user"])
-                results["page_in_app"] = summary("  (link inside the app)", in_app, 1000)
-            results["load_average"] = [round(x, 2) for x in os.getloadavg()]
-            print(f"  load average at the end: {results['load_average']}")
-            print(json.dumps(results))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with admin_client(db, work / "serve.log", args.port, args.src, timeout=120) as (
+        _proc,
+        base,
+        client,
+        login,
+    ):
+        codes, warm = firms_of_run(client, args.requests, args.seed)
+        t0 = time.perf_counter()
+        for code in warm:  # one firm per population, not in the sample
+            client.get(f"/api/evaluation/explain/{code}", params={"year": YEAR})
+        first_explain = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        client.get("/api/evaluation/zones", params={"year": YEAR, "kind": "district"})
+        first_zones = (time.perf_counter() - t0) * 1000
+        print(
+            f"city demo {db.name}: server warm-up (first requests after start) "
+            f"explain ×{len(warm)} {first_explain:.0f} ms, zones {first_zones:.0f} ms"
+        )
+        explain = [timed(client, f"/api/evaluation/explain/{c}", {"year": YEAR}) for c in codes]
+        kinds = ("district", "park", "chain")
+        zones = [
+            timed(client, "/api/evaluation/zones", {"year": YEAR, "kind": kinds[i % 3]})
+            for i in range(args.requests)
+        ]
+        results = {
+            "explain": summary("GET /api/evaluation/explain", explain, 100),
+            "zones": summary("GET /api/evaluation/zones", zones, 200),
+        }
+        pages, in_page = browser_times(
+            base, codes[: args.pages], login["token"], login["user"], timeline=args.timeline
+        )
+        if pages:
+            results["page"] = summary("enterprise page → grade", pages, 1000)
+            results["page_own_clock"] = summary("  (page's own clock)", in_page, 1000)
+            in_app = in_app_times(base, codes[: args.pages], login["token"], login["user"])
+            results["page_in_app"] = summary("  (link inside the app)", in_app, 1000)
+        report(results)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.web_answers import start_server  # noqa: E402
-from tests.e2e.conftest import PASSWORDS  # noqa: E402
+from benchmarks.web_answers import admin_client, report  # noqa: E402
 
 YEAR = 2025
 
@@ -122,46 +121,40 @@ def main() -> None:
         ids = dict(zip(("objection", "v1", "v2"), prepare(db), strict=True))
         (db.parent / (db.name + ".bench.json")).write_text(json.dumps(ids))
     print(f"store {db} {ids}; load average {os.getloadavg()}")
-    proc, base = start_server(db, work / "serve.log", args.port, args.src)
-    try:
-        with httpx.Client(base_url=base, timeout=600) as client:
-            login = client.post(
-                "/api/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]}
-            ).json()
-            client.headers["Authorization"] = f"Bearer {login['token']}"
-            preview = f"/api/evaluation/objections/{ids['objection']}/preview"
-            page = {"run_a": ids["v1"], "run_b": ids["v2"], "limit": 100}
-            whole = {"run_a": ids["v1"], "run_b": ids["v2"]}
-            results = {
-                "preview_cold": line(
-                    "preview, first after start", [timed(client, proc.pid, preview, {})]
-                ),
-                "preview_warm": line(
-                    "preview, again",
-                    [timed(client, proc.pid, preview, {}) for _ in range(args.rounds)],
-                ),
-                "compare_page_cold": line(
-                    "compare (page of 100), first",
-                    [timed(client, proc.pid, "/api/evaluation/compare", page)],
-                ),
-                "compare_page_warm": line(
-                    "compare (page of 100), again",
-                    [
-                        timed(client, proc.pid, "/api/evaluation/compare", page)
-                        for _ in range(args.rounds)
-                    ],
-                ),
-                "compare_all": line(
-                    "compare (all rows)",
-                    [timed(client, proc.pid, "/api/evaluation/compare", whole)],
-                ),
-            }
-            results["load_average"] = [round(x, 2) for x in os.getloadavg()]
-            print(f"  load average at the end: {results['load_average']}")
-            print(json.dumps(results))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with admin_client(db, work / "serve.log", args.port, args.src, timeout=600) as (
+        proc,
+        _base,
+        client,
+        _login,
+    ):
+        preview = f"/api/evaluation/objections/{ids['objection']}/preview"
+        page = {"run_a": ids["v1"], "run_b": ids["v2"], "limit": 100}
+        whole = {"run_a": ids["v1"], "run_b": ids["v2"]}
+        results = {
+            "preview_cold": line(
+                "preview, first after start", [timed(client, proc.pid, preview, {})]
+            ),
+            "preview_warm": line(
+                "preview, again",
+                [timed(client, proc.pid, preview, {}) for _ in range(args.rounds)],
+            ),
+            "compare_page_cold": line(
+                "compare (page of 100), first",
+                [timed(client, proc.pid, "/api/evaluation/compare", page)],
+            ),
+            "compare_page_warm": line(
+                "compare (page of 100), again",
+                [
+                    timed(client, proc.pid, "/api/evaluation/compare", page)
+                    for _ in range(args.rounds)
+                ],
+            ),
+            "compare_all": line(
+                "compare (all rows)",
+                [timed(client, proc.pid, "/api/evaluation/compare", whole)],
+            ),
+        }
+        report(results)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ own browser download is never used. Without Chromium or Playwright the tests ski
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,20 @@ def login(page: Any, base: str, user: str) -> None:
     page.get_by_test_id("login-submit").click()
     page.wait_for_url("**/#/overview")
     page.get_by_test_id("user").wait_for()
+
+
+def api_as(page: Any, base: str, user: str) -> Callable[[str], Any]:
+    """Log ``user`` in on ``page`` (:func:`login`) and return a GET of the JSON API
+    (``get("/api/…")``) carrying the page's session token."""
+    login(page, base, user)
+    token = page.evaluate("sessionStorage.getItem('indspace.token')")
+
+    def get(path: str) -> Any:
+        req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    return get
 
 
 def logout(page: Any) -> None:

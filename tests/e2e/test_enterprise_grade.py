@@ -8,15 +8,13 @@ is measured in ``benchmarks/web_answers.py --pages``, never here.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import api_as, shot
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
@@ -28,13 +26,7 @@ def colours(path: Path) -> int:
 
 
 def test_enterprise_page_asks_for_the_grade_without_waiting(page: Any, server: str) -> None:
-    login(page, server, "admin")
-    token = page.evaluate("sessionStorage.getItem('indspace.token')")
-
-    def get(path: str) -> Any:
-        req = urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
+    get = api_as(page, server, "admin")
 
     runs = get("/api/evaluation/runs")
     newest = max(r["year"] for r in runs)

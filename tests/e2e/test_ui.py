@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import api_as, login, shot
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
@@ -125,13 +125,7 @@ def test_every_page_renders_without_a_crash(page: Any, server: str, route: str) 
 
 def test_enterprise_page_from_the_results(page: Any, server: str) -> None:
     """Results → enterprise page: grade, breakdown, policies (as the city admin)."""
-    login(page, server, "admin")
-    token = page.evaluate("sessionStorage.getItem('indspace.token')")
-
-    def get(path: str) -> Any:
-        req = urllib.request.Request(server + path, headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
+    get = api_as(page, server, "admin")
 
     run_id = get("/api/evaluation/runs")[-1]["run_id"]
     code = get(f"/api/evaluation/runs/{run_id}/results?grade=C&limit=1")["items"][0]["credit_code"]

@@ -41,12 +41,10 @@ def split_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def both(split_input: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("runs")
-    profile = resolve_profile("ningbo-demo")
-    runner = CliRunner()
-    res = runner.invoke(
+def cli_pipeline(split_input: Path, out: Path, engine: str, *extra: str) -> None:
+    """``indspace pipeline`` on the split input for YEAR with the ningbo-demo profile on ON,
+    written to ``out`` with ``engine`` (and ``extra`` options); checks the engine it names."""
+    res = CliRunner().invoke(
         app,
         [
             "pipeline",
@@ -55,9 +53,10 @@ def both(split_input: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
             "--year",
             str(YEAR),
             "--out",
-            str(base / "local"),
+            str(out),
             "--engine",
-            "local",
+            engine,
+            *extra,
             "--profile",
             "ningbo-demo",
             "--method-date",
@@ -66,7 +65,14 @@ def both(split_input: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
         ],
     )
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout.strip().splitlines()[-1])["engine"] == "local"
+    assert json.loads(res.stdout.strip().splitlines()[-1])["engine"] == engine
+
+
+@pytest.fixture(scope="module")
+def both(split_input: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("runs")
+    profile = resolve_profile("ningbo-demo")
+    cli_pipeline(split_input, base / "local", "local")
     result = run_dask(
         split_input, YEAR, profile, ON, base / "dask", n_workers=2, memory_limit="1GiB"
     )
@@ -148,30 +154,7 @@ def test_threads_cluster_gives_the_same_results(
     """``--threads``: one in-process worker with 2 threads, the same output files as the
     local engine."""
     local, _ = both
-    res = CliRunner().invoke(
-        app,
-        [
-            "pipeline",
-            "--input",
-            str(split_input),
-            "--year",
-            str(YEAR),
-            "--out",
-            str(tmp_path / "threads"),
-            "--engine",
-            "dask",
-            "--threads",
-            "--workers",
-            "2",
-            "--profile",
-            "ningbo-demo",
-            "--method-date",
-            ON.isoformat(),
-            "--json",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout.strip().splitlines()[-1])["engine"] == "dask"
+    cli_pipeline(split_input, tmp_path / "threads", "dask", "--threads", "--workers", "2")
     for name in OUTPUTS:
         if (local / OUTPUTS[name]).exists():
             a, b = read(local, name), read(tmp_path / "threads", name)
