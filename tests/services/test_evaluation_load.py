@@ -90,3 +90,23 @@ def test_explain_and_rollup_use_the_previous_year(store: Store) -> None:
     assert len(rolled) > 0 and rolled["tax_per_mu_yoy"].notna().all()   # 2024 was found
     assert ev.zone_rollup(store, 2021, "ningbo-demo", kinds=("district",))[
         "tax_per_mu_yoy"].isna().all()
+
+
+def test_static_tables_kept_with_the_store_until_a_write(store: Store) -> None:
+    """Two loads on one store share the static frames (read once); a write to a static
+    table reads them again, and the new frames show the write."""
+    from datetime import UTC, datetime
+
+    first = ev.load_inputs(store, 2025)
+    again = ev.load_inputs(store, 2024)
+    assert again.parcels is first.parcels and again.firms is first.firms
+    pid = str(first.parcels["parcel_id"].iloc[0])
+    store.update("parcels", pid, {"area_m2": 12345.0}, at=datetime.now(UTC), actor="test",
+                 reason="static inputs kept test")
+    after = ev.load_inputs(store, 2025)
+    assert after.parcels is not first.parcels
+    area = after.parcels.set_index("parcel_id").loc[pid, "area_m2"]
+    assert area == 12345.0 != first.parcels.set_index("parcel_id").loc[pid, "area_m2"]
+    # a load without the occupancy serves from the kept tables, with an empty occupancy
+    bare = ev.load_years(store, (2025,), occupancy=False)[2025]
+    assert bare.parcels is after.parcels and bare.occupancy.empty

@@ -12,7 +12,9 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+import threading
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -267,28 +269,37 @@ OCCUPANCY_COLUMNS = ["credit_code", "parcel_id", "building_id", "role", "land_ar
 
 
 StaticInputs = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[float, pd.DataFrame]]
-_KEPT_STATIC: Kept[StaticInputs] = Kept(1)   # one version of the static tables at a time
+_KEPT_STATIC: weakref.WeakKeyDictionary[Store, tuple[Hashable, StaticInputs]] = (
+    weakref.WeakKeyDictionary())
+_KEPT_STATIC_LOCK = threading.Lock()
 
 
 def _static_inputs(store: Store, limits: Iterable[float], occupancy: bool = True
                    ) -> StaticInputs:
     """enterprises, parcels, occupancy (empty unless ``occupancy``) and, per storey-height
     limit, the per-parcel building stats from the overlay of buildings on parcels (not per
-    year). Kept in this process per content version of :data:`KEPT_LAND_TABLES` (any write
-    to them reads them again), so that consecutive evaluations (the demo's five years, a
-    run then its low-efficiency plan) read them once; like the frames one
-    :func:`load_years` shares between its years, they are only read, never changed."""
-    key = (str(store.engine.url), content_version(store, KEPT_LAND_TABLES),
-           tuple(sorted({float(x) for x in limits})), occupancy)
-    kept = _KEPT_STATIC.get(key)
-    if kept is not None:
-        return kept
-    if not occupancy:       # the tables kept with the occupancy serve, less the occupancy
-        full = _KEPT_STATIC.get((*key[:3], True))
-        if full is not None:
-            none = store.read_frame("occupancy", columns=OCCUPANCY_COLUMNS, limit=0)
-            return full[0], full[1], none, full[3]
-    return _KEPT_STATIC.put(key, _read_static_inputs(store, key[2], occupancy))
+    year). Kept with the store object (one entry, gone with the store) per content version
+    of :data:`KEPT_LAND_TABLES` — any write to them reads them again — so that consecutive
+    evaluations on one store (the demo's five years, a run then its low-efficiency plan)
+    read them once; like the frames one :func:`load_years` shares between its years, they
+    are only read, never changed. Not keyed by the store's address: a store recreated at the
+    same path restarts its write counters, so only the object tells two stores apart."""
+    key = (content_version(store, KEPT_LAND_TABLES),
+           tuple(sorted({float(x) for x in limits})))
+    with _KEPT_STATIC_LOCK:
+        kept = _KEPT_STATIC.get(store)
+    if kept is not None and kept[0] == key:
+        full = kept[1]
+        if occupancy:
+            return full
+        # the tables kept with the occupancy serve, less the occupancy
+        none = store.read_frame("occupancy", columns=OCCUPANCY_COLUMNS, limit=0)
+        return full[0], full[1], none, full[3]
+    found = _read_static_inputs(store, key[1], occupancy)
+    if occupancy:
+        with _KEPT_STATIC_LOCK:
+            _KEPT_STATIC[store] = (key, found)
+    return found
 
 
 def _read_static_inputs(store: Store, limits: Iterable[float], occupancy: bool
