@@ -409,12 +409,34 @@ def grade_history_keyed(store: Store, profile: PolicyProfile, year: int, years: 
         if kept is not None:
             grades = runs.read_history(store, kept, y)[["credit_code", "policy_grade"]]
         else:
-            grades = compute(loaded[y], method, dual=False).results[
-                ["credit_code", "policy_grade"]]
+            own = _own_grades(store, profile, y, method, digest)
+            grades = own if own is not None else compute(loaded[y], method, dual=False
+                                                         ).results[["credit_code",
+                                                                    "policy_grade"]]
         rows.append(grades.assign(year=y))
         keys.append((y, on, digest, kept))
     return (pd.concat(rows, ignore_index=True) if rows else
             pd.DataFrame(columns=["credit_code", "year", "policy_grade"])), keys
+
+
+def _own_grades(store: Store, profile: PolicyProfile, year: int, method: EvaluationMethod,
+                digest: str) -> pd.DataFrame | None:
+    """The policy grades a stored run of ``year`` gave from the same profile text and inputs
+    under the same evaluation method — e.g. the year's own run, made in the following
+    spring, while its history year is looked up at the year's end — or None. A run's grades
+    do not depend on its grade history (that only feeds the policy measures), so they are
+    the frame :func:`compute` would give: the same rows, in the same order (by
+    credit_code, as the results are computed and stored)."""
+    for run_id, on in runs.runs_of_inputs(store, year, profile.content_hash, digest):
+        try:
+            same = profile.evaluation_method(on) == method
+        except PolicyError:
+            continue
+        if same:
+            grades = runs.read_results(store, run_id, columns=["credit_code", "policy_grade"])
+            # as the engine types it (missing grade: pd.NA, not the reader's NaN)
+            return grades.astype({"policy_grade": "string"}).reset_index(drop=True)
+    return None
 
 
 @dataclass

@@ -104,6 +104,18 @@ def find_run(store: Store, year: int, profile_id: str, profile_hash: str,
     return dict(row) if row else None
 
 
+def runs_of_inputs(store: Store, year: int, profile_hash: str, inputs_hash: str
+                   ) -> list[tuple[str, date]]:
+    """(run_id, method_date) of the runs of ``year`` computed from this profile text and
+    these inputs, whatever their method date, newest version first."""
+    t = store.table("evaluation_runs")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.run_id, t.c.method_date).where(
+            t.c.year == year, t.c.profile_hash == profile_hash,
+            t.c.inputs_hash == inputs_hash).order_by(t.c.version.desc())).all()
+    return [(str(r[0]), r[1]) for r in rows]
+
+
 def get_run(store: Store, run_id: str) -> dict[str, Any]:
     t = store.table("evaluation_runs")
     with store.engine.connect() as conn:
