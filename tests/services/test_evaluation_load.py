@@ -110,3 +110,23 @@ def test_static_tables_kept_with_the_store_until_a_write(store: Store) -> None:
     # a load without the occupancy serves from the kept tables, with an empty occupancy
     bare = ev.load_years(store, (2025,), occupancy=False)[2025]
     assert bare.parcels is after.parcels and bare.occupancy.empty
+
+
+def test_history_year_from_its_own_stored_run(store: Store) -> None:
+    """A history year (looked up at its year end) takes the grades of the year's own run
+    (made the next spring under the same evaluation method): the very frame the engine
+    would compute; other inputs find none."""
+    from indspace.services.evaluation import resolve_profile
+
+    prof = resolve_profile("ningbo-demo")
+    year = 2024
+    method = prof.evaluation_method(ev.method_date(year))
+    loaded = ev.load_years(store, (year,), profile=prof)
+    digest = ev.digest_years(loaded)[year]
+    own = ev._own_grades(store, prof, year, method, digest)
+    assert own is not None  # the demo's 2024 run, method date 2025-03-31
+    computed = ev.compute(loaded[year], method, dual=False).results
+    pd.testing.assert_frame_equal(
+        own, computed[["credit_code", "policy_grade"]].reset_index(drop=True)
+    )
+    assert ev._own_grades(store, prof, year, method, "0" * 16) is None
