@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from indspace.core.errors import StoreError
 from indspace.store.frames import row_columns
 from indspace.store.runs import _append
-from indspace.store.stamps import content_version_in
+from indspace.store.stamps import content_version_in, kept_write
 from indspace.store.store import Store
 
 TABLE = "parcel_building_figures"
@@ -64,27 +63,8 @@ def write_building_figures(
     transaction); returns whether they were kept. A store that cannot be written (read-only
     file or database role) raises :class:`StoreError`."""
     t = store.table(TABLE)
-    try:
-        return _write(store, t, source_version, figures, tables, content)
-    except sa.exc.DBAPIError as e:
-        raise StoreError(
-            "无法保存宗地建筑指标",
-            "the parcel building figures cannot be kept",
-            where=TABLE,
-            hint_zh=str(e.orig)[:200],
-            hint_en="check that the store can be written",
-        ) from e
-
-
-def _write(
-    store: Store,
-    t: sa.Table,
-    source_version: str,
-    figures: dict[float, pd.DataFrame],
-    tables: tuple[str, ...],
-    content: str | None,
-) -> bool:
-    with store._write() as conn:
+    with kept_write(store, TABLE, what_zh="宗地建筑指标",
+                    what_en="parcel building figures") as conn:
         if content is not None and content_version_in(conn, tables) != content:
             return False  # buildings or parcels changed while the figures were computed
         conn.execute(sa.delete(t).where(t.c.source_version != source_version))
