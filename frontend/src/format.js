@@ -2,6 +2,14 @@
 import { lang } from './i18n'
 import { word } from './api'
 
+// "中文 / English" (a reason, a source note): the half in the current language
+export function inLang(text) {
+  const s = text || ''
+  const i = s.indexOf(' / ')
+  if (i < 0) return s
+  return lang.value === 'en' ? s.slice(i + 3) : s.slice(0, i)
+}
+
 export function num(v, digits = 2) {
   if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—'
   const locale = lang.value === 'en' ? 'en-US' : 'zh-CN'

@@ -134,6 +134,10 @@ def test_enterprise_page_from_the_results(page: Any, server: str) -> None:
     assert page.get_by_test_id("enterprise-summary").locator("[data-grade=C]").count() >= 1
     assert page.get_by_test_id("next-grade").locator("[data-grade=B]").count() == 1
     page.get_by_test_id("policies-table").wait_for()
+    policies = page.get_by_test_id("policies-table").inner_text()
+    # the profile's notes are "中文 / English": the Chinese page shows the Chinese half only
+    assert "演示金额" in policies or "定性措施" in policies
+    assert "qualitative" not in policies and "DEMO amount" not in policies
     shot(page, "enterprise")
     assert not page.errors
 
