@@ -31,12 +31,13 @@ SAMPLER = r"""
 import sys, time, psutil
 pid, step_file, out, every = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
 root = psutil.Process(pid)
+me = psutil.Process().pid
 t0 = time.time()
 with open(out, "w") as f:
     f.write("t,step,total_mib,client_mib,n\n")
     while root.is_running():
         try:
-            procs = [root, *root.children(recursive=True)]
+            procs = [root, *(c for c in root.children(recursive=True) if c.pid != me)]
             rss = []
             for p in procs:
                 try:

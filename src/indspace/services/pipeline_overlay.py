@@ -190,7 +190,11 @@ def connect(
     """A client of the scheduler at ``scheduler``, else of a new LocalCluster (returned
     too, to be closed): ``n_workers`` processes of one thread each, or with ``threads`` one
     worker in this process with ``n_workers`` threads (no worker start-up, no partition
-    moved between processes; Shapely 2 releases the GIL in its vectorised operations)."""
+    moved between processes; Shapely 2 releases the GIL in its vectorised operations).
+
+    With ``threads`` the worker gets no memory limit: its process is the client's, so the
+    client's own frames would count against it, and a worker paused at 80 % of the limit
+    by memory it cannot free never resumes (a province run hung so in the overlay)."""
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -199,7 +203,7 @@ def connect(
     cluster = LocalCluster(
         n_workers=1 if threads else n,
         threads_per_worker=n if threads else 1,
-        memory_limit=memory_limit,
+        memory_limit=0 if threads else memory_limit,
         processes=not threads,
         dashboard_address=":0",
         silence_logs=logging.WARNING,
