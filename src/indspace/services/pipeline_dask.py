@@ -65,6 +65,7 @@ from indspace.services.pipeline_overlay import (
     connect,
     default_workers,
     file_box,
+    free_workers,
     gather_overlay,
     meets,
     overlay_futures,
@@ -123,13 +124,9 @@ def run_dask(
         step("overlay")
         stats, on_line = gather_overlay(client, futures, len(codes), on_tasks)
         del futures
-        # the workers are idle until the units step: a LocalCluster of our own is restarted
-        # (fresh processes: the overlay's heap, fragmented, is not all handed back by
-        # malloc_trim); a shared cluster's workers only trim theirs
-        if cluster is not None and not threads:
-            client.restart()
-        else:
-            client.run(release_memory)
+        # the workers are idle until the units step: they trim their heap, and the workers
+        # of a LocalCluster of our own are restarted if the overlay left them large
+        free_workers(client, own_cluster=cluster is not None and not threads)
         lines = on_line if on_line is not None else pd.DataFrame()
         # each output is written as soon as it is final, then let go
         written: dict[str, int] = {}
