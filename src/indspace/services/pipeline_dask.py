@@ -18,7 +18,11 @@ the geometric work done partition by partition on the cluster's workers:
   partitions are *stitched* into one graph, whose connected components are the units
   (labelled by :func:`indspace.core.engines.units.label_units`, the ids :func:`delineate`
   gives);
-* **contract monitoring** — on the whole contract table (per contract, no geometry).
+* **contract monitoring** — on the whole contract table (per contract, no geometry), read
+  only for this step.
+
+Each output is written as soon as it is final and let go (``summary.json`` last, so a run
+that fails part-way leaves some output files but no summary).
 
 A :class:`distributed.LocalCluster` by default (``n_workers`` from the cores, a memory limit
 per worker), or ``scheduler="tcp://HOST:8786"`` for a running cluster whose workers see the
@@ -139,7 +143,8 @@ def run_dask(
         # over the whole (tabular) input, once — the single-machine benchmarks
         comp = evaluate_tables(t, stats, profile, year, on)
         evaluated = evaluation_summary(comp)
-        # what the later steps do not read: the long score table, the grade history
+        # what the later steps do not read: the long score table, the grade history, the
+        # policy measures (no output holds them)
         comp = replace(comp, scores=comp.scores.iloc[:0], history=None, policies=pd.DataFrame())
         write("evaluation", comp.results)
         release_memory()  # the history years' evaluations
