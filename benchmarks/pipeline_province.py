@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,7 @@ def main() -> None:
         "summary:",
         {k: result.summary[k] for k in ("enterprises", "low_efficiency_parcels", "units")},
     )
+    shutil.rmtree(tmp, ignore_errors=True)  # the step file, the subset's links, the timeline
 
 
 if __name__ == "__main__":
