@@ -22,7 +22,7 @@ from indspace.cli import app
 from indspace.demo import build_city
 from indspace.demo.parquet import write_partitioned_geoparquet
 from indspace.services.pipeline import OUTPUTS
-from indspace.services.pipeline_dask import run_dask
+from indspace.services.pipeline_dask import connect, run_dask
 from indspace.services.profiles import resolve_profile
 
 YEAR, ON = 2025, date(2026, 3, 1)
@@ -160,6 +160,57 @@ def test_threads_cluster_gives_the_same_results(
             a, b = read(local, name), read(tmp_path / "threads", name)
             assert len(a) > 0
             pd.testing.assert_frame_equal(a, b, obj=name)
+
+
+def test_restarted_workers_give_the_same_results(
+    both: tuple[Path, Path], split_input: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's overlay leaves the workers large, so the run restarts them before the
+    units step; forced here on the small input (threshold −1), the outputs stay the local
+    engine's and the restart did happen."""
+    from distributed import Client
+
+    import indspace.services.pipeline_overlay as overlay
+
+    local, _ = both
+    restarts = []
+    original = Client.restart
+
+    def counted(self: Client, *args: object, **kwargs: object) -> object:
+        restarts.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(overlay, "RESTART_ABOVE", -1)
+    monkeypatch.setattr(Client, "restart", counted)
+    run_dask(
+        split_input,
+        YEAR,
+        resolve_profile("ningbo-demo"),
+        ON,
+        tmp_path / "restarted",
+        n_workers=2,
+        memory_limit="1GiB",
+    )
+    assert restarts == [1]
+    for name in OUTPUTS:
+        if (local / OUTPUTS[name]).exists():
+            a, b = read(local, name), read(tmp_path / "restarted", name)
+            assert len(a) > 0
+            pd.testing.assert_frame_equal(a, b, obj=name)
+
+
+def test_threads_worker_has_no_memory_limit() -> None:
+    """The in-process worker of ``--threads`` shares the client's process: a memory limit
+    would count the client's frames, pause the worker at 80 % and never resume it (a
+    province run hung so in the overlay). A process cluster keeps its limit."""
+    client, cluster = connect(None, 2, "1GiB", threads=True)
+    try:
+        [worker] = cluster.workers.values()
+        assert worker.state.nthreads == 2
+        assert worker.memory_manager.memory_limit is None
+    finally:
+        client.close()
+        cluster.close()
 
 
 def test_bad_input_is_a_bilingual_error(tmp_path: Path, split_input: Path) -> None:

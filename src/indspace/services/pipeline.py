@@ -131,8 +131,16 @@ def read_lines(input_dir: Path, on: date) -> gpd.GeoDataFrame:
     return lines_in_force(lines, on)
 
 
-def read_tables(input_dir: Path, on: date, *, lines: gpd.GeoDataFrame | None = None) -> Tables:
-    """The whole-input tabular frames in their contract shape (sorted by key)."""
+def read_tables(
+    input_dir: Path,
+    on: date,
+    *,
+    lines: gpd.GeoDataFrame | None = None,
+    contracts: bool = True,
+) -> Tables:
+    """The whole-input tabular frames in their contract shape (sorted by key). Without
+    ``contracts`` the contracts and their events are left for :func:`read_contracts`
+    (a province's are ≈ 0.75 GB that no step before the contract monitoring reads)."""
     firm_cols = ["credit_code", "name", "district", "industry_code", "chain", "scale", "founded"]
     firms = read_partitioned_geoparquet(input_dir, "enterprises", columns=firm_cols)[firm_cols]
     parcel_cols = [
@@ -170,11 +178,15 @@ def read_tables(input_dir: Path, on: date, *, lines: gpd.GeoDataFrame | None = N
     if lines is None:
         lines = read_lines(input_dir, on)
     zones = _optional(input_dir, "plan_zones")
+    deals, events = read_contracts(input_dir) if contracts else (None, None)
+    return Tables(firms, parcels, occupancy, indicators, designations, lines, zones, deals, events)
+
+
+def read_contracts(input_dir: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The contracts and their events (None, None without contracts)."""
     contracts = _optional(input_dir, "contracts")
     events = _optional(input_dir, "contract_events") if contracts is not None else None
-    return Tables(
-        firms, parcels, occupancy, indicators, designations, lines, zones, contracts, events
-    )
+    return contracts, events
 
 
 def lines_in_force(lines: gpd.GeoDataFrame, on: date) -> gpd.GeoDataFrame:
@@ -387,25 +399,26 @@ def low_parcels(
 
 
 def supply_alerts(
-    t: Tables, comp: Computation, profile: PolicyProfile, on: date
+    contracts: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+    indicators: pd.DataFrame,
+    results: pd.DataFrame,
+    profile: PolicyProfile,
+    on: date,
 ) -> pd.DataFrame | None:
-    """Contract findings as of ``on`` with this run's grades (None without contracts)."""
-    if t.contracts is None or not len(t.contracts):
+    """Contract findings as of ``on`` with this run's grades (``results``: the evaluation's
+    one row per firm; None without contracts)."""
+    if contracts is None or not len(contracts):
         return None
     from indspace.services.supply import engine_inputs, monitor_frame, supply_params
 
-    ind = t.indicators.loc[t.indicators["year"] <= on.year, ["credit_code", "year", "tax"]]
-    grades = pd.DataFrame(
-        {"credit_code": comp.results["credit_code"], "grade": comp.results["policy_grade"]}
-    )
-    events = (
-        t.events
-        if t.events is not None
-        else pd.DataFrame(
+    ind = indicators.loc[indicators["year"] <= on.year, ["credit_code", "year", "tax"]]
+    grades = pd.DataFrame({"credit_code": results["credit_code"], "grade": results["policy_grade"]})
+    if events is None:
+        events = pd.DataFrame(
             columns=[c for c in ENTITIES["contract_events"].columns if c != SYNTH.name]
         )
-    )
-    c, e = engine_inputs(t.contracts, events, ind, grades)
+    c, e = engine_inputs(contracts, events, ind, grades)
     return monitor_frame(c, e, on, supply_params(on, profile))
 
 
@@ -444,27 +457,37 @@ def write_outputs(
     return counts
 
 
-def summarise(
-    comp: Computation,
-    lowuse: pd.DataFrame,
-    units: pd.DataFrame,
-    alerts: pd.DataFrame | None,
-    counts: dict[str, int],
-) -> dict[str, Any]:
+def evaluation_summary(comp: Computation) -> dict[str, Any]:
+    """The evaluation's part of ``summary.json``: firms, grades, land grades."""
     r = comp.results
     grades = r["grade"].value_counts().reindex(list(comp.method.grading.scale.codes), fill_value=0)
-    out: dict[str, Any] = {
+    return {
         "enterprises": len(r),
         "grades": {k: int(v) for k, v in grades.items()},
         "land_grades": {
             k: int(v) for k, v in sorted(comp.dual.parcels["land_grade"].value_counts().items())
         },
-        "low_efficiency_parcels": int(lowuse["low_efficiency"].sum()),
-        "units": len(units),
+    }
+
+
+def summarise(
+    evaluated: dict[str, Any],
+    low_efficiency: int,
+    units: int,
+    findings: int | None,
+    counts: dict[str, int],
+) -> dict[str, Any]:
+    """``summary.json``'s figures: ``evaluated`` from :func:`evaluation_summary`, the
+    numbers of low-efficiency parcels, units and contract findings (None: no contracts)
+    and the rows written per output."""
+    out: dict[str, Any] = {
+        **evaluated,
+        "low_efficiency_parcels": low_efficiency,
+        "units": units,
         "rows": dict(sorted(counts.items())),
     }
-    if alerts is not None:
-        out["supply_findings"] = len(alerts)
+    if findings is not None:
+        out["supply_findings"] = findings
     return out
 
 
@@ -482,19 +505,34 @@ def finish(
     """Write the outputs and ``summary.json`` (keys sorted; no timing, so the same inputs
     give the same bytes)."""
     counts = write_outputs(out, frames, shapes)
+    alerts = frames.get("supply_alerts")
+    figures = summarise(
+        evaluation_summary(comp),
+        int(frames["lowuse"]["low_efficiency"].sum()),  # type: ignore[index]
+        len(frames["units"]),  # type: ignore[arg-type]
+        None if alerts is None else len(alerts),
+        counts,
+    )
+    return write_summary(out, engine, year, on, profile, {**figures, **(extra or {})}, counts)
+
+
+def write_summary(
+    out: Path,
+    engine: str,
+    year: int,
+    on: date,
+    profile: PolicyProfile,
+    figures: dict[str, Any],
+    counts: dict[str, int],
+) -> PipelineResult:
+    """``summary.json`` (keys sorted; no timing, so the same inputs give the same bytes)
+    from :func:`summarise`'s ``figures``."""
     summary = {
         "year": year,
         "method_date": on.isoformat(),
         "profile": profile.id,
         "profile_hash": profile.content_hash,
-        **summarise(
-            comp,
-            frames["lowuse"],
-            frames["units"],  # type: ignore[arg-type]
-            frames.get("supply_alerts"),
-            counts,
-        ),
-        **(extra or {}),
+        **figures,
     }
     (out / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8"
@@ -541,10 +579,29 @@ def run_local(
     members = delineate(low, unit_gap(profile, on))
     units = units_of(members, low, t, comp, stats, lines, lowuse, profile, on)
     step("supply")
-    alerts = supply_alerts(t, comp, profile, on)
+    alerts = supply_alerts(t.contracts, t.events, t.indicators, comp.results, profile, on)
     step("write")
     frames = result_frames(stats, comp, lines, lowuse, members, units, alerts)
     return finish(out, "local", year, on, profile, frames, comp, shapes)
+
+
+OUTPUT_KEYS = {
+    "parcel_figures": "parcel_id",
+    "evaluation": "credit_code",
+    "land_grades": "parcel_id",
+    "controlline": "parcel_id",
+    "lowuse": "parcel_id",
+    "unit_members": "parcel_id",
+    "units": "unit_id",
+}
+"""The key each output is sorted by (``supply_alerts`` keeps the engine's order)."""
+
+
+def output_frame(name: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Output ``name`` as written: sorted by its key (:data:`OUTPUT_KEYS`)."""
+    if frame is None or name not in OUTPUT_KEYS:
+        return frame
+    return sort_by(pd.DataFrame(frame), OUTPUT_KEYS[name])
 
 
 def result_frames(
@@ -558,13 +615,14 @@ def result_frames(
 ) -> dict[str, pd.DataFrame | None]:
     """The output frames, each sorted by its key (the maps get their geometry when written,
     :func:`write_outputs`)."""
-    return {
-        "parcel_figures": sort_by(stats, "parcel_id"),
-        "evaluation": sort_by(comp.results, "credit_code"),
-        "land_grades": sort_by(comp.dual.parcels, "parcel_id"),
-        "controlline": sort_by(pd.DataFrame(lines), "parcel_id"),
-        "lowuse": sort_by(pd.DataFrame(lowuse), "parcel_id"),
-        "unit_members": sort_by(members, "parcel_id"),
-        "units": sort_by(units, "unit_id"),
+    frames = {
+        "parcel_figures": stats,
+        "evaluation": comp.results,
+        "land_grades": comp.dual.parcels,
+        "controlline": lines,
+        "lowuse": lowuse,
+        "unit_members": members,
+        "units": units,
         "supply_alerts": alerts,
     }
+    return {name: output_frame(name, frame) for name, frame in frames.items()}

@@ -18,7 +18,11 @@ the geometric work done partition by partition on the cluster's workers:
   partitions are *stitched* into one graph, whose connected components are the units
   (labelled by :func:`indspace.core.engines.units.label_units`, the ids :func:`delineate`
   gives);
-* **contract monitoring** — on the whole contract table (per contract, no geometry).
+* **contract monitoring** — on the whole contract table (per contract, no geometry), read
+  only for this step.
+
+Each output is written as soon as it is final and let go (``summary.json`` last, so a run
+that fails part-way leaves some output files but no summary).
 
 A :class:`distributed.LocalCluster` by default (``n_workers`` from the cores, a memory limit
 per worker), or ``scheduler="tcp://HOST:8786"`` for a running cluster whose workers see the
@@ -28,12 +32,14 @@ same input folder.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from indspace.core.engines.dual import DualResult
 from indspace.core.engines.units import components, label_units
 from indspace.core.policy import PolicyProfile
 from indspace.services.land import storey_limit
@@ -44,21 +50,26 @@ from indspace.services.pipeline import (
     check_year,
     districts_of,
     evaluate_tables,
-    finish,
+    evaluation_summary,
     low_parcels,
     lowuse_table,
+    output_frame,
+    read_contracts,
     read_lines,
     read_parcel_shapes,
     read_tables,
-    result_frames,
+    summarise,
     supply_alerts,
     unit_gap,
     units_of,
+    write_outputs,
+    write_summary,
 )
 from indspace.services.pipeline_overlay import (
     connect,
     default_workers,
     file_box,
+    free_workers,
     gather_overlay,
     meets,
     overlay_futures,
@@ -76,6 +87,7 @@ __all__ = [
     "run_dask",
     "stitch_units",
 ]
+
 
 # ------------------------------------------------------------------ the run
 def run_dask(
@@ -107,26 +119,40 @@ def run_dask(
         tol = float(profile.value("control_line_boundary_tolerance_m", on))
         blocks = read_lines(input_dir, on)
         futures = overlay_futures(client, input_dir, storey_limit(profile, on), blocks, tol)
-        # while the workers overlay: the tabular inputs (no shapes) and the parcels' WKB
-        t = read_tables(input_dir, on, lines=blocks)
+        # while the workers overlay: the tabular inputs (no shapes; the contracts are read
+        # when monitored) and the parcels' WKB
+        t = read_tables(input_dir, on, lines=blocks, contracts=False)
         check_year(t, year)
         shapes = read_parcel_shapes(input_dir)
         release_memory()  # what reading and sorting the tables freed
         step("overlay")
         stats, on_line = gather_overlay(client, futures, len(codes), on_tasks)
         del futures
-        # the workers are idle until the units step: hand their freed heap back to the OS
-        client.run(release_memory)
+        # the workers are idle until the units step: they trim their heap, and the workers
+        # of a LocalCluster of our own are restarted if the overlay left them large
+        free_workers(client, own_cluster=cluster is not None and not threads)
         lines = on_line if on_line is not None else pd.DataFrame()
+        # each output is written as soon as it is final, then let go
+        written: dict[str, int] = {}
+
+        def write(name: str, frame: pd.DataFrame | None) -> None:
+            written.update(write_outputs(out, {name: output_frame(name, frame)}, shapes))
 
         step("evaluate")
         # grading groups span partitions (an industry across districts): their statistics
         # over the whole (tabular) input, once — the single-machine benchmarks
         comp = evaluate_tables(t, stats, profile, year, on)
+        evaluated = evaluation_summary(comp)
+        # what the later steps do not read: the long score table, the grade history, the
+        # policy measures (no output holds them)
+        comp = replace(comp, scores=comp.scores.iloc[:0], history=None, policies=pd.DataFrame())
+        write("evaluation", comp.results)
         release_memory()  # the history years' evaluations
 
         step("lowuse")
         lowuse = lowuse_table(t, comp, stats, lines, profile, year, on)
+        write("land_grades", comp.dual.parcels)
+        comp = replace(comp, dual=DualResult(comp.dual.parcels.iloc[:0], pd.DataFrame()))
         release_memory()
 
         step("units")
@@ -147,15 +173,36 @@ def run_dask(
         pairs = pd.concat(
             client.gather(pair_tasks) or [pd.DataFrame({"a": [], "b": []})], ignore_index=True
         )
+        del pair_tasks
         members = stitch_units(low, pairs)
+        del pairs
         units = units_of(members, low, t, comp, stats, lines, lowuse, profile, on)
+        del low
+        write("parcel_figures", stats)
+        write("controlline", lines)
+        write("unit_members", members)
+        write("units", units)
+        n_units = len(units)
+        del stats, lines, members, units
+        low_count = int(lowuse["low_efficiency"].sum())
+        write("lowuse", lowuse)
+        del lowuse
+        release_memory()
 
         step("supply")
-        alerts = supply_alerts(t, comp, profile, on)
-        del t
+        # the contract monitoring reads the indicators' tax and the grades only
+        indicators, results = t.indicators, comp.results
+        del t, comp
+        release_memory()
+        contracts, events = read_contracts(input_dir)
+        alerts = supply_alerts(contracts, events, indicators, results, profile, on)
+        del contracts, events, indicators, results
         step("write")
-        frames = result_frames(stats, comp, lines, lowuse, members, units, alerts)
-        result = finish(out, "dask", year, on, profile, frames, comp, shapes)
+        write("supply_alerts", alerts)
+        figures = summarise(
+            evaluated, low_count, n_units, None if alerts is None else len(alerts), written
+        )
+        result = write_summary(out, "dask", year, on, profile, figures, written)
         result.dashboard = dashboard
         return result
     finally:

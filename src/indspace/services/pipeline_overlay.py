@@ -246,6 +246,36 @@ def release_memory() -> None:
             ctypes.CDLL(name).malloc_trim(0)
 
 
+def worker_rss(dask_worker: Any) -> int:
+    """The resident memory of a worker's process, in bytes (``client.run`` passes the
+    worker)."""
+    return int(dask_worker.monitor.get_process_memory())
+
+
+RESTART_ABOVE = 512 * 2**20
+"""A worker still holding more than this after :func:`release_memory` (bytes) is worth a
+restart: a fresh worker holds 0.1–0.2 GB, and a restart costs ≈ 4 s (start-up and imports,
+measured on the shared 2-core machine). A province's overlay leaves ≈ 0.6 GB per worker,
+a city's less."""
+
+
+def free_workers(client: Any, own_cluster: bool) -> None:
+    """Hand the idle workers' freed heap back to the OS; then, on a cluster of our own
+    (``own_cluster``: a LocalCluster of worker processes), restart them if one still holds
+    more than :data:`RESTART_ABOVE` — the heap the overlay fragmented, which
+    ``malloc_trim`` does not return. A shared cluster's workers are never restarted."""
+    client.run(release_memory)
+    if not own_cluster or max(client.run(worker_rss).values(), default=0) <= RESTART_ABOVE:
+        return
+    nanny = logging.getLogger("distributed.nanny")
+    level = nanny.level
+    nanny.setLevel(logging.ERROR)  # "Restarting worker" is expected here, not a warning
+    try:
+        client.restart()
+    finally:
+        nanny.setLevel(level)
+
+
 # ------------------------------------------------------------------ cluster
 def connect(
     scheduler: str | None, n_workers: int | None, memory_limit: str, *, threads: bool = False
@@ -253,7 +283,11 @@ def connect(
     """A client of the scheduler at ``scheduler``, else of a new LocalCluster (returned
     too, to be closed): ``n_workers`` processes of one thread each, or with ``threads`` one
     worker in this process with ``n_workers`` threads (no worker start-up, no partition
-    moved between processes; Shapely 2 releases the GIL in its vectorised operations)."""
+    moved between processes; Shapely 2 releases the GIL in its vectorised operations).
+
+    With ``threads`` the worker gets no memory limit: its process is the client's, so the
+    client's own frames would count against it, and a worker paused at 80 % of the limit
+    by memory it cannot free never resumes (a province run hung so in the overlay)."""
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -262,7 +296,7 @@ def connect(
     cluster = LocalCluster(
         n_workers=1 if threads else n,
         threads_per_worker=n if threads else 1,
-        memory_limit=memory_limit,
+        memory_limit=0 if threads else memory_limit,
         processes=not threads,
         dashboard_address=":0",
         silence_logs=logging.WARNING,
