@@ -234,16 +234,12 @@ def release_memory() -> None:
     """Return freed heap memory to the OS (glibc ``malloc_trim``; elsewhere nothing): a
     process keeps what pandas and GEOS freed, which counts against the cluster's memory
     while it waits for its next task."""
-    import contextlib
-    import ctypes
-    import ctypes.util
     import gc
 
+    from indspace.core.memory import trim_heap
+
     gc.collect()
-    name = ctypes.util.find_library("c")
-    if name:
-        with contextlib.suppress(OSError, AttributeError):  # not glibc
-            ctypes.CDLL(name).malloc_trim(0)
+    trim_heap()
 
 
 def worker_rss(dask_worker: Any) -> int:
