@@ -85,16 +85,36 @@ def read_overlay_input(
     dataset layer, whose first use costs ≈ 0.3 s of imports), the WKB decoded by Shapely
     into plain DataFrames (no GeoPandas, no CRS object). ``parcel_area`` is each parcel's geometry
     area (m²), for the FAR."""
+    parcels, buildings = _read_frames(
+        _files(input_dir, "parcels"), _files(input_dir, "buildings"), threads=threads
+    )
+    return parcels, buildings, _area(parcels)
+
+
+def _files(input_dir: Path, name: str, codes: list[str] | None = None) -> list[Path]:
+    root = Path(input_dir) / name
+    if codes is None:
+        codes = districts_of(input_dir, name)
+    return [root / f"district={c}" / PART_FILE for c in codes]
+
+
+def _area(parcels: pd.DataFrame) -> np.ndarray:
+    import shapely
+
+    return shapely.area(parcels["geometry"].to_numpy())
+
+
+def _read_frames(
+    p_files: list[Path], b_files: list[Path], *, threads: int, extra: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parcels (parcel_id, geometry) by parcel_id and buildings (:data:`BUILDING_COLUMNS`)
+    by building_id from these files (see :func:`read_overlay_input`); ``extra`` (an Arrow
+    table of the buildings' columns) is added to the buildings' files before the sort."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     import shapely
-
-    def files(name: str) -> list[Path]:
-        root = Path(input_dir) / name
-        return [root / f"district={c}" / PART_FILE for c in districts_of(input_dir, name)]
 
     def frame(t: pa.Table, key: str) -> pd.DataFrame:
         """The rows by ``key`` (each file is sorted, the files in turn need not be: a
@@ -110,22 +130,191 @@ def read_overlay_input(
         out["geometry"] = shapely.from_wkb(wkb)
         return out
 
-    b_cols = [c for c in BUILDING_COLUMNS if c != "geometry"] + ["geometry"]
-    p_files, b_files = files("parcels"), files("buildings")
+    b_cols = _b_read_columns()
     with ThreadPoolExecutor(max(1, threads)) as pool:
         reads = list(
             pool.map(
-                lambda job: pq.ParquetFile(job[0]).read(columns=job[1]),
+                lambda job: _read_table(*job),
                 [(f, ["parcel_id", "geometry"]) for f in p_files] + [(f, b_cols) for f in b_files],
             )
         )
         p_t = pa.concat_tables(reads[: len(p_files)])
-        b_t = pa.concat_tables(reads[len(p_files) :])
-        del reads
+        b_reads = reads[len(p_files) :] + ([extra] if extra is not None else [])
+        b_t = pa.concat_tables(b_reads) if b_reads else _empty_buildings()
+        del reads, b_reads
         parcels_f = pool.submit(frame, p_t, "parcel_id")
         buildings_f = pool.submit(frame, b_t, "building_id")
         parcels, buildings = parcels_f.result(), buildings_f.result()
-    return parcels, buildings[list(BUILDING_COLUMNS)], shapely.area(parcels["geometry"].to_numpy())
+    return parcels, buildings[list(BUILDING_COLUMNS)]
+
+
+def _b_read_columns() -> list[str]:
+    return [c for c in BUILDING_COLUMNS if c != "geometry"] + ["geometry"]
+
+
+def _read_table(path: Path, columns: list[str]) -> Any:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read(columns=columns)
+
+
+def _empty_buildings() -> Any:
+    import pyarrow as pa
+
+    return pa.table({c: pa.array([], type=pa.large_string()) for c in _b_read_columns()})
+
+
+# ------------------------------------------------------------------ the step on a pool
+POOL_MIN_BUILDINGS = 500_000
+"""Below this many buildings the step runs in one process: a second process's start
+(≈ 1 s of imports, docs/performance.md "ovl20b") costs more than half the work saves."""
+
+
+def wkb_bounds(wkb: np.ndarray) -> np.ndarray:
+    """Envelopes (n × 4: minx, miny, maxx, maxy; NaN: no geometry or empty) of WKB values,
+    read from the bytes with NumPy for the common shape of the inputs (little-endian
+    polygon of one 5-point ring, or multipolygon of one such polygon: 93 and 102 bytes),
+    through Shapely for the others. The envelope is the minimum and maximum of the
+    coordinates, so both ways give the same numbers."""
+    import shapely
+
+    n = len(wkb)
+    out = np.full((n, 4), np.nan)
+    sizes = np.fromiter((len(v) if v is not None else -1 for v in wkb), np.int64, n)
+    done = np.zeros(n, bool)
+    # (size, header bytes, offset of the 5 coordinates)
+    for size, header, offset in (
+        (93, b"\x01\x03\x00\x00\x00\x01\x00\x00\x00\x05\x00\x00\x00", 13),
+        (
+            102,
+            b"\x01\x06\x00\x00\x00\x01\x00\x00\x00\x01\x03\x00\x00\x00"
+            b"\x01\x00\x00\x00\x05\x00\x00\x00",
+            22,
+        ),
+    ):
+        at = np.flatnonzero(sizes == size)
+        if not len(at):
+            continue
+        raw = np.frombuffer(b"".join(wkb[at].tolist()), np.uint8).reshape(len(at), size)
+        ok = (raw[:, :offset] == np.frombuffer(header, np.uint8)).all(axis=1)
+        at, raw = at[ok], raw[ok]
+        xy = np.ascontiguousarray(raw[:, offset : offset + 80]).view("<f8").reshape(-1, 5, 2)
+        out[at, :2] = xy.min(axis=1)
+        out[at, 2:] = xy.max(axis=1)
+        done[at] = True
+    rest = np.flatnonzero(~done & (sizes >= 0))
+    if len(rest):
+        out[rest] = shapely.bounds(shapely.from_wkb(wkb[rest]))
+    return out
+
+
+def _groups(input_dir: Path, n: int) -> list[list[str]]:
+    """The parcel partitions in ``n`` groups of about equal buildings, each a run of
+    consecutive district codes (neighbours: the fewest buildings read twice)."""
+    import pyarrow.parquet as pq
+
+    codes = districts_of(input_dir, "parcels")
+    have = set(districts_of(input_dir, "buildings"))
+    size = [
+        pq.ParquetFile(f).metadata.num_rows if c in have else 0
+        for c, f in zip(codes, _files(input_dir, "buildings", codes), strict=True)
+    ]
+    total, groups, acc = sum(size), [[] for _ in range(n)], 0
+    for c, k in zip(codes, size, strict=True):
+        groups[min(n - 1, int(acc * n // max(total, 1)))].append(c)
+        acc += k
+    return [g for g in groups if g]
+
+
+def group_stats(
+    input_dir: Path, codes: list[str], limit_m: float, *, threads: int = 1
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`parcel_stats` of the parcel partitions ``codes`` (one process's share of
+    :func:`overlay_stats`): ``(stats, parcel_id, parcel_area)``.
+
+    The buildings are those of these districts plus the *halo* of the others: every building
+    of another partition whose envelope meets the envelope of one of these partitions
+    (``bbox`` metadata; the envelopes read from the WKB bytes, :func:`wkb_bounds`, so only
+    those are decoded), and every building of another partition without geometry (it may
+    name one of these parcels: the attribute fallback). A building farther away has no
+    piece on these parcels. All are sorted by building_id, as on the whole input, so each
+    parcel's sums add the same pieces in the same order: the same bits."""
+    import pyarrow as pa
+
+    input_dir = Path(input_dir)
+    b_codes = districts_of(input_dir, "buildings")
+    others = [c for c in b_codes if c not in set(codes)]
+    boxes = [file_box(f) for f in _files(input_dir, "parcels", codes)]
+    known = np.array([b for b in boxes if b is not None], dtype=float).reshape(-1, 4)
+    halo = []
+    for f in _files(input_dir, "buildings", others):
+        box = file_box(f)
+        if box is not None and None not in boxes and not any(meets(b, box) for b in known):
+            continue
+        t = _read_table(f, _b_read_columns())
+        b = wkb_bounds(t.column("geometry").to_numpy(zero_copy_only=False))
+        near = np.isnan(b).any(axis=1)
+        if None in boxes:  # a partition without bbox metadata: keep every building
+            near[:] = True
+        else:
+            for k in known:
+                near |= ~((b[:, 2] < k[0]) | (k[2] < b[:, 0]) | (b[:, 3] < k[1]) | (k[3] < b[:, 1]))
+        if near.any():
+            halo.append(t.filter(pa.array(near)))
+    extra = pa.concat_tables(halo) if halo else None
+    parcels, buildings = _read_frames(
+        _files(input_dir, "parcels", codes),
+        _files(input_dir, "buildings", [c for c in codes if c in set(b_codes)]),
+        threads=threads,
+        extra=extra,
+    )
+    stats = parcel_stats(parcels, buildings, limit_m, threads=threads)
+    return stats, parcels["parcel_id"].to_numpy(dtype=object), _area(parcels)
+
+
+def overlay_stats(
+    input_dir: Path, limit_m: float, *, workers: int | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The pipeline's overlay step on one machine: the per-parcel figures of
+    :func:`parcel_stats` (sorted by parcel_id) and each parcel's area (m², indexed by
+    parcel_id, for the FAR), on ``workers`` processes (default one per core, at most 2).
+
+    With more than one process the parcel partitions are split into runs of districts
+    (:func:`_groups`); this process overlays the first run while the others overlay theirs
+    (:func:`group_stats`, a ``forkserver`` process pool: a fork of this process after
+    Arrow's threads have started could deadlock) and send back only the figures. Each
+    parcel's sums happen wholly in one process in the order of the single-process run, so
+    the result is the same to the bit (tests/services/test_pipeline_overlay.py). Inputs
+    under :data:`POOL_MIN_BUILDINGS` buildings run in this process only."""
+    import pyarrow.parquet as pq
+
+    input_dir = Path(input_dir)
+    n = workers or default_workers()
+    if n > 1:
+        n_b = sum(pq.ParquetFile(f).metadata.num_rows for f in _files(input_dir, "buildings"))
+        if n_b < POOL_MIN_BUILDINGS:
+            n = 1
+    groups = _groups(input_dir, n) if n > 1 else []
+    if len(groups) < 2:
+        parcels, buildings, area = read_overlay_input(input_dir, threads=2)
+        stats = parcel_stats(parcels, buildings, limit_m, threads=2)
+        return stats, pd.Series(area, index=parcels["parcel_id"].to_numpy(dtype=object))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(len(groups) - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(group_stats, input_dir, g, limit_m, threads=1) for g in groups[1:]]
+        parts = [group_stats(input_dir, groups[0], limit_m, threads=1)]
+        parts += [f.result() for f in futures]
+    stats = pd.concat([p[0] for p in parts], ignore_index=True)
+    stats = stats.sort_values("parcel_id", ignore_index=True)
+    area = pd.Series(
+        np.concatenate([p[2] for p in parts]),
+        index=np.concatenate([p[1] for p in parts]),
+    )
+    return stats, area
 
 
 Box = tuple[float, float, float, float]
