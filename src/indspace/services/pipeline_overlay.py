@@ -281,8 +281,8 @@ def overlay_stats(
 
     With more than one process the parcel partitions are split into runs of districts
     (:func:`_groups`); this process overlays the first run while the others overlay theirs
-    (:func:`group_stats`, a ``forkserver`` process pool: a fork of this process after
-    Arrow's threads have started could deadlock) and send back only the figures. Each
+    (:func:`group_stats`, a ``spawn`` process pool: a fork of this process after Arrow's
+    threads have started could deadlock) and send back only the figures. Each
     parcel's sums happen wholly in one process in the order of the single-process run, so
     the result is the same to the bit (tests/services/test_pipeline_overlay.py). Inputs
     under :data:`POOL_MIN_BUILDINGS` buildings run in this process only."""
@@ -302,8 +302,9 @@ def overlay_stats(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    # spawn: a fresh interpreter (a fork of this process after Arrow's threads have started
+    # could deadlock); its CPU is counted in this process's children, as it is joined here
+    ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(len(groups) - 1, mp_context=ctx) as pool:
         futures = [pool.submit(group_stats, input_dir, g, limit_m, threads=1) for g in groups[1:]]
         parts = [group_stats(input_dir, groups[0], limit_m, threads=1)]
