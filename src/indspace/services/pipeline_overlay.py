@@ -170,18 +170,27 @@ POOL_MIN_BUILDINGS = 500_000
 (≈ 1 s of imports, docs/performance.md "ovl20b") costs more than half the work saves."""
 
 
-def wkb_bounds(wkb: np.ndarray) -> np.ndarray:
-    """Envelopes (n × 4: minx, miny, maxx, maxy; NaN: no geometry or empty) of WKB values,
-    read from the bytes with NumPy for the common shape of the inputs (little-endian
-    polygon of one 5-point ring, or multipolygon of one such polygon: 93 and 102 bytes),
-    through Shapely for the others. The envelope is the minimum and maximum of the
-    coordinates, so both ways give the same numbers."""
+def wkb_bounds(wkb: Any) -> np.ndarray:
+    """Envelopes (n × 4: minx, miny, maxx, maxy; NaN: no geometry or empty) of an Arrow
+    array of WKB values, read from the bytes with NumPy for the common shapes of the inputs
+    (little-endian polygon of one 5-point ring, or multipolygon of one such polygon: 93 and
+    102 bytes), through Shapely for the others. The envelope is the minimum and maximum of
+    the coordinates, so both ways give the same numbers."""
+    import pyarrow as pa
     import shapely
 
-    n = len(wkb)
+    arr = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
+    n = len(arr)
     out = np.full((n, 4), np.nan)
-    sizes = np.fromiter((len(v) if v is not None else -1 for v in wkb), np.int64, n)
-    done = np.zeros(n, bool)
+    if not n:
+        return out
+    large = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], np.int64 if large else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], np.uint8) if arr.buffers()[2] else np.zeros(0, np.uint8)
+    sizes = np.diff(offsets)
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    done = ~valid
     # (size, header bytes, offset of the 5 coordinates)
     for size, header, offset in (
         (93, b"\x01\x03\x00\x00\x00\x01\x00\x00\x00\x05\x00\x00\x00", 13),
@@ -192,38 +201,78 @@ def wkb_bounds(wkb: np.ndarray) -> np.ndarray:
             22,
         ),
     ):
-        at = np.flatnonzero(sizes == size)
+        at = np.flatnonzero(valid & (sizes == size))
         if not len(at):
             continue
-        raw = np.frombuffer(b"".join(wkb[at].tolist()), np.uint8).reshape(len(at), size)
+        if len(data) < size:
+            continue
+        # each row's bytes: rows of a window view of the buffer (no index array of n × size)
+        raw = np.lib.stride_tricks.sliding_window_view(data, size)[offsets[at]]
         ok = (raw[:, :offset] == np.frombuffer(header, np.uint8)).all(axis=1)
         at, raw = at[ok], raw[ok]
         xy = np.ascontiguousarray(raw[:, offset : offset + 80]).view("<f8").reshape(-1, 5, 2)
         out[at, :2] = xy.min(axis=1)
         out[at, 2:] = xy.max(axis=1)
         done[at] = True
-    rest = np.flatnonzero(~done & (sizes >= 0))
+    rest = np.flatnonzero(~done)
     if len(rest):
-        out[rest] = shapely.bounds(shapely.from_wkb(wkb[rest]))
+        values = arr.take(pa.array(rest)).to_numpy(zero_copy_only=False)
+        out[rest] = shapely.bounds(shapely.from_wkb(values))
     return out
 
 
 def _groups(input_dir: Path, n: int) -> list[list[str]]:
     """The parcel partitions in ``n`` groups of about equal buildings, each a run of
-    consecutive district codes (neighbours: the fewest buildings read twice)."""
+    partitions in one of three orders (district code; centre of the ``bbox`` from west to
+    east; from south to north): the order whose groups' halos hold the fewest buildings
+    (counted as whole partitions whose ``bbox`` meets a group's; each is read in full)."""
     import pyarrow.parquet as pq
 
     codes = districts_of(input_dir, "parcels")
-    have = set(districts_of(input_dir, "buildings"))
-    size = [
-        pq.ParquetFile(f).metadata.num_rows if c in have else 0
-        for c, f in zip(codes, _files(input_dir, "buildings", codes), strict=True)
-    ]
-    total, groups, acc = sum(size), [[] for _ in range(n)], 0
-    for c, k in zip(codes, size, strict=True):
-        groups[min(n - 1, int(acc * n // max(total, 1)))].append(c)
-        acc += k
-    return [g for g in groups if g]
+    b_codes = set(districts_of(input_dir, "buildings"))
+    size = {
+        c: pq.ParquetFile(f).metadata.num_rows
+        for c, f in zip(
+            sorted(b_codes), _files(input_dir, "buildings", sorted(b_codes)), strict=True
+        )
+    }
+    p_box = dict(
+        zip(codes, (file_box(f) for f in _files(input_dir, "parcels", codes)), strict=True)
+    )
+    b_box = {
+        c: file_box(f)
+        for c, f in zip(
+            sorted(b_codes), _files(input_dir, "buildings", sorted(b_codes)), strict=True
+        )
+    }
+    total = sum(size.values())
+    orders = [codes]
+    if all(p_box[c] is not None for c in codes):
+        for axis in (0, 1):
+            orders.append(
+                sorted(codes, key=lambda c, a=axis: (p_box[c][a] + p_box[c][a + 2], c))  # type: ignore[index]
+            )
+
+    def split(order: list[str]) -> list[list[str]]:
+        groups: list[list[str]] = [[] for _ in range(n)]
+        acc = 0
+        for c in order:
+            groups[min(n - 1, int(acc * n // max(total, 1)))].append(c)
+            acc += size.get(c, 0)
+        return [sorted(g) for g in groups if g]
+
+    def halo(groups: list[list[str]]) -> int:
+        out = 0
+        for g in groups:
+            mine = set(g)
+            for c, box in b_box.items():
+                if c in mine:
+                    continue
+                if box is None or any(p_box[p] is None or meets(p_box[p], box) for p in g):  # type: ignore[arg-type]
+                    out += size[c]
+        return out
+
+    return min((split(o) for o in orders), key=halo)
 
 
 def group_stats(
@@ -252,7 +301,7 @@ def group_stats(
         if box is not None and None not in boxes and not any(meets(b, box) for b in known):
             continue
         t = _read_table(f, _b_read_columns())
-        b = wkb_bounds(t.column("geometry").to_numpy(zero_copy_only=False))
+        b = wkb_bounds(t.column("geometry"))
         near = np.isnan(b).any(axis=1)
         if None in boxes:  # a partition without bbox metadata: keep every building
             near[:] = True
