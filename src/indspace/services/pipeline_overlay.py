@@ -321,6 +321,20 @@ def group_stats(
     return stats, parcels["parcel_id"].to_numpy(dtype=object), _area(parcels)
 
 
+def _start_method() -> str:
+    """``fork`` when this process runs no other Python thread (then the child needs no
+    imports: ≈ 1 s of CPU less, docs/performance.md "ovl20b"; Arrow's thread pools and its
+    allocator reinitialise themselves in a forked child — its at-fork handlers, Arrow ≥ 11),
+    else ``spawn`` (a fresh interpreter: a fork while another thread holds a lock could
+    deadlock the child)."""
+    import multiprocessing
+    import threading
+
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
 def overlay_stats(
     input_dir: Path, limit_m: float, *, workers: int | None = None
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -330,11 +344,11 @@ def overlay_stats(
 
     With more than one process the parcel partitions are split into runs of districts
     (:func:`_groups`); this process overlays the first run while the others overlay theirs
-    (:func:`group_stats`, a ``spawn`` process pool: a fork of this process after Arrow's
-    threads have started could deadlock) and send back only the figures. Each
-    parcel's sums happen wholly in one process in the order of the single-process run, so
-    the result is the same to the bit (tests/services/test_pipeline_overlay.py). Inputs
-    under :data:`POOL_MIN_BUILDINGS` buildings run in this process only."""
+    (:func:`group_stats` on a process pool, :func:`_start_method`) and send back only the
+    figures. Each parcel's sums happen wholly in one process in the order of the
+    single-process run, so the result is the same to the bit
+    (tests/services/test_pipeline_overlay.py). Inputs under :data:`POOL_MIN_BUILDINGS`
+    buildings run in this process only."""
     import pyarrow.parquet as pq
 
     input_dir = Path(input_dir)
@@ -351,9 +365,7 @@ def overlay_stats(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn: a fresh interpreter (a fork of this process after Arrow's threads have started
-    # could deadlock); its CPU is counted in this process's children, as it is joined here
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(len(groups) - 1, mp_context=ctx) as pool:
         futures = [pool.submit(group_stats, input_dir, g, limit_m, threads=1) for g in groups[1:]]
         parts = [group_stats(input_dir, groups[0], limit_m, threads=1)]
