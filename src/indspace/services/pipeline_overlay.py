@@ -108,8 +108,9 @@ def _read_frames(
     p_files: list[Path], b_files: list[Path], *, threads: int, extra: Any = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parcels (parcel_id, geometry) by parcel_id and buildings (:data:`BUILDING_COLUMNS`)
-    by building_id from these files (see :func:`read_overlay_input`); ``extra`` (an Arrow
-    table of the buildings' columns) is added to the buildings' files before the sort."""
+    by building_id from these files (see :func:`read_overlay_input`); ``extra`` (Arrow
+    tables of the buildings' columns) is added after the buildings' files, before the
+    sort (none when the whole is already in id order)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
@@ -139,7 +140,7 @@ def _read_frames(
             )
         )
         p_t = pa.concat_tables(reads[: len(p_files)])
-        b_reads = reads[len(p_files) :] + ([extra] if extra is not None else [])
+        b_reads = reads[len(p_files) :] + list(extra or [])
         b_t = pa.concat_tables(b_reads) if b_reads else _empty_buildings()
         del reads, b_reads
         parcels_f = pool.submit(frame, p_t, "parcel_id")
@@ -292,11 +293,14 @@ def group_stats(
 
     input_dir = Path(input_dir)
     b_codes = districts_of(input_dir, "buildings")
-    others = [c for c in b_codes if c not in set(codes)]
+    mine = set(codes)
     boxes = [file_box(f) for f in _files(input_dir, "parcels", codes)]
     known = np.array([b for b in boxes if b is not None], dtype=float).reshape(-1, 4)
-    halo = []
-    for f in _files(input_dir, "buildings", others):
+    tables = []  # in district order: when the input is in id order, no sort is needed
+    for c, f in zip(b_codes, _files(input_dir, "buildings", b_codes), strict=True):
+        if c in mine:
+            tables.append(_read_table(f, _b_read_columns()))
+            continue
         box = file_box(f)
         if box is not None and None not in boxes and not any(meets(b, box) for b in known):
             continue
@@ -309,13 +313,9 @@ def group_stats(
             for k in known:
                 near |= ~((b[:, 2] < k[0]) | (k[2] < b[:, 0]) | (b[:, 3] < k[1]) | (k[3] < b[:, 1]))
         if near.any():
-            halo.append(t.filter(pa.array(near)))
-    extra = pa.concat_tables(halo) if halo else None
+            tables.append(t.filter(pa.array(near)))
     parcels, buildings = _read_frames(
-        _files(input_dir, "parcels", codes),
-        _files(input_dir, "buildings", [c for c in codes if c in set(b_codes)]),
-        threads=threads,
-        extra=extra,
+        _files(input_dir, "parcels", codes), [], threads=threads, extra=tables
     )
     stats = parcel_stats(parcels, buildings, limit_m, threads=threads)
     return stats, parcels["parcel_id"].to_numpy(dtype=object), _area(parcels)
