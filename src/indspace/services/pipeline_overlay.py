@@ -336,13 +336,14 @@ def _start_method() -> str:
 
 
 def overlay_stats(
-    input_dir: Path, limit_m: float, *, workers: int = 1
+    input_dir: Path, limit_m: float, *, workers: int | None = None
 ) -> tuple[pd.DataFrame, pd.Series]:
     """The pipeline's overlay step on one machine: the per-parcel figures of
     :func:`parcel_stats` (sorted by parcel_id) and each parcel's area (m², indexed by
-    parcel_id, for the FAR), on ``workers`` processes (default 1: on the shared 2-core
-    machine the pool of 2 took ≈ 30 % more CPU and no less wall time than one process,
-    docs/performance.md "ovl20b").
+    parcel_id, for the FAR), on ``workers`` processes (default one per core, at most 2).
+    With a core free the pool of 2 took about two thirds of one process's wall time, for
+    2–10 % more CPU; when other work holds the cores it gains nothing (docs/performance.md,
+    "ovl20b").
 
     With more than one process the parcel partitions are split into runs of districts
     (:func:`_groups`); this process overlays the first run while the others overlay theirs
@@ -354,7 +355,7 @@ def overlay_stats(
     import pyarrow.parquet as pq
 
     input_dir = Path(input_dir)
-    n = max(1, workers)
+    n = workers or default_workers()
     if n > 1:
         n_b = sum(pq.ParquetFile(f).metadata.num_rows for f in _files(input_dir, "buildings"))
         if n_b < POOL_MIN_BUILDINGS:
