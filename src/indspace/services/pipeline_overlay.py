@@ -341,8 +341,8 @@ def overlay_stats(
     """The pipeline's overlay step on one machine: the per-parcel figures of
     :func:`parcel_stats` (sorted by parcel_id) and each parcel's area (m², indexed by
     parcel_id, for the FAR), on ``workers`` processes (default one per core, at most 2).
-    With a core free the pool of 2 took about two thirds of one process's wall time, for
-    2–10 % more CPU; when other work holds the cores it gains nothing (docs/performance.md,
+    With a core free the pool of 2 took 0.66–0.79× one process's wall time, for up to 31 %
+    more CPU; when other work holds the cores it gains nothing (docs/performance.md,
     "ovl20b").
 
     With more than one process the parcel partitions are split into runs of districts
