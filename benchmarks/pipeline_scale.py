@@ -9,8 +9,12 @@ against the local engine's (per-parcel floor area and FAR to 1e-6):
   district's buildings plus the halo), cluster start-up included;
 * ``dask-threads`` — the same on a LocalCluster of one in-process worker with 2 threads
   (``connect(..., threads=True)``);
-* ``local`` — the same engine on the whole input in one process
-  (:func:`indspace.services.pipeline_overlay.parcel_stats`);
+* ``local`` — the pipeline's step on this machine
+  (:func:`indspace.services.pipeline_overlay.overlay_stats`: from 500 000 buildings on a
+  pool of one process per core, at most 2, each overlaying a run of districts plus its
+  halo; below, the engine on the whole input in one process);
+* ``local-1`` — the same step in one process (``workers=1``: the engine on the whole
+  input);
 * ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
   ``np.bincount``) on ``gpd.read_parquet`` of every partition;
 * ``duckdb`` — the query of ``landfar_duckdb.py`` over ``read_parquet`` of the partitions
@@ -106,12 +110,15 @@ def run_dask(src: Path, dst: Path, threads: bool = False) -> None:
     _write_engine(src, stats, dst)
 
 
-def run_local(src: Path, dst: Path) -> None:
-    from indspace.services.pipeline_overlay import parcel_stats, read_overlay_input
+def run_local(src: Path, dst: Path, workers: int | None = None) -> None:
+    from indspace.services.pipeline_overlay import overlay_stats
 
-    parcels, buildings, area = read_overlay_input(src, threads=2)
-    stats = parcel_stats(parcels, buildings, LIMIT_M, threads=2)
-    _write_far(stats, pd.Series(area, index=parcels["parcel_id"]), dst)
+    stats, area = overlay_stats(src, LIMIT_M, workers=workers)
+    _write_far(stats, area, dst)
+
+
+def run_local_1(src: Path, dst: Path) -> None:
+    run_local(src, dst, workers=1)
 
 
 def _read(src: Path, table: str, columns: list[str]):
@@ -261,6 +268,7 @@ CONTENDERS = {
     "dask": run_dask,
     "dask-threads": run_dask_threads,
     "local": run_local,
+    "local-1": run_local_1,
     "geopandas": run_geopandas,
     "duckdb": run_duckdb,
     "postgis": run_postgis,

@@ -77,3 +77,149 @@ def test_same_figures_to_the_bit(tiled: Path) -> None:
     for col in ("footprint_m2", "floor_area_m2", "far_floor_m2", "mean_year_built"):
         assert got[col].to_numpy().tobytes() == want[col].to_numpy().tobytes(), col
     assert got["parcel_id"].str.endswith("~1").sum() > 0  # the copy is overlaid too
+
+
+# ------------------------------------------------------------------ the step on a pool
+@pytest.fixture(scope="module")
+def crossing(tiled: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """``tiled`` with three buildings of the first pool group's first district moved onto
+    two parcels of the other group: one inside parcel ``P``, one across ``P``'s west edge,
+    one without geometry whose ``parcel_id`` names parcel ``Q``. Only the halo brings them
+    to the process of the other group."""
+    import shutil
+
+    import geopandas as gpd
+
+    from indspace.services.pipeline_overlay import _groups
+
+    out = tmp_path_factory.mktemp("crossing") / "input"
+    shutil.copytree(tiled, out)
+    first, last = _groups(out, 2)[0][0], _groups(out, 2)[-1][0]
+    theirs = gpd.read_parquet(out / "parcels" / f"district={last}" / PART_FILE)
+    p_row, q_row = theirs.iloc[0], theirs.iloc[1]
+    x0, y0, x1, y1 = p_row.geometry.bounds
+    w, h = x1 - x0, y1 - y0
+    f = out / "buildings" / f"district={first}" / PART_FILE
+    mine = gpd.read_parquet(f)
+    geoms = mine.geometry.to_numpy().copy()
+    geoms[0] = shapely.box(x0 + 0.3 * w, y0 + 0.3 * h, x0 + 0.4 * w, y0 + 0.4 * h)
+    geoms[1] = shapely.box(x0 - 0.05 * w, y0 + 0.5 * h, x0 + 0.05 * w, y0 + 0.6 * h)
+    geoms[2] = None
+    mine = mine.set_geometry(gpd.GeoSeries(geoms, crs=mine.crs))
+    mine.loc[mine.index[2], "parcel_id"] = q_row["parcel_id"]
+    mine.to_parquet(f, index=False)
+    return out, str(p_row["parcel_id"]), str(q_row["parcel_id"])
+
+
+def _pool_and_one(path: Path, monkeypatch: pytest.MonkeyPatch):
+    import indspace.services.pipeline_overlay as po
+
+    monkeypatch.setattr(po, "POOL_MIN_BUILDINGS", 0)  # the small inputs use the pool too
+    assert len(po._groups(path, 2)) == 2
+    return po.overlay_stats(path, 8.0, workers=2), po.overlay_stats(path, 8.0, workers=1)
+
+
+def _same_bits(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    for col in ("footprint_m2", "floor_area_m2", "far_floor_m2", "mean_year_built"):
+        assert got[col].to_numpy().tobytes() == want[col].to_numpy().tobytes(), col
+
+
+@pytest.mark.parametrize("which", ["tiled", "crossing"])
+def test_pool_gives_the_single_process_bits(
+    which: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = request.getfixturevalue(which)
+    path = data if which == "tiled" else data[0]
+    (got, got_area), (want, want_area) = _pool_and_one(path, monkeypatch)
+    _same_bits(got, want)
+    assert got_area.reindex(want_area.index).to_numpy().tobytes() == want_area.to_numpy().tobytes()
+    # and the single process is the engine on the pipeline's reader
+    _same_bits(
+        want,
+        parcel_stats(
+            read_partitioned_geoparquet(path, "parcels", columns=["parcel_id", "geometry"]),
+            read_partitioned_geoparquet(path, "buildings")[BUILDING_COLUMNS],
+            8.0,
+        ),
+    )
+
+
+def test_the_halo_brings_the_other_districts_buildings(
+    tiled: Path, crossing: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, p, q = crossing
+    (got, _), _ = _pool_and_one(path, monkeypatch)
+    (before, _), _ = _pool_and_one(tiled, monkeypatch)
+    got, before = got.set_index("parcel_id"), before.set_index("parcel_id")
+    # P gains the building inside it and part of the one across its edge; Q the building
+    # without geometry (attribute fallback: its floor area, no footprint)
+    assert got.loc[p, "footprint_m2"] > before["footprint_m2"].get(p, 0.0)
+    assert got.loc[q, "floor_area_m2"] > before["floor_area_m2"].get(q, 0.0)
+    assert got.loc[q, "footprint_m2"] == before["footprint_m2"].get(q, 0.0)
+
+
+def test_wkb_bounds_are_shapely_bounds() -> None:
+    import pyarrow as pa
+
+    from indspace.services.pipeline_overlay import wkb_bounds
+
+    geoms = np.array(
+        [
+            shapely.box(0, 0, 1, 2),  # polygon, one 5-point ring: the NumPy path
+            shapely.MultiPolygon([shapely.box(5, 6, 7, 8)]),  # one-part multipolygon: too
+            shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+            None,
+            shapely.Polygon(),
+            shapely.Point(1, 2).buffer(1),
+            shapely.Polygon([(0, 0), (4, 1), (3, 5), (0, 0)]),  # a triangle: 4 points
+        ],
+        dtype=object,
+    )
+    values = pa.array(list(shapely.to_wkb(geoms)), type=pa.binary())
+    for arr in (values, values.slice(1), pa.chunked_array([values[:3], values[3:]])):
+        want = shapely.bounds(geoms[len(geoms) - len(arr) :])
+        assert np.array_equal(wkb_bounds(arr), want, equal_nan=True)
+
+
+def test_pipeline_local_on_the_pool_writes_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``indspace pipeline --engine local`` with its overlay step on the pool (threshold
+    lowered) writes the same bytes as in one process, on the small demo with every other
+    parcel of a district of the pool's first group moved into the partition of a district
+    of its second group (their buildings stay: the second process needs the halo)."""
+    from datetime import date
+
+    import indspace.services.pipeline_overlay as po
+    from indspace.services.pipeline import OUTPUTS, run_local
+    from indspace.services.profiles import resolve_profile
+
+    city = build_city("small")
+    plain = tmp_path / "plain"
+    write_partitioned_geoparquet(city, plain)
+    first, second = po._groups(plain, 2)
+    a, b = first[-1], second[0]
+    p = city.parcels
+    mine = (p["district"] == a).to_numpy()
+    moved = mine & (np.cumsum(mine) % 2 == 0)
+    city.parcels = p.assign(district=p["district"].mask(moved, b))
+    src = tmp_path / "input"
+    write_partitioned_geoparquet(city, src)
+    profile, on = resolve_profile("ningbo-demo"), date(2026, 3, 1)
+    run_local(src, 2025, profile, on, tmp_path / "one")
+    monkeypatch.setattr(po, "POOL_MIN_BUILDINGS", 0)
+    # the split of the plain input, which puts a and b apart (on the moved input the
+    # smallest-halo order would put them together)
+    monkeypatch.setattr(po, "_groups", lambda _dir, _n: [first, second])
+    moved_ids = set(city.parcels["parcel_id"][moved])
+    b_of_a = pd.read_parquet(src / "buildings" / f"district={a}" / PART_FILE)
+    assert b_of_a["parcel_id"].isin(moved_ids).sum() > 10  # the case occurs
+    run_local(src, 2025, profile, on, tmp_path / "pool")
+    for name, file in OUTPUTS.items():
+        a, b = tmp_path / "one" / file, tmp_path / "pool" / file
+        assert a.exists() == b.exists(), name
+        if a.exists():
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(a), pd.read_parquet(b), check_exact=True, obj=name
+            )

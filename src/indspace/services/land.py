@@ -118,9 +118,11 @@ class StoreOverlay:
         return pd.factorize(self.parcels["parcel_id"].to_numpy(dtype=object))
 
     def _mean_year_by_code(self) -> np.ndarray:
-        """:meth:`mean_year_built` per id code (NaN: no building with a year). Grouped by
-        the codes (integers: cheaper than grouping the id strings; the same groups with the
-        same rows in the same order, so the same sums)."""
+        """:meth:`mean_year_built` per id code (NaN: no building with a year). Summed per
+        code by ``np.bincount``: each code's pieces added one after the other in piece
+        order, so a parcel's mean depends on its own pieces only and any split of the
+        parcels between processes gives the same bits (pandas' grouped sum did not: on the
+        small demo a group's sum changed in the last bit with the other groups' rows)."""
         import pandas as pd
 
         ov, b = self.overlay, self.buildings
@@ -136,10 +138,13 @@ class StoreOverlay:
         key = codes[ov.parcel[ok]]
         known = key >= 0  # a missing parcel id is no group, as in a groupby
         wy = weight * year[ok]
-        frame = pd.DataFrame({"k": key[known], "w": weight[known], "wy": wy[known]})
-        sums = frame.groupby("k").sum()
+        k = key[known]
+        n = np.bincount(k, minlength=len(ids))
+        w = np.bincount(k, weights=weight[known], minlength=len(ids))
+        s = np.bincount(k, weights=wy[known], minlength=len(ids))
         out = np.full(len(ids), np.nan)
-        out[sums.index.to_numpy()] = (sums["wy"] / sums["w"]).to_numpy()
+        has = n > 0
+        out[has] = s[has] / w[has]
         return out
 
 

@@ -51,7 +51,7 @@ from indspace.services.evaluation import (
 )
 from indspace.services.land import storey_limit
 from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
-from indspace.services.pipeline_overlay import BUILDING_COLUMNS, districts_of, parcel_stats
+from indspace.services.pipeline_overlay import districts_of, overlay_stats
 from indspace.settings import deployment
 
 ENGINES = ("local", "dask")
@@ -562,10 +562,8 @@ def run_local(
     check_year(t, year)
     parcels = read_partitioned_geoparquet(input_dir, "parcels", columns=["parcel_id", "geometry"])
     parcels["district"] = t.parcels["district"].to_numpy()  # both sorted by parcel_id
-    buildings = read_partitioned_geoparquet(input_dir, "buildings")[BUILDING_COLUMNS]
     step("overlay")
-    stats = parcel_stats(parcels, buildings, storey_limit(profile, on))
-    del buildings
+    stats, _ = overlay_stats(input_dir, storey_limit(profile, on))  # both cores when large
     step("evaluate")
     comp = evaluate_tables(t, stats, profile, year, on)
     step("controlline")

@@ -85,16 +85,37 @@ def read_overlay_input(
     dataset layer, whose first use costs ≈ 0.3 s of imports), the WKB decoded by Shapely
     into plain DataFrames (no GeoPandas, no CRS object). ``parcel_area`` is each parcel's geometry
     area (m²), for the FAR."""
+    parcels, buildings = _read_frames(
+        _files(input_dir, "parcels"), _files(input_dir, "buildings"), threads=threads
+    )
+    return parcels, buildings, _area(parcels)
+
+
+def _files(input_dir: Path, name: str, codes: list[str] | None = None) -> list[Path]:
+    root = Path(input_dir) / name
+    if codes is None:
+        codes = districts_of(input_dir, name)
+    return [root / f"district={c}" / PART_FILE for c in codes]
+
+
+def _area(parcels: pd.DataFrame) -> np.ndarray:
+    import shapely
+
+    return shapely.area(parcels["geometry"].to_numpy())
+
+
+def _read_frames(
+    p_files: list[Path], b_files: list[Path], *, threads: int, extra: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parcels (parcel_id, geometry) by parcel_id and buildings (:data:`BUILDING_COLUMNS`)
+    by building_id from these files (see :func:`read_overlay_input`); ``extra`` (Arrow
+    tables of the buildings' columns) is added after the buildings' files, before the
+    sort (none when the whole is already in id order)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     import shapely
-
-    def files(name: str) -> list[Path]:
-        root = Path(input_dir) / name
-        return [root / f"district={c}" / PART_FILE for c in districts_of(input_dir, name)]
 
     def frame(t: pa.Table, key: str) -> pd.DataFrame:
         """The rows by ``key`` (each file is sorted, the files in turn need not be: a
@@ -110,22 +131,255 @@ def read_overlay_input(
         out["geometry"] = shapely.from_wkb(wkb)
         return out
 
-    b_cols = [c for c in BUILDING_COLUMNS if c != "geometry"] + ["geometry"]
-    p_files, b_files = files("parcels"), files("buildings")
+    b_cols = _b_read_columns()
     with ThreadPoolExecutor(max(1, threads)) as pool:
         reads = list(
             pool.map(
-                lambda job: pq.ParquetFile(job[0]).read(columns=job[1]),
+                lambda job: _read_table(*job),
                 [(f, ["parcel_id", "geometry"]) for f in p_files] + [(f, b_cols) for f in b_files],
             )
         )
         p_t = pa.concat_tables(reads[: len(p_files)])
-        b_t = pa.concat_tables(reads[len(p_files) :])
-        del reads
+        b_reads = reads[len(p_files) :] + list(extra or [])
+        b_t = pa.concat_tables(b_reads) if b_reads else _empty_buildings()
+        del reads, b_reads
         parcels_f = pool.submit(frame, p_t, "parcel_id")
         buildings_f = pool.submit(frame, b_t, "building_id")
         parcels, buildings = parcels_f.result(), buildings_f.result()
-    return parcels, buildings[list(BUILDING_COLUMNS)], shapely.area(parcels["geometry"].to_numpy())
+    return parcels, buildings[list(BUILDING_COLUMNS)]
+
+
+def _b_read_columns() -> list[str]:
+    return [c for c in BUILDING_COLUMNS if c != "geometry"] + ["geometry"]
+
+
+def _read_table(path: Path, columns: list[str]) -> Any:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read(columns=columns)
+
+
+def _empty_buildings() -> Any:
+    import pyarrow as pa
+
+    return pa.table({c: pa.array([], type=pa.large_string()) for c in _b_read_columns()})
+
+
+# ------------------------------------------------------------------ the step on a pool
+POOL_MIN_BUILDINGS = 500_000
+"""Below this many buildings the step runs in one process: a second process's start
+(≈ 1 s of imports, docs/performance.md "ovl20b") costs more than half the work saves."""
+
+
+def wkb_bounds(wkb: Any) -> np.ndarray:
+    """Envelopes (n × 4: minx, miny, maxx, maxy; NaN: no geometry or empty) of an Arrow
+    array of WKB values, read from the bytes with NumPy for the common shapes of the inputs
+    (little-endian polygon of one 5-point ring, or multipolygon of one such polygon: 93 and
+    102 bytes), through Shapely for the others. The envelope is the minimum and maximum of
+    the coordinates, so both ways give the same numbers."""
+    import pyarrow as pa
+    import shapely
+
+    arr = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
+    n = len(arr)
+    out = np.full((n, 4), np.nan)
+    if not n:
+        return out
+    large = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], np.int64 if large else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], np.uint8) if arr.buffers()[2] else np.zeros(0, np.uint8)
+    sizes = np.diff(offsets)
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    done = ~valid
+    # (size, header bytes, offset of the 5 coordinates)
+    for size, header, offset in (
+        (93, b"\x01\x03\x00\x00\x00\x01\x00\x00\x00\x05\x00\x00\x00", 13),
+        (
+            102,
+            b"\x01\x06\x00\x00\x00\x01\x00\x00\x00\x01\x03\x00\x00\x00"
+            b"\x01\x00\x00\x00\x05\x00\x00\x00",
+            22,
+        ),
+    ):
+        at = np.flatnonzero(valid & (sizes == size))
+        if not len(at):
+            continue
+        if len(data) < size:
+            continue
+        # each row's bytes: rows of a window view of the buffer (no index array of n × size)
+        raw = np.lib.stride_tricks.sliding_window_view(data, size)[offsets[at]]
+        ok = (raw[:, :offset] == np.frombuffer(header, np.uint8)).all(axis=1)
+        at, raw = at[ok], raw[ok]
+        xy = np.ascontiguousarray(raw[:, offset : offset + 80]).view("<f8").reshape(-1, 5, 2)
+        out[at, :2] = xy.min(axis=1)
+        out[at, 2:] = xy.max(axis=1)
+        done[at] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        values = arr.take(pa.array(rest)).to_numpy(zero_copy_only=False)
+        out[rest] = shapely.bounds(shapely.from_wkb(values))
+    return out
+
+
+def _groups(input_dir: Path, n: int) -> list[list[str]]:
+    """The parcel partitions in ``n`` groups of about equal buildings, each a run of
+    partitions in one of three orders (district code; centre of the ``bbox`` from west to
+    east; from south to north): the order whose groups' halos hold the fewest buildings
+    (counted as whole partitions whose ``bbox`` meets a group's; each is read in full)."""
+    import pyarrow.parquet as pq
+
+    codes = districts_of(input_dir, "parcels")
+    b_codes = set(districts_of(input_dir, "buildings"))
+    size = {
+        c: pq.ParquetFile(f).metadata.num_rows
+        for c, f in zip(
+            sorted(b_codes), _files(input_dir, "buildings", sorted(b_codes)), strict=True
+        )
+    }
+    p_box = dict(
+        zip(codes, (file_box(f) for f in _files(input_dir, "parcels", codes)), strict=True)
+    )
+    b_box = {
+        c: file_box(f)
+        for c, f in zip(
+            sorted(b_codes), _files(input_dir, "buildings", sorted(b_codes)), strict=True
+        )
+    }
+    total = sum(size.values())
+    orders = [codes]
+    if all(p_box[c] is not None for c in codes):
+        for axis in (0, 1):
+            orders.append(
+                sorted(codes, key=lambda c, a=axis: (p_box[c][a] + p_box[c][a + 2], c))  # type: ignore[index]
+            )
+
+    def split(order: list[str]) -> list[list[str]]:
+        groups: list[list[str]] = [[] for _ in range(n)]
+        acc = 0
+        for c in order:
+            groups[min(n - 1, int(acc * n // max(total, 1)))].append(c)
+            acc += size.get(c, 0)
+        return [sorted(g) for g in groups if g]
+
+    def halo(groups: list[list[str]]) -> int:
+        out = 0
+        for g in groups:
+            mine = set(g)
+            for c, box in b_box.items():
+                if c in mine:
+                    continue
+                if box is None or any(p_box[p] is None or meets(p_box[p], box) for p in g):  # type: ignore[arg-type]
+                    out += size[c]
+        return out
+
+    return min((split(o) for o in orders), key=halo)
+
+
+def group_stats(
+    input_dir: Path, codes: list[str], limit_m: float, *, threads: int = 1
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`parcel_stats` of the parcel partitions ``codes`` (one process's share of
+    :func:`overlay_stats`): ``(stats, parcel_id, parcel_area)``.
+
+    The buildings are those of these districts plus the *halo* of the others: every building
+    of another partition whose envelope meets the envelope of one of these partitions
+    (``bbox`` metadata; the envelopes read from the WKB bytes, :func:`wkb_bounds`, so only
+    those are decoded), and every building of another partition without geometry (it may
+    name one of these parcels: the attribute fallback). A building farther away has no
+    piece on these parcels. All are sorted by building_id, as on the whole input, so each
+    parcel's sums add the same pieces in the same order: the same bits."""
+    import pyarrow as pa
+
+    input_dir = Path(input_dir)
+    b_codes = districts_of(input_dir, "buildings")
+    mine = set(codes)
+    boxes = [file_box(f) for f in _files(input_dir, "parcels", codes)]
+    known = np.array([b for b in boxes if b is not None], dtype=float).reshape(-1, 4)
+    tables = []  # in district order: when the input is in id order, no sort is needed
+    for c, f in zip(b_codes, _files(input_dir, "buildings", b_codes), strict=True):
+        if c in mine:
+            tables.append(_read_table(f, _b_read_columns()))
+            continue
+        box = file_box(f)
+        if box is not None and None not in boxes and not any(meets(b, box) for b in known):
+            continue
+        t = _read_table(f, _b_read_columns())
+        b = wkb_bounds(t.column("geometry"))
+        near = np.isnan(b).any(axis=1)
+        if None in boxes:  # a partition without bbox metadata: keep every building
+            near[:] = True
+        else:
+            for k in known:
+                near |= ~((b[:, 2] < k[0]) | (k[2] < b[:, 0]) | (b[:, 3] < k[1]) | (k[3] < b[:, 1]))
+        if near.any():
+            tables.append(t.filter(pa.array(near)))
+    parcels, buildings = _read_frames(
+        _files(input_dir, "parcels", codes), [], threads=threads, extra=tables
+    )
+    stats = parcel_stats(parcels, buildings, limit_m, threads=threads)
+    return stats, parcels["parcel_id"].to_numpy(dtype=object), _area(parcels)
+
+
+def _start_method() -> str:
+    """``fork`` when this process runs no other Python thread (then the child needs no
+    imports: ≈ 1 s of CPU less, docs/performance.md "ovl20b"; Arrow's thread pools and its
+    allocator reinitialise themselves in a forked child — its at-fork handlers, Arrow ≥ 11),
+    else ``spawn`` (a fresh interpreter: a fork while another thread holds a lock could
+    deadlock the child)."""
+    import multiprocessing
+    import threading
+
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
+def overlay_stats(
+    input_dir: Path, limit_m: float, *, workers: int | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The pipeline's overlay step on one machine: the per-parcel figures of
+    :func:`parcel_stats` (sorted by parcel_id) and each parcel's area (m², indexed by
+    parcel_id, for the FAR), on ``workers`` processes (default one per core, at most 2).
+    With a core free the pool of 2 took 0.66–0.79× one process's wall time, for up to 31 %
+    more CPU; when other work holds the cores it gains nothing (docs/performance.md,
+    "ovl20b").
+
+    With more than one process the parcel partitions are split into runs of districts
+    (:func:`_groups`); this process overlays the first run while the others overlay theirs
+    (:func:`group_stats` on a process pool, :func:`_start_method`) and send back only the
+    figures. Each parcel's sums happen wholly in one process in the order of the
+    single-process run, so the result is the same to the bit
+    (tests/services/test_pipeline_overlay.py). Inputs under :data:`POOL_MIN_BUILDINGS`
+    buildings run in this process only."""
+    import pyarrow.parquet as pq
+
+    input_dir = Path(input_dir)
+    n = workers or default_workers()
+    if n > 1:
+        n_b = sum(pq.ParquetFile(f).metadata.num_rows for f in _files(input_dir, "buildings"))
+        if n_b < POOL_MIN_BUILDINGS:
+            n = 1
+    groups = _groups(input_dir, n) if n > 1 else []
+    if len(groups) < 2:
+        parcels, buildings, area = read_overlay_input(input_dir, threads=2)
+        stats = parcel_stats(parcels, buildings, limit_m, threads=2)
+        return stats, pd.Series(area, index=parcels["parcel_id"].to_numpy(dtype=object))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context(_start_method())
+    with ProcessPoolExecutor(len(groups) - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(group_stats, input_dir, g, limit_m, threads=1) for g in groups[1:]]
+        parts = [group_stats(input_dir, groups[0], limit_m, threads=1)]
+        parts += [f.result() for f in futures]
+    stats = pd.concat([p[0] for p in parts], ignore_index=True)
+    stats = stats.sort_values("parcel_id", ignore_index=True)
+    area = pd.Series(
+        np.concatenate([p[2] for p in parts]),
+        index=np.concatenate([p[1] for p in parts]),
+    )
+    return stats, area
 
 
 Box = tuple[float, float, float, float]
