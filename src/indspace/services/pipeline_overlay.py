@@ -250,9 +250,13 @@ def _groups(input_dir: Path, n: int) -> list[list[str]]:
     orders = [codes]
     if all(p_box[c] is not None for c in codes):
         for axis in (0, 1):
-            orders.append(
-                sorted(codes, key=lambda c, a=axis: (p_box[c][a] + p_box[c][a + 2], c))  # type: ignore[index]
-            )
+
+            def along(c: str, a: int = axis) -> tuple[float, str]:
+                box = p_box[c]
+                assert box is not None  # checked above
+                return (box[a] + box[a + 2], c)
+
+            orders.append(sorted(codes, key=along))
 
     def split(order: list[str]) -> list[list[str]]:
         groups: list[list[str]] = [[] for _ in range(n)]
@@ -295,7 +299,7 @@ def group_stats(
     b_codes = districts_of(input_dir, "buildings")
     mine = set(codes)
     boxes = [file_box(f) for f in _files(input_dir, "parcels", codes)]
-    known = np.array([b for b in boxes if b is not None], dtype=float).reshape(-1, 4)
+    known: list[Box] = [b for b in boxes if b is not None]
     tables = []  # in district order: when the input is in id order, no sort is needed
     for c, f in zip(b_codes, _files(input_dir, "buildings", b_codes), strict=True):
         if c in mine:
