@@ -237,7 +237,7 @@ def load_postgis(src: Path, dst: Path) -> None:
 def run_postgis(src: Path, dst: Path) -> None:
     import sqlalchemy as sa
 
-    from indspace.store.postgis_overlay import SETTINGS, overlay_query
+    from indspace.store.postgis_overlay import COLUMNS, SETTINGS, overlay_query
 
     engine = sa.create_engine(PG_URL)
     with engine.connect() as conn:
@@ -245,17 +245,7 @@ def run_postgis(src: Path, dst: Path) -> None:
             conn.execute(sa.text(f"SET {key} = '{value}'"))
         rows = conn.execute(sa.text(overlay_query()), {"limit": LIMIT_M}).all()
     engine.dispose()
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "parcel_id",
-            "footprint_m2",
-            "floor_area_m2",
-            "far_floor_m2",
-            "mean_year_built",
-            "area_m2",
-        ],
-    )
+    out = pd.DataFrame(rows, columns=list(COLUMNS[:-1]))  # as the store frames the query
     out["far"] = out["far_floor_m2"] / out["area_m2"]
     out[["parcel_id", "floor_area_m2", "far_floor_m2", "far"]].to_parquet(dst, index=False)
 

@@ -74,12 +74,13 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any, console:
         height, power, pollution class, district, timing), each match explained, beside a
         first-come greedy baseline."""
         from indspace.services import matching as svc
+        from indspace.services.controlline import today
         from indspace.services.supply import check_as_of
         from indspace.store import Store
 
         try:
             store = Store.open(db)
-            day = check_as_of(as_of) if as_of else svc.default_day(store)
+            day = check_as_of(as_of) if as_of else today(store)
             dem = svc.read_demands(store, demands)
             spaces = svc.read_spaces(supply) if supply is not None else None
             result = svc.run(

@@ -67,32 +67,26 @@ def test_the_check_finds_branching() -> None:
     assert not BRANCHING.search('"backend": store.backend,')
 
 
-def _indexes(store: Store, table: str) -> list[tuple[str, str]]:
+def _catalog(store: Store, sql: str, table: str) -> list[tuple[str, str]]:
     with store.engine.connect() as conn:
-        return [
-            tuple(r)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
-                    "ORDER BY indexname"
-                ),
-                {"t": table},
-            )
-        ]
+        return [tuple(r) for r in conn.execute(sa.text(sql), {"t": table})]
+
+
+def _indexes(store: Store, table: str) -> list[tuple[str, str]]:
+    return _catalog(
+        store,
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t ORDER BY indexname",
+        table,
+    )
 
 
 def _constraints(store: Store, table: str) -> list[tuple[str, str]]:
-    with store.engine.connect() as conn:
-        return [
-            tuple(r)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = CAST(:t AS regclass) ORDER BY conname"
-                ),
-                {"t": table},
-            )
-        ]
+    return _catalog(
+        store,
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = CAST(:t AS regclass) ORDER BY conname",
+        table,
+    )
 
 
 def test_a_bulk_load_builds_the_same_indexes_after_it(pg_url: str) -> None:

@@ -466,9 +466,10 @@ def _summary(c: Computation) -> dict[str, Any]:
     codes = list(c.method.grading.scale.codes)
     grades = r["grade"].value_counts().reindex(codes, fill_value=0)
     status = r["status"]
-    own = r.loc[isin(status, EVALUATED), "grade"].value_counts().reindex(codes, fill_value=0)
+    evaluated = isin(status, EVALUATED)
+    own = r.loc[evaluated, "grade"].value_counts().reindex(codes, fill_value=0)
     return {"enterprises": len(r),
-            "evaluated": int(isin(status, EVALUATED).sum()),
+            "evaluated": int(evaluated.sum()),
             "status": {k: int(v) for k, v in sorted(status.value_counts().items())},
             "grades": {k: int(v) for k, v in grades.items()},
             "grades_evaluated": {k: int(v) for k, v in own.items()},

@@ -620,13 +620,6 @@ def summary_json(r: MatchRun) -> str:
     return json.dumps(r.summary(), ensure_ascii=False, sort_keys=True)
 
 
-def default_day(store: Store) -> date:
-    """Today in the deployment's time zone."""
-    from indspace.services.controlline import today
-
-    return today(store)
-
-
 # ------------------------------------------------------------------------------ stored runs
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.access import Principal
+from indspace.core.clock import today
 from indspace.core.engines.mujun import STATUS_LABELS
 from indspace.core.engines.policies import apply_policies
 from indspace.core.engines.redevelop import (
@@ -1206,13 +1207,6 @@ def _wan_sum(texts: Sequence[Any]) -> str:
     return format_wan(int(micro_wan(vals).sum())) if vals else "0"
 
 
-def report_today(store: Store) -> date:
-    """Today in the deployment's time zone (core/clock)."""
-    from indspace.core.clock import today
-
-    return today(store.tz)
-
-
 def supply_report(
     store: Store,
     year: int | None = None,
@@ -1232,7 +1226,7 @@ def supply_report(
     from indspace.settings import deployment
 
     code = report_district(store, who, district)
-    day = as_of or report_today(store)
+    day = as_of or today(store.tz)
     names = district_names(store)
     scope_name = names.get(code, code) if code else CITY
     progress(0.1, "读取合同", "reading contracts")
@@ -1633,7 +1627,7 @@ def start_report(
     if kind == "annual":
         chosen = str(choose_run(store, year, run_id)["run_id"])
     elif kind == "supply":  # no run: the report is as of a day (default today)
-        day = as_of or report_today(store)
+        day = as_of or today(store.tz)
         chosen = day.isoformat()
     else:
         chosen = str(choose_lowuse_run(store, run_id, year)["run_id"])
