@@ -214,8 +214,8 @@ def test_history_grades_are_the_evaluations(split_store: Store) -> None:
 
 def test_policy_summary_sums_whole_fen() -> None:
     """The summary's amounts are sums in whole 分: 0.10 + 0.20 元 is 0.30 (a float sum
-    gives 0.30000000000000004); a qualitative measure (no amount) adds 0 and still counts
-    its firm."""
+    gives 0.30000000000000004); a qualitative measure (no amount) still counts its firm,
+    adds nothing to the total and sums to null on its own."""
     rows = pd.DataFrame(
         {
             "credit_code": ["F1", "F2", "F2"],
@@ -231,11 +231,11 @@ def test_policy_summary_sums_whole_fen() -> None:
         "enterprises": 2,
         "money_yuan": 0.3,
         "measures": {
-            "credit_restriction": {"enterprises": 1, "money_yuan": 0.0},
+            "credit_restriction": {"enterprises": 1, "money_yuan": None},
             "electricity_surcharge": {"enterprises": 2, "money_yuan": 0.3},
         },
     }
-    assert policy_summary(rows.iloc[:0]) == {"enterprises": 0, "money_yuan": 0.0, "measures": {}}
+    assert policy_summary(rows.iloc[:0]) == {"enterprises": 0, "money_yuan": None, "measures": {}}
 
 
 @pytest.mark.parametrize("name", ["controlline", "lowuse"])

@@ -483,15 +483,19 @@ def policy_summary(policies: pd.DataFrame) -> dict[str, Any]:
     """The policy measures in ``summary.json``: the firms with at least one measure and the
     yearly amount in 元 (positive a charge, negative a relief), in all and per measure type.
     Each row's amount is rounded to the 分 by the engine; the sums are taken in whole 分
-    (int64), exact and independent of the order of the rows. A measure without an amount
-    (qualitative) or without its basis figure adds nothing."""
+    (int64), exact and independent of the order of the rows. Rows without an amount (a
+    qualitative measure, or a basis figure the firm lacks) add nothing; a sum over no
+    amount at all is null, not 0."""
 
-    def total(money: pd.Series) -> float:
+    def total(money: pd.Series) -> float | None:
         cents = np.round(money.to_numpy(dtype="float64", na_value=np.nan) * 100)
-        return float(Decimal(int(np.nansum(cents).astype(np.int64))) / 100)
+        known = cents[~np.isnan(cents)]
+        if not len(known):
+            return None
+        return float(Decimal(int(known.astype(np.int64).sum())) / 100)
 
     if not len(policies):
-        return {"enterprises": 0, "money_yuan": 0.0, "measures": {}}
+        return {"enterprises": 0, "money_yuan": None, "measures": {}}
     return {
         "enterprises": int(policies["credit_code"].nunique()),
         "money_yuan": total(policies["money_yuan"]),
