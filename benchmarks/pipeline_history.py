@@ -48,7 +48,8 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from pipeline_province import subset
 
-        src = subset(src, args.districts, Path(tempfile.mkdtemp(prefix="history-")))
+        links = tempfile.TemporaryDirectory(prefix="history-")  # removed at exit
+        src = subset(src, args.districts, Path(links.name))
     on, year = args.method_date, args.year
     profile = resolve_profile(args.profile)
     t = read_tables(src, on, contracts=False)
