@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -21,13 +21,18 @@ def router() -> APIRouter:
     @r.get("/runs/{run_id}/units")
     def units(run_id: str, store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
               district: str | None = None,
-              sort: Annotated[Literal["area", "gfa", "unit_id"], Query(
+              sort: Annotated[str, Query(
                   description="排序：area 面积从大到小（缺省）、gfa 可增建筑面积从大到小、"
                               "unit_id 单元编号 / order: area (largest first, default), gfa "
-                              "(most floor area to gain first), unit_id")] = "area",
+                              "(most floor area to gain first), unit_id",
+                  json_schema_extra={"enum": list(lowuse.UNIT_ORDERS)})] = "area",
               ) -> dict[str, Any]:
         """连片改造单元（项目类型、推荐模式）/ redevelopment units with project type and
         recommended mode."""
+        # ``sort`` is a plain string here, checked by the service after the caller's role:
+        # a Literal would let FastAPI answer 422 for a bad value before anyone asked who is
+        # calling, so an anonymous caller would learn the parameter's values instead of
+        # getting 401. The schema still lists the values (the enum above).
         return lowuse.units_page(store, run_id, who=who, limit=limit, offset=offset,
                                  district=district, sort=sort)
 
