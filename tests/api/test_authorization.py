@@ -177,8 +177,9 @@ def test_lowuse_units_largest_first(world: dict) -> None:  # type: ignore[type-a
 
 
 def test_lowuse_units_role_before_sort(world: dict) -> None:  # type: ignore[type-arg]
-    """Who is calling is decided before the query string is judged: with a bad ``sort`` an
-    anonymous caller gets 401 and an enterprise user 403 (not a 422 listing the orders);
+    """Who is calling is decided before the query string is judged: with a bad ``sort``,
+    ``limit`` or ``offset`` an anonymous caller gets 401 and an enterprise user 403 (not a
+    422 listing the orders);
     a reader gets the service's bilingual 422 naming the parameter and the choices. The
     OpenAPI schema still lists the orders."""
     c, h = world["c"], world["h"]
@@ -187,6 +188,10 @@ def test_lowuse_units_role_before_sort(world: dict) -> None:  # type: ignore[typ
     bad = {"sort": "name"}
     assert status(world, None, "GET", url, params=bad) == 401
     assert status(world, "firm", "GET", url, params=bad) == 403
+    # so are a page size and an offset out of range (FastAPI's own checks come after)
+    assert status(world, None, "GET", url, params={"limit": 0, "offset": -1}) == 401
+    assert status(world, "firm", "GET", url, params={"limit": 0}) == 403
+    assert status(world, "auditor", "GET", url, params={"limit": 0}) == 422
     assert status(world, "officer", "GET", url, params={**bad, "district": D2}) == 403
     r = c.get(url, params=bad, headers=h["auditor"])
     assert r.status_code == 422

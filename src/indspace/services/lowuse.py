@@ -477,6 +477,14 @@ UNIT_ORDERS = {
 """The orders a page of units can be listed in (``sort``); ties by unit id."""
 
 
+def require_units_reader(who: Principal) -> Principal:
+    """Only the city's administrators, district officers and auditors read the units (an
+    enterprise user sees none); returns ``who``. The API asks it before judging the query
+    string, so that a caller who may not read units gets 401/403 whatever its parameters."""
+    who.require_role("city_admin", "district_officer", "auditor")
+    return who
+
+
 def units_page(store: Store, run_id: str, *, who: Principal, limit: int = 100,
                offset: int = 0, district: str | None = None,
                sort: str = "area") -> dict[str, Any]:
@@ -485,7 +493,7 @@ def units_page(store: Store, run_id: str, *, who: Principal, limit: int = 100,
     :data:`UNIT_ORDERS` (default the largest units first: what a land officer looks at
     first). The caller's role and district are checked before ``sort``: one who may not
     read these units gets 401/403 whatever the query string."""
-    who.require_role("city_admin", "district_officer", "auditor")
+    require_units_reader(who)
     if who.role == "district_officer":
         who.require_see(district or who.district, what=f"区县 {district}")
         district = who.district
