@@ -16,10 +16,11 @@ from rich.table import Table
 
 from indspace.cli_common import console, fail
 from indspace.cli_land import land_typer
+from indspace.cli_words import App
 from indspace.core.errors import IndspaceError, ValidationError
 from indspace.settings import DEFAULT_TIME_ZONE, ApiSettings, StoreSettings, deployment
 
-app = typer.Typer(
+app = App(
     help="产业空间治理平台 indspace — 工业用地、亩均效益与低效用地治理 / "
          "industrial-space governance platform (industrial land, per-mu evaluation, "
          "low-efficiency land).",
@@ -80,7 +81,8 @@ def init(
 def demo(
     db: DbOpt = _STORE.db,
     scale: Annotated[Scale, typer.Option(
-        help="规模 / size: small (~2k 企业), city (~30k), province (~600k, GeoParquet)")
+        help="规模：small 约 2 千家企业、city 约 3 万家、province 约 60 万家（GeoParquet）/ "
+             "size: small (~2k firms), city (~30k), province (~600k, GeoParquet)")
     ] = Scale.city,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 20250429,
     parquet: Annotated[Path | None, typer.Option(
@@ -324,30 +326,30 @@ def _print_info(data: dict[str, Any]) -> None:
         out.print("演示 / demo: " + ", ".join(f"{k}={v}" for k, v in data["demo"].items()))
 
 
-controlline_app = typer.Typer(
+controlline_app = App(
     help="工业区块控制线：叠加、调整、占补平衡、项目审查 / industrial control lines: overlay, "
          "adjustments, balance ledger, project checks", no_args_is_help=True)
 app.add_typer(controlline_app, name="controlline")
-lowuse_app = typer.Typer(
+lowuse_app = App(
     help="低效用地：认定、连片单元、改造方案 / low-efficiency land: identify, units, plans",
     no_args_is_help=True)
 app.add_typer(lowuse_app, name="lowuse")
 land_app = land_typer()
 app.add_typer(land_app, name="land")
-users_app = typer.Typer(help="平台账户 / platform accounts", no_args_is_help=True)
+users_app = App(help="平台账户 / platform accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
+audit_app = App(help="审计日志 / the audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-report_app = typer.Typer(
+report_app = App(
     help="报告：年度亩均评价、低效用地改造、土地供应监管（PDF / HTML / XLSX）/ reports for "
          "meetings: the annual per-mu report, the low-efficiency redevelopment report, the "
          "land-supply report", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-supply_app = typer.Typer(
+supply_app = App(
     help="土地供应与全周期监管：供地方案、合同履约监管 / land supply and lifecycle "
          "supervision: supply plans, contract monitoring", no_args_is_help=True)
 app.add_typer(supply_app, name="supply")
-market_app = typer.Typer(
+market_app = App(
     help="二级市场监管：转让、分割销售、转租、抵押的风险扫描 / secondary-market supervision: "
          "risk scan of transfers, strata sales, subleases and mortgages", no_args_is_help=True)
 app.add_typer(market_app, name="market")

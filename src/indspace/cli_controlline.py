@@ -152,7 +152,10 @@ def register(group: typer.Typer, db_opt: Any, default_db: str, fail: Any,
     @group.command()
     def proposals(
         state: Annotated[str | None, typer.Option(
-            "--state", help="draft / reviewed / approved / in_force")] = None,
+            "--state", help="只列该状态：draft 草稿、reviewed 已审查、approved 已批准、"
+                            "in_force 已生效、rejected 已驳回、withdrawn 已撤回 / only this "
+                            "state: draft, reviewed, approved, in_force, rejected, "
+                            "withdrawn")] = None,
         db: db_opt = default_db, as_json: JsonOpt = False,
     ) -> None:
         """列出控制线调整方案 / list control-line adjustments."""

@@ -138,8 +138,14 @@ def register(app: typer.Typer, db_opt: Any, default_db: str, fail: Any,
     def object_(
         run_id: Annotated[str, typer.Argument(help="评价批次 / run id")],
         credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 / credit code")],
-        field: Annotated[str, typer.Option(help="更正的指标，如 tax / the figure to correct")],
-        value: Annotated[float, typer.Option(help="企业主张的数值 / the value claimed")],
+        field: Annotated[str, typer.Option(
+            help="更正的指标：revenue、tax、value_added、rd_spend（万元）、employees（人）、"
+                 "energy_tce（吨标准煤）、electricity_kwh（千瓦时）、emissions（吨）/ the figure "
+                 "to correct: revenue, tax, value_added, rd_spend (万元), employees (persons), "
+                 "energy_tce (tce), electricity_kwh (kWh), emissions (t)")],
+        value: Annotated[float, typer.Option(
+            help="企业主张的数值，单位同该指标（如 tax 为万元）/ the value claimed, in the "
+                 "figure's unit (tax: 万元)")],
         reason: Annotated[str, typer.Option(help="理由与佐证 / reason and evidence")],
         db: db_opt = default_db,
     ) -> None:
@@ -182,7 +188,8 @@ def _register_zones(app: typer.Typer, db_opt: Any, default_db: str, fail: Any) -
         profile: ProfileOpt = _PROFILE,
         run: RunOpt = None,
         kind: Annotated[str, typer.Option(
-            help="district（区县）/ park（2070 园区）/ chain（361 产业链）")] = "district",
+            help="区域类型：district 区县、park 2070 园区、chain 361 产业链 / zone kind: "
+                 "district, park (2070 parks) or chain (361 chains)")] = "district",
         out: Annotated[Path | None, typer.Option(
             "--out", help="全部区域结果 .csv / all zones as CSV")] = None,
         db: db_opt = default_db,

@@ -45,9 +45,9 @@ FAR_REQUIRED = ("parcels", "buildings", "out")
 
 def land_typer() -> "typer.Typer":
     """The ``indspace land`` group (empty; :func:`register` adds the commands)."""
-    import typer
+    from indspace.cli_words import App
 
-    group = typer.Typer(
+    group = App(
         help=LAND_HELP, no_args_is_help=True, add_completion=False, rich_markup_mode="rich"
     )
 

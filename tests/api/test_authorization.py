@@ -176,6 +176,34 @@ def test_lowuse_units_largest_first(world: dict) -> None:  # type: ignore[type-a
     assert status(world, "admin", "GET", url, params={"sort": "name"}) == 422
 
 
+def test_lowuse_units_role_before_sort(world: dict) -> None:  # type: ignore[type-arg]
+    """Who is calling is decided before the query string is judged: with a bad ``sort``,
+    ``limit`` or ``offset`` an anonymous caller gets 401 and an enterprise user 403 (not a
+    422 listing the orders);
+    a reader gets the service's bilingual 422 naming the parameter and the choices. The
+    OpenAPI schema still lists the orders."""
+    c, h = world["c"], world["h"]
+    run = c.get("/api/lowuse/runs", headers=h["admin"]).json()[-1]["run_id"]
+    url = f"/api/lowuse/runs/{run}/units"
+    bad = {"sort": "name"}
+    assert status(world, None, "GET", url, params=bad) == 401
+    assert status(world, "firm", "GET", url, params=bad) == 403
+    # so are a page size and an offset out of range (FastAPI's own checks come after)
+    assert status(world, None, "GET", url, params={"limit": 0, "offset": -1}) == 401
+    assert status(world, "firm", "GET", url, params={"limit": 0}) == 403
+    assert status(world, "auditor", "GET", url, params={"limit": 0}) == 422
+    assert status(world, "officer", "GET", url, params={**bad, "district": D2}) == 403
+    r = c.get(url, params=bad, headers=h["auditor"])
+    assert r.status_code == 422
+    body = r.json()
+    assert body["where"] == "sort"
+    assert "area, gfa, unit_id" in body["message_zh"]
+    assert "area, gfa, unit_id" in body["message_en"]
+    spec = c.get("/openapi.json").json()["paths"]["/api/lowuse/runs/{run_id}/units"]["get"]
+    (sort,) = [p for p in spec["parameters"] if p["name"] == "sort"]
+    assert sort["schema"]["enum"] == ["area", "gfa", "unit_id"]
+
+
 def test_unit_proforma(world: dict) -> None:  # type: ignore[type-arg]
     """A unit's pro forma (issue #18): four modes, balances adding up to the NPV, money as
     0.01 万元 text; a district officer sees only the district's units."""

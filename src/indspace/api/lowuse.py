@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from indspace.api.deps import Limit, Offset, StoreDep, Who
+from indspace.core.access import Principal
 from indspace.services import lowuse, proforma
+
+
+def units_reader(who: Who) -> Principal:
+    """The caller, once the service's rule says it may read units: FastAPI solves this
+    dependency before it validates the route's query parameters, so 401/403 come first."""
+    return lowuse.require_units_reader(who)
+
+
+UnitsReader = Annotated[Principal, Depends(units_reader)]
 
 
 def router() -> APIRouter:
@@ -19,15 +29,21 @@ def router() -> APIRouter:
         return lowuse.runs_list(store, who=who)
 
     @r.get("/runs/{run_id}/units")
-    def units(run_id: str, store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
+    def units(run_id: str, store: StoreDep, who: UnitsReader, limit: Limit = 100,
+              offset: Offset = 0,
               district: str | None = None,
-              sort: Annotated[Literal["area", "gfa", "unit_id"], Query(
+              sort: Annotated[str, Query(
                   description="排序：area 面积从大到小（缺省）、gfa 可增建筑面积从大到小、"
                               "unit_id 单元编号 / order: area (largest first, default), gfa "
-                              "(most floor area to gain first), unit_id")] = "area",
+                              "(most floor area to gain first), unit_id",
+                  json_schema_extra={"enum": list(lowuse.UNIT_ORDERS)})] = "area",
               ) -> dict[str, Any]:
         """连片改造单元（项目类型、推荐模式）/ redevelopment units with project type and
         recommended mode."""
+        # The caller's role is checked by the UnitsReader dependency before FastAPI judges
+        # limit and offset; ``sort`` is plain text checked by the service after the caller's
+        # district too (a Literal would answer 422 before an officer asking for another
+        # district got 403). The schema still lists the orders (the enum above).
         return lowuse.units_page(store, run_id, who=who, limit=limit, offset=offset,
                                  district=district, sort=sort)
 

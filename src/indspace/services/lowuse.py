@@ -477,23 +477,32 @@ UNIT_ORDERS = {
 """The orders a page of units can be listed in (``sort``); ties by unit id."""
 
 
+def require_units_reader(who: Principal) -> Principal:
+    """Only the city's administrators, district officers and auditors read the units (an
+    enterprise user sees none); returns ``who``. The API asks it before judging the query
+    string, so that a caller who may not read units gets 401/403 whatever its parameters."""
+    who.require_role("city_admin", "district_officer", "auditor")
+    return who
+
+
 def units_page(store: Store, run_id: str, *, who: Principal, limit: int = 100,
                offset: int = 0, district: str | None = None,
                sort: str = "area") -> dict[str, Any]:
     """A page of a run's redevelopment units (type, recommended mode, reasons), narrowed to
     a district officer's district; enterprise users see none. ``sort``: one of
     :data:`UNIT_ORDERS` (default the largest units first: what a land officer looks at
-    first)."""
+    first). The caller's role and district are checked before ``sort``: one who may not
+    read these units gets 401/403 whatever the query string."""
+    require_units_reader(who)
+    if who.role == "district_officer":
+        who.require_see(district or who.district, what=f"区县 {district}")
+        district = who.district
     if sort not in UNIT_ORDERS:
         raise ValidationError(
             f"未知的排序 {sort!r}，可选：{', '.join(UNIT_ORDERS)}",
             f"unknown order {sort!r}; one of: {', '.join(UNIT_ORDERS)}",
             where="sort", hint_zh="去掉 sort 参数即按面积从大到小",
             hint_en="leave sort out for the largest units first")
-    who.require_role("city_admin", "district_officer", "auditor")
-    if who.role == "district_officer":
-        who.require_see(district or who.district, what=f"区县 {district}")
-        district = who.district
     frame = read_lowuse_units(store, run_id)
     if district is not None:
         frame = frame[frame["district"] == district]
