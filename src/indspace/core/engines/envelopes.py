@@ -103,15 +103,28 @@ def _cell(*boxes: np.ndarray) -> float:
     return float(np.percentile(sides, CELL_QUANTILE)) if len(sides) else 1.0
 
 
+_RANK = np.array([3, 0, 2, 1], dtype=np.int64)
+"""The order of a tree entry within its cell by its ``first`` flags: 1, 3, 2, 0. Then the
+partners of each query flag (those completing it to 3) are one run of the cell's entries."""
+_RUN = {3: (0, 4), 1: (1, 3), 2: (0, 2), 0: (1, 2)}
+"""Per query flag, its partners' ranks (first, last + 1): 3 → all; 1 → {3, 2}; 2 → {1, 3};
+0 → {3}."""
+DENSE_CELLS = 8
+"""A table of every cell's entries (8 bytes each, 4 per cell) is used instead of a binary
+search when the grid has at most this many cells per entry of the two inputs."""
+
+
 class _Grid:
     """Square cells of side ``cell`` over the boxes given; a cell's key is ``ix * ny + iy``."""
 
     def __init__(self, query: np.ndarray, tree: np.ndarray, cell: float) -> None:
         self.ox = float(min(query[:, 0].min(), tree[:, 0].min()))
         self.oy = float(min(query[:, 1].min(), tree[:, 1].min()))
+        right = float(max(query[:, 2].max(), tree[:, 2].max()))
         top = float(max(query[:, 3].max(), tree[:, 3].max()))
         self.cell = cell
         self.ny = np.int64(np.floor((top - self.oy) / cell)) + 1
+        self.cells = int(np.int64(np.floor((right - self.ox) / cell)) + 1) * int(self.ny)
 
     def _ix(self, x: np.ndarray) -> np.ndarray:
         return np.floor((x - self.ox) / self.cell).astype(np.int64)
@@ -126,19 +139,27 @@ class _Grid:
 
     def entries(self, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(row, key, first)`` of every cell each box spans; ``first`` (uint8): bit 0 set
-        when the cell is in the box's first column, bit 1 when in its first row."""
+        when the cell is in the box's first column, bit 1 when in its first row. A box in
+        one cell has one entry (flags 3), taken without the general expansion."""
         x0, y0 = self._ix(boxes[:, 0]), self._iy(boxes[:, 1])
         nx = self._ix(boxes[:, 2]) - x0 + 1
         ny = self._iy(boxes[:, 3]) - y0 + 1
         count = nx * ny
-        rows = np.repeat(np.arange(len(boxes), dtype=np.int64), count)
+        one = np.flatnonzero(count == 1)
+        many = np.flatnonzero(count > 1)
+        c = count[many]
+        rows = np.repeat(many, c)
         # the k-th cell of a box: column k // ny, row k % ny
-        k = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        k = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
         ny_r = ny[rows]
-        dx, dy = k // ny_r, k % ny_r
+        dx, dy = np.divmod(k, ny_r)
         keys = (x0[rows] + dx) * self.ny + (y0[rows] + dy)
-        first = ((dx == 0).astype(np.uint8) | ((dy == 0).astype(np.uint8) << 1)).astype(np.uint8)
-        return rows, keys, first
+        first = (dx == 0).astype(np.uint8) | ((dy == 0).astype(np.uint8) << 1)
+        return (
+            np.concatenate([one, rows]),
+            np.concatenate([x0[one] * self.ny + y0[one], keys]),
+            np.concatenate([np.full(len(one), 3, dtype=np.uint8), first]),
+        )
 
     def join(
         self, query: np.ndarray, tree: np.ndarray, *, threads: int = 1
@@ -147,34 +168,46 @@ class _Grid:
         the lower-left corner of their intersection. That cell's column is the later of the
         two boxes' first columns, so it is the first column of one of them (likewise the
         row): a shared cell holds the pair when its column is the first of either box and
-        its row the first of either box. The query's entries are taken by their ``first``
-        flags, each against only the tree's entries whose flags complete them (bitwise or
-        = 3), so no candidate is made for a cell that cannot hold the pair; then the boxes'
-        coordinates are compared."""
+        its row the first of either box. The tree's entries are sorted by cell and, within
+        a cell, by flags (:data:`_RANK`), so each query entry's partners — the entries whose
+        flags complete its own to 3 — are one run; no candidate is made for a cell that
+        cannot hold the pair. Then the boxes' coordinates are compared."""
         t_rows, t_keys, t_first = self.entries(tree)
         q_rows, q_keys, q_first = self.entries(query)
+        composite = t_keys * 4 + _RANK[t_first]
+        order = np.argsort(composite, kind="stable")
+        rows_t = t_rows[order]
+        if self.cells * 4 <= DENSE_CELLS * (len(t_rows) + len(q_rows)):
+            # every cell's runs in a table: bounds[key * 4 + rank] = first entry of that rank
+            counts = np.bincount(composite, minlength=self.cells * 4)
+            bounds = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=bounds[1:])
+            del counts
+
+            def run(at: np.ndarray) -> np.ndarray:
+                return bounds[at]
+
+        else:
+            sorted_t = composite[order]
+
+            def run(at: np.ndarray) -> np.ndarray:
+                return np.searchsorted(sorted_t, at, side="left")
+
+        del composite, order
         jobs = []
-        for flags in (3, 1, 2, 0):
+        for flags, (r0, r1) in _RUN.items():
             mine = np.flatnonzero(q_first == flags)
-            if not len(mine):
-                continue
-            # the tree's entries that complete these flags, sorted by cell
-            sel = np.flatnonzero((t_first | flags) == 3)
-            order = sel[np.argsort(t_keys[sel], kind="stable")]
-            cells = (t_rows[order], t_keys[order])
             jobs += [
-                (mine[lo : lo + CHUNK_ENTRIES], cells) for lo in range(0, len(mine), CHUNK_ENTRIES)
+                (mine[lo : lo + CHUNK_ENTRIES], r0, r1) for lo in range(0, len(mine), CHUNK_ENTRIES)
             ]
 
-        def chunk(
-            job: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]],
-        ) -> tuple[np.ndarray, np.ndarray]:
-            at_q, (rows_t, keys_t) = job
-            keys = q_keys[at_q]
-            start = np.searchsorted(keys_t, keys, side="left")
-            count = np.searchsorted(keys_t, keys, side="right") - start
+        def chunk(job: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, np.ndarray]:
+            at_q, r0, r1 = job
+            base = q_keys[at_q] * 4
+            start = run(base + r0)
+            count = run(base + r1) - start
             total = int(count.sum())
-            # every (query entry, tree entry) of one cell: start + 0 … count − 1
+            # every (query entry, partner entry) of one cell: start + 0 … count − 1
             at = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(
                 total, dtype=np.int64
             )
