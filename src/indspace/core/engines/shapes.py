@@ -84,52 +84,24 @@ class Shapes:
     def from_wkb(cls, wkb: Any, *, threads: int = 1) -> Shapes:
         """From an Arrow array (or chunked array) of WKB values (null: missing), without
         decoding the single-ring five-coordinate polygons (see the module docstring); their
-        blocks on ``threads`` threads."""
+        blocks on ``threads`` threads. The values are read where they lie (no copy); they
+        are kept for :meth:`geoms`."""
         import pyarrow as pa
 
-        arr = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
-        if not pa.types.is_large_binary(arr.type):
-            arr = arr.cast(pa.large_binary())
-        n = len(arr)
-        bounds = np.full((n, 4), np.nan)
-        area = np.full(n, np.nan)
-        rect = np.zeros(n, dtype=bool)
-        polygonal = np.zeros(n, dtype=bool)
-        missing = np.ones(n, dtype=bool)
-        done = np.zeros(n, dtype=bool)
-        if n:
-            valid = arr.is_valid().to_numpy(zero_copy_only=False)
-            done[~valid] = True  # null: missing, NaN bounds and area, as Shapely gives
-            offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + n + 1]
-            data = (
-                np.frombuffer(arr.buffers()[2], np.uint8)
-                if arr.buffers()[2] is not None
-                else np.zeros(0, np.uint8)
-            )
-            sizes = np.diff(offsets)
-            for header in (_POLYGON_5, _MULTI_1_POLYGON_5):
-                size = len(header) + 80
-                rows = np.flatnonzero(valid & (sizes == size))
-                if not len(rows) or len(data) < size:
-                    continue
-                # each row's bytes: rows of a window view of the buffer (no n × size index);
-                # block by block, so that the arrays stay in the CPU's caches
-                read = partial(
-                    _read_rings,
-                    np.lib.stride_tricks.sliding_window_view(data, size),
-                    np.frombuffer(header, np.uint8),
-                    offsets,
-                    (bounds, area, rect, polygonal, missing, done),
-                )
-                thread_map(
-                    read, [rows[lo : lo + _BLOCK] for lo in range(0, len(rows), _BLOCK)], threads
-                )
-            rest = np.flatnonzero(~done)
-            if len(rest):
-                geoms = shapely.from_wkb(arr.take(rest).to_numpy(zero_copy_only=False))
-                b, a, r, p, m = _measure(geoms)
-                bounds[rest], area[rest], rect[rest], polygonal[rest], missing[rest] = b, a, r, p, m
-        return cls(bounds, area, rect, polygonal, missing, _wkb=arr)
+        chunks = wkb.chunks if isinstance(wkb, pa.ChunkedArray) else [wkb]
+        n = sum(len(c) for c in chunks)
+        out = (
+            np.full((n, 4), np.nan),  # bounds
+            np.full(n, np.nan),  # area
+            np.zeros(n, dtype=bool),  # rect
+            np.zeros(n, dtype=bool),  # polygonal
+            np.ones(n, dtype=bool),  # missing
+        )
+        start = 0
+        for chunk in chunks:
+            _measure_wkb(chunk, start, out, threads)
+            start += len(chunk)
+        return cls(*out, _wkb=pa.chunked_array(chunks, type=chunks[0].type) if chunks else wkb)
 
     def geoms(self, rows: np.ndarray) -> np.ndarray:
         """The Shapely geometries of ``rows`` (decoded from the WKB on each call)."""
@@ -139,9 +111,10 @@ class Shapes:
         if len(rows):
             import pyarrow as pa
 
-            out[:] = shapely.from_wkb(
-                self._wkb.take(pa.array(rows, pa.int64())).to_numpy(zero_copy_only=False)
-            )
+            values = self._wkb.take(pa.array(rows, pa.int64()))
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            out[:] = shapely.from_wkb(values.to_numpy(zero_copy_only=False))
         return out
 
 
@@ -154,6 +127,49 @@ def wkb_bounds(wkb: Any) -> np.ndarray:
 def as_shapes(column: Any) -> Shapes:
     """A geometry column as :class:`Shapes`: as it is, or measured from Shapely geometries."""
     return column if isinstance(column, Shapes) else Shapes.from_geos(column)
+
+
+def _measure_wkb(arr: Any, start: int, out: tuple[np.ndarray, ...], threads: int) -> None:
+    """Measure the WKB values of one Arrow array into rows ``start …`` of ``out`` (bounds,
+    area, rect, polygonal, missing): the single-ring five-coordinate polygons from their
+    bytes (:func:`_read_rings`), the others by GEOS."""
+    import pyarrow as pa
+
+    n = len(arr)
+    if not n:
+        return
+    bounds, area, rect, polygonal, missing = (o[start : start + n] for o in out)
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    done = ~valid  # null: missing, NaN bounds and area, as Shapely gives
+    large = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], np.int64 if large else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64)
+    data = (
+        np.frombuffer(arr.buffers()[2], np.uint8)
+        if arr.buffers()[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    sizes = np.diff(offsets)
+    for header in (_POLYGON_5, _MULTI_1_POLYGON_5):
+        size = len(header) + 80
+        rows = np.flatnonzero(valid & (sizes == size))
+        if not len(rows) or len(data) < size:
+            continue
+        # each row's bytes: rows of a window view of the buffer (no n × size index);
+        # block by block, so that the arrays stay in the CPU's caches
+        read = partial(
+            _read_rings,
+            np.lib.stride_tricks.sliding_window_view(data, size),
+            np.frombuffer(header, np.uint8),
+            offsets,
+            (bounds, area, rect, polygonal, missing, done),
+        )
+        thread_map(read, [rows[lo : lo + _BLOCK] for lo in range(0, len(rows), _BLOCK)], threads)
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        geoms = shapely.from_wkb(arr.take(pa.array(rest)).to_numpy(zero_copy_only=False))
+        b, a, r, p, m = _measure(geoms)
+        bounds[rest], area[rest], rect[rest], polygonal[rest], missing[rest] = b, a, r, p, m
 
 
 def _read_rings(
