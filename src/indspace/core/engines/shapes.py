@@ -70,6 +70,9 @@ class Shapes:
     missing: np.ndarray
     _geos: np.ndarray | None = field(default=None, repr=False)
     _wkb: Any = field(default=None, repr=False)
+    _decoded: dict[int, Any] = field(default_factory=dict, repr=False)
+    """From WKB: the geometries Shapely decoded to measure them, by row (kept: on real
+    cadastral shapes that is most rows, and the overlay asks GEOS about them again)."""
 
     def __len__(self) -> int:
         return len(self.area)
@@ -97,24 +100,39 @@ class Shapes:
             np.zeros(n, dtype=bool),  # polygonal
             np.ones(n, dtype=bool),  # missing
         )
+        decoded: dict[int, Any] = {}
         start = 0
         for chunk in chunks:
-            _measure_wkb(chunk, start, out, threads)
+            rest, geoms = _measure_wkb(chunk, start, out, threads)
+            if len(rest):
+                decoded[start] = (rest, geoms)
             start += len(chunk)
-        return cls(*out, _wkb=pa.chunked_array(chunks, type=chunks[0].type) if chunks else wkb)
+        wkb = pa.chunked_array(chunks, type=chunks[0].type) if chunks else wkb
+        return cls(*out, _wkb=wkb, _decoded=decoded)
 
     def geoms(self, rows: np.ndarray) -> np.ndarray:
-        """The Shapely geometries of ``rows`` (decoded from the WKB on each call)."""
+        """The Shapely geometries of ``rows``: those decoded when measured, the others
+        decoded from the WKB now (on each call)."""
         if self._geos is not None:
             return self._geos[rows]
+        rows = np.asarray(rows, dtype=np.int64)
         out = np.full(len(rows), None, dtype=object)
-        if len(rows):
+        todo = np.ones(len(rows), dtype=bool)
+        for start, (rest, geoms) in self._decoded.items():
+            # ``rest``: sorted rows (of the chunk from ``start``) measured by GEOS
+            at = np.searchsorted(rest, rows - start)
+            hit = (rows >= start) & (at < len(rest))
+            hit[hit] = rest[at[hit]] == rows[hit] - start
+            out[hit] = geoms[at[hit]]
+            todo &= ~hit
+        need = np.flatnonzero(todo)
+        if len(need):
             import pyarrow as pa
 
-            values = self._wkb.take(pa.array(rows, pa.int64()))
+            values = self._wkb.take(pa.array(rows[need], pa.int64()))
             if isinstance(values, pa.ChunkedArray):
                 values = values.combine_chunks()
-            out[:] = shapely.from_wkb(values.to_numpy(zero_copy_only=False))
+            out[need] = shapely.from_wkb(values.to_numpy(zero_copy_only=False))
         return out
 
 
@@ -129,15 +147,19 @@ def as_shapes(column: Any) -> Shapes:
     return column if isinstance(column, Shapes) else Shapes.from_geos(column)
 
 
-def _measure_wkb(arr: Any, start: int, out: tuple[np.ndarray, ...], threads: int) -> None:
+def _measure_wkb(
+    arr: Any, start: int, out: tuple[np.ndarray, ...], threads: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Measure the WKB values of one Arrow array into rows ``start …`` of ``out`` (bounds,
     area, rect, polygonal, missing): the single-ring five-coordinate polygons from their
-    bytes (:func:`_read_rings`), the others by GEOS."""
+    bytes (:func:`_read_rings`), the others by GEOS. Returns those others' rows (in this
+    array, sorted) and their Shapely geometries."""
     import pyarrow as pa
 
     n = len(arr)
+    rest = np.zeros(0, dtype=np.int64)
     if not n:
-        return
+        return rest, np.zeros(0, dtype=object)
     bounds, area, rect, polygonal, missing = (o[start : start + n] for o in out)
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
     done = ~valid  # null: missing, NaN bounds and area, as Shapely gives
@@ -166,10 +188,12 @@ def _measure_wkb(arr: Any, start: int, out: tuple[np.ndarray, ...], threads: int
         )
         thread_map(read, [rows[lo : lo + _BLOCK] for lo in range(0, len(rows), _BLOCK)], threads)
     rest = np.flatnonzero(~done)
+    geoms = np.zeros(0, dtype=object)
     if len(rest):
         geoms = shapely.from_wkb(arr.take(pa.array(rest)).to_numpy(zero_copy_only=False))
         b, a, r, p, m = _measure(geoms)
         bounds[rest], area[rest], rect[rest], polygonal[rest], missing[rest] = b, a, r, p, m
+    return rest, geoms
 
 
 def _read_rings(
