@@ -98,8 +98,8 @@ def register(app: typer.Typer, fail: Any, console: Console) -> None:
             bool, typer.Option("--json", help="在标准输出打印摘要 JSON / print the summary as JSON")
         ] = False,
     ) -> None:
-        """年度流水线：分区 GeoParquet 上的叠加、亩均评价、地企双评、低效用地、连片单元、控制线与
-        合同监管 / the annual pipeline over partitioned GeoParquet."""
+        """年度流水线：分区 GeoParquet 上的叠加、亩均评价、地企双评、差别化政策、低效用地、
+        连片单元、控制线与合同监管 / the annual pipeline over partitioned GeoParquet."""
         from indspace.core.clock import today
         from indspace.services.profiles import resolve_profile
         from indspace.settings import deployment
@@ -175,5 +175,11 @@ def register(app: typer.Typer, fail: Any, console: Console) -> None:
         console.print(
             f"等级 / grades: {s['grades']}  低效用地 / low-efficiency parcels: "
             f"{s['low_efficiency_parcels']:,}  单元 / units: {s['units']:,}"
+        )
+        pol = s["policies"]
+        money = "—" if pol["money_yuan"] is None else f"{pol['money_yuan']:,.2f}"
+        console.print(
+            f"差别化政策 / policy measures: {pol['enterprises']:,} 家企业 / firms，"
+            f"{money} 元/年 / yuan a year"
         )
         console.print(f"用时 / took {seconds:.1f} s")

@@ -5,12 +5,17 @@ The input is the small demo city as partitioned GeoParquet, with every other par
 district moved into the partition of another district: the buildings on those
 parcels stay in their own district's partition (so the overlay needs the halo of
 neighbouring buildings) and redevelopment units straddle the two partitions (so they must be
-stitched). Both are checked to occur, so the comparison cannot pass for want of a case."""
+stitched). Both are checked to occur, so the comparison cannot pass for want of a case.
+
+The same (split) city loaded into a GeoPackage store gives the store path's annual run, whose
+policy measures (差别化政策, with the grade history of the two years before) the pipeline's
+``policies.parquet`` must equal."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,26 +24,55 @@ import pytest
 from typer.testing import CliRunner
 
 from indspace.cli import app
+from indspace.core.model.entities import ENTITIES
 from indspace.demo import build_city
+from indspace.demo.city import DemoCity
 from indspace.demo.parquet import write_partitioned_geoparquet
-from indspace.services.pipeline import OUTPUTS
+from indspace.services.evaluation import (
+    compute,
+    load_years,
+    method_date,
+    policy_grades,
+    run_evaluation,
+)
+from indspace.services.pipeline import OUTPUTS, policy_summary
 from indspace.services.pipeline_dask import connect, run_dask
 from indspace.services.profiles import resolve_profile
+from indspace.store import Store
 
 YEAR, ON = 2025, date(2026, 3, 1)
 MOVED_FROM, MOVED_TO = "330205", "330206"
 
 
 @pytest.fixture(scope="module")
-def split_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def split_city() -> DemoCity:
     city = build_city("small")
     parcels = city.parcels
     mine = (parcels["district"] == MOVED_FROM).to_numpy()
     moved = mine & (np.cumsum(mine) % 2 == 0)  # every other parcel of the district
     city.parcels = parcels.assign(district=parcels["district"].mask(moved, MOVED_TO))
+    return city
+
+
+@pytest.fixture(scope="module")
+def split_input(split_city: DemoCity, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("split") / "input"
-    write_partitioned_geoparquet(city, out)
+    write_partitioned_geoparquet(split_city, out)
     return out
+
+
+@pytest.fixture(scope="module")
+def split_store(split_city: DemoCity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The same city in a GeoPackage store (no runs yet)."""
+    store = Store.create(tmp_path_factory.mktemp("store") / "split.gpkg", srid=4549)
+    store.write_frames(
+        {t: getattr(split_city, t) for t in ENTITIES},
+        valid_from=datetime(2025, 12, 31, tzinfo=UTC),
+        actor="test",
+        reason="the split small city",
+    )
+    yield store
+    store.close()
 
 
 def cli_pipeline(split_input: Path, out: Path, engine: str, *extra: str) -> None:
@@ -119,6 +153,89 @@ def test_same_grades_members_and_areas(both: tuple[Path, Path]) -> None:
     s_l = json.loads((local / "summary.json").read_text(encoding="utf-8"))
     s_d = json.loads((dask / "summary.json").read_text(encoding="utf-8"))
     assert s_l == s_d and s_l["units"] > 0 and sum(s_l["grades"].values()) > 0
+
+
+def test_outputs_are_byte_identical(both: tuple[Path, Path]) -> None:
+    """Every output file of the Dask engine has the bytes of the local engine's (the
+    policy measures included: both write the client's one evaluation)."""
+    local, dask = both
+    names = sorted(p.name for p in local.iterdir())
+    assert names == sorted(p.name for p in dask.iterdir())
+    assert {*OUTPUTS.values(), "summary.json"} <= set(names)
+    for name in names:
+        assert (local / name).read_bytes() == (dask / name).read_bytes(), name
+
+
+def test_policies_equal_the_store_paths_run(
+    both: tuple[Path, Path], split_store: Store, tmp_path: Path
+) -> None:
+    """``policies.parquet`` holds the measures the store path's annual run gives for the
+    same data, year, profile and method date (:func:`run_evaluation`: its grade history
+    evaluated from the store, each earlier year under the method in force at its end), and
+    the run's result file's per-firm policy amount is the sum of the firm's rows."""
+    local, _ = both
+    got = read(local, "policies")
+    outcome = run_evaluation(
+        split_store, YEAR, resolve_profile("ningbo-demo"), method_on=ON, out=tmp_path / "run.csv"
+    )
+    assert outcome.computation is not None and outcome.computation.history is not None
+    want = outcome.computation.policies
+    # the case reads the history: firms D three years running get the 0.4 surcharge row
+    assert (got["consecutive_years"] >= 3).sum() >= 1
+    assert set(got["measure_type"]) >= {"electricity_surcharge", "credit_support"}
+    pd.testing.assert_frame_equal(
+        got, want.reset_index(drop=True), check_dtype=False, check_exact=False, atol=1e-6
+    )
+    run = pd.read_csv(tmp_path / "run.csv", dtype={"credit_code": str})
+    money = got.groupby("credit_code")["money_yuan"].sum(min_count=1)
+    np.testing.assert_allclose(
+        run["credit_code"].map(money).to_numpy(dtype=float),
+        run["policy_money_yuan"].to_numpy(dtype=float),
+        atol=0.005,
+    )
+    summary = json.loads((local / "summary.json").read_text(encoding="utf-8"))["policies"]
+    assert summary["enterprises"] == got["credit_code"].nunique()
+    assert summary["money_yuan"] == pytest.approx(float(got["money_yuan"].sum()), abs=0.01)
+
+
+def test_history_grades_are_the_evaluations(split_store: Store) -> None:
+    """:func:`policy_grades` (what the grade history reads: no score rows, no 地企双评, no
+    measures) gives the policy grades of the full evaluation, row for row."""
+    profile = resolve_profile("ningbo-demo")
+    loaded = load_years(split_store, (YEAR - 2, YEAR - 1), profile=profile, on=ON)
+    assert sorted(loaded) == [YEAR - 2, YEAR - 1]
+    for y, inputs in loaded.items():
+        method = profile.evaluation_method(method_date(y))
+        got = policy_grades(inputs, method)
+        want = compute(inputs, method, dual=False).results[["credit_code", "policy_grade"]]
+        assert got["policy_grade"].notna().sum() > 100
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_policy_summary_sums_whole_fen() -> None:
+    """The summary's amounts are sums in whole 分: 0.10 + 0.20 元 is 0.30 (a float sum
+    gives 0.30000000000000004); a qualitative measure (no amount) still counts its firm,
+    adds nothing to the total and sums to null on its own."""
+    rows = pd.DataFrame(
+        {
+            "credit_code": ["F1", "F2", "F2"],
+            "measure_type": [
+                "electricity_surcharge",
+                "credit_restriction",
+                "electricity_surcharge",
+            ],
+            "money_yuan": [0.1, np.nan, 0.2],
+        }
+    )
+    assert policy_summary(rows) == {
+        "enterprises": 2,
+        "money_yuan": 0.3,
+        "measures": {
+            "credit_restriction": {"enterprises": 1, "money_yuan": None},
+            "electricity_surcharge": {"enterprises": 2, "money_yuan": 0.3},
+        },
+    }
+    assert policy_summary(rows.iloc[:0]) == {"enterprises": 0, "money_yuan": None, "measures": {}}
 
 
 @pytest.mark.parametrize("name", ["controlline", "lowuse"])

@@ -31,6 +31,7 @@ from indspace.core.engines.land import Attribution, active_in_year, attribute_la
 from indspace.core.engines.mujun import (
     FIGURES,
     REASON_LABELS,
+    SCORE_COLUMNS,
     STATUS_LABELS,
     designation_items,
     evaluate,
@@ -342,16 +343,19 @@ def attribution(inputs: Inputs, method: EvaluationMethod) -> Attribution:
 def compute(inputs: Inputs, method: EvaluationMethod,
             history: pd.DataFrame | None = None, *, dual: bool = True,
             att: Attribution | None = None,
-            policies_for: Iterable[str] | None = None) -> Computation:
+            policies_for: Iterable[str] | None = None, scores: bool = True) -> Computation:
     """All engines for one year, in memory (no store writes); ``dual=False`` skips 地企双评.
     ``att``: the year's land attribution when the caller has it for these inputs' land
     (:func:`kept_year_inputs`); ``policies_for``: the policy measures of these firms only
-    (a firm's measures read its own rows alone)."""
+    (a firm's measures read its own rows alone); ``scores=False``: no per-indicator score
+    rows (``scores`` is then an empty frame of :data:`~indspace.core.engines.mujun.
+    SCORE_COLUMNS`) for a caller that reads none (the pipeline)."""
     year = inputs.year
     att = attribution(inputs, method) if att is None else att
     # bonus items: the designations valid on the evaluation date (the end of the year)
     adjustments = designation_items(inputs.designations, date(year, 12, 31))
-    ev = evaluate(inputs.firms, inputs.indicators, att, method, year, adjustments)
+    ev = evaluate(inputs.firms, inputs.indicators, att, method, year, adjustments,
+                  scores=scores)
     occ = inputs.occupancy[active_in_year(inputs.occupancy, year)]
     occupied = occ.groupby("parcel_id", as_index=False)["floor_area_m2"].sum().rename(
         columns={"floor_area_m2": "occupied_floor_m2"})
@@ -368,8 +372,23 @@ def compute(inputs: Inputs, method: EvaluationMethod,
         results = results[results["credit_code"].isin(only)]
         hist = hist[hist["credit_code"].isin(only)]
     policies = apply_policies(results, inputs.indicators, hist, method.policies, year)
-    return Computation(year, method, att, ev.results, ev.scores, parcels_ev, policies,
-                       adjustments, history)
+    return Computation(year, method, att, ev.results,
+                       ev.scores if scores else pd.DataFrame(columns=list(SCORE_COLUMNS)),
+                       parcels_ev, policies, adjustments, history)
+
+
+def policy_grades(inputs: Inputs, method: EvaluationMethod) -> pd.DataFrame:
+    """The year's policy grades alone (credit_code, policy_grade; one row per firm, sorted
+    by credit_code): what the grade history of a later year reads. The frame
+    ``compute(inputs, method, dual=False).results[["credit_code", "policy_grade"]]`` gives
+    — the same land attribution, bonus items and evaluation — without building the
+    per-indicator score rows, the 地企双评 or the policy measures that nothing reads there
+    (a firm's grade does not depend on its grade history: only its policy measures do)."""
+    att = attribution(inputs, method)
+    adjustments = designation_items(inputs.designations, date(inputs.year, 12, 31))
+    ev = evaluate(inputs.firms, inputs.indicators, att, method, inputs.year, adjustments,
+                  scores=False)
+    return ev.results[["credit_code", "policy_grade"]]
 
 
 def grade_history(store: Store, profile: PolicyProfile, year: int, years: int, *,
@@ -410,9 +429,7 @@ def grade_history_keyed(store: Store, profile: PolicyProfile, year: int, years: 
             grades = runs.read_history(store, kept, y)[["credit_code", "policy_grade"]]
         else:
             own = _own_grades(store, profile, y, method, digest)
-            grades = own if own is not None else compute(loaded[y], method, dual=False
-                                                         ).results[["credit_code",
-                                                                    "policy_grade"]]
+            grades = own if own is not None else policy_grades(loaded[y], method)
         rows.append(grades.assign(year=y))
         keys.append((y, on, digest, kept))
     return (pd.concat(rows, ignore_index=True) if rows else

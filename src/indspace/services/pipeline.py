@@ -9,8 +9,10 @@ Steps, each one of the existing engines (no second implementation):
 
 1. building–parcel overlay → per-parcel floor area, FAR (``core/engines/land_figures.py``,
    the 8 m rule of 国土资发〔2008〕24号 from the profile's ``double_storey_height_m``);
-2. land attribution, 亩均 evaluation and 地企双评 with the grade history the policies need
-   (:func:`indspace.services.evaluation.compute`, the function every store-backed run uses);
+2. land attribution, 亩均 evaluation, 地企双评 and the differentiated policy measures
+   (差别化政策) with the grade history they read
+   (:func:`indspace.services.evaluation.compute`, the function every store-backed run uses;
+   the history years' policy grades alone, :func:`indspace.services.evaluation.policy_grades`);
 3. control-line overlay (``core/engines/controlline.py``), low-efficiency identification
    (``core/engines/lowuse.py``) and contiguous redevelopment units (``core/engines/units.py``);
 4. contract monitoring (``core/engines/supply_monitor.py``) where contracts exist.
@@ -27,6 +29,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,7 @@ from indspace.services.evaluation import (
     compute,
     history_depth,
     method_date,
+    policy_grades,
 )
 from indspace.services.land import storey_limit
 from indspace.services.lowuse import params_from_profile, parcel_frame, target_far, zone_uses
@@ -59,6 +63,7 @@ OUTPUTS = {
     "parcel_figures": "parcel_figures.parquet",  # parcel_id, footprint/floor/far floor m²
     "evaluation": "evaluation.parquet",  # one row per firm: scores, grades
     "land_grades": "land_grades.parquet",  # 地企双评, one row per parcel
+    "policies": "policies.parquet",  # 差别化政策, one row per firm and measure
     "controlline": "controlline.parquet",  # GeoParquet: parcel against the line
     "lowuse": "lowuse.parquet",  # GeoParquet: every parcel, criteria
     "unit_members": "unit_members.parquet",  # parcel_id → unit_id
@@ -281,7 +286,10 @@ def evaluate_tables(
     """The year's evaluation as :func:`indspace.services.evaluation.evaluate_year` makes it
     (method in force on ``on``, each history year under the method in force at its end),
     from frames. Grading groups are formed over the whole input, so a group spanning
-    partitions gets one benchmark."""
+    partitions gets one benchmark. The grade history (the years the policies' longest
+    ``consecutive_years_min`` reaches back) is read by the policy measures alone: of those
+    years only the policy grades are evaluated (:func:`policy_grades`, no score rows, no
+    地企双评, no measures)."""
     method = profile.evaluation_method(on)
     depth = history_depth(method)
     base = t.parcels[["parcel_id", "area_m2", "right_start", "district", "owner_credit_code"]]
@@ -306,15 +314,14 @@ def evaluate_tables(
                 m = profile.evaluation_method(method_date(y))
             except PolicyError:
                 continue
-            rows.append(
-                compute(inp, m, dual=False).results[["credit_code", "policy_grade"]].assign(year=y)
-            )
+            rows.append(policy_grades(inp, m).assign(year=y))
         history = (
             pd.concat(rows, ignore_index=True)
             if rows
             else pd.DataFrame(columns=["credit_code", "year", "policy_grade"])
         )
-    return compute(this, method, history)
+    # no output holds the per-indicator score rows: not built
+    return compute(this, method, history, scores=False)
 
 
 def lowuse_table(
@@ -458,7 +465,8 @@ def write_outputs(
 
 
 def evaluation_summary(comp: Computation) -> dict[str, Any]:
-    """The evaluation's part of ``summary.json``: firms, grades, land grades."""
+    """The evaluation's part of ``summary.json``: firms, grades, land grades and the policy
+    measures (:func:`policy_summary`)."""
     r = comp.results
     grades = r["grade"].value_counts().reindex(list(comp.method.grading.scale.codes), fill_value=0)
     return {
@@ -466,6 +474,37 @@ def evaluation_summary(comp: Computation) -> dict[str, Any]:
         "grades": {k: int(v) for k, v in grades.items()},
         "land_grades": {
             k: int(v) for k, v in sorted(comp.dual.parcels["land_grade"].value_counts().items())
+        },
+        "policies": policy_summary(comp.policies),
+    }
+
+
+def policy_summary(policies: pd.DataFrame) -> dict[str, Any]:
+    """The policy measures in ``summary.json``: the firms with at least one measure and the
+    yearly amount in 元 (positive a charge, negative a relief), in all and per measure type.
+    Each row's amount is rounded to the 分 by the engine; the sums are taken in whole 分
+    (int64), exact and independent of the order of the rows. Rows without an amount (a
+    qualitative measure, or a basis figure the firm lacks) add nothing; a sum over no
+    amount at all is null, not 0."""
+
+    def total(money: pd.Series) -> float | None:
+        cents = np.round(money.to_numpy(dtype="float64", na_value=np.nan) * 100)
+        known = cents[~np.isnan(cents)]
+        if not len(known):
+            return None
+        return float(Decimal(int(known.astype(np.int64).sum())) / 100)
+
+    if not len(policies):
+        return {"enterprises": 0, "money_yuan": None, "measures": {}}
+    return {
+        "enterprises": int(policies["credit_code"].nunique()),
+        "money_yuan": total(policies["money_yuan"]),
+        "measures": {
+            str(kind): {
+                "enterprises": int(g["credit_code"].nunique()),
+                "money_yuan": total(g["money_yuan"]),
+            }
+            for kind, g in policies.groupby("measure_type", sort=True)
         },
     }
 
@@ -583,14 +622,15 @@ def run_local(
     return finish(out, "local", year, on, profile, frames, comp, shapes)
 
 
-OUTPUT_KEYS = {
-    "parcel_figures": "parcel_id",
-    "evaluation": "credit_code",
-    "land_grades": "parcel_id",
-    "controlline": "parcel_id",
-    "lowuse": "parcel_id",
-    "unit_members": "parcel_id",
-    "units": "unit_id",
+OUTPUT_KEYS: dict[str, tuple[str, ...]] = {
+    "parcel_figures": ("parcel_id",),
+    "evaluation": ("credit_code",),
+    "land_grades": ("parcel_id",),
+    "policies": ("credit_code", "measure_type"),
+    "controlline": ("parcel_id",),
+    "lowuse": ("parcel_id",),
+    "unit_members": ("parcel_id",),
+    "units": ("unit_id",),
 }
 """The key each output is sorted by (``supply_alerts`` keeps the engine's order)."""
 
@@ -599,7 +639,7 @@ def output_frame(name: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
     """Output ``name`` as written: sorted by its key (:data:`OUTPUT_KEYS`)."""
     if frame is None or name not in OUTPUT_KEYS:
         return frame
-    return sort_by(pd.DataFrame(frame), OUTPUT_KEYS[name])
+    return sort_by(pd.DataFrame(frame), *OUTPUT_KEYS[name])
 
 
 def result_frames(
@@ -617,6 +657,7 @@ def result_frames(
         "parcel_figures": stats,
         "evaluation": comp.results,
         "land_grades": comp.dual.parcels,
+        "policies": comp.policies,
         "controlline": lines,
         "lowuse": lowuse,
         "unit_members": members,

@@ -7,10 +7,10 @@ the geometric work done partition by partition on the cluster's workers:
   neighbouring partitions' buildings (:func:`indspace.services.pipeline_overlay.overlay_futures`,
   one future per task over the files' paths);
 * **control-line overlay** — per parcel partition, the blocks in force broadcast to all;
-* **evaluation and 地企双评** — grading groups span partitions (an industry across the
-  city), so their statistics are computed once over the whole (tabular, small) input in the
-  client, while the workers overlay, and every firm graded against them: the benchmarks a
-  single-machine run gives;
+* **evaluation, 地企双评 and the policy measures** — grading groups span partitions (an
+  industry across the city), so their statistics are computed once over the whole (tabular,
+  small) input in the client, while the workers overlay, and every firm graded against them:
+  the benchmarks a single-machine run gives;
 * **low-efficiency identification** — vectorised over the whole parcel table in the
   client (its one group statistic, the same-industry average tax per mu, is per district);
 * **contiguous units** — each partition finds the contiguity pairs of its low-efficiency
@@ -143,8 +143,9 @@ def run_dask(
         # over the whole (tabular) input, once — the single-machine benchmarks
         comp = evaluate_tables(t, stats, profile, year, on)
         evaluated = evaluation_summary(comp)
+        write("policies", comp.policies)
         # what the later steps do not read: the long score table, the grade history, the
-        # policy measures (no output holds them)
+        # policy measures (written)
         comp = replace(comp, scores=comp.scores.iloc[:0], history=None, policies=pd.DataFrame())
         write("evaluation", comp.results)
         release_memory()  # the history years' evaluations
