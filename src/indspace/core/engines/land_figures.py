@@ -73,8 +73,6 @@ starts faster without it (issue #13). The frames (``pieces``, ``issues``,
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -82,6 +80,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from indspace.core.engines._threads import Workers as _Workers
 from indspace.core.engines.envelopes import envelope_pairs
 from indspace.core.engines.shapes import Shapes, as_shapes
 
@@ -590,33 +589,3 @@ def _is_box(shapes: Shapes) -> np.ndarray:
     b = shapes.bounds
     env = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     return shapes.polygonal & (shapes.area == env) & (env > 0)
-
-
-class _Workers:
-    """Runs ``func(a, b)`` over contiguous slices of two arrays on ``threads`` threads (one
-    pool for the whole overlay, started on first use), concatenating the results."""
-
-    def __init__(self, threads: int) -> None:
-        self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
-
-    def __enter__(self) -> _Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-
-    def map2(
-        self, func: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray
-    ) -> np.ndarray:
-        n, k = len(a), self.threads
-        if k <= 1 or n < 20_000:
-            return func(a, b)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(k)
-        cuts = np.linspace(0, n, k + 1).astype(np.int64)
-        parts = self._pool.map(
-            lambda i: func(a[cuts[i] : cuts[i + 1]], b[cuts[i] : cuts[i + 1]]), range(k)
-        )
-        return np.concatenate(list(parts))
