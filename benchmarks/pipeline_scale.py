@@ -10,11 +10,14 @@ against the local engine's (per-parcel floor area and FAR to 1e-6):
 * ``dask-threads`` — the same on a LocalCluster of one in-process worker with 2 threads
   (``connect(..., threads=True)``);
 * ``local`` — the pipeline's step on this machine
-  (:func:`indspace.services.pipeline_overlay.overlay_stats`: from 500 000 buildings on a
-  pool of one process per core, at most 2, each overlaying a run of districts plus its
-  halo; below, the engine on the whole input in one process);
+  (:func:`indspace.services.pipeline_overlay.overlay_stats`: from
+  ``POOL_MIN_BUILDINGS`` buildings on a pool of one process per core, at most 2, each
+  overlaying a run of districts plus its halo; below, the engine on the whole input in one
+  process on 2 threads). The geometries are measured from their WKB bytes
+  (``core/engines/shapes.py``: single-ring rectangles never become GEOS objects) and paired
+  by the NumPy envelope join (``core/engines/envelopes.py``);
 * ``local-1`` — the same step in one process (``workers=1``: the engine on the whole
-  input);
+  input, 2 threads);
 * ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
   ``np.bincount``) on ``gpd.read_parquet`` of every partition;
 * ``duckdb`` — the query of ``landfar_duckdb.py`` over ``read_parquet`` of the partitions

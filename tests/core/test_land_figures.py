@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import shapely
 import shapely.affinity
@@ -247,7 +248,7 @@ def test_parcel_id_attribute_lookup_takes_the_first_of_repeated_ids() -> None:
 
 
 def test_rectangle_test_knows_a_rectangle_from_its_lookalikes() -> None:
-    from indspace.core.engines.land_figures import _is_rect
+    from indspace.core.engines.shapes import Shapes
 
     geoms = np.array(
         [
@@ -265,13 +266,16 @@ def test_rectangle_test_knows_a_rectangle_from_its_lookalikes() -> None:
         ],
         dtype=object,
     )
-    assert _is_rect(geoms, shapely.bounds(geoms)).tolist() == [True] * 3 + [False] * 8
+    assert Shapes.from_geos(geoms).rect.tolist() == [True] * 3 + [False] * 8
+    wkb = pa.array(shapely.to_wkb(geoms), pa.binary())
+    assert Shapes.from_wkb(wkb).rect.tolist() == [True] * 3 + [False] * 8
 
 
 def test_covers_from_the_bounds_is_what_geos_says() -> None:
     """Rectangle parcels decide ``covers`` from the bounds, the others ask GEOS: both must
     give GEOS's answer for every pair, buildings on, inside and across the edges."""
     from indspace.core.engines.land_figures import _covers, _Workers
+    from indspace.core.engines.shapes import Shapes
 
     rng = np.random.default_rng(20)
     parcels = np.array(
@@ -291,9 +295,7 @@ def test_covers_from_the_bounds_is_what_geos_says() -> None:
     buildings[::37] = None
     bi, pi = shapely.STRtree(parcels).query(buildings)
     with _Workers(1) as workers:
-        got = _covers(
-            parcels, buildings, pi, bi, workers, shapely.bounds(parcels), shapely.bounds(buildings)
-        )
+        got = _covers(Shapes.from_geos(parcels), Shapes.from_geos(buildings), pi, bi, workers)
     want = shapely.covers(parcels[pi], buildings[bi])
     assert got.tolist() == want.tolist()
     assert 50 < got.sum() < len(got) - 50  # both answers are well represented

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +70,8 @@ def storey_limit(profile: PolicyProfile, on: date) -> float:
 class StoreOverlay:
     """The store's current parcels and buildings and how they overlay."""
 
-    parcels: pd.DataFrame  # parcel_id, geometry
-    buildings: pd.DataFrame  # STORE_BUILDING_COLUMNS
+    parcels: Any  # parcel_id, geometry: a DataFrame or a mapping of columns (the engine's)
+    buildings: Any  # STORE_BUILDING_COLUMNS, likewise
     overlay: Overlay
 
     def stats(self, limit_m: float) -> pd.DataFrame:
@@ -78,14 +79,14 @@ class StoreOverlay:
         one row per parcel with a building, sorted by parcel_id."""
         import pandas as pd
 
-        sums = parcel_sums(self.overlay, len(self.parcels), self.buildings, limit_m)
-        codes, _ = self._codes()
+        sums = parcel_sums(self.overlay, len(self.overlay.parcel_ids), self.buildings, limit_m)
+        codes, _ = self._id_codes
         rows = np.flatnonzero(sums["n_buildings"] > 0)
         _, first = np.unique(codes[rows], return_index=True)  # a repeated id: its first row
         rows = rows[np.sort(first)]
         frame = pd.DataFrame(
             {
-                "parcel_id": self.parcels["parcel_id"].to_numpy(dtype=object)[rows],
+                "parcel_id": self.overlay.parcel_ids[rows],
                 "footprint_m2": sums["footprint_m2"][rows],
                 "floor_area_m2": sums["floor_area_m2"][rows],
                 "far_floor_m2": sums["far_floor_m2"][rows],
@@ -104,18 +105,20 @@ class StoreOverlay:
         that buildings of unknown floor area count equally)."""
         import pandas as pd
 
-        _, ids = self._codes()
+        _, ids = self._id_codes
         mean = self._mean_year_by_code()
         has = np.flatnonzero(~np.isnan(mean))
         return pd.Series(
             mean[has], index=pd.Index(np.asarray(ids, dtype=object)[has], name="parcel_id")
         )
 
-    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each parcel row's id code (−1: no id) and the distinct ids (pandas' factorize)."""
+    @cached_property
+    def _id_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each parcel row's id code (−1: no id) and the distinct ids (pandas' factorize;
+        once per overlay)."""
         import pandas as pd
 
-        return pd.factorize(self.parcels["parcel_id"].to_numpy(dtype=object))
+        return pd.factorize(self.overlay.parcel_ids)
 
     def _mean_year_by_code(self) -> np.ndarray:
         """:meth:`mean_year_built` per id code (NaN: no building with a year). Summed per
@@ -134,7 +137,7 @@ class StoreOverlay:
         )[ov.building]
         ok = np.isfinite(year)
         weight = np.nan_to_num(gfa * ov.share, nan=0.0)[ok] + 1e-9
-        codes, ids = self._codes()
+        codes, ids = self._id_codes
         key = codes[ov.parcel[ok]]
         known = key >= 0  # a missing parcel id is no group, as in a groupby
         wy = weight * year[ok]

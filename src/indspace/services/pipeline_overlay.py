@@ -34,6 +34,7 @@ import pandas as pd
 
 from indspace.core.engines.controlline import overlay as line_overlay
 from indspace.core.engines.land_figures import overlay_buildings
+from indspace.core.engines.shapes import Shapes, wkb_bounds
 from indspace.core.engines.units import contiguity_pairs
 from indspace.core.model.partitions import PART_FILE
 from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay
@@ -50,30 +51,39 @@ def districts_of(input_dir: Path, table: str) -> list[str]:
     )
 
 
-def parcel_stats(
-    parcels: pd.DataFrame, buildings: pd.DataFrame, limit_m: float, *, threads: int = 1
-) -> pd.DataFrame:
+def parcel_stats(parcels: Any, buildings: Any, limit_m: float, *, threads: int = 1) -> pd.DataFrame:
     """Per-parcel building figures of ``parcels`` (:meth:`StoreOverlay.stats`: the overlay
     engine, the frame the evaluation reads). ``buildings`` must hold every building whose
     envelope meets a parcel of ``parcels``, in building-id order (then each parcel's sums
     add the same pieces in the same order as on the whole input: the same bits). Both may
-    be GeoDataFrames or DataFrames whose ``geometry`` column holds Shapely objects;
-    ``threads`` is the engine's (the result does not depend on it)."""
-    p = pd.DataFrame(
-        {
-            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-            "geometry": np.asarray(parcels["geometry"].array, dtype=object),
-        }
-    )
-    b = pd.DataFrame(buildings.drop(columns="geometry")).assign(
-        geometry=np.asarray(buildings["geometry"].array, dtype=object)
-    )
+    be (Geo)DataFrames whose ``geometry`` column holds Shapely objects, or mappings of
+    columns whose ``geometry`` is a :class:`~indspace.core.engines.shapes.Shapes`
+    (:func:`read_overlay_input`); ``threads`` is the engine's (the result does not depend
+    on it)."""
+    p = _engine_columns(parcels, ["parcel_id", "geometry"])
+    b = _engine_columns(buildings, BUILDING_COLUMNS)
     return StoreOverlay(p, b, overlay_buildings(p, b, threads=threads)).stats(limit_m)
+
+
+def _engine_columns(frame: Any, names: list[str]) -> dict[str, Any]:
+    """The columns ``names`` of a frame or mapping as the engine takes them: parcel ids as
+    an object array (building ids stay as they are: the engine converts only the listed
+    ones), the geometry as :class:`Shapes` or an array of Shapely geometries."""
+    out: dict[str, Any] = {c: frame[c] for c in names if c != "geometry"}
+    if "geometry" in names and "building_id" not in names:  # the parcels: ids as objects
+        out["parcel_id"] = np.asarray(out["parcel_id"], dtype=object)
+    geometry = frame["geometry"]
+    out["geometry"] = (
+        geometry
+        if isinstance(geometry, Shapes)
+        else np.asarray(getattr(geometry, "array", geometry), dtype=object)
+    )
+    return out
 
 
 def read_overlay_input(
     input_dir: Path, *, threads: int = 2
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+) -> tuple[dict[str, Any], dict[str, Any], np.ndarray]:
     """The overlay's inputs from every partition of ``input_dir``, as one machine reads them
     for :func:`parcel_stats`: ``(parcels, buildings, parcel_area)``.
 
@@ -82,9 +92,10 @@ def read_overlay_input(
     :func:`indspace.demo.parquet.read_partitioned_geoparquet` gives them (the same rows in
     the same order, so the same sums to the bit), but read with Arrow only: the files on
     ``threads`` threads, only these columns, each file by itself (``ParquetFile``: not the
-    dataset layer, whose first use costs ≈ 0.3 s of imports), the WKB decoded by Shapely
-    into plain DataFrames (no GeoPandas, no CRS object). ``parcel_area`` is each parcel's geometry
-    area (m²), for the FAR."""
+    dataset layer, whose first use costs ≈ 0.3 s of imports). Each is a mapping of columns
+    (pandas Series) whose ``geometry`` is a :class:`~indspace.core.engines.shapes.Shapes`
+    read from the WKB bytes: the rectangles are never decoded into GEOS objects.
+    ``parcel_area`` is each parcel's geometry area (m², GEOS's), for the FAR."""
     parcels, buildings = _read_frames(
         _files(input_dir, "parcels"), _files(input_dir, "buildings"), threads=threads
     )
@@ -98,15 +109,14 @@ def _files(input_dir: Path, name: str, codes: list[str] | None = None) -> list[P
     return [root / f"district={c}" / PART_FILE for c in codes]
 
 
-def _area(parcels: pd.DataFrame) -> np.ndarray:
-    import shapely
-
-    return shapely.area(parcels["geometry"].to_numpy())
+def _area(parcels: dict[str, Any]) -> np.ndarray:
+    area: np.ndarray = parcels["geometry"].area
+    return area
 
 
 def _read_frames(
     p_files: list[Path], b_files: list[Path], *, threads: int, extra: Any = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parcels (parcel_id, geometry) by parcel_id and buildings (:data:`BUILDING_COLUMNS`)
     by building_id from these files (see :func:`read_overlay_input`); ``extra`` (Arrow
     tables of the buildings' columns) is added after the buildings' files, before the
@@ -115,20 +125,16 @@ def _read_frames(
 
     import pyarrow as pa
     import pyarrow.compute as pc
-    import shapely
 
-    def frame(t: pa.Table, key: str) -> pd.DataFrame:
+    def frame(t: pa.Table, key: str) -> dict[str, Any]:
         """The rows by ``key`` (each file is sorted, the files in turn need not be: a
-        tiled input), the WKB decoded; the WKB reordered as a NumPy array of bytes objects
-        (cheaper than Arrow's ``take`` of the binary column)."""
+        tiled input) as a mapping of columns, the geometry as :class:`Shapes`."""
         ids = t.column(key)
-        wkb = t.column("geometry").to_numpy(zero_copy_only=False)
-        rest = t.drop_columns(["geometry"])
         if len(t) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
-            order = pc.sort_indices(ids)
-            rest, wkb = rest.take(order), wkb[order.to_numpy()]
-        out = rest.to_pandas()
-        out["geometry"] = shapely.from_wkb(wkb)
+            t = t.take(pc.sort_indices(ids))
+        rest = t.drop_columns(["geometry"]).to_pandas()
+        out: dict[str, Any] = {c: rest[c] for c in rest.columns}
+        out["geometry"] = Shapes.from_wkb(t.column("geometry"), threads=threads)
         return out
 
     b_cols = _b_read_columns()
@@ -146,7 +152,7 @@ def _read_frames(
         parcels_f = pool.submit(frame, p_t, "parcel_id")
         buildings_f = pool.submit(frame, b_t, "building_id")
         parcels, buildings = parcels_f.result(), buildings_f.result()
-    return parcels, buildings[list(BUILDING_COLUMNS)]
+    return parcels, {c: buildings[c] for c in BUILDING_COLUMNS}
 
 
 def _b_read_columns() -> list[str]:
@@ -169,57 +175,6 @@ def _empty_buildings() -> Any:
 POOL_MIN_BUILDINGS = 500_000
 """Below this many buildings the step runs in one process: a second process's start
 (≈ 1 s of imports, docs/performance.md "ovl20b") costs more than half the work saves."""
-
-
-def wkb_bounds(wkb: Any) -> np.ndarray:
-    """Envelopes (n × 4: minx, miny, maxx, maxy; NaN: no geometry or empty) of an Arrow
-    array of WKB values, read from the bytes with NumPy for the common shapes of the inputs
-    (little-endian polygon of one 5-point ring, or multipolygon of one such polygon: 93 and
-    102 bytes), through Shapely for the others. The envelope is the minimum and maximum of
-    the coordinates, so both ways give the same numbers."""
-    import pyarrow as pa
-    import shapely
-
-    arr = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
-    n = len(arr)
-    out = np.full((n, 4), np.nan)
-    if not n:
-        return out
-    large = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
-    offsets = np.frombuffer(arr.buffers()[1], np.int64 if large else np.int32)
-    offsets = offsets[arr.offset : arr.offset + n + 1]
-    data = np.frombuffer(arr.buffers()[2], np.uint8) if arr.buffers()[2] else np.zeros(0, np.uint8)
-    sizes = np.diff(offsets)
-    valid = arr.is_valid().to_numpy(zero_copy_only=False)
-    done = ~valid
-    # (size, header bytes, offset of the 5 coordinates)
-    for size, header, offset in (
-        (93, b"\x01\x03\x00\x00\x00\x01\x00\x00\x00\x05\x00\x00\x00", 13),
-        (
-            102,
-            b"\x01\x06\x00\x00\x00\x01\x00\x00\x00\x01\x03\x00\x00\x00"
-            b"\x01\x00\x00\x00\x05\x00\x00\x00",
-            22,
-        ),
-    ):
-        at = np.flatnonzero(valid & (sizes == size))
-        if not len(at):
-            continue
-        if len(data) < size:
-            continue
-        # each row's bytes: rows of a window view of the buffer (no index array of n × size)
-        raw = np.lib.stride_tricks.sliding_window_view(data, size)[offsets[at]]
-        ok = (raw[:, :offset] == np.frombuffer(header, np.uint8)).all(axis=1)
-        at, raw = at[ok], raw[ok]
-        xy = np.ascontiguousarray(raw[:, offset : offset + 80]).view("<f8").reshape(-1, 5, 2)
-        out[at, :2] = xy.min(axis=1)
-        out[at, 2:] = xy.max(axis=1)
-        done[at] = True
-    rest = np.flatnonzero(~done)
-    if len(rest):
-        values = arr.take(pa.array(rest)).to_numpy(zero_copy_only=False)
-        out[rest] = shapely.bounds(shapely.from_wkb(values))
-    return out
 
 
 def _groups(input_dir: Path, n: int) -> list[list[str]]:
@@ -322,7 +277,7 @@ def group_stats(
         _files(input_dir, "parcels", codes), [], threads=threads, extra=tables
     )
     stats = parcel_stats(parcels, buildings, limit_m, threads=threads)
-    return stats, parcels["parcel_id"].to_numpy(dtype=object), _area(parcels)
+    return stats, np.asarray(parcels["parcel_id"], dtype=object), _area(parcels)
 
 
 def _start_method() -> str:
@@ -368,7 +323,7 @@ def overlay_stats(
     if len(groups) < 2:
         parcels, buildings, area = read_overlay_input(input_dir, threads=2)
         stats = parcel_stats(parcels, buildings, limit_m, threads=2)
-        return stats, pd.Series(area, index=parcels["parcel_id"].to_numpy(dtype=object))
+        return stats, pd.Series(area, index=np.asarray(parcels["parcel_id"], dtype=object))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -11,13 +11,11 @@ enclose" is the caller's choice, made before calling :func:`delineate`).
 Method (vectorised, no O(n²) loop):
 
 1. Candidate pairs from the envelopes alone, in numpy: each envelope grown by half the gap on
-   every side, listed in the cells of a uniform grid (cell = 90th percentile of the grown
-   extents) it overlaps, and paired with the other envelopes of the cell — once, in the cell
-   holding the lower-left corner of their intersection, i < j, 32-bit indices. No GEOS
-   geometry or tree is created (slow in a fragmented heap); the rare envelopes over more than
-   64 cells go to a small STRtree of their own. Each candidate is then tested exactly with
-   ``shapely.dwithin(a, b, gap_m)`` (a multipolygon is within the gap when any of its parts
-   is): the pairs of a ``predicate="dwithin"`` self-query with half its distance tests.
+   every side, and the pairs of grown envelopes that meet from the overlay's grid join
+   (:mod:`indspace.core.engines.envelopes`), kept once (i < j, 32-bit indices). No GEOS
+   geometry or tree is created (slow in a fragmented heap). Each candidate is then tested
+   exactly with ``shapely.dwithin(a, b, gap_m)`` (a multipolygon is within the gap when any
+   of its parts is): the pairs of a ``predicate="dwithin"`` self-query with half its distance tests.
 2. Connected components of that graph by hook-and-shortcut label propagation in numpy (each
    component's label becomes its smallest row index; a few iterations in practice).
    It gives the same partition as ``scipy.sparse.csgraph.connected_components`` (checked in
@@ -51,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from indspace.core.engines.envelopes import envelope_pairs
 from indspace.core.model.units import m2_to_mu
 
 MEMBER_COLUMNS = ("parcel_id", "unit_id")
@@ -75,10 +74,7 @@ HASH_DIGITS = 16
 """Hex digits of the SHA-1 kept in a unit id (64 bits)."""
 _HASH_BYTES = HASH_DIGITS // 2
 _CHUNK = 32_768
-_CELL_QUANTILE = 0.9
-"""Grid cell of the candidate search: this quantile of the grown envelope extents."""
-_MAX_CELLS = 64
-"""Envelopes over more grid cells than this are matched with an STRtree instead."""
+"""Unit ids hashed at a time."""
 
 
 def delineate(parcels: gpd.GeoDataFrame, gap_m: float) -> pd.DataFrame:
@@ -144,113 +140,32 @@ def contiguity_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.nd
     bounds = shapely.bounds(geoms).reshape(-1, 4)
     located = np.flatnonzero(~np.isnan(bounds[:, 0])).astype(np.int32)
     if len(located) < len(bounds):
-        bounds, geoms_located = bounds[located], geoms[located]
-    else:
-        geoms_located = geoms
-    i, j = _envelope_pairs(bounds, gap_m, geoms_located)
+        bounds = bounds[located]
+    i, j = _envelope_pairs(bounds, gap_m)
     del bounds
     i, j = located[i], located[j]                      # located ascends: still i < j
     hit = shapely.dwithin(geoms[i], geoms[j], gap_m)
     return i[hit], j[hit]
 
 
-def _envelope_pairs(b: np.ndarray, gap_m: float,
-                    geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _envelope_pairs(b: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Row pairs (i < j, int32) of the envelopes ``b`` (n × 4 bounds, none NaN; grown in
-    place) that lie
-    within ``gap_m`` of each other along x and along y — every pair within ``gap_m``, and
-    some more.
+    place) that lie within ``gap_m`` of each other along x and along y — every pair within
+    ``gap_m``, and some more.
 
     Each envelope is grown by half the gap on every side (plus a rounding margin), so two
-    grown envelopes intersect exactly when the envelopes are that close. A uniform grid
-    (cell = the :data:`_CELL_QUANTILE` quantile of the grown extents) lists every envelope in
-    each cell it overlaps; two envelopes of one cell are a candidate pair, reported only in
-    the cell that holds the lower-left corner of their intersection (so once), and only when
-    they do intersect. The pairs are made and filtered in chunks of cells, so the candidate
-    arrays stay small. Envelopes spanning more than :data:`_MAX_CELLS` cells (rare, very
-    large parcels) are left out of the grid and matched by a small STRtree of their own
-    grown envelopes, queried with all geometries."""
+    grown envelopes meet exactly when the envelopes are that close; the pairs of grown
+    envelopes that meet come from the overlay's envelope join
+    (:func:`indspace.core.engines.envelopes.envelope_pairs`, the grown envelopes joined with
+    themselves: a NumPy grid join, no GEOS geometry), each kept once (i < j)."""
     n = len(b)
     if n < 2:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
     h = gap_m / 2 + 1e-9 * (gap_m + float(np.abs(b).max()))
-    b += np.array([-h, -h, h, h])                       # grown; x0, y0, x1, y1 columns
-    xm, ym = float(b[:, 0].min()), float(b[:, 1].min())
-    q = int(_CELL_QUANTILE * (n - 1))
-    bits = (n - 1).bit_length()                       # the box index packed under the cell
-    span = max(float(b[:, 2].max()) - xm, float(b[:, 3].max()) - ym)
-    ext = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
-    c = max(float(np.partition(ext, q)[q]),           # < 2^30 cells a side, key fits the pack
-            span / 2.0 ** (min(30, (62 - bits) // 2) - 1), 1e-300)
-    del ext
-    cx0 = ((b[:, 0] - xm) // c).astype(np.int32)
-    cy0 = ((b[:, 1] - ym) // c).astype(np.int32)
-    kx = ((b[:, 2] - xm) // c).astype(np.int32) - cx0 + 1
-    ky = ((b[:, 3] - ym) // c).astype(np.int32) - cy0 + 1
-    ny = int((cy0 + ky).max())
-    big = kx.astype(np.int64) * ky > _MAX_CELLS
-    cells = np.where(big, 0, kx * ky)
-    del kx
-    box = np.repeat(np.arange(n, dtype=np.int32), cells)
-    if len(box) == n:                                 # one cell each
-        cx, cy = cx0, cy0
-    else:                                             # cell (cx0 + dx, cy0 + dy) of each entry
-        dy = np.arange(len(box), dtype=np.int32)
-        dy -= np.repeat((np.cumsum(cells) - cells).astype(np.int32), cells)
-        kyb = ky[box]
-        dx = dy // kyb
-        dy -= dx * kyb
-        del kyb
-        cx, cy = cx0[box] + dx, cy0[box] + dy
-        del dx, dy
-    del cells, ky
-    packed = cx.astype(np.int64)
-    del cx
-    packed *= ny
-    packed += cy
-    del cy
-    packed <<= bits
-    packed |= box
-    del box
-    packed.sort()                                     # by cell, then box
-    key = packed >> bits
-    box32 = (packed & ((1 << bits) - 1)).astype(np.int32)
-    del packed
-    m = len(key)
-    # every entry pairs with the entries after it in its cell
-    brk = np.flatnonzero(key[1:] != key[:-1]) + 1
-    pos = np.int32 if m < 2**31 else np.int64
-    after = np.repeat(np.r_[brk, m].astype(pos) - 1, np.diff(np.r_[0, brk, m]))
-    after -= np.arange(m, dtype=pos)
-    del brk
-    once = m > n - int(big.sum())                     # some listed in several cells
-    left, right = [np.empty(0, dtype=np.int32)], [np.empty(0, dtype=np.int32)]
-    for s in range(0, m, _CHUNK):
-        cnt = after[s:s + _CHUNK]
-        ent = np.repeat(np.arange(s, s + len(cnt), dtype=pos), cnt)
-        other = ent + 1 + (np.arange(len(ent), dtype=pos)
-                           - np.repeat((np.cumsum(cnt) - cnt).astype(pos), cnt))
-        a, z = box32[ent], box32[other]
-        ba, bz = b[a], b[z]
-        keep = ((ba[:, 0] <= bz[:, 2]) & (bz[:, 0] <= ba[:, 2])
-                & (ba[:, 1] <= bz[:, 3]) & (bz[:, 1] <= ba[:, 3]))
-        if once:
-            keep &= ((np.maximum(cx0[a], cx0[z]).astype(np.int64) * ny
-                      + np.maximum(cy0[a], cy0[z])) == key[ent])
-        a, z = a[keep], z[keep]
-        left.append(np.minimum(a, z))
-        right.append(np.maximum(a, z))
-    if big.any():
-        rows = np.flatnonzero(big).astype(np.int32)
-        tree = shapely.STRtree(shapely.box(b[rows, 0] - h, b[rows, 1] - h,
-                                           b[rows, 2] + h, b[rows, 3] + h))
-        g, t = tree.query(geoms)                      # envelopes intersect
-        g, t = g.astype(np.int32), rows[t]
-        keep = (g != t) & (~big[g] | (g < t))
-        g, t = g[keep], t[keep]
-        left.append(np.minimum(g, t))
-        right.append(np.maximum(g, t))
-    return np.concatenate(left), np.concatenate(right)
+    b += np.array([-h, -h, h, h])
+    i, j = envelope_pairs(b, b)
+    keep = i < j
+    return i[keep].astype(np.int32), j[keep].astype(np.int32)
 
 
 def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
