@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 
 import numpy as np
 
@@ -85,9 +86,10 @@ def _wan(yuan_m2: float, area: float) -> Decimal:
             / Decimal(10_000)).quantize(Decimal("0.01"))
 
 
+@lru_cache(maxsize=4)
 def _market_profile(as_of: date) -> tuple[dict[str, dict[str, float]], float, tuple[str, ...]]:
     """The demo profile's benchmarks (kind → district → 元/m²), premium limit and industrial
-    uses in force on ``as_of``."""
+    uses in force on ``as_of`` (read once per day: a province has 90 districts)."""
     prof = load_profile(DEMO_PROFILE)
     bench = prof.value("market_benchmarks", as_of)
     rules = prof.value("market_rules", as_of)
