@@ -1,12 +1,14 @@
 """The small demo's low-efficiency shares against synthetic-data §6 (12–18 % of parcels by
 count, 8–12 % by area; "mostly pre-2005, FAR < 1.0, with tax below 50 % of the average").
 
-What the small demo can honestly meet: the combined trigger ``low_far+low_tax`` — the §6
-description itself — lands inside both ranges (2 500 parcels: 15.2 % by count, 10.8 % by
-area). ``grade_d`` adds the parcels of the 5 % of firms the quota grades D (mujun-evaluation
-§8) that the combined trigger does not flag (mostly 2005–2020 land at FAR ≥ 1.0: ≈ 5 points
-of count and of area), so all triggers flag ≈ 21 % / 17 %, above §6; the bounds below
-say so rather than hide it (see the branch report: a calibration question for the domain).
+The default test (all triggers of the ningbo-demo profile: ``low_far+low_tax``, ``grade_d``,
+``idle``) meets §6 on the small demo: 437 of 2 500 parcels (17.5 %), 11.7 % of the area.
+The generator places the worst performers of each evaluation population on old land of
+FAR < 1.0 (demo/_economy.py), so most parcels of the D class (mujun-evaluation §8: the
+bottom 5 %) are already caught by the combined trigger — 344 parcels (13.8 %, 7.1 % of the
+area) — and ``grade_d`` adds 83 parcels (3.3 %) beyond it, where it added ≈ 5 points before
+(vetoed firms, D outside the quota, stay where they are). Counts from
+``identify_parcels`` on the small demo (seed 20250429), 2025.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ def test_small_demo_low_efficiency_shares(small_demo: Path) -> None:
         firms = store.read_frame("enterprises", columns=["credit_code", "scale"])
     mu = df["area_m2"] / M2_PER_MU
     combined = df["triggers"].str.split(";").map(lambda t: "low_far+low_tax" in t)
-    assert 0.12 <= combined.mean() <= 0.18
-    assert 0.08 <= mu[combined].sum() / mu.sum() <= 0.12
     low = df["low_efficiency"]
-    assert 0.12 <= low.mean() <= 0.25
-    assert 0.08 <= mu[low].sum() / mu.sum() <= 0.20
+    assert 0.12 <= low.mean() <= 0.18                       # 437 / 2 500 = 17.5 %
+    assert 0.08 <= mu[low].sum() / mu.sum() <= 0.12          # 11.7 %
+    # "mostly ... FAR < 1.0, with tax below 50 % of the average": the combined trigger
+    # holds most flagged parcels (344 of 437) and grade_d adds few beyond it (83)
+    assert combined.sum() >= 0.7 * low.sum()
+    assert (df["grade_d"] & ~combined).mean() < 0.05
     # 规下 parcels are not flagged for being 规下: their low-tax share stays near the 规上
     # one (the average within each population; against the mixed average it was ≈ 3 ×)
     scale = df["owner_credit_code"].map(firms.set_index("credit_code")["scale"])

@@ -14,6 +14,8 @@ from indspace.demo._buildings import ERA_2021, ERA_PRE2005
 from indspace.demo._economy import ERA_SHARE
 from indspace.demo._land import Land
 
+ERA_SIZE_NOISE = 1.0
+"""Noise (log-area units) of the era-by-size order within a block [demo]."""
 OUTSIDE_ERA = np.array([0.55, 0.43, 0.02])
 """Era mix of outside-line (village) parcels [I]; the in-line mix compensates so that the
 district total is 35/55/10 % (synthetic-data §3)."""
@@ -48,7 +50,8 @@ def year_of(d: np.ndarray) -> np.ndarray:
 def supply_eras(land: Land, rng: np.random.Generator) -> np.ndarray:
     """Era per parcel (0 pre-2005, 1 2005–2020, 2 2021+), clustered by block: blocks in
     random order take eras by cumulative parcel count (so the mix holds even with few
-    blocks) and 75 % of parcels follow their block."""
+    blocks) and 75 % of parcels follow their block; within a block the older eras go to the
+    smaller parcels (log area + N(0, :data:`ERA_SIZE_NOISE`) order)."""
     outside = land.outside
     p = len(outside)
     phi = float(outside.mean())
@@ -66,7 +69,17 @@ def supply_eras(land: Land, rng: np.random.Generator) -> np.ndarray:
         stack_era[idx] = np.minimum(np.searchsorted(np.cumsum(probs), mid), 2)
     own_era = np.where(outside, rng.choice(3, p, p=OUTSIDE_ERA), rng.choice(3, p, p=p_in))
     era = np.where(rng.random(p) < 0.75, stack_era[land.stack], own_era)
-    return era
+    # within each block or village cluster, the older eras go to the smaller parcels (by
+    # log area plus noise): the mix and the clustering stay, old land is the scattered small
+    # plots (land-rules C1) and its share of the area falls below its share of parcels
+    b = land.bounds_cm.astype("float64")
+    key = np.log((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])) + rng.normal(0.0, ERA_SIZE_NOISE,
+                                                                          p)
+    by_key = np.lexsort((key, land.stack))
+    by_era = np.lexsort((era, land.stack))
+    out = np.empty_like(era)
+    out[by_key] = era[by_era]
+    return out
 
 
 def rights(era: np.ndarray, outside: np.ndarray, idle: np.ndarray, asof: np.datetime64,

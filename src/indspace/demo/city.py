@@ -49,7 +49,7 @@ from indspace.demo._attrs import (
 from indspace.demo._buildings import ERA_2021, ERA_PRE2005, draw_far, make_buildings
 from indspace.demo._contracts import make_contracts
 from indspace.demo._demands import make_demands
-from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators
+from indspace.demo._economy import ERA_TAX_FACTOR, POOR_FAR, FirmInputs, indicators
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
 from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
@@ -264,13 +264,17 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                                                                        minlength=n)
     era_w = (np.bincount(owner, own_land * ERA_TAX_FACTOR[era], minlength=n)
              + np.bincount(tenant, ten_land * ERA_TAX_FACTOR[era[slot_parcel]], minlength=n))
+    poor = far < POOR_FAR                             # poor land (FAR < 1.0), for the economy
+    poor_m2 = (np.bincount(owner, own_land * poor, minlength=n)
+               + np.bincount(tenant, ten_land * poor[slot_parcel], minlength=n))
     low_tax = np.zeros(n, dtype=bool)
     low_tax[owner[low_parcels]] = True
     d_like = np.zeros(n, dtype=bool)
     d_like[owner[outd]] = True
     ind = indicators(FirmInputs(above=above, industry=industry, land_m2=land_m2,
                                 era_factor=era_w / land_m2, low_tax=low_tax, d_like=d_like,
-                                founded_year=year_of(founded)),
+                                founded_year=year_of(founded),
+                                poor_share=poor_m2 / np.maximum(land_m2, 1e-9)),
                      as_of.year, _rng(seed, code, _ECON))
     # bad indicator records (planted on ordinary firms)
     normal_rows = np.flatnonzero(~(low_tax | d_like)[ind["firm"]])
@@ -436,17 +440,21 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
         np.isin(np.arange(p), idle), as_of, _rng(seed, code, _CONTRACTS), owner_tpm)
     rows += c_rows
     # secondary-market transactions with one planted flag per rule (issue #19) -------------
-    contract_parcels = {key.rsplit("-", 1)[0] for _, _, key, _ in c_rows}
+    contract_parcels = set(map(str, c_cols["parcel_id"]))      # type: ignore[call-overload]
     eligible = outside & ~used & ~np.isin(parcel_ids, list(contract_parcels))
     yrs = ind["year"]
     rev = ind["revenue"] > 0
-    producing = (np.isin(np.arange(n), ind["firm"][rev & (yrs == as_of.year)])
-                 & np.isin(np.arange(n), ind["firm"][rev & (yrs == as_of.year - 2)]))
+    # buyers: firms with revenue in every year of the history (no buyer_no_production flag)
+    n_rev_years = np.bincount(ind["firm"][rev & (yrs >= as_of.year - 4)], minlength=n)
+    producing = n_rev_years == len(np.unique(yrs[yrs >= as_of.year - 4]))
     stored_gfa = np.bincount(ba.parcel, gfa, minlength=p)
     first_bld = np.where(np.bincount(ba.parcel, minlength=p) > 0, first_b, -1)
+    centroid = np.column_stack([(bounds[:, 0] + bounds[:, 2]) / 2,
+                                (bounds[:, 1] + bounds[:, 3]) / 2])
     t_cols, tc_cols, te_cols, t_rows = make_transactions(
         code, parcel_ids, codes[owner], area, land_use, stored_gfa, first_bld, building_ids,
-        eligible, codes, V.IND_CODE[industry], producing, as_of, _rng(seed, code, _MARKET))
+        centroid, eligible, codes, V.IND_CODE[industry], producing, as_of,
+        _rng(seed, code, _MARKET))
     rows += t_rows
     for col, vals in tc_cols.items():
         c_cols[col] = list(c_cols[col]) + vals    # type: ignore[call-overload]
