@@ -69,7 +69,10 @@ def test_stateful_walk_finds_no_server_errors(app_and_headers: tuple[Any, dict[s
     Walk.run(
         settings=settings(
             max_examples=40,
-            stateful_step_count=8,
+            # 12 steps: the derandomized walk is one fixed path through the demo's data; with
+            # 8 it no longer reached a linked record once the demo's market and low-efficiency
+            # data were recalibrated (sixth session), with 12 it does
+            stateful_step_count=12,
             deadline=None,
             derandomize=True,
             suppress_health_check=list(HealthCheck),
