@@ -120,6 +120,7 @@ def _pool_and_one(path: Path, monkeypatch: pytest.MonkeyPatch):
     import indspace.services.pipeline_overlay as po
 
     monkeypatch.setattr(po, "POOL_MIN_BUILDINGS", 0)  # the small inputs use the pool too
+    monkeypatch.setattr(po, "POOL_MAX_HALO", 1.0)  # … whatever their halo
     assert len(po._groups(path, 2)) == 2
     return po.overlay_stats(path, 8.0, workers=2), po.overlay_stats(path, 8.0, workers=1)
 
@@ -216,7 +217,7 @@ def test_pipeline_local_on_the_pool_writes_the_same_files(
     monkeypatch.setattr(po, "POOL_MIN_BUILDINGS", 0)
     # the split of the plain input, which puts a and b apart (on the moved input the
     # smallest-halo order would put them together)
-    monkeypatch.setattr(po, "_groups", lambda _dir, _n: [first, second])
+    monkeypatch.setattr(po, "_plan", lambda _dir, _n: ([first, second], 0, 1))
     moved_ids = set(city.parcels["parcel_id"][moved])
     b_of_a = pd.read_parquet(src / "buildings" / f"district={a}" / PART_FILE)
     assert b_of_a["parcel_id"].isin(moved_ids).sum() > 10  # the case occurs

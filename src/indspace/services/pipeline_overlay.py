@@ -177,11 +177,24 @@ POOL_MIN_BUILDINGS = 500_000
 (≈ 1 s of imports, docs/performance.md "ovl20b") costs more than half the work saves."""
 
 
+POOL_MAX_HALO = 0.1
+"""The pool is used only when its groups' halos hold at most this share of the buildings
+(:func:`_plan`): on the province (halos ≈ 1.6 M rows read of 5 M) two processes took 12.1 s
+against one process's 10.6 s on a quiet machine, while on the tiled 8× city (no halo) they
+took 2.9 s against 3.4 s (docs/performance.md, "ovl20c")."""
+
+
 def _groups(input_dir: Path, n: int) -> list[list[str]]:
-    """The parcel partitions in ``n`` groups of about equal buildings, each a run of
-    partitions in one of three orders (district code; centre of the ``bbox`` from west to
-    east; from south to north): the order whose groups' halos hold the fewest buildings
-    (counted as whole partitions whose ``bbox`` meets a group's; each is read in full)."""
+    """The parcel partitions in ``n`` groups of about equal buildings (:func:`_plan`)."""
+    return _plan(input_dir, n)[0]
+
+
+def _plan(input_dir: Path, n: int) -> tuple[list[list[str]], int, int]:
+    """``(groups, halo, total)``: the parcel partitions in ``n`` groups of about equal
+    buildings, each a run of partitions in one of three orders (district code; centre of
+    the ``bbox`` from west to east; from south to north) — the order whose groups' halos
+    hold the fewest buildings (counted as whole partitions whose ``bbox`` meets a group's;
+    each is read in full) — that halo's rows and the buildings in all."""
     import pyarrow.parquet as pq
 
     codes = districts_of(input_dir, "parcels")
@@ -232,7 +245,8 @@ def _groups(input_dir: Path, n: int) -> list[list[str]]:
                     out += size[c]
         return out
 
-    return min((split(o) for o in orders), key=halo)
+    best = min((split(o) for o in orders), key=halo)
+    return best, halo(best), total
 
 
 def group_stats(
@@ -310,7 +324,8 @@ def overlay_stats(
     figures. Each parcel's sums happen wholly in one process in the order of the
     single-process run, so the result is the same to the bit
     (tests/services/test_pipeline_overlay.py). Inputs under :data:`POOL_MIN_BUILDINGS`
-    buildings run in this process only."""
+    buildings, or whose groups' halos would hold more than :data:`POOL_MAX_HALO` of the
+    buildings, run in this process only (on 2 threads)."""
     import pyarrow.parquet as pq
 
     input_dir = Path(input_dir)
@@ -319,7 +334,11 @@ def overlay_stats(
         n_b = sum(pq.ParquetFile(f).metadata.num_rows for f in _files(input_dir, "buildings"))
         if n_b < POOL_MIN_BUILDINGS:
             n = 1
-    groups = _groups(input_dir, n) if n > 1 else []
+    groups: list[list[str]] = []
+    if n > 1:
+        groups, halo, total = _plan(input_dir, n)
+        if halo > POOL_MAX_HALO * total:
+            groups = []
     if len(groups) < 2:
         parcels, buildings, area = read_overlay_input(input_dir, threads=2)
         stats = parcel_stats(parcels, buildings, limit_m, threads=2)
