@@ -11,11 +11,12 @@ against the local engine's (per-parcel floor area and FAR to 1e-6):
   (``connect(..., threads=True)``);
 * ``local`` — the pipeline's step on this machine
   (:func:`indspace.services.pipeline_overlay.overlay_stats`: from
-  ``POOL_MIN_BUILDINGS`` buildings on a pool of one process per core, at most 2, each
-  overlaying a run of districts plus its halo; below, the engine on the whole input in one
-  process on 2 threads). The geometries are measured from their WKB bytes
-  (``core/engines/shapes.py``: single-ring rectangles never become GEOS objects) and paired
-  by the NumPy envelope join (``core/engines/envelopes.py``);
+  ``POOL_MIN_BUILDINGS`` buildings, when the halos hold at most ``POOL_MAX_HALO`` of them,
+  on a pool of one process per core, at most 2, each overlaying a run of districts plus its
+  halo; else the engine on the whole input in one process on 2 threads). The geometries
+  are measured from their WKB bytes (``core/engines/shapes.py``: single-ring rectangles
+  never become GEOS objects) and paired by the NumPy envelope join
+  (``core/engines/envelopes.py``);
 * ``local-1`` — the same step in one process (``workers=1``: the engine on the whole
   input, 2 threads);
 * ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
