@@ -93,33 +93,28 @@ def _bilingual(error: Exception) -> None:
     error._indspace_zh = True  # type: ignore[attr-defined]
 
 
-class BilingualCommand(TyperCommand):
+class _BilingualHelp:
+    """The ``--help`` option and help page in Chinese and English (mixed into typer's
+    command and group classes, before them)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_OPTION
+        return option
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        install()
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+
+class BilingualCommand(_BilingualHelp, TyperCommand):
     """A command whose ``--help`` option and help page are in Chinese and English."""
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_OPTION
-        return option
 
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        install()
-        super().format_help(ctx, formatter)
-
-
-class BilingualGroup(TyperGroup):
+class BilingualGroup(_BilingualHelp, TyperGroup):
     """A group whose ``--help`` is bilingual and whose usage errors (its own, or those of
     the commands it parses and runs) lead with Chinese."""
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_OPTION
-        return option
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        install()
-        super().format_help(ctx, formatter)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
