@@ -314,7 +314,7 @@ def place(
     if not len(ps) or not nb:
         return empty, empty, np.zeros(0), b_area, main
     # envelopes meet; sorted by building, then parcel (what follows relies on it)
-    bi, pi = envelope_pairs(bs.bounds, ps.bounds, threads=threads)
+    bi, pi = _pairs(ps, bs, threads)
     if not len(bi):
         return empty, empty, np.zeros(0), b_area, main
     p_bounds, b_bounds = ps.bounds, bs.bounds
@@ -335,7 +335,7 @@ def place(
         if len(rb):
             # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
             pb, bb = p_bounds[rp], b_bounds[rb]
-            boxes = _is_box(ps)[rp] & _is_box(bs)[rb]
+            boxes = _is_box(ps, rp) & _is_box(bs, rb)
             w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
             h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
             part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
@@ -359,6 +359,20 @@ def place(
     parcel = np.concatenate([main[whole], rp])
     area = np.concatenate([b_area[whole], part])
     return building, parcel, area, b_area, main
+
+
+def _pairs(ps: Shapes, bs: Shapes, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """(building, parcel) rows whose envelopes meet, sorted by building, then parcel: an
+    STRtree query when both sides are GEOS geometries already (its C++ tree beats the NumPy
+    join there: 0.07 against 0.15 s of CPU on the city), else
+    :func:`~indspace.core.engines.envelopes.envelope_pairs` (the same pairs; a test holds
+    the two to it)."""
+    p_geos, b_geos = ps.geos, bs.geos
+    if p_geos is None or b_geos is None:
+        return envelope_pairs(bs.bounds, ps.bounds, threads=threads)
+    bi, pi = shapely.STRtree(p_geos).query(b_geos)
+    o = np.lexsort((pi, bi))
+    return bi[o].astype(np.int64), pi[o].astype(np.int64)
 
 
 def land_figures(
@@ -583,9 +597,19 @@ def _covers_at(
     return np.asarray(shapely.covers(p_geom[x], b_geom[y]), dtype=bool)
 
 
-def _is_box(shapes: Shapes) -> np.ndarray:
-    """True for an axis-aligned rectangle: a (multi)polygon whose area equals its
-    envelope's (a valid one inside its envelope with the same area is the envelope)."""
-    b = shapes.bounds
+def _is_box(shapes: Shapes, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows``: an axis-aligned rectangle — a (multi)polygon whose area equals
+    its envelope's (a valid one inside its envelope with the same area is the envelope).
+    Each distinct row is tested once (of Shapely geometries, only those rows' types are
+    asked)."""
+    at, inv = np.unique(rows, return_inverse=True)
+    b = shapes.bounds[at]
     env = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return shapes.polygonal & (shapes.area == env) & (env > 0)
+    geos = shapes.geos
+    if geos is None:
+        polygonal = shapes.polygonal[at]
+    else:
+        kind = shapely.get_type_id(geos[at])
+        polygonal = (kind == 3) | (kind == 6)
+    box = polygonal & (shapes.area[at] == env) & (env > 0)
+    return np.asarray(box[inv], dtype=bool)

@@ -61,13 +61,16 @@ class Shapes:
         A Polygon or MultiPolygon.
     missing
         No geometry (null) or an empty one.
+
+    From Shapely geometries the last three are measured when first read (the overlay reads
+    ``rect`` of the parcels only, ``missing`` of the buildings only).
     """
 
     bounds: np.ndarray
     area: np.ndarray
-    rect: np.ndarray
-    polygonal: np.ndarray
-    missing: np.ndarray
+    _rect: np.ndarray | None = field(default=None, repr=False)
+    _polygonal: np.ndarray | None = field(default=None, repr=False)
+    _missing: np.ndarray | None = field(default=None, repr=False)
     _geos: np.ndarray | None = field(default=None, repr=False)
     _wkb: Any = field(default=None, repr=False)
     _decoded: dict[int, Any] = field(default_factory=dict, repr=False)
@@ -77,11 +80,44 @@ class Shapes:
     def __len__(self) -> int:
         return len(self.area)
 
+    @property
+    def geos(self) -> np.ndarray | None:
+        """The Shapely geometries given to :meth:`from_geos` (None: read from WKB)."""
+        return self._geos
+
+    @property
+    def polygonal(self) -> np.ndarray:
+        if self._polygonal is None:
+            kind = shapely.get_type_id(self._geos) if len(self) else np.zeros(0, np.int64)
+            object.__setattr__(self, "_polygonal", (kind == 3) | (kind == 6))
+        assert self._polygonal is not None
+        return self._polygonal
+
+    @property
+    def missing(self) -> np.ndarray:
+        if self._missing is None:
+            g = self._geos
+            value = shapely.is_missing(g) | shapely.is_empty(g) if len(self) else np.zeros(0, bool)
+            object.__setattr__(self, "_missing", value)
+        assert self._missing is not None
+        return self._missing
+
+    @property
+    def rect(self) -> np.ndarray:
+        if self._rect is None:
+            assert self._geos is not None
+            object.__setattr__(self, "_rect", _rects(self._geos, self.bounds, self.polygonal))
+        assert self._rect is not None
+        return self._rect
+
     @classmethod
     def from_geos(cls, geoms: Any) -> Shapes:
         """From an array of Shapely geometries (None: missing)."""
         geoms = np.asarray(geoms, dtype=object)
-        return cls(*_measure(geoms), _geos=geoms)
+        n = len(geoms)
+        bounds = shapely.bounds(geoms) if n else np.zeros((0, 4))
+        area = shapely.area(geoms) if n else np.zeros(0)
+        return cls(bounds, area, _geos=geoms)
 
     @classmethod
     def from_wkb(cls, wkb: Any, *, threads: int = 1) -> Shapes:
@@ -279,21 +315,23 @@ def _measure(
     geoms: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """bounds, area, rect, polygonal, missing of Shapely geometries, by GEOS."""
-    n = len(geoms)
-    bounds = shapely.bounds(geoms) if n else np.zeros((0, 4))
-    area = shapely.area(geoms) if n else np.zeros(0)
-    kind = shapely.get_type_id(geoms) if n else np.zeros(0, dtype=np.int64)
-    polygonal = (kind == 3) | (kind == 6)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms) if n else np.zeros(0, bool)
-    rect = np.zeros(n, dtype=bool)
-    # a polygon, or a multipolygon of one part, with 5 coordinates in all: one ring
+    shapes = Shapes.from_geos(geoms)
+    return shapes.bounds, shapes.area, shapes.rect, shapes.polygonal, shapes.missing
+
+
+def _rects(geoms: np.ndarray, bounds: np.ndarray, polygonal: np.ndarray) -> np.ndarray:
+    """:attr:`Shapes.rect` of Shapely geometries: a polygon, or a multipolygon of one
+    part, with 5 coordinates in all (one ring) that :func:`rect_rings` accepts."""
+    rect = np.zeros(len(geoms), dtype=bool)
+    if not len(geoms):
+        return rect
     cand = np.flatnonzero(
         polygonal
-        & (shapely.get_num_coordinates(geoms) == 5 if n else np.zeros(0, bool))
+        & (shapely.get_num_coordinates(geoms) == 5)
         & (bounds[:, 2] > bounds[:, 0])
         & (bounds[:, 3] > bounds[:, 1])
     )
     if len(cand):
         xy = shapely.get_coordinates(geoms[cand]).reshape(-1, 5, 2)
         rect[cand] = rect_rings(xy, bounds[cand])
-    return bounds, area, rect, polygonal, missing
+    return rect
