@@ -6,9 +6,10 @@ is kept as a cross-check that raises data-quality notes.
 
 Method (vectorised, Shapely 2 where a shape needs GEOS):
 
-1. Every (building, parcel) pair whose envelopes meet — the pairs of an STRtree query,
-   found on the envelopes' coordinates (:func:`indspace.core.engines.envelopes.envelope_pairs`),
-   in building then parcel order.
+1. Every (building, parcel) pair whose envelopes meet, in building then parcel order: an
+   STRtree query over GEOS geometries, or — for shapes read from WKB without GEOS objects —
+   the same pairs from the envelopes' coordinates
+   (:func:`indspace.core.engines.envelopes.envelope_pairs`).
 2. Fast path: pairs where the parcel ``covers`` the building give the whole footprint to
    that parcel without computing an intersection — most buildings. A parcel that is an
    axis-aligned rectangle covers exactly the buildings whose envelope its envelope holds;
