@@ -59,11 +59,18 @@ def test_wkb_and_geos_measure_alike() -> None:
     for kwargs in ({"byte_order": 0}, {"output_dimension": 3}):
         arr = pa.array(list(shapely.to_wkb(geoms, **kwargs)), type=pa.large_binary())
         _same(Shapes.from_wkb(arr), want)
-    # decoded on demand or kept from the measuring: the same geometries, in any row order
-    rows = np.array([14, 0, 7, 8, 3, 3, 12, 1])
-    for arr in (values, pa.chunked_array([values[:3], values[3:9], values[9:]])):
-        got = Shapes.from_wkb(arr).geoms(rows)
-        assert shapely.to_wkb(got).tolist() == wkb[rows].tolist()
+    # decoded on demand or kept from the measuring: the same geometries, in any row order;
+    # mostly odd shapes (all decoded, kept as GEOS objects) or mostly rectangles (the odd
+    # ones kept by row, the rectangles decoded on demand)
+    boxes = shapely.box(np.arange(30.0), 0, np.arange(30.0) + 1, 1)
+    for shapes_in, held in ((geoms, True), (np.concatenate([geoms, boxes]), False)):
+        all_wkb = shapely.to_wkb(shapes_in)
+        vals = pa.array(list(all_wkb), type=pa.binary())
+        rows = np.array([14, 0, 7, 8, 3, 3, 12, 1] + ([40, 20, 15] if not held else []))
+        for arr in (vals, pa.chunked_array([vals[:3], vals[3:9], vals[9:]])):
+            got = Shapes.from_wkb(arr)
+            assert (got.geos is not None) is held
+            assert shapely.to_wkb(got.geoms(rows)).tolist() == all_wkb[rows].tolist()
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -82,7 +82,8 @@ class Shapes:
 
     @property
     def geos(self) -> np.ndarray | None:
-        """The Shapely geometries given to :meth:`from_geos` (None: read from WKB)."""
+        """Every row's Shapely geometry when held: given to :meth:`from_geos`, or decoded by
+        :meth:`from_wkb` because most rows needed GEOS anyway (None: read from WKB)."""
         return self._geos
 
     @property
@@ -144,7 +145,14 @@ class Shapes:
                 decoded[start] = (rest, geoms)
             start += len(chunk)
         wkb = pa.chunked_array(chunks, type=chunks[0].type) if chunks else wkb
-        return cls(*out, _wkb=wkb, _decoded=decoded)
+        shapes = cls(*out, _wkb=wkb, _decoded=decoded)
+        if 2 * sum(len(rest) for rest, _ in decoded.values()) > n:
+            # mostly shapes GEOS had to measure (real cadastral polygons): decode the rest
+            # too and keep them all, so the overlay pairs them with an STRtree as it does
+            # Shapely input (its C++ tree beats the NumPy join when the objects exist)
+            object.__setattr__(shapes, "_geos", shapes.geoms(np.arange(n)))
+            object.__setattr__(shapes, "_decoded", {})
+        return shapes
 
     def geoms(self, rows: np.ndarray) -> np.ndarray:
         """The Shapely geometries of ``rows``: those decoded when measured, the others
