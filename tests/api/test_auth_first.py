@@ -135,6 +135,7 @@ ROLE_CASES = [
     ("firm", "GET", "/api/evaluation/compare", {"moved_only": BAD, "offset": "-1"}, None),
     ("firm", "GET", "/api/evaluation/compare.xlsx", {"lang": BAD}, None),
     ("firm", "POST", "/api/evaluation/objections/x/resolve", {}, {"accept": BAD}),
+    ("auditor", "POST", "/api/evaluation/runs/x/objections", {}, {"claimed_value": BAD}),
     ("firm", "POST", "/api/reports", {}, {"kind": BAD, "year": BAD}),
     ("firm", "POST", "/api/imports", {"kind": BAD, "year": BAD}, None),
     ("firm", "GET", "/api/imports", {}, None),

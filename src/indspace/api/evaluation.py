@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from indspace.api import links as ln
 from indspace.api.deps import LOGIN, Limit, Offset, StoreDep, Who, Year, allowed, with_etag
+from indspace.core.access import Principal
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
 from indspace.services import objection_preview, run_compare
@@ -172,7 +173,8 @@ def router() -> APIRouter:
         resolving it."""
         return with_etag(response, ev.objection_detail(store, objection_id, who=who))
 
-    @r.post("/evaluation/runs/{run_id}/objections", status_code=201, openapi_extra=ln.links(
+    @r.post("/evaluation/runs/{run_id}/objections", status_code=201,
+            dependencies=[allowed(Principal.require_writer)], openapi_extra=ln.links(
         201, GetObjection=(ln.OBJECTION, {"objection_id": "$response.body#/objection_id"})))
     def file_objection(run_id: str, body: ObjectionIn, store: StoreDep, who: Who
                        ) -> dict[str, Any]:
