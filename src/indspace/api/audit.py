@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from indspace.api.deps import Limit, Offset, StoreDep, Who, scrub_paths
+from indspace.api.deps import Limit, Offset, StoreDep, Who, allowed, scrub_paths
 from indspace.services import audit
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/audit", tags=["audit 审计"])
+    r = APIRouter(prefix="/api/audit", tags=["audit 审计"],
+                  dependencies=[allowed(audit.require_reader)])
 
     @r.get("")
     def log(store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,

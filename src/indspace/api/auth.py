@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from indspace.api.deps import StoreDep, Who
+from indspace.api.deps import LOGIN, StoreDep, Who, allowed
 from indspace.core.errors import AuthError
 from indspace.services import accounts
 
@@ -30,17 +30,18 @@ def router() -> APIRouter:
         client = request.client.host if request.client else ""
         return auth.login(body.username, body.password, client)
 
-    @r.post("/logout", status_code=204)
+    @r.post("/logout", status_code=204, dependencies=[LOGIN])
     def logout(request: Request,
                authorization: Annotated[str | None, Header()] = None) -> Response:
-        """注销令牌 / revoke the bearer token."""
+        """注销令牌（无效或已注销的令牌 → 401）/ revoke the bearer token (an invalid or
+        revoked one → 401, as everywhere)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("需要访问令牌", "a bearer token is needed to log out")
         request.app.state.auth.logout(token.strip())
         return Response(status_code=204)
 
-    @r.get("/me")
+    @r.get("/me", dependencies=[LOGIN])
     def me(who: Who) -> dict[str, Any]:
         """当前账户 / the logged-in account."""
         who.require_login()
@@ -50,7 +51,8 @@ def router() -> APIRouter:
 
 
 def users_router() -> APIRouter:
-    r = APIRouter(prefix="/api", tags=["auth 认证"])
+    r = APIRouter(prefix="/api", tags=["auth 认证"],
+                  dependencies=[allowed(accounts.require_account_reader)])
 
     @r.get("/users")
     def users(store: StoreDep, who: Who) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from indspace.api import links as ln
-from indspace.api.deps import Limit, Offset, PublicLayers, StoreDep, Who
+from indspace.api.deps import LOGIN, Limit, Offset, PublicLayers, StoreDep, Who, layer_reader
 from indspace.services import catalog, search
 from indspace.services.controlline import today
 from indspace.services.info import store_info
@@ -23,7 +23,12 @@ from indspace.settings import basemap_settings
 
 
 def router() -> APIRouter:
+    # Three routers, one rule each, checked before any query value is judged: public
+    # (store facts, districts, basemap), logged in (enterprises, overview), and readers of
+    # the parcels layer (public unless INDSPACE_PUBLIC_LAYERS says otherwise).
     r = APIRouter(prefix="/api", tags=["catalog 数据"])
+    private = APIRouter(dependencies=[LOGIN])
+    parcel_layer = APIRouter(dependencies=[layer_reader("parcels")])
 
     @r.get("/health")
     def health() -> dict[str, str]:
@@ -50,7 +55,7 @@ def router() -> APIRouter:
         """区县边界与注记点（EPSG:4326）/ district boundaries and label points (GeoJSON)."""
         return district_geojson(store)
 
-    @r.get("/overview")
+    @private.get("/overview")
     def overview_figures(store: StoreDep, who: Who,
                          year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                          district: Annotated[str | None, Query(max_length=12)] = None,
@@ -68,7 +73,7 @@ def router() -> APIRouter:
         return basemap(b.basemap, key=b.basemap_key, url=b.basemap_url,
                        gcj02=b.basemap_gcj02, attribution=b.basemap_attribution)
 
-    @r.get("/enterprises", openapi_extra=ln.links(
+    @private.get("/enterprises", openapi_extra=ln.links(
         200, GetEnterprise=(ln.ENTERPRISE, {"credit_code": "$response.body#/items/0/credit_code"})))
     def enterprises(store: StoreDep, who: Who, limit: Limit = 100, offset: Offset = 0,
                     district: str | None = None, scale: str | None = None,
@@ -84,18 +89,18 @@ def router() -> APIRouter:
         return catalog.page(store, "enterprises", limit=limit, offset=offset, who=who,
                             filters={"district": district, "scale": scale, "chain": chain})
 
-    @r.get("/enterprises/{credit_code}")
+    @private.get("/enterprises/{credit_code}")
     def enterprise(credit_code: str, store: StoreDep, who: Who) -> dict[str, Any]:
         """单个企业及其历史版本 / one enterprise with its version history."""
         return catalog.record(store, "enterprises", credit_code, who=who)
 
-    @r.get("/indicators/{credit_code}")
+    @private.get("/indicators/{credit_code}")
     def indicators(credit_code: str, store: StoreDep, who: Who) -> dict[str, Any]:
         """企业历年指标 / an enterprise's yearly indicators."""
         return catalog.page(store, "indicators", limit=100, offset=0, who=who,
                             filters={"credit_code": credit_code})
 
-    @r.get("/parcels", openapi_extra=ln.links(
+    @parcel_layer.get("/parcels", openapi_extra=ln.links(
         200, GetParcel=(ln.PARCEL, {
             "parcel_id": "$response.body#/items/features/0/properties/parcel_id"}),
         ParcelSummary=(ln.PARCEL_SUMMARY, {
@@ -108,17 +113,19 @@ def router() -> APIRouter:
                             public_layers=layers,
                             filters={"district": district, "owner_credit_code": owner_credit_code})
 
-    @r.get("/parcels/{parcel_id}")
+    @parcel_layer.get("/parcels/{parcel_id}")
     def parcel(parcel_id: str, store: StoreDep, who: Who, layers: PublicLayers
                ) -> dict[str, Any]:
         """单宗地及其历史版本 / one parcel with its version history."""
         return catalog.record(store, "parcels", parcel_id, who=who, public_layers=layers)
 
-    @r.get("/parcels/{parcel_id}/summary")
+    @parcel_layer.get("/parcels/{parcel_id}/summary")
     def summary(parcel_id: str, store: StoreDep, who: Who, layers: PublicLayers
                 ) -> dict[str, Any]:
         """地图点选：宗地、控制线、低效认定与（有权限时）权属企业等级 / a parcel as the map
         shows it on click."""
         return parcel_summary(store, parcel_id, who=who, public_layers=layers)
 
+    r.include_router(private)
+    r.include_router(parcel_layer)
     return r

@@ -6,11 +6,20 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from indspace.api import links as ln
-from indspace.api.deps import PublicLayers, StoreDep, Who, with_etag
+from indspace.api.deps import (
+    LOGIN,
+    PublicLayers,
+    StoreDep,
+    Who,
+    allowed,
+    layer_reader,
+    with_etag,
+)
+from indspace.core.access import Principal
 from indspace.services import adjustments
 from indspace.services.controlline import overlay_summary, parcel_overlay
 from indspace.services.ogc import parse_instant
@@ -31,10 +40,21 @@ class Enforce(BaseModel):
                                   "withdrawn")
 
 
-def router() -> APIRouter:
-    r = APIRouter(prefix="/api/controlline", tags=["controlline 控制线"])
+async def _actor(request: Request, who: Who) -> Principal:
+    """The roles that may take the path's action (before the action's name and the body
+    are judged)."""
+    return adjustments.require_actor(who, str(request.path_params.get("action", "")))
 
-    @r.get("/proposals")
+
+def router() -> APIRouter:
+    # The overlay is for whoever may read the parcels and control_lines layers (public by
+    # default); proposals and the ledger for the roles of adjustments.require_line_reader
+    # (filing and acting: the narrower roles of each). All checked before the request's
+    # values are judged.
+    r = APIRouter(prefix="/api/controlline", tags=["controlline 控制线"])
+    private = APIRouter(dependencies=[LOGIN, allowed(adjustments.require_line_reader)])
+
+    @private.get("/proposals")
     def proposals(store: StoreDep, who: Who,
                   state: Literal["draft", "reviewed", "approved", "in_force", "rejected",
                                  "withdrawn"] | None = None
@@ -42,7 +62,8 @@ def router() -> APIRouter:
         """控制线调整方案 / adjustment proposals within the caller's district."""
         return adjustments.proposals(store, who=who, state=state)
 
-    @r.post("/proposals", status_code=201, openapi_extra=ln.links(
+    @private.post("/proposals", status_code=201, dependencies=[
+        allowed(adjustments.require_proposer)], openapi_extra=ln.links(
         201,
         GetProposal=(ln.PROPOSAL, {"proposal_id": "$response.body#/proposal_id"}),
         ReviewProposal=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
@@ -57,7 +78,7 @@ def router() -> APIRouter:
         officers for their own district)."""
         return with_etag(response, adjustments.propose(store, body, who=who))
 
-    @r.get("/proposals/{proposal_id}", openapi_extra=ln.links(
+    @private.get("/proposals/{proposal_id}", openapi_extra=ln.links(
         200, ActOnProposal=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
                                               "header.If-Match": "$response.header.ETag"})))
     def proposal(proposal_id: str, store: StoreDep, who: Who,
@@ -65,7 +86,8 @@ def router() -> APIRouter:
         """一个调整方案（ETag）/ one proposal with its ETag."""
         return with_etag(response, adjustments.proposal(store, proposal_id, who=who))
 
-    @r.post("/proposals/{proposal_id}/{action}", openapi_extra=ln.links(
+    @private.post("/proposals/{proposal_id}/{action}", dependencies=[Depends(_actor)],
+                  openapi_extra=ln.links(
         200, NextAction=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
                                            "header.If-Match": "$response.header.ETag"})))
     def act(proposal_id: str,
@@ -80,20 +102,20 @@ def router() -> APIRouter:
             store, proposal_id, action, who=who, if_match=if_match or "",
             on=body.on if body else None, note=body.note if body else ""))
 
-    @r.get("/proposals/{proposal_id}/map")
+    @private.get("/proposals/{proposal_id}/map")
     def proposal_map(proposal_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
         """调整方案的调出 / 补划范围（GeoJSON，EPSG:4326）与占补平衡影响 / a proposal's areas
         out and in (GeoJSON, EPSG:4326) and its effect on the district's ledger balance."""
         return adjustments.proposal_map(store, proposal_id, who=who)
 
-    @r.get("/ledger")
+    @private.get("/ledger")
     def ledger(store: StoreDep, who: Who, district: str | None = None,
                as_of: AsOf = None) -> dict[str, Any]:
         """占补平衡台账（截至某日）/ the equal-area replacement ledger: balances and
         bookings (made on or before ``as_of``)."""
         return adjustments.ledger(store, who=who, district=district, as_of=as_of)
 
-    @r.get("/overlay")
+    @r.get("/overlay", dependencies=[layer_reader("parcels", "control_lines")])
     def overlay(store: StoreDep, who: Who, layers: PublicLayers, as_of: AsOf = None,
                 recorded_at: RecordedAt = None) -> dict[str, Any]:
         """宗地与控制线叠加汇总（按区县）/ parcels inside, partly inside or outside the line
@@ -110,4 +132,5 @@ def router() -> APIRouter:
                 "blocks": sorted(result["block_id"].dropna().unique().tolist()),
                 "districts": json.loads(overlay_summary(result).to_json(orient="records"))}
 
+    r.include_router(private)
     return r

@@ -75,6 +75,44 @@ def public_layers(request: Request) -> tuple[str, ...]:
 StoreDep = Annotated[Store, Depends(get_store)]
 Who = Annotated[Principal, Depends(current_principal)]
 PublicLayers = Annotated[tuple[str, ...], Depends(public_layers)]
+
+
+def allowed(rule: Callable[[Principal], object]) -> Any:
+    """A dependency that asks a service's rule about the caller (``rule(who)`` raises 401 or
+    403) and gives the caller back. Declared on a router (``APIRouter(dependencies=[...])``)
+    or a route, it runs before FastAPI judges the route's own path, query, header and body
+    values, so a caller who may not call the route learns nothing of them: anonymous → 401,
+    a role not allowed → 403, and only then a 422 for a bad value. The rules stay in the
+    services and ``core/access`` (one owner); this only decides when they are asked."""
+
+    async def caller(who: Who) -> Principal:   # a pure rule: no thread hop needed
+        rule(who)
+        return who
+
+    return Depends(caller)
+
+
+LOGIN = allowed(Principal.require_login)
+"""``APIRouter(dependencies=[LOGIN])``: every route of the router needs a logged-in caller
+(anonymous → 401), checked before the request's values. Public routes (login, health, the
+store's facts, vocabulary, basemap, districts) and the public-layer ones
+(:func:`layer_reader`) live on routers without it."""
+
+
+def layer_reader(*layer_names: str) -> Any:
+    """A dependency: the caller may read the spatial layers ``layer_names`` (anonymous
+    callers only the public ones, ``INDSPACE_PUBLIC_LAYERS``), asked before the request's
+    values are judged."""
+
+    async def reader(request: Request, who: Who) -> Principal:
+        layers = request.app.state.public_layers
+        for name in layer_names:
+            require_layer(who, name, layers)
+        return who
+
+    return Depends(reader)
+
+
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="偏移 / offset")]
 Year = Annotated[int, Query(ge=1990, le=2100, description="年度 / year")]

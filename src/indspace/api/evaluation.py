@@ -9,7 +9,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from indspace.api import links as ln
-from indspace.api.deps import Limit, Offset, StoreDep, Who, Year, with_etag
+from indspace.api.deps import LOGIN, Limit, Offset, StoreDep, Who, Year, allowed, with_etag
+from indspace.core.access import Principal
 from indspace.core.errors import ValidationError
 from indspace.services import evaluation as ev
 from indspace.services import objection_preview, run_compare
@@ -43,7 +44,7 @@ class Resolution(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api", tags=["evaluation 亩均评价"])
+    r = APIRouter(prefix="/api", tags=["evaluation 亩均评价"], dependencies=[LOGIN])
 
     @r.get("/evaluation/runs", openapi_extra=ln.links(
         200, GetRun=(ln.RUN, {"run_id": "$response.body#/0/run_id"}),
@@ -54,7 +55,8 @@ def router() -> APIRouter:
         """亩均评价批次 / evaluation runs (immutable, versioned), with class counts."""
         return ev.runs_list(store, year, who=who)
 
-    @r.post("/evaluation/runs", status_code=202, openapi_extra=ln.to_job())
+    @r.post("/evaluation/runs", status_code=202, openapi_extra=ln.to_job(),
+            dependencies=[allowed(ev.require_evaluator)])
     def evaluate(body: EvaluationIn, store: StoreDep, who: Who, request: Request
                  ) -> dict[str, Any]:
         """计算亩均评价（市级管理员；后台任务，202，轮询 GET /api/jobs/{id}）/ compute a run
@@ -79,7 +81,7 @@ def router() -> APIRouter:
                                    group=group, status=status, order=order,
                                    district=district, who=who)
 
-    @r.post("/evaluation/runs/{run_id}/publish")
+    @r.post("/evaluation/runs/{run_id}/publish", dependencies=[allowed(ev.require_evaluator)])
     def publish(run_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
         """公示（开启异议期）/ publish a run: opens the objection window (city admin)."""
         ev.publish(store, run_id, actor=who.username, who=who)
@@ -123,7 +125,8 @@ def router() -> APIRouter:
         return ev.objections_list(store, run_id=run_id, state=state,
                                   with_resolved=with_resolved, who=who)
 
-    @r.get("/evaluation/objections/{objection_id}/preview")
+    @r.get("/evaluation/objections/{objection_id}/preview",
+           dependencies=[allowed(ev.require_objection_decider)])
     def preview(objection_id: str, store: StoreDep, who: Who) -> dict[str, Any]:
         """采纳预览（不保存）：更正前后数值、本企业重算等级、等级将变化的其他企业 / what
         accepting would do, computed in memory and not stored: the figure before and after,
@@ -137,7 +140,7 @@ def router() -> APIRouter:
         figures with unit and current value, and whether the run takes objections."""
         return objection_preview.objection_fields(store, run_id, credit_code, who=who)
 
-    @r.get("/evaluation/compare")
+    @r.get("/evaluation/compare", dependencies=[allowed(run_compare.require_compare_reader)])
     def compare(run_a: str, run_b: str, store: StoreDep, who: Who,
                 moved_only: bool = False,
                 limit: Annotated[int | None, Query(ge=1, le=10000, description=(
@@ -150,7 +153,8 @@ def router() -> APIRouter:
                                         limit=limit, offset=offset, who=who)
 
     @r.get("/evaluation/compare.xlsx", response_class=Response,
-           responses={200: {"content": {XLSX: {}}}})
+           responses={200: {"content": {XLSX: {}}}},
+           dependencies=[allowed(run_compare.require_compare_reader)])
     def compare_xlsx(run_a: str, run_b: str, store: StoreDep, who: Who,
                      moved_only: bool = False,
                      lang: Literal["zh", "en"] = "zh") -> Response:
@@ -169,7 +173,8 @@ def router() -> APIRouter:
         resolving it."""
         return with_etag(response, ev.objection_detail(store, objection_id, who=who))
 
-    @r.post("/evaluation/runs/{run_id}/objections", status_code=201, openapi_extra=ln.links(
+    @r.post("/evaluation/runs/{run_id}/objections", status_code=201,
+            dependencies=[allowed(Principal.require_writer)], openapi_extra=ln.links(
         201, GetObjection=(ln.OBJECTION, {"objection_id": "$response.body#/objection_id"})))
     def file_objection(run_id: str, body: ObjectionIn, store: StoreDep, who: Who
                        ) -> dict[str, Any]:
@@ -178,7 +183,7 @@ def router() -> APIRouter:
                                  body.claimed_value, body.reason, actor=who.username, who=who)
 
     @r.post("/evaluation/objections/{objection_id}/resolve", status_code=202,
-            openapi_extra=ln.to_job())
+            openapi_extra=ln.to_job(), dependencies=[allowed(ev.require_objection_decider)])
     def resolve(objection_id: str, body: Resolution, store: StoreDep, who: Who,
                 request: Request, if_match: Annotated[str | None, Header()] = None
                 ) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.types import Message
 
 from indspace.api import links as ln
-from indspace.api.deps import StoreDep, Who
+from indspace.api.deps import LOGIN, StoreDep, Who, allowed
 from indspace.core.errors import ValidationError
 from indspace.ingest.aliases import KINDS
 from indspace.services import uploads
@@ -38,9 +38,10 @@ def _copy(src: UploadFile, dest: Path) -> None:
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/imports", tags=["imports 数据导入"])
+    r = APIRouter(prefix="/api/imports", tags=["imports 数据导入"], dependencies=[LOGIN])
 
-    @r.post("", status_code=202, openapi_extra={**UPLOAD_BODY, **ln.to_job()})
+    @r.post("", status_code=202, openapi_extra={**UPLOAD_BODY, **ln.to_job()},
+            dependencies=[allowed(uploads.require_importer)])
     async def upload(request: Request, store: StoreDep, who: Who,
                      kind: Annotated[str, Query(description=f"数据类型 / {', '.join(KINDS)}")],
                      year: Annotated[int | None, Query(ge=1990, le=2100)] = None
@@ -89,13 +90,14 @@ def router() -> APIRouter:
             cleanup=lambda: uploads.discard(folder))
 
     @r.get("", openapi_extra=ln.links(
-        200, ImportIssues=(ln.IMPORT_ISSUES, {"import_id": "$response.body#/0/import_id"})))
+        200, ImportIssues=(ln.IMPORT_ISSUES, {"import_id": "$response.body#/0/import_id"})),
+        dependencies=[allowed(uploads.require_import_reader)])
     def imports(store: StoreDep, who: Who) -> list[dict[str, Any]]:
         """导入记录（区县工作人员：本账户的导入）/ past imports, newest first (a district
         officer: its own)."""
         return uploads.imports(store, who=who)
 
-    @r.get("/{import_id}/issues")
+    @r.get("/{import_id}/issues", dependencies=[allowed(uploads.require_import_reader)])
     def issues(import_id: str, store: StoreDep, who: Who) -> list[dict[str, Any]]:
         """校验报告 / the rows an import quarantined, with the reasons."""
         return uploads.report(store, import_id, who=who)

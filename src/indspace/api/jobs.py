@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Request
 
-from indspace.api.deps import Who
+from indspace.api.deps import LOGIN, Who
 from indspace.services.jobs import Jobs
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/jobs", tags=["jobs 后台任务"])
+    r = APIRouter(prefix="/api/jobs", tags=["jobs 后台任务"], dependencies=[LOGIN])
 
     @r.get("/{job_id}")
     def job(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from indspace.api.deps import Limit, Offset, StoreDep, Who
+from indspace.api.deps import LOGIN, Limit, Offset, StoreDep, Who, allowed
 from indspace.core.access import Principal
 from indspace.services import lowuse, proforma
 
@@ -21,7 +21,7 @@ UnitsReader = Annotated[Principal, Depends(units_reader)]
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/lowuse", tags=["lowuse 低效用地"])
+    r = APIRouter(prefix="/api/lowuse", tags=["lowuse 低效用地"], dependencies=[LOGIN])
 
     @r.get("/runs")
     def runs(store: StoreDep, who: Who) -> list[dict[str, Any]]:
@@ -47,7 +47,8 @@ def router() -> APIRouter:
         return lowuse.units_page(store, run_id, who=who, limit=limit, offset=offset,
                                  district=district, sort=sort)
 
-    @r.get("/runs/{run_id}/units/{unit_id}/proforma")
+    @r.get("/runs/{run_id}/units/{unit_id}/proforma",
+           dependencies=[allowed(lowuse.require_units_reader)])
     def unit_proforma(run_id: str, unit_id: str, store: StoreDep, who: Who,
                       mode: str | None = None) -> dict[str, Any]:
         """单元资金平衡测算（四种工改工模式或 mode 指定的一种）：逐年现金流、净现值、内部收益率、

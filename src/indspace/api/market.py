@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from indspace.api.deps import District, StoreDep, Who
+from indspace.api.deps import LOGIN, District, StoreDep, Who
 from indspace.services import clusters, market
 
 AsOf = Annotated[
@@ -26,7 +26,7 @@ Year = Annotated[
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api", tags=["market 二级市场与产业集群"])
+    r = APIRouter(prefix="/api", tags=["market 二级市场与产业集群"], dependencies=[LOGIN])
 
     @r.get("/market/scan")
     def scan(

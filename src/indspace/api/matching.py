@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from indspace.api.deps import District, StoreDep, Who
+from indspace.api.deps import LOGIN, District, StoreDep, Who
 from indspace.services import matching
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,7 +23,7 @@ Q = Annotated[str | None, Query(max_length=40, description="需求编号或信�
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/matching", tags=["matching 供需匹配"])
+    r = APIRouter(prefix="/api/matching", tags=["matching 供需匹配"], dependencies=[LOGIN])
 
     @r.get("/matches")
     def matches(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from indspace.api.deps import PublicLayers, Who
@@ -67,6 +67,16 @@ def _guard(who: Principal, collection_id: str, layers: tuple[str, ...]
     return None
 
 
+async def _collection_scope(collection_id: str, who: Who, layers: PublicLayers
+                            ) -> tuple[str, str] | None:
+    """:func:`_guard` as the routes' dependency: the caller may read the collection before
+    any query value (``limit``, ``bbox``, ``f``…) is judged (anonymous → 401, not 422)."""
+    return _guard(who, collection_id, layers)
+
+
+CollectionScope = Annotated[tuple[str, str] | None, Depends(_collection_scope)]
+
+
 def _derived_for(who: Principal) -> dict[str, tuple[str, str] | None]:
     """The derived collections a logged-in caller may list, with its scope in each."""
     if who.role == "anonymous":
@@ -125,15 +135,14 @@ def router(store: Store) -> APIRouter:
         return _json(body)
 
     @r.get("/collections/{collection_id}")
-    def collection(request: Request, collection_id: str, who: Who, layers: PublicLayers,
+    def collection(request: Request, collection_id: str, scope: CollectionScope,
                    f: Fmt = None) -> JSONResponse:
         """单个数据集 / one collection."""
         _check_format(f)
-        scope = _guard(who, collection_id, layers)
         return _json(ogc.collection(collection_id, _base(request), scope))
 
     @r.get("/collections/{collection_id}/items")
-    def items(request: Request, collection_id: str, who: Who, layers: PublicLayers,
+    def items(request: Request, collection_id: str, who: Who, scope: CollectionScope,
               limit: OgcLimit = service.DEFAULT_LIMIT,
               offset: OgcOffset = 0, bbox: Bbox = None, bbox_crs: BboxCrs = None,
               crs: Crs = None, result_type: ResultType = "results",
@@ -141,7 +150,6 @@ def router(store: Store) -> APIRouter:
         """要素分页（GeoJSON）/ a page of features; other query parameters filter on
         properties by equality, e.g. ``?district=330212``."""
         _check_format(f, "geojson")
-        scope = _guard(who, collection_id, layers)
         params = dict(request.query_params)
         if collection_id in DERIVED:
             body, out_crs = ogc.derived_items(
@@ -177,10 +185,9 @@ def router(store: Store) -> APIRouter:
 
     @r.get("/collections/{collection_id}/items/{feature_id}")
     def feature(request: Request, collection_id: str, feature_id: str, who: Who,
-                layers: PublicLayers, crs: Crs = None, f: Fmt = None) -> JSONResponse:
+                scope: CollectionScope, crs: Crs = None, f: Fmt = None) -> JSONResponse:
         """单个要素 / one feature by its natural key."""
         _check_format(f, "geojson")
-        scope = _guard(who, collection_id, layers)
         if collection_id in DERIVED:
             body, out_crs = ogc.derived_items(
                 collection_id, limit=1, offset=0, bbox=None, bbox_crs=None, crs=crs,

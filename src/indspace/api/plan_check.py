@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from indspace.api.deps import Who
+from indspace.api.deps import LOGIN, Who
 from indspace.core.policy import load_profile
 from indspace.services import plan_check
 from indspace.settings import deployment
@@ -33,7 +33,7 @@ EXAMPLE = {
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/plans", tags=["plans 方案检查"])
+    r = APIRouter(prefix="/api/plans", tags=["plans 方案检查"], dependencies=[LOGIN])
 
     @r.post("/check")
     def check(

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from indspace.api import links as ln
-from indspace.api.deps import StoreDep, Who
+from indspace.api.deps import LOGIN, StoreDep, Who, allowed
 from indspace.services import reports
 from indspace.services.jobs import Jobs
 
@@ -37,9 +37,14 @@ class ReportIn(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/reports", tags=["reports 报告"])
+    r = APIRouter(prefix="/api/reports", tags=["reports 报告"], dependencies=[LOGIN])
 
-    @r.post("", status_code=202, openapi_extra=ln.to_job())
+    @r.post(
+        "",
+        status_code=202,
+        openapi_extra=ln.to_job(),
+        dependencies=[allowed(reports.require_report_reader)],
+    )
     def create(body: ReportIn, store: StoreDep, who: Who, request: Request) -> dict[str, Any]:
         """生成报告（后台任务，202，轮询 GET /api/jobs/{id}；结果中的 href 为下载地址）/
         build a report for the caller's scope as a background job: 202 with the job; its

@@ -9,7 +9,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from indspace.api.deps import Filters, Limit, Offset, PublicLayers, StoreDep, Who
+from indspace.api.deps import (
+    LOGIN,
+    Filters,
+    Limit,
+    Offset,
+    PublicLayers,
+    StoreDep,
+    Who,
+    layer_reader,
+)
 from indspace.core import vocabulary
 from indspace.services import search, tables
 
@@ -27,9 +36,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def router() -> APIRouter:
+    # public (vocabulary), readers of the parcels layer (search: enterprises only when
+    # logged in) and logged in (the table): each rule checked before the query values.
     r = APIRouter(prefix="/api", tags=["search 查询与表格"])
+    private = APIRouter(dependencies=[LOGIN])
 
-    @r.get("/search")
+    @r.get("/search", dependencies=[layer_reader("parcels")])
     def search_all(
         q: Q,
         store: StoreDep,
@@ -42,7 +54,7 @@ def router() -> APIRouter:
         parcels, within the caller's scope."""
         return search.search_all(store, q, who=who, limit=limit, public_layers=layers, lang=lang)
 
-    @r.get("/enterprises/table")
+    @private.get("/enterprises/table")
     def table(
         store: StoreDep,
         who: Who,
@@ -68,7 +80,7 @@ def router() -> APIRouter:
             lang=lang,
         )
 
-    @r.get(
+    @private.get(
         "/enterprises/table.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
     )
     def table_xlsx(
@@ -100,4 +112,5 @@ def router() -> APIRouter:
         """代码的中文（或英文）名称 / the label of every code, in one language."""
         return vocabulary.labels(lang)
 
+    r.include_router(private)
     return r

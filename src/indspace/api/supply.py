@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from indspace.api.deps import District, StoreDep, Who
+from indspace.api.deps import LOGIN, District, StoreDep, Who
 from indspace.services import supply
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,7 +34,7 @@ Lang = Annotated[Literal["zh", "en"], Query(description="语言 / language")]
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/api/supply", tags=["supply 供地监管"])
+    r = APIRouter(prefix="/api/supply", tags=["supply 供地监管"], dependencies=[LOGIN])
 
     @r.get("/alerts")
     def alerts(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +36,16 @@ def router(store: Store, guard: Guard | None = None,
         service.layer(layer_id)   # 404 for an unknown layer before asking the guard
         return guard(request, layer_id) if guard is not None else None
 
+    async def layer_scope(request: Request, layer_id: str) -> service.Scope | None:
+        """:func:`allow` as the routes' dependency: the layer and the caller are settled
+        before ``z/x/y`` are judged (anonymous on a login layer → 401, not 422). Async, so
+        it runs on the event loop like the tile route itself."""
+        return allow(request, layer_id)
+
+    # (a default, not an Annotated alias: a local alias is not resolvable from the string
+    # annotations of this module)
+    layer = Depends(layer_scope)
+
     def base(request: Request) -> str:
         return str(request.url_for("tiles_list")).rstrip("/")
 
@@ -46,18 +56,18 @@ def router(store: Store, guard: Guard | None = None,
                 "extent": service.EXTENT, "buffer": service.BUFFER}
 
     @r.get("/{layer_id}.json")
-    def tilejson(request: Request, layer_id: str) -> JSONResponse:
+    def tilejson(request: Request, layer_id: str,
+                 scope: service.Scope | None = layer) -> JSONResponse:
         """TileJSON 3.0（范围、级别、图层字段）/ TileJSON 3.0 of one layer."""
-        allow(request, layer_id)
         url = f"{base(request)}/{layer_id}/{{z}}/{{x}}/{{y}}.mvt"
         return JSONResponse(svc.tilejson(layer_id, url))
 
     @r.get("/{layer_id}/{z}/{x}/{y}.mvt")
-    async def tile(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
+    async def tile(request: Request, layer_id: str, z: int, x: int, y: int,
+                   scope: service.Scope | None = layer) -> Response:
         """矢量瓦片（MVT，EPSG:3857）；无要素时 204 / a vector tile; 204 when empty."""
         # Cache hits are answered on the event loop (a worker-thread hop costs ~5 ms, the
         # GIL switch interval); misses and audit polls run in the thread pool.
-        scope = allow(request, layer_id)
         data = svc.cached(layer_id, z, x, y, scope)
         if data is None:
             data = await run_in_threadpool(svc.tile, layer_id, z, x, y, scope)

@@ -224,8 +224,14 @@ class Authenticator:
         return who
 
 
-def list_users(who: Principal, store: Store) -> list[dict[str, Any]]:
+def require_account_reader(who: Principal) -> Principal:
+    """The account list is for city administrators and auditors; returns ``who``."""
     who.require_role("city_admin", "auditor")
+    return who
+
+
+def list_users(who: Principal, store: Store) -> list[dict[str, Any]]:
+    require_account_reader(who)
     frame = account_rows.list_users(store)
     frame = frame.astype(object).where(frame.notna(), None)
     return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}

@@ -36,6 +36,23 @@ WHO_ACTS: dict[str, tuple[str, ...]] = {"review": ("city_admin", "district_offic
                                         "withdraw": ("city_admin", "district_officer")}
 
 
+def require_line_reader(who: Principal) -> Principal:
+    """Proposals and the ledger are for city administrators, district officers (their
+    district) and auditors, not enterprise users; returns ``who`` (the API asks it before
+    judging the request's values)."""
+    who.require_role("city_admin", "district_officer", "auditor")
+    return who
+
+
+def require_actor(who: Principal, action: str) -> Principal:
+    """The roles that may take ``action`` on a proposal (:data:`WHO_ACTS`; an unknown
+    action: any of them, so the caller is judged before the action's name); returns
+    ``who``."""
+    roles = WHO_ACTS.get(action) or tuple(sorted({r for v in WHO_ACTS.values() for r in v}))
+    who.require_role(*roles)
+    return who
+
+
 def _out(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: json_value(v) for k, v in row.items() if k != "fid"}
     for k in ("documents_json", "checks_json"):
@@ -48,9 +65,7 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
 
 def proposals(store: Store, *, who: Principal, state: str | None = None
               ) -> list[dict[str, Any]]:
-    who.require_login()
-    if who.role == "enterprise":
-        who.require_role("city_admin", "district_officer", "auditor")
+    require_line_reader(who)
     frame = rows.list_proposals(store, state)
     frame = frame[who.mask(frame, credit_code=None)]
     return [_out(r) for r in frame.to_dict("records")]
@@ -64,11 +79,18 @@ def proposal(store: Store, pid: str, *, who: Principal) -> dict[str, Any]:
     return _out(row)
 
 
+def require_proposer(who: Principal) -> Principal:
+    """Filing a proposal is for city administrators and district officers (their own
+    district, checked on the proposal); returns ``who``."""
+    who.require_role("city_admin", "district_officer")
+    return who
+
+
 def propose(store: Store, data: dict[str, Any], *, who: Principal) -> dict[str, Any]:
     """File a draft adjustment (the same JSON / GeoJSON as ``indspace controlline propose``):
     a district officer for its own district, or a city administrator. Its replacement-land
     checks are recorded, not yet binding (they bind at review)."""
-    who.require_role("city_admin", "district_officer")
+    require_proposer(who)
     try:
         spec = parse_proposal(data)
         who.require_edit(spec.district, what=f"区县 {spec.district}")
@@ -91,7 +113,7 @@ def act(store: Store, pid: str, action: Action, *, who: Principal, if_match: str
     """Move a proposal one state on (review / approve / enforce), or close it (reject: a
     reviewer; withdraw: its proposer or a city administrator) if ``if_match`` is its
     current ETag."""
-    who.require_role(*WHO_ACTS[action])
+    require_actor(who, action)
     current = rows.get_proposal(store, pid)
     who.require_edit(current["district"], what=f"调整方案 {pid}")
     check_etag(if_match, _out(current)["etag"], what=f"调整方案 {pid}")
@@ -118,9 +140,7 @@ def ledger(store: Store, *, who: Principal, district: str | None = None,
            as_of: date | None = None) -> dict[str, Any]:
     """Balances and bookings (those made on or before the day ``as_of``, if given), a
     district officer's own district only."""
-    who.require_login()
-    if who.role == "enterprise":
-        who.require_role("city_admin", "district_officer", "auditor")
+    require_line_reader(who)
     if who.role == "district_officer":
         who.require_see(district or who.district, what=f"区县 {district}")
         district = who.district

@@ -20,10 +20,17 @@ def _decode(text: str | None) -> Any:
         return text
 
 
+def require_reader(who: Principal) -> Principal:
+    """The audit log is read by city administrators and auditors only; returns ``who``
+    (the API asks it before judging the query string)."""
+    who.require_role("city_admin", "auditor")
+    return who
+
+
 def page(store: Store, *, who: Principal, limit: int = 100, offset: int = 0,
          table: str | None = None, actor: str | None = None) -> dict[str, Any]:
     """Newest first; city administrators and auditors only."""
-    who.require_role("city_admin", "auditor")
+    require_reader(who)
     total, rows = audit_page(store, limit=limit, offset=offset, table=table, actor=actor)
     items = [{"seq": r["fid"], "at": json_value(r["at"]),
               "effective_at": json_value(r.get("effective_at")), "actor": r["actor"],

@@ -1099,7 +1099,7 @@ def _num(v: Any) -> Any:
 def publish(store: Store, run_id: str, *, actor: str = "cli",
             now: datetime | None = None, who: Principal = SYSTEM) -> dict[str, Any]:
     """computed → published: opens the objection window (city administrators only)."""
-    who.require_role("city_admin")
+    require_evaluator(who)
     run = runs.get_run(store, run_id)
     method = run_profile(run).evaluation_method(run["method_date"])
     at = now or datetime.now(UTC)
@@ -1146,7 +1146,7 @@ def decide_objection(store: Store, objection_id: str, *, accept: bool, actor: st
     figure), done now; returns the slow part (the recomputation) for a background job.
     A second decision on the same objection is refused here (409), so a run is never
     recomputed twice."""
-    who.require_role("city_admin", "district_officer")
+    require_objection_decider(who)
     obj = runs.get_objection(store, objection_id)
     require_firm(who, store, obj["credit_code"], edit=True)
     if if_match is not None:
@@ -1172,11 +1172,25 @@ def decide_objection(store: Store, objection_id: str, *, accept: bool, actor: st
     return recompute
 
 
+def require_evaluator(who: Principal) -> Principal:
+    """Evaluating and publishing runs is for city administrators; returns ``who`` (the API
+    asks it before judging the request body)."""
+    who.require_role("city_admin")
+    return who
+
+
+def require_objection_decider(who: Principal) -> Principal:
+    """Deciding (and previewing) objections is for city administrators and district
+    officers (the firm's district is checked on the objection); returns ``who``."""
+    who.require_role("city_admin", "district_officer")
+    return who
+
+
 def start_evaluation(store: Store, year: int, profile_ref: str, *, who: Principal,
                      method_on: date | None = None) -> Callable[[], dict[str, Any]]:
     """Check that ``who`` may evaluate (city administrators) and the profile resolves; the
     returned work computes and stores the run (or finds the identical one)."""
-    who.require_role("city_admin")
+    require_evaluator(who)
     resolve_profile(profile_ref)
 
     def work() -> dict[str, Any]:

@@ -91,7 +91,7 @@ def preview_objection(
     """Accepting ``objection_id``, in memory: see the module docstring. Officers of the
     firm's district and city administrators (those who decide). Other firms are listed
     within the caller's scope; ``others_outside_scope`` counts the rest."""
-    who.require_role("city_admin", "district_officer")
+    ev.require_objection_decider(who)
     obj = runs.get_objection(store, objection_id)
     code, field = obj["credit_code"], obj["field"]
     require_firm(who, store, code, edit=True)

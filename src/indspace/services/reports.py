@@ -121,12 +121,19 @@ def district_names(store: Store) -> dict[str, str]:
     return dict(zip(d["admin_code"].astype(str), d["name"].astype(str), strict=True))
 
 
+def require_report_reader(who: Principal) -> Principal:
+    """Reports are for city administrators, auditors and district officers (their own
+    district); returns ``who`` (the API asks it before judging the request body)."""
+    who.require_role("city_admin", "district_officer", "auditor")
+    return who
+
+
 def report_district(store: Store, who: Principal, district: str | None) -> str | None:
     """The district a report covers (an admin code), or None for the whole city.
 
     ``district`` is a code or a name. A district officer always gets its own district
     (another one is refused); enterprise users and anonymous callers get no report."""
-    who.require_role("city_admin", "district_officer", "auditor")
+    require_report_reader(who)
     names = district_names(store)
     code = None
     if district is not None and district != "":

@@ -129,15 +129,21 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def require_compare_reader(who: Principal) -> Principal:
+    """Comparing runs is for city administrators, district officers (their district's
+    firms) and auditors, not enterprise users; returns ``who`` (the API asks it before
+    judging the query string)."""
+    who.require_role("city_admin", "district_officer", "auditor")
+    return who
+
+
 def compare_frame(
     store: Store, run_a: str, run_b: str, *, who: Principal = SYSTEM
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The comparison rows (one per firm in either run, within the caller's scope; the
     columns of :data:`COMPARE_COLUMNS`) and a summary. ``class_move`` counts classes
     moved, positive = better (A–D: B → A is +1, B → D is −2)."""
-    who.require_login()
-    if who.role == "enterprise":
-        who.require_role("city_admin", "district_officer", "auditor")
+    require_compare_reader(who)
     a, b = runs.get_run(store, run_a), runs.get_run(store, run_b)
     if int(a["year"]) != int(b["year"]):
         raise ValidationError(

@@ -123,11 +123,25 @@ def check_shape(path: Path, name: str) -> None:
                                       "import format")
 
 
+def require_importer(who: Principal) -> Principal:
+    """Uploads are for city administrators and district officers (the kind and the rows'
+    district are checked later); returns ``who``."""
+    who.require_role("city_admin", "district_officer")
+    return who
+
+
+def require_import_reader(who: Principal) -> Principal:
+    """Past imports are read by city administrators, auditors and district officers (their
+    own imports); returns ``who``."""
+    who.require_role("city_admin", "auditor", "district_officer")
+    return who
+
+
 def prepare(kind: str, filename: str | None, who: Principal) -> tuple[Path, str]:
     """Before any byte is read: the caller may import, the kind exists. Returns a fresh
     private folder and the name the file gets in it. City administrators import every
     kind; district officers the kinds of ``OFFICER_KINDS``, for their own district."""
-    who.require_role("city_admin", "district_officer")
+    require_importer(who)
     check_kind(kind)
     if who.role == "district_officer":
         check_officer_import(kind, "upsert")
@@ -222,7 +236,7 @@ def upload(store: Store, kind: str, filename: str, data: bytes, *, who: Principa
 def imports(store: Store, *, who: Principal) -> list[dict[str, Any]]:
     """Past imports, newest first (a district officer: its own); server paths are reduced
     to file names."""
-    who.require_role("city_admin", "auditor", "district_officer")
+    require_import_reader(who)
     return [_iso({**r, "source": Path(str(r["source"])).name,
                   "report": Path(str(r["report"])).name if r.get("report") else None})
             for r in list_imports(store)
@@ -231,7 +245,7 @@ def imports(store: Store, *, who: Principal) -> list[dict[str, Any]]:
 
 def report(store: Store, import_id: str, *, who: Principal) -> list[dict[str, Any]]:
     """The quarantined rows of an import (a district officer: of its own imports)."""
-    who.require_role("city_admin", "auditor", "district_officer")
+    require_import_reader(who)
     if who.role == "district_officer" and not any(
             r["import_id"] == import_id for r in imports(store, who=who)):
         raise ForbiddenError(f"无权查看导入 {import_id[:64]}",

@@ -1,0 +1,171 @@
+"""Who is calling is settled before the request's values are judged, on every route: an
+anonymous caller learns nothing of a route beyond "log in" (401, never the schema's 422 on a
+bad ``limit``, ``order`` or ``state``), a caller without the role nothing beyond 403; only a
+caller who may call the route gets the 422 naming the bad value (docs/web-api.md, "Order of
+checks").
+
+The anonymous walk covers every operation of the OpenAPI document (and asserts that the
+routes hidden from it are the known public pages): every path parameter, query parameter
+and body set to a deliberately bad value. Public routes are listed here by name, so a new
+route is either public on purpose (added to a list below) or answers 401."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from indspace.api.app import create_app
+from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.xdist_group("small_demo")
+
+BAD = "%%bad%%"
+
+PUBLIC = {
+    ("POST", "/api/auth/login"),
+    ("GET", "/api/health"),
+    ("GET", "/api/info"),
+    ("GET", "/api/clock"),
+    ("GET", "/api/districts"),
+    ("GET", "/api/districts/geojson"),
+    ("GET", "/api/basemap"),
+    ("GET", "/api/vocabulary"),
+    ("GET", "/ogc"),
+    ("GET", "/ogc/conformance"),
+    ("GET", "/ogc/collections"),  # lists what the caller may read
+    ("GET", "/tiles"),
+}
+"""Public whatever the deployment: login, the store's facts, words, the OGC and tile lists."""
+
+LAYERED = {
+    ("GET", "/api/parcels"),
+    ("GET", "/api/parcels/{parcel_id}"),
+    ("GET", "/api/parcels/{parcel_id}/summary"),
+    ("GET", "/api/search"),
+    ("GET", "/api/controlline/overlay"),
+    ("GET", "/ogc/collections/{collection_id}"),
+    ("GET", "/ogc/collections/{collection_id}/items"),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"),
+    ("GET", "/tiles/{layer_id}.json"),
+    ("GET", "/tiles/{layer_id}/{z}/{x}/{y}.mvt"),
+}
+"""Public while the layers they read are (``INDSPACE_PUBLIC_LAYERS``; parcels and control
+lines by default); 401 for anonymous callers when they are not."""
+
+HIDDEN_PUBLIC = {"/about", "/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+"""Routes outside the OpenAPI document: the landing page, the SPA and the API docs."""
+
+LAYER_PARAMS = {"collection_id": "parcels", "layer_id": "parcels"}
+"""Path parameters naming a layer get a real one, so that the layer's rule is what answers."""
+
+
+def _bad_request(path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
+    """The request with every value bad: path and query parameters, the body."""
+    url, query = path, {}
+    for p in op.get("parameters", []):
+        if p["in"] == "path":
+            url = url.replace(
+                "{" + p["name"] + "}", LAYER_PARAMS.get(p["name"], quote(BAD, safe=""))
+            )
+        elif p["in"] == "query":
+            query[p["name"]] = "-1" if p["name"] in ("limit", "offset") else BAD
+    kw: dict[str, Any] = {"method": method.upper(), "url": url, "params": query}
+    if "requestBody" in op:
+        kw["json"] = {"bad": BAD, "year": BAD, "accept": BAD, "kind": BAD}
+    return kw
+
+
+def _walk(
+    client: TestClient, headers: dict[str, str] | None = None
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """Every operation of the OpenAPI document called with bad values: its status and body."""
+    out = {}
+    for path, ops in client.app.openapi()["paths"].items():  # type: ignore[attr-defined]
+        for method, op in ops.items():
+            r = client.request(**_bad_request(path, method, op), headers=headers)
+            out[(method.upper(), path)] = (r.status_code, r.text[:200])
+    return out
+
+
+@pytest.fixture(scope="module")
+def apps(small_demo: Path) -> Iterator[dict[str, TestClient]]:
+    """The demo served twice: with the default public layers, and with none public."""
+    with (
+        TestClient(create_app(small_demo), raise_server_exceptions=False) as default,
+        TestClient(
+            create_app(small_demo, public_layers=()), raise_server_exceptions=False
+        ) as closed,
+    ):
+        yield {"default": default, "closed": closed}
+
+
+@pytest.mark.parametrize("layers", ["default", "closed"])
+def test_anonymous_bad_values_get_401_everywhere(apps: dict[str, TestClient], layers: str) -> None:
+    """Anonymous, with every value bad: 401 on every route that is not public (never 422,
+    never 500); with no public layer, the layer routes too."""
+    client = apps[layers]
+    answers = _walk(client)
+    assert set(answers) >= PUBLIC | LAYERED, sorted((PUBLIC | LAYERED) - set(answers))
+    public = PUBLIC | (LAYERED if layers == "default" else set())
+    wrong = {k: v for k, v in answers.items() if k not in public and v[0] != 401}
+    assert not wrong, wrong
+    assert len(answers) - len(public) > 40  # the walk saw the API, not an empty schema
+    hidden = {
+        r.path
+        for r in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, APIRoute) and not r.include_in_schema
+    }
+    assert hidden <= HIDDEN_PUBLIC, hidden - HIDDEN_PUBLIC
+    # a bad token is no better than none
+    answers = _walk(client, {"Authorization": "Bearer not-a-token"})
+    wrong = {k: v for k, v in answers.items() if k not in public and v[0] != 401}
+    assert not wrong, wrong
+
+
+ROLE_CASES = [
+    # (user, method, path, params, json) — the user lacks the route's role
+    ("firm", "GET", "/api/audit", {"limit": "-1", "offset": BAD}, None),
+    ("officer", "POST", "/api/evaluation/runs", {}, {"year": BAD}),
+    ("firm", "GET", "/api/evaluation/compare", {"moved_only": BAD, "offset": "-1"}, None),
+    ("firm", "GET", "/api/evaluation/compare.xlsx", {"lang": BAD}, None),
+    ("firm", "POST", "/api/evaluation/objections/x/resolve", {}, {"accept": BAD}),
+    ("auditor", "POST", "/api/evaluation/runs/x/objections", {}, {"claimed_value": BAD}),
+    ("firm", "POST", "/api/reports", {}, {"kind": BAD, "year": BAD}),
+    ("firm", "POST", "/api/imports", {"kind": BAD, "year": BAD}, None),
+    ("firm", "GET", "/api/imports", {}, None),
+    ("firm", "GET", "/api/controlline/proposals", {"state": BAD}, None),
+    ("firm", "GET", "/api/controlline/ledger", {"as_of": BAD}, None),
+    ("auditor", "POST", "/api/controlline/proposals", {}, [BAD]),
+    ("auditor", "POST", f"/api/controlline/proposals/x/{quote(BAD, safe='')}", {}, None),
+    ("officer", "POST", "/api/controlline/proposals/x/approve", {}, {"on": BAD}),
+    ("firm", "GET", "/api/lowuse/runs/x/units", {"sort": BAD, "limit": "0"}, None),
+    ("firm", "GET", "/api/users", {}, None),
+]
+
+
+def test_role_before_bad_values(apps: dict[str, TestClient]) -> None:
+    """Logged in without the route's role, with bad values: 403 (not 422); the same request
+    from a role that may call the route gets the 422 naming the value."""
+    c = apps["default"]
+    h = {u: bearer(c, u) for u in ("admin", "officer", "firm", "auditor")}
+    got = {}
+    for user, method, path, params, body in ROLE_CASES:
+        r = c.request(method, path, params=params, json=body, headers=h[user])
+        got[(user, method, path)] = (r.status_code, r.text[:120])
+    wrong = {k: v for k, v in got.items() if v[0] != 403 or '"ForbiddenError"' not in v[1]}
+    assert not wrong, wrong
+    # the values are still judged, after the caller: a city administrator gets the 422
+    for method, path, params, body, where in [
+        ("GET", "/api/audit", {"limit": "-1"}, None, "query.limit"),
+        ("POST", "/api/evaluation/runs", {}, {"year": BAD}, "body.year"),
+        ("GET", "/api/controlline/proposals", {"state": BAD}, None, "query.state"),
+        ("POST", "/api/reports", {}, {"kind": BAD}, "body.kind"),
+    ]:
+        r = c.request(method, path, params=params, json=body, headers=h["admin"])
+        assert (r.status_code, r.json()["where"]) == (422, where), (path, r.text)
