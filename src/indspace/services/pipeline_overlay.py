@@ -341,9 +341,14 @@ def overlay_stats(
         if halo > POOL_MAX_HALO * total:
             groups = []
     if len(groups) < 2:
-        parcels, buildings, area = read_overlay_input(input_dir, threads=2)
-        stats = parcel_stats(parcels, buildings, limit_m, threads=2)
-        return stats, pd.Series(area, index=np.asarray(parcels["parcel_id"], dtype=object))
+        from indspace.core.memory import large_blocks_in_heap
+
+        with large_blocks_in_heap():  # its many large temporaries: no page fault each
+            parcels, buildings, area = read_overlay_input(input_dir, threads=2)
+            stats = parcel_stats(parcels, buildings, limit_m, threads=2)
+            ids = np.asarray(parcels["parcel_id"], dtype=object)
+            del parcels, buildings
+        return stats, pd.Series(area, index=ids)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -172,8 +172,10 @@ class _Grid:
         a cell, by flags (:data:`_RANK`), so each query entry's partners — the entries whose
         flags complete its own to 3 — are one run; no candidate is made for a cell that
         cannot hold the pair. Then the boxes' coordinates are compared."""
-        t_rows, t_keys, t_first = self.entries(tree)
-        q_rows, q_keys, q_first = self.entries(query)
+        # the two sides' entries at once (NumPy releases the GIL)
+        (t_rows, t_keys, t_first), (q_rows, q_keys, q_first) = thread_map(
+            self.entries, [tree, query], threads
+        )
         composite = t_keys * 4 + _RANK[t_first]
         order = np.argsort(composite, kind="stable")
         rows_t = t_rows[order]

@@ -74,6 +74,7 @@ starts faster without it (issue #13). The frames (``pieces``, ``issues``,
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,7 @@ import numpy as np
 import shapely
 
 from indspace.core.engines._threads import Workers as _Workers
+from indspace.core.engines._threads import thread_map
 from indspace.core.engines.envelopes import envelope_pairs
 from indspace.core.engines.shapes import Shapes, as_shapes
 
@@ -255,10 +257,15 @@ def overlay_buildings(
         if "parcel_id" in buildings
         else np.full(nb, None, dtype=object)
     )
-    bi, pi, piece, b_area, main = place(p_shapes, b_shapes, threads=threads)
-
-    # the attribute: row of the named parcel (−1: empty or unknown)
-    attr_pos = _positions(p_ids, attr)
+    # the attribute: row of the named parcel (−1: empty or unknown) — looked up while the
+    # geometry places the buildings (with more than one thread; Arrow releases the GIL)
+    jobs: list[Callable[[], Any]] = [
+        partial(_positions, p_ids, attr),
+        partial(place, p_shapes, b_shapes, threads=threads),
+    ]
+    found, placed = thread_map(_call, jobs, threads)
+    attr_pos: np.ndarray = found
+    bi, pi, piece, b_area, main = placed
     no_geom = b_shapes.missing
     fb = np.flatnonzero(no_geom & (attr_pos >= 0))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -293,6 +300,10 @@ def overlay_buildings(
     return Overlay(
         bi, pi, piece, share_geom, fallback, b_ids, p_ids, issue_rows, main, attr, p_shapes.area
     )
+
+
+def _call(job: Callable[[], Any]) -> Any:
+    return job()
 
 
 def place(
