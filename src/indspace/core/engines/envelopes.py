@@ -75,7 +75,8 @@ def _pairs(
     boxes spanning at most :data:`MAX_CELLS` cells of side ``cell`` (default
     :func:`_cell` of both) joined on that grid; every query box against the larger tree
     boxes, and the larger query boxes against the other tree boxes, each on a grid fitted
-    to the larger boxes (coarser: at least half of them fit it, so this ends)."""
+    to the larger boxes (coarser: at least the :data:`CELL_QUANTILE` share of them fit it,
+    so this ends)."""
     if not len(query) or not len(tree):
         return []
     grid = _Grid(query, tree, _cell(query, tree) if cell is None else cell)
@@ -87,11 +88,11 @@ def _pairs(
         out.append((q_small[a], t_small[b]))
     t_rows = np.flatnonzero(t_big)
     if len(t_rows):
-        for a, b in _pairs(query, tree[t_rows], _cell(tree[t_rows])):
+        for a, b in _pairs(query, tree[t_rows], _cell(tree[t_rows]), threads=threads):
             out.append((a, t_rows[b]))
     q_rows = np.flatnonzero(q_big)
     if len(q_rows) and len(t_small):
-        for a, b in _pairs(query[q_rows], tree[t_small], _cell(query[q_rows])):
+        for a, b in _pairs(query[q_rows], tree[t_small], _cell(query[q_rows]), threads=threads):
             out.append((q_rows[a], t_small[b]))
     return out
 

@@ -85,7 +85,7 @@ import shapely
 from indspace.core.engines._threads import Workers as _Workers
 from indspace.core.engines._threads import thread_map
 from indspace.core.engines.envelopes import envelope_pairs
-from indspace.core.engines.shapes import Shapes, as_shapes
+from indspace.core.engines.shapes import Shapes, as_shapes, polygonal_types
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -618,10 +618,6 @@ def _is_box(shapes: Shapes, rows: np.ndarray) -> np.ndarray:
     b = shapes.bounds[at]
     env = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     geos = shapes.geos
-    if geos is None:
-        polygonal = shapes.polygonal[at]
-    else:
-        kind = shapely.get_type_id(geos[at])
-        polygonal = (kind == 3) | (kind == 6)
+    polygonal = shapes.polygonal[at] if geos is None else polygonal_types(geos[at])
     box = polygonal & (shapes.area[at] == env) & (env > 0)
     return np.asarray(box[inv], dtype=bool)

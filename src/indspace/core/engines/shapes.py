@@ -90,8 +90,8 @@ class Shapes:
     @property
     def polygonal(self) -> np.ndarray:
         if self._polygonal is None:
-            kind = shapely.get_type_id(self._geos) if len(self) else np.zeros(0, np.int64)
-            object.__setattr__(self, "_polygonal", (kind == 3) | (kind == 6))
+            assert self._geos is not None
+            object.__setattr__(self, "_polygonal", polygonal_types(self._geos))
         assert self._polygonal is not None
         return self._polygonal
 
@@ -179,6 +179,14 @@ class Shapes:
                 values = values.combine_chunks()
             out[need] = shapely.from_wkb(values.to_numpy(zero_copy_only=False))
         return out
+
+
+def polygonal_types(geoms: np.ndarray) -> np.ndarray:
+    """Whether each Shapely geometry is a Polygon or a MultiPolygon (GEOS type ids 3, 6)."""
+    if not len(geoms):
+        return np.zeros(0, dtype=bool)
+    kind = shapely.get_type_id(geoms)
+    return np.asarray((kind == 3) | (kind == 6), dtype=bool)
 
 
 def wkb_bounds(wkb: Any) -> np.ndarray:
