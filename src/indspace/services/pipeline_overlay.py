@@ -327,18 +327,12 @@ def overlay_stats(
     (tests/services/test_pipeline_overlay.py). Inputs under :data:`POOL_MIN_BUILDINGS`
     buildings, or whose groups' halos would hold more than :data:`POOL_MAX_HALO` of the
     buildings, run in this process only (on 2 threads)."""
-    import pyarrow.parquet as pq
-
     input_dir = Path(input_dir)
     n = workers or default_workers()
-    if n > 1:
-        n_b = sum(pq.ParquetFile(f).metadata.num_rows for f in _files(input_dir, "buildings"))
-        if n_b < POOL_MIN_BUILDINGS:
-            n = 1
     groups: list[list[str]] = []
-    if n > 1:
+    if n > 1:  # the plan counts the buildings from the files' metadata too
         groups, halo, total = _plan(input_dir, n)
-        if halo > POOL_MAX_HALO * total:
+        if total < POOL_MIN_BUILDINGS or halo > POOL_MAX_HALO * total:
             groups = []
     if len(groups) < 2:
         from indspace.core.memory import large_blocks_in_heap
