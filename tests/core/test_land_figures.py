@@ -300,3 +300,50 @@ def test_covers_from_the_bounds_is_what_geos_says() -> None:
     assert got.tolist() == want.tolist()
     assert 50 < got.sum() < len(got) - 50  # both answers are well represented
     assert not any(shapely.is_prepared(parcels))  # the caller's parcels left unprepared
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tiles_give_the_pieces_of_the_whole(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+    # 30 000 buildings read from WKB (rectangles, rotated rectangles, triangles, a long
+    # shed, nulls and empties) on a 40 × 40 grid of parcels (rectangles and rotated
+    # ones): placed in tiles of 500 buildings, every array equals the one-piece run, bit
+    # for bit (order included: the sums add the pieces in that order)
+    import shapely.affinity as aff
+
+    from indspace.core.engines import land_figures as lf
+    from indspace.core.engines.shapes import Shapes
+
+    rng = np.random.default_rng(11)
+    n = 30_000
+    x = rng.uniform(0, 2_000, n)
+    y = rng.uniform(0, 2_000, n)
+    geoms = shapely.box(x, y, x + rng.uniform(3, 30, n), y + rng.uniform(3, 20, n))
+    turn = rng.random(n) < 0.1
+    geoms[turn] = [aff.rotate(g, 20, origin="centroid") for g in geoms[turn]]
+    tri = np.flatnonzero(rng.random(n) < 0.05)
+    geoms[tri] = shapely.polygons(
+        np.stack([np.c_[x[tri], y[tri]], np.c_[x[tri] + 9, y[tri]], np.c_[x[tri], y[tri] + 9]], 1)
+    )
+    geoms[5] = shapely.box(0, 500, 1_900, 530)  # a shed across the grid: placed apart
+    geoms[6], geoms[7] = None, shapely.Polygon()
+    i, j = np.meshgrid(np.arange(40), np.arange(40))
+    parcels = shapely.box(i.ravel() * 50.0, j.ravel() * 50.0, i.ravel() * 50.0 + 45, j.ravel() * 50.0 + 45)
+    parcels[::7] = [aff.rotate(g, 5, origin="centroid") for g in parcels[::7]]
+
+    def shapes(g: np.ndarray) -> Shapes:
+        return Shapes.from_wkb(pa.array(shapely.to_wkb(g)))
+
+    ps, bs = shapes(parcels), shapes(geoms)
+    assert lf._tiles(ps, bs) is None  # 30 000 buildings: one piece of work by default
+    whole = place(ps, bs, threads=threads)
+    monkeypatch.setattr(lf, "TILE_BUILDINGS", 500)
+    tiles = lf._tiles(ps, bs)
+    assert tiles is not None and len(tiles) >= 60
+    assert sorted(np.concatenate([t.buildings for t in tiles]).tolist()) == sorted(
+        set(range(n)) - {6, 7}
+    )  # each building with an envelope in one tile
+    assert tiles[0].buildings.tolist() == [5]  # the shed, apart
+    tiled = place(ps, bs, threads=threads)
+    assert len(whole[0]) > n
+    for a, b in zip(whole, tiled, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -325,52 +325,187 @@ def place(
     empty = np.zeros(0, dtype=np.int64)
     if not len(ps) or not nb:
         return empty, empty, np.zeros(0), b_area, main
-    # envelopes meet; sorted by building, then parcel (what follows relies on it)
-    bi, pi = _pairs(ps, bs, threads)
+    tiles = _tiles(ps, bs)
+    if tiles is None:  # one piece of work: the pairs of all at once, the steps on threads
+        with _Workers(threads) as workers:
+            whole, rb, rp, part = _place_pairs(ps, bs, *_pairs(ps, bs, threads), main, workers)
+    else:
+        ps.rect  # noqa: B018 — measured now, not by two tiles at once
+        done = thread_map(partial(_place_tile, ps, bs, main), tiles, threads)
+        # the tiles' buildings interleave in row order: whole buildings by row, the pieces
+        # of the others by building (each building's pieces come from one tile, by parcel)
+        whole = np.sort(np.concatenate([d[0] for d in done]))
+        rb, rp, part = (np.concatenate([d[k] for d in done]) for k in (1, 2, 3))
+        o = np.argsort(rb, kind="stable")
+        rb, rp, part = rb[o], rp[o], part[o]
+    building = np.concatenate([whole, rb])
+    parcel = np.concatenate([main[whole], rp])
+    area = np.concatenate([b_area[whole], part])
+    return building, parcel, area, b_area, main
+
+
+def _place_pairs(
+    ps: Shapes,
+    bs: Shapes,
+    bi: np.ndarray,
+    pi: np.ndarray,
+    main: np.ndarray,
+    workers: _Workers,
+    *,
+    private: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`place` of the (building, parcel) row pairs whose envelopes meet — every pair
+    of the buildings ``bi`` holds, sorted by building, then parcel: ``(whole, rb, rp,
+    part)``, the buildings wholly inside a parcel (in row order) and the pieces of positive
+    area of the others (by building, then parcel). Sets ``main`` of these buildings (only
+    theirs: tiles on several threads share it). ``private``: the parcels prepared for GEOS
+    are copies (:func:`_covers`)."""
+    empty = np.zeros(0, dtype=np.int64)
     if not len(bi):
-        return empty, empty, np.zeros(0), b_area, main
+        return empty, empty, empty, np.zeros(0)
     p_bounds, b_bounds = ps.bounds, bs.bounds
-    with _Workers(threads) as workers:
-        covered = _covers(ps, bs, pi, bi, workers)
-        # a covered building belongs whole to its first covering parcel row (the pairs
-        # are sorted by building, then parcel)
-        cb, cp = bi[covered], pi[covered]
-        del covered
-        first = np.r_[True, cb[1:] != cb[:-1]] if len(cb) else np.zeros(0, bool)
-        main[cb[first]] = cp[first]
-        whole = cb[first]
-        del cb, cp, first
-        rest = main[bi] < 0
-        rb, rp = bi[rest], pi[rest]
-        del bi, pi, rest
-        part = np.zeros(len(rb))
-        if len(rb):
-            # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
-            pb, bb = p_bounds[rp], b_bounds[rb]
-            boxes = _is_box(ps, rp) & _is_box(bs, rb)
-            w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
-            h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
-            part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
-            other = np.flatnonzero(~boxes)
-            if len(other):
-                p_rows, p_at = np.unique(rp[other], return_inverse=True)
-                b_rows, b_at = np.unique(rb[other], return_inverse=True)
-                p_geom, b_geom = ps.geoms(p_rows), bs.geoms(b_rows)
-                part[other] = workers.map2(
-                    lambda a, b: shapely.area(shapely.intersection(p_geom[a], b_geom[b])),
-                    p_at,
-                    b_at,
-                )
+    covered = _covers(ps, bs, pi, bi, workers, private=private)
+    # a covered building belongs whole to its first covering parcel row (the pairs are
+    # sorted by building, then parcel)
+    cb, cp = bi[covered], pi[covered]
+    del covered
+    first = np.r_[True, cb[1:] != cb[:-1]] if len(cb) else np.zeros(0, bool)
+    main[cb[first]] = cp[first]
+    whole = cb[first]
+    del cb, cp, first
+    rest = main[bi] < 0
+    rb, rp = bi[rest], pi[rest]
+    del bi, pi, rest
+    part = np.zeros(len(rb))
+    if len(rb):
+        # two axis-aligned rectangles meet in a rectangle: its area is exact arithmetic
+        pb, bb = p_bounds[rp], b_bounds[rb]
+        boxes = _is_box(ps, rp) & _is_box(bs, rb)
+        w = np.minimum(pb[:, 2], bb[:, 2]) - np.maximum(pb[:, 0], bb[:, 0])
+        h = np.minimum(pb[:, 3], bb[:, 3]) - np.maximum(pb[:, 1], bb[:, 1])
+        part[boxes] = (np.clip(w, 0, None) * np.clip(h, 0, None))[boxes]
+        other = np.flatnonzero(~boxes)
+        if len(other):
+            p_rows, p_at = np.unique(rp[other], return_inverse=True)
+            b_rows, b_at = np.unique(rb[other], return_inverse=True)
+            p_geom, b_geom = ps.geoms(p_rows), bs.geoms(b_rows)
+            part[other] = workers.map2(
+                lambda a, b: shapely.area(shapely.intersection(p_geom[a], b_geom[b])),
+                p_at,
+                b_at,
+            )
     keep = part > 0
     rb, rp, part = rb[keep], rp[keep], part[keep]
     if len(rb):  # the parcel holding most of each straddling building
         o = np.lexsort((rp, -part, rb))
         first = np.r_[True, rb[o][1:] != rb[o][:-1]]
         main[rb[o][first]] = rp[o][first]
-    building = np.concatenate([whole, rb])
-    parcel = np.concatenate([main[whole], rp])
-    area = np.concatenate([b_area[whole], part])
-    return building, parcel, area, b_area, main
+    return whole, rb, rp, part
+
+
+TILE_BUILDINGS = 1 << 17
+"""Buildings per tile of :func:`_tiles` (≈ 131 000): a tile's arrays stay small, are
+freed and reused by the next (on this VM first-touched memory costs ≈ 2 s per GB of system
+time: docs/performance.md "tile7"), and two tiles run at once on two threads."""
+BIG_SIDE = 4.0
+"""A building whose larger side exceeds this many times the 99th percentile of the larger
+sides is placed apart from the tiles (with every parcel near it): one long shed would
+widen its tile's extent, and with it the parcels the tile reads."""
+
+
+@dataclass(frozen=True)
+class _Tile:
+    buildings: np.ndarray
+    """Building rows, ascending."""
+    parcels: np.ndarray
+    """Candidate parcel rows, ascending: those whose envelope meets the parcels' common
+    box of the strip the buildings lie in (the tile narrows them to its own box)."""
+
+
+def _tiles(ps: Shapes, bs: Shapes) -> list[_Tile] | None:
+    """The buildings in spatial tiles of about :data:`TILE_BUILDINGS` (None: one tile, or
+    both sides held as GEOS geometries — they are paired by an STRtree, :func:`_pairs`).
+
+    Each building with an envelope lies in exactly one tile (by its envelope's centre:
+    strips of equal counts from west to east, each cut from south to north into tiles of
+    equal counts), and a tile pairs its buildings with every parcel whose envelope meets
+    theirs (:func:`_place_tile`), so each building meets its parcels in one tile only,
+    all of them: the pieces, the covering parcel and the main parcel are those of the
+    whole. Buildings without envelope meet nothing and are in no tile."""
+    if ps.geos is not None and bs.geos is not None:
+        return None
+    b = bs.bounds
+    ok = np.flatnonzero(~np.isnan(b).any(axis=1))
+    if len(ok) <= 2 * TILE_BUILDINGS:
+        return None
+    bb = b[ok]
+    side = np.maximum(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1])
+    big = side > BIG_SIDE * np.percentile(side, 99)
+    tiles: list[_Tile] = []
+    p_bounds = ps.bounds
+    if big.any():
+        tiles.append(_Tile(ok[big], _meeting(p_bounds, _extent(bb[big]))))
+        ok, bb = ok[~big], bb[~big]
+    n_tiles = -(-len(ok) // TILE_BUILDINGS)
+    n_strips = max(1, round(np.sqrt(n_tiles)))
+    per_strip = -(-n_tiles // n_strips)
+    cx, cy = (bb[:, 0] + bb[:, 2]) / 2, (bb[:, 1] + bb[:, 3]) / 2
+    cuts = np.quantile(cx, np.arange(1, n_strips) / n_strips) if n_strips > 1 else []
+    strip = np.searchsorted(cuts, cx, side="right").astype(np.int64)
+    key = np.zeros(len(ok), dtype=np.int64)
+    for s in range(n_strips):
+        at = np.flatnonzero(strip == s)
+        if not len(at):
+            continue
+        y_cuts = np.quantile(cy[at], np.arange(1, per_strip) / per_strip) if per_strip > 1 else []
+        key[at] = s * per_strip + np.searchsorted(y_cuts, cy[at], side="right")
+    # rows of each tile, ascending (a stable sort of small integer keys)
+    order = np.argsort(key.astype(np.uint16), kind="stable")
+    bounds_at = np.searchsorted(key[order], np.arange(n_strips * per_strip + 1))
+    for s in range(n_strips):
+        lo, hi = bounds_at[s * per_strip], bounds_at[(s + 1) * per_strip]
+        if lo == hi:
+            continue
+        near = _meeting(p_bounds, _extent(bb[order[lo:hi]]))
+        for t in range(s * per_strip, (s + 1) * per_strip):
+            rows = order[bounds_at[t] : bounds_at[t + 1]]
+            if len(rows):
+                tiles.append(_Tile(ok[rows], near))
+    return tiles
+
+
+def _extent(bounds: np.ndarray) -> tuple[float, float, float, float]:
+    """The common box of envelopes (k × 4, finite)."""
+    return (
+        float(bounds[:, 0].min()),
+        float(bounds[:, 1].min()),
+        float(bounds[:, 2].max()),
+        float(bounds[:, 3].max()),
+    )
+
+
+def _meeting(bounds: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Rows of ``bounds`` (n × 4) whose box meets ``box`` (closed boxes; NaN: never)."""
+    return np.flatnonzero(
+        (bounds[:, 0] <= box[2])
+        & (bounds[:, 2] >= box[0])
+        & (bounds[:, 1] <= box[3])
+        & (bounds[:, 3] >= box[1])
+    )
+
+
+def _place_tile(
+    ps: Shapes, bs: Shapes, main: np.ndarray, tile: _Tile
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_place_pairs` of one tile's buildings (on this thread): their pairs with the
+    candidate parcels that meet the tile's box, as rows of the whole (the rows are
+    ascending, so the pairs stay sorted by building, then parcel)."""
+    b_rows = tile.buildings
+    box = _extent(bs.bounds[b_rows])
+    p_rows = tile.parcels[_meeting(ps.bounds[tile.parcels], box)]
+    bi, pi = envelope_pairs(bs.bounds[b_rows], ps.bounds[p_rows])
+    with _Workers(1) as workers:
+        return _place_pairs(ps, bs, b_rows[bi], p_rows[pi], main, workers, private=True)
 
 
 def _pairs(ps: Shapes, bs: Shapes, threads: int) -> tuple[np.ndarray, np.ndarray]:
@@ -555,14 +690,23 @@ rectangle), so preparing all 200 000 parcels of a city at once would hold ≈ 30
 
 
 def _covers(
-    parcels: Shapes, buildings: Shapes, pi: np.ndarray, bi: np.ndarray, workers: _Workers
+    parcels: Shapes,
+    buildings: Shapes,
+    pi: np.ndarray,
+    bi: np.ndarray,
+    workers: _Workers,
+    *,
+    private: bool = False,
 ) -> np.ndarray:
     """``covers(parcels[pi], buildings[bi])``.
 
     A parcel that is exactly its envelope (``Shapes.rect``) covers a building if and only
     if the building's envelope lies within the parcel's: comparisons of the pairs' bounds,
     no GEOS call. The other parcels are prepared block by block (and released again: the
-    caller's geometries are left as they came) and tested with GEOS."""
+    caller's geometries are left as they came) and tested with GEOS. ``private``: copies
+    of them are prepared (through WKB: the same coordinates), as tiles on other threads may
+    prepare and release the same parcel at once (``shapely.prepare`` is not thread-safe
+    on one geometry)."""
     out = np.zeros(len(pi), dtype=bool)
     rect = parcels.rect
     fast = rect[pi]
@@ -590,6 +734,8 @@ def _covers(
             continue
         p_rows, p_at = np.unique(ps[a:b], return_inverse=True)
         p_geom = parcels.geoms(p_rows)
+        if private:
+            p_geom = shapely.from_wkb(shapely.to_wkb(p_geom))
         shapely.prepare(p_geom)
         res[a:b] = workers.map2(partial(_covers_at, p_geom, b_geom), p_at, b_at[a:b])
         shapely.destroy_prepared(p_geom)
