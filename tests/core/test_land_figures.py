@@ -327,7 +327,9 @@ def test_tiles_give_the_pieces_of_the_whole(monkeypatch: pytest.MonkeyPatch, thr
     geoms[5] = shapely.box(0, 500, 1_900, 530)  # a shed across the grid: placed apart
     geoms[6], geoms[7] = None, shapely.Polygon()
     i, j = np.meshgrid(np.arange(40), np.arange(40))
-    parcels = shapely.box(i.ravel() * 50.0, j.ravel() * 50.0, i.ravel() * 50.0 + 45, j.ravel() * 50.0 + 45)
+    parcels = shapely.box(
+        i.ravel() * 50.0, j.ravel() * 50.0, i.ravel() * 50.0 + 45, j.ravel() * 50.0 + 45
+    )
     parcels[::7] = [aff.rotate(g, 5, origin="centroid") for g in parcels[::7]]
 
     def shapes(g: np.ndarray) -> Shapes:

@@ -229,3 +229,32 @@ def test_pipeline_local_on_the_pool_writes_the_same_files(
             pd.testing.assert_frame_equal(
                 pd.read_parquet(a), pd.read_parquet(b), check_exact=True, obj=name
             )
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["P1", "P2", "P3", "P4"],  # increasing: the ids are their own codes
+        ["P2", "P1", "P3", "P1"],  # a repeated id and out of order: factorize
+        ["P1", None, "P3", "P4"],  # no id: code −1
+        ["P1", "P2", "P2", "P4"],  # sorted but repeated: not strictly increasing
+    ],
+)
+def test_parcel_id_codes_are_factorize_s(ids: list[str | None]) -> None:
+    from indspace.core.engines.land_figures import overlay_buildings
+    from indspace.services.land import StoreOverlay
+
+    parcels = {
+        "parcel_id": np.array(ids, dtype=object),
+        "geometry": shapely.box(np.arange(4.0) * 10, 0, np.arange(4.0) * 10 + 9, 9),
+    }
+    buildings = {
+        "building_id": np.array(["B1"], dtype=object),
+        "geometry": [shapely.box(1, 1, 2, 2)],
+    }
+    codes, uniques = StoreOverlay(
+        parcels, buildings, overlay_buildings(parcels, buildings)
+    )._id_codes
+    want_codes, want_uniques = pd.factorize(np.array(ids, dtype=object))
+    np.testing.assert_array_equal(codes, want_codes)
+    assert list(uniques) == list(want_uniques)

@@ -757,9 +757,7 @@ def _none_for_na(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _covers_at(
-    p_geom: np.ndarray, b_geom: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> np.ndarray:
+def _covers_at(p_geom: np.ndarray, b_geom: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.asarray(shapely.covers(p_geom[x], b_geom[y]), dtype=bool)
 
 
