@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -96,3 +98,99 @@ def test_ring_area_of_any_start_corner() -> None:
     for k in range(4):
         ring = np.concatenate([xy[:, k:4], xy[:, :k], xy[:, k : k + 1]], axis=1)
         assert ring_area(ring).tobytes() == shapely.area(shapely.polygons(ring)).tobytes()
+
+
+def _rect_variants() -> np.ndarray:
+    """Axis-aligned rectangles starting at each corner, turning both ways, as polygons and
+    one-part multipolygons (16 codes), in EPSG:4549-like and signed-zero coordinates."""
+    out = []
+    for x0, y0, x1, y1 in (
+        (4.5e5 + 0.1, 3.1e6 + 0.7, 4.5e5 + 37.3, 3.1e6 + 99.1),
+        (-2.0, 0.0, 0.0, 3.0),
+    ):
+        corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        for k in range(4):
+            for turn in (1, -1):
+                ring = [corners[(k + turn * i) % 4] for i in range(4)]
+                poly = shapely.Polygon(ring)
+                out += [poly, shapely.MultiPolygon([poly])]
+    return np.array(out, dtype=object)
+
+
+def test_geoms_give_the_wkb_back_to_the_byte() -> None:
+    """Rows held as a rectangle code, as decoded geometries or as kept WKB, nulls and empties
+    mixed: the geometries of any rows (repeated, in any order) write the WKB they were
+    read from, byte for byte."""
+    rects = _rect_variants()
+    coords = shapely.get_coordinates(rects[::2][:8]).reshape(-1, 5, 2)
+    assert (
+        len(
+            {
+                (xy[0, 0] == xy[:, 0].max(), xy[0, 1] == xy[:, 1].max(), xy[0, 0] == xy[1, 0])
+                for xy in coords
+            }
+        )
+        == 8
+    )  # every start corner, both turns
+    # x of −0.0 and 0.0 (equal, so a rectangle): no one value of its bounds gives both
+    minus_zero = shapely.Polygon([(-0.0, 0), (0.0, 1), (2, 1), (2, 0)])
+    odd = _odd_shapes()
+    geoms = np.concatenate([rects, [minus_zero], odd, rects[::-3]])
+    wkb = shapely.to_wkb(geoms)
+    values = pa.array(list(wkb), type=pa.binary())
+    got = Shapes.from_wkb(values)
+    _same(got, Shapes.from_geos(geoms))
+    assert got.geos is None and got.rect[: len(rects) + 1].all()
+    code = got._code
+    assert code is not None
+    assert sorted(set(code[: len(rects)].tolist())) == list(range(1, 17))
+    assert code[len(rects)] == 0  # its WKB kept, not rebuilt
+    rng = np.random.default_rng(0)
+    for rows in (np.arange(len(geoms)), rng.integers(0, len(geoms), 200), np.zeros(0, int)):
+        assert shapely.to_wkb(got.geoms(rows)).tolist() == wkb[rows].tolist()
+    assert got.geoms(np.array([len(rects) + 1 + 8]))[0] is None  # the null row
+
+
+def test_concat_and_take_keep_every_row() -> None:
+    """Parts read one by one (``hold=False``) and joined measure and give back what the
+    whole column does; so does any selection of rows; Shapely-held parts join too."""
+    odd, rects = _odd_shapes(), _rect_variants()
+    geoms = np.concatenate([rects, odd, rects[:5], odd[::-1]])
+    wkb = shapely.to_wkb(geoms)
+    values = pa.array(list(wkb), type=pa.binary())
+    whole = Shapes.from_wkb(values)
+    cuts = [0, 3, 3, 20, 41, len(geoms)]
+    parts = [Shapes.from_wkb(values[a:b], hold=False) for a, b in itertools.pairwise(cuts)]
+    joined = Shapes.concat(parts)
+    _same(joined, whole)
+    assert joined.geos is None
+    rows = np.arange(len(geoms))
+    assert shapely.to_wkb(joined.geoms(rows)).tolist() == wkb.tolist()
+    order = np.random.default_rng(1).permutation(len(geoms))
+    for shapes in (joined, whole, Shapes.from_geos(geoms)):
+        taken = shapes.take(order)
+        _same(taken, Shapes.from_geos(geoms[order]))
+        assert shapely.to_wkb(taken.geoms(rows)).tolist() == wkb[order].tolist()
+    # a part holding Shapely geometries joins as decoded rows; all such: held
+    mixed = Shapes.concat([*parts[:2], Shapes.from_geos(geoms[3:20]), *parts[3:]])
+    _same(mixed, whole)
+    assert shapely.to_wkb(mixed.geoms(rows)).tolist() == wkb.tolist()
+    held = Shapes.concat([Shapes.from_geos(geoms[:9]), Shapes.from_geos(geoms[9:])])
+    assert held.geos is not None and held._rect is None  # flags still measured lazily
+    _same(held, Shapes.from_geos(geoms))
+
+
+def test_parts_decide_to_hold_as_the_whole() -> None:
+    """``from_wkb`` holds Shapely geometries when GEOS measured most rows; parts read with
+    ``hold=False`` and joined decide on their sum, not each by itself."""
+    odd = shapely.Point(0, 0).buffer(np.arange(1.0, 11.0))  # 10 rows GEOS measures
+    boxes = shapely.box(np.arange(12.0), 0, np.arange(12.0) + 1, 1)
+    geoms = np.concatenate([odd, boxes])  # 10 of 22: not held
+    values = pa.array(list(shapely.to_wkb(geoms)), type=pa.binary())
+    assert Shapes.from_wkb(values).geos is None
+    assert Shapes.from_wkb(values[:10]).geos is not None  # the first part alone would be
+    parts = [Shapes.from_wkb(values[:10], hold=False), Shapes.from_wkb(values[10:], hold=False)]
+    assert parts[0].geos is None and Shapes.concat(parts).geos is None
+    more = Shapes.concat([*parts, Shapes.from_wkb(values[:3], hold=False)])  # 13 of 25
+    assert more.geos is not None
+    assert shapely.to_wkb(more.geos).tolist() == shapely.to_wkb(np.r_[geoms, odd[:3]]).tolist()

@@ -34,7 +34,7 @@ import pandas as pd
 
 from indspace.core.engines.controlline import overlay as line_overlay
 from indspace.core.engines.land_figures import overlay_buildings
-from indspace.core.engines.shapes import Shapes, wkb_bounds
+from indspace.core.engines.shapes import Shapes
 from indspace.core.engines.units import contiguity_pairs
 from indspace.core.model.partitions import PART_FILE
 from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay
@@ -119,40 +119,59 @@ def _read_frames(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parcels (parcel_id, geometry) by parcel_id and buildings (:data:`BUILDING_COLUMNS`)
     by building_id from these files (see :func:`read_overlay_input`); ``extra`` (Arrow
-    tables of the buildings' columns) is added after the buildings' files, before the
-    sort (none when the whole is already in id order)."""
+    tables of the buildings' columns, or such tables without the geometry paired with it
+    as :class:`Shapes`, :func:`_measured`) is added after the buildings' files, before the
+    sort (none when the whole is already in id order).
+
+    Each file is measured (:meth:`Shapes.from_wkb`) on the reading thread right after it
+    is read, and its WKB dropped at once: the whole WKB column (≈ 620 MB on the province
+    demo) is never resident, only one file's per thread (docs/performance.md, "read7")."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
-    import pyarrow.compute as pc
-
-    def frame(t: pa.Table, key: str) -> dict[str, Any]:
-        """The rows by ``key`` (each file is sorted, the files in turn need not be: a
-        tiled input) as a mapping of columns, the geometry as :class:`Shapes`."""
-        ids = t.column(key)
-        if len(t) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
-            t = t.take(pc.sort_indices(ids))
-        rest = t.drop_columns(["geometry"]).to_pandas()
-        out: dict[str, Any] = {c: rest[c] for c in rest.columns}
-        out["geometry"] = Shapes.from_wkb(t.column("geometry"), threads=threads)
-        return out
 
     b_cols = _b_read_columns()
     with ThreadPoolExecutor(max(1, threads)) as pool:
         reads = list(
             pool.map(
-                lambda job: _read_table(*job),
+                lambda job: _read_measured(*job),
                 [(f, ["parcel_id", "geometry"]) for f in p_files] + [(f, b_cols) for f in b_files],
             )
         )
-        p_t = pa.concat_tables(reads[: len(p_files)])
-        b_reads = reads[len(p_files) :] + list(extra or [])
-        b_t = pa.concat_tables(b_reads) if b_reads else _empty_buildings()
-        del reads, b_reads
-        parcels_f = pool.submit(frame, p_t, "parcel_id")
-        buildings_f = pool.submit(frame, b_t, "building_id")
+        p_parts = reads[: len(p_files)]
+        b_parts = reads[len(p_files) :] + [
+            _measured(e) if isinstance(e, pa.Table) else e for e in extra or []
+        ]
+        if not b_parts:
+            b_parts = [_measured(_empty_buildings())]
+        del reads
+        parcels_f = pool.submit(_frame, p_parts, "parcel_id")
+        buildings_f = pool.submit(_frame, b_parts, "building_id")
+        del p_parts, b_parts
         parcels, buildings = parcels_f.result(), buildings_f.result()
     return parcels, {c: buildings[c] for c in BUILDING_COLUMNS}
+
+
+def _frame(parts: list[tuple[Any, Shapes]], key: str) -> dict[str, Any]:
+    """The rows of ``parts`` (:func:`_measured`) by ``key`` (each file is sorted, the files
+    in turn need not be: a tiled input) as a mapping of columns (pandas Series), the
+    geometry as :class:`Shapes`. ``parts`` is emptied (its arrays freed as they are
+    joined)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.concat_tables([a for a, _ in parts])
+    shapes = Shapes.concat([s for _, s in parts])
+    parts.clear()
+    ids = t.column(key)
+    if len(t) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
+        order = pc.sort_indices(ids)
+        t = t.take(order)
+        shapes = shapes.take(order.to_numpy())
+    rest = t.to_pandas()
+    out: dict[str, Any] = {c: rest[c] for c in rest.columns}
+    out["geometry"] = shapes
+    return out
 
 
 def _b_read_columns() -> list[str]:
@@ -163,6 +182,19 @@ def _read_table(path: Path, columns: list[str]) -> Any:
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(path).read(columns=columns)
+
+
+def _read_measured(path: Path, columns: list[str]) -> tuple[Any, Shapes]:
+    """:func:`_measured` of a file's ``columns``."""
+    return _measured(_read_table(path, columns))
+
+
+def _measured(table: Any) -> tuple[Any, Shapes]:
+    """A table's columns but the geometry, and the geometry as :class:`Shapes` (on this
+    thread; the choice to hold Shapely geometries left to :meth:`Shapes.concat`): the WKB
+    column is not kept."""
+    shapes = Shapes.from_wkb(table.column("geometry"), threads=1, hold=False)
+    return table.drop_columns(["geometry"]), shapes
 
 
 def _empty_buildings() -> Any:
@@ -257,11 +289,12 @@ def group_stats(
 
     The buildings are those of these districts plus the *halo* of the others: every building
     of another partition whose envelope meets the envelope of one of these partitions
-    (``bbox`` metadata; the envelopes read from the WKB bytes, :func:`wkb_bounds`, so only
-    those are decoded), and every building of another partition without geometry (it may
-    name one of these parcels: the attribute fallback). A building farther away has no
-    piece on these parcels. All are sorted by building_id, as on the whole input, so each
-    parcel's sums add the same pieces in the same order: the same bits."""
+    (``bbox`` metadata; the envelopes measured from the WKB bytes once, :func:`_measured`,
+    and those rows taken, :meth:`Shapes.take`), and every building of another partition
+    without geometry (it may name one of these parcels: the attribute fallback). A building
+    farther away has no piece on these parcels. All are sorted by building_id, as on the
+    whole input, so each parcel's sums add the same pieces in the same order: the same
+    bits."""
     import pyarrow as pa
 
     input_dir = Path(input_dir)
@@ -269,16 +302,16 @@ def group_stats(
     mine = set(codes)
     boxes = [file_box(f) for f in _files(input_dir, "parcels", codes)]
     known: list[Box] = [b for b in boxes if b is not None]
-    tables = []  # in district order: when the input is in id order, no sort is needed
+    parts = []  # in district order: when the input is in id order, no sort is needed
     for c, f in zip(b_codes, _files(input_dir, "buildings", b_codes), strict=True):
         if c in mine:
-            tables.append(_read_table(f, _b_read_columns()))
+            parts.append(_read_measured(f, _b_read_columns()))
             continue
         box = file_box(f)
         if box is not None and None not in boxes and not any(meets(b, box) for b in known):
             continue
-        t = _read_table(f, _b_read_columns())
-        b = wkb_bounds(t.column("geometry"))
+        t, shapes = _read_measured(f, _b_read_columns())
+        b = shapes.bounds
         near = np.isnan(b).any(axis=1)
         if None in boxes:  # a partition without bbox metadata: keep every building
             near[:] = True
@@ -286,9 +319,9 @@ def group_stats(
             for k in known:
                 near |= ~((b[:, 2] < k[0]) | (k[2] < b[:, 0]) | (b[:, 3] < k[1]) | (k[3] < b[:, 1]))
         if near.any():
-            tables.append(t.filter(pa.array(near)))
+            parts.append((t.filter(pa.array(near)), shapes.take(np.flatnonzero(near))))
     parcels, buildings = _read_frames(
-        _files(input_dir, "parcels", codes), [], threads=threads, extra=tables
+        _files(input_dir, "parcels", codes), [], threads=threads, extra=parts
     )
     stats = parcel_stats(parcels, buildings, limit_m, threads=threads)
     return stats, np.asarray(parcels["parcel_id"], dtype=object), _area(parcels)

@@ -18,8 +18,11 @@ the very arithmetic GEOS uses, so the numbers are the same to the last bit:
 * whether it is an axis-aligned rectangle (:func:`rect_rings`).
 
 Every other value (big-endian, holes, more parts or vertices, curves, empty, null) is decoded
-by Shapely and measured by GEOS. :meth:`Shapes.geoms` decodes rows on demand, for the few
-pairs that need a GEOS predicate or intersection.
+by Shapely and measured by GEOS. :meth:`Shapes.geoms` gives rows' geometries on demand, for
+the few pairs that need a GEOS predicate or intersection: the rectangles rebuilt from their
+bounds (the same coordinates to the bit), the rest as decoded or from the few WKB values
+kept — the WKB column itself is not kept, so a reader may drop each file's bytes once it is
+measured (:meth:`Shapes.concat` joins the parts).
 
 Real cadastral parcels are rarely axis-aligned rectangles: on such data most rows take the
 GEOS way and the step costs what it did before this module (docs/performance.md says so
@@ -28,6 +31,7 @@ with figures).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -65,6 +69,14 @@ class Shapes:
 
     From Shapely geometries the last three are measured when first read (the overlay reads
     ``rect`` of the parcels only, ``missing`` of the buildings only).
+
+    Read from WKB (:meth:`from_wkb`), the WKB column itself is not kept: each row with a
+    geometry is held for :meth:`geoms` in one of three ways — a rectangle whose coordinates
+    its bounds rebuild to the bit as one byte (:func:`rect_codes`: the start corner, the
+    turn, polygon or multipolygon); a row GEOS measured as the Shapely geometry decoded to
+    measure it; any other (a single ring of five coordinates that is no such rectangle) as
+    its WKB bytes. On the province demo (6.2 M rows, all rectangles) that is 1 byte a row
+    instead of 93–102 (≈ 580 MB; docs/performance.md, "read7").
     """
 
     bounds: np.ndarray
@@ -73,10 +85,16 @@ class Shapes:
     _polygonal: np.ndarray | None = field(default=None, repr=False)
     _missing: np.ndarray | None = field(default=None, repr=False)
     _geos: np.ndarray | None = field(default=None, repr=False)
-    _wkb: Any = field(default=None, repr=False)
-    _decoded: dict[int, Any] = field(default_factory=dict, repr=False)
-    """From WKB: the geometries Shapely decoded to measure them, by row (kept: on real
-    cadastral shapes that is most rows, and the overlay asks GEOS about them again)."""
+    _code: np.ndarray | None = field(default=None, repr=False)
+    """From WKB: per row (uint8) 0, or the code (:func:`rect_codes`) of a rectangle that
+    :func:`rect_coords` rebuilds from its bounds to the bit."""
+    _decoded: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    """From WKB: the rows GEOS measured (sorted) and the Shapely geometries Shapely decoded
+    to measure them (kept: on real cadastral shapes that is most rows, and the overlay asks
+    GEOS about them again)."""
+    _kept: tuple[np.ndarray, Any] | None = field(default=None, repr=False)
+    """From WKB: the other rows with a geometry (sorted) and their WKB (an Arrow
+    ``large_binary`` array or chunked array, one value per row)."""
 
     def __len__(self) -> int:
         return len(self.area)
@@ -122,63 +140,202 @@ class Shapes:
         return cls(bounds, area, _geos=geoms)
 
     @classmethod
-    def from_wkb(cls, wkb: Any, *, threads: int = 1) -> Shapes:
+    def from_wkb(cls, wkb: Any, *, threads: int = 1, hold: bool = True) -> Shapes:
         """From an Arrow array (or chunked array) of WKB values (null: missing), without
         decoding the single-ring five-coordinate polygons (see the module docstring); their
-        blocks on ``threads`` threads. The values are read where they lie (no copy); they
-        are kept for :meth:`geoms`."""
+        blocks on ``threads`` threads. The values are read where they lie (no copy of the
+        column); only the few :meth:`geoms` cannot rebuild otherwise are copied and kept
+        (see the class docstring).
+
+        With ``hold`` (the default), when GEOS had to measure most rows (real cadastral
+        polygons) the others are decoded too and every row is held as a Shapely geometry
+        (:attr:`geos`): the overlay then pairs them with an STRtree as it does Shapely input
+        (its C++ tree beats the NumPy join when the objects exist). Without, that choice is
+        left to :meth:`concat` of the parts (which makes it as for the whole column)."""
         import pyarrow as pa
 
         chunks = wkb.chunks if isinstance(wkb, pa.ChunkedArray) else [wkb]
-        n = sum(len(c) for c in chunks)
-        out = (
-            np.full((n, 4), np.nan),  # bounds
-            np.full(n, np.nan),  # area
-            np.zeros(n, dtype=bool),  # rect
-            np.zeros(n, dtype=bool),  # polygonal
-            np.ones(n, dtype=bool),  # missing
+        if not chunks:
+            chunks = [pa.array([], type=wkb.type)]
+        return cls.concat([_from_wkb_array(c, threads) for c in chunks], hold=hold)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Shapes], *, hold: bool = True) -> Shapes:
+        """The rows of ``parts`` in turn (:meth:`geoms` of every row works as on its part).
+
+        Parts all holding Shapely geometries (:meth:`from_geos`) give one that does too. Else,
+        with ``hold``, the rows are held as Shapely geometries when GEOS measured most of
+        them (counting every row of a part that holds them), as :meth:`from_wkb` decides for
+        one column: parts read with ``hold=False`` thus decide as their whole would."""
+        parts = list(parts)
+        if not parts:
+            return cls.from_geos(np.zeros(0, dtype=object))
+        n = sum(len(p) for p in parts)
+        if all(p._geos is not None for p in parts):
+            if len(parts) == 1:
+                return parts[0]
+            rect, polygonal, missing = (
+                None
+                if all(getattr(p, "_" + name) is None for p in parts)
+                else np.concatenate([getattr(p, name) for p in parts])
+                for name in ("rect", "polygonal", "missing")
+            )
+            return cls(
+                np.concatenate([p.bounds for p in parts]),
+                np.concatenate([p.area for p in parts]),
+                rect,
+                polygonal,
+                missing,
+                _geos=np.concatenate([p._geos for p in parts]),
+            )
+        measured = sum(len(p) if p._geos is not None else len(_rows(p._decoded)) for p in parts)
+        held = hold and 2 * measured > n
+        if len(parts) == 1 and not held:
+            return parts[0]
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        flags = (joined("bounds"), joined("area"), joined("rect"), joined("polygonal"))
+        if held:
+            geos = np.concatenate([p.geoms(np.arange(len(p))) for p in parts])
+            return cls(*flags, joined("missing"), _geos=geos)
+        starts = np.cumsum([0] + [len(p) for p in parts])
+        decoded, kept = [], []
+        for p, start in zip(parts, starts, strict=False):
+            if p._geos is not None:  # a part that holds them: each row as decoded
+                decoded.append((start + np.arange(len(p)), p._geos))
+                continue
+            if p._decoded is not None:
+                decoded.append((start + p._decoded[0], p._decoded[1]))
+            if p._kept is not None:
+                kept.append((start + p._kept[0], p._kept[1]))
+        code = np.concatenate(
+            [np.zeros(len(p), np.uint8) if p._code is None else p._code for p in parts]
         )
-        decoded: dict[int, Any] = {}
-        start = 0
-        for chunk in chunks:
-            rest, geoms = _measure_wkb(chunk, start, out, threads)
-            if len(rest):
-                decoded[start] = (rest, geoms)
-            start += len(chunk)
-        wkb = pa.chunked_array(chunks, type=chunks[0].type) if chunks else wkb
-        shapes = cls(*out, _wkb=wkb, _decoded=decoded)
-        if 2 * sum(len(rest) for rest, _ in decoded.values()) > n:
-            # mostly shapes GEOS had to measure (real cadastral polygons): decode the rest
-            # too and keep them all, so the overlay pairs them with an STRtree as it does
-            # Shapely input (its C++ tree beats the NumPy join when the objects exist)
-            object.__setattr__(shapes, "_geos", shapes.geoms(np.arange(n)))
-            object.__setattr__(shapes, "_decoded", {})
-        return shapes
+        return cls(
+            *flags,
+            joined("missing"),
+            _code=code,
+            _decoded=_join(decoded, np.concatenate),
+            _kept=_join(kept, _chunked),
+        )
+
+    def take(self, rows: np.ndarray) -> Shapes:
+        """The rows ``rows`` (positions, in that order; any may repeat)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._geos is not None:
+            rect, polygonal, missing = (
+                None if v is None else v[rows] for v in (self._rect, self._polygonal, self._missing)
+            )
+            return Shapes(
+                self.bounds[rows], self.area[rows], rect, polygonal, missing, _geos=self._geos[rows]
+            )
+        decoded = kept = None
+        if self._decoded is not None:
+            at, pos = _find(self._decoded[0], rows)
+            decoded = (at, self._decoded[1][pos])
+        if self._kept is not None:
+            import pyarrow as pa
+
+            at, pos = _find(self._kept[0], rows)
+            kept = (at, self._kept[1].take(pa.array(pos, pa.int64())))
+        assert self._code is not None
+        return Shapes(
+            self.bounds[rows],
+            self.area[rows],
+            self.rect[rows],
+            self.polygonal[rows],
+            self.missing[rows],
+            _code=self._code[rows],
+            _decoded=decoded,
+            _kept=kept,
+        )
 
     def geoms(self, rows: np.ndarray) -> np.ndarray:
-        """The Shapely geometries of ``rows``: those decoded when measured, the others
-        decoded from the WKB now (on each call)."""
+        """The Shapely geometries of ``rows``: the rectangles rebuilt from their bounds
+        (:func:`rect_geoms`), those decoded when measured as they are, the others decoded
+        from their kept WKB (on each call); None for a null row."""
         if self._geos is not None:
             return self._geos[rows]
         rows = np.asarray(rows, dtype=np.int64)
         out = np.full(len(rows), None, dtype=object)
-        todo = np.ones(len(rows), dtype=bool)
-        for start, (rest, geoms) in self._decoded.items():
-            # ``rest``: sorted rows (of the chunk from ``start``) measured by GEOS
-            at = np.searchsorted(rest, rows - start)
-            hit = (rows >= start) & (at < len(rest))
-            hit[hit] = rest[at[hit]] == rows[hit] - start
-            out[hit] = geoms[at[hit]]
-            todo &= ~hit
-        need = np.flatnonzero(todo)
-        if len(need):
-            import pyarrow as pa
+        if self._code is not None:
+            code = self._code[rows]
+            at = np.flatnonzero(code)
+            if len(at):
+                out[at] = rect_geoms(self.bounds[rows[at]], code[at])
+        if self._decoded is not None:
+            at, pos = _find(self._decoded[0], rows)
+            out[at] = self._decoded[1][pos]
+        if self._kept is not None:
+            at, pos = _find(self._kept[0], rows)
+            if len(at):
+                import pyarrow as pa
 
-            values = self._wkb.take(pa.array(rows[need], pa.int64()))
-            if isinstance(values, pa.ChunkedArray):
-                values = values.combine_chunks()
-            out[need] = shapely.from_wkb(values.to_numpy(zero_copy_only=False))
+                values = self._kept[1].take(pa.array(pos, pa.int64()))
+                if isinstance(values, pa.ChunkedArray):
+                    values = values.combine_chunks()
+                out[at] = shapely.from_wkb(values.to_numpy(zero_copy_only=False))
         return out
+
+
+def _rows(held: tuple[np.ndarray, Any] | None) -> np.ndarray:
+    return np.zeros(0, dtype=np.int64) if held is None else held[0]
+
+
+def _find(sorted_rows: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(at, pos)``: the positions in ``rows`` of the values found in ``sorted_rows``, and
+    where each was found there."""
+    if not len(sorted_rows) or not len(rows):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+    at = np.flatnonzero(sorted_rows[pos] == rows)
+    return at, pos[at]
+
+
+def _join(held: list[tuple[np.ndarray, Any]], values: Any) -> tuple[np.ndarray, Any] | None:
+    """Rows (already shifted to their place) and values of parts as one pair (None: none)."""
+    held = [h for h in held if len(h[0])]
+    if not held:
+        return None
+    if len(held) == 1:
+        return held[0]
+    return np.concatenate([r for r, _ in held]), values([v for _, v in held])
+
+
+def _chunked(values: list[Any]) -> Any:
+    """Arrow arrays (or chunked arrays) of one type as one chunked array (no copy)."""
+    import pyarrow as pa
+
+    chunks = [c for v in values for c in (v.chunks if isinstance(v, pa.ChunkedArray) else [v])]
+    return pa.chunked_array(chunks, type=chunks[0].type)
+
+
+def _from_wkb_array(arr: Any, threads: int) -> Shapes:
+    """:class:`Shapes` of one Arrow array of WKB values, never held as Shapely geometries
+    (:meth:`Shapes.concat` decides that): measured by :func:`_measure_wkb`; the WKB of the
+    rows that neither a rectangle code nor a decoded geometry gives back copied and kept."""
+    import pyarrow as pa
+
+    if isinstance(arr.type, pa.ExtensionType):
+        arr = arr.storage
+    n = len(arr)
+    out = (
+        np.full((n, 4), np.nan),  # bounds
+        np.full(n, np.nan),  # area
+        np.zeros(n, dtype=bool),  # rect
+        np.zeros(n, dtype=bool),  # polygonal
+        np.ones(n, dtype=bool),  # missing
+        np.zeros(n, dtype=np.uint8),  # code
+    )
+    rest, geoms, other = _measure_wkb(arr, out, threads)
+    decoded = (rest, geoms) if len(rest) else None
+    kept = None
+    if len(other):
+        values = arr.take(pa.array(other, pa.int64()))
+        kept = (other, values.cast(pa.large_binary()))
+    return Shapes(*out[:5], _code=out[5], _decoded=decoded, _kept=kept)
 
 
 def polygonal_types(geoms: np.ndarray) -> np.ndarray:
@@ -201,19 +358,19 @@ def as_shapes(column: Any) -> Shapes:
 
 
 def _measure_wkb(
-    arr: Any, start: int, out: tuple[np.ndarray, ...], threads: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Measure the WKB values of one Arrow array into rows ``start …`` of ``out`` (bounds,
-    area, rect, polygonal, missing): the single-ring five-coordinate polygons from their
-    bytes (:func:`_read_rings`), the others by GEOS. Returns those others' rows (in this
-    array, sorted) and their Shapely geometries."""
+    arr: Any, out: tuple[np.ndarray, ...], threads: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measure the WKB values of one Arrow array into ``out`` (bounds, area, rect, polygonal,
+    missing, code; one row each): the single-ring five-coordinate polygons from their bytes
+    (:func:`_read_rings`), the others by GEOS. Returns those others' rows (sorted) and
+    their Shapely geometries, and the rows read from their bytes that are no rectangle
+    :func:`rect_coords` rebuilds (sorted)."""
     import pyarrow as pa
 
     n = len(arr)
-    rest = np.zeros(0, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
     if not n:
-        return rest, np.zeros(0, dtype=object)
-    bounds, area, rect, polygonal, missing = (o[start : start + n] for o in out)
+        return none, np.zeros(0, dtype=object), none
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
     done = ~valid  # null: missing, NaN bounds and area, as Shapely gives
     large = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
@@ -237,16 +394,18 @@ def _measure_wkb(
             np.lib.stride_tricks.sliding_window_view(data, size),
             np.frombuffer(header, np.uint8),
             offsets,
-            (bounds, area, rect, polygonal, missing, done),
+            (*out, done),
         )
         thread_map(read, [rows[lo : lo + _BLOCK] for lo in range(0, len(rows), _BLOCK)], threads)
     rest = np.flatnonzero(~done)
     geoms = np.zeros(0, dtype=object)
     if len(rest):
+        bounds, area, rect, polygonal, missing = out[:5]
         geoms = shapely.from_wkb(arr.take(pa.array(rest)).to_numpy(zero_copy_only=False))
         b, a, r, p, m = _measure(geoms)
         bounds[rest], area[rest], rect[rest], polygonal[rest], missing[rest] = b, a, r, p, m
-    return rest, geoms
+    other = np.flatnonzero(valid & done & (out[5] == 0))
+    return rest, geoms, other
 
 
 def _read_rings(
@@ -258,9 +417,9 @@ def _read_rings(
 ) -> None:
     """Measure the rows ``at`` whose WKB (``window[offsets[at]]``: the value's bytes) starts
     with ``header`` and holds 5 finite coordinates after it, into ``out`` (bounds, area,
-    rect, polygonal, missing, done: only these rows are written, so blocks may run on
+    rect, polygonal, missing, code, done: only these rows are written, so blocks may run on
     several threads)."""
-    bounds, area, rect, polygonal, missing, done = out
+    bounds, area, rect, polygonal, missing, code, done = out
     raw = window[offsets[at]]
     skip = len(header)
     ok = (raw[:, :skip] == header).all(axis=1)
@@ -270,10 +429,64 @@ def _read_rings(
     b = _ring_bounds(xy)
     bounds[at] = b
     area[at] = ring_area(xy)
-    rect[at] = rect_rings(xy, b)
+    r = rect_rings(xy, b)
+    rect[at] = r
+    code[at[r]] = rect_codes(xy[r], b[r], multi=skip == len(_MULTI_1_POLYGON_5))
     polygonal[at] = True
     missing[at] = False
     done[at] = True
+
+
+def rect_codes(xy: np.ndarray, bounds: np.ndarray, *, multi: bool) -> np.ndarray:
+    """One byte (uint8) per axis-aligned rectangle (rings ``xy``, k × 5 × 2, that
+    :func:`rect_rings` accepts, with envelopes ``bounds``) from which :func:`rect_coords`
+    rebuilds its coordinates from the envelope: 1 + (the ring starts at the maximum x) + 2 ×
+    (at the maximum y) + 4 × (its first edge runs along y) + 8 × ``multi`` (a multipolygon of
+    one part, else a polygon). 0 where the rebuilt coordinates would differ in a bit from
+    ``xy`` (a −0.0 where the envelope holds 0.0, say): that row keeps its WKB.
+
+    >>> xy = np.array([[[4.0, 0], [4, 3], [0, 3], [0, 0], [4, 0]]])
+    >>> rect_codes(xy, np.array([[0.0, 0, 4, 3]]), multi=False).tolist()
+    [6]
+    """
+    x, y = xy[:, :, 0], xy[:, :, 1]
+    code = (
+        1
+        + (x[:, 0] == bounds[:, 2])
+        + 2 * (y[:, 0] == bounds[:, 3]).astype(np.int64)
+        + 4 * (x[:, 0] == x[:, 1]).astype(np.int64)
+        + (8 if multi else 0)
+    ).astype(np.uint8)
+    back = rect_coords(bounds, code)
+    same = (back.view(np.int64) == np.ascontiguousarray(xy).view(np.int64)).all(axis=(1, 2))
+    return np.where(same, code, 0).astype(np.uint8)
+
+
+def rect_coords(bounds: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """The rings (k × 5 × 2) of rectangles with envelopes ``bounds`` (k × 4) and codes
+    ``code`` (:func:`rect_codes`, each 1–16): every coordinate is one of the envelope's
+    values, taken as it is (so the same bits)."""
+    c = np.asarray(code, dtype=np.int64) - 1
+    hi_x, hi_y, up = (c & 1) > 0, (c & 2) > 0, (c & 4) > 0
+    x0, x1 = np.where(hi_x, bounds[:, 2], bounds[:, 0]), np.where(hi_x, bounds[:, 0], bounds[:, 2])
+    y0, y1 = np.where(hi_y, bounds[:, 3], bounds[:, 1]), np.where(hi_y, bounds[:, 1], bounds[:, 3])
+    xy = np.empty((len(c), 5, 2))
+    xy[:, 0, 0], xy[:, 0, 1] = x0, y0
+    xy[:, 1, 0], xy[:, 1, 1] = np.where(up, x0, x1), np.where(up, y1, y0)
+    xy[:, 2, 0], xy[:, 2, 1] = x1, y1
+    xy[:, 3, 0], xy[:, 3, 1] = np.where(up, x1, x0), np.where(up, y0, y1)
+    xy[:, 4] = xy[:, 0]
+    return xy
+
+
+def rect_geoms(bounds: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Shapely geometries of the rectangles of :func:`rect_coords`: polygons, multipolygons
+    of one part where the code says so (> 8); their WKB is the WKB they were read from."""
+    polys = shapely.polygons(rect_coords(bounds, code))
+    multi = np.flatnonzero(np.asarray(code) > 8)
+    if len(multi):
+        polys[multi] = shapely.multipolygons(polys[multi], indices=np.arange(len(multi)))
+    return np.asarray(polys, dtype=object)
 
 
 def _ring_bounds(xy: np.ndarray) -> np.ndarray:
