@@ -316,18 +316,24 @@ class ShapesWriter:
     of parts, no row is copied a second time (≈ 270 MB less at peak on the province demo's
     6.2 M rows, docs/performance.md "read7"). Rows never put are missing."""
 
+    _MISSING = (np.nan, np.nan, False, False, True, 0)
+    """A missing row's bounds, area, rect, polygonal, missing and code."""
+
     def __init__(self, n: int) -> None:
         self.n = n
-        self._out = (
-            np.full((n, 4), np.nan),  # bounds
-            np.full(n, np.nan),  # area
-            np.zeros(n, dtype=bool),  # rect
-            np.zeros(n, dtype=bool),  # polygonal
-            np.ones(n, dtype=bool),  # missing
-            np.zeros(n, dtype=np.uint8),  # code
+        # not written here but part by part, each just before it is measured (on the
+        # reading threads, while in the CPU's caches: first-touched memory is dear)
+        self._out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+            np.empty((n, 4)),  # bounds
+            np.empty(n),  # area
+            np.empty(n, dtype=bool),  # rect
+            np.empty(n, dtype=bool),  # polygonal
+            np.empty(n, dtype=bool),  # missing
+            np.empty(n, dtype=np.uint8),  # code
         )
         self._decoded: list[tuple[np.ndarray, np.ndarray]] = []
         self._kept: list[tuple[np.ndarray, Any]] = []
+        self._put: list[tuple[int, int]] = []
 
     def put(self, start: int, wkb: Any, *, threads: int = 1) -> None:
         """Measure an Arrow array (or chunked array) of WKB values into rows ``start …``
@@ -344,8 +350,11 @@ class ShapesWriter:
             if start + n > self.n:
                 raise ValueError(f"rows {start}–{start + n} past the {self.n} rows")
             out = tuple(o[start : start + n] for o in self._out)
+            for o, value in zip(out, self._MISSING, strict=True):
+                o[...] = value
             rest, geoms, other = _measure_wkb(arr, out, threads)
             # list.append is atomic: parts may be put from several threads
+            self._put.append((start, start + n))
             if len(rest):
                 self._decoded.append((start + rest, geoms))
             if len(other):
@@ -355,6 +364,12 @@ class ShapesWriter:
 
     def shapes(self, *, hold: bool = True) -> Shapes:
         """The :class:`Shapes` of every row put (``hold``: as :meth:`Shapes.from_wkb`)."""
+        at = 0
+        for lo, hi in [*sorted(self._put), (self.n, self.n)]:
+            if lo > at:  # rows never put: missing
+                for o, value in zip(self._out, self._MISSING, strict=True):
+                    o[at:lo] = value
+            at = max(at, hi)
         decoded = _join(sorted(self._decoded, key=_first_row), np.concatenate)
         kept = _join(sorted(self._kept, key=_first_row), _chunked)
         shapes = Shapes(*self._out[:5], _code=self._out[5], _decoded=decoded, _kept=kept)
@@ -480,16 +495,20 @@ def rect_codes(xy: np.ndarray, bounds: np.ndarray, *, multi: bool) -> np.ndarray
     [6]
     """
     x, y = xy[:, :, 0], xy[:, :, 1]
-    code = (
-        1
-        + (x[:, 0] == bounds[:, 2])
-        + 2 * (y[:, 0] == bounds[:, 3]).astype(np.int64)
-        + 4 * (x[:, 0] == x[:, 1]).astype(np.int64)
-        + (8 if multi else 0)
-    ).astype(np.uint8)
-    back = rect_coords(bounds, code)
-    same = (back.view(np.int64) == np.ascontiguousarray(xy).view(np.int64)).all(axis=(1, 2))
-    return np.where(same, code, 0).astype(np.uint8)
+    code = np.full(len(xy), 9 if multi else 1, dtype=np.uint8)
+    code += x[:, 0] == bounds[:, 2]
+    code += (y[:, 0] == bounds[:, 3]).astype(np.uint8) << 1
+    code += (x[:, 0] == x[:, 1]).astype(np.uint8) << 2
+    # each coordinate equals (==) a value of the envelope; equal finite doubles have the
+    # same bits but for 0.0 and −0.0, so only rows with a zero in the envelope are checked
+    zero = np.flatnonzero(
+        (bounds[:, 0] == 0) | (bounds[:, 1] == 0) | (bounds[:, 2] == 0) | (bounds[:, 3] == 0)
+    )
+    if len(zero):
+        back = rect_coords(bounds[zero], code[zero]).view(np.int64)
+        same = (back == np.ascontiguousarray(xy[zero]).view(np.int64)).all(axis=(1, 2))
+        code[zero[~same]] = 0
+    return code
 
 
 def rect_coords(bounds: np.ndarray, code: np.ndarray) -> np.ndarray:
