@@ -270,12 +270,15 @@ def _frame(
 @contextlib.contextmanager
 def _arrow_pool() -> Any:
     """Arrow's default memory pool set to its jemalloc one inside the block, unless
-    ``ARROW_DEFAULT_MEMORY_POOL`` chooses one (or jemalloc is not built in): reading the
-    province demo (:func:`read_overlay_input`, 180 files) then peaked at ≈ 1.13 GB resident
-    against ≈ 1.45 GB with the default mimalloc pool, which keeps the freed buffers of each
-    file's read; the whole overlay step at ≈ 2.9 against 3.4 GB, in less time
-    (docs/performance.md, "read7"). The pool is the process's: other threads' Arrow
-    allocations meanwhile come from it too (harmless: buffers return to their own pool)."""
+    ``ARROW_DEFAULT_MEMORY_POOL`` chooses one (or jemalloc is not built in). Measured on the
+    province demo (180 files, docs/performance.md "read7"), the read in
+    ``large_blocks_in_heap`` peaked at 1.07–1.09 GB resident with jemalloc, 1.24 GB with
+    the default mimalloc pool (which keeps each file's freed read buffers) and 1.08–1.12 GB
+    with the system allocator, using 3.2–3.6 s of CPU against mimalloc's 4.8–5.1 s; the
+    whole overlay step peaked at 3.1–3.25 GB against mimalloc's 3.37 GB. (The Parquet read
+    options ``pre_buffer``, ``buffer_size``, ``memory_map`` and ``use_threads`` changed
+    neither measurably.) The pool is the process's: other threads' Arrow allocations
+    meanwhile come from it too (harmless: buffers return to their own pool)."""
     import pyarrow as pa
 
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):

@@ -313,8 +313,9 @@ class ShapesWriter:
     """One :class:`Shapes` of ``n`` rows from WKB, measured part by part straight into its
     rows (:meth:`put`, from any thread): for a reader that knows its row count first (the
     Parquet metadata) and drops each file's WKB once measured. Unlike :meth:`Shapes.concat`
-    of parts, no row is copied a second time (≈ 270 MB less at peak on the province demo's
-    6.2 M rows, docs/performance.md "read7"). Rows never put are missing."""
+    of parts, no row is copied a second time (the measures of the province demo's 6.2 M rows
+    are ≈ 270 MB; joining per-file parts raised the reader's resident size by 170–200 MB,
+    docs/performance.md "read7"). Rows never put are missing."""
 
     _MISSING = (np.nan, np.nan, False, False, True, 0)
     """A missing row's bounds, area, rect, polygonal, missing and code."""
