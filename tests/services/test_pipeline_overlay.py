@@ -121,6 +121,27 @@ def test_numeric_columns_with_nulls_read_as_arrow_gives_them(
     assert buildings["floors"].isna().sum() > 10
 
 
+def test_the_reader_allocates_from_jemalloc_and_restores_the_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pyarrow as pa
+
+    from indspace.services.pipeline_overlay import _arrow_pool
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool().backend_name
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("pyarrow built without jemalloc")
+    with _arrow_pool():
+        assert pa.default_memory_pool().backend_name == "jemalloc"
+    assert pa.default_memory_pool().backend_name == before
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)  # the user's choice stands
+    with _arrow_pool():
+        assert pa.default_memory_pool().backend_name == before
+
+
 # ------------------------------------------------------------------ the step on a pool
 @pytest.fixture(scope="module")
 def crossing(tiled: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
@@ -266,24 +287,3 @@ def test_pipeline_local_on_the_pool_writes_the_same_files(
             pd.testing.assert_frame_equal(
                 pd.read_parquet(a), pd.read_parquet(b), check_exact=True, obj=name
             )
-
-
-def test_the_reader_allocates_from_jemalloc_and_restores_the_pool(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import pyarrow as pa
-
-    from indspace.services.pipeline_overlay import _arrow_pool
-
-    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-    before = pa.default_memory_pool().backend_name
-    try:
-        pa.jemalloc_memory_pool()
-    except NotImplementedError:
-        pytest.skip("pyarrow built without jemalloc")
-    with _arrow_pool():
-        assert pa.default_memory_pool().backend_name == "jemalloc"
-    assert pa.default_memory_pool().backend_name == before
-    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)  # the user's choice stands
-    with _arrow_pool():
-        assert pa.default_memory_pool().backend_name == before
