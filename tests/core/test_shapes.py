@@ -194,3 +194,27 @@ def test_parts_decide_to_hold_as_the_whole() -> None:
     more = Shapes.concat([*parts, Shapes.from_wkb(values[:3], hold=False)])  # 13 of 25
     assert more.geos is not None
     assert shapely.to_wkb(more.geos).tolist() == shapely.to_wkb(np.r_[geoms, odd[:3]]).tolist()
+
+
+def test_writer_puts_parts_in_place_in_any_order() -> None:
+    """Parts put into their rows (in any order, from several threads) measure and give
+    back what the whole column does; rows never put are missing; a part past the end is
+    refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indspace.core.engines.shapes import ShapesWriter
+
+    geoms = np.concatenate([_rect_variants(), _odd_shapes(), _rect_variants()[::2]])
+    wkb = shapely.to_wkb(geoms)
+    values = pa.array(list(wkb), type=pa.binary())
+    cuts = [(30, 40), (0, 12), (12, 30), (40, len(geoms))]
+    writer = ShapesWriter(len(geoms) + 2)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda c: writer.put(c[0], values[c[0] : c[1]]), cuts))
+    got = writer.shapes()
+    want = Shapes.from_geos(np.concatenate([geoms, [None, None]]))
+    _same(got, want)
+    rows = np.arange(len(geoms) + 2)
+    assert shapely.to_wkb(got.geoms(rows)).tolist() == [*wkb.tolist(), None, None]
+    with pytest.raises(ValueError, match="past"):
+        writer.put(len(geoms), values[:3])

@@ -84,6 +84,64 @@ def test_same_figures_to_the_bit(tiled: Path) -> None:
     assert got["parcel_id"].str.endswith("~1").sum() > 0  # the copy is overlaid too
 
 
+def test_numeric_columns_with_nulls_read_as_arrow_gives_them(
+    tiled: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The numeric columns are copied file by file into whole arrays; a column with nulls
+    in some file is converted as ``Table.to_pandas`` converts it (integers with nulls:
+    float64 with NaN) — the same values and dtypes as the pipeline's reader."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path_factory.mktemp("nulls") / "input"
+    shutil.copytree(tiled, out)
+    files = sorted((out / "buildings").glob(f"district=*/{PART_FILE}"))
+    for f, cols in ((files[1], ["floors", "height_m"]), (files[-1], ["floors"])):
+        t = pq.read_table(f)
+        for c in cols:  # every third value null, the type and the metadata kept
+            values = t.column(c).to_pylist()
+            values[::3] = [None] * len(values[::3])
+            at = t.schema.get_field_index(c)
+            t = t.set_column(at, t.schema.field(c), pa.array(values, t.column(c).type))
+        pq.write_table(t, f)
+    _, buildings, _ = read_overlay_input(out, threads=2)
+    want = read_partitioned_geoparquet(out, "buildings")[BUILDING_COLUMNS]
+    assert buildings["floors"].dtype == want["floors"].dtype == np.float64
+    assert buildings["gfa_m2"].dtype == want["gfa_m2"].dtype == np.float64  # no null: as read
+    for col in BUILDING_COLUMNS:
+        if col != "geometry":
+            pd.testing.assert_series_equal(
+                buildings[col].reset_index(drop=True),
+                want[col].reset_index(drop=True),
+                check_exact=True,
+                check_names=False,
+            )
+    assert buildings["floors"].isna().sum() > 10
+
+
+def test_the_reader_allocates_from_jemalloc_and_restores_the_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pyarrow as pa
+
+    from indspace.services.pipeline_overlay import _arrow_pool
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool().backend_name
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("pyarrow built without jemalloc")
+    with _arrow_pool():
+        assert pa.default_memory_pool().backend_name == "jemalloc"
+    assert pa.default_memory_pool().backend_name == before
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)  # the user's choice stands
+    with _arrow_pool():
+        assert pa.default_memory_pool().backend_name == before
+
+
 # ------------------------------------------------------------------ the step on a pool
 @pytest.fixture(scope="module")
 def crossing(tiled: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:

@@ -19,6 +19,7 @@ less; see docs/performance.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ import pandas as pd
 
 from indspace.core.engines.controlline import overlay as line_overlay
 from indspace.core.engines.land_figures import overlay_buildings
-from indspace.core.engines.shapes import Shapes
+from indspace.core.engines.shapes import Shapes, ShapesWriter
 from indspace.core.engines.units import contiguity_pairs
 from indspace.core.model.partitions import PART_FILE
 from indspace.services.land import STORE_BUILDING_COLUMNS, StoreOverlay
@@ -123,55 +124,177 @@ def _read_frames(
     as :class:`Shapes`, :func:`_measured`) is added after the buildings' files, before the
     sort (none when the whole is already in id order).
 
-    Each file is measured (:meth:`Shapes.from_wkb`) on the reading thread right after it
-    is read, and its WKB dropped at once: the whole WKB column (≈ 620 MB on the province
-    demo) is never resident, only one file's per thread (docs/performance.md, "read7")."""
+    The files' footers are read first (row counts, column types); then each file is
+    measured on the reading thread right after it is read, straight into its rows of the
+    whole column (:class:`ShapesWriter`), its numeric columns copied into their rows of
+    whole NumPy arrays (:func:`_numeric_columns`), and those Arrow columns and its WKB
+    dropped at once. So the whole WKB column (≈ 620 MB on the province demo) is never
+    resident, only one file's per thread, and neither the measures nor the numbers are
+    copied a second time (docs/performance.md, "read7"). Arrow allocates from its jemalloc
+    pool meanwhile (:func:`_arrow_pool`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     b_cols = _b_read_columns()
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        reads = list(
-            pool.map(
-                lambda job: _read_measured(*job),
-                [(f, ["parcel_id", "geometry"]) for f in p_files] + [(f, b_cols) for f in b_files],
-            )
-        )
-        p_parts = reads[: len(p_files)]
-        b_parts = reads[len(p_files) :] + [
-            _measured(e) if isinstance(e, pa.Table) else e for e in extra or []
+    jobs = [(f, ["parcel_id", "geometry"]) for f in p_files] + [(f, b_cols) for f in b_files]
+    np_ = len(p_files)
+    sides = (range(np_), range(np_, len(jobs)))
+    with _arrow_pool(), ThreadPoolExecutor(max(1, threads)) as pool:
+        opened = list(pool.map(lambda job: pq.ParquetFile(job[0]), jobs))
+        sizes = [f.metadata.num_rows for f in opened]
+        starts = [0] * len(jobs)
+        for side in sides:
+            for k in side[1:]:
+                starts[k] = starts[k - 1] + sizes[k - 1]
+        writers = [ShapesWriter(sum(sizes[k] for k in side)) for side in sides]
+        dtypes = [
+            _numeric_columns([opened[k].schema_arrow for k in side], jobs[side[0]][1])
+            if len(side)
+            else {}
+            for side in sides
         ]
-        if not b_parts:
-            b_parts = [_measured(_empty_buildings())]
-        del reads
-        parcels_f = pool.submit(_frame, p_parts, "parcel_id")
-        buildings_f = pool.submit(_frame, b_parts, "building_id")
-        del p_parts, b_parts
+        numbers = [
+            {c: np.empty(w.n, dtype=d) for c, d in kinds.items()}
+            for kinds, w in zip(dtypes, writers, strict=True)
+        ]
+
+        def read(k: int) -> Any:
+            t = opened[k].read(columns=jobs[k][1])
+            opened[k] = None  # its reader and buffers go now
+            if len(t) != sizes[k]:
+                raise ValueError(f"{jobs[k][0]}: {len(t)} rows read, {sizes[k]} in its footer")
+            at, side = starts[k], int(k >= np_)
+            writers[side].put(at, t.column("geometry"))
+            done = ["geometry"]
+            for c, whole in numbers[side].items():
+                if t.column(c).null_count == 0:  # else converted as before, see below
+                    whole[at : at + len(t)] = t.column(c).to_numpy()
+                    done.append(c)
+            return t.drop_columns(done)
+
+        tables = list(pool.map(read, range(len(jobs))))
+        more = [_measured(e) if isinstance(e, pa.Table) else e for e in extra or []]
+        b_shapes = Shapes.concat([writers[1].shapes(hold=False), *(s for _, s in more)])
+        frames = [
+            (
+                [tables[k] for k in side],
+                numbers[i],
+                [t for t, _ in more] if i else [],
+                [starts[k] for k in side],
+                b_shapes if i else writers[0].shapes(),
+            )
+            for i, side in enumerate(sides)
+        ]
+        if not len(sides[1]) and not more:
+            frames[1] = ([_empty_buildings().drop_columns(["geometry"])], {}, [], [0], b_shapes)
+        del tables, more, b_shapes
+        parcels_f = pool.submit(_frame, *frames[0], "parcel_id")
+        buildings_f = pool.submit(_frame, *frames[1], "building_id")
+        del frames
         parcels, buildings = parcels_f.result(), buildings_f.result()
     return parcels, {c: buildings[c] for c in BUILDING_COLUMNS}
 
 
-def _frame(parts: list[tuple[Any, Shapes]], key: str) -> dict[str, Any]:
-    """The rows of ``parts`` (:func:`_measured`) by ``key`` (each file is sorted, the files
-    in turn need not be: a tiled input) as a mapping of columns (pandas Series), the
-    geometry as :class:`Shapes`. ``parts`` is emptied (its arrays freed as they are
-    joined)."""
+def _numeric_columns(schemas: list[Any], columns: list[str]) -> dict[str, np.dtype[Any]]:
+    """The ``columns`` of these files (Arrow schemas) that pandas gets as NumPy arrays of
+    one dtype when they hold no null: integers, floats (not half) and booleans of the
+    same type in every file — with their NumPy dtypes."""
+    import pyarrow as pa
+
+    out: dict[str, np.dtype[Any]] = {}
+    for c in columns:
+        types = {s.field(c).type for s in schemas}
+        if len(types) != 1:
+            continue
+        (kind,) = types
+        if (
+            pa.types.is_integer(kind)
+            or pa.types.is_boolean(kind)
+            or (pa.types.is_floating(kind) and not pa.types.is_float16(kind))
+        ):
+            out[c] = np.dtype(kind.to_pandas_dtype())
+    return out
+
+
+def _frame(
+    tables: list[Any],
+    numbers: dict[str, np.ndarray],
+    extra: list[Any],
+    starts: list[int],
+    shapes: Shapes,
+    key: str,
+) -> dict[str, Any]:
+    """The rows of ``tables`` (a file's columns but the geometry and those whose values
+    are in ``numbers`` from row ``starts[k]``) and then ``extra`` (tables with every
+    column), ``shapes`` their geometry, by ``key`` (each file is sorted, the files in turn
+    need not be: a tiled input), as a mapping of columns (pandas Series, as
+    ``Table.to_pandas`` gives them), the geometry as :class:`Shapes`."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    t = pa.concat_tables([a for a, _ in parts])
-    shapes = Shapes.concat([s for _, s in parts])
-    parts.clear()
+    values: dict[str, np.ndarray] = {}
+    for c, whole in numbers.items():
+        if not extra and all(c not in t.column_names for t in tables):
+            values[c] = whole  # every file's values copied: no null
+            continue
+        # a file with nulls in it, or rows of extra tables: the column from Arrow as a whole
+        chunks: list[Any] = []
+        for t, at in zip(tables, starts, strict=True):
+            here = c in t.column_names
+            chunks += t.column(c).chunks if here else [pa.array(whole[at : at + len(t)])]
+        for t in extra:
+            chunks += t.column(c).chunks
+        kind = chunks[0].type if chunks else pa.from_numpy_dtype(whole.dtype)
+        values[c] = pa.chunked_array(chunks, type=kind).to_pandas().to_numpy()
+        tables = [t.drop_columns([c]) if c in t.column_names else t for t in tables]
+        extra = [t.drop_columns([c]) for t in extra]
+    t = pa.concat_tables([*tables, *extra])
+    del tables, extra
     ids = t.column(key)
     if len(t) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
         order = pc.sort_indices(ids)
         t = t.take(order)
-        shapes = shapes.take(order.to_numpy())
+        at = order.to_numpy()
+        shapes = shapes.take(at)
+        values = {c: v[at] for c, v in values.items()}
     rest = t.to_pandas()
     out: dict[str, Any] = {c: rest[c] for c in rest.columns}
+    for c, v in values.items():
+        out[c] = pd.Series(v, name=c, dtype=v.dtype, copy=False)
     out["geometry"] = shapes
     return out
+
+
+@contextlib.contextmanager
+def _arrow_pool() -> Any:
+    """Arrow's default memory pool set to its jemalloc one inside the block, unless
+    ``ARROW_DEFAULT_MEMORY_POOL`` chooses one (or jemalloc is not built in). Measured on the
+    province demo (180 files, docs/performance.md "read7"), the read in
+    ``large_blocks_in_heap`` peaked at 1.07–1.09 GB resident with jemalloc, 1.24 GB with
+    the default mimalloc pool (which keeps each file's freed read buffers) and 1.08–1.12 GB
+    with the system allocator, using 3.2–3.6 s of CPU against mimalloc's 4.8–5.1 s; the
+    whole overlay step peaked at 3.1–3.25 GB against mimalloc's 3.37 GB. (The Parquet read
+    options ``pre_buffer``, ``buffer_size``, ``memory_map`` and ``use_threads`` changed
+    neither measurably.) The pool is the process's: other threads' Arrow allocations
+    meanwhile come from it too (harmless: buffers return to their own pool)."""
+    import pyarrow as pa
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        yield
+        return
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        yield
+        return
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 def _b_read_columns() -> list[str]:
