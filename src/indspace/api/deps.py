@@ -96,9 +96,9 @@ def gate(check: Check) -> Any:
     back. Declared on a router (``APIRouter(dependencies=[...])``) or a route, it runs before
     FastAPI judges the route's own path, query, header and body values, so a caller who may
     not call the route learns nothing of them: anonymous → 401, a role not allowed → 403,
-    and only then a 422 for a bad value. The few refusals FastAPI makes before it solves
-    any dependency (a body that is not JSON, an unreadable form) ask the route's gates
-    first too (:func:`install`'s handlers, :func:`_refusal_of_caller`)."""
+    and only then a 422 for a bad value. The few refusals made before any dependency is
+    solved (a body that is not JSON, an unreadable form, a method the path does not take)
+    ask the route's gates first too (:func:`install`'s handlers, :func:`_refusal_of_caller`)."""
 
     async def caller(request: Request, who: Who) -> Principal:   # pure: no thread hop
         check(request, who)
@@ -162,11 +162,12 @@ def _check_of(dependency: object) -> Check | None:
 
 
 async def _refusal_of_caller(request: Request) -> JSONResponse | None:
-    """The answer for the caller when FastAPI refuses a request before it has solved the
-    route's dependencies — it parses a JSON body (or a form) first, so ``{not json`` was a
-    422 (an unreadable form a 400) whoever called: the route's gates that have not passed
-    are asked now (anonymous → 401, a role not allowed → 403). None when they pass, or when
-    they did pass already (a 422 of a value, judged after them) or the route has none."""
+    """The answer for the caller when a request is refused before the route's dependencies
+    are solved — FastAPI parses a JSON body (or a form) first, so ``{not json`` was a 422
+    (an unreadable form a 400) whoever called, and a method the path does not take a 405:
+    the route's gates that have not passed are asked now (anonymous → 401, a role not
+    allowed → 403). None when they pass, when they did pass already (a 422 of a value,
+    judged after them) or when the route has none (public routes, unknown paths)."""
     route = request.scope.get("route")
     done = request.scope.get(_CHECKED, ())
     checks = [c for d in getattr(route, "dependencies", ())
