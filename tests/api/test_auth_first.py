@@ -169,3 +169,146 @@ def test_role_before_bad_values(apps: dict[str, TestClient]) -> None:
     ]:
         r = c.request(method, path, params=params, json=body, headers=h["admin"])
         assert (r.status_code, r.json()["where"]) == (422, where), (path, r.text)
+
+
+NOT_JSON = b'{"year": 2024, not json'
+"""A body FastAPI cannot parse: it refuses it (422) before it solves any dependency."""
+
+
+@pytest.mark.parametrize("layers", ["default", "closed"])
+def test_body_that_is_not_json_gets_401_first(apps: dict[str, TestClient], layers: str) -> None:
+    """Anonymous (or with a bad token), a body that is not JSON on any route that takes one:
+    401, as for a bad value, not the 422 of the body — FastAPI parses the body before the
+    route's dependencies, so the refusal asks the route's gates first. Login stays 422."""
+    client = apps[layers]
+    posted = []
+    for path, ops in client.app.openapi()["paths"].items():  # type: ignore[attr-defined]
+        for method, op in ops.items():
+            if "application/json" not in op.get("requestBody", {}).get("content", {}):
+                continue
+            url = path.replace("{action}", "approve")
+            for p in op.get("parameters", []):
+                url = url.replace("{" + p["name"] + "}", "x")
+            posted.append((method.upper(), path, url))
+    assert len(posted) >= 7  # the objections, resolutions, proposals, reports, plans…
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        got = {}
+        for method, path, url in posted:
+            r = client.request(
+                method,
+                url,
+                content=NOT_JSON,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            got[(method, path)] = (r.status_code, r.json()["error"])
+        login = got.pop(("POST", "/api/auth/login"))
+        assert login == (422, "RequestValidationError")
+        wrong = {k: v for k, v in got.items() if v != (401, "AuthError")}
+        assert not wrong, wrong
+
+
+def test_body_that_is_not_json_gets_403_before_422(apps: dict[str, TestClient]) -> None:
+    """Logged in without the route's role (the router's or the route's rule, or the rule of
+    the path's action), a body that is not JSON: 403; a caller who may call the route gets
+    the 422 of the body."""
+    c = apps["default"]
+    h = {u: bearer(c, u) for u in ("admin", "officer", "firm", "auditor")}
+    json_type = {"Content-Type": "application/json"}
+    for user, path in [
+        ("firm", "/api/evaluation/runs"),
+        ("firm", "/api/evaluation/objections/x/resolve"),
+        ("auditor", "/api/evaluation/runs/x/objections"),
+        ("auditor", "/api/controlline/proposals"),
+        ("officer", "/api/controlline/proposals/x/approve"),
+        ("firm", "/api/controlline/proposals/x/withdraw"),
+    ]:
+        r = c.post(path, content=NOT_JSON, headers={**h[user], **json_type})
+        assert (r.status_code, r.json()["error"]) == (403, "ForbiddenError"), (user, path, r.text)
+    for path in ("/api/evaluation/runs", "/api/controlline/proposals/x/approve"):
+        r = c.post(path, content=NOT_JSON, headers={**h["admin"], **json_type})
+        assert (r.status_code, r.json()["error"]) == (422, "RequestValidationError"), r.text
+        assert r.json()["where"].startswith("body"), r.text
+
+
+def test_wrong_method_gets_401_first(apps: dict[str, TestClient]) -> None:
+    """A method a protected path does not take is refused like any other bad part of the
+    request: 401 for an anonymous caller, 405 for a logged-in one (and for public paths)."""
+    c = apps["default"]
+    admin = bearer(c, "admin")
+    for method, path in [("PUT", "/api/audit"), ("DELETE", "/api/evaluation/runs")]:
+        assert c.request(method, path).status_code == 401, path
+        assert c.request(method, path, headers=admin).status_code == 405, path
+    assert c.request("PUT", "/api/health").status_code == 405
+
+
+UNKNOWN_LAYER_URLS = [
+    "/tiles/no_such_layer.json",
+    "/tiles/no_such_layer/14/13700/6700.mvt",
+    "/ogc/collections/no_such_layer",
+    "/ogc/collections/no_such_layer/items",
+    "/ogc/collections/no_such_layer/items/x",
+]
+
+
+@pytest.mark.parametrize("layers", ["default", "closed"])
+def test_unknown_layer_is_401_for_anonymous(apps: dict[str, TestClient], layers: str) -> None:
+    """An unknown tile layer or OGC collection is refused to an anonymous caller like a layer
+    that needs a login (401, so the answers do not tell which layers exist); a logged-in
+    caller gets the 404. The public layers still answer anonymously."""
+    client = apps[layers]
+    for url in UNKNOWN_LAYER_URLS:
+        r = client.get(url)
+        assert (r.status_code, r.json()["error"]) == (401, "AuthError"), (url, r.text)
+        r = client.get(url, headers={"Authorization": "Bearer not-a-token"})
+        assert r.status_code == 401, (url, r.text)
+    officer = bearer(client, "officer")
+    for url in UNKNOWN_LAYER_URLS:
+        r = client.get(url, headers=officer)
+        assert (r.status_code, r.json()["error"]) == (404, "NotFoundError"), (url, r.text)
+    public = 200 if layers == "default" else 401
+    for url in (
+        "/tiles/parcels.json",
+        "/ogc/collections/parcels",
+        "/ogc/collections/control_lines",
+    ):
+        assert client.get(url).status_code == public, url
+    assert client.get("/tiles/parcels.json", headers=officer).status_code == 200
+
+
+def test_owner_filter_asks_login_before_values(apps: dict[str, TestClient]) -> None:
+    """A filter naming an enterprise (``owner_credit_code``) on a public layer: an anonymous
+    caller gets 401 before any value is judged (not the 422 of a bad ``limit``); for a
+    logged-in caller the enterprise is judged on its record, after the values: an officer
+    of another district gets the 422 of a bad value, then 403 for the firm; the firm's own
+    district officer gets the parcels."""
+    c = apps["default"]
+    firm = c.get("/api/auth/me", headers=bearer(c, "firm")).json()["credit_code"]
+    assert firm
+    lists = [
+        ("/api/parcels", {"owner_credit_code": firm, "limit": "-1"}, "query.limit"),
+        (
+            "/ogc/collections/parcels/items",
+            {"owner_credit_code": firm, "limit": "0"},
+            "query.limit",
+        ),
+    ]
+    other, own = bearer(c, "officer2"), bearer(c, "officer")
+    for url, params, where in lists:
+        r = c.get(url, params=params)
+        body = r.json()
+        assert (r.status_code, body["error"], body["where"]) == (
+            401,
+            "AuthError",
+            "owner_credit_code",
+        ), (url, r.text)
+        assert "owner_credit_code" in body["message_zh"] and "anonymous" in body["message_en"]
+        r = c.get(url, params=params, headers=other)
+        assert (r.status_code, r.json()["where"]) == (422, where), (url, r.text)
+        good = {**params, "limit": "5"}
+        r = c.get(url, params=good, headers=other)
+        assert (r.status_code, r.json()["error"]) == (403, "ForbiddenError"), (url, r.text)
+        r = c.get(url, params=good, headers=own)
+        assert r.status_code == 200, (url, r.text)
+    # without the filter the public layer answers anonymously, bad values judged as before
+    assert c.get("/api/parcels", params={"limit": "5"}).status_code == 200
+    assert c.get("/api/parcels", params={"limit": "-1"}).status_code == 422

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
 from indspace.api.app import create_app
+from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.xdist_group("small_demo")
 
@@ -71,7 +72,11 @@ def test_collections_with_extent_and_crs(client: TestClient) -> None:
     assert parcels["storageCrs"].endswith("/EPSG/0/4549")
     assert any(lk["rel"] == "items" and lk["type"] == "application/geo+json"
                for lk in parcels["links"])
-    assert client.get("/ogc/collections/enterprises").status_code == 404
+    # not a collection: anonymous callers are asked to log in (which collections exist is
+    # not told them), logged-in ones get the 404
+    assert client.get("/ogc/collections/enterprises").status_code == 401
+    admin = bearer(client, "admin")
+    assert client.get("/ogc/collections/enterprises", headers=admin).status_code == 404
 
 
 def test_items_paging_and_counts(client: TestClient) -> None:

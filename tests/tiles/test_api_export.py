@@ -17,6 +17,7 @@ from indspace.api.app import create_app
 from indspace.api.tiles import router
 from indspace.core.errors import IndspaceError
 from indspace.store import Store
+from tests.api.conftest import bearer
 from tests.cli.conftest import run
 from tests.tiles.conftest import TILE
 
@@ -47,8 +48,12 @@ def test_http(small_demo: Path) -> None:
             body = r.json()
             assert body["error"] == "TileRangeError"
             assert body["message_zh"] and body["message_en"]
-        assert c.get("/tiles/nope/14/1/1.mvt").status_code == 404
-        assert c.get("/tiles/nope.json").json()["error"] == "NotFoundError"
+        # an unknown layer: 401 anonymously (like a login layer: which layers exist is not
+        # told), 404 once logged in
+        assert c.get("/tiles/nope/14/1/1.mvt").status_code == 401
+        admin = bearer(c, "admin")
+        assert c.get("/tiles/nope/14/1/1.mvt", headers=admin).status_code == 404
+        assert c.get("/tiles/nope.json", headers=admin).json()["error"] == "NotFoundError"
 
 
 class Refused(IndspaceError):

@@ -8,7 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from indspace.api import links as ln
-from indspace.api.deps import LOGIN, Limit, Offset, PublicLayers, StoreDep, Who, layer_reader
+from indspace.api.deps import (
+    LOGIN,
+    Limit,
+    Offset,
+    PublicLayers,
+    StoreDep,
+    Who,
+    enterprise_filter_reader,
+    layer_reader,
+)
 from indspace.services import catalog, search
 from indspace.services.controlline import today
 from indspace.services.info import store_info
@@ -100,7 +109,8 @@ def router() -> APIRouter:
         return catalog.page(store, "indicators", limit=100, offset=0, who=who,
                             filters={"credit_code": credit_code})
 
-    @parcel_layer.get("/parcels", openapi_extra=ln.links(
+    @parcel_layer.get("/parcels", dependencies=[enterprise_filter_reader("parcels")],
+                      openapi_extra=ln.links(
         200, GetParcel=(ln.PARCEL, {
             "parcel_id": "$response.body#/items/features/0/properties/parcel_id"}),
         ParcelSummary=(ln.PARCEL_SUMMARY, {

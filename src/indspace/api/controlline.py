@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from indspace.api import links as ln
@@ -16,6 +16,7 @@ from indspace.api.deps import (
     StoreDep,
     Who,
     allowed,
+    gate,
     layer_reader,
     with_etag,
 )
@@ -40,10 +41,13 @@ class Enforce(BaseModel):
                                   "withdrawn")
 
 
-async def _actor(request: Request, who: Who) -> Principal:
+def _may_act(request: Request, who: Principal) -> None:
     """The roles that may take the path's action (before the action's name and the body
     are judged)."""
-    return adjustments.require_actor(who, str(request.path_params.get("action", "")))
+    adjustments.require_actor(who, str(request.path_params.get("action", "")))
+
+
+ACTOR = gate(_may_act)
 
 
 def router() -> APIRouter:
@@ -86,7 +90,7 @@ def router() -> APIRouter:
         """一个调整方案（ETag）/ one proposal with its ETag."""
         return with_etag(response, adjustments.proposal(store, proposal_id, who=who))
 
-    @private.post("/proposals/{proposal_id}/{action}", dependencies=[Depends(_actor)],
+    @private.post("/proposals/{proposal_id}/{action}", dependencies=[ACTOR],
                   openapi_extra=ln.links(
         200, NextAction=(ln.PROPOSAL_ACT, {"proposal_id": "$response.body#/proposal_id",
                                            "header.If-Match": "$response.header.ETag"})))

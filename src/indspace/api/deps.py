@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -18,12 +19,13 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indspace.core.access import Principal
 from indspace.core.errors import IndspaceError, RateLimitedError
 from indspace.services.accounts import Authenticator
-from indspace.services.scope import require_layer, tile_scope
+from indspace.services.scope import require_filter_login, require_layer, tile_scope
 from indspace.store import Store
 
 log = logging.getLogger("indspace.api")
@@ -55,10 +57,11 @@ def _caller(request: Request) -> Principal:
 
 
 def layer_guard(request: Request, layer: str) -> tuple[str, str] | None:
-    """Tiles: anonymous readers get the public layers (no look-up at all); a header is
-    resolved to its account first. Returns the scope a scoped layer is narrowed to: a
-    district officer sees grades and units of its district, an enterprise user the grades of
-    its own parcels (and no units)."""
+    """Tiles: anonymous readers get the public layers (no look-up at all); any other name,
+    an unknown one too, needs a login (so anonymous callers are not told which layers
+    exist). A header is resolved to its account first. Returns the scope a scoped layer is
+    narrowed to: a district officer sees grades and units of its district, an enterprise
+    user the grades of its own parcels (and no units)."""
     layers = request.app.state.public_layers
     if layer in layers:
         return None
@@ -77,19 +80,40 @@ Who = Annotated[Principal, Depends(current_principal)]
 PublicLayers = Annotated[tuple[str, ...], Depends(public_layers)]
 
 
-def allowed(rule: Callable[[Principal], object]) -> Any:
-    """A dependency that asks a service's rule about the caller (``rule(who)`` raises 401 or
-    403) and gives the caller back. Declared on a router (``APIRouter(dependencies=[...])``)
-    or a route, it runs before FastAPI judges the route's own path, query, header and body
-    values, so a caller who may not call the route learns nothing of them: anonymous → 401,
-    a role not allowed → 403, and only then a 422 for a bad value. The rules stay in the
-    services and ``core/access`` (one owner); this only decides when they are asked."""
+Check = Callable[[Request, Principal], object]
+"""``check(request, who)``: refuses the caller by raising (401 or 403); asked only about the
+caller and the route's path (never a query or body value)."""
 
-    async def caller(who: Who) -> Principal:   # a pure rule: no thread hop needed
-        rule(who)
+_CHECKS: WeakKeyDictionary[Callable[..., Any], Check] = WeakKeyDictionary()
+"""The dependency functions made by :func:`gate`, each with its check."""
+
+_CHECKED = "indspace.checked"
+"""``request.scope`` key: the checks of :func:`gate` that have passed for this request."""
+
+
+def gate(check: Check) -> Any:
+    """A dependency that asks ``check(request, who)`` about the caller and gives the caller
+    back. Declared on a router (``APIRouter(dependencies=[...])``) or a route, it runs before
+    FastAPI judges the route's own path, query, header and body values, so a caller who may
+    not call the route learns nothing of them: anonymous → 401, a role not allowed → 403,
+    and only then a 422 for a bad value. The few refusals made before any dependency is
+    solved (a body that is not JSON, an unreadable form, a method the path does not take)
+    ask the route's gates first too (:func:`install`'s handlers, :func:`_refusal_of_caller`)."""
+
+    async def caller(request: Request, who: Who) -> Principal:   # pure: no thread hop
+        check(request, who)
+        request.scope.setdefault(_CHECKED, set()).add(check)
         return who
 
+    _CHECKS[caller] = check
     return Depends(caller)
+
+
+def allowed(rule: Callable[[Principal], object]) -> Any:
+    """:func:`gate` for a service's rule about the caller alone (``rule(who)`` raises 401 or
+    403). The rules stay in the services and ``core/access`` (one owner); this only decides
+    when they are asked."""
+    return gate(lambda request, who: rule(who))
 
 
 LOGIN = allowed(Principal.require_login)
@@ -104,13 +128,59 @@ def layer_reader(*layer_names: str) -> Any:
     callers only the public ones, ``INDSPACE_PUBLIC_LAYERS``), asked before the request's
     values are judged."""
 
-    async def reader(request: Request, who: Who) -> Principal:
+    def check(request: Request, who: Principal) -> None:
         layers = request.app.state.public_layers
         for name in layer_names:
             require_layer(who, name, layers)
-        return who
 
-    return Depends(reader)
+    return gate(check)
+
+
+def enterprise_filter_reader(table: str | None = None) -> Any:
+    """A dependency: a filter on an attribute that identifies an enterprise
+    (``?owner_credit_code=``, ``services/scope.ENTERPRISE_ATTRIBUTES``) needs a login, asked
+    before the request's values (anonymous → 401, not the 422 of a bad ``limit``); which
+    enterprise a logged-in caller may name is decided by the service once it has read the
+    record (403 after the values). ``table``: the filtered table; default the path's
+    ``collection_id``."""
+
+    def check(request: Request, who: Principal) -> None:
+        name = table or str(request.path_params.get("collection_id", ""))
+        require_filter_login(who, name, request.query_params)
+
+    return gate(check)
+
+
+def _check_of(dependency: object) -> Check | None:
+    """The check of a :func:`gate` dependency; None for any other dependency."""
+    if not callable(dependency):
+        return None
+    try:
+        return _CHECKS.get(dependency)
+    except TypeError:       # not weakly referable (a builtin): not a gate
+        return None
+
+
+async def _refusal_of_caller(request: Request) -> JSONResponse | None:
+    """The answer for the caller when a request is refused before the route's dependencies
+    are solved — FastAPI parses a JSON body (or a form) first, so ``{not json`` was a 422
+    (an unreadable form a 400) whoever called, and a method the path does not take a 405:
+    the route's gates that have not passed are asked now (anonymous → 401, a role not
+    allowed → 403). None when they pass, when they did pass already (a 422 of a value,
+    judged after them) or when the route has none (public routes, unknown paths)."""
+    route = request.scope.get("route")
+    done = request.scope.get(_CHECKED, ())
+    checks = [c for d in getattr(route, "dependencies", ())
+              if (c := _check_of(getattr(d, "dependency", None))) is not None and c not in done]
+    if not checks:
+        return None
+    try:
+        who = await run_in_threadpool(_caller, request)   # a token look-up reads the store
+        for check in checks:
+            check(request, who)
+    except IndspaceError as exc:
+        return _error_response(exc)
+    return None
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]
@@ -182,6 +252,16 @@ def error_dict(exc: IndspaceError) -> dict[str, str | None]:
     return {k: scrub_paths(v) if k != "error" else v for k, v in exc.to_dict().items()}
 
 
+def _error_response(exc: IndspaceError) -> JSONResponse:
+    """The one error body of ``exc`` with its status (and the 401 and 429 headers)."""
+    resp = JSONResponse(error_dict(exc), status_code=exc.http_status)
+    if exc.http_status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer, Basic realm="indspace"'
+    if isinstance(exc, RateLimitedError):
+        resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
+
+
 HTTP_TEXT = {401: ("需要登录", "login required"), 403: ("无权访问", "forbidden"),
              404: ("资源不存在", "not found"), 405: ("不支持该请求方法", "method not allowed"),
              406: ("不支持的响应格式", "not acceptable")}
@@ -222,15 +302,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IndspaceError)
     async def _error(request: Request, exc: IndspaceError) -> JSONResponse:
-        resp = JSONResponse(error_dict(exc), status_code=exc.http_status)
-        if exc.http_status == 401:
-            resp.headers["WWW-Authenticate"] = 'Bearer, Basic realm="indspace"'
-        if isinstance(exc, RateLimitedError):
-            resp.headers["Retry-After"] = str(exc.retry_after)
-        return resp
+        return _error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if (refused := await _refusal_of_caller(request)) is not None:
+            return refused
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         msg = str(first.get("msg", "invalid request"))
@@ -240,6 +317,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if (refused := await _refusal_of_caller(request)) is not None:
+            return refused
         zh, en = HTTP_TEXT.get(exc.status_code, ("请求错误", str(exc.detail)))
         return error_body(exc.status_code, zh, en, request.url.path)
 

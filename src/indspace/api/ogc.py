@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from indspace.api.deps import PublicLayers, Who
+from indspace.api.deps import PublicLayers, Who, enterprise_filter_reader
 from indspace.core.access import Principal
 from indspace.core.errors import IndspaceError
 from indspace.services import ogc as service
@@ -56,13 +56,12 @@ def _json(body: Any, media: str = JSON, headers: dict[str, str] | None = None) -
 
 def _guard(who: Principal, collection_id: str, layers: tuple[str, ...]
            ) -> tuple[str, str] | None:
-    """Anonymous readers get the public layers; an unknown collection stays a 404. Derived
-    collections (latest grades, units) need a login and are narrowed to the caller's scope,
-    which is returned."""
-    if collection_id in service.COLLECTIONS:
-        require_layer(who, collection_id, layers)
-    elif collection_id in DERIVED:
-        require_layer(who, collection_id, layers)
+    """Anonymous readers get the public layers; any other name — an unknown collection too
+    — needs a login first (401), so an anonymous caller is not told which collections exist
+    (the 404 comes after, from the service). Derived collections (latest grades, units) are
+    narrowed to the caller's scope, which is returned."""
+    require_layer(who, collection_id, layers)
+    if collection_id in DERIVED:
         return tile_scope(who, collection_id)
     return None
 
@@ -141,7 +140,7 @@ def router(store: Store) -> APIRouter:
         _check_format(f)
         return _json(ogc.collection(collection_id, _base(request), scope))
 
-    @r.get("/collections/{collection_id}/items")
+    @r.get("/collections/{collection_id}/items", dependencies=[enterprise_filter_reader()])
     def items(request: Request, collection_id: str, who: Who, scope: CollectionScope,
               limit: OgcLimit = service.DEFAULT_LIMIT,
               offset: OgcOffset = 0, bbox: Bbox = None, bbox_crs: BboxCrs = None,

@@ -2,11 +2,12 @@
 MVT tiles (WebMercatorQuad). An empty tile is ``204 No Content``; z/x/y outside the layer's
 zooms or the tile matrix is ``400`` with the bilingual error body.
 
-``guard(request, layer)`` is called before anything of a layer is served and raises (an
-``IndspaceError`` with its HTTP status) to refuse; the main application plugs its roles in
-there (``INDSPACE_PUBLIC_LAYERS``). On the tile route it runs on the event loop (so that
-cache hits need no thread hop): it must not block — a token lookup should be in memory or
-cached."""
+``guard(request, layer)`` is called before anything of a layer is served — before the layer
+is even looked up, so it must refuse an unknown name as it refuses a layer that needs a login
+— and raises (an ``IndspaceError`` with its HTTP status) to refuse; the main application
+plugs its roles in there (``INDSPACE_PUBLIC_LAYERS``). On the tile route it runs on the
+event loop (so that cache hits need no thread hop): it must not block — a token lookup
+should be in memory or cached."""
 
 from __future__ import annotations
 
@@ -33,8 +34,12 @@ def router(store: Store, guard: Guard | None = None,
     r = APIRouter(prefix="/tiles", tags=["Vector tiles / 矢量瓦片"])
 
     def allow(request: Request, layer_id: str) -> service.Scope | None:
-        service.layer(layer_id)   # 404 for an unknown layer before asking the guard
-        return guard(request, layer_id) if guard is not None else None
+        # the guard first: an unknown layer is refused like a login layer (401 for an
+        # anonymous caller, whatever the name), so the answer never tells which layers
+        # exist; the 404 is for callers the guard lets through
+        scope = guard(request, layer_id) if guard is not None else None
+        service.layer(layer_id)
+        return scope
 
     async def layer_scope(request: Request, layer_id: str) -> service.Scope | None:
         """:func:`allow` as the routes' dependency: the layer and the caller are settled

@@ -34,22 +34,28 @@ exchange of whole draw rows keeps every distribution of §4 exactly (it is a per
 the draws) and only moves who holds them, so the 亩均 evaluation's D class (its bottom 5 %,
 mujun-evaluation §8) mostly lands on parcels the combined ``low_far+low_tax`` trigger
 already catches instead of adding to them. The proxy score is the evaluation's,
-approximately: Σ weight × min(indicator ÷ population average, 2) with the ningbo-demo
-weights (规上 tax 30, value added 20 per mu, per tce 20, per t 10, per person 10, R&D share
-10; 规下 tax per mu 50, per kWh 50). It does not see the evaluation's merging of tenants into
-their landlord nor its bonus points, and vetoed firms (≈ 1 %, D outside the quota) stay where
-they are, so some D land remains outside the combined trigger (≈ 2 % of parcels on the city
-demo).
+approximately: Σ weight × min(indicator ÷ population average, cap), with the populations,
+indicator weights and cap (``score_cap_ratio``) of the method the demo city is evaluated with
+(:func:`demo_method`: the ``DEMO_PROFILE`` profile, ningbo-demo — 规上 tax 30, value added 20
+per mu, per tce 20, per t 10, per person 10, R&D share 10; 规下 tax per mu 50, per kWh 50;
+cap 2), each indicator taken from the draws before drift (:func:`_proxy_terms`). It does not
+see the evaluation's merging of tenants into their landlord nor its bonus points, and vetoed
+firms (≈ 1 %, D outside the quota) stay where they are, so some D land remains outside the
+combined trigger (≈ 2 % of parcels on the city demo).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from indspace.core.model.units import M2_PER_MU
+from indspace.core.policy import load_profile
+from indspace.core.policy.evaluation import EvaluationMethod
 from indspace.demo._vocab import IND_ENERGY_FACTOR, IND_TAX_FACTOR, IND_WEIGHT
+from indspace.demo.boundaries import DEMO_PROFILE
 
 ERA_TAX_FACTOR = np.array([0.95, 1.0, 1.1])
 """Tax-per-mu factor by supply era (pre-2005, 2005–2020, 2021+) [I]. Mild: the worst
@@ -62,8 +68,6 @@ the D quota (5 %), as the proxy only approximates the evaluation's score (which 
 tenants into their landlord and adds bonus points)."""
 POOR_FAR = 1.0
 """Land below this FAR is poor land (land-rules C5 ``low_efficiency_min_plot_ratio``)."""
-SMALL_LAND_MU = 3.0
-"""The 规下 populations split at 3 亩 (mujun-evaluation §2)."""
 ERA_SHARE = np.array([0.35, 0.55, 0.10])
 """Supply-era mix (synthetic-data §3)."""
 _ERA_NORM = float(ERA_TAX_FACTOR @ ERA_SHARE)
@@ -97,19 +101,53 @@ class FirmInputs:
     """Share of the attributed land with FAR < :data:`POOR_FAR`; None: no exchange."""
 
 
-def _proxy_points(parts: list[tuple[float, np.ndarray, np.ndarray]], idx: np.ndarray
-                  ) -> np.ndarray:
+Part = tuple[float, np.ndarray, np.ndarray]
+"""One indicator of the proxy score: (weight, numerator, denominator), per firm."""
+Terms = dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+"""(numerator, denominator) of an indicator formula → the proxy's arrays for them."""
+
+
+def demo_method(on: date) -> EvaluationMethod:
+    """The 亩均 evaluation method the demo city is evaluated with (``DEMO_PROFILE``, read by
+    the policy book's loader) in force on ``on``: the proxy's populations, weights and cap."""
+    return load_profile(DEMO_PROFILE).evaluation_method(on)
+
+
+def _proxy_groups(f: FirmInputs, method: EvaluationMethod, terms: Terms
+                  ) -> list[tuple[np.ndarray, list[Part], float]]:
+    """Per population of ``method``, in its order: the firms in it (scale and attributed
+    land in 亩 as the engine assigns them, the first listed population winning), its
+    indicators as :data:`Part` (those whose formula ``terms`` has; the draws model every
+    one of ningbo-demo's) and its cap (``score_cap_ratio``; none: no cap)."""
+    land_mu = f.land_m2 / M2_PER_MU
+    taken = np.zeros(len(f.above), dtype=bool)
+    out = []
+    for pop in method.populations:
+        hit = (land_mu >= pop.min_land_mu) & ~taken
+        if pop.max_land_mu is not None:
+            hit &= land_mu < pop.max_land_mu
+        if pop.scale != "any":
+            hit &= f.above if pop.scale == "above" else ~f.above
+        taken |= hit
+        iset = method.indicator_sets[pop.indicator_set]
+        parts = [(float(ind.weight), *terms[(ind.numerator, ind.denominator)])
+                 for ind in iset.indicators if (ind.numerator, ind.denominator) in terms]
+        cap = iset.score_cap_ratio if iset.score_cap_ratio is not None else np.inf
+        out.append((hit, parts, float(cap)))
+    return out
+
+
+def _proxy_points(parts: list[Part], idx: np.ndarray, cap: float) -> np.ndarray:
     """The evaluation's score, approximately, for the firms ``idx``: Σ weight × min(value ÷
-    the group's Σ numerator ÷ Σ denominator, 2) over ``(weight, numerator, denominator)``."""
+    the group's Σ numerator ÷ Σ denominator, cap) over ``(weight, numerator, denominator)``."""
     score = np.zeros(len(idx))
     for weight, num, den in parts:
         avg = num[idx].sum() / den[idx].sum()
-        score += weight * np.minimum(num[idx] / den[idx] / avg, 2.0)
+        score += weight * np.minimum(num[idx] / den[idx] / avg, cap)
     return score
 
 
-def _worst_onto_poor_land(f: FirmInputs, above_parts: list[tuple[float, np.ndarray, np.ndarray]],
-                          below_parts: list[tuple[float, np.ndarray, np.ndarray]],
+def _worst_onto_poor_land(f: FirmInputs, groups: list[tuple[np.ndarray, list[Part], float]],
                           rng: np.random.Generator) -> np.ndarray:
     """Permutation of the firms' draw rows moving each population's worst performers (bottom
     :data:`WORST_SHARE` of the proxy score) off good land: each exchanges its draws with a
@@ -121,13 +159,11 @@ def _worst_onto_poor_land(f: FirmInputs, above_parts: list[tuple[float, np.ndarr
         return perm
     poor = f.poor_share > 0.999
     planted = f.low_tax | f.d_like                      # their tax is overwritten anyway
-    small = f.land_m2 / M2_PER_MU < SMALL_LAND_MU
-    for group, parts in ((f.above, above_parts), (~f.above & ~small, below_parts),
-                         (~f.above & small, below_parts)):
+    for group, parts, cap in groups:
         idx = np.flatnonzero(group & ~planted)
         if len(idx) < 2:
             continue
-        order = idx[np.argsort(_proxy_points(parts, idx), kind="stable")]
+        order = idx[np.argsort(_proxy_points(parts, idx, cap), kind="stable")]
         tail = order[: int(np.floor(WORST_SHARE * len(idx)))]
         movers = np.sort(tail[~poor[tail]])
         # partners: poor-land firms just above the tail first (already low: the exchange
@@ -143,9 +179,33 @@ def _worst_onto_poor_land(f: FirmInputs, above_parts: list[tuple[float, np.ndarr
     return perm
 
 
-def indicators(f: FirmInputs, last_year: int, rng: np.random.Generator
+def _proxy_terms(tax0: np.ndarray, u_va: np.ndarray, land_mu: np.ndarray, e_int: np.ndarray,
+                 energy_factor: np.ndarray, va_per_t: np.ndarray, prod: np.ndarray,
+                 rd_share: np.ndarray, price: np.ndarray) -> Terms:
+    """The indicators the proxy score knows, by formula (numerator, denominator; their ratio
+    is the indicator's value, in the evaluation's units up to a constant factor), from the
+    last year's draws before drift: tax ``tax0`` (万元), value added tax0 ÷ ``u_va`` (万元),
+    land (亩), energy (tce: ``e_int`` × the sector's ``energy_factor`` per 万元 of value
+    added), emissions (t) and employees through value added per unit;
+    the R&D share and the tax per kWh (``price``, 元/kWh) directly, as a mean of the
+    firms' values."""
+    va0 = tax0 / u_va
+    ones = np.ones(len(tax0))
+    return {("tax", "land_area_mu"): (tax0, land_mu),
+            ("value_added", "land_area_mu"): (va0, land_mu),
+            ("value_added", "energy_tce"): (va0, va0 * e_int * energy_factor),
+            ("value_added", "emissions"): (va0, va0 / va_per_t),
+            ("value_added", "employees"): (va0, va0 / prod),
+            ("rd_spend", "revenue"): (rd_share + 1e-9, ones),
+            ("tax", "electricity_kwh"): (price, ones)}
+
+
+def indicators(f: FirmInputs, as_of: date, rng: np.random.Generator
                ) -> dict[str, np.ndarray]:
-    """Firm-year figures; returns columns with ``firm`` (index into inputs) and ``year``."""
+    """Firm-year figures up to ``as_of.year``; returns columns with ``firm`` (index into
+    inputs) and ``year``. The proxy score reads the demo's evaluation method in force on
+    ``as_of`` (:func:`demo_method`)."""
+    last_year = as_of.year
     n = len(f.above)
     land_mu = f.land_m2 / M2_PER_MU
     tpm = np.where(f.above, rng.lognormal(np.log(30.0), 0.85, n),
@@ -165,15 +225,11 @@ def indicators(f: FirmInputs, last_year: int, rng: np.random.Generator
     # the worst performers onto poor land: a permutation of whole draw rows (module doc)
     tax_factor = IND_TAX_FACTOR[f.industry] / _SECTOR_NORM * f.era_factor / _ERA_NORM
     energy_factor = IND_ENERGY_FACTOR[f.industry] / _ENERGY_NORM
-    # the evaluation's indicators (mujun-evaluation §2; ningbo-demo weights) as (weight,
-    # numerator, denominator) per firm, for the proxy score
-    tax0 = tpm * tax_factor * land_mu
-    va0 = tax0 / u_va
-    above_parts = [(30.0, tax0, land_mu), (20.0, va0, land_mu),
-                   (20.0, va0, va0 * e_int * energy_factor), (10.0, va0, va0 / va_per_t),
-                   (10.0, va0, va0 / prod), (10.0, rd_share + 1e-9, np.ones(n))]
-    below_parts = [(50.0, tax0, land_mu), (50.0, price, np.ones(n))]
-    perm = _worst_onto_poor_land(f, above_parts, below_parts, rng)
+    # the evaluation's indicators (mujun-evaluation §2) for the proxy score, weighted by the
+    # demo profile's method
+    terms = _proxy_terms(tpm * tax_factor * land_mu, u_va, land_mu, e_int, energy_factor,
+                         va_per_t, prod, rd_share, price)
+    perm = _worst_onto_poor_land(f, _proxy_groups(f, demo_method(as_of), terms), rng)
     tpm, u_va, u_rev, prod, e_int, va_per_t, rd_share, price, elec_share = (
         x[perm] for x in (tpm, u_va, u_rev, prod, e_int, va_per_t, rd_share, price,
                           elec_share))

@@ -275,7 +275,7 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                                 era_factor=era_w / land_m2, low_tax=low_tax, d_like=d_like,
                                 founded_year=year_of(founded),
                                 poor_share=poor_m2 / np.maximum(land_m2, 1e-9)),
-                     as_of.year, _rng(seed, code, _ECON))
+                     as_of, _rng(seed, code, _ECON))
     # bad indicator records (planted on ordinary firms)
     normal_rows = np.flatnonzero(~(low_tax | d_like)[ind["firm"]])
     picked = prng.choice(normal_rows, size=min(len(normal_rows),

@@ -5,12 +5,12 @@ need in the store (an enterprise's district, a parcel's owner)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from indspace import settings as _settings
 from indspace.core.access import Principal
-from indspace.core.errors import ForbiddenError, NotFoundError
+from indspace.core.errors import AuthError, ForbiddenError, NotFoundError
 from indspace.store import Store
 
 DEFAULT_PUBLIC_LAYERS = tuple(_settings.DEFAULT_PUBLIC_LAYERS.split(","))
@@ -99,21 +99,32 @@ roles); ``null`` for everyone else, and refused as filters (a public reverse loo
 firm's land otherwise)."""
 
 
+def require_filter_login(who: Principal, table: str, filters: Mapping[str, Any]) -> None:
+    """Refuse an anonymous caller a filter on an enterprise-identifying attribute of
+    ``table`` (401: it needs a login). Asks nothing of the store, so the web API asks it
+    before it judges the request's values; which enterprise a logged-in caller may name is
+    decided on the record (:func:`check_enterprise_filters`)."""
+    if who.role != "anonymous":
+        return
+    for column in ENTERPRISE_ATTRIBUTES.get(table, ()):
+        if filters.get(column) is not None:
+            raise AuthError(f"匿名用户不能按 {column} 查询",
+                            f"anonymous callers cannot filter on {column}",
+                            where=column, hint_zh="该字段识别企业，请登录后在权限范围内查询",
+                            hint_en="it identifies an enterprise: log in and query "
+                                    "within your scope")
+
+
 def check_enterprise_filters(who: Principal, store: Store, table: str,
                              filters: dict[str, Any]) -> None:
     """Refuse a filter on an enterprise-identifying attribute the caller may not see:
-    anonymous callers always (403), others outside their scope (403; 404 for an unknown
-    code only inside the scope)."""
+    anonymous callers always (401, :func:`require_filter_login`), others outside their
+    scope (403; 404 for an unknown code only inside the scope)."""
+    require_filter_login(who, table, filters)
     for column in ENTERPRISE_ATTRIBUTES.get(table, ()):
         code = filters.get(column)
         if code is None or who.city_wide:
             continue
-        if who.role == "anonymous":
-            raise ForbiddenError(f"匿名用户不能按 {column} 查询",
-                                 f"anonymous callers cannot filter on {column}",
-                                 where=column, hint_zh="该字段识别企业，请登录后在权限范围内查询",
-                                 hint_en="it identifies an enterprise: log in and query "
-                                         "within your scope")
         require_firm(who, store, str(code))
 
 
