@@ -74,16 +74,20 @@ class StoreOverlay:
     buildings: Any  # STORE_BUILDING_COLUMNS, likewise
     overlay: Overlay
 
-    def stats(self, limit_m: float) -> pd.DataFrame:
+    def stats(self, limit_m: float, *, with_area: bool = False) -> pd.DataFrame:
         """parcel_id, footprint_m2, floor_area_m2, far_floor_m2 (m²) and mean_year_built —
-        one row per parcel with a building, sorted by parcel_id."""
+        one row per parcel with a building, sorted by parcel_id. ``with_area``: also
+        ``area_m2``, the parcel geometry's area (m², GEOS's), for the FAR (looking it up by
+        id afterwards cost 1.2 s on the province's 1.2 M parcels)."""
         import pandas as pd
 
-        sums = parcel_sums(self.overlay, len(self.overlay.parcel_ids), self.buildings, limit_m)
         codes, _ = self._id_codes
+        sums = parcel_sums(self.overlay, len(codes), self.buildings, limit_m)
         rows = np.flatnonzero(sums["n_buildings"] > 0)
-        _, first = np.unique(codes[rows], return_index=True)  # a repeated id: its first row
-        rows = rows[np.sort(first)]
+        in_order = len(rows) < 2 or bool(np.all(codes[rows][1:] > codes[rows][:-1]))
+        if not in_order:  # a repeated id: its first row
+            _, first = np.unique(codes[rows], return_index=True)
+            rows = rows[np.sort(first)]
         frame = pd.DataFrame(
             {
                 "parcel_id": self.overlay.parcel_ids[rows],
@@ -91,9 +95,11 @@ class StoreOverlay:
                 "floor_area_m2": sums["floor_area_m2"][rows],
                 "far_floor_m2": sums["far_floor_m2"][rows],
                 "code": codes[rows],
+                **({"area_m2": self.overlay.parcel_area[rows]} if with_area else {}),
             }
         )
-        frame = frame.sort_values("parcel_id", ignore_index=True)
+        if not frame["parcel_id"].is_monotonic_increasing:
+            frame = frame.sort_values("parcel_id", ignore_index=True)
         by_code = np.append(self._mean_year_by_code(), np.nan)  # code −1 (no id): NaN
         frame["mean_year_built"] = by_code[frame.pop("code").to_numpy()]
         frame["parcel_id"] = frame["parcel_id"].astype("string")
