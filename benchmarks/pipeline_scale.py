@@ -160,13 +160,13 @@ def _write_engine(src: Path, stats: pd.DataFrame, dst: Path) -> None:
             [t.column("parcel_id").to_numpy(zero_copy_only=False) for t in tables]
         ),
     )
-    _write_far(stats, area, dst)
+    _write_far(stats, area.reindex(stats["parcel_id"]).to_numpy(), dst)
 
 
-def _write_far(stats: pd.DataFrame, area: pd.Series, dst: Path) -> None:
+def _write_far(stats: pd.DataFrame, area: np.ndarray, dst: Path) -> None:
     """``parcel_id, floor_area_m2, far_floor_m2, far`` of the engine's sums, ``area`` (m²)
-    indexed by parcel_id."""
-    far = stats["far_floor_m2"].to_numpy() / area.reindex(stats["parcel_id"]).to_numpy()
+    of each row's parcel."""
+    far = stats["far_floor_m2"].to_numpy() / area
     pd.DataFrame(
         {
             "parcel_id": stats["parcel_id"].astype(str),

@@ -52,7 +52,9 @@ def districts_of(input_dir: Path, table: str) -> list[str]:
     )
 
 
-def parcel_stats(parcels: Any, buildings: Any, limit_m: float, *, threads: int = 1) -> pd.DataFrame:
+def parcel_stats(
+    parcels: Any, buildings: Any, limit_m: float, *, threads: int = 1, with_area: bool = False
+) -> pd.DataFrame:
     """Per-parcel building figures of ``parcels`` (:meth:`StoreOverlay.stats`: the overlay
     engine, the frame the evaluation reads). ``buildings`` must hold every building whose
     envelope meets a parcel of ``parcels``, in building-id order (then each parcel's sums
@@ -60,10 +62,11 @@ def parcel_stats(parcels: Any, buildings: Any, limit_m: float, *, threads: int =
     be (Geo)DataFrames whose ``geometry`` column holds Shapely objects, or mappings of
     columns whose ``geometry`` is a :class:`~indspace.core.engines.shapes.Shapes`
     (:func:`read_overlay_input`); ``threads`` is the engine's (the result does not depend
-    on it)."""
+    on it). ``with_area``: with each parcel's ``area_m2`` too (:meth:`StoreOverlay.stats`)."""
     p = _engine_columns(parcels, ["parcel_id", "geometry"])
     b = _engine_columns(buildings, BUILDING_COLUMNS)
-    return StoreOverlay(p, b, overlay_buildings(p, b, threads=threads)).stats(limit_m)
+    overlay = overlay_buildings(p, b, threads=threads)
+    return StoreOverlay(p, b, overlay).stats(limit_m, with_area=with_area)
 
 
 def _engine_columns(frame: Any, names: list[str]) -> dict[str, Any]:
@@ -406,9 +409,9 @@ def _plan(input_dir: Path, n: int) -> tuple[list[list[str]], int, int]:
 
 def group_stats(
     input_dir: Path, codes: list[str], limit_m: float, *, threads: int = 1
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """:func:`parcel_stats` of the parcel partitions ``codes`` (one process's share of
-    :func:`overlay_stats`): ``(stats, parcel_id, parcel_area)``.
+) -> pd.DataFrame:
+    """:func:`parcel_stats` (``with_area``) of the parcel partitions ``codes`` (one
+    process's share of :func:`overlay_stats`).
 
     The buildings are those of these districts plus the *halo* of the others: every building
     of another partition whose envelope meets the envelope of one of these partitions
@@ -446,8 +449,7 @@ def group_stats(
     parcels, buildings = _read_frames(
         _files(input_dir, "parcels", codes), [], threads=threads, extra=parts
     )
-    stats = parcel_stats(parcels, buildings, limit_m, threads=threads)
-    return stats, np.asarray(parcels["parcel_id"], dtype=object), _area(parcels)
+    return parcel_stats(parcels, buildings, limit_m, threads=threads, with_area=True)
 
 
 def _start_method() -> str:
@@ -466,10 +468,11 @@ def _start_method() -> str:
 
 def overlay_stats(
     input_dir: Path, limit_m: float, *, workers: int | None = None
-) -> tuple[pd.DataFrame, pd.Series]:
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The pipeline's overlay step on one machine: the per-parcel figures of
-    :func:`parcel_stats` (sorted by parcel_id) and each parcel's area (m², indexed by
-    parcel_id, for the FAR), on ``workers`` processes (default one per core, at most 2).
+    :func:`parcel_stats` (sorted by parcel_id) and the area of each row's parcel (m², in
+    the rows' order, for the FAR), on ``workers`` processes (default one per core, at most
+    2).
     The pool pays when the processes share little: on the tiled 8× city (no halo) it took
     2.9 s against one process's 3.4 s; on the province, whose halos hold a third of the
     buildings, 12.1 s against 10.6 s; when other work holds the cores it gains nothing
@@ -494,11 +497,10 @@ def overlay_stats(
         from indspace.core.memory import large_blocks_in_heap
 
         with large_blocks_in_heap():  # its many large temporaries: no page fault each
-            parcels, buildings, area = read_overlay_input(input_dir, threads=2)
-            stats = parcel_stats(parcels, buildings, limit_m, threads=2)
-            ids = np.asarray(parcels["parcel_id"], dtype=object)
+            parcels, buildings, _ = read_overlay_input(input_dir, threads=2)
+            stats = parcel_stats(parcels, buildings, limit_m, threads=2, with_area=True)
             del parcels, buildings
-        return stats, pd.Series(area, index=ids)
+        return stats, stats.pop("area_m2").to_numpy()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -507,13 +509,8 @@ def overlay_stats(
         futures = [pool.submit(group_stats, input_dir, g, limit_m, threads=1) for g in groups[1:]]
         parts = [group_stats(input_dir, groups[0], limit_m, threads=1)]
         parts += [f.result() for f in futures]
-    stats = pd.concat([p[0] for p in parts], ignore_index=True)
-    stats = stats.sort_values("parcel_id", ignore_index=True)
-    area = pd.Series(
-        np.concatenate([p[2] for p in parts]),
-        index=np.concatenate([p[1] for p in parts]),
-    )
-    return stats, area
+    stats = pd.concat(parts, ignore_index=True).sort_values("parcel_id", ignore_index=True)
+    return stats, stats.pop("area_m2").to_numpy()
 
 
 Box = tuple[float, float, float, float]
