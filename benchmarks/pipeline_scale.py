@@ -10,15 +10,15 @@ against the local engine's (per-parcel floor area and FAR to 1e-6):
 * ``dask-threads`` — the same on a LocalCluster of one in-process worker with 2 threads
   (``connect(..., threads=True)``);
 * ``local`` — the pipeline's step on this machine
-  (:func:`indspace.services.pipeline_overlay.overlay_stats`: from
+  (:func:`indspace.services.pipeline_overlay.overlay_stats`: one process; the input read
+  on 2 threads, the geometries measured from their WKB bytes (``core/engines/shapes.py``:
+  rectangles never become GEOS objects), the buildings placed in spatial tiles on 2
+  threads, each tile's pairs by the NumPy envelope join (``core/engines/envelopes.py``));
+* ``local-2`` — the same step asked for 2 processes (``workers=2``: from
   ``POOL_MIN_BUILDINGS`` buildings, when the halos hold at most ``POOL_MAX_HALO`` of them,
-  on a pool of one process per core, at most 2, each overlaying a run of districts plus its
-  halo; else the engine on the whole input in one process on 2 threads). The geometries
-  are measured from their WKB bytes (``core/engines/shapes.py``: single-ring rectangles
-  never become GEOS objects) and paired by the NumPy envelope join
-  (``core/engines/envelopes.py``);
-* ``local-1`` — the same step in one process (``workers=1``: the engine on the whole
-  input, 2 threads);
+  each process overlays a run of districts plus its halo; else as ``local``);
+* ``local-1`` — ``workers=1`` (since tile7 the same as ``local``; kept for the older
+  tables);
 * ``geopandas`` — ``landfar_geopandas.figures`` (sjoin, prepared ``covers``, intersections,
   ``np.bincount``) on ``gpd.read_parquet`` of every partition;
 * ``duckdb`` — the query of ``landfar_duckdb.py`` over ``read_parquet`` of the partitions
@@ -123,6 +123,10 @@ def run_local(src: Path, dst: Path, workers: int | None = None) -> None:
 
 def run_local_1(src: Path, dst: Path) -> None:
     run_local(src, dst, workers=1)
+
+
+def run_local_2(src: Path, dst: Path) -> None:
+    run_local(src, dst, workers=2)
 
 
 def _read(src: Path, table: str, columns: list[str]):
@@ -263,6 +267,7 @@ CONTENDERS = {
     "dask-threads": run_dask_threads,
     "local": run_local,
     "local-1": run_local_1,
+    "local-2": run_local_2,
     "geopandas": run_geopandas,
     "duckdb": run_duckdb,
     "postgis": run_postgis,

@@ -471,23 +471,25 @@ def overlay_stats(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The pipeline's overlay step on one machine: the per-parcel figures of
     :func:`parcel_stats` (sorted by parcel_id) and the area of each row's parcel (m², in
-    the rows' order, for the FAR), on ``workers`` processes (default one per core, at most
-    2).
-    The pool pays when the processes share little: on the tiled 8× city (no halo) it took
-    2.9 s against one process's 3.4 s; on the province, whose halos hold a third of the
-    buildings, 12.1 s against 10.6 s; when other work holds the cores it gains nothing
-    (docs/performance.md, "ovl20b", "ovl20c").
+    the rows' order, for the FAR).
 
-    With more than one process the parcel partitions are split into runs of districts
+    By default (``workers`` None or 1) in this process: the input read on 2 threads, the
+    buildings placed tile by tile on 2 threads (:func:`~indspace.core.engines.land_figures.place`).
+    Since the tiles (tile7) one process beats two: on the tiled 8× city (no halo, the pool's
+    best case) 2.5 s against 2.8 s (docs/performance.md, "tile7"); before them two processes
+    won there (2.9 s against 3.4 s, "ovl20c"). On the province the halo rule kept one
+    process already.
+
+    With ``workers`` > 1 the parcel partitions are split into runs of districts
     (:func:`_groups`); this process overlays the first run while the others overlay theirs
     (:func:`group_stats` on a process pool, :func:`_start_method`) and send back only the
     figures. Each parcel's sums happen wholly in one process in the order of the
     single-process run, so the result is the same to the bit
     (tests/services/test_pipeline_overlay.py). Inputs under :data:`POOL_MIN_BUILDINGS`
     buildings, or whose groups' halos would hold more than :data:`POOL_MAX_HALO` of the
-    buildings, run in this process only (on 2 threads)."""
+    buildings, still run in this process only."""
     input_dir = Path(input_dir)
-    n = workers or default_workers()
+    n = workers or 1
     groups: list[list[str]] = []
     if n > 1:  # the plan counts the buildings from the files' metadata too
         groups, halo, total = _plan(input_dir, n)
