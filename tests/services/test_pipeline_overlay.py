@@ -228,6 +228,29 @@ def test_the_halo_brings_the_other_districts_buildings(
     assert got.loc[q, "footprint_m2"] == before["footprint_m2"].get(q, 0.0)
 
 
+def test_the_cluster_tasks_give_the_single_process_bits(
+    crossing: tuple[Path, str, str],
+) -> None:
+    # the Dask engine's partition tasks (each parcel partition with its own district's
+    # buildings and the halos of the others, Shapes throughout) on a LocalCluster of one
+    # in-process worker: the figures of the single process to the bit — the building
+    # without geometry that names another district's parcel Q included (the halo carries
+    # the buildings without geometry, as group_stats does)
+    import indspace.services.pipeline_overlay as po
+
+    path, _, q = crossing
+    client, cluster = po.connect(None, 2, "1GiB", threads=True)
+    try:
+        futures = po.overlay_futures(client, path, 8.0)
+        got, _ = po.gather_overlay(client, futures, len(po.districts_of(path, "parcels")))
+    finally:
+        client.close()
+        cluster.close()
+    want, _ = po.overlay_stats(path, 8.0, workers=1)
+    _same_bits(got, want)
+    assert q in set(want["parcel_id"])
+
+
 def test_wkb_bounds_are_shapely_bounds() -> None:
     import pyarrow as pa
 

@@ -6,13 +6,16 @@ less; see docs/performance.md).
 * :func:`overlay_futures` — per parcel partition (one district file) the building–parcel
   overlay (the one overlay engine, ``core/engines/land_figures.py``) on its own district's
   buildings plus a *halo*: the buildings of the other partitions whose envelope meets a
-  parcel's envelope (only partitions whose GeoParquet ``bbox`` metadata meets the
-  partition's are read). A building across a district border is thus placed on both sides
-  exactly as on the whole input; buildings are kept in building-id order, so each parcel's
-  sums add the same pieces in the same order (the same bits as the local engine). Only the
-  parcels' envelopes travel to the neighbouring building partitions and only the halo
-  buildings travel back. With the control-line blocks, the control-line overlay per parcel
-  partition too;
+  parcel's envelope, and those without geometry (one may name a parcel here: the
+  attribute fallback), from the partitions whose GeoParquet ``bbox`` metadata meets the
+  partition's. A building across a district border is thus placed on both sides exactly
+  as on the whole input; buildings are kept in building-id order, so each parcel's sums add
+  the same pieces in the same order (the same bits as the local engine). The partitions
+  are read as the local engine reads them (:class:`Shapes` measured from the WKB: the
+  rectangles never become GEOS objects). Only the parcels' envelopes travel to the
+  neighbouring building partitions and only the halo buildings travel back. With the
+  control-line blocks, the control-line overlay per parcel partition too (its parcels made
+  Shapely geometries there);
 * :func:`connect` — a LocalCluster (processes, or one in-process worker with threads) or a
   running scheduler.
 """
@@ -34,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.engines.controlline import overlay as line_overlay
+from indspace.core.engines.envelopes import envelope_pairs
 from indspace.core.engines.land_figures import overlay_buildings
 from indspace.core.engines.shapes import Shapes, ShapesWriter
 from indspace.core.engines.units import contiguity_pairs
@@ -551,53 +555,76 @@ def _within_box(frame: gpd.GeoDataFrame, box: Box, pad: float = 0.0) -> gpd.GeoD
     return frame[ok]
 
 
-def _envelopes(parcels: gpd.GeoDataFrame) -> np.ndarray:
-    """The parcels' envelopes (n × 4: minx, miny, maxx, maxy; m)."""
-    import shapely
+def _envelopes(parcels: dict[str, Any]) -> np.ndarray:
+    """The parcels' envelopes (n × 4: minx, miny, maxx, maxy; m) of a partition
+    (:func:`_read_part`)."""
+    bounds: np.ndarray = parcels["geometry"].bounds
+    return bounds
 
-    return shapely.bounds(np.asarray(parcels.geometry.values, dtype=object))
 
-
-def _near_parcels(buildings: gpd.GeoDataFrame, envelopes: np.ndarray) -> gpd.GeoDataFrame:
-    """The buildings whose envelope meets one of ``envelopes`` (a neighbouring partition's
-    parcels) — every building the overlay could place on those parcels: the halo."""
-    import shapely
-
+def _near_parcels(buildings: dict[str, Any], envelopes: np.ndarray) -> dict[str, Any]:
+    """The buildings of a partition (:func:`_read_part`) whose envelope meets one of
+    ``envelopes`` (a neighbouring partition's parcels) — every building the overlay could
+    place on those parcels — and those without geometry (one may name such a parcel: the
+    attribute fallback), as :func:`group_stats` takes them: the halo."""
     ok = ~np.isnan(envelopes).any(axis=1)
     env = envelopes[ok]
-    if not len(env):
-        return buildings.iloc[:0]
-    geoms = np.asarray(buildings.geometry.values, dtype=object)
-    # first the buildings whose envelope meets the parcels' common box (arithmetic on the
-    # bounds: most of a neighbouring partition is outside it), then the tree on those only
-    b = shapely.bounds(geoms)
-    lo, hi = env[:, :2].min(axis=0), env[:, 2:].max(axis=0)
-    at = np.flatnonzero(
-        (b[:, 0] <= hi[0]) & (b[:, 2] >= lo[0]) & (b[:, 1] <= hi[1]) & (b[:, 3] >= lo[1])
-    )
-    if not len(at):
-        return buildings.iloc[:0]
-    tree = shapely.STRtree(shapely.box(*env.T))
-    hit = tree.query(geoms[at])
-    return buildings.iloc[at[np.unique(hit[0])]]
+    b = buildings["geometry"].bounds
+    no_geometry = np.isnan(b).any(axis=1)
+    near = no_geometry.copy()
+    if len(env):
+        # first the buildings whose envelope meets the parcels' common box (arithmetic on
+        # the bounds: most of a neighbouring partition is outside it), then the join
+        lo, hi = env[:, :2].min(axis=0), env[:, 2:].max(axis=0)
+        at = np.flatnonzero(
+            (b[:, 0] <= hi[0]) & (b[:, 2] >= lo[0]) & (b[:, 1] <= hi[1]) & (b[:, 3] >= lo[1])
+        )
+        if len(at):
+            near[at[np.unique(envelope_pairs(b[at], env)[0])]] = True
+    return _take(buildings, np.flatnonzero(near))
+
+
+def _take(columns: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
+    """The rows ``rows`` of a mapping of columns (pandas Series, the geometry as
+    :class:`Shapes`), renumbered from 0."""
+    return {
+        c: v.take(rows) if isinstance(v, Shapes) else v.iloc[rows].reset_index(drop=True)
+        for c, v in columns.items()
+    }
 
 
 def _overlay_partition(
-    parcels: gpd.GeoDataFrame, limit_m: float, *buildings: gpd.GeoDataFrame
+    parcels: dict[str, Any], limit_m: float, *buildings: dict[str, Any]
 ) -> pd.DataFrame:
-    near = (
-        pd.concat([b for b in buildings if len(b)], ignore_index=True)
-        if any(len(b) for b in buildings)
-        else buildings[0]
-    )
-    near = near.drop_duplicates("building_id").sort_values("building_id", ignore_index=True)
+    """:func:`parcel_stats` of a parcel partition (:func:`_read_part`) on its own
+    district's buildings and the halos (:func:`_near_parcels`): each building once, by
+    building_id (as on the whole input: the same pieces in the same order)."""
+    parts = [b for b in buildings if len(b["geometry"])] or list(buildings[:1])
+    if not parts:
+        near = _part_columns(*_measured(_empty_buildings()), BUILDING_COLUMNS)
+    else:
+        ids = pd.concat([b["building_id"] for b in parts], ignore_index=True)
+        first = np.flatnonzero(~ids.duplicated().to_numpy())
+        rows = first[ids.iloc[first].reset_index(drop=True).argsort(kind="stable").to_numpy()]
+        near = {
+            c: pd.concat([b[c] for b in parts], ignore_index=True).iloc[rows].reset_index(drop=True)
+            for c in BUILDING_COLUMNS
+            if c != "geometry"
+        }
+        near["geometry"] = Shapes.concat([b["geometry"] for b in parts]).take(rows)
     return parcel_stats(parcels, near, limit_m)
 
 
 def _line_partition(
-    parcels: gpd.GeoDataFrame, code: str, lines: gpd.GeoDataFrame, tolerance_m: float
+    parcels: dict[str, Any], code: str, lines: gpd.GeoDataFrame, tolerance_m: float
 ) -> pd.DataFrame:
-    frame = parcels.assign(district=code)[["parcel_id", "district", "geometry"]]
+    """The control-line overlay of a parcel partition (:func:`_read_part`): its shapes
+    become Shapely geometries here (the line overlay asks GEOS about each)."""
+    shapes = parcels["geometry"]
+    frame = gpd.GeoDataFrame(
+        {"parcel_id": parcels["parcel_id"], "district": code},
+        geometry=shapes.geoms(np.arange(len(shapes))),
+    )
     return line_overlay(frame, lines, tolerance_m=tolerance_m)
 
 
@@ -687,18 +714,21 @@ def connect(
     return Client(cluster), cluster
 
 
-def _read_part(path: str, columns: list[str]) -> gpd.GeoDataFrame:
+def _read_part(path: str, columns: list[str]) -> dict[str, Any]:
     """One GeoParquet partition (on a worker), read as :func:`read_overlay_input` reads:
-    Arrow, the WKB decoded by Shapely, no CRS object (the tasks use the shapes only; the
-    CRS costs a pyproj import and a parse per file)."""
-    import pyarrow.parquet as pq
-    import shapely
+    Arrow, the geometry measured from its WKB (:class:`Shapes`: the rectangles never
+    become GEOS objects), no CRS object — a mapping of ``columns`` (pandas Series, as
+    ``Table.to_pandas`` gives them)."""
+    table, shapes = _read_measured(
+        Path(path), [c for c in columns if c != "geometry"] + ["geometry"]
+    )
+    # held as Shapely geometries when GEOS measured most rows, as for a whole column
+    return _part_columns(table, Shapes.concat([shapes]), columns)
 
-    t = pq.ParquetFile(path).read(columns=columns)
-    frame = t.drop_columns(["geometry"]).to_pandas()
-    return gpd.GeoDataFrame(
-        frame, geometry=shapely.from_wkb(t.column("geometry").to_numpy(zero_copy_only=False))
-    )[columns]
+
+def _part_columns(table: Any, shapes: Shapes, columns: list[str]) -> dict[str, Any]:
+    rest = table.to_pandas()
+    return {c: shapes if c == "geometry" else rest[c] for c in columns}
 
 
 def overlay_futures(
