@@ -479,10 +479,11 @@ def overlay_stats(
 
     By default (``workers`` None or 1) in this process: the input read on 2 threads, the
     buildings placed tile by tile on 2 threads (:func:`~indspace.core.engines.land_figures.place`).
-    Since the tiles (tile7) one process beats two: on the tiled 8× city (no halo, the pool's
-    best case) 2.5 s against 2.8 s (docs/performance.md, "tile7"); before them two processes
-    won there (2.9 s against 3.4 s, "ovl20c"). On the province the halo rule kept one
-    process already.
+    Since the tiles (tile7) one process is as fast as two where two had helped most, the
+    tiled 8× city (no halo): 2.5–3.1 s against 2.8–3.0 s in two runs (docs/performance.md,
+    "tile7"); before them two processes won there (2.9 s against 3.4 s, "ovl20c"), and it
+    saves a second process's memory. On the province the halo rule kept one process
+    already.
 
     With ``workers`` > 1 the parcel partitions are split into runs of districts
     (:func:`_groups`); this process overlays the first run while the others overlay theirs
