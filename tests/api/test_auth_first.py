@@ -312,3 +312,26 @@ def test_owner_filter_asks_login_before_values(apps: dict[str, TestClient]) -> N
     # without the filter the public layer answers anonymously, bad values judged as before
     assert c.get("/api/parcels", params={"limit": "5"}).status_code == 200
     assert c.get("/api/parcels", params={"limit": "-1"}).status_code == 422
+
+
+@pytest.mark.parametrize("layers", ["default", "closed"])
+def test_the_tile_list_tells_an_anonymous_caller_only_the_public_layers(
+    apps: dict[str, TestClient], layers: str
+) -> None:
+    """/tiles marks the layers this deployment serves anonymously (its public layers, not
+    the code's defaults) and lists only those to an anonymous caller — as the unknown-layer
+    401 and /ogc/collections do; a logged-in caller sees every layer."""
+    c = apps[layers]
+    open_ = set(c.app.state.public_layers)  # type: ignore[attr-defined]
+    assert open_ == (
+        set() if layers == "closed" else {"parcels", "buildings", "control_lines", "parks"}
+    )
+    anonymous = c.get("/tiles").json()["layers"]
+    assert {lay["id"] for lay in anonymous} == open_
+    assert all(lay["public"] for lay in anonymous)
+    every = c.get("/tiles", headers=bearer(c, "admin")).json()["layers"]
+    assert len(every) == 6
+    assert {lay["id"] for lay in every if lay["public"]} == open_
+    # the OGC list agrees on what is public
+    ogc = c.get("/ogc/collections").json()["collections"]
+    assert {col["id"] for col in ogc} == open_

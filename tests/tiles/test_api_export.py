@@ -26,9 +26,13 @@ pytestmark = pytest.mark.xdist_group("small_demo")
 
 def test_http(small_demo: Path) -> None:
     with TestClient(create_app(small_demo)) as c:
-        layers = c.get("/tiles").json()["layers"]
+        layers = c.get("/tiles", headers=bearer(c, "admin")).json()["layers"]
         assert [lay["id"] for lay in layers] == ["parcels", "parcel_grades", "buildings",
                                                  "control_lines", "parks", "lowuse_units"]
+        # anonymously only the public ones (which layers exist is not told)
+        layers = c.get("/tiles").json()["layers"]
+        assert [lay["id"] for lay in layers] == ["parcels", "buildings", "control_lines",
+                                                 "parks"]
         tj = c.get("/tiles/parcels.json").json()
         assert tj["tilejson"] == "3.0.0" and tj["minzoom"] == 12
         assert tj["tiles"][0].endswith("/tiles/parcels/{z}/{x}/{y}.mvt")

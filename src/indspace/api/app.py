@@ -93,6 +93,6 @@ def create_app(db: str | Path, *, public_layers: Iterable[str] | None = None) ->
         app.include_router(module.router())
     app.include_router(auth.users_router())
     app.include_router(ogc_router(store))
-    app.include_router(tiles_router(store, deps.layer_guard))
+    app.include_router(tiles_router(store, deps.layer_guard, listing=deps.layer_listing))
     mount_spa(app)
     return app

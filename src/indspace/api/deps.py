@@ -70,6 +70,12 @@ def layer_guard(request: Request, layer: str) -> tuple[str, str] | None:
     return tile_scope(who, layer)
 
 
+def layer_listing(request: Request) -> tuple[tuple[str, ...], bool]:
+    """Tiles list: the deployment's public layers and whether the caller is anonymous (a
+    header is resolved to its account: a bad token is refused, 401)."""
+    return request.app.state.public_layers, _caller(request).role == "anonymous"
+
+
 def public_layers(request: Request) -> tuple[str, ...]:
     layers: tuple[str, ...] = request.app.state.public_layers
     return layers

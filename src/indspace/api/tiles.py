@@ -11,7 +11,7 @@ should be in memory or cached."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -26,10 +26,17 @@ Guard = Callable[[Request, str], "service.Scope | None"]
 to (``("district", code)`` / ``("owner", credit_code)``), or None for the whole layer."""
 
 
+Listing = Callable[[Request], "tuple[Iterable[str], bool]"]
+"""``listing(request)`` → (the deployment's public layers, whether the caller is
+anonymous): the tile list marks the public ones and shows an anonymous caller only those."""
+
+
 def router(store: Store, guard: Guard | None = None,
-           tiles: service.TileService | None = None) -> APIRouter:
+           tiles: service.TileService | None = None,
+           listing: Listing | None = None) -> APIRouter:
     """The ``/tiles`` routes over ``store`` (one tile service: its cache). ``tiles`` may
-    pass a service built by the caller (tests: a cache without poll delay)."""
+    pass a service built by the caller (tests: a cache without poll delay). Without
+    ``listing`` the list shows every layer, public as the code's defaults say."""
     svc = tiles or service.TileService(store, refresh=True, warm=True)
     r = APIRouter(prefix="/tiles", tags=["Vector tiles / 矢量瓦片"])
 
@@ -56,8 +63,13 @@ def router(store: Store, guard: Guard | None = None,
 
     @r.get("", name="tiles_list")
     def tiles_list(request: Request) -> dict[str, Any]:
-        """瓦片图层列表 / tile layers with their TileJSON and tile URL templates."""
-        return {"layers": svc.layers(base(request)), "tile_matrix_set": "WebMercatorQuad",
+        """瓦片图层列表（匿名用户只见公开图层）/ tile layers with their TileJSON and tile URL
+        templates (anonymous readers see the public layers only)."""
+        public, anonymous = (
+            listing(request) if listing is not None
+            else ([k for k, lay in service.LAYERS.items() if lay.public], False))
+        layers = svc.layers(base(request), public, public_only=anonymous)
+        return {"layers": layers, "tile_matrix_set": "WebMercatorQuad",
                 "extent": service.EXTENT, "buffer": service.BUFFER}
 
     @r.get("/{layer_id}.json")

@@ -330,11 +330,17 @@ class TileService:
         return [round(float(min(xs)), 6), round(float(min(ys)), 6),
                 round(float(max(xs)), 6), round(float(max(ys)), 6)]
 
-    def layers(self, base: str) -> list[dict[str, Any]]:
+    def layers(self, base: str, public: Iterable[str], *, public_only: bool = False
+               ) -> list[dict[str, Any]]:
+        """The layers' entries, ``public`` saying which this deployment serves anonymously
+        (its ``INDSPACE_PUBLIC_LAYERS``, not the code's default); ``public_only``: those
+        only (an anonymous caller is not told which other layers exist)."""
+        open_ = set(public)
         return [{"id": lay.id, "title": f"{lay.title_zh} / {lay.title_en}",
-                 "public": lay.public, "minzoom": lay.minzoom, "maxzoom": lay.maxzoom,
+                 "public": lay.id in open_, "minzoom": lay.minzoom, "maxzoom": lay.maxzoom,
                  "attributes": list(lay.fields), "tilejson": f"{base}/{lay.id}.json",
-                 "tiles": f"{base}/{lay.id}/{{z}}/{{x}}/{{y}}.mvt"} for lay in LAYERS.values()]
+                 "tiles": f"{base}/{lay.id}/{{z}}/{{x}}/{{y}}.mvt"} for lay in LAYERS.values()
+                if not public_only or lay.id in open_]
 
     # -------------------------------------------------------------- tiles
     def tile(self, layer_id: str, z: int, x: int, y: int, scope: Scope | None = None
