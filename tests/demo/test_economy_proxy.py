@@ -105,3 +105,17 @@ def test_an_edited_profile_moves_the_proxy(monkeypatch: pytest.MonkeyPatch) -> N
     moved = build_city("small").indicators
     assert len(moved) == len(shipped)
     assert not np.array_equal(moved["tax"].to_numpy(), shipped["tax"].to_numpy())
+
+
+def test_poor_land_is_below_the_profiles_far_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The FAR below which the demo counts land as poor (where the worst performers are
+    moved) is the profile's low-efficiency ``min_plot_ratio`` (1.0 in ningbo-demo), read,
+    not copied: another floor moves other firms (the generated indicators differ)."""
+    import indspace.demo.city as city
+
+    criteria = load_profile(DEMO_PROFILE).value("low_efficiency_criteria", ON)
+    assert economy.poor_far(ON) == criteria["min_plot_ratio"] == 1.0
+    shipped = build_city("small").indicators
+    monkeypatch.setattr(city, "poor_far", lambda on: 2.5)
+    moved = build_city("small").indicators
+    assert not np.array_equal(moved["tax"].to_numpy(), shipped["tax"].to_numpy())

@@ -66,8 +66,15 @@ WORST_SHARE = 0.08
 """Share of each population, by the performance proxy, that is moved onto poor land: above
 the D quota (5 %), as the proxy only approximates the evaluation's score (which merges
 tenants into their landlord and adds bonus points)."""
-POOR_FAR = 1.0
-"""Land below this FAR is poor land (land-rules C5 ``low_efficiency_min_plot_ratio``)."""
+
+
+def poor_far(on: date) -> float:
+    """The FAR below which land is poor land: ``min_plot_ratio`` of the demo profile's
+    ``low_efficiency_criteria`` in force on ``on`` (land-rules C5; 1.0 in ningbo-demo)."""
+    criteria = load_profile(DEMO_PROFILE).value("low_efficiency_criteria", on)
+    return float(criteria["min_plot_ratio"])
+
+
 ERA_SHARE = np.array([0.35, 0.55, 0.10])
 """Supply-era mix (synthetic-data §3)."""
 _ERA_NORM = float(ERA_TAX_FACTOR @ ERA_SHARE)
@@ -98,7 +105,7 @@ class FirmInputs:
     """Planted D-like outside-line owner: very low tax, 4 × energy and emissions."""
     founded_year: np.ndarray
     poor_share: np.ndarray | None = None
-    """Share of the attributed land with FAR < :data:`POOR_FAR`; None: no exchange."""
+    """Share of the attributed land with FAR < :func:`poor_far`; None: no exchange."""
 
 
 Part = tuple[float, np.ndarray, np.ndarray]

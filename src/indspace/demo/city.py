@@ -49,7 +49,7 @@ from indspace.demo._attrs import (
 from indspace.demo._buildings import ERA_2021, ERA_PRE2005, draw_far, make_buildings
 from indspace.demo._contracts import make_contracts
 from indspace.demo._demands import make_demands
-from indspace.demo._economy import ERA_TAX_FACTOR, POOR_FAR, FirmInputs, indicators
+from indspace.demo._economy import ERA_TAX_FACTOR, FirmInputs, indicators, poor_far
 from indspace.demo._firms import chains, credit_codes, firm_names, industries
 from indspace.demo._land import layout_district, make_parcels
 from indspace.demo._plan import SIZES, CityPlan, DistrictPlan, Scale, make_plan
@@ -264,7 +264,7 @@ def _district(plan: CityPlan, i: int, seed: int, as_of: date) -> DemoCity:
                                                                        minlength=n)
     era_w = (np.bincount(owner, own_land * ERA_TAX_FACTOR[era], minlength=n)
              + np.bincount(tenant, ten_land * ERA_TAX_FACTOR[era[slot_parcel]], minlength=n))
-    poor = far < POOR_FAR                             # poor land (FAR < 1.0), for the economy
+    poor = far < poor_far(as_of)                      # poor land (the profile's FAR floor)
     poor_m2 = (np.bincount(owner, own_land * poor, minlength=n)
                + np.bincount(tenant, ten_land * poor[slot_parcel], minlength=n))
     low_tax = np.zeros(n, dtype=bool)
