@@ -44,6 +44,7 @@ import numpy as np
 from indspace.core.model.entities import ENTITIES
 from indspace.core.policy.profile import load_profile
 from indspace.demo._firms import credit_codes
+from indspace.demo.boundaries import DEMO_PROFILE
 
 PLANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("transfer_before_payment", ("transfer_before_payment", "transfer_before_investment")),
@@ -63,7 +64,6 @@ CLEAN_YUAN_M2 = {"land_transfer": 1000, "strata_sale": 4000, "sublease": 500}
 """Unit prices of the planted cases (below every benchmark of the profile)."""
 PREMIUM_YUAN_M2 = 4000
 """Above 1.3 × the highest land benchmark of the profile (2 400 元/m²)."""
-DEMO_PROFILE = "ningbo-demo"
 LAND_TRANSFER_RATE = 0.016
 STRATA_RATE = 0.004
 SUBLEASE_RATE = 0.005
