@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from indspace.core.engines.controlline import overlay as line_overlay
-from indspace.core.engines.envelopes import envelope_pairs
+from indspace.core.engines.envelopes import Box, envelope_pairs, extent, meeting
 from indspace.core.engines.land_figures import overlay_buildings
 from indspace.core.engines.shapes import Shapes, ShapesWriter
 from indspace.core.engines.units import contiguity_pairs
@@ -447,7 +447,7 @@ def group_stats(
             near[:] = True
         else:
             for k in known:
-                near |= ~((b[:, 2] < k[0]) | (k[2] < b[:, 0]) | (b[:, 3] < k[1]) | (k[3] < b[:, 1]))
+                near[meeting(b, k)] = True
         if near.any():
             parts.append((t.filter(pa.array(near)), shapes.take(np.flatnonzero(near))))
     parcels, buildings = _read_frames(
@@ -520,9 +520,6 @@ def overlay_stats(
     return stats, stats.pop("area_m2").to_numpy()
 
 
-Box = tuple[float, float, float, float]
-
-
 def default_workers() -> int:
     """Workers of the default LocalCluster: one per core, at most 2 (memory, see
     docs/performance.md)."""
@@ -576,10 +573,7 @@ def _near_parcels(buildings: dict[str, Any], envelopes: np.ndarray) -> dict[str,
     if len(env):
         # first the buildings whose envelope meets the parcels' common box (arithmetic on
         # the bounds: most of a neighbouring partition is outside it), then the join
-        lo, hi = env[:, :2].min(axis=0), env[:, 2:].max(axis=0)
-        at = np.flatnonzero(
-            (b[:, 0] <= hi[0]) & (b[:, 2] >= lo[0]) & (b[:, 1] <= hi[1]) & (b[:, 3] >= lo[1])
-        )
+        at = meeting(b, extent(env))
         if len(at):
             near[at[np.unique(envelope_pairs(b[at], env)[0])]] = True
     return _take(buildings, np.flatnonzero(near))

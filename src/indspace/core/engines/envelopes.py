@@ -68,6 +68,27 @@ def envelope_pairs(
     return key // n_tree, key % n_tree
 
 
+Box = tuple[float, float, float, float]
+"""minx, miny, maxx, maxy (m)."""
+
+
+def extent(bounds: np.ndarray) -> Box:
+    """The common box of envelopes (k × 4, finite, k ≥ 1)."""
+    lo, hi = bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+
+def meeting(bounds: np.ndarray, box: Box) -> np.ndarray:
+    """Rows of ``bounds`` (n × 4) whose box meets ``box`` (closed boxes, as
+    :func:`envelope_pairs`; a NaN row: never)."""
+    return np.flatnonzero(
+        (bounds[:, 0] <= box[2])
+        & (bounds[:, 2] >= box[0])
+        & (bounds[:, 1] <= box[3])
+        & (bounds[:, 3] >= box[1])
+    )
+
+
 def _pairs(
     query: np.ndarray, tree: np.ndarray, cell: float | None = None, *, threads: int = 1
 ) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -85,7 +85,7 @@ import shapely
 
 from indspace.core.engines._threads import Workers as _Workers
 from indspace.core.engines._threads import thread_map
-from indspace.core.engines.envelopes import envelope_pairs
+from indspace.core.engines.envelopes import envelope_pairs, extent, meeting
 from indspace.core.engines.shapes import Shapes, as_shapes, polygonal_types
 
 if TYPE_CHECKING:
@@ -463,7 +463,7 @@ def _tiles(ps: Shapes, bs: Shapes) -> list[_Tile] | None:
     if big.any():
         if ok is None:
             ok = np.arange(len(b))
-        tiles.append(_Tile(ok[big], _meeting(p_bounds, _extent(b[ok[big]]))))
+        tiles.append(_Tile(ok[big], meeting(p_bounds, extent(b[ok[big]]))))
         keep = ~big
         ok, x0, y0, x1, y1 = ok[keep], x0[keep], y0[keep], x1[keep], y1[keep]
     del big
@@ -484,7 +484,7 @@ def _tiles(ps: Shapes, bs: Shapes) -> list[_Tile] | None:
     for s in range(n_strips):
         at = by_strip[starts[s] : starts[s + 1]]
         box = (x0[at].min(), y0[at].min(), x1[at].max(), y1[at].max()) if len(at) else None
-        near.append(_meeting(p_bounds, box) if box else np.zeros(0, dtype=np.int64))
+        near.append(meeting(p_bounds, box) if box else np.zeros(0, dtype=np.int64))
         cy = (y0[at] + y1[at]) / 2
         cuts = np.quantile(cy[::SAMPLE], np.arange(1, per_strip) / per_strip) if len(at) else []
         key[at] = s * per_strip + np.searchsorted(cuts, cy, side="right")
@@ -499,22 +499,6 @@ def _tiles(ps: Shapes, bs: Shapes) -> list[_Tile] | None:
     return tiles
 
 
-def _extent(bounds: np.ndarray) -> tuple[float, float, float, float]:
-    """The common box of envelopes (k × 4, finite)."""
-    lo, hi = bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)
-    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
-
-
-def _meeting(bounds: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """Rows of ``bounds`` (n × 4) whose box meets ``box`` (closed boxes; NaN: never)."""
-    return np.flatnonzero(
-        (bounds[:, 0] <= box[2])
-        & (bounds[:, 2] >= box[0])
-        & (bounds[:, 1] <= box[3])
-        & (bounds[:, 3] >= box[1])
-    )
-
-
 def _place_tile(
     ps: Shapes, bs: Shapes, main: np.ndarray, tile: _Tile
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -522,8 +506,8 @@ def _place_tile(
     candidate parcels that meet the tile's box, as rows of the whole (the rows are
     ascending, so the pairs stay sorted by building, then parcel)."""
     b_rows = tile.buildings
-    box = _extent(bs.bounds[b_rows])
-    p_rows = tile.parcels[_meeting(ps.bounds[tile.parcels], box)]
+    box = extent(bs.bounds[b_rows])
+    p_rows = tile.parcels[meeting(ps.bounds[tile.parcels], box)]
     bi, pi = envelope_pairs(bs.bounds[b_rows], ps.bounds[p_rows])
     with _Workers(1) as workers:
         return _place_pairs(ps, bs, b_rows[bi], p_rows[pi], main, workers, private=True)
